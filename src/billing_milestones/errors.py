@@ -1,0 +1,202 @@
+"""Every exception the SDK raises, in one place.
+
+    BillingMilestonesError
+    ├── ValidationError            bad input, caught before any request is sent
+    ├── TranslationError           a translation between platforms would lose information
+    ├── ConfigError                missing or invalid configuration (CLI, sync config)
+    ├── PaginationError            a server's paging would loop or leave the configured host
+    └── APIError                   something went wrong talking to a platform
+        ├── APIConnectionError     no usable response (DNS, refused, reset, dropped)
+        │   └── APITimeoutError    connect/read/write/pool timeout
+        ├── APIResponseValidationError  a 2xx body that does not match the wire model
+        └── APIStatusError         the platform answered with an error status
+            ├── BadRequestError            400
+            ├── AuthenticationError        401
+            ├── PermissionDeniedError      403
+            ├── NotFoundError              404
+            ├── ConflictError              409
+            ├── UnprocessableEntityError   422
+            ├── RateLimitError             429 (and platform throttles such as Autotask's thread threshold)
+            ├── InternalServerError        >= 500
+            └── UnsupportedOperationError  the platform forbids the operation (e.g. Autotask delete)
+
+Every APIError carries the platform, method, URL path, status, request id, the platform's own
+messages and the raw body, so a log line or a bug report needs nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BillingMilestonesError",
+    "ConfigError",
+    "ConflictError",
+    "InternalServerError",
+    "NotFoundError",
+    "PaginationError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "TranslationError",
+    "UnprocessableEntityError",
+    "UnsupportedOperationError",
+    "ValidationError",
+    "status_error_class",
+]
+
+
+class BillingMilestonesError(Exception):
+    """Base of every error this SDK raises on purpose."""
+
+
+class ValidationError(BillingMilestonesError, ValueError):
+    """Input refused before sending: names the field and what is wrong with the value."""
+
+    def __init__(self, message: str, *, field: str | None = None, value: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.value = value
+
+
+class TranslationError(BillingMilestonesError):
+    """A translation would lose or invent information; the caller must decide."""
+
+    def __init__(self, message: str, *, field: str | None = None, source: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.source = source
+
+
+class ConfigError(BillingMilestonesError):
+    """Configuration is missing or invalid; the message says which key and how to fix it."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.key = key
+
+
+class PaginationError(BillingMilestonesError):
+    """A page link would loop forever or point at a host we must not send credentials to."""
+
+
+class APIError(BillingMilestonesError):
+    """A request to a platform failed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        platform: str,
+        method: str,
+        path: str,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        messages: Sequence[str] = (),
+        body: Any = None,
+        retries_taken: int = 0,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.platform = platform
+        self.method = method
+        self.path = path
+        self.status_code = status_code
+        self.request_id = request_id
+        self.messages: tuple[str, ...] = tuple(messages)
+        self.body = body
+        self.retries_taken = retries_taken
+
+    def __str__(self) -> str:
+        where = f"{self.platform} {self.method} {self.path}"
+        status = f" -> {self.status_code}" if self.status_code is not None else ""
+        rid = f" (request id {self.request_id})" if self.request_id else ""
+        detail = f": {'; '.join(self.messages)}" if self.messages else ""
+        return f"{self.message} [{where}{status}{rid}]{detail}"
+
+
+class APIConnectionError(APIError):
+    """No usable response arrived; whether the request reached the server is unknown."""
+
+
+class APITimeoutError(APIConnectionError):
+    """A connect, read, write or pool timeout."""
+
+
+class APIResponseValidationError(APIError):
+    """A successful response whose body does not match the documented shape."""
+
+
+class APIStatusError(APIError):
+    """The platform answered with a non-success status."""
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 400."""
+
+
+class AuthenticationError(APIStatusError):
+    """HTTP 401: credentials missing, wrong or revoked."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """HTTP 403: the credentials lack a permission."""
+
+
+class NotFoundError(APIStatusError):
+    """HTTP 404, or a platform's way of saying "no such record" (Autotask's ``item: null``)."""
+
+
+class ConflictError(APIStatusError):
+    """HTTP 409."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """HTTP 422: the platform rejected a field; ``field`` names it when the platform does."""
+
+    def __init__(self, message: str, *, field: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.field = field
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429 or a platform throttle; ``retry_after`` holds the server's hint in seconds, if any."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class InternalServerError(APIStatusError):
+    """HTTP 5xx. Autotask also uses 500 for business-rule failures; ``messages`` has its text."""
+
+
+class UnsupportedOperationError(APIStatusError):
+    """The platform does not allow this operation at all (raised before sending)."""
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    """The most specific error class for an HTTP status."""
+    if status_code >= 500:
+        return InternalServerError
+    return _STATUS_CLASSES.get(status_code, APIStatusError)

@@ -1,0 +1,233 @@
+"""The common model every platform translates to and from.
+
+A :class:`Milestone` is frozen: translations produce new objects and record what they derived, truncated,
+defaulted or dropped in ``changes``, so nothing is ever guessed silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, ClassVar, Self
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .errors import ValidationError
+from .money import Money, to_decimal
+
+__all__ = [
+    "SYNC_SERVICE_NAME",
+    "ChangeKind",
+    "CommonModel",
+    "ExternalRef",
+    "FieldChange",
+    "Milestone",
+    "MilestoneKey",
+    "MilestoneStatus",
+    "Platform",
+    "Trigger",
+    "TriggerKind",
+]
+
+#: The service name under which our own sync keys travel on every platform.
+SYNC_SERVICE_NAME = "billing-milestones"
+
+
+class Platform(StrEnum):
+    CRMCOM = "crmcom"
+    AUTOTASK = "autotask"
+    KANTATA = "kantata"
+
+
+class MilestoneStatus(StrEnum):
+    PLANNED = "planned"
+    READY_TO_BILL = "ready_to_bill"
+    BILLED = "billed"
+
+
+class TriggerKind(StrEnum):
+    FIXED_DATE = "fixed_date"
+    ON_COMPLETION = "on_completion"
+    ON_STAGE = "on_stage"
+
+
+class ChangeKind(StrEnum):
+    DERIVED = "derived"
+    TRUNCATED = "truncated"
+    DEFAULTED = "defaulted"
+    DROPPED = "dropped"
+    ROUNDED = "rounded"
+
+
+def _describe(errors: list[Any], model: str) -> str:
+    parts = []
+    for err in errors:
+        loc = ".".join(str(p) for p in err.get("loc", ())) or "(model)"
+        parts.append(f"{model}.{loc}: {err.get('msg')} (got {err.get('input')!r})")
+    return "; ".join(parts)
+
+
+class CommonModel(BaseModel):
+    """Base of the common model: frozen, no unknown fields, and our own ValidationError on bad input."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            errors = exc.errors()
+            loc = errors[0]["loc"] if errors else ()
+            raise ValidationError(
+                _describe(list(errors), type(self).__name__),
+                field=".".join(str(p) for p in loc) or None,
+                value=errors[0].get("input") if errors else None,
+            ) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except pydantic.ValidationError as exc:
+            raise ValidationError(_describe(list(exc.errors()), cls.__name__)) from None
+
+
+class MilestoneKey(CommonModel):
+    """Where a milestone lives: platform, its native id (as str) and its container (order/contract/workspace)."""
+
+    platform: Platform
+    id: str = Field(min_length=1)
+    container_id: str = Field(min_length=1)
+
+    def __str__(self) -> str:
+        return f"{self.platform.value}:{self.container_id}/{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> MilestoneKey:
+        """Inverse of ``str()``: ``"kantata:123/456"``."""
+        try:
+            platform, rest = text.split(":", 1)
+            container_id, native_id = rest.rsplit("/", 1)
+        except ValueError:
+            raise ValidationError(
+                f"key: expected 'platform:container/id', got {text!r}", field="key", value=text
+            ) from None
+        return cls(platform=Platform(platform), id=native_id, container_id=container_id)
+
+
+class Trigger(CommonModel):
+    """What makes a milestone billable: a date, a completed task/story, or an order stage."""
+
+    kind: TriggerKind
+    ref: str | None = Field(default=None, description="story/task id (ON_COMPLETION) or stage id (ON_STAGE)")
+
+    @model_validator(mode="after")
+    def _ref_matches_kind(self) -> Trigger:
+        if self.kind is TriggerKind.FIXED_DATE and self.ref is not None:
+            raise ValueError(f"a FIXED_DATE trigger takes no ref, got {self.ref!r}")
+        if self.kind is not TriggerKind.FIXED_DATE and not self.ref:
+            raise ValueError(f"a {self.kind.name} trigger needs ref (the task, story or stage id)")
+        return self
+
+    @classmethod
+    def fixed_date(cls) -> Trigger:
+        return cls(kind=TriggerKind.FIXED_DATE)
+
+    @classmethod
+    def on_completion(cls, task_id: str) -> Trigger:
+        return cls(kind=TriggerKind.ON_COMPLETION, ref=str(task_id))
+
+    @classmethod
+    def on_stage(cls, stage_id: str) -> Trigger:
+        return cls(kind=TriggerKind.ON_STAGE, ref=str(stage_id))
+
+
+class FieldChange(CommonModel):
+    """One thing a translation did to a field that was not a plain copy, and why."""
+
+    field: str
+    kind: ChangeKind
+    before: Any = None
+    after: Any = None
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.kind.value}: {self.before!r} -> {self.after!r} ({self.reason})"
+
+
+class ExternalRef(CommonModel):
+    """A pointer to the same milestone elsewhere (Kantata external references, our sync keys)."""
+
+    service: str = Field(min_length=1)
+    ref: str = Field(min_length=1)
+    model: str | None = None
+    status: str | None = None
+
+
+class Milestone(CommonModel):
+    """A billing milestone in platform-neutral form."""
+
+    key: MilestoneKey | None = None
+    title: str = Field(min_length=1)
+    description: str | None = None
+    amount: Money | None = None
+    percentage: Decimal | None = None
+    due: dt.date | None = None
+    trigger: Trigger = Field(default_factory=Trigger.fixed_date)
+    status: MilestoneStatus = MilestoneStatus.PLANNED
+    is_initial_payment: bool = False
+    locked: bool = False
+    external_refs: tuple[ExternalRef, ...] = ()
+    raw: Mapping[str, Any] = Field(default_factory=dict, repr=False)
+    changes: tuple[FieldChange, ...] = ()
+
+    _compare_exclude: ClassVar[frozenset[str]] = frozenset({"key", "raw", "changes", "external_refs", "locked"})
+
+    @field_validator("percentage", mode="before")
+    @classmethod
+    def _exact_percentage(cls, value: object) -> Decimal | None:
+        if value is None:
+            return None
+        try:
+            pct = to_decimal(value, field="percentage")
+        except ValidationError as exc:
+            raise ValueError(exc.message) from None
+        if not Decimal(0) <= pct <= Decimal(100):
+            raise ValueError(f"percentage must be within 0..100, got {pct}")
+        return pct
+
+    @field_validator("due", mode="before")
+    @classmethod
+    def _date_not_datetime(cls, value: object) -> object:
+        if isinstance(value, dt.datetime):
+            raise ValueError(f"due is a date; got a datetime {value.isoformat()} (pass .date() explicitly)")
+        return value
+
+    @model_validator(mode="after")
+    def _amount_or_percentage(self) -> Milestone:
+        if self.amount is None and self.percentage is None:
+            raise ValueError("a milestone needs an amount, or a percentage of its container's total")
+        if self.status is MilestoneStatus.BILLED and not self.locked:
+            raise ValueError("a BILLED milestone is locked on every platform; set locked=True")
+        return self
+
+    @property
+    def sync_key(self) -> str | None:
+        """Our own sync key, if the milestone carries one."""
+        for ref in self.external_refs:
+            if ref.service == SYNC_SERVICE_NAME:
+                return ref.ref
+        return None
+
+    def with_sync_key(self, sync_key: str) -> Milestone:
+        refs = tuple(r for r in self.external_refs if r.service != SYNC_SERVICE_NAME)
+        return self.model_copy(
+            update={"external_refs": (*refs, ExternalRef(service=SYNC_SERVICE_NAME, ref=sync_key))}
+        )
+
+    def business_fields(self) -> dict[str, Any]:
+        """The fields that matter when comparing two systems (no ids, raw payloads or notes)."""
+        return {name: getattr(self, name) for name in type(self).model_fields if name not in self._compare_exclude}

@@ -1,0 +1,378 @@
+"""Exact money: a Decimal amount tied to an ISO 4217 currency.
+
+Platforms disagree on how money travels (Kantata: integer subunits, Autotask: doubles, crm.com: JSON
+numbers), so every conversion here is exact or raises. Rounding happens only when the caller names a
+rounding mode. Exponents come from the ``iso4217`` package (ISO's own table), never from a table of ours;
+a platform that deviates (Kantata's ``currency_base_unit``) passes ``exponent=`` explicitly.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, Final
+
+from iso4217 import Currency
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+from .errors import ValidationError
+
+__all__ = [
+    "ROUNDING_MODES",
+    "Money",
+    "allocate_percentages",
+    "currency_exponent",
+    "exponent_from_base_unit",
+    "known_currencies",
+    "to_decimal",
+]
+
+#: The rounding modes a caller may pass (the ``decimal`` module's names).
+ROUNDING_MODES: Final = frozenset(
+    {
+        decimal.ROUND_HALF_EVEN,
+        decimal.ROUND_HALF_UP,
+        decimal.ROUND_HALF_DOWN,
+        decimal.ROUND_UP,
+        decimal.ROUND_DOWN,
+        decimal.ROUND_CEILING,
+        decimal.ROUND_FLOOR,
+        decimal.ROUND_05UP,
+    }
+)
+
+# Enough digits for any realistic amount, so quantize never raises InvalidOperation for lack of precision.
+_CONTEXT: Final = decimal.Context(prec=60, traps=[decimal.InvalidOperation, decimal.DivisionByZero])
+
+
+@lru_cache(maxsize=1)
+def _iso_table() -> dict[str, int | None]:
+    return {c.code: c.exponent for c in Currency}
+
+
+def known_currencies() -> frozenset[str]:
+    """Every currency code in the ISO 4217 list shipped with ``iso4217``."""
+    return frozenset(_iso_table())
+
+
+def _check_currency(currency: object) -> str:
+    if not isinstance(currency, str):
+        raise ValidationError(
+            f"currency: expected an ISO 4217 code as str, got {type(currency).__name__} {currency!r}",
+            field="currency",
+            value=currency,
+        )
+    code = currency.strip().upper()
+    if code not in _iso_table():
+        raise ValidationError(
+            f"currency: {currency!r} is not an ISO 4217 currency code", field="currency", value=currency
+        )
+    return code
+
+
+def currency_exponent(currency: str) -> int:
+    """ISO 4217 minor-unit exponent: JPY 0, USD 2, KWD 3, CLF 4. Raises for codes without minor units."""
+    code = _check_currency(currency)
+    exponent = _iso_table()[code]
+    if exponent is None:
+        raise ValidationError(
+            f"currency: {code} has no minor unit in ISO 4217 (e.g. a metal or fund); pass exponent= explicitly",
+            field="currency",
+            value=code,
+        )
+    return int(exponent)
+
+
+def exponent_from_base_unit(base_unit: int) -> int:
+    """Kantata-style ``currency_base_unit`` (subunits per unit: 1, 10, 100, 1000) to an exponent."""
+    if isinstance(base_unit, bool) or not isinstance(base_unit, int) or base_unit < 1:
+        raise ValidationError(
+            f"currency_base_unit: expected a positive power of ten, got {base_unit!r}",
+            field="currency_base_unit",
+            value=base_unit,
+        )
+    exponent = len(str(base_unit)) - 1
+    if 10**exponent != base_unit:
+        raise ValidationError(
+            f"currency_base_unit: {base_unit} is not a power of ten", field="currency_base_unit", value=base_unit
+        )
+    return exponent
+
+
+def to_decimal(value: object, *, field: str = "amount") -> Decimal:
+    """Decimal from str, int or Decimal. Floats are refused: they cannot hold most decimal fractions."""
+    if isinstance(value, bool):
+        raise ValidationError(f"{field}: expected a number, got bool {value!r}", field=field, value=value)
+    if isinstance(value, float):
+        raise ValidationError(
+            f"{field}: float {value!r} refused; pass a str or Decimal (e.g. Decimal('{value}')) "
+            "so no binary rounding enters the money path",
+            field=field,
+            value=value,
+        )
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except decimal.InvalidOperation:
+            raise ValidationError(f"{field}: {value!r} is not a decimal number", field=field, value=value) from None
+    else:
+        raise ValidationError(
+            f"{field}: expected str, int or Decimal, got {type(value).__name__} {value!r}", field=field, value=value
+        )
+    if not result.is_finite():
+        raise ValidationError(f"{field}: {value!r} is not a finite number", field=field, value=value)
+    return result
+
+
+def _check_rounding(rounding: str | None) -> None:
+    if rounding is not None and rounding not in ROUNDING_MODES:
+        raise ValidationError(
+            f"rounding: {rounding!r} is not a decimal rounding mode (e.g. decimal.ROUND_HALF_EVEN)",
+            field="rounding",
+            value=rounding,
+        )
+
+
+class Money:
+    """An immutable amount in one currency. Arithmetic only within one currency; never a float."""
+
+    __slots__ = ("_amount", "_currency")
+
+    _amount: Decimal
+    _currency: str
+
+    def __init__(self, amount: Decimal | int | str, currency: str) -> None:
+        object.__setattr__(self, "_amount", to_decimal(amount))
+        object.__setattr__(self, "_currency", _check_currency(currency))
+
+    # -- construction -------------------------------------------------------------------------------
+    @classmethod
+    def from_minor(cls, minor: int, currency: str, *, exponent: int | None = None) -> Money:
+        """From integer minor units (cents, fils, yen). ``exponent`` overrides ISO for one platform."""
+        if isinstance(minor, bool) or not isinstance(minor, int):
+            raise ValidationError(
+                f"minor: expected an int count of minor units, got {type(minor).__name__} {minor!r}",
+                field="minor",
+                value=minor,
+            )
+        exp = currency_exponent(currency) if exponent is None else _check_exponent(exponent)
+        return cls(Decimal(minor).scaleb(-exp, _CONTEXT), currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(0, currency)
+
+    @classmethod
+    def parse(cls, text: str) -> Money:
+        """Inverse of ``str()``: ``"12.50 USD"``."""
+        parts = text.split()
+        if len(parts) != 2:
+            raise ValidationError(f"money: expected '<amount> <CUR>', got {text!r}", field="money", value=text)
+        return cls(parts[0], parts[1])
+
+    # -- accessors ----------------------------------------------------------------------------------
+    @property
+    def amount(self) -> Decimal:
+        return self._amount
+
+    @property
+    def currency(self) -> str:
+        return self._currency
+
+    @property
+    def exponent(self) -> int:
+        """The ISO 4217 exponent of this currency."""
+        return currency_exponent(self._currency)
+
+    # -- minor units --------------------------------------------------------------------------------
+    def to_minor(self, *, exponent: int | None = None, rounding: str | None = None) -> int:
+        """Integer minor units. Exact unless ``rounding`` is given; raises rather than drop a fraction."""
+        _check_rounding(rounding)
+        exp = self.exponent if exponent is None else _check_exponent(exponent)
+        scaled = self._amount.scaleb(exp, _CONTEXT)
+        whole = scaled.to_integral_value(rounding=rounding or decimal.ROUND_HALF_EVEN, context=_CONTEXT)
+        if whole != scaled and rounding is None:
+            raise ValidationError(
+                f"amount: {self._amount} {self._currency} has a fraction of a minor unit "
+                f"(exponent {exp}); pass rounding= to round it",
+                field="amount",
+                value=self._amount,
+            )
+        return int(whole)
+
+    def is_whole_minor(self, *, exponent: int | None = None) -> bool:
+        exp = self.exponent if exponent is None else _check_exponent(exponent)
+        scaled = self._amount.scaleb(exp, _CONTEXT)
+        return scaled == scaled.to_integral_value(context=_CONTEXT)
+
+    def quantize(self, *, rounding: str | None = None, exponent: int | None = None) -> Money:
+        """The same amount written with exactly the currency's decimals (exact unless ``rounding``)."""
+        exp = self.exponent if exponent is None else _check_exponent(exponent)
+        return Money.from_minor(self.to_minor(exponent=exp, rounding=rounding), self._currency, exponent=exp)
+
+    # -- arithmetic ---------------------------------------------------------------------------------
+    def _same(self, other: object, op: str) -> Money:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot {op} Money and {type(other).__name__}")
+        if other._currency != self._currency:
+            raise ValidationError(
+                f"currency: cannot {op} {self._currency} and {other._currency}; convert explicitly first",
+                field="currency",
+                value=other._currency,
+            )
+        return other
+
+    def __add__(self, other: object) -> Money:
+        o = self._same(other, "add")
+        return Money(self._amount + o._amount, self._currency)
+
+    def __sub__(self, other: object) -> Money:
+        o = self._same(other, "subtract")
+        return Money(self._amount - o._amount, self._currency)
+
+    def __mul__(self, factor: object) -> Money:
+        if isinstance(factor, Money):
+            raise TypeError("cannot multiply Money by Money")
+        return Money(self._amount * to_decimal(factor, field="factor"), self._currency)
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> Money:
+        return Money(-self._amount, self._currency)
+
+    def __abs__(self) -> Money:
+        return Money(abs(self._amount), self._currency)
+
+    def __bool__(self) -> bool:
+        return bool(self._amount)
+
+    # -- comparison ---------------------------------------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        return self._currency == other._currency and self._amount == other._amount
+
+    def __hash__(self) -> int:
+        return hash((self._amount, self._currency))
+
+    def __lt__(self, other: object) -> bool:
+        return self._amount < self._same(other, "compare")._amount
+
+    def __le__(self, other: object) -> bool:
+        return self._amount <= self._same(other, "compare")._amount
+
+    def __gt__(self, other: object) -> bool:
+        return self._amount > self._same(other, "compare")._amount
+
+    def __ge__(self, other: object) -> bool:
+        return self._amount >= self._same(other, "compare")._amount
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Money is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Money is immutable")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Money, (str(self._amount), self._currency))
+
+    # -- text and JSON ------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"Money('{self._amount}', '{self._currency}')"
+
+    def __str__(self) -> str:
+        return f"{self._amount} {self._currency}"
+
+    def to_json(self) -> dict[str, str]:
+        """JSON-safe form: the amount as a string, never a float."""
+        return {"amount": str(self._amount), "currency": self._currency}
+
+    @classmethod
+    def from_json(cls, data: object) -> Money:
+        if isinstance(data, Money):
+            return data
+        if isinstance(data, str):
+            return cls.parse(data)
+        if isinstance(data, dict) and set(data) == {"amount", "currency"}:
+            return cls(data["amount"], data["currency"])
+        raise ValidationError(
+            f"money: expected {{'amount': str, 'currency': str}}, got {data!r}", field="money", value=data
+        )
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        def validate(value: object) -> Money:
+            try:
+                return cls.from_json(value)
+            except ValidationError as exc:  # pydantic wants ValueError; keep our message
+                raise ValueError(exc.message) from None
+
+        return core_schema.no_info_plain_validator_function(
+            validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda m: m.to_json(), when_used="json-unless-none"
+            ),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "type": "object",
+            "properties": {
+                "amount": {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"},
+                "currency": {"type": "string", "minLength": 3, "maxLength": 3},
+            },
+            "required": ["amount", "currency"],
+        }
+
+
+def _check_exponent(exponent: object) -> int:
+    if isinstance(exponent, bool) or not isinstance(exponent, int) or not 0 <= exponent <= 8:
+        raise ValidationError(f"exponent: expected an int 0..8, got {exponent!r}", field="exponent", value=exponent)
+    return exponent
+
+
+def allocate_percentages(
+    total: Money,
+    percentages: Sequence[Decimal],
+    *,
+    rounding: str = decimal.ROUND_HALF_EVEN,
+    exponent: int | None = None,
+) -> list[Money]:
+    """Split ``total`` by percentages into whole minor units.
+
+    Each share is ``total * pct / 100`` rounded with ``rounding``. When the percentages sum to exactly 100,
+    the last share absorbs the rounding so the shares sum to ``total`` to the minor unit; nothing is
+    invented or lost. Otherwise each share is rounded on its own.
+    """
+    _check_rounding(rounding)
+    pcts = [to_decimal(p, field="percentage") for p in percentages]
+    for p in pcts:
+        if p < 0 or p > 100:
+            raise ValidationError(f"percentage: {p} is outside 0..100", field="percentage", value=p)
+    exp = total.exponent if exponent is None else _check_exponent(exponent)
+    total_minor = total.to_minor(exponent=exp)
+    shares = [
+        int((Decimal(total_minor) * p / 100).to_integral_value(rounding=rounding, context=_CONTEXT)) for p in pcts
+    ]
+    if pcts and sum(pcts) == 100:
+        shares[-1] = total_minor - sum(shares[:-1])
+    return [Money.from_minor(s, total.currency, exponent=exp) for s in shares]
+
+
+def sum_money(values: Iterable[Money], currency: str) -> Money:
+    """Sum in one currency; an empty iterable is zero."""
+    result = Money.zero(currency)
+    for value in values:
+        result = result + value
+    return result
