@@ -1,0 +1,39 @@
+"""Sans-IO HTTP core shared by every platform client (private: import from here inside the package only)."""
+
+from ._core import ClientCore, ErrorDetail, default_error_detail, request_id_of
+from ._json import dumps, loads
+from ._redact import REDACTED, logger, redact_headers, register_secret, scrub, secret_value
+from ._request import APIResponse, Operation, Page, PagedOperation, RequestSpec, Retryable
+from ._retry import RetryPolicy, backoff_delay, parse_retry_after
+from ._runner import AsyncRunner, SyncRunner
+from ._types import DEFAULT_TIMEOUT, NOT_GIVEN, NotGiven, resolve_timeout
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "NOT_GIVEN",
+    "REDACTED",
+    "APIResponse",
+    "AsyncRunner",
+    "ClientCore",
+    "ErrorDetail",
+    "NotGiven",
+    "Operation",
+    "Page",
+    "PagedOperation",
+    "RequestSpec",
+    "RetryPolicy",
+    "Retryable",
+    "SyncRunner",
+    "backoff_delay",
+    "default_error_detail",
+    "dumps",
+    "loads",
+    "logger",
+    "parse_retry_after",
+    "redact_headers",
+    "register_secret",
+    "request_id_of",
+    "resolve_timeout",
+    "scrub",
+    "secret_value",
+]

@@ -1,0 +1,246 @@
+"""The shared, I/O-free half of every client: build requests, classify outcomes, build errors."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from .. import errors
+from ._json import dumps, loads
+from ._redact import logger, scrub
+from ._request import APIResponse, RequestSpec, Retryable
+from ._retry import RetryPolicy, parse_retry_after
+from ._types import DEFAULT_TIMEOUT, NotGiven, resolve_timeout
+
+__all__ = ["USER_AGENT", "ClientCore", "ErrorDetail", "default_error_detail"]
+
+USER_AGENT = "billing-milestones-python/0.1.0"
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id", "x-amzn-requestid")
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    """What a platform said in an error body."""
+
+    messages: list[str] = field(default_factory=list)
+    field: str | None = None
+
+
+def default_error_detail(body: Any) -> ErrorDetail:
+    if isinstance(body, dict):
+        for key in ("message", "error", "error_message", "Message"):
+            if isinstance(body.get(key), str):
+                return ErrorDetail([body[key]])
+    if isinstance(body, str) and body.strip():
+        return ErrorDetail([body.strip()[:500]])
+    return ErrorDetail()
+
+
+#: A hook's verdict on a response: True retry (even a POST: it was rejected before processing),
+#: False never retry, None apply the default rules.
+RetryHook = Callable[[httpx.Response, Any], bool | None]
+#: A hook that may build a more specific error for a response (e.g. a throttle disguised as a 500).
+ErrorHook = Callable[[httpx.Response, Any, dict[str, Any]], errors.APIStatusError | None]
+
+
+@dataclass(frozen=True)
+class ClientCore:
+    """Configuration and pure logic for one platform client."""
+
+    platform: str
+    base_url: httpx.URL
+    credentials: Callable[[], Mapping[str, str]]
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
+    default_headers: Mapping[str, str] = field(default_factory=dict)
+    error_detail: Callable[[Any], ErrorDetail] = default_error_detail
+    retry_hook: RetryHook | None = None
+    error_hook: ErrorHook | None = None
+    max_in_flight: int | None = None
+
+    def with_options(self, **changes: Any) -> ClientCore:
+        return dataclasses.replace(self, **changes)
+
+    # -- building -----------------------------------------------------------------------------------
+    def url_for(self, spec: RequestSpec) -> httpx.URL:
+        if spec.path.startswith(("http://", "https://")):
+            url = httpx.URL(spec.path)
+            if spec.authenticated and not self.same_origin(url):
+                raise errors.PaginationError(
+                    f"refusing to send credentials to {url.scheme}://{url.host}: only "
+                    f"{self.base_url.scheme}://{self.base_url.host} is trusted for {self.platform}"
+                )
+            return url
+        base = str(self.base_url).rstrip("/")
+        return httpx.URL(f"{base}/{spec.path.lstrip('/')}")
+
+    def same_origin(self, url: httpx.URL) -> bool:
+        return (url.scheme, url.host, url.port) == (self.base_url.scheme, self.base_url.host, self.base_url.port)
+
+    def build_request(self, client: httpx.Client | httpx.AsyncClient, spec: RequestSpec, attempt: int) -> httpx.Request:
+        url = self.url_for(spec)
+        headers: dict[str, str] = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        headers.update(self.default_headers)
+        headers.update(spec.headers)
+        headers["X-Retry-Count"] = str(attempt)
+        if spec.authenticated and self.same_origin(url):
+            headers.update(self.credentials())
+        timeout = resolve_timeout(spec.timeout, self.timeout)
+        content = None
+        if spec.json is not None:
+            content = dumps(spec.json).encode()
+            headers["Content-Type"] = "application/json"
+        params = _encode_params(spec.params)
+        return client.build_request(
+            spec.method, url, params=params, headers=headers, content=content, timeout=timeout
+        )
+
+    def max_retries_for(self, spec: RequestSpec) -> int:
+        return self.retry.max_retries if isinstance(spec.max_retries, NotGiven) else spec.max_retries
+
+    # -- classifying --------------------------------------------------------------------------------
+    def is_success(self, response: httpx.Response) -> bool:
+        return 200 <= response.status_code < 300
+
+    def status_error(self, spec: RequestSpec, response: httpx.Response) -> errors.APIStatusError:
+        body = _body_of(response)
+        detail = self.error_detail(body)
+        kwargs: dict[str, Any] = {
+            "platform": self.platform,
+            "method": spec.method,
+            "path": response.request.url.path,
+            "status_code": response.status_code,
+            "request_id": request_id_of(response),
+            "messages": [scrub(m) for m in detail.messages],
+            "body": body,
+        }
+        if self.error_hook is not None:
+            custom = self.error_hook(response, body, kwargs)
+            if custom is not None:
+                return custom
+        cls = errors.status_error_class(response.status_code)
+        reason = f"HTTP {response.status_code} {response.reason_phrase}".strip()
+        if cls is errors.RateLimitError:
+            return errors.RateLimitError(reason, retry_after=parse_retry_after(response.headers), **kwargs)
+        if cls is errors.UnprocessableEntityError:
+            return errors.UnprocessableEntityError(reason, field=detail.field, **kwargs)
+        return cls(reason, **kwargs)
+
+    def connection_error(self, spec: RequestSpec, exc: httpx.TransportError) -> errors.APIConnectionError:
+        url = _safe_path(exc)
+        kwargs: dict[str, Any] = {"platform": self.platform, "method": spec.method, "path": url}
+        text = scrub(f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, httpx.TimeoutException):
+            return errors.APITimeoutError(f"request timed out ({text})", **kwargs)
+        return errors.APIConnectionError(f"connection failed ({text})", **kwargs)
+
+    def should_retry(self, spec: RequestSpec, exc: BaseException) -> bool:
+        """The one place that decides whether a failed attempt may be sent again."""
+        if spec.retryable == Retryable.NEVER or not isinstance(exc, errors.APIError):
+            return False
+        post_like = spec.method.upper() not in _IDEMPOTENT and spec.retryable != Retryable.ALWAYS
+        cause = exc.__cause__
+        if isinstance(exc, errors.APIConnectionError):
+            if not post_like:
+                return True
+            # Nothing was sent: the connection was never made or no pooled connection was free.
+            return isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+        if not isinstance(exc, errors.APIStatusError) or not isinstance(cause, _ResponseCarrier):
+            return False
+        response = cause.response
+        verdict = self._hint_verdict(response, cause.body)
+        if verdict is not None:
+            return verdict
+        if isinstance(exc, errors.RateLimitError) and exc.retry_after is not None:
+            if exc.retry_after > self.retry.max_retry_after:
+                logger.info(
+                    "not retrying %s %s: server asks to wait %.1fs, above the %.0fs cap",
+                    spec.method, exc.path, exc.retry_after, self.retry.max_retry_after,
+                )
+                return False
+        status = response.status_code
+        if post_like:
+            return status in self.retry.post_safe_statuses
+        return status in self.retry.retry_statuses
+
+    def _hint_verdict(self, response: httpx.Response, body: Any) -> bool | None:
+        if self.retry_hook is not None:
+            verdict: bool | None = self.retry_hook(response, body)
+            if verdict is not None:
+                return verdict
+        header = str(response.headers.get("x-should-retry", "")).strip().lower()
+        if header in ("true", "false"):
+            return header == "true"
+        return None
+
+    def retry_hint(self, exc: BaseException) -> float | None:
+        """The server's requested wait for this failure, if it gave one within the cap."""
+        cause = exc.__cause__
+        if isinstance(cause, _ResponseCarrier):
+            hint = parse_retry_after(cause.response.headers)
+            if hint is not None and hint <= self.retry.max_retry_after:
+                return hint
+        return None
+
+    def wrap_response(self, response: httpx.Response, retries_taken: int) -> APIResponse:
+        return APIResponse(response, retries_taken, self.platform, request_id_of(response))
+
+    def raise_for_status(self, spec: RequestSpec, response: httpx.Response) -> None:
+        if self.is_success(response):
+            return
+        error = self.status_error(spec, response)
+        raise error from _ResponseCarrier(response, error.body)
+
+    def raise_for_transport(self, spec: RequestSpec, exc: httpx.TransportError) -> None:
+        raise self.connection_error(spec, exc) from exc
+
+
+class _ResponseCarrier(Exception):
+    """Chained as ``__cause__`` of a status error so the retry logic can see the response."""
+
+    def __init__(self, response: httpx.Response, body: Any) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+        self.body = body
+
+
+def request_id_of(response: httpx.Response) -> str | None:
+    for name in _REQUEST_ID_HEADERS:
+        if name in response.headers:
+            return response.headers[name]
+    return None
+
+
+def _body_of(response: httpx.Response) -> Any:
+    try:
+        return loads(response.content) if response.content else None
+    except ValueError:
+        return response.text[:2000]
+
+
+def _safe_path(exc: httpx.TransportError) -> str:
+    try:
+        return exc.request.url.path
+    except RuntimeError:
+        return "?"
+
+
+def _encode_params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
+    if not params:
+        return None
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, list | tuple | set | frozenset):
+            out[key] = ",".join(str(v) for v in value)
+        else:
+            out[key] = str(value)
+    return out

@@ -1,0 +1,70 @@
+"""Keep secrets out of logs, reprs and exception text."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from typing import Final
+
+from pydantic import SecretStr
+
+__all__ = ["REDACTED", "SENSITIVE_HEADERS", "logger", "redact_headers", "register_secret", "scrub", "secret_value"]
+
+REDACTED: Final = "<redacted>"
+
+#: Header names whose values are credentials on one of our platforms (compared case-insensitively).
+SENSITIVE_HEADERS: Final = frozenset(
+    {"authorization", "api_key", "api-key", "secret", "apiintegrationcode", "username", "cookie", "set-cookie"}
+)
+
+logger: Final = logging.getLogger("billing_milestones")
+
+_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+def secret_value(value: str | SecretStr, *, field: str) -> SecretStr:
+    """Accept str or SecretStr; remember the value so the log filter can scrub it anywhere."""
+    from ..errors import ValidationError
+
+    secret = value if isinstance(value, SecretStr) else SecretStr(value) if isinstance(value, str) else None
+    if secret is None or not secret.get_secret_value():
+        raise ValidationError(f"{field}: expected a non-empty str or SecretStr", field=field, value=REDACTED)
+    register_secret(secret.get_secret_value())
+    return secret
+
+
+def register_secret(value: str) -> None:
+    if len(value) >= 4:
+        with _lock:
+            _secrets.add(value)
+
+
+def scrub(text: str) -> str:
+    """Replace every registered secret in ``text``."""
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: (REDACTED if k.lower() in SENSITIVE_HEADERS else scrub(v)) for k, v in headers.items()}
+
+
+class _ScrubFilter(logging.Filter):
+    """Defence in depth: even a careless log call on our logger cannot print a registered secret."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = scrub(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+logger.addFilter(_ScrubFilter())
+logger.addHandler(logging.NullHandler())

@@ -1,0 +1,103 @@
+"""Sans-IO request and response values: what to send, and what came back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from ._json import loads
+from ._types import NOT_GIVEN, NotGiven
+
+__all__ = ["APIResponse", "Operation", "Page", "PagedOperation", "RequestSpec", "Retryable"]
+
+T = TypeVar("T")
+
+QueryValue = str | int | bool | None | Sequence[str | int]
+
+
+class Retryable:
+    """How a request may be retried. ``AUTO`` follows the method: GET/PUT/DELETE/PATCH-by-id yes, POST only
+    when nothing can have been created; ``ALWAYS`` is for a POST that provably cannot duplicate (queries)."""
+
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """Everything needed to build one HTTP request, independent of sync or async I/O."""
+
+    method: str
+    path: str
+    params: Mapping[str, QueryValue] | None = None
+    json: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    retryable: str = Retryable.AUTO
+    timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN
+    max_retries: int | NotGiven = NOT_GIVEN
+    #: Requests sharing a key share a concurrency limit (Autotask: one per object endpoint).
+    limit_key: str | None = None
+    #: False for calls that must not carry credentials (Autotask zone discovery).
+    authenticated: bool = True
+
+    def identity(self) -> str:
+        """A stable text form, used to detect a pagination loop."""
+        body = json.dumps(self.json, sort_keys=True, default=str) if self.json is not None else ""
+        params = json.dumps(dict(self.params or {}), sort_keys=True, default=str)
+        return f"{self.method} {self.path} {params} {body}"
+
+
+@dataclass(frozen=True)
+class APIResponse:
+    """A successful response and how many retries it took."""
+
+    http: httpx.Response
+    retries_taken: int
+    platform: str
+    request_id: str | None = None
+
+    @property
+    def status_code(self) -> int:
+        return self.http.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.http.headers
+
+    def json(self) -> Any:
+        """The body, with every JSON decimal number as an exact Decimal (never a float)."""
+        if not self.http.content:
+            return None
+        return loads(self.http.content)
+
+
+@dataclass(frozen=True)
+class Operation(Generic[T]):
+    """A request plus how to turn its response into a result: the unit both runners execute."""
+
+    spec: RequestSpec
+    parse: Callable[[APIResponse], T]
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of results and the request for the next page, if any."""
+
+    items: list[T]
+    next: RequestSpec | None
+    response: APIResponse
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class PagedOperation(Generic[T]):
+    """The first page's request and a parser that also yields the next page's request."""
+
+    first: RequestSpec
+    parse: Callable[[RequestSpec, APIResponse], Page[T]]
+    max_pages: int = 100_000

@@ -1,0 +1,231 @@
+"""Thin sync and async executors over :class:`ClientCore`; everything but the I/O lives in the core."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, TypeVar
+
+import httpx
+import pydantic
+from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
+
+from .. import errors
+from ._core import ClientCore
+from ._redact import logger
+from ._request import APIResponse, Operation, Page, PagedOperation, RequestSpec
+from ._retry import backoff_delay
+
+__all__ = ["AsyncRunner", "SyncRunner"]
+
+T = TypeVar("T")
+
+
+class _RunnerBase:
+    """Retry policy wiring and parsing shared by both runners."""
+
+    def __init__(self, core: ClientCore) -> None:
+        self.core = core
+
+    def _retry_args(self, spec: RequestSpec) -> dict[str, Any]:
+        core = self.core
+        max_retries = core.max_retries_for(spec)
+
+        def stop(state: RetryCallState) -> bool:
+            if state.attempt_number > max_retries:
+                return True
+            if (state.seconds_since_start or 0.0) + state.upcoming_sleep > core.retry.total_budget:
+                logger.info(
+                    "giving up on %s %s: the next wait would exceed the %.0fs retry budget",
+                    spec.method, spec.path, core.retry.total_budget,
+                )
+                return True
+            return False
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            hint = core.retry_hint(exc) if exc is not None else None
+            return hint if hint is not None else backoff_delay(core.retry, state.attempt_number - 1)
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            logger.info(
+                "retrying %s %s in %.2fs (retry %d of %d) after %s",
+                spec.method, spec.path, state.upcoming_sleep, state.attempt_number, max_retries,
+                type(exc).__name__,
+            )
+
+        return {
+            "retry": retry_if_exception(lambda exc: core.should_retry(spec, exc)),
+            "stop": stop,
+            "wait": wait,
+            "before_sleep": before_sleep,
+            "reraise": True,
+        }
+
+    def _finish(self, spec: RequestSpec, response: httpx.Response, attempt: int) -> APIResponse:
+        logger.debug(
+            "HTTP %s %s -> %d (retries_taken=%d)", spec.method, response.request.url.path,
+            response.status_code, attempt,
+        )
+        try:
+            self.core.raise_for_status(spec, response)
+        except errors.APIError as exc:
+            exc.retries_taken = attempt
+            raise
+        return self.core.wrap_response(response, attempt)
+
+    def _transport_failed(self, spec: RequestSpec, exc: httpx.TransportError, attempt: int) -> None:
+        logger.debug("HTTP %s %s failed: %s", spec.method, spec.path, type(exc).__name__)
+        try:
+            self.core.raise_for_transport(spec, exc)
+        except errors.APIError as mapped:
+            mapped.retries_taken = attempt
+            raise
+
+    def _parse(self, spec: RequestSpec, response: APIResponse, parse: Callable[[APIResponse], T]) -> T:
+        try:
+            return parse(response)
+        except (pydantic.ValidationError, errors.ValidationError) as exc:
+            raise errors.APIResponseValidationError(
+                f"response did not match the documented shape: {exc}",
+                platform=self.core.platform,
+                method=spec.method,
+                path=response.http.request.url.path,
+                status_code=response.status_code,
+                request_id=response.request_id,
+                body=response.json() if response.http.content else None,
+                retries_taken=response.retries_taken,
+            ) from exc
+
+    @staticmethod
+    def _check_loop(spec: RequestSpec, seen: set[str], pages: int, max_pages: int) -> None:
+        identity = spec.identity()
+        if identity in seen:
+            raise errors.PaginationError(f"the server sent the same page request twice ({spec.method} {spec.path})")
+        if pages >= max_pages:
+            raise errors.PaginationError(f"stopped after {max_pages} pages; the server never said the end")
+        seen.add(identity)
+
+
+class SyncRunner(_RunnerBase):
+    """Executes operations with a blocking ``httpx.Client``."""
+
+    def __init__(
+        self,
+        core: ClientCore,
+        http_client: httpx.Client | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(core)
+        self._owns_client = http_client is None
+        self.http = http_client or httpx.Client(timeout=core.timeout, follow_redirects=False, verify=True)
+        self._sleep = sleep
+        self._limits: dict[str, threading.BoundedSemaphore] = {}
+        self._limits_lock = threading.Lock()
+
+    def _limit(self, key: str | None) -> contextlib.AbstractContextManager[Any]:
+        if key is None or self.core.max_in_flight is None:
+            return contextlib.nullcontext()
+        with self._limits_lock:
+            sem = self._limits.setdefault(key, threading.BoundedSemaphore(self.core.max_in_flight))
+        return sem
+
+    def request(self, spec: RequestSpec) -> APIResponse:
+        for attempt in Retrying(sleep=self._sleep, **self._retry_args(spec)):
+            with attempt:
+                n = attempt.retry_state.attempt_number - 1
+                request = self.core.build_request(self.http, spec, n)
+                with self._limit(spec.limit_key):
+                    try:
+                        response = self.http.send(request, follow_redirects=False)
+                    except httpx.TransportError as exc:
+                        self._transport_failed(spec, exc, n)
+                result = self._finish(spec, response, n)
+        return result
+
+    def execute(self, op: Operation[T]) -> T:
+        return self._parse(op.spec, self.request(op.spec), op.parse)
+
+    def pages(self, op: PagedOperation[T]) -> Iterator[Page[T]]:
+        spec: RequestSpec | None = op.first
+        seen: set[str] = set()
+        count = 0
+        while spec is not None:
+            self._check_loop(spec, seen, count, op.max_pages)
+            current = spec
+            page = self._parse(current, self.request(current), lambda r: op.parse(current, r))
+            count += 1
+            yield page
+            spec = page.next
+
+    def iterate(self, op: PagedOperation[T]) -> Iterator[T]:
+        for page in self.pages(op):
+            yield from page.items
+
+    def close(self) -> None:
+        if self._owns_client:
+            self.http.close()
+
+
+class AsyncRunner(_RunnerBase):
+    """Executes operations with an ``httpx.AsyncClient``."""
+
+    def __init__(
+        self,
+        core: ClientCore,
+        http_client: httpx.AsyncClient | None = None,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(core)
+        self._owns_client = http_client is None
+        self.http = http_client or httpx.AsyncClient(timeout=core.timeout, follow_redirects=False, verify=True)
+        self._sleep = sleep
+        self._limits: dict[str, asyncio.Semaphore] = {}
+
+    def _limit(self, key: str | None) -> contextlib.AbstractAsyncContextManager[Any]:
+        if key is None or self.core.max_in_flight is None:
+            return contextlib.nullcontext()
+        return self._limits.setdefault(key, asyncio.Semaphore(self.core.max_in_flight))
+
+    async def request(self, spec: RequestSpec) -> APIResponse:
+        async for attempt in AsyncRetrying(sleep=self._sleep, **self._retry_args(spec)):
+            with attempt:
+                n = attempt.retry_state.attempt_number - 1
+                request = self.core.build_request(self.http, spec, n)
+                async with self._limit(spec.limit_key):
+                    try:
+                        response = await self.http.send(request, follow_redirects=False)
+                    except httpx.TransportError as exc:
+                        self._transport_failed(spec, exc, n)
+                result = self._finish(spec, response, n)
+        return result
+
+    async def execute(self, op: Operation[T]) -> T:
+        return self._parse(op.spec, await self.request(op.spec), op.parse)
+
+    async def pages(self, op: PagedOperation[T]) -> AsyncIterator[Page[T]]:
+        spec: RequestSpec | None = op.first
+        seen: set[str] = set()
+        count = 0
+        while spec is not None:
+            self._check_loop(spec, seen, count, op.max_pages)
+            current = spec
+            page = self._parse(current, await self.request(current), lambda r: op.parse(current, r))
+            count += 1
+            yield page
+            spec = page.next
+
+    async def iterate(self, op: PagedOperation[T]) -> AsyncIterator[T]:
+        async for page in self.pages(op):
+            for item in page.items:
+                yield item
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self.http.aclose()

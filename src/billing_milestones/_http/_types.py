@@ -1,0 +1,45 @@
+"""Sentinels and defaults shared by every client."""
+
+from __future__ import annotations
+
+from typing import Final, Literal, TypeAlias
+
+import httpx
+
+__all__ = ["DEFAULT_TIMEOUT", "NOT_GIVEN", "NotGiven", "TimeoutTypes", "resolve_timeout"]
+
+
+class NotGiven:
+    """Marks "argument not passed", so ``timeout=None`` (no timeout at all) is never an accident."""
+
+    _instance: NotGiven | None = None
+
+    def __new__(cls) -> NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> Literal[False]:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Final = NotGiven()
+
+#: 30 s to read, write or wait for a pooled connection; 5 s to connect.
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
+
+TimeoutTypes: TypeAlias = "float | httpx.Timeout | None | NotGiven"
+
+
+def resolve_timeout(timeout: float | httpx.Timeout | None | NotGiven, default: httpx.Timeout) -> httpx.Timeout:
+    """NOT_GIVEN -> default; None -> explicitly unbounded; a number -> that for every phase."""
+    if isinstance(timeout, NotGiven):
+        return default
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if timeout is None:
+        return httpx.Timeout(None)
+    return httpx.Timeout(float(timeout))
