@@ -224,9 +224,7 @@ class Milestone(CommonModel):
 
     def with_sync_key(self, sync_key: str) -> Milestone:
         refs = tuple(r for r in self.external_refs if r.service != SYNC_SERVICE_NAME)
-        return self.model_copy(
-            update={"external_refs": (*refs, ExternalRef(service=SYNC_SERVICE_NAME, ref=sync_key))}
-        )
+        return self.model_copy(update={"external_refs": (*refs, ExternalRef(service=SYNC_SERVICE_NAME, ref=sync_key))})
 
     def business_fields(self) -> dict[str, Any]:
         """The fields that matter when comparing two systems (no ids, raw payloads or notes)."""

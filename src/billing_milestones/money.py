@@ -98,7 +98,9 @@ def exponent_from_base_unit(base_unit: int) -> int:
     exponent = len(str(base_unit)) - 1
     if 10**exponent != base_unit:
         raise ValidationError(
-            f"currency_base_unit: {base_unit} is not a power of ten", field="currency_base_unit", value=base_unit
+            f"currency_base_unit: {base_unit} is not a power of ten",
+            field="currency_base_unit",
+            value=base_unit,
         )
     return exponent
 
@@ -125,7 +127,9 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
             raise ValidationError(f"{field}: {value!r} is not a decimal number", field=field, value=value) from None
     else:
         raise ValidationError(
-            f"{field}: expected str, int or Decimal, got {type(value).__name__} {value!r}", field=field, value=value
+            f"{field}: expected str, int or Decimal, got {type(value).__name__} {value!r}",
+            field=field,
+            value=value,
         )
     if not result.is_finite():
         raise ValidationError(f"{field}: {value!r} is not a finite number", field=field, value=value)

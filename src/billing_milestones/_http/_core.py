@@ -80,7 +80,11 @@ class ClientCore:
         return httpx.URL(f"{base}/{spec.path.lstrip('/')}")
 
     def same_origin(self, url: httpx.URL) -> bool:
-        return (url.scheme, url.host, url.port) == (self.base_url.scheme, self.base_url.host, self.base_url.port)
+        return (url.scheme, url.host, url.port) == (
+            self.base_url.scheme,
+            self.base_url.host,
+            self.base_url.port,
+        )
 
     def build_request(self, client: httpx.Client | httpx.AsyncClient, spec: RequestSpec, attempt: int) -> httpx.Request:
         url = self.url_for(spec)
@@ -96,9 +100,7 @@ class ClientCore:
             content = dumps(spec.json).encode()
             headers["Content-Type"] = "application/json"
         params = _encode_params(spec.params)
-        return client.build_request(
-            spec.method, url, params=params, headers=headers, content=content, timeout=timeout
-        )
+        return client.build_request(spec.method, url, params=params, headers=headers, content=content, timeout=timeout)
 
     def max_retries_for(self, spec: RequestSpec) -> int:
         return self.retry.max_retries if isinstance(spec.max_retries, NotGiven) else spec.max_retries
@@ -156,13 +158,16 @@ class ClientCore:
         verdict = self._hint_verdict(response, cause.body)
         if verdict is not None:
             return verdict
-        if isinstance(exc, errors.RateLimitError) and exc.retry_after is not None:
-            if exc.retry_after > self.retry.max_retry_after:
-                logger.info(
-                    "not retrying %s %s: server asks to wait %.1fs, above the %.0fs cap",
-                    spec.method, exc.path, exc.retry_after, self.retry.max_retry_after,
-                )
-                return False
+        hint = parse_retry_after(response.headers)
+        if hint is not None and hint > self.retry.max_retry_after:
+            logger.info(
+                "not retrying %s %s: server asks to wait %.1fs, above the %.0fs cap",
+                spec.method,
+                exc.path,
+                hint,
+                self.retry.max_retry_after,
+            )
+            return False
         status = response.status_code
         if post_like:
             return status in self.retry.post_safe_statuses

@@ -9,13 +9,30 @@ from typing import Final
 
 from pydantic import SecretStr
 
-__all__ = ["REDACTED", "SENSITIVE_HEADERS", "logger", "redact_headers", "register_secret", "scrub", "secret_value"]
+__all__ = [
+    "REDACTED",
+    "SENSITIVE_HEADERS",
+    "logger",
+    "redact_headers",
+    "register_secret",
+    "scrub",
+    "secret_value",
+]
 
 REDACTED: Final = "<redacted>"
 
 #: Header names whose values are credentials on one of our platforms (compared case-insensitively).
 SENSITIVE_HEADERS: Final = frozenset(
-    {"authorization", "api_key", "api-key", "secret", "apiintegrationcode", "username", "cookie", "set-cookie"}
+    {
+        "authorization",
+        "api_key",
+        "api-key",
+        "secret",
+        "apiintegrationcode",
+        "username",
+        "cookie",
+        "set-cookie",
+    }
 )
 
 logger: Final = logging.getLogger("billing_milestones")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -40,7 +41,9 @@ class _RunnerBase:
             if (state.seconds_since_start or 0.0) + state.upcoming_sleep > core.retry.total_budget:
                 logger.info(
                     "giving up on %s %s: the next wait would exceed the %.0fs retry budget",
-                    spec.method, spec.path, core.retry.total_budget,
+                    spec.method,
+                    spec.path,
+                    core.retry.total_budget,
                 )
                 return True
             return False
@@ -54,7 +57,11 @@ class _RunnerBase:
             exc = state.outcome.exception() if state.outcome else None
             logger.info(
                 "retrying %s %s in %.2fs (retry %d of %d) after %s",
-                spec.method, spec.path, state.upcoming_sleep, state.attempt_number, max_retries,
+                spec.method,
+                spec.path,
+                state.upcoming_sleep,
+                state.attempt_number,
+                max_retries,
                 type(exc).__name__,
             )
 
@@ -68,8 +75,11 @@ class _RunnerBase:
 
     def _finish(self, spec: RequestSpec, response: httpx.Response, attempt: int) -> APIResponse:
         logger.debug(
-            "HTTP %s %s -> %d (retries_taken=%d)", spec.method, response.request.url.path,
-            response.status_code, attempt,
+            "HTTP %s %s -> %d (retries_taken=%d)",
+            spec.method,
+            response.request.url.path,
+            response.status_code,
+            attempt,
         )
         try:
             self.core.raise_for_status(spec, response)
@@ -158,7 +168,7 @@ class SyncRunner(_RunnerBase):
         while spec is not None:
             self._check_loop(spec, seen, count, op.max_pages)
             current = spec
-            page = self._parse(current, self.request(current), lambda r: op.parse(current, r))
+            page = self._parse(current, self.request(current), functools.partial(op.parse, current))
             count += 1
             yield page
             spec = page.next
@@ -216,7 +226,7 @@ class AsyncRunner(_RunnerBase):
         while spec is not None:
             self._check_loop(spec, seen, count, op.max_pages)
             current = spec
-            page = self._parse(current, await self.request(current), lambda r: op.parse(current, r))
+            page = self._parse(current, await self.request(current), functools.partial(op.parse, current))
             count += 1
             yield page
             spec = page.next

@@ -1,0 +1,119 @@
+"""What the sync and async clients of every platform share: lifecycle, options, the runner."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Self
+
+import httpx
+
+from ._http import NOT_GIVEN, AsyncRunner, ClientCore, NotGiven, RetryPolicy, SyncRunner, resolve_timeout
+
+__all__ = ["AsyncAPIClient", "SyncAPIClient", "build_retry_policy"]
+
+
+def build_retry_policy(max_retries: int, retry_policy: RetryPolicy | None) -> RetryPolicy:
+    """``max_retries`` wins over the policy's own count, so ``max_retries=0`` always means no retries."""
+    from dataclasses import replace
+
+    policy = retry_policy or RetryPolicy()
+    return policy if policy.max_retries == max_retries else replace(policy, max_retries=max_retries)
+
+
+class _ClientOptions:
+    _core: ClientCore
+
+    def _with_core(self, *, max_retries: int | NotGiven, timeout: Any, retry_policy: RetryPolicy | None) -> ClientCore:
+        changes: dict[str, Any] = {}
+        if retry_policy is not None or not isinstance(max_retries, NotGiven):
+            count = self._core.retry.max_retries if isinstance(max_retries, NotGiven) else max_retries
+            changes["retry"] = build_retry_policy(count, retry_policy or self._core.retry)
+        if not isinstance(timeout, NotGiven):
+            changes["timeout"] = resolve_timeout(timeout, self._core.timeout)
+        return self._core.with_options(**changes)
+
+
+class SyncAPIClient(_ClientOptions):
+    """Base of the blocking clients. Subclasses create their resources in :meth:`_init_resources`."""
+
+    def __init__(self, core: ClientCore, http_client: httpx.Client | None = None) -> None:
+        self._core = core
+        self._runner = SyncRunner(core, http_client)
+        self._init_resources()
+
+    def _init_resources(self) -> None:
+        """Bind resource objects to this client (called again on copies made by :meth:`with_options`)."""
+
+    def with_options(
+        self,
+        *,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        retry_policy: RetryPolicy | None = None,
+    ) -> Self:
+        """A copy with other retry or timeout settings, sharing this client's connection pool."""
+        new = copy.copy(self)
+        new._core = self._with_core(max_retries=max_retries, timeout=timeout, retry_policy=retry_policy)
+        new._runner = SyncRunner(new._core, self._runner.http)
+        new._init_resources()
+        return new
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._core.retry
+
+    @property
+    def base_url(self) -> httpx.URL:
+        return self._core.base_url
+
+    def close(self) -> None:
+        """Close the connection pool, unless it came from the caller (``http_client=``)."""
+        self._runner.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncAPIClient(_ClientOptions):
+    """Base of the asyncio clients; the same surface as :class:`SyncAPIClient` with awaitables."""
+
+    def __init__(self, core: ClientCore, http_client: httpx.AsyncClient | None = None) -> None:
+        self._core = core
+        self._runner = AsyncRunner(core, http_client)
+        self._init_resources()
+
+    def _init_resources(self) -> None:
+        """Bind resource objects to this client (called again on copies made by :meth:`with_options`)."""
+
+    def with_options(
+        self,
+        *,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        retry_policy: RetryPolicy | None = None,
+    ) -> Self:
+        new = copy.copy(self)
+        new._core = self._with_core(max_retries=max_retries, timeout=timeout, retry_policy=retry_policy)
+        new._runner = AsyncRunner(new._core, self._runner.http)
+        new._init_resources()
+        return new
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._core.retry
+
+    @property
+    def base_url(self) -> httpx.URL:
+        return self._core.base_url
+
+    async def close(self) -> None:
+        await self._runner.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

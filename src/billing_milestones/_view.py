@@ -1,0 +1,42 @@
+"""The common view every client offers: the same four calls on the common Milestone model."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Protocol, runtime_checkable
+
+from .model import Milestone, MilestoneKey, Platform
+
+__all__ = ["AsyncMilestoneView", "MilestoneView"]
+
+
+@runtime_checkable
+class MilestoneView(Protocol):
+    """``client.milestones`` on every sync client. Containers: crm.com order draft, Autotask contract,
+    Kantata workspace."""
+
+    platform: Platform
+
+    def list(self, container_id: str) -> Iterator[Milestone]: ...
+
+    def create(self, container_id: str, milestones: Sequence[Milestone]) -> builtins.list[Milestone]: ...
+
+    def update(self, milestone: Milestone) -> Milestone: ...
+
+    def delete(self, key: MilestoneKey) -> None: ...
+
+
+@runtime_checkable
+class AsyncMilestoneView(Protocol):
+    """``client.milestones`` on every async client."""
+
+    platform: Platform
+
+    def list(self, container_id: str) -> AsyncIterator[Milestone]: ...
+
+    async def create(self, container_id: str, milestones: Sequence[Milestone]) -> builtins.list[Milestone]: ...
+
+    async def update(self, milestone: Milestone) -> Milestone: ...
+
+    async def delete(self, key: MilestoneKey) -> None: ...

@@ -1,0 +1,25 @@
+"""Local emulators of the three platforms, in-process (httpx transport) or on loopback (ASGI)."""
+
+from ._asgi import LoopbackServer, combined_app, emulator_app
+from ._emulator import Emulator, RequestLogEntry, Router, SandboxRequest, json_response
+from ._faults import Fault, FaultKind, FaultPlan, FaultRule
+from ._limits import RateLimit, Throttle
+from ._transport import SandboxTransport
+
+__all__ = [
+    "Emulator",
+    "Fault",
+    "FaultKind",
+    "FaultPlan",
+    "FaultRule",
+    "LoopbackServer",
+    "RateLimit",
+    "RequestLogEntry",
+    "Router",
+    "SandboxRequest",
+    "SandboxTransport",
+    "Throttle",
+    "combined_app",
+    "emulator_app",
+    "json_response",
+]

@@ -1,0 +1,122 @@
+"""The emulators as ASGI apps, and a loopback server to run them on a real port."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.types import Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from ._emulator import Emulator
+
+__all__ = ["LoopbackServer", "combined_app", "emulator_app"]
+
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+class _QuietInjectedDrops(logging.Filter):
+    """uvicorn logs every aborted response as an error; injected drops are expected, not errors."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(exc, ConnectionAbortedError) and "injected" in str(exc))
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietInjectedDrops())
+
+
+class _DroppedResponse(Response):
+    """Starts a response and then fails, so the server closes the socket mid-response."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})
+        raise ConnectionAbortedError("sandbox: injected connection drop")
+
+
+def emulator_app(emulator: Emulator) -> Starlette:
+    async def endpoint(request: Request) -> Response:
+        body = await request.body()
+        root = request.scope.get("root_path", "")
+        url = httpx.URL(str(request.url))
+        outgoing = httpx.Request(request.method, url, headers=list(request.headers.items()), content=body)
+        parsed = emulator.parse(outgoing, mount=root)
+        steps = emulator.steps(parsed)
+        try:
+            while True:
+                await asyncio.sleep(next(steps))
+        except StopIteration as done:
+            result: httpx.Response = done.value
+        except httpx.ReadTimeout:
+            await asyncio.sleep(3600)  # the client's read timeout fires long before this
+            return _DroppedResponse()
+        except (httpx.ConnectError, httpx.RemoteProtocolError):
+            return _DroppedResponse()
+        headers = {k: v for k, v in result.headers.items() if k.lower() not in ("content-length", "content-encoding")}
+        return Response(result.content, status_code=result.status_code, headers=headers)
+
+    return Starlette(routes=[Route("/{path:path}", endpoint, methods=_METHODS)])
+
+
+def combined_app(apps: Mapping[str, Any]) -> Starlette:
+    """Several emulators on one server, each under its own prefix (``/kantata``, ``/autotask``...)."""
+    return Starlette(routes=[Mount(prefix, app=app) for prefix, app in apps.items()])
+
+
+class LoopbackServer:
+    """Runs an ASGI app under uvicorn on 127.0.0.1 in a background thread.
+
+    >>> with LoopbackServer(sandbox.asgi_app()) as server:
+    ...     client = KantataClient("token", base_url=server.url + "/api/v1")
+    """
+
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, port))
+        self.host, self.port = self._sock.getsockname()[:2]
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> LoopbackServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("sandbox loopback server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        with contextlib.suppress(OSError):
+            self._sock.close()
+
+    def __enter__(self) -> LoopbackServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[str]:
+        with self:
+            yield self.url

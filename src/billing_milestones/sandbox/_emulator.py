@@ -1,0 +1,226 @@
+"""What every platform emulator shares: request parsing, routing, and the fault/throttle pipeline.
+
+An emulator is a request handler over in-memory state. The pipeline in :meth:`Emulator.steps` is a
+generator that yields the seconds to sleep, so the in-process transports (sync and async) and the ASGI
+app drive exactly the same logic and differ only in how they sleep.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl
+
+import httpx
+
+from .._http._json import dumps, loads
+from ._faults import Fault, FaultKind, FaultPlan
+from ._limits import Limiter, RateLimit, Throttle
+from ._transport import SandboxTransport
+
+__all__ = ["Emulator", "RequestLogEntry", "Router", "SandboxRequest", "json_response"]
+
+Handler = Callable[["SandboxRequest"], httpx.Response]
+
+
+@dataclass(frozen=True)
+class SandboxRequest:
+    """A request as an emulator sees it: path relative to the emulator's base path, parsed query and body."""
+
+    method: str
+    url: httpx.URL
+    path: str
+    query: Mapping[str, str]
+    headers: httpx.Headers
+    body: bytes
+    #: scheme://host[:port][mount prefix]: where this emulator is reachable, for URLs it hands out.
+    origin: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        """The body with decimals as Decimal; raises ValueError on invalid JSON."""
+        return loads(self.body) if self.body else None
+
+
+def json_response(status: int, data: Any = None, headers: Mapping[str, str] | None = None) -> httpx.Response:
+    content = b"" if data is None else dumps(data).encode()
+    hdrs = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
+    return httpx.Response(status, content=content, headers=hdrs)
+
+
+class Router:
+    """Path templates like ``/billing_milestones/{id}`` matched against a request's relative path."""
+
+    def __init__(self, *, case_insensitive: bool = False) -> None:
+        self._flags = re.IGNORECASE if case_insensitive else 0
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+
+    def add(self, method: str, template: str, handler: Handler) -> None:
+        pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template.rstrip("/") or "/")
+        self._routes.append((method.upper(), re.compile(f"^{pattern}/?$", self._flags), handler))
+
+    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | str | None:
+        """The handler and path params; the string "405" when only the method is wrong; None if no route."""
+        allowed = False
+        for route_method, pattern, handler in self._routes:
+            m = pattern.match(path)
+            if m is None:
+                continue
+            if route_method == method.upper():
+                return handler, m.groupdict()
+            allowed = True
+        return "405" if allowed else None
+
+    def dispatch(
+        self,
+        request: SandboxRequest,
+        *,
+        not_found: Callable[[SandboxRequest], httpx.Response],
+        not_allowed: Callable[[SandboxRequest], httpx.Response],
+    ) -> httpx.Response:
+        """Call the matching handler with ``request.params`` filled in, or the platform's 404/405."""
+        found = self.match(request.method, request.path)
+        if found is None:
+            return not_found(request)
+        if isinstance(found, str):
+            return not_allowed(request)
+        handler, params = found
+        return handler(dataclasses.replace(request, params=params))
+
+
+@dataclass(frozen=True)
+class RequestLogEntry:
+    method: str
+    path: str
+    status: int | None
+    fault: FaultKind | None = None
+
+
+class Emulator(ABC):
+    """Base of the platform emulators. Subclasses route requests in :meth:`handle` under ``self.lock``."""
+
+    platform: ClassVar[str]
+    #: The API's base path on its real host, e.g. ``/api/v1``; stripped before routing.
+    base_path: ClassVar[str] = ""
+    base_path_case_insensitive: ClassVar[bool] = False
+
+    def __init__(self, *, faults: FaultPlan | None = None, rate_limit: RateLimit | None = None) -> None:
+        self.faults = faults or FaultPlan()
+        self.rate_limit = rate_limit
+        self._limiter = Limiter(rate_limit) if rate_limit else None
+        self.lock = threading.RLock()
+        self.request_log: list[RequestLogEntry] = []
+
+    # -- what subclasses provide --------------------------------------------------------------------
+    @abstractmethod
+    def handle(self, request: SandboxRequest) -> httpx.Response:
+        """Answer one request from in-memory state (called with ``self.lock`` held)."""
+
+    def throttled_response(self, throttle: Throttle) -> httpx.Response:
+        """The platform's answer when a request exceeds its rate or concurrency limit."""
+        headers = {"Retry-After": f"{throttle.retry_after:.3f}"} if self._send_retry_after() else {}
+        return json_response(429, {"message": "Too many requests"}, headers)
+
+    def fault_response(self, fault: Fault) -> httpx.Response:
+        """The platform's answer for an injected 429 or 5xx."""
+        if fault.kind is FaultKind.RATE_LIMIT:
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            return json_response(429, {"message": "Too many requests"}, headers)
+        return json_response(fault.status or 500, {"message": "injected server error"})
+
+    def limit_key(self, request: SandboxRequest) -> str:
+        """Requests with the same key share the concurrency limit (Autotask: per object endpoint)."""
+        return ""
+
+    def _send_retry_after(self) -> bool:
+        return self.rate_limit.send_retry_after if self.rate_limit else True
+
+    # -- plumbing -----------------------------------------------------------------------------------
+    def parse(self, request: httpx.Request, *, mount: str = "") -> SandboxRequest:
+        full = request.url.path
+        path = full[len(mount) :] if mount and full.startswith(mount) else full
+        base = self.base_path
+        if base:
+            matches = (
+                path.lower().startswith(base.lower()) if self.base_path_case_insensitive else path.startswith(base)
+            )
+            if matches:
+                path = path[len(base) :]
+        origin = f"{request.url.scheme}://{request.url.netloc.decode()}{mount}"
+        query = dict(parse_qsl(request.url.query.decode(), keep_blank_values=True))
+        return SandboxRequest(
+            method=request.method.upper(),
+            url=request.url,
+            path=path or "/",
+            query=query,
+            headers=request.headers,
+            body=request.content,
+            origin=origin,
+        )
+
+    def steps(self, request: SandboxRequest) -> Generator[float, None, httpx.Response]:
+        """The whole server-side pipeline; yields seconds to sleep, returns the response or raises httpx errors."""
+        delay, fault = self.faults.draw(request.method, request.path)
+        if fault is not None and fault.kind is FaultKind.REFUSE:
+            self._log(request, None, fault.kind)
+            raise httpx.ConnectError("sandbox: connection refused (injected)")
+        key = self.limit_key(request)
+        throttle = self._limiter.enter(key) if self._limiter else None
+        if throttle is not None:
+            response = self.throttled_response(throttle)
+            self._log(request, response.status_code, None)
+            return response
+        try:
+            if delay:
+                yield delay
+            if fault is not None and fault.kind in (FaultKind.RATE_LIMIT, FaultKind.STATUS):
+                response = self.fault_response(fault)
+                self._log(request, response.status_code, fault.kind)
+                return response
+            with self.lock:
+                response = self.handle(request)
+            if fault is not None and fault.kind is FaultKind.DROP:
+                self._log(request, response.status_code, fault.kind)
+                raise httpx.RemoteProtocolError("sandbox: server disconnected after handling (injected)")
+            if fault is not None and fault.kind is FaultKind.READ_TIMEOUT:
+                self._log(request, response.status_code, fault.kind)
+                if fault.delay:
+                    yield fault.delay
+                raise httpx.ReadTimeout("sandbox: response never arrived (injected)")
+            self._log(request, response.status_code, None)
+            return response
+        finally:
+            if self._limiter is not None:
+                self._limiter.leave(key)
+
+    def _log(self, request: SandboxRequest, status: int | None, fault: FaultKind | None) -> None:
+        self.request_log.append(RequestLogEntry(request.method, request.path, status, fault))
+
+    def count_requests(self, method: str | None = None, path_regex: str | None = None) -> int:
+        return sum(
+            1
+            for e in self.request_log
+            if (method is None or e.method == method.upper()) and (path_regex is None or re.search(path_regex, e.path))
+        )
+
+    # -- ways to reach it ---------------------------------------------------------------------------
+    def transport(self) -> SandboxTransport:
+        return SandboxTransport(self)
+
+    def http_client(self, **kwargs: Any) -> httpx.Client:
+        """An ``httpx.Client`` whose requests this emulator answers in-process."""
+        return httpx.Client(transport=self.transport(), **kwargs)
+
+    def async_http_client(self, **kwargs: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=self.transport(), **kwargs)
+
+    def asgi_app(self) -> Any:
+        """A Starlette app serving this emulator, for a loopback server (``milestones sandbox serve``)."""
+        from ._asgi import emulator_app
+
+        return emulator_app(self)

@@ -1,0 +1,46 @@
+"""The in-process httpx transport: drives an emulator's pipeline, sleeping the sync or the async way."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+import httpx
+
+if TYPE_CHECKING:
+    from ._emulator import Emulator
+
+__all__ = ["SandboxTransport"]
+
+
+class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """One transport for ``httpx.Client`` and ``httpx.AsyncClient`` alike."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        steps = self.emulator.steps(self.emulator.parse(request))
+        try:
+            while True:
+                time.sleep(next(steps))
+        except StopIteration as done:
+            response: httpx.Response = done.value
+        return _detach(response, request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        steps = self.emulator.steps(self.emulator.parse(request))
+        try:
+            while True:
+                await asyncio.sleep(next(steps))
+        except StopIteration as done:
+            response: httpx.Response = done.value
+        return _detach(response, request)
+
+
+def _detach(response: httpx.Response, request: httpx.Request) -> httpx.Response:
+    """A fresh response bound to this request, so each client reads its own copy of the bytes."""
+    return httpx.Response(response.status_code, headers=response.headers, content=response.content, request=request)
