@@ -1,0 +1,30 @@
+"""Keep billing milestones in step between platforms: plan (pure) -> dry run -> apply, with a link store."""
+
+from .apply import ActionResult, ApplyResult, apply_plan, load_sides, resolve_view
+from .links import Intent, Link, LinkStore
+from .pair import ConflictPolicy, SyncPair, sync_key_for
+from .plan import ActionKind, PlannedAction, SyncPlan, plan_sync
+from .translate import FieldDiff, compare, translate
+from .triggers import TriggerMap
+
+__all__ = [
+    "ActionKind",
+    "ActionResult",
+    "ApplyResult",
+    "ConflictPolicy",
+    "FieldDiff",
+    "Intent",
+    "Link",
+    "LinkStore",
+    "PlannedAction",
+    "SyncPair",
+    "SyncPlan",
+    "TriggerMap",
+    "apply_plan",
+    "compare",
+    "load_sides",
+    "plan_sync",
+    "resolve_view",
+    "sync_key_for",
+    "translate",
+]

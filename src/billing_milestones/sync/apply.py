@@ -1,0 +1,319 @@
+"""Carry out a plan: the only part of the sync engine that writes.
+
+Every write is bracketed by an intent row in the link store. Creates carry the sync key to the target, so
+if we crash (or a response is lost) after the platform stored a milestone but before we linked it, the next
+plan finds the key on the target and adopts the milestone instead of creating it again.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from .. import errors
+from .._view import MilestoneView
+from ..model import SYNC_SERVICE_NAME, Milestone, Platform
+from .links import Link, LinkStore
+from .pair import SyncPair
+from .plan import ActionKind, PlannedAction, SyncPlan, source_fingerprint, target_fingerprint
+
+__all__ = ["ActionResult", "ApplyResult", "apply_plan", "load_sides", "resolve_view"]
+
+#: Writes in flight per target platform (Autotask allows 3 threads per endpoint; Kantata batches instead).
+MAX_IN_FLIGHT: Final[Mapping[Platform, int]] = {Platform.AUTOTASK: 3, Platform.KANTATA: 1, Platform.CRMCOM: 1}
+#: Creates per request where the platform accepts many (Kantata: 100).
+BATCH_SIZE: Final[Mapping[Platform, int]] = {Platform.KANTATA: 100}
+
+_AMBIGUOUS: Final = (errors.APIConnectionError, errors.InternalServerError)
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    action: PlannedAction
+    ok: bool
+    result: Milestone | None = None
+    error: str | None = None
+    wrote: bool = False
+
+
+@dataclass
+class ApplyResult:
+    plan: SyncPlan
+    dry_run: bool = False
+    results: list[ActionResult] = field(default_factory=list)
+
+    def count(self, kind: ActionKind, *, ok: bool = True) -> int:
+        return sum(1 for r in self.results if r.action.kind is kind and r.ok is ok)
+
+    @property
+    def failures(self) -> list[ActionResult]:
+        return [r for r in self.results if not r.ok]
+
+    @property
+    def writes(self) -> int:
+        return sum(1 for r in self.results if r.wrote)
+
+    @property
+    def ok(self) -> bool:
+        """No failures and no unresolved conflicts."""
+        return not self.failures and not self.plan.conflicts
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pair": self.plan.pair.id,
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "writes": self.writes,
+            "counts": self.plan.counts(),
+            "failures": [
+                {"sync_key": r.action.sync_key, "title": r.action.title, "error": r.error} for r in self.failures
+            ],
+            "conflicts": [a.to_json() for a in self.plan.conflicts],
+        }
+
+
+Progress = Callable[[ActionResult], None]
+
+
+def resolve_view(target: Any, platform: Platform) -> MilestoneView:
+    """Accept a view, a client with ``.milestones``, or a mapping of platform -> client."""
+    if isinstance(target, Mapping):
+        target = target[platform]
+    view = getattr(target, "milestones", target)
+    if not isinstance(view, MilestoneView):
+        raise errors.ConfigError(f"no milestone view for {platform.value}: got {type(target).__name__}")
+    return view
+
+
+def load_sides(pair: SyncPair, clients: Any) -> tuple[list[Milestone], list[Milestone]]:
+    """Read both containers completely (deletes are only planned from a complete read)."""
+    source = list(resolve_view(clients, pair.source).list(pair.source_container))
+    target = list(resolve_view(clients, pair.target).list(pair.target_container))
+    return source, target
+
+
+def apply_plan(
+    plan: SyncPlan,
+    clients: Any,
+    store: LinkStore,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ApplyResult:
+    """Execute every writing action of ``plan`` against the target and record links as it goes.
+
+    ``clients`` is the target's view, a client, or a mapping of platform -> client. Conflicts are left alone
+    (they are in the result for the caller to report). ``progress`` is called after each action.
+    """
+    result = ApplyResult(plan, dry_run=dry_run)
+    pair = plan.pair
+
+    def record(r: ActionResult) -> None:
+        result.results.append(r)
+        if progress is not None:
+            progress(r)
+
+    if dry_run:
+        for action in plan.actions:
+            record(ActionResult(action, ok=True))
+        return result
+
+    view = resolve_view(clients, pair.target)
+    store.resolve_pending(pair.id)
+    runner = _Applier(pair, view, store, record)
+    if pair.target is Platform.CRMCOM:
+        runner.replace_set(plan.actions)
+    else:
+        runner.run(plan.actions)
+    return result
+
+
+class _Applier:
+    def __init__(self, pair: SyncPair, view: MilestoneView, store: LinkStore, record: Progress) -> None:
+        self.pair = pair
+        self.view = view
+        self.store = store
+        self.record = record
+
+    # -- per-milestone platforms (Kantata, Autotask) ------------------------------------------------
+    def run(self, actions: Sequence[PlannedAction]) -> None:
+        by_kind: dict[ActionKind, list[PlannedAction]] = {}
+        for action in actions:
+            by_kind.setdefault(action.kind, []).append(action)
+        for action in by_kind.get(ActionKind.UNCHANGED, []):
+            self._refresh_link(action)
+        for action in by_kind.get(ActionKind.CONFLICT, []) + by_kind.get(ActionKind.SKIP_LOCKED, []):
+            self.record(ActionResult(action, ok=True))
+        self._bounded(self._adopt_or_update, by_kind.get(ActionKind.ADOPT, []) + by_kind.get(ActionKind.UPDATE, []))
+        self._create_all(by_kind.get(ActionKind.CREATE, []))
+        self._bounded(self._delete, by_kind.get(ActionKind.DELETE, []))
+
+    def _bounded(self, work: Callable[[PlannedAction], ActionResult], actions: list[PlannedAction]) -> None:
+        limit = MAX_IN_FLIGHT.get(self.pair.target, 1)
+        if limit <= 1 or len(actions) <= 1:
+            for action in actions:
+                self.record(work(action))
+            return
+        with concurrent.futures.ThreadPoolExecutor(max_workers=limit, thread_name_prefix="bm-apply") as pool:
+            for outcome in pool.map(work, actions):
+                self.record(outcome)
+
+    def _adopt_or_update(self, action: PlannedAction) -> ActionResult:
+        assert action.source is not None and action.target is not None and action.desired is not None
+        if not action.writes:
+            self._link(action, action.target)
+            return ActionResult(action, ok=True, result=action.target)
+        intent = self.store.begin(self.pair.id, action.sync_key, action.kind.value)
+        try:
+            updated = self.view.update(_as_update(action.desired, action.target))
+        except errors.BillingMilestonesError as exc:
+            self.store.finish(intent, error=str(exc))
+            return ActionResult(action, ok=False, error=str(exc))
+        self._link(action, updated, intent)
+        return ActionResult(action, ok=True, result=updated, wrote=True)
+
+    def _create_all(self, actions: list[PlannedAction]) -> None:
+        size = BATCH_SIZE.get(self.pair.target)
+        if size is None:
+            self._bounded(lambda a: self._create_batch([a])[0], actions)
+            return
+        for start in range(0, len(actions), size):
+            for outcome in self._create_batch(actions[start : start + size]):
+                self.record(outcome)
+
+    def _create_batch(self, actions: list[PlannedAction]) -> list[ActionResult]:
+        intents = [self.store.begin(self.pair.id, a.sync_key, a.kind.value) for a in actions]
+        desired = [a.desired for a in actions if a.desired is not None]
+        try:
+            created = self.view.create(self.pair.target_container, desired)
+        except _AMBIGUOUS as exc:
+            # The platform may have stored some of them before failing: look for our sync keys.
+            return self._recover_creates(actions, intents, exc)
+        except errors.BillingMilestonesError as exc:
+            for intent in intents:
+                self.store.finish(intent, error=str(exc))
+            return [ActionResult(a, ok=False, error=str(exc)) for a in actions]
+        results = []
+        for action, intent, milestone in zip(actions, intents, created, strict=True):
+            self._link(action, milestone, intent)
+            results.append(ActionResult(action, ok=True, result=milestone, wrote=True))
+        return results
+
+    def _recover_creates(
+        self, actions: list[PlannedAction], intents: list[int], exc: errors.BillingMilestonesError
+    ) -> list[ActionResult]:
+        try:
+            found = {m.sync_key: m for m in self.view.list(self.pair.target_container) if m.sync_key}
+        except errors.BillingMilestonesError:
+            found = {}
+        results = []
+        for action, intent in zip(actions, intents, strict=True):
+            milestone = found.get(action.sync_key)
+            if milestone is not None:
+                self._link(action, milestone, intent)
+                results.append(ActionResult(action, ok=True, result=milestone, wrote=True))
+            else:
+                self.store.finish(intent, error=str(exc))
+                results.append(ActionResult(action, ok=False, error=f"{exc} (nothing stored on the target)"))
+        return results
+
+    def _delete(self, action: PlannedAction) -> ActionResult:
+        intent = self.store.begin(self.pair.id, action.sync_key, action.kind.value)
+        if action.target is not None and action.target.key is not None:
+            try:
+                self.view.delete(action.target.key)
+            except errors.NotFoundError:
+                pass  # already gone: the goal is reached
+            except errors.BillingMilestonesError as exc:
+                self.store.finish(intent, error=str(exc))
+                return ActionResult(action, ok=False, error=str(exc))
+        self.store.remove(self.pair.id, action.sync_key, intent_id=intent)
+        return ActionResult(action, ok=True, wrote=action.target is not None)
+
+    # -- set-semantics platform (crm.com) -----------------------------------------------------------
+    def replace_set(self, actions: Sequence[PlannedAction]) -> None:
+        """crm.com takes the whole milestone set as one new estimate: build it, send it once, link each."""
+        replace = getattr(self.view, "replace", None)
+        if replace is None:
+            raise errors.ConfigError("the crm.com milestone view must offer replace(container_id, milestones)")
+        keep: list[tuple[PlannedAction, Milestone]] = []
+        for action in actions:
+            if action.kind in (ActionKind.CREATE, ActionKind.UPDATE) and action.desired is not None:
+                keep.append((action, action.desired))
+            elif action.kind is ActionKind.ADOPT and action.desired is not None and action.target is not None:
+                keep.append((action, action.desired if action.writes else action.target))
+            elif action.kind is not ActionKind.DELETE and action.target is not None:
+                keep.append((action, action.target))
+        writing = [a for a in actions if a.writes]
+        if not writing and not any(a.kind is ActionKind.ADOPT for a in actions):
+            for action in actions:
+                if action.kind is ActionKind.UNCHANGED:
+                    self._refresh_link(action)
+                else:
+                    self.record(ActionResult(action, ok=True))
+            return
+        intents = {a.sync_key: self.store.begin(self.pair.id, a.sync_key, a.kind.value) for a in writing}
+        try:
+            stored = list(replace(self.pair.target_container, [m for _, m in keep]))
+        except errors.BillingMilestonesError as exc:
+            for intent in intents.values():
+                self.store.finish(intent, error=str(exc))
+            for action in actions:
+                self.record(ActionResult(action, ok=action.kind not in _WRITING, error=str(exc)))
+            return
+        by_stage = {m.trigger.ref: m for m in stored}
+        for action in actions:
+            open_intent = intents.get(action.sync_key)
+            if action.kind is ActionKind.DELETE:
+                self.store.remove(self.pair.id, action.sync_key, intent_id=open_intent)
+                self.record(ActionResult(action, ok=True, wrote=True))
+                continue
+            if action.kind in (ActionKind.CONFLICT, ActionKind.SKIP_LOCKED) or action.source is None:
+                self.record(ActionResult(action, ok=True))
+                continue
+            wanted = action.desired or action.target
+            milestone = by_stage.get(wanted.trigger.ref) if wanted is not None else None
+            if milestone is None:
+                if open_intent is not None:
+                    self.store.finish(open_intent, error="not in the estimate crm.com returned")
+                self.record(ActionResult(action, ok=False, error="crm.com did not return this stage's milestone"))
+                continue
+            self._link(action, milestone, open_intent)
+            self.record(ActionResult(action, ok=True, result=milestone, wrote=action.writes))
+
+    # -- links --------------------------------------------------------------------------------------
+    def _link(self, action: PlannedAction, target: Milestone, intent: int | None = None) -> None:
+        assert action.source is not None and action.source.key is not None and target.key is not None
+        link = Link(
+            pair_id=self.pair.id,
+            sync_key=action.sync_key,
+            source_key=str(action.source.key),
+            target_key=str(target.key),
+            source_fp=source_fingerprint(action.source),
+            target_fp=target_fingerprint(target, self.pair),
+        )
+        self.store.put(link, intent_id=intent)
+
+    def _refresh_link(self, action: PlannedAction) -> None:
+        if action.source is not None and action.target is not None:
+            self._link(action, action.target)
+        self.record(ActionResult(action, ok=True))
+
+
+_WRITING: Final = frozenset({ActionKind.CREATE, ActionKind.UPDATE, ActionKind.DELETE, ActionKind.ADOPT})
+
+
+def _as_update(desired: Milestone, current: Milestone) -> Milestone:
+    """The desired fields on the target's identity; the target keeps its own status and references."""
+    refs = [r for r in current.external_refs if r.service != SYNC_SERVICE_NAME] + list(desired.external_refs)
+    return desired.model_copy(
+        update={
+            "key": current.key,
+            "raw": current.raw,
+            "status": current.status,
+            "locked": current.locked,
+            "external_refs": tuple(refs),
+        }
+    )

@@ -1,0 +1,218 @@
+"""The link store: which source milestone is which target milestone, and what each looked like last time.
+
+SQLite (stdlib ``sqlite3``) in WAL mode, one file, schema versioned. Intents are written before each
+write to a platform and closed after it, so a crash leaves a trace the next run can reason about.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Self
+
+from ..errors import ConfigError
+
+__all__ = ["SCHEMA_VERSION", "Intent", "Link", "LinkStore"]
+
+SCHEMA_VERSION: Final = 1
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS links (
+    pair_id     TEXT NOT NULL,
+    sync_key    TEXT NOT NULL,
+    source_key  TEXT NOT NULL,
+    target_key  TEXT NOT NULL,
+    source_fp   TEXT NOT NULL,
+    target_fp   TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (pair_id, sync_key)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS links_by_source ON links (pair_id, source_key);
+CREATE UNIQUE INDEX IF NOT EXISTS links_by_target ON links (pair_id, target_key);
+CREATE TABLE IF NOT EXISTS intents (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    pair_id     TEXT NOT NULL,
+    sync_key    TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+    detail      TEXT,
+    created_at  TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE INDEX IF NOT EXISTS intents_open ON intents (pair_id, state);
+"""
+
+
+@dataclass(frozen=True)
+class Link:
+    pair_id: str
+    sync_key: str
+    source_key: str
+    target_key: str
+    source_fp: str
+    target_fp: str
+    updated_at: str = ""
+
+    @property
+    def target_id(self) -> str:
+        """The native id part of ``target_key`` (``platform:container/id``)."""
+        return self.target_key.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: int
+    pair_id: str
+    sync_key: str
+    action: str
+    state: str
+    detail: str | None
+    created_at: str
+    finished_at: str | None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+class LinkStore:
+    """Links and intents in one SQLite file (``":memory:"`` for tests). Safe to share between threads."""
+
+    def __init__(self, path: str | Path = "milestones-links.sqlite3") -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        with self._lock:
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            self._check_version()
+
+    def _check_version(self) -> None:
+        row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            self._db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(row["value"]) != SCHEMA_VERSION:
+            raise ConfigError(
+                f"link store {self.path} has schema version {row['value']}, this SDK reads version "
+                f"{SCHEMA_VERSION}; use a matching SDK version or a new store file",
+                key="links",
+            )
+
+    # -- links --------------------------------------------------------------------------------------
+    def links(self, pair_id: str) -> list[Link]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM links WHERE pair_id=? ORDER BY rowid", (pair_id,)).fetchall()
+        return [Link(**dict(row)) for row in rows]
+
+    def get(self, pair_id: str, sync_key: str) -> Link | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM links WHERE pair_id=? AND sync_key=?", (pair_id, sync_key)).fetchone()
+        return Link(**dict(row)) if row else None
+
+    def put(self, link: Link, *, intent_id: int | None = None) -> None:
+        """Insert or replace a link; closes the intent in the same transaction when given."""
+        with self._lock, self._transaction():
+            self._db.execute(
+                "DELETE FROM links WHERE pair_id=? AND (source_key=? OR target_key=?) AND sync_key<>?",
+                (link.pair_id, link.source_key, link.target_key, link.sync_key),
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    link.pair_id,
+                    link.sync_key,
+                    link.source_key,
+                    link.target_key,
+                    link.source_fp,
+                    link.target_fp,
+                    _now(),
+                ),
+            )
+            if intent_id is not None:
+                self._close_intent(intent_id, "done", None)
+
+    def remove(self, pair_id: str, sync_key: str, *, intent_id: int | None = None) -> None:
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM links WHERE pair_id=? AND sync_key=?", (pair_id, sync_key))
+            if intent_id is not None:
+                self._close_intent(intent_id, "done", None)
+
+    # -- intents ------------------------------------------------------------------------------------
+    def begin(self, pair_id: str, sync_key: str, action: str, detail: str | None = None) -> int:
+        """Record that a write is about to happen; the row stays 'pending' if we crash before it is done."""
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT INTO intents (pair_id, sync_key, action, state, detail, created_at) "
+                "VALUES (?, ?, ?, 'pending', ?, ?)",
+                (pair_id, sync_key, action, detail, _now()),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish(self, intent_id: int, *, error: str | None = None) -> None:
+        with self._lock:
+            self._close_intent(intent_id, "failed" if error else "done", error)
+
+    def _close_intent(self, intent_id: int, state: str, detail: str | None) -> None:
+        self._db.execute(
+            "UPDATE intents SET state=?, finished_at=?, detail=COALESCE(?, detail) WHERE id=?",
+            (state, _now(), detail, intent_id),
+        )
+
+    def pending(self, pair_id: str | None = None) -> list[Intent]:
+        """Writes that started and never finished: the trace of a crash."""
+        query = "SELECT * FROM intents WHERE state='pending'"
+        args: tuple[str, ...] = ()
+        if pair_id is not None:
+            query += " AND pair_id=?"
+            args = (pair_id,)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY id", args).fetchall()
+        return [Intent(**dict(row)) for row in rows]
+
+    def resolve_pending(self, pair_id: str) -> int:
+        """Close a crashed run's intents once a new plan has accounted for them."""
+        with self._lock:
+            cur = self._db.execute(
+                "UPDATE intents SET state='failed', finished_at=?, detail=COALESCE(detail, '') || ' (recovered)' "
+                "WHERE pair_id=? AND state='pending'",
+                (_now(), pair_id),
+            )
+            return cur.rowcount
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def _transaction(self) -> _Tx:
+        return _Tx(self._db)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Link]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM links ORDER BY rowid").fetchall()
+        return iter([Link(**dict(row)) for row in rows])
+
+
+class _Tx:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")

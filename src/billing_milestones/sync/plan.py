@@ -1,0 +1,286 @@
+"""The plan: what a sync would do, decided from data alone (no I/O), so it can be shown before it runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from rich.table import Table
+
+from ..errors import TranslationError
+from ..model import Milestone
+from .links import Link, LinkStore
+from .pair import ConflictPolicy, SyncPair, sync_key_for
+from .translate import COMPARED_FIELDS, FieldDiff, can_delete, compare, fingerprint, translate
+
+__all__ = ["ActionKind", "PlannedAction", "SyncPlan", "plan_sync", "source_fingerprint", "target_fingerprint"]
+
+
+class ActionKind(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    ADOPT = "adopt"
+    SKIP_LOCKED = "skip-locked"
+    CONFLICT = "conflict"
+    UNCHANGED = "unchanged"
+
+
+#: Actions that write to the target platform.
+WRITES = frozenset({ActionKind.CREATE, ActionKind.UPDATE, ActionKind.DELETE, ActionKind.ADOPT})
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    """One decision, with the reason and the field-level diff behind it."""
+
+    kind: ActionKind
+    sync_key: str
+    reason: str
+    source: Milestone | None = None
+    target: Milestone | None = None
+    desired: Milestone | None = None
+    diff: tuple[FieldDiff, ...] = ()
+    link: Link | None = None
+
+    @property
+    def title(self) -> str:
+        for m in (self.desired, self.source, self.target):
+            if m is not None:
+                return m.title
+        return "?"
+
+    @property
+    def writes(self) -> bool:
+        """True when applying this action sends a write to the target (an ADOPT only when it has a diff)."""
+        if self.kind is ActionKind.ADOPT:
+            return bool(self.diff) and self.target is not None and not self.target.locked
+        if self.kind is ActionKind.DELETE:
+            return self.target is not None
+        return self.kind in WRITES
+
+    def to_json(self) -> dict[str, Any]:
+        def key(m: Milestone | None) -> str | None:
+            return str(m.key) if m is not None and m.key is not None else None
+
+        return {
+            "action": self.kind.value,
+            "sync_key": self.sync_key,
+            "title": self.title,
+            "reason": self.reason,
+            "source": key(self.source),
+            "target": key(self.target),
+            "diff": [d.to_json() for d in self.diff],
+            "changes": [str(c) for c in (self.desired.changes if self.desired else ())],
+        }
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    pair: SyncPair
+    actions: tuple[PlannedAction, ...]
+    policy: ConflictPolicy = ConflictPolicy.REPORT
+    created_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+
+    def counts(self) -> dict[str, int]:
+        counter = Counter(a.kind.value for a in self.actions)
+        return {kind.value: counter.get(kind.value, 0) for kind in ActionKind}
+
+    @property
+    def conflicts(self) -> list[PlannedAction]:
+        return [a for a in self.actions if a.kind is ActionKind.CONFLICT]
+
+    @property
+    def has_changes(self) -> bool:
+        return any(a.writes or a.kind is ActionKind.ADOPT for a in self.actions)
+
+    @property
+    def is_noop(self) -> bool:
+        """Nothing to write and nothing to report: every action is unchanged."""
+        return all(a.kind is ActionKind.UNCHANGED for a in self.actions)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pair": self.pair.id,
+            "policy": self.policy.value,
+            "created_at": self.created_at,
+            "counts": self.counts(),
+            "actions": [a.to_json() for a in self.actions],
+        }
+
+    def to_json_text(self) -> str:
+        return json.dumps(self.to_json(), indent=2)
+
+    def table(self) -> Table:
+        """The plan as a rich table, for terminals and notebooks."""
+        table = Table(title=f"Sync plan {self.pair.id}", show_lines=False)
+        for column in ("action", "title", "amount", "due", "detail"):
+            table.add_column(column)
+        styles = {
+            ActionKind.CREATE: "green",
+            ActionKind.UPDATE: "yellow",
+            ActionKind.DELETE: "red",
+            ActionKind.ADOPT: "cyan",
+            ActionKind.CONFLICT: "bold red",
+            ActionKind.SKIP_LOCKED: "magenta",
+            ActionKind.UNCHANGED: "dim",
+        }
+        for a in self.actions:
+            shown = a.desired or a.source or a.target
+            amount = str(shown.amount) if shown is not None and shown.amount is not None else ""
+            due = shown.due.isoformat() if shown is not None and shown.due else ""
+            detail = "; ".join(f"{d.field}: {_short(d.current)} -> {_short(d.desired)}" for d in a.diff) or a.reason
+            table.add_row(a.kind.value, a.title, amount, due, detail, style=styles[a.kind])
+        return table
+
+    def summary(self) -> str:
+        return ", ".join(f"{n} {kind}" for kind, n in self.counts().items() if n)
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def source_fingerprint(milestone: Milestone) -> str:
+    return fingerprint(milestone, ("title", "description", "amount", "percentage", "due", "trigger", "status"))
+
+
+def target_fingerprint(milestone: Milestone, pair: SyncPair) -> str:
+    return fingerprint(milestone, COMPARED_FIELDS[pair.target])
+
+
+def plan_sync(
+    pair: SyncPair,
+    source: Sequence[Milestone],
+    target: Sequence[Milestone],
+    links: LinkStore | Iterable[Link] = (),
+    *,
+    policy: ConflictPolicy = ConflictPolicy.REPORT,
+    target_currency: str | None = None,
+) -> SyncPlan:
+    """Decide, for every source milestone and every linked target milestone, what a sync should do."""
+    link_list = links.links(pair.id) if isinstance(links, LinkStore) else [ln for ln in links if ln.pair_id == pair.id]
+    by_source = {ln.source_key: ln for ln in link_list}
+    linked_targets = {ln.target_id for ln in link_list}
+    targets_by_id = {t.key.id: t for t in target if t.key is not None}
+    targets_by_sync = {t.sync_key: t for t in target if t.sync_key}
+    currency = target_currency or pair.target_currency or _common_currency(target)
+    claimed: set[str] = set()
+    actions: list[PlannedAction] = []
+
+    for s in source:
+        if s.key is None:
+            raise TranslationError("source milestones must carry their key (read them from a client)", field="key")
+        key = sync_key_for(pair, s.key)
+        link = by_source.get(str(s.key))
+        t = targets_by_id.get(link.target_id) if link else None
+        if t is None:
+            t = targets_by_sync.get(key)
+        try:
+            desired = translate(s, pair, target_currency=currency).with_sync_key(key)
+        except TranslationError as exc:
+            actions.append(PlannedAction(ActionKind.CONFLICT, key, f"cannot translate: {exc}", s, t, link=link))
+            if t is not None and t.key is not None:
+                claimed.add(t.key.id)
+            continue
+        if t is None and link is None:
+            t = _exact_match(desired, target, pair, claimed | linked_targets)
+        if t is not None and t.key is not None:
+            claimed.add(t.key.id)
+        actions.append(_decide(pair, policy, s, t, desired, link, key))
+
+    source_keys = {str(s.key) for s in source}
+    for link in link_list:
+        if link.source_key in source_keys:
+            continue
+        t = targets_by_id.get(link.target_id)
+        actions.append(_orphan(pair, link, t))
+    return SyncPlan(pair, tuple(actions), policy)
+
+
+def _decide(
+    pair: SyncPair,
+    policy: ConflictPolicy,
+    s: Milestone,
+    t: Milestone | None,
+    desired: Milestone,
+    link: Link | None,
+    key: str,
+) -> PlannedAction:
+    if link is None:
+        if t is None:
+            return PlannedAction(ActionKind.CREATE, key, "new in source", s, None, desired)
+        diff = tuple(compare(desired, t, pair.target))
+        how = "carries our sync key" if t.sync_key == key else "matches exactly"
+        why = f"target milestone {how}; linking it" + (" and updating it" if diff and not t.locked else "")
+        return PlannedAction(ActionKind.ADOPT, key, why, s, t, desired, diff)
+    if t is None:
+        if policy is ConflictPolicy.SOURCE_WINS:
+            return PlannedAction(ActionKind.CREATE, key, "deleted on target; source wins", s, None, desired, link=link)
+        return PlannedAction(
+            ActionKind.CONFLICT, key, "deleted on the target since the last sync", s, None, desired, link=link
+        )
+    diff = tuple(compare(desired, t, pair.target))
+    if not diff:
+        return PlannedAction(ActionKind.UNCHANGED, key, "in step", s, t, desired, link=link)
+    if t.locked:
+        return PlannedAction(
+            ActionKind.SKIP_LOCKED, key, "target is billed/invoiced and locked", s, t, desired, diff, link
+        )
+    source_changed = source_fingerprint(s) != link.source_fp
+    target_changed = target_fingerprint(t, pair) != link.target_fp
+    if source_changed and target_changed:
+        if policy is ConflictPolicy.SOURCE_WINS:
+            return PlannedAction(ActionKind.UPDATE, key, "both changed; source wins", s, t, desired, diff, link)
+        if policy is ConflictPolicy.TARGET_WINS:
+            return PlannedAction(ActionKind.UNCHANGED, key, "both changed; target wins", s, t, desired, (), link)
+        return PlannedAction(
+            ActionKind.CONFLICT, key, "both sides changed since the last sync", s, t, desired, diff, link
+        )
+    if target_changed and policy is ConflictPolicy.TARGET_WINS:
+        return PlannedAction(ActionKind.UNCHANGED, key, "target edited; target wins", s, t, desired, (), link)
+    reason = "changed in source" if source_changed else "target edited outside the sync; restoring the source"
+    return PlannedAction(ActionKind.UPDATE, key, reason, s, t, desired, diff, link)
+
+
+def _orphan(pair: SyncPair, link: Link, t: Milestone | None) -> PlannedAction:
+    if t is None:
+        return PlannedAction(ActionKind.DELETE, link.sync_key, "gone on both sides; forgetting the link", link=link)
+    if not pair.delete_missing:
+        return PlannedAction(
+            ActionKind.UNCHANGED, link.sync_key, "deleted in source; delete_missing is off", None, t, link=link
+        )
+    if t.locked:
+        return PlannedAction(
+            ActionKind.SKIP_LOCKED, link.sync_key, "deleted in source, but the target is locked", None, t, link=link
+        )
+    if not can_delete(pair.target):
+        return PlannedAction(
+            ActionKind.CONFLICT,
+            link.sync_key,
+            f"deleted in source, but {pair.target.value} does not allow deleting milestones",
+            None,
+            t,
+            link=link,
+        )
+    return PlannedAction(ActionKind.DELETE, link.sync_key, "deleted in source", None, t, link=link)
+
+
+def _exact_match(desired: Milestone, target: Sequence[Milestone], pair: SyncPair, taken: set[str]) -> Milestone | None:
+    for t in target:
+        if t.key is None or t.key.id in taken or t.sync_key is not None:
+            continue
+        if not compare(desired, t, pair.target):
+            return t
+    return None
+
+
+def _common_currency(milestones: Sequence[Milestone]) -> str | None:
+    currencies = {m.amount.currency for m in milestones if m.amount is not None}
+    return currencies.pop() if len(currencies) == 1 else None

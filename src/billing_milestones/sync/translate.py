@@ -1,0 +1,178 @@
+"""Turn a source milestone into what the target should hold: pure, and loud about anything it cannot carry."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
+
+from ..errors import TranslationError
+from ..model import ChangeKind, FieldChange, Milestone, MilestoneStatus, Platform, Trigger
+from ..money import Money
+from .pair import SyncPair
+
+__all__ = [
+    "COMPARED_FIELDS",
+    "FieldDiff",
+    "can_delete",
+    "compare",
+    "fingerprint",
+    "translate",
+]
+
+#: The fields each platform stores and lets us write; only these are compared and fingerprinted.
+COMPARED_FIELDS: Final[Mapping[Platform, tuple[str, ...]]] = {
+    Platform.KANTATA: ("title", "amount", "due", "trigger"),
+    Platform.AUTOTASK: ("title", "description", "amount", "due", "is_initial_payment"),
+    # crm.com: the title is the stage's name and the trigger is the stage: neither is ours to write.
+    Platform.CRMCOM: ("amount", "percentage", "trigger"),
+}
+
+#: Text limits of the target. Autotask's description keeps room for the sync-key marker (see its docs page).
+TEXT_LIMITS: Final[Mapping[Platform, Mapping[str, int]]] = {
+    Platform.AUTOTASK: {"title": 50, "description": 225},
+}
+
+_DESCRIPTION: Final = frozenset({Platform.AUTOTASK})
+_DELETABLE: Final = frozenset({Platform.KANTATA, Platform.CRMCOM})
+
+
+def can_delete(platform: Platform) -> bool:
+    """Autotask has no delete for contract milestones."""
+    return platform in _DELETABLE
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    field: str
+    current: Any
+    desired: Any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "current": _plain(self.current), "desired": _plain(self.desired)}
+
+
+def translate(source: Milestone, pair: SyncPair, *, target_currency: str | None = None) -> Milestone:
+    """The milestone as the target should hold it. Raises TranslationError naming what cannot be carried."""
+    target = pair.target
+    changes: list[FieldChange] = list(source.changes)
+    title = _fit_text("title", source.title, target, pair.truncate, changes)
+    description = source.description
+    if description and target not in _DESCRIPTION:
+        if not pair.allow_drop:
+            raise TranslationError(
+                f"description: {target.value} milestones have no description; the source's text would be lost "
+                "(set allow_drop on the pair to drop it)",
+                field="description",
+                source=description,
+            )
+        changes.append(
+            FieldChange(
+                field="description",
+                kind=ChangeKind.DROPPED,
+                before=description,
+                after=None,
+                reason=f"{target.value} has no description field; dropped because the pair allows it",
+            )
+        )
+        description = None
+    elif description:
+        description = _fit_text("description", description, target, pair.truncate, changes)
+
+    amount, percentage = source.amount, source.percentage
+    if amount is None and target is not Platform.CRMCOM:
+        raise TranslationError(
+            f"amount: the source holds only a percentage ({percentage}%) of a total it does not know; "
+            f"{target.value} needs an amount",
+            field="amount",
+            source=percentage,
+        )
+    if amount is not None:
+        if target_currency is not None and amount.currency != target_currency:
+            raise TranslationError(
+                f"amount: {amount} is in {amount.currency} but the target container bills in {target_currency}; "
+                "no exchange rate is applied silently",
+                field="amount",
+                source=str(amount),
+            )
+        if not amount.is_whole_minor():
+            raise TranslationError(
+                f"amount: {amount} has a fraction of a minor unit and cannot be stored exactly",
+                field="amount",
+                source=str(amount),
+            )
+        percentage = None  # the amount is exact; a percentage is derived, not stored, on every target
+
+    trigger, due, trigger_changes = pair.triggers.translate(source.trigger, source.due, target)
+    changes.extend(trigger_changes)
+    return Milestone(
+        title=title,
+        description=description,
+        amount=amount,
+        percentage=percentage,
+        due=due,
+        trigger=trigger,
+        status=MilestoneStatus.PLANNED,
+        is_initial_payment=source.is_initial_payment if target is Platform.AUTOTASK else False,
+        changes=tuple(changes),
+    )
+
+
+def _fit_text(name: str, text: str, target: Platform, truncate: bool, changes: list[FieldChange]) -> str:
+    limit = TEXT_LIMITS.get(target, {}).get(name)
+    if limit is None or len(text) <= limit:
+        return text
+    if not truncate:
+        raise TranslationError(
+            f"{name}: {len(text)} characters, {target.value} allows {limit} (set truncate on the pair to shorten it)",
+            field=name,
+            source=text,
+        )
+    short = text[:limit]
+    changes.append(
+        FieldChange(
+            field=name,
+            kind=ChangeKind.TRUNCATED,
+            before=text,
+            after=short,
+            reason=f"{target.value} allows {limit} characters",
+        )
+    )
+    return short
+
+
+def compare(desired: Milestone, current: Milestone, platform: Platform) -> list[FieldDiff]:
+    """Field-level differences on the fields ``platform`` stores."""
+    diffs = []
+    for name in COMPARED_FIELDS[platform]:
+        want, have = _normal(getattr(desired, name)), _normal(getattr(current, name))
+        if want != have:
+            diffs.append(FieldDiff(name, getattr(current, name), getattr(desired, name)))
+    return diffs
+
+
+def fingerprint(milestone: Milestone, fields: Iterable[str]) -> str:
+    """A hash of the given fields, to tell later whether a side changed since the last sync."""
+    data = {name: _plain(getattr(milestone, name)) for name in fields}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip()
+    return _plain(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Money):
+        return {"amount": str(value.amount.normalize()), "currency": value.currency}
+    if isinstance(value, Decimal):
+        return str(value.normalize())
+    if isinstance(value, Trigger):
+        return f"{value.kind.value}:{value.ref or ''}"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

@@ -1,0 +1,143 @@
+"""How triggers cross platforms: crm.com stages, Kantata stories and Autotask due dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..errors import TranslationError
+from ..model import ChangeKind, FieldChange, Platform, Trigger, TriggerKind
+
+__all__ = ["TriggerMap"]
+
+
+@dataclass(frozen=True)
+class TriggerMap:
+    """User-given pairings; nothing here is guessed.
+
+    ``stage_to_story`` pairs crm.com order stage ids with Kantata story ids (used both ways). ``due_dates``
+    gives a date per stage or story id, for targets that only know dates (Autotask, or a Kantata fixed-date
+    milestone). ``fallback_due``, when set, turns any unmapped trigger into FIXED_DATE on that date and records
+    the change; without it an unmapped trigger is a TranslationError naming the stage or story.
+    """
+
+    stage_to_story: Mapping[str, str] = field(default_factory=dict)
+    due_dates: Mapping[str, dt.date] = field(default_factory=dict)
+    fallback_due: dt.date | None = None
+
+    def story_for_stage(self, stage_id: str) -> str | None:
+        return self.stage_to_story.get(stage_id)
+
+    def stage_for_story(self, story_id: str) -> str | None:
+        for stage, story in self.stage_to_story.items():
+            if story == story_id:
+                return stage
+        return None
+
+    def translate(
+        self, trigger: Trigger, due: dt.date | None, target: Platform
+    ) -> tuple[Trigger, dt.date | None, list[FieldChange]]:
+        """The trigger and due date the target should hold, with any change recorded."""
+        if target is Platform.KANTATA:
+            return self._to_kantata(trigger, due)
+        if target is Platform.AUTOTASK:
+            return self._to_autotask(trigger, due)
+        return self._to_crmcom(trigger, due)
+
+    def _to_kantata(self, trigger: Trigger, due: dt.date | None) -> tuple[Trigger, dt.date | None, list[FieldChange]]:
+        if trigger.kind is TriggerKind.FIXED_DATE:
+            return self._need_due(trigger, due, "Kantata fixed_date milestone")
+        if trigger.kind is TriggerKind.ON_COMPLETION:
+            return trigger, due, []
+        assert trigger.ref is not None
+        story = self.story_for_stage(trigger.ref)
+        if story is not None:
+            new = Trigger.on_completion(story)
+            return new, due, [_mapped(trigger, new, "TriggerMap.stage_to_story")]
+        if trigger.ref in self.due_dates:
+            return self._dated(trigger, self.due_dates[trigger.ref], "TriggerMap.due_dates")
+        return self._fallback(
+            trigger, f"crm.com stage {trigger.ref!r} has no Kantata story in TriggerMap.stage_to_story"
+        )
+
+    def _to_autotask(self, trigger: Trigger, due: dt.date | None) -> tuple[Trigger, dt.date | None, list[FieldChange]]:
+        if trigger.kind is TriggerKind.FIXED_DATE:
+            return self._need_due(trigger, due, "Autotask milestone (dateDue is required)")
+        assert trigger.ref is not None
+        if trigger.ref in self.due_dates:
+            return self._dated(trigger, self.due_dates[trigger.ref], "TriggerMap.due_dates")
+        if trigger.kind is TriggerKind.ON_COMPLETION and due is not None:
+            new = Trigger.fixed_date()
+            change = FieldChange(
+                field="trigger",
+                kind=ChangeKind.DERIVED,
+                before=f"on_completion:{trigger.ref}",
+                after="fixed_date",
+                reason="Autotask bills by date; the milestone's own date is kept as dateDue",
+            )
+            return new, due, [change]
+        what = "stage" if trigger.kind is TriggerKind.ON_STAGE else "story"
+        return self._fallback(trigger, f"{what} {trigger.ref!r} has no due date in TriggerMap.due_dates for Autotask")
+
+    def _to_crmcom(self, trigger: Trigger, due: dt.date | None) -> tuple[Trigger, dt.date | None, list[FieldChange]]:
+        if trigger.kind is TriggerKind.ON_STAGE:
+            return trigger, None, []
+        if trigger.kind is TriggerKind.ON_COMPLETION:
+            assert trigger.ref is not None
+            stage = self.stage_for_story(trigger.ref)
+            if stage is not None:
+                new = Trigger.on_stage(stage)
+                return new, None, [_mapped(trigger, new, "TriggerMap.stage_to_story")]
+            raise TranslationError(
+                f"trigger: Kantata story {trigger.ref!r} has no crm.com stage in TriggerMap.stage_to_story",
+                field="trigger",
+                source=trigger.ref,
+            )
+        raise TranslationError(
+            "trigger: crm.com milestones are tied to order stages; a fixed-date milestone has no stage "
+            "(pair its story or stage in TriggerMap.stage_to_story)",
+            field="trigger",
+            source=due,
+        )
+
+    @staticmethod
+    def _need_due(
+        trigger: Trigger, due: dt.date | None, what: str
+    ) -> tuple[Trigger, dt.date | None, list[FieldChange]]:
+        if due is None:
+            raise TranslationError(f"due: a {what} needs a date and the source has none", field="due")
+        return trigger, due, []
+
+    @staticmethod
+    def _dated(trigger: Trigger, day: dt.date, origin: str) -> tuple[Trigger, dt.date | None, list[FieldChange]]:
+        change = FieldChange(
+            field="trigger",
+            kind=ChangeKind.DERIVED,
+            before=f"{trigger.kind.value}:{trigger.ref}",
+            after=f"fixed_date:{day.isoformat()}",
+            reason=f"from {origin}",
+        )
+        return Trigger.fixed_date(), day, [change]
+
+    def _fallback(self, trigger: Trigger, problem: str) -> tuple[Trigger, dt.date | None, list[FieldChange]]:
+        if self.fallback_due is None:
+            raise TranslationError(f"trigger: {problem}", field="trigger", source=trigger.ref)
+        change = FieldChange(
+            field="trigger",
+            kind=ChangeKind.DEFAULTED,
+            before=f"{trigger.kind.value}:{trigger.ref}",
+            after=f"fixed_date:{self.fallback_due.isoformat()}",
+            reason=f"{problem}; TriggerMap.fallback_due chosen by the caller",
+        )
+        return Trigger.fixed_date(), self.fallback_due, [change]
+
+
+def _mapped(before: Trigger, after: Trigger, origin: str) -> FieldChange:
+    return FieldChange(
+        field="trigger",
+        kind=ChangeKind.DERIVED,
+        before=f"{before.kind.value}:{before.ref}",
+        after=f"{after.kind.value}:{after.ref}",
+        reason=f"from {origin}",
+    )
