@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from billing_milestones import Milestone, MilestoneKey, Money, Platform, Trigger
+from billing_milestones.sync import (
+    ActionKind,
+    ActionResult,
+    LinkStore,
+    SyncPair,
+    TriggerMap,
+    apply_plan,
+    load_sides,
+    plan_sync,
+)
+
+from .fakes import CrashAfter, FakeSetView, FakeView
+
+D = dt.date(2026, 12, 1)
+
+
+def seeded(n: int) -> tuple[FakeView, FakeView, SyncPair]:
+    source, target = FakeView(Platform.AUTOTASK), FakeView(Platform.KANTATA)
+    for i in range(n):
+        source.add("77", Milestone(title=f"Phase {i}", amount=Money(f"{100 + i}.25", "USD"), due=D))
+    return source, target, SyncPair(Platform.AUTOTASK, "77", Platform.KANTATA, "900")
+
+
+def run(pair: SyncPair, source: FakeView, target: FakeView, store: LinkStore, **kw: object) -> object:
+    views = {Platform.AUTOTASK: source, Platform.KANTATA: target, Platform.CRMCOM: target}
+    src, tgt = load_sides(pair, views)
+    plan = plan_sync(pair, src, tgt, store)
+    return apply_plan(plan, views, store, **kw)  # type: ignore[arg-type]
+
+
+def business(view: FakeView, container: str) -> list[tuple[str, str]]:
+    return sorted((m.title, str(m.amount)) for m in view.data.get(container, {}).values())
+
+
+def test_sync_then_second_run_plans_only_unchanged() -> None:
+    source, target, pair = seeded(5)
+    store = LinkStore(":memory:")
+    result = run(pair, source, target, store)
+    assert result.ok and result.writes == 5  # type: ignore[attr-defined]
+    assert business(target, "900") == business(source, "77")
+    src, tgt = load_sides(pair, {Platform.AUTOTASK: source, Platform.KANTATA: target})
+    again = plan_sync(pair, src, tgt, store)
+    assert again.is_noop and again.counts()["unchanged"] == 5
+
+
+def test_dry_run_writes_nothing_and_records_no_link() -> None:
+    source, target, pair = seeded(3)
+    store = LinkStore(":memory:")
+    result = run(pair, source, target, store, dry_run=True)
+    assert result.writes == 0 and target.data == {} and store.links(pair.id) == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("crash_after", [0, 1, 3, 6])
+def test_crash_after_n_writes_resumes_without_duplicates(crash_after: int) -> None:
+    source, target, pair = seeded(7)
+    store = LinkStore(":memory:")
+    written = 0
+
+    def die(r: ActionResult) -> None:
+        nonlocal written
+        written += r.wrote
+        if written > crash_after:
+            raise CrashAfter
+
+    with pytest.raises(CrashAfter):
+        run(pair, source, target, store, progress=die)
+    run(pair, source, target, store)
+    assert business(target, "900") == business(source, "77")
+    assert len(target.data["900"]) == 7
+    assert store.pending(pair.id) == []
+
+
+def test_lost_create_response_is_recovered_by_sync_key_in_the_same_run() -> None:
+    source, target, pair = seeded(4)
+    target.drop_next_create = True
+    store = LinkStore(":memory:")
+    result = run(pair, source, target, store)
+    assert result.ok, result.failures  # type: ignore[attr-defined]
+    assert len(target.data["900"]) == 4 and len(store.links(pair.id)) == 4
+    assert target.calls.count("list") == 2  # the initial read and the recovery lookup
+
+
+def test_source_update_and_delete_are_applied() -> None:
+    source, target, pair = seeded(3)
+    store = LinkStore(":memory:")
+    run(pair, source, target, store)
+    first, second, _ = list(source.data["77"].values())
+    source.data["77"][first.key.id] = first.model_copy(update={"amount": Money("999.00", "USD")})  # type: ignore[union-attr]
+    del source.data["77"][second.key.id]  # type: ignore[union-attr]
+    result = run(pair, source, target, store)
+    assert result.count(ActionKind.UPDATE) == 1 and result.count(ActionKind.DELETE) == 1  # type: ignore[attr-defined]
+    assert business(target, "900") == business(source, "77")
+
+
+def test_conflicts_are_reported_and_nothing_is_overwritten() -> None:
+    source, target, pair = seeded(1)
+    store = LinkStore(":memory:")
+    run(pair, source, target, store)
+    (s,) = source.data["77"].values()
+    (t,) = target.data["900"].values()
+    source.data["77"][s.key.id] = s.model_copy(update={"title": "Source edit"})  # type: ignore[union-attr]
+    target.data["900"][t.key.id] = t.model_copy(update={"title": "Target edit"})  # type: ignore[union-attr]
+    result = run(pair, source, target, store)
+    assert not result.ok and len(result.plan.conflicts) == 1  # type: ignore[attr-defined]
+    assert [m.title for m in target.data["900"].values()] == ["Target edit"]
+
+
+def test_set_semantics_target_gets_one_write_per_run() -> None:
+    source = FakeView(Platform.KANTATA)
+    for story, amount in (("41", "30.00"), ("42", "70.00")):
+        source.add(
+            "900", Milestone(title=f"S{story}", amount=Money(amount, "EUR"), trigger=Trigger.on_completion(story))
+        )
+    target = FakeSetView(Platform.CRMCOM)
+    pair = SyncPair(
+        Platform.KANTATA, "900", Platform.CRMCOM, "est-1", triggers=TriggerMap({"st-a": "41", "st-b": "42"})
+    )
+    store = LinkStore(":memory:")
+    views = {Platform.KANTATA: source, Platform.CRMCOM: target}
+    src, tgt = load_sides(pair, views)
+    result = apply_plan(plan_sync(pair, src, tgt, store), views, store)
+    assert result.ok and target.calls.count("replace:2") == 1
+    assert sorted((m.trigger.ref, str(m.amount)) for m in target.data["est-1"].values()) == [
+        ("st-a", "30.00 EUR"),
+        ("st-b", "70.00 EUR"),
+    ]
+    src, tgt = load_sides(pair, views)
+    assert plan_sync(pair, src, tgt, store).is_noop
+
+
+def test_percentage_only_source_cannot_reach_a_platform_that_needs_amounts() -> None:
+    source = FakeView(Platform.CRMCOM)
+    source.add(
+        "est-1",
+        Milestone(key=None, title="Deposit", percentage=Decimal("20"), trigger=Trigger.on_stage("st-a")),
+    )
+    pair = SyncPair(Platform.CRMCOM, "est-1", Platform.KANTATA, "900", triggers=TriggerMap({"st-a": "41"}))
+    src, _ = load_sides(pair, {Platform.CRMCOM: source, Platform.KANTATA: FakeView(Platform.KANTATA)})
+    (action,) = plan_sync(pair, src, []).actions
+    assert action.kind is ActionKind.CONFLICT and "percentage" in action.reason
+    assert isinstance(src[0].key, MilestoneKey)

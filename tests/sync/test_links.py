@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from billing_milestones.errors import ConfigError
+from billing_milestones.sync import Link, LinkStore
+from billing_milestones.sync.links import SCHEMA_VERSION
+
+
+def link(n: int, pair: str = "p") -> Link:
+    return Link(pair, f"k{n}", f"autotask:1/{n}", f"kantata:2/{n + 100}", "sfp", "tfp")
+
+
+def test_links_persist_across_reopen_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "links.sqlite3"
+    with LinkStore(path) as store:
+        store.put(link(1))
+        store.put(link(2))
+    with LinkStore(path) as store:
+        assert [ln.sync_key for ln in store.links("p")] == ["k1", "k2"]
+        assert store.get("p", "k2") is not None and store.get("p", "k2").target_id == "102"  # type: ignore[union-attr]
+    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_put_replaces_and_keeps_one_link_per_source_and_target() -> None:
+    store = LinkStore(":memory:")
+    store.put(link(1))
+    store.put(Link("p", "k1", "autotask:1/1", "kantata:2/555", "a", "b"))
+    assert [(ln.target_key, ln.source_fp) for ln in store.links("p")] == [("kantata:2/555", "a")]
+    store.put(Link("p", "k9", "autotask:1/1", "kantata:2/777", "a", "b"))  # same source, new key
+    assert [ln.sync_key for ln in store.links("p")] == ["k9"]
+    assert store.links("other") == []
+
+
+def test_intents_stay_pending_until_closed() -> None:
+    store = LinkStore(":memory:")
+    first = store.begin("p", "k1", "create")
+    second = store.begin("p", "k2", "create")
+    store.put(link(1), intent_id=first)
+    assert [i.sync_key for i in store.pending("p")] == ["k2"]
+    store.finish(second, error="boom")
+    assert store.pending("p") == []
+    third = store.begin("p", "k3", "update")
+    assert store.resolve_pending("p") == 1
+    assert store.pending() == [] and third > second
+
+
+def test_remove_closes_the_intent_in_the_same_transaction() -> None:
+    store = LinkStore(":memory:")
+    store.put(link(1))
+    intent = store.begin("p", "k1", "delete")
+    store.remove("p", "k1", intent_id=intent)
+    assert store.get("p", "k1") is None and store.pending() == []
+
+
+def test_a_store_from_another_schema_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    LinkStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION + 1),))
+    db.commit()
+    db.close()
+    with pytest.raises(ConfigError, match="schema version"):
+        LinkStore(path)
