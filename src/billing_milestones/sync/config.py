@@ -1,0 +1,361 @@
+"""Configuration for the CLI and sync scripts: a TOML file for the shape, the environment for secrets.
+
+Secrets are read only from the environment, never from the file; a secret found in the file is an error
+that says which variable to use instead. Every missing or invalid key is reported by name with its fix.
+
+    # milestones.toml
+    links = "milestones-links.sqlite3"
+
+    [kantata]
+    base_url = "https://api.mavenlink.com/api/v1"     # token: KANTATA_TOKEN
+
+    [autotask]
+    username = "api-user@example.com"                # secret: AUTOTASK_SECRET, code: AUTOTASK_INTEGRATION_CODE
+    currency = "USD"
+
+    [crmcom]
+    base_url = "https://sandboxapi.crm.com"           # key: CRMCOM_API_KEY
+    [crmcom.drafts.big-order]                         # an order draft (the estimate request)
+    account_id = "..."
+    supply_method = "DELIVERY"
+    ...
+
+    [pairs.orders-to-projects]
+    source = "crmcom:big-order"
+    target = "kantata:900"
+    policy = "report"
+    [pairs.orders-to-projects.triggers]
+    stage_to_story = { "stage-uuid" = "41" }
+    due_dates = { "stage-uuid" = "2026-12-01" }
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from pydantic import SecretStr
+
+from ..errors import ConfigError
+from ..model import Platform
+from .pair import ConflictPolicy, SyncPair
+from .triggers import TriggerMap
+
+__all__ = [
+    "CONFIG_ENV",
+    "AutotaskSettings",
+    "CrmComSettings",
+    "KantataSettings",
+    "PairSettings",
+    "Settings",
+    "load_settings",
+    "parse_endpoint",
+]
+
+CONFIG_ENV: Final = "MILESTONES_CONFIG"
+DEFAULT_FILE: Final = "milestones.toml"
+
+#: Secret keys and the environment variables that carry them.
+SECRETS: Final[Mapping[str, Mapping[str, str]]] = {
+    "kantata": {"token": "KANTATA_TOKEN"},
+    "autotask": {"secret": "AUTOTASK_SECRET", "integration_code": "AUTOTASK_INTEGRATION_CODE"},
+    "crmcom": {"api_key": "CRMCOM_API_KEY", "bearer_token": "CRMCOM_BEARER_TOKEN"},
+}
+#: Plain keys that the environment may override.
+OVERRIDES: Final[Mapping[str, Mapping[str, str]]] = {
+    "kantata": {"base_url": "KANTATA_BASE_URL"},
+    "autotask": {
+        "username": "AUTOTASK_USERNAME",
+        "base_url": "AUTOTASK_BASE_URL",
+        "impersonation_resource_id": "AUTOTASK_IMPERSONATION_RESOURCE_ID",
+        "currency": "AUTOTASK_CURRENCY",
+    },
+    "crmcom": {"base_url": "CRMCOM_BASE_URL", "api": "CRMCOM_API"},
+}
+
+
+@dataclass(frozen=True)
+class KantataSettings:
+    token: SecretStr | None = None
+    base_url: str | None = None
+    json_suffix: bool = False
+
+    def missing(self) -> list[str]:
+        return [] if self.token else ["KANTATA_TOKEN (environment): a Kantata OAuth bearer token"]
+
+
+@dataclass(frozen=True)
+class AutotaskSettings:
+    username: str | None = None
+    secret: SecretStr | None = None
+    integration_code: SecretStr | None = None
+    base_url: str | None = None
+    impersonation_resource_id: int | None = None
+    currency: str | None = None
+
+    def missing(self) -> list[str]:
+        out = []
+        if not self.username:
+            out.append("autotask.username (file) or AUTOTASK_USERNAME (environment): the API user")
+        if not self.secret:
+            out.append("AUTOTASK_SECRET (environment): the API user's secret")
+        if not self.integration_code:
+            out.append("AUTOTASK_INTEGRATION_CODE (environment): the API tracking identifier")
+        return out
+
+
+@dataclass(frozen=True)
+class CrmComSettings:
+    api_key: SecretStr | None = None
+    bearer_token: SecretStr | None = None
+    base_url: str | None = None
+    api: str = "self-service"
+    drafts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def missing(self) -> list[str]:
+        if self.api_key or self.bearer_token:
+            return []
+        return ["CRMCOM_API_KEY or CRMCOM_BEARER_TOKEN (environment): a secret key or a contact token"]
+
+
+@dataclass(frozen=True)
+class PairSettings:
+    name: str
+    source: tuple[Platform, str]
+    target: tuple[Platform, str]
+    policy: ConflictPolicy = ConflictPolicy.REPORT
+    delete_missing: bool = True
+    allow_drop: bool = False
+    truncate: bool = False
+    triggers: TriggerMap = field(default_factory=TriggerMap)
+
+    def pair(self, *, source_container: str | None = None, target_container: str | None = None) -> SyncPair:
+        """The SyncPair; crm.com containers are resolved to draft ids by the caller and passed in."""
+        return SyncPair(
+            self.source[0],
+            source_container or self.source[1],
+            self.target[0],
+            target_container or self.target[1],
+            triggers=self.triggers,
+            delete_missing=self.delete_missing,
+            allow_drop=self.allow_drop,
+            truncate=self.truncate,
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    path: Path | None
+    links: Path
+    kantata: KantataSettings
+    autotask: AutotaskSettings
+    crmcom: CrmComSettings
+    pairs: Mapping[str, PairSettings]
+
+    def require(self, platform: Platform) -> None:
+        """Raise one ConfigError listing everything missing to talk to ``platform``."""
+        missing = {
+            Platform.KANTATA: self.kantata.missing,
+            Platform.AUTOTASK: self.autotask.missing,
+            Platform.CRMCOM: self.crmcom.missing,
+        }[platform]()
+        if missing:
+            raise ConfigError(f"{platform.value} is not configured; set " + "; ".join(missing), key=platform.value)
+
+    def pair(self, name: str) -> PairSettings:
+        if name not in self.pairs:
+            known = ", ".join(sorted(self.pairs)) or "none"
+            raise ConfigError(f"pairs.{name}: no such pair in the config (known: {known})", key=f"pairs.{name}")
+        return self.pairs[name]
+
+
+def parse_endpoint(text: str, *, key: str) -> tuple[Platform, str]:
+    """``"kantata:900"`` -> (Platform.KANTATA, "900")."""
+    platform, sep, container = text.partition(":")
+    try:
+        parsed = Platform(platform.strip().lower())
+    except ValueError:
+        parsed = None
+    if not sep or not container.strip() or parsed is None:
+        choices = ", ".join(p.value for p in Platform)
+        raise ConfigError(f"{key}: expected 'platform:container' with platform one of {choices}, got {text!r}", key=key)
+    return parsed, container.strip()
+
+
+def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file (``path``, else $MILESTONES_CONFIG, else ./milestones.toml if present) and the env."""
+    environ = os.environ if env is None else env
+    chosen = Path(path) if path else Path(environ[CONFIG_ENV]) if environ.get(CONFIG_ENV) else None
+    if chosen is None and Path(DEFAULT_FILE).is_file():
+        chosen = Path(DEFAULT_FILE)
+    data: dict[str, Any] = {}
+    if chosen is not None:
+        if not chosen.is_file():
+            raise ConfigError(f"config file {chosen} does not exist (check --config or ${CONFIG_ENV})", key="config")
+        try:
+            data = tomllib.loads(chosen.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {chosen} is not valid TOML: {exc}", key="config") from None
+
+    allowed = {"links", "kantata", "autotask", "crmcom", "pairs"}
+    for key in data:
+        if key not in allowed:
+            raise ConfigError(f"{key}: unknown top-level key (allowed: {', '.join(sorted(allowed))})", key=key)
+
+    sections = {name: _section(data, name) for name in ("kantata", "autotask", "crmcom")}
+    for name, section in sections.items():
+        for secret_key, var in SECRETS[name].items():
+            if secret_key in section:
+                raise ConfigError(
+                    f"{name}.{secret_key}: secrets are never read from the config file; remove it and set {var} "
+                    "in the environment",
+                    key=f"{name}.{secret_key}",
+                )
+        for key, var in OVERRIDES[name].items():
+            if environ.get(var):
+                section[key] = environ[var]
+
+    def secret(name: str, key: str) -> SecretStr | None:
+        value = environ.get(SECRETS[name][key])
+        return SecretStr(value) if value else None
+
+    k, a, c = sections["kantata"], sections["autotask"], sections["crmcom"]
+    _only(k, {"base_url", "json_suffix"}, "kantata")
+    _only(a, {"username", "base_url", "impersonation_resource_id", "currency"}, "autotask")
+    _only(c, {"base_url", "api", "drafts"}, "crmcom")
+    api = str(c.get("api", "self-service"))
+    if api not in ("self-service", "backoffice"):
+        raise ConfigError(f"crmcom.api: expected 'self-service' or 'backoffice', got {api!r}", key="crmcom.api")
+    drafts = c.get("drafts", {})
+    if not isinstance(drafts, dict) or not all(isinstance(v, dict) for v in drafts.values()):
+        raise ConfigError("crmcom.drafts: expected tables [crmcom.drafts.<name>]", key="crmcom.drafts")
+
+    links = environ.get("MILESTONES_LINKS") or data.get("links") or "milestones-links.sqlite3"
+    return Settings(
+        path=chosen,
+        links=Path(str(links)),
+        kantata=KantataSettings(
+            token=secret("kantata", "token"),
+            base_url=_opt_str(k, "base_url", "kantata"),
+            json_suffix=_bool(k, "json_suffix", "kantata", False),
+        ),
+        autotask=AutotaskSettings(
+            username=_opt_str(a, "username", "autotask"),
+            secret=secret("autotask", "secret"),
+            integration_code=secret("autotask", "integration_code"),
+            base_url=_opt_str(a, "base_url", "autotask"),
+            impersonation_resource_id=_opt_int(a, "impersonation_resource_id", "autotask"),
+            currency=_opt_str(a, "currency", "autotask"),
+        ),
+        crmcom=CrmComSettings(
+            api_key=secret("crmcom", "api_key"),
+            bearer_token=secret("crmcom", "bearer_token"),
+            base_url=_opt_str(c, "base_url", "crmcom"),
+            api=api,
+            drafts=drafts,
+        ),
+        pairs=_pairs(data.get("pairs", {})),
+    )
+
+
+def _section(data: Mapping[str, Any], name: str) -> dict[str, Any]:
+    section = data.get(name, {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"{name}: expected a table [{name}], got {type(section).__name__}", key=name)
+    return dict(section)
+
+
+def _only(section: Mapping[str, Any], allowed: set[str], name: str) -> None:
+    for key in section:
+        if key not in allowed:
+            raise ConfigError(f"{name}.{key}: unknown key (allowed: {', '.join(sorted(allowed))})", key=f"{name}.{key}")
+
+
+def _opt_str(section: Mapping[str, Any], key: str, name: str) -> str | None:
+    value = section.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{name}.{key}: expected a non-empty string, got {value!r}", key=f"{name}.{key}")
+    return value.strip()
+
+
+def _opt_int(section: Mapping[str, Any], key: str, name: str) -> int | None:
+    value = section.get(key)
+    if value is None:
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ConfigError(f"{name}.{key}: expected an integer, got {value!r}", key=f"{name}.{key}") from None
+
+
+def _bool(section: Mapping[str, Any], key: str, name: str, default: bool) -> bool:
+    value = section.get(key, default)
+    if isinstance(value, bool):
+        return value
+    raise ConfigError(f"{name}.{key}: expected true or false, got {value!r}", key=f"{name}.{key}")
+
+
+def _pairs(raw: Any) -> dict[str, PairSettings]:
+    if not isinstance(raw, dict):
+        raise ConfigError("pairs: expected tables [pairs.<name>]", key="pairs")
+    out = {}
+    for name, spec in raw.items():
+        key = f"pairs.{name}"
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{key}: expected a table", key=key)
+        _only(spec, {"source", "target", "policy", "delete_missing", "allow_drop", "truncate", "triggers"}, key)
+        for required in ("source", "target"):
+            if required not in spec:
+                raise ConfigError(
+                    f'{key}.{required}: missing (e.g. {required} = "kantata:900")', key=f"{key}.{required}"
+                )
+        try:
+            policy = ConflictPolicy(spec.get("policy", "report"))
+        except ValueError:
+            choices = ", ".join(p.value for p in ConflictPolicy)
+            raise ConfigError(
+                f"{key}.policy: expected one of {choices}, got {spec.get('policy')!r}", key=f"{key}.policy"
+            ) from None
+        out[name] = PairSettings(
+            name=name,
+            source=parse_endpoint(str(spec["source"]), key=f"{key}.source"),
+            target=parse_endpoint(str(spec["target"]), key=f"{key}.target"),
+            policy=policy,
+            delete_missing=_bool(spec, "delete_missing", key, True),
+            allow_drop=_bool(spec, "allow_drop", key, False),
+            truncate=_bool(spec, "truncate", key, False),
+            triggers=_triggers(spec.get("triggers", {}), f"{key}.triggers"),
+        )
+    return out
+
+
+def _triggers(raw: Any, key: str) -> TriggerMap:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{key}: expected a table", key=key)
+    _only(raw, {"stage_to_story", "due_dates", "fallback_due"}, key)
+    stage_to_story = raw.get("stage_to_story", {})
+    if not isinstance(stage_to_story, dict):
+        raise ConfigError(f"{key}.stage_to_story: expected a table of stage id = story id", key=f"{key}.stage_to_story")
+    due_dates = {str(k): _date(v, f"{key}.due_dates.{k}") for k, v in dict(raw.get("due_dates", {})).items()}
+    fallback = raw.get("fallback_due")
+    return TriggerMap(
+        stage_to_story={str(k): str(v) for k, v in stage_to_story.items()},
+        due_dates=due_dates,
+        fallback_due=_date(fallback, f"{key}.fallback_due") if fallback is not None else None,
+    )
+
+
+def _date(value: Any, key: str) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{key}: expected a date YYYY-MM-DD, got {value!r}", key=key) from None
