@@ -54,7 +54,7 @@ class SyncAPIClient(_ClientOptions):
         """A copy with other retry or timeout settings, sharing this client's connection pool."""
         new = copy.copy(self)
         new._core = self._with_core(max_retries=max_retries, timeout=timeout, retry_policy=retry_policy)
-        new._runner = SyncRunner(new._core, self._runner.http)
+        new._runner = self._runner.derive(new._core)
         new._init_resources()
         return new
 
@@ -97,7 +97,7 @@ class AsyncAPIClient(_ClientOptions):
     ) -> Self:
         new = copy.copy(self)
         new._core = self._with_core(max_retries=max_retries, timeout=timeout, retry_policy=retry_policy)
-        new._runner = AsyncRunner(new._core, self._runner.http)
+        new._runner = self._runner.derive(new._core)
         new._init_resources()
         return new
 

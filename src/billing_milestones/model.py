@@ -65,9 +65,28 @@ class ChangeKind(StrEnum):
 def _describe(errors: list[Any], model: str) -> str:
     parts = []
     for err in errors:
-        loc = ".".join(str(p) for p in err.get("loc", ())) or "(model)"
-        parts.append(f"{model}.{loc}: {err.get('msg')} (got {err.get('input')!r})")
+        loc, value = _where(err)
+        parts.append(f"{model}.{loc or '(model)'}: {err.get('msg')} (got {value!r})")
     return "; ".join(parts)
+
+
+def _where(err: Any) -> tuple[str, Any]:
+    """The dotted field path and bad value of one pydantic error; a model-level validator names its field by
+    raising our ValidationError (a ValueError, so pydantic keeps it in ``ctx``)."""
+    loc = [str(p) for p in err.get("loc", ())]
+    value = err.get("input")
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, ValidationError) and cause.field and (not loc or loc[-1] != cause.field):
+        loc.append(cause.field)
+        value = cause.value
+    return ".".join(loc), value
+
+
+def _as_error(exc: pydantic.ValidationError, model: str) -> ValidationError:
+    """Our ValidationError naming the (first) bad field and its value."""
+    errors = list(exc.errors())
+    field, value = _where(errors[0]) if errors else ("", None)
+    return ValidationError(_describe(errors, model), field=field or None, value=value)
 
 
 class CommonModel(BaseModel):
@@ -79,20 +98,21 @@ class CommonModel(BaseModel):
         try:
             super().__init__(**data)
         except pydantic.ValidationError as exc:
-            errors = exc.errors()
-            loc = errors[0]["loc"] if errors else ()
-            raise ValidationError(
-                _describe(list(errors), type(self).__name__),
-                field=".".join(str(p) for p in loc) or None,
-                value=errors[0].get("input") if errors else None,
-            ) from None
+            raise _as_error(exc, type(self).__name__) from None
 
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
         try:
             return super().model_validate(obj, *args, **kwargs)
         except pydantic.ValidationError as exc:
-            raise ValidationError(_describe(list(exc.errors()), cls.__name__)) from None
+            raise _as_error(exc, cls.__name__) from None
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate_json(json_data, *args, **kwargs)
+        except pydantic.ValidationError as exc:
+            raise _as_error(exc, cls.__name__) from None
 
 
 class MilestoneKey(CommonModel):
@@ -115,7 +135,7 @@ class MilestoneKey(CommonModel):
             raise ValidationError(
                 f"key: expected 'platform:container/id', got {text!r}", field="key", value=text
             ) from None
-        return cls(platform=Platform(platform), id=native_id, container_id=container_id)
+        return cls(platform=platform, id=native_id, container_id=container_id)
 
 
 class Trigger(CommonModel):
@@ -127,9 +147,11 @@ class Trigger(CommonModel):
     @model_validator(mode="after")
     def _ref_matches_kind(self) -> Trigger:
         if self.kind is TriggerKind.FIXED_DATE and self.ref is not None:
-            raise ValueError(f"a FIXED_DATE trigger takes no ref, got {self.ref!r}")
+            raise ValidationError(f"a FIXED_DATE trigger takes no ref, got {self.ref!r}", field="ref", value=self.ref)
         if self.kind is not TriggerKind.FIXED_DATE and not self.ref:
-            raise ValueError(f"a {self.kind.name} trigger needs ref (the task, story or stage id)")
+            raise ValidationError(
+                f"a {self.kind.name} trigger needs ref (the task, story or stage id)", field="ref", value=self.ref
+            )
         return self
 
     @classmethod
@@ -209,9 +231,13 @@ class Milestone(CommonModel):
     @model_validator(mode="after")
     def _amount_or_percentage(self) -> Milestone:
         if self.amount is None and self.percentage is None:
-            raise ValueError("a milestone needs an amount, or a percentage of its container's total")
+            raise ValidationError(
+                "a milestone needs an amount, or a percentage of its container's total", field="amount", value=None
+            )
         if self.status is MilestoneStatus.BILLED and not self.locked:
-            raise ValueError("a BILLED milestone is locked on every platform; set locked=True")
+            raise ValidationError(
+                "a BILLED milestone is locked on every platform; set locked=True", field="locked", value=self.locked
+            )
         return self
 
     @property

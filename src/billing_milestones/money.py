@@ -47,6 +47,11 @@ ROUNDING_MODES: Final = frozenset(
 
 # Enough digits for any realistic amount, so quantize never raises InvalidOperation for lack of precision.
 _CONTEXT: Final = decimal.Context(prec=60, traps=[decimal.InvalidOperation, decimal.DivisionByZero])
+# Arithmetic on amounts: never the caller's thread context (whose precision may be anything), and an
+# amount too long to hold exactly raises instead of being rounded silently.
+_EXACT: Final = decimal.Context(
+    prec=60, traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Inexact, decimal.Overflow]
+)
 
 
 @lru_cache(maxsize=1)
@@ -168,7 +173,7 @@ class Money:
                 value=minor,
             )
         exp = currency_exponent(currency) if exponent is None else _check_exponent(exponent)
-        return cls(Decimal(minor).scaleb(-exp, _CONTEXT), currency)
+        return cls(Decimal(minor).scaleb(-exp, _EXACT), currency)
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -201,7 +206,7 @@ class Money:
         """Integer minor units. Exact unless ``rounding`` is given; raises rather than drop a fraction."""
         _check_rounding(rounding)
         exp = self.exponent if exponent is None else _check_exponent(exponent)
-        scaled = self._amount.scaleb(exp, _CONTEXT)
+        scaled = self._amount.scaleb(exp, _EXACT)
         whole = scaled.to_integral_value(rounding=rounding or decimal.ROUND_HALF_EVEN, context=_CONTEXT)
         if whole != scaled and rounding is None:
             raise ValidationError(
@@ -236,24 +241,24 @@ class Money:
 
     def __add__(self, other: object) -> Money:
         o = self._same(other, "add")
-        return Money(self._amount + o._amount, self._currency)
+        return Money(_EXACT.add(self._amount, o._amount), self._currency)
 
     def __sub__(self, other: object) -> Money:
         o = self._same(other, "subtract")
-        return Money(self._amount - o._amount, self._currency)
+        return Money(_EXACT.subtract(self._amount, o._amount), self._currency)
 
     def __mul__(self, factor: object) -> Money:
         if isinstance(factor, Money):
             raise TypeError("cannot multiply Money by Money")
-        return Money(self._amount * to_decimal(factor, field="factor"), self._currency)
+        return Money(_EXACT.multiply(self._amount, to_decimal(factor, field="factor")), self._currency)
 
     __rmul__ = __mul__
 
     def __neg__(self) -> Money:
-        return Money(-self._amount, self._currency)
+        return Money(_EXACT.minus(self._amount), self._currency)
 
     def __abs__(self) -> Money:
-        return Money(abs(self._amount), self._currency)
+        return Money(_EXACT.abs(self._amount), self._currency)
 
     def __bool__(self) -> bool:
         return bool(self._amount)
@@ -303,6 +308,8 @@ class Money:
     def from_json(cls, data: object) -> Money:
         if isinstance(data, Money):
             return data
+        if isinstance(data, float | bool):
+            to_decimal(data)  # raises, saying why a float can never be money
         if isinstance(data, str):
             return cls.parse(data)
         if isinstance(data, dict) and set(data) == {"amount", "currency"}:
@@ -356,8 +363,10 @@ def allocate_percentages(
     """Split ``total`` by percentages into whole minor units.
 
     Each share is ``total * pct / 100`` rounded with ``rounding``. When the percentages sum to exactly 100,
-    the last share absorbs the rounding so the shares sum to ``total`` to the minor unit; nothing is
-    invented or lost. Otherwise each share is rounded on its own.
+    the shares are then corrected one minor unit at a time, taking from or giving to the shares whose
+    rounding erred most (ties: the later share, so the last one absorbs the rounding in the usual case),
+    so they sum to ``total`` to the minor unit and each stays within one minor unit of its exact share.
+    Otherwise each share is rounded on its own.
     """
     _check_rounding(rounding)
     pcts = [to_decimal(p, field="percentage") for p in percentages]
@@ -366,11 +375,15 @@ def allocate_percentages(
             raise ValidationError(f"percentage: {p} is outside 0..100", field="percentage", value=p)
     exp = total.exponent if exponent is None else _check_exponent(exponent)
     total_minor = total.to_minor(exponent=exp)
-    shares = [
-        int((Decimal(total_minor) * p / 100).to_integral_value(rounding=rounding, context=_CONTEXT)) for p in pcts
-    ]
+    exact = [_CONTEXT.divide(_CONTEXT.multiply(Decimal(total_minor), p), Decimal(100)) for p in pcts]
+    shares = [int(e.to_integral_value(rounding=rounding, context=_CONTEXT)) for e in exact]
     if pcts and sum(pcts) == 100:
-        shares[-1] = total_minor - sum(shares[:-1])
+        missing = total_minor - sum(shares)
+        step = 1 if missing > 0 else -1
+        # Most under-rounded first when units are missing, most over-rounded first when there are too many.
+        order = sorted(range(len(shares)), key=lambda i: (step * (shares[i] - exact[i]), -i))
+        for i in order[: abs(missing)]:
+            shares[i] += step
     return [Money.from_minor(s, total.currency, exponent=exp) for s in shares]
 
 

@@ -66,6 +66,13 @@ class ClientCore:
     def with_options(self, **changes: Any) -> ClientCore:
         return dataclasses.replace(self, **changes)
 
+    def __repr__(self) -> str:
+        # No credentials or headers: only what identifies the client, scrubbed of registered secrets anyway.
+        return scrub(
+            f"ClientCore(platform={self.platform!r}, base_url={str(self.base_url)!r}, "
+            f"retry={self.retry!r}, timeout={self.timeout!r})"
+        )
+
     # -- building -----------------------------------------------------------------------------------
     def url_for(self, spec: RequestSpec) -> httpx.URL:
         if spec.path.startswith(("http://", "https://")):

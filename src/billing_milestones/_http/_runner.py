@@ -11,11 +11,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import httpx
-import pydantic
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
 
 from .. import errors
-from ._core import ClientCore
+from ._core import ClientCore, _body_of
 from ._redact import logger
 from ._request import APIResponse, Operation, Page, PagedOperation, RequestSpec
 from ._retry import backoff_delay
@@ -38,7 +37,9 @@ class _RunnerBase:
         def stop(state: RetryCallState) -> bool:
             if state.attempt_number > max_retries:
                 return True
-            if (state.seconds_since_start or 0.0) + state.upcoming_sleep > core.retry.total_budget:
+            # Time spent so far: the clock, or the waits themselves when the sleep is not the real one.
+            spent = max(state.seconds_since_start or 0.0, state.idle_for)
+            if spent + state.upcoming_sleep > core.retry.total_budget:
                 logger.info(
                     "giving up on %s %s: the next wait would exceed the %.0fs retry budget",
                     spec.method,
@@ -99,7 +100,9 @@ class _RunnerBase:
     def _parse(self, spec: RequestSpec, response: APIResponse, parse: Callable[[APIResponse], T]) -> T:
         try:
             return parse(response)
-        except (pydantic.ValidationError, errors.ValidationError) as exc:
+        # A body of the wrong shape surfaces in a parser as any of these (pydantic's and our ValidationError
+        # and a non-JSON body's JSONDecodeError are ValueErrors); APIErrors a parser raises pass through.
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise errors.APIResponseValidationError(
                 f"response did not match the documented shape: {exc}",
                 platform=self.core.platform,
@@ -107,7 +110,7 @@ class _RunnerBase:
                 path=response.http.request.url.path,
                 status_code=response.status_code,
                 request_id=response.request_id,
-                body=response.json() if response.http.content else None,
+                body=_body_of(response.http),
                 retries_taken=response.retries_taken,
             ) from exc
 
@@ -144,6 +147,12 @@ class SyncRunner(_RunnerBase):
         with self._limits_lock:
             sem = self._limits.setdefault(key, threading.BoundedSemaphore(self.core.max_in_flight))
         return sem
+
+    def derive(self, core: ClientCore) -> SyncRunner:
+        """A runner for other options that shares this one's pool, sleep and concurrency limits."""
+        runner = SyncRunner(core, self.http, sleep=self._sleep)
+        runner._limits, runner._limits_lock = self._limits, self._limits_lock
+        return runner
 
     def request(self, spec: RequestSpec) -> APIResponse:
         for attempt in Retrying(sleep=self._sleep, **self._retry_args(spec)):
@@ -202,6 +211,12 @@ class AsyncRunner(_RunnerBase):
         if key is None or self.core.max_in_flight is None:
             return contextlib.nullcontext()
         return self._limits.setdefault(key, asyncio.Semaphore(self.core.max_in_flight))
+
+    def derive(self, core: ClientCore) -> AsyncRunner:
+        """A runner for other options that shares this one's pool, sleep and concurrency limits."""
+        runner = AsyncRunner(core, self.http, sleep=self._sleep)
+        runner._limits = self._limits
+        return runner
 
     async def request(self, spec: RequestSpec) -> APIResponse:
         async for attempt in AsyncRetrying(sleep=self._sleep, **self._retry_args(spec)):

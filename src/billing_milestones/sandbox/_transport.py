@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import httpx
@@ -17,15 +18,24 @@ __all__ = ["SandboxTransport"]
 class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """One transport for ``httpx.Client`` and ``httpx.AsyncClient`` alike."""
 
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(
+        self,
+        emulator: Emulator,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.emulator = emulator
+        #: How injected latency is waited out; tests pass a fake to stay fast.
+        self._sleep = sleep
+        self._async_sleep = async_sleep
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
         steps = self.emulator.steps(self.emulator.parse(request))
         try:
             while True:
-                time.sleep(next(steps))
+                self._sleep(next(steps))
         except StopIteration as done:
             response: httpx.Response = done.value
         return _detach(response, request)
@@ -35,7 +45,7 @@ class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         steps = self.emulator.steps(self.emulator.parse(request))
         try:
             while True:
-                await asyncio.sleep(next(steps))
+                await self._async_sleep(next(steps))
         except StopIteration as done:
             response: httpx.Response = done.value
         return _detach(response, request)
