@@ -1,0 +1,427 @@
+"""Sans-IO Kantata operations: each method builds a request and says how to parse its response.
+
+The sync and async resources in :mod:`.client` only hand these to a runner, so both share every line of
+request building, envelope walking, pagination and bulk chunking.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, NotRequired, TypedDict, TypeVar
+from urllib.parse import quote
+
+import pydantic
+
+from .. import errors
+from .._http import APIResponse, Operation, Page, PagedOperation, RequestSpec
+from .errors import refuse_invoiced
+from .wire import (
+    BillingMilestone,
+    BillingMilestoneCreate,
+    BillingMilestoneUpdate,
+    BillingType,
+    Envelope,
+    ExternalReferenceInput,
+    Story,
+    Workspace,
+)
+
+__all__ = [
+    "BULK_LIMIT",
+    "MAX_PER_PAGE",
+    "KantataOperations",
+    "MilestoneCreateFields",
+    "MilestoneFilters",
+    "MilestoneUpdateFields",
+    "StoryFilters",
+    "parse_envelope",
+    "resolve_milestones",
+]
+
+#: Kantata accepts at most 100 milestones per create request.
+BULK_LIMIT = 100
+#: ``per_page`` can be at most 200.
+MAX_PER_PAGE = 200
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+Include = Literal["external_references", "invoices", "story", "workspace"]
+IdLike = str | int
+IdList = Sequence[IdLike] | IdLike
+
+
+class MilestoneFilters(TypedDict, total=False):
+    """The documented ``GET /billing_milestones`` filters (lists go out as CSV)."""
+
+    workspace_ids: IdList
+    story_ids: IdList
+    #: ``(start, end)`` inclusive on ``date_to_invoice``, or the wire form ``"YYYY-MM-DD:YYYY-MM-DD"``.
+    date_between: tuple[dt.date, dt.date] | str
+    only: IdList
+    order: Literal["created_at:asc", "created_at:desc"]
+    include: Sequence[Include] | str
+    has_external_references: bool
+    external_reference_service_name: str
+    external_reference_service_model: str
+    external_reference_service_model_ref: IdLike
+    external_reference_service_model_refs: IdList
+    external_reference_status: Literal["successful", "pending", "failed"]
+    external_reference_external_status: str
+    external_reference_external_message: str
+    without_external_reference_service_name: str
+    #: Page size, 1..200; the SDK defaults to 200 (Kantata's own default is 20).
+    per_page: int
+
+
+class StoryFilters(TypedDict, total=False):
+    """A useful subset of the ``GET /stories`` filters (``workspace_id`` is singular there)."""
+
+    workspace_id: IdLike
+    only: IdList
+    story_types: Sequence[str] | str
+    completed: bool
+    uncompleted: bool
+    show_archived: bool
+    include: Sequence[str] | str
+    per_page: int
+
+
+class MilestoneCreateFields(TypedDict):
+    """The create body's fields (``title``, ``amount_in_cents`` and ``workspace_id`` are required)."""
+
+    workspace_id: IdLike
+    title: str
+    amount_in_cents: int
+    date_to_invoice: NotRequired[dt.date | None]
+    billing_type: NotRequired[BillingType | Literal["fixed_date", "upon_completion"] | None]
+    story_id: NotRequired[IdLike | None]
+    external_reference: NotRequired[ExternalReferenceInput | Mapping[str, Any] | None]
+
+
+class MilestoneUpdateFields(TypedDict, total=False):
+    """The fields a PUT may change; only those passed are sent (``None`` clears a field)."""
+
+    title: str
+    amount_in_cents: int
+    date_to_invoice: dt.date | None
+    billing_type: BillingType | Literal["fixed_date", "upon_completion"]
+    story_id: IdLike | None
+    external_reference: ExternalReferenceInput | Mapping[str, Any]
+
+
+def build_model(cls: type[M], data: Mapping[str, Any]) -> M:
+    """Validate caller input into a body model, raising our ValidationError naming the field."""
+    try:
+        return cls.model_validate(dict(data))
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        raise errors.ValidationError(
+            f"{cls.__name__}.{field}: {first['msg']} (got {first.get('input')!r})",
+            field=field,
+            value=first.get("input"),
+        ) from None
+
+
+def _csv(value: IdList | Sequence[str] | str) -> str:
+    if isinstance(value, str | int):
+        return str(value)
+    return ",".join(str(v) for v in value)
+
+
+def _check_id(value: object, *, field: str) -> str:
+    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not text:
+        raise errors.ValidationError(f"{field}: expected a Kantata id (str or int), got {value!r}", field=field)
+    return text
+
+
+def _check_per_page(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PER_PAGE:
+        raise errors.ValidationError(f"per_page: expected an int 1..{MAX_PER_PAGE}, got {value!r}", field="per_page")
+    return value
+
+
+def _milestone_params(filters: MilestoneFilters) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for name, value in filters.items():
+        if value is None or name == "per_page":
+            continue
+        if name == "date_between" and isinstance(value, tuple):
+            start, end = value
+            params[name] = f"{start.isoformat()}:{end.isoformat()}"
+        elif isinstance(value, bool):
+            params[name] = value
+        elif isinstance(value, str | int):
+            params[name] = str(value)
+        else:
+            params[name] = _csv(value)  # type: ignore[arg-type]
+    return params
+
+
+def parse_envelope(response: APIResponse) -> Envelope:
+    body = response.json()
+    if not isinstance(body, dict):
+        raise errors.ValidationError(f"expected a JSON object envelope, got {type(body).__name__}")
+    return Envelope.model_validate(body)
+
+
+def resolve_milestones(envelope: Envelope) -> builtins.list[BillingMilestone]:
+    """Walk ``results`` in order, resolve ``billing_milestones[id]`` and attach the side-loads.
+
+    The typed map may hold more than the primary objects, so the map alone is never read as the answer.
+    """
+    out: builtins.list[BillingMilestone] = []
+    for position, ref in enumerate(envelope.results):
+        if ref.key != "billing_milestones":
+            continue
+        milestone = envelope.billing_milestones.get(ref.id)
+        if milestone is None:
+            raise errors.ValidationError(
+                f"results[{position}] points at billing_milestones[{ref.id!r}], which the response does not contain"
+            )
+        refs = None
+        if milestone.external_reference_ids is not None or envelope.has_map("external_references"):
+            refs = [
+                envelope.external_references[i]
+                for i in milestone.external_reference_ids or []
+                if i in envelope.external_references
+            ]
+        invoices = None
+        if milestone.invoice_ids is not None:
+            invoices = [envelope.invoices[i] for i in milestone.invoice_ids if i in envelope.invoices]
+        milestone.attach(
+            external_references=refs,
+            story=envelope.stories.get(milestone.story_id) if milestone.story_id else None,
+            workspace=envelope.workspaces.get(milestone.workspace_id),
+            invoices=invoices,
+        )
+        out.append(milestone)
+    return out
+
+
+def _resolve_typed(envelope: Envelope, key: str, cls: type[M]) -> builtins.list[M]:
+    mapping = envelope.map_for(key)
+    out: builtins.list[M] = []
+    for position, ref in enumerate(envelope.results):
+        if ref.key != key:
+            continue
+        if ref.id not in mapping:
+            raise errors.ValidationError(
+                f"results[{position}] points at {key}[{ref.id!r}], which the response does not contain"
+            )
+        item = mapping[ref.id]
+        out.append(item if isinstance(item, cls) else cls.model_validate(item))
+    return out
+
+
+def _exactly_one(items: builtins.list[M], what: str) -> M:
+    if len(items) != 1:
+        raise errors.ValidationError(f"expected exactly one {what} in results, got {len(items)}")
+    return items[0]
+
+
+def _next_page(spec: RequestSpec, envelope: Envelope, received: int, per_page: int) -> RequestSpec | None:
+    """Stop on ``meta.page_count``; without meta, on ``count`` or a short page."""
+    params = dict(spec.params or {})
+    page = int(str(params.get("page", 1) or 1))
+    meta = envelope.meta
+    if meta is not None and meta.page_count is not None:
+        current = meta.page_number or page
+        if current >= meta.page_count:
+            return None
+    elif envelope.count is not None:
+        if page * per_page >= envelope.count:
+            return None
+    elif received < per_page:
+        return None
+    if received == 0:
+        return None
+    params["page"] = page + 1
+    return dataclasses.replace(spec, params=params)
+
+
+def _fingerprint(title: str, cents: int, workspace_id: object) -> tuple[str, int, str]:
+    return (title, cents, str(workspace_id))
+
+
+def tie_back(
+    inputs: Sequence[BillingMilestoneCreate], created: builtins.list[BillingMilestone]
+) -> builtins.list[BillingMilestone]:
+    """Pair each created milestone with its input, in input order.
+
+    Kantata does not document that bulk results come back in request order [U]; we check each position and,
+    if the order differs, match on (title, amount, workspace) instead. Anything we cannot pair raises.
+    """
+    if len(created) != len(inputs):
+        raise errors.ValidationError(f"sent {len(inputs)} billing milestones, the response holds {len(created)}")
+    wanted = [_fingerprint(i.title, i.amount_in_cents, i.workspace_id) for i in inputs]
+    got = [_fingerprint(c.title, c.amount_in_cents, c.workspace_id) for c in created]
+    if wanted == got:
+        return created
+    pool: dict[tuple[str, int, str], builtins.list[BillingMilestone]] = {}
+    for fp, milestone in zip(got, created, strict=True):
+        pool.setdefault(fp, []).append(milestone)
+    ordered: builtins.list[BillingMilestone] = []
+    for position, fp in enumerate(wanted):
+        candidates = pool.get(fp)
+        if not candidates:
+            raise errors.ValidationError(
+                f"cannot tie created milestones back to input {position} ({fp[0]!r}, {fp[1]}): no match in the response"
+            )
+        ordered.append(candidates.pop(0))
+    return ordered
+
+
+@dataclasses.dataclass(frozen=True)
+class KantataOperations:
+    """Request builders and parsers for one client configuration (the ``.json`` suffix choice)."""
+
+    json_suffix: bool = False
+
+    def path(self, collection: str, ident: object | None = None) -> str:
+        suffix = ".json" if self.json_suffix else ""
+        if ident is None:
+            return f"{collection}{suffix}"
+        return f"{collection}/{quote(_check_id(ident, field='id'), safe='')}{suffix}"
+
+    @staticmethod
+    def _include(include: Sequence[str] | str | None) -> dict[str, Any]:
+        return {} if not include else {"include": _csv(include)}
+
+    # -- billing milestones -----------------------------------------------------------------------
+    def list_billing_milestones(self, **filters: Any) -> PagedOperation[BillingMilestone]:
+        typed: MilestoneFilters = filters  # type: ignore[assignment]
+        unknown = set(filters) - set(MilestoneFilters.__annotations__)
+        if unknown:
+            raise errors.ValidationError(f"unknown billing milestone filter(s): {sorted(unknown)}", field="filters")
+        per_page = _check_per_page(typed.get("per_page", MAX_PER_PAGE))
+        params = {**_milestone_params(typed), "page": 1, "per_page": per_page}
+        spec = RequestSpec("GET", self.path("billing_milestones"), params=params)
+
+        def parse(current: RequestSpec, response: APIResponse) -> Page[BillingMilestone]:
+            envelope = parse_envelope(response)
+            items = resolve_milestones(envelope)
+            nxt = _next_page(current, envelope, len(items), per_page)
+            return Page(items, nxt, response, envelope.count)
+
+        return PagedOperation(spec, parse)
+
+    def get_billing_milestone(
+        self, milestone_id: IdLike, *, include: Sequence[str] | str | None = None
+    ) -> Operation[BillingMilestone]:
+        spec = RequestSpec("GET", self.path("billing_milestones", milestone_id), params=self._include(include))
+        return Operation(spec, lambda r: _exactly_one(resolve_milestones(parse_envelope(r)), "billing milestone"))
+
+    def create_billing_milestone(
+        self, *, include: Sequence[str] | str | None = None, **fields: Any
+    ) -> Operation[BillingMilestone]:
+        body = build_model(BillingMilestoneCreate, fields)
+        spec = RequestSpec(
+            "POST",
+            self.path("billing_milestones"),
+            params=self._include(include),
+            json={"billing_milestone": body.to_wire()},
+        )
+
+        def parse(response: APIResponse) -> BillingMilestone:
+            return tie_back([body], resolve_milestones(parse_envelope(response)))[0]
+
+        return Operation(spec, parse)
+
+    def create_billing_milestones(
+        self,
+        items: Sequence[BillingMilestoneCreate | Mapping[str, Any]],
+        *,
+        include: Sequence[str] | str | None = None,
+    ) -> builtins.list[Operation[builtins.list[BillingMilestone]]]:
+        """One POST per 100 items, in order; each parse ties the created milestones back to their inputs."""
+        bodies = [i if isinstance(i, BillingMilestoneCreate) else build_model(BillingMilestoneCreate, i) for i in items]
+        ops: builtins.list[Operation[builtins.list[BillingMilestone]]] = []
+        for start in range(0, len(bodies), BULK_LIMIT):
+            chunk = bodies[start : start + BULK_LIMIT]
+            spec = RequestSpec(
+                "POST",
+                self.path("billing_milestones"),
+                params=self._include(include),
+                json={"billing_milestones": [b.to_wire() for b in chunk]},
+            )
+            ops.append(Operation(spec, _bulk_parser(chunk)))
+        return ops
+
+    def update_billing_milestone(
+        self,
+        milestone: IdLike | BillingMilestone,
+        *,
+        include: Sequence[str] | str | None = None,
+        **changes: Any,
+    ) -> Operation[BillingMilestone]:
+        """A PUT of the given fields only; refused before sending when ``milestone`` is known to be invoiced."""
+        return self.put_billing_milestone(milestone, build_model(BillingMilestoneUpdate, changes), include=include)
+
+    def put_billing_milestone(
+        self,
+        milestone: IdLike | BillingMilestone,
+        update: BillingMilestoneUpdate,
+        *,
+        include: Sequence[str] | str | None = None,
+    ) -> Operation[BillingMilestone]:
+        """A PUT of a ready-made update body (the common view builds one from a diff)."""
+        if update.is_empty:
+            raise errors.ValidationError("update: no fields to change were given", field="billing_milestone")
+        path = self._guarded_path(milestone, "PUT")
+        spec = RequestSpec("PUT", path, params=self._include(include), json={"billing_milestone": update.to_wire()})
+        return Operation(spec, lambda r: _exactly_one(resolve_milestones(parse_envelope(r)), "billing milestone"))
+
+    def delete_billing_milestone(self, milestone: IdLike | BillingMilestone) -> Operation[None]:
+        """DELETE answers 204 with no body; refused before sending when known to be invoiced."""
+        spec = RequestSpec("DELETE", self._guarded_path(milestone, "DELETE"))
+        return Operation(spec, lambda r: None)
+
+    def _guarded_path(self, milestone: IdLike | BillingMilestone, method: str) -> str:
+        if isinstance(milestone, BillingMilestone):
+            path = self.path("billing_milestones", milestone.id)
+            if milestone.invoiced:
+                raise refuse_invoiced(milestone.id, milestone.invoice_id, method=method, path=path)
+            return path
+        return self.path("billing_milestones", milestone)
+
+    # -- workspaces and stories ---------------------------------------------------------------------
+    def get_workspace(
+        self, workspace_id: IdLike, *, include: Sequence[str] | str | None = None
+    ) -> Operation[Workspace]:
+        spec = RequestSpec("GET", self.path("workspaces", workspace_id), params=self._include(include))
+        return Operation(
+            spec, lambda r: _exactly_one(_resolve_typed(parse_envelope(r), "workspaces", Workspace), "workspace")
+        )
+
+    def list_stories(self, **filters: Any) -> PagedOperation[Story]:
+        unknown = set(filters) - set(StoryFilters.__annotations__)
+        if unknown:
+            raise errors.ValidationError(f"unknown story filter(s): {sorted(unknown)}", field="filters")
+        per_page = _check_per_page(filters.pop("per_page", MAX_PER_PAGE))
+        params = {**_milestone_params(filters), "page": 1, "per_page": per_page}  # type: ignore[arg-type]
+        spec = RequestSpec("GET", self.path("stories"), params=params)
+
+        def parse(current: RequestSpec, response: APIResponse) -> Page[Story]:
+            envelope = parse_envelope(response)
+            items = _resolve_typed(envelope, "stories", Story)
+            return Page(items, _next_page(current, envelope, len(items), per_page), response, envelope.count)
+
+        return PagedOperation(spec, parse)
+
+    def get_story(self, story_id: IdLike) -> Operation[Story]:
+        spec = RequestSpec("GET", self.path("stories", story_id))
+        return Operation(spec, lambda r: _exactly_one(_resolve_typed(parse_envelope(r), "stories", Story), "story"))
+
+
+def _bulk_parser(
+    chunk: builtins.list[BillingMilestoneCreate],
+) -> Callable[[APIResponse], builtins.list[BillingMilestone]]:
+    def parse(response: APIResponse) -> builtins.list[BillingMilestone]:
+        return tie_back(chunk, resolve_milestones(parse_envelope(response)))
+
+    return parse

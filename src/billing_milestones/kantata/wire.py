@@ -1,0 +1,308 @@
+"""Kantata OX (Mavenlink) wire models, with the exact field names the API uses.
+
+Kantata returns every id as a string (map keys, ``id``, ``*_id``, ``*_ids``) but takes ints in request
+bodies, so response models hold ``str`` ids and the request bodies turn digit strings back into ints.
+Unknown fields survive (:class:`~billing_milestones._wire.WireModel` keeps extras).
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, PrivateAttr, field_serializer
+
+from .._wire import WireModel
+
+__all__ = [
+    "BillingMilestone",
+    "BillingMilestoneCreate",
+    "BillingMilestoneUpdate",
+    "BillingType",
+    "Envelope",
+    "ExternalReference",
+    "ExternalReferenceInput",
+    "Invoice",
+    "Meta",
+    "ResultRef",
+    "Story",
+    "Workspace",
+]
+
+
+def _id_to_str(value: object) -> object:
+    """Ids are strings on the wire; an int (seen in older payloads and in requests) is normalised."""
+    if isinstance(value, bool):
+        return value  # let pydantic reject it
+    if isinstance(value, int):
+        return str(value)
+    return value
+
+
+def _ids_to_str(value: object) -> object:
+    if isinstance(value, list | tuple):
+        return [_id_to_str(v) for v in value]
+    return value
+
+
+#: An id as Kantata returns it: always a string.
+WireId = Annotated[str, BeforeValidator(_id_to_str)]
+WireIds = Annotated[list[str], BeforeValidator(_ids_to_str)]
+
+
+def _id_out(value: str | int | None) -> str | int | None:
+    """Requests document integer ids; send digit strings as ints and anything else unchanged."""
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value
+
+
+class BillingType(StrEnum):
+    """The two documented ``billing_type`` values."""
+
+    FIXED_DATE = "fixed_date"
+    UPON_COMPLETION = "upon_completion"
+
+
+class ExternalReference(WireModel):
+    """A link from a Kantata object to a record elsewhere; our sync keys travel as one of these."""
+
+    id: WireId | None = None
+    service_name: str
+    service_model: str | None = None
+    service_model_ref: WireId | None = None
+    status: str | None = None
+    external_message: str | None = None
+    external_link: str | None = None
+    external_status: str | None = None
+    locked: bool | None = None
+    subject_id: WireId | None = None
+    subject_type: str | None = None
+    last_synced_at: dt.datetime | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+
+class ExternalReferenceInput(WireModel):
+    """The ``external_reference`` object accepted on create and update."""
+
+    service_name: str = Field(min_length=1)
+    service_model: str = Field(min_length=1)
+    service_model_ref: str = Field(min_length=1)
+    status: str | None = None
+    external_message: str | None = None
+    external_link: str | None = None
+    external_status: str | None = None
+    locked: bool | None = None
+
+
+class Workspace(WireModel):
+    """A Kantata project. ``currency`` needs financial access; ``currency_base_unit`` is subunits per unit."""
+
+    id: WireId
+    title: str | None = None
+    currency: str | None = None
+    currency_base_unit: int | None = None
+    currency_symbol: str | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+
+class Story(WireModel):
+    """A task; an ``upon_completion`` milestone becomes billable when its story's ``state`` is ``completed``."""
+
+    id: WireId
+    title: str | None = None
+    state: str | None = None
+    story_type: str | None = None
+    workspace_id: WireId | None = None
+    parent_id: WireId | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+    @property
+    def completed(self) -> bool:
+        return self.state == "completed"
+
+
+class Invoice(WireModel):
+    """An invoice, side-loaded with ``include=invoices``."""
+
+    id: WireId
+    status: str | None = None
+    draft: bool | None = None
+    currency: str | None = None
+    currency_base_unit: int | None = None
+    currency_symbol: str | None = None
+    balance_in_cents: int | None = None
+    billing_milestone_ids: WireIds | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+
+class BillingMilestone(WireModel):
+    """One entry of the ``billing_milestones`` map. Side-loads (``include=``) are attached by the client and read
+    through :attr:`external_references`, :attr:`story`, :attr:`workspace` and :attr:`invoices`."""
+
+    id: WireId
+    title: str
+    amount_in_cents: int
+    currency: str | None = None
+    billing_type: str | None = None
+    date_to_invoice: dt.date | None = None
+    story_id: WireId | None = None
+    workspace_id: WireId
+    invoice_id: WireId | None = None
+    invoice_ids: WireIds | None = None
+    external_reference_ids: WireIds | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+    _external_references: builtins.list[ExternalReference] | None = PrivateAttr(default=None)
+    _story: Story | None = PrivateAttr(default=None)
+    _workspace: Workspace | None = PrivateAttr(default=None)
+    _invoices: builtins.list[Invoice] | None = PrivateAttr(default=None)
+
+    @property
+    def invoiced(self) -> bool:
+        """The only "invoiced" signal Kantata gives: ``invoice_id`` is set. Invoiced milestones are locked."""
+        return self.invoice_id is not None
+
+    @property
+    def external_references(self) -> builtins.list[ExternalReference]:
+        """Side-loaded references (``include=external_references``); empty when not requested."""
+        return list(self._external_references or [])
+
+    @property
+    def external_references_loaded(self) -> bool:
+        """True when the references were side-loaded, so an empty list really means "none"."""
+        return self._external_references is not None
+
+    @property
+    def story(self) -> Story | None:
+        return self._story
+
+    @property
+    def workspace(self) -> Workspace | None:
+        return self._workspace
+
+    @property
+    def invoices(self) -> builtins.list[Invoice]:
+        return list(self._invoices or [])
+
+    def attach(
+        self,
+        *,
+        external_references: builtins.list[ExternalReference] | None = None,
+        story: Story | None = None,
+        workspace: Workspace | None = None,
+        invoices: builtins.list[Invoice] | None = None,
+    ) -> BillingMilestone:
+        """Attach side-loaded objects (used by the client's envelope parser and by tests)."""
+        if external_references is not None:
+            self._external_references = list(external_references)
+        if story is not None:
+            self._story = story
+        if workspace is not None:
+            self._workspace = workspace
+        if invoices is not None:
+            self._invoices = list(invoices)
+        return self
+
+
+class _Body(WireModel):
+    """Request bodies: ids go out as ints, and only the fields the caller set are sent."""
+
+    def to_wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class BillingMilestoneCreate(_Body):
+    """One item of a create: ``{"billing_milestone": {...}}`` or an element of ``{"billing_milestones": [...]}``."""
+
+    title: str
+    amount_in_cents: int
+    workspace_id: str | int
+    date_to_invoice: dt.date | None = None
+    billing_type: BillingType | None = None
+    story_id: str | int | None = None
+    external_reference: ExternalReferenceInput | None = None
+
+    @field_serializer("workspace_id", "story_id")
+    def _ids_as_ints(self, value: str | int | None) -> str | int | None:
+        return _id_out(value)
+
+    def to_wire(self) -> dict[str, Any]:
+        """Unset and null optional fields are left out (Kantata applies its own defaults)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class BillingMilestoneUpdate(_Body):
+    """A PUT body: only the fields set here are sent, so an explicit ``None`` clears a field.
+
+    ``workspace_id`` is not updatable on Kantata, so it is not a field.
+    """
+
+    title: str | None = None
+    amount_in_cents: int | None = None
+    date_to_invoice: dt.date | None = None
+    billing_type: BillingType | None = None
+    story_id: str | int | None = None
+    external_reference: ExternalReferenceInput | None = None
+
+    @field_serializer("story_id")
+    def _ids_as_ints(self, value: str | int | None) -> str | int | None:
+        return _id_out(value)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.model_fields_set and not self.model_extra
+
+
+class Meta(WireModel):
+    """Paging facts: ``count`` is the whole query's total, ``page_count`` says when to stop."""
+
+    count: int | None = None
+    page_count: int | None = None
+    page_number: int | None = None
+    page_size: int | None = None
+
+
+class ResultRef(WireModel):
+    """One entry of ``results``: which typed map, and which id in it."""
+
+    key: str
+    id: WireId
+
+
+class Envelope(WireModel):
+    """Every Kantata response: ``results`` orders the primary objects; the typed maps hold them and side-loads."""
+
+    count: int | None = None
+    meta: Meta | None = None
+    results: builtins.list[ResultRef] = Field(default_factory=list)
+    billing_milestones: dict[str, BillingMilestone] = Field(default_factory=dict)
+    external_references: dict[str, ExternalReference] = Field(default_factory=dict)
+    stories: dict[str, Story] = Field(default_factory=dict)
+    workspaces: dict[str, Workspace] = Field(default_factory=dict)
+    invoices: dict[str, Invoice] = Field(default_factory=dict)
+
+    def map_for(self, key: str) -> dict[str, Any]:
+        """The typed map named ``key`` (a dict of raw payloads for maps this SDK does not model)."""
+        typed: dict[str, dict[str, Any]] = {
+            "billing_milestones": self.billing_milestones,
+            "external_references": self.external_references,
+            "stories": self.stories,
+            "workspaces": self.workspaces,
+            "invoices": self.invoices,
+        }
+        if key in typed:
+            return typed[key]
+        extra = (self.model_extra or {}).get(key)
+        return extra if isinstance(extra, dict) else {}
+
+    def has_map(self, key: str) -> bool:
+        """Whether the response carried the map at all (a side-load was honoured)."""
+        return key in self.model_fields_set or key in (self.model_extra or {})
