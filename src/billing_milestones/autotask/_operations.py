@@ -1,0 +1,521 @@
+"""Sans-IO half of the Autotask client: request specs, parsers, error classification and pre-send checks.
+
+The sync and async clients only execute what this module builds, so both share every rule here.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
+
+import httpx
+
+from .. import errors
+from .._http import (
+    APIResponse,
+    ClientCore,
+    ErrorDetail,
+    Operation,
+    Page,
+    PagedOperation,
+    RequestSpec,
+    Retryable,
+    default_error_detail,
+    parse_retry_after,
+)
+from ..money import to_decimal
+from .query import Query
+from .wire import (
+    CONTRACT_MILESTONE_FIELDS,
+    DESCRIPTION_MAX,
+    READ_ONLY_FIELDS,
+    TITLE_MAX,
+    WRITABLE_FIELDS,
+    ContractMilestone,
+    FieldsResponse,
+    ItemIdResponse,
+    ItemResponse,
+    ItemsResponse,
+    QueryCountResponse,
+    ThresholdInformation,
+    ZoneInformation,
+)
+
+__all__ = [
+    "DEFAULT_DISCOVERY_URL",
+    "ENTITY",
+    "LABEL_BILLED",
+    "LABEL_NOT_READY",
+    "LABEL_READY",
+    "PLATFORM",
+    "AutotaskCore",
+    "HourlyBudget",
+    "StatusPicklist",
+    "error_detail",
+    "error_hook",
+    "is_thread_threshold",
+    "retry_hook",
+]
+
+PLATFORM: Final = "autotask"
+ENTITY: Final = "ContractMilestones"
+#: Any zone answers zoneInformation; this host is the documented entry point.
+DEFAULT_DISCOVERY_URL: Final = "https://webservices.autotask.net"
+LABEL_NOT_READY: Final = "Not Ready to Bill"
+LABEL_READY: Final = "Ready to Bill"
+LABEL_BILLED: Final = "Billed"
+_THREAD_THRESHOLD: Final = "thread threshold"
+_PERMISSION_TEXT: Final = "does not have the adequate permissions"
+
+
+# -- errors and retries -----------------------------------------------------------------------------
+def _messages(body: Any) -> list[str]:
+    out: list[str] = []
+    if isinstance(body, dict):
+        items = body.get("errors")
+        if isinstance(items, list):
+            for item in items:
+                if isinstance(item, str):
+                    out.append(item)
+                elif isinstance(item, dict) and isinstance(item.get("message"), str):
+                    out.append(item["message"])
+        for key in ("Message", "message"):
+            if isinstance(body.get(key), str):
+                out.append(body[key])
+    return out
+
+
+def error_detail(body: Any) -> ErrorDetail:
+    """Autotask's ``{"errors": [...]}`` (strings, or ``{message, field}`` items) or .NET's ``{"Message"}``."""
+    messages = _messages(body)
+    if not messages:
+        return default_error_detail(body)
+    field = None
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        field = next(
+            (i["field"] for i in body["errors"] if isinstance(i, dict) and isinstance(i.get("field"), str)), None
+        )
+    return ErrorDetail(messages, field)
+
+
+def is_thread_threshold(body: Any) -> bool:
+    return any(_THREAD_THRESHOLD in m.lower() for m in _messages(body))
+
+
+def retry_hook(response: httpx.Response, body: Any) -> bool | None:
+    """Thread-threshold refusals (any status) were rejected before processing: retry even a POST.
+    A 500 with ``errors[]`` is a validation or business-rule failure: never retried."""
+    if is_thread_threshold(body):
+        return True
+    if response.status_code == 500 and _messages(body):
+        return False
+    return None
+
+
+def error_hook(response: httpx.Response, body: Any, kwargs: dict[str, Any]) -> errors.APIStatusError | None:
+    """Classify by message, not status: Autotask sends throttles and permission failures as 500s."""
+    if is_thread_threshold(body):
+        return errors.RateLimitError(
+            "Autotask thread threshold exceeded", retry_after=parse_retry_after(response.headers), **kwargs
+        )
+    if response.status_code == 500 and any(_PERMISSION_TEXT in m.lower() for m in _messages(body)):
+        return errors.PermissionDeniedError("Autotask refused: insufficient permissions (sent as HTTP 500)", **kwargs)
+    return None
+
+
+class HourlyBudget:
+    """A client-side share of Autotask's rolling-hour request threshold (10,000 per tenant by default).
+
+    Refuses before sending, so one greedy job cannot lock every integration of the tenant out.
+    """
+
+    def __init__(self, limit: int, *, window: float = 3600.0, clock: Callable[[], float] = time.monotonic) -> None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise errors.ValidationError(
+                f"hourly_budget: expected a positive int, got {limit!r}", field="hourly_budget", value=limit
+            )
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._times: collections.deque[float] = collections.deque()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float | None:
+        """Take a slot; None when admitted, else the seconds until the oldest request leaves the window."""
+        with self._lock:
+            now = self._clock()
+            while self._times and now - self._times[0] >= self.window:
+                self._times.popleft()
+            if len(self._times) >= self.limit:
+                return max(self.window - (now - self._times[0]), 0.001)
+            self._times.append(now)
+            return None
+
+    @property
+    def used(self) -> int:
+        with self._lock:
+            now = self._clock()
+            return sum(1 for t in self._times if now - t < self.window)
+
+
+@dataclass(frozen=True)
+class AutotaskCore(ClientCore):
+    """ClientCore plus the hourly budget, charged per attempt (retries and pages count, as on the server)."""
+
+    budget: HourlyBudget | None = None
+
+    def build_request(self, client: httpx.Client | httpx.AsyncClient, spec: RequestSpec, attempt: int) -> httpx.Request:
+        if spec.authenticated and self.budget is not None:
+            wait = self.budget.acquire()
+            if wait is not None:
+                raise errors.RateLimitError(
+                    f"client-side hourly budget of {self.budget.limit} requests exhausted; "
+                    f"a slot frees in {wait:.0f}s (not sent)",
+                    retry_after=wait,
+                    platform=self.platform,
+                    method=spec.method,
+                    path=spec.path,
+                )
+        return super().build_request(client, spec, attempt)
+
+
+# -- zones ------------------------------------------------------------------------------------------
+def discovery_base(discovery_url: str) -> httpx.URL:
+    """``https://webservices.autotask.net`` -> ``.../ATServicesRest/V1.0`` (a full REST base is kept)."""
+    text = discovery_url.rstrip("/")
+    if "/atservicesrest" not in text.lower():
+        text += "/ATServicesRest/V1.0"
+    elif not text.lower().endswith("/v1.0"):
+        text += "/V1.0"
+    return _checked_url(text, "discovery_url")
+
+
+def zone_operation(username: str) -> Operation[ZoneInformation]:
+    """Unauthenticated: zoneInformation needs only the user name, so no Secret travels to the discovery host."""
+    spec = RequestSpec("GET", "zoneInformation", params={"user": username}, authenticated=False)
+    return Operation(spec, lambda r: ZoneInformation.model_validate(r.json()))
+
+
+def zone_api_base(zone: ZoneInformation, discovery: httpx.URL) -> httpx.URL:
+    """The zone's ``url`` ends in ``ATServicesRest/``; requests go under ``V1.0``."""
+    url = _checked_url(zone.url.rstrip("/") + "/V1.0", "zoneInformation.url")
+    if discovery.scheme == "https" and url.scheme != "https":
+        raise errors.ConfigError(f"zoneInformation returned a non-https zone URL {zone.url!r}; refusing it")
+    return url
+
+
+def _checked_url(text: str, what: str) -> httpx.URL:
+    url = httpx.URL(text)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise errors.ConfigError(f"{what}: expected an absolute http(s) URL, got {text!r}", key=what)
+    return url
+
+
+# -- picklists --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StatusPicklist:
+    """The ``status`` picklist read from entityInformation/fields: value (int) -> label."""
+
+    labels: Mapping[int, str]
+    default: int | None = None
+
+    @classmethod
+    def from_fields(cls, fields: FieldsResponse) -> StatusPicklist:
+        info = fields.field("status")
+        if info is None or not info.picklist_values:
+            raise errors.ValidationError("entityInformation/fields has no status picklist", field="status")
+        labels: dict[int, str] = {}
+        default = None
+        for entry in info.picklist_values:
+            try:
+                value = int(entry.value)
+            except ValueError:
+                raise errors.ValidationError(
+                    f"status picklist value {entry.value!r} is not an integer", field="status", value=entry.value
+                ) from None
+            labels[value] = entry.label
+            if entry.is_default_value:
+                default = value
+        return cls(labels, default)
+
+    def label_of(self, value: int) -> str | None:
+        return self.labels.get(value)
+
+    def value_of(self, label: str) -> int:
+        wanted = label.strip().lower()
+        for value, text in self.labels.items():
+            if text.lower() == wanted:
+                return value
+        raise errors.ValidationError(
+            f"status: {label!r} is not a label of this tenant's picklist ({sorted(self.labels.values())})",
+            field="status",
+            value=label,
+        )
+
+    def is_billed(self, value: int | None) -> bool:
+        label = self.labels.get(value) if value is not None else None
+        return label is not None and label.lower() == LABEL_BILLED.lower()
+
+    def resolve(self, status: int | str) -> int:
+        """An int picklist value (checked) or a label."""
+        if isinstance(status, bool):
+            raise errors.ValidationError(f"status: expected int or label, got {status!r}", field="status")
+        if isinstance(status, str):
+            return self.value_of(status)
+        if isinstance(status, int) and status in self.labels:
+            return status
+        raise errors.ValidationError(
+            f"status: {status!r} is not a value of the status picklist {dict(self.labels)}",
+            field="status",
+            value=status,
+        )
+
+    def initial(self) -> int:
+        """The value a new milestone gets when the caller names none: the picklist default, else Not Ready."""
+        return self.default if self.default is not None else self.value_of(LABEL_NOT_READY)
+
+
+def fields_operation() -> Operation[FieldsResponse]:
+    spec = RequestSpec("GET", f"{ENTITY}/entityInformation/fields", limit_key=ENTITY)
+    return Operation(spec, lambda r: FieldsResponse.model_validate(r.json()))
+
+
+def picklist_operation() -> Operation[StatusPicklist]:
+    spec = fields_operation().spec
+    return Operation(spec, lambda r: StatusPicklist.from_fields(FieldsResponse.model_validate(r.json())))
+
+
+def threshold_operation() -> Operation[ThresholdInformation]:
+    spec = RequestSpec("GET", "ThresholdInformation", limit_key="ThresholdInformation")
+    return Operation(spec, lambda r: ThresholdInformation.model_validate(r.json()))
+
+
+# -- reads ------------------------------------------------------------------------------------------
+def _parse_page(spec: RequestSpec, response: APIResponse) -> Page[ContractMilestone]:
+    body = ItemsResponse.model_validate(response.json())
+    nxt = body.page_details.next_page_url
+    # Replay nextPageUrl with the same method and body: a GET on it answers 405 after a POST query.
+    next_spec = dataclasses.replace(spec, path=nxt) if nxt else None
+    return Page(body.items, next_spec, response)
+
+
+def query_operation(query: Query) -> PagedOperation[ContractMilestone]:
+    spec = RequestSpec("POST", f"{ENTITY}/query", json=query.to_wire(), retryable=Retryable.ALWAYS, limit_key=ENTITY)
+    return PagedOperation(spec, _parse_page)
+
+
+def count_operation(query: Query) -> Operation[int]:
+    body = query.to_wire()
+    body.pop("MaxRecords", None)
+    body.pop("IncludeFields", None)
+    spec = RequestSpec("POST", f"{ENTITY}/query/count", json=body, retryable=Retryable.ALWAYS, limit_key=ENTITY)
+    return Operation(spec, lambda r: QueryCountResponse.model_validate(r.json()).query_count)
+
+
+def _check_id(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise errors.ValidationError(f"{what}: expected a positive int, got {value!r}", field=what, value=value)
+    return value
+
+
+def get_operation(milestone_id: int) -> Operation[ContractMilestone]:
+    mid = _check_id(milestone_id, "id")
+    spec = RequestSpec("GET", f"{ENTITY}/{mid}", limit_key=ENTITY)
+
+    def parse(response: APIResponse) -> ContractMilestone:
+        item = ItemResponse.model_validate(response.json()).item
+        if item is None:
+            raise errors.NotFoundError(
+                f"ContractMilestone {mid} not found (Autotask answered item: null)",
+                platform=PLATFORM,
+                method="GET",
+                path=response.http.request.url.path,
+                status_code=response.status_code,
+                request_id=response.request_id,
+                body=response.json(),
+            )
+        return item
+
+    return Operation(spec, parse)
+
+
+def unsupported_delete(milestone_id: object) -> errors.UnsupportedOperationError:
+    return errors.UnsupportedOperationError(
+        "Autotask does not allow deleting contract milestones (no DELETE endpoint; canDelete is false). "
+        "Change the amount or status instead; nothing was sent",
+        platform=PLATFORM,
+        method="DELETE",
+        path=f"/ATServicesRest/V1.0/{ENTITY}/{milestone_id}",
+    )
+
+
+# -- writes -----------------------------------------------------------------------------------------
+_BY_PYTHON_NAME: Final = {py: wire for py, wire in CONTRACT_MILESTONE_FIELDS.items()}
+_BY_WIRE_LOWER: Final = {wire.lower(): wire for wire in CONTRACT_MILESTONE_FIELDS.values()}
+
+
+def wire_key(name: str) -> str:
+    """``date_due`` or ``dateDue`` -> ``dateDue``; unknown names are refused (a typo would be a silent no-op)."""
+    if name in _BY_PYTHON_NAME:
+        return _BY_PYTHON_NAME[name]
+    found = _BY_WIRE_LOWER.get(name.lower())
+    if found is None:
+        raise errors.ValidationError(
+            f"{name}: not a ContractMilestone field (known: {sorted(CONTRACT_MILESTONE_FIELDS)})", field=name
+        )
+    return found
+
+
+def format_date_due(value: object) -> str:
+    """A date is sent without a zone (``YYYY-MM-DDT00:00:00``) so the tenant keeps the calendar day;
+    an aware datetime is sent in UTC with ``Z``; a naive one as written."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
+        return f"{value.isoformat()}T00:00:00"
+    if isinstance(value, str):
+        try:
+            dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise errors.ValidationError(
+                f"dateDue: {value!r} is not an ISO 8601 date", field="dateDue", value=value
+            ) from None
+        return value
+    raise errors.ValidationError(f"dateDue: expected a date or datetime, got {value!r}", field="dateDue", value=value)
+
+
+def _normalise_value(key: str, value: Any, picklist: StatusPicklist) -> Any:
+    if key == "title":
+        if not isinstance(value, str) or not value.strip():
+            raise errors.ValidationError("title: required, a non-empty str", field="title", value=value)
+        if len(value) > TITLE_MAX:
+            raise errors.ValidationError(
+                f"title: {len(value)} characters, Autotask allows {TITLE_MAX}", field="title", value=value
+            )
+        return value
+    if key == "description":
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise errors.ValidationError("description: expected str or None", field="description", value=value)
+        if len(value) > DESCRIPTION_MAX:
+            raise errors.ValidationError(
+                f"description: {len(value)} characters, Autotask allows {DESCRIPTION_MAX}",
+                field="description",
+                value=value,
+            )
+        return value
+    if key == "amount":
+        return to_decimal(value, field="amount")
+    if key == "dateDue":
+        return format_date_due(value)
+    if key == "status":
+        return picklist.resolve(value)
+    if key == "isInitialPayment":
+        if not isinstance(value, bool):
+            raise errors.ValidationError(
+                f"isInitialPayment: must be true or false, got {value!r}", field="isInitialPayment", value=value
+            )
+        return value
+    if key in ("billingCodeID", "organizationalLevelAssociationID"):
+        return None if value is None else _check_id(value, key)
+    raise errors.ValidationError(f"{key}: cannot be written", field=key, value=value)
+
+
+def normalise_fields(fields: Mapping[str, Any], picklist: StatusPicklist) -> dict[str, Any]:
+    """Python or wire names -> wire keys with checked, JSON-ready values (Decimal amounts, never float)."""
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        key = wire_key(name)
+        if key in READ_ONLY_FIELDS or key == "contractID":
+            raise errors.ValidationError(
+                f"{key}: read-only in Autotask ({'fixed after create' if key == 'contractID' else 'server-owned'})",
+                field=key,
+                value=value,
+            )
+        if key not in WRITABLE_FIELDS:
+            raise errors.ValidationError(f"{key}: cannot be written", field=key, value=value)
+        out[key] = _normalise_value(key, value, picklist)
+    return out
+
+
+def check_rules(record: Mapping[str, Any], picklist: StatusPicklist) -> None:
+    """Autotask's business rules, checked on the record as it would be after the write."""
+    if picklist.is_billed(record.get("status")) and record.get("isInitialPayment") is not True:
+        raise errors.ValidationError(
+            "status: only an initial-payment milestone (isInitialPayment=true) can be set to Billed",
+            field="status",
+            value=record.get("status"),
+        )
+
+
+def create_operation(
+    contract_id: int, fields: Mapping[str, Any], picklist: StatusPicklist
+) -> tuple[Operation[int], dict[str, Any]]:
+    """POST through the parent route (there is no root POST); returns the operation and the body sent."""
+    cid = _check_id(contract_id, "contractID")
+    body = normalise_fields(fields, picklist)
+    body.setdefault("status", picklist.initial())
+    body.setdefault("isInitialPayment", False)
+    for required in ("title", "amount", "dateDue"):
+        if body.get(required) is None:
+            raise errors.ValidationError(f"{required}: required to create a contract milestone", field=required)
+    check_rules(body, picklist)
+    payload = {"contractID": cid, **body}
+    spec = RequestSpec("POST", f"Contracts/{cid}/Milestones", json=payload, limit_key=ENTITY)
+    return Operation(spec, lambda r: ItemIdResponse.model_validate(r.json()).item_id), payload
+
+
+def update_operation(
+    contract_id: int,
+    milestone_id: int,
+    changed: Mapping[str, Any],
+    current: ContractMilestone,
+    picklist: StatusPicklist,
+) -> tuple[Operation[int], dict[str, Any]]:
+    """PATCH the changed fields through the parent route; a Billed record is locked."""
+    cid = _check_id(contract_id, "contractID")
+    mid = _check_id(milestone_id, "id")
+    if current.id is not None and current.id != mid:
+        raise errors.ValidationError(f"id: current record is {current.id}, not {mid}", field="id", value=mid)
+    if current.contract_id is not None and current.contract_id != cid:
+        raise errors.ValidationError(
+            f"contractID: milestone {mid} belongs to contract {current.contract_id}, not {cid}",
+            field="contractID",
+            value=cid,
+        )
+    if picklist.is_billed(current.status):
+        raise errors.ValidationError(
+            f"status: milestone {mid} is Billed and locked in Autotask; it cannot be updated",
+            field="status",
+            value=current.status,
+        )
+    body = normalise_fields(changed, picklist)
+    if not body:
+        raise errors.ValidationError("update: no fields to change", field=None)
+    merged = {**current.raw(), **body}
+    check_rules(merged, picklist)
+    payload = {"id": mid, **body}
+    spec = RequestSpec(
+        "PATCH", f"Contracts/{cid}/Milestones", json=payload, retryable=Retryable.ALWAYS, limit_key=ENTITY
+    )
+    return Operation(spec, lambda r: ItemIdResponse.model_validate(r.json()).item_id), payload
+
+
+def as_record(payload: Mapping[str, Any], item_id: int) -> ContractMilestone:
+    """The record as written, for callers that want a model back without another GET."""
+    data = {**payload, "id": item_id}
+    return ContractMilestone.model_validate(data)
+
+
+def decimal_or_none(value: Any) -> Decimal | None:
+    return None if value is None else to_decimal(value)

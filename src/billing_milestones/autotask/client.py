@@ -1,0 +1,770 @@
+"""Autotask PSA clients: ``AutotaskClient`` and ``AsyncAutotaskClient``.
+
+Thin on purpose: requests, parsers and every rule live in ``_operations`` (sans-IO) and ``adapter`` (pure);
+this module adds zone discovery, the picklist cache and the two ways of waiting for I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import datetime as dt
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn, TypeVar
+
+import httpx
+from pydantic import SecretStr
+
+from .. import errors
+from .._base_client import AsyncAPIClient, SyncAPIClient, build_retry_policy
+from .._http import (
+    DEFAULT_TIMEOUT,
+    NOT_GIVEN,
+    AsyncRunner,
+    ClientCore,
+    NotGiven,
+    Operation,
+    Page,
+    PagedOperation,
+    RetryPolicy,
+    SyncRunner,
+    resolve_timeout,
+    secret_value,
+)
+from ..model import Milestone, MilestoneKey, Platform
+from . import _operations as ops
+from . import adapter
+from .query import F, FilterLike, Query, as_query
+from .wire import ContractMilestone, FieldsResponse, ThresholdInformation, ZoneInformation
+
+__all__ = [
+    "AsyncAutotaskClient",
+    "AsyncAutotaskMilestones",
+    "AsyncContractMilestones",
+    "AutotaskClient",
+    "AutotaskMilestones",
+    "ContractMilestones",
+]
+
+T = TypeVar("T")
+_UNDISCOVERED = httpx.URL("https://zone-not-yet-discovered.invalid/ATServicesRest/V1.0")
+CurrencySetting = str | Mapping[int, str] | None
+
+
+class _SharedState:
+    """Per-client state shared with ``with_options`` copies: the zone, the picklist cache, the budget."""
+
+    def __init__(self, explicit: httpx.URL | None, currency: CurrencySetting) -> None:
+        self.zone_url: httpx.URL | None = explicit
+        self.explicit = explicit is not None
+        self.zone: ZoneInformation | None = None
+        self.discoveries = 0
+        self.lock = threading.Lock()
+        self.alock: asyncio.Lock | None = None
+        self.picklist: ops.StatusPicklist | None = None
+        self.currency = currency
+
+
+def _credentials(
+    username: str, secret: SecretStr, integration_code: SecretStr, impersonation: int | None
+) -> Callable[[], dict[str, str]]:
+    def headers() -> dict[str, str]:
+        out = {
+            "ApiIntegrationCode": integration_code.get_secret_value(),
+            "UserName": username,
+            "Secret": secret.get_secret_value(),
+        }
+        if impersonation is not None:
+            out["ImpersonationResourceId"] = str(impersonation)
+        return out
+
+    return headers
+
+
+def _build(
+    username: str,
+    secret: str | SecretStr,
+    integration_code: str | SecretStr,
+    *,
+    base_url: str | httpx.URL | None,
+    impersonation_resource_id: int | None,
+    max_retries: int,
+    timeout: float | httpx.Timeout | None | NotGiven,
+    retry_policy: RetryPolicy | None,
+    max_threads: int,
+    hourly_budget: int | ops.HourlyBudget | None,
+    discovery_url: str,
+    currency: CurrencySetting,
+) -> tuple[ops.AutotaskCore, ClientCore, _SharedState]:
+    if not isinstance(username, str) or not username.strip():
+        raise errors.ValidationError("username: expected the API user's name", field="username")
+    if isinstance(max_threads, bool) or not isinstance(max_threads, int) or max_threads < 1:
+        raise errors.ValidationError(
+            f"max_threads: expected a positive int, got {max_threads!r}", field="max_threads", value=max_threads
+        )
+    if impersonation_resource_id is not None:
+        ops._check_id(impersonation_resource_id, "impersonation_resource_id")
+    secret_s = secret_value(secret, field="secret")
+    code_s = secret_value(integration_code, field="integration_code")
+    budget = (
+        hourly_budget
+        if isinstance(hourly_budget, ops.HourlyBudget) or hourly_budget is None
+        else ops.HourlyBudget(hourly_budget)
+    )
+    explicit = ops._checked_url(str(base_url).rstrip("/"), "base_url") if base_url is not None else None
+    policy = build_retry_policy(max_retries, retry_policy)
+    resolved_timeout = resolve_timeout(timeout, DEFAULT_TIMEOUT)
+    core = ops.AutotaskCore(
+        platform=ops.PLATFORM,
+        base_url=explicit or _UNDISCOVERED,
+        credentials=_credentials(username, secret_s, code_s, impersonation_resource_id),
+        retry=policy,
+        timeout=resolved_timeout,
+        error_detail=ops.error_detail,
+        retry_hook=ops.retry_hook,
+        error_hook=ops.error_hook,
+        max_in_flight=max_threads,
+        budget=budget,
+    )
+    discovery = ClientCore(
+        platform=ops.PLATFORM,
+        base_url=ops.discovery_base(discovery_url),
+        credentials=dict,
+        retry=policy,
+        timeout=resolved_timeout,
+        error_detail=ops.error_detail,
+    )
+    return core, discovery, _SharedState(explicit, currency)
+
+
+def _currency_for(state: _SharedState, contract_id: int, override: str | None) -> str:
+    if override is not None:
+        return override
+    setting = state.currency
+    if isinstance(setting, str):
+        return setting
+    if setting is not None and contract_id in setting:
+        return setting[contract_id]
+    raise errors.ConfigError(
+        f"no currency for Autotask contract {contract_id}: milestones carry none. Pass currency='USD' (the "
+        "internal currency, or the company's when multi-currency is on) or a {contract_id: code} mapping to "
+        "the client, or currency= to the call",
+        key="currency",
+    )
+
+
+def _container(container_id: str | int) -> int:
+    try:
+        value = int(container_id)
+    except (TypeError, ValueError):
+        raise errors.ValidationError(
+            f"contract id: expected an integer id, got {container_id!r}", field="contractID", value=container_id
+        ) from None
+    return ops._check_id(value, "contractID")
+
+
+def _key_ids(key: MilestoneKey) -> tuple[int, int]:
+    if key.platform is not Platform.AUTOTASK:
+        raise errors.ValidationError(f"key: {key} is not an Autotask milestone", field="key", value=str(key))
+    return _container(key.container_id), _container(key.id)
+
+
+# ==================================================================================================
+# sync
+# ==================================================================================================
+class AutotaskClient(SyncAPIClient):
+    """Autotask PSA REST client. ``base_url=None`` discovers the user's zone on first use."""
+
+    platform = Platform.AUTOTASK
+
+    def __init__(
+        self,
+        username: str,
+        secret: str | SecretStr,
+        integration_code: str | SecretStr,
+        *,
+        base_url: str | httpx.URL | None = None,
+        impersonation_resource_id: int | None = None,
+        max_retries: int = 2,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        http_client: httpx.Client | None = None,
+        retry_policy: RetryPolicy | None = None,
+        max_threads: int = 3,
+        hourly_budget: int | ops.HourlyBudget | None = None,
+        discovery_url: str = ops.DEFAULT_DISCOVERY_URL,
+        currency: CurrencySetting = None,
+    ) -> None:
+        core, discovery, state = _build(
+            username,
+            secret,
+            integration_code,
+            base_url=base_url,
+            impersonation_resource_id=impersonation_resource_id,
+            max_retries=max_retries,
+            timeout=timeout,
+            retry_policy=retry_policy,
+            max_threads=max_threads,
+            hourly_budget=hourly_budget,
+            discovery_url=discovery_url,
+            currency=currency,
+        )
+        self._username = username
+        self._state = state
+        self._max_threads = max_threads
+        super().__init__(core, http_client)
+        self._discovery = SyncRunner(discovery, self._runner.http)
+
+    def _init_resources(self) -> None:
+        self.contract_milestones = ContractMilestones(self)
+        self.milestones = AutotaskMilestones(self)
+
+    # -- zones --------------------------------------------------------------------------------------
+    def zone_information(self) -> ZoneInformation:
+        """The zone the user lives in (discovered once, then cached)."""
+        self._ensure_zone()
+        if self._state.zone is None:
+            return self._discovery.execute(ops.zone_operation(self._username))
+        return self._state.zone
+
+    def _discover(self, stale: httpx.URL | None) -> None:
+        with self._state.lock:
+            if self._state.zone_url is not None and self._state.zone_url != stale:
+                return  # another thread already refreshed it
+            zone = self._discovery.execute(ops.zone_operation(self._username))
+            self._state.zone = zone
+            self._state.zone_url = ops.zone_api_base(zone, self._discovery.core.base_url)
+            self._state.discoveries += 1
+
+    def _ensure_zone(self) -> None:
+        if self._state.zone_url is None:
+            self._discover(None)
+        url = self._state.zone_url
+        assert url is not None
+        if self._core.base_url != url:
+            self._core = self._core.with_options(base_url=url)
+            self._runner.core = self._core
+
+    def _rediscover_after(self, exc: errors.AuthenticationError, used: httpx.URL) -> None:
+        """An unexpected 401 may mean the tenant moved zones: look the zone up again (once)."""
+        if self._state.explicit:
+            raise exc
+        self._discover(used)
+        self._ensure_zone()
+
+    def _execute(self, op: Operation[T]) -> T:
+        self._ensure_zone()
+        used = self._core.base_url
+        try:
+            return self._runner.execute(op)
+        except errors.AuthenticationError as exc:
+            self._rediscover_after(exc, used)
+        return self._runner.execute(op)
+
+    def _pages(self, op: PagedOperation[T]) -> Iterator[Page[T]]:
+        self._ensure_zone()
+        used = self._core.base_url
+        pages = self._runner.pages(op)
+        try:
+            first = next(pages)
+        except StopIteration:
+            return
+        except errors.AuthenticationError as exc:
+            self._rediscover_after(exc, used)
+            pages = self._runner.pages(op)
+            first = next(pages)
+        yield first
+        yield from pages
+
+    # -- global endpoints ---------------------------------------------------------------------------
+    def threshold_information(self) -> ThresholdInformation:
+        """The tenant's hourly threshold and current usage (itself one request on its own thread slot)."""
+        return self._execute(ops.threshold_operation())
+
+    def currency_for(self, contract_id: int, override: str | None = None) -> str:
+        return _currency_for(self._state, contract_id, override)
+
+
+class ContractMilestones:
+    """``client.contract_milestones``: the native ContractMilestones entity."""
+
+    def __init__(self, client: AutotaskClient) -> None:
+        self._client = client
+
+    def query(
+        self, filter: FilterLike = None, *, max_records: int | None = None, include_fields: Sequence[str] | None = None
+    ) -> Iterator[ContractMilestone]:
+        """Every match, 500 per page, following ``nextPageUrl``; one page in memory at a time."""
+        for page in self.query_pages(filter, max_records=max_records, include_fields=include_fields):
+            yield from page.items
+
+    def query_pages(
+        self, filter: FilterLike = None, *, max_records: int | None = None, include_fields: Sequence[str] | None = None
+    ) -> Iterator[Page[ContractMilestone]]:
+        query = _with_options(as_query(filter), max_records, include_fields)
+        return self._client._pages(ops.query_operation(query))
+
+    def count(self, filter: FilterLike = None) -> int:
+        return self._client._execute(ops.count_operation(as_query(filter)))
+
+    def get(self, milestone_id: int) -> ContractMilestone:
+        """One record; ``item: null`` raises NotFoundError."""
+        return self._client._execute(ops.get_operation(milestone_id))
+
+    def status_picklist(self, *, refresh: bool = False) -> ops.StatusPicklist:
+        """The status picklist (value -> label), fetched once per client."""
+        state = self._client._state
+        if state.picklist is None or refresh:
+            state.picklist = self._client._execute(ops.picklist_operation())
+        return state.picklist
+
+    def fields(self) -> FieldsResponse:
+        return self._client._execute(ops.fields_operation())
+
+    def create(
+        self,
+        contract_id: int,
+        *,
+        title: str,
+        amount: Any,
+        date_due: dt.date | dt.datetime | str,
+        status: int | str | None = None,
+        is_initial_payment: bool = False,
+        description: str | None = None,
+        billing_code_id: int | None = None,
+        organizational_level_association_id: int | None = None,
+    ) -> int:
+        """POST /Contracts/{id}/Milestones; returns the new id. ``status`` takes a value or a label."""
+        fields: dict[str, Any] = {
+            "title": title,
+            "amount": amount,
+            "date_due": date_due,
+            "is_initial_payment": is_initial_payment,
+            "description": description,
+        }
+        if status is not None:
+            fields["status"] = status
+        if billing_code_id is not None:
+            fields["billing_code_id"] = billing_code_id
+        if organizational_level_association_id is not None:
+            fields["organizational_level_association_id"] = organizational_level_association_id
+        op, _ = ops.create_operation(contract_id, fields, self.status_picklist())
+        return self._client._execute(op)
+
+    def update(
+        self, contract_id: int, milestone_id: int, *, current: ContractMilestone | None = None, **changed: Any
+    ) -> int:
+        """PATCH only ``changed``. Without ``current`` the record is read first, to refuse a Billed one."""
+        picklist = self.status_picklist()
+        record = current if current is not None else self.get(milestone_id)
+        op, _ = ops.update_operation(contract_id, milestone_id, changed, record, picklist)
+        return self._client._execute(op)
+
+    def delete(self, milestone_id: int) -> NoReturn:
+        """Always raises: Autotask has no way to delete a contract milestone."""
+        raise ops.unsupported_delete(milestone_id)
+
+
+def _with_options(query: Query, max_records: int | None, include_fields: Sequence[str] | None) -> Query:
+    if max_records is None and include_fields is None:
+        return query
+    return Query(
+        *query.filter,
+        max_records=max_records if max_records is not None else query.max_records,
+        include_fields=include_fields if include_fields is not None else query.include_fields,
+    )
+
+
+class AutotaskMilestones:
+    """``client.milestones``: the common view over contract milestones (container = contract id)."""
+
+    platform = Platform.AUTOTASK
+
+    def __init__(self, client: AutotaskClient) -> None:
+        self._client = client
+
+    def list(self, container_id: str, *, currency: str | None = None) -> Iterator[Milestone]:
+        cid = _container(container_id)
+        code = self._client.currency_for(cid, currency)
+        picklist = self._client.contract_milestones.status_picklist()
+        for record in self._client.contract_milestones.query(F.eq("contractID", cid)):
+            yield adapter.to_milestone(record, picklist=picklist.labels, currency=code)
+
+    def create(
+        self,
+        container_id: str,
+        milestones: Sequence[Milestone],
+        *,
+        currency: str | None = None,
+        truncate: bool = False,
+        fallback_due: dt.date | None = None,
+    ) -> builtins.list[Milestone]:
+        """Sequential creates (a failure stops the batch; earlier ones exist and are in the error's notes)."""
+        cid = _container(container_id)
+        code = self._client.currency_for(cid, currency)
+        picklist = self._client.contract_milestones.status_picklist()
+        prepared = [_prepare_create(m, cid, picklist, code, truncate, fallback_due) for m in milestones]
+        created: builtins.list[Milestone] = []
+        for (op, payload), translated in prepared:
+            try:
+                new_id = self._client._execute(op)
+            except errors.APIError as exc:
+                exc.add_note(f"created before the failure: {[str(m.key) for m in created]}")
+                raise
+            created.append(_created(payload, new_id, translated, picklist, code))
+        return created
+
+    def update(
+        self,
+        milestone: Milestone,
+        *,
+        currency: str | None = None,
+        truncate: bool = False,
+        fallback_due: dt.date | None = None,
+    ) -> Milestone:
+        """PATCH what differs from ``milestone.raw`` (read first when there is no raw); Billed is locked."""
+        cid, mid = _updatable(milestone)
+        code = self._client.currency_for(cid, currency)
+        picklist = self._client.contract_milestones.status_picklist()
+        translated = adapter.to_wire_fields(
+            milestone, picklist=picklist.labels, currency=code, truncate=truncate, fallback_due=fallback_due
+        )
+        current = (
+            ContractMilestone.model_validate(milestone.raw)
+            if milestone.raw
+            else self._client.contract_milestones.get(mid)
+        )
+        plan = _plan_update(cid, mid, translated, current, picklist, code)
+        if plan.op is not None:
+            self._client._execute(plan.op)
+        return plan.result
+
+    def delete(self, key: MilestoneKey) -> None:
+        _key_ids(key)
+        raise ops.unsupported_delete(key.id)
+
+
+def _prepare_create(
+    milestone: Milestone,
+    contract_id: int,
+    picklist: ops.StatusPicklist,
+    currency: str,
+    truncate: bool,
+    fallback_due: dt.date | None,
+) -> tuple[tuple[Operation[int], dict[str, Any]], adapter.WireFields]:
+    """Translate and check every milestone before the first request, so a bad one sends nothing."""
+    translated = adapter.to_wire_fields(
+        milestone, picklist=picklist.labels, currency=currency, truncate=truncate, fallback_due=fallback_due
+    )
+    return ops.create_operation(contract_id, translated.fields, picklist), translated
+
+
+def _created(
+    payload: Mapping[str, Any], new_id: int, translated: adapter.WireFields, picklist: ops.StatusPicklist, code: str
+) -> Milestone:
+    result = adapter.to_milestone(ops.as_record(payload, new_id), picklist=picklist.labels, currency=code)
+    return result.model_copy(update={"changes": translated.changes})
+
+
+def _updatable(milestone: Milestone) -> tuple[int, int]:
+    if milestone.key is None:
+        raise errors.ValidationError("update: the milestone has no key; create it first", field="key")
+    cid, mid = _key_ids(milestone.key)
+    if milestone.locked:
+        raise errors.ValidationError(
+            f"status: milestone {milestone.key} is Billed and locked in Autotask; it cannot be updated",
+            field="status",
+            value=milestone.status.value,
+        )
+    return cid, mid
+
+
+@dataclass(frozen=True)
+class _UpdatePlan:
+    op: Operation[int] | None
+    result: Milestone
+
+
+def _plan_update(
+    contract_id: int,
+    milestone_id: int,
+    translated: adapter.WireFields,
+    current: ContractMilestone,
+    picklist: ops.StatusPicklist,
+    currency: str,
+) -> _UpdatePlan:
+    """The PATCH for what changed (None when nothing did) and the milestone as it will read afterwards."""
+    changed = adapter.diff_fields(translated.fields, current)
+    record = current
+    op: Operation[int] | None = None
+    if changed:
+        op, payload = ops.update_operation(contract_id, milestone_id, changed, current, picklist)
+        record = ContractMilestone.model_validate({**current.raw(), **payload})
+    elif picklist.is_billed(current.status):
+        raise errors.ValidationError(
+            f"status: milestone {milestone_id} is Billed and locked in Autotask", field="status", value=current.status
+        )
+    result = adapter.to_milestone(record, picklist=picklist.labels, currency=currency)
+    return _UpdatePlan(op, result.model_copy(update={"changes": translated.changes}))
+
+
+# ==================================================================================================
+# async
+# ==================================================================================================
+class AsyncAutotaskClient(AsyncAPIClient):
+    """The asyncio twin of :class:`AutotaskClient`; same arguments, awaitable calls."""
+
+    platform = Platform.AUTOTASK
+
+    def __init__(
+        self,
+        username: str,
+        secret: str | SecretStr,
+        integration_code: str | SecretStr,
+        *,
+        base_url: str | httpx.URL | None = None,
+        impersonation_resource_id: int | None = None,
+        max_retries: int = 2,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        http_client: httpx.AsyncClient | None = None,
+        retry_policy: RetryPolicy | None = None,
+        max_threads: int = 3,
+        hourly_budget: int | ops.HourlyBudget | None = None,
+        discovery_url: str = ops.DEFAULT_DISCOVERY_URL,
+        currency: CurrencySetting = None,
+    ) -> None:
+        core, discovery, state = _build(
+            username,
+            secret,
+            integration_code,
+            base_url=base_url,
+            impersonation_resource_id=impersonation_resource_id,
+            max_retries=max_retries,
+            timeout=timeout,
+            retry_policy=retry_policy,
+            max_threads=max_threads,
+            hourly_budget=hourly_budget,
+            discovery_url=discovery_url,
+            currency=currency,
+        )
+        self._username = username
+        self._state = state
+        self._max_threads = max_threads
+        super().__init__(core, http_client)
+        self._discovery = AsyncRunner(discovery, self._runner.http)
+
+    def _init_resources(self) -> None:
+        self.contract_milestones = AsyncContractMilestones(self)
+        self.milestones = AsyncAutotaskMilestones(self)
+
+    async def zone_information(self) -> ZoneInformation:
+        await self._ensure_zone()
+        if self._state.zone is None:
+            return await self._discovery.execute(ops.zone_operation(self._username))
+        return self._state.zone
+
+    async def _discover(self, stale: httpx.URL | None) -> None:
+        if self._state.alock is None:
+            self._state.alock = asyncio.Lock()
+        async with self._state.alock:
+            if self._state.zone_url is not None and self._state.zone_url != stale:
+                return
+            zone = await self._discovery.execute(ops.zone_operation(self._username))
+            self._state.zone = zone
+            self._state.zone_url = ops.zone_api_base(zone, self._discovery.core.base_url)
+            self._state.discoveries += 1
+
+    async def _ensure_zone(self) -> None:
+        if self._state.zone_url is None:
+            await self._discover(None)
+        url = self._state.zone_url
+        assert url is not None
+        if self._core.base_url != url:
+            self._core = self._core.with_options(base_url=url)
+            self._runner.core = self._core
+
+    async def _rediscover_after(self, exc: errors.AuthenticationError, used: httpx.URL) -> None:
+        if self._state.explicit:
+            raise exc
+        await self._discover(used)
+        await self._ensure_zone()
+
+    async def _execute(self, op: Operation[T]) -> T:
+        await self._ensure_zone()
+        used = self._core.base_url
+        try:
+            return await self._runner.execute(op)
+        except errors.AuthenticationError as exc:
+            await self._rediscover_after(exc, used)
+        return await self._runner.execute(op)
+
+    async def _pages(self, op: PagedOperation[T]) -> AsyncIterator[Page[T]]:
+        await self._ensure_zone()
+        used = self._core.base_url
+        pages = self._runner.pages(op)
+        try:
+            first = await anext(pages)
+        except StopAsyncIteration:
+            return
+        except errors.AuthenticationError as exc:
+            await self._rediscover_after(exc, used)
+            pages = self._runner.pages(op)
+            first = await anext(pages)
+        yield first
+        async for page in pages:
+            yield page
+
+    async def threshold_information(self) -> ThresholdInformation:
+        return await self._execute(ops.threshold_operation())
+
+    def currency_for(self, contract_id: int, override: str | None = None) -> str:
+        return _currency_for(self._state, contract_id, override)
+
+
+class AsyncContractMilestones:
+    """``client.contract_milestones`` on the async client."""
+
+    def __init__(self, client: AsyncAutotaskClient) -> None:
+        self._client = client
+
+    async def query(
+        self, filter: FilterLike = None, *, max_records: int | None = None, include_fields: Sequence[str] | None = None
+    ) -> AsyncIterator[ContractMilestone]:
+        async for page in self.query_pages(filter, max_records=max_records, include_fields=include_fields):
+            for item in page.items:
+                yield item
+
+    def query_pages(
+        self, filter: FilterLike = None, *, max_records: int | None = None, include_fields: Sequence[str] | None = None
+    ) -> AsyncIterator[Page[ContractMilestone]]:
+        query = _with_options(as_query(filter), max_records, include_fields)
+        return self._client._pages(ops.query_operation(query))
+
+    async def count(self, filter: FilterLike = None) -> int:
+        return await self._client._execute(ops.count_operation(as_query(filter)))
+
+    async def get(self, milestone_id: int) -> ContractMilestone:
+        return await self._client._execute(ops.get_operation(milestone_id))
+
+    async def status_picklist(self, *, refresh: bool = False) -> ops.StatusPicklist:
+        state = self._client._state
+        if state.picklist is None or refresh:
+            state.picklist = await self._client._execute(ops.picklist_operation())
+        return state.picklist
+
+    async def fields(self) -> FieldsResponse:
+        return await self._client._execute(ops.fields_operation())
+
+    async def create(
+        self,
+        contract_id: int,
+        *,
+        title: str,
+        amount: Any,
+        date_due: dt.date | dt.datetime | str,
+        status: int | str | None = None,
+        is_initial_payment: bool = False,
+        description: str | None = None,
+        billing_code_id: int | None = None,
+        organizational_level_association_id: int | None = None,
+    ) -> int:
+        fields: dict[str, Any] = {
+            "title": title,
+            "amount": amount,
+            "date_due": date_due,
+            "is_initial_payment": is_initial_payment,
+            "description": description,
+        }
+        if status is not None:
+            fields["status"] = status
+        if billing_code_id is not None:
+            fields["billing_code_id"] = billing_code_id
+        if organizational_level_association_id is not None:
+            fields["organizational_level_association_id"] = organizational_level_association_id
+        op, _ = ops.create_operation(contract_id, fields, await self.status_picklist())
+        return await self._client._execute(op)
+
+    async def update(
+        self, contract_id: int, milestone_id: int, *, current: ContractMilestone | None = None, **changed: Any
+    ) -> int:
+        picklist = await self.status_picklist()
+        record = current if current is not None else await self.get(milestone_id)
+        op, _ = ops.update_operation(contract_id, milestone_id, changed, record, picklist)
+        return await self._client._execute(op)
+
+    async def delete(self, milestone_id: int) -> NoReturn:
+        raise ops.unsupported_delete(milestone_id)
+
+
+class AsyncAutotaskMilestones:
+    """``client.milestones`` on the async client; creates run concurrently, bounded by ``max_threads``."""
+
+    platform = Platform.AUTOTASK
+
+    def __init__(self, client: AsyncAutotaskClient) -> None:
+        self._client = client
+
+    async def list(self, container_id: str, *, currency: str | None = None) -> AsyncIterator[Milestone]:
+        cid = _container(container_id)
+        code = self._client.currency_for(cid, currency)
+        picklist = await self._client.contract_milestones.status_picklist()
+        async for record in self._client.contract_milestones.query(F.eq("contractID", cid)):
+            yield adapter.to_milestone(record, picklist=picklist.labels, currency=code)
+
+    async def create(
+        self,
+        container_id: str,
+        milestones: Sequence[Milestone],
+        *,
+        currency: str | None = None,
+        truncate: bool = False,
+        fallback_due: dt.date | None = None,
+    ) -> builtins.list[Milestone]:
+        cid = _container(container_id)
+        code = self._client.currency_for(cid, currency)
+        picklist = await self._client.contract_milestones.status_picklist()
+        prepared = [_prepare_create(m, cid, picklist, code, truncate, fallback_due) for m in milestones]
+        gate = asyncio.Semaphore(self._client._max_threads)
+
+        async def one(op: Operation[int], payload: dict[str, Any], translated: adapter.WireFields) -> Milestone:
+            async with gate:
+                new_id = await self._client._execute(op)
+            return _created(payload, new_id, translated, picklist, code)
+
+        results = await asyncio.gather(*(one(op, p, t) for (op, p), t in prepared), return_exceptions=True)
+        created = [r for r in results if isinstance(r, Milestone)]
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            first = failures[0]
+            first.add_note(f"created despite the failure: {[str(m.key) for m in created]}")
+            raise first
+        return created
+
+    async def update(
+        self,
+        milestone: Milestone,
+        *,
+        currency: str | None = None,
+        truncate: bool = False,
+        fallback_due: dt.date | None = None,
+    ) -> Milestone:
+        cid, mid = _updatable(milestone)
+        code = self._client.currency_for(cid, currency)
+        picklist = await self._client.contract_milestones.status_picklist()
+        translated = adapter.to_wire_fields(
+            milestone, picklist=picklist.labels, currency=code, truncate=truncate, fallback_due=fallback_due
+        )
+        current = (
+            ContractMilestone.model_validate(milestone.raw)
+            if milestone.raw
+            else await self._client.contract_milestones.get(mid)
+        )
+        plan = _plan_update(cid, mid, translated, current, picklist, code)
+        if plan.op is not None:
+            await self._client._execute(plan.op)
+        return plan.result
+
+    async def delete(self, key: MilestoneKey) -> None:
+        _key_ids(key)
+        raise ops.unsupported_delete(key.id)
