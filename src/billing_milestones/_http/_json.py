@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -17,16 +18,15 @@ def loads(data: str | bytes) -> Any:
 
 def dumps(value: Any) -> str:
     """JSON text where each Decimal is written as a JSON number with exactly its own digits."""
-    numbers: dict[str, str] = {}
+    numbers: list[str] = []
     token = uuid.uuid4().hex
 
     def convert(obj: Any) -> Any:
         if isinstance(obj, Decimal):
             if not obj.is_finite():
                 raise ValueError(f"cannot send non-finite number {obj} as JSON")
-            marker = f"@{token}:{len(numbers)}@"
-            numbers[marker] = format(obj, "f")
-            return marker
+            numbers.append(format(obj, "f"))
+            return f"@{token}:{len(numbers) - 1}@"
         if isinstance(obj, float):
             raise TypeError(f"refusing to serialise float {obj!r}; money and percentages travel as Decimal")
         if isinstance(obj, dict):
@@ -38,6 +38,7 @@ def dumps(value: Any) -> str:
         return obj
 
     text = json.dumps(convert(value), separators=(",", ":"), ensure_ascii=False)
-    for marker, digits in numbers.items():
-        text = text.replace(f'"{marker}"', digits)
-    return text
+    if not numbers:
+        return text
+    # One pass over the text: each marker (a JSON string) becomes the Decimal's own digits.
+    return re.sub(f'"@{token}:(\\d+)@"', lambda m: numbers[int(m.group(1))], text)

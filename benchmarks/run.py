@@ -1,0 +1,73 @@
+"""Benchmarks: each prints ours vs a baseline measured in the same run, as a ratio. Never asserted in tests.
+
+make bench        # or: .venv/bin/python benchmarks/run.py [--n 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from decimal import Decimal
+
+from billing_milestones import KantataClient, Milestone, Money
+from billing_milestones._http import dumps
+from billing_milestones.sandbox.kantata import KantataSandbox
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def kantata_bulk_create(n: int) -> None:
+    """Creating n milestones through the common view (100 per POST) vs one POST per milestone."""
+    due = dt.date(2027, 1, 1)
+    milestones = [Milestone(title=f"M{i}", amount=Money(f"{i}.25", "USD"), due=due) for i in range(n)]
+
+    def ours() -> int:
+        sandbox = KantataSandbox()
+        ws = sandbox.add_workspace("Bench", currency="USD")
+        with KantataClient("t", http_client=sandbox.http_client()) as client:
+            client.milestones.create(ws, milestones)
+        return sandbox.count_requests("POST")
+
+    def baseline() -> int:
+        sandbox = KantataSandbox()
+        ws = sandbox.add_workspace("Bench", currency="USD")
+        with KantataClient("t", http_client=sandbox.http_client()) as client:
+            for m in milestones:
+                client.milestones.create(ws, [m])
+        return sandbox.count_requests("POST")
+
+    posts: dict[str, int] = {}
+    t_ours = timed(lambda: posts.__setitem__("ours", ours()))
+    t_base = timed(lambda: posts.__setitem__("base", baseline()))
+    print(
+        f"kantata create x{n}: ours {t_ours:.3f}s / {posts['ours']} POSTs, one-per-request {t_base:.3f}s / "
+        f"{posts['base']} POSTs -> time ratio {t_ours / t_base:.2f}, request ratio {posts['ours'] / posts['base']:.3f}"
+    )
+
+
+def exact_json(n: int) -> None:
+    """Our exact-Decimal JSON encoder vs json.dumps over floats (which would lose digits)."""
+    payload = [{"amount": Decimal(f"{i}.10"), "title": f"M{i}"} for i in range(n)]
+    floats = [{"amount": float(p["amount"]), "title": p["title"]} for p in payload]
+    t_ours = timed(lambda: dumps(payload))
+    t_base = timed(lambda: json.dumps(floats))
+    print(f"json encode x{n}: ours {t_ours:.4f}s, json.dumps(float) {t_base:.4f}s -> ratio {t_ours / t_base:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=1000)
+    args = parser.parse_args()
+    kantata_bulk_create(args.n)
+    exact_json(args.n * 10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+"""The ``milestones`` command: list, plan, sync, sandbox serve and demo.
+
+Exit codes: 0 done, 1 conflicts or failures, 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import errors
+from .model import Milestone, Platform
+from .sync import ActionResult, ConflictPolicy, LinkStore, SyncPlan, apply_plan, load_sides, plan_sync
+from .sync.config import Settings, load_settings
+from .sync.connect import connect, resolve_container
+
+__all__ = ["app", "main"]
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+app = typer.Typer(
+    name="milestones",
+    help="Billing milestones on crm.com, Autotask PSA and Kantata OX: list, plan and sync them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+sandbox_app = typer.Typer(help="Local emulators of the three APIs.", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="TOML config file (default: $MILESTONES_CONFIG, ./milestones.toml)"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+def _console() -> Console:
+    return Console(stderr=False, soft_wrap=False)
+
+
+def _fail(message: str, code: int, as_json: bool) -> typer.Exit:
+    if as_json:
+        print(json.dumps({"ok": False, "error": message}))
+    else:
+        Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@contextmanager
+def _guard(as_json: bool) -> Iterator[None]:
+    """Map our errors to exit codes: configuration and input problems are 2, platform failures 1."""
+    try:
+        yield
+    except (errors.ConfigError, errors.ValidationError) as exc:
+        raise _fail(str(exc), EXIT_USAGE, as_json) from None
+    except errors.BillingMilestonesError as exc:
+        raise _fail(str(exc), EXIT_PROBLEMS, as_json) from None
+
+
+def _settings(config: Path | None) -> Settings:
+    return load_settings(config)
+
+
+# -- list ---------------------------------------------------------------------------------------------
+@app.command("list")
+def list_command(
+    platform: Annotated[Platform, typer.Argument(help="crmcom, autotask or kantata", case_sensitive=False)],
+    container: Annotated[str, typer.Argument(help="Workspace id, contract id, or crm.com draft name")],
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, json or csv")] = OutputFormat.TABLE,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the milestones of one container in the common model."""
+    fmt = OutputFormat.JSON if as_json else output
+    with _guard(as_json):
+        settings = _settings(config)
+        with ExitStack() as stack:
+            client = stack.enter_context(connect(platform, settings))
+            container_id = resolve_container(client, platform, container, settings)
+            milestones = list(client.milestones.list(container_id))
+    render_milestones(milestones, fmt, _console())
+
+
+def render_milestones(milestones: list[Milestone], fmt: OutputFormat, console: Console) -> None:
+    rows = [_row(m) for m in milestones]
+    if fmt is OutputFormat.JSON:
+        print(json.dumps(rows, indent=2))
+    elif fmt is OutputFormat.CSV:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(_row_fields()))
+        writer.writeheader()
+        writer.writerows(rows)
+        sys.stdout.write(buffer.getvalue())
+    else:
+        table = Table(title=f"{len(rows)} milestones")
+        for name in _row_fields():
+            table.add_column(name)
+        for row in rows:
+            table.add_row(*(str(v) if v is not None else "" for v in row.values()))
+        console.print(table)
+
+
+def _row_fields() -> tuple[str, ...]:
+    return ("key", "title", "amount", "currency", "percentage", "due", "trigger", "status", "locked", "sync_key")
+
+
+def _row(m: Milestone) -> dict[str, Any]:
+    return {
+        "key": str(m.key) if m.key else None,
+        "title": m.title,
+        "amount": str(m.amount.amount) if m.amount else None,
+        "currency": m.amount.currency if m.amount else None,
+        "percentage": str(m.percentage) if m.percentage is not None else None,
+        "due": m.due.isoformat() if m.due else None,
+        "trigger": f"{m.trigger.kind.value}:{m.trigger.ref}" if m.trigger.ref else m.trigger.kind.value,
+        "status": m.status.value,
+        "locked": m.locked,
+        "sync_key": m.sync_key,
+    }
+
+
+# -- plan / sync --------------------------------------------------------------------------------------
+def _plan_for(settings: Settings, name: str, stack: ExitStack, policy: ConflictPolicy | None) -> tuple[SyncPlan, Any]:
+    spec = settings.pair(name)
+    source_client = stack.enter_context(connect(spec.source[0], settings))
+    target_client = (
+        source_client if spec.target[0] is spec.source[0] else stack.enter_context(connect(spec.target[0], settings))
+    )
+    pair = spec.pair(
+        source_container=resolve_container(source_client, spec.source[0], spec.source[1], settings),
+        target_container=resolve_container(target_client, spec.target[0], spec.target[1], settings),
+    )
+    clients = {spec.source[0]: source_client, spec.target[0]: target_client}
+    store = stack.enter_context(LinkStore(settings.links))
+    source, target = load_sides(pair, clients)
+    plan = plan_sync(pair, source, target, store, policy=policy or spec.policy)
+    return plan, (clients, store)
+
+
+@app.command("plan")
+def plan_command(
+    pair: Annotated[str, typer.Argument(help="A pair name from the config's [pairs] tables")],
+    policy: Annotated[ConflictPolicy | None, typer.Option(help="Override the pair's conflict policy")] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show what a sync would do, without writing anything."""
+    with _guard(as_json), ExitStack() as stack:
+        plan, _ = _plan_for(_settings(config), pair, stack, policy)
+    show_plan(plan, as_json, _console())
+    raise typer.Exit(EXIT_PROBLEMS if plan.conflicts else EXIT_OK)
+
+
+def show_plan(plan: SyncPlan, as_json: bool, console: Console) -> None:
+    if as_json:
+        print(plan.to_json_text())
+        return
+    console.print(plan.table())
+    console.print(f"[bold]{plan.summary() or 'nothing to do'}[/]")
+
+
+@app.command("sync")
+def sync_command(
+    pair: Annotated[str, typer.Argument(help="A pair name from the config's [pairs] tables")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and show; write nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+    policy: Annotated[ConflictPolicy | None, typer.Option(help="Override the pair's conflict policy")] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Plan, then apply: create, update and delete target milestones and record the links."""
+    console = _console()
+    with _guard(as_json), ExitStack() as stack:
+        plan, (clients, store) = _plan_for(_settings(config), pair, stack, policy)
+        if not as_json:
+            show_plan(plan, False, console)
+        if dry_run or not plan.has_changes:
+            if as_json:
+                print(json.dumps({"dry_run": dry_run, "plan": plan.to_json()}, indent=2))
+            raise typer.Exit(EXIT_PROBLEMS if plan.conflicts else EXIT_OK)
+        if not yes and not as_json and not typer.confirm("Apply this plan?", default=False):
+            raise typer.Exit(EXIT_OK)
+        result = apply_with_progress(plan, clients, store, console, quiet=as_json)
+    if as_json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        show_result(result, console)
+    raise typer.Exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
+
+
+def apply_with_progress(plan: SyncPlan, clients: Any, store: LinkStore, console: Console, *, quiet: bool) -> Any:
+    total = len(plan.actions)
+    if quiet:
+        return apply_plan(plan, clients, store)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(f"applying {plan.pair.id}", total=total)
+        tick: Callable[[ActionResult], None] = lambda _r: progress.advance(task)  # noqa: E731
+        return apply_plan(plan, clients, store, progress=tick)
+
+
+def show_result(result: Any, console: Console) -> None:
+    counts = ", ".join(f"{n} {k}" for k, n in result.plan.counts().items() if n)
+    console.print(f"[bold]{result.writes} writes[/] ({counts})")
+    for failure in result.failures:
+        console.print(f"[red]failed[/] {failure.action.title}: {failure.error}", highlight=False)
+    for conflict in result.plan.conflicts:
+        console.print(f"[bold red]conflict[/] {conflict.title}: {conflict.reason}", highlight=False)
+
+
+# -- sandbox / demo -----------------------------------------------------------------------------------
+@sandbox_app.command("serve")
+def sandbox_serve(
+    host: Annotated[str, typer.Option(help="Loopback address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one)")] = 8765,
+    seed: Annotated[bool, typer.Option("--seed/--empty", help="Seed demo data")] = True,
+) -> None:
+    """Run all three emulators on one loopback port until interrupted."""
+    from .demo import serve_sandboxes
+
+    serve_sandboxes(host, port, seed=seed, console=_console())
+
+
+@app.command("demo")
+def demo_command(as_json: JsonOpt = False) -> None:
+    """Seed the sandbox, sync crm.com -> Kantata and Autotask -> Kantata, then show a second run has nothing to do."""
+    from .demo import run_demo
+
+    with _guard(as_json):
+        code = run_demo(_console(), as_json=as_json)
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,66 @@
+"""Build platform clients from settings, and resolve containers (crm.com drafts come from the config)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from ..errors import ConfigError
+from ..model import Platform
+from .config import Settings
+
+__all__ = ["connect", "resolve_container"]
+
+
+def connect(platform: Platform, settings: Settings, *, http_client: httpx.Client | None = None) -> Any:
+    """A sync client for ``platform`` from settings; raises ConfigError naming anything missing."""
+    settings.require(platform)
+    if platform is Platform.KANTATA:
+        from ..kantata import KantataClient
+
+        k = settings.kantata
+        assert k.token is not None
+        kwargs: dict[str, Any] = {"json_suffix": k.json_suffix, "http_client": http_client}
+        if k.base_url:
+            kwargs["base_url"] = k.base_url
+        return KantataClient(k.token, **kwargs)
+    if platform is Platform.AUTOTASK:
+        from ..autotask import AutotaskClient
+
+        a = settings.autotask
+        assert a.username is not None and a.secret is not None and a.integration_code is not None
+        return AutotaskClient(
+            a.username,
+            a.secret,
+            a.integration_code,
+            base_url=a.base_url,
+            impersonation_resource_id=a.impersonation_resource_id,
+            currency=a.currency,
+            http_client=http_client,
+        )
+    from ..crmcom import CrmComClient
+
+    c = settings.crmcom
+    kwargs = {"bearer_token": c.bearer_token, "api": c.api, "http_client": http_client}
+    if c.base_url:
+        kwargs["base_url"] = c.base_url
+    return CrmComClient(c.api_key, **kwargs)
+
+
+def resolve_container(client: Any, platform: Platform, container: str, settings: Settings) -> str:
+    """The container id the common view takes; a crm.com container names a draft in ``[crmcom.drafts]``."""
+    if platform is not Platform.CRMCOM:
+        return container
+    from ..crmcom import OrderDraft
+
+    draft = settings.crmcom.drafts.get(container)
+    if draft is None:
+        known = ", ".join(sorted(settings.crmcom.drafts)) or "none"
+        raise ConfigError(
+            f"crmcom.drafts.{container}: crm.com milestones live on an order draft; define it as "
+            f"[crmcom.drafts.{container}] in the config (known drafts: {known})",
+            key=f"crmcom.drafts.{container}",
+        )
+    container_id: str = client.milestones.open_draft(OrderDraft.model_validate(dict(draft)))
+    return container_id
