@@ -26,8 +26,10 @@ class _ClientOptions:
     def _with_core(self, *, max_retries: int | NotGiven, timeout: Any, retry_policy: RetryPolicy | None) -> ClientCore:
         changes: dict[str, Any] = {}
         if retry_policy is not None or not isinstance(max_retries, NotGiven):
-            count = self._core.retry.max_retries if isinstance(max_retries, NotGiven) else max_retries
-            changes["retry"] = build_retry_policy(count, retry_policy or self._core.retry)
+            policy = retry_policy or self._core.retry
+            # A new policy brings its own retry count; an explicit max_retries wins over both.
+            count = policy.max_retries if isinstance(max_retries, NotGiven) else max_retries
+            changes["retry"] = build_retry_policy(count, policy)
         if not isinstance(timeout, NotGiven):
             changes["timeout"] = resolve_timeout(timeout, self._core.timeout)
         return self._core.with_options(**changes)

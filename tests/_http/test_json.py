@@ -1,0 +1,77 @@
+"""Exact JSON: Decimals in and out digit for digit, floats refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from billing_milestones._http import dumps, loads
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Decimal("0.10"), "0.10"),
+        (Decimal("1250.50"), "1250.50"),
+        (Decimal("-0.001"), "-0.001"),
+        (Decimal("1E+2"), "100"),
+        (Decimal("1E-7"), "0.0000001"),
+        (Decimal("12345678901234567890.123456789"), "12345678901234567890.123456789"),
+    ],
+)
+def test_decimals_keep_their_digits(value: Decimal, text: str) -> None:
+    assert dumps(value) == text
+    assert dumps({"amount": value}) == f'{{"amount":{text}}}'
+    back = loads(dumps({"amount": value}))["amount"]
+    assert back == value
+    assert isinstance(back, Decimal) or back == int(back)  # "100" reads back as the int 100
+
+
+def test_nested_structures() -> None:
+    data = {
+        "items": [{"amount": Decimal("0.10"), "n": 1}, (Decimal("2.50"), None, True)],
+        3: "int key",
+        "when": dt.date(2026, 1, 2),
+        "at": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+        "text": "0.10 with ünïcode",
+    }
+    text = dumps(data)
+    assert text == (
+        '{"items":[{"amount":0.10,"n":1},[2.50,null,true]],"3":"int key","when":"2026-01-02",'
+        '"at":"2026-01-02T03:04:05+00:00","text":"0.10 with ünïcode"}'
+    )
+    assert json.loads(text)["3"] == "int key"
+
+
+def test_a_string_that_looks_like_a_marker_is_left_alone() -> None:
+    assert dumps({"a": Decimal("1.0"), "b": "@x:0@"}) == '{"a":1.0,"b":"@x:0@"}'
+
+
+@pytest.mark.parametrize("value", [0.1, 1.0, {"a": [0.5]}, (Decimal(1), 2.5)])
+def test_floats_are_refused(value: object) -> None:
+    with pytest.raises(TypeError, match="float"):
+        dumps(value)
+
+
+@pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity")])
+def test_non_finite_decimals_are_refused(value: Decimal) -> None:
+    with pytest.raises(ValueError, match="non-finite"):
+        dumps({"x": value})
+
+
+def test_loads_never_makes_a_float() -> None:
+    data = loads(b'{"a": 0.1, "b": 1, "c": [1.10, 2e3]}')
+    assert data == {"a": Decimal("0.1"), "b": 1, "c": [Decimal("1.10"), Decimal("2E+3")]}
+    assert str(data["c"][0]) == "1.10"
+    assert isinstance(data["b"], int)
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False))
+def test_any_finite_decimal_round_trips(value: Decimal) -> None:
+    back = loads(dumps([value]))[0]
+    assert back == value
