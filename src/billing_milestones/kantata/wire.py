@@ -12,7 +12,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PrivateAttr, field_serializer
+from pydantic import BeforeValidator, Field, PrivateAttr, StrictInt, field_serializer
 
 from .._wire import WireModel
 
@@ -223,7 +223,7 @@ class BillingMilestoneCreate(_Body):
     """One item of a create: ``{"billing_milestone": {...}}`` or an element of ``{"billing_milestones": [...]}``."""
 
     title: str
-    amount_in_cents: int
+    amount_in_cents: StrictInt
     workspace_id: str | int
     date_to_invoice: dt.date | None = None
     billing_type: BillingType | None = None
@@ -246,7 +246,7 @@ class BillingMilestoneUpdate(_Body):
     """
 
     title: str | None = None
-    amount_in_cents: int | None = None
+    amount_in_cents: StrictInt | None = None
     date_to_invoice: dt.date | None = None
     billing_type: BillingType | None = None
     story_id: str | int | None = None
