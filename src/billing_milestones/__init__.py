@@ -1,6 +1,11 @@
 """Typed clients and a sync engine for billing milestones on crm.com, Autotask PSA and Kantata OX."""
 
 from . import errors
+from ._http import NOT_GIVEN, NotGiven, RetryPolicy
+from ._view import AsyncMilestoneView, MilestoneView
+from .autotask import AsyncAutotaskClient, AutotaskClient
+from .crmcom import AsyncCrmComClient, CrmComClient, OrderDraft
+from .kantata import AsyncKantataClient, KantataClient
 from .model import (
     ChangeKind,
     ExternalRef,
@@ -17,14 +22,26 @@ from .money import Money
 __version__ = "0.1.0"
 
 __all__ = [
+    "NOT_GIVEN",
+    "AsyncAutotaskClient",
+    "AsyncCrmComClient",
+    "AsyncKantataClient",
+    "AsyncMilestoneView",
+    "AutotaskClient",
     "ChangeKind",
+    "CrmComClient",
     "ExternalRef",
     "FieldChange",
+    "KantataClient",
     "Milestone",
     "MilestoneKey",
     "MilestoneStatus",
+    "MilestoneView",
     "Money",
+    "NotGiven",
+    "OrderDraft",
     "Platform",
+    "RetryPolicy",
     "Trigger",
     "TriggerKind",
     "__version__",

@@ -59,7 +59,7 @@ def _console() -> Console:
 
 def _fail(message: str, code: int, as_json: bool) -> typer.Exit:
     if as_json:
-        print(json.dumps({"ok": False, "error": message}))
+        typer.echo(json.dumps({"ok": False, "error": message}))
     else:
         Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(code)
@@ -103,7 +103,7 @@ def list_command(
 def render_milestones(milestones: list[Milestone], fmt: OutputFormat, console: Console) -> None:
     rows = [_row(m) for m in milestones]
     if fmt is OutputFormat.JSON:
-        print(json.dumps(rows, indent=2))
+        typer.echo(json.dumps(rows, indent=2))
     elif fmt is OutputFormat.CSV:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(_row_fields()))
@@ -172,7 +172,7 @@ def plan_command(
 
 def show_plan(plan: SyncPlan, as_json: bool, console: Console) -> None:
     if as_json:
-        print(plan.to_json_text())
+        typer.echo(plan.to_json_text())
         return
     console.print(plan.table())
     console.print(f"[bold]{plan.summary() or 'nothing to do'}[/]")
@@ -195,13 +195,13 @@ def sync_command(
             show_plan(plan, False, console)
         if dry_run or not plan.has_changes:
             if as_json:
-                print(json.dumps({"dry_run": dry_run, "plan": plan.to_json()}, indent=2))
+                typer.echo(json.dumps({"dry_run": dry_run, "plan": plan.to_json()}, indent=2))
             raise typer.Exit(EXIT_PROBLEMS if plan.conflicts else EXIT_OK)
         if not yes and not as_json and not typer.confirm("Apply this plan?", default=False):
             raise typer.Exit(EXIT_OK)
         result = apply_with_progress(plan, clients, store, console, quiet=as_json)
     if as_json:
-        print(json.dumps(result.to_json(), indent=2))
+        typer.echo(json.dumps(result.to_json(), indent=2))
     else:
         show_result(result, console)
     raise typer.Exit(EXIT_OK if result.ok else EXIT_PROBLEMS)

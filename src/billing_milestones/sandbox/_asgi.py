@@ -110,6 +110,11 @@ class LoopbackServer:
         with contextlib.suppress(OSError):
             self._sock.close()
 
+    def wait(self) -> None:
+        """Block until the server stops (Ctrl-C raises KeyboardInterrupt here)."""
+        while self._thread.is_alive():
+            self._thread.join(0.5)
+
     def __enter__(self) -> LoopbackServer:
         return self.start()
 

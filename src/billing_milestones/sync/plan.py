@@ -135,6 +135,9 @@ class SyncPlan:
             amount = str(shown.amount) if shown is not None and shown.amount is not None else ""
             due = shown.due.isoformat() if shown is not None and shown.due else ""
             detail = "; ".join(f"{d.field}: {_short(d.current)} -> {_short(d.desired)}" for d in a.diff) or a.reason
+            notes = [f"{c.field} {c.kind.value}" for c in (a.desired.changes if a.desired else ())]
+            if notes and a.kind is not ActionKind.UNCHANGED:
+                detail += f" ({', '.join(notes)})"
             table.add_row(a.kind.value, a.title, amount, due, detail, style=styles[a.kind])
         return table
 

@@ -1,0 +1,211 @@
+"""The end-to-end demo on the sandbox, and ``milestones sandbox serve``.
+
+The demo seeds all three emulators, syncs crm.com -> Kantata (stages mapped to stories) and
+Autotask -> Kantata (fixed dates, descriptions dropped on purpose), shows each plan, applies it with a
+progress bar, shows the result, and runs both again to show there is nothing left to do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from .autotask import AutotaskClient
+from .crmcom import CrmComClient, OrderDraft
+from .kantata import KantataClient
+from .model import Platform
+from .sandbox import LoopbackServer, combined_app
+from .sandbox.autotask import AutotaskSandbox
+from .sandbox.crmcom import DEMO_SECRET_KEY, CrmComSandbox
+from .sandbox.kantata import KantataSandbox
+from .sync import ApplyResult, LinkStore, SyncPair, SyncPlan, TriggerMap, apply_plan, load_sides, plan_sync
+
+__all__ = ["DemoWorld", "build_demo_world", "run_demo", "serve_sandboxes"]
+
+KANTATA_TOKEN = "sandbox-kantata-token"
+
+
+@dataclass
+class DemoWorld:
+    """Three seeded emulators and the two pairs the demo syncs."""
+
+    crmcom: CrmComSandbox
+    autotask: AutotaskSandbox
+    kantata: KantataSandbox
+    draft: OrderDraft
+    contract_id: int
+    website_workspace: str
+    erp_workspace: str
+    stage_to_story: dict[str, str] = field(default_factory=dict)
+
+    def clients(self, stack: ExitStack) -> dict[Platform, Any]:
+        return {
+            Platform.CRMCOM: stack.enter_context(CrmComClient(DEMO_SECRET_KEY, http_client=self.crmcom.http_client())),
+            Platform.AUTOTASK: stack.enter_context(
+                AutotaskClient(
+                    AutotaskSandbox.USERNAME,
+                    AutotaskSandbox.SECRET,
+                    AutotaskSandbox.INTEGRATION_CODE,
+                    currency="USD",
+                    http_client=self.autotask.http_client(),
+                )
+            ),
+            Platform.KANTATA: stack.enter_context(KantataClient(KANTATA_TOKEN, http_client=self.kantata.http_client())),
+        }
+
+    def pairs(self, draft_id: str) -> list[SyncPair]:
+        return [
+            SyncPair(
+                Platform.CRMCOM,
+                draft_id,
+                Platform.KANTATA,
+                self.website_workspace,
+                triggers=TriggerMap(stage_to_story=self.stage_to_story),
+            ),
+            SyncPair(Platform.AUTOTASK, str(self.contract_id), Platform.KANTATA, self.erp_workspace, allow_drop=True),
+        ]
+
+
+def build_demo_world() -> DemoWorld:
+    """A website order on crm.com, an ERP contract on Autotask, and the two Kantata projects they bill into."""
+    crm, autotask, kantata = CrmComSandbox(), AutotaskSandbox(), KantataSandbox()
+    queue = crm.add_queue("Website project", [("Deposit", 30), ("Design approved", 30), ("Launched", 40)])
+    product = crm.add_product("Website package", "24999.99", "USD")
+    buyer = crm.add_contact("buyer@example.com")
+    draft = OrderDraft.model_validate(
+        {
+            "account_id": buyer.account_id,
+            "supply_method": "DIRECT_SALE",
+            "delivery_method": "COURIER_SERVICE",
+            "payment_method_type": "CARD",
+            "items": [{"id": product.id, "quantity": 1}],
+            "queue_id": queue.id,
+        }
+    )
+    website = kantata.add_workspace("Website project", currency="USD")
+    stage_to_story = {stage.id: kantata.add_story(website, stage.name) for stage in queue.stages}
+    erp = kantata.add_workspace("ERP rollout", currency="USD")
+
+    contract = autotask.add_contract(name="ERP rollout (fixed price)", currency="USD")
+    plan = [
+        ("Kick-off", "4000.00", dt.date(2027, 1, 15), "Workshops and project plan"),
+        ("Data migration", "12500.50", dt.date(2027, 3, 31), None),
+        ("User training", "3250.00", dt.date(2027, 5, 15), "Two sessions on site"),
+        ("Go-live", "9000.00", dt.date(2027, 6, 30), None),
+    ]
+    for title, amount, due, description in plan:
+        autotask.add_milestone(contract, title=title, amount=amount, date_due=due, description=description)
+    return DemoWorld(crm, autotask, kantata, draft, contract, website, erp, stage_to_story)
+
+
+def run_demo(console: Console, *, as_json: bool = False, links: Path | None = None) -> int:
+    """Run the demo; 0 when both syncs applied cleanly and the second run planned nothing."""
+    world = build_demo_world()
+    report: dict[str, Any] = {"first_run": [], "second_run": []}
+    with ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="milestones-demo-"))
+        store = stack.enter_context(LinkStore(links or Path(tmp) / "links.sqlite3"))
+        clients = world.clients(stack)
+        draft_id = clients[Platform.CRMCOM].milestones.open_draft(world.draft)
+        pairs = world.pairs(draft_id)
+        if not as_json:
+            console.rule("[bold]billing-milestones demo on the sandbox")
+            console.print(f"link store: {store.path}")
+
+        ok = True
+        for pair in pairs:
+            plan = _plan(pair, clients, store)
+            if not as_json:
+                console.rule(f"[bold]{pair.source.value} -> {pair.target.value}")
+                console.print(plan.table())
+            result = _apply(plan, clients, store, console, quiet=as_json)
+            ok = ok and result.ok
+            report["first_run"].append(result.to_json())
+            if not as_json:
+                console.print(f"[bold green]{result.writes} writes[/] ({plan.summary()})")
+                for failure in result.failures:
+                    console.print(f"[red]failed[/] {failure.action.title}: {failure.error}", highlight=False)
+
+        if not as_json:
+            console.rule("[bold]second run")
+        for pair in pairs:
+            again = _plan(pair, clients, store)
+            report["second_run"].append({"pair": pair.id, "counts": again.counts(), "noop": again.is_noop})
+            ok = ok and again.is_noop
+            if not as_json:
+                verdict = "[green]nothing left to do[/]" if again.is_noop else f"[red]{again.summary()}[/]"
+                console.print(f"{pair.id}: {verdict}")
+
+        if not as_json:
+            console.print(_kantata_table(clients[Platform.KANTATA], [p.target_container for p in pairs]))
+    report["ok"] = ok
+    if as_json:
+        console.print_json(json.dumps(report))
+    return 0 if ok else 1
+
+
+def _plan(pair: SyncPair, clients: dict[Platform, Any], store: LinkStore) -> SyncPlan:
+    source, target = load_sides(pair, clients)
+    return plan_sync(pair, source, target, store)
+
+
+def _apply(
+    plan: SyncPlan, clients: dict[Platform, Any], store: LinkStore, console: Console, *, quiet: bool
+) -> ApplyResult:
+    from .cli import apply_with_progress
+
+    result: ApplyResult = apply_with_progress(plan, clients, store, console, quiet=quiet)
+    return result
+
+
+def _kantata_table(kantata: KantataClient, workspaces: list[str]) -> Table:
+    table = Table(title="Kantata billing schedule after the sync")
+    for column in ("workspace", "title", "amount", "due", "trigger", "status"):
+        table.add_column(column)
+    for workspace in workspaces:
+        for m in kantata.milestones.list(workspace):
+            trigger = f"{m.trigger.kind.value}:{m.trigger.ref}" if m.trigger.ref else m.trigger.kind.value
+            due = m.due.isoformat() if m.due else ""
+            table.add_row(workspace, m.title, str(m.amount), due, trigger, m.status.value)
+    return table
+
+
+def serve_sandboxes(host: str, port: int, *, seed: bool, console: Console) -> None:
+    """All three emulators on one loopback port, under /kantata, /autotask and /crmcom, until interrupted."""
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit("the sandbox only binds to loopback (127.0.0.1, localhost or ::1)")
+    world = build_demo_world() if seed else None
+    kantata = world.kantata if world else KantataSandbox()
+    autotask = world.autotask if world else AutotaskSandbox()
+    crm = world.crmcom if world else CrmComSandbox()
+    app = combined_app({"/kantata": kantata.asgi_app(), "/autotask": autotask.asgi_app(), "/crmcom": crm.asgi_app()})
+    server = LoopbackServer(app, host=host, port=port)
+    base = server.url
+    console.print(f"[bold]sandbox on {base}[/] (Ctrl-C to stop). Point the clients at it:")
+    console.print(
+        f"export KANTATA_BASE_URL={base}/kantata/api/v1 KANTATA_TOKEN={KANTATA_TOKEN}\n"
+        f"export AUTOTASK_BASE_URL={base}/autotask/ATServicesRest/V1.0 AUTOTASK_USERNAME={AutotaskSandbox.USERNAME} "
+        f"AUTOTASK_SECRET={AutotaskSandbox.SECRET} AUTOTASK_INTEGRATION_CODE={AutotaskSandbox.INTEGRATION_CODE}\n"
+        f"export CRMCOM_BASE_URL={base}/crmcom CRMCOM_API_KEY={DEMO_SECRET_KEY}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if world is not None:
+        console.print(
+            f"seeded: Kantata workspaces {world.website_workspace} and {world.erp_workspace}, "
+            f"Autotask contract {world.contract_id}, a crm.com website order queue",
+            highlight=False,
+        )
+    try:
+        with server:
+            server.wait()
+    except KeyboardInterrupt:
+        console.print("stopped")
