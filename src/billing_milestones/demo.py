@@ -26,7 +26,7 @@ from .sandbox import LoopbackServer, combined_app
 from .sandbox.autotask import AutotaskSandbox
 from .sandbox.crmcom import DEMO_SECRET_KEY, CrmComSandbox
 from .sandbox.kantata import KantataSandbox
-from .sync import ApplyResult, LinkStore, SyncPair, SyncPlan, TriggerMap, apply_plan, load_sides, plan_sync
+from .sync import ApplyResult, LinkStore, SyncPair, SyncPlan, TriggerMap, load_sides, plan_sync
 
 __all__ = ["DemoWorld", "build_demo_world", "run_demo", "serve_sandboxes"]
 

@@ -406,9 +406,11 @@ def test_sandbox_errors_carry_field_names(sandbox: KantataSandbox) -> None:
         with pytest.raises(errors.NotFoundError):
             c.billing_milestones.get("424242")
     strict = KantataSandbox(tokens={"the-right-token"})
-    with KantataClient("a-wrong-token", http_client=strict.http_client()) as c:
-        with pytest.raises(errors.AuthenticationError) as auth:
-            c.billing_milestones.get("1")
+    with (
+        KantataClient("a-wrong-token", http_client=strict.http_client()) as c,
+        pytest.raises(errors.AuthenticationError) as auth,
+    ):
+        c.billing_milestones.get("1")
     assert auth.value.status_code == 401 and auth.value.messages == ("oauth: Invalid OAuth 2 Request",)
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
 import httpx
+import pydantic
 from pydantic import SecretStr
 
 from .._http import APIResponse, ErrorDetail, Operation, Page, PagedOperation, RequestSpec, Retryable, secret_value
+from .._wire import WireModel
 from ..errors import ValidationError
 from .rules import check_milestones
 from .wire import (
@@ -106,13 +108,31 @@ def _parse_model(model: Any) -> Any:
     return parse
 
 
+M = TypeVar("M", bound=WireModel)
+
+
+def _validated(model: type[M], data: dict[str, Any]) -> M:
+    """Caller input as a wire model; pydantic's error becomes our ValidationError naming the field."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or None
+        described = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ValidationError(
+            f"{model.__name__}: {described}",
+            field=where,
+            value=first.get("input"),
+        ) from None
+
+
 def build_estimate_request(request: OrderEstimateRequest | None, fields: Mapping[str, Any]) -> OrderEstimateRequest:
     """A typed request from a model or keyword fields (not both), with the milestone rules checked."""
     if request is not None and fields:
         raise ValidationError(
             f"pass an OrderEstimateRequest or keyword fields, not both (got {sorted(fields)})", field="request"
         )
-    req = request if request is not None else OrderEstimateRequest.model_validate(dict(fields))
+    req = request if request is not None else _validated(OrderEstimateRequest, dict(fields))
     if req.milestones is not None:
         check_milestones(req.milestones)
     return req
@@ -129,7 +149,7 @@ def build_submit_request(
 ) -> SubmitOrderRequest:
     if not estimation_id:
         raise ValidationError("estimation_id: required (the id of a prior estimate)", field="estimation_id")
-    return SubmitOrderRequest.model_validate({"estimation_id": estimation_id, "payments": list(payments), **extra})
+    return _validated(SubmitOrderRequest, {"estimation_id": estimation_id, "payments": list(payments), **extra})
 
 
 def submit_order(request: SubmitOrderRequest) -> Operation[OrderCreated]:
