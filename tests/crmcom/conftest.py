@@ -1,0 +1,62 @@
+"""Fixtures for the crm.com tests: a seeded sandbox and clients bound to it (sync and async)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from billing_milestones._http import RetryPolicy
+from billing_milestones.crmcom import AsyncCrmComClient, CrmComClient, OrderDraft, OrderItem
+from billing_milestones.sandbox.crmcom import CrmComSandbox, DemoSeed
+
+#: No waiting between retries in tests.
+FAST = RetryPolicy(initial_delay=0.0, max_delay=0.0, jitter=0.0)
+
+
+@pytest.fixture
+def sandbox() -> CrmComSandbox:
+    return CrmComSandbox()
+
+
+@pytest.fixture
+def seed(sandbox: CrmComSandbox) -> DemoSeed:
+    return sandbox.seed_demo()
+
+
+@pytest.fixture
+def client(sandbox: CrmComSandbox, seed: DemoSeed) -> Iterator[CrmComClient]:
+    with CrmComClient(seed.secret_key, http_client=sandbox.http_client(), retry_policy=FAST) as c:
+        yield c
+
+
+@pytest.fixture
+async def aclient(sandbox: CrmComSandbox, seed: DemoSeed) -> AsyncIterator[AsyncCrmComClient]:
+    async with AsyncCrmComClient(seed.secret_key, http_client=sandbox.async_http_client(), retry_policy=FAST) as c:
+        yield c
+
+
+class DraftFactory:
+    """Order drafts for the demo contact's account."""
+
+    def __init__(self, seed: DemoSeed) -> None:
+        self.seed = seed
+
+    def __call__(
+        self, currency: str = "EUR", *, quantity: int = 1, queue: str = "standard", **extra: Any
+    ) -> OrderDraft:
+        return OrderDraft(
+            account_id=self.seed.account_id,
+            supply_method="PICK_UP",
+            delivery_method="COURIER_SERVICE",
+            payment_method_type="CASH",
+            items=[OrderItem(id=self.seed.products[currency], quantity=quantity)],
+            queue_id=self.seed.queues[queue],
+            **extra,
+        )
+
+
+@pytest.fixture
+def make_draft(seed: DemoSeed) -> DraftFactory:
+    return DraftFactory(seed)
