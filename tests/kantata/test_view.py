@@ -1,0 +1,225 @@
+"""The common view ``client.milestones`` on Kantata, sync and async, against the sandbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from billing_milestones import errors
+from billing_milestones._view import AsyncMilestoneView, MilestoneView
+from billing_milestones.kantata import AsyncKantataClient, KantataClient, MilestoneInvoicedError
+from billing_milestones.model import (
+    ChangeKind,
+    Milestone,
+    MilestoneKey,
+    MilestoneStatus,
+    Platform,
+    Trigger,
+    TriggerKind,
+)
+from billing_milestones.money import Money
+from billing_milestones.sandbox.kantata import KantataSandbox
+
+TODAY = dt.date(2026, 3, 1)
+
+
+class Recorder:
+    """Keeps every request the client sends (method, path, JSON body)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, Any]] = []
+
+    def __call__(self, request: httpx.Request) -> None:
+        body = json.loads(request.content) if request.content else None
+        self.sent.append((request.method, request.url.path, body))
+
+    async def hook(self, request: httpx.Request) -> None:
+        self(request)
+
+    def bodies(self, method: str) -> list[Any]:
+        return [b for m, _, b in self.sent if m == method]
+
+
+@pytest.fixture
+def sandbox() -> KantataSandbox:
+    return KantataSandbox()
+
+
+@pytest.fixture
+def ids(sandbox: KantataSandbox) -> dict[str, Any]:
+    return sandbox.seed_demo()
+
+
+def make_client(sandbox: KantataSandbox, recorder: Recorder | None = None) -> KantataClient:
+    hooks = {"request": [recorder]} if recorder else {}
+    client = KantataClient("tok", http_client=sandbox.http_client(event_hooks=hooks))
+    client.milestones.today = lambda: TODAY
+    return client
+
+
+def new(title: str, amount: str, currency: str = "USD", **extra: Any) -> Milestone:
+    return Milestone(title=title, amount=Money(amount, currency), **extra)
+
+
+def test_view_implements_the_protocol(sandbox: KantataSandbox) -> None:
+    assert isinstance(make_client(sandbox).milestones, MilestoneView)
+    assert isinstance(AsyncKantataClient("tok").milestones, AsyncMilestoneView)
+
+
+def test_list_translates_statuses_triggers_and_amounts(sandbox: KantataSandbox, ids: dict[str, Any]) -> None:
+    client = make_client(sandbox)
+    usd = {m.title: m for m in client.milestones.list(ids["workspaces"]["USD"])}
+    assert usd["Deposit"].status is MilestoneStatus.BILLED and usd["Deposit"].locked
+    assert usd["Design approved"].status is MilestoneStatus.READY_TO_BILL  # its story is completed
+    assert usd["Design approved"].trigger == Trigger.on_completion(ids["stories"]["design"])
+    assert usd["Build complete"].status is MilestoneStatus.PLANNED
+    assert usd["Goodwill credit"].amount == Money("-100.00", "USD")
+    kwd = {m.title: m for m in client.milestones.list(ids["workspaces"]["KWD"])}
+    assert kwd["Licences"].amount == Money("12345.678", "KWD")
+    assert kwd["Licences"].status is MilestoneStatus.READY_TO_BILL  # 2026-02-15 has passed
+    jpy = {m.title: m for m in client.milestones.list(ids["workspaces"]["JPY"])}
+    assert jpy["Kick-off"].amount == Money("1500000", "JPY")
+    assert all(m.key is not None and m.key.container_id == ids["workspaces"]["JPY"] for m in jpy.values())
+
+
+def test_workspace_currency_is_looked_up_once(sandbox: KantataSandbox, ids: dict[str, Any]) -> None:
+    client = make_client(sandbox)
+    ws = ids["workspaces"]["USD"]
+    list(client.milestones.list(ws))
+    list(client.milestones.list(ws))
+    client.milestones.create(ws, [new("Extra", "1.00")])
+    assert sandbox.count_requests("GET", r"^/workspaces/") == 1
+
+
+def test_create_batches_by_100_and_returns_sync_keys(sandbox: KantataSandbox) -> None:
+    ws = sandbox.add_workspace(currency="KWD")
+    story = sandbox.add_story(ws)
+    wanted = [new(f"m{i}", f"{i}.125", "KWD").with_sync_key(f"key-{i}") for i in range(250)]
+    wanted[7] = wanted[7].model_copy(update={"trigger": Trigger.on_completion(story)})
+    created = make_client(sandbox).milestones.create(ws, wanted)
+    assert sandbox.count_requests("POST") == 3
+    assert [m.title for m in created] == [m.title for m in wanted]
+    assert [m.sync_key for m in created] == [f"key-{i}" for i in range(250)]
+    assert created[3].amount == Money("3.125", "KWD")
+    assert sandbox.milestone(created[3].key.id)["amount_in_cents"] == 3125  # type: ignore[union-attr]
+    assert created[7].trigger == Trigger.on_completion(story)
+    assert make_client(sandbox).milestones.create(ws, []) == []
+
+
+def test_create_refuses_untranslatable_milestones_before_sending(sandbox: KantataSandbox) -> None:
+    ws = sandbox.add_workspace(currency="USD")
+    client = make_client(sandbox)
+    cases = {
+        "amount": Milestone(title="30%", percentage="30"),  # type: ignore[arg-type]
+        "description": new("x", "1", description="notes"),
+        "amount.currency": new("x", "1", "EUR"),
+        "trigger": new("x", "1", trigger=Trigger.on_stage("s1")),
+    }
+    for field, milestone in cases.items():
+        with pytest.raises(errors.TranslationError) as info:
+            client.milestones.create(ws, [new("ok", "1"), milestone])
+        assert info.value.field == field
+    assert sandbox.count_requests("POST") == 0
+
+
+def test_create_with_allow_drop_records_the_dropped_description(sandbox: KantataSandbox) -> None:
+    ws = sandbox.add_workspace(currency="USD")
+    [created] = make_client(sandbox).milestones.create(ws, [new("x", "1", description="notes")], allow_drop=True)
+    assert created.description is None
+    assert [(c.field, c.kind, c.before) for c in created.changes] == [("description", ChangeKind.DROPPED, "notes")]
+
+
+def test_update_sends_only_changed_fields_diffed_against_raw(sandbox: KantataSandbox, ids: dict[str, Any]) -> None:
+    recorder = Recorder()
+    client = make_client(sandbox, recorder)
+    build = next(m for m in client.milestones.list(ids["workspaces"]["USD"]) if m.title == "Build complete")
+    recorder.sent.clear()
+    updated = client.milestones.update(build.model_copy(update={"amount": Money("20001.50", "USD")}))
+    assert [m for m, _, _ in recorder.sent] == ["PUT"]
+    assert recorder.bodies("PUT") == [{"billing_milestone": {"amount_in_cents": 2000150}}]
+    assert updated.amount == Money("20001.50", "USD")
+    assert sandbox.milestone(build.key.id)["amount_in_cents"] == 2000150  # type: ignore[union-attr]
+
+
+def test_update_without_raw_fetches_first(sandbox: KantataSandbox, ids: dict[str, Any]) -> None:
+    recorder = Recorder()
+    client = make_client(sandbox, recorder)
+    ws = ids["workspaces"]["JPY"]
+    key = MilestoneKey(platform=Platform.KANTATA, id=ids["milestones"]["jpy_kickoff"], container_id=ws)
+    bare = Milestone(key=key, title="Kick-off (moved)", amount=Money("1500000", "JPY"), due=dt.date(2026, 3, 15))
+    updated = client.milestones.update(bare)
+    methods = [m for m, p, _ in recorder.sent if "billing_milestones" in p]
+    assert methods == ["GET", "PUT"]
+    assert recorder.bodies("PUT") == [
+        {"billing_milestone": {"title": "Kick-off (moved)", "date_to_invoice": "2026-03-15"}}
+    ]
+    assert updated.title == "Kick-off (moved)" and updated.due == dt.date(2026, 3, 15)
+
+
+def test_update_with_no_changes_sends_nothing(sandbox: KantataSandbox, ids: dict[str, Any]) -> None:
+    recorder = Recorder()
+    client = make_client(sandbox, recorder)
+    [first, *_] = client.milestones.list(ids["workspaces"]["KWD"])
+    recorder.sent.clear()
+    assert client.milestones.update(first).business_fields() == first.business_fields()
+    assert recorder.sent == []
+
+
+def test_update_adds_a_new_sync_key(sandbox: KantataSandbox, ids: dict[str, Any]) -> None:
+    client = make_client(sandbox)
+    [first, *_] = client.milestones.list(ids["workspaces"]["KWD"])
+    updated = client.milestones.update(first.with_sync_key("sync-1"))
+    assert updated.sync_key == "sync-1"
+    again = client.milestones.update(updated)
+    assert again.sync_key == "sync-1"
+    refs = [r for r in sandbox.external_references.values() if r["subject_id"] == first.key.id]  # type: ignore[union-attr]
+    assert len(refs) == 1
+
+
+def test_invoiced_milestone_update_and_delete_are_refused(sandbox: KantataSandbox, ids: dict[str, Any]) -> None:
+    client = make_client(sandbox)
+    deposit = next(m for m in client.milestones.list(ids["workspaces"]["USD"]) if m.title == "Deposit")
+    before = len(sandbox.request_log)
+    with pytest.raises(MilestoneInvoicedError):
+        client.milestones.update(deposit.model_copy(update={"title": "changed"}))
+    assert len(sandbox.request_log) == before  # refused client-side
+    with pytest.raises(MilestoneInvoicedError) as info:
+        client.milestones.delete(deposit.key)  # type: ignore[arg-type]
+    assert info.value.status_code == 422  # the server's refusal
+    assert ids["milestones"]["usd_deposit"] in sandbox.milestones
+
+
+def test_delete(sandbox: KantataSandbox, ids: dict[str, Any]) -> None:
+    client = make_client(sandbox)
+    mid = ids["milestones"]["usd_credit"]
+    client.milestones.delete(MilestoneKey(platform=Platform.KANTATA, id=mid, container_id=ids["workspaces"]["USD"]))
+    assert mid not in sandbox.milestones
+    with pytest.raises(errors.ValidationError):
+        client.milestones.delete(MilestoneKey(platform=Platform.AUTOTASK, id="1", container_id="2"))
+
+
+async def test_async_view_round_trip(sandbox: KantataSandbox, ids: dict[str, Any]) -> None:
+    recorder = Recorder()
+    http = sandbox.async_http_client(event_hooks={"request": [recorder.hook]})
+    async with AsyncKantataClient("tok", http_client=http) as client:
+        client.milestones.today = lambda: TODAY
+        ws = ids["workspaces"]["JPY"]
+        listed = [m async for m in client.milestones.list(ws)]
+        assert {m.title for m in listed} == {"Kick-off", "Localisation done"}
+        created = await client.milestones.create(ws, [new(f"j{i}", str(i * 1000), "JPY") for i in range(120)])
+        assert len(created) == 120 and recorder.bodies("POST")[0]["billing_milestones"][1]["amount_in_cents"] == 1000
+        target = created[5]
+        changed = await client.milestones.update(target.model_copy(update={"title": "renamed"}))
+        assert changed.title == "renamed" and recorder.bodies("PUT") == [{"billing_milestone": {"title": "renamed"}}]
+        await client.milestones.delete(changed.key)  # type: ignore[arg-type]
+        assert changed.key.id not in sandbox.milestones  # type: ignore[union-attr]
+        localise = next(m for m in listed if m.title == "Localisation done")
+        assert localise.trigger.kind is TriggerKind.ON_COMPLETION and localise.status is MilestoneStatus.PLANNED
+        sandbox.complete_story(ids["stories"]["localise"])
+        relisted = {m.title: m async for m in client.milestones.list(ws)}
+        assert relisted["Localisation done"].status is MilestoneStatus.READY_TO_BILL
+        assert sandbox.count_requests("GET", r"^/workspaces/") == 1
