@@ -63,7 +63,7 @@ def common(**overrides: object) -> Milestone:
         "due": dt.date(2026, 4, 1),
     }
     data.update(overrides)
-    return Milestone(**data)  # type: ignore[arg-type]
+    return Milestone(**data)
 
 
 # -- Kantata -> common ---------------------------------------------------------------------------------

@@ -210,7 +210,7 @@ def test_update_and_delete_of_a_known_invoiced_milestone_are_refused_unsent(
 
 def test_delete_answers_none_on_204(api: respx.MockRouter, client: KantataClient) -> None:
     route = api.delete("/billing_milestones/5").respond(204)
-    assert client.billing_milestones.delete("5") is None
+    client.billing_milestones.delete("5")
     assert route.call_count == 1
 
 
@@ -320,7 +320,7 @@ async def test_async_list_create_update_delete(api: respx.MockRouter) -> None:
         )
         assert post.call_count == 2 and [m.title for m in created] == [f"t{i}" for i in range(150)]
         assert (await c.billing_milestones.update("1", title="u")).title == "u"
-        assert await c.billing_milestones.delete("1") is None
+        await c.billing_milestones.delete("1")
         with pytest.raises(MilestoneInvoicedError):
             await c.billing_milestones.delete(BillingMilestone.model_validate(ms("1", invoice_id="9")))
 
@@ -437,7 +437,7 @@ def test_sandbox_429_is_retried(sandbox: KantataSandbox) -> None:
     ws = limited.add_workspace()
     mid = limited.add_milestone(ws, "x", 1)
     with KantataClient(
-        "tok", http_client=limited.http_client(), retry_policy=FAST.__class__(initial_delay=0.06, max_delay=0.1)
+        "tok", http_client=limited.http_client(), retry_policy=RetryPolicy(initial_delay=0.06, max_delay=0.1)
     ) as c:
         for _ in range(4):
             assert c.billing_milestones.get(mid).id == mid

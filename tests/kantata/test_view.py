@@ -114,7 +114,7 @@ def test_create_refuses_untranslatable_milestones_before_sending(sandbox: Kantat
     ws = sandbox.add_workspace(currency="USD")
     client = make_client(sandbox)
     cases = {
-        "amount": Milestone(title="30%", percentage="30"),  # type: ignore[arg-type]
+        "amount": Milestone(title="30%", percentage="30"),
         "description": new("x", "1", description="notes"),
         "amount.currency": new("x", "1", "EUR"),
         "trigger": new("x", "1", trigger=Trigger.on_stage("s1")),

@@ -121,7 +121,7 @@ def test_create_body_sends_ids_as_ints_and_leaves_out_unset_fields() -> None:
 
 def test_create_body_refuses_a_float_amount() -> None:
     with pytest.raises(pydantic.ValidationError):
-        BillingMilestoneCreate(title="x", amount_in_cents=12.0, workspace_id="1")  # type: ignore[arg-type]
+        BillingMilestoneCreate(title="x", amount_in_cents=12.0, workspace_id="1")
 
 
 def test_update_body_sends_only_given_fields_and_explicit_nulls() -> None:
