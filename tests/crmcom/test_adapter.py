@@ -218,3 +218,25 @@ def test_percentage_only_plans_derive_amounts_that_sum_to_the_total(plan: tuple[
         assert abs(m.amount.amount - exact) <= Decimal(1).scaleb(-total.exponent)  # within one minor unit
         (change,) = m.changes
         assert change.kind is ChangeKind.DERIVED and change.field == "amount" and change.after == str(m.amount)
+
+
+@pytest.mark.parametrize(
+    ("edit", "sent"),
+    [
+        ({"percentage": Decimal(30)}, MilestoneRequest(stage_id="s", percentage=Decimal(30))),
+        ({"amount": Money("12.00", "EUR")}, MilestoneRequest(stage_id="s", amount=Decimal("12.00"))),
+        ({}, MilestoneRequest(stage_id="s", percentage=Decimal(25))),  # untouched: keeps its kind
+    ],
+)
+def test_the_edited_side_wins_over_prefer(edit: dict[str, Any], sent: MilestoneRequest) -> None:
+    prev = on_stage("s", pct="25", amount=Money("10.00", "EUR"))
+    edited = prev.model_copy(update=edit)
+    out = milestones_to_request([edited], previous={"s": prev}, prefer=AmountPreference.AMOUNT)
+    assert out.request == [sent]
+    assert out.milestones[0].changes[0].kind is ChangeKind.DROPPED
+
+
+def test_an_untouched_fixed_amount_stays_an_amount() -> None:
+    prev = on_stage("s", amount=Money("10.00", "EUR"))  # read back from a fixed-amount entry: no percentage
+    out = milestones_to_request([prev], previous={"s": prev}, prefer=AmountPreference.PERCENTAGE)
+    assert out.request == [MilestoneRequest(stage_id="s", amount=Decimal("10.00"))]

@@ -37,6 +37,11 @@ class DraftState:
         total, currency = self.estimate.total, self.estimate.currency_code
         return Money(total, currency) if total is not None and currency else None
 
+    def previous(self, container_id: str) -> dict[str, Milestone]:
+        """The milestones of the last estimate by stage id, to tell which side an edit changed."""
+        plan = milestones_from_estimate(self.estimate, container_id=container_id, sent=self.request.milestones)
+        return {m.trigger.ref: m for m in plan if m.trigger.ref}
+
     def current_set(self) -> list[MilestoneRequest]:
         """The milestone set in force: the draft's own, else the queue defaults the last estimate showed."""
         if self.request.milestones is not None:
@@ -165,7 +170,9 @@ class DraftStore:
 
     def plan_replace(self, container_id: str, milestones: Sequence[Milestone]) -> Write:
         state = self.get(container_id)
-        translated = milestones_to_request(milestones, total=state.total, prefer=self.prefer)
+        translated = milestones_to_request(
+            milestones, total=state.total, prefer=self.prefer, previous=state.previous(container_id)
+        )
         request = self._send(container_id, state, list(translated.request))
         stages = tuple(r.stage_id for r in translated.request if r.stage_id)
         return Write(container_id, request, stages, translated)
@@ -177,7 +184,9 @@ class DraftStore:
             )
         container_id, stage = split_key(milestone.key)
         state = self.get(container_id)
-        translated = milestones_to_request([milestone], total=state.total, prefer=self.prefer)
+        translated = milestones_to_request(
+            [milestone], total=state.total, prefer=self.prefer, previous=state.previous(container_id)
+        )
         new = translated.request[0]
         if new.stage_id != stage:
             raise ValidationError(

@@ -6,7 +6,7 @@ so the key is ``{estimation_id}:{stage_id}`` and the container is the estimation
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -183,15 +183,36 @@ class MilestoneSet:
     milestones: list[Milestone]
 
 
+def _changed_side(m: Milestone, prev: Milestone | None) -> AmountPreference | None:
+    """Which of amount/percentage the caller changed since the last estimate (None: no evidence either way).
+
+    A milestone read back from crm.com carries both; an edit to one of them must win over the other, and an
+    untouched milestone keeps the kind the draft already had (a fixed amount reads back without percentage).
+    """
+    if prev is None:
+        return None
+    pct_changed = m.percentage != prev.percentage
+    amount_changed = m.amount != prev.amount
+    if pct_changed and not amount_changed:
+        return AmountPreference.PERCENTAGE
+    if amount_changed and not pct_changed:
+        return AmountPreference.AMOUNT
+    if not pct_changed and not amount_changed:
+        return AmountPreference.PERCENTAGE if prev.percentage is not None else AmountPreference.AMOUNT
+    return None
+
+
 def milestones_to_request(
     milestones: Sequence[Milestone],
     *,
     total: Money | None = None,
     prefer: AmountPreference | str = AmountPreference.AMOUNT,
+    previous: Mapping[str, Milestone] | None = None,
 ) -> MilestoneSet:
     """Milestones to the estimate's ``milestones[]``: one per stage, amount or percentage, never both.
 
-    Both given: ``prefer`` decides (see :class:`AmountPreference`) and the dropped one is recorded as DROPPED.
+    Both given: the side the caller changed since the last estimate (``previous``, by stage id) wins; with no
+    such evidence ``prefer`` decides (see :class:`AmountPreference`). The dropped one is recorded as DROPPED.
     Percentage only and ``total`` known: the amounts crm.com will compute are derived with
     :func:`allocate_percentages` (half-even; the last absorbs the rounding when the percentages sum to 100)
     and recorded as DERIVED. A trigger other than ON_STAGE raises TranslationError.
@@ -219,12 +240,15 @@ def milestones_to_request(
         send_amount: Decimal | None = None
         send_pct: Decimal | None = None
         if amount is not None and m.percentage is not None:
-            if mode is AmountPreference.AMOUNT and exact:
+            side = _changed_side(m, (previous or {}).get(stage))
+            choice = side or mode
+            why = "the side changed since the last estimate" if side else f"prefer='{mode.value}'"
+            if choice is AmountPreference.AMOUNT and exact:
                 send_amount = amount.quantize().amount
-                notes.append(_dropped("percentage", m.percentage, "sent the exact amount (prefer='amount')"))
+                notes.append(_dropped("percentage", m.percentage, f"sent the exact amount ({why})"))
             else:
                 send_pct = m.percentage
-                why = "prefer='percentage'" if mode is AmountPreference.PERCENTAGE else "the amount is not exact"
+                why = why if choice is AmountPreference.PERCENTAGE else "the amount is not exact"
                 notes.append(_dropped("amount", str(amount), f"sent the percentage ({why})"))
         elif amount is not None:
             send_amount = amount.quantize().amount
