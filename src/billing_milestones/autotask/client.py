@@ -353,7 +353,7 @@ class ContractMilestones:
         return self._client._execute(op)
 
     def update(
-        self, contract_id: int, milestone_id: int, *, current: ContractMilestone | None = None, **changed: Any
+        self, contract_id: int, milestone_id: int, /, *, current: ContractMilestone | None = None, **changed: Any
     ) -> int:
         """PATCH only ``changed``. Without ``current`` the record is read first, to refuse a Billed one."""
         picklist = self.status_picklist()
@@ -686,7 +686,7 @@ class AsyncContractMilestones:
         return await self._client._execute(op)
 
     async def update(
-        self, contract_id: int, milestone_id: int, *, current: ContractMilestone | None = None, **changed: Any
+        self, contract_id: int, milestone_id: int, /, *, current: ContractMilestone | None = None, **changed: Any
     ) -> int:
         picklist = await self.status_picklist()
         record = current if current is not None else await self.get(milestone_id)

@@ -1,0 +1,50 @@
+"""Fixtures for the Autotask tests: a seeded sandbox and clients wired to it in-process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from billing_milestones._http import RetryPolicy
+from billing_milestones.autotask import AsyncAutotaskClient, AutotaskClient
+from billing_milestones.sandbox.autotask import AutotaskSandbox
+
+#: Retries without real waiting, so retry tests stay fast.
+FAST = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.002)
+
+
+@pytest.fixture
+def sandbox() -> AutotaskSandbox:
+    sb = AutotaskSandbox()
+    sb.seed_demo()
+    return sb
+
+
+def make_client(sandbox: AutotaskSandbox, **kwargs: Any) -> AutotaskClient:
+    kwargs.setdefault("retry_policy", FAST)
+    kwargs.setdefault("currency", "USD")
+    return AutotaskClient(
+        sandbox.USERNAME, sandbox.SECRET, sandbox.INTEGRATION_CODE, http_client=sandbox.http_client(), **kwargs
+    )
+
+
+def make_async_client(sandbox: AutotaskSandbox, **kwargs: Any) -> AsyncAutotaskClient:
+    kwargs.setdefault("retry_policy", FAST)
+    kwargs.setdefault("currency", "USD")
+    return AsyncAutotaskClient(
+        sandbox.USERNAME, sandbox.SECRET, sandbox.INTEGRATION_CODE, http_client=sandbox.async_http_client(), **kwargs
+    )
+
+
+@pytest.fixture
+def client(sandbox: AutotaskSandbox) -> Iterator[AutotaskClient]:
+    with make_client(sandbox) as c:
+        yield c
+
+
+@pytest.fixture
+async def aclient(sandbox: AutotaskSandbox) -> AsyncIterator[AsyncAutotaskClient]:
+    async with make_async_client(sandbox) as c:
+        yield c
