@@ -1,0 +1,190 @@
+"""The sync engine against the real emulators: in-process and over loopback HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from billing_milestones import AutotaskClient, CrmComClient, KantataClient, Platform
+from billing_milestones.demo import KANTATA_TOKEN, DemoWorld, build_demo_world, run_demo
+from billing_milestones.sandbox import LoopbackServer, combined_app
+from billing_milestones.sandbox.autotask import AutotaskSandbox
+from billing_milestones.sandbox.crmcom import DEMO_SECRET_KEY
+from billing_milestones.sync import ActionKind, ActionResult, LinkStore, SyncPair, apply_plan, load_sides, plan_sync
+
+
+class Crash(Exception):
+    pass
+
+
+def sync(pair: SyncPair, clients: dict[Platform, Any], store: LinkStore, **kw: Any) -> Any:
+    source, target = load_sides(pair, clients)
+    return apply_plan(plan_sync(pair, source, target, store), clients, store, **kw)
+
+
+def replan(pair: SyncPair, clients: dict[Platform, Any], store: LinkStore) -> Any:
+    source, target = load_sides(pair, clients)
+    return plan_sync(pair, source, target, store)
+
+
+def schedule(view: Any, container: str) -> list[tuple[str, str, str | None]]:
+    return sorted((m.title, str(m.amount), m.due.isoformat() if m.due else None) for m in view.list(container))
+
+
+def test_the_demo_runs_clean_and_its_second_run_is_a_noop() -> None:
+    out = io.StringIO()
+    assert run_demo(Console(file=out, width=140)) == 0
+    text = out.getvalue()
+    assert text.count("nothing left to do") == 2
+    assert "Data migration" in text and "12500.50 USD" in text
+
+
+@pytest.fixture
+def world() -> DemoWorld:
+    return build_demo_world()
+
+
+@pytest.fixture
+def loopback_clients(world: DemoWorld) -> Iterator[dict[Platform, Any]]:
+    app = combined_app(
+        {
+            "/kantata": world.kantata.asgi_app(),
+            "/autotask": world.autotask.asgi_app(),
+            "/crmcom": world.crmcom.asgi_app(),
+        }
+    )
+    with LoopbackServer(app) as server, ExitStack() as stack:
+        yield {
+            Platform.KANTATA: stack.enter_context(
+                KantataClient(KANTATA_TOKEN, base_url=f"{server.url}/kantata/api/v1")
+            ),
+            Platform.AUTOTASK: stack.enter_context(
+                AutotaskClient(
+                    AutotaskSandbox.USERNAME,
+                    AutotaskSandbox.SECRET,
+                    AutotaskSandbox.INTEGRATION_CODE,
+                    base_url=f"{server.url}/autotask/ATServicesRest/V1.0",
+                    currency="USD",
+                )
+            ),
+            Platform.CRMCOM: stack.enter_context(CrmComClient(DEMO_SECRET_KEY, base_url=f"{server.url}/crmcom")),
+        }
+
+
+def test_both_demo_pairs_over_real_loopback_http(world: DemoWorld, loopback_clients: dict[Platform, Any]) -> None:
+    clients = loopback_clients
+    store = LinkStore(":memory:")
+    draft_id = clients[Platform.CRMCOM].milestones.open_draft(world.draft)
+    crm_pair, autotask_pair = world.pairs(draft_id)
+    for pair in (crm_pair, autotask_pair):
+        result = sync(pair, clients, store)
+        assert result.ok, result.failures
+        assert replan(pair, clients, store).is_noop
+    kantata = clients[Platform.KANTATA].milestones
+    assert schedule(kantata, world.erp_workspace) == schedule(
+        clients[Platform.AUTOTASK].milestones, str(world.contract_id)
+    )
+    deposit = [m for m in kantata.list(world.website_workspace) if m.title == "Deposit"]
+    assert len(deposit) == 1 and str(deposit[0].amount) == "7500.00 USD"
+    assert deposit[0].trigger.ref == world.stage_to_story[world.draft.queue_id and _stage(world, "Deposit")]
+
+
+def _stage(world: DemoWorld, name: str) -> str:
+    (queue,) = world.crmcom.queues.values()
+    return next(stage.id for stage in queue.stages if stage.name == name)
+
+
+def _big_autotask_world(n: int) -> tuple[DemoWorld, SyncPair]:
+    world = build_demo_world()
+    contract = world.autotask.add_contract(name="Big contract", currency="USD")
+    for i in range(n):
+        world.autotask.add_milestone(
+            contract, title=f"Phase {i:03}", amount=f"{1000 + i}.10", date_due=dt.date(2027, 1, 1) + dt.timedelta(i)
+        )
+    workspace = world.kantata.add_workspace("Big project", currency="USD")
+    return world, SyncPair(Platform.AUTOTASK, str(contract), Platform.KANTATA, workspace)
+
+
+@pytest.mark.parametrize("crash_after", [1, 100, 180])
+def test_crash_after_n_writes_then_resume_leaves_no_duplicates(crash_after: int) -> None:
+    world, pair = _big_autotask_world(250)
+    store = LinkStore(":memory:")
+    with ExitStack() as stack:
+        clients = world.clients(stack)
+        seen = 0
+
+        def die(r: ActionResult) -> None:
+            nonlocal seen
+            seen += r.wrote
+            if seen >= crash_after:
+                raise Crash
+
+        with pytest.raises(Crash):
+            sync(pair, clients, store, progress=die)
+        result = sync(pair, clients, store)
+        assert result.ok
+        target = schedule(clients[Platform.KANTATA].milestones, pair.target_container)
+        assert target == schedule(clients[Platform.AUTOTASK].milestones, pair.source_container)
+        assert len(target) == 250 and len(set(target)) == 250
+        assert replan(pair, clients, store).is_noop
+        # 250 creates are 3 batches of at most 100, and no batch is ever sent twice.
+        assert world.kantata.count_requests("POST", r"billing_milestones") == 3
+
+
+def test_a_lost_batch_response_is_adopted_by_sync_key_not_created_twice() -> None:
+    world, pair = _big_autotask_world(150)
+    # The second create batch is stored, then the connection drops; the recovery listing fails too.
+    world.kantata.faults.drop(method="POST", path="billing_milestones", after=1, times=1)
+    world.kantata.faults.status(503, method="GET", path="billing_milestones", after=1, times=3)  # 1 try + 2 retries
+    store = LinkStore(":memory:")
+    with ExitStack() as stack:
+        clients = world.clients(stack)
+        first = sync(pair, clients, store)
+        assert len(first.failures) == 50
+        second = sync(pair, clients, store)
+        assert second.ok and second.count(ActionKind.ADOPT) == 50 and second.count(ActionKind.CREATE) == 0
+        assert len(list(clients[Platform.KANTATA].milestones.list(pair.target_container))) == 150
+
+
+def test_conflicts_are_reported_and_the_target_is_not_overwritten(world: DemoWorld) -> None:
+    store = LinkStore(":memory:")
+    with ExitStack() as stack:
+        clients = world.clients(stack)
+        _, pair = world.pairs("unused")
+        assert sync(pair, clients, store).ok
+        source_id = next(i for i, r in world.autotask.milestones.items() if r["title"] == "Go-live")
+        world.autotask.milestones[source_id]["amount"] = "9500.00"
+        target = next(
+            m for m in clients[Platform.KANTATA].milestones.list(pair.target_container) if m.title == "Go-live"
+        )
+        world.kantata.milestones[target.key.id]["title"] = "Go-live (renamed in Kantata)"  # type: ignore[union-attr]
+        result = sync(pair, clients, store)
+        assert [a.title for a in result.plan.conflicts] == ["Go-live"] and not result.ok
+        assert "both sides changed" in result.plan.conflicts[0].reason
+        after = clients[Platform.KANTATA].milestones.list(pair.target_container)
+        renamed = [m for m in after if m.title.startswith("Go-live")]
+        assert [(m.title, str(m.amount)) for m in renamed] == [("Go-live (renamed in Kantata)", "9000.00 USD")]
+
+
+def test_kantata_to_autotask_writes_at_most_three_in_flight() -> None:
+    world = build_demo_world()
+    world.autotask.faults.latency(0.02, method="POST")
+    contract = world.autotask.add_contract(name="Mirror", currency="USD")
+    workspace = world.kantata.add_workspace("Source", currency="USD")
+    for i in range(12):
+        world.kantata.add_milestone(workspace, f"K{i}", 10_000 + i, date_to_invoice=f"2027-02-{i + 1:02}")
+    pair = SyncPair(Platform.KANTATA, workspace, Platform.AUTOTASK, str(contract))
+    store = LinkStore(":memory:")
+    with ExitStack() as stack:
+        clients = world.clients(stack)
+        result = sync(pair, clients, store)
+        assert result.ok and result.writes == 12
+        throttled = [e for e in world.autotask.request_log if e.status in (429, 500)]
+        assert throttled == []
+        assert replan(pair, clients, store).is_noop

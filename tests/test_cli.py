@@ -1,0 +1,145 @@
+"""The ``milestones`` command end to end, against the emulators on a loopback port."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from billing_milestones.cli import app
+from billing_milestones.demo import KANTATA_TOKEN, DemoWorld, build_demo_world
+from billing_milestones.sandbox import LoopbackServer, combined_app
+from billing_milestones.sandbox.autotask import AutotaskSandbox
+from billing_milestones.sandbox.crmcom import DEMO_SECRET_KEY
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[DemoWorld, str]]:
+    world = build_demo_world()
+    app_ = combined_app(
+        {
+            "/kantata": world.kantata.asgi_app(),
+            "/autotask": world.autotask.asgi_app(),
+            "/crmcom": world.crmcom.asgi_app(),
+        }
+    )
+    with LoopbackServer(app_) as server:
+        yield world, server.url
+
+
+def env_for(url: str) -> dict[str, str]:
+    return {
+        "KANTATA_TOKEN": KANTATA_TOKEN,
+        "KANTATA_BASE_URL": f"{url}/kantata/api/v1",
+        "AUTOTASK_USERNAME": AutotaskSandbox.USERNAME,
+        "AUTOTASK_SECRET": AutotaskSandbox.SECRET,
+        "AUTOTASK_INTEGRATION_CODE": AutotaskSandbox.INTEGRATION_CODE,
+        "AUTOTASK_BASE_URL": f"{url}/autotask/ATServicesRest/V1.0",
+        "AUTOTASK_CURRENCY": "USD",
+        "CRMCOM_API_KEY": DEMO_SECRET_KEY,
+        "CRMCOM_BASE_URL": f"{url}/crmcom",
+    }
+
+
+def config(tmp_path: Path, world: DemoWorld) -> Path:
+    draft = world.draft.model_dump(mode="json", exclude_none=True)
+    items = "\n".join(f'[[crmcom.drafts.website.items]]\nid = "{i["id"]}"\nquantity = 1' for i in draft["items"])
+    stages = ", ".join(f'"{k}" = "{v}"' for k, v in world.stage_to_story.items())
+    path = tmp_path / "milestones.toml"
+    path.write_text(
+        f"""
+links = "{tmp_path / "links.sqlite3"}"
+
+[crmcom.drafts.website]
+account_id = "{draft["account_id"]}"
+supply_method = "{draft["supply_method"]}"
+delivery_method = "{draft["delivery_method"]}"
+payment_method_type = "{draft["payment_method_type"]}"
+queue_id = "{draft["queue_id"]}"
+{items}
+
+[pairs.erp]
+source = "autotask:{world.contract_id}"
+target = "kantata:{world.erp_workspace}"
+allow_drop = true
+
+[pairs.website]
+source = "crmcom:website"
+target = "kantata:{world.website_workspace}"
+[pairs.website.triggers]
+stage_to_story = {{ {stages} }}
+
+[pairs.strict]
+source = "autotask:{world.contract_id}"
+target = "kantata:{world.website_workspace}"
+"""
+    )
+    return path
+
+
+def test_demo_exits_zero_and_reports_json() -> None:
+    result = runner.invoke(app, ["demo", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["ok"] is True and all(run["noop"] for run in data["second_run"])
+
+
+def test_plan_then_sync_then_nothing_to_do(tmp_path: Path, served: tuple[DemoWorld, str]) -> None:
+    world, url = served
+    cfg, env = str(config(tmp_path, world)), env_for(url)
+    plan = runner.invoke(app, ["plan", "erp", "--config", cfg, "--json"], env=env)
+    assert plan.exit_code == 0, plan.output
+    assert json.loads(plan.output)["counts"]["create"] == 4
+
+    dry = runner.invoke(app, ["sync", "erp", "--config", cfg, "--dry-run"], env=env)
+    assert dry.exit_code == 0 and "create" in dry.output
+    assert list(world.kantata.milestones) == []
+
+    done = runner.invoke(app, ["sync", "erp", "--config", cfg, "--yes", "--json"], env=env)
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["writes"] == 4
+
+    again = runner.invoke(app, ["plan", "erp", "--config", cfg, "--json"], env=env)
+    assert json.loads(again.output)["counts"]["unchanged"] == 4 and again.exit_code == 0
+
+
+def test_crmcom_draft_pair_and_list_formats(tmp_path: Path, served: tuple[DemoWorld, str]) -> None:
+    world, url = served
+    cfg, env = str(config(tmp_path, world)), env_for(url)
+    done = runner.invoke(app, ["sync", "website", "--config", cfg, "--yes"], env=env)
+    assert done.exit_code == 0, done.output
+    as_json = runner.invoke(app, ["list", "kantata", world.website_workspace, "--config", cfg, "--json"], env=env)
+    rows = json.loads(as_json.output)
+    assert sorted(r["title"] for r in rows) == ["Deposit", "Design approved", "Launched"]
+    assert all(r["sync_key"] for r in rows)
+    as_csv = runner.invoke(app, ["list", "crmcom", "website", "--config", cfg, "--format", "csv"], env=env)
+    assert as_csv.exit_code == 0 and as_csv.output.splitlines()[0].startswith("key,title,amount,currency")
+    assert "7500.00,USD" in as_csv.output
+
+
+def test_conflicts_exit_one(tmp_path: Path, served: tuple[DemoWorld, str]) -> None:
+    world, url = served
+    cfg, env = str(config(tmp_path, world)), env_for(url)
+    result = runner.invoke(app, ["plan", "strict", "--config", cfg], env=env)
+    assert result.exit_code == 1
+    assert "description" in result.output and "conflict" in result.output
+
+
+def test_missing_secret_is_a_config_error_naming_the_variable(tmp_path: Path, served: tuple[DemoWorld, str]) -> None:
+    world, url = served
+    env = {k: v for k, v in env_for(url).items() if k != "AUTOTASK_SECRET"}
+    result = runner.invoke(app, ["plan", "erp", "--config", str(config(tmp_path, world))], env=env)
+    assert result.exit_code == 2
+    assert "AUTOTASK_SECRET" in result.output
+
+
+def test_bad_usage_exits_two(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["list", "jira", "1"]).exit_code == 2
+    assert runner.invoke(app, ["sync"]).exit_code == 2
+    missing = runner.invoke(app, ["plan", "nope", "--config", str(tmp_path / "none.toml")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
