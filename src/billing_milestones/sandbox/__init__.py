@@ -5,13 +5,19 @@ from ._emulator import Emulator, RequestLogEntry, Router, SandboxRequest, json_r
 from ._faults import Fault, FaultKind, FaultPlan, FaultRule
 from ._limits import RateLimit, Throttle
 from ._transport import SandboxTransport
+from .autotask import AutotaskSandbox
+from .crmcom import CrmComSandbox
+from .kantata import KantataSandbox
 
 __all__ = [
+    "AutotaskSandbox",
+    "CrmComSandbox",
     "Emulator",
     "Fault",
     "FaultKind",
     "FaultPlan",
     "FaultRule",
+    "KantataSandbox",
     "LoopbackServer",
     "RateLimit",
     "RequestLogEntry",
