@@ -475,3 +475,22 @@ async def test_async_client_against_the_sandbox(sandbox: KantataSandbox) -> None
         with pytest.raises(errors.UnprocessableEntityError) as info:
             await c.billing_milestones.update(created[0].id, billing_type="upon_completion")
         assert info.value.field == "story_id"
+
+
+def test_tie_back_matches_reordered_duplicates_and_normalised_titles() -> None:
+    from billing_milestones.kantata import BillingMilestoneCreate
+    from billing_milestones.kantata._operations import tie_back
+
+    inputs = [
+        BillingMilestoneCreate(title=" a ", amount_in_cents=1, workspace_id="10"),
+        BillingMilestoneCreate(title="b", amount_in_cents=2, workspace_id="10"),
+        BillingMilestoneCreate(title="b", amount_in_cents=2, workspace_id="10"),
+    ]
+    created = [
+        BillingMilestone.model_validate(ms("3", title="b", cents=2)),
+        BillingMilestone.model_validate(ms("1", title="a", cents=1)),
+        BillingMilestone.model_validate(ms("2", title="b", cents=2)),
+    ]
+    assert [m.id for m in tie_back(inputs, created)] == ["1", "3", "2"]
+    with pytest.raises(errors.ValidationError):
+        tie_back(inputs[:2], created[:1])

@@ -245,7 +245,8 @@ def _next_page(spec: RequestSpec, envelope: Envelope, received: int, per_page: i
 
 
 def _fingerprint(title: str, cents: int, workspace_id: object) -> tuple[str, int, str]:
-    return (title, cents, str(workspace_id))
+    """What identifies a created milestone's input (titles compared without surrounding whitespace)."""
+    return (title.strip(), cents, str(workspace_id))
 
 
 def tie_back(
@@ -327,10 +328,7 @@ class KantataOperations:
             json={"billing_milestone": body.to_wire()},
         )
 
-        def parse(response: APIResponse) -> BillingMilestone:
-            return tie_back([body], resolve_milestones(parse_envelope(response)))[0]
-
-        return Operation(spec, parse)
+        return Operation(spec, lambda r: _exactly_one(resolve_milestones(parse_envelope(r)), "billing milestone"))
 
     def create_billing_milestones(
         self,
