@@ -147,3 +147,30 @@ def test_percentage_only_source_cannot_reach_a_platform_that_needs_amounts() -> 
     (action,) = plan_sync(pair, src, []).actions
     assert action.kind is ActionKind.CONFLICT and "percentage" in action.reason
     assert isinstance(src[0].key, MilestoneKey)
+
+
+@pytest.mark.parametrize(("delete_missing", "expected"), [(True, ["st-a"]), (False, ["st-a", "st-z"])])
+def test_a_crmcom_stage_outside_the_source_is_planned_not_dropped_silently(
+    delete_missing: bool, expected: list[str]
+) -> None:
+    source = FakeView(Platform.KANTATA)
+    source.add("900", Milestone(title="S41", amount=Money("30.00", "EUR"), trigger=Trigger.on_completion("41")))
+    target = FakeSetView(Platform.CRMCOM)
+    target.replace("est-1", [Milestone(title="Other", amount=Money("5.00", "EUR"), trigger=Trigger.on_stage("st-z"))])
+    pair = SyncPair(
+        Platform.KANTATA,
+        "900",
+        Platform.CRMCOM,
+        "est-1",
+        triggers=TriggerMap({"st-a": "41"}),
+        delete_missing=delete_missing,
+    )
+    store = LinkStore(":memory:")
+    views = {Platform.KANTATA: source, Platform.CRMCOM: target}
+    src, tgt = load_sides(pair, views)
+    plan = plan_sync(pair, src, tgt, store)
+    outside = [a for a in plan.actions if a.source is None]
+    assert [a.kind for a in outside] == [ActionKind.DELETE if delete_missing else ActionKind.UNCHANGED]
+    assert "whole set" in outside[0].reason or "delete_missing" in outside[0].reason
+    assert apply_plan(plan, views, store).ok
+    assert sorted(m.trigger.ref or "" for m in target.data["est-1"].values()) == expected

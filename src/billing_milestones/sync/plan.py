@@ -13,7 +13,7 @@ from typing import Any
 from rich.table import Table
 
 from ..errors import TranslationError
-from ..model import Milestone
+from ..model import Milestone, Platform
 from .links import Link, LinkStore
 from .pair import ConflictPolicy, SyncPair, sync_key_for
 from .translate import COMPARED_FIELDS, FieldDiff, can_delete, compare, fingerprint, translate
@@ -204,7 +204,25 @@ def plan_sync(
             continue
         t = targets_by_id.get(link.target_id)
         actions.append(_orphan(pair, link, t))
+    if pair.target is Platform.CRMCOM:
+        actions.extend(_outside_the_set(pair, target, claimed | linked_targets))
     return SyncPlan(pair, tuple(actions), policy)
+
+
+def _outside_the_set(pair: SyncPair, target: Sequence[Milestone], accounted: set[str]) -> list[PlannedAction]:
+    """crm.com takes the whole milestone set at once, so a stage the source has no milestone for is dropped
+    by the write: say so in the plan rather than let it vanish."""
+    out = []
+    for t in target:
+        if t.key is None or t.key.id in accounted:
+            continue
+        if pair.delete_missing:
+            why = "crm.com takes the whole set and the source has no milestone for this stage"
+            out.append(PlannedAction(ActionKind.DELETE, f"unlinked:{t.key.id}", why, None, t))
+        else:
+            why = "not in the source; kept in the set because delete_missing is off"
+            out.append(PlannedAction(ActionKind.UNCHANGED, f"unlinked:{t.key.id}", why, None, t))
+    return out
 
 
 def _decide(
