@@ -393,3 +393,11 @@ def test_allocation_examples() -> None:
 def test_allocation_refuses_bad_percentages(bad: object) -> None:
     with pytest.raises(ValidationError, match="percentage"):
         allocate_percentages(Money("1", "USD"), [bad])  # type: ignore[list-item]
+
+
+def test_a_result_too_long_to_hold_exactly_is_our_validation_error() -> None:
+    from billing_milestones.errors import ValidationError as BMValidationError
+
+    huge = Money("1" + "0" * 59 + ".5", "USD")
+    with pytest.raises(BMValidationError, match="60 significant digits"):
+        huge + Money("0.01", "USD")

@@ -9,7 +9,7 @@ a platform that deviates (Kantata's ``currency_base_unit``) passes ``exponent=``
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Final
@@ -52,6 +52,17 @@ _CONTEXT: Final = decimal.Context(prec=60, traps=[decimal.InvalidOperation, deci
 _EXACT: Final = decimal.Context(
     prec=60, traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Inexact, decimal.Overflow]
 )
+
+
+def _exactly(operation: Callable[..., Decimal], *args: Any) -> Decimal:
+    """Run a Decimal operation in the exact context; a result it cannot hold is our error, not decimal's."""
+    try:
+        return operation(*args)
+    except (decimal.Inexact, decimal.Overflow):
+        raise ValidationError(
+            "amount: the result needs more than 60 significant digits and cannot be held exactly",
+            field="amount",
+        ) from None
 
 
 @lru_cache(maxsize=1)
@@ -173,7 +184,7 @@ class Money:
                 value=minor,
             )
         exp = currency_exponent(currency) if exponent is None else _check_exponent(exponent)
-        return cls(Decimal(minor).scaleb(-exp, _EXACT), currency)
+        return cls(_exactly(Decimal(minor).scaleb, -exp, _EXACT), currency)
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -206,7 +217,7 @@ class Money:
         """Integer minor units. Exact unless ``rounding`` is given; raises rather than drop a fraction."""
         _check_rounding(rounding)
         exp = self.exponent if exponent is None else _check_exponent(exponent)
-        scaled = self._amount.scaleb(exp, _EXACT)
+        scaled = _exactly(self._amount.scaleb, exp, _EXACT)
         whole = scaled.to_integral_value(rounding=rounding or decimal.ROUND_HALF_EVEN, context=_CONTEXT)
         if whole != scaled and rounding is None:
             raise ValidationError(
@@ -241,24 +252,24 @@ class Money:
 
     def __add__(self, other: object) -> Money:
         o = self._same(other, "add")
-        return Money(_EXACT.add(self._amount, o._amount), self._currency)
+        return Money(_exactly(_EXACT.add, self._amount, o._amount), self._currency)
 
     def __sub__(self, other: object) -> Money:
         o = self._same(other, "subtract")
-        return Money(_EXACT.subtract(self._amount, o._amount), self._currency)
+        return Money(_exactly(_EXACT.subtract, self._amount, o._amount), self._currency)
 
     def __mul__(self, factor: object) -> Money:
         if isinstance(factor, Money):
             raise TypeError("cannot multiply Money by Money")
-        return Money(_EXACT.multiply(self._amount, to_decimal(factor, field="factor")), self._currency)
+        return Money(_exactly(_EXACT.multiply, self._amount, to_decimal(factor, field="factor")), self._currency)
 
     __rmul__ = __mul__
 
     def __neg__(self) -> Money:
-        return Money(_EXACT.minus(self._amount), self._currency)
+        return Money(_exactly(_EXACT.minus, self._amount), self._currency)
 
     def __abs__(self) -> Money:
-        return Money(_EXACT.abs(self._amount), self._currency)
+        return Money(_exactly(_EXACT.abs, self._amount), self._currency)
 
     def __bool__(self) -> bool:
         return bool(self._amount)
