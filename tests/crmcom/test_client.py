@@ -318,12 +318,13 @@ async def test_async_contact_orders_pages() -> None:
 
 @respx.mock
 def test_with_options_shares_credentials_and_drafts() -> None:
-    respx.post(f"{SS}/estimates/orders").mock(return_value=httpx.Response(200, text=ESTIMATE_RESPONSE))
+    route = respx.post(f"{SS}/estimates/orders").mock(return_value=httpx.Response(200, text=ESTIMATE_RESPONSE))
     with CrmComClient("sk") as client:
         draft_id = client.milestones.open_draft(OrderDraft(**ESTIMATE_BODY))
         other = client.with_options(max_retries=0)
         assert other.retry_policy.max_retries == 0
         assert [m.key.id for m in other.milestones.list(draft_id) if m.key] == ["est-1:st-1"]
+    assert [c.request.headers["api_key"] for c in route.calls] == ["sk", "sk"]
 
 
 # ======================================================================================================
@@ -430,3 +431,16 @@ def test_loopback_round_trip(seed: DemoSeed, sandbox: CrmComSandbox, make_draft:
         client.authenticate_contact(seed.public_key, username=seed.email, password=seed.password)
         created = client.orders.submit(draft_id, payments=[{"payment_method_type": "CASH"}])
         assert client.orders.get(created.id).total == Decimal(13579)
+
+
+@respx.mock
+def test_contact_orders_are_fetched_lazily() -> None:
+    route = respx.get(f"{SS}/contacts/c-1/orders").mock(
+        side_effect=[_orders_page(1, ["a", "b"], True), _orders_page(2, ["c"], False)]
+    )
+    with CrmComClient("sk") as client:
+        orders = client.orders.list_for_contact("c-1", size=2)
+        assert next(orders).id == "a" and next(orders).id == "b"
+        assert route.call_count == 1  # the second page is not fetched until needed
+        orders.close()
+    assert route.call_count == 1

@@ -153,9 +153,11 @@ async def test_async_view(aclient: AsyncCrmComClient, seed: DemoSeed, make_draft
     assert [m.amount for m in replaced] == [Money("30.015", "KWD")]
     assert aclient.milestones.draft(draft_id).milestones is not None
     aclient.milestones.close_draft(draft_id)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="open_draft"):
         await aclient.milestones.update(replaced[0])
-    assert deposit
+    fresh = await aclient.milestones.open_draft(make_draft("KWD"))
+    with pytest.raises(ValidationError, match="already has a milestone"):  # the queue default covers Deposit
+        await aclient.milestones.create(fresh, [on_stage(deposit, pct="1")])
 
 
 @st.composite

@@ -265,12 +265,18 @@ class CrmComClient(SyncAPIClient):
 
     def _pages(self, op: PagedOperation[T]) -> Iterator[Page[T]]:
         pages = self._runner.pages(op)
-        while True:
-            self._ensure_token()
-            try:
-                yield next(pages)
-            except StopIteration:
-                return
+        try:
+            while True:
+                self._ensure_token()
+                try:
+                    page = next(pages)
+                except StopIteration:
+                    return
+                yield page
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:  # a caller that stops early must not leave the generator suspended
+                close()
 
 
 # ======================================================================================================
@@ -451,10 +457,15 @@ class AsyncCrmComClient(AsyncAPIClient):
 
     async def _pages(self, op: PagedOperation[T]) -> AsyncIterator[Page[T]]:
         pages = self._runner.pages(op)
-        while True:
-            await self._ensure_token()
-            try:
-                page = await pages.__anext__()
-            except StopAsyncIteration:
-                return
-            yield page
+        try:
+            while True:
+                await self._ensure_token()
+                try:
+                    page = await pages.__anext__()
+                except StopAsyncIteration:
+                    return
+                yield page
+        finally:
+            aclose = getattr(pages, "aclose", None)
+            if aclose is not None:
+                await aclose()
