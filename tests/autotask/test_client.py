@@ -306,7 +306,7 @@ def test_server_side_500_not_retried(client: AutotaskClient, sandbox: AutotaskSa
 
 
 def test_fourth_concurrent_request_waits(sandbox: AutotaskSandbox) -> None:
-    sandbox.faults = FaultPlan().latency(0.03, path=r"(?i)^/ContractMilestones/\d+$")
+    sandbox.faults = FaultPlan().latency(0.05, path=r"(?i)^/ContractMilestones/\d+$")
     ids = sandbox.seed_demo()
     failures: list[BaseException] = []
     with make_client(sandbox, max_retries=0) as client:
@@ -331,7 +331,7 @@ def test_fourth_concurrent_request_waits(sandbox: AutotaskSandbox) -> None:
 def test_without_the_limit_the_sandbox_refuses_and_the_client_retries(sandbox: AutotaskSandbox) -> None:
     """Shows the previous test can fail: more client threads than Autotask allows hit the threshold."""
     sandbox.thread_limit_status = 500
-    sandbox.faults = FaultPlan().latency(0.03, path=r"(?i)^/ContractMilestones/\d+$")
+    sandbox.faults = FaultPlan().latency(0.05, path=r"(?i)^/ContractMilestones/\d+$")
     ids = sandbox.seed_demo()
     patient = RetryPolicy(max_retries=20, initial_delay=0.01, max_delay=0.05)
     with make_client(sandbox, max_threads=8, max_retries=20, retry_policy=patient) as client:
@@ -395,7 +395,7 @@ async def test_async_crud_and_errors(aclient: AsyncAutotaskClient, sandbox: Auto
 
 
 async def test_async_fourth_concurrent_request_waits(sandbox: AutotaskSandbox) -> None:
-    sandbox.faults = FaultPlan().latency(0.03, path=r"(?i)^/ContractMilestones/\d+$")
+    sandbox.faults = FaultPlan().latency(0.05, path=r"(?i)^/ContractMilestones/\d+$")
     ids = sandbox.seed_demo()
     async with make_async_client(sandbox, max_retries=0) as client:
         results = await asyncio.gather(*(client.contract_milestones.get(ids["design"]) for _ in range(9)))
