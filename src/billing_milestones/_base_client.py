@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 
 import httpx
 
@@ -20,28 +20,14 @@ def build_retry_policy(max_retries: int, retry_policy: RetryPolicy | None) -> Re
     return policy if policy.max_retries == max_retries else replace(policy, max_retries=max_retries)
 
 
-class _ClientOptions:
+RunnerT = TypeVar("RunnerT", SyncRunner, AsyncRunner)
+
+
+class _BaseClient(Generic[RunnerT]):
+    """Options shared by both twins; only the runner (blocking or asyncio) differs."""
+
     _core: ClientCore
-
-    def _with_core(self, *, max_retries: int | NotGiven, timeout: Any, retry_policy: RetryPolicy | None) -> ClientCore:
-        changes: dict[str, Any] = {}
-        if retry_policy is not None or not isinstance(max_retries, NotGiven):
-            policy = retry_policy or self._core.retry
-            # A new policy brings its own retry count; an explicit max_retries wins over both.
-            count = policy.max_retries if isinstance(max_retries, NotGiven) else max_retries
-            changes["retry"] = build_retry_policy(count, policy)
-        if not isinstance(timeout, NotGiven):
-            changes["timeout"] = resolve_timeout(timeout, self._core.timeout)
-        return self._core.with_options(**changes)
-
-
-class SyncAPIClient(_ClientOptions):
-    """Base of the blocking clients. Subclasses create their resources in :meth:`_init_resources`."""
-
-    def __init__(self, core: ClientCore, http_client: httpx.Client | None = None) -> None:
-        self._core = core
-        self._runner = SyncRunner(core, http_client)
-        self._init_resources()
+    _runner: RunnerT
 
     def _init_resources(self) -> None:
         """Bind resource objects to this client (called again on copies made by :meth:`with_options`)."""
@@ -53,9 +39,17 @@ class SyncAPIClient(_ClientOptions):
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
         retry_policy: RetryPolicy | None = None,
     ) -> Self:
-        """A copy with other retry or timeout settings, sharing this client's connection pool."""
+        """A copy with other retry or timeout settings, sharing this client's connection pool and limits."""
+        changes: dict[str, Any] = {}
+        if retry_policy is not None or not isinstance(max_retries, NotGiven):
+            policy = retry_policy or self._core.retry
+            # A new policy brings its own retry count; an explicit max_retries wins over both.
+            count = policy.max_retries if isinstance(max_retries, NotGiven) else max_retries
+            changes["retry"] = build_retry_policy(count, policy)
+        if not isinstance(timeout, NotGiven):
+            changes["timeout"] = resolve_timeout(timeout, self._core.timeout)
         new = copy.copy(self)
-        new._core = self._with_core(max_retries=max_retries, timeout=timeout, retry_policy=retry_policy)
+        new._core = self._core.with_options(**changes)
         new._runner = self._runner.derive(new._core)
         new._init_resources()
         return new
@@ -67,6 +61,15 @@ class SyncAPIClient(_ClientOptions):
     @property
     def base_url(self) -> httpx.URL:
         return self._core.base_url
+
+
+class SyncAPIClient(_BaseClient[SyncRunner]):
+    """Base of the blocking clients. Subclasses create their resources in :meth:`_init_resources`."""
+
+    def __init__(self, core: ClientCore, http_client: httpx.Client | None = None) -> None:
+        self._core = core
+        self._runner = SyncRunner(core, http_client)
+        self._init_resources()
 
     def close(self) -> None:
         """Close the connection pool, unless it came from the caller (``http_client=``)."""
@@ -79,7 +82,7 @@ class SyncAPIClient(_ClientOptions):
         self.close()
 
 
-class AsyncAPIClient(_ClientOptions):
+class AsyncAPIClient(_BaseClient[AsyncRunner]):
     """Base of the asyncio clients; the same surface as :class:`SyncAPIClient` with awaitables."""
 
     def __init__(self, core: ClientCore, http_client: httpx.AsyncClient | None = None) -> None:
@@ -87,31 +90,8 @@ class AsyncAPIClient(_ClientOptions):
         self._runner = AsyncRunner(core, http_client)
         self._init_resources()
 
-    def _init_resources(self) -> None:
-        """Bind resource objects to this client (called again on copies made by :meth:`with_options`)."""
-
-    def with_options(
-        self,
-        *,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
-        retry_policy: RetryPolicy | None = None,
-    ) -> Self:
-        new = copy.copy(self)
-        new._core = self._with_core(max_retries=max_retries, timeout=timeout, retry_policy=retry_policy)
-        new._runner = self._runner.derive(new._core)
-        new._init_resources()
-        return new
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        return self._core.retry
-
-    @property
-    def base_url(self) -> httpx.URL:
-        return self._core.base_url
-
     async def close(self) -> None:
+        """Close the connection pool, unless it came from the caller (``http_client=``)."""
         await self._runner.aclose()
 
     async def __aenter__(self) -> Self:
