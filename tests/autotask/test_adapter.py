@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from billing_milestones.autotask import adapter
 from billing_milestones.autotask.wire import ContractMilestone
@@ -178,3 +180,34 @@ def test_diff_fields_only_reports_changes() -> None:
     assert adapter.diff_fields(same.fields, current) == {}
     changed = adapter.to_wire_fields(milestone(title="New", due=dt.date(2026, 4, 1)), picklist=PICKLIST, currency="USD")
     assert adapter.diff_fields(changed.fields, current) == {"title": "New", "dateDue": dt.date(2026, 4, 1)}
+
+
+@given(
+    minor=st.integers(min_value=0, max_value=10**12),
+    currency=st.sampled_from(["USD", "JPY", "KWD", "EUR"]),
+    title=st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=50).filter(str.strip),
+    description=st.none() | st.text(st.characters(blacklist_categories=("Cs",)), max_size=230),
+    key=st.none() | st.from_regex(r"[A-Za-z0-9:_-]{1,12}", fullmatch=True),
+    status=st.sampled_from([MilestoneStatus.PLANNED, MilestoneStatus.READY_TO_BILL]),
+)
+def test_round_trip_property(
+    minor: int, currency: str, title: str, description: str | None, key: str | None, status: MilestoneStatus
+) -> None:
+    """Whatever fits Autotask comes back equal, sync key included; amounts stay exact."""
+    original = Milestone(
+        title=title,
+        description=description,
+        amount=Money.from_minor(minor, currency),
+        due=dt.date(2026, 5, 1),
+        status=status,
+    )
+    if key:
+        original = original.with_sync_key(key)
+    out = adapter.to_wire_fields(original, picklist=PICKLIST, currency=currency)
+    wire = ContractMilestone.model_validate({**out.fields, "id": 1, "contractID": 2})
+    back = adapter.to_milestone(wire, picklist=PICKLIST, currency=currency)
+    expected_description = (description.rstrip() or None) if description and key else (description or None)
+    assert back.amount == original.amount and back.title == title and back.status is status
+    assert back.description == expected_description
+    assert back.sync_key == key
+    assert len(out.fields["description"] or "") <= 250

@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Final
 
 import httpx
@@ -515,7 +514,3 @@ def as_record(payload: Mapping[str, Any], item_id: int) -> ContractMilestone:
     """The record as written, for callers that want a model back without another GET."""
     data = {**payload, "id": item_id}
     return ContractMilestone.model_validate(data)
-
-
-def decimal_or_none(value: Any) -> Decimal | None:
-    return None if value is None else to_decimal(value)
