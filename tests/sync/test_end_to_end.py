@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from billing_milestones import AutotaskClient, CrmComClient, KantataClient, Platform
+from billing_milestones import AutotaskClient, CrmComClient, KantataClient, Milestone, MilestoneKey, Money, Platform
 from billing_milestones.demo import KANTATA_TOKEN, DemoWorld, build_demo_world, run_demo
 from billing_milestones.sandbox import LoopbackServer, combined_app
 from billing_milestones.sandbox.autotask import AutotaskSandbox
@@ -188,3 +188,26 @@ def test_kantata_to_autotask_writes_at_most_three_in_flight() -> None:
         throttled = [e for e in world.autotask.request_log if e.status in (429, 500)]
         assert throttled == []
         assert replan(pair, clients, store).is_noop
+
+
+@pytest.mark.parametrize(("length", "kind"), [(226, ActionKind.CREATE), (227, ActionKind.CONFLICT)])
+def test_planner_and_autotask_agree_on_room_for_the_sync_marker(length: int, kind: ActionKind) -> None:
+    world = build_demo_world()
+    contract = world.autotask.add_contract(name="Target", currency="USD")
+    pair = SyncPair(Platform.KANTATA, "1", Platform.AUTOTASK, str(contract))
+    source = Milestone(
+        key=MilestoneKey(platform=Platform.KANTATA, id="7", container_id="1"),
+        title="Long notes",
+        description="d" * length,
+        amount=Money("10.00", "USD"),
+        due=dt.date(2027, 3, 1),
+    )
+    store = LinkStore(":memory:")
+    plan = plan_sync(pair, [source], [], store)
+    assert [a.kind for a in plan.actions] == [kind]
+    if kind is ActionKind.CREATE:
+        with ExitStack() as stack:
+            clients = world.clients(stack)
+            assert apply_plan(plan, clients, store).ok
+            (stored,) = clients[Platform.AUTOTASK].milestones.list(str(contract))
+            assert stored.description == "d" * length and stored.sync_key == plan.actions[0].sync_key

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
+from .._text import fit_text
 from ..errors import TranslationError, ValidationError
 from ..model import (
     SYNC_SERVICE_NAME,
@@ -150,25 +151,16 @@ class WireFields:
 def _fit(
     name: str, wire_name: str, text: str, limit: int, truncate: bool, changes: list[FieldChange], why: str = ""
 ) -> str:
-    if len(text) <= limit:
-        return text
-    if not truncate:
-        raise TranslationError(
-            f"{name}: {len(text)} characters{why}, Autotask {wire_name} allows {limit}; pass truncate=True to cut it",
-            field=name,
-            source=text,
-        )
-    cut = text[:limit]
-    changes.append(
-        FieldChange(
-            field=name,
-            kind=ChangeKind.TRUNCATED,
-            before=text,
-            after=cut,
-            reason=f"Autotask {wire_name} holds at most {limit} characters{why}",
-        )
+    return fit_text(
+        name,
+        text,
+        limit,
+        truncate=truncate,
+        changes=changes,
+        where=f"Autotask {wire_name}",
+        hint="pass truncate=True to cut it",
+        why=why,
     )
-    return cut
 
 
 def _description(milestone: Milestone, truncate: bool, changes: list[FieldChange]) -> str | None:
@@ -187,13 +179,6 @@ def _description(milestone: Milestone, truncate: bool, changes: list[FieldChange
         return marker
     room = DESCRIPTION_MAX - len(marker) - 1
     why = f" (plus the {len(marker) + 1}-character sync-key marker)"
-    if len(text) > room and not truncate:
-        raise TranslationError(
-            f"description: {len(text)} characters{why}, Autotask description allows {DESCRIPTION_MAX}; "
-            "pass truncate=True to cut it",
-            field="description",
-            source=text,
-        )
     text = _fit("description", "description", text, room, truncate, changes, why)
     return f"{text} {marker}"
 

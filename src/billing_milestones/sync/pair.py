@@ -10,7 +10,11 @@ from enum import StrEnum
 from ..model import MilestoneKey, Platform
 from .triggers import TriggerMap
 
-__all__ = ["ConflictPolicy", "SyncPair", "sync_key_for"]
+__all__ = ["SYNC_KEY_PATTERN", "ConflictPolicy", "SyncPair", "sync_key_for"]
+
+_DIGEST_CHARS = 16
+#: What every sync key looks like (for sizing the room it takes on a platform): "bm" and 16 hex digits.
+SYNC_KEY_PATTERN = "bm" + "0" * _DIGEST_CHARS
 
 
 class ConflictPolicy(StrEnum):
@@ -54,4 +58,4 @@ class SyncPair:
 def sync_key_for(pair: SyncPair, source_key: MilestoneKey) -> str:
     """A short key, stable per (pair, source milestone), written on the target so a crash can be recovered."""
     digest = hashlib.sha256(f"{pair.id}|{source_key}".encode()).hexdigest()
-    return f"bm{digest[:16]}"
+    return f"bm{digest[:_DIGEST_CHARS]}"

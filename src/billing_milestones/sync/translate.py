@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
+from .._text import fit_text
+from ..autotask.adapter import sync_marker
+from ..autotask.wire import DESCRIPTION_MAX, TITLE_MAX
 from ..errors import TranslationError
 from ..model import ChangeKind, FieldChange, Milestone, MilestoneStatus, Platform, Trigger
 from ..money import Money
-from .pair import SyncPair
+from .pair import SYNC_KEY_PATTERN, SyncPair
 
 __all__ = [
     "COMPARED_FIELDS",
@@ -31,9 +34,13 @@ COMPARED_FIELDS: Final[Mapping[Platform, tuple[str, ...]]] = {
     Platform.CRMCOM: ("amount", "percentage", "trigger"),
 }
 
-#: Text limits of the target. Autotask's description keeps room for the sync-key marker (see its docs page).
+#: Text limits of the target. Autotask's description keeps room for the ``[bm:<key>]`` sync-key marker and the
+#: space before it (see its docs page); our sync keys have a fixed length.
 TEXT_LIMITS: Final[Mapping[Platform, Mapping[str, int]]] = {
-    Platform.AUTOTASK: {"title": 50, "description": 225},
+    Platform.AUTOTASK: {
+        "title": TITLE_MAX,
+        "description": DESCRIPTION_MAX - len(sync_marker(SYNC_KEY_PATTERN)) - 1,
+    },
 }
 
 _DESCRIPTION: Final = frozenset({Platform.AUTOTASK})
@@ -123,25 +130,17 @@ def translate(source: Milestone, pair: SyncPair, *, target_currency: str | None 
 
 def _fit_text(name: str, text: str, target: Platform, truncate: bool, changes: list[FieldChange]) -> str:
     limit = TEXT_LIMITS.get(target, {}).get(name)
-    if limit is None or len(text) <= limit:
+    if limit is None:
         return text
-    if not truncate:
-        raise TranslationError(
-            f"{name}: {len(text)} characters, {target.value} allows {limit} (set truncate on the pair to shorten it)",
-            field=name,
-            source=text,
-        )
-    short = text[:limit]
-    changes.append(
-        FieldChange(
-            field=name,
-            kind=ChangeKind.TRUNCATED,
-            before=text,
-            after=short,
-            reason=f"{target.value} allows {limit} characters",
-        )
+    return fit_text(
+        name,
+        text,
+        limit,
+        truncate=truncate,
+        changes=changes,
+        where=f"{target.value} {name}",
+        hint="set truncate on the pair to shorten it",
     )
-    return short
 
 
 def compare(desired: Milestone, current: Milestone, platform: Platform) -> list[FieldDiff]:
