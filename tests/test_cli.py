@@ -10,10 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from billing_milestones.cli import app
-from billing_milestones.demo import KANTATA_TOKEN, DemoWorld, build_demo_world
+from billing_milestones.demo import DemoWorld, build_demo_world, sandbox_environment
 from billing_milestones.sandbox import LoopbackServer, combined_app
-from billing_milestones.sandbox.autotask import AutotaskSandbox
-from billing_milestones.sandbox.crmcom import DEMO_SECRET_KEY
 
 runner = CliRunner()
 
@@ -33,17 +31,7 @@ def served() -> Iterator[tuple[DemoWorld, str]]:
 
 
 def env_for(url: str) -> dict[str, str]:
-    return {
-        "KANTATA_TOKEN": KANTATA_TOKEN,
-        "KANTATA_BASE_URL": f"{url}/kantata/api/v1",
-        "AUTOTASK_USERNAME": AutotaskSandbox.USERNAME,
-        "AUTOTASK_SECRET": AutotaskSandbox.SECRET,
-        "AUTOTASK_INTEGRATION_CODE": AutotaskSandbox.INTEGRATION_CODE,
-        "AUTOTASK_BASE_URL": f"{url}/autotask/ATServicesRest/V1.0",
-        "AUTOTASK_CURRENCY": "USD",
-        "CRMCOM_API_KEY": DEMO_SECRET_KEY,
-        "CRMCOM_BASE_URL": f"{url}/crmcom",
-    }
+    return {**sandbox_environment(url), "AUTOTASK_CURRENCY": "USD"}
 
 
 def config(tmp_path: Path, world: DemoWorld) -> Path:
@@ -143,3 +131,31 @@ def test_bad_usage_exits_two(tmp_path: Path) -> None:
     assert runner.invoke(app, ["sync"]).exit_code == 2
     missing = runner.invoke(app, ["plan", "nope", "--config", str(tmp_path / "none.toml")])
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_sandbox_serve_prints_its_environment_and_answers_on_loopback() -> None:
+    import subprocess
+    import sys
+
+    import httpx
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "billing_milestones", "sandbox", "serve", "--port", "0", "--json"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line, "the server exited before printing its address"
+        info = json.loads(line)
+        env = info["environment"]
+        workspace = info["seeded"]["kantata_workspaces"][1]
+        response = httpx.get(
+            f"{env['KANTATA_BASE_URL']}/workspaces/{workspace}",
+            headers={"Authorization": f"Bearer {env['KANTATA_TOKEN']}"},
+        )
+        assert response.status_code == 200 and workspace in response.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

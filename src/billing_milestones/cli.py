@@ -233,11 +233,12 @@ def sandbox_serve(
     host: Annotated[str, typer.Option(help="Loopback address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (0 picks a free one)")] = 8765,
     seed: Annotated[bool, typer.Option("--seed/--empty", help="Seed demo data")] = True,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run all three emulators on one loopback port until interrupted."""
     from .demo import serve_sandboxes
 
-    serve_sandboxes(host, port, seed=seed, console=_console())
+    serve_sandboxes(host, port, seed=seed, console=_console(), as_json=as_json)
 
 
 @app.command("demo")

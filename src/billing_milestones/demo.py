@@ -28,7 +28,7 @@ from .sandbox.crmcom import DEMO_SECRET_KEY, CrmComSandbox
 from .sandbox.kantata import KantataSandbox
 from .sync import ApplyResult, LinkStore, SyncPair, SyncPlan, TriggerMap, load_sides, plan_sync
 
-__all__ = ["DemoWorld", "build_demo_world", "run_demo", "serve_sandboxes"]
+__all__ = ["DemoWorld", "build_demo_world", "run_demo", "sandbox_environment", "serve_sandboxes"]
 
 KANTATA_TOKEN = "sandbox-kantata-token"
 
@@ -178,7 +178,21 @@ def _kantata_table(kantata: KantataClient, workspaces: list[str]) -> Table:
     return table
 
 
-def serve_sandboxes(host: str, port: int, *, seed: bool, console: Console) -> None:
+def sandbox_environment(base: str) -> dict[str, str]:
+    """The environment that points the clients (and the CLI) at sandboxes served under ``base``."""
+    return {
+        "KANTATA_BASE_URL": f"{base}/kantata/api/v1",
+        "KANTATA_TOKEN": KANTATA_TOKEN,
+        "AUTOTASK_BASE_URL": f"{base}/autotask/ATServicesRest/V1.0",
+        "AUTOTASK_USERNAME": AutotaskSandbox.USERNAME,
+        "AUTOTASK_SECRET": AutotaskSandbox.SECRET,
+        "AUTOTASK_INTEGRATION_CODE": AutotaskSandbox.INTEGRATION_CODE,
+        "CRMCOM_BASE_URL": f"{base}/crmcom",
+        "CRMCOM_API_KEY": DEMO_SECRET_KEY,
+    }
+
+
+def serve_sandboxes(host: str, port: int, *, seed: bool, console: Console, as_json: bool = False) -> None:
     """All three emulators on one loopback port, under /kantata, /autotask and /crmcom, until interrupted."""
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("the sandbox only binds to loopback (127.0.0.1, localhost or ::1)")
@@ -188,24 +202,27 @@ def serve_sandboxes(host: str, port: int, *, seed: bool, console: Console) -> No
     crm = world.crmcom if world else CrmComSandbox()
     app = combined_app({"/kantata": kantata.asgi_app(), "/autotask": autotask.asgi_app(), "/crmcom": crm.asgi_app()})
     server = LoopbackServer(app, host=host, port=port)
-    base = server.url
-    console.print(f"[bold]sandbox on {base}[/] (Ctrl-C to stop). Point the clients at it:")
-    console.print(
-        f"export KANTATA_BASE_URL={base}/kantata/api/v1 KANTATA_TOKEN={KANTATA_TOKEN}\n"
-        f"export AUTOTASK_BASE_URL={base}/autotask/ATServicesRest/V1.0 AUTOTASK_USERNAME={AutotaskSandbox.USERNAME} "
-        f"AUTOTASK_SECRET={AutotaskSandbox.SECRET} AUTOTASK_INTEGRATION_CODE={AutotaskSandbox.INTEGRATION_CODE}\n"
-        f"export CRMCOM_BASE_URL={base}/crmcom CRMCOM_API_KEY={DEMO_SECRET_KEY}",
-        highlight=False,
-        soft_wrap=True,
+    env = sandbox_environment(server.url)
+    seeded = (
+        {
+            "kantata_workspaces": [world.website_workspace, world.erp_workspace],
+            "autotask_contract": world.contract_id,
+            "crmcom_queue": world.draft.queue_id,
+        }
+        if world
+        else {}
     )
-    if world is not None:
-        console.print(
-            f"seeded: Kantata workspaces {world.website_workspace} and {world.erp_workspace}, "
-            f"Autotask contract {world.contract_id}, a crm.com website order queue",
-            highlight=False,
-        )
-    try:
-        with server:
+    with server:
+        if as_json:
+            # One line, so a script can read it while the server keeps running.
+            console.out(json.dumps({"url": server.url, "environment": env, "seeded": seeded}), highlight=False)
+        else:
+            console.print(f"[bold]sandbox on {server.url}[/] (Ctrl-C to stop). Point the clients at it:")
+            console.print("\n".join(f"export {k}={v}" for k, v in env.items()), highlight=False, soft_wrap=True)
+            if seeded:
+                console.print(f"seeded: {seeded}", highlight=False)
+        console.file.flush()
+        try:
             server.wait()
-    except KeyboardInterrupt:
-        console.print("stopped")
+        except KeyboardInterrupt:
+            console.print("stopped")

@@ -1,0 +1,5 @@
+"""``python -m billing_milestones`` runs the ``milestones`` command."""
+
+from .cli import main
+
+main()
