@@ -322,23 +322,27 @@ def test_live_crmcom_to_kantata_with_a_draft_file(served: tuple[DemoWorld, str],
     draft = tmp_path / "order-draft.json"
     draft.write_text(world.draft.model_dump_json(exclude_none=True), encoding="utf-8")
     maps = [arg for stage, story in world.stage_to_story.items() for arg in ("--map", f"{stage}={story}")]
-    result = run(
-        "crmcom_to_kantata.py",
-        "--live",
-        "--draft",
-        str(draft),
-        "--workspace",
-        world.website_workspace,
-        "--links",
-        str(tmp_path / "links.sqlite3"),
-        *maps,
-        env=live_env(url),
-    )
+    args = ["--live", "--draft", str(draft), "--workspace", world.website_workspace]
+    args += ["--links", str(tmp_path / "links.sqlite3"), *maps]
+    result = run("crmcom_to_kantata.py", *args, env=live_env(url))
     assert result.code == 0, result.err + result.out
     out = lines(result.out)
     assert "plan: 3 create" in out
     assert "second run: nothing left to do" in out
     assert sorted(m["title"] for m in world.kantata.milestones.values()) == ["Deposit", "Design approved", "Launched"]
+
+    # A later run reopens the same estimate when the draft names it (as the script's docstring says to do),
+    # so the link store recognises the pair and nothing is created twice.
+    estimation_id = next(line.split(": ", 1)[1] for line in out if line.startswith("crm.com estimation id: "))
+    draft.write_text(
+        world.draft.model_copy(update={"estimation_id": estimation_id}).model_dump_json(exclude_none=True),
+        encoding="utf-8",
+    )
+    again = run("crmcom_to_kantata.py", *args, env=live_env(url))
+    assert again.code == 0, again.err + again.out
+    assert f"crm.com estimation id: {estimation_id}" in lines(again.out)
+    assert "plan: 3 unchanged" in lines(again.out)
+    assert len(world.kantata.milestones) == 3
 
 
 def test_live_kantata_to_autotask(served: tuple[DemoWorld, str], tmp_path: Path) -> None:
