@@ -90,7 +90,7 @@ def test_plan_then_sync_then_nothing_to_do(tmp_path: Path, served: tuple[DemoWor
 
     done = runner.invoke(app, ["sync", "erp", "--config", cfg, "--yes", "--json"], env=env)
     assert done.exit_code == 0, done.output
-    assert json.loads(done.output)["writes"] == 4
+    assert json.loads(done.output)["result"]["writes"] == 4
 
     again = runner.invoke(app, ["plan", "erp", "--config", cfg, "--json"], env=env)
     assert json.loads(again.output)["counts"]["unchanged"] == 4 and again.exit_code == 0
@@ -128,6 +128,8 @@ def test_missing_secret_is_a_config_error_naming_the_variable(tmp_path: Path, se
 
 def test_bad_usage_exits_two(tmp_path: Path) -> None:
     assert runner.invoke(app, ["list", "jira", "1"]).exit_code == 2
+    no_yes = runner.invoke(app, ["sync", "erp", "--json"])
+    assert no_yes.exit_code == 2 and "--yes" in no_yes.output
     assert runner.invoke(app, ["sync"]).exit_code == 2
     missing = runner.invoke(app, ["plan", "nope", "--config", str(tmp_path / "none.toml")])
     assert missing.exit_code == 2 and "does not exist" in missing.output
@@ -159,3 +161,18 @@ def test_sandbox_serve_prints_its_environment_and_answers_on_loopback() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_crmcom_draft_keeps_its_id_across_runs_so_nothing_is_created_twice(
+    tmp_path: Path, served: tuple[DemoWorld, str]
+) -> None:
+    world, url = served
+    cfg, env = str(config(tmp_path, world)), env_for(url)
+    assert runner.invoke(app, ["sync", "website", "--config", cfg, "--yes"], env=env).exit_code == 0
+    again = runner.invoke(app, ["plan", "website", "--config", cfg, "--json"], env=env)
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output)["counts"]["unchanged"] == 3
+    second = runner.invoke(app, ["sync", "website", "--config", cfg, "--yes", "--json"], env=env)
+    data = json.loads(second.output)
+    assert data["result"] is None and data["plan"]["counts"]["unchanged"] == 3
+    assert len(world.kantata.milestones) == 3

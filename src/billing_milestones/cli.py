@@ -95,7 +95,8 @@ def list_command(
         settings = _settings(config)
         with ExitStack() as stack:
             client = stack.enter_context(connect(platform, settings))
-            container_id = resolve_container(client, platform, container, settings)
+            store = stack.enter_context(LinkStore(settings.links)) if platform is Platform.CRMCOM else None
+            container_id = resolve_container(client, platform, container, settings, store)
             milestones = list(client.milestones.list(container_id))
     render_milestones(milestones, fmt, _console())
 
@@ -145,12 +146,12 @@ def _plan_for(settings: Settings, name: str, stack: ExitStack, policy: ConflictP
     target_client = (
         source_client if spec.target[0] is spec.source[0] else stack.enter_context(connect(spec.target[0], settings))
     )
+    store = stack.enter_context(LinkStore(settings.links))
     pair = spec.pair(
-        source_container=resolve_container(source_client, spec.source[0], spec.source[1], settings),
-        target_container=resolve_container(target_client, spec.target[0], spec.target[1], settings),
+        source_container=resolve_container(source_client, spec.source[0], spec.source[1], settings, store),
+        target_container=resolve_container(target_client, spec.target[0], spec.target[1], settings, store),
     )
     clients = {spec.source[0]: source_client, spec.target[0]: target_client}
-    store = stack.enter_context(LinkStore(settings.links))
     source, target = load_sides(pair, clients)
     plan = plan_sync(pair, source, target, store, policy=policy or spec.policy)
     return plan, (clients, store)
@@ -189,22 +190,25 @@ def sync_command(
 ) -> None:
     """Plan, then apply: create, update and delete target milestones and record the links."""
     console = _console()
+    if as_json and not (yes or dry_run):
+        raise _fail("--json cannot ask for confirmation: add --yes to apply, or --dry-run", EXIT_USAGE, True)
     with _guard(as_json), ExitStack() as stack:
         plan, (clients, store) = _plan_for(_settings(config), pair, stack, policy)
         if not as_json:
             show_plan(plan, False, console)
-        if dry_run or not plan.has_changes:
-            if as_json:
-                typer.echo(json.dumps({"dry_run": dry_run, "plan": plan.to_json()}, indent=2))
-            raise typer.Exit(EXIT_PROBLEMS if plan.conflicts else EXIT_OK)
-        if not yes and not as_json and not typer.confirm("Apply this plan?", default=False):
-            raise typer.Exit(EXIT_OK)
-        result = apply_with_progress(plan, clients, store, console, quiet=as_json)
+        result = None
+        if not dry_run and plan.has_changes:
+            if not yes and not typer.confirm("Apply this plan?", default=False):
+                raise typer.Exit(EXIT_OK)
+            result = apply_with_progress(plan, clients, store, console, quiet=as_json)
     if as_json:
-        typer.echo(json.dumps(result.to_json(), indent=2))
-    else:
+        # One shape whatever happened: the plan, and the result when something was applied.
+        payload = {"dry_run": dry_run, "plan": plan.to_json(), "result": result.to_json() if result else None}
+        typer.echo(json.dumps(payload, indent=2))
+    elif result is not None:
         show_result(result, console)
-    raise typer.Exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
+    ok = result.ok if result is not None else not plan.conflicts
+    raise typer.Exit(EXIT_OK if ok else EXIT_PROBLEMS)
 
 
 def apply_with_progress(plan: SyncPlan, clients: Any, store: LinkStore, console: Console, *, quiet: bool) -> Any:

@@ -9,8 +9,11 @@ import httpx
 from ..errors import ConfigError
 from ..model import Platform
 from .config import Settings
+from .links import LinkStore
 
 __all__ = ["connect", "resolve_container"]
+
+_DRAFT_IDS = "crmcom-draft"
 
 
 def connect(platform: Platform, settings: Settings, *, http_client: httpx.Client | None = None) -> Any:
@@ -48,8 +51,15 @@ def connect(platform: Platform, settings: Settings, *, http_client: httpx.Client
     return CrmComClient(c.api_key, **kwargs)
 
 
-def resolve_container(client: Any, platform: Platform, container: str, settings: Settings) -> str:
-    """The container id the common view takes; a crm.com container names a draft in ``[crmcom.drafts]``."""
+def resolve_container(
+    client: Any, platform: Platform, container: str, settings: Settings, store: LinkStore | None = None
+) -> str:
+    """The container id the common view takes; a crm.com container names a draft in ``[crmcom.drafts]``.
+
+    A crm.com draft's id (its estimation id) is what the pair and its sync keys are built on, so it must be
+    the same on every run: the draft's own ``estimation_id`` when the config gives one, else the id the first
+    run got, remembered in the link store.
+    """
     if platform is not Platform.CRMCOM:
         return container
     from ..crmcom import OrderDraft
@@ -62,5 +72,11 @@ def resolve_container(client: Any, platform: Platform, container: str, settings:
             f"[crmcom.drafts.{container}] in the config (known drafts: {known})",
             key=f"crmcom.drafts.{container}",
         )
-    container_id: str = client.milestones.open_draft(OrderDraft.model_validate(dict(draft)))
+    fields = dict(draft)
+    remembered = store.recall(_DRAFT_IDS, container) if store is not None else None
+    if not fields.get("estimation_id") and remembered:
+        fields["estimation_id"] = remembered
+    container_id: str = client.milestones.open_draft(OrderDraft.model_validate(fields))
+    if store is not None:
+        store.remember(_DRAFT_IDS, container, container_id)
     return container_id

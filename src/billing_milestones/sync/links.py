@@ -45,6 +45,13 @@ CREATE TABLE IF NOT EXISTS intents (
     finished_at TEXT
 );
 CREATE INDEX IF NOT EXISTS intents_open ON intents (pair_id, state);
+CREATE TABLE IF NOT EXISTS names (
+    kind        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (kind, name)
+);
 """
 
 
@@ -186,6 +193,20 @@ class LinkStore:
                 (_now(), pair_id),
             )
             return cur.rowcount
+
+    # -- names ------------------------------------------------------------------------------------
+    def recall(self, kind: str, name: str) -> str | None:
+        """A value remembered under a name, e.g. the estimation id of a crm.com draft named in the config."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM names WHERE kind=? AND name=?", (kind, name)).fetchone()
+        return str(row["value"]) if row else None
+
+    def remember(self, kind: str, name: str, value: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO names (kind, name, value, updated_at) VALUES (?, ?, ?, ?)",
+                (kind, name, value, _now()),
+            )
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def _transaction(self) -> _Tx:
