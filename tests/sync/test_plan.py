@@ -188,3 +188,20 @@ def test_plan_renders_as_json_and_as_a_table() -> None:
     console.print(plan.table())
     text = console.export_text()
     assert "create" in text and "conflict" in text and "M2" in text
+
+
+def test_a_billed_source_milestone_is_never_created_billable_on_the_target() -> None:
+    billed = src(1, status=MilestoneStatus.BILLED, locked=True)
+    plan = plan_sync(PAIR, [billed, src(2)], [])
+    assert kinds(plan) == ["skip-locked", "create"]
+    assert "billable again" in plan.actions[0].reason
+    s0, t = src(3), tgt("5")
+    gone = plan_sync(
+        PAIR,
+        [src(3, status=MilestoneStatus.BILLED, locked=True)],
+        [],
+        [link_for(s0, t)],
+        policy=ConflictPolicy.SOURCE_WINS,
+    )
+    assert kinds(gone) == ["skip-locked"]
+    assert plan_sync(PAIR, [billed], []).is_noop

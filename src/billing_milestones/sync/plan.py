@@ -101,8 +101,8 @@ class SyncPlan:
 
     @property
     def is_noop(self) -> bool:
-        """Nothing to write and nothing to report: every action is unchanged."""
-        return all(a.kind is ActionKind.UNCHANGED for a in self.actions)
+        """Nothing to write and nothing to resolve: every action is unchanged or a locked milestone left alone."""
+        return all(a.kind in (ActionKind.UNCHANGED, ActionKind.SKIP_LOCKED) for a in self.actions)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -234,6 +234,10 @@ def _decide(
     link: Link | None,
     key: str,
 ) -> PlannedAction:
+    if t is None and s.locked:
+        # No platform lets us create an already-invoiced milestone: created open, it could be billed twice.
+        why = f"{s.status.value} in the source; not created on the target, where it would be billable again"
+        return PlannedAction(ActionKind.SKIP_LOCKED, key, why, s, None, desired, link=link)
     if link is None:
         if t is None:
             return PlannedAction(ActionKind.CREATE, key, "new in source", s, None, desired)
