@@ -49,12 +49,16 @@ def test_list_translates_contract_milestones(client: AutotaskClient, sandbox: Au
     assert eur[0].amount == Money("20000", "EUR")
 
 
-def test_currency_is_required(sandbox: AutotaskSandbox) -> None:
+def test_currency_is_resolved_unless_given(sandbox: AutotaskSandbox) -> None:
     ids = sandbox.seed_demo()
-    with make_client(sandbox, currency=None) as client, pytest.raises(errors.ConfigError, match="currency"):
-        list(client.milestones.list(str(ids["usd_contract"])))
+    with make_client(sandbox, currency=None) as client:
+        assert next(iter(client.milestones.list(str(ids["eur_contract"])))).amount == Money("20000", "EUR")
     with make_client(sandbox, currency={ids["eur_contract"]: "EUR"}) as client:
         assert next(iter(client.milestones.list(str(ids["eur_contract"])))).amount == Money("20000", "EUR")
+    no_module = AutotaskSandbox(multi_currency=False)
+    cid = no_module.add_contract()
+    with make_client(no_module, currency=None) as client, pytest.raises(errors.ConfigError, match="currency="):
+        list(client.milestones.list(str(cid)))
 
 
 def test_create_keeps_sync_key_and_round_trips(client: AutotaskClient, sandbox: AutotaskSandbox) -> None:

@@ -312,3 +312,71 @@ def test_seed_demo_and_asgi_app() -> None:
         assert first["pageDetails"]["nextPageUrl"].startswith(server.url)
         second = c.post(first["pageDetails"]["nextPageUrl"], json=body).json()
         assert [i["title"] for i in first["items"] + second["items"]] == ["Deposit", "Design sign-off", "Launch"]
+
+
+# -- the currency chain: Contracts -> Companies -> Currencies ----------------------------------------
+def test_contract_company_and_currency_routes(sandbox: AutotaskSandbox, http: httpx.Client) -> None:
+    eur = sandbox.add_contract(contract_id=300, name="ERP", currency="EUR", exchange_rate="1.08")
+    plain = sandbox.add_contract(contract_id=301)
+    contract = http.get("/Contracts/300").json()["item"]
+    assert {k: contract[k] for k in ("id", "contractName", "contractType")} == {
+        "id": eur,
+        "contractName": "ERP",
+        "contractType": 3,
+    }
+    assert "currency" not in contract and "exchangeRate" not in contract  # sandbox bookkeeping is not served
+    assert http.get("/contracts/424242").json() == {"item": None}
+    company = http.get(f"/Companies/{contract['companyID']}").json()["item"]
+    row = http.get(f"/Currencies/{company['currencyID']}").json()["item"]
+    assert (row["name"], row["isInternalCurrency"], row["exchangeRate"]) == ("EUR", False, 1.08)
+    assert http.get("/Currencies/999").json() == {"item": None}
+    assert http.get("/Companies/999").json() == {"item": None}
+    bare = http.get(f"/Companies/{http.get('/Contracts/301').json()['item']['companyID']}").json()["item"]
+    assert bare["currencyID"] is None and plain == 301
+    found = http.post(
+        "/Currencies/query", json={"filter": [{"op": "eq", "field": "isInternalCurrency", "value": True}]}
+    ).json()["items"]
+    assert [c["name"] for c in found] == ["USD"]
+    names = http.post("/Currencies/query", json={"filter": [{"op": "exist", "field": "id"}], "MaxRecords": 1}).json()
+    assert len(names["items"]) == 1 and names["pageDetails"]["nextPageUrl"].endswith(
+        "/Currencies/query/next?paging=%7B%22pageSize%22%3A1%2C%22lastId%22%3A1%7D"
+    )
+    rest = http.post(names["pageDetails"]["nextPageUrl"], json={"filter": [{"op": "exist", "field": "id"}]}).json()
+    assert [c["name"] for c in rest["items"]] == ["EUR"]
+    bad = http.post("/Currencies/query", json={"filter": [{"op": "eq", "field": "title", "value": "x"}]})
+    assert bad.status_code == 500 and "Currency entity" in bad.json()["errors"][0]
+
+
+def test_multi_currency_off() -> None:
+    sandbox = AutotaskSandbox(multi_currency=False, internal_currency="EUR")
+    cid = sandbox.add_contract(currency="EUR")
+    assert sandbox.add_contract() != cid
+    with pytest.raises(ValueError, match="multi-currency is off"):
+        sandbox.add_contract(currency="USD")
+    headers = {"ApiIntegrationCode": sandbox.INTEGRATION_CODE, "UserName": sandbox.USERNAME, "Secret": sandbox.SECRET}
+    with sandbox.http_client(base_url=BASE, headers=headers) as http:
+        company = http.get(f"/Companies/{sandbox.contracts[cid]['companyID']}").json()["item"]
+        assert "currencyID" not in company
+        assert http.get("/Currencies/1").status_code == 404
+        assert http.post("/Currencies/query", json={"filter": [{"op": "exist", "field": "id"}]}).status_code == 404
+    assert sandbox.contracts[cid]["currency"] == "EUR"
+
+
+def test_add_contract_attaches_companies_by_currency() -> None:
+    sandbox = AutotaskSandbox(internal_currency="GBP")
+    a = sandbox.add_contract(currency="EUR")
+    b = sandbox.add_contract(currency="eur")
+    c = sandbox.add_contract(currency="GBP")
+    d = sandbox.add_contract()
+    companies = [sandbox.contracts[x]["companyID"] for x in (a, b, c, d)]
+    assert companies[0] == companies[1] and len(set(companies)) == 3
+    assert [sandbox.company_currency(co) for co in companies] == ["EUR", "EUR", "GBP", "GBP"]
+    assert sandbox.companies[companies[3]]["currencyID"] is None  # the internal currency, by absence
+    internal = [r for r in sandbox.currencies.values() if r["isInternalCurrency"]]
+    assert [r["name"] for r in internal] == ["GBP"]
+    assert sandbox.add_contract(company_id=4242, currency="JPY") and sandbox.company_currency(4242) == "JPY"
+    assert sandbox.add_contract(company_id=4242)  # an existing company: its currency
+    with pytest.raises(ValueError, match="bills in JPY"):
+        sandbox.add_contract(company_id=4242, currency="EUR")
+    odd = sandbox.add_company(currency_id=sandbox.add_currency("Dollars"))
+    assert sandbox.company_currency(odd) == "Dollars"

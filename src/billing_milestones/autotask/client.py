@@ -1,7 +1,7 @@
 """Autotask PSA clients: ``AutotaskClient`` and ``AsyncAutotaskClient``.
 
 Thin on purpose: requests, parsers and every rule live in ``_operations`` (sans-IO) and ``adapter`` (pure);
-this module adds zone discovery, the picklist cache and the two ways of waiting for I/O.
+this module adds zone discovery, the picklist and currency caches and the two ways of waiting for I/O.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ CurrencySetting = str | Mapping[int, str] | None
 
 
 class _SharedState:
-    """Per-client state shared with ``with_options`` copies: the zone, the picklist cache, the budget."""
+    """Per-client state shared with ``with_options`` copies: the zone, the picklist and currency caches."""
 
     def __init__(self, explicit: httpx.URL | None, currency: CurrencySetting) -> None:
         self.zone_url: httpx.URL | None = explicit
@@ -65,6 +65,7 @@ class _SharedState:
         self.alock: asyncio.Lock | None = None
         self.picklist: ops.StatusPicklist | None = None
         self.currency = currency
+        self.currencies = ops.CurrencyCache()
 
 
 def _credentials(
@@ -139,7 +140,8 @@ def _build(
     return core, discovery, _SharedState(explicit, currency)
 
 
-def _currency_for(state: _SharedState, contract_id: int, override: str | None) -> str:
+def _given_currency(state: _SharedState, contract_id: int, override: str | None) -> str | None:
+    """The caller's currency (per call, then the client's str or mapping); None means resolve it."""
     if override is not None:
         return override
     setting = state.currency
@@ -147,12 +149,7 @@ def _currency_for(state: _SharedState, contract_id: int, override: str | None) -
         return setting
     if setting is not None and contract_id in setting:
         return setting[contract_id]
-    raise errors.ConfigError(
-        f"no currency for Autotask contract {contract_id}: milestones carry none. Pass currency='USD' (the "
-        "internal currency, or the company's when multi-currency is on) or a {contract_id: code} mapping to "
-        "the client, or currency= to the call",
-        key="currency",
-    )
+    return None
 
 
 def _container(container_id: str | int) -> int:
@@ -282,8 +279,31 @@ class AutotaskClient(SyncAPIClient):
         """The tenant's hourly threshold and current usage (itself one request on its own thread slot)."""
         return self._execute(ops.threshold_operation())
 
-    def currency_for(self, contract_id: int, override: str | None = None) -> str:
-        return _currency_for(self._state, contract_id, override)
+    def currency_for(self, contract_id: int, override: str | None = None, *, refresh: bool = False) -> str:
+        """The ISO 4217 code of the contract's amounts: ``override``, else the client's ``currency=``, else
+        resolved (Contracts -> Companies -> Currencies) and cached per client. ``refresh=True`` re-reads."""
+        given = _given_currency(self._state, contract_id, override)
+        if given is not None:
+            return given
+        cache = self._state.currencies
+        if refresh:
+            cache.by_contract.pop(_container(contract_id), None)
+        return self._run(ops.resolve_currency(contract_id, cache))
+
+    def _run(self, flow: ops.CurrencyFlow) -> str:
+        """Drive a sans-IO flow: execute each Operation it yields and send back the result (or the error)."""
+        result: Any = None
+        error: errors.APIError | None = None
+        while True:
+            try:
+                op = flow.throw(error) if error is not None else flow.send(result)
+            except StopIteration as done:
+                return str(done.value)
+            result, error = None, None
+            try:
+                result = self._execute(op)
+            except errors.APIError as exc:
+                error = exc
 
 
 class ContractMilestones:
@@ -618,8 +638,30 @@ class AsyncAutotaskClient(AsyncAPIClient):
     async def threshold_information(self) -> ThresholdInformation:
         return await self._execute(ops.threshold_operation())
 
-    def currency_for(self, contract_id: int, override: str | None = None) -> str:
-        return _currency_for(self._state, contract_id, override)
+    async def currency_for(self, contract_id: int, override: str | None = None, *, refresh: bool = False) -> str:
+        """The ISO 4217 code of the contract's amounts: ``override``, else the client's ``currency=``, else
+        resolved (Contracts -> Companies -> Currencies) and cached per client. ``refresh=True`` re-reads."""
+        given = _given_currency(self._state, contract_id, override)
+        if given is not None:
+            return given
+        cache = self._state.currencies
+        if refresh:
+            cache.by_contract.pop(_container(contract_id), None)
+        return await self._run(ops.resolve_currency(contract_id, cache))
+
+    async def _run(self, flow: ops.CurrencyFlow) -> str:
+        result: Any = None
+        error: errors.APIError | None = None
+        while True:
+            try:
+                op = flow.throw(error) if error is not None else flow.send(result)
+            except StopIteration as done:
+                return str(done.value)
+            result, error = None, None
+            try:
+                result = await self._execute(op)
+            except errors.APIError as exc:
+                error = exc
 
 
 class AsyncContractMilestones:
@@ -707,7 +749,7 @@ class AsyncAutotaskMilestones:
 
     async def list(self, container_id: str, *, currency: str | None = None) -> AsyncIterator[Milestone]:
         cid = _container(container_id)
-        code = self._client.currency_for(cid, currency)
+        code = await self._client.currency_for(cid, currency)
         picklist = await self._client.contract_milestones.status_picklist()
         async for record in self._client.contract_milestones.query(F.eq("contractID", cid)):
             yield adapter.to_milestone(record, picklist=picklist.labels, currency=code)
@@ -722,7 +764,7 @@ class AsyncAutotaskMilestones:
         fallback_due: dt.date | None = None,
     ) -> builtins.list[Milestone]:
         cid = _container(container_id)
-        code = self._client.currency_for(cid, currency)
+        code = await self._client.currency_for(cid, currency)
         picklist = await self._client.contract_milestones.status_picklist()
         prepared = [_prepare_create(m, cid, picklist, code, truncate, fallback_due) for m in milestones]
         gate = asyncio.Semaphore(self._client._max_threads)
@@ -750,7 +792,7 @@ class AsyncAutotaskMilestones:
         fallback_due: dt.date | None = None,
     ) -> Milestone:
         cid, mid = _updatable(milestone)
-        code = self._client.currency_for(cid, currency)
+        code = await self._client.currency_for(cid, currency)
         picklist = await self._client.contract_milestones.status_picklist()
         translated = adapter.to_wire_fields(
             milestone, picklist=picklist.labels, currency=code, truncate=truncate, fallback_due=fallback_due

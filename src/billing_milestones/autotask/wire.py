@@ -22,7 +22,14 @@ __all__ = [
     "READ_ONLY_FIELDS",
     "TITLE_MAX",
     "WRITABLE_FIELDS",
+    "Company",
+    "CompanyItemResponse",
+    "Contract",
+    "ContractItemResponse",
     "ContractMilestone",
+    "CurrenciesResponse",
+    "Currency",
+    "CurrencyItemResponse",
     "EntityInformation",
     "EntityInformationResponse",
     "ErrorBody",
@@ -191,6 +198,61 @@ class ThresholdInformation(WireModel):
     external_request_threshold: int = Field(alias="externalRequestThreshold")
     request_threshold_timeframe: int = Field(alias="requestThresholdTimeframe")
     current_timeframe_request_count: int = Field(alias="currentTimeframeRequestCount")
+
+
+# -- the currency chain: Contracts -> Companies -> Currencies ---------------------------------------
+# Read only to learn a contract's currency. Field names are camelCase forms of the swagger's PascalCase
+# ContractModel / CompanyModel / CurrencyModel ([S]: aenichols swagger-codegen docs); the rest is kept as extras.
+
+
+class Contract(WireModel):
+    """A ``Contracts`` record, reduced to what currency resolution needs (other fields land in extras)."""
+
+    id: int | None = None
+    company_id: int | None = Field(default=None, alias="companyID")
+    contract_type: int | None = Field(default=None, alias="contractType")
+    contract_name: str | None = Field(default=None, alias="contractName")
+    status: int | None = None
+    bill_to_company_id: int | None = Field(default=None, alias="billToCompanyID")
+
+
+class Company(WireModel):
+    """A ``Companies`` record. ``currencyID`` is set only when the Multi-currency module is on, and may be null."""
+
+    id: int | None = None
+    company_name: str | None = Field(default=None, alias="companyName")
+    currency_id: int | None = Field(default=None, alias="currencyID")
+
+
+class Currency(WireModel):
+    """A ``Currencies`` record (exists only with the Multi-currency module). ``name`` is the 3-letter code."""
+
+    id: int | None = None
+    name: str | None = None
+    description: str | None = None
+    is_internal_currency: bool | None = Field(default=None, alias="isInternalCurrency")
+    is_active: bool | None = Field(default=None, alias="isActive")
+    #: The swagger's CurrencyModel names it ``ExchangeRate`` ([S]); another spelling is kept as an extra.
+    exchange_rate: Decimal | None = Field(default=None, alias="exchangeRate")
+
+    _exact = field_validator("exchange_rate", mode="before")(_no_float)
+
+
+class ContractItemResponse(WireModel):
+    item: Contract | None = None
+
+
+class CompanyItemResponse(WireModel):
+    item: Company | None = None
+
+
+class CurrencyItemResponse(WireModel):
+    item: Currency | None = None
+
+
+class CurrenciesResponse(WireModel):
+    items: list[Currency] = Field(default_factory=list)
+    page_details: PageDetails = Field(default_factory=PageDetails, alias="pageDetails")
 
 
 class ErrorBody(WireModel):

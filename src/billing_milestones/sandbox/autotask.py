@@ -4,7 +4,8 @@ It follows the documented behaviour and its quirks: zone discovery, credential e
 (unknown user, bad integration code) or 401s (bad secret), business-rule failures as HTTP 500 with
 ``{"errors": [...]}``, 500-record pages whose ``nextPageUrl`` must be replayed with POST (a GET answers
 405), ``item: null`` for a missing id, create/update only through ``/Contracts/{id}/Milestones``, no
-DELETE, the status picklist, and the 3-thread-per-endpoint and hourly thresholds.
+DELETE, the status picklist, and the 3-thread-per-endpoint and hourly thresholds. For a contract's currency it
+serves ``Contracts/{id}``, ``Companies/{id}`` and, with the Multi-currency module on, ``Currencies``.
 """
 
 from __future__ import annotations
@@ -66,6 +67,27 @@ _OPS: Final = frozenset(
     {"eq", "noteq", "gt", "gte", "lt", "lte", "beginsWith", "endsWith", "contains", "exist", "notExist", "in", "notIn"}
 )
 PAGE_SIZE: Final = 500
+_CONTRACT_FIELDS: Final = ("id", "billToCompanyID", "companyID", "contractName", "contractType", "status")
+_CURRENCY_FIELDS: Final = (
+    "id",
+    "currencyNegativeFormat",
+    "currencyPositiveFormat",
+    "description",
+    "displaySymbol",
+    "exchangeRate",
+    "isActive",
+    "isInternalCurrency",
+    "lastModifiedDateTime",
+    "name",
+    "updateResourceId",
+)
+_CURRENCY_NAMES: Final = {
+    "USD": "US Dollar",
+    "EUR": "Euro",
+    "GBP": "Pound Sterling",
+    "JPY": "Yen",
+    "CAD": "Canadian Dollar",
+}
 
 
 class _Refusal(Exception):
@@ -109,6 +131,8 @@ class AutotaskSandbox(Emulator):
         hourly_threshold: int = 10_000,
         page_size: int = PAGE_SIZE,
         zone_name: str = "America West",
+        multi_currency: bool = True,
+        internal_currency: str = "USD",
     ) -> None:
         if thread_limit_status not in (429, 500):
             raise ValueError("thread_limit_status is 429 or 500")
@@ -125,11 +149,18 @@ class AutotaskSandbox(Emulator):
         self.integration_codes: set[str] = {self.INTEGRATION_CODE}
         self.resources: set[int] = {self.RESOURCE_ID}
         self.billing_codes: dict[int, str] = {self.MILESTONE_BILLING_CODE: "Milestone", 29682802: "Labor"}
-        self.internal_currency = "USD"
+        #: False: the Multi-currency module is off, so ``Currencies`` answers 404 and companies have no currencyID.
+        self.multi_currency = multi_currency
+        self.internal_currency = internal_currency
         self.contracts: dict[int, dict[str, Any]] = {}
+        self.companies: dict[int, dict[str, Any]] = {}
+        self.currencies: dict[int, dict[str, Any]] = {}
         self.milestones: dict[int, dict[str, Any]] = {}
         self._ids = itertools.count(29_684_001)
         self._contract_ids = itertools.count(29_683_001)
+        self._company_ids = itertools.count(29_683_501)
+        self._currency_ids = itertools.count(1)
+        self._currency_row(internal_currency, internal=True)
         # Observability for tests: arrivals in flight per endpoint, and refusals.
         self.max_in_flight: dict[str, int] = {}
         self.thread_threshold_errors = 0
@@ -153,6 +184,10 @@ class AutotaskSandbox(Emulator):
         r.add("GET", "/ContractMilestones/query/count", self._count_get)
         r.add("GET", "/ContractMilestones/{id}", self._get)
         r.add("GET", "/Contracts/{parentId}", self._get_contract)
+        r.add("GET", "/Companies/{id}", self._get_company)
+        r.add("POST", "/Currencies/query", self._currency_query)
+        r.add("POST", "/Currencies/query/next", self._currency_query_next)
+        r.add("GET", "/Currencies/{id}", self._get_currency)
         r.add("GET", "/Contracts/{parentId}/Milestones", self._child_list)
         r.add("POST", "/Contracts/{parentId}/Milestones", self._create)
         r.add("PATCH", "/Contracts/{parentId}/Milestones", self._patch)
@@ -341,11 +376,7 @@ class AutotaskSandbox(Emulator):
 
     # -- reads --------------------------------------------------------------------------------------
     def _public(self, record: Mapping[str, Any], include: Iterable[str] | None = None) -> dict[str, Any]:
-        out = {k: record.get(k) for k in _FIELD_ORDER}
-        if include is not None:
-            wanted = {f.lower() for f in include} | {"id"}
-            out = {k: v for k, v in out.items() if k.lower() in wanted}
-        return out
+        return _select(record, _FIELD_ORDER, include)
 
     def _get(self, request: SandboxRequest) -> httpx.Response:
         mid = _int(request.params["id"])
@@ -370,7 +401,37 @@ class AutotaskSandbox(Emulator):
     def _get_contract(self, request: SandboxRequest) -> httpx.Response:
         cid = _int(request.params["parentId"])
         contract = self.contracts.get(cid) if cid is not None else None
-        return json_response(200, {"item": dict(contract) if contract else None})
+        item = {k: contract.get(k) for k in _CONTRACT_FIELDS} if contract else None
+        return json_response(200, {"item": item})
+
+    def _get_company(self, request: SandboxRequest) -> httpx.Response:
+        coid = _int(request.params["id"])
+        if coid is None:
+            return self._not_found(request)
+        company = self.companies.get(coid)
+        if company is None:
+            return json_response(200, {"item": None})
+        item = dict(company)
+        if not self.multi_currency:
+            item.pop("currencyID", None)
+        return json_response(200, {"item": item})
+
+    def _get_currency(self, request: SandboxRequest) -> httpx.Response:
+        cuid = _int(request.params["id"])
+        if not self.multi_currency or cuid is None:
+            return self._not_found(request)
+        row = self.currencies.get(cuid)
+        return json_response(200, {"item": dict(row) if row else None})
+
+    def _currency_query(self, request: SandboxRequest) -> httpx.Response:
+        if not self.multi_currency:
+            return self._not_found(request)
+        return self._page(request, self._body(request), 0, entity="Currencies")
+
+    def _currency_query_next(self, request: SandboxRequest) -> httpx.Response:
+        if not self.multi_currency:
+            return self._not_found(request)
+        return self._page(request, self._body(request), _after_id(request), entity="Currencies")
 
     def _body(self, request: SandboxRequest) -> dict[str, Any]:
         try:
@@ -381,13 +442,16 @@ class AutotaskSandbox(Emulator):
             raise _Refusal(500, "The request body must be a JSON object.")
         return body
 
-    def _query_model(self, body: Mapping[str, Any]) -> tuple[list[Any], int, list[str] | None]:
+    def _query_model(
+        self, body: Mapping[str, Any], entity: str = "ContractMilestones"
+    ) -> tuple[list[Any], int, list[str] | None]:
         lowered = {k.lower(): v for k, v in body.items()}
         filters = lowered.get("filter")
         if not isinstance(filters, list) or not filters:
             raise _Refusal(500, "A query requires at least one filter item (for example exist id).")
+        fields, label = _ENTITIES[entity]
         for item in filters:
-            _validate_filter(item)
+            _validate_filter(item, fields, label)
         max_records = lowered.get("maxrecords")
         if max_records is None:
             max_records = self.page_size
@@ -398,21 +462,25 @@ class AutotaskSandbox(Emulator):
             raise _Refusal(500, "IncludeFields must be a list of field names.")
         return filters, min(max_records, self.page_size), include
 
-    def _matches(self, filters: list[Any]) -> list[dict[str, Any]]:
-        return [r for _, r in sorted(self.milestones.items()) if all(_evaluate(f, r) for f in filters)]
+    def _matches(self, filters: list[Any], entity: str = "ContractMilestones") -> list[dict[str, Any]]:
+        rows = self.currencies if entity == "Currencies" else self.milestones
+        return [r for _, r in sorted(rows.items()) if all(_evaluate(f, r) for f in filters)]
 
-    def _page(self, request: SandboxRequest, body: Mapping[str, Any], after_id: int) -> httpx.Response:
-        filters, size, include = self._query_model(body)
-        remaining = [r for r in self._matches(filters) if r["id"] > after_id]
+    def _page(
+        self, request: SandboxRequest, body: Mapping[str, Any], after_id: int, *, entity: str = "ContractMilestones"
+    ) -> httpx.Response:
+        filters, size, include = self._query_model(body, entity)
+        remaining = [r for r in self._matches(filters, entity) if r["id"] > after_id]
         page = remaining[:size]
         next_url = None
         if len(remaining) > size:
             paging = json.dumps({"pageSize": size, "lastId": page[-1]["id"]}, separators=(",", ":"))
-            next_url = f"{request.origin}{self.base_path}/ContractMilestones/query/next?paging={quote(paging)}"
+            next_url = f"{request.origin}{self.base_path}/{entity}/query/next?paging={quote(paging)}"
         prev_url = None
         if after_id:
-            prev_url = f"{request.origin}{self.base_path}/ContractMilestones/query/prev"
-        items = [self._public(r, include) for r in page]
+            prev_url = f"{request.origin}{self.base_path}/{entity}/query/prev"
+        order = _ENTITIES[entity][0]
+        items = [_select(r, order, include) for r in page]
         details = {"count": len(items), "requestCount": size, "prevPageUrl": prev_url, "nextPageUrl": next_url}
         return json_response(200, {"items": items, "pageDetails": details})
 
@@ -432,12 +500,7 @@ class AutotaskSandbox(Emulator):
         return body
 
     def _query_next(self, request: SandboxRequest) -> httpx.Response:
-        try:
-            paging = json.loads(request.query.get("paging", ""))
-            after = int(paging["lastId"])
-        except (ValueError, KeyError, TypeError):
-            raise _Refusal(500, "The paging parameter is missing or invalid.") from None
-        return self._page(request, self._body(request), after)
+        return self._page(request, self._body(request), _after_id(request))
 
     def _count(self, request: SandboxRequest) -> httpx.Response:
         filters, _, _ = self._query_model(self._body(request))
@@ -578,29 +641,142 @@ class AutotaskSandbox(Emulator):
         return self._update(request, full=True)
 
     # -- helpers for tests and demos ----------------------------------------------------------------
+    def _currency_row(self, code: str, *, internal: bool = False, exchange_rate: Decimal | int | str = 1) -> int:
+        """The id of the Currencies row named ``code``, created when missing (Autotask ships them all)."""
+        code = code.strip().upper()
+        for row in self.currencies.values():
+            if row["name"] == code:
+                return int(row["id"])
+        cuid = next(self._currency_ids)
+        self.currencies[cuid] = {
+            "id": cuid,
+            "currencyNegativeFormat": "-x",
+            "currencyPositiveFormat": "x",
+            "description": _CURRENCY_NAMES.get(code, code),
+            "displaySymbol": 1,
+            "exchangeRate": Decimal(1) if internal else Decimal(str(exchange_rate)),
+            "isActive": True,
+            "isInternalCurrency": internal,
+            "lastModifiedDateTime": _now_text(),
+            "name": code,
+            "updateResourceId": None,
+        }
+        return cuid
+
+    def add_currency(self, name: str, *, exchange_rate: Decimal | int | str = 1, internal: bool = False) -> int:
+        """A Currencies row named ``name`` as written (no ISO check: tests need broken tenants too)."""
+        with self.lock:
+            cuid = next(self._currency_ids)
+            if internal:
+                for row in self.currencies.values():
+                    row["isInternalCurrency"] = False
+            self.currencies[cuid] = {
+                "id": cuid,
+                "currencyNegativeFormat": "-x",
+                "currencyPositiveFormat": "x",
+                "description": name,
+                "displaySymbol": 1,
+                "exchangeRate": Decimal(str(exchange_rate)),
+                "isActive": True,
+                "isInternalCurrency": internal,
+                "lastModifiedDateTime": _now_text(),
+                "name": name,
+                "updateResourceId": None,
+            }
+            return cuid
+
+    def add_company(
+        self,
+        company_id: int | None = None,
+        *,
+        name: str = "Customer",
+        currency: str | None = None,
+        currency_id: int | None = None,
+        exchange_rate: Decimal | int | str = 1,
+    ) -> int:
+        """A company billed in ``currency`` (a Currencies row is created as needed) or in the currency row
+        ``currency_id``; with neither, no currencyID (its contracts bill in the internal currency)."""
+        with self.lock:
+            coid = company_id if company_id is not None else next(self._company_ids)
+            if currency is not None and currency_id is None and self.multi_currency:
+                currency_id = self._currency_row(
+                    currency, internal=currency.strip().upper() == self.internal_currency, exchange_rate=exchange_rate
+                )
+            self.companies[coid] = {
+                "id": coid,
+                "companyName": name,
+                "companyType": 1,
+                "currencyID": currency_id,
+                "isActive": True,
+            }
+            return coid
+
+    def company_currency(self, company_id: int) -> str:
+        """The code a company's contracts bill in (its currency row's name, else the internal currency)."""
+        cuid = self.companies[company_id].get("currencyID")
+        if cuid is None or not self.multi_currency:
+            return self.internal_currency
+        return str(self.currencies[cuid]["name"])
+
     def add_contract(
         self,
         contract_id: int | None = None,
         *,
         name: str = "Fixed price project",
         contract_type: int = CONTRACT_TYPE_FIXED_PRICE,
-        company_id: int = 29683500,
-        currency: str = "USD",
+        company_id: int | None = None,
+        currency: str | None = None,
         exchange_rate: Decimal | int | str = 1,
     ) -> int:
-        """A contract; ``currency`` is the company's billing currency (what the client must be told)."""
+        """A contract of company ``company_id`` (created when missing). ``currency`` is the company's billing
+        currency: without ``company_id`` a company billed in it is reused or created; with one that exists, it
+        must match. No ``currency``: the company's, else the internal currency."""
         with self.lock:
+            wanted = currency.strip().upper() if currency is not None else None
+            if wanted is not None and not self.multi_currency and wanted != self.internal_currency:
+                raise ValueError(
+                    f"multi-currency is off: every contract bills in the internal currency "
+                    f"{self.internal_currency}, not {wanted}"
+                )
+            if company_id is None:
+                company_id = self._company_for(wanted, exchange_rate)
+            elif company_id not in self.companies:
+                self.add_company(
+                    company_id, name=f"Customer {company_id}", currency=wanted, exchange_rate=exchange_rate
+                )
+            billed_in = self.company_currency(company_id)
+            if wanted is not None and billed_in != wanted:
+                raise ValueError(f"company {company_id} bills in {billed_in}, not {wanted}")
             cid = contract_id if contract_id is not None else next(self._contract_ids)
             self.contracts[cid] = {
                 "id": cid,
+                "billToCompanyID": None,
+                "companyID": company_id,
                 "contractName": name,
                 "contractType": contract_type,
-                "companyID": company_id,
                 "status": 1,
-                "currency": currency,
+                # sandbox bookkeeping, not served: the resolved code and the rate behind internalCurrencyAmount
+                "currency": billed_in,
                 "exchangeRate": Decimal(str(exchange_rate)),
             }
             return cid
+
+    def _company_for(self, currency: str | None, exchange_rate: Decimal | int | str) -> int:
+        """A sandbox company billed in ``currency`` (None: one without currencyID), created on first use."""
+        for coid, company in self.companies.items():
+            if not company["companyName"].startswith("Sandbox customer"):
+                continue
+            has_row = company.get("currencyID") is not None
+            if currency is None and not has_row:
+                return coid
+            if (
+                currency is not None
+                and (has_row or not self.multi_currency)
+                and self.company_currency(coid) == currency
+            ):
+                return coid
+        label = currency or "internal currency"
+        return self.add_company(name=f"Sandbox customer ({label})", currency=currency, exchange_rate=exchange_rate)
 
     def add_milestone(
         self,
@@ -673,6 +849,13 @@ class AutotaskSandbox(Emulator):
 
 
 # -- filter evaluation ------------------------------------------------------------------------------
+#: Queryable entities: wire field order and the entity name used in error messages.
+_ENTITIES: Final[dict[str, tuple[tuple[str, ...], str]]] = {
+    "ContractMilestones": (_FIELD_ORDER, "ContractMilestone"),
+    "Currencies": (_CURRENCY_FIELDS, "Currency"),
+}
+
+
 def _int(text: str | None) -> int | None:
     try:
         return int(text) if text is not None else None
@@ -680,7 +863,23 @@ def _int(text: str | None) -> int | None:
         return None
 
 
-def _validate_filter(item: Any) -> None:
+def _after_id(request: SandboxRequest) -> int:
+    try:
+        paging = json.loads(request.query.get("paging", ""))
+        return int(paging["lastId"])
+    except (ValueError, KeyError, TypeError):
+        raise _Refusal(500, "The paging parameter is missing or invalid.") from None
+
+
+def _select(record: Mapping[str, Any], order: Iterable[str], include: Iterable[str] | None) -> dict[str, Any]:
+    out = {k: record.get(k) for k in order}
+    if include is not None:
+        wanted = {f.lower() for f in include} | {"id"}
+        out = {k: v for k, v in out.items() if k.lower() in wanted}
+    return out
+
+
+def _validate_filter(item: Any, fields: Iterable[str] = _FIELD_ORDER, entity: str = "ContractMilestone") -> None:
     if not isinstance(item, dict):
         raise _Refusal(500, "Each filter item must be an object.")
     op = item.get("op")
@@ -689,15 +888,15 @@ def _validate_filter(item: Any) -> None:
         if not isinstance(items, list) or not items:
             raise _Refusal(500, f"The {op} grouping requires items.")
         for sub in items:
-            _validate_filter(sub)
+            _validate_filter(sub, fields, entity)
         return
     if op not in _OPS:
         raise _Refusal(500, f"Invalid filter operator {op!r}.")
     field = item.get("field")
     if not isinstance(field, str) or not field:
         raise _Refusal(500, "A filter item requires a field.")
-    if not item.get("udf") and field.lower() not in {f.lower() for f in _FIELD_ORDER}:
-        raise _Refusal(500, f"Unable to find {field} in the ContractMilestone entity.")
+    if not item.get("udf") and field.lower() not in {f.lower() for f in fields}:
+        raise _Refusal(500, f"Unable to find {field} in the {entity} entity.")
     if op in ("in", "notIn") and not isinstance(item.get("value"), list):
         raise _Refusal(500, f"The {op} operator requires an array value.")
     if op not in ("exist", "notExist", "in", "notIn") and "value" not in item:
