@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-__all__ = ["WireModel"]
+from ._http import ResponseInfo
+
+__all__ = ["ResponseInfo", "WireModel"]
 
 
 class WireModel(BaseModel):
     """A platform payload. Fields the server adds later survive in ``model_extra`` and in :meth:`raw`."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=False)
+
+    _response_info: ResponseInfo | None = PrivateAttr(default=None)
+
+    @property
+    def response_info(self) -> ResponseInfo | None:
+        """Status, request id and ``retries_taken`` of the response this object came in (None if you built it)."""
+        return self._response_info
+
+    def _bind_response(self, info: ResponseInfo) -> None:
+        self._response_info = info
 
     def raw(self) -> dict[str, Any]:
         """The payload as the wire had it (declared and unknown fields alike), JSON-safe."""

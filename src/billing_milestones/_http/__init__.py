@@ -3,7 +3,16 @@
 from ._core import ClientCore, ErrorDetail, default_error_detail, request_id_of
 from ._json import dumps, loads
 from ._redact import REDACTED, logger, redact_headers, register_secret, scrub, secret_value
-from ._request import APIResponse, Operation, Page, PagedOperation, RequestSpec, Retryable
+from ._request import (
+    APIResponse,
+    Operation,
+    Page,
+    PagedOperation,
+    RequestSpec,
+    ResponseAware,
+    ResponseInfo,
+    Retryable,
+)
 from ._retry import RetryPolicy, backoff_delay, parse_retry_after
 from ._runner import AsyncRunner, SyncRunner
 from ._types import DEFAULT_TIMEOUT, NOT_GIVEN, NotGiven, resolve_timeout
@@ -21,6 +30,8 @@ __all__ = [
     "Page",
     "PagedOperation",
     "RequestSpec",
+    "ResponseAware",
+    "ResponseInfo",
     "RetryPolicy",
     "Retryable",
     "SyncRunner",

@@ -5,14 +5,23 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import httpx
 
 from ._json import loads
 from ._types import NOT_GIVEN, NotGiven
 
-__all__ = ["APIResponse", "Operation", "Page", "PagedOperation", "RequestSpec", "Retryable"]
+__all__ = [
+    "APIResponse",
+    "Operation",
+    "Page",
+    "PagedOperation",
+    "RequestSpec",
+    "ResponseAware",
+    "ResponseInfo",
+    "Retryable",
+]
 
 T = TypeVar("T")
 
@@ -53,6 +62,23 @@ class RequestSpec:
 
 
 @dataclass(frozen=True)
+class ResponseInfo:
+    """How the response behind a result arrived: kept on every wire object a client returns."""
+
+    platform: str
+    status_code: int
+    request_id: str | None
+    retries_taken: int
+
+
+@runtime_checkable
+class ResponseAware(Protocol):
+    """A result that can remember the response it came from (every platform wire model)."""
+
+    def _bind_response(self, info: ResponseInfo) -> None: ...
+
+
+@dataclass(frozen=True)
 class APIResponse:
     """A successful response and how many retries it took."""
 
@@ -68,6 +94,10 @@ class APIResponse:
     @property
     def headers(self) -> httpx.Headers:
         return self.http.headers
+
+    @property
+    def info(self) -> ResponseInfo:
+        return ResponseInfo(self.platform, self.http.status_code, self.request_id, self.retries_taken)
 
     def json(self) -> Any:
         """The body, with every JSON decimal number as an exact Decimal (never a float)."""

@@ -16,7 +16,7 @@ from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
 from .. import errors
 from ._core import ClientCore, _body_of
 from ._redact import logger
-from ._request import APIResponse, Operation, Page, PagedOperation, RequestSpec
+from ._request import APIResponse, Operation, Page, PagedOperation, RequestSpec, ResponseAware, ResponseInfo
 from ._retry import backoff_delay
 
 __all__ = ["AsyncRunner", "SyncRunner"]
@@ -99,7 +99,7 @@ class _RunnerBase:
 
     def _parse(self, spec: RequestSpec, response: APIResponse, parse: Callable[[APIResponse], T]) -> T:
         try:
-            return parse(response)
+            return _bound(parse(response), response.info)
         # A body of the wrong shape surfaces in a parser as any of these (pydantic's and our ValidationError
         # and a non-JSON body's JSONDecodeError are ValueErrors); APIErrors a parser raises pass through.
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
@@ -122,6 +122,15 @@ class _RunnerBase:
         if pages >= max_pages:
             raise errors.PaginationError(f"stopped after {max_pages} pages; the server never said the end")
         seen.add(identity)
+
+
+def _bound(result: T, info: ResponseInfo) -> T:
+    """Tell each wire object in a result which response it came from (``obj.response_info``)."""
+    items: Any = result.items if isinstance(result, Page) else result
+    for item in items if isinstance(items, list | tuple) else (items,):
+        if isinstance(item, ResponseAware):
+            item._bind_response(info)
+    return result
 
 
 class SyncRunner(_RunnerBase):
