@@ -75,3 +75,22 @@ def test_the_logger_scrubs_messages_and_arguments(caplog: Any) -> None:
     ]
     assert SECRET not in caplog.text
     assert logger.name == "billing_milestones"
+
+
+def test_log_level_from_the_environment_prints_scrubbed_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from billing_milestones._http._redact import configure_from_env, logger, register_secret
+
+    assert configure_from_env({}) is None
+    assert configure_from_env({"BILLING_MILESTONES_LOG": "loud"}) is None
+    handler = configure_from_env({"BILLING_MILESTONES_LOG": "debug"})
+    assert handler is not None
+    try:
+        register_secret("tok-very-secret-123")
+        logger.debug("sending with tok-very-secret-123")
+        err = capsys.readouterr().err
+        assert "sending with <redacted>" in err and "tok-very-secret-123" not in err
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)

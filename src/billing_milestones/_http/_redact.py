@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Mapping
 from typing import Final
@@ -10,8 +11,10 @@ from typing import Final
 from pydantic import SecretStr
 
 __all__ = [
+    "LOG_ENV",
     "REDACTED",
     "SENSITIVE_HEADERS",
+    "configure_from_env",
     "logger",
     "redact_headers",
     "register_secret",
@@ -85,3 +88,21 @@ class _ScrubFilter(logging.Filter):
 
 logger.addFilter(_ScrubFilter())
 logger.addHandler(logging.NullHandler())
+
+#: ``BILLING_MILESTONES_LOG=debug`` (or ``info``) prints our log lines to stderr without any setup.
+LOG_ENV: Final = "BILLING_MILESTONES_LOG"
+
+
+def configure_from_env(environ: Mapping[str, str] | None = None) -> logging.Handler | None:
+    """Attach a stderr handler when the environment asks for one; returns it (None when not asked)."""
+    level = (os.environ if environ is None else environ).get(LOG_ENV, "").strip().upper()
+    if level not in ("DEBUG", "INFO"):
+        return None
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    return handler
+
+
+configure_from_env()
