@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PrivateAttr
 
 from ._http import ResponseInfo
 
-__all__ = ["ResponseInfo", "WireModel"]
+__all__ = ["ResponseInfo", "WireDecimal", "WireModel"]
+
+
+def _no_float(value: object) -> object:
+    if isinstance(value, float):
+        raise ValueError(f"float {value!r} refused: pass a str or Decimal so the amount stays exact")
+    return value
+
+
+#: A JSON number on the wire, held as an exact Decimal. Responses are parsed with Decimal for every number,
+#: so a float here can only come from a caller, and is refused.
+WireDecimal = Annotated[Decimal, BeforeValidator(_no_float)]
 
 
 class WireModel(BaseModel):

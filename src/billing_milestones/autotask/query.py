@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -70,7 +71,7 @@ def _wire_scalar(op: str, field_name: str, value: object) -> Any:
     )
 
 
-class _Node:
+class _Node(ABC):
     """Shared ``&``/``|`` composition of conditions and groups."""
 
     def __and__(self, other: object) -> Group:
@@ -79,8 +80,9 @@ class _Node:
     def __or__(self, other: object) -> Group:
         return _combine("or", self, other)
 
-    def to_wire(self) -> dict[str, Any]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def to_wire(self) -> dict[str, Any]:
+        """The filter item as Autotask's JSON."""
 
 
 def _combine(op: str, left: _Node, right: object) -> Group:

@@ -8,13 +8,12 @@ text itself (the HTTP core never lets a JSON number pass through float).
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any, Final
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from pydantic.config import JsonDict
 
-from .._wire import WireModel
+from .._wire import WireDecimal, WireModel
 
 __all__ = [
     "CONTRACT_MILESTONE_FIELDS",
@@ -52,12 +51,6 @@ TITLE_MAX: Final = 50
 DESCRIPTION_MAX: Final = 250
 
 
-def _no_float(value: Any) -> Any:
-    if isinstance(value, float):
-        raise ValueError(f"float {value!r} refused: amounts must arrive as exact decimals (the JSON text digits)")
-    return value
-
-
 class UserDefinedField(WireModel):
     name: str
     value: Any = None
@@ -70,8 +63,8 @@ class ContractMilestone(WireModel):
     contract_id: int | None = Field(default=None, alias="contractID", description="read-only after create")
     title: str | None = Field(default=None, json_schema_extra={"maxLength": TITLE_MAX})
     description: str | None = Field(default=None, json_schema_extra={"maxLength": DESCRIPTION_MAX})
-    amount: Decimal | None = None
-    internal_currency_amount: Decimal | None = Field(
+    amount: WireDecimal | None = None
+    internal_currency_amount: WireDecimal | None = Field(
         default=None, alias="internalCurrencyAmount", json_schema_extra=_RO
     )
     date_due: dt.datetime | None = Field(default=None, alias="dateDue")
@@ -82,8 +75,6 @@ class ContractMilestone(WireModel):
     creator_resource_id: int | None = Field(default=None, alias="creatorResourceID", json_schema_extra=_RO)
     organizational_level_association_id: int | None = Field(default=None, alias="organizationalLevelAssociationID")
     user_defined_fields: list[UserDefinedField] = Field(default_factory=list, alias="userDefinedFields")
-
-    _exact = field_validator("amount", "internal_currency_amount", mode="before")(_no_float)
 
 
 #: Python attribute name -> wire key, for every declared field.
@@ -233,9 +224,7 @@ class Currency(WireModel):
     is_internal_currency: bool | None = Field(default=None, alias="isInternalCurrency")
     is_active: bool | None = Field(default=None, alias="isActive")
     #: The swagger's CurrencyModel names it ``ExchangeRate`` ([S]); another spelling is kept as an extra.
-    exchange_rate: Decimal | None = Field(default=None, alias="exchangeRate")
-
-    _exact = field_validator("exchange_rate", mode="before")(_no_float)
+    exchange_rate: WireDecimal | None = Field(default=None, alias="exchangeRate")
 
 
 class ContractItemResponse(WireModel):

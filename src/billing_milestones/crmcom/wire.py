@@ -8,12 +8,12 @@ spec. Money and percentages are ``Decimal``; a float is refused so no binary rou
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BeforeValidator, Field, SecretStr
+from pydantic import Field, SecretStr
 
 from .._http._json import loads
-from .._wire import WireModel
+from .._wire import WireDecimal, WireModel
 
 __all__ = [
     "ContactToken",
@@ -38,16 +38,6 @@ __all__ = [
     "WireOrder",
     "parse_error_body",
 ]
-
-
-def _no_float(value: object) -> object:
-    if isinstance(value, float):
-        raise ValueError(f"float {value!r} refused: pass a str or Decimal so the amount stays exact")
-    return value
-
-
-#: A JSON number on the wire, held as an exact Decimal.
-WireDecimal = Annotated[Decimal, BeforeValidator(_no_float)]
 
 
 # -- estimate request -----------------------------------------------------------------------------------
