@@ -12,9 +12,10 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 
-from billing_milestones import KantataClient, Milestone, Money
+from billing_milestones import AutotaskClient, KantataClient, Milestone, Money
 from billing_milestones._http import dumps
-from billing_milestones.sandbox.kantata import KantataSandbox
+from billing_milestones.autotask import F
+from billing_milestones.sandbox import AutotaskSandbox, KantataSandbox
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -52,6 +53,30 @@ def kantata_bulk_create(n: int) -> None:
     )
 
 
+def autotask_read(n: int) -> None:
+    """Reading n milestones of a contract: paged POST query (500 a page) vs a GET per milestone."""
+    sandbox = AutotaskSandbox()
+    contract = sandbox.add_contract(name="Bench", currency="USD")
+    ids = [sandbox.add_milestone(contract, title=f"M{i}", amount=f"{i}.50") for i in range(n)]
+    with AutotaskClient(
+        AutotaskSandbox.USERNAME,
+        AutotaskSandbox.SECRET,
+        AutotaskSandbox.INTEGRATION_CODE,
+        currency="USD",
+        http_client=sandbox.http_client(),
+    ) as client:
+        before = sandbox.count_requests()
+        t_ours = timed(lambda: list(client.contract_milestones.query(F.eq("contractID", contract))))
+        ours = sandbox.count_requests() - before
+        before = sandbox.count_requests()
+        t_base = timed(lambda: [client.contract_milestones.get(i) for i in ids])
+        base = sandbox.count_requests() - before
+    print(
+        f"autotask read x{n}: ours {t_ours:.3f}s / {ours} requests, GET per milestone {t_base:.3f}s / {base} "
+        f"requests -> time ratio {t_ours / t_base:.2f}, request ratio {ours / base:.4f}"
+    )
+
+
 def exact_json(n: int) -> None:
     """Our exact-Decimal JSON encoder vs json.dumps over floats (which would lose digits)."""
     payload = [{"amount": Decimal(f"{i}.10"), "title": f"M{i}"} for i in range(n)]
@@ -66,6 +91,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     args = parser.parse_args()
     kantata_bulk_create(args.n)
+    autotask_read(args.n)
     exact_json(args.n * 10)
 
 
