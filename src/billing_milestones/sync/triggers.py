@@ -18,7 +18,8 @@ class TriggerMap:
 
     ``stage_to_story`` pairs crm.com order stage ids with Kantata story ids (used both ways). ``due_dates``
     gives a date per stage or story id, for targets that only know dates (Autotask, or a Kantata fixed-date
-    milestone). ``fallback_due``, when set, turns any unmapped trigger into FIXED_DATE on that date and records
+    milestone); read the other way, a fixed date that exactly one stage id has (story ids, the values of
+    ``stage_to_story``, are not stages) becomes that stage (crm.com as the target). ``fallback_due``, when set, turns any unmapped trigger into FIXED_DATE on that date and records
     the change; without it an unmapped trigger is a TranslationError naming the stage or story.
     """
 
@@ -94,9 +95,25 @@ class TriggerMap:
                 field="trigger",
                 source=trigger.ref,
             )
+        stories = set(self.stage_to_story.values())
+        stages = [ref for ref, day in self.due_dates.items() if day == due and ref not in stories] if due else []
+        if len(stages) == 1:
+            new = Trigger.on_stage(stages[0])
+            change = FieldChange(
+                field="trigger",
+                kind=ChangeKind.DERIVED,
+                before=f"fixed_date:{due.isoformat() if due else ''}",
+                after=f"on_stage:{stages[0]}",
+                reason="from TriggerMap.due_dates (the one stage given this date)",
+            )
+            return new, None, [change]
         raise TranslationError(
             "trigger: crm.com milestones are tied to order stages; a fixed-date milestone has no stage "
-            "(pair its story or stage in TriggerMap.stage_to_story)",
+            + (
+                f"(several stages have the date {due} in TriggerMap.due_dates)"
+                if stages
+                else "(give its stage the same date in TriggerMap.due_dates, or pair a story in stage_to_story)"
+            ),
             field="trigger",
             source=due,
         )
