@@ -211,3 +211,34 @@ def test_planner_and_autotask_agree_on_room_for_the_sync_marker(length: int, kin
             assert apply_plan(plan, clients, store).ok
             (stored,) = clients[Platform.AUTOTASK].milestones.list(str(contract))
             assert stored.description == "d" * length and stored.sync_key == plan.actions[0].sync_key
+
+
+@pytest.mark.parametrize("crash_after", [1, 5])
+def test_autotask_target_crash_stops_promptly_and_resumes_without_duplicates(crash_after: int) -> None:
+    world = build_demo_world()
+    world.autotask.faults.latency(0.01, method="POST")
+    contract = world.autotask.add_contract(name="Mirror", currency="USD")
+    workspace = world.kantata.add_workspace("Source", currency="USD")
+    for i in range(20):
+        world.kantata.add_milestone(workspace, f"K{i:02}", 10_000 + i, date_to_invoice=f"2027-03-{i + 1:02}")
+    pair = SyncPair(Platform.KANTATA, workspace, Platform.AUTOTASK, str(contract))
+    store = LinkStore(":memory:")
+    with ExitStack() as stack:
+        clients = world.clients(stack)
+        seen = 0
+
+        def die(r: ActionResult) -> None:
+            nonlocal seen
+            seen += r.wrote
+            if seen >= crash_after:
+                raise Crash
+
+        with pytest.raises(Crash):
+            sync(pair, clients, store, progress=die)
+        created_before_resume = sum(1 for m in world.autotask.milestones.values() if m["contractID"] == contract)
+        assert created_before_resume < 20  # queued writes were cancelled, not run to the end
+        result = sync(pair, clients, store)
+        assert result.ok
+        titles = sorted(m.title for m in clients[Platform.AUTOTASK].milestones.list(str(contract)))
+        assert titles == [f"K{i:02}" for i in range(20)]
+        assert replan(pair, clients, store).is_noop

@@ -157,8 +157,16 @@ class _Applier:
                 self.record(work(action))
             return
         with concurrent.futures.ThreadPoolExecutor(max_workers=limit, thread_name_prefix="bm-apply") as pool:
-            for outcome in pool.map(work, actions):
-                self.record(outcome)
+            futures = [pool.submit(work, action) for action in actions]
+            try:
+                for future in futures:
+                    self.record(future.result())
+            except BaseException:
+                # Stop promptly (Ctrl-C, a failing progress callback): writes not yet started never start;
+                # the ones in flight finish and are linked, and the next run picks up the rest.
+                for future in futures:
+                    future.cancel()
+                raise
 
     def _adopt_or_update(self, action: PlannedAction) -> ActionResult:
         assert action.source is not None and action.target is not None and action.desired is not None

@@ -19,8 +19,9 @@ class TriggerMap:
     ``stage_to_story`` pairs crm.com order stage ids with Kantata story ids (used both ways). ``due_dates``
     gives a date per stage or story id, for targets that only know dates (Autotask, or a Kantata fixed-date
     milestone); read the other way, a fixed date that exactly one stage id has (story ids, the values of
-    ``stage_to_story``, are not stages) becomes that stage (crm.com as the target). ``fallback_due``, when set, turns any unmapped trigger into FIXED_DATE on that date and records
-    the change; without it an unmapped trigger is a TranslationError naming the stage or story.
+    ``stage_to_story``, are not stages) becomes that stage (crm.com as the target). ``fallback_due``, when
+    set, turns any unmapped trigger into FIXED_DATE on that date and records the change; without it an
+    unmapped trigger is a TranslationError naming the stage or story.
     """
 
     stage_to_story: Mapping[str, str] = field(default_factory=dict)
