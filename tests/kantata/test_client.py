@@ -494,3 +494,31 @@ def test_tie_back_matches_reordered_duplicates_and_normalised_titles() -> None:
     assert [m.id for m in tie_back(inputs, created)] == ["1", "3", "2"]
     with pytest.raises(errors.ValidationError):
         tie_back(inputs[:2], created[:1])
+
+
+def test_tie_back_tells_same_title_and_amount_apart_by_date_and_story() -> None:
+    """Monthly instalments share title and amount: a reordered bulk response must still pair each by its date."""
+    import datetime as dt
+
+    from billing_milestones.kantata import BillingMilestoneCreate
+    from billing_milestones.kantata._operations import tie_back
+
+    inputs = [
+        BillingMilestoneCreate(
+            title="Fee", amount_in_cents=100, workspace_id="10", date_to_invoice=dt.date(2026, 1, 1)
+        ),
+        BillingMilestoneCreate(
+            title="Fee", amount_in_cents=100, workspace_id="10", date_to_invoice=dt.date(2026, 2, 1)
+        ),
+        BillingMilestoneCreate(
+            title="Fee", amount_in_cents=100, workspace_id="10", billing_type="upon_completion", story_id="7"
+        ),
+    ]
+    created = [
+        BillingMilestone.model_validate(
+            ms("3", title="Fee", date_to_invoice=None, billing_type="upon_completion", story_id="7")
+        ),
+        BillingMilestone.model_validate(ms("2", title="Fee", date_to_invoice="2026-02-01")),
+        BillingMilestone.model_validate(ms("1", title="Fee", date_to_invoice="2026-01-01")),
+    ]
+    assert [m.id for m in tie_back(inputs, created)] == ["1", "2", "3"]

@@ -249,31 +249,47 @@ def _fingerprint(title: str, cents: int, workspace_id: object) -> tuple[str, int
     return (title.strip(), cents, str(workspace_id))
 
 
+def _detail(date_to_invoice: dt.date | None, story_id: object) -> tuple[str, str]:
+    """What tells apart milestones sharing title and amount (monthly instalments): their date and story."""
+    return (date_to_invoice.isoformat() if date_to_invoice else "", str(story_id) if story_id else "")
+
+
 def tie_back(
     inputs: Sequence[BillingMilestoneCreate], created: builtins.list[BillingMilestone]
 ) -> builtins.list[BillingMilestone]:
     """Pair each created milestone with its input, in input order.
 
     Kantata does not document that bulk results come back in request order [U]; we check each position and,
-    if the order differs, match on (title, amount, workspace) instead. Anything we cannot pair raises.
+    if the order differs, match on (title, amount, workspace) and, among equals, on date and story first.
+    Anything we cannot pair raises.
     """
     if len(created) != len(inputs):
         raise errors.ValidationError(f"sent {len(inputs)} billing milestones, the response holds {len(created)}")
     wanted = [_fingerprint(i.title, i.amount_in_cents, i.workspace_id) for i in inputs]
     got = [_fingerprint(c.title, c.amount_in_cents, c.workspace_id) for c in created]
-    if wanted == got:
+    wanted_detail = [_detail(i.date_to_invoice, i.story_id) for i in inputs]
+    got_detail = [_detail(c.date_to_invoice, c.story_id) for c in created]
+    if wanted == got and wanted_detail == got_detail:
         return created
-    pool: dict[tuple[str, int, str], builtins.list[BillingMilestone]] = {}
-    for fp, milestone in zip(got, created, strict=True):
-        pool.setdefault(fp, []).append(milestone)
+    free = list(range(len(created)))
+    chosen: builtins.list[int | None] = [None] * len(inputs)
+    # Exact matches first, so a looser match never takes a milestone another input matches exactly.
+    for exact in (True, False):
+        for position, fp in enumerate(wanted):
+            if chosen[position] is not None:
+                continue
+            for j in free:
+                if got[j] == fp and (not exact or got_detail[j] == wanted_detail[position]):
+                    chosen[position] = j
+                    free.remove(j)
+                    break
     ordered: builtins.list[BillingMilestone] = []
-    for position, fp in enumerate(wanted):
-        candidates = pool.get(fp)
-        if not candidates:
+    for position, (fp, pick) in enumerate(zip(wanted, chosen, strict=True)):
+        if pick is None:
             raise errors.ValidationError(
                 f"cannot tie created milestones back to input {position} ({fp[0]!r}, {fp[1]}): no match in the response"
             )
-        ordered.append(candidates.pop(0))
+        ordered.append(created[pick])
     return ordered
 
 
