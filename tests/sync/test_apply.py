@@ -174,3 +174,35 @@ def test_a_crmcom_stage_outside_the_source_is_planned_not_dropped_silently(
     assert "whole set" in outside[0].reason or "delete_missing" in outside[0].reason
     assert apply_plan(plan, views, store).ok
     assert sorted(m.trigger.ref or "" for m in target.data["est-1"].values()) == expected
+
+
+def test_crmcom_target_same_stage_is_adopted_and_updated_not_created_beside_a_delete() -> None:
+    source = FakeView(Platform.KANTATA)
+    source.add("900", Milestone(title="S41", amount=Money("30.00", "EUR"), trigger=Trigger.on_completion("41")))
+    target = FakeSetView(Platform.CRMCOM)
+    target.replace("est-1", [Milestone(title="Old", amount=Money("25.00", "EUR"), trigger=Trigger.on_stage("st-a"))])
+    pair = SyncPair(Platform.KANTATA, "900", Platform.CRMCOM, "est-1", triggers=TriggerMap({"st-a": "41"}))
+    store = LinkStore(":memory:")
+    views = {Platform.KANTATA: source, Platform.CRMCOM: target}
+    src, tgt = load_sides(pair, views)
+    plan = plan_sync(pair, src, tgt, store)
+    assert [a.kind for a in plan.actions] == [ActionKind.ADOPT]
+    assert [d.field for d in plan.actions[0].diff] == ["amount"]
+    assert apply_plan(plan, views, store).ok
+    assert [(m.trigger.ref, str(m.amount)) for m in target.data["est-1"].values()] == [("st-a", "30.00 EUR")]
+
+
+def test_crmcom_target_keeps_its_stages_while_a_source_milestone_is_a_conflict() -> None:
+    source = FakeView(Platform.AUTOTASK)
+    source.add("77", Milestone(title="Dated", amount=Money("10.00", "EUR"), due=dt.date(2027, 1, 1)))
+    target = FakeSetView(Platform.CRMCOM)
+    target.replace("est-1", [Milestone(title="Keep", amount=Money("5.00", "EUR"), trigger=Trigger.on_stage("st-z"))])
+    pair = SyncPair(Platform.AUTOTASK, "77", Platform.CRMCOM, "est-1")  # no TriggerMap: the date has no stage
+    store = LinkStore(":memory:")
+    views = {Platform.AUTOTASK: source, Platform.CRMCOM: target}
+    src, tgt = load_sides(pair, views)
+    plan = plan_sync(pair, src, tgt, store)
+    assert [a.kind for a in plan.actions] == [ActionKind.CONFLICT, ActionKind.UNCHANGED]
+    assert "could not be translated" in plan.actions[1].reason
+    apply_plan(plan, views, store)
+    assert [m.trigger.ref for m in target.data["est-1"].values()] == ["st-z"]

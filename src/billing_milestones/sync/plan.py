@@ -205,18 +205,25 @@ def plan_sync(
         t = targets_by_id.get(link.target_id)
         actions.append(_orphan(pair, link, t))
     if pair.target is Platform.CRMCOM:
-        actions.extend(_outside_the_set(pair, target, claimed | linked_targets))
+        unsure = any(a.kind is ActionKind.CONFLICT and a.source is not None for a in actions)
+        actions.extend(_outside_the_set(pair, target, claimed | linked_targets, unsure))
     return SyncPlan(pair, tuple(actions), policy)
 
 
-def _outside_the_set(pair: SyncPair, target: Sequence[Milestone], accounted: set[str]) -> list[PlannedAction]:
+def _outside_the_set(
+    pair: SyncPair, target: Sequence[Milestone], accounted: set[str], unsure: bool
+) -> list[PlannedAction]:
     """crm.com takes the whole milestone set at once, so a stage the source has no milestone for is dropped
-    by the write: say so in the plan rather than let it vanish."""
+    by the write: say so in the plan rather than let it vanish. While some source milestone is a conflict,
+    nobody knows which stage it belongs to, so no stage is dropped."""
     out = []
     for t in target:
         if t.key is None or t.key.id in accounted:
             continue
-        if pair.delete_missing:
+        if unsure:
+            why = "kept: a source milestone could not be translated, so which stages it covers is unknown"
+            out.append(PlannedAction(ActionKind.UNCHANGED, f"unlinked:{t.key.id}", why, None, t))
+        elif pair.delete_missing:
             why = "crm.com takes the whole set and the source has no milestone for this stage"
             out.append(PlannedAction(ActionKind.DELETE, f"unlinked:{t.key.id}", why, None, t))
         else:
@@ -298,10 +305,13 @@ def _orphan(pair: SyncPair, link: Link, t: Milestone | None) -> PlannedAction:
 
 
 def _exact_match(desired: Milestone, target: Sequence[Milestone], pair: SyncPair, taken: set[str]) -> Milestone | None:
+    """An unlinked target milestone that is this one: equal in every stored field, or, on crm.com, where a
+    stage holds one milestone, the one on the same stage (adopted, then updated if it differs)."""
     for t in target:
         if t.key is None or t.key.id in taken or t.sync_key is not None:
             continue
-        if not compare(desired, t, pair.target):
+        same_stage = pair.target is Platform.CRMCOM and t.trigger == desired.trigger
+        if same_stage or not compare(desired, t, pair.target):
             return t
     return None
 
