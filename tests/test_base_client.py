@@ -182,3 +182,33 @@ async def test_async_timeout_and_lifecycle() -> None:
     async with own:
         pass
     assert own._runner.http.is_closed
+
+
+def _clients() -> list[tuple[str, object]]:
+    from billing_milestones import (
+        AsyncAutotaskClient,
+        AsyncCrmComClient,
+        AsyncKantataClient,
+        AutotaskClient,
+        CrmComClient,
+        KantataClient,
+    )
+
+    autotask = ("user@x", "secret-1234", "CODE-1234")
+    base = "https://webservices2.autotask.net/ATServicesRest/V1.0"
+    return [
+        ("kantata", lambda **kw: KantataClient("tok-1234", **kw)),
+        ("async kantata", lambda **kw: AsyncKantataClient("tok-1234", **kw)),
+        ("autotask", lambda **kw: AutotaskClient(*autotask, base_url=base, **kw)),
+        ("async autotask", lambda **kw: AsyncAutotaskClient(*autotask, base_url=base, **kw)),
+        ("crmcom", lambda **kw: CrmComClient("key-1234", **kw)),
+        ("async crmcom", lambda **kw: AsyncCrmComClient("key-1234", **kw)),
+    ]
+
+
+@pytest.mark.parametrize(("name", "make"), _clients(), ids=[n for n, _ in _clients()])
+def test_every_client_keeps_a_given_policys_retry_count(name: str, make: Any) -> None:
+    assert make().retry_policy.max_retries == 2
+    assert make(retry_policy=RetryPolicy(max_retries=5)).retry_policy.max_retries == 5
+    assert make(retry_policy=RetryPolicy(max_retries=5), max_retries=0).retry_policy.max_retries == 0
+    assert make(max_retries=7).retry_policy.max_retries == 7

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any, Generic, Self, TypeVar
 
 import httpx
@@ -12,12 +13,13 @@ from ._http import NOT_GIVEN, AsyncRunner, ClientCore, NotGiven, RetryPolicy, Sy
 __all__ = ["AsyncAPIClient", "SyncAPIClient", "build_retry_policy"]
 
 
-def build_retry_policy(max_retries: int, retry_policy: RetryPolicy | None) -> RetryPolicy:
-    """``max_retries`` wins over the policy's own count, so ``max_retries=0`` always means no retries."""
-    from dataclasses import replace
-
+def build_retry_policy(max_retries: int | NotGiven, retry_policy: RetryPolicy | None) -> RetryPolicy:
+    """An explicit ``max_retries`` wins over the policy's own count (``max_retries=0``: no retries at all);
+    left out, the policy's count applies (2 for the default policy)."""
     policy = retry_policy or RetryPolicy()
-    return policy if policy.max_retries == max_retries else replace(policy, max_retries=max_retries)
+    if isinstance(max_retries, NotGiven) or policy.max_retries == max_retries:
+        return policy
+    return dataclasses.replace(policy, max_retries=max_retries)
 
 
 RunnerT = TypeVar("RunnerT", SyncRunner, AsyncRunner)

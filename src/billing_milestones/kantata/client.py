@@ -67,7 +67,7 @@ IncludeArg = Sequence[str] | str | None
 def _core(
     token: str | SecretStr,
     base_url: str | httpx.URL,
-    max_retries: int,
+    max_retries: int | NotGiven,
     timeout: float | httpx.Timeout | None | NotGiven,
     retry_policy: RetryPolicy | None,
 ) -> ClientCore:
@@ -403,7 +403,7 @@ class KantataClient(SyncAPIClient):
         token: str | SecretStr,
         *,
         base_url: str | httpx.URL = DEFAULT_BASE_URL,
-        max_retries: int = 2,
+        max_retries: int | NotGiven = NOT_GIVEN,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
         http_client: httpx.Client | None = None,
         json_suffix: bool = False,
@@ -435,7 +435,7 @@ class AsyncKantataClient(AsyncAPIClient):
         token: str | SecretStr,
         *,
         base_url: str | httpx.URL = DEFAULT_BASE_URL,
-        max_retries: int = 2,
+        max_retries: int | NotGiven = NOT_GIVEN,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
         http_client: httpx.AsyncClient | None = None,
         json_suffix: bool = False,
