@@ -176,3 +176,13 @@ def test_a_crmcom_draft_keeps_its_id_across_runs_so_nothing_is_created_twice(
     data = json.loads(second.output)
     assert data["result"] is None and data["plan"]["counts"]["unchanged"] == 3
     assert len(world.kantata.milestones) == 3
+
+
+def test_error_text_in_brackets_is_printed_not_eaten_as_markup(tmp_path: Path, served: tuple[DemoWorld, str]) -> None:
+    world, url = served
+    cfg, env = str(config(tmp_path, world)), env_for(url)
+    draft = runner.invoke(app, ["list", "crmcom", "nope", "--config", cfg], env=env)
+    assert draft.exit_code == 2 and "[crmcom.drafts.nope]" in draft.output
+    missing = runner.invoke(app, ["list", "kantata", "999999", "--config", cfg], env=env)
+    assert missing.exit_code == 1
+    assert "[kantata GET /kantata/api/v1/" in " ".join(missing.output.split())

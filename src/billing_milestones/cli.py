@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -17,12 +17,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
 from . import errors
+from ._render import apply_with_progress, show_plan, show_result
 from .model import Milestone, Platform
-from .sync import ActionResult, ConflictPolicy, LinkStore, SyncPlan, apply_plan, load_sides, plan_sync
+from .sync import ConflictPolicy, LinkStore, SyncPlan, load_sides, plan_sync
 from .sync.config import Settings, load_settings
 from .sync.connect import connect, resolve_container
 
@@ -61,7 +62,7 @@ def _fail(message: str, code: int, as_json: bool) -> typer.Exit:
     if as_json:
         typer.echo(json.dumps({"ok": False, "error": message}))
     else:
-        Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -116,7 +117,7 @@ def render_milestones(milestones: list[Milestone], fmt: OutputFormat, console: C
         for name in _row_fields():
             table.add_column(name)
         for row in rows:
-            table.add_row(*(str(v) if v is not None else "" for v in row.values()))
+            table.add_row(*(escape(str(v)) if v is not None else "" for v in row.values()))
         console.print(table)
 
 
@@ -167,16 +168,11 @@ def plan_command(
     """Show what a sync would do, without writing anything."""
     with _guard(as_json), ExitStack() as stack:
         plan, _ = _plan_for(_settings(config), pair, stack, policy)
-    show_plan(plan, as_json, _console())
-    raise typer.Exit(EXIT_PROBLEMS if plan.conflicts else EXIT_OK)
-
-
-def show_plan(plan: SyncPlan, as_json: bool, console: Console) -> None:
     if as_json:
         typer.echo(plan.to_json_text())
-        return
-    console.print(plan.table())
-    console.print(f"[bold]{plan.summary() or 'nothing to do'}[/]")
+    else:
+        show_plan(plan, _console())
+    raise typer.Exit(EXIT_PROBLEMS if plan.conflicts else EXIT_OK)
 
 
 @app.command("sync")
@@ -195,7 +191,7 @@ def sync_command(
     with _guard(as_json), ExitStack() as stack:
         plan, (clients, store) = _plan_for(_settings(config), pair, stack, policy)
         if not as_json:
-            show_plan(plan, False, console)
+            show_plan(plan, console)
         result = None
         if not dry_run and plan.has_changes:
             if not yes and not typer.confirm("Apply this plan?", default=False):
@@ -209,26 +205,6 @@ def sync_command(
         show_result(result, console)
     ok = result.ok if result is not None else not plan.conflicts
     raise typer.Exit(EXIT_OK if ok else EXIT_PROBLEMS)
-
-
-def apply_with_progress(plan: SyncPlan, clients: Any, store: LinkStore, console: Console, *, quiet: bool) -> Any:
-    total = len(plan.actions)
-    if quiet:
-        return apply_plan(plan, clients, store)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task(f"applying {plan.pair.id}", total=total)
-        tick: Callable[[ActionResult], None] = lambda _r: progress.advance(task)  # noqa: E731
-        return apply_plan(plan, clients, store, progress=tick)
-
-
-def show_result(result: Any, console: Console) -> None:
-    counts = ", ".join(f"{n} {k}" for k, n in result.plan.counts().items() if n)
-    console.print(f"[bold]{result.writes} writes[/] ({counts})")
-    for failure in result.failures:
-        console.print(f"[red]failed[/] {failure.action.title}: {failure.error}", highlight=False)
-    for conflict in result.plan.conflicts:
-        console.print(f"[bold red]conflict[/] {conflict.title}: {conflict.reason}", highlight=False)
 
 
 # -- sandbox / demo -----------------------------------------------------------------------------------

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from ._render import apply_with_progress, show_result
 from .autotask import AutotaskClient
 from .crmcom import CrmComClient, OrderDraft
 from .kantata import KantataClient
@@ -26,7 +28,7 @@ from .sandbox import LoopbackServer, combined_app
 from .sandbox.autotask import AutotaskSandbox
 from .sandbox.crmcom import DEMO_SECRET_KEY, CrmComSandbox
 from .sandbox.kantata import KantataSandbox
-from .sync import ApplyResult, LinkStore, SyncPair, SyncPlan, TriggerMap, load_sides, plan_sync
+from .sync import LinkStore, SyncPair, SyncPlan, TriggerMap, load_sides, plan_sync
 
 __all__ = ["DemoWorld", "build_demo_world", "run_demo", "sandbox_environment", "serve_sandboxes"]
 
@@ -126,13 +128,11 @@ def run_demo(console: Console, *, as_json: bool = False, links: Path | None = No
             if not as_json:
                 console.rule(f"[bold]{pair.source.value} -> {pair.target.value}")
                 console.print(plan.table())
-            result = _apply(plan, clients, store, console, quiet=as_json)
+            result = apply_with_progress(plan, clients, store, console, quiet=as_json)
             ok = ok and result.ok
             report["first_run"].append(result.to_json())
             if not as_json:
-                console.print(f"[bold green]{result.writes} writes[/] ({plan.summary()})")
-                for failure in result.failures:
-                    console.print(f"[red]failed[/] {failure.action.title}: {failure.error}", highlight=False)
+                show_result(result, console)
 
         if not as_json:
             console.rule("[bold]second run")
@@ -157,15 +157,6 @@ def _plan(pair: SyncPair, clients: dict[Platform, Any], store: LinkStore) -> Syn
     return plan_sync(pair, source, target, store)
 
 
-def _apply(
-    plan: SyncPlan, clients: dict[Platform, Any], store: LinkStore, console: Console, *, quiet: bool
-) -> ApplyResult:
-    from .cli import apply_with_progress
-
-    result: ApplyResult = apply_with_progress(plan, clients, store, console, quiet=quiet)
-    return result
-
-
 def _kantata_table(kantata: KantataClient, workspaces: list[str]) -> Table:
     table = Table(title="Kantata billing schedule after the sync")
     for column in ("workspace", "title", "amount", "due", "trigger", "status"):
@@ -174,7 +165,7 @@ def _kantata_table(kantata: KantataClient, workspaces: list[str]) -> Table:
         for m in kantata.milestones.list(workspace):
             trigger = f"{m.trigger.kind.value}:{m.trigger.ref}" if m.trigger.ref else m.trigger.kind.value
             due = m.due.isoformat() if m.due else ""
-            table.add_row(workspace, m.title, str(m.amount), due, trigger, m.status.value)
+            table.add_row(workspace, escape(m.title), str(m.amount), due, trigger, m.status.value)
     return table
 
 

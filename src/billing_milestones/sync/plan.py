@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import TranslationError
@@ -138,7 +139,7 @@ class SyncPlan:
             notes = [f"{c.field} {c.kind.value}" for c in (a.desired.changes if a.desired else ())]
             if notes and a.kind is not ActionKind.UNCHANGED:
                 detail += f" ({', '.join(notes)})"
-            table.add_row(a.kind.value, a.title, amount, due, detail, style=styles[a.kind])
+            table.add_row(a.kind.value, escape(a.title), amount, due, escape(detail), style=styles[a.kind])
         return table
 
     def summary(self) -> str:

@@ -1,0 +1,45 @@
+"""Terminal rendering shared by the CLI and the demo: plans, progress and results, with data escaped.
+
+Titles, reasons and error texts come from the platforms and often hold ``[...]``; rich would read those as
+markup and silently drop them, so every piece of data printed here goes through ``escape``.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .sync import ActionResult, ApplyResult, LinkStore, SyncPlan, apply_plan
+
+__all__ = ["apply_with_progress", "show_plan", "show_result"]
+
+
+def show_plan(plan: SyncPlan, console: Console) -> None:
+    console.print(plan.table())
+    console.print(f"[bold]{escape(plan.summary()) or 'nothing to do'}[/]")
+
+
+def apply_with_progress(
+    plan: SyncPlan, clients: object, store: LinkStore, console: Console, *, quiet: bool
+) -> ApplyResult:
+    """Apply the plan, with a progress bar unless ``quiet`` (JSON output)."""
+    if quiet:
+        return apply_plan(plan, clients, store)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(f"applying {escape(plan.pair.id)}", total=len(plan.actions))
+
+        def tick(_result: ActionResult) -> None:
+            progress.advance(task)
+
+        return apply_plan(plan, clients, store, progress=tick)
+
+
+def show_result(result: ApplyResult, console: Console) -> None:
+    counts = ", ".join(f"{n} {k}" for k, n in result.plan.counts().items() if n)
+    console.print(f"[bold]{result.writes} writes[/] ({counts})")
+    for failure in result.failures:
+        console.print(f"[red]failed[/] {escape(failure.action.title)}: {escape(failure.error or '')}", highlight=False)
+    for conflict in result.plan.conflicts:
+        console.print(f"[bold red]conflict[/] {escape(conflict.title)}: {escape(conflict.reason)}", highlight=False)
