@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from billing_milestones.cli import app
-from billing_milestones.demo import DemoWorld, build_demo_world, sandbox_environment
+from billing_milestones.demo import DemoWorld, build_demo_world, demo_config_toml, sandbox_environment
 from billing_milestones.sandbox import LoopbackServer, combined_app
 
 runner = CliRunner()
@@ -35,38 +35,14 @@ def env_for(url: str) -> dict[str, str]:
 
 
 def config(tmp_path: Path, world: DemoWorld) -> Path:
-    draft = world.draft.model_dump(mode="json", exclude_none=True)
-    items = "\n".join(f'[[crmcom.drafts.website.items]]\nid = "{i["id"]}"\nquantity = 1' for i in draft["items"])
-    stages = ", ".join(f'"{k}" = "{v}"' for k, v in world.stage_to_story.items())
+    """The config `sandbox serve` prints for the seeded data, plus a pair that cannot be synced as is."""
     path = tmp_path / "milestones.toml"
-    path.write_text(
-        f"""
-links = "{tmp_path / "links.sqlite3"}"
-
-[crmcom.drafts.website]
-account_id = "{draft["account_id"]}"
-supply_method = "{draft["supply_method"]}"
-delivery_method = "{draft["delivery_method"]}"
-payment_method_type = "{draft["payment_method_type"]}"
-queue_id = "{draft["queue_id"]}"
-{items}
-
-[pairs.erp]
-source = "autotask:{world.contract_id}"
-target = "kantata:{world.erp_workspace}"
-allow_drop = true
-
-[pairs.website]
-source = "crmcom:website"
-target = "kantata:{world.website_workspace}"
-[pairs.website.triggers]
-stage_to_story = {{ {stages} }}
-
+    strict = f"""
 [pairs.strict]
 source = "autotask:{world.contract_id}"
 target = "kantata:{world.website_workspace}"
 """
-    )
+    path.write_text(demo_config_toml(world, links=str(tmp_path / "links.sqlite3")) + strict)
     return path
 
 
@@ -153,6 +129,7 @@ def test_sandbox_serve_prints_its_environment_and_answers_on_loopback() -> None:
         info = json.loads(line)
         env = info["environment"]
         workspace = info["seeded"]["kantata_workspaces"][1]
+        assert "[pairs.erp]" in info["seeded"]["config_toml"]
         response = httpx.get(
             f"{env['KANTATA_BASE_URL']}/workspaces/{workspace}",
             headers={"Authorization": f"Bearer {env['KANTATA_TOKEN']}"},

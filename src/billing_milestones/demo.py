@@ -30,7 +30,14 @@ from .sandbox.crmcom import DEMO_SECRET_KEY, CrmComSandbox
 from .sandbox.kantata import KantataSandbox
 from .sync import LinkStore, SyncPair, SyncPlan, TriggerMap, load_sides, plan_sync
 
-__all__ = ["DemoWorld", "build_demo_world", "run_demo", "sandbox_environment", "serve_sandboxes"]
+__all__ = [
+    "DemoWorld",
+    "build_demo_world",
+    "demo_config_toml",
+    "run_demo",
+    "sandbox_environment",
+    "serve_sandboxes",
+]
 
 KANTATA_TOKEN = "sandbox-kantata-token"
 
@@ -169,6 +176,31 @@ def _kantata_table(kantata: KantataClient, workspaces: list[str]) -> Table:
     return table
 
 
+def demo_config_toml(world: DemoWorld, *, links: str = "milestones-links.sqlite3") -> str:
+    """A ``milestones.toml`` for the seeded sandbox: the crm.com order draft and the demo's two pairs."""
+    draft = world.draft.model_dump(mode="json", exclude_none=True)
+    q = json.dumps  # TOML basic strings accept JSON string escapes
+    lines = [f"links = {q(links)}", "", "[autotask]", 'currency = "USD"', "", "[crmcom.drafts.website]"]
+    lines += [f"{key} = {q(value)}" for key, value in draft.items() if isinstance(value, str)]
+    for item in draft["items"]:
+        lines += ["", "[[crmcom.drafts.website.items]]", f"id = {q(item['id'])}", f"quantity = {item['quantity']}"]
+    stages = ", ".join(f"{q(stage)} = {q(story)}" for stage, story in world.stage_to_story.items())
+    lines += [
+        "",
+        "[pairs.erp]",
+        f'source = "autotask:{world.contract_id}"',
+        f'target = "kantata:{world.erp_workspace}"',
+        "allow_drop = true",
+        "",
+        "[pairs.website]",
+        'source = "crmcom:website"',
+        f'target = "kantata:{world.website_workspace}"',
+        "[pairs.website.triggers]",
+        f"stage_to_story = {{ {stages} }}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def sandbox_environment(base: str) -> dict[str, str]:
     """The environment that points the clients (and the CLI) at sandboxes served under ``base``."""
     return {
@@ -198,7 +230,9 @@ def serve_sandboxes(host: str, port: int, *, seed: bool, console: Console, as_js
         {
             "kantata_workspaces": [world.website_workspace, world.erp_workspace],
             "autotask_contract": world.contract_id,
-            "crmcom_queue": world.draft.queue_id,
+            "crmcom_draft": world.draft.model_dump(mode="json", exclude_none=True),
+            "stage_to_story": world.stage_to_story,
+            "config_toml": demo_config_toml(world),
         }
         if world
         else {}
@@ -210,8 +244,9 @@ def serve_sandboxes(host: str, port: int, *, seed: bool, console: Console, as_js
         else:
             console.print(f"[bold]sandbox on {server.url}[/] (Ctrl-C to stop). Point the clients at it:")
             console.print("\n".join(f"export {k}={v}" for k, v in env.items()), highlight=False, soft_wrap=True)
-            if seeded:
-                console.print(f"seeded: {seeded}", highlight=False)
+            if world is not None:
+                console.print("\n[bold]A milestones.toml for the seeded data[/] (then: milestones plan erp):")
+                console.print(escape(demo_config_toml(world)), highlight=False, soft_wrap=True)
         console.file.flush()
         try:
             server.wait()
