@@ -240,3 +240,14 @@ def test_an_untouched_fixed_amount_stays_an_amount() -> None:
     prev = on_stage("s", amount=Money("10.00", "EUR"))  # read back from a fixed-amount entry: no percentage
     out = milestones_to_request([prev], previous={"s": prev}, prefer=AmountPreference.PERCENTAGE)
     assert out.request == [MilestoneRequest(stage_id="s", amount=Decimal("10.00"))]
+
+
+def test_an_amount_in_another_currency_is_refused_even_without_an_order_total() -> None:
+    from billing_milestones import Milestone, Money, Trigger
+    from billing_milestones.crmcom.adapter import milestones_to_request
+    from billing_milestones.errors import TranslationError
+
+    eur = Milestone(title="Deposit", amount=Money("10.00", "EUR"), trigger=Trigger.on_stage("st-1"))
+    with pytest.raises(TranslationError, match="amount in EUR, order in USD"):
+        milestones_to_request([eur], currency="USD")
+    assert milestones_to_request([eur], currency="EUR").request[0].amount == Decimal("10.00")

@@ -155,7 +155,9 @@ class DraftStore:
         state = self.get(container_id)
         current = state.current_set()
         taken = {m.stage_id for m in current}
-        translated = milestones_to_request(milestones, total=state.total, prefer=self.prefer)
+        translated = milestones_to_request(
+            milestones, total=state.total, prefer=self.prefer, currency=state.estimate.currency_code
+        )
         for i, req in enumerate(translated.request):
             if req.stage_id in taken:
                 raise ValidationError(
@@ -171,7 +173,11 @@ class DraftStore:
     def plan_replace(self, container_id: str, milestones: Sequence[Milestone]) -> Write:
         state = self.get(container_id)
         translated = milestones_to_request(
-            milestones, total=state.total, prefer=self.prefer, previous=state.previous(container_id)
+            milestones,
+            total=state.total,
+            prefer=self.prefer,
+            previous=state.previous(container_id),
+            currency=state.estimate.currency_code,
         )
         request = self._send(container_id, state, list(translated.request))
         stages = tuple(r.stage_id for r in translated.request if r.stage_id)
@@ -185,7 +191,11 @@ class DraftStore:
         container_id, stage = split_key(milestone.key)
         state = self.get(container_id)
         translated = milestones_to_request(
-            [milestone], total=state.total, prefer=self.prefer, previous=state.previous(container_id)
+            [milestone],
+            total=state.total,
+            prefer=self.prefer,
+            previous=state.previous(container_id),
+            currency=state.estimate.currency_code,
         )
         new = translated.request[0]
         if new.stage_id != stage:

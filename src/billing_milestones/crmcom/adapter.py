@@ -208,25 +208,29 @@ def milestones_to_request(
     total: Money | None = None,
     prefer: AmountPreference | str = AmountPreference.AMOUNT,
     previous: Mapping[str, Milestone] | None = None,
+    currency: str | None = None,
 ) -> MilestoneSet:
     """Milestones to the estimate's ``milestones[]``: one per stage, amount or percentage, never both.
 
     Both given: the side the caller changed since the last estimate (``previous``, by stage id) wins; with no
     such evidence ``prefer`` decides (see :class:`AmountPreference`). The dropped one is recorded as DROPPED.
     Percentage only and ``total`` known: the amounts crm.com will compute are derived with
-    :func:`allocate_percentages` (half-even; the last absorbs the rounding when the percentages sum to 100)
-    and recorded as DERIVED. A trigger other than ON_STAGE raises TranslationError.
+    :func:`allocate_percentages` (half-even, corrected so the set sums exactly to the total) and recorded as
+    DERIVED. A trigger other than ON_STAGE raises TranslationError. ``currency`` is the estimate's currency
+    when known even without a total (else the total's): an amount in another currency is refused, never sent
+    as a bare number.
     """
     mode = AmountPreference(prefer)
+    order_currency = currency or (total.currency if total is not None else None)
     request: list[MilestoneRequest] = []
     changes: list[list[FieldChange]] = []
     for m in milestones:
         stage = stage_of(m)
         notes: list[FieldChange] = []
         amount = m.amount
-        if amount is not None and total is not None and amount.currency != total.currency:
+        if amount is not None and order_currency is not None and amount.currency != order_currency:
             raise TranslationError(
-                f"milestone {m.title!r} (stage {stage!r}): amount in {amount.currency}, order in {total.currency}",
+                f"milestone {m.title!r} (stage {stage!r}): amount in {amount.currency}, order in {order_currency}",
                 field="amount",
                 source=m,
             )
