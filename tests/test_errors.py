@@ -46,6 +46,7 @@ TREE: dict[type[Exception], type[Exception]] = {
     NotFoundError: APIStatusError,
     ConflictError: APIStatusError,
     UnprocessableEntityError: APIStatusError,
+    errors.MilestoneInvoicedError: UnprocessableEntityError,
     RateLimitError: APIStatusError,
     InternalServerError: APIStatusError,
     UnsupportedOperationError: APIStatusError,

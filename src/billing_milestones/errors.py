@@ -16,6 +16,7 @@
             ├── NotFoundError              404
             ├── ConflictError              409
             ├── UnprocessableEntityError   422
+            │   └── MilestoneInvoicedError     Kantata: the milestone is on an invoice (also raised before sending)
             ├── RateLimitError             429 (and platform throttles such as Autotask's thread threshold)
             ├── InternalServerError        >= 500
             └── UnsupportedOperationError  the platform forbids the operation (e.g. Autotask delete)
@@ -41,6 +42,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "InternalServerError",
+    "MilestoneInvoicedError",
     "NotFoundError",
     "PaginationError",
     "PermissionDeniedError",
@@ -167,6 +169,14 @@ class UnprocessableEntityError(APIStatusError):
     def __init__(self, message: str, *, field: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.field = field
+
+
+class MilestoneInvoicedError(UnprocessableEntityError):
+    """Kantata refuses to edit or delete a milestone that sits on an invoice.
+
+    Raised before sending when the client already knows the milestone is invoiced (``status_code`` is None
+    then), and mapped from the server's 422 otherwise. Code that catches 422s catches this too.
+    """
 
 
 class RateLimitError(APIStatusError):

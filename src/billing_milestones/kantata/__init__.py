@@ -1,8 +1,8 @@
 """Kantata OX (formerly Mavenlink): typed clients, wire models and the common-model adapter."""
 
+from ._errors import MilestoneInvoicedError
 from .adapter import WorkspaceCurrency, sync_reference, to_create_body, to_milestone, to_update_body
 from .client import DEFAULT_BASE_URL, AsyncKantataClient, KantataClient
-from .errors import MilestoneInvoicedError
 from .wire import (
     BillingMilestone,
     BillingMilestoneCreate,

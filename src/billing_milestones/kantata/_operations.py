@@ -17,7 +17,7 @@ import pydantic
 
 from .. import errors
 from .._http import APIResponse, Operation, Page, PagedOperation, RequestSpec
-from .errors import refuse_invoiced
+from ._errors import refuse_invoiced
 from .wire import (
     BillingMilestone,
     BillingMilestoneCreate,

@@ -29,6 +29,7 @@ from .._http import (
     secret_value,
 )
 from ..model import Milestone, MilestoneKey, Platform
+from ._errors import error_detail, error_hook, refuse_invoiced
 from ._operations import (
     IdLike,
     Include,
@@ -39,7 +40,6 @@ from ._operations import (
     StoryFilters,
 )
 from .adapter import WorkspaceCurrency, to_create_body, to_milestone, to_update_body, wire_from_raw
-from .errors import error_detail, error_hook, refuse_invoiced
 from .wire import BillingMilestone, BillingMilestoneCreate, BillingMilestoneUpdate, Story, Workspace
 
 __all__ = [

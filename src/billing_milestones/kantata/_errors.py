@@ -1,4 +1,4 @@
-"""Kantata's error body, parsed for the shared HTTP core, and the invoiced-milestone lock."""
+"""Kantata's error body, parsed for the shared HTTP core (an invoiced milestone's 422 gets its own class)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,9 @@ import httpx
 
 from .. import errors
 from .._http import ErrorDetail, default_error_detail
+from ..errors import MilestoneInvoicedError
 
 __all__ = ["MilestoneInvoicedError", "error_detail", "error_hook"]
-
-
-class MilestoneInvoicedError(errors.UnprocessableEntityError):
-    """Kantata refuses to edit or delete a milestone that sits on an invoice.
-
-    Raised before sending when the client already knows the milestone is invoiced (``status_code`` is None
-    then), and mapped from the server's 422 otherwise. It is an :class:`UnprocessableEntityError`, so code
-    that catches 422s catches this too.
-    """
 
 
 def error_detail(body: Any) -> ErrorDetail:
