@@ -23,6 +23,8 @@ class FakeView:
         self._ids = itertools.count(1000)
         self.calls: list[str] = []
         self.drop_next_create = False
+        #: Raised by the next call of that kind (then cleared), to drive the failure paths.
+        self.fail: dict[str, Exception] = {}
 
     def add(self, container_id: str, milestone: Milestone) -> Milestone:
         native = str(next(self._ids))
@@ -38,6 +40,8 @@ class FakeView:
 
     def create(self, container_id: str, milestones: Sequence[Milestone]) -> builtins.list[Milestone]:
         self.calls.append(f"create:{len(milestones)}")
+        if "create" in self.fail:
+            raise self.fail.pop("create")
         created = [self.add(container_id, m.model_copy(update={"changes": ()})) for m in milestones]
         if self.drop_next_create:
             self.drop_next_create = False
@@ -58,6 +62,8 @@ class FakeView:
 
     def delete(self, key: MilestoneKey) -> None:
         self.calls.append("delete")
+        if "delete" in self.fail:
+            raise self.fail.pop("delete")
         if not self.can_delete:
             raise errors.UnsupportedOperationError("no delete", platform=self.platform.value, method="DELETE", path="/")
         self.data[key.container_id].pop(key.id)
@@ -68,6 +74,8 @@ class FakeSetView(FakeView):
 
     def replace(self, container_id: str, milestones: Sequence[Milestone]) -> builtins.list[Milestone]:
         self.calls.append(f"replace:{len(milestones)}")
+        if "replace" in self.fail:
+            raise self.fail.pop("replace")
         box: dict[str, Milestone] = {}
         for m in milestones:
             stage = m.trigger.ref or ""

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing_milestones import Milestone, MilestoneKey, Money, Platform, Trigger
+from billing_milestones import Milestone, MilestoneKey, Money, Platform, Trigger, errors
 from billing_milestones.sync import (
     ActionKind,
     ActionResult,
@@ -206,3 +206,56 @@ def test_crmcom_target_keeps_its_stages_while_a_source_milestone_is_a_conflict()
     assert "could not be translated" in plan.actions[1].reason
     apply_plan(plan, views, store)
     assert [m.trigger.ref for m in target.data["est-1"].values()] == ["st-z"]
+
+
+def _refused(status: int = 422) -> errors.APIStatusError:
+    cls = errors.status_error_class(status)
+    return cls("refused", platform="kantata", method="POST", path="/x", status_code=status)
+
+
+def test_a_refused_create_is_a_failure_with_a_failed_intent_and_no_link() -> None:
+    source, target, pair = seeded(2)
+    target.fail["create"] = _refused(422)
+    store = LinkStore(":memory:")
+    result = run(pair, source, target, store)
+    assert not result.ok and [r.error for r in result.failures] == [str(_refused())] * 2  # type: ignore[attr-defined]
+    assert store.links(pair.id) == [] and store.pending(pair.id) == []
+    assert "list" in target.calls and target.calls.count("list") == 1  # a clear refusal needs no recovery lookup
+
+
+@pytest.mark.parametrize(("failure", "ok"), [(errors.NotFoundError, True), (errors.ConflictError, False)])
+def test_delete_treats_already_gone_as_done_and_reports_other_failures(failure: type, ok: bool) -> None:
+    source, target, pair = seeded(1)
+    store = LinkStore(":memory:")
+    run(pair, source, target, store)
+    source.data["77"].clear()
+    target.fail["delete"] = failure("x", platform="kantata", method="DELETE", path="/x", status_code=409)
+    result = run(pair, source, target, store)
+    assert result.ok is ok  # type: ignore[attr-defined]
+    assert (store.links(pair.id) == []) is ok
+
+
+def test_a_failed_whole_set_write_records_every_write_as_failed() -> None:
+    source = FakeView(Platform.KANTATA)
+    source.add("900", Milestone(title="S41", amount=Money("30.00", "EUR"), trigger=Trigger.on_completion("41")))
+    target = FakeSetView(Platform.CRMCOM)
+    target.fail["replace"] = _refused(400)
+    pair = SyncPair(Platform.KANTATA, "900", Platform.CRMCOM, "est-1", triggers=TriggerMap({"st-a": "41"}))
+    store = LinkStore(":memory:")
+    views = {Platform.KANTATA: source, Platform.CRMCOM: target}
+    src, tgt = load_sides(pair, views)
+    result = apply_plan(plan_sync(pair, src, tgt, store), views, store)
+    assert not result.ok and len(result.failures) == 1
+    assert store.links(pair.id) == [] and store.pending(pair.id) == []
+
+
+def test_views_are_checked() -> None:
+    source, target, pair = seeded(1)
+    src, tgt = load_sides(pair, {Platform.AUTOTASK: source, Platform.KANTATA: target})
+    plan = plan_sync(pair, src, tgt, LinkStore(":memory:"))
+    with pytest.raises(errors.ConfigError, match="no milestone view"):
+        apply_plan(plan, {Platform.KANTATA: object()}, LinkStore(":memory:"))
+    crm_pair = SyncPair(Platform.AUTOTASK, "77", Platform.CRMCOM, "est-1")
+    crm_plan = plan_sync(crm_pair, [], [])
+    with pytest.raises(errors.ConfigError, match="replace"):
+        apply_plan(crm_plan, {Platform.CRMCOM: FakeView(Platform.CRMCOM)}, LinkStore(":memory:"))
