@@ -240,10 +240,12 @@ billed on each side. After a clean sync the two schedules coincide.""",
         "code",
         """def schedule(platform, container):
     rows = [
-        {"system": platform.value, "title": m.title, "due": pd.Timestamp(m.due), "amount": float(m.amount.amount)}
+        {"system": platform.value, "title": m.title, "due": pd.Timestamp(m.due), "amount": m.amount.amount}
         for m in clients[platform].milestones.list(container)
     ]
-    return pd.DataFrame(rows).sort_values("due")
+    frame = pd.DataFrame(rows).sort_values("due")
+    frame["plot"] = frame["amount"].astype(float)  # matplotlib draws floats; totals stay exact Decimals
+    return frame
 
 
 both = pd.concat(
@@ -251,18 +253,18 @@ both = pd.concat(
 )
 fig, (timeline, cumulative) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
 for row, (system, group) in enumerate(both.groupby("system", sort=False)):
-    timeline.scatter(group["due"], [row] * len(group), s=group["amount"] / 20, alpha=0.6, label=system)
+    timeline.scatter(group["due"], [row] * len(group), s=group["plot"] / 20, alpha=0.6, label=system)
     for _, m in group.iterrows():
         label = f"{m['title']}\\n{m['amount']:,.2f}"
         timeline.annotate(label, (m["due"], row), textcoords="offset points", xytext=(0, 12), ha="center", fontsize=8)
-    cumulative.step(group["due"], group["amount"].cumsum(), where="post", label=system)
+    cumulative.step(group["due"], group["plot"].cumsum(), where="post", label=system)
 timeline.set_yticks([0, 1], ["autotask (source)", "kantata (target)"])
 timeline.set_ylim(-0.6, 1.9)
 timeline.set_title("Billing schedule, USD")
 cumulative.set_ylabel("cumulative USD")
 cumulative.legend()
 fig.tight_layout()
-both.groupby("system")["amount"].sum()""",
+both.groupby("system")["amount"].sum()  # Decimal sums: exact to the cent""",
     ),
     ("code", "stack.close()"),
 ]

@@ -100,7 +100,7 @@ def test_plan_a_sync(kernel: str) -> None:
     plots = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(plots) == 1 and "2 Axes" in plots[0]["data"]["text/plain"]
     # both schedules add up to the same total after the sync
-    assert "autotask    28750.5" in text and "kantata     28750.5" in text
+    assert "autotask    28750.50" in text and "kantata     28750.50" in text  # Decimal sums, not float
 
 
 def test_reconcile(kernel: str) -> None:
