@@ -242,3 +242,43 @@ def test_autotask_target_crash_stops_promptly_and_resumes_without_duplicates(cra
         titles = sorted(m.title for m in clients[Platform.AUTOTASK].milestones.list(str(contract)))
         assert titles == [f"K{i:02}" for i in range(20)]
         assert replan(pair, clients, store).is_noop
+
+
+@pytest.mark.parametrize("target", [Platform.KANTATA, Platform.AUTOTASK])
+def test_two_pairs_into_one_container_never_adopt_the_same_milestone(target: Platform) -> None:
+    # A milestone already in the shared container matches a source milestone of each pair exactly. The first
+    # pair adopts it and marks it with its sync key; the second must create its own, else both pairs own one
+    # milestone and overwrite each other's values on every run, forever.
+    world = build_demo_world()
+    due = dt.date(2027, 1, 15)
+    if target is Platform.KANTATA:
+        shared = world.kantata.add_workspace("Shared", currency="USD")
+        world.kantata.add_milestone(shared, "Deposit", 100_000, date_to_invoice=due.isoformat())
+        sources = [str(world.autotask.add_contract(name=n, currency="USD")) for n in ("A", "B")]
+        for contract in sources:
+            world.autotask.add_milestone(int(contract), title="Deposit", amount="1000.00", date_due=due)
+    else:
+        shared = str(world.autotask.add_contract(name="Shared", currency="USD"))
+        world.autotask.add_milestone(int(shared), title="Deposit", amount="1000.00", date_due=due)
+        sources = [world.kantata.add_workspace(n, currency="USD") for n in ("A", "B")]
+        for workspace in sources:
+            world.kantata.add_milestone(workspace, "Deposit", 100_000, date_to_invoice=due.isoformat())
+    source = Platform.AUTOTASK if target is Platform.KANTATA else Platform.KANTATA
+    first, second = (SyncPair(source, c, target, shared) for c in sources)
+    store = LinkStore(":memory:")
+    with ExitStack() as stack:
+        clients = world.clients(stack)
+        adopted = sync(first, clients, store)
+        assert adopted.count(ActionKind.ADOPT) == 1 and adopted.writes == 1  # the sync key is written
+        created = sync(second, clients, store)
+        assert created.count(ActionKind.CREATE) == 1 and created.count(ActionKind.ADOPT) == 0
+        (link_a,), (link_b,) = store.links(first.id), store.links(second.id)
+        assert link_a.target_key != link_b.target_key
+        # The first pair's source changes: only its own milestone follows, and both pairs then rest.
+        view = clients[source].milestones
+        (changed,) = view.list(sources[0])
+        view.update(changed.model_copy(update={"amount": Money("1500.00", "USD")}))
+        assert sync(first, clients, store).writes == 1
+        assert replan(first, clients, store).is_noop and replan(second, clients, store).is_noop
+        amounts = sorted(str(m.amount) for m in clients[target].milestones.list(shared))
+        assert amounts == ["1000.00 USD", "1500.00 USD"]

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -31,6 +31,10 @@ class ActionKind(StrEnum):
     CONFLICT = "conflict"
     UNCHANGED = "unchanged"
 
+
+#: Platforms that keep our sync key on a milestone (Kantata: an external reference; Autotask: a description
+#: marker). crm.com keeps no references: there a stage identifies the milestone.
+KEEPS_SYNC_KEY = frozenset({Platform.KANTATA, Platform.AUTOTASK})
 
 #: Actions that write to the target platform.
 WRITES = frozenset({ActionKind.CREATE, ActionKind.UPDATE, ActionKind.DELETE, ActionKind.ADOPT})
@@ -58,12 +62,21 @@ class PlannedAction:
 
     @property
     def writes(self) -> bool:
-        """True when applying this action sends a write to the target (an ADOPT only when it has a diff)."""
+        """True when applying this action sends a write to the target. An ADOPT writes when it has a diff, or
+        to put our sync key on a target that lacks it (where the platform keeps one: not crm.com), so that no
+        other pair writing into the same container can adopt the same milestone as well."""
         if self.kind is ActionKind.ADOPT:
-            return bool(self.diff) and self.target is not None and not self.target.locked
+            if self.target is None or self.target.locked:
+                return False
+            return bool(self.diff) or self._needs_sync_key
         if self.kind is ActionKind.DELETE:
             return self.target is not None
         return self.kind in WRITES
+
+    @property
+    def _needs_sync_key(self) -> bool:
+        t = self.target
+        return t is not None and t.key is not None and t.key.platform in KEEPS_SYNC_KEY and t.sync_key != self.sync_key
 
     def to_json(self) -> dict[str, Any]:
         def key(m: Milestone | None) -> str | None:
@@ -251,8 +264,11 @@ def _decide(
             return PlannedAction(ActionKind.CREATE, key, "new in source", s, None, desired)
         diff = tuple(compare(desired, t, pair.target))
         how = "carries our sync key" if t.sync_key == key else "matches exactly"
-        why = f"target milestone {how}; linking it" + (" and updating it" if diff and not t.locked else "")
-        return PlannedAction(ActionKind.ADOPT, key, why, s, t, desired, diff)
+        action = PlannedAction(ActionKind.ADOPT, key, f"target milestone {how}; linking it", s, t, desired, diff)
+        if action.writes:
+            what = "updating it" if diff else "marking it with our sync key"
+            action = replace(action, reason=f"{action.reason} and {what}")
+        return action
     if t is None:
         if policy is ConflictPolicy.SOURCE_WINS:
             return PlannedAction(ActionKind.CREATE, key, "deleted on target; source wins", s, None, desired, link=link)
