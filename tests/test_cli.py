@@ -163,3 +163,14 @@ def test_error_text_in_brackets_is_printed_not_eaten_as_markup(tmp_path: Path, s
     missing = runner.invoke(app, ["list", "kantata", "999999", "--config", cfg], env=env)
     assert missing.exit_code == 1
     assert "[kantata GET /kantata/api/v1/" in " ".join(missing.output.split())
+
+
+def test_a_link_store_that_cannot_be_opened_exits_two_naming_links(
+    tmp_path: Path, served: tuple[DemoWorld, str]
+) -> None:
+    world, url = served
+    cfg = tmp_path / "milestones.toml"
+    cfg.write_text(demo_config_toml(world, links=str(tmp_path / "no-such-folder" / "links.sqlite3")))
+    result = runner.invoke(app, ["plan", "erp", "--config", str(cfg), "--json"], env=env_for(url))
+    assert result.exit_code == 2, result.output
+    assert json.loads(result.output)["error"].startswith("links:")

@@ -85,6 +85,14 @@ def test_each_missing_secret_is_named_with_its_fix(tmp_path: Path) -> None:
             '[pairs.p]\nsource = "kantata:1"\ntarget = "autotask:2"\n[pairs.p.triggers]\nfallback_due = "soon"\n',
             "pairs.p.triggers.fallback_due",
         ),
+        (
+            '[pairs.p]\nsource = "kantata:1"\ntarget = "autotask:2"\n[pairs.p.triggers]\ndue_dates = "2027-01-01"\n',
+            "pairs.p.triggers.due_dates",
+        ),
+        (
+            '[pairs.p]\nsource = "kantata:1"\ntarget = "autotask:2"\n[pairs.p.triggers]\nstage_to_story = { s = [] }\n',
+            "pairs.p.triggers.stage_to_story.s",
+        ),
         ('[crmcom]\napi = "graphql"\n', "crmcom.api"),
         ("[kantata\n", "config"),
     ],

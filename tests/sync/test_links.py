@@ -66,3 +66,14 @@ def test_a_store_from_another_schema_version_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(ConfigError, match="schema version"):
         LinkStore(path)
+
+
+@pytest.mark.parametrize("kind", ["missing folder", "a folder", "not a database"])
+def test_a_link_store_that_cannot_be_opened_is_a_config_error_naming_links(tmp_path: Path, kind: str) -> None:
+    path = {"missing folder": tmp_path / "nowhere" / "links.sqlite3", "a folder": tmp_path}.get(kind)
+    if path is None:
+        path = tmp_path / "milestones.toml"
+        path.write_text('links = "oops"\n' * 200)
+    with pytest.raises(ConfigError) as info:
+        LinkStore(path)
+    assert info.value.key == "links" and str(path) in str(info.value)

@@ -343,7 +343,15 @@ def _triggers(raw: Any, key: str) -> TriggerMap:
     stage_to_story = raw.get("stage_to_story", {})
     if not isinstance(stage_to_story, dict):
         raise ConfigError(f"{key}.stage_to_story: expected a table of stage id = story id", key=f"{key}.stage_to_story")
-    due_dates = {str(k): _date(v, f"{key}.due_dates.{k}") for k, v in dict(raw.get("due_dates", {})).items()}
+    for k, v in stage_to_story.items():
+        if not isinstance(v, str | int) or isinstance(v, bool):
+            raise ConfigError(
+                f"{key}.stage_to_story.{k}: expected a story id, got {v!r}", key=f"{key}.stage_to_story.{k}"
+            )
+    raw_dates = raw.get("due_dates", {})
+    if not isinstance(raw_dates, dict):
+        raise ConfigError(f"{key}.due_dates: expected a table of stage or story id = date", key=f"{key}.due_dates")
+    due_dates = {str(k): _date(v, f"{key}.due_dates.{k}") for k, v in raw_dates.items()}
     fallback = raw.get("fallback_due")
     return TriggerMap(
         stage_to_story={str(k): str(v) for k, v in stage_to_story.items()},
