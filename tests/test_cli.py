@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -174,3 +175,31 @@ def test_a_link_store_that_cannot_be_opened_exits_two_naming_links(
     result = runner.invoke(app, ["plan", "erp", "--config", str(cfg), "--json"], env=env_for(url))
     assert result.exit_code == 2, result.output
     assert json.loads(result.output)["error"].startswith("links:")
+
+
+def test_a_crmcom_target_keeps_the_synced_milestones_across_runs(tmp_path: Path, served: tuple[DemoWorld, str]) -> None:
+    # crm.com keeps a draft's milestones only in the estimate request. Each CLI run reopens the draft from the
+    # config; without the set the last sync wrote, that re-estimate puts the queue's defaults back on the
+    # (reusable) estimation: a plan or a list silently undid the sync, and every sync rewrote it.
+    world, url = served
+    (queue,) = world.crmcom.queues.values()
+    contract = world.autotask.add_contract(name="Website billing", currency="USD")
+    schedule = [("Deposit", "5000.00"), ("Design approved", "5000.00"), ("Launched", "14999.99")]
+    due = {}
+    for day, (stage, (title, amount)) in enumerate(zip(queue.stages, schedule, strict=True), start=1):
+        world.autotask.add_milestone(contract, title=title, amount=amount, date_due=dt.date(2027, 1, day))
+        due[stage.id] = f"2027-01-{day:02}"
+    dates = ", ".join(f'"{stage}" = {day}' for stage, day in due.items())
+    cfg = config(tmp_path, world)
+    cfg.write_text(
+        cfg.read_text()
+        + f'\n[pairs.bill]\nsource = "autotask:{contract}"\ntarget = "crmcom:website"\n'
+        + f"[pairs.bill.triggers]\ndue_dates = {{ {dates} }}\n"
+    )
+    env = env_for(url)
+    done = runner.invoke(app, ["sync", "bill", "--config", str(cfg), "--yes", "--json"], env=env)
+    assert done.exit_code == 0 and json.loads(done.output)["result"]["writes"] == 3, done.output
+    again = runner.invoke(app, ["plan", "bill", "--config", str(cfg), "--json"], env=env)
+    assert again.exit_code == 0 and json.loads(again.output)["counts"]["unchanged"] == 3, again.output
+    listed = runner.invoke(app, ["list", "crmcom", "website", "--config", str(cfg), "--json"], env=env)
+    assert sorted(r["amount"] for r in json.loads(listed.output)) == ["14999.99", "5000.00", "5000.00"]

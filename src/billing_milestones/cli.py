@@ -25,7 +25,7 @@ from ._render import apply_with_progress, show_plan, show_result
 from .model import Milestone, Platform
 from .sync import ConflictPolicy, LinkStore, SyncPlan, load_sides, plan_sync
 from .sync.config import Settings, load_settings
-from .sync.connect import connect, resolve_container
+from .sync.connect import connect, remember_draft, resolve_container
 
 __all__ = ["app", "main"]
 
@@ -189,7 +189,8 @@ def sync_command(
     if as_json and not (yes or dry_run):
         raise _fail("--json cannot ask for confirmation: add --yes to apply, or --dry-run", EXIT_USAGE, True)
     with _guard(as_json), ExitStack() as stack:
-        plan, (clients, store) = _plan_for(_settings(config), pair, stack, policy)
+        settings = _settings(config)
+        plan, (clients, store) = _plan_for(settings, pair, stack, policy)
         if not as_json:
             show_plan(plan, console)
         result = None
@@ -197,6 +198,8 @@ def sync_command(
             if not yes and not typer.confirm("Apply this plan?", default=False):
                 raise typer.Exit(EXIT_OK)
             result = apply_with_progress(plan, clients, store, console, quiet=as_json)
+            target, name = settings.pair(pair).target
+            remember_draft(clients[target], target, name, plan.pair.target_container, store)
     if as_json:
         # One shape whatever happened: the plan, and the result when something was applied.
         payload = {"dry_run": dry_run, "plan": plan.to_json(), "result": result.to_json() if result else None}

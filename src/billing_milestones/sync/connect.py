@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -11,9 +12,10 @@ from ..model import Platform
 from .config import Settings
 from .links import LinkStore
 
-__all__ = ["connect", "resolve_container"]
+__all__ = ["connect", "remember_draft", "resolve_container"]
 
 _DRAFT_IDS = "crmcom-draft"
+_DRAFT_SETS = "crmcom-draft-milestones"
 
 
 def connect(platform: Platform, settings: Settings, *, http_client: httpx.Client | None = None) -> Any:
@@ -76,7 +78,21 @@ def resolve_container(
     remembered = store.recall(_DRAFT_IDS, container) if store is not None else None
     if not fields.get("estimation_id") and remembered:
         fields["estimation_id"] = remembered
+    written = store.recall(_DRAFT_SETS, container) if store is not None else None
+    if "milestones" not in fields and written is not None:
+        # The set the last sync wrote lives only in the estimate request: without it this re-estimate would
+        # put the queue's defaults back on the (reusable) estimation.
+        fields["milestones"] = json.loads(written)
     container_id: str = client.milestones.open_draft(OrderDraft.model_validate(fields))
     if store is not None:
         store.remember(_DRAFT_IDS, container, container_id)
     return container_id
+
+
+def remember_draft(client: Any, platform: Platform, container: str, container_id: str, store: LinkStore) -> None:
+    """After writing to a crm.com draft, keep the milestone set it now holds, for ``resolve_container``."""
+    if platform is not Platform.CRMCOM:
+        return
+    milestones = client.milestones.draft(container_id).milestones
+    if milestones is not None:
+        store.remember(_DRAFT_SETS, container, json.dumps([m.model_dump(mode="json") for m in milestones]))
