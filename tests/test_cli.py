@@ -67,7 +67,7 @@ def test_plan_then_sync_then_nothing_to_do(tmp_path: Path, served: tuple[DemoWor
 
     done = runner.invoke(app, ["sync", "erp", "--config", cfg, "--yes", "--json"], env=env)
     assert done.exit_code == 0, done.output
-    assert json.loads(done.output)["result"]["writes"] == 4
+    assert json.loads(done.output)["ok"] is True and json.loads(done.output)["result"]["writes"] == 4
 
     again = runner.invoke(app, ["plan", "erp", "--config", cfg, "--json"], env=env)
     assert json.loads(again.output)["counts"]["unchanged"] == 4 and again.exit_code == 0

@@ -200,13 +200,13 @@ def sync_command(
             result = apply_with_progress(plan, clients, store, console, quiet=as_json)
             target, name = settings.pair(pair).target
             remember_draft(clients[target], target, name, plan.pair.target_container, store)
+    # One shape whatever happened: ok, the plan, and the result when something was applied.
+    ok = result.ok if result is not None else not plan.conflicts
     if as_json:
-        # One shape whatever happened: the plan, and the result when something was applied.
-        payload = {"dry_run": dry_run, "plan": plan.to_json(), "result": result.to_json() if result else None}
+        payload = {"ok": ok, "dry_run": dry_run, "plan": plan.to_json(), "result": result.to_json() if result else None}
         typer.echo(json.dumps(payload, indent=2))
     elif result is not None:
         show_result(result, console)
-    ok = result.ok if result is not None else not plan.conflicts
     raise typer.Exit(EXIT_OK if ok else EXIT_PROBLEMS)
 
 

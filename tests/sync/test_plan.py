@@ -142,9 +142,11 @@ def test_currency_mismatch_is_a_conflict_never_a_conversion() -> None:
 def test_deleted_source_deletes_target_or_conflicts_where_the_platform_forbids_it() -> None:
     s, t = src(1), tgt("5")
     link = link_for(s, t)
-    assert kinds(plan_sync(PAIR, [], [t], [link])) == ["delete"]
+    other = src(9, title="Still there")  # one milestone gone from a source that still lists others
+    assert kinds(plan_sync(PAIR, [other], [t], [link])) == ["create", "delete"]
     keep = SyncPair(Platform.AUTOTASK, "77", Platform.KANTATA, "900", delete_missing=False)
-    assert kinds(plan_sync(keep, [], [t], [Link(**{**link.__dict__, "pair_id": keep.id})])) == ["unchanged"]
+    kept = [Link(**{**link.__dict__, "pair_id": keep.id})]
+    assert kinds(plan_sync(keep, [other], [t], kept)) == ["create", "unchanged"]
     to_autotask = SyncPair(Platform.KANTATA, "900", Platform.AUTOTASK, "77")
     at = Milestone(
         key=MilestoneKey(platform=Platform.AUTOTASK, id="8", container_id="77"),
@@ -153,7 +155,13 @@ def test_deleted_source_deletes_target_or_conflicts_where_the_platform_forbids_i
         due=D,
     )
     ln = Link(to_autotask.id, "bmx", "kantata:900/1", str(at.key), "s", "t")
-    (action,) = plan_sync(to_autotask, [], [at], [ln]).actions
+    remaining = Milestone(
+        key=MilestoneKey(platform=Platform.KANTATA, id="2", container_id="900"),
+        title="B",
+        amount=Money("2", "USD"),
+        due=D,
+    )
+    _, action = plan_sync(to_autotask, [remaining], [at], [ln]).actions
     assert action.kind is ActionKind.CONFLICT and "does not allow deleting" in action.reason
 
 
@@ -205,3 +213,14 @@ def test_a_billed_source_milestone_is_never_created_billable_on_the_target() -> 
     )
     assert kinds(gone) == ["skip-locked"]
     assert plan_sync(PAIR, [billed], []).is_noop
+
+
+def test_an_empty_source_never_deletes_every_linked_target_without_confirmation() -> None:
+    s1, s2, t1, t2 = src(1), src(2), tgt("5"), tgt("6", title="M2")
+    links = [link_for(s1, t1), link_for(s2, t2)]
+    plan = plan_sync(PAIR, [], [t1, t2], links)
+    assert kinds(plan) == ["conflict", "conflict"] and "listed no milestones" in plan.actions[0].reason
+    confirmed = SyncPair(Platform.AUTOTASK, "77", Platform.KANTATA, "900", allow_empty_source=True)
+    relinked = [Link(**{**ln.__dict__, "pair_id": confirmed.id}) for ln in links]
+    assert kinds(plan_sync(confirmed, [], [t1, t2], relinked)) == ["delete", "delete"]
+    assert kinds(plan_sync(PAIR, [s1], [t1, t2], links)) == ["unchanged", "delete"]  # one gone is ordinary

@@ -131,6 +131,7 @@ class PairSettings:
     policy: ConflictPolicy = ConflictPolicy.REPORT
     delete_missing: bool = True
     allow_drop: bool = False
+    allow_empty_source: bool = False
     truncate: bool = False
     triggers: TriggerMap = field(default_factory=TriggerMap)
 
@@ -144,6 +145,7 @@ class PairSettings:
             triggers=self.triggers,
             delete_missing=self.delete_missing,
             allow_drop=self.allow_drop,
+            allow_empty_source=self.allow_empty_source,
             truncate=self.truncate,
         )
 
@@ -310,7 +312,8 @@ def _pairs(raw: Any) -> dict[str, PairSettings]:
         key = f"pairs.{name}"
         if not isinstance(spec, dict):
             raise ConfigError(f"{key}: expected a table", key=key)
-        _only(spec, {"source", "target", "policy", "delete_missing", "allow_drop", "truncate", "triggers"}, key)
+        allowed = {"source", "target", "policy", "delete_missing", "allow_empty_source", "allow_drop", "truncate"}
+        _only(spec, allowed | {"triggers"}, key)
         for required in ("source", "target"):
             if required not in spec:
                 raise ConfigError(
@@ -330,6 +333,7 @@ def _pairs(raw: Any) -> dict[str, PairSettings]:
             policy=policy,
             delete_missing=_bool(spec, "delete_missing", key, True),
             allow_drop=_bool(spec, "allow_drop", key, False),
+            allow_empty_source=_bool(spec, "allow_empty_source", key, False),
             truncate=_bool(spec, "truncate", key, False),
             triggers=_triggers(spec.get("triggers", {}), f"{key}.triggers"),
         )

@@ -29,7 +29,8 @@ class ConflictPolicy(StrEnum):
 class SyncPair:
     """One direction of a sync: every milestone of ``source`` is mirrored into ``target``.
 
-    ``delete_missing`` removes target milestones whose linked source milestone is gone. ``allow_drop`` lets
+    ``delete_missing`` removes target milestones whose linked source milestone is gone (but never all of
+    them because the source listed nothing, unless ``allow_empty_source``). ``allow_drop`` lets
     a field the target cannot hold (e.g. a description on Kantata) be dropped with a recorded FieldChange
     instead of making the milestone a conflict. ``truncate`` shortens text that is too long for the target.
     """
@@ -40,6 +41,9 @@ class SyncPair:
     target_container: str
     triggers: TriggerMap = field(default_factory=TriggerMap)
     delete_missing: bool = True
+    #: An empty source read while milestones are linked looks like a failed or filtered read (a permissions
+    #: change, a wrong container), so it deletes nothing unless this is set.
+    allow_empty_source: bool = False
     allow_drop: bool = False
     truncate: bool = False
     #: The target container's currency when known up front (otherwise taken from its milestones).

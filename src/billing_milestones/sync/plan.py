@@ -213,10 +213,18 @@ def plan_sync(
         actions.append(_decide(pair, policy, s, t, desired, link, key))
 
     source_keys = {str(s.key) for s in source}
+    suspicious = not source and not pair.allow_empty_source
     for link in link_list:
         if link.source_key in source_keys:
             continue
         t = targets_by_id.get(link.target_id)
+        if suspicious and t is not None and pair.delete_missing:
+            why = (
+                f"the source listed no milestones at all while {len(link_list)} are linked; deleting them all "
+                "needs confirming (allow_empty_source on the pair)"
+            )
+            actions.append(PlannedAction(ActionKind.CONFLICT, link.sync_key, why, None, t, link=link))
+            continue
         actions.append(_orphan(pair, link, t))
     if pair.target is Platform.CRMCOM:
         unsure = any(a.kind is ActionKind.CONFLICT and a.source is not None for a in actions)
