@@ -343,18 +343,7 @@ def get_operation(milestone_id: int) -> Operation[ContractMilestone]:
     spec = RequestSpec("GET", f"{ENTITY}/{mid}", limit_key=ENTITY)
 
     def parse(response: APIResponse) -> ContractMilestone:
-        item = ItemResponse.model_validate(response.json()).item
-        if item is None:
-            raise errors.NotFoundError(
-                f"ContractMilestone {mid} not found (Autotask answered item: null)",
-                platform=PLATFORM,
-                method="GET",
-                path=response.http.request.url.path,
-                status_code=response.status_code,
-                request_id=response.request_id,
-                body=response.json(),
-            )
-        return item
+        return _item_or_not_found("ContractMilestone", mid, response, ItemResponse.model_validate(response.json()).item)
 
     return Operation(spec, parse)
 
