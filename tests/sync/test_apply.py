@@ -9,6 +9,7 @@ from billing_milestones import Milestone, MilestoneKey, Money, Platform, Trigger
 from billing_milestones.sync import (
     ActionKind,
     ActionResult,
+    ConflictPolicy,
     LinkStore,
     SyncPair,
     TriggerMap,
@@ -259,3 +260,40 @@ def test_views_are_checked() -> None:
     crm_plan = plan_sync(crm_pair, [], [])
     with pytest.raises(errors.ConfigError, match="replace"):
         apply_plan(crm_plan, {Platform.CRMCOM: FakeView(Platform.CRMCOM)}, LinkStore(":memory:"))
+
+
+def test_a_difference_accepted_under_target_wins_stays_accepted_in_later_runs() -> None:
+    source, target, pair = seeded(1)
+    store = LinkStore(":memory:")
+    views = {Platform.AUTOTASK: source, Platform.KANTATA: target}
+    run(pair, source, target, store)
+    (s,) = source.data["77"].values()
+    (t,) = target.data["900"].values()
+    source.data["77"][s.key.id] = s.model_copy(update={"title": "Source edit"})  # type: ignore[union-attr]
+    target.data["900"][t.key.id] = t.model_copy(update={"title": "Target edit"})  # type: ignore[union-attr]
+    src, tgt = load_sides(pair, views)
+    accepted = apply_plan(plan_sync(pair, src, tgt, store, policy=ConflictPolicy.TARGET_WINS), views, store)
+    assert accepted.ok and accepted.writes == 0
+    src, tgt = load_sides(pair, views)
+    later = plan_sync(pair, src, tgt, store)  # report, the default
+    assert later.is_noop and "accepted" in later.actions[0].reason
+    assert [m.title for m in target.data["900"].values()] == ["Target edit"]
+
+
+def test_a_changed_translation_updates_the_target_though_neither_side_changed() -> None:
+    source, target = FakeView(Platform.KANTATA), FakeView(Platform.AUTOTASK)
+    source.add("900", Milestone(title="Build", amount=Money("50.00", "USD"), trigger=Trigger.on_completion("41")))
+    store = LinkStore(":memory:")
+    views = {Platform.KANTATA: source, Platform.AUTOTASK: target}
+
+    def pair_due(day: dt.date) -> SyncPair:
+        return SyncPair(Platform.KANTATA, "900", Platform.AUTOTASK, "77", triggers=TriggerMap(due_dates={"41": day}))
+
+    first = pair_due(D)
+    src, tgt = load_sides(first, views)
+    assert apply_plan(plan_sync(first, src, tgt, store), views, store).ok
+    moved = pair_due(D + dt.timedelta(days=30))
+    src, tgt = load_sides(moved, views)
+    (action,) = plan_sync(moved, src, tgt, store).actions
+    assert action.kind is ActionKind.UPDATE and "translation changed" in action.reason
+    assert [d.field for d in action.diff] == ["due"]

@@ -77,3 +77,27 @@ def test_a_link_store_that_cannot_be_opened_is_a_config_error_naming_links(tmp_p
     with pytest.raises(ConfigError) as info:
         LinkStore(path)
     assert info.value.key == "links" and str(path) in str(info.value)
+
+
+def test_a_version_1_store_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "v1.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('schema_version', '1');
+        CREATE TABLE links (pair_id TEXT NOT NULL, sync_key TEXT NOT NULL, source_key TEXT NOT NULL,
+            target_key TEXT NOT NULL, source_fp TEXT NOT NULL, target_fp TEXT NOT NULL, updated_at TEXT NOT NULL,
+            PRIMARY KEY (pair_id, sync_key));
+        INSERT INTO links VALUES ('p', 'k1', 'autotask:1/1', 'kantata:2/101', 's', 't', 'then');
+        """
+    )
+    db.commit()
+    db.close()
+    with LinkStore(path) as store:
+        (old,) = store.links("p")
+        assert (old.sync_key, old.desired_fp) == ("k1", "")
+        store.put(link(2))
+        assert [ln.sync_key for ln in store.links("p")] == ["k1", "k2"]
+    version = sqlite3.connect(path).execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
+    assert version == str(SCHEMA_VERSION) == "2"

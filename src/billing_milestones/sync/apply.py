@@ -171,7 +171,8 @@ class _Applier:
     def _adopt_or_update(self, action: PlannedAction) -> ActionResult:
         assert action.source is not None and action.target is not None and action.desired is not None
         if not action.writes:
-            self._link(action, action.target)
+            # A locked adoption with differences is linked but not accepted: once unlocked it is updated.
+            self._link(action, action.target, accepted=not action.diff)
             return ActionResult(action, ok=True, result=action.target)
         intent = self.store.begin(self.pair.id, action.sync_key, action.kind.value)
         try:
@@ -292,8 +293,12 @@ class _Applier:
             self.record(ActionResult(action, ok=True, result=milestone, wrote=action.writes))
 
     # -- links --------------------------------------------------------------------------------------
-    def _link(self, action: PlannedAction, target: Milestone, intent: int | None = None) -> None:
+    def _link(
+        self, action: PlannedAction, target: Milestone, intent: int | None = None, *, accepted: bool = True
+    ) -> None:
+        """Record the pair as it stands now; ``accepted`` says the target's content is the agreed baseline."""
         assert action.source is not None and action.source.key is not None and target.key is not None
+        desired = action.desired if accepted else None
         link = Link(
             pair_id=self.pair.id,
             sync_key=action.sync_key,
@@ -301,6 +306,7 @@ class _Applier:
             target_key=str(target.key),
             source_fp=source_fingerprint(action.source),
             target_fp=target_fingerprint(target, self.pair),
+            desired_fp=target_fingerprint(desired, self.pair) if desired is not None else "",
         )
         self.store.put(link, intent_id=intent)
 

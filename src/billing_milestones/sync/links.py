@@ -18,7 +18,7 @@ from ..errors import ConfigError
 
 __all__ = ["SCHEMA_VERSION", "Intent", "Link", "LinkStore"]
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS links (
     source_fp   TEXT NOT NULL,
     target_fp   TEXT NOT NULL,
     updated_at  TEXT NOT NULL,
+    desired_fp  TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (pair_id, sync_key)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS links_by_source ON links (pair_id, source_key);
@@ -64,6 +65,9 @@ class Link:
     source_fp: str
     target_fp: str
     updated_at: str = ""
+    #: What the target should have held at the last sync; equal now, with neither side changed, means an
+    #: accepted difference (target-wins) rather than a change of the pair's settings. Empty: nothing accepted.
+    desired_fp: str = ""
 
     @property
     def target_id(self) -> str:
@@ -113,6 +117,11 @@ class LinkStore:
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None:
             self._db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(row["value"]) == 1:
+            # v1 -> v2: links remember the desired fingerprint; old links start with none accepted.
+            with self._transaction():
+                self._db.execute("ALTER TABLE links ADD COLUMN desired_fp TEXT NOT NULL DEFAULT ''")
+                self._db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
         elif int(row["value"]) != SCHEMA_VERSION:
             raise ConfigError(
                 f"link store {self.path} has schema version {row['value']}, this SDK reads version "
@@ -139,7 +148,8 @@ class LinkStore:
                 (link.pair_id, link.source_key, link.target_key, link.sync_key),
             )
             self._db.execute(
-                "INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO links (pair_id, sync_key, source_key, target_key, source_fp, target_fp, "
+                "updated_at, desired_fp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     link.pair_id,
                     link.sync_key,
@@ -148,6 +158,7 @@ class LinkStore:
                     link.source_fp,
                     link.target_fp,
                     _now(),
+                    link.desired_fp,
                 ),
             )
             if intent_id is not None:

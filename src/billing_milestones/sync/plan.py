@@ -302,6 +302,13 @@ def _decide(
         )
     if target_changed and policy is ConflictPolicy.TARGET_WINS:
         return PlannedAction(ActionKind.UNCHANGED, key, "target edited; target wins", s, t, desired, (), link)
+    if not source_changed and not target_changed:
+        # Neither side moved: either the difference was accepted (target-wins) or the translation changed.
+        if link.desired_fp and link.desired_fp == target_fingerprint(desired, pair):
+            why = "differs from the source as accepted at the last sync (target-wins)"
+            return PlannedAction(ActionKind.UNCHANGED, key, why, s, t, desired, (), link)
+        why = "the pair's translation changed since the last sync" if link.desired_fp else "differs from the source"
+        return PlannedAction(ActionKind.UPDATE, key, why, s, t, desired, diff, link)
     reason = "changed in source" if source_changed else "target edited outside the sync; restoring the source"
     return PlannedAction(ActionKind.UPDATE, key, reason, s, t, desired, diff, link)
 
