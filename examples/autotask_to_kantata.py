@@ -26,12 +26,13 @@ import argparse
 import sys
 from contextlib import ExitStack
 
+from _flow import plan_apply_check
 from _live import DEFAULT_LINKS, add_common_arguments, fail, live_clients
 from _sandbox import build_demo_world, temp_links
 from rich.console import Console
 
 from billing_milestones import Platform
-from billing_milestones.sync import LinkStore, SyncPair, apply_plan, load_sides, plan_sync
+from billing_milestones.sync import LinkStore, SyncPair
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -65,27 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         pair = SyncPair(Platform.AUTOTASK, contract, Platform.KANTATA, workspace, allow_drop=not args.no_drop)
         store = stack.enter_context(LinkStore(links))
 
-        # 1. plan: read both sides completely, decide every milestone, write nothing
-        source, target = load_sides(pair, clients)
-        plan = plan_sync(pair, source, target, store)
-        console.print(plan.table())
-        print(f"plan: {plan.summary() or 'empty'}")
-        for action in plan.conflicts:
-            print(f"conflict: {action.title}: {action.reason}")
-        if args.dry_run:
-            print("dry run: nothing written")
-            return 1 if plan.conflicts else 0
-
-        # 2. apply: the only step that writes; conflicts are left alone and reported
-        result = apply_plan(plan, clients, store)
-        print(f"applied: {result.writes} writes")
-        for failure in result.failures:
-            print(f"failed: {failure.action.title}: {failure.error}")
-
-        # 3. check: a second plan right after a clean sync has nothing to do
-        again = plan_sync(pair, *load_sides(pair, clients), store)
-        print("second run: nothing left to do" if again.is_noop else f"second run: {again.summary()}")
-        return 0 if result.ok and again.is_noop else 1
+        return plan_apply_check(pair, clients, store, console, dry_run=args.dry_run)
 
 
 if __name__ == "__main__":

@@ -33,12 +33,13 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+from _flow import plan_apply_check
 from _live import DEFAULT_LINKS, add_common_arguments, fail, live_clients, load_draft, parse_pairs
 from _sandbox import build_demo_world, temp_links
 from rich.console import Console
 
 from billing_milestones import Platform
-from billing_milestones.sync import LinkStore, SyncPair, TriggerMap, apply_plan, load_sides, plan_sync
+from billing_milestones.sync import LinkStore, SyncPair, TriggerMap
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -87,27 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         store = stack.enter_context(LinkStore(links))
 
-        # 1. plan: crm.com amounts come from the stage percentages of the order total (recorded as derived)
-        source, target = load_sides(pair, clients)
-        plan = plan_sync(pair, source, target, store)
-        console.print(plan.table())
-        print(f"plan: {plan.summary() or 'empty'}")
-        for action in plan.conflicts:
-            print(f"conflict: {action.title}: {action.reason}")
-        if args.dry_run:
-            print("dry run: nothing written")
-            return 1 if plan.conflicts else 0
-
-        # 2. apply
-        result = apply_plan(plan, clients, store)
-        print(f"applied: {result.writes} writes")
-        for failure in result.failures:
-            print(f"failed: {failure.action.title}: {failure.error}")
-
-        # 3. check
-        again = plan_sync(pair, *load_sides(pair, clients), store)
-        print("second run: nothing left to do" if again.is_noop else f"second run: {again.summary()}")
-        return 0 if result.ok and again.is_noop else 1
+        # crm.com amounts come from the stage percentages of the order total (recorded as derived)
+        return plan_apply_check(pair, clients, store, console, dry_run=args.dry_run)
 
 
 if __name__ == "__main__":

@@ -35,12 +35,13 @@ import datetime as dt
 import sys
 from contextlib import ExitStack
 
+from _flow import plan_apply_check
 from _live import DEFAULT_LINKS, add_common_arguments, fail, live_clients, parse_date, parse_dates
 from _sandbox import build_demo_world, kantata_source, temp_links
 from rich.console import Console
 
 from billing_milestones import Platform
-from billing_milestones.sync import LinkStore, SyncPair, TriggerMap, apply_plan, load_sides, plan_sync
+from billing_milestones.sync import LinkStore, SyncPair, SyncPlan, TriggerMap
 
 #: Sandbox defaults: the design story is due at the end of Q1, anything else at the end of Q3.
 SANDBOX_DESIGN_DUE = dt.date(2026, 3, 31)
@@ -90,31 +91,16 @@ def main(argv: list[str] | None = None) -> int:
         pair = SyncPair(Platform.KANTATA, workspace, Platform.AUTOTASK, contract, triggers=triggers)
         store = stack.enter_context(LinkStore(links))
 
-        # 1. plan, and show how each upon_completion milestone got its date
-        source, target = load_sides(pair, clients)
-        plan = plan_sync(pair, source, target, store)
-        console.print(plan.table())
-        print(f"plan: {plan.summary() or 'empty'}")
-        for action in plan.actions:
-            for change in action.desired.changes if action.desired else ():
-                if change.field == "trigger":
-                    print(f"due date for {action.title!r}: {change.after} ({change.kind.value}, {change.reason})")
-        for action in plan.conflicts:
-            print(f"conflict: {action.title}: {action.reason}")
-        if args.dry_run:
-            print("dry run: nothing written")
-            return 1 if plan.conflicts else 0
+        # Kantata's upon_completion milestones get their Autotask date from the trigger map or the fallback:
+        # the plan says which, per milestone (Autotask takes at most 3 writes in flight; the engine keeps to that).
+        return plan_apply_check(pair, clients, store, console, dry_run=args.dry_run, explain=show_due_dates)
 
-        # 2. apply (Autotask takes at most 3 writes in flight; the engine keeps to that)
-        result = apply_plan(plan, clients, store)
-        print(f"applied: {result.writes} writes")
-        for failure in result.failures:
-            print(f"failed: {failure.action.title}: {failure.error}")
 
-        # 3. check
-        again = plan_sync(pair, *load_sides(pair, clients), store)
-        print("second run: nothing left to do" if again.is_noop else f"second run: {again.summary()}")
-        return 0 if result.ok and again.is_noop else 1
+def show_due_dates(plan: SyncPlan) -> None:
+    for action in plan.actions:
+        for change in action.desired.changes if action.desired else ():
+            if change.field == "trigger":
+                print(f"due date for {action.title!r}: {change.after} ({change.kind.value}, {change.reason})")
 
 
 if __name__ == "__main__":
