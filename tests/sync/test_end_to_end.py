@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
 
@@ -21,6 +21,19 @@ from billing_milestones.sync import ActionKind, ActionResult, LinkStore, SyncPai
 
 class Crash(Exception):
     pass
+
+
+def crash_after_writes(n: int) -> Callable[[ActionResult], None]:
+    """A progress callback that kills the apply once ``n`` writes have landed, like a process dying."""
+    seen = 0
+
+    def die(result: ActionResult) -> None:
+        nonlocal seen
+        seen += result.wrote
+        if seen >= n:
+            raise Crash
+
+    return die
 
 
 def sync(pair: SyncPair, clients: dict[Platform, Any], store: LinkStore, **kw: Any) -> Any:
@@ -117,16 +130,8 @@ def test_crash_after_n_writes_then_resume_leaves_no_duplicates(crash_after: int)
     store = LinkStore(":memory:")
     with ExitStack() as stack:
         clients = world.clients(stack)
-        seen = 0
-
-        def die(r: ActionResult) -> None:
-            nonlocal seen
-            seen += r.wrote
-            if seen >= crash_after:
-                raise Crash
-
         with pytest.raises(Crash):
-            sync(pair, clients, store, progress=die)
+            sync(pair, clients, store, progress=crash_after_writes(crash_after))
         result = sync(pair, clients, store)
         assert result.ok
         target = schedule(clients[Platform.KANTATA].milestones, pair.target_container)
@@ -225,16 +230,8 @@ def test_autotask_target_crash_stops_promptly_and_resumes_without_duplicates(cra
     store = LinkStore(":memory:")
     with ExitStack() as stack:
         clients = world.clients(stack)
-        seen = 0
-
-        def die(r: ActionResult) -> None:
-            nonlocal seen
-            seen += r.wrote
-            if seen >= crash_after:
-                raise Crash
-
         with pytest.raises(Crash):
-            sync(pair, clients, store, progress=die)
+            sync(pair, clients, store, progress=crash_after_writes(crash_after))
         created_before_resume = sum(1 for m in world.autotask.milestones.values() if m["contractID"] == contract)
         assert created_before_resume < 20  # queued writes were cancelled, not run to the end
         result = sync(pair, clients, store)
