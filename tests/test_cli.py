@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from billing_milestones.cli import app
 from billing_milestones.demo import DemoWorld, build_demo_world, demo_config_toml, sandbox_environment
-from billing_milestones.sandbox import LoopbackServer, combined_app
+from billing_milestones.sandbox import LoopbackServer
 
 runner = CliRunner()
 
@@ -20,14 +20,7 @@ runner = CliRunner()
 @pytest.fixture
 def served() -> Iterator[tuple[DemoWorld, str]]:
     world = build_demo_world()
-    app_ = combined_app(
-        {
-            "/kantata": world.kantata.asgi_app(),
-            "/autotask": world.autotask.asgi_app(),
-            "/crmcom": world.crmcom.asgi_app(),
-        }
-    )
-    with LoopbackServer(app_) as server:
+    with LoopbackServer(world.asgi_app()) as server:
         yield world, server.url
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "demo_config_toml",
     "run_demo",
     "sandbox_environment",
+    "sandboxes_app",
     "serve_sandboxes",
 ]
 
@@ -69,6 +70,10 @@ class DemoWorld:
             ),
             Platform.KANTATA: stack.enter_context(KantataClient(KANTATA_TOKEN, http_client=self.kantata.http_client())),
         }
+
+    def asgi_app(self) -> Any:
+        """This world's three emulators on one app, for a :class:`LoopbackServer`."""
+        return sandboxes_app(self.kantata, self.autotask, self.crmcom)
 
     def pairs(self, draft_id: str) -> list[SyncPair]:
         return [
@@ -201,6 +206,13 @@ def demo_config_toml(world: DemoWorld, *, links: str = "milestones-links.sqlite3
     return "\n".join(lines) + "\n"
 
 
+def sandboxes_app(kantata: KantataSandbox, autotask: AutotaskSandbox, crmcom: CrmComSandbox) -> Any:
+    """The three emulators as one ASGI app, under the prefixes :func:`sandbox_environment` points at."""
+    return combined_app(
+        {"/kantata": kantata.asgi_app(), "/autotask": autotask.asgi_app(), "/crmcom": crmcom.asgi_app()}
+    )
+
+
 def sandbox_environment(base: str) -> dict[str, str]:
     """The environment that points the clients (and the CLI) at sandboxes served under ``base``."""
     return {
@@ -223,8 +235,7 @@ def serve_sandboxes(host: str, port: int, *, seed: bool, console: Console, as_js
     kantata = world.kantata if world else KantataSandbox()
     autotask = world.autotask if world else AutotaskSandbox()
     crm = world.crmcom if world else CrmComSandbox()
-    app = combined_app({"/kantata": kantata.asgi_app(), "/autotask": autotask.asgi_app(), "/crmcom": crm.asgi_app()})
-    server = LoopbackServer(app, host=host, port=port)
+    server = LoopbackServer(sandboxes_app(kantata, autotask, crm), host=host, port=port)
     env = sandbox_environment(server.url)
     seeded = (
         {

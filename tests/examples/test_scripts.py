@@ -15,10 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from billing_milestones.demo import KANTATA_TOKEN, DemoWorld, build_demo_world
-from billing_milestones.sandbox import LoopbackServer, combined_app
-from billing_milestones.sandbox.autotask import AutotaskSandbox
-from billing_milestones.sandbox.crmcom import DEMO_SECRET_KEY
+from billing_milestones.demo import DemoWorld, build_demo_world, sandbox_environment
+from billing_milestones.sandbox import LoopbackServer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LIVE_VARIABLES = (
@@ -240,29 +238,12 @@ def test_reconcile_json_and_exit_code() -> None:
 @pytest.fixture
 def served() -> Iterator[tuple[DemoWorld, str]]:
     world = build_demo_world()
-    app = combined_app(
-        {
-            "/kantata": world.kantata.asgi_app(),
-            "/autotask": world.autotask.asgi_app(),
-            "/crmcom": world.crmcom.asgi_app(),
-        }
-    )
-    with LoopbackServer(app) as server:
+    with LoopbackServer(world.asgi_app()) as server:
         yield world, server.url
 
 
 def live_env(url: str) -> dict[str, str]:
-    return {
-        "KANTATA_TOKEN": KANTATA_TOKEN,
-        "KANTATA_BASE_URL": f"{url}/kantata/api/v1",
-        "AUTOTASK_USERNAME": AutotaskSandbox.USERNAME,
-        "AUTOTASK_SECRET": AutotaskSandbox.SECRET,
-        "AUTOTASK_INTEGRATION_CODE": AutotaskSandbox.INTEGRATION_CODE,
-        "AUTOTASK_BASE_URL": f"{url}/autotask/ATServicesRest/V1.0",
-        "AUTOTASK_CURRENCY": "USD",
-        "CRMCOM_API_KEY": DEMO_SECRET_KEY,
-        "CRMCOM_BASE_URL": f"{url}/crmcom",
-    }
+    return {**sandbox_environment(url), "AUTOTASK_CURRENCY": "USD"}
 
 
 def test_live_autotask_to_kantata_then_reconcile(served: tuple[DemoWorld, str], tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from billing_milestones import AutotaskClient, CrmComClient, KantataClient, Milestone, MilestoneKey, Money, Platform
 from billing_milestones.demo import KANTATA_TOKEN, DemoWorld, build_demo_world, run_demo
-from billing_milestones.sandbox import LoopbackServer, combined_app
+from billing_milestones.sandbox import LoopbackServer
 from billing_milestones.sandbox.autotask import AutotaskSandbox
 from billing_milestones.sandbox.crmcom import DEMO_SECRET_KEY
 from billing_milestones.sync import ActionKind, ActionResult, LinkStore, SyncPair, apply_plan, load_sides, plan_sync
@@ -65,14 +65,7 @@ def world() -> DemoWorld:
 
 @pytest.fixture
 def loopback_clients(world: DemoWorld) -> Iterator[dict[Platform, Any]]:
-    app = combined_app(
-        {
-            "/kantata": world.kantata.asgi_app(),
-            "/autotask": world.autotask.asgi_app(),
-            "/crmcom": world.crmcom.asgi_app(),
-        }
-    )
-    with LoopbackServer(app) as server, ExitStack() as stack:
+    with LoopbackServer(world.asgi_app()) as server, ExitStack() as stack:
         yield {
             Platform.KANTATA: stack.enter_context(
                 KantataClient(KANTATA_TOKEN, base_url=f"{server.url}/kantata/api/v1")
