@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import httpx
 import pytest
+from pydantic import ValidationError as PydanticValidationError
 
 from billing_milestones._http import (
     AsyncRunner,
@@ -15,7 +18,7 @@ from billing_milestones._http import (
     ResponseInfo,
     SyncRunner,
 )
-from billing_milestones._wire import WireModel
+from billing_milestones._wire import WireCents, WireDecimal, WireIntId, WireModel, WireStrId
 
 
 class Thing(WireModel):
@@ -67,3 +70,45 @@ async def test_async_results_carry_their_response_info() -> None:
 def test_objects_you_build_have_no_response_info() -> None:
     assert Thing(id="x").response_info is None
     assert "response_info" not in Thing(id="x").raw()
+
+
+# -- strict wire types: identity and money are never coerced -------------------------------------------------
+class _Strict(WireModel):
+    int_id: WireIntId | None = None
+    str_id: WireStrId | None = None
+    cents: WireCents | None = None
+    number: WireDecimal | None = None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("int_id", True, "must be an integer"),
+        ("int_id", False, "must be an integer"),
+        ("int_id", "1a", "must be an integer"),
+        ("int_id", "-1", "must be an integer"),
+        ("int_id", -1, "cannot be negative"),
+        ("int_id", Decimal("1.5"), "must be an integer"),
+        ("int_id", 2**60, "beyond what a JSON number carries"),
+        ("str_id", True, "must be an integer"),
+        ("str_id", "../1001", "must be an integer"),
+        ("str_id", "١٢", "must be an integer"),  # non-ASCII digits are not an id
+        ("cents", True, "must be an integer"),
+        ("cents", Decimal("1.0"), "must be an integer"),
+        ("cents", "100", "the string"),
+        ("cents", 2**53 + 1, "beyond what a JSON number carries"),
+        ("number", True, "boolean"),
+        ("number", 1.5, "float"),
+        ("number", Decimal("12345678901234567.89"), "more digits"),
+        ("number", Decimal("NaN"), "more digits"),
+    ],
+)
+def test_strict_wire_types_refuse(field: str, value: object, problem: str) -> None:
+    with pytest.raises(PydanticValidationError, match=problem) as info:
+        _Strict.model_validate({field: value})
+    assert info.value.errors()[0]["loc"] == (field,)
+
+
+def test_strict_wire_types_accept_exact_values() -> None:
+    m = _Strict.model_validate({"int_id": "42", "str_id": 42, "cents": -(2**53), "number": Decimal("1250000.75")})
+    assert (m.int_id, m.str_id, m.cents, m.number) == (42, "42", -(2**53), Decimal("1250000.75"))

@@ -9,8 +9,9 @@ from typing import Any, Generic, Self, TypeVar
 import httpx
 
 from ._http import NOT_GIVEN, AsyncRunner, ClientCore, NotGiven, RetryPolicy, SyncRunner, resolve_timeout
+from .errors import ValidationError
 
-__all__ = ["AsyncAPIClient", "SyncAPIClient", "build_retry_policy"]
+__all__ = ["AsyncAPIClient", "SyncAPIClient", "build_retry_policy", "check_max_pages"]
 
 
 def build_retry_policy(max_retries: int | NotGiven, retry_policy: RetryPolicy | None) -> RetryPolicy:
@@ -20,6 +21,13 @@ def build_retry_policy(max_retries: int | NotGiven, retry_policy: RetryPolicy | 
     if isinstance(max_retries, NotGiven) or policy.max_retries == max_retries:
         return policy
     return dataclasses.replace(policy, max_retries=max_retries)
+
+
+def check_max_pages(value: object) -> int:
+    """A page ceiling is a positive whole number; anything else is refused by name before any request."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError(f"max_pages must be a positive integer, got {value!r}", field="max_pages", value=value)
+    return value
 
 
 RunnerT = TypeVar("RunnerT", SyncRunner, AsyncRunner)
@@ -40,9 +48,14 @@ class _BaseClient(Generic[RunnerT]):
         max_retries: int | NotGiven = NOT_GIVEN,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
         retry_policy: RetryPolicy | None = None,
+        max_pages: int | None = None,
     ) -> Self:
-        """A copy with other retry or timeout settings, sharing this client's connection pool and limits."""
+        """A copy with other retry, timeout or paging settings, sharing this client's connection pool and
+        limits. ``max_pages`` caps every listing (default 10,000 pages): beyond it a listing raises
+        PaginationError rather than walk a server that never says the end."""
         changes: dict[str, Any] = {}
+        if max_pages is not None:
+            changes["max_pages"] = check_max_pages(max_pages)
         if retry_policy is not None or not isinstance(max_retries, NotGiven):
             policy = retry_policy or self._core.retry
             # A new policy brings its own retry count; an explicit max_retries wins over both.

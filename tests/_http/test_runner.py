@@ -513,7 +513,7 @@ async def test_pagination_walks_every_page(harness: Any) -> None:
 async def test_pagination_loop_guard(harness: Any) -> None:
     h = harness(_paged_handler(None))
     got: list[int] = []
-    with pytest.raises(errors.PaginationError, match="same page request twice"):
+    with pytest.raises(errors.PaginationError, match="already followed"):
         await h.items(_pages(lambda spec, data: spec), got)
     assert got == [10, 11]  # the first page was delivered, the repeat never sent
     assert h.attempts == 1

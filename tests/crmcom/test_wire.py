@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import ValidationError as PydanticValidationError
 
 from billing_milestones._http import dumps, loads
 from billing_milestones.crmcom import (
@@ -31,12 +32,18 @@ ESTIMATE_TEXT = """{
     {"stage": {"id": "34b059a3-2aa7-b2c2-4191-a966168e97d7", "name": "Deposit", "colour": "#FF0000", "priority": 1},
      "queue_percentage": 30, "percentage": null, "amount": 2.997},
     {"stage": {"id": "s-2", "name": "Done", "colour": "#00FF00", "priority": 2},
-     "queue_percentage": 70, "percentage": 70.5, "amount": 7.0429500000000000001}
+     "queue_percentage": 70, "percentage": 70.5, "amount": 7.04295}
   ],
   "invoice_estimate": {"currency_code": "EUR", "net": 8.39, "tax": 1.6, "total": 9.99, "discount": 0,
                        "discount_incl_tax": 0, "amount_due": 9.99, "taxes_breakdown": []},
   "orders": [{"milestone_plan_estimate": [], "invoice_estimate": {"currency_code": "EUR", "total": 9.99}}]
 }"""
+
+
+def test_a_number_with_more_digits_than_a_double_is_refused_not_rounded() -> None:
+    # The server holds numbers as doubles: 7.0429500000000000001 cannot be what it stored, so it is an error.
+    with pytest.raises(PydanticValidationError, match="more digits than a JSON number"):
+        OrderEstimate.model_validate(loads(ESTIMATE_TEXT.replace("7.04295}", "7.0429500000000000001}")))
 
 
 def test_estimate_response_parses_exactly_and_keeps_unknown_fields() -> None:
@@ -49,7 +56,7 @@ def test_estimate_response_parses_exactly_and_keeps_unknown_fields() -> None:
     assert plan[0].stage is not None and plan[0].stage.id == STAGE and plan[0].stage.priority == 1
     assert plan[0].percentage is None and plan[0].queue_percentage == Decimal(30)
     # digit for digit, never through a float
-    assert plan[1].amount == Decimal("7.0429500000000000001")
+    assert plan[1].amount == Decimal("7.04295")  # digit for digit, never through a float
     assert isinstance(plan[1].percentage, Decimal) and str(plan[1].percentage) == "70.5"
     assert estimate.total == Decimal("9.99") and estimate.currency_code == "EUR"
     assert estimate.invoice_estimate is not None

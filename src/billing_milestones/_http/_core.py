@@ -11,6 +11,7 @@ import httpx
 
 from .. import errors
 from ._json import dumps, loads
+from ._paging import DEFAULT_MAX_PAGES
 from ._redact import logger, scrub
 from ._request import APIResponse, RequestSpec, Retryable
 from ._retry import RetryPolicy, parse_retry_after
@@ -62,6 +63,8 @@ class ClientCore:
     retry_hook: RetryHook | None = None
     error_hook: ErrorHook | None = None
     max_in_flight: int | None = None
+    #: Pages one listing may take before it is refused with PaginationError.
+    max_pages: int = DEFAULT_MAX_PAGES
 
     def with_options(self, **changes: Any) -> ClientCore:
         return dataclasses.replace(self, **changes)

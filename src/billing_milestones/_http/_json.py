@@ -13,7 +13,11 @@ __all__ = ["dumps", "loads"]
 
 
 def loads(data: str | bytes) -> Any:
-    return json.loads(data, parse_float=Decimal)
+    """Parse JSON; nesting too deep for the parser is a ValueError like any other malformed body."""
+    try:
+        return json.loads(data, parse_float=Decimal)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to parse") from None
 
 
 def dumps(value: Any) -> str:

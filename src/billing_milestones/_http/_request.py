@@ -121,7 +121,12 @@ class Page(Generic[T]):
     items: list[T]
     next: RequestSpec | None
     response: APIResponse
+    #: The server's own count of items in the whole listing, where it gives one (checked, never trusted).
     total: int | None = None
+    #: The server's own count of pages, where it gives one (Kantata ``page_count``).
+    total_pages: int | None = None
+    #: Each item's identity on this page (its id), so a repeated item anywhere in the walk is caught.
+    item_ids: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -130,4 +135,5 @@ class PagedOperation(Generic[T]):
 
     first: RequestSpec
     parse: Callable[[RequestSpec, APIResponse], Page[T]]
-    max_pages: int = 100_000
+    #: A ceiling of this operation's own; the client's ``max_pages`` applies too (the smaller wins).
+    max_pages: int | None = None

@@ -15,6 +15,7 @@ from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
 
 from .. import errors
 from ._core import ClientCore, _body_of
+from ._paging import PageGuard, next_link_error
 from ._redact import logger
 from ._request import APIResponse, Operation, Page, PagedOperation, RequestSpec, ResponseAware, ResponseInfo
 from ._retry import backoff_delay
@@ -97,12 +98,20 @@ class _RunnerBase:
             mapped.retries_taken = attempt
             raise
 
+    def _build(self, http: httpx.Client | httpx.AsyncClient, spec: RequestSpec, attempt: int) -> httpx.Request:
+        try:
+            return self.core.build_request(http, spec, attempt)
+        except httpx.InvalidURL as exc:
+            # Only a server-sent link (a next page) can be malformed here: configured URLs are checked early.
+            raise next_link_error(spec, exc) from None
+
     def _parse(self, spec: RequestSpec, response: APIResponse, parse: Callable[[APIResponse], T]) -> T:
         try:
             return _bound(parse(response), response.info)
         # A body of the wrong shape surfaces in a parser as any of these (pydantic's and our ValidationError
-        # and a non-JSON body's JSONDecodeError are ValueErrors); APIErrors a parser raises pass through.
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        # and a non-JSON body's JSONDecodeError are ValueErrors; absurdly deep nesting is a RecursionError);
+        # APIErrors a parser raises pass through.
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError) as exc:
             raise errors.APIResponseValidationError(
                 f"response did not match the documented shape: {exc}",
                 platform=self.core.platform,
@@ -114,14 +123,9 @@ class _RunnerBase:
                 retries_taken=response.retries_taken,
             ) from exc
 
-    @staticmethod
-    def _check_loop(spec: RequestSpec, seen: set[str], pages: int, max_pages: int) -> None:
-        identity = spec.identity()
-        if identity in seen:
-            raise errors.PaginationError(f"the server sent the same page request twice ({spec.method} {spec.path})")
-        if pages >= max_pages:
-            raise errors.PaginationError(f"stopped after {max_pages} pages; the server never said the end")
-        seen.add(identity)
+    def _guard(self, op: PagedOperation[Any]) -> PageGuard:
+        ceiling = self.core.max_pages if op.max_pages is None else min(op.max_pages, self.core.max_pages)
+        return PageGuard(self.core.platform, ceiling)
 
 
 def _bound(result: T, info: ResponseInfo) -> T:
@@ -167,7 +171,7 @@ class SyncRunner(_RunnerBase):
         for attempt in Retrying(sleep=self._sleep, **self._retry_args(spec)):
             with attempt:
                 n = attempt.retry_state.attempt_number - 1
-                request = self.core.build_request(self.http, spec, n)
+                request = self._build(self.http, spec, n)
                 with self._limit(spec.limit_key):
                     try:
                         response = self.http.send(request, follow_redirects=False)
@@ -181,13 +185,12 @@ class SyncRunner(_RunnerBase):
 
     def pages(self, op: PagedOperation[T]) -> Iterator[Page[T]]:
         spec: RequestSpec | None = op.first
-        seen: set[str] = set()
-        count = 0
+        guard = self._guard(op)
         while spec is not None:
-            self._check_loop(spec, seen, count, op.max_pages)
+            guard.before(spec)
             current = spec
             page = self._parse(current, self.request(current), functools.partial(op.parse, current))
-            count += 1
+            guard.after(page)
             yield page
             spec = page.next
 
@@ -231,7 +234,7 @@ class AsyncRunner(_RunnerBase):
         async for attempt in AsyncRetrying(sleep=self._sleep, **self._retry_args(spec)):
             with attempt:
                 n = attempt.retry_state.attempt_number - 1
-                request = self.core.build_request(self.http, spec, n)
+                request = self._build(self.http, spec, n)
                 async with self._limit(spec.limit_key):
                     try:
                         response = await self.http.send(request, follow_redirects=False)
@@ -245,13 +248,12 @@ class AsyncRunner(_RunnerBase):
 
     async def pages(self, op: PagedOperation[T]) -> AsyncIterator[Page[T]]:
         spec: RequestSpec | None = op.first
-        seen: set[str] = set()
-        count = 0
+        guard = self._guard(op)
         while spec is not None:
-            self._check_loop(spec, seen, count, op.max_pages)
+            guard.before(spec)
             current = spec
             page = self._parse(current, await self.request(current), functools.partial(op.parse, current))
-            count += 1
+            guard.after(page)
             yield page
             spec = page.next
 
