@@ -4,7 +4,13 @@
     ├── ValidationError            bad input, caught before any request is sent
     ├── TranslationError           a translation between platforms would lose information
     ├── ConfigError                missing or invalid configuration (CLI, sync config)
-    ├── PaginationError            a server's paging would loop or leave the configured host
+    ├── ListingError               a listing that cannot be trusted: a plan is never built from it
+    │   ├── PaginationError            a server's paging would loop, repeat or leave the configured host
+    │   └── DuplicateRecordError       one record listed twice (e.g. a repeated source key)
+    ├── SyncError                  the sync engine stopped before writing (or before the next write)
+    │   ├── PairBusyError              another run holds the pair's lease (CLI exit 3)
+    │   ├── LeaseLostError             this run's lease expired or was taken over mid-run
+    │   └── StalePlanError             the pair's links changed after the plan was made: plan again
     └── APIError                   something went wrong talking to a platform
         ├── APIConnectionError     no usable response (DNS, refused, reset, dropped)
         │   └── APITimeoutError    connect/read/write/pool timeout
@@ -41,12 +47,18 @@ __all__ = [
     "BillingMilestonesError",
     "ConfigError",
     "ConflictError",
+    "DuplicateRecordError",
     "InternalServerError",
+    "LeaseLostError",
+    "ListingError",
     "MilestoneInvoicedError",
     "NotFoundError",
+    "PairBusyError",
     "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "StalePlanError",
+    "SyncError",
     "TranslationError",
     "UnprocessableEntityError",
     "UnsupportedOperationError",
@@ -88,8 +100,52 @@ class ConfigError(BillingMilestonesError):
         self.key = key
 
 
-class PaginationError(BillingMilestonesError):
-    """A page link would loop forever or point at a host we must not send credentials to."""
+class ListingError(BillingMilestonesError):
+    """A listing is incomplete or inconsistent. The planner deletes what it does not see and creates what it
+    sees twice, so nothing is planned from such a listing."""
+
+
+class PaginationError(ListingError):
+    """A page link would loop forever, repeat a page or an item, or point at a host we must not send
+    credentials to."""
+
+
+class DuplicateRecordError(ListingError):
+    """The same record appears twice in one listing; ``key`` names it."""
+
+    def __init__(self, message: str, *, key: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.key = key
+
+
+class SyncError(BillingMilestonesError):
+    """The sync engine refused to go on; nothing more was written."""
+
+    def __init__(self, message: str, *, pair_id: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.pair_id = pair_id
+
+
+class PairBusyError(SyncError):
+    """Another run holds the pair's lease: one writer per pair. ``owner`` and ``expires_at`` say whose and
+    until when (a crashed run's lease expires on its own)."""
+
+    def __init__(self, message: str, *, pair_id: str, owner: str, expires_at: str) -> None:
+        super().__init__(message, pair_id=pair_id)
+        self.owner = owner
+        self.expires_at = expires_at
+
+
+class LeaseLostError(SyncError):
+    """This run's lease expired (a stall longer than its time to live) or another run took it over; the run
+    stopped before its next write. Rerun: intents and sync keys make the rerun safe."""
+
+
+class StalePlanError(SyncError):
+    """The pair's links changed after the plan was made (another run applied in between); applying it could
+    create what that run created. Plan again."""
 
 
 class APIError(BillingMilestonesError):

@@ -100,4 +100,22 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path: Path) -> None:
         store.put(link(2))
         assert [ln.sync_key for ln in store.links("p")] == ["k1", "k2"]
     version = sqlite3.connect(path).execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
-    assert version == str(SCHEMA_VERSION) == "2"
+    assert version == str(SCHEMA_VERSION) == "3"
+
+
+def test_a_version_2_store_gains_leases_and_pair_versions_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "v2.sqlite3"
+    with LinkStore(path) as store:
+        store.put(link(1))
+    db = sqlite3.connect(path)
+    db.executescript("DROP TABLE leases; DROP TABLE pair_versions; UPDATE meta SET value='2';")
+    db.commit()
+    db.close()
+    with LinkStore(path) as store:
+        assert [ln.sync_key for ln in store.links("p")] == ["k1"]
+        with store.lease("p", owner="me") as lease:
+            assert lease.held
+        store.put(link(2))
+        assert store.version("p") == 1
+    version = sqlite3.connect(path).execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
+    assert version == "3"

@@ -1,7 +1,9 @@
 """The link store: which source milestone is which target milestone, and what each looked like last time.
 
 SQLite (stdlib ``sqlite3``) in WAL mode, one file, schema versioned. Intents are written before each
-write to a platform and closed after it, so a crash leaves a trace the next run can reason about.
+write to a platform and closed after it, so a crash leaves a trace the next run can reason about. The store
+also holds each pair's lease (one writer per pair, see :mod:`.lease`) and a version per pair that every link
+change bumps, so a plan made before another run applied can be told apart and refused.
 """
 
 from __future__ import annotations
@@ -9,16 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Self
 
 from ..errors import ConfigError
+from .lease import DEFAULT_LEASE_TTL, Lease, LeaseHolder
 
 __all__ = ["SCHEMA_VERSION", "Intent", "Link", "LinkStore"]
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,6 +50,17 @@ CREATE TABLE IF NOT EXISTS intents (
     finished_at TEXT
 );
 CREATE INDEX IF NOT EXISTS intents_open ON intents (pair_id, state);
+CREATE TABLE IF NOT EXISTS leases (
+    pair_id     TEXT PRIMARY KEY,
+    owner       TEXT NOT NULL,
+    acquired_at TEXT NOT NULL,
+    heartbeat   REAL NOT NULL,
+    expires_at  REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pair_versions (
+    pair_id     TEXT PRIMARY KEY,
+    version     INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS names (
     kind        TEXT NOT NULL,
     name        TEXT NOT NULL,
@@ -98,7 +113,7 @@ class LinkStore:
         self.path = str(path)
         self._lock = threading.RLock()
         try:
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
             self._db.row_factory = sqlite3.Row
             with self._lock:
                 if self.path != ":memory:":
@@ -117,10 +132,12 @@ class LinkStore:
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None:
             self._db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif int(row["value"]) == 1:
+        elif int(row["value"]) in (1, 2):
             # v1 -> v2: links remember the desired fingerprint; old links start with none accepted.
+            # v2 -> v3: leases and pair versions, new tables the schema script has already created.
             with self._transaction():
-                self._db.execute("ALTER TABLE links ADD COLUMN desired_fp TEXT NOT NULL DEFAULT ''")
+                if int(row["value"]) == 1:
+                    self._db.execute("ALTER TABLE links ADD COLUMN desired_fp TEXT NOT NULL DEFAULT ''")
                 self._db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
         elif int(row["value"]) != SCHEMA_VERSION:
             raise ConfigError(
@@ -161,14 +178,70 @@ class LinkStore:
                     link.desired_fp,
                 ),
             )
+            self._bump(link.pair_id)
             if intent_id is not None:
                 self._close_intent(intent_id, "done", None)
 
     def remove(self, pair_id: str, sync_key: str, *, intent_id: int | None = None) -> None:
         with self._lock, self._transaction():
             self._db.execute("DELETE FROM links WHERE pair_id=? AND sync_key=?", (pair_id, sync_key))
+            self._bump(pair_id)
             if intent_id is not None:
                 self._close_intent(intent_id, "done", None)
+
+    def version(self, pair_id: str) -> int:
+        """How many link changes the pair has seen: a plan remembers it, apply refuses a plan gone stale."""
+        with self._lock:
+            row = self._db.execute("SELECT version FROM pair_versions WHERE pair_id=?", (pair_id,)).fetchone()
+        return int(row["version"]) if row else 0
+
+    def _bump(self, pair_id: str) -> None:
+        self._db.execute(
+            "INSERT INTO pair_versions (pair_id, version) VALUES (?, 1) "
+            "ON CONFLICT(pair_id) DO UPDATE SET version = version + 1",
+            (pair_id,),
+        )
+
+    # -- leases -------------------------------------------------------------------------------------
+    def lease(
+        self, pair_id: str, *, owner: str | None = None, ttl: float = DEFAULT_LEASE_TTL, wait: float = 0.0
+    ) -> Lease:
+        """The pair's lease, not yet taken: ``with store.lease(pair.id, wait=30):`` holds it for a run."""
+        return Lease(self, pair_id, owner=owner, ttl=ttl, wait=wait)
+
+    def try_lease(self, pair_id: str, owner: str, ttl: float) -> LeaseHolder:
+        now = time.time()
+        with self._lock, self._transaction():
+            self._db.execute(
+                "INSERT INTO leases (pair_id, owner, acquired_at, heartbeat, expires_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(pair_id) DO UPDATE SET owner=excluded.owner, acquired_at=excluded.acquired_at, "
+                "heartbeat=excluded.heartbeat, expires_at=excluded.expires_at "
+                "WHERE leases.owner=excluded.owner OR leases.expires_at<=excluded.heartbeat",
+                (pair_id, owner, _now(), now, now + ttl),
+            )
+            row = self._db.execute("SELECT owner, expires_at FROM leases WHERE pair_id=?", (pair_id,)).fetchone()
+        return LeaseHolder(pair_id, str(row["owner"]), float(row["expires_at"]))
+
+    def renew_lease(self, pair_id: str, owner: str, ttl: float) -> bool:
+        now = time.time()
+        with self._lock:
+            cur = self._db.execute(
+                "UPDATE leases SET heartbeat=?, expires_at=? WHERE pair_id=? AND owner=? AND expires_at>?",
+                (now, now + ttl, pair_id, owner, now),
+            )
+        return cur.rowcount == 1
+
+    def release_lease(self, pair_id: str, owner: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM leases WHERE pair_id=? AND owner=?", (pair_id, owner))
+
+    def lease_holder(self, pair_id: str) -> LeaseHolder | None:
+        """Who holds the pair's lease now (None when it is free or expired)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT owner, expires_at FROM leases WHERE pair_id=? AND expires_at>?", (pair_id, time.time())
+            ).fetchone()
+        return LeaseHolder(pair_id, str(row["owner"]), float(row["expires_at"])) if row else None
 
     # -- intents ------------------------------------------------------------------------------------
     def begin(self, pair_id: str, sync_key: str, action: str, detail: str | None = None) -> int:

@@ -1,0 +1,167 @@
+"""One writer per pair: a lease (owner, heartbeat, expiry) held in the link store while a run writes.
+
+Two runs of one pair at once (a cron job overlapping the previous run, two terminals) would both plan
+"create" for the same source milestones and both write them: every invoice sent twice. A run therefore takes
+the pair's lease before it plans a write and keeps it until the last write is recorded. A second run waits up
+to ``wait`` seconds, then raises :class:`PairBusyError` having written nothing. A crashed run stops its
+heartbeat, so its lease expires after ``ttl`` seconds and the next run proceeds (its intents and the sync keys
+on the target make that rerun safe).
+
+The lease itself is stored by the link store's backend (:class:`LeaseBackend`), which decides atomically who
+holds it; this module only drives it: acquiring with a deadline, renewing on a heartbeat thread, and refusing
+the next write once the lease is no longer ours.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Protocol, Self
+
+from ..errors import LeaseLostError, PairBusyError, ValidationError
+
+__all__ = ["DEFAULT_LEASE_TTL", "DEFAULT_LEASE_WAIT", "Lease", "LeaseBackend", "LeaseHolder", "new_owner"]
+
+#: Seconds a lease lives without a heartbeat; the heartbeat renews it every third of that.
+DEFAULT_LEASE_TTL: Final = 60.0
+#: Seconds a second run waits for the pair before giving up.
+DEFAULT_LEASE_WAIT: Final = 0.0
+_POLL: Final = 0.2
+
+
+@dataclass(frozen=True)
+class LeaseHolder:
+    """Who holds a pair's lease and until when (seconds since the epoch, and as ISO text for messages)."""
+
+    pair_id: str
+    owner: str
+    expires_at: float
+
+    @property
+    def expires_text(self) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.expires_at))
+
+
+class LeaseBackend(Protocol):
+    """What a link store offers so a :class:`Lease` can be driven on it; each call is atomic."""
+
+    def try_lease(self, pair_id: str, owner: str, ttl: float) -> LeaseHolder:
+        """Take the lease if it is free, expired or already ours; return whoever holds it afterwards."""
+        ...
+
+    def renew_lease(self, pair_id: str, owner: str, ttl: float) -> bool:
+        """Extend our lease; False when it is no longer ours (expired and taken, or released)."""
+        ...
+
+    def release_lease(self, pair_id: str, owner: str) -> None:
+        """Give the lease up if it is ours."""
+        ...
+
+
+def new_owner() -> str:
+    """An owner name that says where a run is (host and process) and is unique per run."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Lease:
+    """A held lease: a context manager that renews itself and tells a writer whether it may still write."""
+
+    def __init__(
+        self,
+        backend: LeaseBackend,
+        pair_id: str,
+        *,
+        owner: str | None = None,
+        ttl: float = DEFAULT_LEASE_TTL,
+        wait: float = DEFAULT_LEASE_WAIT,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0:
+            raise ValidationError(f"lease ttl must be a positive number of seconds, got {ttl!r}", field="lease_ttl")
+        if isinstance(wait, bool) or not isinstance(wait, int | float) or not wait >= 0:
+            raise ValidationError(f"lease wait must be zero or more seconds, got {wait!r}", field="lease_wait")
+        self.backend = backend
+        self.pair_id = pair_id
+        self.owner = owner or new_owner()
+        self.ttl = float(ttl)
+        self.wait = float(wait)
+        self._clock = clock
+        self._sleep = sleep
+        self._lost = threading.Event()
+        self._stop = threading.Event()
+        self._held = False
+        self._heart: threading.Thread | None = None
+
+    # -- acquiring ----------------------------------------------------------------------------------
+    def acquire(self) -> Self:
+        """Take the lease, waiting up to ``wait`` seconds for another holder; PairBusyError after that."""
+        deadline = self._clock() + self.wait
+        while True:
+            holder = self.backend.try_lease(self.pair_id, self.owner, self.ttl)
+            if holder.owner == self.owner:
+                break
+            if self._clock() >= deadline:
+                raise PairBusyError(
+                    f"pair {self.pair_id} is being synced by another run ({holder.owner}, lease until "
+                    f"{holder.expires_text}); nothing was written. Wait for it, or rerun with a longer wait",
+                    pair_id=self.pair_id,
+                    owner=holder.owner,
+                    expires_at=holder.expires_text,
+                )
+            self._sleep(min(_POLL, max(0.0, deadline - self._clock())))
+        self._held = True
+        self._heart = threading.Thread(target=self._beat, name=f"bm-lease-{self.pair_id}", daemon=True)
+        self._heart.start()
+        return self
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            try:
+                still_ours = self.backend.renew_lease(self.pair_id, self.owner, self.ttl)
+            except Exception:  # noqa: BLE001 - a store that cannot be reached cannot vouch for the lease
+                still_ours = False
+            if not still_ours:
+                self._lost.set()
+                return
+
+    # -- using --------------------------------------------------------------------------------------
+    @property
+    def held(self) -> bool:
+        return self._held and not self._lost.is_set()
+
+    def ensure(self) -> None:
+        """Raise LeaseLostError unless the lease is still ours: called before every write."""
+        if not self._held:
+            raise LeaseLostError(f"pair {self.pair_id}: no lease is held by this run", pair_id=self.pair_id)
+        if self._lost.is_set() or not self.backend.renew_lease(self.pair_id, self.owner, self.ttl):
+            self._lost.set()
+            raise LeaseLostError(
+                f"pair {self.pair_id}: this run's lease expired or was taken over; stopped before the next "
+                "write. Rerun the sync: what was written is linked or found by its sync key",
+                pair_id=self.pair_id,
+            )
+
+    # -- releasing ----------------------------------------------------------------------------------
+    def release(self) -> None:
+        self._stop.set()
+        if self._heart is not None:
+            self._heart.join()
+            self._heart = None
+        if self._held:
+            self._held = False
+            self.backend.release_lease(self.pair_id, self.owner)
+
+    def __enter__(self) -> Self:
+        return self if self._held else self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        return f"Lease(pair_id={self.pair_id!r}, owner={self.owner!r}, held={self.held})"
