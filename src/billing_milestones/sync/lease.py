@@ -124,7 +124,7 @@ class Lease:
         while not self._stop.wait(self.ttl / 3):
             try:
                 still_ours = self.backend.renew_lease(self.pair_id, self.owner, self.ttl)
-            except Exception:  # noqa: BLE001 - a store that cannot be reached cannot vouch for the lease
+            except Exception:  # a store that cannot be reached cannot vouch for the lease
                 still_ours = False
             if not still_ours:
                 self._lost.set()
