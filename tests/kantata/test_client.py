@@ -44,12 +44,18 @@ def ms(ident: str, title: str = "M", cents: int = 100, workspace: str = "10", **
 
 
 def envelope(
-    items: list[dict[str, Any]], *, page: int = 1, page_count: int = 1, total: int | None = None, **maps: Any
+    items: list[dict[str, Any]],
+    *,
+    page: int = 1,
+    page_count: int = 1,
+    total: int | None = None,
+    page_size: int = 200,
+    **maps: Any,
 ) -> dict[str, Any]:
     total = len(items) if total is None else total
     return {
         "count": total,
-        "meta": {"count": total, "page_count": page_count, "page_number": page, "page_size": 200},
+        "meta": {"count": total, "page_count": page_count, "page_number": page, "page_size": page_size},
         "results": [{"key": "billing_milestones", "id": i["id"]} for i in items],
         "billing_milestones": {i["id"]: i for i in items},
         **maps,
@@ -78,9 +84,10 @@ def test_bearer_token_is_sent_and_never_shown(api: respx.MockRouter, client: Kan
 
 
 def test_list_walks_pages_until_page_count(api: respx.MockRouter, client: KantataClient) -> None:
+    refs = {"external_reference_ids": []}
     pages = [
-        envelope([ms("3"), ms("2")], page=1, page_count=2, total=3),
-        envelope([ms("1")], page=2, page_count=2, total=3),
+        envelope([ms("3", **refs), ms("2", **refs)], page=1, page_count=2, total=3, page_size=2),
+        envelope([ms("1", **refs)], page=2, page_count=2, total=3, page_size=2),
     ]
     route = api.get("/billing_milestones").mock(side_effect=[httpx.Response(200, json=p) for p in pages])
     got = [m.id for m in client.billing_milestones.list(workspace_ids=["10", 11], include=["external_references"])]
@@ -300,8 +307,8 @@ def test_429_without_retry_after_is_retried_with_backoff(api: respx.MockRouter, 
 async def test_async_list_create_update_delete(api: respx.MockRouter) -> None:
     api.get("/billing_milestones").mock(
         side_effect=[
-            httpx.Response(200, json=envelope([ms("2")], page=1, page_count=2, total=2)),
-            httpx.Response(200, json=envelope([ms("1")], page=2, page_count=2, total=2)),
+            httpx.Response(200, json=envelope([ms("2")], page=1, page_count=2, total=2, page_size=1)),
+            httpx.Response(200, json=envelope([ms("1")], page=2, page_count=2, total=2, page_size=1)),
         ]
     )
 

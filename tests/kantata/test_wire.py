@@ -84,7 +84,7 @@ def test_envelope_walks_results_not_the_map() -> None:
 
 
 def test_envelope_keeps_untyped_maps_as_raw_dicts() -> None:
-    env = Envelope.model_validate({"results": [], "users": {"9": {"id": "9"}}})
+    env = Envelope.model_validate({"count": 0, "results": [], "users": {"9": {"id": "9"}}})
     assert env.map_for("users") == {"9": {"id": "9"}}
     assert env.has_map("users")
 

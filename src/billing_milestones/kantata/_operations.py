@@ -17,13 +17,22 @@ import pydantic
 
 from .. import errors
 from .._http import APIResponse, Operation, Page, PagedOperation, RequestSpec
+from ._envelopes import (
+    exactly_one,
+    includes_of,
+    listing_page,
+    parse_body,
+    parse_envelope,
+    resolve_milestones,
+    resolve_typed,
+    unique,
+)
 from ._errors import refuse_invoiced
 from .wire import (
     BillingMilestone,
     BillingMilestoneCreate,
     BillingMilestoneUpdate,
     BillingType,
-    Envelope,
     ExternalReferenceInput,
     Story,
     Workspace,
@@ -162,88 +171,6 @@ def _milestone_params(filters: MilestoneFilters) -> dict[str, Any]:
     return params
 
 
-def parse_envelope(response: APIResponse) -> Envelope:
-    body = response.json()
-    if not isinstance(body, dict):
-        raise errors.ValidationError(f"expected a JSON object envelope, got {type(body).__name__}")
-    return Envelope.model_validate(body)
-
-
-def resolve_milestones(envelope: Envelope) -> builtins.list[BillingMilestone]:
-    """Walk ``results`` in order, resolve ``billing_milestones[id]`` and attach the side-loads.
-
-    The typed map may hold more than the primary objects, so the map alone is never read as the answer.
-    """
-    out: builtins.list[BillingMilestone] = []
-    for position, ref in enumerate(envelope.results):
-        if ref.key != "billing_milestones":
-            continue
-        milestone = envelope.billing_milestones.get(ref.id)
-        if milestone is None:
-            raise errors.ValidationError(
-                f"results[{position}] points at billing_milestones[{ref.id!r}], which the response does not contain"
-            )
-        refs = None
-        if milestone.external_reference_ids is not None or envelope.has_map("external_references"):
-            refs = [
-                envelope.external_references[i]
-                for i in milestone.external_reference_ids or []
-                if i in envelope.external_references
-            ]
-        invoices = None
-        if milestone.invoice_ids is not None:
-            invoices = [envelope.invoices[i] for i in milestone.invoice_ids if i in envelope.invoices]
-        milestone.attach(
-            external_references=refs,
-            story=envelope.stories.get(milestone.story_id) if milestone.story_id else None,
-            workspace=envelope.workspaces.get(milestone.workspace_id),
-            invoices=invoices,
-        )
-        out.append(milestone)
-    return out
-
-
-def _resolve_typed(envelope: Envelope, key: str, cls: type[M]) -> builtins.list[M]:
-    mapping = envelope.map_for(key)
-    out: builtins.list[M] = []
-    for position, ref in enumerate(envelope.results):
-        if ref.key != key:
-            continue
-        if ref.id not in mapping:
-            raise errors.ValidationError(
-                f"results[{position}] points at {key}[{ref.id!r}], which the response does not contain"
-            )
-        item = mapping[ref.id]
-        out.append(item if isinstance(item, cls) else cls.model_validate(item))
-    return out
-
-
-def _exactly_one(items: builtins.list[M], what: str) -> M:
-    if len(items) != 1:
-        raise errors.ValidationError(f"expected exactly one {what} in results, got {len(items)}")
-    return items[0]
-
-
-def _next_page(spec: RequestSpec, envelope: Envelope, received: int, per_page: int) -> RequestSpec | None:
-    """Stop on ``meta.page_count``; without meta, on ``count`` or a short page."""
-    params = dict(spec.params or {})
-    page = int(str(params.get("page", 1) or 1))
-    meta = envelope.meta
-    if meta is not None and meta.page_count is not None:
-        current = meta.page_number or page
-        if current >= meta.page_count:
-            return None
-    elif envelope.count is not None:
-        if page * per_page >= envelope.count:
-            return None
-    elif received < per_page:
-        return None
-    if received == 0:
-        return None
-    params["page"] = page + 1
-    return dataclasses.replace(spec, params=params)
-
-
 def _fingerprint(title: str, cents: int, workspace_id: object) -> tuple[str, int, str]:
     """What identifies a created milestone's input (titles compared without surrounding whitespace)."""
     return (title.strip(), cents, str(workspace_id))
@@ -320,10 +247,10 @@ class KantataOperations:
         spec = RequestSpec("GET", self.path("billing_milestones"), params=params)
 
         def parse(current: RequestSpec, response: APIResponse) -> Page[BillingMilestone]:
-            envelope = parse_envelope(response)
-            items = resolve_milestones(envelope)
-            nxt = _next_page(current, envelope, len(items), per_page)
-            return Page(items, nxt, response, envelope.count)
+            includes = includes_of(current)
+            return listing_page(
+                current, response, "billing_milestones", lambda e: resolve_milestones(e, includes), per_page
+            )
 
         return PagedOperation(spec, parse)
 
@@ -331,7 +258,7 @@ class KantataOperations:
         self, milestone_id: IdLike, *, include: Sequence[str] | str | None = None
     ) -> Operation[BillingMilestone]:
         spec = RequestSpec("GET", self.path("billing_milestones", milestone_id), params=self._include(include))
-        return Operation(spec, lambda r: _exactly_one(resolve_milestones(parse_envelope(r)), "billing milestone"))
+        return Operation(spec, _one_milestone(spec))
 
     def create_billing_milestone(
         self, *, include: Sequence[str] | str | None = None, **fields: Any
@@ -343,8 +270,7 @@ class KantataOperations:
             params=self._include(include),
             json={"billing_milestone": body.to_wire()},
         )
-
-        return Operation(spec, lambda r: _exactly_one(resolve_milestones(parse_envelope(r)), "billing milestone"))
+        return Operation(spec, _one_milestone(spec))
 
     def create_billing_milestones(
         self,
@@ -363,7 +289,7 @@ class KantataOperations:
                 params=self._include(include),
                 json={"billing_milestones": [b.to_wire() for b in chunk]},
             )
-            ops.append(Operation(spec, _bulk_parser(chunk)))
+            ops.append(Operation(spec, _bulk_parser(spec, chunk)))
         return ops
 
     def update_billing_milestone(
@@ -388,12 +314,13 @@ class KantataOperations:
             raise errors.ValidationError("update: no fields to change were given", field="billing_milestone")
         path = self._guarded_path(milestone, "PUT")
         spec = RequestSpec("PUT", path, params=self._include(include), json={"billing_milestone": update.to_wire()})
-        return Operation(spec, lambda r: _exactly_one(resolve_milestones(parse_envelope(r)), "billing milestone"))
+        return Operation(spec, _one_milestone(spec))
 
     def delete_billing_milestone(self, milestone: IdLike | BillingMilestone) -> Operation[None]:
-        """DELETE answers 204 with no body; refused before sending when known to be invoiced."""
+        """DELETE answers 204 with no body (an error body, even on a 200, raises); refused before sending when
+        known to be invoiced."""
         spec = RequestSpec("DELETE", self._guarded_path(milestone, "DELETE"))
-        return Operation(spec, lambda r: None)
+        return Operation(spec, _no_content)
 
     def _guarded_path(self, milestone: IdLike | BillingMilestone, method: str) -> str:
         if isinstance(milestone, BillingMilestone):
@@ -409,7 +336,7 @@ class KantataOperations:
     ) -> Operation[Workspace]:
         spec = RequestSpec("GET", self.path("workspaces", workspace_id), params=self._include(include))
         return Operation(
-            spec, lambda r: _exactly_one(_resolve_typed(parse_envelope(r), "workspaces", Workspace), "workspace")
+            spec, lambda r: exactly_one(resolve_typed(parse_envelope(r), "workspaces", Workspace), "workspace")
         )
 
     def list_stories(self, **filters: Any) -> PagedOperation[Story]:
@@ -421,21 +348,31 @@ class KantataOperations:
         spec = RequestSpec("GET", self.path("stories"), params=params)
 
         def parse(current: RequestSpec, response: APIResponse) -> Page[Story]:
-            envelope = parse_envelope(response)
-            items = _resolve_typed(envelope, "stories", Story)
-            return Page(items, _next_page(current, envelope, len(items), per_page), response, envelope.count)
+            return listing_page(current, response, "stories", lambda e: resolve_typed(e, "stories", Story), per_page)
 
         return PagedOperation(spec, parse)
 
     def get_story(self, story_id: IdLike) -> Operation[Story]:
         spec = RequestSpec("GET", self.path("stories", story_id))
-        return Operation(spec, lambda r: _exactly_one(_resolve_typed(parse_envelope(r), "stories", Story), "story"))
+        return Operation(spec, lambda r: exactly_one(resolve_typed(parse_envelope(r), "stories", Story), "story"))
+
+
+def _one_milestone(spec: RequestSpec) -> Callable[[APIResponse], BillingMilestone]:
+    includes = includes_of(spec)
+    return lambda r: exactly_one(resolve_milestones(parse_envelope(r), includes), "billing milestone")
+
+
+def _no_content(response: APIResponse) -> None:
+    parse_body(response)
 
 
 def _bulk_parser(
-    chunk: builtins.list[BillingMilestoneCreate],
+    spec: RequestSpec, chunk: builtins.list[BillingMilestoneCreate]
 ) -> Callable[[APIResponse], builtins.list[BillingMilestone]]:
+    includes = includes_of(spec)
+
     def parse(response: APIResponse) -> builtins.list[BillingMilestone]:
-        return tie_back(chunk, resolve_milestones(parse_envelope(response)))
+        created = unique(resolve_milestones(parse_envelope(response), includes), "billing milestone")
+        return tie_back(chunk, created)
 
     return parse

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PrivateAttr, StrictInt, field_serializer
+from pydantic import BeforeValidator, Field, PrivateAttr, StrictBool, StrictInt, StrictStr, field_serializer
 
-from .._wire import WireModel
+from .._wire import WireCents, WireModel, WireStrId
 
 __all__ = [
     "BillingMilestone",
@@ -32,24 +33,39 @@ __all__ = [
 ]
 
 
-def _id_to_str(value: object) -> object:
-    """Ids are strings on the wire; an int (seen in older payloads and in requests) is normalised."""
+def _ref_text(value: object) -> object:
+    """An external system's record id: text, or a JSON integer spelled as digits; never a boolean."""
     if isinstance(value, bool):
-        return value  # let pydantic reject it
-    if isinstance(value, int):
-        return str(value)
+        raise ValueError(f"expected a reference (text), got the boolean {value!r}")
+    return str(value) if isinstance(value, int) else value
+
+
+def _iso_date(value: object) -> object:
+    """Kantata sends dates as ``YYYY-MM-DD`` text; a number is not a date (pydantic would read it as epoch)."""
+    if isinstance(value, str) and not _DATE.fullmatch(value):
+        raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+    if value is not None and not isinstance(value, str | dt.date):
+        raise ValueError(f"expected a date as YYYY-MM-DD text, got {type(value).__name__} {value!r}")
     return value
 
 
-def _ids_to_str(value: object) -> object:
-    if isinstance(value, list | tuple):
-        return [_id_to_str(v) for v in value]
+def _iso_datetime(value: object) -> object:
+    """Timestamps are ISO 8601 text with an offset; a bare number (an epoch guess) is refused."""
+    if value is not None and not isinstance(value, str | dt.datetime):
+        raise ValueError(f"expected an ISO 8601 timestamp, got {type(value).__name__} {value!r}")
     return value
 
 
-#: An id as Kantata returns it: always a string.
-WireId = Annotated[str, BeforeValidator(_id_to_str)]
-WireIds = Annotated[list[str], BeforeValidator(_ids_to_str)]
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+#: An id as Kantata returns it: a digit string (a JSON integer is spelled as digits); never a boolean.
+WireId = WireStrId
+WireIds = list[WireStrId]
+WireRef = Annotated[str, BeforeValidator(_ref_text)]
+WireDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+WireTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime)]
+#: A count or page number: a JSON integer, never a boolean, float or text.
+WireCount = Annotated[StrictInt, Field(ge=0)]
 
 
 def _id_out(value: str | int | None) -> str | int | None:
@@ -72,17 +88,17 @@ class ExternalReference(WireModel):
     id: WireId | None = None
     service_name: str
     service_model: str | None = None
-    service_model_ref: WireId | None = None
+    service_model_ref: WireRef | None = None
     status: str | None = None
     external_message: str | None = None
     external_link: str | None = None
     external_status: str | None = None
-    locked: bool | None = None
+    locked: StrictBool | None = None
     subject_id: WireId | None = None
     subject_type: str | None = None
-    last_synced_at: dt.datetime | None = None
-    created_at: dt.datetime | None = None
-    updated_at: dt.datetime | None = None
+    last_synced_at: WireTime | None = None
+    created_at: WireTime | None = None
+    updated_at: WireTime | None = None
 
 
 class ExternalReferenceInput(WireModel):
@@ -95,7 +111,7 @@ class ExternalReferenceInput(WireModel):
     external_message: str | None = None
     external_link: str | None = None
     external_status: str | None = None
-    locked: bool | None = None
+    locked: StrictBool | None = None
 
 
 class Workspace(WireModel):
@@ -104,10 +120,10 @@ class Workspace(WireModel):
     id: WireId
     title: str | None = None
     currency: str | None = None
-    currency_base_unit: int | None = None
+    currency_base_unit: StrictInt | None = None
     currency_symbol: str | None = None
-    created_at: dt.datetime | None = None
-    updated_at: dt.datetime | None = None
+    created_at: WireTime | None = None
+    updated_at: WireTime | None = None
 
 
 class Story(WireModel):
@@ -119,8 +135,8 @@ class Story(WireModel):
     story_type: str | None = None
     workspace_id: WireId | None = None
     parent_id: WireId | None = None
-    created_at: dt.datetime | None = None
-    updated_at: dt.datetime | None = None
+    created_at: WireTime | None = None
+    updated_at: WireTime | None = None
 
     @property
     def completed(self) -> bool:
@@ -132,14 +148,14 @@ class Invoice(WireModel):
 
     id: WireId
     status: str | None = None
-    draft: bool | None = None
+    draft: StrictBool | None = None
     currency: str | None = None
-    currency_base_unit: int | None = None
+    currency_base_unit: StrictInt | None = None
     currency_symbol: str | None = None
-    balance_in_cents: int | None = None
+    balance_in_cents: WireCents | None = None
     billing_milestone_ids: WireIds | None = None
-    created_at: dt.datetime | None = None
-    updated_at: dt.datetime | None = None
+    created_at: WireTime | None = None
+    updated_at: WireTime | None = None
 
 
 class BillingMilestone(WireModel):
@@ -148,17 +164,17 @@ class BillingMilestone(WireModel):
 
     id: WireId
     title: str
-    amount_in_cents: int
+    amount_in_cents: WireCents
     currency: str | None = None
     billing_type: str | None = None
-    date_to_invoice: dt.date | None = None
+    date_to_invoice: WireDate | None = None
     story_id: WireId | None = None
     workspace_id: WireId
     invoice_id: WireId | None = None
     invoice_ids: WireIds | None = None
     external_reference_ids: WireIds | None = None
-    created_at: dt.datetime | None = None
-    updated_at: dt.datetime | None = None
+    created_at: WireTime | None = None
+    updated_at: WireTime | None = None
 
     _external_references: builtins.list[ExternalReference] | None = PrivateAttr(default=None)
     _story: Story | None = PrivateAttr(default=None)
@@ -262,27 +278,35 @@ class BillingMilestoneUpdate(_Body):
 
 
 class Meta(WireModel):
-    """Paging facts: ``count`` is the whole query's total, ``page_count`` says when to stop."""
+    """Paging facts: ``count`` is the whole query's total, ``page_count`` says when to stop.
 
-    count: int | None = None
-    page_count: int | None = None
-    page_number: int | None = None
-    page_size: int | None = None
+    All four are documented and a listing cannot be judged complete without them, so the first three are
+    required (``page_size`` is checked when present).
+    """
+
+    count: WireCount
+    page_count: WireCount
+    page_number: WireCount
+    page_size: Annotated[StrictInt, Field(ge=1)] | None = None
 
 
 class ResultRef(WireModel):
     """One entry of ``results``: which typed map, and which id in it."""
 
-    key: str
+    key: StrictStr = Field(min_length=1)
     id: WireId
 
 
 class Envelope(WireModel):
-    """Every Kantata response: ``results`` orders the primary objects; the typed maps hold them and side-loads."""
+    """Every Kantata response: ``results`` orders the primary objects; the typed maps hold them and side-loads.
 
-    count: int | None = None
+    ``count`` and ``results`` are required: an envelope without them (an error body, a proxy's page) says
+    nothing about what exists, and reading it as "no milestones" would let a sync delete real ones.
+    """
+
+    count: WireCount
     meta: Meta | None = None
-    results: builtins.list[ResultRef] = Field(default_factory=list)
+    results: builtins.list[ResultRef]
     billing_milestones: dict[str, BillingMilestone] = Field(default_factory=dict)
     external_references: dict[str, ExternalReference] = Field(default_factory=dict)
     stories: dict[str, Story] = Field(default_factory=dict)

@@ -1,0 +1,217 @@
+"""Strict reading of Kantata's response envelope: complete and consistent, or a typed error.
+
+A sync plans deletes from what a listing does not contain and creates from what it contains twice, so an
+envelope is never read generously. An error body is an error whatever the status; ``count`` and ``results``
+must be there with the right types; every ``results`` entry must resolve to an object of the expected map
+whose own ``id`` is the entry's id; a side-load that was asked for must be complete (a missing external
+reference would hide our sync key and the milestone would be created again); and a listing page must agree
+with its own paging facts (page number, page count, item count). Shape problems raise ``ValueError``
+subclasses, which the runner turns into ``APIResponseValidationError``; paging problems raise
+``PaginationError``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import pydantic
+
+from .. import errors
+from .._http import APIResponse, Page, RequestSpec
+from ._errors import body_error, is_error_body
+from .wire import BillingMilestone, Envelope, ExternalReference, Invoice
+
+__all__ = [
+    "exactly_one",
+    "includes_of",
+    "listing_page",
+    "parse_body",
+    "parse_envelope",
+    "resolve_milestones",
+    "resolve_typed",
+    "unique",
+]
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+#: The typed maps whose entries are keyed by their own id.
+_TYPED_MAPS = ("billing_milestones", "external_references", "stories", "workspaces", "invoices")
+
+
+def _invalid(message: str) -> errors.ValidationError:
+    return errors.ValidationError(message)
+
+
+def parse_body(response: APIResponse) -> Any:
+    """The JSON body, after refusing any Kantata error shape (on a 200 as on any other status)."""
+    body = response.json()
+    if is_error_body(body):
+        raise body_error(response.http, body, response.platform, response.retries_taken)
+    return body
+
+
+def parse_envelope(response: APIResponse) -> Envelope:
+    """The envelope, typed and checked: each typed map's keys are its objects' ids."""
+    body = parse_body(response)
+    if not isinstance(body, dict):
+        raise _invalid(f"expected a JSON object envelope, got {type(body).__name__}")
+    envelope = Envelope.model_validate(body)
+    for name in _TYPED_MAPS:
+        for key, obj in envelope.map_for(name).items():
+            if getattr(obj, "id", None) != key:
+                raise _invalid(f"{name}[{key!r}] holds an object whose id is {getattr(obj, 'id', None)!r}")
+    return envelope
+
+
+def includes_of(spec: RequestSpec) -> frozenset[str]:
+    """The side-loads a request asked for (``include=a,b``)."""
+    raw = (spec.params or {}).get("include")
+    return frozenset(p.strip() for p in str(raw).split(",") if p.strip()) if raw else frozenset()
+
+
+def _primary_ids(envelope: Envelope, key: str) -> builtins.list[str]:
+    """The ids ``results`` lists, all of which must belong to ``key``: a result of another type would be
+    silently dropped otherwise, and the listing would be short without saying so."""
+    ids: builtins.list[str] = []
+    for position, ref in enumerate(envelope.results):
+        if ref.key != key:
+            raise _invalid(f"results[{position}] is a {ref.key!r} result in a {key} response")
+        if ref.id not in envelope.map_for(key):
+            raise _invalid(f"results[{position}] points at {key}[{ref.id!r}], which the response does not contain")
+        ids.append(ref.id)
+    return ids
+
+
+def _side_loaded(
+    owner: BillingMilestone, name: str, ids: Sequence[str] | None, mapping: dict[str, M], requested: bool, present: bool
+) -> builtins.list[M] | None:
+    """Resolve ``owner``'s ``<name>_ids``; None when they were not loaded (never a silent empty list)."""
+    if ids is None:
+        if requested:
+            raise _invalid(f"billing_milestones[{owner.id!r}] lacks {name} ids although include={name} was sent")
+        return None
+    if not ids:
+        return []
+    if not present and not requested:
+        return None  # the ids came without the objects: known to exist, not loaded
+    missing = [i for i in ids if i not in mapping]
+    if missing:
+        raise _invalid(f"billing_milestones[{owner.id!r}] names {name} {missing}, which the response does not contain")
+    return [mapping[i] for i in ids]
+
+
+def _check_reference(owner: BillingMilestone, ref: ExternalReference) -> None:
+    if ref.subject_id is not None and ref.subject_id != owner.id:
+        raise _invalid(f"external_references[{ref.id!r}] belongs to {ref.subject_id}, not milestone {owner.id}")
+    if ref.subject_type is not None and ref.subject_type != "BillingMilestone":
+        raise _invalid(f"external_references[{ref.id!r}] belongs to a {ref.subject_type}, not a BillingMilestone")
+
+
+def resolve_milestones(envelope: Envelope, includes: frozenset[str] = frozenset()) -> builtins.list[BillingMilestone]:
+    """Walk ``results`` in order, resolve ``billing_milestones[id]`` and attach the side-loads.
+
+    The typed map may hold more than the primary objects, so the map alone is never read as the answer.
+    """
+    out: builtins.list[BillingMilestone] = []
+    for ident in _primary_ids(envelope, "billing_milestones"):
+        milestone = envelope.billing_milestones[ident]
+        refs = _side_loaded(
+            milestone,
+            "external_references",
+            milestone.external_reference_ids,
+            envelope.external_references,
+            "external_references" in includes,
+            envelope.has_map("external_references"),
+        )
+        for ref in refs or ():
+            _check_reference(milestone, ref)
+        invoices: builtins.list[Invoice] | None = _side_loaded(
+            milestone,
+            "invoices",
+            milestone.invoice_ids,
+            envelope.invoices,
+            "invoices" in includes,
+            envelope.has_map("invoices"),
+        )
+        # A story or workspace may be missing from its map (deleted, or not visible to this token): then it
+        # is simply not attached, and the milestone keeps its story_id / workspace_id.
+        milestone.attach(
+            external_references=refs,
+            story=envelope.stories.get(milestone.story_id) if milestone.story_id else None,
+            workspace=envelope.workspaces.get(milestone.workspace_id),
+            invoices=invoices,
+        )
+        out.append(milestone)
+    return out
+
+
+def resolve_typed(envelope: Envelope, key: str, cls: type[M]) -> builtins.list[M]:
+    """The primary objects of a workspace or story response, in ``results`` order."""
+    mapping = envelope.map_for(key)
+    out: builtins.list[M] = []
+    for ident in _primary_ids(envelope, key):
+        item = mapping[ident]
+        out.append(item if isinstance(item, cls) else cls.model_validate(item))
+    return out
+
+
+def exactly_one(items: builtins.list[M], what: str) -> M:
+    if len(items) != 1:
+        raise _invalid(f"expected exactly one {what} in results, got {len(items)}")
+    return items[0]
+
+
+def unique(items: builtins.list[M], what: str) -> builtins.list[M]:
+    """Refuse a reply listing one object twice (two inputs tied to one created milestone lose one)."""
+    seen: set[str] = set()
+    for item in items:
+        ident = str(getattr(item, "id", ""))
+        if ident in seen:
+            raise _invalid(f"the response lists {what} {ident} twice")
+        seen.add(ident)
+    return items
+
+
+def listing_page(current: RequestSpec, response: APIResponse, key: str, parse: Any, per_page: int) -> Page[Any]:
+    """One page of a listing, checked against its own paging facts, with the next page's request.
+
+    ``parse(envelope)`` resolves the page's items. The page must be the one asked for, its ``page_count``
+    must follow from ``count`` and the page size, and it must hold exactly the items its position implies
+    (a short page in the middle is a listing that changed or broke while it was read).
+    """
+    envelope = parse_envelope(response)
+    items = parse(envelope)
+    meta = envelope.meta
+    if meta is None:
+        raise _invalid(f"a {key} listing page without meta (page_count, page_number) cannot be walked safely")
+    asked = int(str((current.params or {}).get("page", 1)))
+    where = f"kantata {key} page {asked}"
+    size = meta.page_size or per_page
+    if meta.count != envelope.count:
+        raise errors.PaginationError(f"{where}: count {envelope.count} but meta.count {meta.count}")
+    if meta.page_number != asked:
+        raise errors.PaginationError(f"{where}: the server answered page {meta.page_number} instead")
+    pages = -(-envelope.count // size)
+    if meta.page_count != pages and not (envelope.count == 0 and meta.page_count in (0, 1)):
+        raise errors.PaginationError(
+            f"{where}: page_count {meta.page_count} does not follow from count {envelope.count} in pages of {size}"
+        )
+    if asked > max(pages, 1):
+        raise errors.PaginationError(
+            f"{where}: the server now counts {pages} pages; the listing shrank while it was read, so items "
+            "may have moved onto pages already read"
+        )
+    expected = min(size, envelope.count - (asked - 1) * size)
+    if len(items) != expected:
+        raise errors.PaginationError(
+            f"{where}: {len(items)} items where count {envelope.count} in pages of {size} means {expected}; "
+            "the listing changed or broke while it was read"
+        )
+    nxt = None
+    if asked < meta.page_count:
+        nxt = dataclasses.replace(current, params={**(current.params or {}), "page": asked + 1})
+    ids = tuple(str(getattr(item, "id", "")) for item in items)
+    return Page(items, nxt, response, envelope.count, max(meta.page_count, 1), ids)
