@@ -138,13 +138,21 @@ async def test_async_credentials_not_sent_to_foreign_host() -> None:
         respx.post("https://webservices5.autotask.net/ATServicesRest/V1.0/ContractMilestones/query").mock(
             return_value=httpx.Response(
                 200,
-                json={"items": [], "pageDetails": {"count": 0, "nextPageUrl": "https://evil.example/next"}},
+                json={
+                    "items": [{"id": 1}],
+                    "pageDetails": {
+                        "count": 1,
+                        "requestCount": 500,
+                        "prevPageUrl": None,
+                        "nextPageUrl": "https://evil.example/next",
+                    },
+                },
             )
         )
         async with AsyncAutotaskClient(
             "u@x", "secret-1", "CODE", base_url="https://webservices5.autotask.net/ATServicesRest/V1.0"
         ) as client:
-            with pytest.raises(errors.PaginationError):
+            with pytest.raises(errors.PaginationError, match=r"evil\.example"):
                 async for _ in client.contract_milestones.query():
                     pass
         assert not evil.called

@@ -5,12 +5,8 @@ The sync and async clients only execute what this module builds, so both share e
 
 from __future__ import annotations
 
-import collections
-import dataclasses
 import datetime as dt
-import threading
-import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
@@ -19,17 +15,14 @@ import httpx
 from .. import errors
 from .._http import (
     APIResponse,
-    ClientCore,
-    ErrorDetail,
     Operation,
-    Page,
     PagedOperation,
     RequestSpec,
     Retryable,
-    default_error_detail,
-    parse_retry_after,
 )
 from ..money import known_currencies, to_decimal
+from . import _envelopes as env
+from ._core import PLATFORM, AutotaskCore, HourlyBudget, error_detail, error_hook, is_thread_threshold, retry_hook
 from .query import F, Query
 from .wire import (
     CONTRACT_MILESTONE_FIELDS,
@@ -46,9 +39,7 @@ from .wire import (
     Currency,
     CurrencyItemResponse,
     FieldsResponse,
-    ItemIdResponse,
     ItemResponse,
-    ItemsResponse,
     QueryCountResponse,
     ThresholdInformation,
     ZoneInformation,
@@ -76,127 +67,13 @@ __all__ = [
     "retry_hook",
 ]
 
-PLATFORM: Final = "autotask"
 ENTITY: Final = "ContractMilestones"
 #: Any zone answers zoneInformation; this host is the documented entry point.
 DEFAULT_DISCOVERY_URL: Final = "https://webservices.autotask.net"
 LABEL_NOT_READY: Final = "Not Ready to Bill"
 LABEL_READY: Final = "Ready to Bill"
 LABEL_BILLED: Final = "Billed"
-_THREAD_THRESHOLD: Final = "thread threshold"
-_PERMISSION_TEXT: Final = "does not have the adequate permissions"
 T = TypeVar("T")
-
-
-# -- errors and retries -----------------------------------------------------------------------------
-def _messages(body: Any) -> list[str]:
-    out: list[str] = []
-    if isinstance(body, dict):
-        items = body.get("errors")
-        if isinstance(items, list):
-            for item in items:
-                if isinstance(item, str):
-                    out.append(item)
-                elif isinstance(item, dict) and isinstance(item.get("message"), str):
-                    out.append(item["message"])
-        for key in ("Message", "message"):
-            if isinstance(body.get(key), str):
-                out.append(body[key])
-    return out
-
-
-def error_detail(body: Any) -> ErrorDetail:
-    """Autotask's ``{"errors": [...]}`` (strings, or ``{message, field}`` items) or .NET's ``{"Message"}``."""
-    messages = _messages(body)
-    if not messages:
-        return default_error_detail(body)
-    field = None
-    if isinstance(body, dict) and isinstance(body.get("errors"), list):
-        field = next(
-            (i["field"] for i in body["errors"] if isinstance(i, dict) and isinstance(i.get("field"), str)), None
-        )
-    return ErrorDetail(messages, field)
-
-
-def is_thread_threshold(body: Any) -> bool:
-    return any(_THREAD_THRESHOLD in m.lower() for m in _messages(body))
-
-
-def retry_hook(response: httpx.Response, body: Any) -> bool | None:
-    """Thread-threshold refusals (any status) were rejected before processing: retry even a POST.
-    A 500 with ``errors[]`` is a validation or business-rule failure: never retried."""
-    if is_thread_threshold(body):
-        return True
-    if response.status_code == 500 and _messages(body):
-        return False
-    return None
-
-
-def error_hook(response: httpx.Response, body: Any, kwargs: dict[str, Any]) -> errors.APIStatusError | None:
-    """Classify by message, not status: Autotask sends throttles and permission failures as 500s."""
-    if is_thread_threshold(body):
-        return errors.RateLimitError(
-            "Autotask thread threshold exceeded", retry_after=parse_retry_after(response.headers), **kwargs
-        )
-    if response.status_code == 500 and any(_PERMISSION_TEXT in m.lower() for m in _messages(body)):
-        return errors.PermissionDeniedError("Autotask refused: insufficient permissions (sent as HTTP 500)", **kwargs)
-    return None
-
-
-class HourlyBudget:
-    """A client-side share of Autotask's rolling-hour request threshold (10,000 per tenant by default).
-
-    Refuses before sending, so one greedy job cannot lock every integration of the tenant out.
-    """
-
-    def __init__(self, limit: int, *, window: float = 3600.0, clock: Callable[[], float] = time.monotonic) -> None:
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise errors.ValidationError(
-                f"hourly_budget: expected a positive int, got {limit!r}", field="hourly_budget", value=limit
-            )
-        self.limit = limit
-        self.window = window
-        self._clock = clock
-        self._times: collections.deque[float] = collections.deque()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> float | None:
-        """Take a slot; None when admitted, else the seconds until the oldest request leaves the window."""
-        with self._lock:
-            now = self._clock()
-            while self._times and now - self._times[0] >= self.window:
-                self._times.popleft()
-            if len(self._times) >= self.limit:
-                return max(self.window - (now - self._times[0]), 0.001)
-            self._times.append(now)
-            return None
-
-    @property
-    def used(self) -> int:
-        with self._lock:
-            now = self._clock()
-            return sum(1 for t in self._times if now - t < self.window)
-
-
-@dataclass(frozen=True)
-class AutotaskCore(ClientCore):
-    """ClientCore plus the hourly budget, charged per attempt (retries and pages count, as on the server)."""
-
-    budget: HourlyBudget | None = None
-
-    def build_request(self, client: httpx.Client | httpx.AsyncClient, spec: RequestSpec, attempt: int) -> httpx.Request:
-        if spec.authenticated and self.budget is not None:
-            wait = self.budget.acquire()
-            if wait is not None:
-                raise errors.RateLimitError(
-                    f"client-side hourly budget of {self.budget.limit} requests exhausted; "
-                    f"a slot frees in {wait:.0f}s (not sent)",
-                    retry_after=wait,
-                    platform=self.platform,
-                    method=spec.method,
-                    path=spec.path,
-                )
-        return super().build_request(client, spec, attempt)
 
 
 # -- zones ------------------------------------------------------------------------------------------
@@ -213,7 +90,7 @@ def discovery_base(discovery_url: str) -> httpx.URL:
 def zone_operation(username: str) -> Operation[ZoneInformation]:
     """Unauthenticated: zoneInformation needs only the user name, so no Secret travels to the discovery host."""
     spec = RequestSpec("GET", "zoneInformation", params={"user": username}, authenticated=False)
-    return Operation(spec, lambda r: ZoneInformation.model_validate(r.json()))
+    return Operation(spec, lambda r: ZoneInformation.model_validate(env.body_of(r)))
 
 
 def zone_api_base(zone: ZoneInformation, discovery: httpx.URL) -> httpx.URL:
@@ -297,31 +174,25 @@ class StatusPicklist:
 
 def fields_operation() -> Operation[FieldsResponse]:
     spec = RequestSpec("GET", f"{ENTITY}/entityInformation/fields", limit_key=ENTITY)
-    return Operation(spec, lambda r: FieldsResponse.model_validate(r.json()))
+    return Operation(spec, lambda r: FieldsResponse.model_validate(env.body_of(r)))
 
 
 def picklist_operation() -> Operation[StatusPicklist]:
     spec = fields_operation().spec
-    return Operation(spec, lambda r: StatusPicklist.from_fields(FieldsResponse.model_validate(r.json())))
+    return Operation(spec, lambda r: StatusPicklist.from_fields(FieldsResponse.model_validate(env.body_of(r))))
 
 
 def threshold_operation() -> Operation[ThresholdInformation]:
     spec = RequestSpec("GET", "ThresholdInformation", limit_key="ThresholdInformation")
-    return Operation(spec, lambda r: ThresholdInformation.model_validate(r.json()))
+    return Operation(spec, lambda r: ThresholdInformation.model_validate(env.body_of(r)))
 
 
 # -- reads ------------------------------------------------------------------------------------------
-def _parse_page(spec: RequestSpec, response: APIResponse) -> Page[ContractMilestone]:
-    body = ItemsResponse.model_validate(response.json())
-    nxt = body.page_details.next_page_url
-    # Replay nextPageUrl with the same method and body: a GET on it answers 405 after a POST query.
-    next_spec = dataclasses.replace(spec, path=nxt) if nxt else None
-    return Page(body.items, next_spec, response)
-
-
 def query_operation(query: Query) -> PagedOperation[ContractMilestone]:
+    """Each page strict (see ``_envelopes``); every item must carry its id unless IncludeFields left it out."""
     spec = RequestSpec("POST", f"{ENTITY}/query", json=query.to_wire(), retryable=Retryable.ALWAYS, limit_key=ENTITY)
-    return PagedOperation(spec, _parse_page)
+    ids = query.include_fields is None or "id" in {f.lower() for f in query.include_fields}
+    return PagedOperation(spec, lambda s, r: env.items_page(s, r, ids=ids))
 
 
 def count_operation(query: Query) -> Operation[int]:
@@ -329,7 +200,7 @@ def count_operation(query: Query) -> Operation[int]:
     body.pop("MaxRecords", None)
     body.pop("IncludeFields", None)
     spec = RequestSpec("POST", f"{ENTITY}/query/count", json=body, retryable=Retryable.ALWAYS, limit_key=ENTITY)
-    return Operation(spec, lambda r: QueryCountResponse.model_validate(r.json()).query_count)
+    return Operation(spec, lambda r: QueryCountResponse.model_validate(env.body_of(r)).query_count)
 
 
 def _check_id(value: object, what: str) -> int:
@@ -343,7 +214,9 @@ def get_operation(milestone_id: int) -> Operation[ContractMilestone]:
     spec = RequestSpec("GET", f"{ENTITY}/{mid}", limit_key=ENTITY)
 
     def parse(response: APIResponse) -> ContractMilestone:
-        return _item_or_not_found("ContractMilestone", mid, response, ItemResponse.model_validate(response.json()).item)
+        return env.checked_item(
+            "ContractMilestone", mid, response, ItemResponse.model_validate(env.body_of(response)).item
+        )
 
     return Operation(spec, parse)
 
@@ -362,26 +235,12 @@ def unsupported_delete(milestone_id: object) -> errors.UnsupportedOperationError
 # A milestone carries no currency. Its amount is in the contract's company's currency when the Multi-currency
 # module is on (Company.currencyID -> Currencies.name), else in the tenant's internal currency. Currencies exists
 # only with that module; without it nothing on the API names the internal currency, so the caller must.
-def _item_or_not_found(entity: str, record_id: int, response: APIResponse, item: T | None) -> T:
-    if item is None:
-        raise errors.NotFoundError(
-            f"{entity} {record_id} not found (Autotask answered item: null)",
-            platform=PLATFORM,
-            method="GET",
-            path=response.http.request.url.path,
-            status_code=response.status_code,
-            request_id=response.request_id,
-            body=response.json(),
-        )
-    return item
-
-
 def contract_operation(contract_id: int) -> Operation[Contract]:
     """``GET /Contracts/{id}``; ``item: null`` raises NotFoundError."""
     cid = _check_id(contract_id, "contractID")
     spec = RequestSpec("GET", f"Contracts/{cid}", limit_key="Contracts")
     return Operation(
-        spec, lambda r: _item_or_not_found("Contract", cid, r, ContractItemResponse.model_validate(r.json()).item)
+        spec, lambda r: env.checked_item("Contract", cid, r, ContractItemResponse.model_validate(env.body_of(r)).item)
     )
 
 
@@ -390,7 +249,7 @@ def company_operation(company_id: int) -> Operation[Company]:
     coid = _check_id(company_id, "companyID")
     spec = RequestSpec("GET", f"Companies/{coid}", limit_key="Companies")
     return Operation(
-        spec, lambda r: _item_or_not_found("Company", coid, r, CompanyItemResponse.model_validate(r.json()).item)
+        spec, lambda r: env.checked_item("Company", coid, r, CompanyItemResponse.model_validate(env.body_of(r)).item)
     )
 
 
@@ -399,7 +258,7 @@ def currency_operation(currency_id: int) -> Operation[Currency]:
     cuid = _check_id(currency_id, "currencyID")
     spec = RequestSpec("GET", f"Currencies/{cuid}", limit_key="Currencies")
     return Operation(
-        spec, lambda r: _item_or_not_found("Currency", cuid, r, CurrencyItemResponse.model_validate(r.json()).item)
+        spec, lambda r: env.checked_item("Currency", cuid, r, CurrencyItemResponse.model_validate(env.body_of(r)).item)
     )
 
 
@@ -409,8 +268,9 @@ def internal_currency_operation() -> Operation[Currency | None]:
     spec = RequestSpec("POST", "Currencies/query", json=body, retryable=Retryable.ALWAYS, limit_key="Currencies")
 
     def parse(response: APIResponse) -> Currency | None:
-        items = CurrenciesResponse.model_validate(response.json()).items
-        return next((c for c in items if c.is_internal_currency is not False), None)
+        body = CurrenciesResponse.model_validate(env.body_of(response))
+        env.count_matches(body.page_details, body.items)
+        return next((c for c in body.items if c.is_internal_currency is not False), None)
 
     return Operation(spec, parse)
 
@@ -618,7 +478,7 @@ def create_operation(
     check_rules(body, picklist)
     payload = {"contractID": cid, **body}
     spec = RequestSpec("POST", f"Contracts/{cid}/Milestones", json=payload, limit_key=ENTITY)
-    return Operation(spec, lambda r: ItemIdResponse.model_validate(r.json()).item_id), payload
+    return Operation(spec, env.item_id_of), payload
 
 
 def update_operation(
@@ -654,7 +514,7 @@ def update_operation(
     spec = RequestSpec(
         "PATCH", f"Contracts/{cid}/Milestones", json=payload, retryable=Retryable.ALWAYS, limit_key=ENTITY
     )
-    return Operation(spec, lambda r: ItemIdResponse.model_validate(r.json()).item_id), payload
+    return Operation(spec, lambda r: env.item_id_of(r, expected=mid)), payload
 
 
 def as_record(payload: Mapping[str, Any], item_id: int) -> ContractMilestone:

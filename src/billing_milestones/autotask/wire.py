@@ -8,12 +8,13 @@ text itself (the HTTP core never lets a JSON number pass through float).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Final
+import re
+from typing import Annotated, Any, Final
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field, StrictBool, StrictInt, StrictStr
 from pydantic.config import JsonDict
 
-from .._wire import WireDecimal, WireModel
+from .._wire import WireDecimal, WireIntId, WireModel
 
 __all__ = [
     "CONTRACT_MILESTONE_FIELDS",
@@ -42,6 +43,11 @@ __all__ = [
     "QueryCountResponse",
     "ThresholdInformation",
     "UserDefinedField",
+    "WireBool",
+    "WireCount",
+    "WireDateTime",
+    "WireInt",
+    "WireText",
     "ZoneInformation",
 ]
 
@@ -49,31 +55,58 @@ _RO: Final[JsonDict] = {"readOnly": True}
 #: Lengths from the field metadata; checked before sending, not on read (a server value is never refused).
 TITLE_MAX: Final = 50
 DESCRIPTION_MAX: Final = 250
+_DATE_TEXT: Final = re.compile(r"\d{4}-\d{2}-\d{2}([Tt ].*)?", re.ASCII)
+
+
+def _date_text(value: object) -> object:
+    """pydantic reads ``5`` or ``"5"`` as 5 seconds after 1970: on the wire a datetime is ISO 8601 text only."""
+    if isinstance(value, dt.date) or (isinstance(value, str) and _DATE_TEXT.fullmatch(value)):
+        return value
+    raise ValueError(f"expected an ISO 8601 date-time string, got {type(value).__name__} {value!r}")
+
+
+# Strict scalars: the lax defaults would read ``true`` as 1, ``1`` or ``"yes"`` as true and ``1.0`` as 1, and a
+# coerced value is a wrong value (``itemId: true`` linked a created milestone to record 1).
+#: true or false only.
+WireBool = StrictBool
+#: A JSON integer only (no boolean, float or string).
+WireInt = StrictInt
+#: A JSON integer >= 0 (counts, thresholds).
+WireCount = Annotated[StrictInt, Field(ge=0)]
+#: A JSON string only.
+WireText = StrictStr
+#: ISO 8601 text (or a date or datetime built in Python: JSON never holds one); never a number.
+WireDateTime = Annotated[dt.datetime, BeforeValidator(_date_text)]
 
 
 class UserDefinedField(WireModel):
-    name: str
+    name: WireText
     value: Any = None
 
 
 class ContractMilestone(WireModel):
-    """One ``ContractMilestones`` record (billing milestone of a Fixed Price contract)."""
+    """One ``ContractMilestones`` record (billing milestone of a Fixed Price contract).
 
-    id: int | None = Field(default=None, json_schema_extra=_RO)
-    contract_id: int | None = Field(default=None, alias="contractID", description="read-only after create")
-    title: str | None = Field(default=None, json_schema_extra={"maxLength": TITLE_MAX})
-    description: str | None = Field(default=None, json_schema_extra={"maxLength": DESCRIPTION_MAX})
+    Every field may be absent (``IncludeFields`` trims records) or null, but what is there has the documented
+    type exactly: ids are integers (or digit strings), never booleans; amounts exact decimals."""
+
+    id: WireIntId | None = Field(default=None, json_schema_extra=_RO)
+    contract_id: WireIntId | None = Field(default=None, alias="contractID", description="read-only after create")
+    title: WireText | None = Field(default=None, json_schema_extra={"maxLength": TITLE_MAX})
+    description: WireText | None = Field(default=None, json_schema_extra={"maxLength": DESCRIPTION_MAX})
     amount: WireDecimal | None = None
     internal_currency_amount: WireDecimal | None = Field(
         default=None, alias="internalCurrencyAmount", json_schema_extra=_RO
     )
-    date_due: dt.datetime | None = Field(default=None, alias="dateDue")
-    status: int | None = None
-    is_initial_payment: bool | None = Field(default=None, alias="isInitialPayment")
-    billing_code_id: int | None = Field(default=None, alias="billingCodeID")
-    create_date: dt.datetime | None = Field(default=None, alias="createDate", json_schema_extra=_RO)
-    creator_resource_id: int | None = Field(default=None, alias="creatorResourceID", json_schema_extra=_RO)
-    organizational_level_association_id: int | None = Field(default=None, alias="organizationalLevelAssociationID")
+    date_due: WireDateTime | None = Field(default=None, alias="dateDue")
+    status: WireIntId | None = None
+    is_initial_payment: WireBool | None = Field(default=None, alias="isInitialPayment")
+    billing_code_id: WireIntId | None = Field(default=None, alias="billingCodeID")
+    create_date: WireDateTime | None = Field(default=None, alias="createDate", json_schema_extra=_RO)
+    creator_resource_id: WireIntId | None = Field(default=None, alias="creatorResourceID", json_schema_extra=_RO)
+    organizational_level_association_id: WireIntId | None = Field(
+        default=None, alias="organizationalLevelAssociationID"
+    )
     user_defined_fields: list[UserDefinedField] = Field(default_factory=list, alias="userDefinedFields")
 
 
@@ -99,62 +132,64 @@ WRITABLE_FIELDS: Final = frozenset(
 
 
 class ItemResponse(WireModel):
-    """``{"item": {...}}``; Autotask answers a missing id with ``item: null`` and HTTP 200."""
+    """``{"item": {...}}``; Autotask answers a missing id with ``item: null`` and HTTP 200 (the key is required)."""
 
-    item: ContractMilestone | None = None
+    item: ContractMilestone | None
 
 
 class PageDetails(WireModel):
-    count: int = 0
-    request_count: int | None = Field(default=None, alias="requestCount")
-    prev_page_url: str | None = Field(default=None, alias="prevPageUrl")
-    next_page_url: str | None = Field(default=None, alias="nextPageUrl")
+    """``PagingModel``: every key is required (a missing ``nextPageUrl`` must not read as "last page")."""
+
+    count: WireCount
+    request_count: WireCount = Field(alias="requestCount")
+    prev_page_url: WireText | None = Field(alias="prevPageUrl")
+    next_page_url: WireText | None = Field(alias="nextPageUrl")
 
 
 class ItemsResponse(WireModel):
-    items: list[ContractMilestone] = Field(default_factory=list)
-    page_details: PageDetails = Field(default_factory=PageDetails, alias="pageDetails")
+    items: list[ContractMilestone]
+    page_details: PageDetails = Field(alias="pageDetails")
 
 
 class ItemIdResponse(WireModel):
     """What create, update (PATCH/PUT) return."""
 
-    item_id: int = Field(alias="itemId")
+    item_id: WireIntId = Field(alias="itemId")
 
 
 class QueryCountResponse(WireModel):
-    query_count: int = Field(alias="queryCount")
+    query_count: WireCount = Field(alias="queryCount")
 
 
 class PicklistValue(WireModel):
     """A picklist entry. ``value`` is a string on the wire even for integer fields."""
 
-    value: str
-    label: str
-    is_default_value: bool = Field(default=False, alias="isDefaultValue")
-    sort_order: int | None = Field(default=None, alias="sortOrder")
-    parent_value: str | None = Field(default=None, alias="parentValue")
-    is_active: bool = Field(default=True, alias="isActive")
-    is_system: bool = Field(default=False, alias="isSystem")
+    value: WireText
+    label: WireText
+    is_default_value: WireBool = Field(default=False, alias="isDefaultValue")
+    sort_order: WireInt | None = Field(default=None, alias="sortOrder")
+    parent_value: WireText | None = Field(default=None, alias="parentValue")
+    is_active: WireBool = Field(default=True, alias="isActive")
+    is_system: WireBool = Field(default=False, alias="isSystem")
 
 
 class FieldInformation(WireModel):
-    name: str
-    data_type: str | None = Field(default=None, alias="dataType")
-    length: int | None = None
-    is_required: bool = Field(default=False, alias="isRequired")
-    is_read_only: bool = Field(default=False, alias="isReadOnly")
-    is_queryable: bool = Field(default=True, alias="isQueryable")
-    is_reference: bool = Field(default=False, alias="isReference")
-    reference_entity_type: str | None = Field(default=None, alias="referenceEntityType")
-    is_pick_list: bool = Field(default=False, alias="isPickList")
+    name: WireText
+    data_type: WireText | None = Field(default=None, alias="dataType")
+    length: WireInt | None = None
+    is_required: WireBool = Field(default=False, alias="isRequired")
+    is_read_only: WireBool = Field(default=False, alias="isReadOnly")
+    is_queryable: WireBool = Field(default=True, alias="isQueryable")
+    is_reference: WireBool = Field(default=False, alias="isReference")
+    reference_entity_type: WireText | None = Field(default=None, alias="referenceEntityType")
+    is_pick_list: WireBool = Field(default=False, alias="isPickList")
     picklist_values: list[PicklistValue] | None = Field(default=None, alias="picklistValues")
-    picklist_parent_value_field: str | None = Field(default=None, alias="picklistParentValueField")
-    is_supported_webhook_field: bool | None = Field(default=None, alias="isSupportedWebhookField")
+    picklist_parent_value_field: WireText | None = Field(default=None, alias="picklistParentValueField")
+    is_supported_webhook_field: WireBool | None = Field(default=None, alias="isSupportedWebhookField")
 
 
 class FieldsResponse(WireModel):
-    fields: list[FieldInformation] = Field(default_factory=list)
+    fields: list[FieldInformation]
 
     def field(self, name: str) -> FieldInformation | None:
         """A field by wire name, compared case-insensitively (Autotask is not consistent about casing)."""
@@ -163,13 +198,13 @@ class FieldsResponse(WireModel):
 
 
 class EntityInformation(WireModel):
-    name: str
-    can_create: bool = Field(default=False, alias="canCreate")
-    can_delete: bool = Field(default=False, alias="canDelete")
-    can_query: bool = Field(default=False, alias="canQuery")
-    can_update: bool = Field(default=False, alias="canUpdate")
-    has_user_defined_fields: bool = Field(default=False, alias="hasUserDefinedFields")
-    supports_webhook_callouts: bool = Field(default=False, alias="supportsWebhookCallouts")
+    name: WireText
+    can_create: WireBool = Field(default=False, alias="canCreate")
+    can_delete: WireBool = Field(default=False, alias="canDelete")
+    can_query: WireBool = Field(default=False, alias="canQuery")
+    can_update: WireBool = Field(default=False, alias="canUpdate")
+    has_user_defined_fields: WireBool = Field(default=False, alias="hasUserDefinedFields")
+    supports_webhook_callouts: WireBool = Field(default=False, alias="supportsWebhookCallouts")
 
 
 class EntityInformationResponse(WireModel):
@@ -179,16 +214,16 @@ class EntityInformationResponse(WireModel):
 class ZoneInformation(WireModel):
     """``zoneInformation``: ``url`` is the zone's REST base ending in ``ATServicesRest/``."""
 
-    zone_name: str | None = Field(default=None, alias="zoneName")
-    url: str
-    web_url: str | None = Field(default=None, alias="webUrl")
-    ci: int | None = None
+    zone_name: WireText | None = Field(default=None, alias="zoneName")
+    url: WireText
+    web_url: WireText | None = Field(default=None, alias="webUrl")
+    ci: WireInt | None = None
 
 
 class ThresholdInformation(WireModel):
-    external_request_threshold: int = Field(alias="externalRequestThreshold")
-    request_threshold_timeframe: int = Field(alias="requestThresholdTimeframe")
-    current_timeframe_request_count: int = Field(alias="currentTimeframeRequestCount")
+    external_request_threshold: WireCount = Field(alias="externalRequestThreshold")
+    request_threshold_timeframe: WireCount = Field(alias="requestThresholdTimeframe")
+    current_timeframe_request_count: WireCount = Field(alias="currentTimeframeRequestCount")
 
 
 # -- the currency chain: Contracts -> Companies -> Currencies ---------------------------------------
@@ -199,49 +234,49 @@ class ThresholdInformation(WireModel):
 class Contract(WireModel):
     """A ``Contracts`` record, reduced to what currency resolution needs (other fields land in extras)."""
 
-    id: int | None = None
-    company_id: int | None = Field(default=None, alias="companyID")
-    contract_type: int | None = Field(default=None, alias="contractType")
-    contract_name: str | None = Field(default=None, alias="contractName")
-    status: int | None = None
-    bill_to_company_id: int | None = Field(default=None, alias="billToCompanyID")
+    id: WireIntId | None = None
+    company_id: WireIntId | None = Field(default=None, alias="companyID")
+    contract_type: WireIntId | None = Field(default=None, alias="contractType")
+    contract_name: WireText | None = Field(default=None, alias="contractName")
+    status: WireIntId | None = None
+    bill_to_company_id: WireIntId | None = Field(default=None, alias="billToCompanyID")
 
 
 class Company(WireModel):
     """A ``Companies`` record. ``currencyID`` is set only when the Multi-currency module is on, and may be null."""
 
-    id: int | None = None
-    company_name: str | None = Field(default=None, alias="companyName")
-    currency_id: int | None = Field(default=None, alias="currencyID")
+    id: WireIntId | None = None
+    company_name: WireText | None = Field(default=None, alias="companyName")
+    currency_id: WireIntId | None = Field(default=None, alias="currencyID")
 
 
 class Currency(WireModel):
     """A ``Currencies`` record (exists only with the Multi-currency module). ``name`` is the 3-letter code."""
 
-    id: int | None = None
-    name: str | None = None
-    description: str | None = None
-    is_internal_currency: bool | None = Field(default=None, alias="isInternalCurrency")
-    is_active: bool | None = Field(default=None, alias="isActive")
+    id: WireIntId | None = None
+    name: WireText | None = None
+    description: WireText | None = None
+    is_internal_currency: WireBool | None = Field(default=None, alias="isInternalCurrency")
+    is_active: WireBool | None = Field(default=None, alias="isActive")
     #: The swagger's CurrencyModel names it ``ExchangeRate`` ([S]); another spelling is kept as an extra.
     exchange_rate: WireDecimal | None = Field(default=None, alias="exchangeRate")
 
 
 class ContractItemResponse(WireModel):
-    item: Contract | None = None
+    item: Contract | None
 
 
 class CompanyItemResponse(WireModel):
-    item: Company | None = None
+    item: Company | None
 
 
 class CurrencyItemResponse(WireModel):
-    item: Currency | None = None
+    item: Currency | None
 
 
 class CurrenciesResponse(WireModel):
-    items: list[Currency] = Field(default_factory=list)
-    page_details: PageDetails = Field(default_factory=PageDetails, alias="pageDetails")
+    items: list[Currency]
+    page_details: PageDetails = Field(alias="pageDetails")
 
 
 class ErrorBody(WireModel):

@@ -1,0 +1,101 @@
+"""Strict reading of Autotask's response envelopes: a body is exactly what the vendor describes, or an error.
+
+Every field of the old envelope models had a default, so ``{"errors": [...]}`` on a 200 read as an empty page
+and ended a listing early; the sync then deleted what it had not seen. Here an envelope's keys are required,
+its counts must agree with its items, each listed item must carry its id (so the shared page guard can refuse
+a record listed twice, on one page or across pages) and a next link must be one we can follow.
+
+Parsers raise ``ValueError`` for a malformed body (the runner turns it into APIResponseValidationError),
+``PaginationError`` for paging that cannot be trusted and ``NotFoundError`` for ``item: null``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Protocol, TypeVar
+
+from .. import errors
+from .._http import APIResponse, Page, RequestSpec
+from ._core import PLATFORM, error_body_messages
+from .wire import ContractMilestone, ItemIdResponse, ItemsResponse, PageDetails
+
+__all__ = ["body_of", "checked_item", "count_matches", "item_id_of", "items_page"]
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+R = TypeVar("R", bound=_Identified)
+
+
+def body_of(response: APIResponse) -> dict[str, Any]:
+    """The JSON object of a response; an error body that slipped past the core is refused, never parsed."""
+    body = response.json()
+    if not isinstance(body, dict):
+        raise ValueError(f"expected a JSON object, got {type(body).__name__}")
+    messages = error_body_messages(body)
+    if messages is not None:
+        raise ValueError(f"the body is an Autotask error body: {'; '.join(messages)[:500]}")
+    return body
+
+
+def checked_item(entity: str, record_id: int, response: APIResponse, item: R | None) -> R:
+    """``item: null`` is Autotask's "no such record"; an item with another (or no) id is not the one asked for."""
+    if item is None:
+        raise errors.NotFoundError(
+            f"{entity} {record_id} not found (Autotask answered item: null)",
+            platform=PLATFORM,
+            method=response.http.request.method,
+            path=response.http.request.url.path,
+            status_code=response.status_code,
+            request_id=response.request_id,
+            body=response.json(),
+        )
+    if item.id != record_id:
+        raise ValueError(f"asked for {entity} {record_id}, the server answered with id {item.id!r}")
+    return item
+
+
+def item_id_of(response: APIResponse, expected: int | None = None) -> int:
+    """``{"itemId": N}``: a created record's id is positive; an update answers with the record it changed."""
+    item_id = ItemIdResponse.model_validate(body_of(response)).item_id
+    if item_id < 1:
+        raise ValueError(f"itemId {item_id} is not a record id")
+    if expected is not None and item_id != expected:
+        raise ValueError(f"updated record {expected}, the server answered itemId {item_id}")
+    return item_id
+
+
+def count_matches(details: PageDetails, items: list[Any]) -> None:
+    """``pageDetails.count`` is the number of items on the page: any other number means a page we misread."""
+    if details.count != len(items):
+        raise ValueError(f"pageDetails.count is {details.count} but the page holds {len(items)} items")
+
+
+def _next_request(spec: RequestSpec, details: PageDetails, items: list[Any]) -> RequestSpec | None:
+    nxt = details.next_page_url
+    if nxt is None:
+        return None
+    if not nxt.lower().startswith(("http://", "https://")):
+        raise errors.PaginationError(f"{PLATFORM}: nextPageUrl {nxt[:120]!r} is not an absolute http(s) URL")
+    if not items:
+        raise errors.PaginationError(
+            f"{PLATFORM}: an empty page still links a next page ({nxt[:120]}); the server is paging in circles"
+        )
+    # Replay nextPageUrl with the same method and body: a GET on it answers 405 after a POST query.
+    return dataclasses.replace(spec, path=nxt)
+
+
+def items_page(spec: RequestSpec, response: APIResponse, *, ids: bool = True) -> Page[ContractMilestone]:
+    """One ``ContractMilestones`` query page. ``ids=False`` only when ``IncludeFields`` left ``id`` out."""
+    body = ItemsResponse.model_validate(body_of(response))
+    count_matches(body.page_details, body.items)
+    item_ids: list[str] = []
+    for position, item in enumerate(body.items):
+        if item.id is not None:
+            item_ids.append(str(item.id))
+        elif ids:
+            raise ValueError(f"item {position} of the page has no id")
+    return Page(body.items, _next_request(spec, body.page_details, body.items), response, item_ids=tuple(item_ids))
