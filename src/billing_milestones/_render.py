@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .sync import ActionResult, ApplyResult, LinkStore, SyncPlan, apply_plan
+from .sync.lease import Lease
 
 __all__ = ["apply_with_progress", "show_plan", "show_result"]
 
@@ -18,14 +19,16 @@ __all__ = ["apply_with_progress", "show_plan", "show_result"]
 def show_plan(plan: SyncPlan, console: Console) -> None:
     console.print(plan.table())
     console.print(f"[bold]{escape(plan.summary()) or 'nothing to do'}[/]")
+    for note in plan.notes:
+        console.print(f"[bold red]note[/] {escape(note)}", highlight=False)
 
 
 def apply_with_progress(
-    plan: SyncPlan, clients: object, store: LinkStore, console: Console, *, quiet: bool
+    plan: SyncPlan, clients: object, store: LinkStore, console: Console, *, quiet: bool, lease: Lease | None = None
 ) -> ApplyResult:
     """Apply the plan, with a progress bar unless ``quiet`` (JSON output)."""
     if quiet:
-        return apply_plan(plan, clients, store)
+        return apply_plan(plan, clients, store, lease=lease)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(f"applying {escape(plan.pair.id)}", total=len(plan.actions))
@@ -33,7 +36,7 @@ def apply_with_progress(
         def tick(_result: ActionResult) -> None:
             progress.advance(task)
 
-        return apply_plan(plan, clients, store, progress=tick)
+        return apply_plan(plan, clients, store, progress=tick, lease=lease)
 
 
 def show_result(result: ApplyResult, console: Console) -> None:
@@ -41,5 +44,6 @@ def show_result(result: ApplyResult, console: Console) -> None:
     console.print(f"[bold]{result.writes} writes[/] ({counts})")
     for failure in result.failures:
         console.print(f"[red]failed[/] {escape(failure.action.title)}: {escape(failure.error or '')}", highlight=False)
-    for conflict in result.plan.conflicts:
-        console.print(f"[bold red]conflict[/] {escape(conflict.title)}: {escape(conflict.reason)}", highlight=False)
+    for finding in result.plan.findings:
+        kind = finding.kind.value
+        console.print(f"[bold red]{kind}[/] {escape(finding.title)}: {escape(finding.reason)}", highlight=False)

@@ -1,11 +1,13 @@
 """The ``milestones`` command: list, plan, sync, sandbox serve and demo.
 
-Exit codes: 0 done, 1 conflicts or failures, 2 bad usage or configuration.
+Exit codes: 0 done; 1 the sync found problems (conflicts, duplicates, failed writes, a listing that cannot be
+trusted, a platform error); 2 bad usage or configuration; 3 another run holds the pair (nothing written).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import sys
@@ -29,11 +31,15 @@ from .sync.connect import connect, remember_draft, resolve_container
 
 __all__ = ["app", "main"]
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
 app = typer.Typer(
     name="milestones",
-    help="Billing milestones on crm.com, Autotask PSA and Kantata OX: list, plan and sync them.",
+    help=(
+        "Billing milestones on crm.com, Autotask PSA and Kantata OX: list, plan and sync them.\n\n"
+        "Exit codes: 0 done; 1 problems found (conflicts, duplicates, failed writes, untrustworthy listings); "
+        "2 bad usage or configuration; 3 another run holds the pair, nothing was written."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -46,6 +52,14 @@ ConfigOpt = Annotated[
     typer.Option("--config", "-c", help="TOML config file (default: $MILESTONES_CONFIG, ./milestones.toml)"),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+FixDuplicatesOpt = Annotated[
+    bool,
+    typer.Option("--fix-duplicates", help="Remove extra target copies of a milestone where the platform can delete."),
+]
+MassDeleteOpt = Annotated[
+    bool,
+    typer.Option("--allow-mass-delete", help="Allow deleting more than the pair's max_delete_share of its links."),
+]
 
 
 class OutputFormat(StrEnum):
@@ -73,6 +87,8 @@ def _guard(as_json: bool) -> Iterator[None]:
         yield
     except (errors.ConfigError, errors.ValidationError) as exc:
         raise _fail(str(exc), EXIT_USAGE, as_json) from None
+    except errors.PairBusyError as exc:
+        raise _fail(str(exc), EXIT_BUSY, as_json) from None
     except errors.BillingMilestonesError as exc:
         raise _fail(str(exc), EXIT_PROBLEMS, as_json) from None
 
@@ -141,7 +157,17 @@ def _row(m: Milestone) -> dict[str, Any]:
 
 
 # -- plan / sync --------------------------------------------------------------------------------------
-def _plan_for(settings: Settings, name: str, stack: ExitStack, policy: ConflictPolicy | None) -> tuple[SyncPlan, Any]:
+def _plan_for(
+    settings: Settings,
+    name: str,
+    stack: ExitStack,
+    policy: ConflictPolicy | None,
+    overrides: dict[str, bool],
+    *,
+    lease_wait: float | None = None,
+) -> tuple[SyncPlan, Any]:
+    """Plan one configured pair. With ``lease_wait`` (a write run), the pair's lease is taken before the
+    listings are read and held until ``stack`` closes, so a second run waits or exits 3 writing nothing."""
     spec = settings.pair(name)
     source_client = stack.enter_context(connect(spec.source[0], settings))
     target_client = (
@@ -152,27 +178,35 @@ def _plan_for(settings: Settings, name: str, stack: ExitStack, policy: ConflictP
         source_container=resolve_container(source_client, spec.source[0], spec.source[1], settings, store),
         target_container=resolve_container(target_client, spec.target[0], spec.target[1], settings, store),
     )
+    if overrides.get("fix_duplicates"):
+        pair = dataclasses.replace(pair, fix_duplicates=True)
+    if overrides.get("allow_mass_delete"):
+        pair = dataclasses.replace(pair, allow_mass_delete=True)
+    lease = stack.enter_context(store.lease(pair.id, wait=lease_wait)) if lease_wait is not None else None
     clients = {spec.source[0]: source_client, spec.target[0]: target_client}
     source, target = load_sides(pair, clients)
     plan = plan_sync(pair, source, target, store, policy=policy or spec.policy)
-    return plan, (clients, store)
+    return plan, (clients, store, lease)
 
 
 @app.command("plan")
 def plan_command(
     pair: Annotated[str, typer.Argument(help="A pair name from the config's [pairs] tables")],
     policy: Annotated[ConflictPolicy | None, typer.Option(help="Override the pair's conflict policy")] = None,
+    fix_duplicates: FixDuplicatesOpt = False,
+    allow_mass_delete: MassDeleteOpt = False,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show what a sync would do, without writing anything."""
+    overrides = {"fix_duplicates": fix_duplicates, "allow_mass_delete": allow_mass_delete}
     with _guard(as_json), ExitStack() as stack:
-        plan, _ = _plan_for(_settings(config), pair, stack, policy)
+        plan, _ = _plan_for(_settings(config), pair, stack, policy, overrides)
     if as_json:
         typer.echo(plan.to_json_text())
     else:
         show_plan(plan, _console())
-    raise typer.Exit(EXIT_PROBLEMS if plan.conflicts else EXIT_OK)
+    raise typer.Exit(EXIT_PROBLEMS if plan.findings else EXIT_OK)
 
 
 @app.command("sync")
@@ -181,27 +215,43 @@ def sync_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and show; write nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
     policy: Annotated[ConflictPolicy | None, typer.Option(help="Override the pair's conflict policy")] = None,
+    fix_duplicates: FixDuplicatesOpt = False,
+    allow_mass_delete: MassDeleteOpt = False,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            min=0,
+            help="Seconds to wait for another run of this pair to finish (default: the pair's lease_wait, 0); "
+            "then exit 3 having written nothing.",
+        ),
+    ] = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Plan, then apply: create, update and delete target milestones and record the links."""
+    """Plan, then apply: create, update and delete target milestones and record the links.
+
+    One run per pair at a time: a write run holds the pair's lease from before it reads until its last
+    write is recorded."""
     console = _console()
     if as_json and not (yes or dry_run):
         raise _fail("--json cannot ask for confirmation: add --yes to apply, or --dry-run", EXIT_USAGE, True)
+    overrides = {"fix_duplicates": fix_duplicates, "allow_mass_delete": allow_mass_delete}
     with _guard(as_json), ExitStack() as stack:
         settings = _settings(config)
-        plan, (clients, store) = _plan_for(settings, pair, stack, policy)
+        lease_wait = None if dry_run else (wait if wait is not None else settings.pair(pair).lease_wait)
+        plan, (clients, store, lease) = _plan_for(settings, pair, stack, policy, overrides, lease_wait=lease_wait)
         if not as_json:
             show_plan(plan, console)
         result = None
         if not dry_run and plan.has_changes:
             if not yes and not typer.confirm("Apply this plan?", default=False):
                 raise typer.Exit(EXIT_OK)
-            result = apply_with_progress(plan, clients, store, console, quiet=as_json)
+            result = apply_with_progress(plan, clients, store, console, quiet=as_json, lease=lease)
             target, name = settings.pair(pair).target
             remember_draft(clients[target], target, name, plan.pair.target_container, store)
     # One shape whatever happened: ok, the plan, and the result when something was applied.
-    ok = result.ok if result is not None else not plan.conflicts
+    ok = result.ok if result is not None else not plan.findings
     if as_json:
         payload = {"ok": ok, "dry_run": dry_run, "plan": plan.to_json(), "result": result.to_json() if result else None}
         typer.echo(json.dumps(payload, indent=2))

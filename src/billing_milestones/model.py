@@ -125,6 +125,15 @@ class MilestoneKey(CommonModel):
     def __str__(self) -> str:
         return f"{self.platform.value}:{self.container_id}/{self.id}"
 
+    @property
+    def stable_id(self) -> str:
+        """The part of the id that survives re-reading its container. A crm.com id is
+        ``{estimation_id}:{stage_id}`` and a draft re-estimated gets a new estimation id, so there only the
+        stage (one milestone per stage) names the milestone; elsewhere the native id does."""
+        if self.platform is Platform.CRMCOM and ":" in self.id:
+            return self.id.rsplit(":", 1)[1]
+        return self.id
+
     @classmethod
     def parse(cls, text: str) -> MilestoneKey:
         """Inverse of ``str()``: ``"kantata:123/456"``."""

@@ -43,7 +43,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_file_plus_environment(tmp_path: Path) -> None:
     env = {"KANTATA_TOKEN": "tok-123456", "AUTOTASK_SECRET": "s3cr3t!!", "AUTOTASK_INTEGRATION_CODE": "CODE12345"}
     settings = load_settings(write(tmp_path, GOOD), env=env)
-    assert settings.links == Path("state/links.sqlite3")
+    assert settings.links == tmp_path.resolve() / "state/links.sqlite3"  # beside the config file, not the cwd
     assert settings.kantata.token is not None and settings.kantata.token.get_secret_value() == "tok-123456"
     assert "tok-123456" not in repr(settings)
     settings.require(Platform.KANTATA)
@@ -120,3 +120,55 @@ def test_parse_endpoint() -> None:
     assert parse_endpoint("Kantata: 900 ", key="x") == (Platform.KANTATA, "900")
     with pytest.raises(ConfigError):
         parse_endpoint("kantata", key="x")
+
+
+def test_links_resolve_against_the_config_files_folder_not_the_current_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store looked up in the wrong folder is a lost store; a lost store must not mean duplicates."""
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    config = tmp_path / "conf" / "milestones.toml"
+    config.write_text('links = "state.sqlite3"\n')
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert load_settings(config, env={}).links == (tmp_path / "conf" / "state.sqlite3").resolve()
+    config.write_text("")  # no links key: the default file name, still beside the config
+    assert load_settings(config, env={}).links == (tmp_path / "conf" / "milestones-links.sqlite3").resolve()
+    absolute = tmp_path / "abs.sqlite3"
+    config.write_text(f'links = "{absolute}"\n')
+    assert load_settings(config, env={}).links == absolute
+    # The environment's path is the caller's own, as the shell resolves it.
+    assert load_settings(config, env={"MILESTONES_LINKS": "mine.sqlite3"}).links == Path("mine.sqlite3")
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("max_delete_share = 1.5", "pairs.p.max_delete_share"),
+        ("max_delete_share = -0.1", "pairs.p.max_delete_share"),
+        ('max_delete_share = "half"', "pairs.p.max_delete_share"),
+        ("lease_wait = -1", "pairs.p.lease_wait"),
+        ("lease_wait = true", "pairs.p.lease_wait"),
+        ('fix_duplicates = "yes"', "pairs.p.fix_duplicates"),
+        ("allow_mass_delete = 1", "pairs.p.allow_mass_delete"),
+        ('links = ""', "links"),
+    ],
+)
+def test_safety_settings_are_checked_by_name(tmp_path: Path, line: str, key: str) -> None:
+    pair = '[pairs.p]\nsource = "autotask:1"\ntarget = "kantata:2"\n'
+    text = f"{line}\n{pair}" if key == "links" else f"{pair}{line}\n"
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, text), env={})
+    assert info.value.key == key
+
+
+def test_safety_settings_reach_the_pair(tmp_path: Path) -> None:
+    text = (
+        '[pairs.p]\nsource = "autotask:1"\ntarget = "kantata:2"\nfix_duplicates = true\n'
+        "allow_mass_delete = true\nmax_delete_share = 0.25\nlease_wait = 30\n"
+    )
+    spec = load_settings(write(tmp_path, text), env={}).pair("p")
+    pair = spec.pair()
+    assert (pair.fix_duplicates, pair.allow_mass_delete, pair.max_delete_share) == (True, True, 0.25)
+    assert spec.lease_wait == 30.0
+    assert (pair.source_name, pair.target_name) == ("1", "2") and pair.identity == pair.id

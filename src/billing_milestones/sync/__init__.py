@@ -1,6 +1,7 @@
 """Keep billing milestones in step between platforms: plan (pure) -> dry run -> apply, with a link store."""
 
 from .apply import ActionResult, ApplyResult, apply_plan, load_sides, resolve_view
+from .lease import Lease, LeaseHolder
 from .links import Intent, Link, LinkStore
 from .pair import ConflictPolicy, SyncPair, sync_key_for
 from .plan import ActionKind, PlannedAction, SyncPlan, plan_sync
@@ -14,6 +15,8 @@ __all__ = [
     "ConflictPolicy",
     "FieldDiff",
     "Intent",
+    "Lease",
+    "LeaseHolder",
     "Link",
     "LinkStore",
     "PlannedAction",

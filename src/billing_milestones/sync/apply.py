@@ -8,6 +8,7 @@ plan finds the key on the target and adopts the milestone instead of creating it
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -15,6 +16,7 @@ from typing import Any, Final
 from .. import errors
 from .._view import MilestoneView
 from ..model import SYNC_SERVICE_NAME, Milestone, Platform
+from .lease import Lease
 from .links import Link, LinkStore
 from .pair import SyncPair
 from .plan import ActionKind, PlannedAction, SyncPlan, source_fingerprint, target_fingerprint
@@ -57,8 +59,8 @@ class ApplyResult:
 
     @property
     def ok(self) -> bool:
-        """No failures and no unresolved conflicts."""
-        return not self.failures and not self.plan.conflicts
+        """No failures and no findings left (conflicts, duplicates not removed)."""
+        return not self.failures and not self.plan.findings
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +73,8 @@ class ApplyResult:
                 {"sync_key": r.action.sync_key, "title": r.action.title, "error": r.error} for r in self.failures
             ],
             "conflicts": [a.to_json() for a in self.plan.conflicts],
+            "duplicates": [a.to_json() for a in self.plan.duplicates],
+            "notes": list(self.plan.notes),
         }
 
 
@@ -101,11 +105,18 @@ def apply_plan(
     *,
     dry_run: bool = False,
     progress: Progress | None = None,
+    lease: Lease | None = None,
+    lease_wait: float = 0.0,
 ) -> ApplyResult:
     """Execute every writing action of ``plan`` against the target and record links as it goes.
 
     ``clients`` is the target's view, a client, or a mapping of platform -> client. Conflicts are left alone
     (they are in the result for the caller to report). ``progress`` is called after each action.
+
+    One writer per pair: the writes happen under the pair's lease, ``lease`` when the caller took it before
+    planning (as the CLI does), else one taken here (waiting up to ``lease_wait`` seconds; PairBusyError
+    after that). A plan made from the store before another run applied is refused with StalePlanError, and
+    a lease lost mid-run stops the next write with LeaseLostError; plan again and rerun.
     """
     result = ApplyResult(plan, dry_run=dry_run)
     pair = plan.pair
@@ -121,21 +132,37 @@ def apply_plan(
         return result
 
     view = resolve_view(clients, pair.target)
-    store.resolve_pending(pair.id)
-    runner = _Applier(pair, view, store, record)
-    if pair.target is Platform.CRMCOM:
-        runner.replace_set(plan.actions)
-    else:
-        runner.run(plan.actions)
+    with contextlib.ExitStack() as stack:
+        if lease is None:
+            lease = stack.enter_context(store.lease(pair.id, wait=lease_wait))
+        lease.ensure()
+        if plan.links_version is not None and store.version(pair.id) != plan.links_version:
+            raise errors.StalePlanError(
+                f"pair {pair.id}: the links changed since this plan was made (another run applied in between); "
+                "nothing was written. Plan again",
+                pair_id=pair.id,
+            )
+        store.resolve_pending(pair.id)
+        runner = _Applier(pair, view, store, record, lease)
+        if pair.target is Platform.CRMCOM:
+            runner.replace_set(plan.actions)
+        else:
+            runner.run(plan.actions)
     return result
 
 
 class _Applier:
-    def __init__(self, pair: SyncPair, view: MilestoneView, store: LinkStore, record: Progress) -> None:
+    def __init__(self, pair: SyncPair, view: MilestoneView, store: LinkStore, record: Progress, lease: Lease) -> None:
         self.pair = pair
         self.view = view
         self.store = store
         self.record = record
+        self.lease = lease
+
+    def _begin(self, sync_key: str, action: str) -> int:
+        """Every write starts here: still ours to write (the lease), and an intent recorded first."""
+        self.lease.ensure()
+        return self.store.begin(self.pair.id, sync_key, action)
 
     # -- per-milestone platforms (Kantata, Autotask) ------------------------------------------------
     def run(self, actions: Sequence[PlannedAction]) -> None:
@@ -149,6 +176,7 @@ class _Applier:
         self._bounded(self._adopt_or_update, by_kind.get(ActionKind.ADOPT, []) + by_kind.get(ActionKind.UPDATE, []))
         self._create_all(by_kind.get(ActionKind.CREATE, []))
         self._bounded(self._delete, by_kind.get(ActionKind.DELETE, []))
+        self._bounded(self._remove_duplicate, by_kind.get(ActionKind.DUPLICATE, []))
 
     def _bounded(self, work: Callable[[PlannedAction], ActionResult], actions: list[PlannedAction]) -> None:
         limit = MAX_IN_FLIGHT.get(self.pair.target, 1)
@@ -174,7 +202,7 @@ class _Applier:
             # A locked adoption with differences is linked but not accepted: once unlocked it is updated.
             self._link(action, action.target, accepted=not action.diff)
             return ActionResult(action, ok=True, result=action.target)
-        intent = self.store.begin(self.pair.id, action.sync_key, action.kind.value)
+        intent = self._begin(action.sync_key, action.kind.value)
         try:
             updated = self.view.update(_as_update(action.desired, action.target))
         except errors.BillingMilestonesError as exc:
@@ -193,6 +221,7 @@ class _Applier:
                 self.record(outcome)
 
     def _create_batch(self, actions: list[PlannedAction]) -> list[ActionResult]:
+        self.lease.ensure()
         intents = [self.store.begin(self.pair.id, a.sync_key, a.kind.value) for a in actions]
         desired = [a.desired for a in actions if a.desired is not None]
         try:
@@ -228,8 +257,23 @@ class _Applier:
                 results.append(ActionResult(action, ok=False, error=f"{exc} (nothing stored on the target)"))
         return results
 
+    def _remove_duplicate(self, action: PlannedAction) -> ActionResult:
+        """An extra copy: deleted when the plan says fix, else reported. Its twin keeps the link."""
+        if not action.fix or action.target is None or action.target.key is None:
+            return ActionResult(action, ok=True)
+        intent = self._begin(action.sync_key, action.kind.value)
+        try:
+            self.view.delete(action.target.key)
+        except errors.NotFoundError:
+            pass  # already gone
+        except errors.BillingMilestonesError as exc:
+            self.store.finish(intent, error=str(exc))
+            return ActionResult(action, ok=False, error=str(exc))
+        self.store.finish(intent)
+        return ActionResult(action, ok=True, wrote=True)
+
     def _delete(self, action: PlannedAction) -> ActionResult:
-        intent = self.store.begin(self.pair.id, action.sync_key, action.kind.value)
+        intent = self._begin(action.sync_key, action.kind.value)
         if action.target is not None and action.target.key is not None:
             try:
                 self.view.delete(action.target.key)
@@ -263,6 +307,7 @@ class _Applier:
                 else:
                     self.record(ActionResult(action, ok=True))
             return
+        self.lease.ensure()
         intents = {a.sync_key: self.store.begin(self.pair.id, a.sync_key, a.kind.value) for a in writing}
         try:
             stored = list(replace(self.pair.target_container, [m for _, m in keep]))

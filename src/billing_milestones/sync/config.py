@@ -59,6 +59,7 @@ __all__ = [
 
 CONFIG_ENV: Final = "MILESTONES_CONFIG"
 DEFAULT_FILE: Final = "milestones.toml"
+DEFAULT_LINKS: Final = "milestones-links.sqlite3"
 
 #: Secret keys and the environment variables that carry them.
 SECRETS: Final[Mapping[str, Mapping[str, str]]] = {
@@ -134,9 +135,15 @@ class PairSettings:
     allow_empty_source: bool = False
     truncate: bool = False
     triggers: TriggerMap = field(default_factory=TriggerMap)
+    fix_duplicates: bool = False
+    allow_mass_delete: bool = False
+    max_delete_share: float = 0.5
+    #: Seconds a sync waits for another run of this pair to finish before exiting 3.
+    lease_wait: float = 0.0
 
     def pair(self, *, source_container: str | None = None, target_container: str | None = None) -> SyncPair:
-        """The SyncPair; crm.com containers are resolved to draft ids by the caller and passed in."""
+        """The SyncPair; crm.com containers are resolved to draft ids by the caller and passed in. The names
+        in the config stay the pair's identity (its sync keys), whatever id a draft was estimated under."""
         return SyncPair(
             self.source[0],
             source_container or self.source[1],
@@ -147,6 +154,11 @@ class PairSettings:
             allow_drop=self.allow_drop,
             allow_empty_source=self.allow_empty_source,
             truncate=self.truncate,
+            fix_duplicates=self.fix_duplicates,
+            allow_mass_delete=self.allow_mass_delete,
+            max_delete_share=self.max_delete_share,
+            source_name=self.source[1],
+            target_name=self.target[1],
         )
 
 
@@ -237,10 +249,9 @@ def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | No
     if not isinstance(drafts, dict) or not all(isinstance(v, dict) for v in drafts.values()):
         raise ConfigError("crmcom.drafts: expected tables [crmcom.drafts.<name>]", key="crmcom.drafts")
 
-    links = environ.get("MILESTONES_LINKS") or data.get("links") or "milestones-links.sqlite3"
     return Settings(
         path=chosen,
-        links=Path(str(links)),
+        links=_links_path(data, chosen, environ),
         kantata=KantataSettings(
             token=secret("kantata", "token"),
             base_url=_opt_str(k, "base_url", "kantata"),
@@ -263,6 +274,21 @@ def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | No
         ),
         pairs=_pairs(data.get("pairs", {})),
     )
+
+
+def _links_path(data: Mapping[str, Any], config: Path | None, environ: Mapping[str, str]) -> Path:
+    """Where the link store is. A relative ``links`` in the file, or the default file name when the file has
+    none, lies beside the config file, not in whatever folder the command runs from: a store found in the
+    wrong place is a lost store, and a lost store must not mean a second copy of every milestone."""
+    if environ.get("MILESTONES_LINKS"):
+        return Path(environ["MILESTONES_LINKS"])  # the caller's own path, as the shell resolves it
+    raw = data.get("links", DEFAULT_LINKS)
+    if not isinstance(raw, str) or not raw.strip():
+        raise ConfigError(f"links: expected a file path, got {raw!r}", key="links")
+    path = Path(raw.strip()).expanduser()
+    if config is not None and not path.is_absolute():
+        path = config.resolve().parent / path
+    return path
 
 
 def _section(data: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -297,6 +323,14 @@ def _opt_int(section: Mapping[str, Any], key: str, name: str) -> int | None:
         raise ConfigError(f"{name}.{key}: expected an integer, got {value!r}", key=f"{name}.{key}") from None
 
 
+def _number(section: Mapping[str, Any], key: str, name: str, default: float, *, upper: float | None) -> float:
+    value = section.get(key, default)
+    bound = f"from 0 to {upper:g}" if upper is not None else "of 0 or more"
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (upper and value > upper):
+        raise ConfigError(f"{name}.{key}: expected a number {bound}, got {value!r}", key=f"{name}.{key}")
+    return float(value)
+
+
 def _bool(section: Mapping[str, Any], key: str, name: str, default: bool) -> bool:
     value = section.get(key, default)
     if isinstance(value, bool):
@@ -312,7 +346,19 @@ def _pairs(raw: Any) -> dict[str, PairSettings]:
         key = f"pairs.{name}"
         if not isinstance(spec, dict):
             raise ConfigError(f"{key}: expected a table", key=key)
-        allowed = {"source", "target", "policy", "delete_missing", "allow_empty_source", "allow_drop", "truncate"}
+        allowed = {
+            "source",
+            "target",
+            "policy",
+            "delete_missing",
+            "allow_empty_source",
+            "allow_drop",
+            "truncate",
+            "fix_duplicates",
+            "allow_mass_delete",
+            "max_delete_share",
+            "lease_wait",
+        }
         _only(spec, allowed | {"triggers"}, key)
         for required in ("source", "target"):
             if required not in spec:
@@ -336,6 +382,10 @@ def _pairs(raw: Any) -> dict[str, PairSettings]:
             allow_empty_source=_bool(spec, "allow_empty_source", key, False),
             truncate=_bool(spec, "truncate", key, False),
             triggers=_triggers(spec.get("triggers", {}), f"{key}.triggers"),
+            fix_duplicates=_bool(spec, "fix_duplicates", key, False),
+            allow_mass_delete=_bool(spec, "allow_mass_delete", key, False),
+            max_delete_share=_number(spec, "max_delete_share", key, 0.5, upper=1.0),
+            lease_wait=_number(spec, "lease_wait", key, 0.0, upper=None),
         )
     return out
 

@@ -7,10 +7,11 @@ import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ..errors import ValidationError
 from ..model import MilestoneKey, Platform
 from .triggers import TriggerMap
 
-__all__ = ["SYNC_KEY_PATTERN", "ConflictPolicy", "SyncPair", "sync_key_for"]
+__all__ = ["SYNC_KEY_PATTERN", "ConflictPolicy", "SyncPair", "legacy_sync_key", "sync_key_for"]
 
 _DIGEST_CHARS = 16
 #: What every sync key looks like (for sizing the room it takes on a platform): "bm" and 16 hex digits.
@@ -50,16 +51,59 @@ class SyncPair:
     target_currency: str | None = None
     #: The date "today" for status decisions; None means the real date at planning time.
     today: dt.date | None = None
+    #: Remove extra target copies of one milestone (several carrying one sync key) where the platform can
+    #: delete them; off, they are reported as ``duplicate`` findings.
+    fix_duplicates: bool = False
+    #: A plan may delete at most this share of the pair's linked milestones (0-1) ...
+    max_delete_share: float = 0.5
+    #: ... unless this is set: a source listing that suddenly lacks most milestones is more often a filter,
+    #: a permission or a wrong container than a real mass deletion.
+    allow_mass_delete: bool = False
+    #: Stable names of the containers where their ids can change between runs (a crm.com draft is
+    #: re-estimated under a new estimation id when the id is not configured): sync keys are built on these,
+    #: so identity survives a lost link store. None: the container id is its own name.
+    source_name: str | None = None
+    target_name: str | None = None
+
+    def __post_init__(self) -> None:
+        share = self.max_delete_share
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+            raise ValidationError(
+                f"max_delete_share must be a number from 0 to 1 (a share of the linked milestones), got {share!r}",
+                field="max_delete_share",
+                value=share,
+            )
 
     @property
     def id(self) -> str:
+        """The pair as the link store keys it: both containers by id."""
         return f"{self.source.value}:{self.source_container}->{self.target.value}:{self.target_container}"
+
+    @property
+    def identity(self) -> str:
+        """The pair as sync keys are built on it: both containers by their stable names."""
+        source = self.source_name or self.source_container
+        target = self.target_name or self.target_container
+        return f"{self.source.value}:{source}->{self.target.value}:{target}"
 
     def __str__(self) -> str:
         return self.id
 
 
 def sync_key_for(pair: SyncPair, source_key: MilestoneKey) -> str:
-    """A short key, stable per (pair, source milestone), written on the target so a crash can be recovered."""
-    digest = hashlib.sha256(f"{pair.id}|{source_key}".encode()).hexdigest()
-    return f"bm{digest[:_DIGEST_CHARS]}"
+    """A short key, stable per (pair, source milestone), written on the target so a crash can be recovered
+    and a lost link store re-adopted. Built on the pair's stable identity and the source milestone's stable
+    id (for crm.com, its stage within the named draft), never on an id only the link store remembers."""
+    if pair.identity == pair.id and source_key.stable_id == source_key.id:
+        return legacy_sync_key(pair, source_key)
+    return _digest(f"{pair.identity}|{source_key.platform.value}/{source_key.stable_id}")
+
+
+def legacy_sync_key(pair: SyncPair, source_key: MilestoneKey) -> str:
+    """The key as versions before stable names built it (pair and source key by id): still recognised on a
+    target, so milestones written then are adopted rather than created again."""
+    return _digest(f"{pair.id}|{source_key}")
+
+
+def _digest(text: str) -> str:
+    return f"bm{hashlib.sha256(text.encode()).hexdigest()[:_DIGEST_CHARS]}"

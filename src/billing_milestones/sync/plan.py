@@ -1,167 +1,40 @@
-"""The plan: what a sync would do, decided from data alone (no I/O), so it can be shown before it runs."""
+"""The plan: what a sync would do, decided from data alone (no I/O), so it can be shown before it runs.
+
+Safety rules the planner keeps, because a milestone created twice is an invoice sent twice and one deleted
+by mistake is revenue lost:
+
+- a listing with one record twice is refused (:class:`DuplicateRecordError`), never planned from;
+- several target milestones carrying one sync key are ``duplicate`` findings, never "unchanged";
+- an empty source deletes nothing while milestones are linked (unless ``allow_empty_source``), and a plan
+  deleting two or more milestones, more than ``max_delete_share`` of the linked ones, deletes nothing (unless
+  ``allow_mass_delete``): those deletes become conflicts that say why;
+- a target milestone is found by its link, else by our sync key (also the key older versions wrote), else by
+  an exact match of every stored field (crm.com: its stage), each looked up in an index, never by scanning.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import replace
 from typing import Any
 
-from rich.markup import escape
-from rich.table import Table
-
-from ..errors import TranslationError
+from ..errors import DuplicateRecordError, TranslationError
 from ..model import Milestone, Platform
+from .actions import KEEPS_SYNC_KEY, WRITES, ActionKind, PlannedAction, SyncPlan
 from .links import Link, LinkStore
-from .pair import ConflictPolicy, SyncPair, sync_key_for
-from .translate import COMPARED_FIELDS, FieldDiff, can_delete, compare, fingerprint, translate
+from .pair import ConflictPolicy, SyncPair, legacy_sync_key, sync_key_for
+from .translate import COMPARED_FIELDS, can_delete, comparable, compare, fingerprint, translate
 
-__all__ = ["ActionKind", "PlannedAction", "SyncPlan", "plan_sync", "source_fingerprint", "target_fingerprint"]
-
-
-class ActionKind(StrEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    DELETE = "delete"
-    ADOPT = "adopt"
-    SKIP_LOCKED = "skip-locked"
-    CONFLICT = "conflict"
-    UNCHANGED = "unchanged"
-
-
-#: Platforms that keep our sync key on a milestone (Kantata: an external reference; Autotask: a description
-#: marker). crm.com keeps no references: there a stage identifies the milestone.
-KEEPS_SYNC_KEY = frozenset({Platform.KANTATA, Platform.AUTOTASK})
-
-#: Actions that write to the target platform.
-WRITES = frozenset({ActionKind.CREATE, ActionKind.UPDATE, ActionKind.DELETE, ActionKind.ADOPT})
-
-
-@dataclass(frozen=True)
-class PlannedAction:
-    """One decision, with the reason and the field-level diff behind it."""
-
-    kind: ActionKind
-    sync_key: str
-    reason: str
-    source: Milestone | None = None
-    target: Milestone | None = None
-    desired: Milestone | None = None
-    diff: tuple[FieldDiff, ...] = ()
-    link: Link | None = None
-
-    @property
-    def title(self) -> str:
-        for m in (self.desired, self.source, self.target):
-            if m is not None:
-                return m.title
-        return "?"
-
-    @property
-    def writes(self) -> bool:
-        """True when applying this action sends a write to the target. An ADOPT writes when it has a diff, or
-        to put our sync key on a target that lacks it (where the platform keeps one: not crm.com), so that no
-        other pair writing into the same container can adopt the same milestone as well."""
-        if self.kind is ActionKind.ADOPT:
-            if self.target is None or self.target.locked:
-                return False
-            return bool(self.diff) or self._needs_sync_key
-        if self.kind is ActionKind.DELETE:
-            return self.target is not None
-        return self.kind in WRITES
-
-    @property
-    def _needs_sync_key(self) -> bool:
-        t = self.target
-        return t is not None and t.key is not None and t.key.platform in KEEPS_SYNC_KEY and t.sync_key != self.sync_key
-
-    def to_json(self) -> dict[str, Any]:
-        def key(m: Milestone | None) -> str | None:
-            return str(m.key) if m is not None and m.key is not None else None
-
-        return {
-            "action": self.kind.value,
-            "sync_key": self.sync_key,
-            "title": self.title,
-            "reason": self.reason,
-            "source": key(self.source),
-            "target": key(self.target),
-            "diff": [d.to_json() for d in self.diff],
-            "changes": [str(c) for c in (self.desired.changes if self.desired else ())],
-        }
-
-
-@dataclass(frozen=True)
-class SyncPlan:
-    pair: SyncPair
-    actions: tuple[PlannedAction, ...]
-    policy: ConflictPolicy = ConflictPolicy.REPORT
-    created_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-
-    def counts(self) -> dict[str, int]:
-        counter = Counter(a.kind.value for a in self.actions)
-        return {kind.value: counter.get(kind.value, 0) for kind in ActionKind}
-
-    @property
-    def conflicts(self) -> list[PlannedAction]:
-        return [a for a in self.actions if a.kind is ActionKind.CONFLICT]
-
-    @property
-    def has_changes(self) -> bool:
-        return any(a.writes or a.kind is ActionKind.ADOPT for a in self.actions)
-
-    @property
-    def is_noop(self) -> bool:
-        """Nothing to write and nothing to resolve: every action is unchanged or a locked milestone left alone."""
-        return all(a.kind in (ActionKind.UNCHANGED, ActionKind.SKIP_LOCKED) for a in self.actions)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "pair": self.pair.id,
-            "policy": self.policy.value,
-            "created_at": self.created_at,
-            "counts": self.counts(),
-            "actions": [a.to_json() for a in self.actions],
-        }
-
-    def to_json_text(self) -> str:
-        return json.dumps(self.to_json(), indent=2)
-
-    def table(self) -> Table:
-        """The plan as a rich table, for terminals and notebooks."""
-        table = Table(title=f"Sync plan {self.pair.id}", show_lines=False)
-        for column in ("action", "title", "amount", "due", "detail"):
-            table.add_column(column)
-        styles = {
-            ActionKind.CREATE: "green",
-            ActionKind.UPDATE: "yellow",
-            ActionKind.DELETE: "red",
-            ActionKind.ADOPT: "cyan",
-            ActionKind.CONFLICT: "bold red",
-            ActionKind.SKIP_LOCKED: "magenta",
-            ActionKind.UNCHANGED: "dim",
-        }
-        for a in self.actions:
-            shown = a.desired or a.source or a.target
-            amount = str(shown.amount) if shown is not None and shown.amount is not None else ""
-            due = shown.due.isoformat() if shown is not None and shown.due else ""
-            detail = "; ".join(f"{d.field}: {_short(d.current)} -> {_short(d.desired)}" for d in a.diff) or a.reason
-            notes = [f"{c.field} {c.kind.value}" for c in (a.desired.changes if a.desired else ())]
-            if notes and a.kind is not ActionKind.UNCHANGED:
-                detail += f" ({', '.join(notes)})"
-            table.add_row(a.kind.value, escape(a.title), amount, due, escape(detail), style=styles[a.kind])
-        return table
-
-    def summary(self) -> str:
-        return ", ".join(f"{n} {kind}" for kind, n in self.counts().items() if n)
-
-
-def _short(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+__all__ = [
+    "KEEPS_SYNC_KEY",
+    "WRITES",
+    "ActionKind",
+    "PlannedAction",
+    "SyncPlan",
+    "plan_sync",
+    "source_fingerprint",
+    "target_fingerprint",
+]
 
 
 def source_fingerprint(milestone: Milestone) -> str:
@@ -181,15 +54,24 @@ def plan_sync(
     policy: ConflictPolicy = ConflictPolicy.REPORT,
     target_currency: str | None = None,
 ) -> SyncPlan:
-    """Decide, for every source milestone and every linked target milestone, what a sync should do."""
-    link_list = links.links(pair.id) if isinstance(links, LinkStore) else [ln for ln in links if ln.pair_id == pair.id]
+    """Decide, for every source milestone and every linked target milestone, what a sync should do.
+
+    Raises DuplicateRecordError when either listing holds one milestone twice (a moved page boundary, a
+    server repeating itself): such a listing cannot say what exists, so nothing is planned from it.
+    """
+    if isinstance(links, LinkStore):
+        link_list, version = links.links(pair.id), links.version(pair.id)
+    else:
+        link_list, version = [ln for ln in links if ln.pair_id == pair.id], None
+    _refuse_repeats(source, "source")
+    _refuse_repeats(target, "target")
     by_source = {ln.source_key: ln for ln in link_list}
     linked_targets = {ln.target_id for ln in link_list}
     targets_by_id = {t.key.id: t for t in target if t.key is not None}
-    targets_by_sync = {t.sync_key: t for t in target if t.sync_key}
+    carriers, actions = _sync_key_carriers(pair, target, link_list)
+    claimed = {a.target.key.id for a in actions if a.target is not None and a.target.key is not None}
     currency = target_currency or pair.target_currency or _common_currency(target)
-    claimed: set[str] = set()
-    actions: list[PlannedAction] = []
+    matches = _ExactMatches(pair, target, claimed | linked_targets)
 
     for s in source:
         if s.key is None:
@@ -198,18 +80,20 @@ def plan_sync(
         link = by_source.get(str(s.key))
         t = targets_by_id.get(link.target_id) if link else None
         if t is None:
-            t = targets_by_sync.get(key)
+            t = carriers.get(key) or carriers.get(legacy_sync_key(pair, s.key))
         try:
             desired = translate(s, pair, target_currency=currency).with_sync_key(key)
         except TranslationError as exc:
             actions.append(PlannedAction(ActionKind.CONFLICT, key, f"cannot translate: {exc}", s, t, link=link))
             if t is not None and t.key is not None:
                 claimed.add(t.key.id)
+                matches.take(t)
             continue
         if t is None and link is None:
-            t = _exact_match(desired, target, pair, claimed | linked_targets)
+            t = matches.find(desired)
         if t is not None and t.key is not None:
             claimed.add(t.key.id)
+            matches.take(t)
         actions.append(_decide(pair, policy, s, t, desired, link, key))
 
     source_keys = {str(s.key) for s in source}
@@ -229,7 +113,115 @@ def plan_sync(
     if pair.target is Platform.CRMCOM:
         unsure = any(a.kind is ActionKind.CONFLICT and a.source is not None for a in actions)
         actions.extend(_outside_the_set(pair, target, claimed | linked_targets, unsure))
-    return SyncPlan(pair, tuple(actions), policy)
+    # An empty source confirmed with allow_empty_source has already said "delete them all".
+    confirmed = not source and pair.allow_empty_source
+    guarded, notes = (actions, ()) if confirmed else _guard_mass_delete(pair, actions, len(link_list))
+    return SyncPlan(pair, tuple(guarded), policy, links_version=version, notes=notes)
+
+
+def _refuse_repeats(milestones: Sequence[Milestone], side: str) -> None:
+    seen: set[str] = set()
+    for m in milestones:
+        if m.key is None:
+            continue
+        text = str(m.key)
+        if text in seen:
+            raise DuplicateRecordError(
+                f"the {side} listing holds {text} twice; a page boundary moved or the server repeated a "
+                "record, so nothing is planned from it (run again)",
+                key=text,
+            )
+        seen.add(text)
+
+
+def _sync_key_carriers(
+    pair: SyncPair, target: Sequence[Milestone], link_list: Sequence[Link]
+) -> tuple[dict[str, Milestone], list[PlannedAction]]:
+    """One target milestone per sync key, and a DUPLICATE action for every other one carrying that key.
+
+    The one kept is the linked one, else a locked (billed) one, which cannot be removed and is the one that
+    was invoiced, else the first listed.
+    """
+    groups: dict[str, list[Milestone]] = {}
+    for t in target:
+        if t.sync_key:
+            groups.setdefault(t.sync_key, []).append(t)
+    linked = {ln.sync_key: ln.target_id for ln in link_list}
+    kept: dict[str, Milestone] = {}
+    duplicates: list[PlannedAction] = []
+    for sync_key, group in groups.items():
+        keeper = next((t for t in group if t.key is not None and t.key.id == linked.get(sync_key)), None)
+        keeper = keeper or next((t for t in group if t.locked), group[0])
+        kept[sync_key] = keeper
+        for extra in group:
+            if extra is not keeper:
+                duplicates.append(_duplicate(pair, sync_key, keeper, extra))
+    return kept, duplicates
+
+
+def _duplicate(pair: SyncPair, sync_key: str, keeper: Milestone, extra: Milestone) -> PlannedAction:
+    kept = str(keeper.key) if keeper.key is not None else "?"
+    if extra.locked:
+        why, fix = f"another copy of {kept} (same sync key), billed: it cannot be removed; check the invoice", False
+    elif not can_delete(pair.target):
+        why = f"another copy of {kept} (same sync key); {pair.target.value} cannot delete milestones: remove it by hand"
+        fix = False
+    elif pair.fix_duplicates:
+        why, fix = f"another copy of {kept} (same sync key); removing it (fix_duplicates)", True
+    else:
+        why, fix = f"another copy of {kept} (same sync key); remove it with --fix-duplicates", False
+    return PlannedAction(ActionKind.DUPLICATE, sync_key, why, None, extra, fix=fix)
+
+
+def _guard_mass_delete(
+    pair: SyncPair, actions: list[PlannedAction], linked: int
+) -> tuple[list[PlannedAction], tuple[str, ...]]:
+    """Deleting more than ``max_delete_share`` of the linked milestones is refused unless allowed: the deletes
+    become conflicts naming the guard, the rest of the plan stands."""
+    deletes = [a for a in actions if a.kind is ActionKind.DELETE and a.target is not None and a.link is not None]
+    # One milestone deleted is an edit, not a mass deletion, however small the pair.
+    if pair.allow_mass_delete or len(deletes) < 2 or len(deletes) <= pair.max_delete_share * linked:
+        return actions, ()
+    note = (
+        f"mass-delete guard: this plan would delete {len(deletes)} of the {linked} linked milestones, more than "
+        f"{pair.max_delete_share:.0%}; nothing is deleted. If the source really lost them, allow it with "
+        "--allow-mass-delete (or allow_mass_delete / max_delete_share on the pair)"
+    )
+    refused = {id(a) for a in deletes}
+    guarded = [
+        replace(a, kind=ActionKind.CONFLICT, reason=f"{a.reason}; not deleted: {note}") if id(a) in refused else a
+        for a in actions
+    ]
+    return guarded, (note,)
+
+
+class _ExactMatches:
+    """Unlinked target milestones without a sync key, indexed by every stored field (crm.com: by stage,
+    which holds one milestone), so an exact-match adoption is a lookup, not a scan of the target."""
+
+    def __init__(self, pair: SyncPair, target: Sequence[Milestone], taken: set[str]) -> None:
+        self.pair = pair
+        self._by: dict[Any, list[Milestone]] = {}
+        for t in target:
+            if t.key is None or t.key.id in taken or t.sync_key is not None:
+                continue
+            self._by.setdefault(self._index(t), []).append(t)
+        self._taken: set[str] = set()
+
+    def _index(self, m: Milestone) -> Any:
+        if self.pair.target is Platform.CRMCOM:
+            return comparable(m, self.pair.target, ("trigger",))
+        return comparable(m, self.pair.target)
+
+    def find(self, desired: Milestone) -> Milestone | None:
+        for t in self._by.get(self._index(desired), ()):
+            if t.key is not None and t.key.id not in self._taken:
+                return t
+        return None
+
+    def take(self, t: Milestone) -> None:
+        if t.key is not None:
+            self._taken.add(t.key.id)
 
 
 def _outside_the_set(
@@ -334,18 +326,6 @@ def _orphan(pair: SyncPair, link: Link, t: Milestone | None) -> PlannedAction:
             link=link,
         )
     return PlannedAction(ActionKind.DELETE, link.sync_key, "deleted in source", None, t, link=link)
-
-
-def _exact_match(desired: Milestone, target: Sequence[Milestone], pair: SyncPair, taken: set[str]) -> Milestone | None:
-    """An unlinked target milestone that is this one: equal in every stored field, or, on crm.com, where a
-    stage holds one milestone, the one on the same stage (adopted, then updated if it differs)."""
-    for t in target:
-        if t.key is None or t.key.id in taken or t.sync_key is not None:
-            continue
-        same_stage = pair.target is Platform.CRMCOM and t.trigger == desired.trigger
-        if same_stage or not compare(desired, t, pair.target):
-            return t
-    return None
 
 
 def _common_currency(milestones: Sequence[Milestone]) -> str | None:

@@ -21,6 +21,7 @@ __all__ = [
     "COMPARED_FIELDS",
     "FieldDiff",
     "can_delete",
+    "comparable",
     "compare",
     "fingerprint",
     "translate",
@@ -151,6 +152,13 @@ def compare(desired: Milestone, current: Milestone, platform: Platform) -> list[
         if want != have:
             diffs.append(FieldDiff(name, getattr(current, name), getattr(desired, name)))
     return diffs
+
+
+def comparable(milestone: Milestone, platform: Platform, fields: Iterable[str] | None = None) -> tuple[str, ...]:
+    """The compared fields as :func:`compare` sees them, hashable: equal exactly when compare finds no diff,
+    so exact-match adoption can look a milestone up instead of comparing it with every other."""
+    names = COMPARED_FIELDS[platform] if fields is None else fields
+    return tuple(json.dumps(_normal(getattr(milestone, name)), sort_keys=True, default=str) for name in names)
 
 
 def fingerprint(milestone: Milestone, fields: Iterable[str]) -> str:

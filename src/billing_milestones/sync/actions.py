@@ -1,0 +1,192 @@
+"""What a plan is made of: actions with their reasons, and the plan that holds them (data, JSON, table).
+
+The decisions themselves are made in :mod:`.plan`; this module only describes them, so the CLI, the JSON a
+script reads and the table a notebook shows all come from one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from ..model import Milestone, Platform
+from .links import Link
+from .pair import ConflictPolicy, SyncPair
+from .translate import FieldDiff
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+__all__ = ["KEEPS_SYNC_KEY", "WRITES", "ActionKind", "PlannedAction", "SyncPlan"]
+
+
+class ActionKind(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    ADOPT = "adopt"
+    SKIP_LOCKED = "skip-locked"
+    CONFLICT = "conflict"
+    #: An extra target milestone carrying the sync key of another (an earlier double write): a finding,
+    #: removed when the pair fixes duplicates and the platform allows it, else reported.
+    DUPLICATE = "duplicate"
+    UNCHANGED = "unchanged"
+
+
+#: Platforms that keep our sync key on a milestone (Kantata: an external reference; Autotask: a description
+#: marker). crm.com keeps no references: there a stage identifies the milestone.
+KEEPS_SYNC_KEY = frozenset({Platform.KANTATA, Platform.AUTOTASK})
+
+#: Actions that write to the target platform.
+WRITES = frozenset({ActionKind.CREATE, ActionKind.UPDATE, ActionKind.DELETE, ActionKind.ADOPT})
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    """One decision, with the reason and the field-level diff behind it."""
+
+    kind: ActionKind
+    sync_key: str
+    reason: str
+    source: Milestone | None = None
+    target: Milestone | None = None
+    desired: Milestone | None = None
+    diff: tuple[FieldDiff, ...] = ()
+    link: Link | None = None
+    #: For a DUPLICATE: remove this extra copy (the pair fixes duplicates and the platform can delete it).
+    fix: bool = False
+
+    @property
+    def title(self) -> str:
+        for m in (self.desired, self.source, self.target):
+            if m is not None:
+                return m.title
+        return "?"
+
+    @property
+    def writes(self) -> bool:
+        """True when applying this action sends a write to the target. An ADOPT writes when it has a diff, or
+        to put our sync key on a target that lacks it (where the platform keeps one: not crm.com), so that no
+        other pair writing into the same container can adopt the same milestone as well."""
+        if self.kind is ActionKind.ADOPT:
+            if self.target is None or self.target.locked:
+                return False
+            return bool(self.diff) or self._needs_sync_key
+        if self.kind is ActionKind.DELETE:
+            return self.target is not None
+        if self.kind is ActionKind.DUPLICATE:
+            return self.fix
+        return self.kind in WRITES
+
+    @property
+    def _needs_sync_key(self) -> bool:
+        t = self.target
+        return t is not None and t.key is not None and t.key.platform in KEEPS_SYNC_KEY and t.sync_key != self.sync_key
+
+    def to_json(self) -> dict[str, Any]:
+        def key(m: Milestone | None) -> str | None:
+            return str(m.key) if m is not None and m.key is not None else None
+
+        return {
+            "action": self.kind.value,
+            "sync_key": self.sync_key,
+            "title": self.title,
+            "reason": self.reason,
+            "source": key(self.source),
+            "target": key(self.target),
+            "diff": [d.to_json() for d in self.diff],
+            "changes": [str(c) for c in (self.desired.changes if self.desired else ())],
+        }
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    pair: SyncPair
+    actions: tuple[PlannedAction, ...]
+    policy: ConflictPolicy = ConflictPolicy.REPORT
+    created_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    #: The link store's version of the pair when planned; apply refuses the plan once it has moved on.
+    links_version: int | None = None
+    #: Plan-wide notes, e.g. why the mass-delete guard turned deletes into conflicts.
+    notes: tuple[str, ...] = ()
+
+    def counts(self) -> dict[str, int]:
+        counter = Counter(a.kind.value for a in self.actions)
+        return {kind.value: counter.get(kind.value, 0) for kind in ActionKind}
+
+    @property
+    def conflicts(self) -> list[PlannedAction]:
+        return [a for a in self.actions if a.kind is ActionKind.CONFLICT]
+
+    @property
+    def duplicates(self) -> list[PlannedAction]:
+        """Extra target copies of one milestone; the unfixed ones are findings like conflicts."""
+        return [a for a in self.actions if a.kind is ActionKind.DUPLICATE]
+
+    @property
+    def findings(self) -> list[PlannedAction]:
+        """What needs a person: conflicts, and duplicates this run does not remove."""
+        return self.conflicts + [a for a in self.duplicates if not a.fix]
+
+    @property
+    def has_changes(self) -> bool:
+        return any(a.writes or a.kind is ActionKind.ADOPT for a in self.actions)
+
+    @property
+    def is_noop(self) -> bool:
+        """Nothing to write and nothing to resolve: every action is unchanged or a locked milestone left alone."""
+        return all(a.kind in (ActionKind.UNCHANGED, ActionKind.SKIP_LOCKED) for a in self.actions)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pair": self.pair.id,
+            "policy": self.policy.value,
+            "created_at": self.created_at,
+            "counts": self.counts(),
+            "notes": list(self.notes),
+            "actions": [a.to_json() for a in self.actions],
+        }
+
+    def to_json_text(self) -> str:
+        return json.dumps(self.to_json(), indent=2)
+
+    def table(self) -> Table:
+        """The plan as a rich table, for terminals and notebooks (needs rich: the ``cli`` extra)."""
+        from rich.markup import escape
+        from rich.table import Table
+
+        table = Table(title=f"Sync plan {self.pair.id}", show_lines=False)
+        for column in ("action", "title", "amount", "due", "detail"):
+            table.add_column(column)
+        styles = {
+            ActionKind.CREATE: "green",
+            ActionKind.UPDATE: "yellow",
+            ActionKind.DELETE: "red",
+            ActionKind.ADOPT: "cyan",
+            ActionKind.CONFLICT: "bold red",
+            ActionKind.DUPLICATE: "bold red",
+            ActionKind.SKIP_LOCKED: "magenta",
+            ActionKind.UNCHANGED: "dim",
+        }
+        for a in self.actions:
+            shown = a.desired or a.source or a.target
+            amount = str(shown.amount) if shown is not None and shown.amount is not None else ""
+            due = shown.due.isoformat() if shown is not None and shown.due else ""
+            detail = "; ".join(f"{d.field}: {_short(d.current)} -> {_short(d.desired)}" for d in a.diff) or a.reason
+            notes = [f"{c.field} {c.kind.value}" for c in (a.desired.changes if a.desired else ())]
+            if notes and a.kind is not ActionKind.UNCHANGED:
+                detail += f" ({', '.join(notes)})"
+            table.add_row(a.kind.value, escape(a.title), amount, due, escape(detail), style=styles[a.kind])
+        return table
+
+    def summary(self) -> str:
+        return ", ".join(f"{n} {kind}" for kind, n in self.counts().items() if n)
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
