@@ -86,13 +86,68 @@ def test_list_translates_statuses_triggers_and_amounts(sandbox: KantataSandbox, 
     assert all(m.key is not None and m.key.container_id == ids["workspaces"]["JPY"] for m in jpy.values())
 
 
-def test_workspace_currency_is_looked_up_once(sandbox: KantataSandbox, ids: dict[str, Any]) -> None:
+def test_list_and_create_check_the_workspace_each_time_update_uses_the_cache(
+    sandbox: KantataSandbox, ids: dict[str, Any]
+) -> None:
     client = make_client(sandbox)
     ws = ids["workspaces"]["USD"]
     list(client.milestones.list(ws))
+    listed = [m for m in client.milestones.list(ws) if not m.locked]
+    created = client.milestones.create(ws, [new("Extra", "1.00")])
+    assert sandbox.count_requests("GET", r"^/workspaces/") == 3
+    client.milestones.update(created[0].model_copy(update={"title": "Extra, renamed"}))
+    client.milestones.update(listed[0].model_copy(update={"title": "renamed too"}))
+    assert sandbox.count_requests("GET", r"^/workspaces/") == 3
+
+
+def _gone(sandbox: KantataSandbox, workspace_id: str) -> None:
+    with sandbox.lock:
+        del sandbox.workspaces[workspace_id]
+
+
+def test_a_missing_workspace_is_not_found_by_name_even_when_its_currency_is_cached(
+    sandbox: KantataSandbox, ids: dict[str, Any]
+) -> None:
+    recorder = Recorder()
+    client = make_client(sandbox, recorder)
+    with pytest.raises(errors.NotFoundError, match="workspace 999 does not exist") as info:
+        list(client.milestones.list("999"))
+    assert info.value.status_code == 404
+    assert [path for _, path, _ in recorder.sent] == ["/api/v1/workspaces/999"]
+    ws = ids["workspaces"]["USD"]
+    list(client.milestones.list(ws))  # the currency is cached now
+    _gone(sandbox, ws)
+    with pytest.raises(errors.NotFoundError, match=f"workspace {ws} does not exist"):
+        list(client.milestones.list(ws))
+
+
+def test_create_into_a_missing_workspace_writes_nothing(sandbox: KantataSandbox, ids: dict[str, Any]) -> None:
+    recorder = Recorder()
+    client = make_client(sandbox, recorder)
+    ws = ids["workspaces"]["USD"]
     list(client.milestones.list(ws))
-    client.milestones.create(ws, [new("Extra", "1.00")])
-    assert sandbox.count_requests("GET", r"^/workspaces/") == 1
+    _gone(sandbox, ws)
+    before = len(sandbox.milestones)
+    for container in ("999", ws):
+        with pytest.raises(errors.NotFoundError, match=f"workspace {container} does not exist"):
+            client.milestones.create(container, [new("Extra", "1.00")])
+    assert recorder.bodies("POST") == [] and len(sandbox.milestones) == before
+
+
+async def test_async_missing_workspace_on_list_and_create(sandbox: KantataSandbox, ids: dict[str, Any]) -> None:
+    recorder = Recorder()
+    http = sandbox.async_http_client(event_hooks={"request": [recorder.hook]})
+    async with AsyncKantataClient("tok", http_client=http) as client:
+        with pytest.raises(errors.NotFoundError, match="workspace 999 does not exist"):
+            [m async for m in client.milestones.list("999")]
+        ws = ids["workspaces"]["JPY"]
+        assert [m async for m in client.milestones.list(ws)]
+        _gone(sandbox, ws)
+        with pytest.raises(errors.NotFoundError, match=f"workspace {ws} does not exist"):
+            [m async for m in client.milestones.list(ws)]
+        with pytest.raises(errors.NotFoundError, match=f"workspace {ws} does not exist"):
+            await client.milestones.create(ws, [new("j", "1000", "JPY")])
+    assert recorder.bodies("POST") == []
 
 
 def test_create_batches_by_100_and_returns_sync_keys(sandbox: KantataSandbox) -> None:
@@ -222,4 +277,5 @@ async def test_async_view_round_trip(sandbox: KantataSandbox, ids: dict[str, Any
         sandbox.complete_story(ids["stories"]["localise"])
         relisted = {m.title: m async for m in client.milestones.list(ws)}
         assert relisted["Localisation done"].status is MilestoneStatus.READY_TO_BILL
-        assert sandbox.count_requests("GET", r"^/workspaces/") == 1
+        # each list and the create checked the workspace; the update used the cached currency
+        assert sandbox.count_requests("GET", r"^/workspaces/") == 3

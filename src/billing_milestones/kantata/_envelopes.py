@@ -158,9 +158,13 @@ def resolve_typed(envelope: Envelope, key: str, cls: type[M]) -> builtins.list[M
     return out
 
 
-def exactly_one(items: builtins.list[M], what: str) -> M:
+def exactly_one(items: builtins.list[M], what: str, ident: str | None = None) -> M:
+    """The one object a show, create or update replies with; when we asked for ``ident``, that one."""
     if len(items) != 1:
         raise _invalid(f"expected exactly one {what} in results, got {len(items)}")
+    got = getattr(items[0], "id", None)
+    if ident is not None and got != ident:
+        raise _invalid(f"asked for {what} {ident}, the response is {what} {got}")
     return items[0]
 
 

@@ -258,7 +258,7 @@ class KantataOperations:
         self, milestone_id: IdLike, *, include: Sequence[str] | str | None = None
     ) -> Operation[BillingMilestone]:
         spec = RequestSpec("GET", self.path("billing_milestones", milestone_id), params=self._include(include))
-        return Operation(spec, _one_milestone(spec))
+        return Operation(spec, _one_milestone(spec, _check_id(milestone_id, field="id")))
 
     def create_billing_milestone(
         self, *, include: Sequence[str] | str | None = None, **fields: Any
@@ -314,7 +314,8 @@ class KantataOperations:
             raise errors.ValidationError("update: no fields to change were given", field="billing_milestone")
         path = self._guarded_path(milestone, "PUT")
         spec = RequestSpec("PUT", path, params=self._include(include), json={"billing_milestone": update.to_wire()})
-        return Operation(spec, _one_milestone(spec))
+        ident = milestone.id if isinstance(milestone, BillingMilestone) else _check_id(milestone, field="id")
+        return Operation(spec, _one_milestone(spec, ident))
 
     def delete_billing_milestone(self, milestone: IdLike | BillingMilestone) -> Operation[None]:
         """DELETE answers 204 with no body (an error body, even on a 200, raises); refused before sending when
@@ -335,8 +336,9 @@ class KantataOperations:
         self, workspace_id: IdLike, *, include: Sequence[str] | str | None = None
     ) -> Operation[Workspace]:
         spec = RequestSpec("GET", self.path("workspaces", workspace_id), params=self._include(include))
+        ident = _check_id(workspace_id, field="workspace_id")
         return Operation(
-            spec, lambda r: exactly_one(resolve_typed(parse_envelope(r), "workspaces", Workspace), "workspace")
+            spec, lambda r: exactly_one(resolve_typed(parse_envelope(r), "workspaces", Workspace), "workspace", ident)
         )
 
     def list_stories(self, **filters: Any) -> PagedOperation[Story]:
@@ -354,12 +356,15 @@ class KantataOperations:
 
     def get_story(self, story_id: IdLike) -> Operation[Story]:
         spec = RequestSpec("GET", self.path("stories", story_id))
-        return Operation(spec, lambda r: exactly_one(resolve_typed(parse_envelope(r), "stories", Story), "story"))
+        ident = _check_id(story_id, field="story_id")
+        return Operation(
+            spec, lambda r: exactly_one(resolve_typed(parse_envelope(r), "stories", Story), "story", ident)
+        )
 
 
-def _one_milestone(spec: RequestSpec) -> Callable[[APIResponse], BillingMilestone]:
+def _one_milestone(spec: RequestSpec, ident: str | None = None) -> Callable[[APIResponse], BillingMilestone]:
     includes = includes_of(spec)
-    return lambda r: exactly_one(resolve_milestones(parse_envelope(r), includes), "billing milestone")
+    return lambda r: exactly_one(resolve_milestones(parse_envelope(r), includes), "billing milestone", ident)
 
 
 def _no_content(response: APIResponse) -> None:

@@ -7,14 +7,12 @@ to the runner, so the sync and async twins differ in nothing but ``await``.
 from __future__ import annotations
 
 import builtins
-import datetime as dt
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, Unpack
 
 import httpx
 from pydantic import SecretStr
 
-from .. import errors
 from .._base_client import AsyncAPIClient, SyncAPIClient, build_retry_policy
 from .._http import (
     DEFAULT_TIMEOUT,
@@ -28,18 +26,17 @@ from .._http import (
     resolve_timeout,
     secret_value,
 )
-from ..model import Milestone, MilestoneKey, Platform
-from ._errors import error_detail, error_hook, refuse_invoiced
+from ..model import Platform
+from ._errors import error_detail, error_hook
 from ._operations import (
     IdLike,
-    Include,
     KantataOperations,
     MilestoneCreateFields,
     MilestoneFilters,
     MilestoneUpdateFields,
     StoryFilters,
 )
-from .adapter import WorkspaceCurrency, to_create_body, to_milestone, to_update_body, wire_from_raw
+from ._view import AsyncKantataMilestones, KantataMilestones
 from .wire import BillingMilestone, BillingMilestoneCreate, BillingMilestoneUpdate, Story, Workspace
 
 __all__ = [
@@ -58,8 +55,6 @@ __all__ = [
 
 #: The only host Kantata's docs name (no official api.kantata.com host exists).
 DEFAULT_BASE_URL = "https://api.mavenlink.com/api/v1"
-#: What the common view side-loads: our sync keys, and story states for READY_TO_BILL.
-VIEW_INCLUDES: tuple[Include, ...] = ("external_references", "story")
 
 IncludeArg = Sequence[str] | str | None
 
@@ -229,157 +224,6 @@ class AsyncStories:
 
     async def get(self, story_id: IdLike) -> Story:
         return await self._runner.execute(self._ops.get_story(story_id))
-
-
-# -- the common view ------------------------------------------------------------------------------------
-class _ViewBase:
-    """What the sync and async views share: key checks and the per-client workspace currency cache."""
-
-    platform: Platform = Platform.KANTATA
-
-    def __init__(self, ops: KantataOperations) -> None:
-        self._ops = ops
-        self._currencies: dict[str, WorkspaceCurrency] = {}
-        #: Today's date for READY_TO_BILL; replace it to make listings reproducible.
-        self.today: Callable[[], dt.date] = dt.date.today
-
-    @staticmethod
-    def _key(key: MilestoneKey | None) -> MilestoneKey:
-        if key is None:
-            raise errors.ValidationError("milestone.key: an update needs the Kantata key of the milestone", field="key")
-        if key.platform is not Platform.KANTATA:
-            raise errors.ValidationError(
-                f"key.platform: expected kantata, got {key.platform.value} ({key})", field="key.platform", value=key
-            )
-        return key
-
-    def _refuse_if_locked(self, milestone: Milestone, key: MilestoneKey) -> None:
-        if milestone.locked:
-            invoice = milestone.raw.get("invoice_id") if milestone.raw else None
-            path = self._ops.path("billing_milestones", key.id)
-            raise refuse_invoiced(key.id, None if invoice is None else str(invoice), method="PUT", path=path)
-
-    def _current_from_raw(self, milestone: Milestone, key: MilestoneKey) -> BillingMilestone | None:
-        if not milestone.raw:
-            return None
-        current = wire_from_raw(milestone.raw)
-        if current.id != key.id:
-            raise errors.ValidationError(
-                f"milestone.raw is billing milestone {current.id}, but the key says {key.id}", field="raw"
-            )
-        return current
-
-    def _guard(self, current: BillingMilestone) -> None:
-        if current.invoiced:
-            path = self._ops.path("billing_milestones", current.id)
-            raise refuse_invoiced(current.id, current.invoice_id, method="PUT", path=path)
-
-    @staticmethod
-    def _with_changes(milestone: Milestone, changes: Sequence[Any]) -> Milestone:
-        if not changes:
-            return milestone
-        return milestone.model_copy(update={"changes": (*milestone.changes, *changes)})
-
-
-class KantataMilestones(_ViewBase):
-    """``client.milestones``: the common view. The container is a Kantata workspace (project) id."""
-
-    def __init__(self, client: KantataClient) -> None:
-        super().__init__(client._ops)
-        self._client = client
-
-    def workspace_currency(self, workspace_id: str) -> WorkspaceCurrency:
-        """The workspace's currency and subunit exponent, fetched once per workspace and cached."""
-        key = str(workspace_id)
-        if key not in self._currencies:
-            self._currencies[key] = WorkspaceCurrency.from_workspace(self._client.workspaces.get(key))
-        return self._currencies[key]
-
-    def list(self, container_id: str) -> Iterator[Milestone]:
-        ws = self.workspace_currency(container_id)
-        today = self.today()
-        for wire in self._client.billing_milestones.list(workspace_ids=[container_id], include=VIEW_INCLUDES):
-            yield to_milestone(wire, ws, today=today)
-
-    def create(
-        self, container_id: str, milestones: Sequence[Milestone], *, allow_drop: bool = False
-    ) -> builtins.list[Milestone]:
-        """Create all of them, 100 per POST; each result carries what translation dropped (``allow_drop``)."""
-        if not milestones:
-            return []
-        ws = self.workspace_currency(container_id)
-        prepared = [to_create_body(m, ws, allow_drop=allow_drop) for m in milestones]
-        created = self._client.billing_milestones.create_many([b for b, _ in prepared], include=VIEW_INCLUDES)
-        today = self.today()
-        return [
-            self._with_changes(to_milestone(w, ws, today=today), c) for w, (_, c) in zip(created, prepared, strict=True)
-        ]
-
-    def update(self, milestone: Milestone, *, allow_drop: bool = False) -> Milestone:
-        """Send only what differs from ``milestone.raw`` (or from a fresh GET when there is no raw)."""
-        key = self._key(milestone.key)
-        self._refuse_if_locked(milestone, key)
-        ws = self.workspace_currency(key.container_id)
-        current = self._current_from_raw(milestone, key) or self._client.billing_milestones.get(
-            key.id, include=VIEW_INCLUDES
-        )
-        self._guard(current)
-        body, changes = to_update_body(milestone, current, ws, allow_drop=allow_drop)
-        if not body.is_empty:
-            current = self._client.billing_milestones.update_with(current, body, include=VIEW_INCLUDES)
-        return self._with_changes(to_milestone(current, ws, today=self.today()), changes)
-
-    def delete(self, key: MilestoneKey) -> None:
-        self._client.billing_milestones.delete(self._key(key).id)
-
-
-class AsyncKantataMilestones(_ViewBase):
-    """The asyncio twin of :class:`KantataMilestones`."""
-
-    def __init__(self, client: AsyncKantataClient) -> None:
-        super().__init__(client._ops)
-        self._client = client
-
-    async def workspace_currency(self, workspace_id: str) -> WorkspaceCurrency:
-        key = str(workspace_id)
-        if key not in self._currencies:
-            self._currencies[key] = WorkspaceCurrency.from_workspace(await self._client.workspaces.get(key))
-        return self._currencies[key]
-
-    async def list(self, container_id: str) -> AsyncIterator[Milestone]:
-        ws = await self.workspace_currency(container_id)
-        today = self.today()
-        async for wire in self._client.billing_milestones.list(workspace_ids=[container_id], include=VIEW_INCLUDES):
-            yield to_milestone(wire, ws, today=today)
-
-    async def create(
-        self, container_id: str, milestones: Sequence[Milestone], *, allow_drop: bool = False
-    ) -> builtins.list[Milestone]:
-        if not milestones:
-            return []
-        ws = await self.workspace_currency(container_id)
-        prepared = [to_create_body(m, ws, allow_drop=allow_drop) for m in milestones]
-        created = await self._client.billing_milestones.create_many([b for b, _ in prepared], include=VIEW_INCLUDES)
-        today = self.today()
-        return [
-            self._with_changes(to_milestone(w, ws, today=today), c) for w, (_, c) in zip(created, prepared, strict=True)
-        ]
-
-    async def update(self, milestone: Milestone, *, allow_drop: bool = False) -> Milestone:
-        key = self._key(milestone.key)
-        self._refuse_if_locked(milestone, key)
-        ws = await self.workspace_currency(key.container_id)
-        current = self._current_from_raw(milestone, key) or await self._client.billing_milestones.get(
-            key.id, include=VIEW_INCLUDES
-        )
-        self._guard(current)
-        body, changes = to_update_body(milestone, current, ws, allow_drop=allow_drop)
-        if not body.is_empty:
-            current = await self._client.billing_milestones.update_with(current, body, include=VIEW_INCLUDES)
-        return self._with_changes(to_milestone(current, ws, today=self.today()), changes)
-
-    async def delete(self, key: MilestoneKey) -> None:
-        await self._client.billing_milestones.delete(self._key(key).id)
 
 
 # -- clients ---------------------------------------------------------------------------------------------
