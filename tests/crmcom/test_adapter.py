@@ -98,7 +98,9 @@ def test_untranslatable_plan_entries_raise() -> None:
     with pytest.raises(TranslationError, match="currency_code"):
         milestone_from_plan(plan_item(amount=Decimal(1)), estimation_id="e", currency=None)
     with pytest.raises(TranslationError, match=r"stage\.id"):
-        milestone_from_plan(MilestonePlanEstimate(amount=Decimal(1)), estimation_id="e", currency="EUR")
+        # the wire model requires a stage (see test_wire); the adapter still refuses one built without it
+        bare = MilestonePlanEstimate.model_construct(stage=None, amount=Decimal(1))
+        milestone_from_plan(bare, estimation_id="e", currency="EUR")
     with pytest.raises(TranslationError, match="neither amount nor percentage"):
         milestone_from_plan(plan_item(), estimation_id="e", currency="EUR")
 
@@ -125,7 +127,12 @@ def test_whole_estimate() -> None:
     sent = [MilestoneRequest(stage_id="a", amount=Decimal(40))]
     assert milestones_from_estimate(estimate, container_id="draft", sent=sent)[0].percentage is None
     with pytest.raises(TranslationError, match="no id"):
-        milestones_from_estimate(OrderEstimate())
+        # the vendor's Example 1 sends "id": ""
+        milestones_from_estimate(
+            OrderEstimate.model_validate(
+                {"id": "", "milestone_plan_estimate": [], "invoice_estimate": {"currency_code": "JPY"}}
+            )
+        )
 
 
 def test_keys() -> None:

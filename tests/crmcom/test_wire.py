@@ -67,19 +67,24 @@ def test_estimate_response_parses_exactly_and_keeps_unknown_fields() -> None:
 def test_plan_falls_back_to_a_single_merchant_order() -> None:
     body: dict[str, Any] = {
         "id": "e",
+        "invoice_estimate": {"currency_code": "EUR"},
         "orders": [{"milestone_plan_estimate": [{"stage": {"id": "s"}, "amount": 1}]}],
     }
-    assert [p.stage.id for p in OrderEstimate.model_validate(body).plan() if p.stage] == ["s"]
+    assert [p.stage.id for p in OrderEstimate.model_validate(body).plan()] == ["s"]
     body["orders"].append({"milestone_plan_estimate": [{"stage": {"id": "t"}, "amount": 1}]})
-    assert OrderEstimate.model_validate(body).plan() == []  # two merchants: never merged
-    assert OrderEstimate.model_validate({"id": "e"}).plan() == []  # the spec's Example 1 leaves the array out
+    with pytest.raises(PydanticValidationError, match="never merged"):  # two merchants: refused, not merged
+        OrderEstimate.model_validate(body)
+    with pytest.raises(PydanticValidationError, match="unknown, not empty"):  # no plan is not an empty plan
+        OrderEstimate.model_validate({"id": "e", "invoice_estimate": {"currency_code": "EUR"}})
 
 
 def test_floats_are_refused_in_the_money_path() -> None:
     with pytest.raises(ValueError, match="float"):
         MilestoneRequest(stage_id="s", amount=0.1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="float"):
-        OrderEstimate.model_validate({"invoice_estimate": {"total": 9.99}})
+        OrderEstimate.model_validate(
+            {"id": "e", "milestone_plan_estimate": [], "invoice_estimate": {"currency_code": "EUR", "total": 9.99}}
+        )
 
 
 def test_estimate_request_serialises_snake_case_with_exact_numbers() -> None:

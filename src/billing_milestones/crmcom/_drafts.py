@@ -11,9 +11,10 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..errors import APIResponseValidationError, ValidationError
+from ..errors import APIResponseValidationError, NotFoundError, ValidationError
 from ..model import ChangeKind, Milestone, MilestoneKey, Platform
 from ..money import Money
+from ._errors import DraftNotFoundError
 from .adapter import AmountPreference, MilestoneSet, milestones_from_estimate, milestones_to_request, split_key
 from .rules import check_milestones
 from .wire import MilestoneRequest, OrderEstimate, OrderEstimateRequest
@@ -107,12 +108,7 @@ class DraftStore:
         with self._lock:
             state = self._drafts.get(container_id)
         if state is None:
-            raise ValidationError(
-                f"container {container_id!r}: no order draft with that estimation id on this client; "
-                "open one first with client.milestones.open_draft(OrderDraft(...))",
-                field="container_id",
-                value=container_id,
-            )
+            raise DraftNotFoundError(container_id)
         return state
 
     def put(self, container_id: str, request: OrderEstimateRequest, estimate: OrderEstimate) -> None:
@@ -130,7 +126,20 @@ class DraftStore:
     # -- planning -----------------------------------------------------------------------------------
     @staticmethod
     def opened(draft: OrderEstimateRequest, estimate: OrderEstimate) -> str:
-        """The container id of a freshly estimated draft: the estimation id the server returned."""
+        """The container id of a freshly estimated draft: the estimation id the server returned.
+
+        A draft that names its estimation must get that estimation back: another id means the server did not
+        find (or would not reuse) it, and taking the new id silently would re-key every milestone of the draft.
+        """
+        if draft.estimation_id and estimate.id and estimate.id != draft.estimation_id:
+            raise NotFoundError(
+                f"estimation {draft.estimation_id!r}: the server answered with estimation {estimate.id!r}, so "
+                "the draft's estimation no longer exists or cannot be reused",
+                platform=Platform.CRMCOM.value,
+                method="POST",
+                path="/estimates/orders",
+                body=estimate.raw(),
+            )
         container = estimate.id or draft.estimation_id
         if not container:
             raise APIResponseValidationError(

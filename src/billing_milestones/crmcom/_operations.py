@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
@@ -12,16 +12,16 @@ import httpx
 import pydantic
 from pydantic import SecretStr
 
-from .._http import APIResponse, ErrorDetail, Operation, Page, PagedOperation, RequestSpec, Retryable, secret_value
+from .._http import ErrorDetail, Operation, PagedOperation, RequestSpec, Retryable, secret_value
 from .._wire import WireModel
 from ..errors import ValidationError
+from ._envelopes import orders_page, parse_model
 from .rules import check_milestones
 from .wire import (
     ContactToken,
     OrderCreated,
     OrderEstimate,
     OrderEstimateRequest,
-    OrdersPage,
     Payment,
     SubmitOrderRequest,
     WireOrder,
@@ -101,13 +101,6 @@ class AuthState:
 
 
 # -- operations -----------------------------------------------------------------------------------------
-def _parse_model(model: Any) -> Any:
-    def parse(response: APIResponse) -> Any:
-        return model.model_validate(response.json())
-
-    return parse
-
-
 M = TypeVar("M", bound=WireModel)
 
 
@@ -141,7 +134,7 @@ def build_estimate_request(request: OrderEstimateRequest | None, fields: Mapping
 def estimate_order(request: OrderEstimateRequest) -> Operation[OrderEstimate]:
     """``POST /estimates/orders``. An estimate creates nothing an order depends on, so it is always retryable."""
     spec = RequestSpec("POST", "/estimates/orders", json=request.to_wire(), retryable=Retryable.ALWAYS)
-    return Operation(spec, _parse_model(OrderEstimate))
+    return Operation(spec, parse_model(OrderEstimate, "the order estimate"))
 
 
 def build_submit_request(
@@ -155,7 +148,7 @@ def build_submit_request(
 def submit_order(request: SubmitOrderRequest) -> Operation[OrderCreated]:
     """``POST /orders``: creates an order, so it is retried only when nothing can have been created."""
     spec = RequestSpec("POST", "/orders", json=request.to_wire(), retryable=Retryable.AUTO)
-    return Operation(spec, _parse_model(OrderCreated))
+    return Operation(spec, parse_model(OrderCreated, "the created order"))
 
 
 def _segment(value: str, name: str) -> str:
@@ -165,7 +158,8 @@ def _segment(value: str, name: str) -> str:
 
 
 def get_order(order_id: str) -> Operation[WireOrder]:
-    return Operation(RequestSpec("GET", f"/orders/{_segment(order_id, 'order_id')}"), _parse_model(WireOrder))
+    spec = RequestSpec("GET", f"/orders/{_segment(order_id, 'order_id')}")
+    return Operation(spec, parse_model(WireOrder, "the order"))
 
 
 def contact_orders(
@@ -186,16 +180,7 @@ def contact_orders(
         raise ValidationError(f"order: expected 'ASC' or 'DESC', got {order!r}", field="order", value=order)
     params: dict[str, Any] = {"page": page, "size": size, "sort": sort, "order": order, "include_total": include_total}
     first = RequestSpec("GET", f"/contacts/{_segment(contact_id, 'contact_id')}/orders", params=params)
-
-    def parse(spec: RequestSpec, response: APIResponse) -> Page[WireOrder]:
-        body = OrdersPage.model_validate(response.json())
-        current = int((spec.params or {}).get("page") or 1)  # type: ignore[arg-type]
-        nxt = None
-        if body.paging.has_more and body.content:
-            nxt = replace(spec, params={**dict(spec.params or {}), "page": current + 1})
-        return Page(items=list(body.content), next=nxt, response=response, total=body.paging.total)
-
-    return PagedOperation(first, parse)
+    return PagedOperation(first, orders_page)
 
 
 def authenticate_contact(
@@ -216,7 +201,7 @@ def authenticate_contact(
         authenticated=False,
         retryable=Retryable.AUTO,
     )
-    return Operation(spec, _parse_model(ContactToken))
+    return Operation(spec, parse_model(ContactToken, "the contact token"))
 
 
 def refresh_contact_token(refresh_token: SecretStr) -> Operation[ContactToken]:
@@ -229,4 +214,4 @@ def refresh_contact_token(refresh_token: SecretStr) -> Operation[ContactToken]:
         authenticated=False,
         retryable=Retryable.AUTO,
     )
-    return Operation(spec, _parse_model(ContactToken))
+    return Operation(spec, parse_model(ContactToken, "the contact token"))

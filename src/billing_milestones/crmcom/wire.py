@@ -8,12 +8,13 @@ spec. Money and percentages are ``Decimal``; a float is refused so no binary rou
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from .._http._json import loads
 from .._wire import WireDecimal, WireModel
+from ._types import Count, Flag, Id, Int, Number, Text
 
 __all__ = [
     "ContactToken",
@@ -93,27 +94,30 @@ class OrderEstimateRequest(WireModel):
 
 
 # -- estimate response ----------------------------------------------------------------------------------
+# Response models use the strict types of ``_types``: a wrong-typed field is an error, not a coerced value.
+# Required here means "needed to read milestones": the description marks nothing required, so the
+# requirements follow what the milestone view cannot do without.
 class OrderStage(WireModel):
-    """An order queue stage: ``{id, name, colour, priority}``."""
+    """An order queue stage: ``{id, name, colour, priority}``; the id is the milestone's identity, so required."""
 
-    id: str | None = None
-    name: str | None = None
-    colour: str | None = None
-    priority: int | None = None
+    id: Id
+    name: Text | None = None
+    colour: Text | None = None
+    priority: Int | None = None
 
 
 class MilestonePlanEstimate(WireModel):
     """One estimated milestone: amount = quotation total x (percentage, else queue_percentage) / 100."""
 
-    stage: OrderStage | None = None
-    queue_percentage: WireDecimal | None = None
-    percentage: WireDecimal | None = None
-    amount: WireDecimal | None = None
+    stage: OrderStage
+    queue_percentage: Number | None = None
+    percentage: Number | None = None
+    amount: Number | None = None
 
 
 class NamedRef(WireModel):
-    id: str | None = None
-    name: str | None = None
+    id: Text | None = None
+    name: Text | None = None
 
 
 EstimateQueue = NamedRef
@@ -124,25 +128,25 @@ class OrderEstimateSummary(WireModel):
 
     queue: NamedRef | None = None
     fulfilled_by: NamedRef | None = None
-    ordering_allowed: bool | None = None
-    order_failure_reason: str | None = None
+    ordering_allowed: Flag | None = None
+    order_failure_reason: Text | None = None
     estimated_delivery: dict[str, Any] | None = None
 
 
 class InvoiceEstimate(WireModel):
-    """``invoice_estimate``: totals in ``currency_code``."""
+    """``invoice_estimate``: totals in ``currency_code`` (required: without it no amount has a currency)."""
 
-    currency_code: str | None = None
-    net: WireDecimal | None = None
-    discount: WireDecimal | None = None
-    discount_incl_tax: WireDecimal | None = None
-    tax: WireDecimal | None = None
-    total: WireDecimal | None = None
-    amount_due: WireDecimal | None = None
-    amount_to_collect: WireDecimal | None = None
-    total_price: WireDecimal | None = None
-    wallet_funds_amount: WireDecimal | None = None
-    account_credit: WireDecimal | None = None
+    currency_code: Annotated[Text, Field(pattern=r"^[A-Z]{3}$")]
+    net: Number | None = None
+    discount: Number | None = None
+    discount_incl_tax: Number | None = None
+    tax: Number | None = None
+    total: Number | None = None
+    amount_due: Number | None = None
+    amount_to_collect: Number | None = None
+    total_price: Number | None = None
+    wallet_funds_amount: Number | None = None
+    account_credit: Number | None = None
     items: list[dict[str, Any]] | None = None
 
 
@@ -155,29 +159,51 @@ class MerchantOrderEstimate(WireModel):
 
 
 class OrderEstimate(WireModel):
-    """Response of ``POST /estimates/orders``; ``id`` is the reusable estimation id."""
+    """Response of ``POST /estimates/orders``; ``id`` is the reusable estimation id.
 
-    id: str | None = None
+    Validation refuses an estimate that carries no milestone plan (neither ``milestone_plan_estimate`` nor
+    the single merchant's), plans from several merchants, and a plan that names one stage twice: read as
+    "no milestones" or as two milestones of one stage, each would make a sync delete or duplicate invoices.
+    The description's own Example 1 leaves the plan out; this SDK reads estimates only for their plan.
+    """
+
+    id: Text = Field(description="the estimation id; the vendor's example shows it empty")
     order_estimate: OrderEstimateSummary | None = None
     milestone_plan_estimate: list[MilestonePlanEstimate] | None = None
-    invoice_estimate: InvoiceEstimate | None = None
+    invoice_estimate: InvoiceEstimate
     orders: list[MerchantOrderEstimate] | None = None
 
+    @model_validator(mode="after")
+    def _has_one_plan(self) -> OrderEstimate:
+        plan = self.plan()
+        seen: set[str] = set()
+        for i, item in enumerate(plan):
+            if item.stage.id in seen:
+                raise ValueError(f"milestone_plan_estimate[{i}]: stage {item.stage.id!r} appears twice in the plan")
+            seen.add(item.stage.id)
+        return self
+
     @property
-    def currency_code(self) -> str | None:
-        return self.invoice_estimate.currency_code if self.invoice_estimate else None
+    def currency_code(self) -> str:
+        return self.invoice_estimate.currency_code
 
     @property
     def total(self) -> Decimal | None:
-        return self.invoice_estimate.total if self.invoice_estimate else None
+        return self.invoice_estimate.total
 
     def plan(self) -> list[MilestonePlanEstimate]:
         """The milestone plan: the top-level one, else the single merchant's (never merged across merchants)."""
         if self.milestone_plan_estimate is not None:
             return list(self.milestone_plan_estimate)
-        if self.orders and len(self.orders) == 1:
-            return list(self.orders[0].milestone_plan_estimate or [])
-        return []
+        merchants = self.orders or []
+        if len(merchants) == 1 and merchants[0].milestone_plan_estimate is not None:
+            return list(merchants[0].milestone_plan_estimate)
+        if len(merchants) > 1:
+            raise ValueError(
+                f"the estimate splits into {len(merchants)} merchants' orders and has no top-level "
+                "milestone_plan_estimate; plans of several merchants are never merged"
+            )
+        raise ValueError("the estimate has no milestone_plan_estimate: its milestones are unknown, not empty")
 
 
 # -- orders ---------------------------------------------------------------------------------------------
@@ -203,60 +229,68 @@ class SubmitOrderRequest(WireModel):
 class OrderCreated(WireModel):
     """201 of Submit Order."""
 
-    id: str
-    number: str | None = None
+    id: Id
+    number: Text | None = None
     fulfilled_by: NamedRef | None = None
-    estimated_delivery_time: dict[str, Any] | int | None = None
+    estimated_delivery_time: dict[str, Any] | Int | None = None
 
 
 class OrderDiscount(WireModel):
-    amount: WireDecimal | None = None
-    amount_incl_tax: WireDecimal | None = None
+    amount: Number | None = None
+    amount_incl_tax: Number | None = None
 
 
 class WireOrder(WireModel):
     """An order as Get Order and the contact order list return it (no milestone fields are documented)."""
 
-    id: str
-    number: str | None = None
-    state: str | None = None
+    id: Id
+    number: Text | None = None
+    state: Text | None = None
     stage: NamedRef | None = None
-    total: WireDecimal | None = None
-    amount_due: WireDecimal | None = None
-    currency_code: str | None = None
-    default_currency_code: str | None = None
-    total_default_currency: WireDecimal | None = None
-    exchange_rate: WireDecimal | None = None
-    sub_total: WireDecimal | None = None
-    net_amount: WireDecimal | None = None
-    tax_amount: WireDecimal | None = None
+    total: Number | None = None
+    amount_due: Number | None = None
+    currency_code: Text | None = None
+    default_currency_code: Text | None = None
+    total_default_currency: Number | None = None
+    exchange_rate: Number | None = None
+    sub_total: Number | None = None
+    net_amount: Number | None = None
+    tax_amount: Number | None = None
     discount: OrderDiscount | None = None
     key_dates: dict[str, Any] | None = None
-    created_date: int | None = None
+    created_date: Int | None = None
 
 
 class Paging(WireModel):
-    """``paging``: ``total`` is null unless ``include_total=true``; ``has_more`` ends the loop."""
+    """``paging``: ``total`` is null unless ``include_total=true``; ``has_more`` (required) ends the loop."""
 
-    page: int | None = None
-    size: int | None = None
-    total: int | None = None
-    has_more: bool = False
+    page: Count | None = None
+    size: Count | None = None
+    total: Count | None = None
+    has_more: Flag
 
 
 class OrdersPage(WireModel):
-    content: list[WireOrder] = Field(default_factory=list)
-    paging: Paging = Field(default_factory=Paging)
+    """A page of a contact's orders: both keys are required, an absent ``paging`` is not "the last page"."""
+
+    content: list[WireOrder]
+    paging: Paging
 
 
 # -- auth -----------------------------------------------------------------------------------------------
 class ContactToken(WireModel):
     """Response of contact authenticate / refresh. Tokens are SecretStr so they never print."""
 
-    access_token: SecretStr
-    refresh_token: SecretStr | None = None
-    expiration_date: int | None = Field(default=None, description="epoch seconds")
-    contact_id: str | None = None
+    access_token: Annotated[SecretStr, Field(strict=True, min_length=1)]
+    refresh_token: Annotated[SecretStr, Field(strict=True)] | None = None
+    expiration_date: Int | None = Field(default=None, description="epoch seconds")
+    contact_id: Text | None = None
+
+    @field_validator("refresh_token", mode="after")
+    @classmethod
+    def _empty_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        """The vendor's examples send ``"refresh_token": ""`` for "no refresh token"."""
+        return value if value is not None and value.get_secret_value() else None
 
 
 # -- errors ---------------------------------------------------------------------------------------------
@@ -271,6 +305,7 @@ class ErrorBody(WireModel):
 
     def messages(self) -> list[str]:
         out = [m for m in (self.message, self.error) if m]
+        out.extend(_listed((self.model_extra or {}).get("errors")))
         if not out and self.text:
             out.append(self.text[:500])
         return out
@@ -280,6 +315,18 @@ class ErrorBody(WireModel):
         if isinstance(params, dict) and isinstance(params.get("field"), str):
             return str(params["field"])
         return None
+
+
+def _listed(errors: Any) -> list[str]:
+    """Messages of an ``errors`` member (a list of strings or of ``{message|error|code}`` objects)."""
+    items = errors if isinstance(errors, list) else [errors] if errors else []
+    out = []
+    for item in items[:20]:
+        if isinstance(item, dict):
+            item = next((item[k] for k in ("message", "error", "detail", "code") if isinstance(item.get(k), str)), None)
+        if isinstance(item, str) and item:
+            out.append(item[:500])
+    return out
 
 
 def parse_error_body(body: Any) -> ErrorBody:
