@@ -35,7 +35,8 @@ def lookups(sandbox: AutotaskSandbox) -> dict[str, int]:
     }
 
 
-NONE = {"contract": 0, "company": 0, "currency": 0, "internal": 0}
+#: A given currency skips resolution, but the common view still checks each contract exists (once per client).
+CHECKED = {"contract": 1, "company": 0, "currency": 0, "internal": 0}
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def test_internal_currency_when_the_company_has_none(tenant: tuple[AutotaskSandb
 
 
 @pytest.mark.parametrize("how", ["string", "mapping", "call"])
-def test_caller_given_currency_wins_and_sends_no_lookup(
+def test_caller_given_currency_wins_and_sends_no_currency_lookup(
     tenant: tuple[AutotaskSandbox, dict[str, int]], how: str
 ) -> None:
     sandbox, ids = tenant
@@ -78,7 +79,7 @@ def test_caller_given_currency_wins_and_sends_no_lookup(
         [m] = client.milestones.list(str(ids["eur"]), currency="USD" if how == "call" else None)
         assert client.currency_for(ids["eur"], "JPY") == "JPY"
     assert m.amount == Money("20000", "USD")  # the caller said so, even against the company's EUR
-    assert lookups(sandbox) == NONE
+    assert lookups(sandbox) == CHECKED
 
 
 def test_cache_per_client_shared_with_copies(tenant: tuple[AutotaskSandbox, dict[str, int]]) -> None:
@@ -164,7 +165,7 @@ async def test_async_caller_given_wins(tenant: tuple[AutotaskSandbox, dict[str, 
         assert [m.amount async for m in client.milestones.list(str(ids["internal"]), currency="GBP")] == [
             Money("150.50", "GBP")
         ]
-    assert lookups(sandbox) == NONE
+    assert lookups(sandbox) == {**CHECKED, "contract": 2}  # two contracts, each checked once
 
 
 async def test_async_multi_currency_off_and_non_iso() -> None:

@@ -34,8 +34,8 @@ from .._http import (
     secret_value,
 )
 from ..model import Milestone, MilestoneKey, Platform
+from . import _containers, adapter
 from . import _operations as ops
-from . import adapter
 from .query import F, FilterLike, Query, as_query
 from .wire import ContractMilestone, FieldsResponse, ThresholdInformation, ZoneInformation
 
@@ -123,19 +123,16 @@ def _build(
         credentials=_credentials(username, secret_s, code_s, impersonation_resource_id),
         retry=policy,
         timeout=resolved_timeout,
-        error_detail=ops.error_detail,
-        retry_hook=ops.retry_hook,
-        error_hook=ops.error_hook,
         max_in_flight=max_threads,
         budget=budget,
     )
-    discovery = ClientCore(
+    # The same error rules as the zone's core (an error body on a 200 included), without budget or credentials.
+    discovery = ops.AutotaskCore(
         platform=ops.PLATFORM,
         base_url=ops.discovery_base(discovery_url),
         credentials=dict,
         retry=policy,
         timeout=resolved_timeout,
-        error_detail=ops.error_detail,
     )
     return core, discovery, _SharedState(explicit, currency)
 
@@ -406,7 +403,7 @@ class AutotaskMilestones:
 
     def list(self, container_id: str, *, currency: str | None = None) -> Iterator[Milestone]:
         cid = _container(container_id)
-        code = self._client.currency_for(cid, currency)
+        code = _containers.currency_of_existing(self._client, cid, currency)
         picklist = self._client.contract_milestones.status_picklist()
         for record in self._client.contract_milestones.query(F.eq("contractID", cid)):
             yield adapter.to_milestone(record, picklist=picklist.labels, currency=code)
@@ -422,7 +419,7 @@ class AutotaskMilestones:
     ) -> builtins.list[Milestone]:
         """Sequential creates (a failure stops the batch; earlier ones exist and are in the error's notes)."""
         cid = _container(container_id)
-        code = self._client.currency_for(cid, currency)
+        code = _containers.currency_of_existing(self._client, cid, currency)
         picklist = self._client.contract_milestones.status_picklist()
         prepared = [_prepare_create(m, cid, picklist, code, truncate, fallback_due) for m in milestones]
         created: builtins.list[Milestone] = []
@@ -749,7 +746,7 @@ class AsyncAutotaskMilestones:
 
     async def list(self, container_id: str, *, currency: str | None = None) -> AsyncIterator[Milestone]:
         cid = _container(container_id)
-        code = await self._client.currency_for(cid, currency)
+        code = await _containers.acurrency_of_existing(self._client, cid, currency)
         picklist = await self._client.contract_milestones.status_picklist()
         async for record in self._client.contract_milestones.query(F.eq("contractID", cid)):
             yield adapter.to_milestone(record, picklist=picklist.labels, currency=code)
@@ -764,7 +761,7 @@ class AsyncAutotaskMilestones:
         fallback_due: dt.date | None = None,
     ) -> builtins.list[Milestone]:
         cid = _container(container_id)
-        code = await self._client.currency_for(cid, currency)
+        code = await _containers.acurrency_of_existing(self._client, cid, currency)
         picklist = await self._client.contract_milestones.status_picklist()
         prepared = [_prepare_create(m, cid, picklist, code, truncate, fallback_due) for m in milestones]
         gate = asyncio.Semaphore(self._client._max_threads)

@@ -1,0 +1,81 @@
+"""A contract that does not exist is an error naming it, on both clients, with or without a configured currency.
+
+Issue 10: with ``currency=`` set, listing a mistyped contract printed 0 milestones and a sync planned from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from billing_milestones import errors
+from billing_milestones.model import Milestone
+from billing_milestones.money import Money
+from billing_milestones.sandbox.autotask import AutotaskSandbox
+
+from .conftest import make_async_client, make_client
+
+CONTRACT = r"(?i)^/Contracts/\d+$"
+MISSING = 999_999
+WRITES = r"(?i)^/Contracts/\d+/Milestones$"
+
+
+def new(title: str = "Kick-off") -> Milestone:
+    return Milestone(title=title, amount=Money("10.00", "USD"), due=dt.date(2027, 1, 15))
+
+
+@pytest.mark.parametrize("currency", ["USD", {MISSING: "USD"}, None])
+def test_list_of_a_missing_contract_raises_naming_it(sandbox: AutotaskSandbox, currency: object) -> None:
+    with make_client(sandbox, currency=currency) as client, pytest.raises(errors.NotFoundError, match=str(MISSING)):
+        list(client.milestones.list(str(MISSING)))
+
+
+@pytest.mark.parametrize("currency", ["USD", None])
+async def test_async_list_of_a_missing_contract_raises_naming_it(sandbox: AutotaskSandbox, currency: object) -> None:
+    async with make_async_client(sandbox, currency=currency) as client:
+        with pytest.raises(errors.NotFoundError, match=str(MISSING)):
+            [m async for m in client.milestones.list(str(MISSING))]
+
+
+@pytest.mark.parametrize("currency", ["USD", None])
+def test_create_into_a_missing_contract_raises_before_any_write(sandbox: AutotaskSandbox, currency: object) -> None:
+    with make_client(sandbox, currency=currency) as client, pytest.raises(errors.NotFoundError, match=str(MISSING)):
+        client.milestones.create(str(MISSING), [new("A"), new("B")])
+    assert sandbox.count_requests("POST", WRITES) == 0
+
+
+@pytest.mark.parametrize("currency", ["USD", None])
+async def test_async_create_into_a_missing_contract_raises_before_any_write(
+    sandbox: AutotaskSandbox, currency: object
+) -> None:
+    async with make_async_client(sandbox, currency=currency) as client:
+        with pytest.raises(errors.NotFoundError, match=str(MISSING)):
+            await client.milestones.create(str(MISSING), [new("A"), new("B")])
+    assert sandbox.count_requests("POST", WRITES) == 0
+
+
+def test_an_existing_contract_is_checked_once_per_client(sandbox: AutotaskSandbox) -> None:
+    cid = sandbox.add_contract(currency="USD")
+    sandbox.add_milestone(cid, title="One")
+    with make_client(sandbox) as client:
+        assert [m.title for m in client.milestones.list(str(cid))] == ["One"]
+        assert [m.title for m in client.with_options(max_retries=0).milestones.list(str(cid))] == ["One"]
+        [created] = client.milestones.create(str(cid), [new("Two")])
+    assert created.title == "Two"
+    assert sandbox.count_requests("GET", CONTRACT) == 1
+
+
+async def test_async_an_existing_contract_is_checked_once_per_client(sandbox: AutotaskSandbox) -> None:
+    cid = sandbox.add_contract(currency="USD")
+    sandbox.add_milestone(cid, title="One")
+    async with make_async_client(sandbox) as client:
+        assert [m.title async for m in client.milestones.list(str(cid))] == ["One"]
+        assert [m.title for m in await client.milestones.create(str(cid), [new("Two")])] == ["Two"]
+    assert sandbox.count_requests("GET", CONTRACT) == 1
+
+
+def test_an_empty_contract_that_exists_lists_nothing(sandbox: AutotaskSandbox) -> None:
+    cid = sandbox.add_contract(currency="USD")
+    with make_client(sandbox) as client:
+        assert list(client.milestones.list(str(cid))) == []
