@@ -111,3 +111,21 @@ def test_every_link_change_bumps_the_pair_version() -> None:
     assert store.version("p") == 2 and store.version("other") == 0
     store.remove("p", "k")
     assert store.version("p") == 3
+
+
+def test_a_holder_killed_on_this_machine_is_not_waited_for() -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(child.stdout)  # exited: no such process any more
+    store = LinkStore(":memory:")
+    store.try_lease("p", f"{socket.gethostname()}:{dead_pid}:abcd1234", ttl=600)
+    with store.lease("p", owner="next") as lease:
+        assert lease.held
+    # A live holder (this very process, another run in it) is waited for as usual.
+    store.try_lease("p", f"{socket.gethostname()}:{os.getpid()}:other", ttl=600)
+    with pytest.raises(errors.PairBusyError):
+        store.lease("p", owner="next").acquire()

@@ -9,7 +9,8 @@ on the target make that rerun safe).
 
 The lease itself is stored by the link store's backend (:class:`LeaseBackend`), which decides atomically who
 holds it; this module only drives it: acquiring with a deadline, renewing on a heartbeat thread, and refusing
-the next write once the lease is no longer ours.
+the next write once the lease is no longer ours. A holder that was killed on this same machine (its
+process is gone) is not waited for: its lease is freed at once.
 """
 
 from __future__ import annotations
@@ -68,6 +69,23 @@ def new_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def _died_here(owner: str) -> bool:
+    """True when ``owner`` names a process on this host that no longer exists."""
+    rest = owner.split(":")
+    if len(rest) != 3 or rest[0] != socket.gethostname() or not rest[1].isdigit():
+        return False
+    pid = int(rest[1])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, someone else's
+    return False
+
+
 class Lease:
     """A held lease: a context manager that renews itself and tells a writer whether it may still write."""
 
@@ -106,6 +124,10 @@ class Lease:
             holder = self.backend.try_lease(self.pair_id, self.owner, self.ttl)
             if holder.owner == self.owner:
                 break
+            if _died_here(holder.owner):
+                # Killed on this machine (SIGKILL, OOM): no need to wait out its ttl. Free its lease, retry.
+                self.backend.release_lease(self.pair_id, holder.owner)
+                continue
             if self._clock() >= deadline:
                 raise PairBusyError(
                     f"pair {self.pair_id} is being synced by another run ({holder.owner}, lease until "
