@@ -182,7 +182,7 @@ def _plan_for(
         pair = dataclasses.replace(pair, fix_duplicates=True)
     if overrides.get("allow_mass_delete"):
         pair = dataclasses.replace(pair, allow_mass_delete=True)
-    lease = stack.enter_context(store.lease(pair.id, wait=lease_wait)) if lease_wait is not None else None
+    lease = stack.enter_context(store.lease(pair.identity, wait=lease_wait)) if lease_wait is not None else None
     clients = {spec.source[0]: source_client, spec.target[0]: target_client}
     source, target = load_sides(pair, clients)
     plan = plan_sync(pair, source, target, store, policy=policy or spec.policy)

@@ -134,7 +134,7 @@ def apply_plan(
     view = resolve_view(clients, pair.target)
     with contextlib.ExitStack() as stack:
         if lease is None:
-            lease = stack.enter_context(store.lease(pair.id, wait=lease_wait))
+            lease = stack.enter_context(store.lease(pair.identity, wait=lease_wait))
         lease.ensure()
         if plan.links_version is not None and store.version(pair.id) != plan.links_version:
             raise errors.StalePlanError(
