@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from billing_milestones import Platform
 from billing_milestones.cli import app
 from billing_milestones.demo import DemoWorld, build_demo_world, demo_config_toml, sandbox_environment
 from billing_milestones.sandbox import LoopbackServer
@@ -196,3 +198,53 @@ def test_a_crmcom_target_keeps_the_synced_milestones_across_runs(tmp_path: Path,
     assert again.exit_code == 0 and json.loads(again.output)["counts"]["unchanged"] == 3, again.output
     listed = runner.invoke(app, ["list", "crmcom", "website", "--config", str(cfg), "--json"], env=env)
     assert sorted(r["amount"] for r in json.loads(listed.output)) == ["14999.99", "5000.00", "5000.00"]
+
+
+@pytest.mark.parametrize("pair", ["website", "erp"])
+def test_a_deleted_link_store_re_adopts_instead_of_creating_again(
+    tmp_path: Path, served: tuple[DemoWorld, str], pair: str
+) -> None:
+    """crm.com -> Kantata used to open a new estimate and create every milestone again."""
+    world, url = served
+    cfg, env = str(config(tmp_path, world)), env_for(url)
+    assert runner.invoke(app, ["sync", pair, "--config", cfg, "--yes"], env=env).exit_code == 0
+    before = len(world.kantata.milestones)
+    (tmp_path / "links.sqlite3").unlink()
+    again = runner.invoke(app, ["sync", pair, "--config", cfg, "--yes", "--json"], env=env)
+    assert again.exit_code == 0, again.output
+    counts = json.loads(again.output)["plan"]["counts"]
+    assert counts["create"] == 0 and counts["adopt"] > 0, counts
+    assert len(world.kantata.milestones) == before
+
+
+def test_a_relative_links_path_is_found_from_any_folder(
+    tmp_path: Path, served: tuple[DemoWorld, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, url = served
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "other").mkdir()
+    cfg = tmp_path / "conf" / "milestones.toml"
+    cfg.write_text(demo_config_toml(world, links="links.sqlite3"))
+    env = env_for(url)
+    monkeypatch.chdir(tmp_path / "conf")
+    assert runner.invoke(app, ["sync", "erp", "--config", str(cfg), "--yes"], env=env).exit_code == 0
+    monkeypatch.chdir(tmp_path / "other")  # a cron job started somewhere else
+    plan = runner.invoke(app, ["plan", "erp", "--config", str(cfg), "--json"], env=env)
+    assert plan.exit_code == 0 and json.loads(plan.output)["counts"]["unchanged"] == 4, plan.output
+    assert not (tmp_path / "other" / "links.sqlite3").exists()
+
+
+def test_plan_reports_duplicates_and_sync_fixes_them(tmp_path: Path, served: tuple[DemoWorld, str]) -> None:
+    world, url = served
+    cfg, env = str(config(tmp_path, world)), env_for(url)
+    assert runner.invoke(app, ["sync", "erp", "--config", cfg, "--yes"], env=env).exit_code == 0
+    with ExitStack() as stack:  # a copy of one milestone, sync key and all (an earlier double write)
+        view = world.clients(stack)[Platform.KANTATA].milestones
+        first = next(iter(view.list(world.erp_workspace)))
+        assert first.sync_key is not None
+        view.create(world.erp_workspace, [first.model_copy(update={"key": None, "raw": {}})])
+    plan = runner.invoke(app, ["plan", "erp", "--config", cfg, "--json"], env=env)
+    assert plan.exit_code == 1 and json.loads(plan.output)["counts"]["duplicate"] == 1, plan.output
+    fixed = runner.invoke(app, ["sync", "erp", "--config", cfg, "--yes", "--fix-duplicates", "--json"], env=env)
+    assert fixed.exit_code == 0, fixed.output
+    assert runner.invoke(app, ["plan", "erp", "--config", cfg], env=env).exit_code == 0
