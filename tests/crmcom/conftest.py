@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
-from billing_milestones._http import RetryPolicy
+from billing_milestones._http import RetryPolicy, dumps
 from billing_milestones.crmcom import AsyncCrmComClient, CrmComClient, OrderDraft, OrderItem
 from billing_milestones.sandbox.crmcom import CrmComSandbox, DemoSeed
 
@@ -60,3 +61,48 @@ class DraftFactory:
 @pytest.fixture
 def make_draft(seed: DemoSeed) -> DraftFactory:
     return DraftFactory(seed)
+
+
+class Overrides(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """The sandbox, except for responses queued per method and path suffix (each answers one request)."""
+
+    def __init__(self, sandbox: CrmComSandbox) -> None:
+        self.inner = sandbox.transport()
+        self.queued: list[tuple[str, str, int, bytes]] = []
+
+    def queue(self, method: str, suffix: str, body: Any, status: int = 200) -> None:
+        content = body if isinstance(body, bytes) else dumps(body).encode()
+        self.queued.append((method, suffix, status, content))
+
+    def _pick(self, request: httpx.Request) -> httpx.Response | None:
+        for i, (method, suffix, status, content) in enumerate(self.queued):
+            if request.method == method and request.url.path.endswith(suffix):
+                del self.queued[i]
+                headers = {"content-type": "application/json"}
+                return httpx.Response(status, content=content, headers=headers, request=request)
+        return None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._pick(request) or self.inner.handle_request(request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return self._pick(request) or await self.inner.handle_async_request(request)
+
+
+@pytest.fixture
+def overrides(sandbox: CrmComSandbox, seed: DemoSeed) -> Overrides:
+    return Overrides(sandbox)
+
+
+@pytest.fixture
+def oclient(overrides: Overrides, seed: DemoSeed) -> Iterator[CrmComClient]:
+    """A client on the sandbox whose next responses a test may replace (``overrides.queue``)."""
+    with CrmComClient(seed.secret_key, http_client=httpx.Client(transport=overrides), retry_policy=FAST) as c:
+        yield c
+
+
+@pytest.fixture
+async def aoclient(overrides: Overrides, seed: DemoSeed) -> AsyncIterator[AsyncCrmComClient]:
+    http = httpx.AsyncClient(transport=overrides)
+    async with AsyncCrmComClient(seed.secret_key, http_client=http, retry_policy=FAST) as c:
+        yield c

@@ -110,9 +110,12 @@ def orders_page(spec: RequestSpec, response: APIResponse) -> Page[WireOrder]:
     params = dict(spec.params or {})
     current = _param(params.get("page"), 1)
     paging, count = body.paging, len(body.content)
-    size = paging.size or _param(params.get("size"), 0)
+    size = _param(params.get("size"), 0)
     if paging.page is not None and paging.page != current:
         raise _refuse(f"page {current} was asked for and page {paging.page} came back")
+    if paging.size is not None and paging.size != size:
+        # Offset paging: a page of another size starts somewhere else, so the walk would skip or repeat orders.
+        raise _refuse(f"pages of {size} were asked for and a page of size {paging.size} came back")
     if size and count > size:
         raise _refuse(f"page {current} holds {count} orders, more than its size {size}")
     if paging.has_more and (count == 0 or count < size):
