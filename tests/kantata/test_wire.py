@@ -13,7 +13,11 @@ from billing_milestones.kantata import (
     BillingMilestoneUpdate,
     BillingType,
     Envelope,
+    ExternalReference,
     ExternalReferenceInput,
+    Invoice,
+    Meta,
+    ResultRef,
     Story,
     Workspace,
 )
@@ -139,3 +143,75 @@ def test_side_loads_attach_without_entering_raw() -> None:
     assert m.story is not None and m.story.completed
     assert m.external_references_loaded
     assert "story" not in m.raw()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("amount_in_cents", True),  # issue 10: true became 1 cent
+        ("amount_in_cents", False),
+        ("amount_in_cents", "100"),
+        ("amount_in_cents", 100.0),
+        ("amount_in_cents", 2**53 + 1),
+        ("id", True),
+        ("id", 70001.0),
+        ("id", "-1"),
+        ("id", ""),
+        ("workspace_id", True),
+        ("workspace_id", None),
+        ("story_id", False),
+        ("invoice_id", "INV-1"),
+        ("invoice_ids", ["1", True]),
+        ("invoice_ids", "1"),
+        ("external_reference_ids", [1.5]),
+        ("title", 5),
+        ("title", None),
+        ("date_to_invoice", 20260201),
+        ("date_to_invoice", "01/02/2026"),
+        ("created_at", 1700000000),
+    ],
+)
+def test_wrong_types_are_refused_not_coerced(field: str, value: object) -> None:
+    with pytest.raises(pydantic.ValidationError):
+        BillingMilestone.model_validate({**MILESTONE, field: value})
+
+
+@pytest.mark.parametrize(
+    ("model", "data"),
+    [
+        (Workspace, {"id": "1", "currency_base_unit": True}),
+        (Workspace, {"id": "1", "currency_base_unit": "100"}),
+        (Workspace, {"id": False}),
+        (Story, {"id": "1", "workspace_id": True}),
+        (ExternalReference, {"service_name": "x", "locked": "yes"}),
+        (ExternalReference, {"service_name": "x", "service_model_ref": True}),
+        (ExternalReference, {"service_name": "x", "subject_id": True}),
+        (Invoice, {"id": "1", "draft": 1}),
+        (Invoice, {"id": "1", "balance_in_cents": True}),
+        (Meta, {"count": True, "page_count": 1, "page_number": 1}),
+        (Meta, {"count": 1, "page_count": 1.0, "page_number": 1}),
+        (Meta, {"count": 1, "page_count": 1, "page_number": "1"}),
+        (Meta, {"count": 1, "page_count": 1, "page_number": 1, "page_size": 0}),
+        (Meta, {"count": 1, "page_count": 1}),
+        (ResultRef, {"key": "billing_milestones", "id": True}),
+        (ResultRef, {"key": "", "id": "1"}),
+        (ResultRef, {"id": "1"}),
+        (Envelope, {"results": []}),
+        (Envelope, {"count": 0}),
+        (Envelope, {"count": -1, "results": []}),
+        (Envelope, {"count": 0, "results": [], "billing_milestones": []}),
+    ],
+)
+def test_other_wire_objects_refuse_wrong_types(model: type[pydantic.BaseModel], data: dict[str, object]) -> None:
+    with pytest.raises(pydantic.ValidationError):
+        model.model_validate(data)
+
+
+def test_documented_spellings_still_parse() -> None:
+    """Integer ids (the spec's subject_id is an int) are spelled as digits; a numeric reference is text."""
+    ref = ExternalReference.model_validate(
+        {"id": 90001, "service_name": "x", "service_model_ref": 77, "subject_id": 70001, "locked": False}
+    )
+    assert (ref.id, ref.service_model_ref, ref.subject_id, ref.locked) == ("90001", "77", "70001", False)
+    meta = Meta.model_validate({"count": 0, "page_count": 0, "page_number": 1})
+    assert meta.page_size is None
