@@ -9,14 +9,18 @@ read by either path is cached per client (shared with ``with_options`` copies), 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
+from .. import errors
 from . import _operations as ops
+from .query import F
+from .wire import ContractMilestone
 
 if TYPE_CHECKING:
     from .client import AsyncAutotaskClient, AutotaskClient
 
-__all__ = ["acurrency_of_existing", "currency_of_existing"]
+__all__ = ["acurrency_of_existing", "arecords_of", "currency_of_existing", "records_of"]
 
 
 def currency_of_existing(client: AutotaskClient, contract_id: int, override: str | None) -> str:
@@ -35,3 +39,29 @@ async def acurrency_of_existing(client: AsyncAutotaskClient, contract_id: int, o
     if contract_id not in seen:
         seen[contract_id] = await client._execute(ops.contract_operation(contract_id))
     return code
+
+
+def _of_contract(record: ContractMilestone, contract_id: int) -> ContractMilestone:
+    """A record the contract query returned must belong to that contract: it becomes that container's milestone
+    (and, in a sync, a link or a delete), so one of another contract or of none is a listing we misread."""
+    if record.contract_id != contract_id:
+        raise errors.APIResponseValidationError(
+            f"the query for contract {contract_id}'s milestones returned milestone {record.id} of contract "
+            f"{record.contract_id!r}",
+            platform=ops.PLATFORM,
+            method="POST",
+            path=f"{ops.ENTITY}/query",
+        )
+    return record
+
+
+def records_of(client: AutotaskClient, contract_id: int) -> Iterator[ContractMilestone]:
+    """Every milestone of the contract, each checked to belong to it."""
+    for record in client.contract_milestones.query(F.eq("contractID", contract_id)):
+        yield _of_contract(record, contract_id)
+
+
+async def arecords_of(client: AsyncAutotaskClient, contract_id: int) -> AsyncIterator[ContractMilestone]:
+    """The async twin of :func:`records_of`."""
+    async for record in client.contract_milestones.query(F.eq("contractID", contract_id)):
+        yield _of_contract(record, contract_id)

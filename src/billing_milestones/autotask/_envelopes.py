@@ -88,14 +88,14 @@ def _next_request(spec: RequestSpec, details: PageDetails, items: list[Any]) -> 
     return dataclasses.replace(spec, path=nxt)
 
 
-def items_page(spec: RequestSpec, response: APIResponse, *, ids: bool = True) -> Page[ContractMilestone]:
-    """One ``ContractMilestones`` query page. ``ids=False`` only when ``IncludeFields`` left ``id`` out."""
+def items_page(spec: RequestSpec, response: APIResponse) -> Page[ContractMilestone]:
+    """One ``ContractMilestones`` query page. Every item must carry its id: ``Query`` always asks for it, even
+    with ``IncludeFields`` (paging past 500 needs it), and the page guard needs it to see a repeat."""
     body = ItemsResponse.model_validate(body_of(response))
     count_matches(body.page_details, body.items)
     item_ids: list[str] = []
     for position, item in enumerate(body.items):
-        if item.id is not None:
-            item_ids.append(str(item.id))
-        elif ids:
+        if item.id is None:
             raise ValueError(f"item {position} of the page has no id")
+        item_ids.append(str(item.id))
     return Page(body.items, _next_request(spec, body.page_details, body.items), response, item_ids=tuple(item_ids))

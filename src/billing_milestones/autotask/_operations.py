@@ -189,10 +189,9 @@ def threshold_operation() -> Operation[ThresholdInformation]:
 
 # -- reads ------------------------------------------------------------------------------------------
 def query_operation(query: Query) -> PagedOperation[ContractMilestone]:
-    """Each page strict (see ``_envelopes``); every item must carry its id unless IncludeFields left it out."""
+    """Each page strict (see ``_envelopes``): counts agree, every item carries its id, next links followable."""
     spec = RequestSpec("POST", f"{ENTITY}/query", json=query.to_wire(), retryable=Retryable.ALWAYS, limit_key=ENTITY)
-    ids = query.include_fields is None or "id" in {f.lower() for f in query.include_fields}
-    return PagedOperation(spec, lambda s, r: env.items_page(s, r, ids=ids))
+    return PagedOperation(spec, env.items_page)
 
 
 def count_operation(query: Query) -> Operation[int]:

@@ -36,7 +36,7 @@ from .._http import (
 from ..model import Milestone, MilestoneKey, Platform
 from . import _containers, adapter
 from . import _operations as ops
-from .query import F, FilterLike, Query, as_query
+from .query import FilterLike, Query, as_query
 from .wire import ContractMilestone, FieldsResponse, ThresholdInformation, ZoneInformation
 
 __all__ = [
@@ -405,7 +405,7 @@ class AutotaskMilestones:
         cid = _container(container_id)
         code = _containers.currency_of_existing(self._client, cid, currency)
         picklist = self._client.contract_milestones.status_picklist()
-        for record in self._client.contract_milestones.query(F.eq("contractID", cid)):
+        for record in _containers.records_of(self._client, cid):
             yield adapter.to_milestone(record, picklist=picklist.labels, currency=code)
 
     def create(
@@ -748,7 +748,7 @@ class AsyncAutotaskMilestones:
         cid = _container(container_id)
         code = await _containers.acurrency_of_existing(self._client, cid, currency)
         picklist = await self._client.contract_milestones.status_picklist()
-        async for record in self._client.contract_milestones.query(F.eq("contractID", cid)):
+        async for record in _containers.arecords_of(self._client, cid):
             yield adapter.to_milestone(record, picklist=picklist.labels, currency=code)
 
     async def create(
