@@ -95,15 +95,15 @@ class Scripted:
         kwargs.setdefault("retry_policy", FAST)
         kwargs.setdefault("currency", "USD")
         transport = httpx.MockTransport(self)
-        return AutotaskClient(
-            "api@x.test", "s3cret", "CODE", base_url=ZONE, http_client=httpx.Client(transport=transport), **kwargs
-        )
+        kwargs.setdefault("base_url", ZONE)
+        return AutotaskClient("api@x.test", "s3cret", "CODE", http_client=httpx.Client(transport=transport), **kwargs)
 
     def async_client(self, **kwargs: Any) -> AsyncAutotaskClient:
         kwargs.setdefault("retry_policy", FAST)
         kwargs.setdefault("currency", "USD")
         http = httpx.AsyncClient(transport=httpx.MockTransport(self))
-        return AsyncAutotaskClient("api@x.test", "s3cret", "CODE", base_url=ZONE, http_client=http, **kwargs)
+        kwargs.setdefault("base_url", ZONE)
+        return AsyncAutotaskClient("api@x.test", "s3cret", "CODE", http_client=http, **kwargs)
 
 
 def _route(method: str, path: str) -> str:
