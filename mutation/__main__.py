@@ -1,0 +1,89 @@
+"""``python -m mutation [--sample] [--diff] [--check]``: run mutmut over the targets and print the scores.
+
+Every run starts from an empty ``mutants/``: mutmut copies the unmutated files only once, so a kept folder
+would test against stale copies of modules edited since. mutmut's own output goes to ``mutants/run.log``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .results import parse_results, render, score, total_percent
+from .targets import SAMPLE, TARGETS, Target
+
+ROOT = Path(__file__).resolve().parents[1]
+MUTMUT = str(Path(sys.executable).with_name("mutmut"))
+
+
+def _mutmut(*args: str, log: Path | None = None) -> subprocess.CompletedProcess[str]:
+    if log is None:
+        return subprocess.run([MUTMUT, *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    with log.open("w", encoding="utf-8") as out:
+        return subprocess.run([MUTMUT, *args], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True, check=False)
+
+
+def _tail(log: Path, lines: int = 40) -> str:
+    """The last lines of mutmut's log, its progress spinner (carriage returns) unfolded."""
+    text = log.read_text(encoding="utf-8", errors="replace").replace("\r", "\n")
+    return "\n".join([line for line in text.splitlines() if line.strip()][-lines:])
+
+
+def _say(text: str, *, error: bool = False) -> None:
+    stream = sys.stderr if error else sys.stdout
+    stream.write(text + "\n")
+    stream.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mutation", description=__doc__.splitlines()[0])
+    parser.add_argument("--sample", action="store_true", help="only the fixed CI sample; fail below its threshold")
+    parser.add_argument("--diff", action="store_true", help="print each survivor's diff")
+    parser.add_argument("--check", action="store_true", help="fail when a module is below its goal")
+    parser.add_argument("--max-children", type=int, default=2, help="parallel mutant runs (default 2)")
+    args = parser.parse_args(argv)
+
+    targets: tuple[Target, ...] = SAMPLE.targets if args.sample else TARGETS
+    patterns = SAMPLE.patterns() if args.sample else [p for t in targets for p in t.patterns()]
+    work = ROOT / "mutants"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    log = work / "run.log"
+    what = f"the CI sample (mutant numbers ending in {SAMPLE.digits})" if args.sample else "every mutant"
+    _say(f"mutation testing {what} of {len(targets)} modules; mutmut's output: {log.relative_to(ROOT)}")
+
+    started = time.monotonic()
+    run = _mutmut("run", "--max-children", str(args.max_children), *patterns, log=log)
+    if run.returncode != 0:
+        _say(_tail(log), error=True)
+        _say(f"mutmut run failed (exit {run.returncode})", error=True)
+        return run.returncode or 1
+    verdicts = parse_results(_mutmut("results", "--all=true").stdout)
+    scores = [score(t, verdicts) for t in targets]
+    diffs = {name: _mutmut("show", name).stdout for s in scores for name in s.survivors} if args.diff else None
+    _say(render(scores, diffs))
+    _say(f"\n{sum(s.tested for s in scores)} mutants in {time.monotonic() - started:.0f} s")
+
+    empty = [s.target.label for s in scores if s.tested == 0]
+    if empty:
+        _say(f"no mutant of {', '.join(empty)} ran: check [tool.mutmut] in pyproject.toml", error=True)
+        return 1
+    if args.sample and total_percent(scores) < SAMPLE.threshold:
+        _say(
+            f"the sample's score {total_percent(scores):.1f} % is below {SAMPLE.threshold:.0f} %: "
+            "a test that used to catch one of these mutants no longer does",
+            error=True,
+        )
+        return 1
+    if args.check and not all(s.meets_goal for s in scores):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
