@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest docs bench clean mutate mutate-sample
+.PHONY: demo test lint typecheck pytest docs bench clean mutate mutate-sample chaos
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(BIN)/milestones demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples benchmarks mutation
-	$(BIN)/ruff format --check src tests examples benchmarks mutation
+	$(BIN)/ruff check src tests examples benchmarks mutation chaos
+	$(BIN)/ruff format --check src tests examples benchmarks mutation chaos
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src mutation
@@ -39,6 +39,10 @@ mutate-sample: $(STAMP)
 	$(BIN)/python -m mutation --sample
 
 test: lint typecheck docs pytest mutate-sample
+
+# The full chaos run: 1,000 milestones a pair, 18 SIGKILLs, 20 % faults (CI runs a reduced size in pytest).
+chaos: $(STAMP)
+	$(BIN)/python chaos/run.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
