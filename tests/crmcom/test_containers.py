@@ -172,3 +172,26 @@ async def test_an_estimate_without_a_plan_raises_async(
     overrides.queue("POST", "/estimates/orders", body)
     with pytest.raises(APIResponseValidationError, match="unknown, not empty"):
         [m async for m in aoclient.milestones.list(draft_id)]
+
+
+# -- contacts and identity --------------------------------------------------------------------------------
+def test_the_orders_of_a_contact_that_does_not_exist_name_it(client: CrmComClient) -> None:
+    with pytest.raises(NotFoundError, match="Contact c-missing not found"):
+        list(client.orders.list_for_contact("c-missing"))
+
+
+async def test_the_orders_of_a_contact_that_does_not_exist_name_it_async(aclient: AsyncCrmComClient) -> None:
+    with pytest.raises(NotFoundError, match="Contact c-missing not found"):
+        [o async for o in aclient.orders.list_for_contact("c-missing")]
+
+
+def test_a_draft_estimated_afresh_keeps_its_stage_ids_but_not_its_keys(client: CrmComClient, make_draft: Any) -> None:
+    # key.id is "{estimation_id}:{stage_id}" and the container is the estimation: only the stage survives a new
+    # estimation, which is what MilestoneKey.stable_id (the sync's identity) keeps.
+    first, second = (client.milestones.open_draft(make_draft()) for _ in range(2))
+    assert first != second
+    a, b = list(client.milestones.list(first)), list(client.milestones.list(second))
+    assert [m.key.id for m in a if m.key] == [f"{first}:{m.trigger.ref}" for m in a]
+    assert [m.trigger.ref for m in a] == [m.trigger.ref for m in b]
+    assert [m.key.stable_id for m in a if m.key] == [m.key.stable_id for m in b if m.key]
+    assert {m.key.id for m in a if m.key}.isdisjoint(m.key.id for m in b if m.key)

@@ -1,6 +1,7 @@
 """crm.com order milestones: typed Self-Service v2 client, adapter to the common model, and the rules."""
 
 from ._drafts import OrderDraft
+from ._errors import DraftNotFoundError
 from .adapter import (
     AmountPreference,
     MilestoneSet,
@@ -34,6 +35,7 @@ __all__ = [
     "ContactToken",
     "CrmComClient",
     "CrmComMilestones",
+    "DraftNotFoundError",
     "ErrorBody",
     "InvoiceEstimate",
     "MilestonePlanEstimate",
