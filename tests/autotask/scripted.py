@@ -80,7 +80,10 @@ class Scripted:
         self.requests.append(request)
         path = request.url.path
         if re.search(r"/ContractMilestones/query(/next)?$", path):
-            answer: Any = self.pages[int(request.url.params.get("page", "0"))]
+            n = int(request.url.params.get("page", "0"))
+            if not 0 <= n < len(self.pages):
+                return _json(404, {"Message": f"no page {n}"})
+            answer: Any = self.pages[n]
         else:
             answer = self.routes[_route(request.method, path)]
         if callable(answer):

@@ -93,6 +93,9 @@ class Endless:
     def __getitem__(self, n: int) -> dict[str, Any]:
         return page([record(1), record(2)], next_url(n + 1))
 
+    def __len__(self) -> int:
+        return 10**9
+
 
 @pytest.mark.parametrize("how", HOW)
 async def test_the_same_page_under_fresh_links_stops_at_the_first_repeat(how: str) -> None:

@@ -17,9 +17,9 @@ from typing import Any, Protocol, TypeVar
 from .. import errors
 from .._http import APIResponse, Page, RequestSpec
 from ._core import PLATFORM, error_body_messages
-from .wire import ContractMilestone, ItemIdResponse, ItemsResponse, PageDetails
+from .wire import ContractMilestone, FieldsResponse, ItemIdResponse, ItemsResponse, PageDetails
 
-__all__ = ["body_of", "checked_item", "count_matches", "item_id_of", "items_page"]
+__all__ = ["body_of", "checked_item", "count_matches", "item_id_of", "items_page", "status_fields_of"]
 
 
 class _Identified(Protocol):
@@ -39,6 +39,21 @@ def body_of(response: APIResponse) -> dict[str, Any]:
     if messages is not None:
         raise ValueError(f"the body is an Autotask error body: {'; '.join(messages)[:500]}")
     return body
+
+
+def status_fields_of(response: APIResponse) -> FieldsResponse:
+    """entityInformation/fields, with each ``status`` picklist value a digit string given once: ``int()`` would
+    read " 1" or a non-ASCII digit as 1, and a value listed twice would silently relabel a status."""
+    fields = FieldsResponse.model_validate(body_of(response))
+    status = fields.field("status")
+    seen: set[str] = set()
+    for entry in (status.picklist_values or []) if status is not None else []:
+        if not (entry.value.isascii() and entry.value.isdigit()):
+            raise ValueError(f"status picklist value {entry.value!r} is not an integer")
+        if str(int(entry.value)) in seen:
+            raise ValueError(f"status picklist value {entry.value!r} is listed twice")
+        seen.add(str(int(entry.value)))
+    return fields
 
 
 def checked_item(entity: str, record_id: int, response: APIResponse, item: R | None) -> R:

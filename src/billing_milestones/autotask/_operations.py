@@ -179,7 +179,7 @@ def fields_operation() -> Operation[FieldsResponse]:
 
 def picklist_operation() -> Operation[StatusPicklist]:
     spec = fields_operation().spec
-    return Operation(spec, lambda r: StatusPicklist.from_fields(FieldsResponse.model_validate(env.body_of(r))))
+    return Operation(spec, lambda r: StatusPicklist.from_fields(env.status_fields_of(r)))
 
 
 def threshold_operation() -> Operation[ThresholdInformation]:
