@@ -2,7 +2,10 @@
 
 Kantata returns every id as a string (map keys, ``id``, ``*_id``, ``*_ids``) but takes ints in request
 bodies, so response models hold ``str`` ids and the request bodies turn digit strings back into ints.
-Unknown fields survive (:class:`~billing_milestones._wire.WireModel` keeps extras).
+Response types are strict, because a sync acts on them: an id is a digit string or a JSON integer, never a
+boolean (``true`` is not milestone 1); ``amount_in_cents`` is a JSON integer (``true`` is not 1 cent, ``"100"``
+and ``1.5`` are refused); counts, booleans, dates and timestamps are what the docs say, not whatever
+pydantic could coerce. Unknown fields survive (:class:`~billing_milestones._wire.WireModel` keeps extras).
 """
 
 from __future__ import annotations
