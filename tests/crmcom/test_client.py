@@ -393,7 +393,7 @@ def test_sandbox_rejects_bad_credentials(sandbox: CrmComSandbox, seed: DemoSeed,
         bad.estimates.order(make_draft())
     with CrmComClient(seed.secret_key, http_client=sandbox.http_client()) as good:
         with pytest.raises(AuthenticationError, match="Invalid credentials"):
-            good.authenticate_contact(seed.public_key, username=seed.email, password="wrong")
+            good.authenticate_contact(seed.public_key, username=seed.email, password="not-the-demo-password")
         with pytest.raises(NotFoundError):
             good.orders.get("missing")
 
