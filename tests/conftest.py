@@ -1,11 +1,27 @@
-"""Shared test settings: hypothesis profiles sized for CI."""
+"""Shared test settings: hypothesis profiles sized for CI, and a secret registry reset per test."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from billing_milestones._http import _redact
 
 settings.register_profile("ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_secret_registry() -> Iterator[None]:
+    """Secrets registered for scrubbing live in one process-wide set; a test (a fuzz case registering a
+    generated token such as "wrong") must not redact words in the messages the next test checks."""
+    with _redact._lock:
+        before = set(_redact._secrets)
+    yield
+    with _redact._lock:
+        _redact._secrets.clear()
+        _redact._secrets.update(before)

@@ -118,3 +118,17 @@ async def test_a_deeply_nested_response_is_a_typed_error(harness: Any) -> None:
     h = harness(lambda request: httpx.Response(200, content=b"[" * 100_000 + b"]" * 100_000))
     with pytest.raises(errors.APIResponseValidationError, match="nested too deeply"):
         await h.items(_op())
+
+
+async def test_a_listing_whose_counts_change_between_pages_is_an_error(harness: Any) -> None:
+    """Records added or removed mid-walk shift the page boundaries: some would be skipped or seen twice."""
+
+    def parse(spec: RequestSpec, response: APIResponse) -> Page[int]:
+        data = response.json()
+        page = int(data["page"])
+        nxt = RequestSpec("GET", "/items", params={"page": page + 1}) if page < 3 else None
+        return Page(items=data["items"], next=nxt, response=response, total=6 if page == 1 else 7)
+
+    h = harness(_server)
+    with pytest.raises(errors.PaginationError, match="changed while it was read"):
+        await h.items(PagedOperation(RequestSpec("GET", "/items", params={"page": 1}), parse))

@@ -32,6 +32,7 @@ class PageGuard:
         self.items = 0
         self._requests: set[str] = set()
         self._item_ids: dict[str, int] = {}
+        self._counts: tuple[int | None, int | None] | None = None
 
     def before(self, spec: RequestSpec, url: httpx.URL | None = None) -> None:
         """Refuse a request already made in this walk, or one beyond the page ceiling."""
@@ -52,6 +53,13 @@ class PageGuard:
         """Refuse a page that repeats an item, or one the server's own page or item count rules out."""
         self.pages += 1
         self.items += len(page.items)
+        counts = (page.total, page.total_pages)
+        if self._counts is not None and counts != self._counts:
+            raise errors.PaginationError(
+                f"{self.platform}: the listing changed while it was read (page {self.pages} counts "
+                f"{_counted(counts)}, page 1 counted {_counted(self._counts)}); read it again"
+            )
+        self._counts = counts
         for item_id in page.item_ids or ():
             seen_on = self._item_ids.get(item_id)
             if seen_on is not None:
@@ -69,6 +77,11 @@ class PageGuard:
             raise errors.PaginationError(
                 f"{self.platform}: {self.items} items listed although the server counts {page.total}"
             )
+
+
+def _counted(counts: tuple[int | None, int | None]) -> str:
+    total, pages = counts
+    return f"{'?' if total is None else total} items in {'?' if pages is None else pages} pages"
 
 
 def next_link_error(spec: RequestSpec, exc: Exception) -> errors.PaginationError:
