@@ -358,4 +358,5 @@ def test_the_common_view_lists_every_served_milestone_or_raises_a_typed_error(da
         assert [m.key.id if m.key else None for m in result] == [str(int(r["id"])) for r in expected]
         assert all(same("id", r["contractID"], CID) for r in expected)
         assert [m.title for m in result] == [r["title"] for r in expected]
-        assert [m.amount.amount if m.amount else None for m in result] == [Decimal(r["amount"]) for r in expected]
+        amounts = [Decimal(r["amount"]) if r.get("amount") is not None else None for r in expected]
+        assert [m.amount.amount if m.amount is not None else None for m in result] == amounts
