@@ -9,6 +9,7 @@ a platform that deviates (Kantata's ``currency_base_unit``) passes ``exponent=``
 from __future__ import annotations
 
 import decimal
+import math
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from functools import lru_cache
@@ -218,7 +219,7 @@ class Money:
         _check_rounding(rounding)
         exp = self.exponent if exponent is None else _check_exponent(exponent)
         scaled = _exactly(self._amount.scaleb, exp, _EXACT)
-        whole = scaled.to_integral_value(rounding=rounding or decimal.ROUND_HALF_EVEN, context=_CONTEXT)
+        whole = scaled.to_integral_value(rounding=rounding or decimal.ROUND_HALF_EVEN)
         if whole != scaled and rounding is None:
             raise ValidationError(
                 f"amount: {self._amount} {self._currency} has a fraction of a minor unit "
@@ -231,7 +232,7 @@ class Money:
     def is_whole_minor(self, *, exponent: int | None = None) -> bool:
         exp = self.exponent if exponent is None else _check_exponent(exponent)
         scaled = self._amount.scaleb(exp, _CONTEXT)
-        return scaled == scaled.to_integral_value(context=_CONTEXT)
+        return scaled == scaled.to_integral_value()
 
     def quantize(self, *, rounding: str | None = None, exponent: int | None = None) -> Money:
         """The same amount written with exactly the currency's decimals (exact unless ``rounding``)."""
@@ -387,10 +388,10 @@ def allocate_percentages(
     exp = total.exponent if exponent is None else _check_exponent(exponent)
     total_minor = total.to_minor(exponent=exp)
     exact = [_CONTEXT.divide(_CONTEXT.multiply(Decimal(total_minor), p), Decimal(100)) for p in pcts]
-    shares = [int(e.to_integral_value(rounding=rounding, context=_CONTEXT)) for e in exact]
+    shares = [int(e.to_integral_value(rounding=rounding)) for e in exact]
     if pcts and sum(pcts) == 100:
         missing = total_minor - sum(shares)
-        step = 1 if missing > 0 else -1
+        step = int(math.copysign(1, missing))  # with nothing missing, no share moves
         # Most under-rounded first when units are missing, most over-rounded first when there are too many.
         order = sorted(range(len(shares)), key=lambda i: (step * (shares[i] - exact[i]), -i))
         for i in order[: abs(missing)]:

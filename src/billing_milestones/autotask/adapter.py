@@ -26,7 +26,6 @@ from ..model import (
     MilestoneKey,
     MilestoneStatus,
     Platform,
-    Trigger,
     TriggerKind,
 )
 from ..money import Money
@@ -116,7 +115,7 @@ def to_milestone(
     labels: Mapping[str, MilestoneStatus] = DEFAULT_STATUS_LABELS,
 ) -> Milestone:
     """One Autotask record in common form. ``currency`` is the contract's (Autotask sends none)."""
-    wire = record if isinstance(record, ContractMilestone) else ContractMilestone.model_validate(record)
+    wire = ContractMilestone.model_validate(record)  # a ContractMilestone is returned as it is
     status = _common_status(_label_for(wire.status, picklist), labels)
     description, sync_key = split_description(wire.description)
     key = None
@@ -131,7 +130,6 @@ def to_milestone(
         description=description,
         amount=_money(wire.amount, currency, wire.id),
         due=wire.date_due.date() if wire.date_due is not None else None,
-        trigger=Trigger.fixed_date(),
         status=status,
         is_initial_payment=bool(wire.is_initial_payment),
         locked=status is MilestoneStatus.BILLED,
@@ -148,16 +146,15 @@ class WireFields:
     changes: tuple[FieldChange, ...] = ()
 
 
-def _fit(
-    name: str, wire_name: str, text: str, limit: int, truncate: bool, changes: list[FieldChange], why: str = ""
-) -> str:
+def _fit(name: str, text: str, limit: int, truncate: bool, changes: list[FieldChange], why: str = "") -> str:
+    # Each common field has the same name on the wire (title, description).
     return fit_text(
         name,
         text,
         limit,
         truncate=truncate,
         changes=changes,
-        where=f"Autotask {wire_name}",
+        where=f"Autotask {name}",
         hint="pass truncate=True to cut it",
         why=why,
     )
@@ -174,12 +171,12 @@ def _description(milestone: Milestone, truncate: bool, changes: list[FieldChange
             source=key,
         )
     if not marker:
-        return _fit("description", "description", text, DESCRIPTION_MAX, truncate, changes) if text else None
+        return _fit("description", text, DESCRIPTION_MAX, truncate, changes) if text else None
     if not text:
         return marker
     room = DESCRIPTION_MAX - len(marker) - 1
     why = f" (plus the {len(marker) + 1}-character sync-key marker)"
-    text = _fit("description", "description", text, room, truncate, changes, why)
+    text = _fit("description", text, room, truncate, changes, why)
     return f"{text} {marker}"
 
 
@@ -260,7 +257,7 @@ def to_wire_fields(
             source=milestone.status,
         )
     fields: dict[str, Any] = {
-        "title": _fit("title", "title", milestone.title, TITLE_MAX, truncate, changes),
+        "title": _fit("title", milestone.title, TITLE_MAX, truncate, changes),
         "description": _description(milestone, truncate, changes),
         "amount": amount,
         "dateDue": _due(milestone, fallback_due, changes),

@@ -78,7 +78,7 @@ class WorkspaceCurrency:
                 exponent = currency_exponent(workspace.currency)
         except ValidationError as exc:
             raise TranslationError(
-                f"workspace {workspace.id}: {exc.message}", field=exc.field or "currency", source=workspace.id
+                f"workspace {workspace.id}: {exc.message}", field=exc.field, source=workspace.id
             ) from None
         return cls(str(workspace.id), workspace.currency.upper(), exponent)
 
@@ -124,7 +124,6 @@ def _trigger(wire: BillingMilestone) -> tuple[Trigger, list[FieldChange]]:
             FieldChange(
                 field="trigger",
                 kind=ChangeKind.DEFAULTED,
-                before=None,
                 after=TriggerKind.FIXED_DATE.value,
                 reason="billing_type was absent; Kantata's default is taken to be fixed_date [U]",
             )
@@ -143,7 +142,6 @@ def _trigger(wire: BillingMilestone) -> tuple[Trigger, list[FieldChange]]:
                     field="story_id",
                     kind=ChangeKind.DROPPED,
                     before=wire.story_id,
-                    after=None,
                     reason="a fixed-date milestone's linked story has no place in the common model (kept in raw)",
                 )
             )
@@ -158,9 +156,10 @@ def _status(
 ) -> MilestoneStatus:
     if wire.invoiced:
         return MilestoneStatus.BILLED
-    if trigger.kind is TriggerKind.ON_COMPLETION and trigger.ref is not None:
-        state = story_states.get(trigger.ref)
-        if state is None and wire.story is not None and wire.story.id == trigger.ref:
+    story_id = trigger.ref if trigger.kind is TriggerKind.ON_COMPLETION else None
+    if story_id is not None:
+        state = story_states.get(story_id)
+        if state is None and wire.story is not None and wire.story.id == story_id:
             state = wire.story.state
         if state == _COMPLETED:
             return MilestoneStatus.READY_TO_BILL
@@ -208,9 +207,7 @@ def to_milestone(
     return Milestone(
         key=MilestoneKey(platform=Platform.KANTATA, id=wire.id, container_id=wire.workspace_id),
         title=wire.title,
-        description=None,
         amount=amount,
-        percentage=None,
         due=wire.date_to_invoice,
         trigger=trigger,
         status=status,
@@ -226,7 +223,7 @@ def _drop_or_raise(
 ) -> None:
     if not allow_drop:
         raise TranslationError(f"{name}: {reason}; pass allow_drop=True to drop it", field=name, source=source)
-    changes.append(FieldChange(field=name, kind=ChangeKind.DROPPED, before=before, after=None, reason=reason))
+    changes.append(FieldChange(field=name, kind=ChangeKind.DROPPED, before=before, reason=reason))
 
 
 def _wire_fields(
