@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from ..errors import TranslationError, ValidationError
-from ..model import ChangeKind, FieldChange, Milestone, MilestoneKey, MilestoneStatus, Platform, Trigger, TriggerKind
+from ..model import ChangeKind, FieldChange, Milestone, MilestoneKey, Platform, Trigger, TriggerKind
 from ..money import Money, allocate_percentages
 from .wire import MilestonePlanEstimate, MilestoneRequest, OrderEstimate
 
@@ -88,9 +88,9 @@ def milestone_from_plan(
     the queue's percentage does not describe it and percentage stays None).
     """
     stage = item.stage
-    stage_id = stage.id if stage else None
-    if not stage_id:
+    if stage is None or not stage.id:  # the wire model requires it; a model_construct()ed entry may lack it
         raise TranslationError("milestone_plan_estimate entry without stage.id", field="stage.id", source=item.raw())
+    stage_id = stage.id
     changes: list[FieldChange] = []
     amount: Money | None = None
     if item.amount is not None:
@@ -115,7 +115,6 @@ def milestone_from_plan(
             FieldChange(
                 field="percentage",
                 kind=ChangeKind.DERIVED,
-                before=None,
                 after=str(percentage),
                 reason="no percentage set for this order; took the order queue's queue_percentage",
             )
@@ -124,14 +123,12 @@ def milestone_from_plan(
         raise TranslationError(
             f"stage {stage_id!r}: neither amount nor percentage in the estimate", field="amount", source=item.raw()
         )
-    title = stage.name if stage and stage.name else None
-    if title is None:
-        title = stage_id
+    title = stage.name or stage_id
+    if not stage.name:
         changes.append(
             FieldChange(
                 field="title",
                 kind=ChangeKind.DEFAULTED,
-                before=None,
                 after=stage_id,
                 reason="the stage has no name; used its id",
             )
@@ -142,7 +139,6 @@ def milestone_from_plan(
         amount=amount,
         percentage=percentage,
         trigger=Trigger.on_stage(stage_id),
-        status=MilestoneStatus.PLANNED,
         raw=item.raw(),
         changes=tuple(changes),
     )
@@ -261,16 +257,16 @@ def milestones_to_request(
         request.append(MilestoneRequest(stage_id=stage, amount=send_amount, percentage=send_pct))
         changes.append(notes)
 
-    out = [m.model_copy(update={"changes": (*m.changes, *notes)}) for m, notes in zip(milestones, changes, strict=True)]
+    out = [m.model_copy(update={"changes": (*m.changes, *changes[i])}) for i, m in enumerate(milestones)]
     if total is not None:
         pct_positions = [i for i, r in enumerate(request) if r.percentage is not None]
         shares = allocate_percentages(total, [request[i].percentage or Decimal(0) for i in pct_positions])
-        for i, share in zip(pct_positions, shares, strict=True):
+        for n, i in enumerate(pct_positions):
+            share = shares[n]
             if milestones[i].amount is None:
                 derived = FieldChange(
                     field="amount",
                     kind=ChangeKind.DERIVED,
-                    before=None,
                     after=str(share),
                     reason=f"{request[i].percentage}% of the order total {total} (half-even, last absorbs)",
                 )
@@ -283,6 +279,5 @@ def _dropped(field: str, value: object, why: str) -> FieldChange:
         field=field,
         kind=ChangeKind.DROPPED,
         before=str(value),
-        after=None,
         reason=f"crm.com takes a percentage or an amount per milestone, never both; {why}",
     )
