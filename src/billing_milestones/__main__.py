@@ -1,5 +1,5 @@
 """``python -m billing_milestones`` runs the ``milestones`` command."""
 
-from .cli import main
+from ._entry import main
 
 main()

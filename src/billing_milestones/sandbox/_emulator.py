@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
+from .._extras import require
 from .._http._json import dumps, loads
 from ._faults import Fault, FaultKind, FaultPlan
 from ._limits import Limiter, RateLimit, Throttle
@@ -221,6 +222,7 @@ class Emulator(ABC):
 
     def asgi_app(self) -> Any:
         """A Starlette app serving this emulator, for a loopback server (``milestones sandbox serve``)."""
+        require("sandbox", "starlette", "uvicorn")
         from ._asgi import emulator_app
 
         return emulator_app(self)
