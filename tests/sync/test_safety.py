@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Sequence
 
 import pytest
 
@@ -218,3 +219,18 @@ def test_a_target_carrying_the_key_an_older_version_wrote_is_adopted_and_re_keye
     (action,) = plan_sync(pair, [s], [old]).actions
     assert action.kind is ActionKind.ADOPT and action.writes and action.target is old
     assert action.desired is not None and action.desired.sync_key == sync_key_for(pair, key)
+
+
+def test_a_create_whose_reply_cannot_be_read_is_recovered_by_sync_key_not_counted_as_unwritten() -> None:
+    class Unreadable(FakeView):
+        def create(self, container_id: str, milestones: Sequence[Milestone]) -> list[Milestone]:
+            super().create(container_id, milestones)  # stored on the platform...
+            raise errors.APIResponseValidationError(  # ...but the 200 reply was malformed
+                "bad reply", platform="kantata", method="POST", path="/billing_milestones"
+            )
+
+    view = Unreadable(Platform.KANTATA)
+    store = LinkStore(":memory:")
+    result = apply_plan(plan_sync(PAIR, [src(1), src(2)], [], store), view, store)
+    assert result.ok and result.writes == 2 and len(store.links(PAIR.id)) == 2
+    assert plan_sync(PAIR, [src(1), src(2)], list(view.list("900")), store).is_noop

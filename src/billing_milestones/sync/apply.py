@@ -28,7 +28,9 @@ MAX_IN_FLIGHT: Final[Mapping[Platform, int]] = {Platform.AUTOTASK: 3, Platform.K
 #: Creates per request where the platform accepts many (Kantata: 100).
 BATCH_SIZE: Final[Mapping[Platform, int]] = {Platform.KANTATA: 100}
 
-_AMBIGUOUS: Final = (errors.APIConnectionError, errors.InternalServerError)
+#: Failures after which a create may have been stored: no response, a 5xx, or a 2xx reply we could not read
+#: (the platform acted; only its answer is unusable). Recovery looks the sync keys up on the target.
+_AMBIGUOUS: Final = (errors.APIConnectionError, errors.InternalServerError, errors.APIResponseValidationError)
 
 
 @dataclass(frozen=True)
