@@ -59,8 +59,9 @@ def test_the_edges_of_every_range_are_allowed(edge: dict[str, Any]) -> None:
     ],
 )
 def test_an_out_of_range_setting_is_refused_by_name_and_value(name: str, value: float) -> None:
+    setting: dict[str, Any] = {name: value}
     with pytest.raises(ValidationError) as info:
-        RetryPolicy(**{name: value})
+        RetryPolicy(**setting)
     assert (info.value.message, info.value.field, info.value.value) == (
         f"RetryPolicy.{name}: {value!r} is out of range",
         name,
