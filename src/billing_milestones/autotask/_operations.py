@@ -1,6 +1,8 @@
-"""Sans-IO half of the Autotask client: request specs, parsers, error classification and pre-send checks.
+"""Sans-IO half of the Autotask client: request specs, parsers and pre-send checks.
 
-The sync and async clients only execute what this module builds, so both share every rule here.
+The sync and async clients only execute what this module builds, so both share every rule here. Error
+classification and the hourly budget live in ``_core``; the strict reading of response envelopes in
+``_envelopes`` (both re-exported here for the client).
 """
 
 from __future__ import annotations
