@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import httpx
 
@@ -75,7 +75,6 @@ DEFAULT_DISCOVERY_URL: Final = "https://webservices.autotask.net"
 LABEL_NOT_READY: Final = "Not Ready to Bill"
 LABEL_READY: Final = "Ready to Bill"
 LABEL_BILLED: Final = "Billed"
-T = TypeVar("T")
 
 
 # -- zones ------------------------------------------------------------------------------------------
