@@ -1,0 +1,87 @@
+"""Planner rules from mutation testing's survivors (issue 17); one test per rule, public API only."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from billing_milestones import Milestone, MilestoneKey, MilestoneStatus, Money, Platform
+from billing_milestones.sync import ActionKind, Link, SyncPair, plan_sync, sync_key_for
+from billing_milestones.sync.plan import source_fingerprint, target_fingerprint
+
+D = dt.date(2026, 12, 1)
+PAIR = SyncPair(Platform.AUTOTASK, "77", Platform.KANTATA, "900")
+
+
+def src(i: int, amount: str = "100.00") -> Milestone:
+    key = MilestoneKey(platform=Platform.AUTOTASK, id=str(i), container_id="77")
+    return Milestone(key=key, title=f"M{i}", amount=Money(amount, "USD"), due=D)
+
+
+def tgt(i: str, amount: str = "100.00", title: str = "M1", *, locked: bool = False) -> Milestone:
+    status = MilestoneStatus.BILLED if locked else MilestoneStatus.PLANNED
+    key = MilestoneKey(platform=Platform.KANTATA, id=i, container_id="900")
+    return Milestone(key=key, title=title, amount=Money(amount, "USD"), due=D, status=status, locked=locked)
+
+
+def link_for(s: Milestone, t: Milestone, *, desired: Milestone | None = None) -> Link:
+    assert s.key is not None and t.key is not None
+    return Link(
+        PAIR.id,
+        sync_key_for(PAIR, s.key),
+        str(s.key),
+        str(t.key),
+        source_fingerprint(s),
+        target_fingerprint(t, PAIR),
+        desired_fp=target_fingerprint(desired, PAIR) if desired is not None else "",
+    )
+
+
+def test_a_target_edited_outside_the_sync_is_restored_even_when_the_link_remembers_the_desired_state() -> None:
+    s, t = src(1), tgt("5")
+    link = link_for(s, t, desired=t)
+    edited = tgt("5", amount="90.00")
+    (action,) = plan_sync(PAIR, [s], [edited], [link]).actions
+    assert action.kind is ActionKind.UPDATE
+    assert action.reason == "target edited outside the sync; restoring the source"
+    assert action.writes
+
+
+def test_an_invoiced_target_whose_source_was_deleted_is_never_planned_for_deletion() -> None:
+    s, t = src(1), tgt("5", locked=True)
+    keep = tgt("6", title="M2")
+    links = [link_for(s, t), link_for(src(2), keep)]
+    actions = {
+        a.target.key.id: a for a in plan_sync(PAIR, [src(2)], [t, keep], links).actions if a.target and a.target.key
+    }
+    assert actions["5"].kind is ActionKind.SKIP_LOCKED
+    assert actions["5"].reason == "deleted in source, but the target is locked"
+    assert not actions["5"].writes
+
+
+def test_adopting_a_billed_target_that_differs_sends_nothing_to_it() -> None:
+    s = src(1)
+    assert s.key is not None
+    billed = tgt("5", amount="90.00", locked=True).with_sync_key(sync_key_for(PAIR, s.key))
+    (action,) = plan_sync(PAIR, [s], [billed]).actions
+    assert action.kind is ActionKind.ADOPT and action.diff
+    assert not action.writes
+
+
+def test_a_delete_of_a_target_that_still_exists_is_a_write_and_forgetting_a_gone_one_is_not() -> None:
+    s, t = src(1), tgt("5")
+    keep_s, keep_t = src(2), tgt("6", title="M2")
+    links = [link_for(s, t), link_for(keep_s, keep_t)]
+    (delete,) = [a for a in plan_sync(PAIR, [keep_s], [t, keep_t], links).actions if a.kind is ActionKind.DELETE]
+    assert delete.writes
+    (forget,) = [a for a in plan_sync(PAIR, [keep_s], [keep_t], links).actions if a.kind is ActionKind.DELETE]
+    assert not forget.writes and forget.reason == "gone on both sides; forgetting the link"
+
+
+def test_a_linked_pair_off_delete_missing_keeps_the_target() -> None:
+    s, t = src(1), tgt("5")
+    keep_s, keep_t = src(2), tgt("6", title="M2")
+    pair = dataclasses.replace(PAIR, delete_missing=False)
+    links = [link_for(s, t), link_for(keep_s, keep_t)]
+    actions = plan_sync(pair, [keep_s], [t, keep_t], links).actions
+    assert not any(a.kind is ActionKind.DELETE for a in actions)
