@@ -17,6 +17,18 @@ __all__ = ["AsyncAPIClient", "SyncAPIClient", "build_retry_policy", "check_max_p
 def build_retry_policy(max_retries: int | NotGiven, retry_policy: RetryPolicy | None) -> RetryPolicy:
     """An explicit ``max_retries`` wins over the policy's own count (``max_retries=0``: no retries at all);
     left out, the policy's count applies (2 for the default policy)."""
+    if not isinstance(max_retries, NotGiven) and (
+        isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0
+    ):
+        raise ValidationError(
+            f"max_retries must be a whole number of retries (0 or more), got {max_retries!r}",
+            field="max_retries",
+            value=max_retries,
+        )
+    if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+        raise ValidationError(
+            f"retry_policy must be a RetryPolicy, got {type(retry_policy).__name__}", field="retry_policy"
+        )
     policy = retry_policy or RetryPolicy()
     if isinstance(max_retries, NotGiven) or policy.max_retries == max_retries:
         return policy

@@ -235,6 +235,9 @@ class Milestone(CommonModel):
     def _date_not_datetime(cls, value: object) -> object:
         if isinstance(value, dt.datetime):
             raise ValueError(f"due is a date; got a datetime {value.isoformat()} (pass .date() explicitly)")
+        if value is not None and not isinstance(value, dt.date | str):
+            # pydantic would read 0 or 86400 as seconds since 1970: an integer is not a date.
+            raise ValueError(f"due is a date (or YYYY-MM-DD text); got {type(value).__name__} {value!r}")
         return value
 
     @model_validator(mode="after")

@@ -172,3 +172,21 @@ def test_safety_settings_reach_the_pair(tmp_path: Path) -> None:
     assert (pair.fix_duplicates, pair.allow_mass_delete, pair.max_delete_share) == (True, True, 0.25)
     assert spec.lease_wait == 30.0
     assert (pair.source_name, pair.target_name) == ("1", "2") and pair.identity == pair.id
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "key", "hint"),
+    [
+        ('[kantata]\nbase_url = "not a url"\n', {}, "kantata.base_url", "absolute http"),
+        ("", {"KANTATA_BASE_URL": "not a url"}, "kantata.base_url", "from KANTATA_BASE_URL"),
+        ('[crmcom]\nbase_url = "ftp://x.example"\n', {}, "crmcom.base_url", "absolute http"),
+        ('[autotask]\ncurrency = "dollars"\n', {}, "autotask.currency", "not an ISO 4217"),
+        ("", {"AUTOTASK_CURRENCY": "dollars"}, "autotask.currency", "from AUTOTASK_CURRENCY"),
+    ],
+)
+def test_urls_and_currencies_are_checked_where_given(
+    tmp_path: Path, text: str, env: dict[str, str], key: str, hint: str
+) -> None:
+    with pytest.raises(ConfigError, match=hint) as info:
+        load_settings(write(tmp_path, text), env=env)
+    assert info.value.key == key

@@ -12,7 +12,7 @@ import httpx
 from .. import errors
 from ._json import dumps, loads
 from ._paging import DEFAULT_MAX_PAGES
-from ._redact import logger, scrub
+from ._redact import logger, scrub, scrub_data
 from ._request import APIResponse, RequestSpec, Retryable
 from ._retry import RetryPolicy, parse_retry_after
 from ._types import DEFAULT_TIMEOUT, NotGiven, resolve_timeout
@@ -65,6 +65,9 @@ class ClientCore:
     max_in_flight: int | None = None
     #: Pages one listing may take before it is refused with PaginationError.
     max_pages: int = DEFAULT_MAX_PAGES
+
+    def __post_init__(self) -> None:
+        check_base_url(self.base_url, field="base_url")
 
     def with_options(self, **changes: Any) -> ClientCore:
         return dataclasses.replace(self, **changes)
@@ -129,7 +132,7 @@ class ClientCore:
             "status_code": response.status_code,
             "request_id": request_id_of(response),
             "messages": [scrub(m) for m in detail.messages],
-            "body": body,
+            "body": scrub_data(body),  # a server may echo a credential back
         }
         if self.error_hook is not None:
             custom = self.error_hook(response, body, kwargs)
@@ -230,6 +233,20 @@ def request_id_of(response: httpx.Response) -> str | None:
         if name in response.headers:
             return response.headers[name]
     return None
+
+
+def check_base_url(url: object, *, field: str) -> httpx.URL:
+    """A base URL is absolute http(s) with a host; anything else is refused by name before any request
+    (``"not a url"`` would otherwise end, requests later, as a connection error)."""
+    try:
+        parsed = url if isinstance(url, httpx.URL) else httpx.URL(str(url))
+    except httpx.InvalidURL as exc:
+        raise errors.ValidationError(f"{field}: {url!r} is not a URL ({exc})", field=field, value=url) from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise errors.ValidationError(
+            f"{field}: expected an absolute http(s) URL with a host, got {str(url)!r}", field=field, value=url
+        )
+    return parsed
 
 
 def _body_of(response: httpx.Response) -> Any:

@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
 
 from pydantic import SecretStr
 
@@ -14,11 +14,13 @@ __all__ = [
     "LOG_ENV",
     "REDACTED",
     "SENSITIVE_HEADERS",
+    "SENSITIVE_KEYS",
     "configure_from_env",
     "logger",
     "redact_headers",
     "register_secret",
     "scrub",
+    "scrub_data",
     "secret_value",
 ]
 
@@ -69,6 +71,30 @@ def scrub(text: str) -> str:
         if secret in text:
             text = text.replace(secret, REDACTED)
     return text
+
+
+#: Body keys whose values are credentials on one of our platforms (crm.com login and refresh bodies, tokens
+#: echoed back), compared case-insensitively.
+SENSITIVE_KEYS: Final = frozenset(
+    {"password", "api_key", "public_key", "secret", "token", "access_token", "refresh_token", "integration_code"}
+)
+
+
+def scrub_data(value: Any) -> Any:
+    """A copy of JSON-like data with credential keys masked and registered secrets scrubbed from every
+    string: for error bodies (a server may echo a credential back) and for reprs of request bodies."""
+    if isinstance(value, Mapping):
+        return {
+            k: (REDACTED if isinstance(k, str) and k.lower() in SENSITIVE_KEYS else scrub_data(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [scrub_data(v) for v in value]
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, SecretStr):
+        return REDACTED
+    return value
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:

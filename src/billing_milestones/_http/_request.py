@@ -10,6 +10,7 @@ from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 import httpx
 
 from ._json import loads
+from ._redact import redact_headers, scrub, scrub_data
 from ._types import NOT_GIVEN, NotGiven
 
 __all__ = [
@@ -53,6 +54,14 @@ class RequestSpec:
     limit_key: str | None = None
     #: False for calls that must not carry credentials (Autotask zone discovery).
     authenticated: bool = True
+
+    def __repr__(self) -> str:
+        # A traceback that captures locals (rich, sentry, pytest -l) prints this: never a credential.
+        return (
+            f"RequestSpec(method={self.method!r}, path={scrub(self.path)!r}, params={scrub_data(self.params)!r}, "
+            f"json={scrub_data(self.json)!r}, headers={redact_headers(self.headers)!r}, "
+            f"authenticated={self.authenticated!r})"
+        )
 
     def identity(self) -> str:
         """A stable text form, used to detect a pagination loop."""

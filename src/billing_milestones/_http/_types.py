@@ -42,4 +42,12 @@ def resolve_timeout(timeout: float | httpx.Timeout | None | NotGiven, default: h
         return timeout
     if timeout is None:
         return httpx.Timeout(None)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < float("inf"):
+        from ..errors import ValidationError
+
+        raise ValidationError(
+            f"timeout must be a positive number of seconds, an httpx.Timeout or None, got {timeout!r}",
+            field="timeout",
+            value=timeout,
+        )
     return httpx.Timeout(float(timeout))

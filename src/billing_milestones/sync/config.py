@@ -41,8 +41,10 @@ from typing import Any, Final
 
 from pydantic import SecretStr
 
-from ..errors import ConfigError
+from .._http._core import check_base_url
+from ..errors import ConfigError, ValidationError
 from ..model import Platform
+from ..money import known_currencies
 from .pair import ConflictPolicy, SyncPair
 from .triggers import TriggerMap
 
@@ -239,6 +241,7 @@ def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | No
         return SecretStr(value) if value else None
 
     k, a, c = sections["kantata"], sections["autotask"], sections["crmcom"]
+    _check_values(sections, environ)
     _only(k, {"base_url", "json_suffix"}, "kantata")
     _only(a, {"username", "base_url", "impersonation_resource_id", "currency"}, "autotask")
     _only(c, {"base_url", "api", "drafts"}, "crmcom")
@@ -289,6 +292,29 @@ def _links_path(data: Mapping[str, Any], config: Path | None, environ: Mapping[s
     if config is not None and not path.is_absolute():
         path = config.resolve().parent / path
     return path
+
+
+def _check_values(sections: Mapping[str, Mapping[str, Any]], environ: Mapping[str, str]) -> None:
+    """URLs and currencies are checked where they are given, naming the key (and the variable that set it),
+    instead of failing requests later as a connection error or a translation error."""
+    for name, section in sections.items():
+        for key in ("base_url", "currency"):
+            value = section.get(key)
+            if value is None:
+                continue
+            var = OVERRIDES[name].get(key)
+            where = f"{name}.{key}" + (f" (from {var})" if var and environ.get(var) else "")
+            if not isinstance(value, str):
+                raise ConfigError(f"{where}: expected a string, got {value!r}", key=f"{name}.{key}")
+            try:
+                if key == "base_url":
+                    check_base_url(value.strip(), field=key)
+                elif value.strip().upper() not in known_currencies():
+                    raise ConfigError(
+                        f"{where}: {value!r} is not an ISO 4217 currency code (e.g. USD, EUR)", key=f"{name}.{key}"
+                    )
+            except ValidationError as exc:
+                raise ConfigError(f"{where}: {exc.message.split(': ', 1)[-1]}", key=f"{name}.{key}") from None
 
 
 def _section(data: Mapping[str, Any], name: str) -> dict[str, Any]:

@@ -1,0 +1,66 @@
+"""Client options and the common model refuse bad values by name, before any request (issue 12)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from billing_milestones import (
+    AsyncAutotaskClient,
+    AsyncCrmComClient,
+    AsyncKantataClient,
+    AutotaskClient,
+    CrmComClient,
+    KantataClient,
+    Milestone,
+    Money,
+    errors,
+)
+
+CLIENTS: dict[str, Callable[..., Any]] = {
+    "kantata": lambda **kw: KantataClient("tok-123456", **kw),
+    "async-kantata": lambda **kw: AsyncKantataClient("tok-123456", **kw),
+    "autotask": lambda **kw: AutotaskClient("u@example.com", "s3cret!!", "CODE1234", **kw),
+    "async-autotask": lambda **kw: AsyncAutotaskClient("u@example.com", "s3cret!!", "CODE1234", **kw),
+    "crmcom": lambda **kw: CrmComClient("sk-123456", **kw),
+    "async-crmcom": lambda **kw: AsyncCrmComClient("sk-123456", **kw),
+}
+
+
+@pytest.mark.parametrize("make", CLIENTS.values(), ids=CLIENTS.keys())
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("timeout", -1),
+        ("timeout", 0),
+        ("timeout", True),
+        ("timeout", "5"),
+        ("timeout", float("nan")),
+        ("max_retries", "a"),
+        ("max_retries", -1),
+        ("max_retries", True),
+        ("max_retries", 1.5),
+        ("base_url", "not a url"),
+        ("base_url", "ftp://example.com/api"),
+    ],
+)
+def test_bad_client_options_are_refused_by_name(make: Callable[..., Any], option: str, value: object) -> None:
+    # Autotask treats a base URL as configuration (ConfigError, with .key): both name the option.
+    with pytest.raises((errors.ValidationError, errors.ConfigError)) as info:
+        make(**{option: value})
+    assert getattr(info.value, "field", None) == option or getattr(info.value, "key", None) == option
+
+
+@pytest.mark.parametrize("due", [0, 86400, 1.5, True])
+def test_an_integer_is_not_a_due_date(due: object) -> None:
+    with pytest.raises(errors.ValidationError) as info:
+        Milestone(title="Kick-off", amount=Money("1.00", "USD"), due=due)  # type: ignore[arg-type]
+    assert info.value.field == "due"
+
+
+def test_a_due_date_as_a_date_or_iso_text_is_fine() -> None:
+    assert Milestone(title="A", amount=Money("1.00", "USD"), due="2027-01-31").due == dt.date(2027, 1, 31)
+    assert Milestone(title="A", amount=Money("1.00", "USD"), due=dt.date(2027, 1, 31)).due == dt.date(2027, 1, 31)
