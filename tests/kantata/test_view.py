@@ -231,7 +231,7 @@ def test_update_adds_a_new_sync_key(sandbox: KantataSandbox, ids: dict[str, Any]
     assert updated.sync_key == "sync-1"
     again = client.milestones.update(updated)
     assert again.sync_key == "sync-1"
-    refs = [r for r in sandbox.external_references.values() if r["subject_id"] == first.key.id]  # type: ignore[union-attr]
+    refs = [r for r in sandbox.external_references.values() if str(r["subject_id"]) == first.key.id]  # type: ignore[union-attr]
     assert len(refs) == 1
 
 

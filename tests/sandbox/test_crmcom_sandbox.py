@@ -203,7 +203,9 @@ def test_token_expiry_and_refresh() -> None:
             {"api_key": seed.public_key},
         )
         tokens = body_of(login)
-        assert login.status_code == 200 and tokens["expiration_date"] == 160 and tokens["contact_id"] == seed.contact_id
+        assert login.status_code == 200 and tokens["expiration_date"] == 160
+        # As documented: the contact under `contact`, no top-level contact_id (issue 18, point 1).
+        assert tokens["contact"]["id"] == seed.contact_id and "contact_id" not in tokens
         auth = {"Authorization": f"Bearer {tokens['access_token']}"}
         assert http.get(f"{SS}/orders/x", headers=auth).status_code == 404
         now[0] = 161
@@ -246,7 +248,7 @@ def test_submit_get_and_contact_orders(http: httpx.Client, seed: DemoSeed, sandb
     reestimate = post(http, "/estimates/orders", estimate_body(seed, "USD", estimation_id=est["id"]), secret(seed))
     assert reestimate.status_code == 400
     order = body_of(http.get(f"{SS}/orders/{order_id}", headers=secret(seed)))
-    assert order["total"] == Decimal("99.95") and order["state"] == "NEW" and order["stage"]["name"] == "Deposit"
+    assert order["total"] == Decimal("99.95") and order["state"] == "NEW" and order["currency_code"] == "USD"
     assert "milestones" not in order and "_milestone_plan" not in order  # no milestone fields on orders
     assert [p["amount"] for p in sandbox.order_milestone_plan(order_id)] == [
         Decimal("29.98"),  # 29.985 -> half-even
@@ -256,6 +258,12 @@ def test_submit_get_and_contact_orders(http: httpx.Client, seed: DemoSeed, sandb
     assert http.get(f"{SS}/orders/{order_id}", headers=bearer(sandbox, seed, seed.other_contact_id)).status_code == 404
     page = body_of(http.get(f"{SS}/contacts/{seed.contact_id}/orders", headers=secret(seed)))
     assert [o["id"] for o in page["content"]] == [order_id]
+    # List items as documented (issue 18, point 3): `currency`, `submitted_date` and the current `stage`.
+    listed = page["content"][0]
+    assert (listed["currency"], listed["stage"]["name"]) == ("USD", "Deposit") and isinstance(
+        listed["submitted_date"], int
+    )
+    assert not {"currency_code", "key_dates", "created_date"} & set(listed) and "stage" not in order
     assert page["paging"] == {"page": 1, "size": 10, "total": None, "has_more": False}
     assert (
         http.get(

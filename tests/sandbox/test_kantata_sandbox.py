@@ -136,6 +136,19 @@ def test_includes_side_load_into_their_own_maps(sandbox: KantataSandbox, http: h
     assert http.get("/billing_milestones", params={"include": "bogus"}).status_code == 400
 
 
+def test_external_reference_subject_id_is_an_integer_as_documented(sandbox: KantataSandbox, http: httpx.Client) -> None:
+    """ExternalReference.subject_id is typed integer (issue 18, point 4), unlike every other id in the envelope."""
+    workspace = sandbox.add_workspace()
+    ref = {"service_name": "billing-milestones", "service_model": "Milestone", "service_model_ref": "k1"}
+    item = {"workspace_id": workspace, "title": "x", "amount_in_cents": 1, "external_reference": ref}
+    body = http.post("/billing_milestones", params={"include": "external_references"}, json={"billing_milestone": item})
+    (mid,) = body.json()["billing_milestones"]
+    (reference,) = body.json()["external_references"].values()
+    assert reference["subject_id"] == int(mid) and type(reference["subject_id"]) is int
+    # and the reference is still found by its milestone (filters compare the integer with the string id)
+    assert http.get("/billing_milestones", params={"has_external_references": "true"}).json()["count"] == 1
+
+
 @pytest.mark.parametrize(
     ("item", "field"),
     [

@@ -12,6 +12,7 @@ from .adapter import (
 from .client import AsyncCrmComClient, AsyncCrmComMilestones, CrmComClient, CrmComMilestones
 from .rules import MilestoneViolation, check_milestones, milestone_violations
 from .wire import (
+    AuthorisedContact,
     ContactToken,
     ErrorBody,
     InvoiceEstimate,
@@ -32,6 +33,7 @@ __all__ = [
     "AmountPreference",
     "AsyncCrmComClient",
     "AsyncCrmComMilestones",
+    "AuthorisedContact",
     "ContactToken",
     "CrmComClient",
     "CrmComMilestones",

@@ -17,6 +17,7 @@ from .._wire import WireDecimal, WireModel
 from ._types import Count, Flag, Id, Int, Number, Text
 
 __all__ = [
+    "AuthorisedContact",
     "ContactToken",
     "ErrorBody",
     "EstimateQueue",
@@ -241,7 +242,13 @@ class OrderDiscount(WireModel):
 
 
 class WireOrder(WireModel):
-    """An order as Get Order and the contact order list return it (no milestone fields are documented)."""
+    """An order as Get Order and the contact order list return it (no milestone fields are documented).
+
+    The two spell the currency differently: Get Order's schema has ``currency_code`` (its examples
+    ``currency``), the list's items ``currency``. ``currency_code`` is the order's currency whichever the
+    answer used, so a listed order keeps its currency; an answer giving two different currencies is refused
+    rather than one picked.
+    """
 
     id: Id
     number: Text | None = None
@@ -250,6 +257,8 @@ class WireOrder(WireModel):
     total: Number | None = None
     amount_due: Number | None = None
     currency_code: Text | None = None
+    currency: Text | None = None
+    submitted_date: Int | None = Field(default=None, description="epoch seconds (list items)")
     default_currency_code: Text | None = None
     total_default_currency: Number | None = None
     exchange_rate: Number | None = None
@@ -259,6 +268,15 @@ class WireOrder(WireModel):
     discount: OrderDiscount | None = None
     key_dates: dict[str, Any] | None = None
     created_date: Int | None = None
+
+    @model_validator(mode="after")
+    def _one_currency(self) -> WireOrder:
+        if self.currency_code is None:
+            # Written past pydantic's field tracking, so raw() still shows only what the wire had.
+            self.__dict__["currency_code"] = self.currency
+        elif self.currency is not None and self.currency != self.currency_code:
+            raise ValueError(f"currency {self.currency!r} contradicts currency_code {self.currency_code!r}")
+        return self
 
 
 class Paging(WireModel):
@@ -278,13 +296,33 @@ class OrdersPage(WireModel):
 
 
 # -- auth -----------------------------------------------------------------------------------------------
+class AuthorisedContact(WireModel):
+    """``contact`` in the authenticate / refresh answer: the logged-in contact (``id``, names, verification)."""
+
+    id: Text | None = None
+    type: Text | None = None
+    first_name: Text | None = None
+    last_name: Text | None = None
+    company_name: Text | None = None
+
+
 class ContactToken(WireModel):
-    """Response of contact authenticate / refresh. Tokens are SecretStr so they never print."""
+    """Response of contact authenticate / refresh. Tokens are SecretStr so they never print.
+
+    The contact comes as ``contact: {id, ...}``, as documented; a top-level ``contact_id`` is not part of the
+    description and is not read (it stays in ``extra_fields``).
+    """
 
     access_token: Annotated[SecretStr, Field(strict=True, min_length=1)]
     refresh_token: Annotated[SecretStr, Field(strict=True)] | None = None
     expiration_date: Int | None = Field(default=None, description="epoch seconds")
-    contact_id: Text | None = None
+    contact: AuthorisedContact | None = None
+
+    @property
+    def contact_id(self) -> str | None:
+        """The logged-in contact's id, for ``orders.list_for_contact``; None when the answer names none
+        (the vendor's MAC-address example sends ``"id": ""``)."""
+        return self.contact.id if self.contact is not None and self.contact.id else None
 
     @field_validator("refresh_token", mode="after")
     @classmethod

@@ -412,8 +412,11 @@ class CrmComSandbox(Emulator):
         return self._token_response(contact_id)
 
     def _token_response(self, contact_id: str) -> httpx.Response:
+        """As documented: the contact as ``contact: {id, first_name, last_name}``, no top-level ``contact_id``."""
         access, refresh, expires = self.issue_token(contact_id)
-        body = {"access_token": access, "refresh_token": refresh, "expiration_date": expires, "contact_id": contact_id}
+        first, _, last = (self.contacts[contact_id].name if contact_id in self.contacts else "").partition(" ")
+        contact = {"id": contact_id, "first_name": first, "last_name": last}
+        body = {"access_token": access, "refresh_token": refresh, "expiration_date": expires, "contact": contact}
         return json_response(200, body)
 
     # -- estimates ------------------------------------------------------------------------------------
@@ -639,7 +642,7 @@ class CrmComSandbox(Emulator):
             "id": order_id,
             "number": f"ORD{self._order_seq:06d}",
             "state": "NEW",
-            "stage": {"id": first_stage.id, "name": first_stage.name},
+            "_stage": {"id": first_stage.id, "name": first_stage.name},  # listed orders only, as documented
             "total": invoice["total"],
             "amount_due": invoice["amount_due"],
             "currency_code": estimation.currency,
@@ -651,10 +654,7 @@ class CrmComSandbox(Emulator):
             "tax_amount": invoice["tax"],
             "discount": {"amount": invoice["discount"], "amount_incl_tax": invoice["discount_incl_tax"]},
             "key_dates": {"submitted_on": now},
-            "created_date": now,
-            "contact_id": contact.id,
-            "account_id": contact.account_id,
-            "estimation_id": estimation_id,
+            "_contact_id": contact.id,
             "_seq": self._order_seq,
             "_milestone_plan": estimation.plan,
         }
@@ -662,17 +662,17 @@ class CrmComSandbox(Emulator):
             "id": order_id,
             "number": self.orders[order_id]["number"],
             "fulfilled_by": {"id": "merchant-sandbox", "name": "Sandbox merchant"},
-            "estimated_delivery_time": None,
         }
         return json_response(201, created)
 
     @staticmethod
-    def _public(order: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            k: v
-            for k, v in order.items()
-            if not k.startswith("_") and k not in ("contact_id", "account_id", "estimation_id")
-        }
+    def _public(order: Mapping[str, Any], *, listed: bool = False) -> dict[str, Any]:
+        """Get Order's fields; a list item instead has ``currency``, ``submitted_date`` and ``stage`` (documented)."""
+        out = {k: v for k, v in order.items() if not k.startswith("_")}
+        if listed:
+            out.update(currency=out.pop("currency_code"), submitted_date=out.pop("key_dates")["submitted_on"])
+            out["stage"] = order["_stage"]
+        return out
 
     def order_milestone_plan(self, order_id: str) -> list[dict[str, Any]]:
         """The plan an order was submitted with (crm.com documents no API that returns it)."""
@@ -681,7 +681,7 @@ class CrmComSandbox(Emulator):
     def _get_order(self, request: SandboxRequest) -> httpx.Response:
         principal = self._principal(request)
         order = self.orders.get(request.params["id"])
-        if order is None or (principal.contact_id is not None and order["contact_id"] != principal.contact_id):
+        if order is None or (principal.contact_id is not None and order["_contact_id"] != principal.contact_id):
             raise _Refused(404, f"Order {request.params['id']} not found", "NOT_FOUND")
         return json_response(200, self._public(order))
 
@@ -701,8 +701,8 @@ class CrmComSandbox(Emulator):
         if sort != "CREATED_DATE":
             raise _Refused(400, f"Unsupported sort {sort!r} in the sandbox", "INVALID_PARAMETER", {"field": "sort"})
         mine = sorted(
-            (o for o in self.orders.values() if o["contact_id"] == contact_id),
-            key=lambda o: (o["created_date"], o["_seq"]),
+            (o for o in self.orders.values() if o["_contact_id"] == contact_id),
+            key=lambda o: (o["key_dates"]["submitted_on"], o["_seq"]),
             reverse=direction == "DESC",
         )
         start = (page - 1) * size
@@ -714,7 +714,7 @@ class CrmComSandbox(Emulator):
             "total": min(len(mine), 10_000) if include_total else None,
             "has_more": bool(size) and start + size < len(mine),
         }
-        return json_response(200, {"content": [self._public(o) for o in content], "paging": paging})
+        return json_response(200, {"content": [self._public(o, listed=True) for o in content], "paging": paging})
 
 
 # -- helpers --------------------------------------------------------------------------------------------

@@ -244,7 +244,7 @@ class KantataSandbox(Emulator):
         return [
             r
             for r in self.external_references.values()
-            if r["subject_type"] == "BillingMilestone" and r["subject_id"] == milestone_id
+            if r["subject_type"] == "BillingMilestone" and r["subject_id"] == int(milestone_id)
         ]
 
     def _render_milestones(self, records: list[Record], includes: set[str]) -> tuple[list[Record], dict[str, Any]]:
@@ -518,7 +518,7 @@ class KantataSandbox(Emulator):
             "external_link": ref.get("external_link"),
             "external_status": ref.get("external_status"),
             "locked": bool(ref.get("locked", False)),
-            "subject_id": milestone_id,
+            "subject_id": int(milestone_id),  # an integer, as documented (ids elsewhere are strings)
             "subject_type": "BillingMilestone",
             "last_synced_at": now,
             "created_at": now,
