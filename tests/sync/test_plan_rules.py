@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pytest
+
 from billing_milestones import Milestone, MilestoneKey, MilestoneStatus, Money, Platform
-from billing_milestones.sync import ActionKind, Link, SyncPair, plan_sync, sync_key_for
+from billing_milestones.sync import ActionKind, ConflictPolicy, Link, PlannedAction, SyncPair, plan_sync, sync_key_for
 from billing_milestones.sync.plan import source_fingerprint, target_fingerprint
 
 D = dt.date(2026, 12, 1)
@@ -85,3 +87,134 @@ def test_a_linked_pair_off_delete_missing_keeps_the_target() -> None:
     links = [link_for(s, t), link_for(keep_s, keep_t)]
     actions = plan_sync(pair, [keep_s], [t, keep_t], links).actions
     assert not any(a.kind is ActionKind.DELETE for a in actions)
+
+
+def shape(action: PlannedAction) -> tuple[str, str, str, str | None, str | None, bool, tuple[str, ...], bool]:
+    """Everything a decision says: kind, key, reason, which source and target, a desired state, diff, link."""
+    return (
+        action.kind.value,
+        action.sync_key,
+        action.reason,
+        action.source.key.id if action.source is not None and action.source.key is not None else None,
+        action.target.key.id if action.target is not None and action.target.key is not None else None,
+        action.desired is not None,
+        tuple(d.field for d in action.diff),
+        action.link is not None,
+    )
+
+
+def decisions() -> list[tuple[str, ConflictPolicy, list[Milestone], list[Milestone], list[Link], tuple[object, ...]]]:
+    s1, t5 = src(1), tgt("5")
+    moved, edited = src(1, amount="120.00"), tgt("5", amount="90.00")
+    assert s1.key is not None
+    key = sync_key_for(PAIR, s1.key)
+    billed_source = s1.model_copy(update={"status": MilestoneStatus.BILLED, "locked": True})
+    source_wins, target_wins, report = ConflictPolicy.SOURCE_WINS, ConflictPolicy.TARGET_WINS, ConflictPolicy.REPORT
+    link = link_for(s1, t5)
+    why_billed = "billed in the source; not created on the target, where it would be billable again"
+    return [
+        (
+            "billed source",
+            report,
+            [billed_source],
+            [],
+            [],
+            ("skip-locked", key, why_billed, "1", None, True, (), False),
+        ),
+        (
+            "target deleted",
+            report,
+            [s1],
+            [],
+            [link],
+            ("conflict", key, "deleted on the target since the last sync", "1", None, True, (), True),
+        ),
+        (
+            "target deleted, source wins",
+            source_wins,
+            [s1],
+            [],
+            [link],
+            ("create", key, "deleted on target; source wins", "1", None, True, (), True),
+        ),
+        (
+            "target billed",
+            report,
+            [moved],
+            [tgt("5", locked=True)],
+            [link],
+            ("skip-locked", key, "target is billed/invoiced and locked", "1", "5", True, ("amount",), True),
+        ),
+        (
+            "both changed",
+            report,
+            [moved],
+            [edited],
+            [link],
+            ("conflict", key, "both sides changed since the last sync", "1", "5", True, ("amount",), True),
+        ),
+        (
+            "both changed, source wins",
+            source_wins,
+            [moved],
+            [edited],
+            [link],
+            ("update", key, "both changed; source wins", "1", "5", True, ("amount",), True),
+        ),
+        (
+            "both changed, target wins",
+            target_wins,
+            [moved],
+            [edited],
+            [link],
+            ("unchanged", key, "both changed; target wins", "1", "5", True, (), True),
+        ),
+        (
+            "target edited, target wins",
+            target_wins,
+            [s1],
+            [edited],
+            [link],
+            ("unchanged", key, "target edited; target wins", "1", "5", True, (), True),
+        ),
+        (
+            "accepted difference",
+            report,
+            [s1],
+            [edited],
+            [link_for(s1, edited, desired=t5)],
+            (
+                "unchanged",
+                key,
+                "differs from the source as accepted at the last sync (target-wins)",
+                "1",
+                "5",
+                True,
+                (),
+                True,
+            ),
+        ),
+        (
+            "translation changed",
+            report,
+            [s1],
+            [edited],
+            [link_for(s1, edited, desired=edited)],
+            ("update", key, "the pair's translation changed since the last sync", "1", "5", True, ("amount",), True),
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "policy", "source", "target", "links", "expected"), decisions(), ids=[d[0] for d in decisions()]
+)
+def test_each_decision_names_its_reason_sides_desired_state_diff_and_link(
+    name: str,
+    policy: ConflictPolicy,
+    source: list[Milestone],
+    target: list[Milestone],
+    links: list[Link],
+    expected: tuple[object, ...],
+) -> None:
+    (action,) = [a for a in plan_sync(PAIR, source, target, links, policy=policy).actions if a.sync_key == expected[1]]
+    assert shape(action) == expected, name
