@@ -156,3 +156,121 @@ async def test_async_credentials_not_sent_to_foreign_host() -> None:
                 async for _ in client.contract_milestones.query():
                     pass
         assert not evil.called
+
+
+# -- issue 18 point 2: a base given as the zone URL gets its version ----------------------------------
+@pytest.mark.parametrize(
+    "given",
+    [
+        "https://webservices5.autotask.net/ATServicesRest/",  # what zoneInformation's url says
+        "https://webservices5.autotask.net/atservicesrest",
+        "https://webservices5.autotask.net",
+        "https://webservices5.autotask.net/ATServicesRest/V1.0/",
+    ],
+)
+@respx.mock
+def test_explicit_base_url_as_the_zone_url_gets_the_version(given: str) -> None:
+    # the server ignores the casing of the path, so the caller's is kept
+    item = respx.get(
+        url__regex=r"(?i)^https://webservices5\.autotask\.net/atservicesrest/v1\.0/ContractMilestones/1$"
+    ).mock(return_value=httpx.Response(200, json={"item": {"id": 1}}))
+    with AutotaskClient("u@x", "secret-1", "CODE", base_url=given) as client:
+        assert client.contract_milestones.get(1).id == 1
+        assert str(client.base_url).lower() == "https://webservices5.autotask.net/atservicesrest/v1.0"
+    assert item.call_count == 1
+
+
+@respx.mock
+def test_a_404_on_a_path_without_the_version_says_so() -> None:
+    """A proxy path is the caller's own layout and is kept; when it lacks V1.0 the 404 names the cause."""
+    respx.get("https://proxy.example/autotask/ContractMilestones/1").mock(
+        return_value=httpx.Response(404, json={"Message": "No HTTP resource was found that matches the request URI"})
+    )
+    with (
+        AutotaskClient("u@x", "secret-1", "CODE", base_url="https://proxy.example/autotask") as client,
+        pytest.raises(errors.NotFoundError, match=r"lacks the API version segment /V1\.0/") as caught,
+    ):
+        client.contract_milestones.get(1)
+    assert caught.value.status_code == 404 and "No HTTP resource" in " ".join(caught.value.messages)
+
+
+@respx.mock
+def test_a_404_under_the_version_is_a_plain_404() -> None:
+    respx.post("https://webservices5.autotask.net/ATServicesRest/V1.0/ContractMilestones/query/count").mock(
+        return_value=httpx.Response(404, json={"Message": "No HTTP resource"})
+    )
+    with (
+        AutotaskClient("u@x", "s-1", "CODE", base_url="https://webservices5.autotask.net/ATServicesRest/") as c,
+        pytest.raises(errors.NotFoundError) as caught,
+    ):
+        c.contract_milestones.count()
+    assert "lacks the API version" not in str(caught.value)
+
+
+# -- issue 12 point 1: credentials go only to the vendor's hosts, or to one the caller named -----------
+EVIL_ZONE = {**ZONE_INFO, "url": "https://evil.example/ATServicesRest/"}
+
+
+@respx.mock
+def test_a_zone_outside_the_vendor_domain_is_refused_and_sent_nothing() -> None:
+    respx.get("https://webservices.autotask.net/ATServicesRest/V1.0/zoneInformation").mock(
+        return_value=httpx.Response(200, json=EVIL_ZONE)
+    )
+    evil = respx.route(host="evil.example").mock(return_value=httpx.Response(200, json={"item": {"id": 1}}))
+    with AutotaskClient("u@x", "secret-1", "CODE") as client:
+        with pytest.raises(errors.ConfigError, match=r"'evil\.example'.*outside the vendor's domain") as caught:
+            client.contract_milestones.get(1)
+        assert caught.value.key == "zoneInformation.url"
+        with pytest.raises(errors.ConfigError):
+            client.zone_information()  # nothing was cached from the refused answer
+    assert not evil.called
+
+
+@pytest.mark.parametrize("host", ["autotask.net.evil.example", "evilautotask.net", "127.0.0.1"])
+@respx.mock
+def test_look_alike_hosts_are_not_the_vendor(host: str) -> None:
+    respx.get("https://webservices.autotask.net/ATServicesRest/V1.0/zoneInformation").mock(
+        return_value=httpx.Response(200, json={**ZONE_INFO, "url": f"https://{host}/ATServicesRest/"})
+    )
+    foreign = respx.route(host=host).mock(return_value=httpx.Response(200, json={"item": {"id": 1}}))
+    with AutotaskClient("u@x", "secret-1", "CODE") as client, pytest.raises(errors.ConfigError, match=host):
+        client.contract_milestones.get(1)
+    assert not foreign.called
+
+
+def test_rediscovery_to_a_foreign_host_is_refused(sandbox: AutotaskSandbox) -> None:
+    """A 401 makes the client ask again; a forged answer then must not get the Secret either."""
+    ids = sandbox.seed_demo()
+    with make_client(sandbox) as client:
+        client.contract_milestones.get(ids["design"])
+        sandbox.move_zone("evil.example")
+        with pytest.raises(errors.ConfigError, match=r"evil\.example"):
+            client.contract_milestones.get(ids["launch"])
+    assert sandbox.count_requests("GET", r"(?i)^/zoneInformation$") == 2
+    assert [e.status for e in sandbox.request_log if e.path.startswith("/ContractMilestones")] == [200, 401]
+
+
+@respx.mock
+def test_a_configured_discovery_host_is_trusted_for_its_zone() -> None:
+    """A sandbox or proxy named as discovery_url hands out zones on itself: that host was chosen by the caller."""
+    respx.get("https://proxy.example/ATServicesRest/V1.0/zoneInformation").mock(
+        return_value=httpx.Response(200, json={**ZONE_INFO, "url": "https://proxy.example/ATServicesRest/"})
+    )
+    item = respx.get("https://proxy.example/ATServicesRest/V1.0/ContractMilestones/1").mock(
+        return_value=httpx.Response(200, json={"item": {"id": 1}})
+    )
+    with AutotaskClient("u@x", "secret-1", "CODE", discovery_url="https://proxy.example") as client:
+        client.contract_milestones.get(1)
+    assert item.calls[0].request.headers["Secret"] == "secret-1"
+
+
+async def test_async_zone_outside_the_vendor_domain_is_refused() -> None:
+    with respx.mock:
+        respx.get("https://webservices.autotask.net/ATServicesRest/V1.0/zoneInformation").mock(
+            return_value=httpx.Response(200, json=EVIL_ZONE)
+        )
+        evil = respx.route(host="evil.example").mock(return_value=httpx.Response(200))
+        async with AsyncAutotaskClient("u@x", "secret-1", "CODE") as client:
+            with pytest.raises(errors.ConfigError, match=r"evil\.example"):
+                await client.contract_milestones.get(1)
+        assert not evil.called

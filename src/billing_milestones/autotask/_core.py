@@ -41,6 +41,8 @@ __all__ = [
 PLATFORM: Final = "autotask"
 _THREAD_THRESHOLD: Final = "thread threshold"
 _PERMISSION_TEXT: Final = "does not have the adequate permissions"
+#: Every REST operation lives under it; a path without it is a base URL missing the version (a 404 for all).
+_VERSION_SEGMENT: Final = "/v1.0/"
 
 
 def _messages(body: Any) -> list[str]:
@@ -100,7 +102,8 @@ def retry_hook(response: httpx.Response, body: Any) -> bool | None:
 
 
 def error_hook(response: httpx.Response, body: Any, kwargs: dict[str, Any]) -> errors.APIStatusError | None:
-    """Classify by message, not status: Autotask sends throttles and permission failures as 500s (or 200s)."""
+    """Classify by message, not status: Autotask sends throttles and permission failures as 500s (or 200s).
+    A 404 on a path without ``/V1.0/`` says so: that is a misconfigured base URL, not a missing record."""
     if is_thread_threshold(body):
         return errors.RateLimitError(
             "Autotask thread threshold exceeded", retry_after=parse_retry_after(response.headers), **kwargs
@@ -108,6 +111,12 @@ def error_hook(response: httpx.Response, body: Any, kwargs: dict[str, Any]) -> e
     if response.status_code in (200, 500) and any(_PERMISSION_TEXT in m.lower() for m in _messages(body)):
         return errors.PermissionDeniedError(
             f"Autotask refused: insufficient permissions (sent as HTTP {response.status_code})", **kwargs
+        )
+    if response.status_code == 404 and _VERSION_SEGMENT not in response.request.url.path.lower() + "/":
+        return errors.NotFoundError(
+            f"HTTP 404 Not Found: the path {response.request.url.path} lacks the API version segment /V1.0/; "
+            "Autotask's REST operations live under .../ATServicesRest/V1.0/ (check base_url)",
+            **kwargs,
         )
     if 200 <= response.status_code < 300:
         return errors.APIStatusError(

@@ -1,18 +1,17 @@
 """Sans-IO half of the Autotask client: request specs, parsers and pre-send checks.
 
 The sync and async clients only execute what this module builds, so both share every rule here. Error
-classification and the hourly budget live in ``_core``; the strict reading of response envelopes in
-``_envelopes`` (both re-exported here for the client).
+classification and the hourly budget live in ``_core``, the strict reading of response envelopes in
+``_envelopes``, zones and trusted hosts in ``_zones`` and currency resolution in ``_currency`` (all
+re-exported here, so the client has one sans-IO namespace).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Generator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
-
-import httpx
 
 from .. import errors
 from .._http import (
@@ -22,29 +21,40 @@ from .._http import (
     RequestSpec,
     Retryable,
 )
-from ..money import known_currencies, to_decimal
+from ..money import to_decimal
 from . import _envelopes as env
 from ._core import PLATFORM, AutotaskCore, HourlyBudget, error_detail, error_hook, is_thread_threshold, retry_hook
-from .query import F, Query
+from ._currency import (
+    CurrencyCache,
+    CurrencyFlow,
+    company_operation,
+    contract_operation,
+    currency_code,
+    currency_operation,
+    internal_currency_operation,
+    resolve_currency,
+    unresolved_currency,
+)
+from ._ids import check_id
+from ._zones import (
+    DEFAULT_DISCOVERY_URL,
+    discovery_base,
+    explicit_base,
+    zone_api_base,
+    zone_operation,
+)
+from .query import Query
 from .wire import (
     CONTRACT_MILESTONE_FIELDS,
     DESCRIPTION_MAX,
     READ_ONLY_FIELDS,
     TITLE_MAX,
     WRITABLE_FIELDS,
-    Company,
-    CompanyItemResponse,
-    Contract,
-    ContractItemResponse,
     ContractMilestone,
-    CurrenciesResponse,
-    Currency,
-    CurrencyItemResponse,
     FieldsResponse,
     ItemResponse,
     QueryCountResponse,
     ThresholdInformation,
-    ZoneInformation,
 )
 
 __all__ = [
@@ -56,57 +66,32 @@ __all__ = [
     "PLATFORM",
     "AutotaskCore",
     "CurrencyCache",
+    "CurrencyFlow",
     "HourlyBudget",
     "StatusPicklist",
     "company_operation",
     "contract_operation",
+    "currency_code",
     "currency_operation",
+    "discovery_base",
     "error_detail",
     "error_hook",
+    "explicit_base",
     "internal_currency_operation",
     "is_thread_threshold",
     "resolve_currency",
     "retry_hook",
+    "unresolved_currency",
+    "zone_api_base",
+    "zone_operation",
 ]
 
+#: The client and the container check call it by this name.
+_check_id = check_id
 ENTITY: Final = "ContractMilestones"
-#: Any zone answers zoneInformation; this host is the documented entry point.
-DEFAULT_DISCOVERY_URL: Final = "https://webservices.autotask.net"
 LABEL_NOT_READY: Final = "Not Ready to Bill"
 LABEL_READY: Final = "Ready to Bill"
 LABEL_BILLED: Final = "Billed"
-
-
-# -- zones ------------------------------------------------------------------------------------------
-def discovery_base(discovery_url: str) -> httpx.URL:
-    """``https://webservices.autotask.net`` -> ``.../ATServicesRest/V1.0`` (a full REST base is kept)."""
-    text = discovery_url.rstrip("/")
-    if "/atservicesrest" not in text.lower():
-        text += "/ATServicesRest/V1.0"
-    elif not text.lower().endswith("/v1.0"):
-        text += "/V1.0"
-    return _checked_url(text, "discovery_url")
-
-
-def zone_operation(username: str) -> Operation[ZoneInformation]:
-    """Unauthenticated: zoneInformation needs only the user name, so no Secret travels to the discovery host."""
-    spec = RequestSpec("GET", "zoneInformation", params={"user": username}, authenticated=False)
-    return Operation(spec, lambda r: ZoneInformation.model_validate(env.body_of(r)))
-
-
-def zone_api_base(zone: ZoneInformation, discovery: httpx.URL) -> httpx.URL:
-    """The zone's ``url`` ends in ``ATServicesRest/``; requests go under ``V1.0``."""
-    url = _checked_url(zone.url.rstrip("/") + "/V1.0", "zoneInformation.url")
-    if discovery.scheme == "https" and url.scheme != "https":
-        raise errors.ConfigError(f"zoneInformation returned a non-https zone URL {zone.url!r}; refusing it")
-    return url
-
-
-def _checked_url(text: str, what: str) -> httpx.URL:
-    url = httpx.URL(text)
-    if url.scheme not in ("http", "https") or not url.host:
-        raise errors.ConfigError(f"{what}: expected an absolute http(s) URL, got {text!r}", key=what)
-    return url
 
 
 # -- picklists --------------------------------------------------------------------------------------
@@ -203,12 +188,6 @@ def count_operation(query: Query) -> Operation[int]:
     return Operation(spec, lambda r: QueryCountResponse.model_validate(env.body_of(r)).query_count)
 
 
-def _check_id(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise errors.ValidationError(f"{what}: expected a positive int, got {value!r}", field=what, value=value)
-    return value
-
-
 def get_operation(milestone_id: int) -> Operation[ContractMilestone]:
     mid = _check_id(milestone_id, "id")
     spec = RequestSpec("GET", f"{ENTITY}/{mid}", limit_key=ENTITY)
@@ -229,137 +208,6 @@ def unsupported_delete(milestone_id: object) -> errors.UnsupportedOperationError
         method="DELETE",
         path=f"/ATServicesRest/V1.0/{ENTITY}/{milestone_id}",
     )
-
-
-# -- currency ---------------------------------------------------------------------------------------
-# A milestone carries no currency. Its amount is in the contract's company's currency when the Multi-currency
-# module is on (Company.currencyID -> Currencies.name), else in the tenant's internal currency. Currencies exists
-# only with that module; without it nothing on the API names the internal currency, so the caller must.
-def contract_operation(contract_id: int) -> Operation[Contract]:
-    """``GET /Contracts/{id}``; ``item: null`` raises NotFoundError."""
-    cid = _check_id(contract_id, "contractID")
-    spec = RequestSpec("GET", f"Contracts/{cid}", limit_key="Contracts")
-    return Operation(
-        spec, lambda r: env.checked_item("Contract", cid, r, ContractItemResponse.model_validate(env.body_of(r)).item)
-    )
-
-
-def company_operation(company_id: int) -> Operation[Company]:
-    """``GET /Companies/{id}``; ``item: null`` raises NotFoundError."""
-    coid = _check_id(company_id, "companyID")
-    spec = RequestSpec("GET", f"Companies/{coid}", limit_key="Companies")
-    return Operation(
-        spec, lambda r: env.checked_item("Company", coid, r, CompanyItemResponse.model_validate(env.body_of(r)).item)
-    )
-
-
-def currency_operation(currency_id: int) -> Operation[Currency]:
-    """``GET /Currencies/{id}`` (404 when the Multi-currency module is off)."""
-    cuid = _check_id(currency_id, "currencyID")
-    spec = RequestSpec("GET", f"Currencies/{cuid}", limit_key="Currencies")
-    return Operation(
-        spec, lambda r: env.checked_item("Currency", cuid, r, CurrencyItemResponse.model_validate(env.body_of(r)).item)
-    )
-
-
-def internal_currency_operation() -> Operation[Currency | None]:
-    """``POST /Currencies/query`` for ``isInternalCurrency eq true``: the tenant's internal currency, or None."""
-    body = Query(F.eq("isInternalCurrency", True), max_records=10).to_wire()
-    spec = RequestSpec("POST", "Currencies/query", json=body, retryable=Retryable.ALWAYS, limit_key="Currencies")
-
-    def parse(response: APIResponse) -> Currency | None:
-        body = CurrenciesResponse.model_validate(env.body_of(response))
-        env.count_matches(body.page_details, body.items)
-        return next((c for c in body.items if c.is_internal_currency is not False), None)
-
-    return Operation(spec, parse)
-
-
-def currency_code(currency: Currency, source: str) -> str:
-    """``Currencies.name`` is the ISO 4217 code; anything else cannot price a milestone."""
-    name = currency.name.strip().upper() if isinstance(currency.name, str) else None
-    if name is None or len(name) != 3 or name not in known_currencies():
-        raise errors.TranslationError(
-            f"Autotask currency {currency.id} ({source}) is named {currency.name!r}, which is not an ISO 4217 "
-            "code; pass currency= to the client or the call to say which currency its amounts are in",
-            field="currency",
-            source=currency.name,
-        )
-    return name
-
-
-def unresolved_currency(contract_id: int, why: str) -> errors.ConfigError:
-    return errors.ConfigError(
-        f"the currency of Autotask contract {contract_id} could not be resolved: {why}. Pass currency='USD' (one "
-        "code for every contract) or a {contract_id: code} mapping to the client, or currency= to the call",
-        key="currency",
-    )
-
-
-@dataclass
-class CurrencyCache:
-    """What currency resolution learnt, per client (shared with ``with_options`` copies).
-
-    Contract -> code is the cache callers see; currency ids and the internal currency are shared by every
-    contract, so a second contract of another company costs two reads, not three.
-    """
-
-    by_contract: dict[int, str] = field(default_factory=dict)
-    by_currency_id: dict[int, str] = field(default_factory=dict)
-    internal: str | None = None
-    contracts: dict[int, Contract] = field(default_factory=dict)
-
-    def clear(self) -> None:
-        self.by_contract.clear()
-        self.by_currency_id.clear()
-        self.internal = None
-        self.contracts.clear()
-
-
-#: The requests of a resolution: the client executes each yielded Operation and sends its result back
-#: (or throws the APIError it raised), so the sync and async clients share every step.
-CurrencyFlow = Generator[Operation[Any], Any, str]
-
-
-def resolve_currency(contract_id: int, cache: CurrencyCache) -> CurrencyFlow:
-    """Contracts/{id} -> companyID; Companies/{id} -> currencyID; Currencies/{id} -> name (ISO 4217).
-    A company without a currency uses the internal one (``Currencies`` with ``isInternalCurrency``)."""
-    cid = _check_id(contract_id, "contractID")
-    cached = cache.by_contract.get(cid)
-    if cached is not None:
-        return cached
-    contract: Contract = yield contract_operation(cid)
-    cache.contracts[cid] = contract
-    if contract.company_id is None:
-        raise unresolved_currency(cid, "the contract has no companyID")
-    company: Company = yield company_operation(contract.company_id)
-    try:
-        if company.currency_id is not None:
-            code = cache.by_currency_id.get(company.currency_id)
-            if code is None:
-                currency: Currency = yield currency_operation(company.currency_id)
-                code = currency_code(currency, f"currency of company {company.id}")
-                cache.by_currency_id[company.currency_id] = code
-        else:
-            code = cache.internal
-            if code is None:
-                internal: Currency | None = yield internal_currency_operation()
-                if internal is None:
-                    raise unresolved_currency(
-                        cid,
-                        f"company {company.id} has no currencyID and Autotask names no internal currency "
-                        "(is the Multi-currency module off?)",
-                    )
-                code = currency_code(internal, "the internal currency")
-                cache.internal = code
-    except errors.APIStatusError as exc:
-        if exc.status_code != 404:
-            raise
-        raise unresolved_currency(
-            cid, "the Currencies entity is absent (HTTP 404: the Multi-currency module is not enabled)"
-        ) from exc
-    cache.by_contract[cid] = code
-    return code
 
 
 # -- writes -----------------------------------------------------------------------------------------

@@ -114,7 +114,7 @@ def _build(
         if isinstance(hourly_budget, ops.HourlyBudget) or hourly_budget is None
         else ops.HourlyBudget(hourly_budget)
     )
-    explicit = ops._checked_url(str(base_url).rstrip("/"), "base_url") if base_url is not None else None
+    explicit = ops.explicit_base(base_url) if base_url is not None else None
     policy = build_retry_policy(max_retries, retry_policy)
     resolved_timeout = resolve_timeout(timeout, DEFAULT_TIMEOUT)
     core = ops.AutotaskCore(
@@ -227,8 +227,8 @@ class AutotaskClient(SyncAPIClient):
             if self._state.zone_url is not None and self._state.zone_url != stale:
                 return  # another thread already refreshed it
             zone = self._discovery.execute(ops.zone_operation(self._username))
+            self._state.zone_url = ops.zone_api_base(zone, self._discovery.core.base_url)  # trusted, or raises
             self._state.zone = zone
-            self._state.zone_url = ops.zone_api_base(zone, self._discovery.core.base_url)
             self._state.discoveries += 1
 
     def _ensure_zone(self) -> None:
@@ -588,8 +588,8 @@ class AsyncAutotaskClient(AsyncAPIClient):
             if self._state.zone_url is not None and self._state.zone_url != stale:
                 return
             zone = await self._discovery.execute(ops.zone_operation(self._username))
+            self._state.zone_url = ops.zone_api_base(zone, self._discovery.core.base_url)  # trusted, or raises
             self._state.zone = zone
-            self._state.zone_url = ops.zone_api_base(zone, self._discovery.core.base_url)
             self._state.discoveries += 1
 
     async def _ensure_zone(self) -> None:
