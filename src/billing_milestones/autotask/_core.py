@@ -45,19 +45,22 @@ _PERMISSION_TEXT: Final = "does not have the adequate permissions"
 _VERSION_SEGMENT: Final = "/v1.0/"
 
 
+def _get(body: dict[str, Any], name: str) -> Any:
+    """``body[name]`` in any casing (``errors``, ``Errors``): Autotask field names are case-insensitive."""
+    return next((v for k, v in body.items() if isinstance(k, str) and k.lower() == name), None)
+
+
 def _messages(body: Any) -> list[str]:
     out: list[str] = []
     if isinstance(body, dict):
-        items = body.get("errors")
+        items = _get(body, "errors")
         if isinstance(items, list):
             for item in items:
                 if isinstance(item, str):
                     out.append(item)
-                elif isinstance(item, dict) and isinstance(item.get("message"), str):
-                    out.append(item["message"])
-        for key in ("Message", "message"):
-            if isinstance(body.get(key), str):
-                out.append(body[key])
+                elif isinstance(item, dict) and isinstance(_get(item, "message"), str):
+                    out.append(_get(item, "message"))
+        out.extend(v for k, v in body.items() if isinstance(k, str) and k.lower() == "message" and isinstance(v, str))
     return out
 
 
@@ -68,7 +71,7 @@ def error_body_messages(body: Any) -> list[str] | None:
     """
     if not isinstance(body, dict):
         return None
-    items = body.get("errors")
+    items = _get(body, "errors")
     if not isinstance(items, list) or not items:
         return None
     return _messages({"errors": items}) or [f"{len(items)} error(s) without a message"]
@@ -80,9 +83,10 @@ def error_detail(body: Any) -> ErrorDetail:
     if not messages:
         return default_error_detail(body)
     field = None
-    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+    items = _get(body, "errors") if isinstance(body, dict) else None
+    if isinstance(items, list):
         field = next(
-            (i["field"] for i in body["errors"] if isinstance(i, dict) and isinstance(i.get("field"), str)), None
+            (_get(i, "field") for i in items if isinstance(i, dict) and isinstance(_get(i, "field"), str)), None
         )
     return ErrorDetail(messages, field)
 
@@ -182,7 +186,7 @@ class AutotaskCore(ClientCore):
         """A 2xx is a success unless its body is an error body (checked only when the word is in it: cheap)."""
         if not super().is_success(response):
             return False
-        return b"errors" not in response.content or error_body_messages(_json_or_none(response)) is None
+        return b"errors" not in response.content.lower() or error_body_messages(_json_or_none(response)) is None
 
     def build_request(self, client: httpx.Client | httpx.AsyncClient, spec: RequestSpec, attempt: int) -> httpx.Request:
         if spec.authenticated and self.budget is not None:

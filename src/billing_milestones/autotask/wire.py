@@ -1,17 +1,23 @@
 """Autotask REST payloads with their exact camelCase wire names.
 
-Python attributes are snake_case; the wire keys are the aliases. Unknown keys are kept (``WireModel`` has
-``extra="allow"``) because Autotask adds fields without notice. ``amount`` is a Decimal parsed from the JSON
-text itself (the HTTP core never lets a JSON number pass through float).
+Python attributes are snake_case; the wire keys are the aliases (camelCase, as the swagger's models spell them).
+Keys are matched case-insensitively on read: the server treats field names so, and older tooling and proxies
+answer in PascalCase (``ContractID``, ``PageDetails``); read by exact name, such a page would be refused or, worse,
+its fields would land as unknown extras and the record would read as empty. Sent keys are always camelCase.
+Unknown keys are kept (``WireModel`` has ``extra="allow"``) because Autotask adds fields without notice.
+``amount`` is a Decimal parsed from the JSON text itself (the HTTP core never lets a JSON number pass through
+float).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Final
 
-from pydantic import BeforeValidator, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BeforeValidator, Field, StrictBool, StrictInt, StrictStr, model_validator
 from pydantic.config import JsonDict
 
 from .._wire import WireDecimal, WireIntId, WireModel
@@ -22,6 +28,7 @@ __all__ = [
     "READ_ONLY_FIELDS",
     "TITLE_MAX",
     "WRITABLE_FIELDS",
+    "AutotaskModel",
     "Company",
     "CompanyItemResponse",
     "Contract",
@@ -79,12 +86,38 @@ WireText = StrictStr
 WireDateTime = Annotated[dt.datetime, BeforeValidator(_date_text)]
 
 
-class UserDefinedField(WireModel):
+@functools.cache
+def _wire_names(model: type[WireModel]) -> dict[str, str]:
+    """Lower-cased wire key -> the declared wire key, per model class (computed once)."""
+    return {(info.alias or name).lower(): info.alias or name for name, info in model.model_fields.items()}
+
+
+class AutotaskModel(WireModel):
+    """A WireModel whose declared keys are found in any casing (``ContractID`` reads as ``contractID``).
+
+    Two keys that differ only in case name one field twice: refused, since either value could be the real one."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_key_case(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        names = _wire_names(cls)
+        out: dict[Any, Any] = {}
+        for key, value in data.items():
+            canonical = names.get(key.lower(), key) if isinstance(key, str) else key
+            if canonical in out:
+                raise ValueError(f"the key {key!r} repeats {canonical!r} in another casing")
+            out[canonical] = value
+        return out
+
+
+class UserDefinedField(AutotaskModel):
     name: WireText
     value: Any = None
 
 
-class ContractMilestone(WireModel):
+class ContractMilestone(AutotaskModel):
     """One ``ContractMilestones`` record (billing milestone of a Fixed Price contract).
 
     Every field may be absent (``IncludeFields`` trims records) or null, but what is there has the documented
@@ -131,13 +164,13 @@ WRITABLE_FIELDS: Final = frozenset(
 )
 
 
-class ItemResponse(WireModel):
+class ItemResponse(AutotaskModel):
     """``{"item": {...}}``; Autotask answers a missing id with ``item: null`` and HTTP 200 (the key is required)."""
 
     item: ContractMilestone | None
 
 
-class PageDetails(WireModel):
+class PageDetails(AutotaskModel):
     """``PagingModel``: every key is required (a missing ``nextPageUrl`` must not read as "last page")."""
 
     count: WireCount
@@ -146,22 +179,22 @@ class PageDetails(WireModel):
     next_page_url: WireText | None = Field(alias="nextPageUrl")
 
 
-class ItemsResponse(WireModel):
+class ItemsResponse(AutotaskModel):
     items: list[ContractMilestone]
     page_details: PageDetails = Field(alias="pageDetails")
 
 
-class ItemIdResponse(WireModel):
+class ItemIdResponse(AutotaskModel):
     """What create, update (PATCH/PUT) return."""
 
     item_id: WireIntId = Field(alias="itemId")
 
 
-class QueryCountResponse(WireModel):
+class QueryCountResponse(AutotaskModel):
     query_count: WireCount = Field(alias="queryCount")
 
 
-class PicklistValue(WireModel):
+class PicklistValue(AutotaskModel):
     """A picklist entry. ``value`` is a string on the wire even for integer fields."""
 
     value: WireText
@@ -173,7 +206,7 @@ class PicklistValue(WireModel):
     is_system: WireBool = Field(default=False, alias="isSystem")
 
 
-class FieldInformation(WireModel):
+class FieldInformation(AutotaskModel):
     name: WireText
     data_type: WireText | None = Field(default=None, alias="dataType")
     length: WireInt | None = None
@@ -188,7 +221,7 @@ class FieldInformation(WireModel):
     is_supported_webhook_field: WireBool | None = Field(default=None, alias="isSupportedWebhookField")
 
 
-class FieldsResponse(WireModel):
+class FieldsResponse(AutotaskModel):
     fields: list[FieldInformation]
 
     def field(self, name: str) -> FieldInformation | None:
@@ -197,7 +230,7 @@ class FieldsResponse(WireModel):
         return next((f for f in self.fields if f.name.lower() == wanted), None)
 
 
-class EntityInformation(WireModel):
+class EntityInformation(AutotaskModel):
     name: WireText
     can_create: WireBool = Field(default=False, alias="canCreate")
     can_delete: WireBool = Field(default=False, alias="canDelete")
@@ -207,11 +240,11 @@ class EntityInformation(WireModel):
     supports_webhook_callouts: WireBool = Field(default=False, alias="supportsWebhookCallouts")
 
 
-class EntityInformationResponse(WireModel):
+class EntityInformationResponse(AutotaskModel):
     info: EntityInformation
 
 
-class ZoneInformation(WireModel):
+class ZoneInformation(AutotaskModel):
     """``zoneInformation``: ``url`` is the zone's REST base ending in ``ATServicesRest/``."""
 
     zone_name: WireText | None = Field(default=None, alias="zoneName")
@@ -220,18 +253,18 @@ class ZoneInformation(WireModel):
     ci: WireInt | None = None
 
 
-class ThresholdInformation(WireModel):
+class ThresholdInformation(AutotaskModel):
     external_request_threshold: WireCount = Field(alias="externalRequestThreshold")
     request_threshold_timeframe: WireCount = Field(alias="requestThresholdTimeframe")
     current_timeframe_request_count: WireCount = Field(alias="currentTimeframeRequestCount")
 
 
 # -- the currency chain: Contracts -> Companies -> Currencies ---------------------------------------
-# Read only to learn a contract's currency. Field names are camelCase forms of the swagger's PascalCase
-# ContractModel / CompanyModel / CurrencyModel ([S]: aenichols swagger-codegen docs); the rest is kept as extras.
+# Read only to learn a contract's currency. Field names are the swagger's own (its ContractModel, CompanyModel and
+# CurrencyModel are camelCase, checked against ../shared/specs); the rest is kept as extras.
 
 
-class Contract(WireModel):
+class Contract(AutotaskModel):
     """A ``Contracts`` record, reduced to what currency resolution needs (other fields land in extras)."""
 
     id: WireIntId | None = None
@@ -242,7 +275,7 @@ class Contract(WireModel):
     bill_to_company_id: WireIntId | None = Field(default=None, alias="billToCompanyID")
 
 
-class Company(WireModel):
+class Company(AutotaskModel):
     """A ``Companies`` record. ``currencyID`` is set only when the Multi-currency module is on, and may be null."""
 
     id: WireIntId | None = None
@@ -250,7 +283,7 @@ class Company(WireModel):
     currency_id: WireIntId | None = Field(default=None, alias="currencyID")
 
 
-class Currency(WireModel):
+class Currency(AutotaskModel):
     """A ``Currencies`` record (exists only with the Multi-currency module). ``name`` is the 3-letter code."""
 
     id: WireIntId | None = None
@@ -258,28 +291,28 @@ class Currency(WireModel):
     description: WireText | None = None
     is_internal_currency: WireBool | None = Field(default=None, alias="isInternalCurrency")
     is_active: WireBool | None = Field(default=None, alias="isActive")
-    #: The swagger's CurrencyModel names it ``ExchangeRate`` ([S]); another spelling is kept as an extra.
+    #: The swagger's CurrencyModel names it ``exchangeRate``.
     exchange_rate: WireDecimal | None = Field(default=None, alias="exchangeRate")
 
 
-class ContractItemResponse(WireModel):
+class ContractItemResponse(AutotaskModel):
     item: Contract | None
 
 
-class CompanyItemResponse(WireModel):
+class CompanyItemResponse(AutotaskModel):
     item: Company | None
 
 
-class CurrencyItemResponse(WireModel):
+class CurrencyItemResponse(AutotaskModel):
     item: Currency | None
 
 
-class CurrenciesResponse(WireModel):
+class CurrenciesResponse(AutotaskModel):
     items: list[Currency]
     page_details: PageDetails = Field(alias="pageDetails")
 
 
-class ErrorBody(WireModel):
+class ErrorBody(AutotaskModel):
     """``{"errors": ["message", ...]}``; some deployments send ``[{"message", "field"}]`` items."""
 
     errors: list[Any] = Field(default_factory=list)
