@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,8 @@ class Operation:
 
 
 def load_description(path: Path, platform: str, overrides: Iterable[Override], *, base_path: str) -> ApiDescription:
-    document = json.loads(path.read_text(encoding="utf-8"))
+    # Decimal, as the SDK reads JSON: the documented examples then parse through the wire models as served.
+    document = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
     return ApiDescription(apply_overrides(document, platform, overrides), base_path=base_path)
 
 

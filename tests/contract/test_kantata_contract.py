@@ -114,3 +114,8 @@ def test_every_answer_the_emulator_gives_fits_the_documented_response(
 ) -> None:
     problems = [p for x in _in_description(kantata_api, exchanges) for p in kantata_api.check_response(x)]
     assert problems == []
+
+
+def test_the_excerpt_has_no_examples_to_parse(kantata_api: ApiDescription) -> None:
+    """Kantata's description documents no examples; when a new excerpt brings some, this asks for their check."""
+    assert list(kantata_api.examples()) == []

@@ -1,0 +1,158 @@
+"""The contract checker itself, on a small description: each kind of mismatch is reported, fits are not.
+
+Without these the contract tests could pass by checking nothing (a matcher that finds no operation, a schema
+left open); each case below is a way the checker must fail.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from . import conftest
+from ._openapi import ApiDescription, Exchange, load_description
+from ._overrides import OVERRIDES, Override, apply_overrides
+
+ITEM = {"type": "object", "properties": {"id": {"type": "string"}, "n": {"type": "integer", "nullable": True}}}
+DOC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "security": [{"bearer": []}],
+    "components": {
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "key": {"type": "apiKey", "in": "header", "name": "api_key"},
+        },
+        "schemas": {
+            "Item": ITEM,
+            "Loose": {"type": "object", "x-elided": "more", "properties": {"a": {"type": "string"}}},
+        },
+    },
+    "paths": {
+        "/items/{id}": {
+            "get": {
+                "parameters": [
+                    {"in": "path", "name": "id", "required": True, "schema": {"type": "integer"}},
+                    {"in": "query", "name": "page", "schema": {"type": "integer", "maximum": 5}},
+                ],
+                "responses": {
+                    "200": {
+                        "content": {
+                            "application/json": {
+                                "schema": {"type": "object", "allOf": [{"$ref": "#/components/schemas/Item"}]}
+                            }
+                        }
+                    },
+                    "404": {"description": "prose only"},
+                },
+            },
+            "put": {
+                "security": [{"key": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}},
+                },
+                "responses": {
+                    "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Loose"}}}}
+                },
+            },
+        }
+    },
+}
+API = ApiDescription(DOC, base_path="/v1")
+BEARER = {"Authorization": "Bearer t"}
+
+
+def request(method: str, path: str, *, headers: dict[str, str] | None = None, body: Any = None) -> httpx.Request:
+    return httpx.Request(method, f"https://h/v1{path}", headers=headers or {}, json=body)
+
+
+def answer(req: httpx.Request, status: int, body: Any = None) -> Exchange:
+    return Exchange(req, httpx.Response(status, json=body) if body is not None else httpx.Response(status))
+
+
+@pytest.mark.parametrize(
+    ("req", "problem"),
+    [
+        (request("GET", "/items/7?page=2", headers=BEARER), None),
+        (request("DELETE", "/items/7", headers=BEARER), "no such operation"),
+        (request("GET", "/elsewhere", headers=BEARER), "no such operation"),
+        (request("GET", "/items/seven", headers=BEARER), "path id: (root): 'seven' is not of type 'integer'"),
+        (request("GET", "/items/7?per_page=2", headers=BEARER), "query 'per_page' is not a documented parameter"),
+        (request("GET", "/items/7?page=9", headers=BEARER), "query page: (root): 9 is greater than the maximum of 5"),
+        (request("GET", "/items/7"), "no security requirement is met"),
+        (request("GET", "/items/7", headers={"Authorization": "Token t"}), "no security requirement is met"),
+        (request("PUT", "/items/7", headers={"api_key": "k"}, body={"id": "a"}), None),
+        (request("PUT", "/items/7", headers=BEARER, body={"id": "a"}), "documented: key"),
+        (request("PUT", "/items/7", headers={"api_key": "k"}, body={"id": "a", "x": 1}), "'x' was unexpected"),
+        (request("PUT", "/items/7", headers={"api_key": "k"}, body={"id": 1}), "body: id: 1 is not of type 'string'"),
+        (request("PUT", "/items/7", headers={"api_key": "k"}), "a request body is required"),
+    ],
+)
+def test_requests(req: httpx.Request, problem: str | None) -> None:
+    found = API.check_request(req)
+    if problem is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and problem in found[0], found
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "problem"),
+    [
+        (200, {"id": "a", "n": None}, None),
+        (200, {"id": "a", "extra": 1}, "'extra' was unexpected"),  # closed, through allOf and $ref
+        (200, {"id": 3}, "3 is not of type 'string'"),
+        (404, {"anything": "goes"}, None),  # documented in prose only
+        (500, {"errors": []}, "status not documented"),
+    ],
+)
+def test_responses(status: int, body: Any, problem: str | None) -> None:
+    found = API.check_response(answer(request("GET", "/items/7", headers=BEARER), status, body))
+    if problem is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and problem in found[0], found
+
+
+def test_a_schema_marked_elided_stays_open_in_responses_but_not_in_requests() -> None:
+    put = request("PUT", "/items/7", headers={"api_key": "k"}, body={"id": "a"})
+    assert API.check_response(answer(put, 200, {"a": "x", "undocumented": 1})) == []
+    assert API.check_response(answer(put, 200, {"a": 1})) != []
+
+
+def test_overrides_edit_only_their_platform_and_a_wrong_pointer_fails_loudly() -> None:
+    rows = [
+        Override("p", ("/a/b",), "set", 1, "r"),
+        Override("p", ("/a/c",), "move", "d", "r"),
+        Override("p", ("/a/x/../e",), "merge", {"f": 2}, "r"),
+        Override("q", ("/a",), "remove", None, "r"),
+    ]
+    doc = {"a": {"c": 3, "e": {}}}
+    assert apply_overrides(doc, "p", rows) == {"a": {"b": 1, "d": 3, "e": {"f": 2}}}
+    assert doc == {"a": {"c": 3, "e": {}}}  # the loaded document is not touched
+    with pytest.raises(KeyError):
+        apply_overrides(doc, "p", [Override("p", ("/nowhere/b",), "set", 1, "r")])
+
+
+def test_every_override_has_a_reason_and_resolves(tmp_path: Path) -> None:
+    assert all(len(row.reason) > 40 for row in OVERRIDES)
+    for relative, platform in conftest.DESCRIPTIONS.items():
+        path = conftest.SPECS / relative
+        if path.is_file():
+            apply_overrides(json.loads(path.read_text()), platform, OVERRIDES)  # raises on a stale pointer
+
+
+def test_a_missing_description_skips_with_the_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(conftest, "SPECS", tmp_path)
+    with pytest.raises(pytest.skip.Exception, match=r"contract tests need \.\./shared/specs"):
+        conftest._load("kantata/billing-milestones.excerpt.openapi.json", "kantata", "/api/v1")
+
+
+def test_load_description_reads_numbers_as_decimal(tmp_path: Path) -> None:
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps({"paths": {}, "x": 1.5}))
+    assert str(load_description(path, "p", [], base_path="").document["x"]) == "1.5"
