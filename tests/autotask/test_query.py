@@ -100,7 +100,8 @@ def test_empty_query_matches_everything() -> None:
         (lambda: Query(include_fields=[]), "IncludeFields"),
         (lambda: F.or_(), "at least one"),
         (lambda: F.eq("id", 1) & "x", "cannot combine"),  # type: ignore[operator]
-        (lambda: as_query({"op": "eq"}), "expected conditions"),  # type: ignore[arg-type]
+        (lambda: as_query({"op": "eq"}), "field must be a non-empty str"),
+        (lambda: as_query("contractID eq 7"), "expected conditions"),
     ],
 )
 def test_bad_shapes_refused(build: object, needle: str) -> None:

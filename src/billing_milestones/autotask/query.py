@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, TypeAlias
@@ -49,6 +49,42 @@ _GROUP_OPS: Final = frozenset({"and", "or"})
 MAX_RECORDS: Final = 500
 #: SOAP documents 500 OR conditions per query; REST is assumed to match ([U], see docs/platforms/autotask.md).
 MAX_OR_CONDITIONS: Final = 500
+
+
+#: Spellings other clients and query languages use, and the operator Autotask calls it.
+_ALIASES: Final = {
+    "ne": "noteq",
+    "neq": "noteq",
+    "!=": "noteq",
+    "<>": "noteq",
+    "not_eq": "noteq",
+    "=": "eq",
+    "==": "eq",
+    "ge": "gte",
+    ">=": "gte",
+    "le": "lte",
+    "<=": "lte",
+    ">": "gt",
+    "<": "lt",
+    "like": "contains",
+    "startswith": "beginsWith",
+    "begins_with": "beginsWith",
+    "endswith": "endsWith",
+    "ends_with": "endsWith",
+    "exists": "exist",
+    "notexists": "notExist",
+    "not_exist": "notExist",
+    "nin": "notIn",
+    "not_in": "notIn",
+}
+
+
+def _did_you_mean(op: object) -> str:
+    if not isinstance(op, str):
+        return ""
+    by_case = {o.lower(): o for o in OPERATORS}
+    guess = by_case.get(op.lower()) or _ALIASES.get(op.lower())
+    return f" (did you mean {guess!r}?)" if guess else ""
 
 
 def _wire_scalar(op: str, field_name: str, value: object) -> Any:
@@ -113,7 +149,8 @@ class Condition(_Node):
     def __post_init__(self) -> None:
         if self.op not in OPERATORS:
             raise ValidationError(
-                f"filter: unknown operator {self.op!r}; expected one of {sorted(OPERATORS)}",
+                f"filter: unknown operator {self.op!r}{_did_you_mean(self.op)}; expected one of {sorted(OPERATORS)} "
+                "(Autotask would drop the item and match everything)",
                 field="op",
                 value=self.op,
             )
@@ -192,7 +229,10 @@ class Group(_Node):
         return {"op": self.op, "items": [i.to_wire() for i in self.items]}
 
 
-FilterLike: TypeAlias = "Query | Condition | Group | Iterable[Condition | Group] | None"
+#: Built with F, or written as Autotask's JSON (one filter item, a list of them, or a whole QueryModel body).
+FilterLike: TypeAlias = (
+    "Query | Condition | Group | Mapping[str, Any] | Iterable[Condition | Group | Mapping[str, Any]] | None"
+)
 
 
 class F:
@@ -347,15 +387,19 @@ class Query:
 
 
 def as_query(value: FilterLike) -> Query:
-    """Accept a Query, one condition or group, a list of them, or None (everything)."""
+    """Accept a Query, one condition or group, a list of them, their JSON form, or None (everything)."""
+    from ._query_wire import filter_from_wire, query_from_wire
+
     if value is None:
         return Query()
     if isinstance(value, Query):
         return value
     if isinstance(value, Condition | Group):
         return Query(value)
-    if isinstance(value, str | bytes | dict):
+    if isinstance(value, Mapping):
+        return Query(filter_from_wire(value)) if "op" in value else query_from_wire(value)
+    if isinstance(value, str | bytes):
         raise ValidationError(
             f"query: expected conditions built with F (or a Query), got {type(value).__name__}", value=value
         )
-    return Query(*value)
+    return Query(*(filter_from_wire(item, f"filter[{i}]") for i, item in enumerate(value)))
