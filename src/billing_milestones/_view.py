@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 
 from .model import Milestone, MilestoneKey, Platform
 
-__all__ = ["AsyncMilestoneView", "MilestoneView"]
+__all__ = ["AsyncMilestoneView", "MilestoneView", "SetWritingView"]
 
 
 @runtime_checkable
@@ -25,6 +25,13 @@ class MilestoneView(Protocol):
     def update(self, milestone: Milestone) -> Milestone: ...
 
     def delete(self, key: MilestoneKey) -> None: ...
+
+
+@runtime_checkable
+class SetWritingView(MilestoneView, Protocol):
+    """The view of a platform that takes its whole milestone set in one write (crm.com's estimate)."""
+
+    def replace(self, container_id: str, milestones: Sequence[Milestone]) -> builtins.list[Milestone]: ...
 
 
 @runtime_checkable

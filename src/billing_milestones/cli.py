@@ -23,6 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import errors
+from ._platforms import spec_for
 from ._render import apply_with_progress, show_plan, show_result
 from .model import Milestone, Platform
 from .sync import ConflictPolicy, LinkStore, SyncPlan, load_sides, plan_sync
@@ -112,7 +113,8 @@ def list_command(
         settings = _settings(config)
         with ExitStack() as stack:
             client = stack.enter_context(connect(platform, settings))
-            store = stack.enter_context(LinkStore(settings.links)) if platform is Platform.CRMCOM else None
+            named = spec_for(platform).named_containers  # crm.com drafts remember their ids in the store
+            store = stack.enter_context(LinkStore(settings.links)) if named else None
             container_id = resolve_container(client, platform, container, settings, store)
             milestones = list(client.milestones.list(container_id))
     render_milestones(milestones, fmt, _console())

@@ -19,6 +19,7 @@ from .errors import ValidationError
 from .money import Money, to_decimal
 
 __all__ = [
+    "SYNC_KEY_PATTERN",
     "SYNC_SERVICE_NAME",
     "ChangeKind",
     "CommonModel",
@@ -34,6 +35,8 @@ __all__ = [
 
 #: The service name under which our own sync keys travel on every platform.
 SYNC_SERVICE_NAME = "billing-milestones"
+#: What every sync key looks like (for sizing the room it takes on a platform): "bm" and 16 hex digits.
+SYNC_KEY_PATTERN = "bm" + "0" * 16
 
 
 class Platform(StrEnum):

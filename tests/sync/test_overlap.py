@@ -73,7 +73,9 @@ def test_a_second_run_while_the_first_writes_exits_3_having_written_nothing(
 ) -> None:
     world, url = served
     cfg, env = _setup(tmp_path, world, url)
-    world.kantata.faults.latency(1.5, method="POST")  # the first run's write takes a while
+    # The first run's write takes long enough that the second run (a new process, slow to start on a busy
+    # machine) surely arrives while the first holds the lease.
+    world.kantata.faults.latency(6.0, method="POST")
     first = _sync(cfg, env)
     _wait_for_lease(tmp_path / "links.sqlite3", first)
     second = _sync(cfg, env)  # the cron job that overlaps
@@ -91,7 +93,7 @@ def test_a_second_run_that_waits_runs_after_the_first_and_finds_nothing_to_do(
 ) -> None:
     world, url = served
     cfg, env = _setup(tmp_path, world, url)
-    world.kantata.faults.latency(1.0, method="POST")
+    world.kantata.faults.latency(4.0, method="POST")
     first = _sync(cfg, env)
     _wait_for_lease(tmp_path / "links.sqlite3", first)
     second = _sync(cfg, env, "--wait", "60")

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from billing_milestones import Milestone, MilestoneKey, Money, Platform, Trigger, TriggerKind, errors
+from billing_milestones import Milestone, MilestoneKey, Money, Platform, Trigger, TriggerKind, _platforms, errors
+from billing_milestones._platforms import spec_for
 from billing_milestones.sync import ActionKind, Link, LinkStore, SyncPair, apply_plan, plan_sync, sync_key_for
-from billing_milestones.sync import apply as apply_module
 from billing_milestones.sync.pair import legacy_sync_key
 
 from .fakes import FakeView
@@ -165,7 +165,8 @@ def test_apply_while_another_run_holds_the_pair_writes_nothing() -> None:
 
 
 def test_a_lease_lost_mid_apply_stops_before_the_next_write(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(apply_module.MAX_IN_FLIGHT, Platform.AUTOTASK, 1)  # one write at a time: exact count
+    one_at_a_time = dataclasses.replace(spec_for(Platform.AUTOTASK), max_in_flight=1)  # an exact count
+    monkeypatch.setitem(_platforms._specs, Platform.AUTOTASK, one_at_a_time)
     view = FakeView(Platform.AUTOTASK)
     store = LinkStore(":memory:")
     pair = dataclasses.replace(PAIR, target=Platform.AUTOTASK)  # one create per request

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from .._platforms import spec_for
 from ..model import Milestone, Platform
 from .links import Link
 from .pair import ConflictPolicy, SyncPair
@@ -37,9 +38,9 @@ class ActionKind(StrEnum):
     UNCHANGED = "unchanged"
 
 
-#: Platforms that keep our sync key on a milestone (Kantata: an external reference; Autotask: a description
-#: marker). crm.com keeps no references: there a stage identifies the milestone.
-KEEPS_SYNC_KEY = frozenset({Platform.KANTATA, Platform.AUTOTASK})
+#: Platforms that keep our sync key on a milestone (their spec's ``keeps_sync_key``: Kantata an external
+#: reference, Autotask a description marker); crm.com keeps none, a stage identifies the milestone there.
+KEEPS_SYNC_KEY = frozenset(p for p in Platform if spec_for(p).keeps_sync_key)
 
 #: Actions that write to the target platform.
 WRITES = frozenset({ActionKind.CREATE, ActionKind.UPDATE, ActionKind.DELETE, ActionKind.ADOPT})
@@ -85,7 +86,9 @@ class PlannedAction:
     @property
     def _needs_sync_key(self) -> bool:
         t = self.target
-        return t is not None and t.key is not None and t.key.platform in KEEPS_SYNC_KEY and t.sync_key != self.sync_key
+        if t is None or t.key is None or t.sync_key == self.sync_key:
+            return False
+        return spec_for(t.key.platform).keeps_sync_key
 
     def to_json(self) -> dict[str, Any]:
         def key(m: Milestone | None) -> str | None:

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .. import errors
-from .._view import MilestoneView
+from .._platform_spec import WriteMode
+from .._platforms import spec_for
+from .._view import MilestoneView, SetWritingView
 from ..model import SYNC_SERVICE_NAME, Milestone, Platform
 from .lease import Lease
 from .links import Link, LinkStore
@@ -23,10 +25,6 @@ from .plan import ActionKind, PlannedAction, SyncPlan, source_fingerprint, targe
 
 __all__ = ["ActionResult", "ApplyResult", "apply_plan", "load_sides", "resolve_view"]
 
-#: Writes in flight per target platform (Autotask allows 3 threads per endpoint; Kantata batches instead).
-MAX_IN_FLIGHT: Final[Mapping[Platform, int]] = {Platform.AUTOTASK: 3, Platform.KANTATA: 1, Platform.CRMCOM: 1}
-#: Creates per request where the platform accepts many (Kantata: 100).
-BATCH_SIZE: Final[Mapping[Platform, int]] = {Platform.KANTATA: 100}
 
 #: Failures after which a create may have been stored: no response, a 5xx, or a 2xx reply we could not read
 #: (the platform acted; only its answer is unusable). Recovery looks the sync keys up on the target.
@@ -146,7 +144,7 @@ def apply_plan(
             )
         store.resolve_pending(pair.id)
         runner = _Applier(pair, view, store, record, lease)
-        if pair.target is Platform.CRMCOM:
+        if spec_for(pair.target).write_mode is WriteMode.WHOLE_SET:
             runner.replace_set(plan.actions)
         else:
             runner.run(plan.actions)
@@ -181,7 +179,7 @@ class _Applier:
         self._bounded(self._remove_duplicate, by_kind.get(ActionKind.DUPLICATE, []))
 
     def _bounded(self, work: Callable[[PlannedAction], ActionResult], actions: list[PlannedAction]) -> None:
-        limit = MAX_IN_FLIGHT.get(self.pair.target, 1)
+        limit = spec_for(self.pair.target).max_in_flight
         if limit <= 1 or len(actions) <= 1:
             for action in actions:
                 self.record(work(action))
@@ -214,8 +212,8 @@ class _Applier:
         return ActionResult(action, ok=True, result=updated, wrote=True)
 
     def _create_all(self, actions: list[PlannedAction]) -> None:
-        size = BATCH_SIZE.get(self.pair.target)
-        if size is None:
+        size = spec_for(self.pair.target).batch_size
+        if size <= 1:
             self._bounded(lambda a: self._create_batch([a])[0], actions)
             return
         for start in range(0, len(actions), size):
@@ -290,9 +288,11 @@ class _Applier:
     # -- set-semantics platform (crm.com) -----------------------------------------------------------
     def replace_set(self, actions: Sequence[PlannedAction]) -> None:
         """crm.com takes the whole milestone set as one new estimate: build it, send it once, link each."""
-        replace = getattr(self.view, "replace", None)
-        if replace is None:
-            raise errors.ConfigError("the crm.com milestone view must offer replace(container_id, milestones)")
+        if not isinstance(self.view, SetWritingView):
+            raise errors.ConfigError(
+                f"the {self.pair.target.value} milestone view must offer replace(container_id, milestones)"
+            )
+        replace = self.view.replace
         keep: list[tuple[PlannedAction, Milestone]] = []
         for action in actions:
             if action.kind in (ActionKind.CREATE, ActionKind.UPDATE) and action.desired is not None:

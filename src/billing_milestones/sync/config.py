@@ -175,13 +175,13 @@ class Settings:
 
     def require(self, platform: Platform) -> None:
         """Raise one ConfigError listing everything missing to talk to ``platform``."""
-        missing = {
-            Platform.KANTATA: self.kantata.missing,
-            Platform.AUTOTASK: self.autotask.missing,
-            Platform.CRMCOM: self.crmcom.missing,
-        }[platform]()
+        missing = self.section(platform).missing()
         if missing:
             raise ConfigError(f"{platform.value} is not configured; set " + "; ".join(missing), key=platform.value)
+
+    def section(self, platform: Platform) -> Any:
+        """The settings section of ``platform`` (``[kantata]``, ``[autotask]``, ``[crmcom]``)."""
+        return getattr(self, platform.value)
 
     def pair(self, name: str) -> PairSettings:
         if name not in self.pairs:
@@ -191,7 +191,7 @@ class Settings:
 
 
 def parse_endpoint(text: str, *, key: str) -> tuple[Platform, str]:
-    """``"kantata:900"`` -> (Platform.KANTATA, "900")."""
+    """``"kantata:900"`` -> (the Kantata platform, "900")."""
     platform, sep, container = text.partition(":")
     try:
         parsed = Platform(platform.strip().lower())

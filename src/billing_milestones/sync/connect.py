@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 
-from ..errors import ConfigError
+from .._platforms import spec_for
+from ..errors import ConfigError, ValidationError
 from ..model import Platform
 from .config import Settings
 from .links import LinkStore
@@ -19,38 +20,13 @@ _DRAFT_SETS = "crmcom-draft-milestones"
 
 
 def connect(platform: Platform, settings: Settings, *, http_client: httpx.Client | None = None) -> Any:
-    """A sync client for ``platform`` from settings; raises ConfigError naming anything missing."""
+    """A sync client for ``platform`` from settings (its spec's factory); raises ConfigError naming anything
+    missing."""
     settings.require(platform)
-    if platform is Platform.KANTATA:
-        from ..kantata import KantataClient
-
-        k = settings.kantata
-        assert k.token is not None
-        kwargs: dict[str, Any] = {"json_suffix": k.json_suffix, "http_client": http_client}
-        if k.base_url:
-            kwargs["base_url"] = k.base_url
-        return KantataClient(k.token, **kwargs)
-    if platform is Platform.AUTOTASK:
-        from ..autotask import AutotaskClient
-
-        a = settings.autotask
-        assert a.username is not None and a.secret is not None and a.integration_code is not None
-        return AutotaskClient(
-            a.username,
-            a.secret,
-            a.integration_code,
-            base_url=a.base_url,
-            impersonation_resource_id=a.impersonation_resource_id,
-            currency=a.currency,
-            http_client=http_client,
-        )
-    from ..crmcom import CrmComClient
-
-    c = settings.crmcom
-    kwargs = {"bearer_token": c.bearer_token, "api": c.api, "http_client": http_client}
-    if c.base_url:
-        kwargs["base_url"] = c.base_url
-    return CrmComClient(c.api_key, **kwargs)
+    factory = spec_for(platform).connect
+    if factory is None:
+        raise ConfigError(f"{platform.value}: no client factory in its platform spec", key=platform.value)
+    return factory(settings.section(platform), http_client)
 
 
 def resolve_container(
@@ -62,17 +38,18 @@ def resolve_container(
     the same on every run: the draft's own ``estimation_id`` when the config gives one, else the id the first
     run got, remembered in the link store.
     """
-    if platform is not Platform.CRMCOM:
+    spec = spec_for(platform)
+    if not spec.named_containers or spec.open_named is None:
         return container
-    from ..crmcom import OrderDraft
-
-    draft = settings.crmcom.drafts.get(container)
+    drafts = settings.section(platform).drafts
+    key = f"{platform.value}.drafts.{container}"
+    draft = drafts.get(container)
     if draft is None:
-        known = ", ".join(sorted(settings.crmcom.drafts)) or "none"
+        known = ", ".join(sorted(drafts)) or "none"
         raise ConfigError(
-            f"crmcom.drafts.{container}: crm.com milestones live on an order draft; define it as "
-            f"[crmcom.drafts.{container}] in the config (known drafts: {known})",
-            key=f"crmcom.drafts.{container}",
+            f"{key}: {spec.label} milestones live on an order draft; define it as [{key}] in the config "
+            f"(known drafts: {known})",
+            key=key,
         )
     fields = dict(draft)
     remembered = store.recall(_DRAFT_IDS, container) if store is not None else None
@@ -83,7 +60,11 @@ def resolve_container(
         # The set the last sync wrote lives only in the estimate request: without it this re-estimate would
         # put the queue's defaults back on the (reusable) estimation.
         fields["milestones"] = json.loads(written)
-    container_id: str = client.milestones.open_draft(OrderDraft.model_validate(fields))
+    try:
+        container_id: str = spec.open_named(client, fields)
+    except ValidationError as exc:
+        where = f"{key}.{exc.field}" if exc.field else key
+        raise ConfigError(f"{where}: {exc.message}", key=where) from None
     if store is not None:
         store.remember(_DRAFT_IDS, container, container_id)
     return container_id
@@ -91,7 +72,7 @@ def resolve_container(
 
 def remember_draft(client: Any, platform: Platform, container: str, container_id: str, store: LinkStore) -> None:
     """After writing to a crm.com draft, keep the milestone set it now holds, for ``resolve_container``."""
-    if platform is not Platform.CRMCOM:
+    if not spec_for(platform).named_containers:
         return
     milestones = client.milestones.draft(container_id).milestones
     if milestones is not None:

@@ -8,14 +8,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ..errors import ValidationError
-from ..model import MilestoneKey, Platform
+from ..model import SYNC_KEY_PATTERN, MilestoneKey, Platform
 from .triggers import TriggerMap
 
 __all__ = ["SYNC_KEY_PATTERN", "ConflictPolicy", "SyncPair", "legacy_sync_key", "sync_key_for"]
 
-_DIGEST_CHARS = 16
-#: What every sync key looks like (for sizing the room it takes on a platform): "bm" and 16 hex digits.
-SYNC_KEY_PATTERN = "bm" + "0" * _DIGEST_CHARS
+_DIGEST_CHARS = len(SYNC_KEY_PATTERN) - 2
 
 
 class ConflictPolicy(StrEnum):

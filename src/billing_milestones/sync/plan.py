@@ -18,8 +18,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from .._platform_spec import WriteMode
+from .._platforms import spec_for
 from ..errors import DuplicateRecordError, TranslationError
-from ..model import Milestone, Platform
+from ..model import Milestone
 from .actions import KEEPS_SYNC_KEY, WRITES, ActionKind, PlannedAction, SyncPlan
 from .links import Link, LinkStore
 from .pair import ConflictPolicy, SyncPair, legacy_sync_key, sync_key_for
@@ -110,7 +112,7 @@ def plan_sync(
             actions.append(PlannedAction(ActionKind.CONFLICT, link.sync_key, why, None, t, link=link))
             continue
         actions.append(_orphan(pair, link, t))
-    if pair.target is Platform.CRMCOM:
+    if spec_for(pair.target).write_mode is WriteMode.WHOLE_SET:
         unsure = any(a.kind is ActionKind.CONFLICT and a.source is not None for a in actions)
         actions.extend(_outside_the_set(pair, target, claimed | linked_targets, unsure))
     # An empty source confirmed with allow_empty_source has already said "delete them all".
@@ -201,6 +203,7 @@ class _ExactMatches:
 
     def __init__(self, pair: SyncPair, target: Sequence[Milestone], taken: set[str]) -> None:
         self.pair = pair
+        self.by_trigger = spec_for(pair.target).adopt_by_trigger
         self._by: dict[Any, list[Milestone]] = {}
         for t in target:
             if t.key is None or t.key.id in taken or t.sync_key is not None:
@@ -209,7 +212,7 @@ class _ExactMatches:
         self._taken: set[str] = set()
 
     def _index(self, m: Milestone) -> Any:
-        if self.pair.target is Platform.CRMCOM:
+        if self.by_trigger:
             return comparable(m, self.pair.target, ("trigger",))
         return comparable(m, self.pair.target)
 
@@ -227,9 +230,9 @@ class _ExactMatches:
 def _outside_the_set(
     pair: SyncPair, target: Sequence[Milestone], accounted: set[str], unsure: bool
 ) -> list[PlannedAction]:
-    """crm.com takes the whole milestone set at once, so a stage the source has no milestone for is dropped
-    by the write: say so in the plan rather than let it vanish. While some source milestone is a conflict,
-    nobody knows which stage it belongs to, so no stage is dropped."""
+    """A whole-set target (crm.com) takes the milestone set at once, so a stage the source has no milestone
+    for is dropped by the write: say so in the plan rather than let it vanish. While some source milestone is
+    a conflict, nobody knows which stage it belongs to, so no stage is dropped."""
     out = []
     for t in target:
         if t.key is None or t.key.id in accounted:

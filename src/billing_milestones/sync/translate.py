@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
+from .._platforms import spec_for
 from .._text import fit_text
-from ..autotask.adapter import sync_marker
-from ..autotask.wire import DESCRIPTION_MAX, TITLE_MAX
 from ..errors import TranslationError
 from ..model import ChangeKind, FieldChange, Milestone, MilestoneStatus, Platform, Trigger
 from ..money import Money
-from .pair import SYNC_KEY_PATTERN, SyncPair
+from .pair import SyncPair
 
 __all__ = [
     "COMPARED_FIELDS",
@@ -27,30 +26,27 @@ __all__ = [
     "translate",
 ]
 
-#: The fields each platform stores and lets us write; only these are compared and fingerprinted.
-COMPARED_FIELDS: Final[Mapping[Platform, tuple[str, ...]]] = {
-    Platform.KANTATA: ("title", "amount", "due", "trigger"),
-    Platform.AUTOTASK: ("title", "description", "amount", "due", "is_initial_payment"),
-    # crm.com: the title is the stage's name and the trigger is the stage: neither is ours to write.
-    Platform.CRMCOM: ("amount", "percentage", "trigger"),
-}
 
-#: Text limits of the target. Autotask's description keeps room for the ``[bm:<key>]`` sync-key marker and the
-#: space before it (see its docs page); our sync keys have a fixed length.
-TEXT_LIMITS: Final[Mapping[Platform, Mapping[str, int]]] = {
-    Platform.AUTOTASK: {
-        "title": TITLE_MAX,
-        "description": DESCRIPTION_MAX - len(sync_marker(SYNC_KEY_PATTERN)) - 1,
-    },
-}
+class _ComparedFields(Mapping[Platform, tuple[str, ...]]):
+    """The fields each platform stores and lets us write (its spec's ``compared_fields``), as a mapping."""
 
-_DESCRIPTION: Final = frozenset({Platform.AUTOTASK})
-_DELETABLE: Final = frozenset({Platform.KANTATA, Platform.CRMCOM})
+    def __getitem__(self, platform: Platform) -> tuple[str, ...]:
+        return spec_for(platform).compared_fields
+
+    def __iter__(self) -> Iterator[Platform]:
+        return iter(Platform)
+
+    def __len__(self) -> int:
+        return len(Platform)
+
+
+#: platform -> the fields it stores; only these are compared and fingerprinted.
+COMPARED_FIELDS: Final[Mapping[Platform, tuple[str, ...]]] = _ComparedFields()
 
 
 def can_delete(platform: Platform) -> bool:
-    """Autotask has no delete for contract milestones."""
-    return platform in _DELETABLE
+    """Whether the platform deletes milestones at all (Autotask has no delete for contract milestones)."""
+    return spec_for(platform).can_delete
 
 
 @dataclass(frozen=True)
@@ -69,7 +65,8 @@ def translate(source: Milestone, pair: SyncPair, *, target_currency: str | None 
     changes: list[FieldChange] = list(source.changes)
     title = _fit_text("title", source.title, target, pair.truncate, changes)
     description = source.description
-    if description and target not in _DESCRIPTION:
+    spec = spec_for(target)
+    if description and not spec.has_description:
         if not pair.allow_drop:
             raise TranslationError(
                 f"description: {target.value} milestones have no description; the source's text would be lost "
@@ -91,7 +88,7 @@ def translate(source: Milestone, pair: SyncPair, *, target_currency: str | None 
         description = _fit_text("description", description, target, pair.truncate, changes)
 
     amount, percentage = source.amount, source.percentage
-    if amount is None and target is not Platform.CRMCOM:
+    if amount is None and spec.needs_amount:
         raise TranslationError(
             f"amount: the source holds only a percentage ({percentage}%) of a total it does not know; "
             f"{target.value} needs an amount",
@@ -124,13 +121,13 @@ def translate(source: Milestone, pair: SyncPair, *, target_currency: str | None 
         due=due,
         trigger=trigger,
         status=MilestoneStatus.PLANNED,
-        is_initial_payment=source.is_initial_payment if target is Platform.AUTOTASK else False,
+        is_initial_payment=source.is_initial_payment if spec.has_initial_payment else False,
         changes=tuple(changes),
     )
 
 
 def _fit_text(name: str, text: str, target: Platform, truncate: bool, changes: list[FieldChange]) -> str:
-    limit = TEXT_LIMITS.get(target, {}).get(name)
+    limit = spec_for(target).text_limits.get(name)
     if limit is None:
         return text
     return fit_text(

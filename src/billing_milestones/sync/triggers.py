@@ -6,8 +6,10 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .._platform_spec import PlatformSpec
+from .._platforms import spec_for
 from ..errors import TranslationError
-from ..model import ChangeKind, FieldChange, Platform, Trigger, TriggerKind
+from ..model import ChangeKind, FieldChange, Trigger, TriggerKind
 
 __all__ = ["TriggerMap"]
 
@@ -38,64 +40,66 @@ class TriggerMap:
         return None
 
     def translate(
-        self, trigger: Trigger, due: dt.date | None, target: Platform
+        self, trigger: Trigger, due: dt.date | None, target: object
     ) -> tuple[Trigger, dt.date | None, list[FieldChange]]:
-        """The trigger and due date the target should hold, with any change recorded."""
-        if target is Platform.KANTATA:
-            return self._to_kantata(trigger, due)
-        if target is Platform.AUTOTASK:
-            return self._to_autotask(trigger, due)
-        return self._to_crmcom(trigger, due)
+        """The trigger and due date the target should hold, with any change recorded.
 
-    def _to_kantata(self, trigger: Trigger, due: dt.date | None) -> tuple[Trigger, dt.date | None, list[FieldChange]]:
-        if trigger.kind is TriggerKind.FIXED_DATE:
-            return self._need_due(trigger, due, "Kantata fixed_date milestone")
-        if trigger.kind is TriggerKind.ON_COMPLETION:
+        Read from the target's spec: a trigger it stores is kept; a crm.com stage becomes a story (where
+        stories exist) or a date; a story becomes a stage (where stages are all there is) or a date; a fixed
+        date becomes the one stage given that date.
+        """
+        spec = spec_for(target)
+        new, day, changes = self._cross(trigger, due, spec)
+        return new, (day if spec.has_due else None), changes
+
+    def _cross(
+        self, trigger: Trigger, due: dt.date | None, spec: PlatformSpec
+    ) -> tuple[Trigger, dt.date | None, list[FieldChange]]:
+        native = spec.triggers.native
+        if trigger.kind in native:
+            if trigger.kind is TriggerKind.FIXED_DATE:
+                return self._need_due(trigger, due, spec.triggers.fixed_date_what)
             return trigger, due, []
-        assert trigger.ref is not None
-        story = self.story_for_stage(trigger.ref)
-        if story is not None:
-            new = Trigger.on_completion(story)
-            return new, due, [_mapped(trigger, new, "TriggerMap.stage_to_story")]
-        if trigger.ref in self.due_dates:
-            return self._dated(trigger, self.due_dates[trigger.ref], "TriggerMap.due_dates")
-        return self._fallback(
-            trigger, f"crm.com stage {trigger.ref!r} has no Kantata story in TriggerMap.stage_to_story"
-        )
-
-    def _to_autotask(self, trigger: Trigger, due: dt.date | None) -> tuple[Trigger, dt.date | None, list[FieldChange]]:
         if trigger.kind is TriggerKind.FIXED_DATE:
-            return self._need_due(trigger, due, "Autotask milestone (dateDue is required)")
+            return self._stage_by_date(due)
         assert trigger.ref is not None
-        if trigger.ref in self.due_dates:
-            return self._dated(trigger, self.due_dates[trigger.ref], "TriggerMap.due_dates")
-        if trigger.kind is TriggerKind.ON_COMPLETION and due is not None:
-            new = Trigger.fixed_date()
-            change = FieldChange(
-                field="trigger",
-                kind=ChangeKind.DERIVED,
-                before=f"on_completion:{trigger.ref}",
-                after="fixed_date",
-                reason="Autotask bills by date; the milestone's own date is kept as dateDue",
-            )
-            return new, due, [change]
-        what = "stage" if trigger.kind is TriggerKind.ON_STAGE else "story"
-        return self._fallback(trigger, f"{what} {trigger.ref!r} has no due date in TriggerMap.due_dates for Autotask")
-
-    def _to_crmcom(self, trigger: Trigger, due: dt.date | None) -> tuple[Trigger, dt.date | None, list[FieldChange]]:
-        if trigger.kind is TriggerKind.ON_STAGE:
-            return trigger, None, []
-        if trigger.kind is TriggerKind.ON_COMPLETION:
-            assert trigger.ref is not None
+        if trigger.kind is TriggerKind.ON_STAGE and TriggerKind.ON_COMPLETION in native:
+            story = self.story_for_stage(trigger.ref)
+            if story is not None:
+                new = Trigger.on_completion(story)
+                return new, due, [_mapped(trigger, new, "TriggerMap.stage_to_story")]
+        if trigger.kind is TriggerKind.ON_COMPLETION and TriggerKind.ON_STAGE in native:
             stage = self.stage_for_story(trigger.ref)
             if stage is not None:
                 new = Trigger.on_stage(stage)
                 return new, None, [_mapped(trigger, new, "TriggerMap.stage_to_story")]
             raise TranslationError(
-                f"trigger: Kantata story {trigger.ref!r} has no crm.com stage in TriggerMap.stage_to_story",
+                f"trigger: Kantata story {trigger.ref!r} has no {spec.label} stage in TriggerMap.stage_to_story",
                 field="trigger",
                 source=trigger.ref,
             )
+        if TriggerKind.FIXED_DATE in native:
+            if trigger.ref in self.due_dates:
+                return self._dated(trigger, self.due_dates[trigger.ref], "TriggerMap.due_dates")
+            if trigger.kind is TriggerKind.ON_COMPLETION and due is not None:
+                new = Trigger.fixed_date()
+                change = FieldChange(
+                    field="trigger",
+                    kind=ChangeKind.DERIVED,
+                    before=f"on_completion:{trigger.ref}",
+                    after="fixed_date",
+                    reason=f"{spec.label} bills by date; the milestone's own date is kept as {spec.triggers.due_field}",
+                )
+                return new, due, [change]
+        if trigger.kind is TriggerKind.ON_STAGE and TriggerKind.ON_COMPLETION in native:
+            problem = f"crm.com stage {trigger.ref!r} has no {spec.label} story in TriggerMap.stage_to_story"
+        else:
+            what = "stage" if trigger.kind is TriggerKind.ON_STAGE else "story"
+            problem = f"{what} {trigger.ref!r} has no due date in TriggerMap.due_dates for {spec.label}"
+        return self._fallback(trigger, problem)
+
+    def _stage_by_date(self, due: dt.date | None) -> tuple[Trigger, dt.date | None, list[FieldChange]]:
+        """A fixed date onto a platform of stages: the one stage (not story) given that date."""
         stories = set(self.stage_to_story.values())
         stages = [ref for ref, day in self.due_dates.items() if day == due and ref not in stories] if due else []
         if len(stages) == 1:
