@@ -19,10 +19,15 @@ from collections import deque
 from collections.abc import Generator, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar, Final
-from urllib.parse import quote
 
 import httpx
 
+from ._autotask_paging import Paging
+from ._autotask_query import Refusal as _Refusal
+from ._autotask_query import evaluate as _evaluate
+from ._autotask_query import parse_datetime as _parse_datetime
+from ._autotask_query import select as _select
+from ._autotask_query import validate_filter as _validate_filter
 from ._emulator import Emulator, Router, SandboxRequest, json_response
 from ._faults import FaultPlan
 from ._limits import RateLimit, Throttle
@@ -35,7 +40,6 @@ STATUS_BILLED: Final = 3
 #: Contract.contractType for Fixed Price ([U]: one source plus the docs' labels).
 CONTRACT_TYPE_FIXED_PRICE: Final = 3
 _STATUS_LABELS: Final = {STATUS_NOT_READY: "Not Ready to Bill", STATUS_READY: "Ready to Bill", STATUS_BILLED: "Billed"}
-_DATETIME_FIELDS: Final = frozenset({"datedue", "createdate"})
 _READ_ONLY: Final = frozenset({"id", "internalCurrencyAmount", "createDate", "creatorResourceID"})
 _WRITABLE: Final = (
     "title",
@@ -63,9 +67,6 @@ _FIELD_ORDER: Final = (
     "title",
     "userDefinedFields",
 )
-_OPS: Final = frozenset(
-    {"eq", "noteq", "gt", "gte", "lt", "lte", "beginsWith", "endsWith", "contains", "exist", "notExist", "in", "notIn"}
-)
 PAGE_SIZE: Final = 500
 _CONTRACT_FIELDS: Final = ("id", "billToCompanyID", "companyID", "contractName", "contractType", "status")
 _CURRENCY_FIELDS: Final = (
@@ -88,15 +89,6 @@ _CURRENCY_NAMES: Final = {
     "JPY": "Yen",
     "CAD": "Canadian Dollar",
 }
-
-
-class _Refusal(Exception):
-    """A request Autotask refuses: becomes the documented error response."""
-
-    def __init__(self, status: int, *messages: str) -> None:
-        super().__init__(*messages)
-        self.status = status
-        self.messages = list(messages)
 
 
 def _errors(status: int, *messages: str) -> httpx.Response:
@@ -188,6 +180,10 @@ class AutotaskSandbox(Emulator):
         r.add("POST", "/Currencies/query", self._currency_query)
         r.add("POST", "/Currencies/query/next", self._currency_query_next)
         r.add("GET", "/Currencies/{id}", self._get_currency)
+        # the child route's metadata, before {id} catches "entityInformation" (the swagger lists all three)
+        r.add("GET", "/Contracts/{parentId}/Milestones/entityInformation", self._entity_information)
+        r.add("GET", "/Contracts/{parentId}/Milestones/entityInformation/fields", self._fields)
+        r.add("GET", "/Contracts/{parentId}/Milestones/entityInformation/userDefinedFields", self._udf_fields)
         r.add("GET", "/Contracts/{parentId}/Milestones", self._child_list)
         r.add("POST", "/Contracts/{parentId}/Milestones", self._create)
         r.add("PATCH", "/Contracts/{parentId}/Milestones", self._patch)
@@ -393,10 +389,13 @@ class AutotaskSandbox(Emulator):
         return json_response(200, {"item": self._public(record) if record else None})
 
     def _child_list(self, request: SandboxRequest) -> httpx.Response:
+        """Every milestone of the contract, paged like any list; its links come back to this GET route."""
         cid = _int(request.params["parentId"])
-        items = [self._public(r) for _, r in sorted(self.milestones.items()) if r["contractID"] == cid]
-        details = {"count": len(items), "requestCount": PAGE_SIZE, "prevPageUrl": None, "nextPageUrl": None}
-        return json_response(200, {"items": items, "pageDetails": details})
+        search = {"filter": [{"op": "eq", "field": "contractID", "value": cid}]}
+        paging = Paging.parse(request.query["paging"], PAGE_SIZE) if "paging" in request.query else None
+        rows = [r for _, r in sorted(self.milestones.items()) if r["contractID"] == cid]
+        route = f"{request.origin}{self.base_path}/Contracts/{cid}/Milestones"
+        return self._paged(rows, paging or Paging(self.page_size), route, search, _FIELD_ORDER, None)
 
     def _get_contract(self, request: SandboxRequest) -> httpx.Response:
         cid = _int(request.params["parentId"])
@@ -426,12 +425,12 @@ class AutotaskSandbox(Emulator):
     def _currency_query(self, request: SandboxRequest) -> httpx.Response:
         if not self.multi_currency:
             return self._not_found(request)
-        return self._page(request, self._body(request), 0, entity="Currencies")
+        return self._page(request, self._body(request), None, entity="Currencies")
 
     def _currency_query_next(self, request: SandboxRequest) -> httpx.Response:
         if not self.multi_currency:
             return self._not_found(request)
-        return self._page(request, self._body(request), _after_id(request), entity="Currencies")
+        return self._page(request, self._next_body(request), self._paging(request), entity="Currencies")
 
     def _body(self, request: SandboxRequest) -> dict[str, Any]:
         try:
@@ -467,28 +466,50 @@ class AutotaskSandbox(Emulator):
         return [r for _, r in sorted(rows.items()) if all(_evaluate(f, r) for f in filters)]
 
     def _page(
-        self, request: SandboxRequest, body: Mapping[str, Any], after_id: int, *, entity: str = "ContractMilestones"
+        self,
+        request: SandboxRequest,
+        body: Mapping[str, Any],
+        paging: Paging | None,
+        *,
+        entity: str = "ContractMilestones",
     ) -> httpx.Response:
+        """One page of a query; without ``paging`` the first, sized by MaxRecords."""
         filters, size, include = self._query_model(body, entity)
-        remaining = [r for r in self._matches(filters, entity) if r["id"] > after_id]
-        page = remaining[:size]
-        next_url = None
-        if len(remaining) > size:
-            paging = json.dumps({"pageSize": size, "lastId": page[-1]["id"]}, separators=(",", ":"))
-            next_url = f"{request.origin}{self.base_path}/{entity}/query/next?paging={quote(paging)}"
-        prev_url = None
-        if after_id:
-            prev_url = f"{request.origin}{self.base_path}/{entity}/query/prev"
-        order = _ENTITIES[entity][0]
-        items = [_select(r, order, include) for r in page]
-        details = {"count": len(items), "requestCount": size, "prevPageUrl": prev_url, "nextPageUrl": next_url}
-        return json_response(200, {"items": items, "pageDetails": details})
+        route = f"{request.origin}{self.base_path}/{entity}/query/next"
+        page = paging if paging is not None else Paging(size)
+        return self._paged(self._matches(filters, entity), page, route, dict(body), _ENTITIES[entity][0], include)
+
+    def _paged(
+        self,
+        rows: list[dict[str, Any]],
+        paging: Paging,
+        route: str,
+        search: dict[str, Any],
+        order: Iterable[str],
+        include: Iterable[str] | None,
+    ) -> httpx.Response:
+        page, next_id = paging.page_of(rows)
+        back = paging.back()
+        details = {
+            "count": len(page),
+            "requestCount": paging.page_size,
+            "prevPageUrl": back.link(route, search) if back is not None else None,
+            "nextPageUrl": paging.next_from(next_id).link(route, search) if next_id is not None else None,
+        }
+        return json_response(200, {"items": [_select(r, order, include) for r in page], "pageDetails": details})
+
+    def _paging(self, request: SandboxRequest) -> Paging:
+        return Paging.parse(request.query.get("paging"), min(PAGE_SIZE, self.page_size))
+
+    def _next_body(self, request: SandboxRequest) -> dict[str, Any]:
+        """A next (or previous) link is replayed with the query as its body; without one, its ``search``."""
+        return self._body(request) if request.body.strip() else self._search(request)
 
     def _query(self, request: SandboxRequest) -> httpx.Response:
-        return self._page(request, self._body(request), 0)
+        return self._page(request, self._body(request), None)
 
     def _query_get(self, request: SandboxRequest) -> httpx.Response:
-        return self._page(request, self._search(request), 0)
+        return self._page(request, self._search(request), None)
 
     def _search(self, request: SandboxRequest) -> dict[str, Any]:
         try:
@@ -500,7 +521,7 @@ class AutotaskSandbox(Emulator):
         return body
 
     def _query_next(self, request: SandboxRequest) -> httpx.Response:
-        return self._page(request, self._body(request), _after_id(request))
+        return self._page(request, self._next_body(request), self._paging(request))
 
     def _count(self, request: SandboxRequest) -> httpx.Response:
         filters, _, _ = self._query_model(self._body(request))
@@ -861,133 +882,6 @@ def _int(text: str | None) -> int | None:
         return int(text) if text is not None else None
     except ValueError:
         return None
-
-
-def _after_id(request: SandboxRequest) -> int:
-    try:
-        paging = json.loads(request.query.get("paging", ""))
-        return int(paging["lastId"])
-    except (ValueError, KeyError, TypeError):
-        raise _Refusal(500, "The paging parameter is missing or invalid.") from None
-
-
-def _select(record: Mapping[str, Any], order: Iterable[str], include: Iterable[str] | None) -> dict[str, Any]:
-    out = {k: record.get(k) for k in order}
-    if include is not None:
-        wanted = {f.lower() for f in include} | {"id"}
-        out = {k: v for k, v in out.items() if k.lower() in wanted}
-    return out
-
-
-def _validate_filter(item: Any, fields: Iterable[str] = _FIELD_ORDER, entity: str = "ContractMilestone") -> None:
-    if not isinstance(item, dict):
-        raise _Refusal(500, "Each filter item must be an object.")
-    op = item.get("op")
-    if op in ("and", "or"):
-        items = item.get("items")
-        if not isinstance(items, list) or not items:
-            raise _Refusal(500, f"The {op} grouping requires items.")
-        for sub in items:
-            _validate_filter(sub, fields, entity)
-        return
-    if op not in _OPS:
-        raise _Refusal(500, f"Invalid filter operator {op!r}.")
-    field = item.get("field")
-    if not isinstance(field, str) or not field:
-        raise _Refusal(500, "A filter item requires a field.")
-    if not item.get("udf") and field.lower() not in {f.lower() for f in fields}:
-        raise _Refusal(500, f"Unable to find {field} in the {entity} entity.")
-    if op in ("in", "notIn") and not isinstance(item.get("value"), list):
-        raise _Refusal(500, f"The {op} operator requires an array value.")
-    if op not in ("exist", "notExist", "in", "notIn") and "value" not in item:
-        raise _Refusal(500, f"The {op} operator requires a value.")
-
-
-def _field_value(item: Mapping[str, Any], record: Mapping[str, Any]) -> Any:
-    name = str(item["field"]).lower()
-    if item.get("udf"):
-        for udf in record.get("userDefinedFields") or []:
-            if str(udf.get("name", "")).lower() == name:
-                return udf.get("value")
-        return None
-    for key, value in record.items():
-        if key.lower() == name:
-            return value
-    return None
-
-
-def _parse_datetime(value: Any) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        parsed = value
-    elif isinstance(value, dt.date):
-        parsed = dt.datetime(value.year, value.month, value.day)
-    elif isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    else:
-        return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
-    return parsed
-
-
-def _comparable(field: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if field in _DATETIME_FIELDS:
-        return _parse_datetime(value)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | Decimal):
-        return Decimal(value)
-    if isinstance(value, str):
-        try:
-            return Decimal(value) if field in ("id", "amount", "status", "contractid") else value.lower()
-        except ArithmeticError:
-            return value.lower()
-    return value
-
-
-def _evaluate(item: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
-    op = item["op"]
-    if op == "and":
-        return all(_evaluate(i, record) for i in item["items"])
-    if op == "or":
-        return any(_evaluate(i, record) for i in item["items"])
-    field = str(item["field"]).lower()
-    actual = _comparable(field, _field_value(item, record))
-    if op == "exist":
-        return actual is not None and actual != ""
-    if op == "notExist":
-        return bool(actual is None or actual == "")
-    if op in ("in", "notIn"):
-        values = [_comparable(field, v) for v in item["value"]]
-        found = actual is not None and actual in values
-        return found if op == "in" else not found
-    wanted = _comparable(field, item.get("value"))
-    if op == "eq":
-        return bool(actual == wanted)
-    if op == "noteq":
-        return bool(actual != wanted)
-    if actual is None or wanted is None:
-        return False
-    if op in ("beginsWith", "endsWith", "contains"):
-        text, part = str(actual).lower(), str(wanted).lower()
-        return (
-            text.startswith(part) if op == "beginsWith" else text.endswith(part) if op == "endsWith" else part in text
-        )
-    try:
-        if op == "gt":
-            return bool(actual > wanted)
-        if op == "gte":
-            return bool(actual >= wanted)
-        if op == "lt":
-            return bool(actual < wanted)
-        return bool(actual <= wanted)
-    except TypeError:
-        raise _Refusal(500, f"Cannot compare {item['field']} with {item.get('value')!r}.") from None
 
 
 def _normalise_due(value: Any) -> str:
