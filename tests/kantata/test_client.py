@@ -20,7 +20,7 @@ from billing_milestones.kantata import (
     MilestoneInvoicedError,
 )
 from billing_milestones.sandbox import LoopbackServer, RateLimit
-from billing_milestones.sandbox.kantata import KantataSandbox
+from billing_milestones.sandbox.kantata import DEMO_TOKEN, KantataSandbox
 
 BASE = "https://api.mavenlink.com/api/v1"
 FAST = RetryPolicy(initial_delay=0.01, max_delay=0.02)
@@ -449,7 +449,7 @@ def test_sandbox_with_json_suffix(sandbox: KantataSandbox) -> None:
 
 def test_sandbox_over_loopback(sandbox: KantataSandbox) -> None:
     ids = sandbox.seed_demo()
-    with LoopbackServer(sandbox.asgi_app()) as server, KantataClient("tok", base_url=server.url + "/api/v1") as c:
+    with LoopbackServer(sandbox.asgi_app()) as server, KantataClient(DEMO_TOKEN, base_url=server.url + "/api/v1") as c:
         jpy = ids["workspaces"]["JPY"]
         assert c.workspaces.get(jpy).currency == "JPY"
         created = c.billing_milestones.create(workspace_id=jpy, title="Over the wire", amount_in_cents=1000)

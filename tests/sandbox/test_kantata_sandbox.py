@@ -8,8 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
+from billing_milestones import demo
 from billing_milestones.sandbox import FaultPlan, LoopbackServer, RateLimit
-from billing_milestones.sandbox.kantata import KantataSandbox
+from billing_milestones.sandbox.kantata import DEMO_TOKEN, KantataSandbox
 
 BASE = "https://api.mavenlink.com/api/v1"
 AUTH = {"Authorization": "Bearer tok"}
@@ -309,7 +310,7 @@ def test_asgi_app_over_loopback(sandbox: KantataSandbox) -> None:
     ids = sandbox.seed_demo()
     with (
         LoopbackServer(sandbox.asgi_app()) as server,
-        httpx.Client(base_url=server.url + "/api/v1", headers=AUTH) as http,
+        httpx.Client(base_url=server.url + "/api/v1", headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http,
     ):
         body = http.get("/billing_milestones.json", params={"workspace_ids": ids["workspaces"]["KWD"]}).json()
         assert body["count"] == 2
@@ -321,3 +322,32 @@ def test_asgi_app_over_loopback(sandbox: KantataSandbox) -> None:
         )
         assert created.status_code == 200
         assert http.get("/billing_milestones").status_code == 200
+
+
+def test_served_it_accepts_only_the_demo_token_and_answers_others_with_the_oauth_401(sandbox: KantataSandbox) -> None:
+    """Issue 18, point 10: over a socket (``milestones sandbox serve``) a wrong token is refused as the real
+    service refuses it, so the wrong-credentials path can be rehearsed; in-process any token still works."""
+    sandbox.seed_demo()
+    with LoopbackServer(sandbox.asgi_app()) as server:
+        url = server.url + "/api/v1/workspaces/1001"
+        wrong = httpx.get(url, headers={"Authorization": "Bearer not-the-demo-token"})
+        assert wrong.status_code == 401 and errors_of(wrong) == [
+            {"type": "oauth", "message": "Invalid OAuth 2 Request"}
+        ]
+        assert httpx.get(url, headers={"Authorization": f"Bearer {DEMO_TOKEN}"}).status_code == 200
+    with sandbox.http_client(base_url=BASE, headers={"Authorization": "Bearer any-token"}) as in_process:
+        assert in_process.get("/workspaces/1001").status_code == 200
+
+
+def test_served_with_explicit_tokens_accepts_exactly_those() -> None:
+    sandbox = KantataSandbox(tokens={"mine"})
+    sandbox.seed_demo()
+    with LoopbackServer(sandbox.asgi_app()) as server:
+        url = server.url + "/api/v1/workspaces/1001"
+        assert httpx.get(url, headers={"Authorization": "Bearer mine"}).status_code == 200
+        assert httpx.get(url, headers={"Authorization": f"Bearer {DEMO_TOKEN}"}).status_code == 401
+
+
+def test_the_demo_and_sandbox_serve_hand_out_the_token_the_served_sandbox_accepts() -> None:
+    """``sandbox_environment()`` (what ``sandbox serve`` prints) must name the one token a served sandbox takes."""
+    assert demo.sandbox_environment("http://127.0.0.1:1")["KANTATA_TOKEN"] == DEMO_TOKEN

@@ -52,7 +52,7 @@ def emulator_app(emulator: Emulator) -> Starlette:
         root = request.scope.get("root_path", "")
         url = httpx.URL(str(request.url))
         outgoing = httpx.Request(request.method, url, headers=list(request.headers.items()), content=body)
-        parsed = emulator.parse(outgoing, mount=root)
+        parsed = emulator.parse(outgoing, mount=root, served=True)
         steps = emulator.steps(parsed)
         try:
             while True:

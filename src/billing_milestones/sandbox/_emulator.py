@@ -42,6 +42,9 @@ class SandboxRequest:
     #: scheme://host[:port][mount prefix]: where this emulator is reachable, for URLs it hands out.
     origin: str
     params: Mapping[str, str] = field(default_factory=dict)
+    #: True when it came over a real socket (the ASGI app), where credentials are checked as a real service
+    #: would; in-process transports keep accepting any documented demo credential.
+    served: bool = False
 
     def json(self) -> Any:
         """The body with decimals as Decimal; raises ValueError on invalid JSON."""
@@ -142,7 +145,7 @@ class Emulator(ABC):
         return self.rate_limit.send_retry_after if self.rate_limit else True
 
     # -- plumbing -----------------------------------------------------------------------------------
-    def parse(self, request: httpx.Request, *, mount: str = "") -> SandboxRequest:
+    def parse(self, request: httpx.Request, *, mount: str = "", served: bool = False) -> SandboxRequest:
         full = request.url.path
         path = full[len(mount) :] if mount and full.startswith(mount) else full
         base = self.base_path
@@ -162,6 +165,7 @@ class Emulator(ABC):
             headers=request.headers,
             body=request.content,
             origin=origin,
+            served=served,
         )
 
     def steps(self, request: SandboxRequest) -> Generator[float, None, httpx.Response]:

@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import httpx
 
@@ -25,7 +25,7 @@ from ._emulator import Emulator, Router, SandboxRequest, json_response
 from ._faults import Fault, FaultKind, FaultPlan
 from ._limits import RateLimit, Throttle
 
-__all__ = ["KantataSandbox"]
+__all__ = ["DEMO_TOKEN", "KantataSandbox"]
 
 Record = dict[str, Any]
 
@@ -35,15 +35,13 @@ _REF_STATUSES = ("successful", "pending", "failed")
 _INT = re.compile(r"^-?\d+$")
 _ID = re.compile(r"^\d+$")
 _TZ = dt.timezone(dt.timedelta(hours=-7))
+#: The one bearer token a served sandbox (``milestones sandbox serve``) accepts when ``tokens`` is not given.
+DEMO_TOKEN: Final = "sandbox-kantata-token"
 
 
 def _public(record: Record) -> Record:
     """A stored record without the sandbox's private bookkeeping keys."""
     return {k: v for k, v in record.items() if not k.startswith("_")}
-
-
-def _field_equals(name: str, value: str) -> Callable[[Record], bool]:
-    return lambda ref: str(ref.get(name)) == value
 
 
 class _Invalid(Exception):
@@ -85,7 +83,7 @@ class KantataSandbox(Emulator):
         default_per_page: int = 20,
     ) -> None:
         super().__init__(faults=faults, rate_limit=rate_limit)
-        #: Accepted bearer tokens; None accepts any non-empty token.
+        #: Accepted bearer tokens; None: any non-empty token in-process, only DEMO_TOKEN when served on a socket.
         self.tokens = set(tokens) if tokens is not None else None
         self.bulk_limit = bulk_limit
         self.max_per_page = max_per_page
@@ -128,7 +126,8 @@ class KantataSandbox(Emulator):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return False
-        return self.tokens is None or token.strip() in self.tokens
+        accepted = self.tokens if self.tokens is not None else {DEMO_TOKEN} if request.served else None
+        return accepted is None or token.strip() in accepted
 
     @staticmethod
     def _errors(status: int, items: list[Record]) -> httpx.Response:
@@ -339,10 +338,10 @@ class KantataSandbox(Emulator):
     def _ref_filters(self, request: SandboxRequest) -> list[Callable[[Record], bool]]:
         q = request.query
         filters: list[Callable[[Record], bool]] = []
-        for name in ("service_name", "service_model", "service_model_ref", "status", "external_status"):
-            value = q.get(f"external_reference_{name}")
-            if value is not None:
-                filters.append(_field_equals(name, value))
+        names = ("service_name", "service_model", "service_model_ref", "status", "external_status")
+        exact = {n: q[f"external_reference_{n}"] for n in names if f"external_reference_{n}" in q}
+        if exact:
+            filters.append(lambda ref: all(str(ref.get(n)) == v for n, v in exact.items()))
         message = q.get("external_reference_external_message")
         if message is not None:
             filters.append(lambda x: x.get("external_message") == message)
