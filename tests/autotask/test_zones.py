@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 import respx
 
 from billing_milestones import errors
 from billing_milestones.autotask import AsyncAutotaskClient, AutotaskClient
+from billing_milestones.model import Platform
 from billing_milestones.sandbox.autotask import AutotaskSandbox
+from billing_milestones.sync.config import load_settings
+from billing_milestones.sync.connect import connect
 
 from .conftest import FAST, make_async_client, make_client
 
@@ -274,3 +279,16 @@ async def test_async_zone_outside_the_vendor_domain_is_refused() -> None:
             with pytest.raises(errors.ConfigError, match=r"evil\.example"):
                 await client.contract_milestones.get(1)
         assert not evil.called
+
+
+def test_autotask_base_url_from_the_environment_gets_the_version(tmp_path: Path) -> None:
+    config = tmp_path / "milestones.toml"
+    config.write_text("")
+    env = {
+        "AUTOTASK_USERNAME": "u@x",
+        "AUTOTASK_SECRET": "secret-1",
+        "AUTOTASK_INTEGRATION_CODE": "CODE",
+        "AUTOTASK_BASE_URL": "https://webservices5.autotask.net/ATServicesRest/",
+    }
+    with connect(Platform.AUTOTASK, load_settings(config, env=env)) as client:
+        assert str(client.base_url) == "https://webservices5.autotask.net/ATServicesRest/V1.0"
