@@ -1,7 +1,8 @@
 """Autotask PSA clients: ``AutotaskClient`` and ``AsyncAutotaskClient``.
 
-Thin on purpose: requests, parsers and every rule live in ``_operations`` (sans-IO) and ``adapter`` (pure);
-this module adds zone discovery, the picklist and currency caches and the two ways of waiting for I/O.
+Thin on purpose: requests, parsers and every rule live in ``_operations`` (sans-IO) and ``adapter`` (pure),
+construction in ``_setup`` and the view's write plans in ``_plans``; this module adds zone discovery, the
+picklist and currency caches and the two ways of waiting for I/O.
 """
 
 from __future__ import annotations
@@ -9,34 +10,38 @@ from __future__ import annotations
 import asyncio
 import builtins
 import datetime as dt
-import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, NoReturn, TypeVar
 
 import httpx
 from pydantic import SecretStr
 
 from .. import errors
-from .._base_client import AsyncAPIClient, SyncAPIClient, build_retry_policy
+from .._base_client import AsyncAPIClient, SyncAPIClient
 from .._http import (
-    DEFAULT_TIMEOUT,
     NOT_GIVEN,
     AsyncRunner,
-    ClientCore,
     NotGiven,
     Operation,
     Page,
     PagedOperation,
     RetryPolicy,
     SyncRunner,
-    resolve_timeout,
-    secret_value,
 )
 from ..model import Milestone, MilestoneKey, Platform
 from . import _containers, adapter
 from . import _operations as ops
-from .query import FilterLike, Query, as_query
+from ._plans import created as _created
+from ._plans import plan_update as _plan_update
+from ._plans import prepare_create as _prepare_create
+from ._plans import updatable as _updatable
+from ._plans import with_options as _with_options
+from ._setup import CurrencySetting
+from ._setup import build as _build
+from ._setup import container_id as _container
+from ._setup import given_currency as _given_currency
+from ._setup import key_ids as _key_ids
+from .query import FilterLike, as_query
 from .wire import ContractMilestone, FieldsResponse, ThresholdInformation, ZoneInformation
 
 __all__ = [
@@ -49,120 +54,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-_UNDISCOVERED = httpx.URL("https://zone-not-yet-discovered.invalid/ATServicesRest/V1.0")
-CurrencySetting = str | Mapping[int, str] | None
-
-
-class _SharedState:
-    """Per-client state shared with ``with_options`` copies: the zone, the picklist and currency caches."""
-
-    def __init__(self, explicit: httpx.URL | None, currency: CurrencySetting) -> None:
-        self.zone_url: httpx.URL | None = explicit
-        self.explicit = explicit is not None
-        self.zone: ZoneInformation | None = None
-        self.discoveries = 0
-        self.lock = threading.Lock()
-        self.alock: asyncio.Lock | None = None
-        self.picklist: ops.StatusPicklist | None = None
-        self.currency = currency
-        self.currencies = ops.CurrencyCache()
-
-
-def _credentials(
-    username: str, secret: SecretStr, integration_code: SecretStr, impersonation: int | None
-) -> Callable[[], dict[str, str]]:
-    def headers() -> dict[str, str]:
-        out = {
-            "ApiIntegrationCode": integration_code.get_secret_value(),
-            "UserName": username,
-            "Secret": secret.get_secret_value(),
-        }
-        if impersonation is not None:
-            out["ImpersonationResourceId"] = str(impersonation)
-        return out
-
-    return headers
-
-
-def _build(
-    username: str,
-    secret: str | SecretStr,
-    integration_code: str | SecretStr,
-    *,
-    base_url: str | httpx.URL | None,
-    impersonation_resource_id: int | None,
-    max_retries: int | NotGiven,
-    timeout: float | httpx.Timeout | None | NotGiven,
-    retry_policy: RetryPolicy | None,
-    max_threads: int,
-    hourly_budget: int | ops.HourlyBudget | None,
-    discovery_url: str,
-    currency: CurrencySetting,
-) -> tuple[ops.AutotaskCore, ClientCore, _SharedState]:
-    if not isinstance(username, str) or not username.strip():
-        raise errors.ValidationError("username: expected the API user's name", field="username")
-    if isinstance(max_threads, bool) or not isinstance(max_threads, int) or max_threads < 1:
-        raise errors.ValidationError(
-            f"max_threads: expected a positive int, got {max_threads!r}", field="max_threads", value=max_threads
-        )
-    if impersonation_resource_id is not None:
-        ops._check_id(impersonation_resource_id, "impersonation_resource_id")
-    secret_s = secret_value(secret, field="secret")
-    code_s = secret_value(integration_code, field="integration_code")
-    budget = (
-        hourly_budget
-        if isinstance(hourly_budget, ops.HourlyBudget) or hourly_budget is None
-        else ops.HourlyBudget(hourly_budget)
-    )
-    explicit = ops.explicit_base(base_url) if base_url is not None else None
-    policy = build_retry_policy(max_retries, retry_policy)
-    resolved_timeout = resolve_timeout(timeout, DEFAULT_TIMEOUT)
-    core = ops.AutotaskCore(
-        platform=ops.PLATFORM,
-        base_url=explicit or _UNDISCOVERED,
-        credentials=_credentials(username, secret_s, code_s, impersonation_resource_id),
-        retry=policy,
-        timeout=resolved_timeout,
-        max_in_flight=max_threads,
-        budget=budget,
-    )
-    # The same error rules as the zone's core (an error body on a 200 included), without budget or credentials.
-    discovery = ops.AutotaskCore(
-        platform=ops.PLATFORM,
-        base_url=ops.discovery_base(discovery_url),
-        credentials=dict,
-        retry=policy,
-        timeout=resolved_timeout,
-    )
-    return core, discovery, _SharedState(explicit, currency)
-
-
-def _given_currency(state: _SharedState, contract_id: int, override: str | None) -> str | None:
-    """The caller's currency (per call, then the client's str or mapping); None means resolve it."""
-    if override is not None:
-        return override
-    setting = state.currency
-    if isinstance(setting, str):
-        return setting
-    if setting is not None and contract_id in setting:
-        return setting[contract_id]
-    return None
-
-
-def _container(container_id: str | int) -> int:
-    try:
-        value = int(container_id)
-    except (TypeError, ValueError):
-        raise errors.ValidationError(
-            f"contract id: expected an integer id, got {container_id!r}", field="contractID", value=container_id
-        ) from None
-    return ops._check_id(value, "contractID")
-
-
-def _key_ids(key: MilestoneKey) -> tuple[int, int]:
-    if key.platform is not Platform.AUTOTASK:
-        raise errors.ValidationError(f"key: {key} is not an Autotask milestone", field="key", value=str(key))
-    return _container(key.container_id), _container(key.id)
 
 
 # ==================================================================================================
@@ -383,16 +274,6 @@ class ContractMilestones:
         raise ops.unsupported_delete(milestone_id)
 
 
-def _with_options(query: Query, max_records: int | None, include_fields: Sequence[str] | None) -> Query:
-    if max_records is None and include_fields is None:
-        return query
-    return Query(
-        *query.filter,
-        max_records=max_records if max_records is not None else query.max_records,
-        include_fields=include_fields if include_fields is not None else query.include_fields,
-    )
-
-
 class AutotaskMilestones:
     """``client.milestones``: the common view over contract milestones (container = contract id)."""
 
@@ -460,70 +341,6 @@ class AutotaskMilestones:
     def delete(self, key: MilestoneKey) -> None:
         _key_ids(key)
         raise ops.unsupported_delete(key.id)
-
-
-def _prepare_create(
-    milestone: Milestone,
-    contract_id: int,
-    picklist: ops.StatusPicklist,
-    currency: str,
-    truncate: bool,
-    fallback_due: dt.date | None,
-) -> tuple[tuple[Operation[int], dict[str, Any]], adapter.WireFields]:
-    """Translate and check every milestone before the first request, so a bad one sends nothing."""
-    translated = adapter.to_wire_fields(
-        milestone, picklist=picklist.labels, currency=currency, truncate=truncate, fallback_due=fallback_due
-    )
-    return ops.create_operation(contract_id, translated.fields, picklist), translated
-
-
-def _created(
-    payload: Mapping[str, Any], new_id: int, translated: adapter.WireFields, picklist: ops.StatusPicklist, code: str
-) -> Milestone:
-    result = adapter.to_milestone(ops.as_record(payload, new_id), picklist=picklist.labels, currency=code)
-    return result.model_copy(update={"changes": translated.changes})
-
-
-def _updatable(milestone: Milestone) -> tuple[int, int]:
-    if milestone.key is None:
-        raise errors.ValidationError("update: the milestone has no key; create it first", field="key")
-    cid, mid = _key_ids(milestone.key)
-    if milestone.locked:
-        raise errors.ValidationError(
-            f"status: milestone {milestone.key} is Billed and locked in Autotask; it cannot be updated",
-            field="status",
-            value=milestone.status.value,
-        )
-    return cid, mid
-
-
-@dataclass(frozen=True)
-class _UpdatePlan:
-    op: Operation[int] | None
-    result: Milestone
-
-
-def _plan_update(
-    contract_id: int,
-    milestone_id: int,
-    translated: adapter.WireFields,
-    current: ContractMilestone,
-    picklist: ops.StatusPicklist,
-    currency: str,
-) -> _UpdatePlan:
-    """The PATCH for what changed (None when nothing did) and the milestone as it will read afterwards."""
-    changed = adapter.diff_fields(translated.fields, current)
-    record = current
-    op: Operation[int] | None = None
-    if changed:
-        op, payload = ops.update_operation(contract_id, milestone_id, changed, current, picklist)
-        record = ContractMilestone.model_validate({**current.raw(), **payload})
-    elif picklist.is_billed(current.status):
-        raise errors.ValidationError(
-            f"status: milestone {milestone_id} is Billed and locked in Autotask", field="status", value=current.status
-        )
-    result = adapter.to_milestone(record, picklist=picklist.labels, currency=currency)
-    return _UpdatePlan(op, result.model_copy(update={"changes": translated.changes}))
 
 
 # ==================================================================================================

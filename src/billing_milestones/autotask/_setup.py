@@ -1,0 +1,142 @@
+"""Building an Autotask client: checked arguments, the two cores (zone and discovery), the shared state.
+
+Both clients (sync and async) are built here, so a bad argument is refused by name, before any request, the
+same way in each; and the state a client shares with its ``with_options`` copies (the zone, the picklist and
+the currency caches) is one object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Mapping
+
+import httpx
+from pydantic import SecretStr
+
+from .. import errors
+from .._base_client import build_retry_policy
+from .._http import DEFAULT_TIMEOUT, ClientCore, NotGiven, RetryPolicy, resolve_timeout, secret_value
+from ..model import MilestoneKey, Platform
+from . import _operations as ops
+from .wire import ZoneInformation
+
+__all__ = ["CurrencySetting", "SharedState", "build", "container_id", "given_currency", "key_ids"]
+
+#: A base no request can reach: the zone core's URL until discovery has run.
+_UNDISCOVERED = httpx.URL("https://zone-not-yet-discovered.invalid/ATServicesRest/V1.0")
+CurrencySetting = str | Mapping[int, str] | None
+
+
+class SharedState:
+    """Per-client state shared with ``with_options`` copies: the zone, the picklist and currency caches."""
+
+    def __init__(self, explicit: httpx.URL | None, currency: CurrencySetting) -> None:
+        self.zone_url: httpx.URL | None = explicit
+        self.explicit = explicit is not None
+        self.zone: ZoneInformation | None = None
+        self.discoveries = 0
+        self.lock = threading.Lock()
+        self.alock: asyncio.Lock | None = None
+        self.picklist: ops.StatusPicklist | None = None
+        self.currency = currency
+        self.currencies = ops.CurrencyCache()
+
+
+def _credentials(
+    username: str, secret: SecretStr, integration_code: SecretStr, impersonation: int | None
+) -> Callable[[], dict[str, str]]:
+    def headers() -> dict[str, str]:
+        out = {
+            "ApiIntegrationCode": integration_code.get_secret_value(),
+            "UserName": username,
+            "Secret": secret.get_secret_value(),
+        }
+        if impersonation is not None:
+            out["ImpersonationResourceId"] = str(impersonation)
+        return out
+
+    return headers
+
+
+def build(
+    username: str,
+    secret: str | SecretStr,
+    integration_code: str | SecretStr,
+    *,
+    base_url: str | httpx.URL | None,
+    impersonation_resource_id: int | None,
+    max_retries: int | NotGiven,
+    timeout: float | httpx.Timeout | None | NotGiven,
+    retry_policy: RetryPolicy | None,
+    max_threads: int,
+    hourly_budget: int | ops.HourlyBudget | None,
+    discovery_url: str,
+    currency: CurrencySetting,
+) -> tuple[ops.AutotaskCore, ClientCore, SharedState]:
+    if not isinstance(username, str) or not username.strip():
+        raise errors.ValidationError("username: expected the API user's name", field="username")
+    if isinstance(max_threads, bool) or not isinstance(max_threads, int) or max_threads < 1:
+        raise errors.ValidationError(
+            f"max_threads: expected a positive int, got {max_threads!r}", field="max_threads", value=max_threads
+        )
+    if impersonation_resource_id is not None:
+        ops._check_id(impersonation_resource_id, "impersonation_resource_id")
+    secret_s = secret_value(secret, field="secret")
+    code_s = secret_value(integration_code, field="integration_code")
+    budget = (
+        hourly_budget
+        if isinstance(hourly_budget, ops.HourlyBudget) or hourly_budget is None
+        else ops.HourlyBudget(hourly_budget)
+    )
+    explicit = ops.explicit_base(base_url) if base_url is not None else None
+    policy = build_retry_policy(max_retries, retry_policy)
+    resolved_timeout = resolve_timeout(timeout, DEFAULT_TIMEOUT)
+    core = ops.AutotaskCore(
+        platform=ops.PLATFORM,
+        base_url=explicit or _UNDISCOVERED,
+        credentials=_credentials(username, secret_s, code_s, impersonation_resource_id),
+        retry=policy,
+        timeout=resolved_timeout,
+        max_in_flight=max_threads,
+        budget=budget,
+    )
+    # The same error rules as the zone's core (an error body on a 200 included), without budget or credentials.
+    discovery = ops.AutotaskCore(
+        platform=ops.PLATFORM,
+        base_url=ops.discovery_base(discovery_url),
+        credentials=dict,
+        retry=policy,
+        timeout=resolved_timeout,
+    )
+    return core, discovery, SharedState(explicit, currency)
+
+
+def given_currency(state: SharedState, contract_id: int, override: str | None) -> str | None:
+    """The caller's currency (per call, then the client's str or mapping); None means resolve it."""
+    if override is not None:
+        return override
+    setting = state.currency
+    if isinstance(setting, str):
+        return setting
+    if setting is not None and contract_id in setting:
+        return setting[contract_id]
+    return None
+
+
+def container_id(given: str | int) -> int:
+    """A contract id as the common view takes it (``"29683001"`` or an int), checked to be a positive int."""
+    try:
+        value = int(given)
+    except (TypeError, ValueError):
+        raise errors.ValidationError(
+            f"contract id: expected an integer id, got {given!r}", field="contractID", value=given
+        ) from None
+    return ops._check_id(value, "contractID")
+
+
+def key_ids(key: MilestoneKey) -> tuple[int, int]:
+    """(contract id, milestone id) of an Autotask key; a key of another platform is refused by name."""
+    if key.platform is not Platform.AUTOTASK:
+        raise errors.ValidationError(f"key: {key} is not an Autotask milestone", field="key", value=str(key))
+    return container_id(key.container_id), container_id(key.id)
