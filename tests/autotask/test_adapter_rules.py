@@ -180,6 +180,11 @@ def test_what_a_fallback_or_a_truncation_did_is_recorded_exactly() -> None:
         ),
         FieldChange(field="due", kind=ChangeKind.DEFAULTED, after=fallback, reason="the caller's fallback due date"),
     )
+    no_marker = write(common(description="D" * 251), truncate=True)
+    assert no_marker.fields["description"] == "D" * 250
+    assert [(c.field, c.kind, c.reason) for c in no_marker.changes] == [
+        ("description", ChangeKind.TRUNCATED, "Autotask description holds at most 250 characters")
+    ]
     long = common(title="T" * 51, description="D" * 245).with_sync_key("k1")
     done = write(long, truncate=True)
     assert done.fields["title"] == "T" * 50

@@ -43,6 +43,7 @@ BAD_ID = MilestoneKey(platform=Platform.CRMCOM, id="e1:", container_id="e1")
 FRACTION = plan_item(amount=Decimal("1.005"))
 NO_CURRENCY = plan_item(amount=Decimal(1))
 EMPTY = plan_item()
+NO_STAGE = MilestonePlanEstimate.model_construct(stage=None, amount=Decimal(1))  # type: ignore[arg-type]
 NO_ID = OrderEstimate.model_construct(id=None)  # type: ignore[call-arg, arg-type]
 DATED = Milestone(title="Kick-off", amount=Money("1", EUR))
 CHF = on_stage("s1", amount="1", title="Fee").model_copy(update={"amount": Money("1", "CHF")})
@@ -63,6 +64,12 @@ REFUSALS: list[tuple[Callable[[], object], str, str, object]] = [
         "reaches a stage (map it to a stage id with a TriggerMap)",
         "trigger",
         DATED,
+    ),
+    (
+        lambda: milestone_from_plan(NO_STAGE, estimation_id="e", currency=EUR),
+        "milestone_plan_estimate entry without stage.id",
+        "stage.id",
+        NO_STAGE.raw(),
     ),
     (
         lambda: milestone_from_plan(NO_CURRENCY, estimation_id="e", currency=None),
@@ -143,11 +150,29 @@ SIDES = [
         ("10.00", "20"),
         AmountPreference.AMOUNT,
         (None, "20"),
-        "the side changed since the last estimate",
+        "(the side changed since the last estimate)",
     ),
-    (("10.00", "10"), ("30.00", "10"), AmountPreference.PERCENTAGE, ("30.00", None), "the side changed"),
-    (("10.00", "10"), ("10.00", "10"), AmountPreference.AMOUNT, (None, "10"), "the side changed"),
-    (("10.00", None), ("10.00", "10"), AmountPreference.PERCENTAGE, (None, "10"), "the side changed"),
+    (
+        ("10.00", "10"),
+        ("30.00", "10"),
+        AmountPreference.PERCENTAGE,
+        ("30.00", None),
+        "(the side changed since the last estimate)",
+    ),
+    (
+        ("10.00", "10"),
+        ("10.00", "10"),
+        AmountPreference.AMOUNT,
+        (None, "10"),
+        "(the side changed since the last estimate)",
+    ),
+    (
+        ("10.00", None),
+        ("10.00", "10"),
+        AmountPreference.PERCENTAGE,
+        (None, "10"),
+        "(the side changed since the last estimate)",
+    ),
     (("10.00", None), ("10.00", None), AmountPreference.PERCENTAGE, ("10.00", None), ""),
     (("10.00", "10"), ("30.00", "30"), AmountPreference.PERCENTAGE, (None, "30"), "prefer='percentage'"),
     (None, ("30.00", "30"), AmountPreference.AMOUNT, ("30.00", None), "prefer='amount'"),

@@ -134,6 +134,13 @@ REFUSALS: list[tuple[Callable[[], object], str, str, object]] = [
         "Deposit",
     ),
     (
+        lambda: to_create_body(common(status=MilestoneStatus.BILLED, locked=True), USD),
+        "status: a Kantata milestone is billed only by putting it on an invoice, which this API call cannot do; "
+        "pass allow_drop=True to drop it",
+        "status",
+        "Deposit",
+    ),
+    (
         lambda: to_update_body(common(description="Signed"), wire(), USD),
         "description: Kantata billing milestones have no description field; pass allow_drop=True to drop it",
         "description",

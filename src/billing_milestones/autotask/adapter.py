@@ -208,9 +208,7 @@ def _due(milestone: Milestone, fallback_due: dt.date | None, changes: list[Field
     if milestone.due is not None:
         return milestone.due
     if fallback_due is None:
-        raise TranslationError(
-            "due: Autotask requires dateDue; set Milestone.due or pass fallback_due=", field="due", source=None
-        )
+        raise TranslationError("due: Autotask requires dateDue; set Milestone.due or pass fallback_due=", field="due")
     changes.append(
         FieldChange(field="due", kind=ChangeKind.DEFAULTED, after=fallback_due, reason="the caller's fallback due date")
     )

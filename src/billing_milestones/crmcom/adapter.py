@@ -189,13 +189,12 @@ def _changed_side(m: Milestone, prev: Milestone | None) -> AmountPreference | No
         return None
     pct_changed = m.percentage != prev.percentage
     amount_changed = m.amount != prev.amount
-    if pct_changed and not amount_changed:
-        return AmountPreference.PERCENTAGE
-    if amount_changed and not pct_changed:
+    if pct_changed and amount_changed:
+        return None
+    if amount_changed:
         return AmountPreference.AMOUNT
-    if not pct_changed and not amount_changed:
-        return AmountPreference.PERCENTAGE if prev.percentage is not None else AmountPreference.AMOUNT
-    return None
+    # The percentage changed, or neither did: ``m`` holds both, so an untouched ``prev`` held this percentage.
+    return AmountPreference.PERCENTAGE
 
 
 def milestones_to_request(

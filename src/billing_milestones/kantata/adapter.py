@@ -156,7 +156,7 @@ def _status(
 ) -> MilestoneStatus:
     if wire.invoiced:
         return MilestoneStatus.BILLED
-    story_id = trigger.ref if trigger.kind is TriggerKind.ON_COMPLETION else None
+    story_id = trigger.ref  # _trigger gives a ref to ON_COMPLETION only (FIXED_DATE has none)
     if story_id is not None:
         state = story_states.get(story_id)
         if state is None and wire.story is not None and wire.story.id == story_id:
