@@ -2,8 +2,9 @@
 
 It follows the documented behaviour and its quirks: zone discovery, credential errors that are 500s
 (unknown user, bad integration code) or 401s (bad secret), business-rule failures as HTTP 500 with
-``{"errors": [...]}``, 500-record pages whose ``nextPageUrl`` must be replayed with POST (a GET answers
-405), ``item: null`` for a missing id, create/update only through ``/Contracts/{id}/Milestones``, no
+``{"errors": [...]}``, 500-record pages (the child list ``GET /Contracts/{id}/Milestones`` too) whose
+vendor-shaped ``nextPageUrl`` must be replayed with POST (a GET answers 405; see ``_autotask_paging``),
+``item: null`` for a missing id, create/update only through ``/Contracts/{id}/Milestones``, no
 DELETE, the status picklist, and the 3-thread-per-endpoint and hourly thresholds. For a contract's currency it
 serves ``Contracts/{id}``, ``Companies/{id}`` and, with the Multi-currency module on, ``Currencies``.
 """
