@@ -66,8 +66,12 @@ class ApiDescription:
         self.document = _resolve(document, document)
         self.base_path = base_path
         self.operations: list[Operation] = []
+        #: Paths the SDK calls that the description leaves out (an override row lists them, with the reason).
+        self.unchecked = [_pattern(t) for t in self.document.get("x-unchecked-paths", [])]
+        #: Suffixes a path may carry beyond its template (Kantata's optional ``.json``; an override row again).
+        self.suffixes: list[str] = list(self.document.get("x-path-suffixes", []))
         for template, item in self.document.get("paths", {}).items():
-            pattern = re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$")
+            pattern = _pattern(template)
             shared = item.get("parameters", [])
             for method in _METHODS:
                 if method in item:
@@ -84,11 +88,33 @@ class ApiDescription:
 
     def find(self, method: str, url: httpx.URL) -> tuple[Operation, dict[str, str]] | None:
         path = self.relative(url)
+        path = next((path.removesuffix(s) for s in self.suffixes if path.endswith(s)), path)
         for op in self.operations:
             m = op.pattern.match(path)
             if m and op.method == method.upper():
                 return op, m.groupdict()
         return None
+
+    def judge(self, exchange: Exchange) -> list[str]:
+        """Every problem of one exchange: the request, then (when the request fits and its status is documented:
+        injected faults and throttles are the sandbox's own) the answer. Paths outside the base path, and the
+        ones listed as unchecked, are not this description's to judge."""
+        path = self.relative(exchange.request.url)
+        if not path or any(p.match(path) for p in self.unchecked):
+            return []
+        found = self.check_request(exchange.request)
+        if exchange.response.status_code == 401:
+            # Sent without a credential the operation documents, and refused for it: the documented outcome.
+            found = [p for p in found if "no security requirement is met" not in p]
+        if found or self._documented(exchange) is None:
+            return found
+        return self.check_response(exchange)
+
+    def _documented(self, exchange: Exchange) -> Mapping[str, Any] | None:
+        found = self.find(exchange.request.method, exchange.request.url)
+        responses = found[0].spec.get("responses", {}) if found else {}
+        status = str(exchange.response.status_code)
+        return responses.get(status) or responses.get(f"{status[0]}XX") or responses.get("default")
 
     # -- requests -----------------------------------------------------------------------------------
     def check_request(self, request: httpx.Request) -> list[str]:
@@ -146,12 +172,10 @@ class ApiDescription:
         if found is None:
             return [f"{exchange.label()}: no such operation in the description"]
         op = found[0]
-        status = str(exchange.response.status_code)
-        responses = op.spec.get("responses", {})
-        documented = responses.get(status) or responses.get(f"{status[0]}XX") or responses.get("default")
-        where = f"{op.method} {op.template} -> {status}"
+        documented = self._documented(exchange)
+        where = f"{op.method} {op.template} -> {exchange.response.status_code}"
         if documented is None:
-            return [f"{where}: status not documented (documented: {sorted(responses)})"]
+            return [f"{where}: status not documented (documented: {sorted(op.spec.get('responses', {}))})"]
         content = documented.get("content")
         if not content:
             # Documented in prose only: the description is silent on the body, so nothing is checked.
@@ -172,6 +196,11 @@ class ApiDescription:
                 for media in body.get("content", {}).values():
                     for name, example in media.get("examples", {}).items():
                         yield f"{op.method} {op.template} {kind} {name}", example.get("value")
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """``/billing_milestones/{id}`` as a regex; a parameter spans neither ``/`` nor ``.`` (a ``.json`` suffix)."""
+    return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/.]+)", re.escape(template)) + "$")
 
 
 def _satisfied(scheme: Mapping[str, Any], headers: httpx.Headers) -> bool:

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import httpx
+
+from billing_milestones._http import _redact
 
 from ._openapi import Exchange
 
-__all__ = ["Recorder"]
+__all__ = ["Recorder", "isolated_secrets"]
+
+
+@contextmanager
+def isolated_secrets() -> Iterator[None]:
+    """The secrets a module-scoped session registers are forgotten after it (the per-test reset in
+    tests/conftest.py runs inside module fixtures, so it would keep them and redact them in later tests)."""
+    with _redact._lock:
+        before = set(_redact._secrets)
+    try:
+        yield
+    finally:
+        with _redact._lock:
+            _redact._secrets.clear()
+            _redact._secrets.update(before)
 
 
 class Recorder(httpx.BaseTransport, httpx.AsyncBaseTransport):

@@ -6,34 +6,26 @@ no other test depends on it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from . import _specs
 from ._openapi import ApiDescription, load_description
 from ._overrides import OVERRIDES
 
-SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs"
-#: Each description the contract tests read, and the platform its override rows are filed under.
-DESCRIPTIONS = {
-    "kantata/billing-milestones.excerpt.openapi.json": "kantata",
-    "crmcom/self-service-v2.excerpt.openapi.json": "crmcom",
-}
 
-
-def _load(relative: str, platform: str, base_path: str) -> ApiDescription:
+def _load(relative: str, platform: str) -> ApiDescription:
     """The description with its override rows applied, or a skip naming the missing file."""
-    path = SPECS / relative
+    path = _specs.SPECS / relative
     if not path.is_file():
         pytest.skip(f"vendor description {path} not found: contract tests need ../shared/specs beside the clone")
-    return load_description(path, platform, OVERRIDES, base_path=base_path)
+    return load_description(path, platform, OVERRIDES, base_path=_specs.BASE_PATHS[platform])
 
 
 @pytest.fixture(scope="session")
 def kantata_api() -> ApiDescription:
-    return _load("kantata/billing-milestones.excerpt.openapi.json", "kantata", "/api/v1")
+    return _load("kantata/billing-milestones.excerpt.openapi.json", "kantata")
 
 
 @pytest.fixture(scope="session")
 def crmcom_api() -> ApiDescription:
-    return _load("crmcom/self-service-v2.excerpt.openapi.json", "crmcom", "")
+    return _load("crmcom/self-service-v2.excerpt.openapi.json", "crmcom")

@@ -19,7 +19,7 @@ from billing_milestones.errors import AuthenticationError, NotFoundError
 from billing_milestones.sandbox.crmcom import CrmComSandbox, DemoSeed
 
 from ._openapi import ApiDescription, Exchange
-from ._recording import Recorder
+from ._recording import Recorder, isolated_secrets
 
 
 def _draft(seed: DemoSeed, currency: str = "EUR", **extra: object) -> dict[str, object]:
@@ -57,7 +57,7 @@ def _sync_session(sandbox: CrmComSandbox, seed: DemoSeed) -> list[Exchange]:
         with pytest.raises(NotFoundError):
             crm.orders.get("no-such-order")
         with pytest.raises(AuthenticationError):
-            crm.authenticate_contact(seed.public_key, username=seed.email, password="not the password")
+            crm.authenticate_contact(seed.public_key, username=seed.email, password="crmcom-contract-wrong-password")
     return recorder.exchanges
 
 
@@ -77,7 +77,8 @@ async def _async_session(sandbox: CrmComSandbox, seed: DemoSeed) -> list[Exchang
 def exchanges() -> list[Exchange]:
     sandbox = CrmComSandbox()
     seed = sandbox.seed_demo()
-    return _sync_session(sandbox, seed) + asyncio.run(_async_session(sandbox, seed))
+    with isolated_secrets():
+        return _sync_session(sandbox, seed) + asyncio.run(_async_session(sandbox, seed))
 
 
 def test_the_session_reaches_every_documented_operation(crmcom_api: ApiDescription, exchanges: list[Exchange]) -> None:

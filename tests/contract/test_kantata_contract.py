@@ -18,14 +18,9 @@ from billing_milestones.kantata import AsyncKantataClient, KantataClient
 from billing_milestones.sandbox.kantata import KantataSandbox
 
 from ._openapi import ApiDescription, Exchange
-from ._recording import Recorder
+from ._recording import Recorder, isolated_secrets
 
 REF = {"service_name": "billing-milestones", "service_model": "crmcom.Milestone", "service_model_ref": "st-1"}
-
-
-def _in_description(api: ApiDescription, exchanges: list[Exchange]) -> list[Exchange]:
-    """The exchanges the excerpt can judge; stories are the only operation outside it."""
-    return [x for x in exchanges if not api.relative(x.request.url).startswith("/stories")]
 
 
 def _sync_session(sandbox: KantataSandbox, ids: dict[str, object]) -> list[Exchange]:
@@ -33,7 +28,7 @@ def _sync_session(sandbox: KantataSandbox, ids: dict[str, object]) -> list[Excha
     workspaces = ids["workspaces"]
     assert isinstance(workspaces, dict)
     usd = workspaces["USD"]
-    with KantataClient("token", http_client=httpx.Client(transport=recorder)) as kantata:
+    with KantataClient("kantata-contract-token", http_client=httpx.Client(transport=recorder)) as kantata:
         kantata.workspaces.get(usd)
         list(kantata.billing_milestones.list(workspace_ids=[usd], include=["external_references", "invoices"]))
         list(kantata.billing_milestones.list(date_between=(dt.date(2026, 1, 1), dt.date(2026, 12, 31)), per_page=2))
@@ -70,7 +65,9 @@ def _sync_session(sandbox: KantataSandbox, ids: dict[str, object]) -> list[Excha
 
 async def _async_session(sandbox: KantataSandbox, workspace: str) -> list[Exchange]:
     recorder = Recorder(sandbox.transport())
-    async with AsyncKantataClient("token", http_client=httpx.AsyncClient(transport=recorder)) as kantata:
+    async with AsyncKantataClient(
+        "kantata-contract-token", http_client=httpx.AsyncClient(transport=recorder)
+    ) as kantata:
         await kantata.workspaces.get(workspace)
         made = await kantata.billing_milestones.create(workspace_id=workspace, title="Async", amount_in_cents=5)
         [m async for m in kantata.billing_milestones.list(workspace_ids=workspace)]
@@ -85,8 +82,9 @@ def exchanges() -> list[Exchange]:
 
     sandbox = KantataSandbox()
     ids = sandbox.seed_demo()
-    recorded = _sync_session(sandbox, ids)
-    return recorded + asyncio.run(_async_session(sandbox, ids["workspaces"]["JPY"]))
+    with isolated_secrets():
+        recorded = _sync_session(sandbox, ids)
+        return recorded + asyncio.run(_async_session(sandbox, ids["workspaces"]["JPY"]))
 
 
 def test_the_session_reaches_every_documented_operation(kantata_api: ApiDescription, exchanges: list[Exchange]) -> None:
@@ -105,15 +103,17 @@ def test_the_session_reaches_every_documented_operation(kantata_api: ApiDescript
 def test_every_request_the_client_sends_fits_the_description(
     kantata_api: ApiDescription, exchanges: list[Exchange]
 ) -> None:
-    problems = [p for x in _in_description(kantata_api, exchanges) for p in kantata_api.check_request(x.request)]
-    assert problems == []
+    stories = [x for x in exchanges if kantata_api.find(x.request.method, x.request.url) is None]
+    assert {x.request.url.path.split("/")[3] for x in stories} == {"stories"}  # the one unchecked collection
+    checked = [x for x in exchanges if x not in stories]
+    assert [p for x in checked for p in kantata_api.check_request(x.request)] == []
 
 
 def test_every_answer_the_emulator_gives_fits_the_documented_response(
     kantata_api: ApiDescription, exchanges: list[Exchange]
 ) -> None:
-    problems = [p for x in _in_description(kantata_api, exchanges) for p in kantata_api.check_response(x)]
-    assert problems == []
+    checked = [x for x in exchanges if kantata_api.find(x.request.method, x.request.url) is not None]
+    assert [p for x in checked for p in kantata_api.check_response(x)] == []
 
 
 def test_the_excerpt_has_no_examples_to_parse(kantata_api: ApiDescription) -> None:

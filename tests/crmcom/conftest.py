@@ -1,4 +1,8 @@
-"""Fixtures for the crm.com tests: a seeded sandbox and clients bound to it (sync and async)."""
+"""Fixtures for the crm.com tests: a seeded sandbox and clients bound to it (sync and async).
+
+Every crm.com test is also a contract test: what the client sends to an in-process sandbox, and what the
+emulator answers, must fit crm.com's published description (``tests/contract``; skipped without ``../shared``).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,18 @@ from billing_milestones._http import RetryPolicy, dumps
 from billing_milestones.crmcom import AsyncCrmComClient, CrmComClient, OrderDraft, OrderItem
 from billing_milestones.sandbox.crmcom import CrmComSandbox, DemoSeed
 
+from ..contract._suite import checked
+
 #: No waiting between retries in tests.
 FAST = RetryPolicy(initial_delay=0.0, max_delay=0.0, jitter=0.0)
+
+
+@pytest.fixture(autouse=True)
+def _speaks_the_documented_api() -> Iterator[None]:
+    with checked("crmcom") as problems:
+        yield
+    if problems:
+        pytest.fail("against crm.com's description:\n" + "\n".join(sorted(set(problems))), pytrace=False)
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from billing_milestones.errors import (
     ConfigError,
     InternalServerError,
     NotFoundError,
+    PermissionDeniedError,
     ValidationError,
 )
 from billing_milestones.sandbox import LoopbackServer
@@ -368,23 +369,25 @@ def _submit_orders(sandbox: CrmComSandbox, seed: DemoSeed, client: CrmComClient,
         ]
 
 
-def test_sandbox_contact_orders_paginate(
-    sandbox: CrmComSandbox, seed: DemoSeed, client: CrmComClient, make_draft: Any
-) -> None:
+def test_sandbox_contact_orders_paginate(sandbox: CrmComSandbox, seed: DemoSeed, make_draft: Any) -> None:
+    client = CrmComClient(bearer_token=sandbox.issue_token(seed.contact_id)[0], http_client=sandbox.http_client())
     ids = _submit_orders(sandbox, seed, client, make_draft, 7)
     assert [o.id for o in client.orders.list_for_contact(seed.contact_id, size=3, order="ASC")] == ids
     assert [o.id for o in client.orders.list_for_contact(seed.contact_id, size=3)] == ids[::-1]
     pages = list(client.orders.list_for_contact_pages(seed.contact_id, size=3, include_total=True))
     assert [len(p.items) for p in pages] == [3, 3, 1] and {p.total for p in pages} == {7}
     assert sandbox.count_requests("GET", r"/contacts/.*/orders") == 2 * 3 + 3
-    assert list(client.orders.list_for_contact(seed.other_contact_id)) == []
+    with pytest.raises(PermissionDeniedError):
+        list(client.orders.list_for_contact(seed.other_contact_id))
 
 
 async def test_async_sandbox_contact_orders_paginate(
-    sandbox: CrmComSandbox, seed: DemoSeed, client: CrmComClient, aclient: AsyncCrmComClient, make_draft: Any
+    sandbox: CrmComSandbox, seed: DemoSeed, client: CrmComClient, make_draft: Any
 ) -> None:
     ids = _submit_orders(sandbox, seed, client, make_draft, 5)
-    got = [o.id async for o in aclient.orders.list_for_contact(seed.contact_id, size=2, order="ASC")]
+    access = sandbox.issue_token(seed.contact_id)[0]
+    async with AsyncCrmComClient(bearer_token=access, http_client=sandbox.async_http_client()) as aclient:
+        got = [o.id async for o in aclient.orders.list_for_contact(seed.contact_id, size=2, order="ASC")]
     assert got == ids
 
 
@@ -394,7 +397,7 @@ def test_sandbox_rejects_bad_credentials(sandbox: CrmComSandbox, seed: DemoSeed,
     with CrmComClient(seed.secret_key, http_client=sandbox.http_client()) as good:
         with pytest.raises(AuthenticationError, match="Invalid credentials"):
             good.authenticate_contact(seed.public_key, username=seed.email, password="not-the-demo-password")
-        with pytest.raises(NotFoundError):
+        with pytest.raises(AuthenticationError, match="contact access token"):  # Self-Service: a contact's Bearer
             good.orders.get("missing")
 
 

@@ -175,12 +175,16 @@ async def test_an_estimate_without_a_plan_raises_async(
 
 
 # -- contacts and identity --------------------------------------------------------------------------------
-def test_the_orders_of_a_contact_that_does_not_exist_name_it(client: CrmComClient) -> None:
+def test_the_orders_of_a_contact_that_does_not_exist_name_it(client: CrmComClient, seed: DemoSeed) -> None:
+    client.authenticate_contact(seed.public_key, username=seed.email, password=seed.password)  # lists need a contact
     with pytest.raises(NotFoundError, match="Contact c-missing not found"):
         list(client.orders.list_for_contact("c-missing"))
 
 
-async def test_the_orders_of_a_contact_that_does_not_exist_name_it_async(aclient: AsyncCrmComClient) -> None:
+async def test_the_orders_of_a_contact_that_does_not_exist_name_it_async(
+    aclient: AsyncCrmComClient, seed: DemoSeed
+) -> None:
+    await aclient.authenticate_contact(seed.public_key, username=seed.email, password=seed.password)
     with pytest.raises(NotFoundError, match="Contact c-missing not found"):
         [o async for o in aclient.orders.list_for_contact("c-missing")]
 

@@ -247,7 +247,11 @@ def test_submit_get_and_contact_orders(http: httpx.Client, seed: DemoSeed, sandb
     assert again.status_code == 400 and body_of(again)["error"] == "ESTIMATION_SUBMITTED"
     reestimate = post(http, "/estimates/orders", estimate_body(seed, "USD", estimation_id=est["id"]), secret(seed))
     assert reestimate.status_code == 400
-    order = body_of(http.get(f"{SS}/orders/{order_id}", headers=secret(seed)))
+    # Self-Service documents Get Order and the contact's orders for the contact's Bearer only, not the secret key
+    assert http.get(f"{SS}/orders/{order_id}", headers=secret(seed)).status_code == 401
+    assert http.get(f"{SS}/contacts/{seed.contact_id}/orders", headers=secret(seed)).status_code == 401
+    assert http.get(f"{BO}/orders/{order_id}", headers=secret(seed)).status_code == 200  # Backoffice [U]: it may
+    order = body_of(http.get(f"{SS}/orders/{order_id}", headers=auth))
     assert order["total"] == Decimal("99.95") and order["state"] == "NEW" and order["currency_code"] == "USD"
     assert "milestones" not in order and "_milestone_plan" not in order  # no milestone fields on orders
     assert [p["amount"] for p in sandbox.order_milestone_plan(order_id)] == [
@@ -256,7 +260,7 @@ def test_submit_get_and_contact_orders(http: httpx.Client, seed: DemoSeed, sandb
         Decimal("39.99"),  # the last absorbs: 99.95 - 59.96
     ]
     assert http.get(f"{SS}/orders/{order_id}", headers=bearer(sandbox, seed, seed.other_contact_id)).status_code == 404
-    page = body_of(http.get(f"{SS}/contacts/{seed.contact_id}/orders", headers=secret(seed)))
+    page = body_of(http.get(f"{SS}/contacts/{seed.contact_id}/orders", headers=auth))
     assert [o["id"] for o in page["content"]] == [order_id]
     # List items as documented (issue 18, point 3): `currency`, `submitted_date` and the current `stage`.
     listed = page["content"][0]

@@ -4,8 +4,8 @@ What it follows: order queues whose stages carry milestone settings (``queue_per
 as amount = total x percentage / 100 (percentage falling back to ``queue_percentage`` when no milestones are
 sent), in exact Decimal quantised to the currency exponent half-even, the last milestone absorbing the rounding
 when the set covers the whole total; the milestone rules enforced with 400 ``{status, message, error,
-parameters}``; reusable estimation ids; Submit Order (Bearer only) creating an order; contact orders paged with
-``{content, paging}``; ``api_key`` (secret) vs contact Bearer auth; contact authenticate/refresh.
+parameters}``; reusable estimation ids; Submit Order, Get Order and contact orders (``{content, paging}``) for a
+contact Bearer only on Self-Service, as its description says (Backoffice also takes the secret ``api_key``).
 
 Its computations are written independently of the client's adapter and rules on purpose, so the tests compare
 two implementations rather than one with itself.
@@ -679,14 +679,14 @@ class CrmComSandbox(Emulator):
         return list(self.orders[order_id]["_milestone_plan"])
 
     def _get_order(self, request: SandboxRequest) -> httpx.Response:
-        principal = self._principal(request)
+        principal = self._principal(request, bearer_only=self._api == "self-service")  # as documented
         order = self.orders.get(request.params["id"])
         if order is None or (principal.contact_id is not None and order["_contact_id"] != principal.contact_id):
             raise _Refused(404, f"Order {request.params['id']} not found", "NOT_FOUND")
         return json_response(200, self._public(order))
 
     def _contact_orders(self, request: SandboxRequest) -> httpx.Response:
-        principal = self._principal(request)
+        principal = self._principal(request, bearer_only=self._api == "self-service")  # as documented
         contact_id = request.params["id"]
         if contact_id not in self.contacts:
             raise _Refused(404, f"Contact {contact_id} not found", "NOT_FOUND")
