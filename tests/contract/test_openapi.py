@@ -156,3 +156,33 @@ def test_load_description_reads_numbers_as_decimal(tmp_path: Path) -> None:
     path = tmp_path / "d.json"
     path.write_text(json.dumps({"paths": {}, "x": 1.5}))
     assert str(load_description(path, "p", [], base_path="").document["x"]) == "1.5"
+
+
+def test_judge_skips_what_the_description_does_not_cover_and_nothing_else() -> None:
+    doc = {**DOC, "x-unchecked-paths": ["/stories"], "x-path-suffixes": [".json"]}
+    api = ApiDescription(doc, base_path="/v1")
+    good = request("GET", "/items/7.json", headers=BEARER)
+    assert api.judge(answer(good, 200, {"id": "a"})) == []  # the suffix is tolerated, the body still checked:
+    assert api.judge(answer(good, 200, {"id": 1})) != []
+    assert api.judge(answer(request("GET", "/stories?any=1"), 200, {})) == []  # listed as unchecked
+    assert api.judge(answer(httpx.Request("GET", "https://h/elsewhere"), 200, {})) == []  # not under /v1
+    assert api.judge(answer(good, 503, {"x": 1})) == []  # an injected fault: no documented answer to check
+    anonymous = request("GET", "/items/7")
+    assert api.judge(answer(anonymous, 401, {})) == []  # refused for its missing credential, as documented
+    assert api.judge(answer(anonymous, 200, {"id": "a"})) != []  # ... but served without one is a mismatch
+    assert api.judge(answer(request("GET", "/items/7?bogus=1", headers=BEARER), 401, {})) != []
+
+
+def test_checked_sees_every_in_process_exchange() -> None:
+    from billing_milestones.sandbox.kantata import KantataSandbox
+
+    from ._suite import checked, description
+
+    if description("kantata") is None:
+        pytest.skip("vendor description not found: contract tests need ../shared/specs beside the clone")
+    sandbox = KantataSandbox()
+    with checked("kantata") as problems, sandbox.http_client(headers={"Authorization": "Bearer t"}) as http:
+        http.get("https://api.mavenlink.com/api/v1/billing_milestones", params={"per_page": 5})
+        assert problems == []
+        http.get("https://api.mavenlink.com/api/v1/billing_milestones", params={"workspace_id": 5})
+    assert problems == ["GET /billing_milestones: query 'workspace_id' is not a documented parameter"]
