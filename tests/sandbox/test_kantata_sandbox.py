@@ -351,3 +351,14 @@ def test_served_with_explicit_tokens_accepts_exactly_those() -> None:
 def test_the_demo_and_sandbox_serve_hand_out_the_token_the_served_sandbox_accepts() -> None:
     """``sandbox_environment()`` (what ``sandbox serve`` prints) must name the one token a served sandbox takes."""
     assert demo.sandbox_environment("http://127.0.0.1:1")["KANTATA_TOKEN"] == DEMO_TOKEN
+
+
+def test_under_sandbox_serve_a_wrong_token_is_a_401_and_the_printed_one_works() -> None:
+    """The app ``milestones sandbox serve`` runs: all three emulators mounted under their prefixes."""
+    world = demo.build_demo_world()
+    with LoopbackServer(world.asgi_app()) as server:
+        env = demo.sandbox_environment(server.url)
+        url = f"{env['KANTATA_BASE_URL']}/workspaces/{world.erp_workspace}"
+        wrong = httpx.get(url, headers={"Authorization": "Bearer wrong"})
+        assert wrong.status_code == 401 and errors_of(wrong)[0]["type"] == "oauth"
+        assert httpx.get(url, headers={"Authorization": f"Bearer {env['KANTATA_TOKEN']}"}).status_code == 200
