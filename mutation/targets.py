@@ -88,4 +88,4 @@ TARGETS: tuple[Target, ...] = (
     ),
 )
 
-SAMPLE = Sample(targets=(TARGETS[0], TARGETS[4]), digits="37", threshold=75.0)
+SAMPLE = Sample(targets=(TARGETS[0], TARGETS[4]), digits="37", threshold=85.0)
