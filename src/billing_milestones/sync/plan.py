@@ -162,7 +162,7 @@ def _sync_key_carriers(
 
 
 def _duplicate(pair: SyncPair, sync_key: str, keeper: Milestone, extra: Milestone) -> PlannedAction:
-    kept = str(keeper.key) if keeper.key is not None else "?"
+    kept = str(keeper.key)  # a keeper came from a listing: it has a key
     if extra.locked:
         why, fix = f"another copy of {kept} (same sync key), billed: it cannot be removed; check the invoice", False
     elif not can_delete(pair.target):
