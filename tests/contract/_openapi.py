@@ -9,7 +9,8 @@ Schema work (OAS 3.0 ``nullable``, formats); this module finds the operation, th
 requirement and the schema, and makes objects closed.
 
 A description is loaded once per platform with the override table applied (``_overrides.py``), so every
-correction of a vendor's text lives in that one table and nowhere here.
+correction of a vendor's text lives in that one table and nowhere here; swagger 2.0 is then read as OpenAPI 3.0
+(``_swagger2.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import httpx
 from openapi_schema_validator import OAS30Validator
 
 from ._overrides import Override, apply_overrides
+from ._swagger2 import to_openapi3
 
 __all__ = ["ApiDescription", "Exchange", "Operation", "load_description"]
 
@@ -56,7 +58,8 @@ class Operation:
 def load_description(path: Path, platform: str, overrides: Iterable[Override], *, base_path: str) -> ApiDescription:
     # Decimal, as the SDK reads JSON: the documented examples then parse through the wire models as served.
     document = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    return ApiDescription(apply_overrides(document, platform, overrides), base_path=base_path)
+    # Overrides address the vendor's own text (its pointers), so they apply before a swagger 2.0 conversion.
+    return ApiDescription(to_openapi3(apply_overrides(document, platform, overrides)), base_path=base_path)
 
 
 class ApiDescription:
@@ -78,6 +81,8 @@ class ApiDescription:
                     op = item[method]
                     params = {p["name"]: p for p in [*shared, *op.get("parameters", [])] if p.get("in") == "path"}
                     self.operations.append(Operation(method.upper(), template, pattern, op, params))
+        # A literal path wins over a template that also matches it (``/x/entityInformation`` before ``/x/{id}``).
+        self.operations.sort(key=lambda op: op.template.count("{"))
 
     # -- lookup -------------------------------------------------------------------------------------
     def relative(self, url: httpx.URL) -> str:
@@ -229,17 +234,21 @@ def _errors(schema: Mapping[str, Any], instance: Any) -> list[str]:
     return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(instance)]
 
 
-def _resolve(node: Any, root: Mapping[str, Any]) -> Any:
-    """The document with every local ``$ref`` inlined (the excerpts have no recursive schemas)."""
+def _resolve(node: Any, root: Mapping[str, Any], seen: tuple[str, ...] = ()) -> Any:
+    """The document with every local ``$ref`` inlined. A reference back into itself (Autotask's nested filters)
+    is inlined once and left open below that: its first level is checked, deeper ones are not."""
     if isinstance(node, dict):
         if "$ref" in node:
+            ref = node["$ref"]
+            if ref in seen:
+                return {}
             target: Any = root
-            for part in node["$ref"].removeprefix("#/").split("/"):
+            for part in ref.removeprefix("#/").split("/"):
                 target = target[part.replace("~1", "/").replace("~0", "~")]
-            return _resolve(target, root)
-        return {k: _resolve(v, root) for k, v in node.items()}
+            return _resolve(target, root, (*seen, ref))
+        return {k: _resolve(v, root, seen) for k, v in node.items()}
     if isinstance(node, list):
-        return [_resolve(v, root) for v in node]
+        return [_resolve(v, root, seen) for v in node]
     return node
 
 

@@ -7,9 +7,12 @@ Each reason names its evidence: the specs README, the description's own examples
 ``../shared/reference/`` or the official Ruby gem. Rows marked [assumption] rest on no vendor text; the
 platform docs list them as assumptions.
 
-Adding a platform (Autotask) is a few rows here, one entry in ``conftest.DESCRIPTIONS`` and a fixture there
-(its swagger 2.0 ``definitions`` resolve like ``components``; ``securityDefinitions`` would need a row or two
-mapping them to ``components/securitySchemes``), and a test module driving its client like the two here.
+Adding a platform (Autotask) is a few rows here (pointers into the vendor's own swagger 2.0 text, which
+``_swagger2`` converts after the rows apply: the specs README names ``Filter.value``, ``itemId`` and
+``isSupportedWebhookField`` typed object, ``/ContractMilestones/query/next`` not listed, credential headers
+required even on ZoneInformation), an entry in ``_specs.DESCRIPTIONS``/``BASE_PATHS`` (``/ATServicesRest``), a
+fixture in ``conftest.py``, ``with checked("autotask")`` in ``tests/autotask/conftest.py``, and a session test
+like ``test_kantata_contract.py``.
 """
 
 from __future__ import annotations
