@@ -256,3 +256,21 @@ def test_the_autotask_excerpt_loads_for_the_part_still_to_come() -> None:
         pytest.skip(f"vendor description {path} not found: contract tests need ../shared/specs beside the clone")
     api = load_description(path, "autotask", OVERRIDES, base_path="/ATServicesRest")
     assert ("GET", "/V1.0/ContractMilestones/{id}") in {(op.method, op.template) for op in api.operations}
+
+
+def test_without_the_descriptions_the_platform_suites_still_run_unchecked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from billing_milestones.sandbox.kantata import KantataSandbox
+
+    from ._suite import checked, description
+
+    monkeypatch.setattr(_specs, "SPECS", tmp_path)
+    description.cache_clear()
+    try:
+        assert description("kantata") is None
+        with checked("kantata") as problems, KantataSandbox().http_client(headers={"Authorization": "Bearer t"}) as h:
+            h.get("https://api.mavenlink.com/api/v1/billing_milestones", params={"workspace_id": 5})
+        assert problems == []
+    finally:
+        description.cache_clear()  # the next test loads the real description again
