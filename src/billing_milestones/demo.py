@@ -27,7 +27,7 @@ from .model import Platform
 from .sandbox import LoopbackServer, combined_app
 from .sandbox.autotask import AutotaskSandbox
 from .sandbox.crmcom import DEMO_SECRET_KEY, CrmComSandbox
-from .sandbox.kantata import KantataSandbox
+from .sandbox.kantata import DEMO_TOKEN, KantataSandbox
 from .sync import LinkStore, SyncPair, SyncPlan, TriggerMap, load_sides, plan_sync
 
 __all__ = [
@@ -40,7 +40,7 @@ __all__ = [
     "serve_sandboxes",
 ]
 
-KANTATA_TOKEN = "sandbox-kantata-token"
+KANTATA_TOKEN = DEMO_TOKEN  # the one token a served Kantata sandbox accepts
 
 
 @dataclass

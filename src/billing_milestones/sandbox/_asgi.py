@@ -79,7 +79,7 @@ class LoopbackServer:
     """Runs an ASGI app under uvicorn on 127.0.0.1 in a background thread.
 
     >>> with LoopbackServer(sandbox.asgi_app()) as server:
-    ...     client = KantataClient("token", base_url=server.url + "/api/v1")
+    ...     client = KantataClient(DEMO_TOKEN, base_url=server.url + "/api/v1")
     """
 
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
