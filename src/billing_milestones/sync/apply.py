@@ -180,7 +180,7 @@ class _Applier:
 
     def _bounded(self, work: Callable[[PlannedAction], ActionResult], actions: list[PlannedAction]) -> None:
         limit = spec_for(self.pair.target).max_in_flight
-        if limit <= 1 or len(actions) <= 1:
+        if limit < 2 or len(actions) < 2:
             for action in actions:
                 self.record(work(action))
             return
@@ -197,7 +197,9 @@ class _Applier:
                 raise
 
     def _adopt_or_update(self, action: PlannedAction) -> ActionResult:
-        assert action.source is not None and action.target is not None and action.desired is not None
+        assert action.source is not None
+        assert action.target is not None
+        assert action.desired is not None
         if not action.writes:
             # A locked adoption with differences is linked but not accepted: once unlocked it is updated.
             self._link(action, action.target, accepted=not action.diff)
@@ -222,32 +224,32 @@ class _Applier:
 
     def _create_batch(self, actions: list[PlannedAction]) -> list[ActionResult]:
         self.lease.ensure()
-        intents = [self.store.begin(self.pair.id, a.sync_key, a.kind.value) for a in actions]
+        begun = [(a, self.store.begin(self.pair.id, a.sync_key, a.kind.value)) for a in actions]
         desired = [a.desired for a in actions if a.desired is not None]
         try:
             created = self.view.create(self.pair.target_container, desired)
         except _AMBIGUOUS as exc:
             # The platform may have stored some of them before failing: look for our sync keys.
-            return self._recover_creates(actions, intents, exc)
+            return self._recover_creates(begun, exc)
         except errors.BillingMilestonesError as exc:
-            for intent in intents:
+            for _, intent in begun:
                 self.store.finish(intent, error=str(exc))
             return [ActionResult(a, ok=False, error=str(exc)) for a in actions]
         results = []
-        for action, intent, milestone in zip(actions, intents, created, strict=True):
+        for (action, intent), milestone in zip(begun, created, strict=True):
             self._link(action, milestone, intent)
             results.append(ActionResult(action, ok=True, result=milestone, wrote=True))
         return results
 
     def _recover_creates(
-        self, actions: list[PlannedAction], intents: list[int], exc: errors.BillingMilestonesError
+        self, begun: list[tuple[PlannedAction, int]], exc: errors.BillingMilestonesError
     ) -> list[ActionResult]:
         try:
             found = {m.sync_key: m for m in self.view.list(self.pair.target_container) if m.sync_key}
         except errors.BillingMilestonesError:
             found = {}
         results = []
-        for action, intent in zip(actions, intents, strict=True):
+        for action, intent in begun:
             milestone = found.get(action.sync_key)
             if milestone is not None:
                 self._link(action, milestone, intent)
@@ -293,14 +295,12 @@ class _Applier:
                 f"the {self.pair.target.value} milestone view must offer replace(container_id, milestones)"
             )
         replace = self.view.replace
-        keep: list[tuple[PlannedAction, Milestone]] = []
-        for action in actions:
-            if action.kind in (ActionKind.CREATE, ActionKind.UPDATE) and action.desired is not None:
-                keep.append((action, action.desired))
-            elif action.kind is ActionKind.ADOPT and action.desired is not None and action.target is not None:
-                keep.append((action, action.desired if action.writes else action.target))
-            elif action.kind is not ActionKind.DELETE and action.target is not None:
-                keep.append((action, action.target))
+        # What the estimate holds: the desired content where the action writes, else the target as it is.
+        keep = [
+            m
+            for a in actions
+            if a.kind is not ActionKind.DELETE and (m := a.desired if a.writes else a.target) is not None
+        ]
         writing = [a for a in actions if a.writes]
         if not writing and not any(a.kind is ActionKind.ADOPT for a in actions):
             for action in actions:
@@ -312,7 +312,7 @@ class _Applier:
         self.lease.ensure()
         intents = {a.sync_key: self.store.begin(self.pair.id, a.sync_key, a.kind.value) for a in writing}
         try:
-            stored = list(replace(self.pair.target_container, [m for _, m in keep]))
+            stored = list(replace(self.pair.target_container, keep))
         except errors.BillingMilestonesError as exc:
             for intent in intents.values():
                 self.store.finish(intent, error=str(exc))
@@ -344,7 +344,9 @@ class _Applier:
         self, action: PlannedAction, target: Milestone, intent: int | None = None, *, accepted: bool = True
     ) -> None:
         """Record the pair as it stands now; ``accepted`` says the target's content is the agreed baseline."""
-        assert action.source is not None and action.source.key is not None and target.key is not None
+        assert action.source is not None
+        assert action.source.key is not None
+        assert target.key is not None
         desired = action.desired if accepted else None
         link = Link(
             pair_id=self.pair.id,
