@@ -1,4 +1,8 @@
-"""Fixtures for the Autotask tests: a seeded sandbox and clients wired to it in-process."""
+"""Fixtures for the Autotask tests: a seeded sandbox and clients wired to it in-process.
+
+Every Autotask test is also a contract test: what the client sends to an in-process sandbox, and what the
+emulator answers, must fit Autotask's published swagger (``tests/contract``; skipped without ``../shared``).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,18 @@ from billing_milestones._http import RetryPolicy
 from billing_milestones.autotask import AsyncAutotaskClient, AutotaskClient
 from billing_milestones.sandbox.autotask import AutotaskSandbox
 
+from ..contract._suite import checked
+
 #: Retries without real waiting, so retry tests stay fast.
 FAST = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.002)
+
+
+@pytest.fixture(autouse=True)
+def _speaks_the_documented_api() -> Iterator[None]:
+    with checked("autotask") as problems:
+        yield
+    if problems:
+        pytest.fail("against Autotask's description:\n" + "\n".join(sorted(set(problems))), pytrace=False)
 
 
 @pytest.fixture

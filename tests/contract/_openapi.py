@@ -235,17 +235,20 @@ def _errors(schema: Mapping[str, Any], instance: Any) -> list[str]:
 
 
 def _resolve(node: Any, root: Mapping[str, Any], seen: tuple[str, ...] = ()) -> Any:
-    """The document with every local ``$ref`` inlined. A reference back into itself (Autotask's nested filters)
-    is inlined once and left open below that: its first level is checked, deeper ones are not."""
+    """The document with every local ``$ref`` inlined (with the keys beside it). A reference back into itself
+    (Autotask's nested filters) is inlined once and left open below that: its first level is checked, deeper
+    ones are not."""
     if isinstance(node, dict):
         if "$ref" in node:
             ref = node["$ref"]
+            # Keys beside a reference (an override's ``nullable``) are kept: they speak about the referent.
+            beside = {k: _resolve(v, root, seen) for k, v in node.items() if k != "$ref"}
             if ref in seen:
-                return {}
+                return beside
             target: Any = root
             for part in ref.removeprefix("#/").split("/"):
                 target = target[part.replace("~1", "/").replace("~0", "~")]
-            return _resolve(target, root, (*seen, ref))
+            return {**_resolve(target, root, (*seen, ref)), **beside}
         return {k: _resolve(v, root, seen) for k, v in node.items()}
     if isinstance(node, list):
         return [_resolve(v, root, seen) for v in node]

@@ -7,12 +7,8 @@ Each reason names its evidence: the specs README, the description's own examples
 ``../shared/reference/`` or the official Ruby gem. Rows marked [assumption] rest on no vendor text; the
 platform docs list them as assumptions.
 
-Adding a platform (Autotask) is a few rows here (pointers into the vendor's own swagger 2.0 text, which
-``_swagger2`` converts after the rows apply: the specs README names ``Filter.value``, ``itemId`` and
-``isSupportedWebhookField`` typed object, ``/ContractMilestones/query/next`` not listed, credential headers
-required even on ZoneInformation), an entry in ``_specs.DESCRIPTIONS``/``BASE_PATHS`` (``/ATServicesRest``), a
-fixture in ``conftest.py``, ``with checked("autotask")`` in ``tests/autotask/conftest.py``, and a session test
-like ``test_kantata_contract.py``.
+Autotask's rows are pointers into the vendor's own swagger 2.0 text, which ``_swagger2`` converts after the
+rows apply (swagger 2.0 has no ``nullable``: its rows add ``x-nullable``).
 """
 
 from __future__ import annotations
@@ -47,6 +43,33 @@ _CRM_ESTIMATE_REQ_EX = (
 )
 _CRM_REFRESH_200 = "/paths/~1self-service~1v2~1contacts~1refresh/post/responses/200/content/application~1json"
 _CRM_GET = "/paths/~1self-service~1v2~1orders~1{id}/get/responses/200/content/application~1json/schema"
+_AD = "/definitions"
+_AZ = "/paths/~1V1.0~1ZoneInformation/get/parameters"
+_X_NULLABLE = {"x-nullable": True}
+#: Where the apigrate README (@apigrate/autotask-restapi, whose maintainer quotes live answers) shows the wire.
+_APIGRATE = "the @apigrate/autotask-restapi README's live getEntity/fieldInfo answers"
+
+
+def _query_next(entity: str, result: str) -> dict[str, Any]:
+    """``POST /V1.0/<entity>/query/next``: the query operation replayed on the link ``pageDetails`` gives."""
+    headers = [
+        {"name": name, "in": "header", "required": name != "ImpersonationResourceId", "type": "string"}
+        for name in ("ApiIntegrationCode", "UserName", "Secret", "ImpersonationResourceId")
+    ]
+    return {
+        "post": {
+            "consumes": ["application/json"],
+            "produces": ["application/json"],
+            "parameters": [
+                {"name": "paging", "in": "query", "required": True, "type": "string"},
+                {"name": "search", "in": "query", "required": False, "type": "string"},
+                {"name": "queryModel", "in": "body", "required": True, "schema": {"$ref": f"#{_AD}/QueryModel"}},
+                *headers,
+            ],
+            "responses": {"200": {"description": "OK", "schema": {"$ref": f"#{_AD}/{result}"}}},
+        }
+    }
+
 
 OVERRIDES: tuple[Override, ...] = (
     # -- Kantata -----------------------------------------------------------------------------------------
@@ -210,6 +233,145 @@ OVERRIDES: tuple[Override, ...] = (
         None,
         "not JSON: the list example is a string with a stray `r` after `custom_fields` (and a paging without "
         "has_more), the refresh example a string of members without the enclosing braces",
+    ),
+    # -- Autotask (swagger 2.0: the rows edit its own text, before _swagger2 converts it) ---------------------
+    Override(
+        "autotask",
+        (f"{_AD}/Filter/properties/value",),
+        "set",
+        {
+            "anyOf": [
+                {"type": "integer"},
+                {"type": "number"},
+                {"type": "string"},
+                {"type": "boolean"},
+                {"type": "array", "items": {"anyOf": [{"type": "integer"}, {"type": "string"}]}},
+            ]
+        },
+        "typed `object` (specs README) although its own description says 'an Integer, String, Boolean, an Array "
+        "of Integers, or an Array of Strings'; a double field (amount) is compared with a number (reference §5)",
+    ),
+    Override(
+        "autotask",
+        (f"{_AD}/QueryModel/properties",),
+        "merge",
+        {
+            "MaxRecords": {"format": "int32", "type": "integer", "minimum": 1, "maximum": 500},
+            "IncludeFields": {"type": "array", "items": {"type": "string"}},
+        },
+        "the properties are camelCase (maxRecords, includeFields) but QueryModel's own example is PascalCase, "
+        "the server binds either casing, and the clients the SDK follows send MaxRecords/IncludeFields (specs "
+        "README; reference §5: AE, DJ, GO, AN); 1..500 is the documented page limit (reference §6)",
+    ),
+    Override(
+        "autotask",
+        ("/paths/~1V1.0~1ContractMilestones~1query~1next",),
+        "set",
+        _query_next("ContractMilestones", "QueryActionResult[ContractMilestoneModel,ContractMilestone]"),
+        "not listed (specs README), yet pageDetails.nextPageUrl points there with ?paging=&search=, and a "
+        "POST query's link is replayed with POST and the same body (reference §6: a GET answers 405)",
+    ),
+    Override(
+        "autotask",
+        ("/paths/~1V1.0~1Currencies~1query~1next",),
+        "set",
+        _query_next("Currencies", "QueryActionResult[CurrencyModel,Currency]"),
+        "as for ContractMilestones: the swagger lists no query/next path, though a Currencies page links to one",
+    ),
+    Override(
+        "autotask",
+        (f"{_AZ}/1/required", f"{_AZ}/2/required", f"{_AZ}/3/required"),
+        "set",
+        False,
+        "like every operation it marks the three credential headers required (specs README), but zone discovery "
+        "runs before a client knows its zone and DJ calls it without them (reference §1)",
+    ),
+    Override(
+        "autotask",
+        ("/paths/~1V1.0~1ZoneInformation",),
+        "move",
+        "/V1.0/zoneInformation",
+        "spelt ZoneInformation; the server matches paths case-insensitively and the official docs, DJ and GO "
+        "(and the SDK) write zoneInformation (reference §1)",
+    ),
+    Override(
+        "autotask",
+        (f"{_AD}/OperationResultModel/properties/itemId",),
+        "set",
+        {"format": "int64", "type": "integer"},
+        'a $ref to an empty object (specs README); create and update answer {"itemId": <the record id>} '
+        "(reference §8: DJ reads it as the id)",
+    ),
+    Override(
+        "autotask",
+        (
+            f"{_AD}/FieldInformationModel/properties/isSupportedWebhookField",
+            f"{_AD}/Field/properties/isSupportedWebhookField",
+        ),
+        "set",
+        {"type": "boolean"},
+        f"typed object (specs README); a flag, false or true on the wire ({_APIGRATE})",
+    ),
+    Override(
+        "autotask",
+        (f"{_AD}/RestUserAccessLevel",),
+        "set",
+        {"type": "string"},
+        f"an empty object in the swagger; a .NET enum the service writes by name, 'All', 'None' or "
+        f"'Restricted' ({_APIGRATE})",
+    ),
+    Override(
+        "autotask",
+        (f"{_AD}/FieldInformationModel/properties/picklistValues", f"{_AD}/Field/properties/picklistValues"),
+        "merge",
+        _X_NULLABLE,
+        f"swagger 2.0 says nothing of null; a field that is not a picklist has picklistValues null ({_APIGRATE})",
+    ),
+    Override(
+        "autotask",
+        (
+            f"{_AD}/ItemQueryResultModel[ContractMilestoneModel,ContractMilestone]/properties/item",
+            f"{_AD}/ItemQueryResultModel[ContractModel,Contract]/properties/item",
+            f"{_AD}/ItemQueryResultModel[CompanyModel,Account]/properties/item",
+            f"{_AD}/ItemQueryResultModel[CurrencyModel,Currency]/properties/item",
+        ),
+        "merge",
+        _X_NULLABLE,
+        "swagger 2.0 says nothing of null; a missing id answers 200 with item null, not 404 (reference §8, DJ "
+        "treats a null item as not found)",
+    ),
+    Override(
+        "autotask",
+        (f"{_AD}/PagingModel/properties/prevPageUrl", f"{_AD}/PagingModel/properties/nextPageUrl"),
+        "merge",
+        _X_NULLABLE,
+        "swagger 2.0 says nothing of null; the first page has no previous and the last no next link: "
+        "'Stop when it is null' (reference §6, DJ fixtures)",
+    ),
+    Override(
+        "autotask",
+        (
+            f"{_AD}/ContractMilestoneModel/properties/description",
+            f"{_AD}/ContractMilestoneModel/properties/billingCodeID",
+            f"{_AD}/ContractMilestoneModel/properties/organizationalLevelAssociationID",
+            f"{_AD}/ContractModel/properties/billToCompanyID",
+            f"{_AD}/CompanyModel/properties/currencyID",
+            f"{_AD}/CurrencyModel/properties/updateResourceId",
+        ),
+        "merge",
+        _X_NULLABLE,
+        "swagger 2.0 says nothing of null; these are the optional fields (not required in the SOAP metadata, "
+        "reference §4: description nullable, billingCodeID and the association optional; a company without "
+        "the Multi-currency module's currencyID), which the service sends as null when unset",
+    ),
+    Override(
+        "autotask",
+        (f"{_AD}/ContractMilestoneModel/properties/dateDue",),
+        "set",
+        {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$"},
+        "[assumption] `date-time` (RFC 3339) requires an offset, but a due date is a calendar day: the SDK sends "
+        "it without a zone so the tenant keeps the day (reference §4: date-only semantics and the response "
+        "format are unverified, 'parse leniently'); an ISO datetime with or without offset is accepted",
     ),
 )
 

@@ -11,6 +11,7 @@ SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs"
 DESCRIPTIONS = {
     "kantata/billing-milestones.excerpt.openapi.json": "kantata",
     "crmcom/self-service-v2.excerpt.openapi.json": "crmcom",
+    "autotask/autotask-psa-rest-v1.excerpt.swagger.json": "autotask",
 }
 #: The path each platform's operations sit under on the wire (the descriptions' server URL path).
-BASE_PATHS = {"kantata": "/api/v1", "crmcom": ""}
+BASE_PATHS = {"kantata": "/api/v1", "crmcom": "", "autotask": "/ATServicesRest"}

@@ -29,3 +29,8 @@ def kantata_api() -> ApiDescription:
 @pytest.fixture(scope="session")
 def crmcom_api() -> ApiDescription:
     return _load("crmcom/self-service-v2.excerpt.openapi.json", "crmcom")
+
+
+@pytest.fixture(scope="session")
+def autotask_api() -> ApiDescription:
+    return _load("autotask/autotask-psa-rest-v1.excerpt.swagger.json", "autotask")

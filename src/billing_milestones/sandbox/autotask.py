@@ -66,7 +66,6 @@ _FIELD_ORDER: Final = (
     "organizationalLevelAssociationID",
     "status",
     "title",
-    "userDefinedFields",
 )
 PAGE_SIZE: Final = 500
 _CONTRACT_FIELDS: Final = ("id", "billToCompanyID", "companyID", "contractName", "contractType", "status")
@@ -601,7 +600,6 @@ class AutotaskSandbox(Emulator):
         record: dict[str, Any] = {k: None for k in _FIELD_ORDER}
         record.update(self._writable(body))
         record["contractID"] = contract["id"]
-        record["userDefinedFields"] = []
         self._check_record(record, creating=True)
         record["id"] = next(self._ids)
         record["dateDue"] = _normalise_due(record["dateDue"])
@@ -833,7 +831,6 @@ class AutotaskSandbox(Emulator):
                 "organizationalLevelAssociationID": None,
                 "status": status,
                 "title": title,
-                "userDefinedFields": [],
             }
             return mid
 
