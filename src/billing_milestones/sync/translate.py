@@ -12,7 +12,7 @@ from typing import Any, Final
 from .._platforms import spec_for
 from .._text import fit_text
 from ..errors import TranslationError
-from ..model import ChangeKind, FieldChange, Milestone, MilestoneStatus, Platform, Trigger
+from ..model import ChangeKind, FieldChange, Milestone, Platform, Trigger
 from ..money import Money
 from .pair import SyncPair
 
@@ -79,7 +79,6 @@ def translate(source: Milestone, pair: SyncPair, *, target_currency: str | None 
                 field="description",
                 kind=ChangeKind.DROPPED,
                 before=description,
-                after=None,
                 reason=f"{target.value} has no description field; dropped because the pair allows it",
             )
         )
@@ -119,8 +118,7 @@ def translate(source: Milestone, pair: SyncPair, *, target_currency: str | None 
         amount=amount,
         percentage=percentage,
         due=due,
-        trigger=trigger,
-        status=MilestoneStatus.PLANNED,
+        trigger=trigger,  # status left at its default, planned: the target bills it itself
         is_initial_payment=source.is_initial_payment if spec.has_initial_payment else False,
         changes=tuple(changes),
     )
@@ -153,9 +151,10 @@ def compare(desired: Milestone, current: Milestone, platform: Platform) -> list[
 
 def comparable(milestone: Milestone, platform: Platform, fields: Iterable[str] | None = None) -> tuple[str, ...]:
     """The compared fields as :func:`compare` sees them, hashable: equal exactly when compare finds no diff,
-    so exact-match adoption can look a milestone up instead of comparing it with every other."""
+    so exact-match adoption can look a milestone up instead of comparing it with every other. Every value
+    :func:`_normal` gives is JSON (a money amount a dict in one fixed key order), so no options are needed."""
     names = COMPARED_FIELDS[platform] if fields is None else fields
-    return tuple(json.dumps(_normal(getattr(milestone, name)), sort_keys=True, default=str) for name in names)
+    return tuple(json.dumps(_normal(getattr(milestone, name))) for name in names)
 
 
 def fingerprint(milestone: Milestone, fields: Iterable[str]) -> str:
