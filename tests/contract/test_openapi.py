@@ -6,6 +6,7 @@ left open); each case below is a way the checker must fail.
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -250,12 +251,26 @@ def test_swagger_2_descriptions_are_checked_like_openapi_3(tmp_path: Path) -> No
     assert api.check_response(got) == []
 
 
-def test_the_autotask_excerpt_loads_for_the_part_still_to_come() -> None:
-    path = _specs.SPECS / "autotask/autotask-psa-rest-v1.excerpt.swagger.json"
-    if not path.is_file():
-        pytest.skip(f"vendor description {path} not found: contract tests need ../shared/specs beside the clone")
-    api = load_description(path, "autotask", OVERRIDES, base_path="/ATServicesRest")
-    assert ("GET", "/V1.0/ContractMilestones/{id}") in {(op.method, op.template) for op in api.operations}
+def test_keys_beside_a_ref_are_kept(tmp_path: Path) -> None:
+    """An override's ``x-nullable`` beside a ``$ref`` (Autotask's ``item: null``) must reach the check."""
+    doc = copy.deepcopy(SWAGGER)
+    schema = {"type": "object", "properties": {"item": {"$ref": "#/definitions/Item"}}}
+    doc["paths"]["/V1.0/Things/{id}"]["get"]["responses"]["200"]["schema"] = schema
+    path = tmp_path / "swagger.json"
+    path.write_text(json.dumps(doc))
+    row = Override(
+        "p",
+        ("/paths/~1V1.0~1Things~1{id}/get/responses/200/schema/properties/item",),
+        "merge",
+        {"x-nullable": True},
+        "r",
+    )
+    req = httpx.Request("GET", "https://h/svc/V1.0/Things/7", headers={"Secret": "s"})
+    null = Exchange(req, httpx.Response(200, json={"item": None}))
+    assert load_description(path, "p", [], base_path="/svc").check_response(null) != []
+    assert load_description(path, "p", [row], base_path="/svc").check_response(null) == []
+    wrong = Exchange(req, httpx.Response(200, json={"item": {"id": "x"}}))
+    assert load_description(path, "p", [row], base_path="/svc").check_response(wrong) != []  # still the Item
 
 
 def test_without_the_descriptions_the_platform_suites_still_run_unchecked(

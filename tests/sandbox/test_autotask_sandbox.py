@@ -380,3 +380,38 @@ def test_add_contract_attaches_companies_by_currency() -> None:
         sandbox.add_contract(company_id=4242, currency="EUR")
     odd = sandbox.add_company(currency_id=sandbox.add_currency("Dollars"))
     assert sandbox.company_currency(odd) == "Dollars"
+
+
+#: ContractMilestoneModel's properties in the official swagger (specs README): no ``userDefinedFields``.
+MODEL_KEYS = {
+    "id",
+    "amount",
+    "billingCodeID",
+    "contractID",
+    "createDate",
+    "creatorResourceID",
+    "dateDue",
+    "description",
+    "internalCurrencyAmount",
+    "isInitialPayment",
+    "organizationalLevelAssociationID",
+    "status",
+    "title",
+}
+
+
+def test_milestones_carry_exactly_the_swaggers_model_fields(sandbox: AutotaskSandbox, http: httpx.Client) -> None:
+    """Seeded or created, a record has ContractMilestoneModel's keys: the model declares no userDefinedFields
+    (ContractModel and CompanyModel do), so an emulator serving them would hide a client that reads them."""
+    cid = sandbox.add_contract()
+    seeded = sandbox.add_milestone(cid)
+    body = {"title": "A", "amount": 1, "dateDue": "2026-05-01T00:00:00Z", "status": 1, "isInitialPayment": False}
+    created = http.post(f"/Contracts/{cid}/Milestones", json=body).json()["itemId"]
+    for mid in (seeded, created):
+        assert set(http.get(f"/ContractMilestones/{mid}").json()["item"]) == MODEL_KEYS
+    assert (
+        http.post(
+            "/ContractMilestones/query", json={"filter": [{"op": "exist", "field": "userDefinedFields"}]}
+        ).status_code
+        == 500
+    )
