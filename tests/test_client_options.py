@@ -64,3 +64,30 @@ def test_an_integer_is_not_a_due_date(due: object) -> None:
 def test_a_due_date_as_a_date_or_iso_text_is_fine() -> None:
     assert Milestone(title="A", amount=Money("1.00", "USD"), due="2027-01-31").due == dt.date(2027, 1, 31)
     assert Milestone(title="A", amount=Money("1.00", "USD"), due=dt.date(2027, 1, 31)).due == dt.date(2027, 1, 31)
+
+
+@pytest.mark.parametrize("amount", ["12345678901234567.89", "1E+40"])
+def test_an_amount_the_target_cannot_hold_exactly_is_refused_before_sending(amount: str) -> None:
+    """Exact or not at all, at the wire too: no rounded or absurd amount reaches Autotask or Kantata."""
+    from billing_milestones.sandbox import AutotaskSandbox, KantataSandbox
+
+    autotask, kantata = AutotaskSandbox(), KantataSandbox()
+    contract = autotask.add_contract(name="C", currency="USD")
+    workspace = kantata.add_workspace("W", currency="USD")
+    milestone = Milestone(title="Huge", amount=Money(amount, "USD"), due=dt.date(2027, 1, 1))
+    with (
+        AutotaskClient(
+            AutotaskSandbox.USERNAME,
+            AutotaskSandbox.SECRET,
+            AutotaskSandbox.INTEGRATION_CODE,
+            currency="USD",
+            http_client=autotask.http_client(),
+        ) as at,
+        KantataClient("tok-123456", http_client=kantata.http_client()) as ko,
+    ):
+        for view, container, box in ((at.milestones, str(contract), autotask), (ko.milestones, workspace, kantata)):
+            before = [e.method for e in box.request_log]
+            with pytest.raises((errors.ValidationError, errors.TranslationError)) as info:
+                view.create(container, [milestone])
+            assert "amount" in str(info.value)
+            assert [e.method for e in box.request_log if e.method == "POST"] == [m for m in before if m == "POST"]

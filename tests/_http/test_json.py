@@ -32,6 +32,24 @@ def test_decimals_keep_their_digits(value: Decimal, text: str) -> None:
     assert isinstance(back, Decimal) or back == int(back)  # "100" reads back as the int 100
 
 
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ({"amount": Decimal("12345678901234567.89")}, "amount"),
+        ({"amount": Decimal("1E+40")}, "amount"),
+        ({"billing_milestones": [{"amount_in_cents": 2**53 + 1}]}, "billing_milestones[0].amount_in_cents"),
+        ({"amount": Decimal("NaN")}, "amount"),
+        (Decimal("0.1000000000000000055511151231257827"), "body"),
+    ],
+)
+def test_a_number_the_server_would_round_is_refused_naming_its_place(body: object, where: str) -> None:
+    from billing_milestones import errors
+
+    with pytest.raises(errors.ValidationError, match="refused before sending") as info:
+        dumps(body, exact=True)
+    assert info.value.field == where
+
+
 def test_nested_structures() -> None:
     data = {
         "items": [{"amount": Decimal("0.10"), "n": 1}, (Decimal("2.50"), None, True)],
@@ -72,6 +90,14 @@ def test_loads_never_makes_a_float() -> None:
 
 
 @given(st.decimals(allow_nan=False, allow_infinity=False))
-def test_any_finite_decimal_round_trips(value: Decimal) -> None:
-    back = loads(dumps([value]))[0]
+def test_any_finite_decimal_round_trips_exactly_or_is_refused(value: Decimal) -> None:
+    """A number goes out digit for digit when a double holds it exactly, and not at all otherwise."""
+    from billing_milestones import errors
+
+    exact = abs(value) <= 2**53 and Decimal(repr(float(value))) == value
+    if not exact:
+        with pytest.raises(errors.ValidationError):
+            dumps([value], exact=True)
+        return
+    back = loads(dumps([value], exact=True))[0]
     assert back == value

@@ -110,7 +110,7 @@ class ClientCore:
         timeout = resolve_timeout(spec.timeout, self.timeout)
         content = None
         if spec.json is not None:
-            content = dumps(spec.json).encode()
+            content = dumps(spec.json, exact=True).encode()
             headers["Content-Type"] = "application/json"
         params = _encode_params(spec.params)
         return client.build_request(spec.method, url, params=params, headers=headers, content=content, timeout=timeout)

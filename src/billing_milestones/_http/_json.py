@@ -9,7 +9,21 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["dumps", "loads"]
+__all__ = ["MAX_EXACT_INT", "dumps", "loads"]
+
+
+def _double_exact(value: Decimal) -> bool:
+    try:
+        return Decimal(repr(float(value))) == value
+    except OverflowError:
+        return False
+
+
+def _refused(path: str, problem: str) -> Exception:
+    from ..errors import ValidationError
+
+    where = path or "body"
+    return ValidationError(f"{where}: {problem}; refused before sending", field=where)
 
 
 def loads(data: str | bytes) -> Any:
@@ -20,28 +34,46 @@ def loads(data: str | bytes) -> Any:
         raise ValueError("JSON nested too deeply to parse") from None
 
 
-def dumps(value: Any) -> str:
-    """JSON text where each Decimal is written as a JSON number with exactly its own digits."""
+#: The largest whole number every JSON peer holds exactly (servers read JSON numbers as doubles).
+MAX_EXACT_INT = 2**53
+
+
+def dumps(value: Any, *, exact: bool = False) -> str:
+    """JSON text where each Decimal is written as a JSON number with exactly its own digits.
+
+    With ``exact=True`` (every request body the clients send): exact or not at all, at the wire too. A
+    number the server would round (more digits than a double carries, beyond 2**53) is refused with a
+    ValidationError naming its place in the body, before anything is sent. Without it, any finite number is
+    written as it is (the emulators answer with whatever they hold, as a real server would).
+    """
     numbers: list[str] = []
     token = uuid.uuid4().hex
 
-    def convert(obj: Any) -> Any:
+    def convert(obj: Any, path: str) -> Any:
         if isinstance(obj, Decimal):
             if not obj.is_finite():
-                raise ValueError(f"cannot send non-finite number {obj} as JSON")
+                raise _refused(path, f"cannot send the non-finite number {obj} as JSON")
+            if exact and abs(obj) > MAX_EXACT_INT:
+                raise _refused(path, f"{obj} is beyond what a JSON number carries exactly (2**53)")
+            if exact and not _double_exact(obj):
+                raise _refused(path, f"{obj} has more digits than a JSON number (a double) carries exactly")
             numbers.append(format(obj, "f"))
             return f"@{token}:{len(numbers) - 1}@"
+        if isinstance(obj, bool):
+            return obj
+        if exact and isinstance(obj, int) and abs(obj) > MAX_EXACT_INT:
+            raise _refused(path, f"{obj} is beyond what a JSON number carries exactly (2**53)")
         if isinstance(obj, float):
             raise TypeError(f"refusing to serialise float {obj!r}; money and percentages travel as Decimal")
         if isinstance(obj, dict):
-            return {str(k): convert(v) for k, v in obj.items()}
+            return {str(k): convert(v, f"{path}.{k}" if path else str(k)) for k, v in obj.items()}
         if isinstance(obj, list | tuple):
-            return [convert(v) for v in obj]
+            return [convert(v, f"{path}[{i}]") for i, v in enumerate(obj)]
         if isinstance(obj, dt.datetime | dt.date):
             return obj.isoformat()
         return obj
 
-    text = json.dumps(convert(value), separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(convert(value, ""), separators=(",", ":"), ensure_ascii=False)
     if not numbers:
         return text
     # One pass over the text: each marker (a JSON string) becomes the Decimal's own digits.
