@@ -101,13 +101,13 @@ class TriggerMap:
     def _stage_by_date(self, due: dt.date | None) -> tuple[Trigger, dt.date | None, list[FieldChange]]:
         """A fixed date onto a platform of stages: the one stage (not story) given that date."""
         stories = set(self.stage_to_story.values())
-        stages = [ref for ref, day in self.due_dates.items() if day == due and ref not in stories] if due else []
+        stages = [ref for ref, day in self.due_dates.items() if day == due and ref not in stories]  # none if no due
         if len(stages) == 1:
             new = Trigger.on_stage(stages[0])
             change = FieldChange(
                 field="trigger",
                 kind=ChangeKind.DERIVED,
-                before=f"fixed_date:{due.isoformat() if due else ''}",
+                before=f"fixed_date:{self.due_dates[stages[0]].isoformat()}",
                 after=f"on_stage:{stages[0]}",
                 reason="from TriggerMap.due_dates (the one stage given this date)",
             )
