@@ -91,3 +91,19 @@ def test_an_amount_the_target_cannot_hold_exactly_is_refused_before_sending(amou
                 view.create(container, [milestone])
             assert "amount" in str(info.value)
             assert [e.method for e in box.request_log if e.method == "POST"] == [m for m in before if m == "POST"]
+
+
+@pytest.mark.parametrize("title", [" ", "\t\n"])
+def test_a_blank_kantata_title_is_refused_by_name_before_sending(title: str) -> None:
+    from billing_milestones.sandbox import KantataSandbox
+
+    kantata = KantataSandbox()
+    workspace = kantata.add_workspace("W", currency="USD")
+    blank = Milestone(title=title, amount=Money("1.00", "USD"), due=dt.date(2027, 1, 1))
+    with (
+        KantataClient("tok-123456", http_client=kantata.http_client()) as client,
+        pytest.raises(errors.ValidationError) as info,
+    ):
+        client.milestones.create(workspace, [blank])
+    assert info.value.field == "title"
+    assert not [e for e in kantata.request_log if e.method == "POST"]

@@ -277,6 +277,9 @@ def _wire_fields(
             changes,
             source,
         )
+    if not milestone.title.strip():
+        # Kantata answers 422 after the write attempt; refuse first, naming the field.
+        raise ValidationError("title: a Kantata milestone needs a title that is not blank", field="title")
     fields: dict[str, Any] = {
         "title": milestone.title,
         "amount_in_cents": cents,
