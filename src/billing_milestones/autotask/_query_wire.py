@@ -39,6 +39,13 @@ def filter_from_wire(item: object, where: str = "filter") -> Condition | Group:
         if not isinstance(items, list | tuple) or not items:
             raise ValidationError(f"{where}: an {op} group needs a non-empty items list", field="filter", value=items)
         return Group(op, tuple(filter_from_wire(sub, f"{where}.items[{i}]") for i, sub in enumerate(items)))
+    if "items" in item:
+        # The vendor's own QueryModel example sends ``"items": []`` on a plain condition: harmless when empty.
+        if item["items"] not in ([], ()):
+            raise ValidationError(
+                f"{where}: only an and/or group has items; a {op!r} condition cannot", field="filter", value=item
+            )
+        item = {k: v for k, v in item.items() if k != "items"}
     _only(item, _ITEM_KEYS, where)
     if not isinstance(op, str):
         raise ValidationError(f"{where}: op must be an operator name, got {op!r}", field="op", value=op)
@@ -67,7 +74,10 @@ def query_from_wire(body: Mapping[str, Any]) -> Query:
     if not isinstance(items, list | tuple):
         raise ValidationError("filter: expected a list of filter items", field="filter", value=items)
     nodes = [filter_from_wire(item, f"filter[{i}]") for i, item in enumerate(items)]
-    return Query(*nodes, max_records=given.get("MaxRecords"), include_fields=given.get("IncludeFields"))
+    include = given.get("IncludeFields")
+    if include in ([], ()):
+        include = None  # an empty list means every field, as in the vendor's example
+    return Query(*nodes, max_records=given.get("MaxRecords"), include_fields=include)
 
 
 def _only(item: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
