@@ -238,12 +238,14 @@ def format_date_due(value: object) -> str:
         return f"{value.isoformat()}T00:00:00"
     if isinstance(value, str):
         try:
-            dt.datetime.fromisoformat(value)
+            parsed = dt.datetime.fromisoformat(value)
         except ValueError:
             raise errors.ValidationError(
                 f"dateDue: {value!r} is not an ISO 8601 date", field="dateDue", value=value
             ) from None
-        return value
+        # Text goes out in the same shapes as the objects: the swagger types dateDue as a date-time, so a
+        # date-only "2026-07-01" becomes "2026-07-01T00:00:00" (the calendar day, no zone).
+        return format_date_due(parsed if ("T" in value or " " in value) else parsed.date())
     raise errors.ValidationError(f"dateDue: expected a date or datetime, got {value!r}", field="dateDue", value=value)
 
 
