@@ -330,8 +330,7 @@ class _Applier:
                 self.record(ActionResult(action, ok=True))
                 continue
             wanted = action.desired or action.target
-            milestone = by_stage.get(wanted.trigger.ref) if wanted is not None else None
-            if milestone is None:
+            if wanted is None or (milestone := by_stage.get(wanted.trigger.ref)) is None:
                 if open_intent is not None:
                     self.store.finish(open_intent, error="not in the estimate crm.com returned")
                 self.record(ActionResult(action, ok=False, error="crm.com did not return this stage's milestone"))
