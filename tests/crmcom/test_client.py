@@ -100,10 +100,14 @@ def test_backoffice_path_and_raw_authorization() -> None:
 
 @respx.mock
 def test_bearer_on_self_service_and_base_url_with_path() -> None:
-    route = respx.get(f"{SS}/orders/o%2F1").mock(return_value=httpx.Response(200, json={"id": "o/1"}))
+    route = respx.get(f"{SS}/orders/o-1").mock(return_value=httpx.Response(200, json={"id": "o-1"}))
     with CrmComClient(bearer_token="tok-abcdef", base_url=SS + "/") as client:
         assert str(client.base_url) == SS
-        assert client.orders.get("o/1").id == "o/1"
+        assert client.orders.get("o-1").id == "o-1"
+        for bad in ("o/1", "../o-1", "o 1", ".."):  # never reaches the server, however well quoted
+            with pytest.raises(ValidationError, match="is not an id"):
+                client.orders.get(bad)
+    assert len(route.calls) == 1
     assert route.calls[0].request.headers["authorization"] == "Bearer tok-abcdef"
     assert "api_key" not in route.calls[0].request.headers
 

@@ -152,8 +152,12 @@ def submit_order(request: SubmitOrderRequest) -> Operation[OrderCreated]:
 
 
 def _segment(value: str, name: str) -> str:
+    """An id as one path segment. The description gives crm.com ids no format (they are UUIDs in practice),
+    so only what cannot be an id is refused: blanks, whitespace, ``/`` and dot segments."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(f"{name}: expected a non-empty id, got {value!r}", field=name, value=value)
+    if value in (".", "..") or "/" in value or "\\" in value or any(ch.isspace() or ord(ch) < 32 for ch in value):
+        raise ValidationError(f"{name}: {value!r} is not an id (no slashes, spaces or dot segments)", field=name)
     return quote(value, safe="")
 
 

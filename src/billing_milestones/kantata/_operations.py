@@ -142,10 +142,13 @@ def _csv(value: IdList | Sequence[str] | str) -> str:
 
 
 def _check_id(value: object, *, field: str) -> str:
+    """Kantata ids are positive integers (sent as digits): ``a/b``, ``-1`` or ``../1001`` never reach a path."""
     text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
-    if not text:
-        raise errors.ValidationError(f"{field}: expected a Kantata id (str or int), got {value!r}", field=field)
-    return text
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise errors.ValidationError(
+            f"{field}: expected a Kantata id (a positive integer, as int or digits), got {value!r}", field=field
+        )
+    return str(int(text))
 
 
 def _check_per_page(value: object) -> int:
