@@ -197,7 +197,7 @@ def test_apply_closes_the_intents_a_crashed_run_left_pending() -> None:
 
 # -- how many writes at once --------------------------------------------------------------------------------
 class Gate(FakeView):
-    """Counts creates in flight; each waits (up to a second) until a second one is in flight too."""
+    """Counts creates in flight; each waits (up to two seconds) until a second one is in flight too."""
 
     def __init__(self) -> None:
         super().__init__(Platform.AUTOTASK)
@@ -213,7 +213,7 @@ class Gate(FakeView):
             self.threads.add(threading.current_thread().name)
             if self.in_flight >= 2:
                 self.both.set()
-        self.both.wait(1.0)
+        self.both.wait(2.0)
         time.sleep(0.02)
         with self.lock:
             self.in_flight -= 1
