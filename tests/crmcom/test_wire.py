@@ -195,3 +195,19 @@ def test_error_body_keeps_odd_parameters() -> None:
     parsed = parse_error_body({"status": "400", "message": 3, "parameters": ["x"], "trace": "t"})
     assert parsed.status is None and parsed.message is None
     assert parsed.parameters == ["x"] and parsed.extra_fields == {"trace": "t"}
+
+
+@pytest.mark.parametrize("quantity", [-1, 0, "-2.5"])
+def test_an_order_item_quantity_must_be_positive_before_sending(quantity: object) -> None:
+    """A quantity of -1 used to reach the server; through the client it is our ValidationError, by path."""
+    from billing_milestones import CrmComClient, errors
+
+    with CrmComClient("sk-123456") as client, pytest.raises(errors.ValidationError) as info:
+        client.estimates.order(
+            account_id="a",
+            supply_method="PICK_UP",
+            delivery_method="X",
+            payment_method_type="CASH",
+            items=[{"id": "p-1", "quantity": quantity}],
+        )
+    assert info.value.field == "items.0.quantity"

@@ -55,7 +55,7 @@ class OrderItem(WireModel):
     """A product line of the order (``items[]``); ``price`` and ``price_terms_id`` are optional overrides."""
 
     id: str
-    quantity: WireDecimal = Decimal(1)
+    quantity: Annotated[WireDecimal, Field(gt=0)] = Decimal(1)
     price: WireDecimal | None = None
     price_terms_id: str | None = None
     components: list[dict[str, Any]] | None = None
