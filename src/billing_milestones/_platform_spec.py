@@ -35,7 +35,8 @@ class TriggerRules:
 
     #: The trigger kinds a milestone on this platform can hold.
     native: frozenset[TriggerKind]
-    #: What a fixed-date milestone is called there (for "needs a date" messages), when fixed dates are native.
+    #: What a fixed-date milestone is called there, with its article ("a Kantata fixed_date milestone"), for
+    #: "needs a date" messages, when fixed dates are native.
     fixed_date_what: str = ""
     #: The platform's due-date field, named when a completion trigger falls back to the milestone's own date.
     due_field: str = ""

@@ -117,3 +117,15 @@ def test_an_amount_finer_than_the_currencys_minor_unit_is_refused() -> None:
 @pytest.mark.parametrize(("pair", "carried"), [(TO_AUTOTASK, True), (TO_KANTATA, False)])
 def test_the_initial_payment_flag_reaches_only_a_target_that_has_one(pair: SyncPair, carried: bool) -> None:
     assert translate(milestone(is_initial_payment=True), pair).is_initial_payment is carried
+
+
+def test_a_field_difference_in_json_never_shows_an_exponent() -> None:
+    """100.00 USD reads "100" in the plan JSON a script parses, not "1E+2"."""
+    from billing_milestones.sync import FieldDiff
+
+    diff = FieldDiff("amount", Money("100.00", "USD"), Money("2500", "USD"))
+    assert diff.to_json() == {
+        "field": "amount",
+        "current": {"amount": "100", "currency": "USD"},
+        "desired": {"amount": "2500", "currency": "USD"},
+    }

@@ -87,7 +87,7 @@ def test_a_crossing_trigger_records_what_it_was_what_it_became_and_why(
             FIXED,
             None,
             A,
-            "due: a Autotask milestone (dateDue is required) needs a date and the source has none",
+            "due: an Autotask milestone (dateDue is required) needs a date and the source has none",
             "due",
             None,
         ),

@@ -33,7 +33,7 @@ SPEC = PlatformSpec(
     compared_fields=("title", "description", "amount", "due", "is_initial_payment"),
     triggers=TriggerRules(
         native=frozenset({TriggerKind.FIXED_DATE}),
-        fixed_date_what="Autotask milestone (dateDue is required)",
+        fixed_date_what="an Autotask milestone (dateDue is required)",
         due_field="dateDue",
     ),
     write_mode=WriteMode.PER_ITEM,

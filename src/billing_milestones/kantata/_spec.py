@@ -26,7 +26,7 @@ SPEC = PlatformSpec(
     compared_fields=("title", "amount", "due", "trigger"),
     triggers=TriggerRules(
         native=frozenset({TriggerKind.FIXED_DATE, TriggerKind.ON_COMPLETION}),
-        fixed_date_what="Kantata fixed_date milestone",
+        fixed_date_what="a Kantata fixed_date milestone",
         due_field="date_to_invoice",
     ),
     write_mode=WriteMode.BULK,

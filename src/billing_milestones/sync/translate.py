@@ -56,7 +56,7 @@ class FieldDiff:
     desired: Any
 
     def to_json(self) -> dict[str, Any]:
-        return {"field": self.field, "current": _plain(self.current), "desired": _plain(self.desired)}
+        return {"field": self.field, "current": _shown(self.current), "desired": _shown(self.desired)}
 
 
 def translate(source: Milestone, pair: SyncPair, *, target_currency: str | None = None) -> Milestone:
@@ -166,6 +166,16 @@ def fingerprint(milestone: Milestone, fields: Iterable[str]) -> str:
 def _normal(value: Any) -> Any:
     if isinstance(value, str):
         return value.strip()
+    return _plain(value)
+
+
+def _shown(value: Any) -> Any:
+    """Like :func:`_plain` but for people and scripts: 100.00 reads "100", never "1E+2". (Fingerprints keep
+    :func:`_plain`, so links written by earlier versions still match.)"""
+    if isinstance(value, Money):
+        return {"amount": format(value.amount.normalize(), "f"), "currency": value.currency}
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
     return _plain(value)
 
 

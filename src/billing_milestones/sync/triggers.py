@@ -128,7 +128,7 @@ class TriggerMap:
         trigger: Trigger, due: dt.date | None, what: str
     ) -> tuple[Trigger, dt.date | None, list[FieldChange]]:
         if due is None:
-            raise TranslationError(f"due: a {what} needs a date and the source has none", field="due")
+            raise TranslationError(f"due: {what} needs a date and the source has none", field="due")
         return trigger, due, []
 
     @staticmethod
