@@ -179,3 +179,11 @@ def test_the_target_currency_comes_from_its_milestones_when_they_agree() -> None
     ]
     kinds = {a.kind for a in plan_sync(PAIR, [euro], mixed).actions}
     assert ActionKind.CREATE in kinds  # two currencies: none assumed, nothing refused on that ground
+
+
+def test_two_identical_sources_never_adopt_the_same_target() -> None:
+    """Monthly instalments share title, amount and date: one exact match is adopted once, the twin created."""
+    first, second = src(1), src(2, title="M1")
+    only = tgt("5", title="M1")
+    kinds = sorted(a.kind.value for a in plan_sync(PAIR, [first, second], [only]).actions)
+    assert kinds == ["adopt", "create"]
