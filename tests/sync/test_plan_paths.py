@@ -187,3 +187,41 @@ def test_two_identical_sources_never_adopt_the_same_target() -> None:
     only = tgt("5", title="M1")
     kinds = sorted(a.kind.value for a in plan_sync(PAIR, [first, second], [only]).actions)
     assert kinds == ["adopt", "create"]
+
+
+def test_the_reasons_a_script_reads_for_new_adopted_and_in_step_milestones() -> None:
+    from billing_milestones.sync import sync_key_for
+
+    s = src(1)
+    key = sync_key_for(PAIR, s.key)  # type: ignore[arg-type]
+    (create,) = plan_sync(PAIR, [s], []).actions
+    assert create.reason == "new in source"
+    (by_key,) = plan_sync(PAIR, [s], [tgt("5", sync_key=key)]).actions
+    assert by_key.reason == "target milestone carries our sync key; linking it"
+    (by_match,) = plan_sync(PAIR, [s], [tgt("5")]).actions
+    assert by_match.reason == "target milestone matches exactly; linking it and marking it with our sync key"
+    (by_key_differs,) = plan_sync(PAIR, [s], [tgt("5", amount="90.00", sync_key=key)]).actions
+    assert by_key_differs.reason == "target milestone carries our sync key; linking it and updating it"
+    t = tgt("5", sync_key=key)
+    (in_step,) = plan_sync(PAIR, [s], [t], [link_for(s, t)]).actions
+    assert (in_step.kind, in_step.reason) == (ActionKind.UNCHANGED, "in step")
+
+
+def test_a_billed_source_without_a_target_keeps_its_link_in_the_plan() -> None:
+    billed = src(1, status="billed", locked=True)
+    gone = tgt("5")
+    link = link_for(billed, gone)
+    (action,) = plan_sync(PAIR, [billed], [], [link]).actions
+    assert action.kind is ActionKind.SKIP_LOCKED and action.link == link
+
+
+def test_a_difference_with_neither_side_changed_says_whether_the_translation_changed() -> None:
+    import dataclasses as dc
+
+    s, t = src(1), tgt("5", amount="90.00")
+    plain = link_for(s, t)
+    (first,) = plan_sync(PAIR, [s], [t], [plain]).actions
+    assert (first.kind, first.reason) == (ActionKind.UPDATE, "differs from the source")
+    remembered = dc.replace(plain, desired_fp="an-older-translation")
+    (second,) = plan_sync(PAIR, [s], [t], [remembered]).actions
+    assert (second.kind, second.reason) == (ActionKind.UPDATE, "the pair's translation changed since the last sync")
