@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PrivateAttr
 
 from ._http import ResponseInfo
+from ._http._json import MAX_EXACT_INT, double_exact
 
 __all__ = ["MAX_EXACT_INT", "ResponseInfo", "WireCents", "WireDecimal", "WireIntId", "WireModel", "WireStrId"]
-
-
-#: The largest whole number every JSON peer holds exactly (the servers and many clients read numbers as doubles).
-MAX_EXACT_INT: Final = 2**53
 
 
 def _no_float(value: object) -> object:
@@ -21,19 +18,9 @@ def _no_float(value: object) -> object:
         raise ValueError(f"{value!r} is a boolean, not a number")
     if isinstance(value, float):
         raise ValueError(f"float {value!r} refused: pass a str or Decimal so the amount stays exact")
-    if isinstance(value, Decimal | int) and not _double_exact(Decimal(value)):
+    if isinstance(value, Decimal | int) and not double_exact(Decimal(value)):
         raise ValueError(f"{value} has more digits than a JSON number (a double) carries exactly")
     return value
-
-
-def _double_exact(value: Decimal) -> bool:
-    """True when the nearest double prints back as the same number: the server meant exactly this."""
-    if not value.is_finite():
-        return False
-    try:
-        return Decimal(repr(float(value))) == value
-    except OverflowError:
-        return False
 
 
 def _strict_int(value: object, what: str) -> int:

@@ -9,10 +9,14 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["MAX_EXACT_INT", "dumps", "loads"]
+__all__ = ["MAX_EXACT_INT", "double_exact", "dumps", "loads"]
 
 
-def _double_exact(value: Decimal) -> bool:
+def double_exact(value: Decimal) -> bool:
+    """True when the nearest double prints back as the same number: what a JSON peer that reads numbers as
+    doubles (the servers, many clients) holds is exactly this, in a request and in a response alike."""
+    if not value.is_finite():
+        return False
     try:
         return Decimal(repr(float(value))) == value
     except OverflowError:
@@ -55,7 +59,7 @@ def dumps(value: Any, *, exact: bool = False) -> str:
                 raise _refused(path, f"cannot send the non-finite number {obj} as JSON")
             if exact and abs(obj) > MAX_EXACT_INT:
                 raise _refused(path, f"{obj} is beyond what a JSON number carries exactly (2**53)")
-            if exact and not _double_exact(obj):
+            if exact and not double_exact(obj):
                 raise _refused(path, f"{obj} has more digits than a JSON number (a double) carries exactly")
             numbers.append(format(obj, "f"))
             return f"@{token}:{len(numbers) - 1}@"

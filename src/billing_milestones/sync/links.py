@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Final, Self
 
 from ..errors import ConfigError
-from .lease import DEFAULT_LEASE_TTL, Lease, LeaseHolder
+from .lease import DEFAULT_LEASE_TTL, DEFAULT_LEASE_WAIT, Lease, LeaseHolder
 
 __all__ = ["SCHEMA_VERSION", "Intent", "Link", "LinkStore"]
 
@@ -204,7 +204,12 @@ class LinkStore:
 
     # -- leases -------------------------------------------------------------------------------------
     def lease(
-        self, pair_id: str, *, owner: str | None = None, ttl: float = DEFAULT_LEASE_TTL, wait: float = 0.0
+        self,
+        pair_id: str,
+        *,
+        owner: str | None = None,
+        ttl: float = DEFAULT_LEASE_TTL,
+        wait: float = DEFAULT_LEASE_WAIT,
     ) -> Lease:
         """The pair's lease, not yet taken: ``with store.lease(pair.id, wait=30):`` holds it for a run."""
         return Lease(self, pair_id, owner=owner, ttl=ttl, wait=wait)
