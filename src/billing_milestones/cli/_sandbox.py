@@ -1,0 +1,34 @@
+"""``milestones sandbox serve`` and ``milestones demo``: the emulators, on a port or in-process."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ._common import JsonOpt, app, guard, sandbox_app, stdout_console
+
+__all__ = ["demo_command", "sandbox_serve"]
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    host: Annotated[str, typer.Option(help="Loopback address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one)")] = 8765,
+    seed: Annotated[bool, typer.Option("--seed/--empty", help="Seed demo data")] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run all three emulators on one loopback port until interrupted."""
+    from ..demo import serve_sandboxes
+
+    serve_sandboxes(host, port, seed=seed, console=stdout_console(), as_json=as_json)
+
+
+@app.command("demo")
+def demo_command(as_json: JsonOpt = False) -> None:
+    """Seed the sandbox, sync crm.com -> Kantata and Autotask -> Kantata, then show a second run has nothing to do."""
+    from ..demo import run_demo
+
+    with guard(as_json):
+        code = run_demo(stdout_console(), as_json=as_json)
+    raise typer.Exit(code)

@@ -1,0 +1,134 @@
+"""``milestones plan`` and ``milestones sync``: plan a configured pair, then (for sync) apply it under its lease."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from contextlib import ExitStack
+from typing import Annotated, Any
+
+import typer
+
+from .._render import apply_with_progress, show_plan, show_result
+from ..sync import ConflictPolicy, LinkStore, SyncPlan, load_sides, plan_sync
+from ..sync.config import Settings
+from ..sync.connect import connect, remember_draft, resolve_container
+from ._common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    ConfigOpt,
+    FixDuplicatesOpt,
+    JsonOpt,
+    MassDeleteOpt,
+    app,
+    fail,
+    guard,
+    load_config,
+    stdout_console,
+)
+
+__all__ = ["plan_command", "sync_command"]
+
+
+def _plan_for(
+    settings: Settings,
+    name: str,
+    stack: ExitStack,
+    policy: ConflictPolicy | None,
+    overrides: dict[str, bool],
+    *,
+    lease_wait: float | None = None,
+) -> tuple[SyncPlan, Any]:
+    """Plan one configured pair. With ``lease_wait`` (a write run), the pair's lease is taken before the
+    listings are read and held until ``stack`` closes, so a second run waits or exits 3 writing nothing."""
+    spec = settings.pair(name)
+    source_client = stack.enter_context(connect(spec.source[0], settings))
+    target_client = (
+        source_client if spec.target[0] is spec.source[0] else stack.enter_context(connect(spec.target[0], settings))
+    )
+    store = stack.enter_context(LinkStore(settings.links))
+    pair = spec.pair(
+        source_container=resolve_container(source_client, spec.source[0], spec.source[1], settings, store),
+        target_container=resolve_container(target_client, spec.target[0], spec.target[1], settings, store),
+    )
+    if overrides.get("fix_duplicates"):
+        pair = dataclasses.replace(pair, fix_duplicates=True)
+    if overrides.get("allow_mass_delete"):
+        pair = dataclasses.replace(pair, allow_mass_delete=True)
+    lease = stack.enter_context(store.lease(pair.identity, wait=lease_wait)) if lease_wait is not None else None
+    clients = {spec.source[0]: source_client, spec.target[0]: target_client}
+    source, target = load_sides(pair, clients)
+    plan = plan_sync(pair, source, target, store, policy=policy or spec.policy)
+    return plan, (clients, store, lease)
+
+
+@app.command("plan")
+def plan_command(
+    pair: Annotated[str, typer.Argument(help="A pair name from the config's [pairs] tables")],
+    policy: Annotated[ConflictPolicy | None, typer.Option(help="Override the pair's conflict policy")] = None,
+    fix_duplicates: FixDuplicatesOpt = False,
+    allow_mass_delete: MassDeleteOpt = False,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show what a sync would do, without writing anything."""
+    overrides = {"fix_duplicates": fix_duplicates, "allow_mass_delete": allow_mass_delete}
+    with guard(as_json), ExitStack() as stack:
+        plan, _ = _plan_for(load_config(config), pair, stack, policy, overrides)
+    if as_json:
+        typer.echo(plan.to_json_text())
+    else:
+        show_plan(plan, stdout_console())
+    raise typer.Exit(EXIT_PROBLEMS if plan.findings else EXIT_OK)
+
+
+@app.command("sync")
+def sync_command(
+    pair: Annotated[str, typer.Argument(help="A pair name from the config's [pairs] tables")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and show; write nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+    policy: Annotated[ConflictPolicy | None, typer.Option(help="Override the pair's conflict policy")] = None,
+    fix_duplicates: FixDuplicatesOpt = False,
+    allow_mass_delete: MassDeleteOpt = False,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            min=0,
+            help="Seconds to wait for another run of this pair to finish (default: the pair's lease_wait, 0); "
+            "then exit 3 having written nothing.",
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Plan, then apply: create, update and delete target milestones and record the links.
+
+    One run per pair at a time: a write run holds the pair's lease from before it reads until its last
+    write is recorded."""
+    console = stdout_console()
+    if as_json and not (yes or dry_run):
+        raise fail("--json cannot ask for confirmation: add --yes to apply, or --dry-run", EXIT_USAGE, True)
+    overrides = {"fix_duplicates": fix_duplicates, "allow_mass_delete": allow_mass_delete}
+    with guard(as_json), ExitStack() as stack:
+        settings = load_config(config)
+        lease_wait = None if dry_run else (wait if wait is not None else settings.pair(pair).lease_wait)
+        plan, (clients, store, lease) = _plan_for(settings, pair, stack, policy, overrides, lease_wait=lease_wait)
+        if not as_json:
+            show_plan(plan, console)
+        result = None
+        if not dry_run and plan.has_changes:
+            if not yes and not typer.confirm("Apply this plan?", default=False):
+                raise typer.Exit(EXIT_OK)
+            result = apply_with_progress(plan, clients, store, console, quiet=as_json, lease=lease)
+            target, name = settings.pair(pair).target
+            remember_draft(clients[target], target, name, plan.pair.target_container, store)
+    # One shape whatever happened: ok, the plan, and the result when something was applied.
+    ok = result.ok if result is not None else not plan.findings
+    if as_json:
+        payload = {"ok": ok, "dry_run": dry_run, "plan": plan.to_json(), "result": result.to_json() if result else None}
+        typer.echo(json.dumps(payload, indent=2))
+    elif result is not None:
+        show_result(result, console)
+    raise typer.Exit(EXIT_OK if ok else EXIT_PROBLEMS)
