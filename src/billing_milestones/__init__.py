@@ -1,7 +1,7 @@
 """Typed clients and a sync engine for billing milestones on crm.com, Autotask PSA and Kantata OX."""
 
 from . import errors
-from ._http import NOT_GIVEN, NotGiven, RetryPolicy
+from ._http import NOT_GIVEN, AsyncioLimiter, AsyncLimiter, NotGiven, RetryPolicy, SyncLimiter, ThreadLimiter
 from ._view import AsyncMilestoneView, MilestoneView
 from .autotask import AsyncAutotaskClient, AutotaskClient
 from .crmcom import AsyncCrmComClient, CrmComClient, OrderDraft
@@ -26,7 +26,9 @@ __all__ = [
     "AsyncAutotaskClient",
     "AsyncCrmComClient",
     "AsyncKantataClient",
+    "AsyncLimiter",
     "AsyncMilestoneView",
+    "AsyncioLimiter",
     "AutotaskClient",
     "ChangeKind",
     "CrmComClient",
@@ -42,6 +44,8 @@ __all__ = [
     "OrderDraft",
     "Platform",
     "RetryPolicy",
+    "SyncLimiter",
+    "ThreadLimiter",
     "Trigger",
     "TriggerKind",
     "__version__",

@@ -8,7 +8,17 @@ from typing import Any, Generic, Self, TypeVar
 
 import httpx
 
-from ._http import NOT_GIVEN, AsyncRunner, ClientCore, NotGiven, RetryPolicy, SyncRunner, resolve_timeout
+from ._http import (
+    NOT_GIVEN,
+    AsyncLimiter,
+    AsyncRunner,
+    ClientCore,
+    NotGiven,
+    RetryPolicy,
+    SyncLimiter,
+    SyncRunner,
+    resolve_timeout,
+)
 from .errors import ValidationError
 
 __all__ = ["AsyncAPIClient", "SyncAPIClient", "build_retry_policy", "check_max_pages"]
@@ -93,9 +103,11 @@ class _BaseClient(Generic[RunnerT]):
 class SyncAPIClient(_BaseClient[SyncRunner]):
     """Base of the blocking clients. Subclasses create their resources in :meth:`_init_resources`."""
 
-    def __init__(self, core: ClientCore, http_client: httpx.Client | None = None) -> None:
+    def __init__(
+        self, core: ClientCore, http_client: httpx.Client | None = None, *, limiter: SyncLimiter | None = None
+    ) -> None:
         self._core = core
-        self._runner = SyncRunner(core, http_client)
+        self._runner = SyncRunner(core, http_client, limiter=limiter)
         self._init_resources()
 
     def close(self) -> None:
@@ -112,9 +124,11 @@ class SyncAPIClient(_BaseClient[SyncRunner]):
 class AsyncAPIClient(_BaseClient[AsyncRunner]):
     """Base of the asyncio clients; the same surface as :class:`SyncAPIClient` with awaitables."""
 
-    def __init__(self, core: ClientCore, http_client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, core: ClientCore, http_client: httpx.AsyncClient | None = None, *, limiter: AsyncLimiter | None = None
+    ) -> None:
         self._core = core
-        self._runner = AsyncRunner(core, http_client)
+        self._runner = AsyncRunner(core, http_client, limiter=limiter)
         self._init_resources()
 
     async def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from ._core import ClientCore, ErrorDetail, default_error_detail, request_id_of
 from ._json import dumps, loads
+from ._limits import AsyncioLimiter, AsyncLimiter, SyncLimiter, ThreadLimiter
 from ._redact import REDACTED, logger, redact_headers, register_secret, scrub, secret_value
 from ._request import (
     APIResponse,
@@ -22,7 +23,9 @@ __all__ = [
     "NOT_GIVEN",
     "REDACTED",
     "APIResponse",
+    "AsyncLimiter",
     "AsyncRunner",
+    "AsyncioLimiter",
     "ClientCore",
     "ErrorDetail",
     "NotGiven",
@@ -34,7 +37,9 @@ __all__ = [
     "ResponseInfo",
     "RetryPolicy",
     "Retryable",
+    "SyncLimiter",
     "SyncRunner",
+    "ThreadLimiter",
     "backoff_delay",
     "default_error_detail",
     "dumps",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, TypeVar
@@ -15,6 +14,7 @@ from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
 
 from .. import errors
 from ._core import ClientCore, _body_of
+from ._limits import AsyncioLimiter, AsyncLimiter, SyncLimiter, ThreadLimiter
 from ._paging import PageGuard, next_link_error
 from ._redact import logger
 from ._request import APIResponse, Operation, Page, PagedOperation, RequestSpec, ResponseAware, ResponseInfo
@@ -146,25 +146,26 @@ class SyncRunner(_RunnerBase):
         http_client: httpx.Client | None = None,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        limiter: SyncLimiter | None = None,
     ) -> None:
         super().__init__(core)
         self._owns_client = http_client is None
         self.http = http_client or httpx.Client(timeout=core.timeout, follow_redirects=False, verify=True)
         self._sleep = sleep
-        self._limits: dict[str, threading.BoundedSemaphore] = {}
-        self._limits_lock = threading.Lock()
+        #: Held around each send of a request with a ``limit_key`` (see ``_limits``); None: no limit.
+        self.limiter: SyncLimiter | None = limiter
+        if limiter is None and core.max_in_flight is not None:
+            self.limiter = ThreadLimiter(core.max_in_flight)
 
-    def _limit(self, key: str | None) -> contextlib.AbstractContextManager[Any]:
-        if key is None or self.core.max_in_flight is None:
+    def _limit(self, key: str | None) -> contextlib.AbstractContextManager[object]:
+        if key is None or self.limiter is None:
             return contextlib.nullcontext()
-        with self._limits_lock:
-            sem = self._limits.setdefault(key, threading.BoundedSemaphore(self.core.max_in_flight))
-        return sem
+        return self.limiter(key)
 
     def derive(self, core: ClientCore) -> SyncRunner:
-        """A runner for other options that shares this one's pool, sleep and concurrency limits."""
+        """A runner for other options that shares this one's pool, sleep and concurrency limiter."""
         runner = SyncRunner(core, self.http, sleep=self._sleep)
-        runner._limits, runner._limits_lock = self._limits, self._limits_lock
+        runner.limiter = self.limiter
         return runner
 
     def request(self, spec: RequestSpec) -> APIResponse:
@@ -212,22 +213,26 @@ class AsyncRunner(_RunnerBase):
         http_client: httpx.AsyncClient | None = None,
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        limiter: AsyncLimiter | None = None,
     ) -> None:
         super().__init__(core)
         self._owns_client = http_client is None
         self.http = http_client or httpx.AsyncClient(timeout=core.timeout, follow_redirects=False, verify=True)
         self._sleep = sleep
-        self._limits: dict[str, asyncio.Semaphore] = {}
+        #: Held around each send of a request with a ``limit_key`` (see ``_limits``); None: no limit.
+        self.limiter: AsyncLimiter | None = limiter
+        if limiter is None and core.max_in_flight is not None:
+            self.limiter = AsyncioLimiter(core.max_in_flight)
 
-    def _limit(self, key: str | None) -> contextlib.AbstractAsyncContextManager[Any]:
-        if key is None or self.core.max_in_flight is None:
+    def _limit(self, key: str | None) -> contextlib.AbstractAsyncContextManager[object]:
+        if key is None or self.limiter is None:
             return contextlib.nullcontext()
-        return self._limits.setdefault(key, asyncio.Semaphore(self.core.max_in_flight))
+        return self.limiter(key)
 
     def derive(self, core: ClientCore) -> AsyncRunner:
-        """A runner for other options that shares this one's pool, sleep and concurrency limits."""
+        """A runner for other options that shares this one's pool, sleep and concurrency limiter."""
         runner = AsyncRunner(core, self.http, sleep=self._sleep)
-        runner._limits = self._limits
+        runner.limiter = self.limiter
         return runner
 
     async def request(self, spec: RequestSpec) -> APIResponse:

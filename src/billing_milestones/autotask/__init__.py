@@ -1,7 +1,7 @@
 """Autotask PSA: ContractMilestones client, query builder, wire models and the common-model adapter."""
 
 from . import adapter
-from ._operations import DEFAULT_DISCOVERY_URL, HourlyBudget, StatusPicklist
+from ._operations import DEFAULT_DISCOVERY_URL, HourlyBudget, RequestBudget, StatusPicklist
 from .client import (
     AsyncAutotaskClient,
     AsyncAutotaskMilestones,
@@ -35,6 +35,7 @@ __all__ = [
     "HourlyBudget",
     "PicklistValue",
     "Query",
+    "RequestBudget",
     "StatusPicklist",
     "ThresholdInformation",
     "ZoneInformation",

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol, runtime_checkable
 
 import httpx
 
@@ -31,6 +31,7 @@ __all__ = [
     "PLATFORM",
     "AutotaskCore",
     "HourlyBudget",
+    "RequestBudget",
     "error_body_messages",
     "error_detail",
     "error_hook",
@@ -137,6 +138,23 @@ def _json_or_none(response: httpx.Response) -> Any:
         return None
 
 
+@runtime_checkable
+class RequestBudget(Protocol):
+    """What ``hourly_budget=`` takes besides a number: anything that admits or refuses one request.
+
+    The client calls :meth:`acquire` once per attempt to send (retries and pages count, as on the server),
+    before any I/O. :class:`HourlyBudget` keeps the count in this process; a budget shared by several worker
+    processes (a row in a database, say) implements the same two members.
+    """
+
+    #: The size of the budget, named in the refusal's message.
+    limit: int
+
+    def acquire(self) -> float | None:
+        """Take a slot: None when the request may go, else the seconds until one frees (it is not sent)."""
+        ...
+
+
 class HourlyBudget:
     """A client-side share of Autotask's rolling-hour request threshold (10,000 per tenant by default).
 
@@ -180,7 +198,7 @@ class AutotaskCore(ClientCore):
     error_detail: Callable[[Any], ErrorDetail] = error_detail
     retry_hook: Callable[[httpx.Response, Any], bool | None] | None = retry_hook
     error_hook: Callable[[httpx.Response, Any, dict[str, Any]], errors.APIStatusError | None] | None = error_hook
-    budget: HourlyBudget | None = None
+    budget: RequestBudget | None = None
 
     def is_success(self, response: httpx.Response) -> bool:
         """A 2xx is a success unless its body is an error body (checked only when the word is in it: cheap)."""

@@ -23,7 +23,16 @@ from .._http import (
 )
 from ..money import to_decimal
 from . import _envelopes as env
-from ._core import PLATFORM, AutotaskCore, HourlyBudget, error_detail, error_hook, is_thread_threshold, retry_hook
+from ._core import (
+    PLATFORM,
+    AutotaskCore,
+    HourlyBudget,
+    RequestBudget,
+    error_detail,
+    error_hook,
+    is_thread_threshold,
+    retry_hook,
+)
 from ._currency import (
     CurrencyCache,
     CurrencyFlow,
@@ -68,6 +77,7 @@ __all__ = [
     "CurrencyCache",
     "CurrencyFlow",
     "HourlyBudget",
+    "RequestBudget",
     "StatusPicklist",
     "company_operation",
     "contract_operation",

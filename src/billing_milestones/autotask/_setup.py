@@ -70,7 +70,7 @@ def build(
     timeout: float | httpx.Timeout | None | NotGiven,
     retry_policy: RetryPolicy | None,
     max_threads: int,
-    hourly_budget: int | ops.HourlyBudget | None,
+    hourly_budget: int | ops.RequestBudget | None,
     discovery_url: str,
     currency: CurrencySetting,
 ) -> tuple[ops.AutotaskCore, ClientCore, SharedState]:
@@ -86,7 +86,7 @@ def build(
     code_s = secret_value(integration_code, field="integration_code")
     budget = (
         hourly_budget
-        if isinstance(hourly_budget, ops.HourlyBudget) or hourly_budget is None
+        if isinstance(hourly_budget, ops.RequestBudget) or hourly_budget is None
         else ops.HourlyBudget(hourly_budget)
     )
     explicit = ops.explicit_base(base_url) if base_url is not None else None

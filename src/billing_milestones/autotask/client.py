@@ -20,12 +20,14 @@ from .. import errors
 from .._base_client import AsyncAPIClient, SyncAPIClient
 from .._http import (
     NOT_GIVEN,
+    AsyncLimiter,
     AsyncRunner,
     NotGiven,
     Operation,
     Page,
     PagedOperation,
     RetryPolicy,
+    SyncLimiter,
     SyncRunner,
 )
 from ..model import Milestone, MilestoneKey, Platform
@@ -75,9 +77,10 @@ class AutotaskClient(SyncAPIClient):
         max_retries: int | NotGiven = NOT_GIVEN,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
         http_client: httpx.Client | None = None,
+        limiter: SyncLimiter | None = None,
         retry_policy: RetryPolicy | None = None,
         max_threads: int = 3,
-        hourly_budget: int | ops.HourlyBudget | None = None,
+        hourly_budget: int | ops.RequestBudget | None = None,
         discovery_url: str = ops.DEFAULT_DISCOVERY_URL,
         currency: CurrencySetting = None,
     ) -> None:
@@ -98,7 +101,7 @@ class AutotaskClient(SyncAPIClient):
         self._username = username
         self._state = state
         self._max_threads = max_threads
-        super().__init__(core, http_client)
+        super().__init__(core, http_client, limiter=limiter)
         self._discovery = SyncRunner(discovery, self._runner.http)
 
     def _init_resources(self) -> None:
@@ -362,9 +365,10 @@ class AsyncAutotaskClient(AsyncAPIClient):
         max_retries: int | NotGiven = NOT_GIVEN,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
         http_client: httpx.AsyncClient | None = None,
+        limiter: AsyncLimiter | None = None,
         retry_policy: RetryPolicy | None = None,
         max_threads: int = 3,
-        hourly_budget: int | ops.HourlyBudget | None = None,
+        hourly_budget: int | ops.RequestBudget | None = None,
         discovery_url: str = ops.DEFAULT_DISCOVERY_URL,
         currency: CurrencySetting = None,
     ) -> None:
@@ -385,7 +389,7 @@ class AsyncAutotaskClient(AsyncAPIClient):
         self._username = username
         self._state = state
         self._max_threads = max_threads
-        super().__init__(core, http_client)
+        super().__init__(core, http_client, limiter=limiter)
         self._discovery = AsyncRunner(discovery, self._runner.http)
 
     def _init_resources(self) -> None:

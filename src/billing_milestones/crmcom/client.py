@@ -10,7 +10,18 @@ import httpx
 from pydantic import SecretStr
 
 from .._base_client import AsyncAPIClient, SyncAPIClient, build_retry_policy
-from .._http import NOT_GIVEN, ClientCore, NotGiven, Operation, Page, PagedOperation, RetryPolicy, resolve_timeout
+from .._http import (
+    NOT_GIVEN,
+    AsyncLimiter,
+    ClientCore,
+    NotGiven,
+    Operation,
+    Page,
+    PagedOperation,
+    RetryPolicy,
+    SyncLimiter,
+    resolve_timeout,
+)
 from .._http import secret_value as _secret
 from .._http._types import DEFAULT_TIMEOUT
 from ..errors import ConfigError, ValidationError
@@ -204,6 +215,7 @@ class CrmComClient(SyncAPIClient):
         max_retries: int | NotGiven = NOT_GIVEN,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
         http_client: httpx.Client | None = None,
+        limiter: SyncLimiter | None = None,
         retry_policy: RetryPolicy | None = None,
         refresh_token: str | SecretStr | None = None,
         token_expires_at: int | None = None,
@@ -224,7 +236,7 @@ class CrmComClient(SyncAPIClient):
         )
         self.api: Api = api
         self._drafts = DraftStore(prefer)
-        super().__init__(core, http_client)
+        super().__init__(core, http_client, limiter=limiter)
 
     def _init_resources(self) -> None:
         self.estimates = Estimates(self)
@@ -400,6 +412,7 @@ class AsyncCrmComClient(AsyncAPIClient):
         max_retries: int | NotGiven = NOT_GIVEN,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
         http_client: httpx.AsyncClient | None = None,
+        limiter: AsyncLimiter | None = None,
         retry_policy: RetryPolicy | None = None,
         refresh_token: str | SecretStr | None = None,
         token_expires_at: int | None = None,
@@ -420,7 +433,7 @@ class AsyncCrmComClient(AsyncAPIClient):
         )
         self.api: Api = api
         self._drafts = DraftStore(prefer)
-        super().__init__(core, http_client)
+        super().__init__(core, http_client, limiter=limiter)
 
     def _init_resources(self) -> None:
         self.estimates = AsyncEstimates(self)

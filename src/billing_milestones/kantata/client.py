@@ -17,11 +17,13 @@ from .._base_client import AsyncAPIClient, SyncAPIClient, build_retry_policy
 from .._http import (
     DEFAULT_TIMEOUT,
     NOT_GIVEN,
+    AsyncLimiter,
     AsyncRunner,
     ClientCore,
     NotGiven,
     Page,
     RetryPolicy,
+    SyncLimiter,
     SyncRunner,
     resolve_timeout,
     secret_value,
@@ -250,11 +252,12 @@ class KantataClient(SyncAPIClient):
         max_retries: int | NotGiven = NOT_GIVEN,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
         http_client: httpx.Client | None = None,
+        limiter: SyncLimiter | None = None,
         json_suffix: bool = False,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
         self._ops = KantataOperations(json_suffix=json_suffix)
-        super().__init__(_core(token, base_url, max_retries, timeout, retry_policy), http_client)
+        super().__init__(_core(token, base_url, max_retries, timeout, retry_policy), http_client, limiter=limiter)
 
     def _init_resources(self) -> None:
         self.billing_milestones = BillingMilestones(self._runner, self._ops)
@@ -282,11 +285,12 @@ class AsyncKantataClient(AsyncAPIClient):
         max_retries: int | NotGiven = NOT_GIVEN,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
         http_client: httpx.AsyncClient | None = None,
+        limiter: AsyncLimiter | None = None,
         json_suffix: bool = False,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
         self._ops = KantataOperations(json_suffix=json_suffix)
-        super().__init__(_core(token, base_url, max_retries, timeout, retry_policy), http_client)
+        super().__init__(_core(token, base_url, max_retries, timeout, retry_policy), http_client, limiter=limiter)
 
     def _init_resources(self) -> None:
         self.billing_milestones = AsyncBillingMilestones(self._runner, self._ops)
