@@ -1,17 +1,18 @@
 """What every ``milestones`` command shares: the Typer apps, option types, exit codes and error mapping.
 
-Exit codes: 0 done; 1 the sync found problems (conflicts, duplicates, failed writes, a listing that cannot be
-trusted, a platform error); 2 bad usage or configuration; 3 another run holds the pair (nothing written).
+The exit codes live in one table, :data:`EXIT_CODES`: ``--help`` prints it and docs/sync.md carries the same
+rows (a test compares them), so a script author reads one contract and every path keeps to it.
 """
 
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 from rich.console import Console
@@ -22,6 +23,8 @@ from ..sync.config import Settings, load_settings
 
 __all__ = [
     "EXIT_BUSY",
+    "EXIT_CODES",
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_PROBLEMS",
     "EXIT_USAGE",
@@ -39,19 +42,46 @@ __all__ = [
 ]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+#: The shell's convention for a process stopped by SIGINT (128 + 2), kept for every way a person stops a run.
+EXIT_INTERRUPTED: Final = 130
+
+#: Every exit code of every command, with its meaning: the one table ``--help`` and docs/sync.md show.
+EXIT_CODES: Final[tuple[tuple[int, str], ...]] = (
+    (EXIT_OK, "done (plan, check: nothing needs a person)"),
+    (
+        EXIT_PROBLEMS,
+        "problems found: conflicts, duplicates not removed, failed writes, a listing that cannot be trusted, "
+        "a platform error, a failed check",
+    ),
+    (EXIT_USAGE, "bad usage or configuration: the message names the option or key and the fix"),
+    (EXIT_BUSY, "another run holds the pair's lease (sync): nothing was written"),
+    (
+        EXIT_INTERRUPTED,
+        "stopped by you: Ctrl-C, or no / end of input at the confirm prompt; writes done are recorded and a "
+        "rerun resumes",
+    ),
+)
+
+
+def _exit_codes_help() -> str:
+    """The table as help text; the leading \\b keeps click from re-flowing its rows into one paragraph."""
+    rows = "\n".join(
+        textwrap.fill(meaning, width=76, initial_indent=f"  {code:<4} ", subsequent_indent=" " * 7)
+        for code, meaning in EXIT_CODES
+    )
+    return f"\b\nExit codes:\n{rows}"
+
 
 app = typer.Typer(
     name="milestones",
-    help=(
-        "Billing milestones on crm.com, Autotask PSA and Kantata OX: list, plan and sync them.\n\n"
-        "Exit codes: 0 done; 1 problems found (conflicts, duplicates, failed writes, untrustworthy listings); "
-        "2 bad usage or configuration; 3 another run holds the pair, nothing was written."
-    ),
+    help="Billing milestones on crm.com, Autotask PSA and Kantata OX: list, plan and sync them.",
+    epilog=_exit_codes_help(),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-sandbox_app = typer.Typer(help="Local emulators of the three APIs.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="Local emulators of the three APIs.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(sandbox_app, name="sandbox")
 
 ConfigOpt = Annotated[
@@ -91,9 +121,12 @@ def fail(message: str, code: int, as_json: bool) -> typer.Exit:
 
 @contextmanager
 def guard(as_json: bool) -> Iterator[None]:
-    """Map our errors to exit codes: configuration and input problems are 2, platform failures 1."""
+    """Map our errors to exit codes (see :data:`EXIT_CODES`): configuration and input problems are 2,
+    platform failures 1, a held pair 3, Ctrl-C 130 (a command that writes reports its own counts first)."""
     try:
         yield
+    except KeyboardInterrupt:
+        raise fail("interrupted; nothing was written", EXIT_INTERRUPTED, as_json) from None
     except (errors.ConfigError, errors.ValidationError) as exc:
         raise fail(str(exc), EXIT_USAGE, as_json) from None
     except errors.PairBusyError as exc:
