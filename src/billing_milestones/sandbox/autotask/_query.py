@@ -1,6 +1,6 @@
 """The Autotask emulator's query language: filter items checked and evaluated as the server does.
 
-Kept apart from the routes so the emulator module stays readable; the rules are the vendor's (13 operators,
+Kept apart from the routes so they stay readable; the rules are the vendor's (13 operators,
 ``and``/``or`` groups nestable, field names without regard to case, UDFs by name) and a refusal is the
 documented HTTP 500 with ``{"errors": [...]}``.
 """

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
 
-from .._http._json import dumps
-from ._autotask_query import Refusal
+from ..._http._json import dumps
+from ._query import Refusal
 
 __all__ = ["FIRST_ID", "Paging"]
 
