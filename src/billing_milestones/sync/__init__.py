@@ -5,6 +5,7 @@ from .lease import Lease, LeaseHolder
 from .links import Intent, Link, LinkStore
 from .pair import ConflictPolicy, SyncPair, sync_key_for
 from .plan import ActionKind, PlannedAction, SyncPlan, plan_sync
+from .reconcile import Difference, ReconcileEntry, ReconcileReport, ReconcileStatus, reconcile
 from .translate import FieldDiff, compare, translate
 from .triggers import TriggerMap
 
@@ -13,6 +14,7 @@ __all__ = [
     "ActionResult",
     "ApplyResult",
     "ConflictPolicy",
+    "Difference",
     "FieldDiff",
     "Intent",
     "Lease",
@@ -20,6 +22,9 @@ __all__ = [
     "Link",
     "LinkStore",
     "PlannedAction",
+    "ReconcileEntry",
+    "ReconcileReport",
+    "ReconcileStatus",
     "SyncPair",
     "SyncPlan",
     "TriggerMap",
@@ -27,6 +32,7 @@ __all__ = [
     "compare",
     "load_sides",
     "plan_sync",
+    "reconcile",
     "resolve_view",
     "sync_key_for",
     "translate",
