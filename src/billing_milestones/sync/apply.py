@@ -186,14 +186,22 @@ class _Applier:
             return
         with concurrent.futures.ThreadPoolExecutor(max_workers=limit, thread_name_prefix="bm-apply") as pool:
             futures = [pool.submit(work, action) for action in actions]
+            taken = 0
             try:
                 for future in futures:
-                    self.record(future.result())
+                    outcome = future.result()
+                    taken += 1
+                    self.record(outcome)
             except BaseException:
                 # Stop promptly (Ctrl-C, a failing progress callback): writes not yet started never start;
-                # the ones in flight finish and are linked, and the next run picks up the rest.
+                # the ones in flight finish and are linked, and the next run picks up the rest. Those are
+                # reported too, so a caller counting writes (the CLI's "interrupted: N writes done") is exact.
                 for future in futures:
                     future.cancel()
+                for future in futures[taken:]:
+                    if not future.cancelled():
+                        with contextlib.suppress(Exception):
+                            self.record(future.result())
                 raise
 
     def _adopt_or_update(self, action: PlannedAction) -> ActionResult:
