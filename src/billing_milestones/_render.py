@@ -6,6 +6,8 @@ markup and silently drop them, so every piece of data printed here goes through 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -13,7 +15,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .sync import ActionResult, ApplyResult, LinkStore, SyncPlan, apply_plan
 from .sync.lease import Lease
 
-__all__ = ["apply_with_progress", "show_plan", "show_result"]
+__all__ = ["Tally", "apply_with_progress", "show_plan", "show_result"]
+
+
+@dataclass
+class Tally:
+    """What an apply has done so far, kept outside its result: a run stopped by Ctrl-C has no result, and
+    still has to say how many writes were made (each one is recorded in the link store, so a rerun resumes)."""
+
+    writes: int = 0
+    failed: int = 0
+
+    def add(self, result: ActionResult) -> None:
+        self.writes += result.wrote
+        self.failed += not result.ok
 
 
 def show_plan(plan: SyncPlan, console: Console) -> None:
@@ -24,16 +39,25 @@ def show_plan(plan: SyncPlan, console: Console) -> None:
 
 
 def apply_with_progress(
-    plan: SyncPlan, clients: object, store: LinkStore, console: Console, *, quiet: bool, lease: Lease | None = None
+    plan: SyncPlan,
+    clients: object,
+    store: LinkStore,
+    console: Console,
+    *,
+    quiet: bool,
+    lease: Lease | None = None,
+    tally: Tally | None = None,
 ) -> ApplyResult:
-    """Apply the plan, with a progress bar unless ``quiet`` (JSON output)."""
+    """Apply the plan, with a progress bar unless ``quiet`` (JSON output), counting into ``tally`` as it goes."""
+    counts = tally if tally is not None else Tally()
     if quiet:
-        return apply_plan(plan, clients, store, lease=lease)
+        return apply_plan(plan, clients, store, progress=counts.add, lease=lease)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(f"applying {escape(plan.pair.id)}", total=len(plan.actions))
 
-        def tick(_result: ActionResult) -> None:
+        def tick(result: ActionResult) -> None:
+            counts.add(result)
             progress.advance(task)
 
         return apply_plan(plan, clients, store, progress=tick, lease=lease)

@@ -36,6 +36,7 @@ __all__ = [
     "app",
     "fail",
     "guard",
+    "interrupted",
     "load_config",
     "sandbox_app",
     "stdout_console",
@@ -119,6 +120,18 @@ def fail(message: str, code: int, as_json: bool) -> typer.Exit:
     return typer.Exit(code)
 
 
+def interrupted(what: str, *, writes: int, failed: int, as_json: bool, resume: str) -> typer.Exit:
+    """Report a run stopped by the person running it (Ctrl-C, no at the prompt): one line on stderr, or a
+    final JSON object on stdout, saying what happened, how many writes were done and how to carry on."""
+    done = f"{writes} write{'' if writes == 1 else 's'} done" + (f", {failed} failed" if failed else "")
+    if as_json:
+        payload = {"ok": False, "interrupted": True, "reason": what, "writes": writes, "failed": failed}
+        typer.echo(json.dumps({**payload, "resume": resume}))
+    else:
+        Console(stderr=True, soft_wrap=True).print(f"[bold yellow]{escape(what)}:[/] {done}; {escape(resume)}")
+    return typer.Exit(EXIT_INTERRUPTED)
+
+
 @contextmanager
 def guard(as_json: bool) -> Iterator[None]:
     """Map our errors to exit codes (see :data:`EXIT_CODES`): configuration and input problems are 2,
@@ -126,7 +139,7 @@ def guard(as_json: bool) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        raise fail("interrupted; nothing was written", EXIT_INTERRUPTED, as_json) from None
+        raise interrupted("interrupted", writes=0, failed=0, as_json=as_json, resume="run it again") from None
     except (errors.ConfigError, errors.ValidationError) as exc:
         raise fail(str(exc), EXIT_USAGE, as_json) from None
     except errors.PairBusyError as exc:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .._render import apply_with_progress, show_plan, show_result
+from .._render import Tally, apply_with_progress, show_plan, show_result
 from ..sync import ConflictPolicy, LinkStore, SyncPlan, load_sides, plan_sync
 from ..sync.config import Settings
 from ..sync.connect import connect, remember_draft, resolve_container
@@ -24,6 +24,7 @@ from ._common import (
     app,
     fail,
     guard,
+    interrupted,
     load_config,
     stdout_console,
 )
@@ -119,9 +120,17 @@ def sync_command(
             show_plan(plan, console)
         result = None
         if not dry_run and plan.has_changes:
-            if not yes and not typer.confirm("Apply this plan?", default=False):
-                raise typer.Exit(EXIT_OK)
-            result = apply_with_progress(plan, clients, store, console, quiet=as_json, lease=lease)
+            if not yes and not _confirmed():
+                resume = f"rerun `milestones sync {pair}` and answer y (or pass --yes) to apply"
+                raise interrupted("not applied", writes=0, failed=0, as_json=as_json, resume=resume)
+            tally = Tally()
+            try:
+                result = apply_with_progress(plan, clients, store, console, quiet=as_json, lease=lease, tally=tally)
+            except KeyboardInterrupt:
+                resume = f"each is recorded; rerun `milestones sync {pair}` to resume"
+                raise interrupted(
+                    "interrupted", writes=tally.writes, failed=tally.failed, as_json=as_json, resume=resume
+                ) from None
             target, name = settings.pair(pair).target
             remember_draft(clients[target], target, name, plan.pair.target_container, store)
     # One shape whatever happened: ok, the plan, and the result when something was applied.
@@ -132,3 +141,11 @@ def sync_command(
     elif result is not None:
         show_result(result, console)
     raise typer.Exit(EXIT_OK if ok else EXIT_PROBLEMS)
+
+
+def _confirmed() -> bool:
+    """The person's yes; no and an end of input (a closed pipe, Ctrl-D) both mean no."""
+    try:
+        return typer.confirm("Apply this plan?", default=False)
+    except typer.Abort:
+        return False
