@@ -6,11 +6,17 @@
     ├── ConfigError                missing or invalid configuration (CLI, sync config)
     ├── ListingError               a listing that cannot be trusted: a plan is never built from it
     │   ├── PaginationError            a server's paging would loop, repeat or leave the configured host
+    │   │   └── UntrustedHostError         [not sent] a next-page link on another host (no credentials go there)
     │   └── DuplicateRecordError       one record listed twice (e.g. a repeated source key)
     ├── SyncError                  the sync engine stopped before writing (or before the next write)
     │   ├── PairBusyError              another run holds the pair's lease (CLI exit 3)
     │   ├── LeaseLostError             this run's lease expired or was taken over mid-run
     │   └── StalePlanError             the pair's links changed after the plan was made: plan again
+    ├── RequestNotSentError        the SDK refused before sending: nothing reached the platform
+    │   ├── UnsupportedOperationError  the platform forbids the operation (e.g. Autotask delete)
+    │   ├── InvoicedMilestoneRefusedError  Kantata: the milestone is known to be on an invoice
+    │   ├── BudgetExhaustedError       the client-side share of Autotask's hourly request threshold is used up
+    │   └── UntrustedHostError         credentials would go to a host the client does not trust
     └── APIError                   something went wrong talking to a platform
         ├── APIConnectionError     no usable response (DNS, refused, reset, dropped)
         │   └── APITimeoutError    connect/read/write/pool timeout
@@ -22,19 +28,32 @@
             ├── NotFoundError              404
             ├── ConflictError              409
             ├── UnprocessableEntityError   422
-            │   └── MilestoneInvoicedError     Kantata: the milestone is on an invoice (also raised before sending)
+            │   └── MilestoneInvoicedError     Kantata: the milestone is on an invoice
+            │       └── InvoicedMilestoneRefusedError  [not sent]
             ├── RateLimitError             429 (and platform throttles such as Autotask's thread threshold)
+            │   └── BudgetExhaustedError       [not sent]
             ├── InternalServerError        >= 500
-            └── UnsupportedOperationError  the platform forbids the operation (e.g. Autotask delete)
+            └── UnsupportedOperationError  [not sent]
 
 Every APIError carries the platform, method, URL path, status, request id, the platform's own
-messages and the raw body, so a log line or a bug report needs nothing else.
+messages and the raw body, so a log line or a bug report needs nothing else. An APIStatusError built from
+an answer also carries it whole: ``.response`` (the ``httpx.Response``) and ``.request`` (the
+``httpx.Request`` that was sent); an APIConnectionError carries the ``.request`` that failed.
+
+The refusals marked [not sent] are RequestNotSentErrors: ``except RequestNotSentError`` catches every
+refusal made before any I/O (they have no status and no response; retrying the same call cannot help).
+Each also stays where it stood before this branch existed (an UnsupportedOperationError is still an
+APIStatusError, the budget refusal a RateLimitError, and so on), so ``except`` clauses written against
+the older tree still catch them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "APIConnectionError",
@@ -45,10 +64,12 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BillingMilestonesError",
+    "BudgetExhaustedError",
     "ConfigError",
     "ConflictError",
     "DuplicateRecordError",
     "InternalServerError",
+    "InvoicedMilestoneRefusedError",
     "LeaseLostError",
     "ListingError",
     "MilestoneInvoicedError",
@@ -57,11 +78,13 @@ __all__ = [
     "PairBusyError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RequestNotSentError",
     "StalePlanError",
     "SyncError",
     "TranslationError",
     "UnprocessableEntityError",
     "UnsupportedOperationError",
+    "UntrustedHostError",
     "ValidationError",
     "status_error_class",
 ]
@@ -108,6 +131,19 @@ class ListingError(BillingMilestonesError):
 class PaginationError(ListingError):
     """A page link would loop forever, repeat a page or an item, or point at a host we must not send
     credentials to."""
+
+
+class RequestNotSentError(BillingMilestonesError):
+    """Refused before sending: nothing reached the platform, so nothing changed there.
+
+    A marker branch: every subclass is also the error it was before this branch existed (see the tree),
+    and carries that error's attributes. Retrying the same call cannot succeed until the cause is gone.
+    """
+
+
+class UntrustedHostError(RequestNotSentError, PaginationError):
+    """A server-sent link (a next page) points at a host other than the client's: the request that would
+    carry the credentials there is not sent."""
 
 
 class DuplicateRecordError(ListingError):
@@ -163,6 +199,7 @@ class APIError(BillingMilestonesError):
         messages: Sequence[str] = (),
         body: Any = None,
         retries_taken: int = 0,
+        request: httpx.Request | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -174,6 +211,8 @@ class APIError(BillingMilestonesError):
         self.messages: tuple[str, ...] = tuple(messages)
         self.body = body
         self.retries_taken = retries_taken
+        #: The request that was sent (or failed to be); None when nothing was sent.
+        self.request = request
 
     def __str__(self) -> str:
         where = f"{self.platform} {self.method} {self.path}"
@@ -196,7 +235,17 @@ class APIResponseValidationError(APIError):
 
 
 class APIStatusError(APIError):
-    """The platform answered with a non-success status."""
+    """The platform answered with a non-success status (or, on Autotask and Kantata, an error body).
+
+    ``response`` is the answer whole (headers such as ``Retry-After`` included) and ``request`` the request
+    it answered; both are None only on the refusals made before sending (see RequestNotSentError).
+    """
+
+    def __init__(self, message: str, *, response: httpx.Response | None = None, **kwargs: Any) -> None:
+        if response is not None and kwargs.get("request") is None:
+            kwargs["request"] = response.request
+        super().__init__(message, **kwargs)
+        self.response = response
 
 
 class BadRequestError(APIStatusError):
@@ -230,9 +279,13 @@ class UnprocessableEntityError(APIStatusError):
 class MilestoneInvoicedError(UnprocessableEntityError):
     """Kantata refuses to edit or delete a milestone that sits on an invoice.
 
-    Raised before sending when the client already knows the milestone is invoiced (``status_code`` is None
-    then), and mapped from the server's 422 otherwise. Code that catches 422s catches this too.
+    Mapped from the server's 422; when the client already knows the milestone is invoiced it raises the
+    subclass InvoicedMilestoneRefusedError instead, before sending. Code that catches 422s catches both.
     """
+
+
+class InvoicedMilestoneRefusedError(RequestNotSentError, MilestoneInvoicedError):
+    """The milestone is known to be invoiced (its ``invoice_id`` is set): the edit or delete is not sent."""
 
 
 class RateLimitError(APIStatusError):
@@ -243,11 +296,16 @@ class RateLimitError(APIStatusError):
         self.retry_after = retry_after
 
 
+class BudgetExhaustedError(RequestNotSentError, RateLimitError):
+    """The client-side hourly budget (Autotask ``hourly_budget=``) is used up; ``retry_after`` says when a
+    slot frees. Not sent, so the tenant's own threshold was not touched."""
+
+
 class InternalServerError(APIStatusError):
     """HTTP 5xx. Autotask also uses 500 for business-rule failures; ``messages`` has its text."""
 
 
-class UnsupportedOperationError(APIStatusError):
+class UnsupportedOperationError(RequestNotSentError, APIStatusError):
     """The platform does not allow this operation at all (raised before sending)."""
 
 

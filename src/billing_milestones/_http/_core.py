@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -84,7 +85,7 @@ class ClientCore:
         if spec.path.startswith(("http://", "https://")):
             url = httpx.URL(spec.path)
             if spec.authenticated and not self.same_origin(url):
-                raise errors.PaginationError(
+                raise errors.UntrustedHostError(
                     f"refusing to send credentials to {url.scheme}://{url.host}: only "
                     f"{self.base_url.scheme}://{self.base_url.host} is trusted for {self.platform}"
                 )
@@ -133,10 +134,13 @@ class ClientCore:
             "request_id": request_id_of(response),
             "messages": [scrub(m) for m in detail.messages],
             "body": scrub_data(body),  # a server may echo a credential back
+            "response": response,
         }
         if self.error_hook is not None:
             custom = self.error_hook(response, body, kwargs)
             if custom is not None:
+                if custom.response is None:  # a hook that built its error from scratch
+                    custom.response, custom.request = response, response.request
                 return custom
         cls = errors.status_error_class(response.status_code)
         reason = f"HTTP {response.status_code} {response.reason_phrase}".strip()
@@ -149,6 +153,8 @@ class ClientCore:
     def connection_error(self, spec: RequestSpec, exc: httpx.TransportError) -> errors.APIConnectionError:
         url = _safe_path(exc)
         kwargs: dict[str, Any] = {"platform": self.platform, "method": spec.method, "path": url}
+        with contextlib.suppress(RuntimeError):  # a transport error raised without a request has none
+            kwargs["request"] = exc.request
         text = scrub(f"{type(exc).__name__}: {exc}")
         if isinstance(exc, httpx.TimeoutException):
             return errors.APITimeoutError(f"request timed out ({text})", **kwargs)
@@ -156,7 +162,11 @@ class ClientCore:
 
     def should_retry(self, spec: RequestSpec, exc: BaseException) -> bool:
         """The one place that decides whether a failed attempt may be sent again."""
-        if spec.retryable == Retryable.NEVER or not isinstance(exc, errors.APIError):
+        if (
+            spec.retryable == Retryable.NEVER
+            or not isinstance(exc, errors.APIError)
+            or isinstance(exc, errors.RequestNotSentError)
+        ):
             return False
         post_like = spec.method.upper() not in _IDEMPOTENT and spec.retryable != Retryable.ALWAYS
         cause = exc.__cause__
@@ -165,10 +175,10 @@ class ClientCore:
                 return True
             # Nothing was sent: the connection was never made or no pooled connection was free.
             return isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-        if not isinstance(exc, errors.APIStatusError) or not isinstance(cause, _ResponseCarrier):
+        if not isinstance(exc, errors.APIStatusError) or exc.response is None:
             return False
-        response = cause.response
-        verdict = self._hint_verdict(response, cause.body)
+        response = exc.response
+        verdict = self._hint_verdict(response, exc.body)
         if verdict is not None:
             return verdict
         hint = parse_retry_after(response.headers)
@@ -199,9 +209,9 @@ class ClientCore:
 
     def retry_hint(self, exc: BaseException) -> float | None:
         """The server's requested wait for this failure, if it gave one within the cap."""
-        cause = exc.__cause__
-        if isinstance(cause, _ResponseCarrier):
-            hint = parse_retry_after(cause.response.headers)
+        response = exc.response if isinstance(exc, errors.APIStatusError) else None
+        if response is not None:
+            hint = parse_retry_after(response.headers)
             if hint is not None and hint <= self.retry.max_retry_after:
                 return hint
         return None
@@ -212,20 +222,10 @@ class ClientCore:
     def raise_for_status(self, spec: RequestSpec, response: httpx.Response) -> None:
         if self.is_success(response):
             return
-        error = self.status_error(spec, response)
-        raise error from _ResponseCarrier(response, error.body)
+        raise self.status_error(spec, response)
 
     def raise_for_transport(self, spec: RequestSpec, exc: httpx.TransportError) -> None:
         raise self.connection_error(spec, exc) from exc
-
-
-class _ResponseCarrier(Exception):
-    """Chained as ``__cause__`` of a status error so the retry logic can see the response."""
-
-    def __init__(self, response: httpx.Response, body: Any) -> None:
-        super().__init__(f"HTTP {response.status_code}")
-        self.response = response
-        self.body = body
 
 
 def request_id_of(response: httpx.Response) -> str | None:

@@ -110,7 +110,11 @@ class _RunnerBase:
             return _bound(parse(response), response.info)
         # A body of the wrong shape surfaces in a parser as any of these (pydantic's and our ValidationError
         # and a non-JSON body's JSONDecodeError are ValueErrors; absurdly deep nesting is a RecursionError);
-        # APIErrors a parser raises pass through.
+        # APIErrors a parser raises pass through, holding the response they were read from.
+        except errors.APIStatusError as exc:
+            if exc.response is None:
+                exc.response, exc.request = response.http, response.http.request
+            raise
         except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError) as exc:
             raise errors.APIResponseValidationError(
                 f"response did not match the documented shape: {exc}",

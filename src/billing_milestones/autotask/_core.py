@@ -210,7 +210,7 @@ class AutotaskCore(ClientCore):
         if spec.authenticated and self.budget is not None:
             wait = self.budget.acquire()
             if wait is not None:
-                raise errors.RateLimitError(
+                raise errors.BudgetExhaustedError(
                     f"client-side hourly budget of {self.budget.limit} requests exhausted; "
                     f"a slot frees in {wait:.0f}s (not sent)",
                     retry_after=wait,

@@ -117,9 +117,11 @@ def error_hook(response: httpx.Response, body: Any, kwargs: dict[str, Any]) -> e
     return None
 
 
-def refuse_invoiced(milestone_id: str, invoice_id: str | None, *, method: str, path: str) -> MilestoneInvoicedError:
+def refuse_invoiced(
+    milestone_id: str, invoice_id: str | None, *, method: str, path: str
+) -> errors.InvoicedMilestoneRefusedError:
     """The error raised before sending, when the client already knows the milestone is invoiced."""
-    return MilestoneInvoicedError(
+    return errors.InvoicedMilestoneRefusedError(
         f"billing milestone {milestone_id} is on invoice {invoice_id}; Kantata refuses edits and deletes of "
         "invoiced milestones (not sent)",
         field="invoice_id",
