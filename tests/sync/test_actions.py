@@ -15,6 +15,7 @@ def test_the_plan_json_holds_exactly_these_keys_and_values() -> None:
     data = json.loads(plan.to_json_text())
     key = sync_key_for(PAIR, s.key)  # type: ignore[arg-type]
     assert data == {
+        "schema_version": 1,
         "pair": "autotask:77->kantata:900",
         "policy": "report",
         "created_at": plan.created_at,
@@ -34,6 +35,10 @@ def test_the_plan_json_holds_exactly_these_keys_and_values() -> None:
                 "action": "update",
                 "sync_key": key,
                 "title": "M1",
+                "amount": "120.00",
+                "currency": "USD",
+                "due": "2026-12-01",
+                "writes": True,
                 "reason": "changed in source",
                 "source": "autotask:77/1",
                 "target": "kantata:900/5",

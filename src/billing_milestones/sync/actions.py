@@ -22,7 +22,11 @@ from .translate import FieldDiff
 if TYPE_CHECKING:
     from rich.table import Table
 
-__all__ = ["KEEPS_SYNC_KEY", "WRITES", "ActionKind", "PlannedAction", "SyncPlan"]
+__all__ = ["KEEPS_SYNC_KEY", "PLAN_SCHEMA_VERSION", "WRITES", "ActionKind", "PlannedAction", "SyncPlan"]
+
+#: The version of the plan JSON's shape (docs/sync.md, "The plan as JSON"): raised when a key changes
+#: meaning or goes away, not when one is added, so a script can refuse a shape it does not know.
+PLAN_SCHEMA_VERSION = 1
 
 
 class ActionKind(StrEnum):
@@ -90,14 +94,26 @@ class PlannedAction:
             return False
         return spec_for(t.key.platform).keeps_sync_key
 
+    @property
+    def shown(self) -> Milestone | None:
+        """The milestone a person is shown for this action (the table's amount and due, and the JSON's): what
+        the target will hold, else the source, else the target as it is."""
+        return self.desired or self.source or self.target
+
     def to_json(self) -> dict[str, Any]:
         def key(m: Milestone | None) -> str | None:
             return str(m.key) if m is not None and m.key is not None else None
 
+        shown = self.shown
+        money = shown.amount if shown is not None else None
         return {
             "action": self.kind.value,
             "sync_key": self.sync_key,
             "title": self.title,
+            "amount": str(money.amount) if money is not None else None,
+            "currency": money.currency if money is not None else None,
+            "due": shown.due.isoformat() if shown is not None and shown.due else None,
+            "writes": self.writes,
             "reason": self.reason,
             "source": key(self.source),
             "target": key(self.target),
@@ -146,6 +162,7 @@ class SyncPlan:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "schema_version": PLAN_SCHEMA_VERSION,
             "pair": self.pair.id,
             "policy": self.policy.value,
             "created_at": self.created_at,
@@ -176,7 +193,7 @@ class SyncPlan:
             ActionKind.UNCHANGED: "dim",
         }
         for a in self.actions:
-            shown = a.desired or a.source or a.target
+            shown = a.shown
             amount = str(shown.amount) if shown is not None and shown.amount is not None else ""
             due = shown.due.isoformat() if shown is not None and shown.due else ""
             detail = "; ".join(f"{d.field}: {_short(d.current)} -> {_short(d.desired)}" for d in a.diff) or a.reason
