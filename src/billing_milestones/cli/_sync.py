@@ -11,6 +11,7 @@ import typer
 
 from .._render import Tally, apply_with_progress, show_plan, show_result
 from ..sync import ConflictPolicy, LinkStore, SyncPlan, load_sides, plan_sync
+from ..sync.actions import PLAN_SCHEMA_VERSION
 from ..sync.config import Settings
 from ..sync.connect import connect, remember_draft, resolve_container
 from ._common import (
@@ -136,7 +137,13 @@ def sync_command(
     # One shape whatever happened: ok, the plan, and the result when something was applied.
     ok = result.ok if result is not None else not plan.findings
     if as_json:
-        payload = {"ok": ok, "dry_run": dry_run, "plan": plan.to_json(), "result": result.to_json() if result else None}
+        payload = {
+            "schema_version": PLAN_SCHEMA_VERSION,
+            "ok": ok,
+            "dry_run": dry_run,
+            "plan": plan.to_json(),
+            "result": result.to_json() if result else None,
+        }
         typer.echo(json.dumps(payload, indent=2))
     elif result is not None:
         show_result(result, console)
