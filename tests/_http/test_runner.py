@@ -589,3 +589,26 @@ async def test_floats_are_refused_before_sending(harness: Any, kit: Any) -> None
     with pytest.raises(TypeError, match="float"):
         await h.request(RequestSpec("POST", "/x", json={"amount": 0.1}))
     assert h.attempts == 0
+
+
+class _Aware:
+    def __init__(self) -> None:
+        self.info: Any = None
+
+    def _bind_response(self, info: Any) -> None:
+        self.info = info
+
+
+class _NotCallable:
+    _bind_response = "not a method"
+
+
+async def test_results_are_bound_to_their_response_by_type(harness: Any, kit: Any) -> None:
+    """Every object whose type has ``_bind_response`` learns its response; anything else passes untouched."""
+    h = harness(kit.status_then_ok())
+    results = await h.execute(Operation(GET, lambda r: [_Aware(), 3, _NotCallable(), _Aware()]))
+    assert [type(x).__name__ for x in results] == ["_Aware", "int", "_NotCallable", "_Aware"]
+    assert results[0].info is not None and results[0].info == results[3].info
+    assert results[0].info.status_code == 200
+    single = await h.execute(Operation(GET, lambda r: _Aware()))
+    assert single.info is not None and single.info.platform == "testplat"
