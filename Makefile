@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[cli,sandbox,test,notebooks,docs]"
+	$(BIN)/python -m pip install --quiet -e ".[cli,sandbox,test,notebooks,docs,postgres,workers]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, settings
 
 from billing_milestones._http import _redact
 
+from ._postgres import postgres_server, store_url  # noqa: F401  (fixtures: a real PostgreSQL server)
+
 settings.register_profile("ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")

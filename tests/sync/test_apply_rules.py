@@ -60,7 +60,7 @@ class View(FakeView):
 
 
 def intents(store: LinkStore) -> list[tuple[str, str, str, str | None]]:
-    rows = store._db.execute("SELECT sync_key, action, state, detail FROM intents ORDER BY id").fetchall()
+    rows = store._raw("SELECT sync_key, action, state, detail FROM intents ORDER BY id")
     return [(r["sync_key"], r["action"], r["state"], r["detail"]) for r in rows]
 
 

@@ -1,9 +1,8 @@
-"""One writer per pair: the lease in the link store."""
+"""One writer per pair: the lease in the link store, on every backend (SQLite and a real PostgreSQL)."""
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
@@ -12,8 +11,8 @@ from billing_milestones.sync import LinkStore
 from billing_milestones.sync.lease import Lease
 
 
-def test_a_second_run_cannot_take_a_held_lease_and_says_who_holds_it(tmp_path: Path) -> None:
-    with LinkStore(tmp_path / "links.sqlite3") as one, LinkStore(tmp_path / "links.sqlite3") as two:
+def test_a_second_run_cannot_take_a_held_lease_and_says_who_holds_it(store_url: str) -> None:
+    with LinkStore(store_url) as one, LinkStore(store_url) as two:
         with one.lease("p", owner="run-a"):
             with pytest.raises(errors.PairBusyError, match="run-a") as info:
                 two.lease("p", owner="run-b").acquire()
@@ -25,14 +24,14 @@ def test_a_second_run_cannot_take_a_held_lease_and_says_who_holds_it(tmp_path: P
         assert one.lease_holder("p") is None
 
 
-def test_leases_are_per_pair() -> None:
-    store = LinkStore(":memory:")
+def test_leases_are_per_pair(store_url: str) -> None:
+    store = LinkStore(store_url)
     with store.lease("p1", owner="a"), store.lease("p2", owner="b") as second:
         assert second.held
 
 
-def test_a_waiting_run_gets_the_lease_when_the_holder_releases(tmp_path: Path) -> None:
-    store = LinkStore(":memory:")
+def test_a_waiting_run_gets_the_lease_when_the_holder_releases(store_url: str) -> None:
+    store = LinkStore(store_url)
     first = store.lease("p", owner="a").acquire()
     waits: list[float] = []
 
@@ -46,8 +45,8 @@ def test_a_waiting_run_gets_the_lease_when_the_holder_releases(tmp_path: Path) -
     second.release()
 
 
-def test_the_wait_is_bounded(tmp_path: Path) -> None:
-    store = LinkStore(":memory:")
+def test_the_wait_is_bounded(store_url: str) -> None:
+    store = LinkStore(store_url)
     store.lease("p", owner="a").acquire()
     now = [0.0]
 
@@ -59,8 +58,8 @@ def test_the_wait_is_bounded(tmp_path: Path) -> None:
     assert now[0] == pytest.approx(1.0)
 
 
-def test_a_crashed_runs_lease_expires_and_the_next_run_proceeds() -> None:
-    store = LinkStore(":memory:")
+def test_a_crashed_runs_lease_expires_and_the_next_run_proceeds(store_url: str) -> None:
+    store = LinkStore(store_url)
     store.try_lease("p", "crashed", ttl=0.05)  # taken, then never renewed: the process died
     with pytest.raises(errors.PairBusyError):
         store.lease("p", owner="next").acquire()
@@ -69,12 +68,12 @@ def test_a_crashed_runs_lease_expires_and_the_next_run_proceeds() -> None:
         assert lease.held
 
 
-def test_a_lease_taken_over_after_a_stall_stops_the_next_write() -> None:
-    store = LinkStore(":memory:")
+def test_a_lease_taken_over_after_a_stall_stops_the_next_write(store_url: str) -> None:
+    store = LinkStore(store_url)
     lease = store.lease("p", owner="slow", ttl=60).acquire()
     lease.ensure()  # ours: fine
     # Simulate the stall: the lease expired and another run took it.
-    store._db.execute("UPDATE leases SET expires_at=0 WHERE pair_id='p'")
+    store._raw("UPDATE leases SET expires_at=0 WHERE pair_id='p'")
     store.try_lease("p", "other", ttl=60)
     with pytest.raises(errors.LeaseLostError, match="stopped before the next write"):
         lease.ensure()
@@ -83,8 +82,8 @@ def test_a_lease_taken_over_after_a_stall_stops_the_next_write() -> None:
     assert store.lease_holder("p") is not None and store.lease_holder("p").owner == "other"  # type: ignore[union-attr]
 
 
-def test_the_heartbeat_keeps_a_long_run_s_lease_alive() -> None:
-    store = LinkStore(":memory:")
+def test_the_heartbeat_keeps_a_long_run_s_lease_alive(store_url: str) -> None:
+    store = LinkStore(store_url)
     with store.lease("p", owner="long", ttl=0.15) as lease:
         time.sleep(0.4)  # longer than the ttl: only the heartbeat keeps it
         lease.ensure()
@@ -101,10 +100,10 @@ def test_bad_lease_settings_are_refused_by_name(ttl: float, wait: float, field: 
     assert info.value.field == field
 
 
-def test_every_link_change_bumps_the_pair_version() -> None:
+def test_every_link_change_bumps_the_pair_version(store_url: str) -> None:
     from billing_milestones.sync import Link
 
-    store = LinkStore(":memory:")
+    store = LinkStore(store_url)
     assert store.version("p") == 0
     store.put(Link("p", "k", "s", "t", "a", "b"))
     store.put(Link("p", "k", "s", "t", "a", "c"))
@@ -113,7 +112,7 @@ def test_every_link_change_bumps_the_pair_version() -> None:
     assert store.version("p") == 3
 
 
-def test_a_holder_killed_on_this_machine_is_not_waited_for() -> None:
+def test_a_holder_killed_on_this_machine_is_not_waited_for(store_url: str) -> None:
     import os
     import socket
     import subprocess
@@ -121,7 +120,7 @@ def test_a_holder_killed_on_this_machine_is_not_waited_for() -> None:
 
     child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(child.stdout)  # exited: no such process any more
-    store = LinkStore(":memory:")
+    store = LinkStore(store_url)
     store.try_lease("p", f"{socket.gethostname()}:{dead_pid}:abcd1234", ttl=600)
     with store.lease("p", owner="next") as lease:
         assert lease.held
@@ -129,3 +128,42 @@ def test_a_holder_killed_on_this_machine_is_not_waited_for() -> None:
     store.try_lease("p", f"{socket.gethostname()}:{os.getpid()}:other", ttl=600)
     with pytest.raises(errors.PairBusyError):
         store.lease("p", owner="next").acquire()
+
+
+def test_two_runs_racing_for_a_free_pair_see_one_winner(store_url: str) -> None:
+    """Many threads, each with its own connection, all try at once: exactly one holds the lease."""
+    import threading
+
+    stores = [LinkStore(store_url) for _ in range(6)]
+    barrier = threading.Barrier(len(stores))
+    winners: list[str] = []
+
+    def race(i: int) -> None:
+        barrier.wait()
+        holder = stores[i].try_lease("p", f"run-{i}", ttl=60)
+        if holder.owner == f"run-{i}":
+            winners.append(holder.owner)
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in range(len(stores))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(winners) == 1
+    holder = stores[0].lease_holder("p")
+    assert holder is not None and holder.owner == winners[0]
+    for store in stores:
+        store.close()
+
+
+def test_a_released_lease_is_free_and_renewing_it_fails(store_url: str) -> None:
+    store = LinkStore(store_url)
+    holder = store.try_lease("p", "a", ttl=60)
+    assert holder.owner == "a" and holder.expires_at > time.time() - 5
+    assert store.renew_lease("p", "a", ttl=60)
+    assert not store.renew_lease("p", "b", ttl=60)
+    store.release_lease("p", "b")  # not ours: nothing happens
+    assert store.lease_holder("p") is not None
+    store.release_lease("p", "a")
+    assert store.lease_holder("p") is None and not store.renew_lease("p", "a", ttl=60)
+    store.close()

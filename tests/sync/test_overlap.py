@@ -55,7 +55,7 @@ def _wait_for_lease(store_path: Path, proc: subprocess.Popen[str], timeout: floa
 
 
 def _identities(store: LinkStore) -> list[str]:
-    return [row[0] for row in store._db.execute("SELECT pair_id FROM leases").fetchall()]
+    return [row["pair_id"] for row in store._raw("SELECT pair_id FROM leases")]
 
 
 def _erp_titles(world: DemoWorld) -> Counter[str]:

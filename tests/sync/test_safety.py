@@ -174,7 +174,7 @@ def test_a_lease_lost_mid_apply_stops_before_the_next_write(monkeypatch: pytest.
 
     def steal(_result: object) -> None:
         if store.lease_holder(pair.identity) is not None and store.lease_holder(pair.identity).owner != "thief":  # type: ignore[union-attr]
-            store._db.execute("UPDATE leases SET expires_at=0")
+            store._raw("UPDATE leases SET expires_at=0")
             store.try_lease(pair.identity, "thief", ttl=60)
 
     with pytest.raises(errors.LeaseLostError):

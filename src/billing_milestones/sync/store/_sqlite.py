@@ -1,0 +1,154 @@
+"""The embedded backend: one SQLite file (stdlib ``sqlite3``) in WAL mode, the default for one machine.
+
+Writers take the whole file (``BEGIN IMMEDIATE``), so a lease read-and-take is atomic without row locks;
+leases run on this machine's clock, which every process on it shares.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, Final
+
+from ...errors import ConfigError
+from ._backend import Row
+
+__all__ = ["SQLiteBackend"]
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS links (
+    pair_id     TEXT NOT NULL,
+    sync_key    TEXT NOT NULL,
+    source_key  TEXT NOT NULL,
+    target_key  TEXT NOT NULL,
+    source_fp   TEXT NOT NULL,
+    target_fp   TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    desired_fp  TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (pair_id, sync_key)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS links_by_source ON links (pair_id, source_key);
+CREATE UNIQUE INDEX IF NOT EXISTS links_by_target ON links (pair_id, target_key);
+CREATE TABLE IF NOT EXISTS intents (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    pair_id     TEXT NOT NULL,
+    sync_key    TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+    detail      TEXT,
+    created_at  TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE INDEX IF NOT EXISTS intents_open ON intents (pair_id, state);
+CREATE TABLE IF NOT EXISTS leases (
+    pair_id     TEXT PRIMARY KEY,
+    owner       TEXT NOT NULL,
+    acquired_at TEXT NOT NULL,
+    heartbeat   REAL NOT NULL,
+    expires_at  REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pair_versions (
+    pair_id     TEXT PRIMARY KEY,
+    version     INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS names (
+    kind        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (kind, name)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    pair_id     TEXT NOT NULL,
+    worker      TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    created     INTEGER NOT NULL DEFAULT 0,
+    updated     INTEGER NOT NULL DEFAULT 0,
+    deleted     INTEGER NOT NULL DEFAULT 0,
+    adopted     INTEGER NOT NULL DEFAULT 0,
+    conflicts   INTEGER NOT NULL DEFAULT 0,
+    ok          INTEGER NOT NULL,
+    error       TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_by_pair ON runs (pair_id, id);
+"""
+
+
+class SQLiteBackend:
+    """One SQLite file (``":memory:"`` for tests), shared between threads under one lock."""
+
+    kind = "sqlite"
+    link_order = "rowid"
+    for_update = ""
+
+    def __init__(self, path: str) -> None:
+        self.display = path
+        self._lock = threading.RLock()
+        self._depth = 0
+        try:
+            self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
+            self.db.row_factory = sqlite3.Row
+            if path != ":memory:":
+                self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as exc:
+            raise ConfigError(
+                f"links: the link store {path} cannot be opened as a SQLite file ({exc}); set links in the "
+                "config (or BILLING_MILESTONES_LINKS) to a file in a folder that exists",
+                key="links",
+            ) from exc
+
+    def rows(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
+        with self._lock:
+            return [dict(row) for row in self.db.execute(sql, tuple(args)).fetchall()]
+
+    def count(self, sql: str, args: Sequence[Any] = ()) -> int:
+        with self._lock:
+            return self.db.execute(sql, tuple(args)).rowcount
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self.db.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self.db.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outer:
+                self.db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def schema(self) -> Iterator[None]:
+        with self._lock:
+            try:
+                self.db.executescript(_SCHEMA)
+            except sqlite3.Error as exc:
+                raise ConfigError(
+                    f"links: the link store {self.display} cannot be opened as a SQLite file ({exc}); set links "
+                    "in the config (or BILLING_MILESTONES_LINKS) to a file in a folder that exists",
+                    key="links",
+                ) from exc
+            yield
+
+    def clock(self) -> float:
+        return time.time()
+
+    def after_load(self, table: str) -> None:
+        """AUTOINCREMENT follows the largest id written, explicit or not: nothing to move."""
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()

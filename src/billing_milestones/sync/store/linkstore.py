@@ -1,0 +1,309 @@
+"""The link store: which source milestone is which target milestone, and what each looked like last time.
+
+One class over two backends (:mod:`._sqlite`, the embedded default; :mod:`._postgres`, shared by many
+workers), picked by the target: a path or ``sqlite:///path``, or ``postgresql://...``. Intents are written
+before each write to a platform and closed after it, so a crash leaves a trace the next run can reason about.
+The store also holds each pair's lease (one writer per pair, see :mod:`..lease`), a version per pair that
+every link change bumps (so a plan made before another run applied can be refused), and the run history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Self
+
+from ...errors import ConfigError
+from ..lease import DEFAULT_LEASE_TTL, DEFAULT_LEASE_WAIT, Lease, LeaseHolder
+from ._backend import Backend, Row
+from ._model import SCHEMA_VERSION, TABLES, Intent, Link, RunRecord, now_text
+from ._url import parse_target
+
+__all__ = ["LinkStore", "open_backend"]
+
+_LINK_COLUMNS = ", ".join(TABLES["links"])
+_RUN_COLUMNS = ", ".join(TABLES["runs"][1:])
+
+
+def open_backend(target: str | Path) -> Backend:
+    """The backend a target names, connected."""
+    parsed = parse_target(target)
+    if parsed.kind == "postgresql":
+        from ._postgres import PostgresBackend
+
+        return PostgresBackend(parsed.location)
+    from ._sqlite import SQLiteBackend
+
+    return SQLiteBackend(parsed.location)
+
+
+class LinkStore:
+    """Links, intents, leases and runs in one store. Safe to share between threads.
+
+    ``LinkStore("links.sqlite3")``, ``LinkStore(":memory:")`` (tests), ``LinkStore("postgresql://h/db")``.
+    """
+
+    def __init__(self, path: str | Path = "milestones-links.sqlite3") -> None:
+        self.backend: Backend = open_backend(path)
+        #: Where the store is, as it may be shown (a PostgreSQL password never appears).
+        self.path = self.backend.display
+        try:
+            with self.backend.schema():
+                self._check_version()
+        except BaseException:
+            self.backend.close()
+            raise
+
+    @property
+    def kind(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``: whether this store can be shared by workers on several machines."""
+        return self.backend.kind
+
+    def _check_version(self) -> None:
+        rows = self.backend.rows("SELECT value FROM meta WHERE key='schema_version'")
+        if not rows:
+            self.backend.count("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            return
+        found = int(rows[0]["value"])
+        if found in (1, 2, 3):
+            # v1 -> v2: links remember the desired fingerprint; old links start with none accepted.
+            # v2 -> v3 (leases, pair versions) and v3 -> v4 (runs): new tables the schema has just created.
+            with self.backend.transaction():
+                if found == 1:
+                    self.backend.count("ALTER TABLE links ADD COLUMN desired_fp TEXT NOT NULL DEFAULT ''")
+                self.backend.count("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
+        elif found != SCHEMA_VERSION:
+            raise ConfigError(
+                f"link store {self.path} has schema version {found}, this SDK reads version "
+                f"{SCHEMA_VERSION}; use a matching SDK version or a new store",
+                key="links",
+            )
+
+    def schema_version(self) -> int:
+        return int(self.backend.rows("SELECT value FROM meta WHERE key='schema_version'")[0]["value"])
+
+    # -- links --------------------------------------------------------------------------------------
+    def links(self, pair_id: str) -> list[Link]:
+        order = self.backend.link_order
+        rows = self.backend.rows(f"SELECT {_LINK_COLUMNS} FROM links WHERE pair_id=? ORDER BY {order}", (pair_id,))
+        return [Link(**row) for row in rows]
+
+    def get(self, pair_id: str, sync_key: str) -> Link | None:
+        rows = self.backend.rows(
+            f"SELECT {_LINK_COLUMNS} FROM links WHERE pair_id=? AND sync_key=?", (pair_id, sync_key)
+        )
+        return Link(**rows[0]) if rows else None
+
+    def put(self, link: Link, *, intent_id: int | None = None) -> None:
+        """Insert or replace a link (one per source and per target); closes the intent in the same transaction."""
+        with self.backend.transaction():
+            self.backend.count(
+                "DELETE FROM links WHERE pair_id=? AND (source_key=? OR target_key=? OR sync_key=?)",
+                (link.pair_id, link.source_key, link.target_key, link.sync_key),
+            )
+            self.backend.count(
+                f"INSERT INTO links ({_LINK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    link.pair_id,
+                    link.sync_key,
+                    link.source_key,
+                    link.target_key,
+                    link.source_fp,
+                    link.target_fp,
+                    now_text(),
+                    link.desired_fp,
+                ),
+            )
+            self._bump(link.pair_id)
+            if intent_id is not None:
+                self._close_intent(intent_id, "done", None)
+
+    def remove(self, pair_id: str, sync_key: str, *, intent_id: int | None = None) -> None:
+        with self.backend.transaction():
+            self.backend.count("DELETE FROM links WHERE pair_id=? AND sync_key=?", (pair_id, sync_key))
+            self._bump(pair_id)
+            if intent_id is not None:
+                self._close_intent(intent_id, "done", None)
+
+    def version(self, pair_id: str) -> int:
+        """How many link changes the pair has seen: a plan remembers it, apply refuses a plan gone stale."""
+        rows = self.backend.rows("SELECT version FROM pair_versions WHERE pair_id=?", (pair_id,))
+        return int(rows[0]["version"]) if rows else 0
+
+    def _bump(self, pair_id: str) -> None:
+        self.backend.count(
+            "INSERT INTO pair_versions (pair_id, version) VALUES (?, 1) "
+            "ON CONFLICT(pair_id) DO UPDATE SET version = pair_versions.version + 1",
+            (pair_id,),
+        )
+
+    # -- leases -------------------------------------------------------------------------------------
+    def lease(
+        self,
+        pair_id: str,
+        *,
+        owner: str | None = None,
+        ttl: float = DEFAULT_LEASE_TTL,
+        wait: float = DEFAULT_LEASE_WAIT,
+    ) -> Lease:
+        """The pair's lease, not yet taken: ``with store.lease(pair.id, wait=30):`` holds it for a run."""
+        return Lease(self, pair_id, owner=owner, ttl=ttl, wait=wait)
+
+    def try_lease(self, pair_id: str, owner: str, ttl: float) -> LeaseHolder:
+        """Take the lease when it is free, expired or ours: read under a row lock, then written, in one
+        transaction, so two runs racing for a pair see one winner."""
+        with self.backend.transaction():
+            now = self.backend.clock()
+            held = self.backend.rows(
+                "SELECT owner, expires_at FROM leases WHERE pair_id=?" + self.backend.for_update, (pair_id,)
+            )
+            if not held:
+                self.backend.count(
+                    "INSERT INTO leases (pair_id, owner, acquired_at, heartbeat, expires_at) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT(pair_id) DO NOTHING",
+                    (pair_id, owner, now_text(), now, now + ttl),
+                )
+            elif held[0]["owner"] == owner or float(held[0]["expires_at"]) <= now:
+                self.backend.count(
+                    "UPDATE leases SET owner=?, acquired_at=?, heartbeat=?, expires_at=? WHERE pair_id=?",
+                    (owner, now_text(), now, now + ttl, pair_id),
+                )
+            (row,) = self.backend.rows("SELECT owner, expires_at FROM leases WHERE pair_id=?", (pair_id,))
+        return LeaseHolder(pair_id, str(row["owner"]), float(row["expires_at"]))
+
+    def renew_lease(self, pair_id: str, owner: str, ttl: float) -> bool:
+        now = self.backend.clock()
+        return (
+            self.backend.count(
+                "UPDATE leases SET heartbeat=?, expires_at=? WHERE pair_id=? AND owner=? AND expires_at>?",
+                (now, now + ttl, pair_id, owner, now),
+            )
+            == 1
+        )
+
+    def release_lease(self, pair_id: str, owner: str) -> None:
+        self.backend.count("DELETE FROM leases WHERE pair_id=? AND owner=?", (pair_id, owner))
+
+    def lease_holder(self, pair_id: str) -> LeaseHolder | None:
+        """Who holds the pair's lease now (None when it is free or expired)."""
+        rows = self.backend.rows(
+            "SELECT owner, expires_at FROM leases WHERE pair_id=? AND expires_at>?", (pair_id, self.backend.clock())
+        )
+        return LeaseHolder(pair_id, str(rows[0]["owner"]), float(rows[0]["expires_at"])) if rows else None
+
+    # -- intents ------------------------------------------------------------------------------------
+    def begin(self, pair_id: str, sync_key: str, action: str, detail: str | None = None) -> int:
+        """Record that a write is about to happen; the row stays 'pending' if we crash before it is done."""
+        (row,) = self.backend.rows(
+            "INSERT INTO intents (pair_id, sync_key, action, state, detail, created_at) "
+            "VALUES (?, ?, ?, 'pending', ?, ?) RETURNING id",
+            (pair_id, sync_key, action, detail, now_text()),
+        )
+        return int(row["id"])
+
+    def finish(self, intent_id: int, *, error: str | None = None) -> None:
+        self._close_intent(intent_id, "failed" if error else "done", error)
+
+    def _close_intent(self, intent_id: int, state: str, detail: str | None) -> None:
+        self.backend.count(
+            "UPDATE intents SET state=?, finished_at=?, detail=COALESCE(?, detail) WHERE id=?",
+            (state, now_text(), detail, intent_id),
+        )
+
+    def pending(self, pair_id: str | None = None) -> list[Intent]:
+        """Writes that started and never finished: the trace of a crash."""
+        columns = ", ".join(TABLES["intents"])
+        query = f"SELECT {columns} FROM intents WHERE state='pending'"
+        args: tuple[str, ...] = ()
+        if pair_id is not None:
+            query += " AND pair_id=?"
+            args = (pair_id,)
+        return [Intent(**row) for row in self.backend.rows(query + " ORDER BY id", args)]
+
+    def resolve_pending(self, pair_id: str) -> int:
+        """Close a crashed run's intents once a new plan has accounted for them."""
+        return self.backend.count(
+            "UPDATE intents SET state='failed', finished_at=?, detail=COALESCE(detail, '') || ' (recovered)' "
+            "WHERE pair_id=? AND state='pending'",
+            (now_text(), pair_id),
+        )
+
+    # -- names ------------------------------------------------------------------------------------
+    def recall(self, kind: str, name: str) -> str | None:
+        """A value remembered under a name, e.g. the estimation id of a crm.com draft named in the config."""
+        rows = self.backend.rows("SELECT value FROM names WHERE kind=? AND name=?", (kind, name))
+        return str(rows[0]["value"]) if rows else None
+
+    def remember(self, kind: str, name: str, value: str) -> None:
+        self.backend.count(
+            "INSERT INTO names (kind, name, value, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(kind, name) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
+            (kind, name, value, now_text()),
+        )
+
+    # -- run history --------------------------------------------------------------------------------
+    def record_run(self, run: RunRecord) -> int:
+        """Add one finished run to the history; its id."""
+        (row,) = self.backend.rows(
+            f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (
+                run.pair_id,
+                run.worker,
+                run.started_at,
+                run.finished_at,
+                run.created,
+                run.updated,
+                run.deleted,
+                run.adopted,
+                run.conflicts,
+                int(run.ok),
+                run.error,
+            ),
+        )
+        return int(row["id"])
+
+    def runs(self, pair_id: str | None = None, *, limit: int = 50) -> list[RunRecord]:
+        """The latest runs, newest first (of one pair, or of all)."""
+        where, args = ("WHERE pair_id=? ", (pair_id, limit)) if pair_id is not None else ("", (limit,))
+        columns = ", ".join(TABLES["runs"])
+        rows = self.backend.rows(f"SELECT {columns} FROM runs {where}ORDER BY id DESC LIMIT ?", args)
+        return [RunRecord(**{**row, "ok": bool(row["ok"])}) for row in rows]
+
+    # -- whole tables (links migrate) -----------------------------------------------------------------
+    def dump(self, table: str) -> list[Row]:
+        """Every row of one table, in the order it was written."""
+        columns = TABLES[table]
+        order = self.backend.link_order if table == "links" else ", ".join(columns[:2])
+        if "id" in columns:
+            order = "id"
+        return self.backend.rows(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")
+
+    def load(self, table: str, rows: Sequence[Row]) -> None:
+        """Write rows as they are (ids included) into one table, in one transaction."""
+        columns = TABLES[table]
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+        with self.backend.transaction():
+            for row in rows:
+                self.backend.count(sql, [row[c] for c in columns])
+        self.backend.after_load(table)
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def close(self) -> None:
+        self.backend.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Link]:
+        rows = self.backend.rows(f"SELECT {_LINK_COLUMNS} FROM links ORDER BY {self.backend.link_order}")
+        return iter([Link(**row) for row in rows])
+
+    def __repr__(self) -> str:
+        return f"LinkStore({self.path!r})"
+
+    def _raw(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
+        """For tests and tools: one statement on the backend (``?`` placeholders)."""
+        return self.backend.rows(sql, args)
