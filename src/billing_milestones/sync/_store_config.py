@@ -1,0 +1,97 @@
+"""Where the link store is (``links`` in milestones.toml, or ``BILLING_MILESTONES_LINKS``) and the workers'
+``[workers]`` table: the settings of issue 14, kept out of :mod:`.config` so that module stays one job.
+
+A SQLite store given relative (a plain path or ``sqlite:///rel``) lies beside the config file, not in the
+folder the command runs from: a store found in the wrong place is a lost store, and a lost store means a
+second copy of every milestone. A ``postgresql://`` URL is returned as text (a Path would fold its ``//``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from ..errors import ConfigError
+from .store import parse_target
+
+__all__ = ["LINKS_ENV", "LINKS_ENV_OLD", "WorkerSettings", "links_target", "worker_settings"]
+
+LINKS_ENV: Final = "BILLING_MILESTONES_LINKS"
+#: The variable's earlier name, still read when the new one is not set.
+LINKS_ENV_OLD: Final = "MILESTONES_LINKS"
+DEFAULT_LINKS: Final = "milestones-links.sqlite3"
+
+
+def links_target(data: Mapping[str, Any], config: Path | None, environ: Mapping[str, str]) -> Path | str:
+    """The store: the environment's, as the caller's shell resolves it, else the file's, beside the file."""
+    for var in (LINKS_ENV, LINKS_ENV_OLD):
+        if environ.get(var):
+            target = parse_target(environ[var], key=var)
+            return target.location if target.kind == "postgresql" else Path(target.location)
+    raw = data.get("links", DEFAULT_LINKS)
+    if not isinstance(raw, str) or not raw.strip():
+        raise ConfigError(f"links: expected a file path, sqlite:///path or postgresql://..., got {raw!r}", key="links")
+    target = parse_target(raw, key="links")
+    if target.kind == "postgresql":
+        return target.location
+    if target.location == ":memory:":
+        return Path(target.location)
+    path = Path(target.location).expanduser()
+    if config is not None and not path.is_absolute():
+        path = config.resolve().parent / path
+    return path
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """``[workers]``: how often each pair runs (minutes), how a failed run is retried, and the queue's name."""
+
+    schedule: Mapping[str, int] = field(default_factory=dict)
+    retries: int = 5
+    retry_wait: int = 30
+    queue: str = "milestones"
+
+
+_WORKER_KEYS: Final = {"schedule", "retries", "retry_wait", "queue"}
+
+
+def worker_settings(config: Path | None, pairs: Mapping[str, Any]) -> WorkerSettings:
+    """Read ``[workers]`` from the config file; every value is checked, naming its key."""
+    if config is None or not config.is_file():
+        return WorkerSettings()
+    data = tomllib.loads(config.read_text(encoding="utf-8")).get("workers", {})
+    if not isinstance(data, dict):
+        raise ConfigError("workers: expected a table [workers]", key="workers")
+    for key in data:
+        if key not in _WORKER_KEYS:
+            raise ConfigError(
+                f"workers.{key}: unknown key (allowed: {', '.join(sorted(_WORKER_KEYS))})", key=f"workers.{key}"
+            )
+    schedule = data.get("schedule", {})
+    if not isinstance(schedule, dict):
+        raise ConfigError("workers.schedule: expected a table of pair = minutes", key="workers.schedule")
+    for name, minutes in schedule.items():
+        key = f"workers.schedule.{name}"
+        if name not in pairs:
+            known = ", ".join(sorted(pairs)) or "none"
+            raise ConfigError(f"{key}: no such pair in the config (known: {known})", key=key)
+        _positive_int(minutes, key, upper=24 * 60)
+    retries = data.get("retries", 5)
+    retry_wait = data.get("retry_wait", 30)
+    _positive_int(retries, "workers.retries", upper=100, zero=True)
+    _positive_int(retry_wait, "workers.retry_wait", upper=3600)
+    queue = data.get("queue", "milestones")
+    if not isinstance(queue, str) or not queue.strip() or not queue.replace("-", "").replace("_", "").isalnum():
+        raise ConfigError(
+            f"workers.queue: expected a name of letters, digits, - or _, got {queue!r}", key="workers.queue"
+        )
+    return WorkerSettings(schedule=dict(schedule), retries=retries, retry_wait=retry_wait, queue=queue)
+
+
+def _positive_int(value: object, key: str, *, upper: int, zero: bool = False) -> None:
+    low = 0 if zero else 1
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= upper:
+        raise ConfigError(f"{key}: expected a whole number from {low} to {upper}, got {value!r}", key=key)
