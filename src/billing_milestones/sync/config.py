@@ -45,6 +45,7 @@ from .._http._core import check_base_url
 from ..errors import ConfigError, ValidationError
 from ..model import Platform
 from ..money import known_currencies
+from ._store_config import links_target
 from .pair import ConflictPolicy, SyncPair
 from .triggers import TriggerMap
 
@@ -167,7 +168,7 @@ class PairSettings:
 @dataclass(frozen=True)
 class Settings:
     path: Path | None
-    links: Path
+    links: Path | str
     kantata: KantataSettings
     autotask: AutotaskSettings
     crmcom: CrmComSettings
@@ -218,7 +219,7 @@ def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | No
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {chosen} is not valid TOML: {exc}", key="config") from None
 
-    allowed = {"links", "kantata", "autotask", "crmcom", "pairs"}
+    allowed = {"links", "kantata", "autotask", "crmcom", "pairs", "workers"}
     for key in data:
         if key not in allowed:
             raise ConfigError(f"{key}: unknown top-level key (allowed: {', '.join(sorted(allowed))})", key=key)
@@ -279,19 +280,9 @@ def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | No
     )
 
 
-def _links_path(data: Mapping[str, Any], config: Path | None, environ: Mapping[str, str]) -> Path:
-    """Where the link store is. A relative ``links`` in the file, or the default file name when the file has
-    none, lies beside the config file, not in whatever folder the command runs from: a store found in the
-    wrong place is a lost store, and a lost store must not mean a second copy of every milestone."""
-    if environ.get("MILESTONES_LINKS"):
-        return Path(environ["MILESTONES_LINKS"])  # the caller's own path, as the shell resolves it
-    raw = data.get("links", DEFAULT_LINKS)
-    if not isinstance(raw, str) or not raw.strip():
-        raise ConfigError(f"links: expected a file path, got {raw!r}", key="links")
-    path = Path(raw.strip()).expanduser()
-    if config is not None and not path.is_absolute():
-        path = config.resolve().parent / path
-    return path
+def _links_path(data: Mapping[str, Any], config: Path | None, environ: Mapping[str, str]) -> Path | str:
+    """Where the link store is: a path beside the config file, or a ``postgresql://`` URL (see _store_config)."""
+    return links_target(data, config, environ)
 
 
 def _check_values(sections: Mapping[str, Mapping[str, Any]], environ: Mapping[str, str]) -> None:
