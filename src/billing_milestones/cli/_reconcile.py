@@ -50,7 +50,8 @@ def reconcile_command(
             else stack.enter_context(connect(spec.target[0], settings))
         )
         # No link store yet means no sync has run: pair by sync key and exact match, and create no file.
-        store = stack.enter_context(LinkStore(settings.links)) if settings.links.exists() else None
+        present = isinstance(settings.links, str) or settings.links.exists()  # a PostgreSQL URL is always there
+        store = stack.enter_context(LinkStore(settings.links)) if present else None
         sync_pair = spec.pair(
             source_container=resolve_container(source_client, spec.source[0], spec.source[1], settings, store),
             target_container=resolve_container(target_client, spec.target[0], spec.target[1], settings, store),
