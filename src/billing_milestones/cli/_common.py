@@ -18,8 +18,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .. import errors
-from ..sync.config import Settings, load_settings
+from .. import __version__, errors
+from ..sync.config import CONFIG_ENV, OVERRIDES, SECRETS, Settings, load_settings
 
 __all__ = [
     "EXIT_BUSY",
@@ -73,15 +73,44 @@ def _exit_codes_help() -> str:
     return f"\b\nExit codes:\n{rows}"
 
 
+def _environment_help() -> str:
+    """Every variable the commands read, from the config module's own tables (so the list cannot drift)."""
+    rows = [(CONFIG_ENV, "config file (default ./milestones.toml)"), ("MILESTONES_LINKS", "link store file")]
+    for platform in ("kantata", "autotask", "crmcom"):
+        rows += [(var, f"secret: {platform} {key}") for key, var in SECRETS[platform].items()]
+        rows += [(var, f"{platform}.{key}") for key, var in OVERRIDES[platform].items()]
+    width = max(len(var) for var, _ in rows)
+    lines = "\n".join(f"  {var:<{width}}  {meaning}" for var, meaning in rows)
+    return f"\b\nEnvironment (secrets come only from here; the rest override the file's keys):\n{lines}"
+
+
 app = typer.Typer(
     name="milestones",
     help="Billing milestones on crm.com, Autotask PSA and Kantata OX: list, plan and sync them.",
-    epilog=_exit_codes_help(),
+    epilog=f"{_environment_help()}\n\n{_exit_codes_help()}",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"milestones (billing-milestones) {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", metavar="", is_eager=True, callback=_show_version, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """The group itself does nothing; its one option is --version."""
+
+
 sandbox_app = typer.Typer(help="Local emulators of the three APIs.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(sandbox_app, name="sandbox")
 
@@ -116,7 +145,8 @@ def fail(message: str, code: int, as_json: bool) -> typer.Exit:
     if as_json:
         typer.echo(json.dumps({"ok": False, "error": message}))
     else:
-        Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+        # soft_wrap: the terminal wraps a long message, rich must not cut it into lines mid-sentence.
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
