@@ -1,0 +1,245 @@
+"""The Kantata emulator's account state and milestone rules: workspaces, stories, milestones, references, invoices.
+
+The checks here are the API's for a new milestone (a workspace that exists, a title, integer cents, the billing
+type, a date, a story in the same workspace for ``upon_completion``, a complete external reference) and the
+invoiced lock; the seeding helpers run the same checks, so a seeded milestone is one the API would accept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from abc import abstractmethod
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any, Final
+
+from .._emulator import Emulator, Router
+from .._faults import FaultPlan
+from .._limits import RateLimit
+
+__all__ = ["DEMO_TOKEN", "Record"]
+
+Record = dict[str, Any]
+
+_INCLUDES = frozenset({"external_references", "invoices", "story", "workspace"})
+_BILLING_TYPES = ("fixed_date", "upon_completion")
+_REF_STATUSES = ("successful", "pending", "failed")
+_INT = re.compile(r"^-?\d+$")
+_ID = re.compile(r"^\d+$")
+_TZ = dt.timezone(dt.timedelta(hours=-7))
+#: The one bearer token a served sandbox (``milestones sandbox serve``) accepts when ``tokens`` is not given.
+DEMO_TOKEN: Final = "sandbox-kantata-token"
+
+
+def _public(record: Record) -> Record:
+    """A stored record without the sandbox's private bookkeeping keys."""
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+class _Invalid(Exception):
+    """A request the real API would refuse; carries the status and the error items."""
+
+    def __init__(self, status: int, items: list[Record]) -> None:
+        super().__init__(items[0].get("message", ""))
+        self.status = status
+        self.items = items
+
+
+def _validation(message: str, field: str) -> _Invalid:
+    return _Invalid(422, [{"type": "validation", "message": message, "field": field}])
+
+
+def _bad_request(message: str) -> _Invalid:
+    return _Invalid(400, [{"type": "system", "message": message}])
+
+
+class _Store(Emulator):
+    """One account's records, id sequences and clock, and the rules a milestone obeys."""
+
+    def __init__(
+        self,
+        *,
+        faults: FaultPlan | None = None,
+        rate_limit: RateLimit | None = None,
+        tokens: Iterable[str] | None = None,
+        bulk_limit: int = 100,
+        max_per_page: int = 200,
+        default_per_page: int = 20,
+    ) -> None:
+        super().__init__(faults=faults, rate_limit=rate_limit)
+        #: Accepted bearer tokens; None: any non-empty token in-process, only DEMO_TOKEN when served on a socket.
+        self.tokens = set(tokens) if tokens is not None else None
+        self.bulk_limit = bulk_limit
+        self.max_per_page = max_per_page
+        self.default_per_page = default_per_page
+        self.workspaces: dict[str, Record] = {}
+        self.stories: dict[str, Record] = {}
+        self.milestones: dict[str, Record] = {}
+        self.external_references: dict[str, Record] = {}
+        self.invoices: dict[str, Record] = {}
+        self._ids = {
+            "workspaces": itertools.count(1001),
+            "stories": itertools.count(5001),
+            "billing_milestones": itertools.count(70001),
+            "external_references": itertools.count(90001),
+            "invoices": itertools.count(30001),
+        }
+        self._seq = itertools.count(1)
+        self._epoch = dt.datetime(2026, 1, 5, 9, 0, 0, tzinfo=_TZ)
+        self.router = self._routes()
+
+    @abstractmethod
+    def _routes(self) -> Router:
+        """The route table (``_routes``), built once the state exists."""
+
+    def _now(self) -> str:
+        return (self._epoch + dt.timedelta(seconds=next(self._seq))).isoformat()
+
+    def _next_id(self, kind: str) -> str:
+        return str(next(self._ids[kind]))
+
+    def _refs_of(self, milestone_id: str) -> list[Record]:
+        return [
+            r
+            for r in self.external_references.values()
+            if r["subject_type"] == "BillingMilestone" and r["subject_id"] == int(milestone_id)
+        ]
+
+    # -- milestone rules ------------------------------------------------------------------------------
+    def _validate_new(self, item: Any) -> tuple[Record, Record | None]:
+        if not isinstance(item, dict):
+            raise _bad_request("each billing milestone must be an object")
+        workspace_id = self._check_workspace(item.get("workspace_id"))
+        fields: Record = {"workspace_id": workspace_id}
+        fields["title"] = self._check_title(item.get("title"))
+        fields["amount_in_cents"] = self._check_cents(item.get("amount_in_cents"))
+        billing_type = item.get("billing_type") or "fixed_date"  # default undocumented [U]
+        fields["billing_type"] = self._check_billing_type(billing_type)
+        fields["date_to_invoice"] = self._check_date(item.get("date_to_invoice"))
+        fields["story_id"] = self._check_story(item.get("story_id"), workspace_id, fields["billing_type"])
+        ref = self._check_reference(item.get("external_reference"))
+        return fields, ref
+
+    def _check_workspace(self, value: Any) -> str:
+        if value is None or value == "":
+            raise _validation("Workspace can't be blank", "workspace_id")
+        ident = str(value)
+        if isinstance(value, bool) or not _ID.match(ident) or ident not in self.workspaces:
+            raise _validation(f"Workspace {value!r} does not exist or is not accessible", "workspace_id")
+        return ident
+
+    @staticmethod
+    def _check_title(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise _validation("Title can't be blank", "title")
+        return value
+
+    @staticmethod
+    def _check_cents(value: Any) -> int:
+        if value is None or value == "":
+            raise _validation("Amount in cents can't be blank", "amount_in_cents")
+        if isinstance(value, bool | Decimal | float):
+            raise _validation(f"Amount in cents must be an integer (got {value})", "amount_in_cents")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and _INT.match(value.strip()):
+            return int(value.strip())
+        raise _validation(f"Amount in cents is not a number (got {value!r})", "amount_in_cents")
+
+    @staticmethod
+    def _check_billing_type(value: Any) -> str:
+        if value not in _BILLING_TYPES:
+            raise _validation(f"Billing type {value!r} is not one of fixed_date, upon_completion", "billing_type")
+        return str(value)
+
+    @staticmethod
+    def _check_date(value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        try:
+            return dt.date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            raise _validation(f"Date to invoice {value!r} is not a valid date", "date_to_invoice") from None
+
+    def _check_story(self, value: Any, workspace_id: str, billing_type: str) -> str | None:
+        if value is None or value == "":
+            if billing_type == "upon_completion":
+                raise _validation("Story can't be blank when billing type is upon_completion", "story_id")
+            return None
+        ident = str(value)
+        story = self.stories.get(ident)
+        if isinstance(value, bool) or story is None or story["workspace_id"] != workspace_id:
+            raise _validation(f"Story {value!r} does not exist in workspace {workspace_id}", "story_id")
+        return ident
+
+    @staticmethod
+    def _check_reference(value: Any) -> Record | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise _validation("External reference must be an object", "external_reference")
+        for name in ("service_name", "service_model", "service_model_ref"):
+            if value.get(name) in (None, ""):
+                raise _validation(f"External reference {name} can't be blank", f"external_reference.{name}")
+        status = value.get("status")
+        if status is not None and status not in _REF_STATUSES:
+            raise _validation(f"External reference status {status!r} is not valid", "external_reference.status")
+        return dict(value)
+
+    def _insert(self, fields: Record, ref: Record | None) -> Record:
+        ident = self._next_id("billing_milestones")
+        now = self._now()
+        workspace = self.workspaces[fields["workspace_id"]]
+        record: Record = {
+            "id": ident,
+            "title": fields["title"],
+            "amount_in_cents": fields["amount_in_cents"],
+            "currency": workspace["currency"],
+            "billing_type": fields["billing_type"],
+            "date_to_invoice": fields["date_to_invoice"],
+            "story_id": fields["story_id"],
+            "workspace_id": fields["workspace_id"],
+            "invoice_id": None,
+            "created_at": now,
+            "updated_at": now,
+            "_seq": next(self._seq),
+        }
+        self.milestones[ident] = record
+        if ref is not None:
+            self._upsert_reference(ident, ref)
+        return record
+
+    def _upsert_reference(self, milestone_id: str, ref: Record) -> None:
+        now = self._now()
+        for existing in self._refs_of(milestone_id):
+            if existing["service_name"] == ref["service_name"]:
+                existing.update({k: (str(v) if k == "service_model_ref" else v) for k, v in ref.items()})
+                existing["updated_at"] = now
+                existing["last_synced_at"] = now
+                return
+        ident = self._next_id("external_references")
+        self.external_references[ident] = {
+            "id": ident,
+            "service_name": ref["service_name"],
+            "service_model": ref["service_model"],
+            "service_model_ref": str(ref["service_model_ref"]),
+            "status": ref.get("status") or "successful",
+            "external_message": ref.get("external_message"),
+            "external_link": ref.get("external_link"),
+            "external_status": ref.get("external_status"),
+            "locked": bool(ref.get("locked", False)),
+            "subject_id": int(milestone_id),  # an integer, as documented (ids elsewhere are strings)
+            "subject_type": "BillingMilestone",
+            "last_synced_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    def _refuse_invoiced(self, record: Record, verb: str) -> None:
+        if record.get("invoice_id"):
+            raise _validation(
+                f"Billing milestone has been invoiced (invoice {record['invoice_id']}) and cannot be {verb}",
+                "invoice_id",
+            )
