@@ -54,11 +54,14 @@ def apply_with_progress(
         return apply_plan(plan, clients, store, progress=counts.add, lease=lease)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task(f"applying {escape(plan.pair.id)}", total=len(plan.actions))
+        # The bar counts writes: 150/150 for a run that wrote 87 and left 63 unchanged reads as 150 writes.
+        writing = sum(a.writes for a in plan.actions)
+        task = progress.add_task(f"applying {escape(plan.pair.id)}", total=writing)
 
         def tick(result: ActionResult) -> None:
             counts.add(result)
-            progress.advance(task)
+            if result.action.writes:
+                progress.advance(task)
 
         return apply_plan(plan, clients, store, progress=tick, lease=lease)
 
