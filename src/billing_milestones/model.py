@@ -104,6 +104,19 @@ class CommonModel(BaseModel):
             raise _as_error(exc, type(self).__name__) from None
 
     @classmethod
+    def _trusted(cls, values: dict[str, Any], fields_set: set[str]) -> Self:
+        """An instance from values that are already valid (every field, in declared order), not validated
+        again: what ``model_construct`` does without its per-field default and alias pass, which costs more
+        than the validation it skips. Only for values taken from validated models (the planner's translation,
+        the adapters' reads of validated wire models)."""
+        instance = cls.__new__(cls)
+        object.__setattr__(instance, "__dict__", values)
+        object.__setattr__(instance, "__pydantic_fields_set__", fields_set)
+        object.__setattr__(instance, "__pydantic_extra__", None)
+        object.__setattr__(instance, "__pydantic_private__", None)
+        return instance
+
+    @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
         try:
             return super().model_validate(obj, *args, **kwargs)

@@ -211,7 +211,8 @@ class Money:
     @property
     def exponent(self) -> int:
         """The ISO 4217 exponent of this currency."""
-        return currency_exponent(self._currency)
+        exponent = _iso_table()[self._currency]  # checked on construction: a key of the table
+        return currency_exponent(self._currency) if exponent is None else exponent
 
     # -- minor units --------------------------------------------------------------------------------
     def to_minor(self, *, exponent: int | None = None, rounding: str | None = None) -> int:

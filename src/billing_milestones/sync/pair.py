@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from ..errors import ValidationError
 from ..model import SYNC_KEY_PATTERN, MilestoneKey, Platform
@@ -72,12 +73,13 @@ class SyncPair:
                 value=share,
             )
 
-    @property
+    # Cached (the pair is frozen): the planner reads both for every milestone's sync key.
+    @cached_property
     def id(self) -> str:
         """The pair as the link store keys it: both containers by id."""
         return f"{self.source.value}:{self.source_container}->{self.target.value}:{self.target_container}"
 
-    @property
+    @cached_property
     def identity(self) -> str:
         """The pair as sync keys are built on it: both containers by their stable names."""
         source = self.source_name or self.source_container

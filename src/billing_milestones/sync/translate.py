@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -12,7 +13,16 @@ from typing import Any, Final
 from .._platforms import spec_for
 from .._text import fit_text
 from ..errors import TranslationError
-from ..model import ChangeKind, FieldChange, Milestone, Platform, Trigger
+from ..model import (
+    SYNC_SERVICE_NAME,
+    ChangeKind,
+    ExternalRef,
+    FieldChange,
+    Milestone,
+    MilestoneStatus,
+    Platform,
+    Trigger,
+)
 from ..money import Money
 from .pair import SyncPair
 
@@ -59,8 +69,21 @@ class FieldDiff:
         return {"field": self.field, "current": _shown(self.current), "desired": _shown(self.desired)}
 
 
-def translate(source: Milestone, pair: SyncPair, *, target_currency: str | None = None) -> Milestone:
-    """The milestone as the target should hold it. Raises TranslationError naming what cannot be carried."""
+# The fields a translation sets, as a validated construction would record them (``model_fields_set``).
+_TRANSLATED_SET: Final = frozenset(
+    {"title", "description", "amount", "percentage", "due", "trigger", "is_initial_payment", "changes"}
+)
+_TRANSLATED_SET_KEYED: Final = _TRANSLATED_SET | {"external_refs"}
+
+
+def translate(
+    source: Milestone, pair: SyncPair, *, target_currency: str | None = None, sync_key: str | None = None
+) -> Milestone:
+    """The milestone as the target should hold it. Raises TranslationError naming what cannot be carried.
+
+    With ``sync_key`` the result carries it as its only external reference (what the planner writes),
+    built in the same step instead of a second model copy per milestone.
+    """
     target = pair.target
     changes: list[FieldChange] = list(source.changes)
     title = _fit_text("title", source.title, target, pair.truncate, changes)
@@ -112,16 +135,31 @@ def translate(source: Milestone, pair: SyncPair, *, target_currency: str | None 
 
     trigger, due, trigger_changes = pair.triggers.translate(source.trigger, source.due, target)
     changes.extend(trigger_changes)
-    return Milestone(
-        title=title,
-        description=description,
-        amount=amount,
-        percentage=percentage,
-        due=due,
-        trigger=trigger,  # status left at its default, planned: the target bills it itself
-        is_initial_payment=source.is_initial_payment if spec.has_initial_payment else False,
-        changes=tuple(changes),
-    )
+    refs = () if sync_key is None else (_sync_ref(sync_key),)
+    # Every value comes from the validated source (a text only shortened, an amount checked above, a trigger
+    # from the TriggerMap's validated ones), so it is not validated a second time. Status is left at its
+    # default, planned: the target bills it itself.
+    values: dict[str, Any] = {
+        "key": None,
+        "title": title,
+        "description": description,
+        "amount": amount,
+        "percentage": percentage,
+        "due": due,
+        "trigger": trigger,
+        "status": MilestoneStatus.PLANNED,
+        "is_initial_payment": source.is_initial_payment if spec.has_initial_payment else False,
+        "locked": False,
+        "external_refs": refs,
+        "raw": {},
+        "changes": tuple(changes),
+    }
+    return Milestone._trusted(values, set(_TRANSLATED_SET if sync_key is None else _TRANSLATED_SET_KEYED))
+
+
+def _sync_ref(sync_key: str) -> ExternalRef:
+    values = {"service": SYNC_SERVICE_NAME, "ref": sync_key, "model": None, "status": None}
+    return ExternalRef._trusted(values, {"service", "ref"})
 
 
 def _fit_text(name: str, text: str, target: Platform, truncate: bool, changes: list[FieldChange]) -> str:
@@ -143,10 +181,32 @@ def compare(desired: Milestone, current: Milestone, platform: Platform) -> list[
     """Field-level differences on the fields ``platform`` stores."""
     diffs = []
     for name in COMPARED_FIELDS[platform]:
-        want, have = _normal(getattr(desired, name)), _normal(getattr(current, name))
-        if want != have:
-            diffs.append(FieldDiff(name, getattr(current, name), getattr(desired, name)))
+        want, have = getattr(desired, name), getattr(current, name)
+        if _plainly_equal(want, have):
+            continue
+        if _normal(want) != _normal(have):
+            diffs.append(FieldDiff(name, have, want))
     return diffs
+
+
+def _plainly_equal(a: Any, b: Any) -> bool:
+    """True only where :func:`_normal` would give equal values too, without building them: the same object,
+    or two values of one type that are equal (an amount or number equal but for the sign of a zero is left
+    to the full comparison, where -0 and 0 differ). False means "compare them in full", not "different"."""
+    if a is b:
+        return True
+    kind = type(a)
+    if kind is not type(b) or a != b:
+        return False
+    if kind is Money:
+        return bool(a.amount) or a.amount.is_signed() == b.amount.is_signed()
+    if kind is Decimal:
+        return bool(a) or a.is_signed() == b.is_signed()
+    return kind in _EQUAL_MEANS_SAME
+
+
+#: Types whose equality implies equal :func:`_normal` forms (text, dates, flags, triggers).
+_EQUAL_MEANS_SAME: Final = frozenset({str, bool, dt.date, Trigger})
 
 
 def comparable(milestone: Milestone, platform: Platform, fields: Iterable[str] | None = None) -> tuple[str, ...]:
