@@ -10,7 +10,8 @@ Secrets come from the environment only:
     AUTOTASK_CURRENCY          the contracts' billing currency, e.g. USD (Autotask amounts carry none)
     AUTOTASK_BASE_URL          optional; without it the zone is discovered from the username
     CRMCOM_API_KEY             crm.com secret API key
-    CRMCOM_BASE_URL            optional, default crm.com's production API
+    CRMCOM_BASE_URL            optional, default crm.com's sandbox host (https://sandboxapi.crm.com); set
+                               your tenant's host for production
 
 ``milestones sandbox serve`` prints values for all of these that point at the local emulators, which is a
 safe way to try ``--live`` without an account.

@@ -8,6 +8,7 @@ progress bar, shows the result, and runs both again to show there is nothing lef
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import tempfile
 from contextlib import ExitStack
@@ -22,6 +23,7 @@ from rich.table import Table
 from ._render import apply_with_progress, show_result
 from .autotask import AutotaskClient
 from .crmcom import CrmComClient, OrderDraft
+from .errors import ConfigError
 from .kantata import KantataClient
 from .model import Platform
 from .sandbox import LoopbackServer, combined_app
@@ -41,6 +43,8 @@ __all__ = [
 ]
 
 KANTATA_TOKEN = DEMO_TOKEN  # the one token a served Kantata sandbox accepts
+#: The only hosts ``sandbox serve`` binds: its credentials are public, so it must not be reachable from outside.
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 @dataclass
@@ -224,18 +228,30 @@ def sandbox_environment(base: str) -> dict[str, str]:
         "AUTOTASK_INTEGRATION_CODE": AutotaskSandbox.INTEGRATION_CODE,
         "CRMCOM_BASE_URL": f"{base}/crmcom",
         "CRMCOM_API_KEY": DEMO_SECRET_KEY,
+        # Autotask amounts carry no currency; every seeded contract bills in USD.
+        "AUTOTASK_CURRENCY": "USD",
     }
 
 
 def serve_sandboxes(host: str, port: int, *, seed: bool, console: Console, as_json: bool = False) -> None:
     """All three emulators on one loopback port, under /kantata, /autotask and /crmcom, until interrupted."""
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        raise SystemExit("the sandbox only binds to loopback (127.0.0.1, localhost or ::1)")
+    if host not in LOOPBACK:
+        raise ConfigError(
+            f"--host {host}: the sandbox only binds to loopback ({', '.join(LOOPBACK)}); its credentials are public",
+            key="host",
+        )
     world = build_demo_world() if seed else None
     kantata = world.kantata if world else KantataSandbox()
     autotask = world.autotask if world else AutotaskSandbox()
     crm = world.crmcom if world else CrmComSandbox()
-    server = LoopbackServer(sandboxes_app(kantata, autotask, crm), host=host, port=port)
+    try:
+        server = LoopbackServer(sandboxes_app(kantata, autotask, crm), host=host, port=port)
+    except OSError as exc:
+        busy = exc.errno == errno.EADDRINUSE
+        why = "already in use (another sandbox serve?)" if busy else (exc.strerror or str(exc))
+        raise ConfigError(
+            f"--port {port}: cannot listen on {host}:{port}: {why}; --port 0 picks a free one", key="port"
+        ) from None
     env = sandbox_environment(server.url)
     seeded = (
         {

@@ -21,7 +21,8 @@ def sandbox_serve(
     """Run all three emulators on one loopback port until interrupted."""
     from ..demo import serve_sandboxes
 
-    serve_sandboxes(host, port, seed=seed, console=stdout_console(), as_json=as_json)
+    with guard(as_json):
+        serve_sandboxes(host, port, seed=seed, console=stdout_console(), as_json=as_json)
 
 
 @app.command("demo")
