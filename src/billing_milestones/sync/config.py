@@ -31,7 +31,6 @@ that says which variable to use instead. Every missing or invalid key is reporte
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import tomllib
 from collections.abc import Mapping
@@ -45,6 +44,7 @@ from .._http._core import check_base_url
 from ..errors import ConfigError, ValidationError
 from ..model import Platform
 from ..money import known_currencies
+from ._config_values import as_bool, as_date, number, only, opt_int, opt_str, table
 from ._store_config import links_target
 from .pair import ConflictPolicy, SyncPair
 from .triggers import TriggerMap
@@ -224,7 +224,7 @@ def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | No
         if key not in allowed:
             raise ConfigError(f"{key}: unknown top-level key (allowed: {', '.join(sorted(allowed))})", key=key)
 
-    sections = {name: _section(data, name) for name in ("kantata", "autotask", "crmcom")}
+    sections = {name: table(data, name) for name in ("kantata", "autotask", "crmcom")}
     for name, section in sections.items():
         for secret_key, var in SECRETS[name].items():
             if secret_key in section:
@@ -243,9 +243,9 @@ def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | No
 
     k, a, c = sections["kantata"], sections["autotask"], sections["crmcom"]
     _check_values(sections, environ)
-    _only(k, {"base_url", "json_suffix"}, "kantata")
-    _only(a, {"username", "base_url", "impersonation_resource_id", "currency"}, "autotask")
-    _only(c, {"base_url", "api", "drafts"}, "crmcom")
+    only(k, {"base_url", "json_suffix"}, "kantata")
+    only(a, {"username", "base_url", "impersonation_resource_id", "currency"}, "autotask")
+    only(c, {"base_url", "api", "drafts"}, "crmcom")
     api = str(c.get("api", "self-service"))
     if api not in ("self-service", "backoffice"):
         raise ConfigError(f"crmcom.api: expected 'self-service' or 'backoffice', got {api!r}", key="crmcom.api")
@@ -258,21 +258,21 @@ def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | No
         links=_links_path(data, chosen, environ),
         kantata=KantataSettings(
             token=secret("kantata", "token"),
-            base_url=_opt_str(k, "base_url", "kantata"),
-            json_suffix=_bool(k, "json_suffix", "kantata", False),
+            base_url=opt_str(k, "base_url", "kantata"),
+            json_suffix=as_bool(k, "json_suffix", "kantata", False),
         ),
         autotask=AutotaskSettings(
-            username=_opt_str(a, "username", "autotask"),
+            username=opt_str(a, "username", "autotask"),
             secret=secret("autotask", "secret"),
             integration_code=secret("autotask", "integration_code"),
-            base_url=_opt_str(a, "base_url", "autotask"),
-            impersonation_resource_id=_opt_int(a, "impersonation_resource_id", "autotask"),
-            currency=_opt_str(a, "currency", "autotask"),
+            base_url=opt_str(a, "base_url", "autotask"),
+            impersonation_resource_id=opt_int(a, "impersonation_resource_id", "autotask"),
+            currency=opt_str(a, "currency", "autotask"),
         ),
         crmcom=CrmComSettings(
             api_key=secret("crmcom", "api_key"),
             bearer_token=secret("crmcom", "bearer_token"),
-            base_url=_opt_str(c, "base_url", "crmcom"),
+            base_url=opt_str(c, "base_url", "crmcom"),
             api=api,
             drafts=drafts,
         ),
@@ -308,53 +308,6 @@ def _check_values(sections: Mapping[str, Mapping[str, Any]], environ: Mapping[st
                 raise ConfigError(f"{where}: {exc.message.split(': ', 1)[-1]}", key=f"{name}.{key}") from None
 
 
-def _section(data: Mapping[str, Any], name: str) -> dict[str, Any]:
-    section = data.get(name, {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"{name}: expected a table [{name}], got {type(section).__name__}", key=name)
-    return dict(section)
-
-
-def _only(section: Mapping[str, Any], allowed: set[str], name: str) -> None:
-    for key in section:
-        if key not in allowed:
-            raise ConfigError(f"{name}.{key}: unknown key (allowed: {', '.join(sorted(allowed))})", key=f"{name}.{key}")
-
-
-def _opt_str(section: Mapping[str, Any], key: str, name: str) -> str | None:
-    value = section.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{name}.{key}: expected a non-empty string, got {value!r}", key=f"{name}.{key}")
-    return value.strip()
-
-
-def _opt_int(section: Mapping[str, Any], key: str, name: str) -> int | None:
-    value = section.get(key)
-    if value is None:
-        return None
-    try:
-        return int(str(value))
-    except ValueError:
-        raise ConfigError(f"{name}.{key}: expected an integer, got {value!r}", key=f"{name}.{key}") from None
-
-
-def _number(section: Mapping[str, Any], key: str, name: str, default: float, *, upper: float | None) -> float:
-    value = section.get(key, default)
-    bound = f"from 0 to {upper:g}" if upper is not None else "of 0 or more"
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (upper and value > upper):
-        raise ConfigError(f"{name}.{key}: expected a number {bound}, got {value!r}", key=f"{name}.{key}")
-    return float(value)
-
-
-def _bool(section: Mapping[str, Any], key: str, name: str, default: bool) -> bool:
-    value = section.get(key, default)
-    if isinstance(value, bool):
-        return value
-    raise ConfigError(f"{name}.{key}: expected true or false, got {value!r}", key=f"{name}.{key}")
-
-
 def _pairs(raw: Any) -> dict[str, PairSettings]:
     if not isinstance(raw, dict):
         raise ConfigError("pairs: expected tables [pairs.<name>]", key="pairs")
@@ -376,7 +329,7 @@ def _pairs(raw: Any) -> dict[str, PairSettings]:
             "max_delete_share",
             "lease_wait",
         }
-        _only(spec, allowed | {"triggers"}, key)
+        only(spec, allowed | {"triggers"}, key)
         for required in ("source", "target"):
             if required not in spec:
                 raise ConfigError(
@@ -394,15 +347,15 @@ def _pairs(raw: Any) -> dict[str, PairSettings]:
             source=parse_endpoint(str(spec["source"]), key=f"{key}.source"),
             target=parse_endpoint(str(spec["target"]), key=f"{key}.target"),
             policy=policy,
-            delete_missing=_bool(spec, "delete_missing", key, True),
-            allow_drop=_bool(spec, "allow_drop", key, False),
-            allow_empty_source=_bool(spec, "allow_empty_source", key, False),
-            truncate=_bool(spec, "truncate", key, False),
+            delete_missing=as_bool(spec, "delete_missing", key, True),
+            allow_drop=as_bool(spec, "allow_drop", key, False),
+            allow_empty_source=as_bool(spec, "allow_empty_source", key, False),
+            truncate=as_bool(spec, "truncate", key, False),
             triggers=_triggers(spec.get("triggers", {}), f"{key}.triggers"),
-            fix_duplicates=_bool(spec, "fix_duplicates", key, False),
-            allow_mass_delete=_bool(spec, "allow_mass_delete", key, False),
-            max_delete_share=_number(spec, "max_delete_share", key, 0.5, upper=1.0),
-            lease_wait=_number(spec, "lease_wait", key, 0.0, upper=None),
+            fix_duplicates=as_bool(spec, "fix_duplicates", key, False),
+            allow_mass_delete=as_bool(spec, "allow_mass_delete", key, False),
+            max_delete_share=number(spec, "max_delete_share", key, 0.5, upper=1.0),
+            lease_wait=number(spec, "lease_wait", key, 0.0, upper=None),
         )
     return out
 
@@ -410,7 +363,7 @@ def _pairs(raw: Any) -> dict[str, PairSettings]:
 def _triggers(raw: Any, key: str) -> TriggerMap:
     if not isinstance(raw, dict):
         raise ConfigError(f"{key}: expected a table", key=key)
-    _only(raw, {"stage_to_story", "due_dates", "fallback_due"}, key)
+    only(raw, {"stage_to_story", "due_dates", "fallback_due"}, key)
     stage_to_story = raw.get("stage_to_story", {})
     if not isinstance(stage_to_story, dict):
         raise ConfigError(f"{key}.stage_to_story: expected a table of stage id = story id", key=f"{key}.stage_to_story")
@@ -422,19 +375,10 @@ def _triggers(raw: Any, key: str) -> TriggerMap:
     raw_dates = raw.get("due_dates", {})
     if not isinstance(raw_dates, dict):
         raise ConfigError(f"{key}.due_dates: expected a table of stage or story id = date", key=f"{key}.due_dates")
-    due_dates = {str(k): _date(v, f"{key}.due_dates.{k}") for k, v in raw_dates.items()}
+    due_dates = {str(k): as_date(v, f"{key}.due_dates.{k}") for k, v in raw_dates.items()}
     fallback = raw.get("fallback_due")
     return TriggerMap(
         stage_to_story={str(k): str(v) for k, v in stage_to_story.items()},
         due_dates=due_dates,
-        fallback_due=_date(fallback, f"{key}.fallback_due") if fallback is not None else None,
+        fallback_due=as_date(fallback, f"{key}.fallback_due") if fallback is not None else None,
     )
-
-
-def _date(value: Any, key: str) -> dt.date:
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(f"{key}: expected a date YYYY-MM-DD, got {value!r}", key=key) from None
