@@ -32,7 +32,6 @@ that says which variable to use instead. Every missing or invalid key is reporte
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +43,7 @@ from .._http._core import check_base_url
 from ..errors import ConfigError, ValidationError
 from ..model import Platform
 from ..money import known_currencies
+from ._config_file import CONFIG_ENV, ConfigSource, locate, read
 from ._config_values import as_bool, as_date, number, only, opt_int, opt_str, table
 from ._store_config import links_target
 from .pair import ConflictPolicy, SyncPair
@@ -60,8 +60,6 @@ __all__ = [
     "parse_endpoint",
 ]
 
-CONFIG_ENV: Final = "MILESTONES_CONFIG"
-DEFAULT_FILE: Final = "milestones.toml"
 DEFAULT_LINKS: Final = "milestones-links.sqlite3"
 
 #: Secret keys and the environment variables that carry them.
@@ -184,8 +182,13 @@ class Settings:
         """The settings section of ``platform`` (``[kantata]``, ``[autotask]``, ``[crmcom]``)."""
         return getattr(self, platform.value)
 
+    #: Which file was read, or where none was found (for the message of whatever needs one).
+    source: ConfigSource = field(default_factory=lambda: ConfigSource(None))
+
     def pair(self, name: str) -> PairSettings:
         if name not in self.pairs:
+            if self.path is None:
+                raise ConfigError(f"pairs.{name}: {self.source.missing_hint()}", key=f"pairs.{name}")
             known = ", ".join(sorted(self.pairs)) or "none"
             raise ConfigError(f"pairs.{name}: no such pair in the config (known: {known})", key=f"pairs.{name}")
         return self.pairs[name]
@@ -207,17 +210,9 @@ def parse_endpoint(text: str, *, key: str) -> tuple[Platform, str]:
 def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> Settings:
     """Read the TOML file (``path``, else $MILESTONES_CONFIG, else ./milestones.toml if present) and the env."""
     environ = os.environ if env is None else env
-    chosen = Path(path) if path else Path(environ[CONFIG_ENV]) if environ.get(CONFIG_ENV) else None
-    if chosen is None and Path(DEFAULT_FILE).is_file():
-        chosen = Path(DEFAULT_FILE)
-    data: dict[str, Any] = {}
-    if chosen is not None:
-        if not chosen.is_file():
-            raise ConfigError(f"config file {chosen} does not exist (check --config or ${CONFIG_ENV})", key="config")
-        try:
-            data = tomllib.loads(chosen.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {chosen} is not valid TOML: {exc}", key="config") from None
+    source = locate(path, environ)
+    chosen = source.path
+    data = read(source)
 
     allowed = {"links", "kantata", "autotask", "crmcom", "pairs", "workers"}
     for key in data:
@@ -277,6 +272,7 @@ def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | No
             drafts=drafts,
         ),
         pairs=_pairs(data.get("pairs", {})),
+        source=source,
     )
 
 

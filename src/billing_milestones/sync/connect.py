@@ -45,6 +45,8 @@ def resolve_container(
     key = f"{platform.value}.drafts.{container}"
     draft = drafts.get(container)
     if draft is None:
+        if settings.path is None:
+            raise ConfigError(f"{key}: {settings.source.missing_hint()}", key=key)
         known = ", ".join(sorted(drafts)) or "none"
         raise ConfigError(
             f"{key}: {spec.label} milestones live on an order draft; define it as [{key}] in the config "
