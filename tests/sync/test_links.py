@@ -96,3 +96,20 @@ def test_the_repr_names_the_store_without_a_password() -> None:
 
     target = parse_target("postgresql://sync:hunter2@db.internal:5432/links?password=hunter2")
     assert "hunter2" not in target.display and "db.internal" in target.display
+
+
+def test_runs_are_kept_newest_first_per_pair(store_url: str) -> None:
+    from billing_milestones.sync.store import RunRecord
+
+    with LinkStore(store_url) as store:
+        first = store.record_run(RunRecord("p", "host:1:a", "2026-12-01T10:00:00Z", "2026-12-01T10:00:05Z", created=3))
+        second = store.record_run(
+            RunRecord("p", "host:2:b", "2026-12-01T11:00:00Z", "2026-12-01T11:00:01Z", ok=False, error="boom")
+        )
+        store.record_run(RunRecord("q", "host:3:c", "2026-12-01T12:00:00Z", "2026-12-01T12:00:01Z", conflicts=2))
+        latest, older = store.runs("p")
+        assert (latest.id, older.id) == (second, first) and second > first
+        assert (latest.ok, latest.error, older.ok, older.created) == (False, "boom", True, 3)
+        assert older == RunRecord("p", "host:1:a", "2026-12-01T10:00:00Z", "2026-12-01T10:00:05Z", created=3, id=first)
+        assert [r.pair_id for r in store.runs()] == ["q", "p", "p"] and len(store.runs(limit=2)) == 2
+        assert store.runs()[0].to_json()["conflicts"] == 2

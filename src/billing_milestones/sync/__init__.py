@@ -2,7 +2,7 @@
 
 from .apply import ActionResult, ApplyResult, apply_plan, load_sides, resolve_view
 from .lease import Lease, LeaseHolder
-from .links import Intent, Link, LinkStore
+from .links import Intent, Link, LinkStore, RunRecord
 from .pair import ConflictPolicy, SyncPair, sync_key_for
 from .plan import ActionKind, PlannedAction, SyncPlan, plan_sync
 from .reconcile import Difference, ReconcileEntry, ReconcileReport, ReconcileStatus, reconcile
@@ -25,6 +25,7 @@ __all__ = [
     "ReconcileEntry",
     "ReconcileReport",
     "ReconcileStatus",
+    "RunRecord",
     "SyncPair",
     "SyncPlan",
     "TriggerMap",

@@ -22,6 +22,7 @@ from .lease import Lease
 from .links import Link, LinkStore
 from .pair import SyncPair
 from .plan import ActionKind, PlannedAction, SyncPlan, source_fingerprint, target_fingerprint
+from .runs import recorded_run
 
 __all__ = ["ActionResult", "ApplyResult", "apply_plan", "load_sides", "resolve_view"]
 
@@ -116,7 +117,8 @@ def apply_plan(
     One writer per pair: the writes happen under the pair's lease, ``lease`` when the caller took it before
     planning (as the CLI does), else one taken here (waiting up to ``lease_wait`` seconds; PairBusyError
     after that). A plan made from the store before another run applied is refused with StalePlanError, and
-    a lease lost mid-run stops the next write with LeaseLostError; plan again and rerun.
+    a lease lost mid-run stops the next write with LeaseLostError; plan again and rerun. Every run that is
+    not a dry run leaves a row in the store's run history (:mod:`.runs`), whether it ended well or raised.
     """
     result = ApplyResult(plan, dry_run=dry_run)
     pair = plan.pair
@@ -132,9 +134,10 @@ def apply_plan(
         return result
 
     view = resolve_view(clients, pair.target)
-    with contextlib.ExitStack() as stack:
+    with recorded_run(store, pair.id) as run, contextlib.ExitStack() as stack:
         if lease is None:
             lease = stack.enter_context(store.lease(pair.identity, wait=lease_wait))
+        run.worker = lease.owner
         lease.ensure()
         if plan.links_version is not None and store.version(pair.id) != plan.links_version:
             raise errors.StalePlanError(
@@ -148,6 +151,7 @@ def apply_plan(
             runner.replace_set(plan.actions)
         else:
             runner.run(plan.actions)
+        run.finish(result)
     return result
 
 
