@@ -1,0 +1,67 @@
+"""``milestones runs`` (the run history) and ``milestones links migrate`` (copy a store to another backend)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from ..sync import LinkStore, RunRecord
+from ..sync.store.migrate import copy_store
+from ._common import ConfigOpt, JsonOpt, app, guard, load_config, stdout_console
+
+__all__ = ["migrate_command", "runs_command"]
+
+links_app = typer.Typer(help="The link store: copy it to another backend.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(links_app, name="links")
+
+
+@app.command("runs")
+def runs_command(
+    pair: Annotated[str | None, typer.Argument(help="Only this pair's runs (default: every pair)")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10_000, help="How many runs, newest first.")] = 20,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the run history: who ran each pair, when, what it wrote, and whether it ended well."""
+    with guard(as_json):
+        settings = load_config(config)
+        if pair is not None:
+            settings.pair(pair)  # a misspelt pair is an error, not an empty history
+        with LinkStore(settings.links) as store:
+            runs = store.runs(pair, limit=limit)
+    if as_json:
+        typer.echo(json.dumps([run.to_json() for run in runs], indent=2))
+        return
+    stdout_console().print(_table(runs))
+
+
+def _table(runs: list[RunRecord]) -> Table | str:
+    if not runs:
+        return "No runs recorded yet."
+    table = Table("pair", "started", "finished", "worker", "created", "updated", "deleted", "adopted", "conflicts")
+    table.add_column("result", overflow="fold")
+    for run in runs:
+        counts = [str(n) for n in (run.created, run.updated, run.deleted, run.adopted, run.conflicts)]
+        result = "[green]ok[/]" if run.ok else f"[red]failed[/]: {escape(run.error or '')}"
+        table.add_row(escape(run.pair_id), run.started_at, run.finished_at, escape(run.worker), *counts, result)
+    return table
+
+
+@links_app.command("migrate")
+def migrate_command(
+    source: Annotated[str, typer.Option("--from", help="The store to copy: a path, sqlite:///path or postgresql://")],
+    destination: Annotated[str, typer.Option("--to", help="An empty store to copy into (created if missing)")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Copy every link, intent, lease, pair version, name and run into an empty store; the source is only read."""
+    with guard(as_json):
+        copied = copy_store(source, destination)
+    if as_json:
+        typer.echo(json.dumps({"ok": True, "copied": copied}))
+        return
+    rows = ", ".join(f"{n} {table}" for table, n in copied.items())
+    stdout_console().print(f"Copied {rows}.", highlight=False)
