@@ -9,7 +9,7 @@ holds the pair, 130 stopped by you), shown by ``milestones --help``.
 
 from __future__ import annotations
 
-from . import _list, _reconcile, _sandbox, _store, _sync  # noqa: F401  (importing registers the commands)
+from . import _check, _list, _reconcile, _sandbox, _store, _sync  # noqa: F401  (importing registers the commands)
 from ._common import EXIT_BUSY, EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, app
 from ._list import render_milestones
 
