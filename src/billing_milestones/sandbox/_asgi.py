@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import ipaddress
 import logging
 import socket
 import threading
@@ -18,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
+
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
@@ -76,21 +80,17 @@ def combined_app(apps: Mapping[str, Any]) -> Starlette:
 
 
 class LoopbackServer:
-    """Runs an ASGI app under uvicorn on 127.0.0.1 in a background thread.
+    """Runs an ASGI app under uvicorn on loopback (127.0.0.1, or ``::1`` for IPv6) in a background thread.
+
+    A port it cannot listen on (in use, or an address this machine does not have) is our ConfigError naming
+    ``host:port`` (``key="port"``), raised here before anything starts, so every caller reports it the same way.
 
     >>> with LoopbackServer(sandbox.asgi_app()) as server:
     ...     client = KantataClient(DEMO_TOKEN, base_url=server.url + "/api/v1")
     """
 
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        # proto=IPPROTO_TCP, not the default 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets whose proto
-        # says TCP, and accepted sockets inherit the listener's. With Nagle on, the response body (written after
-        # the headers) waited for the client's delayed ACK of the headers: ~40 ms per request on a kept-alive
-        # connection (a fresh one escapes it, its first segments being ACKed at once).
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._sock.bind((host, port))
+        self._sock = _listening_socket(host, port)
         self.host, self.port = self._sock.getsockname()[:2]
         config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
@@ -98,7 +98,7 @@ class LoopbackServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"http://{_netloc(self.host, self.port)}"
 
     def start(self, timeout: float = 10.0) -> LoopbackServer:
         self._thread.start()
@@ -133,3 +133,38 @@ class LoopbackServer:
     def running(self) -> Iterator[str]:
         with self:
             yield self.url
+
+
+def _netloc(host: str, port: int) -> str:
+    """``host:port``, an IPv6 address in brackets as URLs write it (``[::1]:8080``)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port``: IPv6 for an IPv6 address, else IPv4 (a name such as ``localhost``
+    resolves over IPv4, as it always has here). Raises ConfigError naming ``host:port`` when it cannot bind."""
+    try:
+        family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+    except ValueError:
+        family = socket.AF_INET
+    try:
+        return _bound(family, host, port)
+    except OSError as exc:
+        why = "already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise ConfigError(f"cannot listen on {_netloc(host, port)}: {why}", key="port") from None
+
+
+def _bound(family: socket.AddressFamily, host: str, port: int) -> socket.socket:
+    # proto=IPPROTO_TCP, not the default 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets whose proto
+    # says TCP, and accepted sockets inherit the listener's. With Nagle on, the response body (written after
+    # the headers) waited for the client's delayed ACK of the headers: ~40 ms per request on a kept-alive
+    # connection (a fresh one escapes it, its first segments being ACKed at once).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
