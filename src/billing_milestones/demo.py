@@ -8,7 +8,6 @@ progress bar, shows the result, and runs both again to show there is nothing lef
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import json
 import tempfile
 from contextlib import ExitStack
@@ -246,12 +245,8 @@ def serve_sandboxes(host: str, port: int, *, seed: bool, console: Console, as_js
     crm = world.crmcom if world else CrmComSandbox()
     try:
         server = LoopbackServer(sandboxes_app(kantata, autotask, crm), host=host, port=port)
-    except OSError as exc:
-        busy = exc.errno == errno.EADDRINUSE
-        why = "already in use (another sandbox serve?)" if busy else (exc.strerror or str(exc))
-        raise ConfigError(
-            f"--port {port}: cannot listen on {host}:{port}: {why}; --port 0 picks a free one", key="port"
-        ) from None
+    except ConfigError as exc:  # the sandbox names host:port and why; the flags are the CLI's to name
+        raise ConfigError(f"--port {port}: {exc.message}; --port 0 picks a free one", key="port") from None
     env = sandbox_environment(server.url)
     seeded = (
         {
