@@ -15,6 +15,7 @@ from ._http import (
     ClientCore,
     NotGiven,
     RetryPolicy,
+    RunnerHooks,
     SyncLimiter,
     SyncRunner,
     resolve_timeout,
@@ -58,8 +59,12 @@ RunnerT = TypeVar("RunnerT", SyncRunner, AsyncRunner)
 class _BaseClient(Generic[RunnerT]):
     """Options shared by both twins; only the runner (blocking or asyncio) differs."""
 
-    _core: ClientCore
     _runner: RunnerT
+
+    @property
+    def _core(self) -> ClientCore:
+        """The options requests go out with: the runner's (a hook may have moved it, e.g. to a zone)."""
+        return self._runner.core
 
     def _init_resources(self) -> None:
         """Bind resource objects to this client (called again on copies made by :meth:`with_options`)."""
@@ -86,8 +91,7 @@ class _BaseClient(Generic[RunnerT]):
         if not isinstance(timeout, NotGiven):
             changes["timeout"] = resolve_timeout(timeout, self._core.timeout)
         new = copy.copy(self)
-        new._core = self._core.with_options(**changes)
-        new._runner = self._runner.derive(new._core)
+        new._runner = self._runner.derive(self._core.with_options(**changes))
         new._init_resources()
         return new
 
@@ -104,10 +108,14 @@ class SyncAPIClient(_BaseClient[SyncRunner]):
     """Base of the blocking clients. Subclasses create their resources in :meth:`_init_resources`."""
 
     def __init__(
-        self, core: ClientCore, http_client: httpx.Client | None = None, *, limiter: SyncLimiter | None = None
+        self,
+        core: ClientCore,
+        http_client: httpx.Client | None = None,
+        *,
+        limiter: SyncLimiter | None = None,
+        hooks: RunnerHooks | None = None,
     ) -> None:
-        self._core = core
-        self._runner = SyncRunner(core, http_client, limiter=limiter)
+        self._runner = SyncRunner(core, http_client, limiter=limiter, hooks=hooks)
         self._init_resources()
 
     def close(self) -> None:
@@ -125,10 +133,14 @@ class AsyncAPIClient(_BaseClient[AsyncRunner]):
     """Base of the asyncio clients; the same surface as :class:`SyncAPIClient` with awaitables."""
 
     def __init__(
-        self, core: ClientCore, http_client: httpx.AsyncClient | None = None, *, limiter: AsyncLimiter | None = None
+        self,
+        core: ClientCore,
+        http_client: httpx.AsyncClient | None = None,
+        *,
+        limiter: AsyncLimiter | None = None,
+        hooks: RunnerHooks | None = None,
     ) -> None:
-        self._core = core
-        self._runner = AsyncRunner(core, http_client, limiter=limiter)
+        self._runner = AsyncRunner(core, http_client, limiter=limiter, hooks=hooks)
         self._init_resources()
 
     async def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from decimal import Decimal
@@ -23,7 +24,7 @@ from .test_client import FIELDS
 
 
 def new(title: str, amount: str, **kw: object) -> Milestone:
-    return Milestone(title=title, amount=Money(amount, "USD"), due=dt.date(2026, 7, 1), **kw)  # type: ignore[arg-type]
+    return Milestone(title=title, amount=Money(amount, "USD"), due=dt.date(2026, 7, 1), **kw)
 
 
 def test_protocols(client: AutotaskClient, aclient: AsyncAutotaskClient) -> None:
@@ -168,12 +169,19 @@ async def test_async_view(aclient: AsyncAutotaskClient, sandbox: AutotaskSandbox
         await aclient.milestones.update(listed[0])
 
 
-async def test_async_create_is_bounded(sandbox: AutotaskSandbox) -> None:
+async def test_async_creates_run_concurrently_only_across_calls_bounded_by_max_threads(
+    sandbox: AutotaskSandbox,
+) -> None:
+    """One create call sends one milestone after the other, as the sync client does; several calls at once
+    share the client's per-endpoint limit (max_threads, 3), so Autotask's thread threshold is never hit."""
     sandbox.faults = FaultPlan().latency(0.02, method="POST")
     cid = sandbox.add_contract()
     batch = [new(f"M{i}", f"{i}.00").with_sync_key(f"k{i}") for i in range(1, 11)]
     async with make_async_client(sandbox, max_retries=0) as client:
-        created = await client.milestones.create(str(cid), batch)
+        created = await client.milestones.create(str(cid), batch[:3])
+        assert sandbox.max_in_flight["contractmilestones"] == 1
+        more = await asyncio.gather(*(client.milestones.create(str(cid), [m]) for m in batch[3:]))
+    created += [m for ms in more for m in ms]
     assert [m.title for m in created] == [m.title for m in batch]
     assert [m.sync_key for m in created] == [f"k{i}" for i in range(1, 11)]
     assert sandbox.max_in_flight["contractmilestones"] == 3 and sandbox.thread_threshold_errors == 0

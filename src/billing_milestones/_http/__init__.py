@@ -1,6 +1,7 @@
 """Sans-IO HTTP core shared by every platform client (private: import from here inside the package only)."""
 
 from ._core import ClientCore, ErrorDetail, default_error_detail, request_id_of
+from ._flow import Flow, RunnerHooks, just, one
 from ._json import dumps, loads
 from ._limits import AsyncioLimiter, AsyncLimiter, SyncLimiter, ThreadLimiter
 from ._redact import REDACTED, logger, redact_headers, register_secret, scrub, secret_value
@@ -28,6 +29,7 @@ __all__ = [
     "AsyncioLimiter",
     "ClientCore",
     "ErrorDetail",
+    "Flow",
     "NotGiven",
     "Operation",
     "Page",
@@ -37,14 +39,17 @@ __all__ = [
     "ResponseInfo",
     "RetryPolicy",
     "Retryable",
+    "RunnerHooks",
     "SyncLimiter",
     "SyncRunner",
     "ThreadLimiter",
     "backoff_delay",
     "default_error_detail",
     "dumps",
+    "just",
     "loads",
     "logger",
+    "one",
     "parse_retry_after",
     "redact_headers",
     "register_secret",

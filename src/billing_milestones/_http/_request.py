@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 QueryValue = str | int | bool | None | Sequence[str | int]
 
@@ -137,6 +138,12 @@ class Page(Generic[T]):
     #: Each item's identity on this page (its id), so a repeated item anywhere in the walk is caught.
     item_ids: tuple[str, ...] | None = None
 
+    def map(self, convert: Callable[[T], U]) -> Page[U]:
+        """The same page with each item converted (the ids, counts and next link kept)."""
+        return Page(
+            [convert(i) for i in self.items], self.next, self.response, self.total, self.total_pages, self.item_ids
+        )
+
 
 @dataclass(frozen=True)
 class PagedOperation(Generic[T]):
@@ -146,3 +153,8 @@ class PagedOperation(Generic[T]):
     parse: Callable[[RequestSpec, APIResponse], Page[T]]
     #: A ceiling of this operation's own; the client's ``max_pages`` applies too (the smaller wins).
     max_pages: int | None = None
+
+    def map(self, convert: Callable[[T], U]) -> PagedOperation[U]:
+        """The same listing with each item converted as its page is read (e.g. wire record -> Milestone)."""
+        parse = self.parse
+        return PagedOperation(self.first, lambda spec, response: parse(spec, response).map(convert), self.max_pages)

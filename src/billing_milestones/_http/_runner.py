@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, TypeVar
@@ -14,6 +15,7 @@ from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
 
 from .. import errors
 from ._core import ClientCore, _body_of
+from ._flow import Done, Flow, Outcome, RunnerHooks, advance
 from ._limits import AsyncioLimiter, AsyncLimiter, SyncLimiter, ThreadLimiter
 from ._paging import PageGuard, next_link_error
 from ._redact import logger
@@ -28,8 +30,10 @@ T = TypeVar("T")
 class _RunnerBase:
     """Retry policy wiring and parsing shared by both runners."""
 
-    def __init__(self, core: ClientCore) -> None:
+    def __init__(self, core: ClientCore, hooks: RunnerHooks | None) -> None:
+        #: The options requests go out with; a hook's ``prepare`` may replace it (Autotask: the zone's URL).
         self.core = core
+        self.hooks = hooks or RunnerHooks()
 
     def _retry_args(self, spec: RequestSpec) -> dict[str, Any]:
         core = self.core
@@ -167,8 +171,10 @@ class SyncRunner(_RunnerBase):
         *,
         sleep: Callable[[float], None] = time.sleep,
         limiter: SyncLimiter | None = None,
+        hooks: RunnerHooks | None = None,
     ) -> None:
-        super().__init__(core)
+        super().__init__(core, hooks)
+        self._lock = threading.Lock()
         self._owns_client = http_client is None
         self.http = http_client or httpx.Client(timeout=core.timeout, follow_redirects=False, verify=True)
         self._sleep = sleep
@@ -184,8 +190,8 @@ class SyncRunner(_RunnerBase):
 
     def derive(self, core: ClientCore) -> SyncRunner:
         """A runner for other options that shares this one's pool, sleep and concurrency limiter."""
-        runner = SyncRunner(core, self.http, sleep=self._sleep)
-        runner.limiter = self.limiter
+        runner = SyncRunner(core, self.http, sleep=self._sleep, hooks=self.hooks)
+        runner.limiter, runner._lock = self.limiter, self._lock
         return runner
 
     def request(self, spec: RequestSpec) -> APIResponse:
@@ -201,16 +207,63 @@ class SyncRunner(_RunnerBase):
                 result = self._finish(spec, response, n)
         return result
 
-    def execute(self, op: Operation[T]) -> T:
+    def _send(self, op: Operation[T]) -> T:
         return self._parse(op.spec, self.request(op.spec), op.parse)
 
+    def execute(self, op: Operation[T]) -> T:
+        """Send ``op`` within the hooks: prepared first, and sent once more if a hook recovers its failure.
+        A request that carries no credentials (zone discovery, a token renewal) goes out as it is."""
+        if not op.spec.authenticated:
+            return self._send(op)
+        used = self._prepared()
+        try:
+            return self._send(op)
+        except errors.APIError as exc:
+            if not self._recovered(exc, used):
+                raise
+        return self._send(op)
+
+    def _prepared(self) -> ClientCore:
+        if not self.hooks.ready(self.core):
+            with self._lock:
+                self.core = self._drive(self.hooks.prepare(self.core), self._send)
+        return self.core
+
+    def _recovered(self, exc: errors.APIError, used: ClientCore) -> bool:
+        with self._lock:
+            core = self._drive(self.hooks.recover(exc, used, self.core), self._send)
+        if core is not None:
+            self.core = core
+        return core is not None
+
+    def run_flow(self, flow: Flow[T]) -> T:
+        """Drive a flow: execute each operation it yields and send back the result (or throw the error)."""
+        return self._drive(flow, self.execute)
+
+    @staticmethod
+    def _drive(flow: Flow[T], send: Callable[[Operation[Any]], Any]) -> T:
+        outcome = Outcome()
+        while not isinstance(step := advance(flow, outcome), Done):
+            try:
+                outcome = Outcome(send(step))
+            except errors.APIError as exc:
+                outcome = Outcome(error=exc)
+        return step.value
+
     def pages(self, op: PagedOperation[T]) -> Iterator[Page[T]]:
+        """Every page, lazily; the hooks prepare each page, and may recover a failure of the first."""
         spec: RequestSpec | None = op.first
         guard = self._guard(op)
         while spec is not None:
             guard.before(spec)
-            current = spec
-            page = self._parse(current, self.request(current), functools.partial(op.parse, current))
+            used = self._prepared() if spec.authenticated else self.core
+            try:
+                response = self.request(spec)
+            except errors.APIError as exc:
+                if spec is not op.first or not spec.authenticated or not self._recovered(exc, used):
+                    raise
+                response = self.request(spec)
+            page = self._parse(spec, response, functools.partial(op.parse, spec))
             guard.after(page)
             yield page
             spec = page.next
@@ -218,6 +271,10 @@ class SyncRunner(_RunnerBase):
     def iterate(self, op: PagedOperation[T]) -> Iterator[T]:
         for page in self.pages(op):
             yield from page.items
+
+    def iterate_flow(self, flow: Flow[PagedOperation[T]]) -> Iterator[T]:
+        """Run a flow that ends in a listing (e.g. currency and checks first), then walk the listing."""
+        yield from self.iterate(self.run_flow(flow))
 
     def close(self) -> None:
         if self._owns_client:
@@ -234,8 +291,10 @@ class AsyncRunner(_RunnerBase):
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         limiter: AsyncLimiter | None = None,
+        hooks: RunnerHooks | None = None,
     ) -> None:
-        super().__init__(core)
+        super().__init__(core, hooks)
+        self._lock = asyncio.Lock()
         self._owns_client = http_client is None
         self.http = http_client or httpx.AsyncClient(timeout=core.timeout, follow_redirects=False, verify=True)
         self._sleep = sleep
@@ -251,8 +310,8 @@ class AsyncRunner(_RunnerBase):
 
     def derive(self, core: ClientCore) -> AsyncRunner:
         """A runner for other options that shares this one's pool, sleep and concurrency limiter."""
-        runner = AsyncRunner(core, self.http, sleep=self._sleep)
-        runner.limiter = self.limiter
+        runner = AsyncRunner(core, self.http, sleep=self._sleep, hooks=self.hooks)
+        runner.limiter, runner._lock = self.limiter, self._lock
         return runner
 
     async def request(self, spec: RequestSpec) -> APIResponse:
@@ -268,16 +327,62 @@ class AsyncRunner(_RunnerBase):
                 result = self._finish(spec, response, n)
         return result
 
-    async def execute(self, op: Operation[T]) -> T:
+    async def _send(self, op: Operation[T]) -> T:
         return self._parse(op.spec, await self.request(op.spec), op.parse)
 
+    async def execute(self, op: Operation[T]) -> T:
+        """The awaitable :meth:`SyncRunner.execute`."""
+        if not op.spec.authenticated:
+            return await self._send(op)
+        used = await self._prepared()
+        try:
+            return await self._send(op)
+        except errors.APIError as exc:
+            if not await self._recovered(exc, used):
+                raise
+        return await self._send(op)
+
+    async def _prepared(self) -> ClientCore:
+        if not self.hooks.ready(self.core):
+            async with self._lock:
+                self.core = await self._drive(self.hooks.prepare(self.core), self._send)
+        return self.core
+
+    async def _recovered(self, exc: errors.APIError, used: ClientCore) -> bool:
+        async with self._lock:
+            core = await self._drive(self.hooks.recover(exc, used, self.core), self._send)
+        if core is not None:
+            self.core = core
+        return core is not None
+
+    async def run_flow(self, flow: Flow[T]) -> T:
+        """The awaitable :meth:`SyncRunner.run_flow`."""
+        return await self._drive(flow, self.execute)
+
+    @staticmethod
+    async def _drive(flow: Flow[T], send: Callable[[Operation[Any]], Awaitable[Any]]) -> T:
+        outcome = Outcome()
+        while not isinstance(step := advance(flow, outcome), Done):
+            try:
+                outcome = Outcome(await send(step))
+            except errors.APIError as exc:
+                outcome = Outcome(error=exc)
+        return step.value
+
     async def pages(self, op: PagedOperation[T]) -> AsyncIterator[Page[T]]:
+        """The async :meth:`SyncRunner.pages`."""
         spec: RequestSpec | None = op.first
         guard = self._guard(op)
         while spec is not None:
             guard.before(spec)
-            current = spec
-            page = self._parse(current, await self.request(current), functools.partial(op.parse, current))
+            used = await self._prepared() if spec.authenticated else self.core
+            try:
+                response = await self.request(spec)
+            except errors.APIError as exc:
+                if spec is not op.first or not spec.authenticated or not await self._recovered(exc, used):
+                    raise
+                response = await self.request(spec)
+            page = self._parse(spec, response, functools.partial(op.parse, spec))
             guard.after(page)
             yield page
             spec = page.next
@@ -286,6 +391,11 @@ class AsyncRunner(_RunnerBase):
         async for page in self.pages(op):
             for item in page.items:
                 yield item
+
+    async def iterate_flow(self, flow: Flow[PagedOperation[T]]) -> AsyncIterator[T]:
+        """The async :meth:`SyncRunner.iterate_flow`."""
+        async for item in self.iterate(await self.run_flow(flow)):
+            yield item
 
     async def aclose(self) -> None:
         if self._owns_client:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NotRequired, TypedDict
 
 from .. import errors
 from .._http import (
@@ -74,6 +74,8 @@ __all__ = [
     "LABEL_READY",
     "PLATFORM",
     "AutotaskCore",
+    "ContractMilestoneCreateFields",
+    "ContractMilestoneUpdateFields",
     "CurrencyCache",
     "CurrencyFlow",
     "HourlyBudget",
@@ -221,6 +223,35 @@ def unsupported_delete(milestone_id: object) -> errors.UnsupportedOperationError
 
 
 # -- writes -----------------------------------------------------------------------------------------
+DateLike = dt.date | dt.datetime | str
+
+
+class ContractMilestoneCreateFields(TypedDict):
+    """A create's fields (``title``, ``amount`` and ``date_due`` are required; ``status`` a value or label)."""
+
+    title: str
+    amount: Any
+    date_due: DateLike
+    status: NotRequired[int | str | None]
+    is_initial_payment: NotRequired[bool]
+    description: NotRequired[str | None]
+    billing_code_id: NotRequired[int | None]
+    organizational_level_association_id: NotRequired[int | None]
+
+
+class ContractMilestoneUpdateFields(TypedDict, total=False):
+    """The fields an update may change; only those passed are sent (wire names are accepted too)."""
+
+    title: str
+    amount: Any
+    date_due: DateLike
+    status: int | str
+    is_initial_payment: bool
+    description: str | None
+    billing_code_id: int | None
+    organizational_level_association_id: int | None
+
+
 _BY_PYTHON_NAME: Final = {py: wire for py, wire in CONTRACT_MILESTONE_FIELDS.items()}
 _BY_WIRE_LOWER: Final = {wire.lower(): wire for wire in CONTRACT_MILESTONE_FIELDS.values()}
 

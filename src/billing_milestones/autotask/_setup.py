@@ -1,4 +1,4 @@
-"""Building an Autotask client: checked arguments, the two cores (zone and discovery), the shared state.
+"""Building an Autotask client: its typed options, checked arguments, the core and the shared state.
 
 Both clients (sync and async) are built here, so a bad argument is refused by name, before any request, the
 same way in each; and the state a client shares with its ``with_options`` copies (the zone, the picklist and
@@ -7,37 +7,87 @@ the currency caches) is one object.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Callable, Mapping
+from typing import Any, TypedDict
 
 import httpx
 from pydantic import SecretStr
 
 from .. import errors
 from .._base_client import build_retry_policy
-from .._http import DEFAULT_TIMEOUT, ClientCore, NotGiven, RetryPolicy, resolve_timeout, secret_value
+from .._http import (
+    DEFAULT_TIMEOUT,
+    NOT_GIVEN,
+    AsyncLimiter,
+    NotGiven,
+    RetryPolicy,
+    SyncLimiter,
+    resolve_timeout,
+    secret_value,
+)
 from ..model import MilestoneKey, Platform
 from . import _operations as ops
 from .wire import ZoneInformation
 
-__all__ = ["CurrencySetting", "SharedState", "build", "container_id", "given_currency", "key_ids"]
+__all__ = [
+    "AsyncOptions",
+    "CurrencySetting",
+    "Options",
+    "SharedState",
+    "SyncOptions",
+    "build",
+    "container_id",
+    "given_currency",
+    "key_ids",
+]
 
 #: A base no request can reach: the zone core's URL until discovery has run.
 _UNDISCOVERED = httpx.URL("https://zone-not-yet-discovered.invalid/ATServicesRest/V1.0")
 CurrencySetting = str | Mapping[int, str] | None
 
 
+class Options(TypedDict, total=False):
+    """The keyword options both Autotask clients take (documented on :class:`AutotaskClient`)."""
+
+    base_url: str | httpx.URL | None
+    impersonation_resource_id: int | None
+    max_retries: int | NotGiven
+    timeout: float | httpx.Timeout | None | NotGiven
+    retry_policy: RetryPolicy | None
+    max_threads: int
+    hourly_budget: int | ops.RequestBudget | None
+    discovery_url: str
+    currency: CurrencySetting
+
+
+class SyncOptions(Options, total=False):
+    """:class:`Options` plus the blocking client's own pool and concurrency limiter."""
+
+    http_client: httpx.Client | None
+    limiter: SyncLimiter | None
+
+
+class AsyncOptions(Options, total=False):
+    """:class:`Options` plus the asyncio client's own pool and concurrency limiter."""
+
+    http_client: httpx.AsyncClient | None
+    limiter: AsyncLimiter | None
+
+
+_CORE_OPTIONS = frozenset(Options.__annotations__)
+_KNOWN = _CORE_OPTIONS | {"http_client", "limiter"}
+
+
 class SharedState:
     """Per-client state shared with ``with_options`` copies: the zone, the picklist and currency caches."""
 
-    def __init__(self, explicit: httpx.URL | None, currency: CurrencySetting) -> None:
+    def __init__(self, explicit: httpx.URL | None, discovery: httpx.URL, currency: CurrencySetting) -> None:
         self.zone_url: httpx.URL | None = explicit
         self.explicit = explicit is not None
+        #: Where zoneInformation is asked (``discovery_url``, completed to its REST base).
+        self.discovery = discovery
         self.zone: ZoneInformation | None = None
         self.discoveries = 0
-        self.lock = threading.Lock()
-        self.alock: asyncio.Lock | None = None
         self.picklist: ops.StatusPicklist | None = None
         self.currency = currency
         self.currencies = ops.CurrencyCache()
@@ -60,20 +110,30 @@ def _credentials(
 
 
 def build(
+    username: str, secret: str | SecretStr, integration_code: str | SecretStr, options: Mapping[str, Any]
+) -> tuple[ops.AutotaskCore, SharedState]:
+    """The checked core and shared state. An unknown option is a TypeError, as a misspelt keyword always was."""
+    unknown = sorted(set(options) - _KNOWN)
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s) for an Autotask client: {', '.join(unknown)}")
+    return _build(username, secret, integration_code, **{k: v for k, v in options.items() if k in _CORE_OPTIONS})
+
+
+def _build(
     username: str,
     secret: str | SecretStr,
     integration_code: str | SecretStr,
     *,
-    base_url: str | httpx.URL | None,
-    impersonation_resource_id: int | None,
-    max_retries: int | NotGiven,
-    timeout: float | httpx.Timeout | None | NotGiven,
-    retry_policy: RetryPolicy | None,
-    max_threads: int,
-    hourly_budget: int | ops.RequestBudget | None,
-    discovery_url: str,
-    currency: CurrencySetting,
-) -> tuple[ops.AutotaskCore, ClientCore, SharedState]:
+    base_url: str | httpx.URL | None = None,
+    impersonation_resource_id: int | None = None,
+    max_retries: int | NotGiven = NOT_GIVEN,
+    timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    retry_policy: RetryPolicy | None = None,
+    max_threads: int = 3,
+    hourly_budget: int | ops.RequestBudget | None = None,
+    discovery_url: str = ops.DEFAULT_DISCOVERY_URL,
+    currency: CurrencySetting = None,
+) -> tuple[ops.AutotaskCore, SharedState]:
     if not isinstance(username, str) or not username.strip():
         raise errors.ValidationError("username: expected the API user's name", field="username")
     if isinstance(max_threads, bool) or not isinstance(max_threads, int) or max_threads < 1:
@@ -90,26 +150,18 @@ def build(
         else ops.HourlyBudget(hourly_budget)
     )
     explicit = ops.explicit_base(base_url) if base_url is not None else None
-    policy = build_retry_policy(max_retries, retry_policy)
-    resolved_timeout = resolve_timeout(timeout, DEFAULT_TIMEOUT)
+    # One core for the zone and for discovery: zoneInformation goes out unauthenticated, to an absolute URL,
+    # so it carries no credentials and is not charged to the hourly budget.
     core = ops.AutotaskCore(
         platform=ops.PLATFORM,
         base_url=explicit or _UNDISCOVERED,
         credentials=_credentials(username, secret_s, code_s, impersonation_resource_id),
-        retry=policy,
-        timeout=resolved_timeout,
+        retry=build_retry_policy(max_retries, retry_policy),
+        timeout=resolve_timeout(timeout, DEFAULT_TIMEOUT),
         max_in_flight=max_threads,
         budget=budget,
     )
-    # The same error rules as the zone's core (an error body on a 200 included), without budget or credentials.
-    discovery = ops.AutotaskCore(
-        platform=ops.PLATFORM,
-        base_url=ops.discovery_base(discovery_url),
-        credentials=dict,
-        retry=policy,
-        timeout=resolved_timeout,
-    )
-    return core, discovery, SharedState(explicit, currency)
+    return core, SharedState(explicit, ops.discovery_base(discovery_url), currency)
 
 
 def given_currency(state: SharedState, contract_id: int, override: str | None) -> str | None:

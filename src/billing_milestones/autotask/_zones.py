@@ -82,9 +82,11 @@ def is_vendor_host(host: str) -> bool:
     return name == VENDOR_DOMAIN or name.endswith("." + VENDOR_DOMAIN)
 
 
-def zone_operation(username: str) -> Operation[ZoneInformation]:
-    """Unauthenticated: zoneInformation needs only the user name, so no Secret travels to the discovery host."""
-    spec = RequestSpec("GET", "zoneInformation", params={"user": username}, authenticated=False)
+def zone_operation(username: str, discovery: httpx.URL) -> Operation[ZoneInformation]:
+    """Unauthenticated: zoneInformation needs only the user name, so no Secret travels to the discovery host
+    (an absolute URL at ``discovery``, sent by the zone's own runner before the zone is known)."""
+    url = f"{str(discovery).rstrip('/')}/zoneInformation"
+    spec = RequestSpec("GET", url, params={"user": username}, authenticated=False)
     return Operation(spec, lambda r: ZoneInformation.model_validate(env.body_of(r)))
 
 

@@ -1,49 +1,28 @@
-"""Autotask PSA clients: ``AutotaskClient`` and ``AsyncAutotaskClient``.
+"""Autotask PSA clients: ``AutotaskClient`` (blocking) and ``AsyncAutotaskClient`` (asyncio).
 
-Thin on purpose: requests, parsers and every rule live in ``_operations`` (sans-IO) and ``adapter`` (pure),
-construction in ``_setup`` and the view's write plans in ``_plans``; this module adds zone discovery, the
-picklist and currency caches and the two ways of waiting for I/O.
+Thin on purpose: requests, parsers and rules live in ``_operations`` (sans-IO) and ``adapter`` (pure); every
+multi-step call is a flow in ``_flows``, written once, and zone discovery is a hook the runner runs
+(``_flows.ZoneHooks``). So each method below hands one operation or flow to the runner, and the sync and
+async classes differ in nothing but how they wait.
 """
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import NoReturn, TypedDict, Unpack
 
-import httpx
 from pydantic import SecretStr
 
-from .. import errors
 from .._base_client import AsyncAPIClient, SyncAPIClient
-from .._http import (
-    NOT_GIVEN,
-    AsyncLimiter,
-    AsyncRunner,
-    NotGiven,
-    Operation,
-    Page,
-    PagedOperation,
-    RetryPolicy,
-    SyncLimiter,
-    SyncRunner,
-)
+from .._http import AsyncRunner, Page, SyncRunner
 from ..model import Milestone, MilestoneKey, Platform
-from . import _containers, adapter
+from . import _flows as flows
 from . import _operations as ops
-from ._plans import created as _created
-from ._plans import plan_update as _plan_update
-from ._plans import prepare_create as _prepare_create
-from ._plans import updatable as _updatable
-from ._plans import with_options as _with_options
-from ._setup import CurrencySetting
-from ._setup import build as _build
-from ._setup import container_id as _container
-from ._setup import given_currency as _given_currency
-from ._setup import key_ids as _key_ids
-from .query import FilterLike, as_query
+from ._plans import with_options
+from ._setup import AsyncOptions, SharedState, SyncOptions, build
+from .query import FilterLike, Query, as_query
 from .wire import ContractMilestone, FieldsResponse, ThresholdInformation, ZoneInformation
 
 __all__ = [
@@ -53,224 +32,85 @@ __all__ = [
     "AutotaskClient",
     "AutotaskMilestones",
     "ContractMilestones",
+    "QueryOptions",
+    "ViewOptions",
 ]
 
-T = TypeVar("T")
+Secret = str | SecretStr
+CreateFields = ops.ContractMilestoneCreateFields
+UpdateFields = ops.ContractMilestoneUpdateFields
 
 
-# ==================================================================================================
-# sync
-# ==================================================================================================
-class AutotaskClient(SyncAPIClient):
-    """Autotask PSA REST client. ``base_url=None`` discovers the user's zone on first use."""
+class QueryOptions(TypedDict, total=False):
+    """``max_records`` caps the records per page (Autotask: 500 at most); ``include_fields`` trims each record."""
 
-    platform = Platform.AUTOTASK
-
-    def __init__(
-        self,
-        username: str,
-        secret: str | SecretStr,
-        integration_code: str | SecretStr,
-        *,
-        base_url: str | httpx.URL | None = None,
-        impersonation_resource_id: int | None = None,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
-        http_client: httpx.Client | None = None,
-        limiter: SyncLimiter | None = None,
-        retry_policy: RetryPolicy | None = None,
-        max_threads: int = 3,
-        hourly_budget: int | ops.RequestBudget | None = None,
-        discovery_url: str = ops.DEFAULT_DISCOVERY_URL,
-        currency: CurrencySetting = None,
-    ) -> None:
-        core, discovery, state = _build(
-            username,
-            secret,
-            integration_code,
-            base_url=base_url,
-            impersonation_resource_id=impersonation_resource_id,
-            max_retries=max_retries,
-            timeout=timeout,
-            retry_policy=retry_policy,
-            max_threads=max_threads,
-            hourly_budget=hourly_budget,
-            discovery_url=discovery_url,
-            currency=currency,
-        )
-        self._username = username
-        self._state = state
-        self._max_threads = max_threads
-        super().__init__(core, http_client, limiter=limiter)
-        self._discovery = SyncRunner(discovery, self._runner.http)
-
-    def _init_resources(self) -> None:
-        self.contract_milestones = ContractMilestones(self)
-        self.milestones = AutotaskMilestones(self)
-
-    # -- zones --------------------------------------------------------------------------------------
-    def zone_information(self) -> ZoneInformation:
-        """The zone the user lives in (discovered once, then cached)."""
-        self._ensure_zone()
-        if self._state.zone is None:
-            return self._discovery.execute(ops.zone_operation(self._username))
-        return self._state.zone
-
-    def _discover(self, stale: httpx.URL | None) -> None:
-        with self._state.lock:
-            if self._state.zone_url is not None and self._state.zone_url != stale:
-                return  # another thread already refreshed it
-            zone = self._discovery.execute(ops.zone_operation(self._username))
-            self._state.zone_url = ops.zone_api_base(zone, self._discovery.core.base_url)  # trusted, or raises
-            self._state.zone = zone
-            self._state.discoveries += 1
-
-    def _ensure_zone(self) -> None:
-        if self._state.zone_url is None:
-            self._discover(None)
-        url = self._state.zone_url
-        assert url is not None
-        if self._core.base_url != url:
-            self._core = self._core.with_options(base_url=url)
-            self._runner.core = self._core
-
-    def _rediscover_after(self, exc: errors.AuthenticationError, used: httpx.URL) -> None:
-        """An unexpected 401 may mean the tenant moved zones: look the zone up again (once)."""
-        if self._state.explicit:
-            raise exc
-        self._discover(used)
-        self._ensure_zone()
-
-    def _execute(self, op: Operation[T]) -> T:
-        self._ensure_zone()
-        used = self._core.base_url
-        try:
-            return self._runner.execute(op)
-        except errors.AuthenticationError as exc:
-            self._rediscover_after(exc, used)
-        return self._runner.execute(op)
-
-    def _pages(self, op: PagedOperation[T]) -> Iterator[Page[T]]:
-        self._ensure_zone()
-        used = self._core.base_url
-        pages = self._runner.pages(op)
-        try:
-            first = next(pages)
-        except StopIteration:
-            return
-        except errors.AuthenticationError as exc:
-            self._rediscover_after(exc, used)
-            pages = self._runner.pages(op)
-            first = next(pages)
-        yield first
-        yield from pages
-
-    # -- global endpoints ---------------------------------------------------------------------------
-    def threshold_information(self) -> ThresholdInformation:
-        """The tenant's hourly threshold and current usage (itself one request on its own thread slot)."""
-        return self._execute(ops.threshold_operation())
-
-    def currency_for(self, contract_id: int, override: str | None = None, *, refresh: bool = False) -> str:
-        """The ISO 4217 code of the contract's amounts: ``override``, else the client's ``currency=``, else
-        resolved (Contracts -> Companies -> Currencies) and cached per client. ``refresh=True`` re-reads."""
-        given = _given_currency(self._state, contract_id, override)
-        if given is not None:
-            return given
-        cache = self._state.currencies
-        if refresh:
-            cache.by_contract.pop(_container(contract_id), None)
-        return self._run(ops.resolve_currency(contract_id, cache))
-
-    def _run(self, flow: ops.CurrencyFlow) -> str:
-        """Drive a sans-IO flow: execute each Operation it yields and send back the result (or the error)."""
-        result: Any = None
-        error: errors.APIError | None = None
-        while True:
-            try:
-                op = flow.throw(error) if error is not None else flow.send(result)
-            except StopIteration as done:
-                return str(done.value)
-            result, error = None, None
-            try:
-                result = self._execute(op)
-            except errors.APIError as exc:
-                error = exc
+    max_records: int | None
+    include_fields: Sequence[str] | None
 
 
+class ViewOptions(TypedDict, total=False):
+    """Options of the common view's writes: the amounts' currency, whether to cut over-long text to fit
+    (listed in ``changes``) and the due date for a milestone that has none (Autotask requires one)."""
+
+    currency: str | None
+    truncate: bool
+    fallback_due: dt.date | None
+
+
+def _query(filter: FilterLike, options: QueryOptions) -> Query:
+    return with_options(as_query(filter), options.get("max_records"), options.get("include_fields"))
+
+
+def _view(options: ViewOptions) -> tuple[str | None, bool, dt.date | None]:
+    return options.get("currency"), options.get("truncate", False), options.get("fallback_due")
+
+
+# -- blocking -----------------------------------------------------------------------------------------
 class ContractMilestones:
     """``client.contract_milestones``: the native ContractMilestones entity."""
 
-    def __init__(self, client: AutotaskClient) -> None:
-        self._client = client
+    def __init__(self, runner: SyncRunner, state: SharedState) -> None:
+        self._runner, self._state = runner, state
 
-    def query(
-        self, filter: FilterLike = None, *, max_records: int | None = None, include_fields: Sequence[str] | None = None
-    ) -> Iterator[ContractMilestone]:
+    def query(self, filter: FilterLike = None, **options: Unpack[QueryOptions]) -> Iterator[ContractMilestone]:
         """Every match, 500 per page, following ``nextPageUrl``; one page in memory at a time."""
-        for page in self.query_pages(filter, max_records=max_records, include_fields=include_fields):
-            yield from page.items
+        return self._runner.iterate(ops.query_operation(_query(filter, options)))
 
     def query_pages(
-        self, filter: FilterLike = None, *, max_records: int | None = None, include_fields: Sequence[str] | None = None
+        self, filter: FilterLike = None, **options: Unpack[QueryOptions]
     ) -> Iterator[Page[ContractMilestone]]:
-        query = _with_options(as_query(filter), max_records, include_fields)
-        return self._client._pages(ops.query_operation(query))
+        """The same walk, page by page."""
+        return self._runner.pages(ops.query_operation(_query(filter, options)))
 
     def count(self, filter: FilterLike = None) -> int:
-        return self._client._execute(ops.count_operation(as_query(filter)))
+        return self._runner.execute(ops.count_operation(as_query(filter)))
 
     def get(self, milestone_id: int) -> ContractMilestone:
         """One record; ``item: null`` raises NotFoundError."""
-        return self._client._execute(ops.get_operation(milestone_id))
+        return self._runner.execute(ops.get_operation(milestone_id))
 
     def status_picklist(self, *, refresh: bool = False) -> ops.StatusPicklist:
         """The status picklist (value -> label), fetched once per client."""
-        state = self._client._state
-        if state.picklist is None or refresh:
-            state.picklist = self._client._execute(ops.picklist_operation())
-        return state.picklist
+        return self._runner.run_flow(flows.status_picklist(self._state, refresh))
 
     def fields(self) -> FieldsResponse:
-        return self._client._execute(ops.fields_operation())
+        return self._runner.execute(ops.fields_operation())
 
-    def create(
-        self,
-        contract_id: int,
-        *,
-        title: str,
-        amount: Any,
-        date_due: dt.date | dt.datetime | str,
-        status: int | str | None = None,
-        is_initial_payment: bool = False,
-        description: str | None = None,
-        billing_code_id: int | None = None,
-        organizational_level_association_id: int | None = None,
-    ) -> int:
+    def create(self, contract_id: int, **fields: Unpack[CreateFields]) -> int:
         """POST /Contracts/{id}/Milestones; returns the new id. ``status`` takes a value or a label."""
-        fields: dict[str, Any] = {
-            "title": title,
-            "amount": amount,
-            "date_due": date_due,
-            "is_initial_payment": is_initial_payment,
-            "description": description,
-        }
-        if status is not None:
-            fields["status"] = status
-        if billing_code_id is not None:
-            fields["billing_code_id"] = billing_code_id
-        if organizational_level_association_id is not None:
-            fields["organizational_level_association_id"] = organizational_level_association_id
-        op, _ = ops.create_operation(contract_id, fields, self.status_picklist())
-        return self._client._execute(op)
+        return self._runner.run_flow(flows.contract_create(self._state, contract_id, fields))
 
     def update(
-        self, contract_id: int, milestone_id: int, /, *, current: ContractMilestone | None = None, **changed: Any
+        self,
+        contract_id: int,
+        milestone_id: int,
+        /,
+        *,
+        current: ContractMilestone | None = None,
+        **changed: Unpack[UpdateFields],
     ) -> int:
         """PATCH only ``changed``. Without ``current`` the record is read first, to refuse a Billed one."""
-        picklist = self.status_picklist()
-        record = current if current is not None else self.get(milestone_id)
-        op, _ = ops.update_operation(contract_id, milestone_id, changed, record, picklist)
-        return self._client._execute(op)
+        return self._runner.run_flow(flows.contract_update(self._state, contract_id, milestone_id, current, changed))
 
     def delete(self, milestone_id: int) -> NoReturn:
         """Always raises: Autotask has no way to delete a contract milestone."""
@@ -282,349 +122,157 @@ class AutotaskMilestones:
 
     platform = Platform.AUTOTASK
 
-    def __init__(self, client: AutotaskClient) -> None:
-        self._client = client
+    def __init__(self, runner: SyncRunner, state: SharedState) -> None:
+        self._runner, self._state = runner, state
 
     def list(self, container_id: str, *, currency: str | None = None) -> Iterator[Milestone]:
-        cid = _container(container_id)
-        code = _containers.currency_of_existing(self._client, cid, currency)
-        picklist = self._client.contract_milestones.status_picklist()
-        for record in _containers.records_of(self._client, cid):
-            yield adapter.to_milestone(record, picklist=picklist.labels, currency=code)
+        """The contract's milestones (NotFoundError names a contract that does not exist)."""
+        return self._runner.iterate_flow(flows.view_listing(self._state, container_id, currency))
 
     def create(
-        self,
-        container_id: str,
-        milestones: Sequence[Milestone],
-        *,
-        currency: str | None = None,
-        truncate: bool = False,
-        fallback_due: dt.date | None = None,
+        self, container_id: str, milestones: Sequence[Milestone], **options: Unpack[ViewOptions]
     ) -> builtins.list[Milestone]:
-        """Sequential creates (a failure stops the batch; earlier ones exist and are in the error's notes)."""
-        cid = _container(container_id)
-        code = _containers.currency_of_existing(self._client, cid, currency)
-        picklist = self._client.contract_milestones.status_picklist()
-        prepared = [_prepare_create(m, cid, picklist, code, truncate, fallback_due) for m in milestones]
-        created: builtins.list[Milestone] = []
-        for (op, payload), translated in prepared:
-            try:
-                new_id = self._client._execute(op)
-            except errors.APIError as exc:
-                exc.add_note(f"created before the failure: {[str(m.key) for m in created]}")
-                raise
-            created.append(_created(payload, new_id, translated, picklist, code))
-        return created
+        """One create after the other; the first failure stops the batch (see ``_flows.view_create``)."""
+        return self._runner.run_flow(flows.view_create(self._state, container_id, milestones, *_view(options)))
 
-    def update(
-        self,
-        milestone: Milestone,
-        *,
-        currency: str | None = None,
-        truncate: bool = False,
-        fallback_due: dt.date | None = None,
-    ) -> Milestone:
+    def update(self, milestone: Milestone, **options: Unpack[ViewOptions]) -> Milestone:
         """PATCH what differs from ``milestone.raw`` (read first when there is no raw); Billed is locked."""
-        cid, mid = _updatable(milestone)
-        code = self._client.currency_for(cid, currency)
-        picklist = self._client.contract_milestones.status_picklist()
-        translated = adapter.to_wire_fields(
-            milestone, picklist=picklist.labels, currency=code, truncate=truncate, fallback_due=fallback_due
-        )
-        current = (
-            ContractMilestone.model_validate(milestone.raw)
-            if milestone.raw
-            else self._client.contract_milestones.get(mid)
-        )
-        plan = _plan_update(cid, mid, translated, current, picklist, code)
-        if plan.op is not None:
-            self._client._execute(plan.op)
-        return plan.result
+        return self._runner.run_flow(flows.view_update(self._state, milestone, *_view(options)))
 
     def delete(self, key: MilestoneKey) -> None:
-        _key_ids(key)
-        raise ops.unsupported_delete(key.id)
+        """Always raises UnsupportedOperationError, before sending."""
+        return self._runner.run_flow(flows.view_delete(key))
 
 
-# ==================================================================================================
-# async
-# ==================================================================================================
-class AsyncAutotaskClient(AsyncAPIClient):
-    """The asyncio twin of :class:`AutotaskClient`; same arguments, awaitable calls."""
+class AutotaskClient(SyncAPIClient):
+    """Autotask PSA REST client. ``base_url=None`` discovers the user's zone on first use.
+
+    Keyword options (:class:`~._setup.SyncOptions`): ``base_url``, ``impersonation_resource_id``,
+    ``max_retries``, ``timeout``, ``retry_policy``, ``http_client`` (an ``httpx.Client``), ``max_threads``
+    (requests in flight per endpoint, 3 by default as Autotask's thread threshold), ``limiter`` (replaces
+    that in-process limit, e.g. with one shared by worker processes), ``hourly_budget`` (an int or any
+    :class:`~._core.RequestBudget`), ``discovery_url`` and ``currency`` (a code, or contract id -> code).
+    """
 
     platform = Platform.AUTOTASK
 
-    def __init__(
-        self,
-        username: str,
-        secret: str | SecretStr,
-        integration_code: str | SecretStr,
-        *,
-        base_url: str | httpx.URL | None = None,
-        impersonation_resource_id: int | None = None,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
-        http_client: httpx.AsyncClient | None = None,
-        limiter: AsyncLimiter | None = None,
-        retry_policy: RetryPolicy | None = None,
-        max_threads: int = 3,
-        hourly_budget: int | ops.RequestBudget | None = None,
-        discovery_url: str = ops.DEFAULT_DISCOVERY_URL,
-        currency: CurrencySetting = None,
-    ) -> None:
-        core, discovery, state = _build(
-            username,
-            secret,
-            integration_code,
-            base_url=base_url,
-            impersonation_resource_id=impersonation_resource_id,
-            max_retries=max_retries,
-            timeout=timeout,
-            retry_policy=retry_policy,
-            max_threads=max_threads,
-            hourly_budget=hourly_budget,
-            discovery_url=discovery_url,
-            currency=currency,
-        )
-        self._username = username
-        self._state = state
-        self._max_threads = max_threads
-        super().__init__(core, http_client, limiter=limiter)
-        self._discovery = AsyncRunner(discovery, self._runner.http)
+    def __init__(self, username: str, secret: Secret, integration_code: Secret, **options: Unpack[SyncOptions]) -> None:
+        core, self._state = build(username, secret, integration_code, options)
+        self._hooks = flows.ZoneHooks(self._state, username)
+        super().__init__(core, options.get("http_client"), limiter=options.get("limiter"), hooks=self._hooks)
 
     def _init_resources(self) -> None:
-        self.contract_milestones = AsyncContractMilestones(self)
-        self.milestones = AsyncAutotaskMilestones(self)
+        self.contract_milestones = ContractMilestones(self._runner, self._state)
+        self.milestones = AutotaskMilestones(self._runner, self._state)
 
-    async def zone_information(self) -> ZoneInformation:
-        await self._ensure_zone()
-        if self._state.zone is None:
-            return await self._discovery.execute(ops.zone_operation(self._username))
-        return self._state.zone
+    def zone_information(self) -> ZoneInformation:
+        """The zone the user lives in (discovered once, then cached)."""
+        return self._runner.run_flow(flows.zone_information(self._hooks))
 
-    async def _discover(self, stale: httpx.URL | None) -> None:
-        if self._state.alock is None:
-            self._state.alock = asyncio.Lock()
-        async with self._state.alock:
-            if self._state.zone_url is not None and self._state.zone_url != stale:
-                return
-            zone = await self._discovery.execute(ops.zone_operation(self._username))
-            self._state.zone_url = ops.zone_api_base(zone, self._discovery.core.base_url)  # trusted, or raises
-            self._state.zone = zone
-            self._state.discoveries += 1
+    def threshold_information(self) -> ThresholdInformation:
+        """The tenant's hourly threshold and current usage (itself one request on its own thread slot)."""
+        return self._runner.execute(ops.threshold_operation())
 
-    async def _ensure_zone(self) -> None:
-        if self._state.zone_url is None:
-            await self._discover(None)
-        url = self._state.zone_url
-        assert url is not None
-        if self._core.base_url != url:
-            self._core = self._core.with_options(base_url=url)
-            self._runner.core = self._core
-
-    async def _rediscover_after(self, exc: errors.AuthenticationError, used: httpx.URL) -> None:
-        if self._state.explicit:
-            raise exc
-        await self._discover(used)
-        await self._ensure_zone()
-
-    async def _execute(self, op: Operation[T]) -> T:
-        await self._ensure_zone()
-        used = self._core.base_url
-        try:
-            return await self._runner.execute(op)
-        except errors.AuthenticationError as exc:
-            await self._rediscover_after(exc, used)
-        return await self._runner.execute(op)
-
-    async def _pages(self, op: PagedOperation[T]) -> AsyncIterator[Page[T]]:
-        await self._ensure_zone()
-        used = self._core.base_url
-        pages = self._runner.pages(op)
-        try:
-            first = await anext(pages)
-        except StopAsyncIteration:
-            return
-        except errors.AuthenticationError as exc:
-            await self._rediscover_after(exc, used)
-            pages = self._runner.pages(op)
-            first = await anext(pages)
-        yield first
-        async for page in pages:
-            yield page
-
-    async def threshold_information(self) -> ThresholdInformation:
-        return await self._execute(ops.threshold_operation())
-
-    async def currency_for(self, contract_id: int, override: str | None = None, *, refresh: bool = False) -> str:
+    def currency_for(self, contract_id: int, override: str | None = None, *, refresh: bool = False) -> str:
         """The ISO 4217 code of the contract's amounts: ``override``, else the client's ``currency=``, else
         resolved (Contracts -> Companies -> Currencies) and cached per client. ``refresh=True`` re-reads."""
-        given = _given_currency(self._state, contract_id, override)
-        if given is not None:
-            return given
-        cache = self._state.currencies
-        if refresh:
-            cache.by_contract.pop(_container(contract_id), None)
-        return await self._run(ops.resolve_currency(contract_id, cache))
-
-    async def _run(self, flow: ops.CurrencyFlow) -> str:
-        result: Any = None
-        error: errors.APIError | None = None
-        while True:
-            try:
-                op = flow.throw(error) if error is not None else flow.send(result)
-            except StopIteration as done:
-                return str(done.value)
-            result, error = None, None
-            try:
-                result = await self._execute(op)
-            except errors.APIError as exc:
-                error = exc
+        return self._runner.run_flow(flows.currency_for(self._state, contract_id, override, refresh))
 
 
+# -- asyncio ------------------------------------------------------------------------------------------
 class AsyncContractMilestones:
-    """``client.contract_milestones`` on the async client."""
+    """``client.contract_milestones`` of the asyncio client: each call of :class:`ContractMilestones`,
+    awaitable (the listings are async iterators)."""
 
-    def __init__(self, client: AsyncAutotaskClient) -> None:
-        self._client = client
+    def __init__(self, runner: AsyncRunner, state: SharedState) -> None:
+        self._runner, self._state = runner, state
 
-    async def query(
-        self, filter: FilterLike = None, *, max_records: int | None = None, include_fields: Sequence[str] | None = None
-    ) -> AsyncIterator[ContractMilestone]:
-        async for page in self.query_pages(filter, max_records=max_records, include_fields=include_fields):
-            for item in page.items:
-                yield item
+    def query(self, filter: FilterLike = None, **options: Unpack[QueryOptions]) -> AsyncIterator[ContractMilestone]:
+        return self._runner.iterate(ops.query_operation(_query(filter, options)))
 
     def query_pages(
-        self, filter: FilterLike = None, *, max_records: int | None = None, include_fields: Sequence[str] | None = None
+        self, filter: FilterLike = None, **options: Unpack[QueryOptions]
     ) -> AsyncIterator[Page[ContractMilestone]]:
-        query = _with_options(as_query(filter), max_records, include_fields)
-        return self._client._pages(ops.query_operation(query))
+        return self._runner.pages(ops.query_operation(_query(filter, options)))
 
     async def count(self, filter: FilterLike = None) -> int:
-        return await self._client._execute(ops.count_operation(as_query(filter)))
+        return await self._runner.execute(ops.count_operation(as_query(filter)))
 
     async def get(self, milestone_id: int) -> ContractMilestone:
-        return await self._client._execute(ops.get_operation(milestone_id))
+        return await self._runner.execute(ops.get_operation(milestone_id))
 
     async def status_picklist(self, *, refresh: bool = False) -> ops.StatusPicklist:
-        state = self._client._state
-        if state.picklist is None or refresh:
-            state.picklist = await self._client._execute(ops.picklist_operation())
-        return state.picklist
+        return await self._runner.run_flow(flows.status_picklist(self._state, refresh))
 
     async def fields(self) -> FieldsResponse:
-        return await self._client._execute(ops.fields_operation())
+        return await self._runner.execute(ops.fields_operation())
 
-    async def create(
-        self,
-        contract_id: int,
-        *,
-        title: str,
-        amount: Any,
-        date_due: dt.date | dt.datetime | str,
-        status: int | str | None = None,
-        is_initial_payment: bool = False,
-        description: str | None = None,
-        billing_code_id: int | None = None,
-        organizational_level_association_id: int | None = None,
-    ) -> int:
-        fields: dict[str, Any] = {
-            "title": title,
-            "amount": amount,
-            "date_due": date_due,
-            "is_initial_payment": is_initial_payment,
-            "description": description,
-        }
-        if status is not None:
-            fields["status"] = status
-        if billing_code_id is not None:
-            fields["billing_code_id"] = billing_code_id
-        if organizational_level_association_id is not None:
-            fields["organizational_level_association_id"] = organizational_level_association_id
-        op, _ = ops.create_operation(contract_id, fields, await self.status_picklist())
-        return await self._client._execute(op)
+    async def create(self, contract_id: int, **fields: Unpack[CreateFields]) -> int:
+        return await self._runner.run_flow(flows.contract_create(self._state, contract_id, fields))
 
     async def update(
-        self, contract_id: int, milestone_id: int, /, *, current: ContractMilestone | None = None, **changed: Any
+        self,
+        contract_id: int,
+        milestone_id: int,
+        /,
+        *,
+        current: ContractMilestone | None = None,
+        **changed: Unpack[UpdateFields],
     ) -> int:
-        picklist = await self.status_picklist()
-        record = current if current is not None else await self.get(milestone_id)
-        op, _ = ops.update_operation(contract_id, milestone_id, changed, record, picklist)
-        return await self._client._execute(op)
+        return await self._runner.run_flow(
+            flows.contract_update(self._state, contract_id, milestone_id, current, changed)
+        )
 
     async def delete(self, milestone_id: int) -> NoReturn:
         raise ops.unsupported_delete(milestone_id)
 
 
 class AsyncAutotaskMilestones:
-    """``client.milestones`` on the async client; creates run concurrently, bounded by ``max_threads``."""
+    """``client.milestones`` of the asyncio client: the common view, with the same flows (and so the same
+    behaviour, one create after the other) as :class:`AutotaskMilestones`."""
 
     platform = Platform.AUTOTASK
 
-    def __init__(self, client: AsyncAutotaskClient) -> None:
-        self._client = client
+    def __init__(self, runner: AsyncRunner, state: SharedState) -> None:
+        self._runner, self._state = runner, state
 
-    async def list(self, container_id: str, *, currency: str | None = None) -> AsyncIterator[Milestone]:
-        cid = _container(container_id)
-        code = await _containers.acurrency_of_existing(self._client, cid, currency)
-        picklist = await self._client.contract_milestones.status_picklist()
-        async for record in _containers.arecords_of(self._client, cid):
-            yield adapter.to_milestone(record, picklist=picklist.labels, currency=code)
+    def list(self, container_id: str, *, currency: str | None = None) -> AsyncIterator[Milestone]:
+        return self._runner.iterate_flow(flows.view_listing(self._state, container_id, currency))
 
     async def create(
-        self,
-        container_id: str,
-        milestones: Sequence[Milestone],
-        *,
-        currency: str | None = None,
-        truncate: bool = False,
-        fallback_due: dt.date | None = None,
+        self, container_id: str, milestones: Sequence[Milestone], **options: Unpack[ViewOptions]
     ) -> builtins.list[Milestone]:
-        cid = _container(container_id)
-        code = await _containers.acurrency_of_existing(self._client, cid, currency)
-        picklist = await self._client.contract_milestones.status_picklist()
-        prepared = [_prepare_create(m, cid, picklist, code, truncate, fallback_due) for m in milestones]
-        gate = asyncio.Semaphore(self._client._max_threads)
+        return await self._runner.run_flow(flows.view_create(self._state, container_id, milestones, *_view(options)))
 
-        async def one(op: Operation[int], payload: dict[str, Any], translated: adapter.WireFields) -> Milestone:
-            async with gate:
-                new_id = await self._client._execute(op)
-            return _created(payload, new_id, translated, picklist, code)
-
-        results = await asyncio.gather(*(one(op, p, t) for (op, p), t in prepared), return_exceptions=True)
-        created = [r for r in results if isinstance(r, Milestone)]
-        failures = [r for r in results if isinstance(r, BaseException)]
-        if failures:
-            first = failures[0]
-            first.add_note(f"created despite the failure: {[str(m.key) for m in created]}")
-            raise first
-        return created
-
-    async def update(
-        self,
-        milestone: Milestone,
-        *,
-        currency: str | None = None,
-        truncate: bool = False,
-        fallback_due: dt.date | None = None,
-    ) -> Milestone:
-        cid, mid = _updatable(milestone)
-        code = await self._client.currency_for(cid, currency)
-        picklist = await self._client.contract_milestones.status_picklist()
-        translated = adapter.to_wire_fields(
-            milestone, picklist=picklist.labels, currency=code, truncate=truncate, fallback_due=fallback_due
-        )
-        current = (
-            ContractMilestone.model_validate(milestone.raw)
-            if milestone.raw
-            else await self._client.contract_milestones.get(mid)
-        )
-        plan = _plan_update(cid, mid, translated, current, picklist, code)
-        if plan.op is not None:
-            await self._client._execute(plan.op)
-        return plan.result
+    async def update(self, milestone: Milestone, **options: Unpack[ViewOptions]) -> Milestone:
+        return await self._runner.run_flow(flows.view_update(self._state, milestone, *_view(options)))
 
     async def delete(self, key: MilestoneKey) -> None:
-        _key_ids(key)
-        raise ops.unsupported_delete(key.id)
+        return await self._runner.run_flow(flows.view_delete(key))
+
+
+class AsyncAutotaskClient(AsyncAPIClient):
+    """The asyncio Autotask client: the options of :class:`AutotaskClient`, except that ``http_client`` is an
+    ``httpx.AsyncClient`` and ``limiter`` an async limiter; the same resources, with awaitable calls."""
+
+    platform = Platform.AUTOTASK
+
+    def __init__(
+        self, username: str, secret: Secret, integration_code: Secret, **options: Unpack[AsyncOptions]
+    ) -> None:
+        core, self._state = build(username, secret, integration_code, options)
+        self._hooks = flows.ZoneHooks(self._state, username)
+        super().__init__(core, options.get("http_client"), limiter=options.get("limiter"), hooks=self._hooks)
+
+    def _init_resources(self) -> None:
+        self.contract_milestones = AsyncContractMilestones(self._runner, self._state)
+        self.milestones = AsyncAutotaskMilestones(self._runner, self._state)
+
+    async def zone_information(self) -> ZoneInformation:
+        return await self._runner.run_flow(flows.zone_information(self._hooks))
+
+    async def threshold_information(self) -> ThresholdInformation:
+        return await self._runner.execute(ops.threshold_operation())
+
+    async def currency_for(self, contract_id: int, override: str | None = None, *, refresh: bool = False) -> str:
+        return await self._runner.run_flow(flows.currency_for(self._state, contract_id, override, refresh))

@@ -1,0 +1,220 @@
+"""Autotask's multi-step calls, written once for both clients, and the zone hooks their runners run.
+
+Each function here is a flow (see ``_http._flow``): it yields the operations it needs and gets their results
+back, so ``AutotaskClient`` and ``AsyncAutotaskClient`` only hand it to their runner. Every rule, cache and
+error note lives here; the two clients cannot drift.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from .. import errors
+from .._http import ClientCore, Flow, PagedOperation, RunnerHooks, just
+from ..model import Milestone, MilestoneKey
+from . import _operations as ops
+from . import adapter
+from ._plans import created, plan_update, prepare_create, updatable
+from ._setup import SharedState, container_id, given_currency, key_ids
+from .query import F, as_query
+from .wire import ContractMilestone, ZoneInformation
+
+__all__ = [
+    "ZoneHooks",
+    "contract_create",
+    "contract_update",
+    "currency_for",
+    "currency_of_existing",
+    "status_picklist",
+    "view_create",
+    "view_delete",
+    "view_listing",
+    "view_update",
+    "zone_information",
+]
+
+
+# -- zones --------------------------------------------------------------------------------------------
+class ZoneHooks(RunnerHooks):
+    """Find the user's zone before the first request; after an unexpected 401, look it up again (once): the
+    tenant may have moved zones. With an explicit ``base_url`` the zone is the caller's and never changes."""
+
+    def __init__(self, state: SharedState, username: str) -> None:
+        self.state = state
+        self.username = username
+
+    def ready(self, core: ClientCore) -> bool:
+        return self.state.zone_url is not None and core.base_url == self.state.zone_url
+
+    def prepare(self, core: ClientCore) -> Flow[ClientCore]:
+        if self.state.zone_url is None:
+            yield from self.discover()
+        return self._at_zone(core)
+
+    def recover(self, exc: errors.APIError, used: ClientCore, core: ClientCore) -> Flow[ClientCore | None]:
+        if self.state.explicit or not isinstance(exc, errors.AuthenticationError):
+            return None
+        if self.state.zone_url == used.base_url:  # nobody has looked it up again since that request
+            yield from self.discover()
+        return self._at_zone(core)
+
+    def discover(self) -> Flow[None]:
+        zone: ZoneInformation = yield ops.zone_operation(self.username, self.state.discovery)
+        self.state.zone_url = ops.zone_api_base(zone, self.state.discovery)  # trusted, or raises
+        self.state.zone = zone
+        self.state.discoveries += 1
+
+    def _at_zone(self, core: ClientCore) -> ClientCore:
+        url = self.state.zone_url
+        assert url is not None
+        return core if core.base_url == url else core.with_options(base_url=url)
+
+
+def zone_information(hooks: ZoneHooks) -> Flow[ZoneInformation]:
+    """The zone the user lives in: discovered once, then cached (asked afresh with an explicit base_url)."""
+    state = hooks.state
+    if state.zone is None:
+        if state.explicit:
+            asked: ZoneInformation = yield ops.zone_operation(hooks.username, state.discovery)
+            return asked
+        yield from hooks.discover()
+    assert state.zone is not None
+    return state.zone
+
+
+# -- picklist and currency ---------------------------------------------------------------------------
+def status_picklist(state: SharedState, refresh: bool = False) -> Flow[ops.StatusPicklist]:
+    """The status picklist (value -> label), fetched once per client."""
+    if state.picklist is None or refresh:
+        state.picklist = yield ops.picklist_operation()
+    return state.picklist
+
+
+def currency_for(state: SharedState, contract_id: int, override: str | None, refresh: bool) -> Flow[str]:
+    """``override``, else the client's ``currency=``, else resolved (Contracts -> Companies -> Currencies)."""
+    given = given_currency(state, contract_id, override)
+    if given is not None:
+        return just(given)
+    if refresh:
+        state.currencies.by_contract.pop(container_id(contract_id), None)
+    return ops.resolve_currency(contract_id, state.currencies)
+
+
+def currency_of_existing(state: SharedState, contract_id: int, override: str | None) -> Flow[str]:
+    """The contract's currency, after making sure the contract exists (NotFoundError names it).
+
+    Without a configured currency the contract is read anyway; with ``currency=`` a mistyped contract id
+    would list 0 milestones (a sync would plan nothing, or create everything), so it is read once per client.
+    """
+    code = yield from currency_for(state, contract_id, override, False)
+    seen = state.currencies.contracts
+    if contract_id not in seen:
+        seen[contract_id] = yield ops.contract_operation(contract_id)
+    return code
+
+
+# -- native resource ---------------------------------------------------------------------------------
+def contract_create(state: SharedState, contract_id: int, fields: ops.ContractMilestoneCreateFields) -> Flow[int]:
+    """POST /Contracts/{id}/Milestones; ``status`` takes a value or a label."""
+    body: dict[str, Any] = {"is_initial_payment": False, "description": None}
+    body.update((k, v) for k, v in fields.items() if v is not None)
+    picklist = yield from status_picklist(state)
+    op, _ = ops.create_operation(contract_id, body, picklist)
+    new_id: int = yield op
+    return new_id
+
+
+def contract_update(
+    state: SharedState,
+    contract_id: int,
+    milestone_id: int,
+    current: ContractMilestone | None,
+    changed: ops.ContractMilestoneUpdateFields,
+) -> Flow[int]:
+    """PATCH only ``changed``; without ``current`` the record is read first, to refuse a Billed one."""
+    picklist = yield from status_picklist(state)
+    record = current if current is not None else (yield ops.get_operation(milestone_id))
+    op, _ = ops.update_operation(contract_id, milestone_id, dict(changed), record, picklist)
+    updated: int = yield op
+    return updated
+
+
+# -- common view -------------------------------------------------------------------------------------
+def _of_contract(record: ContractMilestone, contract_id: int) -> ContractMilestone:
+    """A record the contract query returned must belong to that contract: it becomes that container's milestone
+    (and, in a sync, a link or a delete), so one of another contract or of none is a listing we misread."""
+    if record.contract_id != contract_id:
+        raise errors.APIResponseValidationError(
+            f"the query for contract {contract_id}'s milestones returned milestone {record.id} of contract "
+            f"{record.contract_id!r}",
+            platform=ops.PLATFORM,
+            method="POST",
+            path=f"{ops.ENTITY}/query",
+        )
+    return record
+
+
+def view_listing(state: SharedState, container: str, currency: str | None) -> Flow[PagedOperation[Milestone]]:
+    """The contract's milestones as common Milestones: currency and picklist first, then the query."""
+    cid = container_id(container)
+    code = yield from currency_of_existing(state, cid, currency)
+    picklist = yield from status_picklist(state)
+    query = ops.query_operation(as_query(F.eq("contractID", cid)))
+    return query.map(lambda r: adapter.to_milestone(_of_contract(r, cid), picklist=picklist.labels, currency=code))
+
+
+def view_create(
+    state: SharedState,
+    container: str,
+    milestones: Sequence[Milestone],
+    currency: str | None,
+    truncate: bool,
+    fallback_due: dt.date | None,
+) -> Flow[builtins.list[Milestone]]:
+    """One create after the other, in order, on both clients: every milestone is translated and checked
+    before the first is sent (a bad one sends nothing), and the first failure stops the batch, its error
+    noting which were created before it. (Concurrency belongs to the caller: several ``create`` calls at
+    once share the client's per-endpoint limit, ``max_threads``.)"""
+    cid = container_id(container)
+    code = yield from currency_of_existing(state, cid, currency)
+    picklist = yield from status_picklist(state)
+    prepared = [prepare_create(m, cid, picklist, code, truncate, fallback_due) for m in milestones]
+    done: builtins.list[Milestone] = []
+    for (op, payload), translated in prepared:
+        try:
+            new_id = yield op
+        except errors.APIError as exc:
+            exc.add_note(f"created before the failure: {[str(m.key) for m in done]}")
+            raise
+        done.append(created(payload, new_id, translated, picklist, code))
+    return done
+
+
+def view_update(
+    state: SharedState, milestone: Milestone, currency: str | None, truncate: bool, fallback_due: dt.date | None
+) -> Flow[Milestone]:
+    """PATCH what differs from ``milestone.raw`` (read first when there is no raw); Billed is locked."""
+    cid, mid = updatable(milestone)
+    code = yield from currency_for(state, cid, currency, False)
+    picklist = yield from status_picklist(state)
+    translated = adapter.to_wire_fields(
+        milestone, picklist=picklist.labels, currency=code, truncate=truncate, fallback_due=fallback_due
+    )
+    if milestone.raw:
+        current = ContractMilestone.model_validate(milestone.raw)
+    else:
+        current = yield ops.get_operation(mid)
+    plan = plan_update(cid, mid, translated, current, picklist, code)
+    if plan.op is not None:
+        yield plan.op
+    return plan.result
+
+
+def view_delete(key: MilestoneKey) -> Flow[None]:
+    """Always refused, before sending: Autotask cannot delete a contract milestone."""
+    key_ids(key)
+    raise ops.unsupported_delete(key.id)
+    yield  # pragma: no cover - makes this a flow
