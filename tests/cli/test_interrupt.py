@@ -62,7 +62,7 @@ def test_writes_in_flight_when_interrupted_are_reported_to_the_progress_callback
         with pytest.raises(KeyboardInterrupt):
             apply_plan(plan, clients, store, progress=stop_at_first)
     written = sum(r.wrote for r in seen)
-    assert 1 < written < 6, "three were in flight when the first returned"
+    assert written > 1, "others were in flight when the first returned"
     assert written == _on_target(world, target)
 
 
