@@ -41,6 +41,7 @@ from .wire import (
 __all__ = [
     "BULK_LIMIT",
     "MAX_PER_PAGE",
+    "IncludeArg",
     "KantataOperations",
     "MilestoneCreateFields",
     "MilestoneFilters",
@@ -58,6 +59,8 @@ MAX_PER_PAGE = 200
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 Include = Literal["external_references", "invoices", "story", "workspace"]
+#: What ``include=`` takes: one name, several, or None.
+IncludeArg = Sequence[str] | str | None
 IdLike = str | int
 IdList = Sequence[IdLike] | IdLike
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+from .._wire import LazyRaw
 from ..errors import TranslationError, ValidationError
 from ..model import (
     SYNC_SERVICE_NAME,
@@ -134,7 +136,8 @@ def _trigger(wire: BillingMilestone) -> tuple[Trigger, list[FieldChange]]:
             raise TranslationError(
                 f"billing milestone {wire.id} is upon_completion but has no story_id", field="story_id", source=wire.id
             )
-        return Trigger.on_completion(wire.story_id), changes
+        # A validated id (non-empty digits): the trigger needs no second check.
+        return Trigger._trusted({"kind": TriggerKind.ON_COMPLETION, "ref": wire.story_id}, {"kind", "ref"}), changes
     if kind == BillingType.FIXED_DATE:
         if wire.story_id:
             changes.append(
@@ -169,8 +172,12 @@ def _status(
 
 
 def _external_refs(refs: Sequence[ExternalReference]) -> tuple[ExternalRef, ...]:
+    # Validated wire text, and both required parts non-empty: nothing left for ExternalRef to check.
     return tuple(
-        ExternalRef(service=r.service_name, ref=r.service_model_ref, model=r.service_model, status=r.status)
+        ExternalRef._trusted(
+            {"service": r.service_name, "ref": r.service_model_ref, "model": r.service_model, "status": r.status},
+            {"service", "ref", "model", "status"},
+        )
         for r in refs
         if r.service_name and r.service_model_ref
     )
@@ -204,18 +211,37 @@ def to_milestone(
         raise TranslationError(f"billing milestone {wire.id}: {exc.message}", field="amount", source=wire.id) from None
     trigger, changes = _trigger(wire)
     status = _status(wire, trigger, today, story_states or {})
-    return Milestone(
-        key=MilestoneKey(platform=Platform.KANTATA, id=wire.id, container_id=wire.workspace_id),
-        title=wire.title,
-        amount=amount,
-        due=wire.date_to_invoice,
-        trigger=trigger,
-        status=status,
-        locked=wire.invoiced,
-        external_refs=_external_refs(wire.external_references),
-        raw=raw_payload(wire),
-        changes=tuple(changes),
+    # The wire model has validated every value (ids are non-empty digits, the date a date, the amount
+    # exact), so the common models are built from them without a second validation; the one rule the wire
+    # does not check, a non-empty title, takes the validating constructor, which names it.
+    key = MilestoneKey._trusted(
+        {"platform": Platform.KANTATA, "id": wire.id, "container_id": wire.workspace_id},
+        {"platform", "id", "container_id"},
     )
+    values = {
+        "key": key,
+        "title": wire.title,
+        "description": None,
+        "amount": amount,
+        "percentage": None,
+        "due": wire.date_to_invoice,
+        "trigger": trigger,
+        "status": status,
+        "is_initial_payment": False,
+        "locked": wire.invoiced,
+        "external_refs": _external_refs(wire.external_references),
+        "raw": LazyRaw(partial(raw_payload, wire)),
+        "changes": tuple(changes),
+    }
+    if not wire.title:
+        return Milestone(**values)
+    return Milestone._trusted(values, set(_READ_FIELDS))
+
+
+#: The fields a read sets, as a validated construction records them (``model_fields_set``).
+_READ_FIELDS = frozenset(
+    {"key", "title", "amount", "due", "trigger", "status", "locked", "external_refs", "raw", "changes"}
+)
 
 
 def _drop_or_raise(

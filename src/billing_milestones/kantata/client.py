@@ -1,7 +1,8 @@
 """Kantata OX clients: ``KantataClient`` (blocking) and ``AsyncKantataClient`` (asyncio).
 
-Every request is built and parsed in :mod:`._operations`; the resource methods here only hand an operation
-to the runner, so the sync and async twins differ in nothing but ``await``.
+Every request is built and parsed in :mod:`._operations` and every multi-step call is a flow in
+:mod:`._flows`; each method here hands one operation or flow to the runner, so the sync and async classes
+differ in nothing but how they wait.
 """
 
 from __future__ import annotations
@@ -10,35 +11,23 @@ import builtins
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, Unpack
 
-import httpx
 from pydantic import SecretStr
 
-from .._base_client import AsyncAPIClient, SyncAPIClient, build_retry_policy
-from .._http import (
-    DEFAULT_TIMEOUT,
-    NOT_GIVEN,
-    AsyncLimiter,
-    AsyncRunner,
-    ClientCore,
-    NotGiven,
-    Page,
-    RetryPolicy,
-    SyncLimiter,
-    SyncRunner,
-    resolve_timeout,
-    secret_value,
-)
-from ..model import Platform
-from ._errors import error_detail, error_hook
+from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._http import AsyncRunner, Page, SyncRunner
+from ..model import Milestone, MilestoneKey
+from ._flows import ViewFlows, create_many
 from ._operations import (
     IdLike,
+    IncludeArg,
     KantataOperations,
     MilestoneCreateFields,
     MilestoneFilters,
     MilestoneUpdateFields,
     StoryFilters,
 )
-from ._view import AsyncKantataMilestones, KantataMilestones
+from ._setup import DEFAULT_BASE_URL, AsyncOptions, SyncOptions, build
+from .adapter import WorkspaceCurrency
 from .wire import BillingMilestone, BillingMilestoneCreate, BillingMilestoneUpdate, Story, Workspace
 
 __all__ = [
@@ -55,42 +44,15 @@ __all__ = [
     "Workspaces",
 ]
 
-#: The only host Kantata's docs name (no official api.kantata.com host exists).
-DEFAULT_BASE_URL = "https://api.mavenlink.com/api/v1"
-
-IncludeArg = Sequence[str] | str | None
+CreateItems = Sequence[BillingMilestoneCreate | Mapping[str, Any]]
 
 
-def _core(
-    token: str | SecretStr,
-    base_url: str | httpx.URL,
-    max_retries: int | NotGiven,
-    timeout: float | httpx.Timeout | None | NotGiven,
-    retry_policy: RetryPolicy | None,
-) -> ClientCore:
-    secret = secret_value(token, field="token")
-
-    def credentials() -> Mapping[str, str]:
-        return {"Authorization": f"Bearer {secret.get_secret_value()}"}
-
-    return ClientCore(
-        platform=Platform.KANTATA.value,
-        base_url=httpx.URL(str(base_url)),
-        credentials=credentials,
-        retry=build_retry_policy(max_retries, retry_policy),
-        timeout=resolve_timeout(timeout, DEFAULT_TIMEOUT),
-        error_detail=error_detail,
-        error_hook=error_hook,
-    )
-
-
-# -- native resources: sync ---------------------------------------------------------------------------
+# -- blocking -----------------------------------------------------------------------------------------
 class BillingMilestones:
     """``client.billing_milestones``: the Billing Schedule of a project, as Kantata names it."""
 
     def __init__(self, runner: SyncRunner, ops: KantataOperations) -> None:
-        self._runner = runner
-        self._ops = ops
+        self._runner, self._ops = runner, ops
 
     def list(self, **filters: Unpack[MilestoneFilters]) -> Iterator[BillingMilestone]:
         """Every matching milestone, 200 per page, fetched lazily (one page in memory at a time)."""
@@ -106,13 +68,9 @@ class BillingMilestones:
     def create(self, *, include: IncludeArg = None, **fields: Unpack[MilestoneCreateFields]) -> BillingMilestone:
         return self._runner.execute(self._ops.create_billing_milestone(include=include, **fields))
 
-    def create_many(
-        self, items: Sequence[BillingMilestoneCreate | Mapping[str, Any]], *, include: IncludeArg = None
-    ) -> builtins.list[BillingMilestone]:
+    def create_many(self, items: CreateItems, *, include: IncludeArg = None) -> builtins.list[BillingMilestone]:
         """Bulk create, 100 per POST, results in input order (each tied back to its input)."""
-        return [
-            m for op in self._ops.create_billing_milestones(items, include=include) for m in self._runner.execute(op)
-        ]
+        return self._runner.run_flow(create_many(self._ops, items, include))
 
     def update(
         self,
@@ -139,8 +97,7 @@ class Workspaces:
     """``client.workspaces``: only what milestones need (currency and subunits)."""
 
     def __init__(self, runner: SyncRunner, ops: KantataOperations) -> None:
-        self._runner = runner
-        self._ops = ops
+        self._runner, self._ops = runner, ops
 
     def get(self, workspace_id: IdLike, *, include: IncludeArg = None) -> Workspace:
         return self._runner.execute(self._ops.get_workspace(workspace_id, include=include))
@@ -150,8 +107,7 @@ class Stories:
     """``client.stories``: tasks, whose completion triggers ``upon_completion`` milestones."""
 
     def __init__(self, runner: SyncRunner, ops: KantataOperations) -> None:
-        self._runner = runner
-        self._ops = ops
+        self._runner, self._ops = runner, ops
 
     def list(self, **filters: Unpack[StoryFilters]) -> Iterator[Story]:
         return self._runner.iterate(self._ops.list_stories(**filters))
@@ -160,13 +116,79 @@ class Stories:
         return self._runner.execute(self._ops.get_story(story_id))
 
 
-# -- native resources: async --------------------------------------------------------------------------
+class KantataMilestones(ViewFlows):
+    """``client.milestones``: the common view. The container is a Kantata workspace (project) id."""
+
+    def __init__(self, runner: SyncRunner, ops: KantataOperations) -> None:
+        super().__init__(ops)
+        self._runner = runner
+
+    def workspace_currency(self, workspace_id: str) -> WorkspaceCurrency:
+        """The workspace's currency and subunit exponent, fetched once per workspace and cached."""
+        return self._runner.run_flow(self._workspace_currency(workspace_id))
+
+    def check_workspace(self, workspace_id: str) -> WorkspaceCurrency:
+        """Fetch the workspace now (one GET): NotFoundError naming it when it does not exist."""
+        return self._runner.run_flow(self._check_workspace(workspace_id))
+
+    def list(self, container_id: str) -> Iterator[Milestone]:
+        """Every milestone of the workspace; a workspace that does not exist raises NotFoundError."""
+        return self._runner.iterate_flow(self._listing(container_id))
+
+    def create(
+        self, container_id: str, milestones: Sequence[Milestone], *, allow_drop: bool = False
+    ) -> builtins.list[Milestone]:
+        """Create all of them, 100 per POST; each result carries what translation dropped (``allow_drop``).
+        The workspace is fetched first, so a missing one is a NotFoundError before anything is sent."""
+        return self._runner.run_flow(self._create(container_id, milestones, allow_drop))
+
+    def update(self, milestone: Milestone, *, allow_drop: bool = False) -> Milestone:
+        """Send only what differs from ``milestone.raw`` (or from a fresh GET when there is no raw)."""
+        return self._runner.run_flow(self._update(milestone, allow_drop))
+
+    def delete(self, key: MilestoneKey) -> None:
+        """Delete the milestone (an invoiced one is refused)."""
+        return self._runner.run_flow(self._delete(key))
+
+
+class KantataClient(SyncAPIClient):
+    """Blocking Kantata OX client.
+
+    >>> with KantataClient("token") as kantata:
+    ...     for m in kantata.billing_milestones.list(workspace_ids=["123"]):
+    ...         print(m.title, m.amount_in_cents)
+
+    Keyword options (:class:`~._setup.SyncOptions`): ``base_url``, ``max_retries``, ``timeout``,
+    ``http_client`` (an ``httpx.Client``), ``limiter``, ``retry_policy`` and ``json_suffix=True``, which
+    appends ``.json`` to every path, for tenants or proxies that need it [U].
+    """
+
+    billing_milestones: BillingMilestones
+    workspaces: Workspaces
+    stories: Stories
+    milestones: KantataMilestones
+
+    def __init__(self, token: str | SecretStr, **options: Unpack[SyncOptions]) -> None:
+        core, self._ops = build(token, options)
+        super().__init__(core, options.get("http_client"), limiter=options.get("limiter"))
+
+    def _init_resources(self) -> None:
+        self.billing_milestones = BillingMilestones(self._runner, self._ops)
+        self.workspaces = Workspaces(self._runner, self._ops)
+        self.stories = Stories(self._runner, self._ops)
+        self.milestones = KantataMilestones(self._runner, self._ops)
+
+    def __repr__(self) -> str:
+        return f"KantataClient(base_url={str(self.base_url)!r})"
+
+
+# -- asyncio ------------------------------------------------------------------------------------------
 class AsyncBillingMilestones:
-    """The asyncio twin of :class:`BillingMilestones`."""
+    """``client.billing_milestones`` of the asyncio client: each call of :class:`BillingMilestones`,
+    awaitable (the listings are async iterators)."""
 
     def __init__(self, runner: AsyncRunner, ops: KantataOperations) -> None:
-        self._runner = runner
-        self._ops = ops
+        self._runner, self._ops = runner, ops
 
     def list(self, **filters: Unpack[MilestoneFilters]) -> AsyncIterator[BillingMilestone]:
         return self._runner.iterate(self._ops.list_billing_milestones(**filters))
@@ -180,14 +202,8 @@ class AsyncBillingMilestones:
     async def create(self, *, include: IncludeArg = None, **fields: Unpack[MilestoneCreateFields]) -> BillingMilestone:
         return await self._runner.execute(self._ops.create_billing_milestone(include=include, **fields))
 
-    async def create_many(
-        self, items: Sequence[BillingMilestoneCreate | Mapping[str, Any]], *, include: IncludeArg = None
-    ) -> builtins.list[BillingMilestone]:
-        return [
-            m
-            for op in self._ops.create_billing_milestones(items, include=include)
-            for m in await self._runner.execute(op)
-        ]
+    async def create_many(self, items: CreateItems, *, include: IncludeArg = None) -> builtins.list[BillingMilestone]:
+        return await self._runner.run_flow(create_many(self._ops, items, include))
 
     async def update(
         self,
@@ -208,18 +224,20 @@ class AsyncBillingMilestones:
 
 
 class AsyncWorkspaces:
+    """``client.workspaces`` of the asyncio client."""
+
     def __init__(self, runner: AsyncRunner, ops: KantataOperations) -> None:
-        self._runner = runner
-        self._ops = ops
+        self._runner, self._ops = runner, ops
 
     async def get(self, workspace_id: IdLike, *, include: IncludeArg = None) -> Workspace:
         return await self._runner.execute(self._ops.get_workspace(workspace_id, include=include))
 
 
 class AsyncStories:
+    """``client.stories`` of the asyncio client."""
+
     def __init__(self, runner: AsyncRunner, ops: KantataOperations) -> None:
-        self._runner = runner
-        self._ops = ops
+        self._runner, self._ops = runner, ops
 
     def list(self, **filters: Unpack[StoryFilters]) -> AsyncIterator[Story]:
         return self._runner.iterate(self._ops.list_stories(**filters))
@@ -228,75 +246,53 @@ class AsyncStories:
         return await self._runner.execute(self._ops.get_story(story_id))
 
 
-# -- clients ---------------------------------------------------------------------------------------------
-class KantataClient(SyncAPIClient):
-    """Blocking Kantata OX client.
+class AsyncKantataMilestones(ViewFlows):
+    """``client.milestones`` of the asyncio client: the common view, with the same flows (and so the same
+    checks and results) as :class:`KantataMilestones`."""
 
-    >>> with KantataClient("token") as kantata:
-    ...     for m in kantata.billing_milestones.list(workspace_ids=["123"]):
-    ...         print(m.title, m.amount_in_cents)
+    def __init__(self, runner: AsyncRunner, ops: KantataOperations) -> None:
+        super().__init__(ops)
+        self._runner = runner
 
-    ``json_suffix=True`` appends ``.json`` to every path, for tenants or proxies that need it [U].
-    """
+    async def workspace_currency(self, workspace_id: str) -> WorkspaceCurrency:
+        return await self._runner.run_flow(self._workspace_currency(workspace_id))
 
-    billing_milestones: BillingMilestones
-    workspaces: Workspaces
-    stories: Stories
-    milestones: KantataMilestones
+    async def check_workspace(self, workspace_id: str) -> WorkspaceCurrency:
+        return await self._runner.run_flow(self._check_workspace(workspace_id))
 
-    def __init__(
-        self,
-        token: str | SecretStr,
-        *,
-        base_url: str | httpx.URL = DEFAULT_BASE_URL,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
-        http_client: httpx.Client | None = None,
-        limiter: SyncLimiter | None = None,
-        json_suffix: bool = False,
-        retry_policy: RetryPolicy | None = None,
-    ) -> None:
-        self._ops = KantataOperations(json_suffix=json_suffix)
-        super().__init__(_core(token, base_url, max_retries, timeout, retry_policy), http_client, limiter=limiter)
+    def list(self, container_id: str) -> AsyncIterator[Milestone]:
+        return self._runner.iterate_flow(self._listing(container_id))
 
-    def _init_resources(self) -> None:
-        self.billing_milestones = BillingMilestones(self._runner, self._ops)
-        self.workspaces = Workspaces(self._runner, self._ops)
-        self.stories = Stories(self._runner, self._ops)
-        self.milestones = KantataMilestones(self)
+    async def create(
+        self, container_id: str, milestones: Sequence[Milestone], *, allow_drop: bool = False
+    ) -> builtins.list[Milestone]:
+        return await self._runner.run_flow(self._create(container_id, milestones, allow_drop))
 
-    def __repr__(self) -> str:
-        return f"KantataClient(base_url={str(self.base_url)!r})"
+    async def update(self, milestone: Milestone, *, allow_drop: bool = False) -> Milestone:
+        return await self._runner.run_flow(self._update(milestone, allow_drop))
+
+    async def delete(self, key: MilestoneKey) -> None:
+        return await self._runner.run_flow(self._delete(key))
 
 
 class AsyncKantataClient(AsyncAPIClient):
-    """Asyncio Kantata OX client; the same arguments and resources as :class:`KantataClient`."""
+    """The asyncio Kantata OX client: the options of :class:`KantataClient`, except that ``http_client`` is
+    an ``httpx.AsyncClient`` and ``limiter`` an async limiter; the same resources, with awaitable calls."""
 
     billing_milestones: AsyncBillingMilestones
     workspaces: AsyncWorkspaces
     stories: AsyncStories
     milestones: AsyncKantataMilestones
 
-    def __init__(
-        self,
-        token: str | SecretStr,
-        *,
-        base_url: str | httpx.URL = DEFAULT_BASE_URL,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
-        http_client: httpx.AsyncClient | None = None,
-        limiter: AsyncLimiter | None = None,
-        json_suffix: bool = False,
-        retry_policy: RetryPolicy | None = None,
-    ) -> None:
-        self._ops = KantataOperations(json_suffix=json_suffix)
-        super().__init__(_core(token, base_url, max_retries, timeout, retry_policy), http_client, limiter=limiter)
+    def __init__(self, token: str | SecretStr, **options: Unpack[AsyncOptions]) -> None:
+        core, self._ops = build(token, options)
+        super().__init__(core, options.get("http_client"), limiter=options.get("limiter"))
 
     def _init_resources(self) -> None:
         self.billing_milestones = AsyncBillingMilestones(self._runner, self._ops)
         self.workspaces = AsyncWorkspaces(self._runner, self._ops)
         self.stories = AsyncStories(self._runner, self._ops)
-        self.milestones = AsyncKantataMilestones(self)
+        self.milestones = AsyncKantataMilestones(self._runner, self._ops)
 
     def __repr__(self) -> str:
         return f"AsyncKantataClient(base_url={str(self.base_url)!r})"

@@ -16,7 +16,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PrivateAttr, StrictBool, StrictInt, StrictStr, field_serializer
+from pydantic import BeforeValidator, Field, StrictBool, StrictInt, StrictStr, field_serializer
 
 from .._wire import WireCents, WireModel, WireStrId
 
@@ -179,11 +179,6 @@ class BillingMilestone(WireModel):
     created_at: WireTime | None = None
     updated_at: WireTime | None = None
 
-    _external_references: builtins.list[ExternalReference] | None = PrivateAttr(default=None)
-    _story: Story | None = PrivateAttr(default=None)
-    _workspace: Workspace | None = PrivateAttr(default=None)
-    _invoices: builtins.list[Invoice] | None = PrivateAttr(default=None)
-
     @property
     def invoiced(self) -> bool:
         """The only "invoiced" signal Kantata gives: ``invoice_id`` is set. Invoiced milestones are locked."""
@@ -192,24 +187,26 @@ class BillingMilestone(WireModel):
     @property
     def external_references(self) -> builtins.list[ExternalReference]:
         """Side-loaded references (``include=external_references``); empty when not requested."""
-        return list(self._external_references or [])
+        return list(self._get_state("external_references") or [])
 
     @property
     def external_references_loaded(self) -> bool:
         """True when the references were side-loaded, so an empty list really means "none"."""
-        return self._external_references is not None
+        return self._get_state("external_references") is not None
 
     @property
     def story(self) -> Story | None:
-        return self._story
+        story: Story | None = self._get_state("story")
+        return story
 
     @property
     def workspace(self) -> Workspace | None:
-        return self._workspace
+        workspace: Workspace | None = self._get_state("workspace")
+        return workspace
 
     @property
     def invoices(self) -> builtins.list[Invoice]:
-        return list(self._invoices or [])
+        return list(self._get_state("invoices") or [])
 
     def attach(
         self,
@@ -221,13 +218,13 @@ class BillingMilestone(WireModel):
     ) -> BillingMilestone:
         """Attach side-loaded objects (used by the client's envelope parser and by tests)."""
         if external_references is not None:
-            self._external_references = list(external_references)
+            self._state()["external_references"] = list(external_references)
         if story is not None:
-            self._story = story
+            self._state()["story"] = story
         if workspace is not None:
-            self._workspace = workspace
+            self._state()["workspace"] = workspace
         if invoices is not None:
-            self._invoices = list(invoices)
+            self._state()["invoices"] = list(invoices)
         return self
 
 

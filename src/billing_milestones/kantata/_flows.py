@@ -1,0 +1,158 @@
+"""Kantata's multi-step calls, written once for both clients: the bulk create and the common view.
+
+Each method here returns a flow (see ``_http._flow``): it yields the operations it needs and gets their
+results back, so ``KantataClient`` and ``AsyncKantataClient`` only hand it to their runner.
+
+A workspace id that does not exist lists as an empty Billing Schedule on Kantata (``workspace_ids=`` is only a
+filter), and a sync would then plan to create every source milestone into nothing. So every listing and every
+create first fetches the workspace (which translation needs anyway for its currency), even when its currency
+is already cached, and a missing workspace is a ``NotFoundError`` naming it before anything is written.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .. import errors
+from .._http import Flow, PagedOperation, just
+from ..model import Milestone, MilestoneKey, Platform
+from ._errors import refuse_invoiced
+from ._operations import Include, IncludeArg, KantataOperations
+from .adapter import WorkspaceCurrency, to_create_body, to_milestone, to_update_body, wire_from_raw
+from .wire import BillingMilestone, BillingMilestoneCreate, Workspace
+
+__all__ = ["VIEW_INCLUDES", "ViewFlows", "create_many", "missing_workspace"]
+
+#: What the common view side-loads: our sync keys, and story states for READY_TO_BILL.
+VIEW_INCLUDES: tuple[Include, ...] = ("external_references", "story")
+
+
+def create_many(
+    ops: KantataOperations, items: Sequence[BillingMilestoneCreate | Mapping[str, Any]], include: IncludeArg
+) -> Flow[builtins.list[BillingMilestone]]:
+    """Bulk create, 100 per POST, results in input order; every item is checked before the first POST."""
+    batches = ops.create_billing_milestones(items, include=include)
+    created: builtins.list[BillingMilestone] = []
+    for op in batches:
+        batch: builtins.list[BillingMilestone] = yield op
+        created.extend(batch)
+    return created
+
+
+def missing_workspace(workspace_id: str, exc: errors.NotFoundError) -> errors.NotFoundError:
+    """The server's 404 for a workspace, restated so the message names the container."""
+    return errors.NotFoundError(
+        f"Kantata workspace {workspace_id} does not exist (or this token cannot see it)",
+        platform=exc.platform,
+        method=exc.method,
+        path=exc.path,
+        status_code=exc.status_code,
+        request_id=exc.request_id,
+        messages=exc.messages,
+        body=exc.body,
+        retries_taken=exc.retries_taken,
+        response=exc.response,
+    )
+
+
+class ViewFlows:
+    """The common view's state and flows, shared by the sync and async views (their base class)."""
+
+    platform: Platform = Platform.KANTATA
+
+    def __init__(self, ops: KantataOperations) -> None:
+        self._ops = ops
+        self._currencies: dict[str, WorkspaceCurrency] = {}
+        #: Today's date for READY_TO_BILL; replace it to make listings reproducible.
+        self.today: Callable[[], dt.date] = dt.date.today
+
+    # -- workspaces ----------------------------------------------------------------------------------
+    def _workspace_currency(self, workspace_id: str) -> Flow[WorkspaceCurrency]:
+        key = str(workspace_id)
+        return just(self._currencies[key]) if key in self._currencies else self._check_workspace(key)
+
+    def _check_workspace(self, workspace_id: str) -> Flow[WorkspaceCurrency]:
+        key = str(workspace_id)
+        try:
+            workspace: Workspace = yield self._ops.get_workspace(key)
+        except errors.NotFoundError as exc:
+            raise missing_workspace(key, exc) from exc
+        currency = WorkspaceCurrency.from_workspace(workspace)
+        self._currencies[key] = currency
+        return currency
+
+    # -- the four calls ------------------------------------------------------------------------------
+    def _listing(self, container_id: str) -> Flow[PagedOperation[Milestone]]:
+        ws = yield from self._check_workspace(container_id)
+        today = self.today()
+        listing = self._ops.list_billing_milestones(workspace_ids=[container_id], include=VIEW_INCLUDES)
+        return listing.map(lambda wire: to_milestone(wire, ws, today=today))
+
+    def _create(
+        self, container_id: str, milestones: Sequence[Milestone], allow_drop: bool
+    ) -> Flow[builtins.list[Milestone]]:
+        if not milestones:
+            return []
+        ws = yield from self._check_workspace(container_id)
+        prepared = [to_create_body(m, ws, allow_drop=allow_drop) for m in milestones]
+        created = yield from create_many(self._ops, [b for b, _ in prepared], VIEW_INCLUDES)
+        today = self.today()
+        return [_with_changes(to_milestone(w, ws, today=today), c) for w, (_, c) in zip(created, prepared, strict=True)]
+
+    def _update(self, milestone: Milestone, allow_drop: bool) -> Flow[Milestone]:
+        key = _key(milestone.key)
+        self._refuse_if_locked(milestone, key)
+        ws = yield from self._workspace_currency(key.container_id)
+        current = self._current_from_raw(milestone, key)
+        if current is None:
+            current = yield self._ops.get_billing_milestone(key.id, include=VIEW_INCLUDES)
+        self._guard(current)
+        body, changes = to_update_body(milestone, current, ws, allow_drop=allow_drop)
+        if not body.is_empty:
+            current = yield self._ops.put_billing_milestone(current, body, include=VIEW_INCLUDES)
+        return _with_changes(to_milestone(current, ws, today=self.today()), changes)
+
+    def _delete(self, key: MilestoneKey) -> Flow[None]:
+        yield self._ops.delete_billing_milestone(_key(key).id)
+
+    # -- checks --------------------------------------------------------------------------------------
+    def _refuse_if_locked(self, milestone: Milestone, key: MilestoneKey) -> None:
+        if milestone.locked:
+            invoice = milestone.raw.get("invoice_id") if milestone.raw else None
+            path = self._ops.path("billing_milestones", key.id)
+            raise refuse_invoiced(key.id, None if invoice is None else str(invoice), method="PUT", path=path)
+
+    def _guard(self, current: BillingMilestone) -> None:
+        if current.invoiced:
+            path = self._ops.path("billing_milestones", current.id)
+            raise refuse_invoiced(current.id, current.invoice_id, method="PUT", path=path)
+
+    @staticmethod
+    def _current_from_raw(milestone: Milestone, key: MilestoneKey) -> BillingMilestone | None:
+        if not milestone.raw:
+            return None
+        current = wire_from_raw(milestone.raw)
+        if current.id != key.id:
+            raise errors.ValidationError(
+                f"milestone.raw is billing milestone {current.id}, but the key says {key.id}", field="raw"
+            )
+        return current
+
+
+def _key(key: MilestoneKey | None) -> MilestoneKey:
+    if key is None:
+        raise errors.ValidationError("milestone.key: an update needs the Kantata key of the milestone", field="key")
+    if key.platform is not Platform.KANTATA:
+        raise errors.ValidationError(
+            f"key.platform: expected kantata, got {key.platform.value} ({key})", field="key.platform", value=key
+        )
+    return key
+
+
+def _with_changes(milestone: Milestone, changes: Sequence[Any]) -> Milestone:
+    if not changes:
+        return milestone
+    return milestone.model_copy(update={"changes": (*milestone.changes, *changes)})

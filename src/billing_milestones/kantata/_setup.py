@@ -1,0 +1,92 @@
+"""Building a Kantata client: its typed options and the checked core (one place for both clients)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypedDict
+
+import httpx
+from pydantic import SecretStr
+
+from .._base_client import build_retry_policy
+from .._http import (
+    DEFAULT_TIMEOUT,
+    NOT_GIVEN,
+    AsyncLimiter,
+    ClientCore,
+    NotGiven,
+    RetryPolicy,
+    SyncLimiter,
+    resolve_timeout,
+    secret_value,
+)
+from ..model import Platform
+from ._errors import error_detail, error_hook
+from ._operations import KantataOperations
+
+__all__ = ["DEFAULT_BASE_URL", "AsyncOptions", "Options", "SyncOptions", "build"]
+
+#: The only host Kantata's docs name (no official api.kantata.com host exists).
+DEFAULT_BASE_URL = "https://api.mavenlink.com/api/v1"
+
+
+class Options(TypedDict, total=False):
+    """The keyword options both Kantata clients take (documented on :class:`KantataClient`)."""
+
+    base_url: str | httpx.URL
+    max_retries: int | NotGiven
+    timeout: float | httpx.Timeout | None | NotGiven
+    json_suffix: bool
+    retry_policy: RetryPolicy | None
+
+
+class SyncOptions(Options, total=False):
+    """:class:`Options` plus the blocking client's own pool and concurrency limiter."""
+
+    http_client: httpx.Client | None
+    limiter: SyncLimiter | None
+
+
+class AsyncOptions(Options, total=False):
+    """:class:`Options` plus the asyncio client's own pool and concurrency limiter."""
+
+    http_client: httpx.AsyncClient | None
+    limiter: AsyncLimiter | None
+
+
+_CORE_OPTIONS = frozenset(Options.__annotations__)
+_KNOWN = _CORE_OPTIONS | {"http_client", "limiter"}
+
+
+def build(token: str | SecretStr, options: Mapping[str, Any]) -> tuple[ClientCore, KantataOperations]:
+    """The checked core and the operations; an unknown option is a TypeError, as a misspelt keyword always was."""
+    unknown = sorted(set(options) - _KNOWN)
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s) for a Kantata client: {', '.join(unknown)}")
+    return _build(token, **{k: v for k, v in options.items() if k in _CORE_OPTIONS})
+
+
+def _build(
+    token: str | SecretStr,
+    *,
+    base_url: str | httpx.URL = DEFAULT_BASE_URL,
+    max_retries: int | NotGiven = NOT_GIVEN,
+    timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    json_suffix: bool = False,
+    retry_policy: RetryPolicy | None = None,
+) -> tuple[ClientCore, KantataOperations]:
+    secret = secret_value(token, field="token")
+
+    def credentials() -> Mapping[str, str]:
+        return {"Authorization": f"Bearer {secret.get_secret_value()}"}
+
+    core = ClientCore(
+        platform=Platform.KANTATA.value,
+        base_url=httpx.URL(str(base_url)),
+        credentials=credentials,
+        retry=build_retry_policy(max_retries, retry_policy),
+        timeout=resolve_timeout(timeout, DEFAULT_TIMEOUT),
+        error_detail=error_detail,
+        error_hook=error_hook,
+    )
+    return core, KantataOperations(json_suffix=json_suffix)
