@@ -23,9 +23,16 @@ __all__ = ["DEMO_TOKEN", "KantataSandbox"]
 class KantataSandbox(_Routes, _Seed):
     """Kantata's API under ``/api/v1``, with and without the ``.json`` suffix.
 
+    ```pycon
+    >>> from billing_milestones import KantataClient
     >>> sandbox = KantataSandbox()
     >>> ids = sandbox.seed_demo()
-    >>> client = KantataClient("token", http_client=sandbox.http_client())
+    >>> with KantataClient("token", http_client=sandbox.http_client()) as client:
+    ...     titles = [m.title for m in client.milestones.list(ids["workspaces"]["USD"])]
+    >>> sorted(titles)
+    ['Build complete', 'Deposit', 'Design approved', 'Goodwill credit']
+
+    ```
     """
 
     platform = "kantata"
