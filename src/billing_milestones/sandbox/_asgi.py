@@ -85,8 +85,18 @@ class LoopbackServer:
     A port it cannot listen on (in use, or an address this machine does not have) is our ConfigError naming
     ``host:port`` (``key="port"``), raised here before anything starts, so every caller reports it the same way.
 
+    ```pycon
+    >>> from billing_milestones import KantataClient
+    >>> from billing_milestones.sandbox import KantataSandbox
+    >>> from billing_milestones.sandbox.kantata import DEMO_TOKEN
+    >>> sandbox = KantataSandbox()
+    >>> ids = sandbox.seed_demo()
     >>> with LoopbackServer(sandbox.asgi_app()) as server:
-    ...     client = KantataClient(DEMO_TOKEN, base_url=server.url + "/api/v1")
+    ...     with KantataClient(DEMO_TOKEN, base_url=server.url + "/api/v1") as client:
+    ...         print(len(list(client.milestones.list(ids["workspaces"]["USD"]))))
+    4
+
+    ```
     """
 
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
