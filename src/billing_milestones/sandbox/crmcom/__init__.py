@@ -48,8 +48,24 @@ __all__ = [
 class CrmComSandbox(_Routes, _Seed):
     """An emulated crm.com tenant. Reach it with ``http_client()``, ``async_http_client()`` or ``asgi_app()``.
 
-    >>> sandbox = CrmComSandbox(); seed = sandbox.seed_demo()
-    >>> client = CrmComClient(seed.secret_key, http_client=sandbox.http_client())
+    ```pycon
+    >>> from billing_milestones import CrmComClient, OrderDraft
+    >>> sandbox = CrmComSandbox()
+    >>> seed = sandbox.seed_demo()
+    >>> draft = OrderDraft(
+    ...     account_id=seed.account_id,
+    ...     supply_method="DIRECT_SALE",
+    ...     delivery_method="COURIER_SERVICE",
+    ...     payment_method_type="CARD",
+    ...     items=[{"id": seed.products["USD"], "quantity": 3}],
+    ...     queue_id=seed.queues["standard"],
+    ... )
+    >>> with CrmComClient(seed.secret_key, http_client=sandbox.http_client()) as client:
+    ...     estimate = client.estimates.order(draft)
+    >>> print(estimate.total, estimate.currency_code)
+    59.97 USD
+
+    ```
     """
 
     platform: ClassVar[str] = "crmcom"
