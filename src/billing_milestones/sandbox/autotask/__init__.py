@@ -34,9 +34,25 @@ __all__ = [
 class AutotaskSandbox(_Routes, _Seed):
     """Emulates one Autotask tenant. Reach it with ``http_client()``, ``async_http_client()`` or ``asgi_app()``.
 
-    >>> sandbox = AutotaskSandbox(); ids = sandbox.seed_demo()
-    >>> client = AutotaskClient(sandbox.USERNAME, sandbox.SECRET, sandbox.INTEGRATION_CODE,
-    ...                         http_client=sandbox.http_client(), currency="USD")
+    ```pycon
+    >>> from billing_milestones import AutotaskClient
+    >>> sandbox = AutotaskSandbox()
+    >>> ids = sandbox.seed_demo()
+    >>> client = AutotaskClient(
+    ...     sandbox.USERNAME,
+    ...     sandbox.SECRET,
+    ...     sandbox.INTEGRATION_CODE,
+    ...     http_client=sandbox.http_client(),
+    ...     currency="USD",
+    ... )
+    >>> for m in client.milestones.list(str(ids["usd_contract"])):
+    ...     print(m.title, m.amount)
+    Deposit 5000.00 USD
+    Design sign-off 7500.00 USD
+    Launch 12500.00 USD
+    >>> client.close()
+
+    ```
     """
 
     platform: ClassVar[str] = "autotask"
