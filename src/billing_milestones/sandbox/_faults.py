@@ -69,7 +69,12 @@ class FaultPlan:
     Rules match by method and a path regex; ``after`` skips the first N matching requests and ``times``
     bounds how often a rule fires. Latency stacks with one other fault; the first other rule that fires wins.
 
+    ```pycon
     >>> plan = FaultPlan(seed=7).rate_limit(times=2, retry_after=1).status(503, times=1, method="GET")
+    >>> len(plan.rules)
+    2
+
+    ```
     """
 
     def __init__(self, seed: int = 0, rules: list[FaultRule] | None = None) -> None:
