@@ -7,7 +7,7 @@ import contextlib
 import functools
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import httpx
@@ -395,6 +395,12 @@ class AsyncRunner(_RunnerBase):
     async def iterate_flow(self, flow: Flow[PagedOperation[T]]) -> AsyncIterator[T]:
         """The async :meth:`SyncRunner.iterate_flow`."""
         async for item in self.iterate(await self.run_flow(flow)):
+            yield item
+
+    async def iterate_result(self, flow: Flow[Iterable[T]]) -> AsyncIterator[T]:
+        """The items of a flow's result, the flow run at the first iteration (an async iterator is lazy; the
+        sync view runs the same flow at once and returns ``iter(result)``)."""
+        for item in await self.run_flow(flow):
             yield item
 
     async def aclose(self) -> None:

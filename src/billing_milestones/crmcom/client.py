@@ -1,197 +1,170 @@
-"""crm.com clients: thin sync and async shells over the sans-IO operations in ``_operations`` and ``_drafts``."""
+"""crm.com clients: ``CrmComClient`` (blocking) and ``AsyncCrmComClient`` (asyncio).
+
+Requests and parsers live in ``_operations`` (sans-IO), drafts in ``_drafts``; every multi-step call is a flow
+in ``_flows`` and the token renewal a runner hook, so each method here hands one operation or flow to the
+runner and the sync and async classes differ in nothing but how they wait.
+"""
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, TypedDict, Unpack
 
-import httpx
 from pydantic import SecretStr
 
-from .._base_client import AsyncAPIClient, SyncAPIClient, build_retry_policy
-from .._http import (
-    NOT_GIVEN,
-    AsyncLimiter,
-    ClientCore,
-    NotGiven,
-    Operation,
-    Page,
-    PagedOperation,
-    RetryPolicy,
-    SyncLimiter,
-    resolve_timeout,
-)
-from .._http import secret_value as _secret
-from .._http._types import DEFAULT_TIMEOUT
-from ..errors import ConfigError, ValidationError
-from ..model import Milestone, MilestoneKey, Platform
+from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._http import AsyncRunner, Page, PagedOperation, SyncRunner
+from ..model import Milestone, MilestoneKey
+from . import _flows as flows
 from . import _operations as ops
-from ._drafts import DraftStore, OrderDraft, Write
-from .adapter import AmountPreference, milestones_from_estimate
-from .rules import check_milestones
-from .wire import ContactToken, OrderCreated, OrderEstimate, OrderEstimateRequest, Payment, WireOrder
+from ._drafts import DraftStore, OrderDraft
+from ._setup import Api, AsyncOptions, SyncOptions, build
+from .wire import (
+    ContactToken,
+    MilestoneRequest,
+    OrderCreated,
+    OrderEstimate,
+    OrderEstimateRequest,
+    OrderItem,
+    Payment,
+    SubmitOrderRequest,
+    WireOrder,
+)
 
-__all__ = ["AsyncCrmComClient", "AsyncCrmComMilestones", "CrmComClient", "CrmComMilestones"]
+__all__ = [
+    "AsyncCrmComClient",
+    "AsyncCrmComMilestones",
+    "CrmComClient",
+    "CrmComMilestones",
+    "EstimateFields",
+    "OrderListOptions",
+    "SubmitFields",
+]
 
-T = TypeVar("T")
-Api = Literal["self-service", "backoffice"]
-
-
-def _build(
-    api_key: str | SecretStr | None,
-    bearer_token: str | SecretStr | None,
-    refresh_token: str | SecretStr | None,
-    token_expires_at: int | None,
-    base_url: str | httpx.URL,
-    api: str,
-    max_retries: int | NotGiven,
-    timeout: float | httpx.Timeout | None | NotGiven,
-    retry_policy: RetryPolicy | None,
-    bearer_prefix: bool | None,
-) -> tuple[ClientCore, ops.AuthState]:
-    """The shared, I/O-free part of both constructors."""
-    auth = ops.AuthState(
-        api_key=_secret(api_key, field="api_key") if api_key is not None else None,
-        access_token=_secret(bearer_token, field="bearer_token") if bearer_token is not None else None,
-        refresh_token=_secret(refresh_token, field="refresh_token") if refresh_token is not None else None,
-        expires_at=float(token_expires_at) if token_expires_at is not None else None,
-        # Self-Service documents "Bearer"; the Backoffice client seen in the wild sends the raw token ([U]).
-        bearer_prefix=(api == "self-service") if bearer_prefix is None else bearer_prefix,
-    )
-    core = ClientCore(
-        platform=Platform.CRMCOM.value,
-        base_url=ops.api_base_url(base_url, api),
-        credentials=auth.headers,
-        retry=build_retry_policy(max_retries, retry_policy),
-        timeout=resolve_timeout(timeout, DEFAULT_TIMEOUT),
-        error_detail=ops.error_detail,
-    )
-    return core, auth
+Payments = Sequence[Payment | Mapping[str, Any]]
 
 
-def _payments(payments: Sequence[Payment | Mapping[str, Any]]) -> builtins.list[Any]:
+class EstimateFields(TypedDict, total=False):
+    """An order estimate's fields (as :class:`~.wire.OrderEstimateRequest`; fields the docs add later pass)."""
+
+    account_id: str
+    supply_method: str
+    delivery_method: str
+    payment_method_type: str
+    items: Sequence[OrderItem | Mapping[str, Any]]
+    queue_id: str | None
+    milestones: Sequence[MilestoneRequest | Mapping[str, Any]] | None
+    estimation_id: str | None
+    fulfilled_by: str | None
+    address_id: str | None
+    notes: str | None
+    use_wallet_funds: bool | None
+    wallet_funds_amount: Any
+    requested_delivery_at: Mapping[str, Any] | None
+    current_location: Mapping[str, Any] | None
+
+
+class SubmitFields(TypedDict, total=False):
+    """What a submit takes besides the estimation id and the payments."""
+
+    notes: str | None
+
+
+class OrderListOptions(TypedDict, total=False):
+    """``size`` 1..100 per page, ``page`` to start at (from 1), ``sort``/``order``, ``include_total``."""
+
+    size: int
+    page: int
+    sort: str | None
+    order: str | None
+    include_total: bool | None
+
+
+def _payments(payments: Payments) -> builtins.list[Any]:
     return [p.model_dump(mode="python", exclude_none=True) if isinstance(p, Payment) else dict(p) for p in payments]
 
 
-# ======================================================================================================
-# sync
-# ======================================================================================================
+def _estimate(request: OrderEstimateRequest | None, fields: EstimateFields) -> OrderEstimateRequest:
+    return ops.build_estimate_request(request, dict(fields))
+
+
+def _submit(estimation_id: str, payments: Payments, fields: SubmitFields) -> SubmitOrderRequest:
+    return ops.build_submit_request(estimation_id, _payments(payments), dict(fields))
+
+
+def _orders(contact_id: str, options: OrderListOptions) -> PagedOperation[WireOrder]:
+    return ops.contact_orders(contact_id, **options)
+
+
+# -- blocking -----------------------------------------------------------------------------------------
 class Estimates:
     """``client.estimates``: the Order Preview (the only operation that carries milestones)."""
 
-    def __init__(self, client: CrmComClient) -> None:
-        self._client = client
+    def __init__(self, runner: SyncRunner) -> None:
+        self._runner = runner
 
-    def order(self, request: OrderEstimateRequest | None = None, /, **fields: Any) -> OrderEstimate:
+    def order(self, request: OrderEstimateRequest | None = None, /, **fields: Unpack[EstimateFields]) -> OrderEstimate:
         """Estimate an order (``POST /estimates/orders``); milestone rules are checked before sending."""
-        return self._client._execute(ops.estimate_order(ops.build_estimate_request(request, fields)))
+        return self._runner.execute(ops.estimate_order(_estimate(request, fields)))
 
 
 class Orders:
     """``client.orders``: submit an estimation as an order, get one, list a contact's orders."""
 
-    def __init__(self, client: CrmComClient) -> None:
-        self._client = client
+    def __init__(self, runner: SyncRunner) -> None:
+        self._runner = runner
 
-    def submit(self, estimation_id: str, payments: Sequence[Payment | Mapping[str, Any]], **extra: Any) -> OrderCreated:
+    def submit(self, estimation_id: str, payments: Payments, **fields: Unpack[SubmitFields]) -> OrderCreated:
         """Submit Order (needs a contact Bearer token). The milestones travel with the estimation."""
-        request = ops.build_submit_request(estimation_id, _payments(payments), extra)
-        return self._client._execute(ops.submit_order(request))
+        return self._runner.execute(ops.submit_order(_submit(estimation_id, payments, fields)))
 
     def get(self, order_id: str) -> WireOrder:
-        return self._client._execute(ops.get_order(order_id))
+        return self._runner.execute(ops.get_order(order_id))
 
-    def list_for_contact(
-        self,
-        contact_id: str,
-        *,
-        size: int = ops.MAX_PAGE_SIZE,
-        sort: str | None = None,
-        order: str | None = None,
-        include_total: bool | None = None,
-    ) -> Iterator[WireOrder]:
+    def list_for_contact(self, contact_id: str, **options: Unpack[OrderListOptions]) -> Iterator[WireOrder]:
         """Every order of a contact, fetching pages lazily until ``has_more`` is false."""
-        for page in self.list_for_contact_pages(
-            contact_id, size=size, sort=sort, order=order, include_total=include_total
-        ):
-            yield from page.items
+        return self._runner.iterate(_orders(contact_id, options))
 
-    def list_for_contact_pages(
-        self,
-        contact_id: str,
-        *,
-        size: int = ops.MAX_PAGE_SIZE,
-        page: int = 1,
-        sort: str | None = None,
-        order: str | None = None,
-        include_total: bool | None = None,
-    ) -> Iterator[Page[WireOrder]]:
+    def list_for_contact_pages(self, contact_id: str, **options: Unpack[OrderListOptions]) -> Iterator[Page[WireOrder]]:
         """Page by page (``page.items``, ``page.total``, ``page.response``), starting at ``page``."""
-        op = ops.contact_orders(contact_id, size=size, page=page, sort=sort, order=order, include_total=include_total)
-        return self._client._pages(op)
+        return self._runner.pages(_orders(contact_id, options))
 
 
-class CrmComMilestones:
+class CrmComMilestones(flows.DraftFlows):
     """``client.milestones``: the common view over order drafts (see the module docs of ``_drafts``).
 
     >>> draft_id = client.milestones.open_draft(OrderDraft(account_id=..., items=[...], queue_id=...))
     >>> client.milestones.list(draft_id)      # re-estimates the draft
     """
 
-    platform = Platform.CRMCOM
-
-    def __init__(self, client: CrmComClient, store: DraftStore) -> None:
-        self._client = client
-        self._store = store
+    def __init__(self, runner: SyncRunner, store: DraftStore) -> None:
+        super().__init__(store)
+        self._runner = runner
 
     def open_draft(self, draft: OrderDraft) -> str:
         """Estimate ``draft`` and keep it on this client; returns its container id (the estimation id)."""
-        if draft.milestones is not None:
-            check_milestones(draft.milestones)
-        estimate = self._client._execute(ops.estimate_order(draft))
-        container = self._store.opened(draft, estimate)
-        self._store.put(container, draft.model_copy(update={"estimation_id": container}), estimate)
-        return container
-
-    def draft(self, container_id: str) -> OrderDraft:
-        """The draft as it will next be sent (a copy)."""
-        return self._store.get(container_id).request.model_copy(deep=True)
-
-    def last_estimate(self, container_id: str) -> OrderEstimate:
-        return self._store.get(container_id).estimate
-
-    def close_draft(self, container_id: str) -> None:
-        """Forget a draft on this client (crm.com has no call to delete an estimation)."""
-        self._store.forget(container_id)
+        return self._runner.run_flow(self._open(draft))
 
     def list(self, container_id: str) -> Iterator[Milestone]:
         """Re-estimate the draft and return its milestone plan (the request is sent before this returns)."""
-        request = self._store.reestimate(container_id)
-        estimate = self._client._execute(ops.estimate_order(request))
-        self._store.put(container_id, request, estimate)
-        return iter(milestones_from_estimate(estimate, container_id=container_id, sent=request.milestones))
+        return iter(self._runner.run_flow(self._listing(container_id)))
 
     def create(self, container_id: str, milestones: Sequence[Milestone]) -> builtins.list[Milestone]:
         """Add milestones (new stages only) and re-estimate; returns them as crm.com estimated them."""
-        return self._write(self._store.plan_create(container_id, milestones))
+        return self._runner.run_flow(self._create(container_id, milestones))
 
     def replace(self, container_id: str, milestones: Sequence[Milestone]) -> builtins.list[Milestone]:
         """Send a whole milestone set at once (what the sync engine uses)."""
-        return self._write(self._store.plan_replace(container_id, milestones))
+        return self._runner.run_flow(self._replace(container_id, milestones))
 
     def update(self, milestone: Milestone) -> Milestone:
         """Replace the milestone of its stage and re-estimate."""
-        return self._write(self._store.plan_update(milestone))[0]
+        return self._runner.run_flow(self._update(milestone))
 
     def delete(self, key: MilestoneKey) -> None:
         """Remove the milestone of that stage and re-estimate (an empty set is sent as ``milestones: []``)."""
-        self._write(self._store.plan_delete(key))
-
-    def _write(self, write: Write) -> builtins.list[Milestone]:
-        estimate = self._client._execute(ops.estimate_order(write.request))
-        self._store.record(write, estimate)
-        return write.result(estimate)
+        return self._runner.run_flow(self._delete(key))
 
 
 class CrmComClient(SyncAPIClient):
@@ -199,286 +172,136 @@ class CrmComClient(SyncAPIClient):
 
     Authenticate with the secret key (``api_key`` header) or a contact Bearer token: pass ``bearer_token=``
     or call :meth:`authenticate_contact`; tokens are refreshed automatically shortly before they expire.
+    Keyword options (:class:`~._setup.SyncOptions`): ``bearer_token``, ``base_url``, ``api``, ``max_retries``,
+    ``timeout``, ``http_client`` (an ``httpx.Client``), ``limiter``, ``retry_policy``, ``refresh_token``,
+    ``token_expires_at``, ``bearer_prefix`` and ``prefer`` (which amount a milestone reads as its own).
     """
 
     estimates: Estimates
     orders: Orders
     milestones: CrmComMilestones
 
-    def __init__(
-        self,
-        api_key: str | SecretStr | None = None,
-        *,
-        bearer_token: str | SecretStr | None = None,
-        base_url: str | httpx.URL = ops.DEFAULT_BASE_URL,
-        api: Api = "self-service",
-        max_retries: int | NotGiven = NOT_GIVEN,
-        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
-        http_client: httpx.Client | None = None,
-        limiter: SyncLimiter | None = None,
-        retry_policy: RetryPolicy | None = None,
-        refresh_token: str | SecretStr | None = None,
-        token_expires_at: int | None = None,
-        bearer_prefix: bool | None = None,
-        prefer: AmountPreference | str = AmountPreference.AMOUNT,
-    ) -> None:
-        core, self._auth = _build(
-            api_key,
-            bearer_token,
-            refresh_token,
-            token_expires_at,
-            base_url,
-            api,
-            max_retries,
-            timeout,
-            retry_policy,
-            bearer_prefix,
-        )
-        self.api: Api = api
-        self._drafts = DraftStore(prefer)
-        super().__init__(core, http_client, limiter=limiter)
+    def __init__(self, api_key: str | SecretStr | None = None, **options: Unpack[SyncOptions]) -> None:
+        setup = build(api_key, options)
+        self.api: Api = setup["api"]
+        self._auth, self._drafts = setup["auth"], DraftStore(setup["prefer"])
+        hooks = flows.TokenHooks(self._auth)
+        super().__init__(setup["core"], options.get("http_client"), limiter=options.get("limiter"), hooks=hooks)
 
     def _init_resources(self) -> None:
-        self.estimates = Estimates(self)
-        self.orders = Orders(self)
-        self.milestones = CrmComMilestones(self, self._drafts)
+        self.estimates = Estimates(self._runner)
+        self.orders = Orders(self._runner)
+        self.milestones = CrmComMilestones(self._runner, self._drafts)
 
-    # -- auth ---------------------------------------------------------------------------------------
     def authenticate_contact(
-        self, public_key: str | SecretStr, provider: str = "EMAIL", **credentials: Any
+        self, public_key: str | SecretStr, provider: str = "EMAIL", **credentials: str
     ) -> ContactToken:
         """Log a contact in (``POST /contacts/authenticate`` with the public key); later calls use its token."""
-        if self.api != "self-service":
-            raise ConfigError("contact authentication exists on the Self-Service API only", key="api")
-        token = self._runner.execute(ops.authenticate_contact(public_key, provider, credentials))
-        self._auth.store(token)
-        return token
+        return self._runner.run_flow(
+            flows.authenticate_contact(self._auth, self.api, public_key, provider, credentials)
+        )
 
     def refresh_contact_token(self) -> ContactToken:
         """Renew the contact token now (it also happens automatically shortly before expiry)."""
-        if self._auth.refresh_token is None:
-            raise ValidationError("no refresh token: authenticate_contact() first", field="refresh_token")
-        token = self._runner.execute(ops.refresh_contact_token(self._auth.refresh_token))
-        self._auth.store(token)
-        return token
+        return self._runner.run_flow(flows.refresh_contact_token(self._auth))
 
     @property
     def token_expires_at(self) -> float | None:
         return self._auth.expires_at
 
-    # -- execution ----------------------------------------------------------------------------------
-    def _ensure_token(self) -> None:
-        if self._auth.needs_refresh():
-            self.refresh_contact_token()
 
-    def _execute(self, op: Operation[T]) -> T:
-        self._ensure_token()
-        return self._runner.execute(op)
-
-    def _pages(self, op: PagedOperation[T]) -> Iterator[Page[T]]:
-        pages = self._runner.pages(op)
-        try:
-            while True:
-                self._ensure_token()
-                try:
-                    page = next(pages)
-                except StopIteration:
-                    return
-                yield page
-        finally:
-            close = getattr(pages, "close", None)
-            if close is not None:  # a caller that stops early must not leave the generator suspended
-                close()
-
-
-# ======================================================================================================
-# async
-# ======================================================================================================
+# -- asyncio ------------------------------------------------------------------------------------------
 class AsyncEstimates:
-    def __init__(self, client: AsyncCrmComClient) -> None:
-        self._client = client
+    """``client.estimates`` of the asyncio client."""
 
-    async def order(self, request: OrderEstimateRequest | None = None, /, **fields: Any) -> OrderEstimate:
-        return await self._client._execute(ops.estimate_order(ops.build_estimate_request(request, fields)))
+    def __init__(self, runner: AsyncRunner) -> None:
+        self._runner = runner
+
+    async def order(
+        self, request: OrderEstimateRequest | None = None, /, **fields: Unpack[EstimateFields]
+    ) -> OrderEstimate:
+        return await self._runner.execute(ops.estimate_order(_estimate(request, fields)))
 
 
 class AsyncOrders:
-    def __init__(self, client: AsyncCrmComClient) -> None:
-        self._client = client
+    """``client.orders`` of the asyncio client: each call of :class:`Orders`, awaitable (listings are async
+    iterators)."""
 
-    async def submit(
-        self, estimation_id: str, payments: Sequence[Payment | Mapping[str, Any]], **extra: Any
-    ) -> OrderCreated:
-        request = ops.build_submit_request(estimation_id, _payments(payments), extra)
-        return await self._client._execute(ops.submit_order(request))
+    def __init__(self, runner: AsyncRunner) -> None:
+        self._runner = runner
+
+    async def submit(self, estimation_id: str, payments: Payments, **fields: Unpack[SubmitFields]) -> OrderCreated:
+        return await self._runner.execute(ops.submit_order(_submit(estimation_id, payments, fields)))
 
     async def get(self, order_id: str) -> WireOrder:
-        return await self._client._execute(ops.get_order(order_id))
+        return await self._runner.execute(ops.get_order(order_id))
 
-    async def list_for_contact(
-        self,
-        contact_id: str,
-        *,
-        size: int = ops.MAX_PAGE_SIZE,
-        sort: str | None = None,
-        order: str | None = None,
-        include_total: bool | None = None,
-    ) -> AsyncIterator[WireOrder]:
-        async for page in self.list_for_contact_pages(
-            contact_id, size=size, sort=sort, order=order, include_total=include_total
-        ):
-            for item in page.items:
-                yield item
+    def list_for_contact(self, contact_id: str, **options: Unpack[OrderListOptions]) -> AsyncIterator[WireOrder]:
+        return self._runner.iterate(_orders(contact_id, options))
 
     def list_for_contact_pages(
-        self,
-        contact_id: str,
-        *,
-        size: int = ops.MAX_PAGE_SIZE,
-        page: int = 1,
-        sort: str | None = None,
-        order: str | None = None,
-        include_total: bool | None = None,
+        self, contact_id: str, **options: Unpack[OrderListOptions]
     ) -> AsyncIterator[Page[WireOrder]]:
-        op = ops.contact_orders(contact_id, size=size, page=page, sort=sort, order=order, include_total=include_total)
-        return self._client._pages(op)
+        return self._runner.pages(_orders(contact_id, options))
 
 
-class AsyncCrmComMilestones:
-    """``client.milestones`` on the async client; the same drafts and semantics as :class:`CrmComMilestones`."""
+class AsyncCrmComMilestones(flows.DraftFlows):
+    """``client.milestones`` of the asyncio client: the same drafts, flows and semantics as
+    :class:`CrmComMilestones` (``list`` re-estimates at the first iteration)."""
 
-    platform = Platform.CRMCOM
-
-    def __init__(self, client: AsyncCrmComClient, store: DraftStore) -> None:
-        self._client = client
-        self._store = store
+    def __init__(self, runner: AsyncRunner, store: DraftStore) -> None:
+        super().__init__(store)
+        self._runner = runner
 
     async def open_draft(self, draft: OrderDraft) -> str:
-        if draft.milestones is not None:
-            check_milestones(draft.milestones)
-        estimate = await self._client._execute(ops.estimate_order(draft))
-        container = self._store.opened(draft, estimate)
-        self._store.put(container, draft.model_copy(update={"estimation_id": container}), estimate)
-        return container
+        return await self._runner.run_flow(self._open(draft))
 
-    def draft(self, container_id: str) -> OrderDraft:
-        return self._store.get(container_id).request.model_copy(deep=True)
-
-    def last_estimate(self, container_id: str) -> OrderEstimate:
-        return self._store.get(container_id).estimate
-
-    def close_draft(self, container_id: str) -> None:
-        self._store.forget(container_id)
-
-    async def list(self, container_id: str) -> AsyncIterator[Milestone]:
-        request = self._store.reestimate(container_id)
-        estimate = await self._client._execute(ops.estimate_order(request))
-        self._store.put(container_id, request, estimate)
-        for milestone in milestones_from_estimate(estimate, container_id=container_id, sent=request.milestones):
-            yield milestone
+    def list(self, container_id: str) -> AsyncIterator[Milestone]:
+        return self._runner.iterate_result(self._listing(container_id))
 
     async def create(self, container_id: str, milestones: Sequence[Milestone]) -> builtins.list[Milestone]:
-        return await self._write(self._store.plan_create(container_id, milestones))
+        return await self._runner.run_flow(self._create(container_id, milestones))
 
     async def replace(self, container_id: str, milestones: Sequence[Milestone]) -> builtins.list[Milestone]:
-        return await self._write(self._store.plan_replace(container_id, milestones))
+        return await self._runner.run_flow(self._replace(container_id, milestones))
 
     async def update(self, milestone: Milestone) -> Milestone:
-        return (await self._write(self._store.plan_update(milestone)))[0]
+        return await self._runner.run_flow(self._update(milestone))
 
     async def delete(self, key: MilestoneKey) -> None:
-        await self._write(self._store.plan_delete(key))
-
-    async def _write(self, write: Write) -> builtins.list[Milestone]:
-        estimate = await self._client._execute(ops.estimate_order(write.request))
-        self._store.record(write, estimate)
-        return write.result(estimate)
+        return await self._runner.run_flow(self._delete(key))
 
 
 class AsyncCrmComClient(AsyncAPIClient):
-    """The asyncio twin of :class:`CrmComClient`: the same arguments, awaitable calls."""
+    """The asyncio crm.com client: the options of :class:`CrmComClient`, except that ``http_client`` is an
+    ``httpx.AsyncClient`` and ``limiter`` an async limiter; the same resources, with awaitable calls."""
 
     estimates: AsyncEstimates
     orders: AsyncOrders
     milestones: AsyncCrmComMilestones
 
-    def __init__(
-        self,
-        api_key: str | SecretStr | None = None,
-        *,
-        bearer_token: str | SecretStr | None = None,
-        base_url: str | httpx.URL = ops.DEFAULT_BASE_URL,
-        api: Api = "self-service",
-        max_retries: int | NotGiven = NOT_GIVEN,
-        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
-        http_client: httpx.AsyncClient | None = None,
-        limiter: AsyncLimiter | None = None,
-        retry_policy: RetryPolicy | None = None,
-        refresh_token: str | SecretStr | None = None,
-        token_expires_at: int | None = None,
-        bearer_prefix: bool | None = None,
-        prefer: AmountPreference | str = AmountPreference.AMOUNT,
-    ) -> None:
-        core, self._auth = _build(
-            api_key,
-            bearer_token,
-            refresh_token,
-            token_expires_at,
-            base_url,
-            api,
-            max_retries,
-            timeout,
-            retry_policy,
-            bearer_prefix,
-        )
-        self.api: Api = api
-        self._drafts = DraftStore(prefer)
-        super().__init__(core, http_client, limiter=limiter)
+    def __init__(self, api_key: str | SecretStr | None = None, **options: Unpack[AsyncOptions]) -> None:
+        setup = build(api_key, options)
+        self.api: Api = setup["api"]
+        self._auth, self._drafts = setup["auth"], DraftStore(setup["prefer"])
+        hooks = flows.TokenHooks(self._auth)
+        super().__init__(setup["core"], options.get("http_client"), limiter=options.get("limiter"), hooks=hooks)
 
     def _init_resources(self) -> None:
-        self.estimates = AsyncEstimates(self)
-        self.orders = AsyncOrders(self)
-        self.milestones = AsyncCrmComMilestones(self, self._drafts)
+        self.estimates = AsyncEstimates(self._runner)
+        self.orders = AsyncOrders(self._runner)
+        self.milestones = AsyncCrmComMilestones(self._runner, self._drafts)
 
     async def authenticate_contact(
-        self, public_key: str | SecretStr, provider: str = "EMAIL", **credentials: Any
+        self, public_key: str | SecretStr, provider: str = "EMAIL", **credentials: str
     ) -> ContactToken:
-        if self.api != "self-service":
-            raise ConfigError("contact authentication exists on the Self-Service API only", key="api")
-        token = await self._runner.execute(ops.authenticate_contact(public_key, provider, credentials))
-        self._auth.store(token)
-        return token
+        return await self._runner.run_flow(
+            flows.authenticate_contact(self._auth, self.api, public_key, provider, credentials)
+        )
 
     async def refresh_contact_token(self) -> ContactToken:
-        if self._auth.refresh_token is None:
-            raise ValidationError("no refresh token: authenticate_contact() first", field="refresh_token")
-        token = await self._runner.execute(ops.refresh_contact_token(self._auth.refresh_token))
-        self._auth.store(token)
-        return token
+        return await self._runner.run_flow(flows.refresh_contact_token(self._auth))
 
     @property
     def token_expires_at(self) -> float | None:
         return self._auth.expires_at
-
-    async def _ensure_token(self) -> None:
-        if self._auth.needs_refresh():
-            await self.refresh_contact_token()
-
-    async def _execute(self, op: Operation[T]) -> T:
-        await self._ensure_token()
-        return await self._runner.execute(op)
-
-    async def _pages(self, op: PagedOperation[T]) -> AsyncIterator[Page[T]]:
-        pages = self._runner.pages(op)
-        try:
-            while True:
-                await self._ensure_token()
-                try:
-                    page = await pages.__anext__()
-                except StopAsyncIteration:
-                    return
-                yield page
-        finally:
-            aclose = getattr(pages, "aclose", None)
-            if aclose is not None:
-                await aclose()

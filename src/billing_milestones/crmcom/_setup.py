@@ -1,0 +1,110 @@
+"""Building a crm.com client: its typed options, the checked core and the credentials (one place for both)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, TypedDict
+
+import httpx
+from pydantic import SecretStr
+
+from .._base_client import build_retry_policy
+from .._http import (
+    DEFAULT_TIMEOUT,
+    NOT_GIVEN,
+    AsyncLimiter,
+    ClientCore,
+    NotGiven,
+    RetryPolicy,
+    SyncLimiter,
+    resolve_timeout,
+    secret_value,
+)
+from ..model import Platform
+from . import _operations as ops
+from .adapter import AmountPreference
+
+__all__ = ["Api", "AsyncOptions", "Options", "Setup", "SyncOptions", "build"]
+
+Api = Literal["self-service", "backoffice"]
+
+
+class Options(TypedDict, total=False):
+    """The keyword options both crm.com clients take (documented on :class:`CrmComClient`)."""
+
+    bearer_token: str | SecretStr | None
+    base_url: str | httpx.URL
+    api: Api
+    max_retries: int | NotGiven
+    timeout: float | httpx.Timeout | None | NotGiven
+    retry_policy: RetryPolicy | None
+    refresh_token: str | SecretStr | None
+    token_expires_at: int | None
+    bearer_prefix: bool | None
+    prefer: AmountPreference | str
+
+
+class SyncOptions(Options, total=False):
+    """:class:`Options` plus the blocking client's own pool and concurrency limiter."""
+
+    http_client: httpx.Client | None
+    limiter: SyncLimiter | None
+
+
+class AsyncOptions(Options, total=False):
+    """:class:`Options` plus the asyncio client's own pool and concurrency limiter."""
+
+    http_client: httpx.AsyncClient | None
+    limiter: AsyncLimiter | None
+
+
+_CORE_OPTIONS = frozenset(Options.__annotations__)
+_KNOWN = _CORE_OPTIONS | {"http_client", "limiter"}
+
+
+class Setup(TypedDict):
+    core: ClientCore
+    auth: ops.AuthState
+    api: Api
+    prefer: AmountPreference | str
+
+
+def build(api_key: str | SecretStr | None, options: Mapping[str, Any]) -> Setup:
+    """The checked core and credentials; an unknown option is a TypeError, as a misspelt keyword always was."""
+    unknown = sorted(set(options) - _KNOWN)
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s) for a crm.com client: {', '.join(unknown)}")
+    return _build(api_key, **{k: v for k, v in options.items() if k in _CORE_OPTIONS})
+
+
+def _build(
+    api_key: str | SecretStr | None,
+    *,
+    bearer_token: str | SecretStr | None = None,
+    base_url: str | httpx.URL = ops.DEFAULT_BASE_URL,
+    api: Api = "self-service",
+    max_retries: int | NotGiven = NOT_GIVEN,
+    timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    retry_policy: RetryPolicy | None = None,
+    refresh_token: str | SecretStr | None = None,
+    token_expires_at: int | None = None,
+    bearer_prefix: bool | None = None,
+    prefer: AmountPreference | str = AmountPreference.AMOUNT,
+) -> Setup:
+    auth = ops.AuthState(
+        api_key=secret_value(api_key, field="api_key") if api_key is not None else None,
+        access_token=secret_value(bearer_token, field="bearer_token") if bearer_token is not None else None,
+        refresh_token=secret_value(refresh_token, field="refresh_token") if refresh_token is not None else None,
+        expires_at=float(token_expires_at) if token_expires_at is not None else None,
+        # Self-Service documents "Bearer"; the Backoffice client seen in the wild sends the raw token ([U]).
+        bearer_prefix=(api == "self-service") if bearer_prefix is None else bearer_prefix,
+    )
+    core = ClientCore(
+        platform=Platform.CRMCOM.value,
+        base_url=ops.api_base_url(base_url, api),
+        credentials=auth.headers,
+        retry=build_retry_policy(max_retries, retry_policy),
+        timeout=resolve_timeout(timeout, DEFAULT_TIMEOUT),
+        error_detail=ops.error_detail,
+    )
+    return {"core": core, "auth": auth, "api": api, "prefer": prefer}
