@@ -154,13 +154,21 @@ class KantataMilestones(ViewFlows):
 class KantataClient(SyncAPIClient):
     """Blocking Kantata OX client.
 
-    >>> with KantataClient("token") as kantata:
-    ...     for m in kantata.billing_milestones.list(workspace_ids=["123"]):
+    ```pycon
+    >>> from billing_milestones.sandbox import KantataSandbox
+    >>> sandbox = KantataSandbox()  # offline; with a real account, pass only your token
+    >>> ids = sandbox.seed_demo()
+    >>> with KantataClient("token", http_client=sandbox.http_client()) as kantata:
+    ...     for m in kantata.billing_milestones.list(workspace_ids=[ids["workspaces"]["JPY"]]):
     ...         print(m.title, m.amount_in_cents)
+    Localisation done 2750000
+    Kick-off 1500000
 
-    Keyword options (:class:`~._setup.SyncOptions`): ``base_url``, ``max_retries``, ``timeout``,
-    ``http_client`` (an ``httpx.Client``), ``limiter``, ``retry_policy`` and ``json_suffix=True``, which
-    appends ``.json`` to every path, for tenants or proxies that need it [U].
+    ```
+
+    Keyword options (``SyncOptions``): ``base_url``, ``max_retries``, ``timeout``, ``http_client`` (an
+    ``httpx.Client``), ``limiter``, ``retry_policy`` and ``json_suffix=True``, which appends ``.json`` to
+    every path, for tenants or proxies that need it (the Kantata docs do not settle whether any still do).
     """
 
     billing_milestones: BillingMilestones
