@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PrivateAttr
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from ._http import ResponseInfo
 from ._http._json import MAX_EXACT_INT, double_exact
 
-__all__ = ["MAX_EXACT_INT", "ResponseInfo", "WireCents", "WireDecimal", "WireIntId", "WireModel", "WireStrId"]
+__all__ = [
+    "MAX_EXACT_INT",
+    "LazyRaw",
+    "ResponseInfo",
+    "WireCents",
+    "WireDecimal",
+    "WireIntId",
+    "WireModel",
+    "WireStrId",
+]
 
 
 def _no_float(value: object) -> object:
@@ -43,10 +54,20 @@ def _id_int(value: object) -> int:
 
 
 def _id_str(value: object) -> str:
+    # The usual case first, in one step (a listing checks several ids per item): canonical digits short
+    # enough to be exact; anything else ("007", 17 digits, an int, a bool) goes through the full check.
+    if type(value) is str and _CANONICAL_ID.fullmatch(value):
+        return value
     return str(_id_int(value))
 
 
+#: Digits without a leading zero (or "0" itself), at most 15 of them: always below 2**53.
+_CANONICAL_ID = re.compile(r"0|[1-9][0-9]{0,14}")
+
+
 def _cents(value: object) -> int:
+    if type(value) is int and -MAX_EXACT_INT <= value <= MAX_EXACT_INT:
+        return value
     if isinstance(value, str):
         raise ValueError(f"an amount in minor units must be a JSON integer, got the string {value!r}")
     return _strict_int(value, "an amount in minor units")
@@ -65,19 +86,36 @@ WireCents = Annotated[int, BeforeValidator(_cents)]
 
 
 class WireModel(BaseModel):
-    """A platform payload. Fields the server adds later survive in ``model_extra`` and in :meth:`raw`."""
+    """A platform payload. Fields the server adds later survive in ``model_extra`` and in :meth:`raw`.
+
+    What the client learns about an object besides its fields (the response it came in, side-loaded
+    objects) is kept in pydantic's private-state slot, created on the first write: declared private
+    attributes would be initialised for every object of a listing, most of which never get one.
+    """
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=False)
 
-    _response_info: ResponseInfo | None = PrivateAttr(default=None)
+    def _state(self) -> dict[str, Any]:
+        """This object's private state, made on first use (copied and compared with it, like private
+        attributes)."""
+        state = self.__pydantic_private__
+        if state is None:
+            state = {}
+            object.__setattr__(self, "__pydantic_private__", state)
+        return state
+
+    def _get_state(self, name: str) -> Any:
+        state = self.__pydantic_private__
+        return None if state is None else state.get(name)
 
     @property
     def response_info(self) -> ResponseInfo | None:
         """Status, request id and ``retries_taken`` of the response this object came in (None if you built it)."""
-        return self._response_info
+        info: ResponseInfo | None = self._get_state("response_info")
+        return info
 
     def _bind_response(self, info: ResponseInfo) -> None:
-        self._response_info = info
+        self._state()["response_info"] = info
 
     def raw(self) -> dict[str, Any]:
         """The payload as the wire had it (declared and unknown fields alike), JSON-safe."""
@@ -86,3 +124,36 @@ class WireModel(BaseModel):
     @property
     def extra_fields(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
+
+
+class LazyRaw(Mapping[str, Any]):
+    """A milestone's ``raw`` payload, dumped from its wire object when first read, not for every item of a
+    listing (most are never written, so their payload is never needed). Read-only; pickles, copies and
+    compares as the plain dict it stands for. The wire object is the one the client read, which nothing
+    else holds, so the payload is the one the server sent."""
+
+    __slots__ = ("_build", "_value")
+
+    def __init__(self, build: Callable[[], dict[str, Any]]) -> None:
+        self._build: Callable[[], dict[str, Any]] | None = build
+        self._value: dict[str, Any] = {}
+
+    def _dict(self) -> dict[str, Any]:
+        if self._build is not None:
+            self._value, self._build = self._build(), None
+        return self._value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._dict()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self._dict())
+
+    def __repr__(self) -> str:
+        return repr(self._dict())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (dict, (self._dict(),))

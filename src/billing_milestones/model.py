@@ -10,10 +10,10 @@ import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Final, Self
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from .errors import ValidationError
 from .money import Money, to_decimal
@@ -181,7 +181,8 @@ class Trigger(CommonModel):
 
     @classmethod
     def fixed_date(cls) -> Trigger:
-        return cls(kind=TriggerKind.FIXED_DATE)
+        """The fixed-date trigger: one shared object (it is frozen and has no ref), not one per milestone."""
+        return _FIXED_DATE
 
     @classmethod
     def on_completion(cls, task_id: str) -> Trigger:
@@ -190,6 +191,9 @@ class Trigger(CommonModel):
     @classmethod
     def on_stage(cls, stage_id: str) -> Trigger:
         return cls(kind=TriggerKind.ON_STAGE, ref=str(stage_id))
+
+
+_FIXED_DATE: Final = Trigger(kind=TriggerKind.FIXED_DATE)
 
 
 class FieldChange(CommonModel):
@@ -232,6 +236,11 @@ class Milestone(CommonModel):
     changes: tuple[FieldChange, ...] = ()
 
     _compare_exclude: ClassVar[frozenset[str]] = frozenset({"key", "raw", "changes", "external_refs", "locked"})
+
+    @field_serializer("raw")
+    def _raw_as_dict(self, raw: Mapping[str, Any]) -> Mapping[str, Any]:
+        # A raw payload read lazily (the adapters') is a Mapping, not a dict: dumped as the dict it is.
+        return raw if isinstance(raw, dict) else dict(raw)
 
     @field_validator("percentage", mode="before")
     @classmethod

@@ -1,0 +1,105 @@
+"""A loopback HTTP server answering fixed Kantata JSON, run in its own process so that the figures of the
+process under test hold only its own work (both the SDK and the raw baseline read from this server).
+
+python benchmarks/static_server.py ITEMS   # prints the port, serves until stdin closes
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+WORKSPACE = "900"
+
+
+def milestone(i: int) -> dict[str, Any]:
+    return {
+        "id": str(1000 + i),
+        "title": f"Milestone {i}",
+        "amount_in_cents": 1000 * i + 25,
+        "currency": "USD",
+        "billing_type": "fixed_date",
+        "date_to_invoice": f"2027-{1 + i % 12:02d}-{1 + i % 28:02d}",
+        "story_id": None,
+        "workspace_id": WORKSPACE,
+        "invoice_id": None,
+        "external_reference_ids": [str(50_000 + i)],
+        "created_at": "2026-01-01T10:00:00-05:00",
+        "updated_at": "2026-01-02T10:00:00-05:00",
+    }
+
+
+def reference(i: int) -> dict[str, Any]:
+    return {
+        "id": str(50_000 + i),
+        "service_name": "billing-milestones",
+        "service_model": "billing_milestone",
+        "service_model_ref": f"bm{i:016x}",
+        "status": "successful",
+        "subject_id": str(1000 + i),
+        "subject_type": "BillingMilestone",
+    }
+
+
+def page(items: int) -> bytes:
+    """One page of ``items`` milestones with their side-loaded external references."""
+    ms = [milestone(i) for i in range(items)]
+    body = {
+        "count": items,
+        "meta": {"count": items, "page_count": 1, "page_number": 1, "page_size": 200},
+        "results": [{"key": "billing_milestones", "id": m["id"]} for m in ms],
+        "billing_milestones": {m["id"]: m for m in ms},
+        "external_references": {r["id"]: r for r in (reference(i) for i in range(items))},
+    }
+    return json.dumps(body).encode()
+
+
+def one(i: int = 0) -> bytes:
+    m = milestone(i)
+    return json.dumps(
+        {"count": 1, "results": [{"key": "billing_milestones", "id": m["id"]}], "billing_milestones": {m["id"]: m}}
+    ).encode()
+
+
+def workspace() -> bytes:
+    ws = {"id": WORKSPACE, "title": "Bench", "currency": "USD", "currency_base_unit": 100}
+    return json.dumps(
+        {"count": 1, "results": [{"key": "workspaces", "id": WORKSPACE}], "workspaces": {WORKSPACE: ws}}
+    ).encode()
+
+
+def serve(items: int) -> None:
+    bodies = {"/api/v1/billing_milestones": page(items), "/api/v1/workspaces": workspace()}
+    single = one()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        disable_nagle_algorithm = True
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            body = bodies.get(path)
+            if body is None:
+                body = single if path.startswith("/api/v1/billing_milestones/") else bodies["/api/v1/workspaces"]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(server.server_address[1], flush=True)
+    sys.stdin.read()
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
