@@ -134,8 +134,29 @@ class Orders:
 class CrmComMilestones(flows.DraftFlows):
     """``client.milestones``: the common view over order drafts (see the module docs of ``_drafts``).
 
-    >>> draft_id = client.milestones.open_draft(OrderDraft(account_id=..., items=[...], queue_id=...))
-    >>> client.milestones.list(draft_id)      # re-estimates the draft
+    ```pycon
+    >>> from billing_milestones import OrderDraft
+    >>> from billing_milestones.sandbox import CrmComSandbox
+    >>> sandbox = CrmComSandbox()
+    >>> seed = sandbox.seed_demo()
+    >>> client = CrmComClient(seed.secret_key, http_client=sandbox.http_client())
+    >>> draft = OrderDraft(
+    ...     account_id=seed.account_id,
+    ...     supply_method="DIRECT_SALE",
+    ...     delivery_method="COURIER_SERVICE",
+    ...     payment_method_type="CARD",
+    ...     items=[{"id": seed.products["USD"], "quantity": 3}],
+    ...     queue_id=seed.queues["standard"],
+    ... )
+    >>> draft_id = client.milestones.open_draft(draft)
+    >>> for m in client.milestones.list(draft_id):  # re-estimates the draft
+    ...     print(m.title, m.amount)
+    Deposit 17.99 USD
+    In Progress 17.99 USD
+    Completed 23.99 USD
+    >>> client.close()
+
+    ```
     """
 
     def __init__(self, runner: SyncRunner, store: DraftStore) -> None:
