@@ -18,9 +18,18 @@ def config_with_runs(tmp_path: Path) -> Path:
         '[pairs.b]\nsource = "autotask:3"\ntarget = "kantata:4"\n'
     )
     with LinkStore(tmp_path / "state.db") as store:
-        store.record_run(RunRecord("a", "host:1:x", "2026-12-01T10:00:00Z", "2026-12-01T10:00:05Z", created=7))
         store.record_run(
-            RunRecord("b", "host:2:y", "2026-12-01T11:00:00Z", "2026-12-01T11:00:01Z", ok=False, error="down")
+            RunRecord("autotask:1->kantata:2", "host:1:x", "2026-12-01T10:00:00Z", "2026-12-01T10:00:05Z", created=7)
+        )
+        store.record_run(
+            RunRecord(
+                "autotask:3->kantata:4",
+                "host:2:y",
+                "2026-12-01T11:00:00Z",
+                "2026-12-01T11:00:01Z",
+                ok=False,
+                error="down",
+            )
         )
     return config
 
@@ -37,9 +46,9 @@ def test_runs_shows_the_history_newest_first(tmp_path: Path) -> None:
     assert out.index("host:2:y") < out.index("host:1:x") and "failed: down" in out and "7" in out
     code, out = invoke("runs", "a", "--json", "--config", str(config))
     (only,) = json.loads(out)
-    assert code == EXIT_OK and (only["pair"], only["created"], only["ok"]) == ("a", 7, True)
+    assert code == EXIT_OK and (only["pair"], only["created"], only["ok"]) == ("autotask:1->kantata:2", 7, True)
     code, out = invoke("runs", "--limit", "1", "--json", "--config", str(config))
-    assert [r["pair"] for r in json.loads(out)] == ["b"]
+    assert [r["pair"] for r in json.loads(out)] == ["autotask:3->kantata:4"]
 
 
 def test_runs_of_an_unknown_pair_is_a_usage_error(tmp_path: Path) -> None:

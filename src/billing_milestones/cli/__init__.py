@@ -10,6 +10,7 @@ holds the pair, 130 stopped by you), shown by ``milestones --help``.
 from __future__ import annotations
 
 from . import _check, _list, _reconcile, _sandbox, _store, _sync  # noqa: F401  (importing registers the commands)
+from . import _worker as _worker_commands  # noqa: F401  (worker, enqueue)
 from ._common import EXIT_BUSY, EXIT_CODES, EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, app
 from ._list import render_milestones
 

@@ -29,10 +29,14 @@ def runs_command(
     """Show the run history: who ran each pair, when, what it wrote, and whether it ended well."""
     with guard(as_json):
         settings = load_config(config)
-        if pair is not None:
-            settings.pair(pair)  # a misspelt pair is an error, not an empty history
+        identity = None
+        if pair is not None:  # a misspelt pair is an error, not an empty history
+            spec = settings.pair(pair)
+            # Runs are kept under the pair's identity (its containers by their names in the config), which
+            # the config alone gives: no platform is asked.
+            identity = spec.pair(source_container=spec.source[1], target_container=spec.target[1]).identity
         with LinkStore(settings.links) as store:
-            runs = store.runs(pair, limit=limit)
+            runs = store.runs(identity, limit=limit)
     if as_json:
         typer.echo(json.dumps([run.to_json() for run in runs], indent=2))
         return

@@ -1,0 +1,68 @@
+"""``milestones worker`` (run a procrastinate worker) and ``milestones enqueue`` (queue pair runs).
+
+Both need the ``[workers]`` extra and a ``postgresql://`` link store, whose database also holds the queue.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from .. import errors
+from ._common import EXIT_OK, EXIT_USAGE, ConfigOpt, JsonOpt, app, fail, guard, load_config, stdout_console
+
+__all__ = ["enqueue_command", "worker_command"]
+
+_EXTRA = "the workers need the [workers] extra: pip install 'billing-milestones[workers]'"
+
+
+@app.command("worker")
+def worker_command(
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Pairs this worker runs at once.")] = 1,
+    name: Annotated[str | None, typer.Option(help="Worker name in logs and the run history (default host:pid)")] = None,
+    burst: Annotated[bool, typer.Option("--burst", help="Stop once the queue is empty (for cron or tests).")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Run a worker: take pair runs from the queue (and the [workers] schedule) until stopped.
+
+    One run of a pair at a time across all workers; SIGTERM or Ctrl-C lets running pairs finish first."""
+    with guard(False):
+        settings = load_config(config)
+        try:
+            from ..workers import WorkerApp, run_worker
+        except ImportError:
+            raise errors.ConfigError(_EXTRA, key="workers") from None
+        run_worker(WorkerApp(settings), concurrency=concurrency, name=name, burst=burst)
+
+
+@app.command("enqueue")
+def enqueue_command(
+    pairs: Annotated[list[str] | None, typer.Argument(help="Pair names from the config's [pairs] tables")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every configured pair.")] = False,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Queue one run of each pair; a pair already waiting in the queue is not queued twice."""
+    if bool(pairs) == every:
+        raise fail("name one or more pairs, or pass --all (not both)", EXIT_USAGE, as_json)
+    with guard(as_json):
+        settings = load_config(config)
+        names = sorted(settings.pairs) if every else list(pairs or [])
+        for pair in names:
+            settings.pair(pair)
+        try:
+            from ..workers import enqueue_pairs
+        except ImportError:
+            raise errors.ConfigError(_EXTRA, key="workers") from None
+        queued = enqueue_pairs(settings, names)
+    if as_json:
+        typer.echo(json.dumps({"ok": True, "queued": queued}))
+    else:
+        console = stdout_console()
+        for pair, job in queued.items():
+            console.print(
+                f"{pair}: queued as job {job}" if job is not None else f"{pair}: already queued", highlight=False
+            )
+    raise typer.Exit(EXIT_OK)

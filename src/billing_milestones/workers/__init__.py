@@ -1,0 +1,20 @@
+"""Sync pairs run by procrastinate workers, sharing one PostgreSQL queue and link store (``[workers]`` extra).
+
+``milestones worker`` runs :func:`run_worker`; ``milestones enqueue`` runs :func:`enqueue_pairs`.
+"""
+
+from ._app import SYNC_TASK, WorkerApp, cron_for, pair_lock
+from ._run import TRANSIENT, PairRunIncomplete, run_pair
+from ._worker import enqueue_pairs, run_worker
+
+__all__ = [
+    "SYNC_TASK",
+    "TRANSIENT",
+    "PairRunIncomplete",
+    "WorkerApp",
+    "cron_for",
+    "enqueue_pairs",
+    "pair_lock",
+    "run_pair",
+    "run_worker",
+]

@@ -1,0 +1,72 @@
+"""One run of one configured pair, as a worker does it: connect, take the pair's lease, plan, apply.
+
+The same steps as ``milestones sync PAIR --yes``, without a terminal: the lease is taken before the
+listings are read and held until the last write is recorded, so a job retried while its first attempt is
+somehow still alive waits or fails with PairBusyError (and is retried later) instead of writing twice.
+A run whose writes failed (a platform that is down) raises :class:`PairRunIncomplete` so the queue retries
+the job with backoff; the intents and the sync keys on the target make the rerun safe.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from typing import Any
+
+from .. import errors
+from ..sync import apply_plan, load_sides, plan_sync
+from ..sync.config import Settings
+from ..sync.connect import connect, remember_draft, resolve_container
+from ..sync.store import LinkStore
+
+__all__ = ["TRANSIENT", "PairRunIncomplete", "run_pair"]
+
+
+class PairRunIncomplete(errors.SyncError):
+    """Some writes of a run failed: the job is retried with backoff, up to its last attempt."""
+
+
+#: Failures worth another attempt later: the platform or the network was down, busy, or another run held
+#: the pair. Configuration and validation errors are not: a retry would fail the same way.
+TRANSIENT: tuple[type[Exception], ...] = (
+    errors.APIConnectionError,
+    errors.InternalServerError,
+    errors.RateLimitError,
+    errors.PairBusyError,
+    errors.LeaseLostError,
+    errors.StalePlanError,
+    PairRunIncomplete,
+)
+
+
+def run_pair(settings: Settings, name: str, *, lease_wait: float | None = None) -> dict[str, Any]:
+    """Sync the configured pair ``name`` once; the applied result as JSON (what a job returns)."""
+    spec = settings.pair(name)
+    with ExitStack() as stack:
+        source_client = stack.enter_context(connect(spec.source[0], settings))
+        target_client = (
+            source_client
+            if spec.target[0] is spec.source[0]
+            else stack.enter_context(connect(spec.target[0], settings))
+        )
+        store = stack.enter_context(LinkStore(settings.links))
+        pair = spec.pair(
+            source_container=resolve_container(source_client, spec.source[0], spec.source[1], settings, store),
+            target_container=resolve_container(target_client, spec.target[0], spec.target[1], settings, store),
+        )
+        wait = spec.lease_wait if lease_wait is None else lease_wait
+        lease = stack.enter_context(store.lease(pair.identity, wait=wait))
+        clients = {spec.source[0]: source_client, spec.target[0]: target_client}
+        source, target = load_sides(pair, clients)
+        plan = plan_sync(pair, source, target, store, policy=spec.policy)
+        result = apply_plan(plan, clients, store, lease=lease)
+        if plan.has_changes:
+            remember_draft(target_client, spec.target[0], spec.target[1], pair.target_container, store)
+    if result.failures:
+        # Which failures would pass is not knowable from here (a 503 now, a 422 for good): retry them all,
+        # a bounded number of times; a write that fails for good fails the job after the last attempt.
+        raise PairRunIncomplete(
+            f"pair {name}: {len(result.failures)} write(s) failed (first: {result.failures[0].error}); "
+            "the job is retried",
+            pair_id=name,
+        )
+    return result.to_json()

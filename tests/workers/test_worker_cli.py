@@ -1,0 +1,48 @@
+"""``milestones enqueue`` and ``milestones worker`` through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from billing_milestones.cli import EXIT_OK, EXIT_USAGE, app
+from billing_milestones.sync import LinkStore
+
+from .conftest import Deployment
+
+
+def invoke(deployment: Deployment | None, *args: str) -> tuple[int, str]:
+    env = {"COLUMNS": "200", **(deployment.env if deployment else {})}
+    result = CliRunner().invoke(app, list(args), env=env)
+    return result.exit_code, result.output
+
+
+def test_enqueue_all_twice_queues_each_pair_once_and_a_burst_worker_runs_them(deployment: Deployment) -> None:
+    config = str(deployment.config)
+    code, out = invoke(deployment, "enqueue", "--all", "--json", "--config", config)
+    queued = json.loads(out)["queued"]
+    assert code == EXIT_OK and sorted(queued) == ["erp", "website"] and all(isinstance(j, int) for j in queued.values())
+    code, out = invoke(deployment, "enqueue", "erp", "--config", config)
+    assert code == EXIT_OK and "erp: already queued" in out
+    code, out = invoke(deployment, "worker", "--burst", "--name", "cli-worker", "--config", config)
+    assert code == EXIT_OK, out
+    with LinkStore(deployment.links) as store:
+        assert len(store.runs()) == 2 and all(r.ok for r in store.runs())
+
+
+def test_enqueue_needs_pairs_or_all_but_not_both(deployment: Deployment) -> None:
+    config = str(deployment.config)
+    assert invoke(deployment, "enqueue", "--config", config)[0] == EXIT_USAGE
+    code, out = invoke(deployment, "enqueue", "erp", "--all", "--config", config)
+    assert code == EXIT_USAGE and "not both" in out
+    code, out = invoke(deployment, "enqueue", "nope", "--config", config)
+    assert code == EXIT_USAGE and "pairs.nope" in out
+
+
+def test_a_worker_on_a_sqlite_store_is_a_usage_error(tmp_path: Path) -> None:
+    config = tmp_path / "milestones.toml"
+    config.write_text('links = "local.sqlite3"\n')
+    code, out = invoke(None, "worker", "--burst", "--config", str(config))
+    assert code == EXIT_USAGE and "postgresql://" in out
