@@ -60,10 +60,21 @@ def _exactly(operation: Callable[..., Decimal], *args: Any) -> Decimal:
     try:
         return operation(*args)
     except (decimal.Inexact, decimal.Overflow):
-        raise ValidationError(
-            "amount: the result needs more than 60 significant digits and cannot be held exactly",
-            field="amount",
-        ) from None
+        raise _too_long() from None
+
+
+def _scaled(amount: Decimal, exponent: int) -> Decimal:
+    """``amount`` times ten to ``exponent``, exactly (our error when it cannot be held)."""
+    try:
+        return _EXACT.scaleb(amount, exponent)
+    except (decimal.Inexact, decimal.Overflow):
+        raise _too_long() from None
+
+
+def _too_long() -> ValidationError:
+    return ValidationError(
+        "amount: the result needs more than 60 significant digits and cannot be held exactly", field="amount"
+    )
 
 
 @lru_cache(maxsize=1)
@@ -71,12 +82,27 @@ def _iso_table() -> dict[str, int | None]:
     return {c.code: c.exponent for c in Currency}
 
 
+def _iso_exponent(code: str) -> int:
+    """The exponent of a checked code (a key of the table); a code without one raises, naming it."""
+    exponent = _iso_table()[code]
+    return currency_exponent(code) if exponent is None else exponent
+
+
 def known_currencies() -> frozenset[str]:
     """Every currency code in the ISO 4217 list shipped with ``iso4217``."""
     return frozenset(_iso_table())
 
 
+#: Currency arguments already checked, as given -> the code they name (a few entries: "USD", "usd", ...),
+#: so the money made for every item of a listing does not strip, upper-case and look its code up again.
+_CHECKED: Final[dict[str, str]] = {}
+
+
 def _check_currency(currency: object) -> str:
+    if type(currency) is str:
+        known = _CHECKED.get(currency)
+        if known is not None:
+            return known
     if not isinstance(currency, str):
         raise ValidationError(
             f"currency: expected an ISO 4217 code as str, got {type(currency).__name__} {currency!r}",
@@ -88,6 +114,8 @@ def _check_currency(currency: object) -> str:
         raise ValidationError(
             f"currency: {currency!r} is not an ISO 4217 currency code", field="currency", value=currency
         )
+    if type(currency) is str and len(_CHECKED) < 1024:
+        _CHECKED[currency] = code
     return code
 
 
@@ -124,6 +152,16 @@ def exponent_from_base_unit(base_unit: int) -> int:
 
 def to_decimal(value: object, *, field: str = "amount") -> Decimal:
     """Decimal from str, int or Decimal. Floats are refused: they cannot hold most decimal fractions."""
+    if type(value) is Decimal and value.is_finite():
+        return value  # the usual cases first, each decided in one step
+    if type(value) is str:
+        try:
+            text = Decimal(value.strip())
+        except decimal.InvalidOperation:
+            raise ValidationError(f"{field}: {value!r} is not a decimal number", field=field, value=value) from None
+        if text.is_finite():
+            return text
+        raise ValidationError(f"{field}: {value!r} is not a finite number", field=field, value=value)
     if isinstance(value, bool):
         raise ValidationError(f"{field}: expected a number, got bool {value!r}", field=field, value=value)
     if isinstance(value, float):
@@ -171,21 +209,22 @@ class Money:
     _currency: str
 
     def __init__(self, amount: Decimal | int | str, currency: str) -> None:
-        object.__setattr__(self, "_amount", to_decimal(amount))
-        object.__setattr__(self, "_currency", _check_currency(currency))
+        _set_amount(self, to_decimal(amount))
+        _set_currency(self, _check_currency(currency))
 
     # -- construction -------------------------------------------------------------------------------
     @classmethod
     def from_minor(cls, minor: int, currency: str, *, exponent: int | None = None) -> Money:
         """From integer minor units (cents, fils, yen). ``exponent`` overrides ISO for one platform."""
-        if isinstance(minor, bool) or not isinstance(minor, int):
+        if type(minor) is not int and (isinstance(minor, bool) or not isinstance(minor, int)):
             raise ValidationError(
                 f"minor: expected an int count of minor units, got {type(minor).__name__} {minor!r}",
                 field="minor",
                 value=minor,
             )
-        exp = currency_exponent(currency) if exponent is None else _check_exponent(exponent)
-        return cls(_exactly(Decimal(minor).scaleb, -exp, _EXACT), currency)
+        code = _check_currency(currency)
+        exp = _iso_exponent(code) if exponent is None else _check_exponent(exponent)
+        return _money(_scaled(Decimal(minor), -exp), code)
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -211,15 +250,14 @@ class Money:
     @property
     def exponent(self) -> int:
         """The ISO 4217 exponent of this currency."""
-        exponent = _iso_table()[self._currency]  # checked on construction: a key of the table
-        return currency_exponent(self._currency) if exponent is None else exponent
+        return _iso_exponent(self._currency)
 
     # -- minor units --------------------------------------------------------------------------------
     def to_minor(self, *, exponent: int | None = None, rounding: str | None = None) -> int:
         """Integer minor units. Exact unless ``rounding`` is given; raises rather than drop a fraction."""
         _check_rounding(rounding)
-        exp = self.exponent if exponent is None else _check_exponent(exponent)
-        scaled = _exactly(self._amount.scaleb, exp, _EXACT)
+        exp = _iso_exponent(self._currency) if exponent is None else _check_exponent(exponent)
+        scaled = _scaled(self._amount, exp)
         whole = scaled.to_integral_value(rounding=rounding or decimal.ROUND_HALF_EVEN)
         if whole != scaled and rounding is None:
             raise ValidationError(
@@ -231,14 +269,25 @@ class Money:
         return int(whole)
 
     def is_whole_minor(self, *, exponent: int | None = None) -> bool:
-        exp = self.exponent if exponent is None else _check_exponent(exponent)
+        exp = _iso_exponent(self._currency) if exponent is None else _check_exponent(exponent)
         scaled = self._amount.scaleb(exp, _CONTEXT)
         return scaled == scaled.to_integral_value()
 
     def quantize(self, *, rounding: str | None = None, exponent: int | None = None) -> Money:
         """The same amount written with exactly the currency's decimals (exact unless ``rounding``)."""
-        exp = self.exponent if exponent is None else _check_exponent(exponent)
-        return Money.from_minor(self.to_minor(exponent=exp, rounding=rounding), self._currency, exponent=exp)
+        _check_rounding(rounding)
+        exp = _iso_exponent(self._currency) if exponent is None else _check_exponent(exponent)
+        # One quantize, equal to from_minor(to_minor()): the same rounding (or the same refusal of a
+        # fraction), a zero without its sign (a count of minor units has none), and 60 digits at most.
+        context = _EXACT if rounding is None else _CONTEXT
+        try:
+            amount = self._amount.quantize(_QUANTA[exp], rounding=rounding or decimal.ROUND_HALF_EVEN, context=context)
+        except (decimal.Inexact, decimal.InvalidOperation):
+            # A fraction with no rounding given, or more digits than one quantize holds: the long way, which
+            # names the fraction or holds the digits.
+            minor = self.to_minor(exponent=exp, rounding=rounding)
+            return _money(_scaled(Decimal(minor), -exp), self._currency)
+        return _money(amount if amount else _ZEROS[exp], self._currency)
 
     # -- arithmetic ---------------------------------------------------------------------------------
     def _same(self, other: object, op: str) -> Money:
@@ -252,26 +301,37 @@ class Money:
             )
         return other
 
+    # The operators are written out (no shared helper call) because they run once per amount of a listing.
     def __add__(self, other: object) -> Money:
-        o = self._same(other, "add")
-        return Money(_exactly(_EXACT.add, self._amount, o._amount), self._currency)
+        o = other if type(other) is Money and other._currency == self._currency else self._same(other, "add")
+        try:
+            return _money(_EXACT.add(self._amount, o._amount), self._currency)
+        except (decimal.Inexact, decimal.Overflow):
+            raise _too_long() from None
 
     def __sub__(self, other: object) -> Money:
-        o = self._same(other, "subtract")
-        return Money(_exactly(_EXACT.subtract, self._amount, o._amount), self._currency)
+        o = other if type(other) is Money and other._currency == self._currency else self._same(other, "subtract")
+        try:
+            return _money(_EXACT.subtract(self._amount, o._amount), self._currency)
+        except (decimal.Inexact, decimal.Overflow):
+            raise _too_long() from None
 
     def __mul__(self, factor: object) -> Money:
         if isinstance(factor, Money):
             raise TypeError("cannot multiply Money by Money")
-        return Money(_exactly(_EXACT.multiply, self._amount, to_decimal(factor, field="factor")), self._currency)
+        by = factor if type(factor) is int else to_decimal(factor, field="factor")
+        try:
+            return _money(_EXACT.multiply(self._amount, by), self._currency)
+        except (decimal.Inexact, decimal.Overflow):
+            raise _too_long() from None
 
     __rmul__ = __mul__
 
     def __neg__(self) -> Money:
-        return Money(_exactly(_EXACT.minus, self._amount), self._currency)
+        return _money(_exactly(_EXACT.minus, self._amount), self._currency)
 
     def __abs__(self) -> Money:
-        return Money(_exactly(_EXACT.abs, self._amount), self._currency)
+        return _money(_exactly(_EXACT.abs, self._amount), self._currency)
 
     def __bool__(self) -> bool:
         return bool(self._amount)
@@ -358,6 +418,27 @@ class Money:
             },
             "required": ["amount", "currency"],
         }
+
+
+# The slots' own setters: Money refuses attribute assignment, and these are cheaper than object.__setattr__.
+_set_amount: Final = getattr(Money, "_amount").__set__  # noqa: B009 (a slot descriptor, not an attribute read)
+_set_currency: Final = getattr(Money, "_currency").__set__  # noqa: B009
+_new: Final = object.__new__
+
+
+def _money(amount: Decimal, code: str) -> Money:
+    """Money from an amount and a code already checked (our own arithmetic's results): neither is looked
+    at again."""
+    money: Money = _new(Money)
+    _set_amount(money, amount)
+    _set_currency(money, code)
+    return money
+
+
+#: The quantum of each exponent _check_exponent allows: 1, 0.1, ... 1E-8.
+_QUANTA: Final = tuple(Decimal(1).scaleb(-exp) for exp in range(9))
+#: Zero written with each exponent's decimals, unsigned (as from_minor(0) writes it).
+_ZEROS: Final = tuple(Decimal(0).scaleb(-exp) for exp in range(9))
 
 
 def _check_exponent(exponent: object) -> int:

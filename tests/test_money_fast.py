@@ -1,0 +1,110 @@
+"""The fast paths of Money decide exactly as the general ones: one quantize equals from_minor(to_minor()),
+a currency checked once is still checked per spelling, and the written-out operators keep every refusal."""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from billing_milestones import Money
+from billing_milestones.errors import ValidationError
+from billing_milestones.money import to_decimal
+
+ROUNDINGS = st.sampled_from(
+    [None, decimal.ROUND_HALF_EVEN, decimal.ROUND_HALF_UP, decimal.ROUND_DOWN, decimal.ROUND_CEILING]
+)
+AMOUNTS = st.decimals(allow_nan=False, allow_infinity=False, places=None, min_value=-(10**20), max_value=10**20)
+
+
+def _long_way(money: Money, exponent: int, rounding: str | None) -> Money | str:
+    try:
+        minor = money.to_minor(exponent=exponent, rounding=rounding)
+        return Money.from_minor(minor, money.currency, exponent=exponent)
+    except ValidationError as exc:
+        return exc.message
+
+
+@given(AMOUNTS, st.integers(0, 8), ROUNDINGS)
+def test_quantize_is_from_minor_of_to_minor(amount: Decimal, exponent: int, rounding: str | None) -> None:
+    money = Money(amount, "USD")
+    try:
+        got: Money | str = money.quantize(exponent=exponent, rounding=rounding)
+    except ValidationError as exc:
+        got = exc.message
+    want = _long_way(money, exponent, rounding)
+    assert got == want
+    if isinstance(got, Money) and isinstance(want, Money):
+        assert str(got) == str(want)  # the same digits, and no signed zero
+
+
+@pytest.mark.parametrize("amount", ["-0.001", "-0", "-0.00", "1E+59", "9" * 58, "0.004"])
+@pytest.mark.parametrize("rounding", [None, decimal.ROUND_HALF_UP, decimal.ROUND_DOWN])
+def test_quantize_edges_match_the_long_way(amount: str, rounding: str | None) -> None:
+    money = Money(amount, "USD")
+    try:
+        got: Money | str = money.quantize(rounding=rounding)
+    except ValidationError as exc:
+        got = exc.message
+    want = _long_way(money, 2, rounding)
+    assert got == want and str(got) == str(want)
+
+
+def test_quantize_still_refuses_a_fraction_by_name_and_checks_rounding() -> None:
+    with pytest.raises(ValidationError, match="fraction of a minor unit"):
+        Money("1.005", "USD").quantize()
+    with pytest.raises(ValidationError, match="rounding"):
+        Money("1.00", "USD").quantize(rounding="sometimes")
+
+
+@pytest.mark.parametrize("spelling", ["USD", "usd", " USD ", "Usd"])
+def test_every_spelling_of_a_code_gives_the_code_each_time(spelling: str) -> None:
+    assert Money("1", spelling).currency == "USD"
+    assert Money("1", spelling).currency == "USD"
+    assert Money.from_minor(100, spelling).currency == "USD"
+
+
+def test_a_refused_code_stays_refused_after_a_good_one() -> None:
+    Money("1", "EUR")
+    for _ in range(2):
+        with pytest.raises(ValidationError, match="not an ISO 4217"):
+            Money("1", "EURO")
+
+
+def test_operators_keep_their_refusals_and_exactness() -> None:
+    big = Money("9" * 60, "USD")
+    with pytest.raises(ValidationError, match="60 significant digits"):
+        big + Money("0.1", "USD")
+    with pytest.raises(ValidationError, match="60 significant digits"):
+        big - Money("0.1", "USD")
+    with pytest.raises(ValidationError, match="60 significant digits"):
+        big * 3
+    with pytest.raises(ValidationError, match="currency"):
+        Money("1", "USD") + Money("1", "EUR")
+    with pytest.raises(TypeError):
+        Money("1", "USD") - 1
+    with pytest.raises(ValidationError, match="bool"):
+        Money("1", "USD") * True
+    assert Money("1.10", "USD") * 3 == Money("3.30", "USD") and str(Money("1.10", "USD") * 3) == "3.30 USD"
+    assert str(Money("0.1", "USD") + Money("0.2", "USD")) == "0.3 USD"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(" 1.5 ", None), ("abc", "not a decimal"), ("NaN", "not a finite"), ("Infinity", "not a finite")],
+)
+def test_text_amounts_are_stripped_or_refused_by_name(value: str, message: str | None) -> None:
+    if message is None:
+        assert to_decimal(value) == Decimal("1.5")
+        return
+    with pytest.raises(ValidationError, match=message) as caught:
+        to_decimal(value, field="price")
+    assert caught.value.field == "price"
+
+
+def test_a_non_finite_decimal_is_still_refused() -> None:
+    with pytest.raises(ValidationError, match="not a finite"):
+        to_decimal(Decimal("NaN"))
