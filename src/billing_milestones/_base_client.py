@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Any, Generic, Self, TypeVar
+from collections.abc import Mapping
+from typing import Any, Generic, Self, TypedDict, TypeVar
 
 import httpx
 
@@ -22,7 +23,57 @@ from ._http import (
 )
 from .errors import ValidationError
 
-__all__ = ["AsyncAPIClient", "SyncAPIClient", "build_retry_policy", "check_max_pages"]
+__all__ = [
+    "AsyncAPIClient",
+    "AsyncTransport",
+    "ClientOptions",
+    "SyncAPIClient",
+    "SyncTransport",
+    "build_retry_policy",
+    "check_max_pages",
+    "core_options",
+    "transport",
+]
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword options every client takes; each platform's ``Options`` adds its own."""
+
+    max_retries: int | NotGiven
+    timeout: float | httpx.Timeout | None | NotGiven
+    retry_policy: RetryPolicy | None
+
+
+class SyncTransport(TypedDict, total=False):
+    """A blocking client's own connection pool and per-endpoint concurrency limiter (see ``_http._limits``)."""
+
+    http_client: httpx.Client | None
+    limiter: SyncLimiter | None
+
+
+class AsyncTransport(TypedDict, total=False):
+    """An asyncio client's own connection pool and per-endpoint concurrency limiter."""
+
+    http_client: httpx.AsyncClient | None
+    limiter: AsyncLimiter | None
+
+
+_TRANSPORT = frozenset(SyncTransport.__optional_keys__)
+
+
+def core_options(options: Mapping[str, Any], accepted: type, client: str) -> dict[str, Any]:
+    """The options that build a client's core (``accepted``: the platform's Options TypedDict), without the
+    pool and limiter. A keyword no client takes is a TypeError naming it, as a misspelt argument always was."""
+    known = accepted.__required_keys__ | accepted.__optional_keys__  # type: ignore[attr-defined]
+    unknown = sorted(set(options) - known - _TRANSPORT)
+    if unknown:
+        raise TypeError(f"{client} got unexpected keyword argument(s): {', '.join(unknown)}")
+    return {k: v for k, v in options.items() if k not in _TRANSPORT}
+
+
+def transport(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The pool (``http_client``) and ``limiter`` among a client's options, as keywords for the base class."""
+    return {k: options[k] for k in _TRANSPORT if k in options}
 
 
 def build_retry_policy(max_retries: int | NotGiven, retry_policy: RetryPolicy | None) -> RetryPolicy:
@@ -130,17 +181,11 @@ class SyncAPIClient(_BaseClient[SyncRunner]):
 
 
 class AsyncAPIClient(_BaseClient[AsyncRunner]):
-    """Base of the asyncio clients; the same surface as :class:`SyncAPIClient` with awaitables."""
+    """Base of the asyncio clients; the same surface as :class:`SyncAPIClient` with awaitables (the pool an
+    ``httpx.AsyncClient``, the limiter an async one)."""
 
-    def __init__(
-        self,
-        core: ClientCore,
-        http_client: httpx.AsyncClient | None = None,
-        *,
-        limiter: AsyncLimiter | None = None,
-        hooks: RunnerHooks | None = None,
-    ) -> None:
-        self._runner = AsyncRunner(core, http_client, limiter=limiter, hooks=hooks)
+    def __init__(self, core: ClientCore, http_client: httpx.AsyncClient | None = None, **runner: Any) -> None:
+        self._runner = AsyncRunner(core, http_client, **runner)
         self._init_resources()
 
     async def close(self) -> None:

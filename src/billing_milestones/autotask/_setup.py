@@ -8,20 +8,18 @@ the currency caches) is one object.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypedDict
+from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
 from .. import errors
-from .._base_client import build_retry_policy
+from .._base_client import AsyncTransport, ClientOptions, SyncTransport, build_retry_policy, core_options
 from .._http import (
     DEFAULT_TIMEOUT,
     NOT_GIVEN,
-    AsyncLimiter,
     NotGiven,
     RetryPolicy,
-    SyncLimiter,
     resolve_timeout,
     secret_value,
 )
@@ -46,36 +44,23 @@ _UNDISCOVERED = httpx.URL("https://zone-not-yet-discovered.invalid/ATServicesRes
 CurrencySetting = str | Mapping[int, str] | None
 
 
-class Options(TypedDict, total=False):
+class Options(ClientOptions, total=False):
     """The keyword options both Autotask clients take (documented on :class:`AutotaskClient`)."""
 
     base_url: str | httpx.URL | None
     impersonation_resource_id: int | None
-    max_retries: int | NotGiven
-    timeout: float | httpx.Timeout | None | NotGiven
-    retry_policy: RetryPolicy | None
     max_threads: int
     hourly_budget: int | ops.RequestBudget | None
     discovery_url: str
     currency: CurrencySetting
 
 
-class SyncOptions(Options, total=False):
-    """:class:`Options` plus the blocking client's own pool and concurrency limiter."""
-
-    http_client: httpx.Client | None
-    limiter: SyncLimiter | None
+class SyncOptions(Options, SyncTransport, total=False):
+    """The blocking client's options."""
 
 
-class AsyncOptions(Options, total=False):
-    """:class:`Options` plus the asyncio client's own pool and concurrency limiter."""
-
-    http_client: httpx.AsyncClient | None
-    limiter: AsyncLimiter | None
-
-
-_CORE_OPTIONS = frozenset(Options.__annotations__)
-_KNOWN = _CORE_OPTIONS | {"http_client", "limiter"}
+class AsyncOptions(Options, AsyncTransport, total=False):
+    """The asyncio client's options."""
 
 
 class SharedState:
@@ -112,11 +97,8 @@ def _credentials(
 def build(
     username: str, secret: str | SecretStr, integration_code: str | SecretStr, options: Mapping[str, Any]
 ) -> tuple[ops.AutotaskCore, SharedState]:
-    """The checked core and shared state. An unknown option is a TypeError, as a misspelt keyword always was."""
-    unknown = sorted(set(options) - _KNOWN)
-    if unknown:
-        raise TypeError(f"unexpected keyword argument(s) for an Autotask client: {', '.join(unknown)}")
-    return _build(username, secret, integration_code, **{k: v for k, v in options.items() if k in _CORE_OPTIONS})
+    """The checked core and the state a client shares with its ``with_options`` copies."""
+    return _build(username, secret, integration_code, **core_options(options, Options, "AutotaskClient"))
 
 
 def _build(

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import NoReturn, TypedDict, Unpack
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any, NoReturn, TypedDict, Unpack
 
 from pydantic import SecretStr
 
-from .._base_client import AsyncAPIClient, SyncAPIClient
-from .._http import AsyncRunner, Page, SyncRunner
+from .._base_client import AsyncAPIClient, SyncAPIClient, transport
+from .._http import AsyncRunner, ClientCore, Page, SyncRunner
 from ..model import Milestone, MilestoneKey, Platform
 from . import _flows as flows
 from . import _operations as ops
@@ -144,7 +144,20 @@ class AutotaskMilestones:
         return self._runner.run_flow(flows.view_delete(key))
 
 
-class AutotaskClient(SyncAPIClient):
+class _Autotask:
+    """What both Autotask clients are made of: the checked core, the shared state and the zone hooks."""
+
+    platform = Platform.AUTOTASK
+
+    def _configure(
+        self, username: str, secret: Secret, integration_code: Secret, options: Mapping[str, Any]
+    ) -> ClientCore:
+        core, self._state = build(username, secret, integration_code, options)
+        self._hooks = flows.ZoneHooks(self._state, username)
+        return core
+
+
+class AutotaskClient(_Autotask, SyncAPIClient):
     """Autotask PSA REST client. ``base_url=None`` discovers the user's zone on first use.
 
     Keyword options (:class:`~._setup.SyncOptions`): ``base_url``, ``impersonation_resource_id``,
@@ -154,14 +167,13 @@ class AutotaskClient(SyncAPIClient):
     :class:`~._core.RequestBudget`), ``discovery_url`` and ``currency`` (a code, or contract id -> code).
     """
 
-    platform = Platform.AUTOTASK
-
     def __init__(self, username: str, secret: Secret, integration_code: Secret, **options: Unpack[SyncOptions]) -> None:
-        core, self._state = build(username, secret, integration_code, options)
-        self._hooks = flows.ZoneHooks(self._state, username)
-        super().__init__(core, options.get("http_client"), limiter=options.get("limiter"), hooks=self._hooks)
+        super().__init__(
+            self._configure(username, secret, integration_code, options), hooks=self._hooks, **transport(options)
+        )
 
     def _init_resources(self) -> None:
+        """The resources, bound to this client's runner (again on each ``with_options`` copy)."""
         self.contract_milestones = ContractMilestones(self._runner, self._state)
         self.milestones = AutotaskMilestones(self._runner, self._state)
 
@@ -251,7 +263,7 @@ class AsyncAutotaskMilestones:
         return await self._runner.run_flow(flows.view_delete(key))
 
 
-class AsyncAutotaskClient(AsyncAPIClient):
+class AsyncAutotaskClient(_Autotask, AsyncAPIClient):
     """The asyncio Autotask client: the options of :class:`AutotaskClient`, except that ``http_client`` is an
     ``httpx.AsyncClient`` and ``limiter`` an async limiter; the same resources, with awaitable calls."""
 

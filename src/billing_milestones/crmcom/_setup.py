@@ -8,18 +8,8 @@ from typing import Any, Literal, TypedDict
 import httpx
 from pydantic import SecretStr
 
-from .._base_client import build_retry_policy
-from .._http import (
-    DEFAULT_TIMEOUT,
-    NOT_GIVEN,
-    AsyncLimiter,
-    ClientCore,
-    NotGiven,
-    RetryPolicy,
-    SyncLimiter,
-    resolve_timeout,
-    secret_value,
-)
+from .._base_client import AsyncTransport, ClientOptions, SyncTransport, build_retry_policy, core_options
+from .._http import DEFAULT_TIMEOUT, NOT_GIVEN, ClientCore, NotGiven, RetryPolicy, resolve_timeout, secret_value
 from ..model import Platform
 from . import _operations as ops
 from .adapter import AmountPreference
@@ -29,40 +19,29 @@ __all__ = ["Api", "AsyncOptions", "Options", "Setup", "SyncOptions", "build"]
 Api = Literal["self-service", "backoffice"]
 
 
-class Options(TypedDict, total=False):
+class Options(ClientOptions, total=False):
     """The keyword options both crm.com clients take (documented on :class:`CrmComClient`)."""
 
     bearer_token: str | SecretStr | None
     base_url: str | httpx.URL
     api: Api
-    max_retries: int | NotGiven
-    timeout: float | httpx.Timeout | None | NotGiven
-    retry_policy: RetryPolicy | None
     refresh_token: str | SecretStr | None
     token_expires_at: int | None
     bearer_prefix: bool | None
     prefer: AmountPreference | str
 
 
-class SyncOptions(Options, total=False):
-    """:class:`Options` plus the blocking client's own pool and concurrency limiter."""
-
-    http_client: httpx.Client | None
-    limiter: SyncLimiter | None
+class SyncOptions(Options, SyncTransport, total=False):
+    """The blocking client's options."""
 
 
-class AsyncOptions(Options, total=False):
-    """:class:`Options` plus the asyncio client's own pool and concurrency limiter."""
-
-    http_client: httpx.AsyncClient | None
-    limiter: AsyncLimiter | None
-
-
-_CORE_OPTIONS = frozenset(Options.__annotations__)
-_KNOWN = _CORE_OPTIONS | {"http_client", "limiter"}
+class AsyncOptions(Options, AsyncTransport, total=False):
+    """The asyncio client's options."""
 
 
 class Setup(TypedDict):
+    """What both clients are made of."""
+
     core: ClientCore
     auth: ops.AuthState
     api: Api
@@ -70,11 +49,8 @@ class Setup(TypedDict):
 
 
 def build(api_key: str | SecretStr | None, options: Mapping[str, Any]) -> Setup:
-    """The checked core and credentials; an unknown option is a TypeError, as a misspelt keyword always was."""
-    unknown = sorted(set(options) - _KNOWN)
-    if unknown:
-        raise TypeError(f"unexpected keyword argument(s) for a crm.com client: {', '.join(unknown)}")
-    return _build(api_key, **{k: v for k, v in options.items() if k in _CORE_OPTIONS})
+    """The checked core and credentials for one client."""
+    return _build(api_key, **core_options(options, Options, "CrmComClient"))
 
 
 def _build(

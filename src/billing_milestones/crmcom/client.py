@@ -13,8 +13,8 @@ from typing import Any, TypedDict, Unpack
 
 from pydantic import SecretStr
 
-from .._base_client import AsyncAPIClient, SyncAPIClient
-from .._http import AsyncRunner, Page, PagedOperation, SyncRunner
+from .._base_client import AsyncAPIClient, SyncAPIClient, transport
+from .._http import AsyncRunner, ClientCore, Page, PagedOperation, SyncRunner
 from ..model import Milestone, MilestoneKey
 from . import _flows as flows
 from . import _operations as ops
@@ -188,7 +188,22 @@ class CrmComMilestones(flows.DraftFlows):
         return self._runner.run_flow(self._delete(key))
 
 
-class CrmComClient(SyncAPIClient):
+class _CrmCom:
+    """What both crm.com clients are made of: the checked core, the credentials, the drafts, the token hook."""
+
+    def _configure(self, api_key: str | SecretStr | None, options: Mapping[str, Any]) -> ClientCore:
+        setup = build(api_key, options)
+        self.api: Api = setup["api"]
+        self._auth, self._drafts = setup["auth"], DraftStore(setup["prefer"])
+        self._hooks = flows.TokenHooks(self._auth)
+        return setup["core"]
+
+    @property
+    def token_expires_at(self) -> float | None:
+        return self._auth.expires_at
+
+
+class CrmComClient(_CrmCom, SyncAPIClient):
     """Blocking crm.com client (Self-Service v2 by default; ``api="backoffice"`` for ``/backoffice/v2``).
 
     Authenticate with the secret key (``api_key`` header) or a contact Bearer token: pass ``bearer_token=``
@@ -198,18 +213,11 @@ class CrmComClient(SyncAPIClient):
     ``token_expires_at``, ``bearer_prefix`` and ``prefer`` (which amount a milestone reads as its own).
     """
 
-    estimates: Estimates
-    orders: Orders
-    milestones: CrmComMilestones
-
     def __init__(self, api_key: str | SecretStr | None = None, **options: Unpack[SyncOptions]) -> None:
-        setup = build(api_key, options)
-        self.api: Api = setup["api"]
-        self._auth, self._drafts = setup["auth"], DraftStore(setup["prefer"])
-        hooks = flows.TokenHooks(self._auth)
-        super().__init__(setup["core"], options.get("http_client"), limiter=options.get("limiter"), hooks=hooks)
+        super().__init__(self._configure(api_key, options), hooks=self._hooks, **transport(options))
 
     def _init_resources(self) -> None:
+        """The resources, bound to this client's runner (again on each ``with_options`` copy)."""
         self.estimates = Estimates(self._runner)
         self.orders = Orders(self._runner)
         self.milestones = CrmComMilestones(self._runner, self._drafts)
@@ -225,10 +233,6 @@ class CrmComClient(SyncAPIClient):
     def refresh_contact_token(self) -> ContactToken:
         """Renew the contact token now (it also happens automatically shortly before expiry)."""
         return self._runner.run_flow(flows.refresh_contact_token(self._auth))
-
-    @property
-    def token_expires_at(self) -> float | None:
-        return self._auth.expires_at
 
 
 # -- asyncio ------------------------------------------------------------------------------------------
@@ -293,20 +297,12 @@ class AsyncCrmComMilestones(flows.DraftFlows):
         return await self._runner.run_flow(self._delete(key))
 
 
-class AsyncCrmComClient(AsyncAPIClient):
+class AsyncCrmComClient(_CrmCom, AsyncAPIClient):
     """The asyncio crm.com client: the options of :class:`CrmComClient`, except that ``http_client`` is an
     ``httpx.AsyncClient`` and ``limiter`` an async limiter; the same resources, with awaitable calls."""
 
-    estimates: AsyncEstimates
-    orders: AsyncOrders
-    milestones: AsyncCrmComMilestones
-
     def __init__(self, api_key: str | SecretStr | None = None, **options: Unpack[AsyncOptions]) -> None:
-        setup = build(api_key, options)
-        self.api: Api = setup["api"]
-        self._auth, self._drafts = setup["auth"], DraftStore(setup["prefer"])
-        hooks = flows.TokenHooks(self._auth)
-        super().__init__(setup["core"], options.get("http_client"), limiter=options.get("limiter"), hooks=hooks)
+        super().__init__(self._configure(api_key, options), hooks=self._hooks, **transport(options))
 
     def _init_resources(self) -> None:
         self.estimates = AsyncEstimates(self._runner)
@@ -322,7 +318,3 @@ class AsyncCrmComClient(AsyncAPIClient):
 
     async def refresh_contact_token(self) -> ContactToken:
         return await self._runner.run_flow(flows.refresh_contact_token(self._auth))
-
-    @property
-    def token_expires_at(self) -> float | None:
-        return self._auth.expires_at

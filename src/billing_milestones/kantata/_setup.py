@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
-from .._base_client import build_retry_policy
-from .._http import (
-    DEFAULT_TIMEOUT,
-    NOT_GIVEN,
-    AsyncLimiter,
-    ClientCore,
-    NotGiven,
-    RetryPolicy,
-    SyncLimiter,
-    resolve_timeout,
-    secret_value,
-)
+from .._base_client import AsyncTransport, ClientOptions, SyncTransport, build_retry_policy, core_options
+from .._http import DEFAULT_TIMEOUT, NOT_GIVEN, ClientCore, NotGiven, RetryPolicy, resolve_timeout, secret_value
 from ..model import Platform
 from ._errors import error_detail, error_hook
 from ._operations import KantataOperations
@@ -30,40 +20,24 @@ __all__ = ["DEFAULT_BASE_URL", "AsyncOptions", "Options", "SyncOptions", "build"
 DEFAULT_BASE_URL = "https://api.mavenlink.com/api/v1"
 
 
-class Options(TypedDict, total=False):
+class Options(ClientOptions, total=False):
     """The keyword options both Kantata clients take (documented on :class:`KantataClient`)."""
 
     base_url: str | httpx.URL
-    max_retries: int | NotGiven
-    timeout: float | httpx.Timeout | None | NotGiven
     json_suffix: bool
-    retry_policy: RetryPolicy | None
 
 
-class SyncOptions(Options, total=False):
-    """:class:`Options` plus the blocking client's own pool and concurrency limiter."""
-
-    http_client: httpx.Client | None
-    limiter: SyncLimiter | None
+class SyncOptions(Options, SyncTransport, total=False):
+    """The blocking client's options."""
 
 
-class AsyncOptions(Options, total=False):
-    """:class:`Options` plus the asyncio client's own pool and concurrency limiter."""
-
-    http_client: httpx.AsyncClient | None
-    limiter: AsyncLimiter | None
-
-
-_CORE_OPTIONS = frozenset(Options.__annotations__)
-_KNOWN = _CORE_OPTIONS | {"http_client", "limiter"}
+class AsyncOptions(Options, AsyncTransport, total=False):
+    """The asyncio client's options."""
 
 
 def build(token: str | SecretStr, options: Mapping[str, Any]) -> tuple[ClientCore, KantataOperations]:
-    """The checked core and the operations; an unknown option is a TypeError, as a misspelt keyword always was."""
-    unknown = sorted(set(options) - _KNOWN)
-    if unknown:
-        raise TypeError(f"unexpected keyword argument(s) for a Kantata client: {', '.join(unknown)}")
-    return _build(token, **{k: v for k, v in options.items() if k in _CORE_OPTIONS})
+    """The checked core and the operations for one client."""
+    return _build(token, **core_options(options, Options, "KantataClient"))
 
 
 def _build(

@@ -13,8 +13,8 @@ from typing import Any, Unpack
 
 from pydantic import SecretStr
 
-from .._base_client import AsyncAPIClient, SyncAPIClient
-from .._http import AsyncRunner, Page, SyncRunner
+from .._base_client import AsyncAPIClient, SyncAPIClient, transport
+from .._http import AsyncRunner, ClientCore, Page, SyncRunner
 from ..model import Milestone, MilestoneKey
 from ._flows import ViewFlows, create_many
 from ._operations import (
@@ -151,7 +151,18 @@ class KantataMilestones(ViewFlows):
         return self._runner.run_flow(self._delete(key))
 
 
-class KantataClient(SyncAPIClient):
+class _Kantata:
+    """What both Kantata clients are made of: the checked core and the operations."""
+
+    def _configure(self, token: str | SecretStr, options: Mapping[str, Any]) -> ClientCore:
+        core, self._ops = build(token, options)
+        return core
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={str(getattr(self, 'base_url', '?'))!r})"
+
+
+class KantataClient(_Kantata, SyncAPIClient):
     """Blocking Kantata OX client.
 
     ```pycon
@@ -171,23 +182,15 @@ class KantataClient(SyncAPIClient):
     every path, for tenants or proxies that need it (the Kantata docs do not settle whether any still do).
     """
 
-    billing_milestones: BillingMilestones
-    workspaces: Workspaces
-    stories: Stories
-    milestones: KantataMilestones
-
     def __init__(self, token: str | SecretStr, **options: Unpack[SyncOptions]) -> None:
-        core, self._ops = build(token, options)
-        super().__init__(core, options.get("http_client"), limiter=options.get("limiter"))
+        super().__init__(self._configure(token, options), **transport(options))
 
     def _init_resources(self) -> None:
+        """The resources, bound to this client's runner (again on each ``with_options`` copy)."""
         self.billing_milestones = BillingMilestones(self._runner, self._ops)
         self.workspaces = Workspaces(self._runner, self._ops)
         self.stories = Stories(self._runner, self._ops)
         self.milestones = KantataMilestones(self._runner, self._ops)
-
-    def __repr__(self) -> str:
-        return f"KantataClient(base_url={str(self.base_url)!r})"
 
 
 # -- asyncio ------------------------------------------------------------------------------------------
@@ -283,18 +286,9 @@ class AsyncKantataMilestones(ViewFlows):
         return await self._runner.run_flow(self._delete(key))
 
 
-class AsyncKantataClient(AsyncAPIClient):
+class AsyncKantataClient(_Kantata, AsyncAPIClient):
     """The asyncio Kantata OX client: the options of :class:`KantataClient`, except that ``http_client`` is
     an ``httpx.AsyncClient`` and ``limiter`` an async limiter; the same resources, with awaitable calls."""
-
-    billing_milestones: AsyncBillingMilestones
-    workspaces: AsyncWorkspaces
-    stories: AsyncStories
-    milestones: AsyncKantataMilestones
-
-    def __init__(self, token: str | SecretStr, **options: Unpack[AsyncOptions]) -> None:
-        core, self._ops = build(token, options)
-        super().__init__(core, options.get("http_client"), limiter=options.get("limiter"))
 
     def _init_resources(self) -> None:
         self.billing_milestones = AsyncBillingMilestones(self._runner, self._ops)
@@ -302,5 +296,5 @@ class AsyncKantataClient(AsyncAPIClient):
         self.stories = AsyncStories(self._runner, self._ops)
         self.milestones = AsyncKantataMilestones(self._runner, self._ops)
 
-    def __repr__(self) -> str:
-        return f"AsyncKantataClient(base_url={str(self.base_url)!r})"
+    def __init__(self, token: str | SecretStr, **options: Unpack[AsyncOptions]) -> None:
+        super().__init__(self._configure(token, options), **transport(options))
