@@ -51,8 +51,9 @@ def secret_value(value: str | SecretStr, *, field: str) -> SecretStr:
     from ..errors import ValidationError
 
     secret = value if isinstance(value, SecretStr) else SecretStr(value) if isinstance(value, str) else None
-    if secret is None or not secret.get_secret_value():
-        raise ValidationError(f"{field}: expected a non-empty str or SecretStr", field=field, value=REDACTED)
+    if secret is None or not secret.get_secret_value().strip():
+        # A blank secret (" ", a stray newline from a secrets file read whole) can only fail at the server.
+        raise ValidationError(f"{field}: expected a non-blank str or SecretStr", field=field, value=REDACTED)
     register_secret(secret.get_secret_value())
     return secret
 
