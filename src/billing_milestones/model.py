@@ -255,6 +255,14 @@ class Milestone(CommonModel):
             raise ValueError(f"percentage must be within 0..100, got {pct}")
         return pct
 
+    @field_validator("title")
+    @classmethod
+    def _title_not_blank(cls, value: str) -> str:
+        # Every platform needs a title a person can read; a blank one fails only at the server, after the write.
+        if not value.strip():
+            raise ValueError(f"title is blank ({value!r}); give the milestone a title")
+        return value
+
     @field_validator("due", mode="before")
     @classmethod
     def _date_not_datetime(cls, value: object) -> object:
