@@ -80,6 +80,14 @@ class OrderEstimateRequest(WireModel):
     requested_delivery_at: dict[str, Any] | None = None
     current_location: dict[str, Any] | None = None
 
+    @field_validator("account_id", "supply_method", "delivery_method", "payment_method_type")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        # A blank account or method is refused by crm.com after the request; refused here, by name, first.
+        if not value.strip():
+            raise ValueError(f"must not be blank, got {value!r}")
+        return value
+
     def to_wire(self) -> dict[str, Any]:
         """The JSON body: unset and None fields left out, Decimals kept exact, unknown fields passed through.
 
