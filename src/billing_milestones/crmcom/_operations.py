@@ -140,7 +140,7 @@ def estimate_order(request: OrderEstimateRequest) -> Operation[OrderEstimate]:
 def build_submit_request(
     estimation_id: str, payments: list[Payment] | list[Mapping[str, Any]], extra: Mapping[str, Any]
 ) -> SubmitOrderRequest:
-    if not estimation_id:
+    if not isinstance(estimation_id, str) or not estimation_id.strip():  # blank is as absent as empty
         raise ValidationError("estimation_id: required (the id of a prior estimate)", field="estimation_id")
     return _validated(SubmitOrderRequest, {"estimation_id": estimation_id, "payments": list(payments), **extra})
 
