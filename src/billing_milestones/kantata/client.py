@@ -182,6 +182,15 @@ class KantataClient(_Kantata, SyncAPIClient):
     every path, for tenants or proxies that need it (the Kantata docs do not settle whether any still do).
     """
 
+    #: The Billing Schedule of a workspace, in Kantata's own shapes.
+    billing_milestones: BillingMilestones
+    #: Workspaces (projects) and their currencies.
+    workspaces: Workspaces
+    #: Stories (tasks) a milestone can bill on.
+    stories: Stories
+    #: The common view: Milestone in, Milestone out.
+    milestones: KantataMilestones
+
     def __init__(self, token: str | SecretStr, **options: Unpack[SyncOptions]) -> None:
         super().__init__(self._configure(token, options), **transport(options))
 
@@ -289,6 +298,15 @@ class AsyncKantataMilestones(ViewFlows):
 class AsyncKantataClient(_Kantata, AsyncAPIClient):
     """The asyncio Kantata OX client: the options of :class:`KantataClient`, except that ``http_client`` is
     an ``httpx.AsyncClient`` and ``limiter`` an async limiter; the same resources, with awaitable calls."""
+
+    #: The Billing Schedule of a workspace, in Kantata's own shapes.
+    billing_milestones: AsyncBillingMilestones
+    #: Workspaces (projects) and their currencies.
+    workspaces: AsyncWorkspaces
+    #: Stories (tasks) a milestone can bill on.
+    stories: AsyncStories
+    #: The common view: Milestone in, Milestone out.
+    milestones: AsyncKantataMilestones
 
     def _init_resources(self) -> None:
         self.billing_milestones = AsyncBillingMilestones(self._runner, self._ops)
