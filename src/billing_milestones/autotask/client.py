@@ -167,6 +167,11 @@ class AutotaskClient(_Autotask, SyncAPIClient):
     :class:`~._core.RequestBudget`), ``discovery_url`` and ``currency`` (a code, or contract id -> code).
     """
 
+    #: ContractMilestones in Autotask's own shapes, with its query language.
+    contract_milestones: ContractMilestones
+    #: The common view: Milestone in, Milestone out.
+    milestones: AutotaskMilestones
+
     def __init__(self, username: str, secret: Secret, integration_code: Secret, **options: Unpack[SyncOptions]) -> None:
         super().__init__(
             self._configure(username, secret, integration_code, options), hooks=self._hooks, **transport(options)
@@ -266,6 +271,11 @@ class AsyncAutotaskMilestones:
 class AsyncAutotaskClient(_Autotask, AsyncAPIClient):
     """The asyncio Autotask client: the options of :class:`AutotaskClient`, except that ``http_client`` is an
     ``httpx.AsyncClient`` and ``limiter`` an async limiter; the same resources, with awaitable calls."""
+
+    #: ContractMilestones in Autotask's own shapes, with its query language.
+    contract_milestones: AsyncContractMilestones
+    #: The common view: Milestone in, Milestone out.
+    milestones: AsyncAutotaskMilestones
 
     platform = Platform.AUTOTASK
 
