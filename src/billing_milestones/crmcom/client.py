@@ -213,6 +213,13 @@ class CrmComClient(_CrmCom, SyncAPIClient):
     ``token_expires_at``, ``bearer_prefix`` and ``prefer`` (which amount a milestone reads as its own).
     """
 
+    #: Order estimates: what an order would cost and bill, milestones included.
+    estimates: Estimates
+    #: Orders: submit an estimate, list a contact's orders.
+    orders: Orders
+    #: The common view over order drafts: Milestone in, Milestone out.
+    milestones: CrmComMilestones
+
     def __init__(self, api_key: str | SecretStr | None = None, **options: Unpack[SyncOptions]) -> None:
         super().__init__(self._configure(api_key, options), hooks=self._hooks, **transport(options))
 
@@ -300,6 +307,13 @@ class AsyncCrmComMilestones(flows.DraftFlows):
 class AsyncCrmComClient(_CrmCom, AsyncAPIClient):
     """The asyncio crm.com client: the options of :class:`CrmComClient`, except that ``http_client`` is an
     ``httpx.AsyncClient`` and ``limiter`` an async limiter; the same resources, with awaitable calls."""
+
+    #: Order estimates: what an order would cost and bill, milestones included.
+    estimates: AsyncEstimates
+    #: Orders: submit an estimate, list a contact's orders.
+    orders: AsyncOrders
+    #: The common view over order drafts: Milestone in, Milestone out.
+    milestones: AsyncCrmComMilestones
 
     def __init__(self, api_key: str | SecretStr | None = None, **options: Unpack[AsyncOptions]) -> None:
         super().__init__(self._configure(api_key, options), hooks=self._hooks, **transport(options))
