@@ -68,6 +68,10 @@ def test_the_workers_table_is_read_and_checked(tmp_path: Path) -> None:
         "bm-1",
     )
     assert worker_settings(None, {}).schedule == {}
+    assert (settings.autotask_threads, settings.autotask_hourly_budget) == (3, 10_000)
+    config.write_text("[workers]\nautotask_threads = 2\nautotask_hourly_budget = 500\n")
+    shared = worker_settings(config, {})
+    assert (shared.autotask_threads, shared.autotask_hourly_budget) == (2, 500)
 
 
 @pytest.mark.parametrize(
@@ -81,6 +85,8 @@ def test_the_workers_table_is_read_and_checked(tmp_path: Path) -> None:
         ("retry_wait = 0", "workers.retry_wait"),
         ('queue = "a b"', "workers.queue"),
         ("colour = 1", "workers.colour"),
+        ("autotask_threads = 4", "workers.autotask_threads"),
+        ("autotask_hourly_budget = 0", "workers.autotask_hourly_budget"),
     ],
 )
 def test_bad_workers_values_name_their_key(tmp_path: Path, body: str, key: str) -> None:

@@ -47,15 +47,18 @@ def links_target(data: Mapping[str, Any], config: Path | None, environ: Mapping[
 
 @dataclass(frozen=True)
 class WorkerSettings:
-    """``[workers]``: how often each pair runs (minutes), how a failed run is retried, and the queue's name."""
+    """``[workers]``: how often each pair runs (minutes), how a failed run is retried, the queue's name, and
+    the Autotask budgets all workers share (its thread threshold per endpoint, its requests per hour)."""
 
     schedule: Mapping[str, int] = field(default_factory=dict)
     retries: int = 5
     retry_wait: int = 30
     queue: str = "milestones"
+    autotask_threads: int = 3
+    autotask_hourly_budget: int = 10_000
 
 
-_WORKER_KEYS: Final = {"schedule", "retries", "retry_wait", "queue"}
+_WORKER_KEYS: Final = {"schedule", "retries", "retry_wait", "queue", "autotask_threads", "autotask_hourly_budget"}
 
 
 def worker_settings(config: Path | None, pairs: Mapping[str, Any]) -> WorkerSettings:
@@ -88,7 +91,18 @@ def worker_settings(config: Path | None, pairs: Mapping[str, Any]) -> WorkerSett
         raise ConfigError(
             f"workers.queue: expected a name of letters, digits, - or _, got {queue!r}", key="workers.queue"
         )
-    return WorkerSettings(schedule=dict(schedule), retries=retries, retry_wait=retry_wait, queue=queue)
+    threads = data.get("autotask_threads", 3)
+    hourly = data.get("autotask_hourly_budget", 10_000)
+    _positive_int(threads, "workers.autotask_threads", upper=3)
+    _positive_int(hourly, "workers.autotask_hourly_budget", upper=10_000)
+    return WorkerSettings(
+        schedule=dict(schedule),
+        retries=retries,
+        retry_wait=retry_wait,
+        queue=queue,
+        autotask_threads=threads,
+        autotask_hourly_budget=hourly,
+    )
 
 
 def _positive_int(value: object, key: str, *, upper: int, zero: bool = False) -> None:

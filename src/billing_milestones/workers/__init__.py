@@ -4,6 +4,8 @@
 """
 
 from ._app import SYNC_TASK, WorkerApp, cron_for, pair_lock
+from ._budgets import PostgresHourlyBudget, PostgresLimiter
+from ._clients import SharedBudgets
 from ._run import TRANSIENT, PairRunIncomplete, run_pair
 from ._worker import enqueue_pairs, run_worker
 
@@ -11,6 +13,9 @@ __all__ = [
     "SYNC_TASK",
     "TRANSIENT",
     "PairRunIncomplete",
+    "PostgresHourlyBudget",
+    "PostgresLimiter",
+    "SharedBudgets",
     "WorkerApp",
     "cron_for",
     "enqueue_pairs",

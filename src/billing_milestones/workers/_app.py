@@ -21,6 +21,7 @@ from ..errors import ConfigError
 from ..sync._store_config import WorkerSettings, worker_settings
 from ..sync.config import Settings
 from ..sync.store import parse_target
+from ._clients import SharedBudgets
 from ._run import TRANSIENT, run_pair
 
 __all__ = ["SYNC_TASK", "WorkerApp", "cron_for", "pair_lock"]
@@ -73,7 +74,10 @@ class WorkerApp:
         self.settings = settings
         self.workers = workers or worker_settings(settings.path, settings.pairs)
         self.stalled_after = stalled_after
-        connector = procrastinate.PsycopgConnector(conninfo=queue_url(settings))
+        url = queue_url(settings)
+        #: Autotask's thread threshold and hourly budget, shared with every worker on this database.
+        self.budgets = SharedBudgets(url, self.workers)
+        connector = procrastinate.PsycopgConnector(conninfo=url)
         self.app = procrastinate.App(connector=connector)
         retry = procrastinate.RetryStrategy(
             max_attempts=self.workers.retries + 1,
@@ -85,7 +89,7 @@ class WorkerApp:
 
         def sync_pair(pair: str, timestamp: int | None = None) -> dict[str, Any]:
             """One run of a configured pair (``timestamp`` is given when a schedule deferred it)."""
-            return run_pair(settings_, pair)
+            return run_pair(settings_, pair, connector=self.budgets.connect)
 
         self.sync_task = self.app.task(name=SYNC_TASK, queue=self.workers.queue, retry=retry)(sync_pair)
         for name, minutes in self.workers.schedule.items():

@@ -9,10 +9,12 @@ the job with backoff; the intents and the sync keys on the target make the rerun
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
 from .. import errors
+from ..model import Platform
 from ..sync import apply_plan, load_sides, plan_sync
 from ..sync.config import Settings
 from ..sync.connect import connect, remember_draft, resolve_container
@@ -38,15 +40,23 @@ TRANSIENT: tuple[type[Exception], ...] = (
 )
 
 
-def run_pair(settings: Settings, name: str, *, lease_wait: float | None = None) -> dict[str, Any]:
-    """Sync the configured pair ``name`` once; the applied result as JSON (what a job returns)."""
+def run_pair(
+    settings: Settings,
+    name: str,
+    *,
+    lease_wait: float | None = None,
+    connector: Callable[[Platform, Settings], Any] = connect,
+) -> dict[str, Any]:
+    """Sync the configured pair ``name`` once; the applied result as JSON (what a job returns).
+
+    ``connector`` builds each platform's client (a worker's gives Autotask the budgets all workers share)."""
     spec = settings.pair(name)
     with ExitStack() as stack:
-        source_client = stack.enter_context(connect(spec.source[0], settings))
+        source_client = stack.enter_context(connector(spec.source[0], settings))
         target_client = (
             source_client
             if spec.target[0] is spec.source[0]
-            else stack.enter_context(connect(spec.target[0], settings))
+            else stack.enter_context(connector(spec.target[0], settings))
         )
         store = stack.enter_context(LinkStore(settings.links))
         pair = spec.pair(

@@ -42,7 +42,10 @@ def run_worker(
                 fetch_job_polling_interval=1.0,
             )
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        worker.budgets.close()
 
 
 def enqueue_pairs(settings: Settings, names: Iterable[str]) -> dict[str, int | None]:

@@ -1,0 +1,142 @@
+"""Budgets shared through PostgreSQL: N limiters (as N workers would hold) never exceed the slots together."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from billing_milestones import AutotaskClient, Milestone, Money
+from billing_milestones.sandbox import AutotaskSandbox, FaultPlan, LoopbackServer
+from billing_milestones.sync._store_config import WorkerSettings
+from billing_milestones.workers import PostgresHourlyBudget, PostgresLimiter, SharedBudgets
+
+from .._postgres import PostgresServer, fresh_database
+
+
+class InFlight:
+    def __init__(self) -> None:
+        self.now = self.peak = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self.now -= 1
+
+
+def test_limiters_of_several_workers_share_the_slots_per_key(postgres_server: PostgresServer) -> None:
+    url = fresh_database(postgres_server)
+    workers = [PostgresLimiter(url, 3, namespace="t") for _ in range(4)]  # 4 workers, 3 threads each
+    counters = {"a": InFlight(), "b": InFlight()}
+
+    def request(i: int) -> None:
+        key = "a" if i % 3 else "b"
+        with workers[i % 4](key), counters[key]:
+            time.sleep(0.01)
+
+    with ThreadPoolExecutor(12) as pool:
+        list(pool.map(request, range(120)))
+    assert counters["a"].peak == 3 and counters["b"].peak <= 3  # a full share, never more, per key
+    other = PostgresLimiter(url, 3, namespace="other")
+    with workers[0]("a"), workers[1]("a"), workers[2]("a"), other("a"):
+        pass  # another namespace (tenant) has slots of its own
+    for limiter in [*workers, other]:
+        limiter.close()
+
+
+def test_a_killed_holder_frees_its_slot_at_once(postgres_server: PostgresServer) -> None:
+    url = fresh_database(postgres_server)
+    code = (
+        "import sys, time\n"
+        "from billing_milestones.workers import PostgresLimiter\n"
+        f"held = PostgresLimiter({url!r}, 1, namespace='t')('k')\n"
+        "held.__enter__()\n"
+        "print('held', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        limiter = PostgresLimiter(url, 1, namespace="t")
+        blocked = threading.Event()
+
+        def take() -> None:
+            with limiter("k"):
+                blocked.set()
+
+        thread = threading.Thread(target=take, daemon=True)
+        thread.start()
+        assert not blocked.wait(0.5)  # the only slot is held by the other process
+        holder.send_signal(signal.SIGKILL)
+        assert blocked.wait(5)
+        thread.join(5)
+        limiter.close()
+    finally:
+        holder.kill()
+        holder.wait(5)
+
+
+def test_an_hourly_budget_is_one_budget_for_every_worker(postgres_server: PostgresServer) -> None:
+    url = fresh_database(postgres_server)
+    one, two = (PostgresHourlyBudget(url, 5, key="tenant", window=1.0) for _ in range(2))
+    admitted = [b.acquire() for b in (one, two, one, two, one)]
+    assert admitted == [None] * 5 and one.used() == 5 == two.used()
+    wait = two.acquire()
+    assert wait is not None and 0 < wait <= 1.0
+    other = PostgresHourlyBudget(url, 5, key="other tenant")
+    assert other.acquire() is None
+    other.close()
+    time.sleep(wait + 0.05)
+    assert one.acquire() is None
+    with pytest.raises(ValueError):
+        PostgresHourlyBudget(url, 0, key="x")
+    one.close()
+    two.close()
+
+
+def test_autotask_clients_of_four_workers_never_exceed_the_thread_threshold(postgres_server: PostgresServer) -> None:
+    """The emulator answers 429 to a fourth concurrent request on one endpoint; four workers' clients,
+    three threads each, all writing at once, must never see one, and every request counts in the budget."""
+    url = fresh_database(postgres_server)
+    sandbox = AutotaskSandbox(faults=FaultPlan().latency(0.02))  # requests overlap on the server
+    contract = sandbox.add_contract(name="Scale")
+    workers = [SharedBudgets(url, WorkerSettings(autotask_hourly_budget=10_000)) for _ in range(4)]
+    with LoopbackServer(sandbox.asgi_app()) as server:
+        base = f"{server.url}/ATServicesRest/V1.0"
+        clients = [
+            AutotaskClient(
+                AutotaskSandbox.USERNAME,
+                AutotaskSandbox.SECRET,
+                AutotaskSandbox.INTEGRATION_CODE,
+                base_url=base,
+                currency="USD",
+                limiter=w.for_tenant("t")[0],
+                hourly_budget=w.for_tenant("t")[1],
+                max_retries=0,
+            )
+            for w in workers
+        ]
+
+        def write(i: int) -> None:
+            milestone = Milestone(title=f"M{i}", amount=Money("10.00", "USD"), due="2026-12-01")
+            clients[i % 4].milestones.create(str(contract), [milestone])
+
+        with ThreadPoolExecutor(12) as pool:
+            list(pool.map(write, range(48)))
+    throttled = [e for e in sandbox.request_log if e.status == 429]
+    assert throttled == [] and len(sandbox.milestones) == 48
+    assert workers[0].for_tenant("t")[1].used() == len(sandbox.request_log)
+    for client in clients:
+        client.close()
+    for w in workers:
+        w.close()
