@@ -106,6 +106,10 @@ def test_rendered_reference_shows_fields_members_and_typed_signatures(site: Path
     assert "KantataClient ( token : str | SecretStr" in kantata  # the constructor, typed
     assert "billing_milestones : BillingMilestones" in kantata  # the resources ...
     assert "list_pages" in kantata or "list (" in kantata  # ... and their methods
+    autotask = text_of(site / "reference" / "autotask" / "index.html")
+    assert "contract_milestones : ContractMilestones" in autotask and "milestones : AutotaskMilestones" in autotask
+    crmcom = text_of(site / "reference" / "crmcom" / "index.html")
+    assert "estimates : Estimates" in crmcom and "milestones : CrmComMilestones" in crmcom
     views = text_of(site / "reference" / "views" / "index.html")
     assert "billing_milestones.RetryPolicy" in views
 
