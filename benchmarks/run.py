@@ -1,6 +1,8 @@
-"""Benchmarks: each prints ours vs a baseline measured in the same run, as a ratio. Never asserted in tests.
+"""Benchmarks: each row prints ours vs a baseline measured in the same run, and the ratio. Every row of issue
+13's table is here (planner, memory, read path, requests, money), with the earlier bulk-write rows. Never
+asserted in tests; tests/test_benchmarks.py runs ``--quick`` so the scripts keep working.
 
-make bench        # or: .venv/bin/python benchmarks/run.py [--n 1000]
+make bench        # or: .venv/bin/python benchmarks/run.py [--quick]
 """
 
 from __future__ import annotations
@@ -10,7 +12,14 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
+
+from memory import bench_memory
+from money_ops import bench_money
+from planner import bench_first_sync, bench_linked
+from read_path import bench_reads
+from sync_requests import bench_sync_requests
 
 from billing_milestones import AutotaskClient, KantataClient, Milestone, Money
 from billing_milestones._http import dumps
@@ -79,20 +88,49 @@ def autotask_read(n: int) -> None:
 
 def exact_json(n: int) -> None:
     """Our exact-Decimal JSON encoder vs json.dumps over floats (which would lose digits)."""
-    payload = [{"amount": Decimal(f"{i}.10"), "title": f"M{i}"} for i in range(n)]
-    floats = [{"amount": float(p["amount"]), "title": p["title"]} for p in payload]
+    amounts = [Decimal(f"{i}.10") for i in range(n)]
+    payload = [{"amount": a, "title": f"M{i}"} for i, a in enumerate(amounts)]
+    floats = [{"amount": float(a), "title": f"M{i}"} for i, a in enumerate(amounts)]
     t_ours = timed(lambda: dumps(payload))
     t_base = timed(lambda: json.dumps(floats))
     print(f"json encode x{n}: ours {t_ours:.4f}s, json.dumps(float) {t_base:.4f}s -> ratio {t_ours / t_base:.2f}")
 
 
+@dataclass(frozen=True)
+class Sizes:
+    """The size of each row."""
+
+    n: int
+    linked: int
+    first_sync: tuple[int, ...]
+    memory: int
+    sync: int
+    read_rounds: tuple[int, int]
+    money_calls: int
+
+
+#: The issue's sizes, and the quick ones tests/test_benchmarks.py runs.
+FULL = Sizes(1000, 100_000, (250, 2000, 10_000), 100_000, 10_000, (11, 5), 20_000)
+QUICK = Sizes(40, 2000, (50, 200), 2000, 300, (3, 1), 2000)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=1000)
-    args = parser.parse_args()
-    kantata_bulk_create(args.n)
-    autotask_read(args.n)
-    exact_json(args.n * 10)
+    parser.add_argument("--quick", action="store_true", help="small sizes, to check the scripts run (seconds)")
+    size = QUICK if parser.parse_args().quick else FULL
+    rows = [
+        *bench_first_sync(size.first_sync),
+        bench_linked(size.linked),
+        bench_memory(size.memory),
+        *bench_reads(200, *size.read_rounds),
+        bench_sync_requests(size.sync),
+        *bench_money(size.money_calls),
+    ]
+    print("\n".join(rows), flush=True)
+    n = size.n
+    kantata_bulk_create(n)
+    autotask_read(n)
+    exact_json(n * 10)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 WORKSPACE = "900"
 
@@ -44,15 +45,19 @@ def reference(i: int) -> dict[str, Any]:
     }
 
 
-def page(items: int) -> bytes:
-    """One page of ``items`` milestones with their side-loaded external references."""
-    ms = [milestone(i) for i in range(items)]
+PER_PAGE = 200
+
+
+def page(items: int, number: int = 1) -> bytes:
+    """Page ``number`` (200 a page) of a listing of ``items`` milestones, with their external references."""
+    first = (number - 1) * PER_PAGE
+    ms = [milestone(i) for i in range(first, min(items, first + PER_PAGE))]
     body = {
         "count": items,
-        "meta": {"count": items, "page_count": 1, "page_number": 1, "page_size": 200},
+        "meta": {"count": items, "page_count": -(-items // PER_PAGE), "page_number": number, "page_size": PER_PAGE},
         "results": [{"key": "billing_milestones", "id": m["id"]} for m in ms],
         "billing_milestones": {m["id"]: m for m in ms},
-        "external_references": {r["id"]: r for r in (reference(i) for i in range(items))},
+        "external_references": {r["id"]: r for r in (reference(i) for i in range(first, first + len(ms)))},
     }
     return json.dumps(body).encode()
 
@@ -72,7 +77,8 @@ def workspace() -> bytes:
 
 
 def serve(items: int) -> None:
-    bodies = {"/api/v1/billing_milestones": page(items), "/api/v1/workspaces": workspace()}
+    first_page = page(items)
+    bodies = {"/api/v1/workspaces": workspace()}
     single = one()
 
     class Handler(BaseHTTPRequestHandler):
@@ -81,10 +87,14 @@ def serve(items: int) -> None:
         disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
-            path = self.path.split("?", 1)[0]
-            body = bodies.get(path)
-            if body is None:
-                body = single if path.startswith("/api/v1/billing_milestones/") else bodies["/api/v1/workspaces"]
+            path, _, query = self.path.partition("?")
+            if path == "/api/v1/billing_milestones":
+                number = int(parse_qs(query).get("page", ["1"])[0])
+                body = first_page if number == 1 else page(items, number)
+            elif path.startswith("/api/v1/billing_milestones/"):
+                body = single
+            else:
+                body = bodies["/api/v1/workspaces"]
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
