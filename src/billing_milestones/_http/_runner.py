@@ -18,6 +18,7 @@ from ._core import ClientCore, _body_of
 from ._flow import Done, Flow, Outcome, RunnerHooks, advance
 from ._limits import AsyncioLimiter, AsyncLimiter, SyncLimiter, ThreadLimiter
 from ._paging import PageGuard, next_link_error
+from ._raw import record
 from ._redact import logger
 from ._request import APIResponse, Operation, Page, PagedOperation, RequestSpec, ResponseInfo
 from ._retry import backoff_delay
@@ -92,7 +93,9 @@ class _RunnerBase:
         except errors.APIError as exc:
             exc.retries_taken = attempt
             raise
-        return self.core.wrap_response(response, attempt)
+        result = self.core.wrap_response(response, attempt)
+        record(result)  # kept only while a raw call (``with_raw_response``) runs in this context
+        return result
 
     def _transport_failed(self, spec: RequestSpec, exc: httpx.TransportError, attempt: int) -> None:
         logger.debug("HTTP %s %s failed: %s", spec.method, spec.path, type(exc).__name__)
