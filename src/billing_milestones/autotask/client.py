@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from functools import cached_property
 from typing import Any, NoReturn, TypedDict, Unpack
 
 from pydantic import SecretStr
@@ -21,6 +22,7 @@ from ..model import Milestone, MilestoneKey, Platform
 from . import _flows as flows
 from . import _operations as ops
 from ._plans import with_options
+from ._raw import AsyncContractMilestonesWithRawResponse, ContractMilestonesWithRawResponse
 from ._setup import AsyncOptions, SharedState, SyncOptions, build
 from .query import FilterLike, Query, as_query
 from .wire import ContractMilestone, FieldsResponse, ThresholdInformation, ZoneInformation
@@ -68,6 +70,9 @@ def _view(options: ViewOptions) -> tuple[str | None, bool, dt.date | None]:
 # -- blocking -----------------------------------------------------------------------------------------
 class ContractMilestones:
     """``client.contract_milestones``: the native ContractMilestones entity."""
+
+    #: Each method's raw twin: the response's headers, status code and request id, ``.parse()`` the result.
+    with_raw_response = cached_property(ContractMilestonesWithRawResponse)
 
     def __init__(self, runner: SyncRunner, state: SharedState) -> None:
         self._runner, self._state = runner, state
@@ -200,6 +205,9 @@ class AutotaskClient(_Autotask, SyncAPIClient):
 class AsyncContractMilestones:
     """``client.contract_milestones`` of the asyncio client: each call of :class:`ContractMilestones`,
     awaitable (the listings are async iterators)."""
+
+    #: Each method's raw twin, awaitable: ``await (await m.with_raw_response.get(1)).parse()``.
+    with_raw_response = cached_property(AsyncContractMilestonesWithRawResponse)
 
     def __init__(self, runner: AsyncRunner, state: SharedState) -> None:
         self._runner, self._state = runner, state
