@@ -2,6 +2,7 @@
 
 from . import errors
 from ._http import NOT_GIVEN, AsyncioLimiter, AsyncLimiter, NotGiven, RetryPolicy, SyncLimiter, ThreadLimiter
+from ._http._raw import AsyncRawResponse, RawResponse
 from ._view import AsyncMilestoneView, MilestoneView
 from .autotask import AsyncAutotaskClient, AutotaskClient
 from .crmcom import AsyncCrmComClient, CrmComClient, OrderDraft
@@ -28,6 +29,7 @@ __all__ = [
     "AsyncKantataClient",
     "AsyncLimiter",
     "AsyncMilestoneView",
+    "AsyncRawResponse",
     "AsyncioLimiter",
     "AutotaskClient",
     "ChangeKind",
@@ -43,6 +45,7 @@ __all__ = [
     "NotGiven",
     "OrderDraft",
     "Platform",
+    "RawResponse",
     "RetryPolicy",
     "SyncLimiter",
     "ThreadLimiter",
