@@ -15,6 +15,7 @@ from billing_milestones._http import RetryPolicy
 from billing_milestones.autotask import AsyncAutotaskClient, AutotaskClient
 from billing_milestones.sandbox.autotask import AutotaskSandbox
 
+from .. import _clientmodes as clientmodes
 from ..contract._suite import checked
 
 #: Retries without real waiting, so retry tests stay fast.
@@ -62,3 +63,21 @@ def client(sandbox: AutotaskSandbox) -> Iterator[AutotaskClient]:
 async def aclient(sandbox: AutotaskSandbox) -> AsyncIterator[AsyncAutotaskClient]:
     async with make_async_client(sandbox) as c:
         yield c
+
+
+# -- every blocking client test runs against the asyncio client too (see tests/_clientmodes.py) ----------
+_CLIENT_MODULES = frozenset({"test_client", "test_view", "test_zones", "test_currency", "test_casing"})
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    clientmodes.parametrise(metafunc, _CLIENT_MODULES, ("AutotaskClient", "respx_client"))
+
+
+@pytest.fixture
+def client_mode(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sync"))
+
+
+@pytest.fixture(autouse=True)
+def _client_mode(client_mode: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    yield from clientmodes.install(client_mode, request, monkeypatch, {"AutotaskClient": AsyncAutotaskClient})

@@ -305,6 +305,7 @@ def test_server_side_500_not_retried(client: AutotaskClient, sandbox: AutotaskSa
     assert sandbox.count_requests("POST", r"/Milestones$") == 1
 
 
+@pytest.mark.sync_only  # threads share one client
 def test_fourth_concurrent_request_waits(sandbox: AutotaskSandbox) -> None:
     sandbox.faults = FaultPlan().latency(0.05, path=r"(?i)^/ContractMilestones/\d+$")
     ids = sandbox.seed_demo()
@@ -328,6 +329,7 @@ def test_fourth_concurrent_request_waits(sandbox: AutotaskSandbox) -> None:
     assert sandbox.thread_threshold_errors == 0
 
 
+@pytest.mark.sync_only  # threads share one client
 def test_without_the_limit_the_sandbox_refuses_and_the_client_retries(sandbox: AutotaskSandbox) -> None:
     """Shows the previous test can fail: more client threads than Autotask allows hit the threshold."""
     sandbox.thread_limit_status = 500

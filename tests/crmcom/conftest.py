@@ -16,6 +16,7 @@ from billing_milestones._http import RetryPolicy, dumps
 from billing_milestones.crmcom import AsyncCrmComClient, CrmComClient, OrderDraft, OrderItem
 from billing_milestones.sandbox.crmcom import CrmComSandbox, DemoSeed
 
+from .. import _clientmodes as clientmodes
 from ..contract._suite import checked
 
 #: No waiting between retries in tests.
@@ -120,3 +121,21 @@ async def aoclient(overrides: Overrides, seed: DemoSeed) -> AsyncIterator[AsyncC
     http = httpx.AsyncClient(transport=overrides)
     async with AsyncCrmComClient(seed.secret_key, http_client=http, retry_policy=FAST) as c:
         yield c
+
+
+# -- every blocking client test runs against the asyncio client too (see tests/_clientmodes.py) ----------
+_CLIENT_MODULES = frozenset({"test_client", "test_view"})
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    clientmodes.parametrise(metafunc, _CLIENT_MODULES, ("CrmComClient",))
+
+
+@pytest.fixture
+def client_mode(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sync"))
+
+
+@pytest.fixture(autouse=True)
+def _client_mode(client_mode: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    yield from clientmodes.install(client_mode, request, monkeypatch, {"CrmComClient": AsyncCrmComClient})
