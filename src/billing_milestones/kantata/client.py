@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from functools import cached_property
 from typing import Any, Unpack
 
 from pydantic import SecretStr
@@ -16,6 +17,7 @@ from pydantic import SecretStr
 from .._base_client import AsyncAPIClient, SyncAPIClient, transport
 from .._http import AsyncRunner, ClientCore, Page, SyncRunner
 from ..model import Milestone, MilestoneKey
+from . import _raw
 from ._flows import ViewFlows, create_many
 from ._operations import (
     IdLike,
@@ -50,6 +52,9 @@ CreateItems = Sequence[BillingMilestoneCreate | Mapping[str, Any]]
 # -- blocking -----------------------------------------------------------------------------------------
 class BillingMilestones:
     """``client.billing_milestones``: the Billing Schedule of a project, as Kantata names it."""
+
+    #: Each method's raw twin: the response's headers, status code and request id, ``.parse()`` the result.
+    with_raw_response = cached_property(_raw.BillingMilestonesWithRawResponse)
 
     def __init__(self, runner: SyncRunner, ops: KantataOperations) -> None:
         self._runner, self._ops = runner, ops
@@ -96,6 +101,9 @@ class BillingMilestones:
 class Workspaces:
     """``client.workspaces``: only what milestones need (currency and subunits)."""
 
+    #: Each method's raw twin: the response's headers, status code and request id, ``.parse()`` the result.
+    with_raw_response = cached_property(_raw.WorkspacesWithRawResponse)
+
     def __init__(self, runner: SyncRunner, ops: KantataOperations) -> None:
         self._runner, self._ops = runner, ops
 
@@ -105,6 +113,9 @@ class Workspaces:
 
 class Stories:
     """``client.stories``: tasks, whose completion triggers ``upon_completion`` milestones."""
+
+    #: Each method's raw twin: the response's headers, status code and request id, ``.parse()`` the result.
+    with_raw_response = cached_property(_raw.StoriesWithRawResponse)
 
     def __init__(self, runner: SyncRunner, ops: KantataOperations) -> None:
         self._runner, self._ops = runner, ops
@@ -207,6 +218,9 @@ class AsyncBillingMilestones:
     """``client.billing_milestones`` of the asyncio client: each call of :class:`BillingMilestones`,
     awaitable (the listings are async iterators)."""
 
+    #: Each method's raw twin: the response's headers, status code and request id, ``.parse()`` the result.
+    with_raw_response = cached_property(_raw.AsyncBillingMilestonesWithRawResponse)
+
     def __init__(self, runner: AsyncRunner, ops: KantataOperations) -> None:
         self._runner, self._ops = runner, ops
 
@@ -246,6 +260,9 @@ class AsyncBillingMilestones:
 class AsyncWorkspaces:
     """``client.workspaces`` of the asyncio client."""
 
+    #: Each method's raw twin: the response's headers, status code and request id, ``.parse()`` the result.
+    with_raw_response = cached_property(_raw.AsyncWorkspacesWithRawResponse)
+
     def __init__(self, runner: AsyncRunner, ops: KantataOperations) -> None:
         self._runner, self._ops = runner, ops
 
@@ -255,6 +272,9 @@ class AsyncWorkspaces:
 
 class AsyncStories:
     """``client.stories`` of the asyncio client."""
+
+    #: Each method's raw twin: the response's headers, status code and request id, ``.parse()`` the result.
+    with_raw_response = cached_property(_raw.AsyncStoriesWithRawResponse)
 
     def __init__(self, runner: AsyncRunner, ops: KantataOperations) -> None:
         self._runner, self._ops = runner, ops
