@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from functools import cached_property
 from typing import Any, TypedDict, Unpack
 
 from pydantic import SecretStr
@@ -18,6 +19,7 @@ from .._http import AsyncRunner, ClientCore, Page, PagedOperation, SyncRunner
 from ..model import Milestone, MilestoneKey
 from . import _flows as flows
 from . import _operations as ops
+from . import _raw
 from ._drafts import DraftStore, OrderDraft
 from ._setup import Api, AsyncOptions, SyncOptions, build
 from .wire import (
@@ -101,6 +103,9 @@ def _orders(contact_id: str, options: OrderListOptions) -> PagedOperation[WireOr
 class Estimates:
     """``client.estimates``: the Order Preview (the only operation that carries milestones)."""
 
+    #: Each method's raw twin: the response's headers, status code and request id, ``.parse()`` the result.
+    with_raw_response = cached_property(_raw.EstimatesWithRawResponse)
+
     def __init__(self, runner: SyncRunner) -> None:
         self._runner = runner
 
@@ -111,6 +116,9 @@ class Estimates:
 
 class Orders:
     """``client.orders``: submit an estimation as an order, get one, list a contact's orders."""
+
+    #: Each method's raw twin: the response's headers, status code and request id, ``.parse()`` the result.
+    with_raw_response = cached_property(_raw.OrdersWithRawResponse)
 
     def __init__(self, runner: SyncRunner) -> None:
         self._runner = runner
@@ -246,6 +254,9 @@ class CrmComClient(_CrmCom, SyncAPIClient):
 class AsyncEstimates:
     """``client.estimates`` of the asyncio client."""
 
+    #: Each method's raw twin: the response's headers, status code and request id, ``.parse()`` the result.
+    with_raw_response = cached_property(_raw.AsyncEstimatesWithRawResponse)
+
     def __init__(self, runner: AsyncRunner) -> None:
         self._runner = runner
 
@@ -258,6 +269,9 @@ class AsyncEstimates:
 class AsyncOrders:
     """``client.orders`` of the asyncio client: each call of :class:`Orders`, awaitable (listings are async
     iterators)."""
+
+    #: Each method's raw twin: the response's headers, status code and request id, ``.parse()`` the result.
+    with_raw_response = cached_property(_raw.AsyncOrdersWithRawResponse)
 
     def __init__(self, runner: AsyncRunner) -> None:
         self._runner = runner
