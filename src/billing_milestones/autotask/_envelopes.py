@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 from .. import errors
 from .._http import APIResponse, Page, RequestSpec
-from ._core import PLATFORM, error_body_messages
+from ._errors import PLATFORM, error_body_messages
 from .wire import ContractMilestone, FieldsResponse, ItemIdResponse, ItemsResponse, PageDetails
 
 __all__ = ["body_of", "checked_item", "count_matches", "item_id_of", "items_page", "status_fields_of"]

@@ -1,9 +1,9 @@
 """Sans-IO half of the Autotask client: request specs, parsers and pre-send checks.
 
 The sync and async clients only execute what this module builds, so both share every rule here. Error
-classification and the hourly budget live in ``_core``, the strict reading of response envelopes in
-``_envelopes``, zones and trusted hosts in ``_zones`` and currency resolution in ``_currency`` (all
-re-exported here, so the client has one sans-IO namespace).
+classification lives in ``_errors``, the core and the hourly budget in ``_core``, the strict reading of
+response envelopes in ``_envelopes``, zones and trusted hosts in ``_zones`` and currency resolution in
+``_currency`` (all re-exported here, so the client has one sans-IO namespace).
 """
 
 from __future__ import annotations
@@ -23,16 +23,7 @@ from .._http import (
 )
 from ..money import to_decimal
 from . import _envelopes as env
-from ._core import (
-    PLATFORM,
-    AutotaskCore,
-    HourlyBudget,
-    RequestBudget,
-    error_detail,
-    error_hook,
-    is_thread_threshold,
-    retry_hook,
-)
+from ._core import AutotaskCore, HourlyBudget, RequestBudget
 from ._currency import (
     CurrencyCache,
     CurrencyFlow,
@@ -44,6 +35,7 @@ from ._currency import (
     resolve_currency,
     unresolved_currency,
 )
+from ._errors import PLATFORM, error_detail, error_hook, is_thread_threshold, retry_hook
 from ._ids import check_id
 from ._zones import (
     DEFAULT_DISCOVERY_URL,

@@ -1,10 +1,21 @@
-"""crm.com-specific errors, subclasses of the shared ones so existing ``except`` clauses keep catching them."""
+"""crm.com's errors: how its error bodies read, and its own error (a subclass of the shared ones, so
+existing ``except`` clauses keep catching it)."""
 
 from __future__ import annotations
 
-from ..errors import ConfigError, ValidationError
+from typing import Any
 
-__all__ = ["DraftNotFoundError"]
+from .._http import ErrorDetail
+from ..errors import ConfigError, ValidationError
+from .wire import parse_error_body
+
+__all__ = ["DraftNotFoundError", "error_detail"]
+
+
+def error_detail(body: Any) -> ErrorDetail:
+    """crm.com's probable error body ``{status, message, error, parameters}``; raw text otherwise."""
+    parsed = parse_error_body(body)
+    return ErrorDetail(parsed.messages(), parsed.field())
 
 
 class DraftNotFoundError(ValidationError, ConfigError):

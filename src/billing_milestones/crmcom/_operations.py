@@ -12,10 +12,11 @@ import httpx
 import pydantic
 from pydantic import SecretStr
 
-from .._http import ErrorDetail, Operation, PagedOperation, RequestSpec, Retryable, secret_value
+from .._http import Operation, PagedOperation, RequestSpec, Retryable, secret_value
 from .._wire import WireModel
 from ..errors import ValidationError
 from ._envelopes import orders_page, parse_model
+from ._errors import error_detail
 from .rules import check_milestones
 from .wire import (
     ContactToken,
@@ -25,7 +26,6 @@ from .wire import (
     Payment,
     SubmitOrderRequest,
     WireOrder,
-    parse_error_body,
 )
 
 __all__ = [
@@ -49,12 +49,6 @@ API_PATHS: Final = {"self-service": "/self-service/v2", "backoffice": "/backoffi
 MAX_PAGE_SIZE: Final = 100
 #: Refresh a contact token this many seconds before it expires, so a request never races the expiry.
 REFRESH_SKEW: Final = 30.0
-
-
-def error_detail(body: Any) -> ErrorDetail:
-    """crm.com's probable error body ``{status, message, error, parameters}``; raw text otherwise."""
-    parsed = parse_error_body(body)
-    return ErrorDetail(parsed.messages(), parsed.field())
 
 
 def api_base_url(base_url: str | httpx.URL, api: str) -> httpx.URL:
