@@ -14,8 +14,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .results import parse_results, render, score, total_percent
-from .targets import SAMPLE, TARGETS, Target
+from .results import DETECTED, UNTESTED, parse_results, render, score, total_percent
+from .targets import EQUIVALENT, SAMPLE, TARGETS, Equivalent, Target
 
 ROOT = Path(__file__).resolve().parents[1]
 MUTMUT = str(Path(sys.executable).with_name("mutmut"))
@@ -38,6 +38,16 @@ def _say(text: str, *, error: bool = False) -> None:
     stream = sys.stderr if error else sys.stdout
     stream.write(text + "\n")
     stream.flush()
+
+
+def _equivalent(verdicts: dict[str, str], listed: Sequence[Equivalent]) -> tuple[dict[str, str], dict[str, str]]:
+    """The survivors that are listed equivalent mutants ({name: reason}), and the diffs read to tell.
+
+    Only survivors in a function with an entry are shown (``mutmut show`` takes seconds each)."""
+    alive = [n for n, s in verdicts.items() if s not in DETECTED and s not in UNTESTED]
+    shown = {n: _mutmut("show", n).stdout for n in alive if any(e.could_be(n) for e in listed)}
+    excused = {n: e.reason for n, diff in shown.items() for e in listed if e.matches(n, diff)}
+    return excused, shown
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,8 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"mutmut run failed (exit {run.returncode})", error=True)
         return run.returncode or 1
     verdicts = parse_results(_mutmut("results", "--all=true").stdout)
-    scores = [score(t, verdicts) for t in targets]
-    diffs = {name: _mutmut("show", name).stdout for s in scores for name in s.survivors} if args.diff else None
+    equivalent, shown = _equivalent(verdicts, EQUIVALENT)
+    scores = [score(t, verdicts, equivalent) for t in targets]
+    diffs = None
+    if args.diff:
+        diffs = {name: shown.get(name) or _mutmut("show", name).stdout for s in scores for name in s.survivors}
     _say(render(scores, diffs))
     _say(f"\n{sum(s.tested for s in scores)} mutants in {time.monotonic() - started:.0f} s")
 

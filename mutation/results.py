@@ -3,7 +3,8 @@
 A mutant counts as *detected* when a test failed on it, it ran into the time limit (an infinite loop is
 noticed) or it crashed the test process. It counts as *survived* when every test passed, and also when no
 test reached it at all ("no tests"): both are rules nobody checks. Mutants mutmut did not run ("not
-checked", "skipped") are left out of the score.
+checked", "skipped") are left out of the score, and so are survivors listed as equivalent
+(:data:`mutation.targets.EQUIVALENT`): those are reported apart, each with the reason it cannot be killed.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class Score:
     target: Target
     detected: int
     survivors: tuple[str, ...]
+    #: Survivors excused as equivalent: (mutant name, why no test can kill it); not in the score.
+    equivalent: tuple[tuple[str, str], ...] = ()
 
     @property
     def tested(self) -> int:
@@ -50,11 +53,17 @@ class Score:
         return self.tested > 0 and self.percent >= self.target.goal
 
 
-def score(target: Target, verdicts: Mapping[str, str]) -> Score:
-    """The target's share of detected mutants among those that ran, and the names of the survivors."""
+def score(target: Target, verdicts: Mapping[str, str], equivalent: Mapping[str, str] | None = None) -> Score:
+    """The target's share of detected mutants among those that ran, and the names of the survivors.
+
+    ``equivalent`` maps surviving mutants shown to be equivalent to the reason; they leave the score.
+    """
+    excused = equivalent or {}
     mine = {name: status for name, status in verdicts.items() if target.owns(name) and status not in UNTESTED}
-    survivors = tuple(sorted((n for n, s in mine.items() if s not in DETECTED), key=_natural))
-    return Score(target, detected=len(mine) - len(survivors), survivors=survivors)
+    alive = sorted((n for n, s in mine.items() if s not in DETECTED), key=_natural)
+    survivors = tuple(n for n in alive if n not in excused)
+    kept = tuple((n, excused[n]) for n in alive if n in excused)
+    return Score(target, detected=len(mine) - len(alive), survivors=survivors, equivalent=kept)
 
 
 def _natural(name: str) -> tuple[str, int]:
@@ -83,10 +92,14 @@ def render(scores: Iterable[Score], diffs: Mapping[str, str] | None = None) -> s
     lines.append("")
     if not survivors:
         lines.append("no surviving mutants")
-        return "\n".join(lines)
-    lines.append(f"surviving mutants ({len(survivors)}): '.venv/bin/mutmut show NAME' prints one's diff")
-    for name in survivors:
-        lines.append(f"  {name}")
-        if diffs and name in diffs:
-            lines.extend(f"      {row}" for row in diffs[name].splitlines())
+    else:
+        lines.append(f"surviving mutants ({len(survivors)}): '.venv/bin/mutmut show NAME' prints one's diff")
+        for name in survivors:
+            lines.append(f"  {name}")
+            if diffs and name in diffs:
+                lines.extend(f"      {row}" for row in diffs[name].splitlines())
+    excused = [pair for s in listed for pair in s.equivalent]
+    if excused:
+        lines.append(f"equivalent mutants ({len(excused)}), not scored (mutation/targets.py says why):")
+        lines.extend(f"  {name}: {why}" for name, why in excused)
     return "\n".join(lines)

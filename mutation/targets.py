@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SAMPLE", "TARGETS", "Sample", "Target"]
+__all__ = ["EQUIVALENT", "SAMPLE", "TARGETS", "Equivalent", "Sample", "Target"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,32 @@ def mangled(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class Equivalent:
+    """A mutant that behaves exactly as the code it replaces, so no test can kill it, and why.
+
+    It is named by the line mutmut writes, not by its number: mutmut numbers a function's mutants in order,
+    so an edit to the function renumbers them, and a number would then excuse some other, real survivor. A
+    rewrite that changes the line leaves the entry matching nothing, and the mutant counts again.
+    """
+
+    path: str
+    #: ``name`` or ``Class.method``, as in :attr:`Target.functions`.
+    function: str
+    #: The mutated line as ``mutmut show`` prints it after its ``+``, without the indentation.
+    mutated: str
+    reason: str
+
+    def could_be(self, mutant: str) -> bool:
+        """Whether ``mutant`` is in this entry's function (then its diff decides)."""
+        return Target(self.path, goal=0.0, functions=(self.function,)).owns(mutant)
+
+    def matches(self, mutant: str, diff: str) -> bool:
+        """Whether ``mutant``, whose ``mutmut show`` output is ``diff``, is this equivalent mutant."""
+        added = [line[1:].strip() for line in diff.splitlines() if line.startswith("+") and not line.startswith("++")]
+        return self.could_be(mutant) and added == [self.mutated]
+
+
+@dataclass(frozen=True)
 class Sample:
     """A bounded, fixed subset for CI: the same mutants every run, so a drop in score is the tests' doing."""
 
@@ -87,5 +113,8 @@ TARGETS: tuple[Target, ...] = (
         ),
     ),
 )
+
+#: Survivors that cannot be killed, with the reason; reported apart and left out of the scores.
+EQUIVALENT: tuple[Equivalent, ...] = ()
 
 SAMPLE = Sample(targets=(TARGETS[0], TARGETS[4]), digits="37", threshold=85.0)
