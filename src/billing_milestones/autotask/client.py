@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from .._base_client import AsyncAPIClient, SyncAPIClient, transport
 from .._http import AsyncRunner, ClientCore, Page, SyncRunner
+from .._order import aordered, ordered
 from ..model import Milestone, MilestoneKey, Platform
 from . import _flows as flows
 from . import _operations as ops
@@ -131,7 +132,12 @@ class AutotaskMilestones:
         self._runner, self._state = runner, state
 
     def list(self, container_id: str, *, currency: str | None = None) -> Iterator[Milestone]:
-        """The contract's milestones (NotFoundError names a contract that does not exist)."""
+        """The contract's milestones by due date, then title, then id, undated last (see ``_order``); every
+        page is read before the first is yielded. NotFoundError names a contract that does not exist."""
+        return ordered(self.stream(container_id, currency=currency))
+
+    def stream(self, container_id: str, *, currency: str | None = None) -> Iterator[Milestone]:
+        """The same milestones in Autotask's order, one page in memory at a time (what the sync engine reads)."""
         return self._runner.iterate_flow(flows.view_listing(self._state, container_id, currency))
 
     def create(
@@ -262,6 +268,9 @@ class AsyncAutotaskMilestones:
         self._runner, self._state = runner, state
 
     def list(self, container_id: str, *, currency: str | None = None) -> AsyncIterator[Milestone]:
+        return aordered(self.stream(container_id, currency=currency))
+
+    def stream(self, container_id: str, *, currency: str | None = None) -> AsyncIterator[Milestone]:
         return self._runner.iterate_flow(flows.view_listing(self._state, container_id, currency))
 
     async def create(
