@@ -70,7 +70,7 @@ def test_create_keeps_sync_key_and_round_trips(client: AutotaskClient, sandbox: 
     assert all(m.key is not None and m.key.container_id == str(cid) for m in created)
     stored = sandbox.milestones[int(created[0].key.id)]  # type: ignore[union-attr]
     assert stored["description"] == "Wireframes [bm:k-1]" and stored["amount"] == Decimal("1000.10")
-    listed = list(client.milestones.list(str(cid)))
+    listed = list(client.milestones.stream(str(cid)))  # in creation order (list sorts by due, then title)
     assert listed[0].sync_key == "k-1" and listed[0].description == "Wireframes"
     assert [m.business_fields() for m in listed] == [m.business_fields() for m in wanted]
 
