@@ -1,7 +1,15 @@
 """Autotask PSA: ContractMilestones client, query builder, wire models and the common-model adapter."""
 
 from . import adapter
-from ._operations import DEFAULT_DISCOVERY_URL, HourlyBudget, RequestBudget, StatusPicklist
+from ._operations import (
+    DEFAULT_DISCOVERY_URL,
+    ContractMilestoneCreateFields,
+    ContractMilestoneUpdateFields,
+    HourlyBudget,
+    RequestBudget,
+    StatusPicklist,
+)
+from ._setup import AsyncOptions, SyncOptions
 from .client import (
     AsyncAutotaskClient,
     AsyncAutotaskMilestones,
@@ -9,6 +17,8 @@ from .client import (
     AutotaskClient,
     AutotaskMilestones,
     ContractMilestones,
+    QueryOptions,
+    ViewOptions,
 )
 from .query import F, Query
 from .wire import (
@@ -25,9 +35,12 @@ __all__ = [
     "AsyncAutotaskClient",
     "AsyncAutotaskMilestones",
     "AsyncContractMilestones",
+    "AsyncOptions",
     "AutotaskClient",
     "AutotaskMilestones",
     "ContractMilestone",
+    "ContractMilestoneCreateFields",
+    "ContractMilestoneUpdateFields",
     "ContractMilestones",
     "EntityInformation",
     "F",
@@ -35,9 +48,12 @@ __all__ = [
     "HourlyBudget",
     "PicklistValue",
     "Query",
+    "QueryOptions",
     "RequestBudget",
     "StatusPicklist",
+    "SyncOptions",
     "ThresholdInformation",
+    "ViewOptions",
     "ZoneInformation",
     "adapter",
 ]

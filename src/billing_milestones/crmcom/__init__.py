@@ -1,7 +1,9 @@
 """crm.com order milestones: typed Self-Service v2 client, adapter to the common model, and the rules."""
 
+from . import adapter
 from ._drafts import OrderDraft
 from ._errors import DraftNotFoundError
+from ._setup import AsyncOptions, SyncOptions
 from .adapter import (
     AmountPreference,
     MilestoneSet,
@@ -9,7 +11,19 @@ from .adapter import (
     milestones_from_estimate,
     milestones_to_request,
 )
-from .client import AsyncCrmComClient, AsyncCrmComMilestones, CrmComClient, CrmComMilestones
+from .client import (
+    AsyncCrmComClient,
+    AsyncCrmComMilestones,
+    AsyncEstimates,
+    AsyncOrders,
+    CrmComClient,
+    CrmComMilestones,
+    EstimateFields,
+    Estimates,
+    OrderListOptions,
+    Orders,
+    SubmitFields,
+)
 from .rules import MilestoneViolation, check_milestones, milestone_violations
 from .wire import (
     AuthorisedContact,
@@ -33,12 +47,17 @@ __all__ = [
     "AmountPreference",
     "AsyncCrmComClient",
     "AsyncCrmComMilestones",
+    "AsyncEstimates",
+    "AsyncOptions",
+    "AsyncOrders",
     "AuthorisedContact",
     "ContactToken",
     "CrmComClient",
     "CrmComMilestones",
     "DraftNotFoundError",
     "ErrorBody",
+    "EstimateFields",
+    "Estimates",
     "InvoiceEstimate",
     "MilestonePlanEstimate",
     "MilestoneRequest",
@@ -49,11 +68,16 @@ __all__ = [
     "OrderEstimate",
     "OrderEstimateRequest",
     "OrderItem",
+    "OrderListOptions",
     "OrderStage",
+    "Orders",
     "OrdersPage",
     "Payment",
+    "SubmitFields",
     "SubmitOrderRequest",
+    "SyncOptions",
     "WireOrder",
+    "adapter",
     "check_milestones",
     "milestone_from_plan",
     "milestone_violations",
