@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from .._base_client import AsyncAPIClient, SyncAPIClient, transport
 from .._http import AsyncRunner, ClientCore, Page, SyncRunner
+from .._order import aordered, ordered
 from ..model import Milestone, MilestoneKey
 from . import _raw
 from ._flows import ViewFlows, create_many
@@ -143,7 +144,12 @@ class KantataMilestones(ViewFlows):
         return self._runner.run_flow(self._check_workspace(workspace_id))
 
     def list(self, container_id: str) -> Iterator[Milestone]:
-        """Every milestone of the workspace; a workspace that does not exist raises NotFoundError."""
+        """Every milestone of the workspace by due date, then title, then id, undated last (see ``_order``);
+        every page is read before the first is yielded. A workspace that does not exist raises NotFoundError."""
+        return ordered(self.stream(container_id))
+
+    def stream(self, container_id: str) -> Iterator[Milestone]:
+        """The same milestones in Kantata's order, one page in memory at a time (what the sync engine reads)."""
         return self._runner.iterate_flow(self._listing(container_id))
 
     def create(
@@ -165,7 +171,7 @@ class KantataMilestones(ViewFlows):
 class _Kantata:
     """What both Kantata clients are made of: the checked core and the operations."""
 
-    def _configure(self, token: str | SecretStr, options: Mapping[str, Any]) -> ClientCore:
+    def _configure(self, token: str | SecretStr | None, options: Mapping[str, Any]) -> ClientCore:
         core, self._ops = build(token, options)
         return core
 
@@ -202,7 +208,7 @@ class KantataClient(_Kantata, SyncAPIClient):
     #: The common view: Milestone in, Milestone out.
     milestones: KantataMilestones
 
-    def __init__(self, token: str | SecretStr, **options: Unpack[SyncOptions]) -> None:
+    def __init__(self, token: str | SecretStr | None = None, **options: Unpack[SyncOptions]) -> None:
         super().__init__(self._configure(token, options), **transport(options))
 
     def _init_resources(self) -> None:
@@ -301,6 +307,9 @@ class AsyncKantataMilestones(ViewFlows):
         return await self._runner.run_flow(self._check_workspace(workspace_id))
 
     def list(self, container_id: str) -> AsyncIterator[Milestone]:
+        return aordered(self.stream(container_id))
+
+    def stream(self, container_id: str) -> AsyncIterator[Milestone]:
         return self._runner.iterate_flow(self._listing(container_id))
 
     async def create(
@@ -334,5 +343,5 @@ class AsyncKantataClient(_Kantata, AsyncAPIClient):
         self.stories = AsyncStories(self._runner, self._ops)
         self.milestones = AsyncKantataMilestones(self._runner, self._ops)
 
-    def __init__(self, token: str | SecretStr, **options: Unpack[AsyncOptions]) -> None:
+    def __init__(self, token: str | SecretStr | None = None, **options: Unpack[AsyncOptions]) -> None:
         super().__init__(self._configure(token, options), **transport(options))
