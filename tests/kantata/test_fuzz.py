@@ -223,10 +223,11 @@ OPS: dict[str, Op] = {
         None,
         lambda got, w: _stories([got], w, ["1"]),
     ),
+    # stream: the served order (list sorts, see billing_milestones._order and tests/test_listing_order.py)
     "milestones.list": Op(
         {"workspace": WORKSPACE, **MILESTONES},
-        lambda c: list(c.milestones.list(WS)),
-        _alist(lambda c: c.milestones.list(WS)),
+        lambda c: list(c.milestones.stream(WS)),
+        _alist(lambda c: c.milestones.stream(WS)),
         lambda got, w: check_common(got, w, IDS),
     ),
     "milestones.create": Op(
