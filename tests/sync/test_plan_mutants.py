@@ -1,0 +1,129 @@
+"""Planner rules the mutation run found unchecked (sync/plan.py): what a duplicate finding says and carries,
+and that every action the planner takes about a link carries that link and the target it is about."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from billing_milestones import Milestone, MilestoneKey, MilestoneStatus, Money, Platform
+from billing_milestones.sync import ActionKind, Link, PlannedAction, SyncPair, plan_sync, sync_key_for
+from billing_milestones.sync.plan import source_fingerprint, target_fingerprint
+
+D = dt.date(2026, 12, 1)
+PAIR = SyncPair(Platform.AUTOTASK, "77", Platform.KANTATA, "900")
+TO_AUTOTASK = SyncPair(Platform.KANTATA, "900", Platform.AUTOTASK, "77", fix_duplicates=True)
+
+
+def src(i: int, title: str | None = None) -> Milestone:
+    key = MilestoneKey(platform=Platform.AUTOTASK, id=str(i), container_id="77")
+    return Milestone(key=key, title=title or f"M{i}", amount=Money("100.00", "USD"), due=D)
+
+
+def tgt(i: str, sync_key: str | None = None, **kw: object) -> Milestone:
+    key = MilestoneKey(platform=Platform.KANTATA, id=i, container_id="900")
+    m = Milestone(key=key, title="M1", amount=Money("100.00", "USD"), due=D, **kw)
+    return m.with_sync_key(sync_key) if sync_key else m
+
+
+def link_for(s: Milestone, t: Milestone) -> Link:
+    assert s.key is not None and t.key is not None
+    return Link(
+        PAIR.id, sync_key_for(PAIR, s.key), str(s.key), str(t.key), source_fingerprint(s), target_fingerprint(t, PAIR)
+    )
+
+
+def _kantata(i: int) -> Milestone:
+    return Milestone(
+        key=MilestoneKey(platform=Platform.KANTATA, id=str(i), container_id="900"),
+        title=f"K{i}",
+        amount=Money("1.00", "USD"),
+        due=D,
+    )
+
+
+def _autotask(i: str, sync_key: str | None = None) -> Milestone:
+    m = Milestone(
+        key=MilestoneKey(platform=Platform.AUTOTASK, id=i, container_id="77"),
+        title="K1",
+        amount=Money("1.00", "USD"),
+        due=D,
+    )
+    return m.with_sync_key(sync_key) if sync_key else m
+
+
+# -- duplicates -------------------------------------------------------------------------------------------
+def test_a_duplicate_names_the_copy_that_is_kept_in_every_case() -> None:
+    s = src(1)
+    key = sync_key_for(PAIR, s.key)  # type: ignore[arg-type]
+    keeper, extra = tgt("500", sync_key=key), tgt("501", sync_key=key)
+    (dup,) = plan_sync(PAIR, [s], [keeper, extra]).duplicates
+    assert dup.reason == "another copy of kantata:900/500 (same sync key); remove it with --fix-duplicates"
+    assert dup.target is extra and not dup.fix
+    fixing = dataclasses.replace(PAIR, fix_duplicates=True)
+    (dup,) = plan_sync(fixing, [s], [keeper, extra]).duplicates
+    assert dup.reason == "another copy of kantata:900/500 (same sync key); removing it (fix_duplicates)"
+    assert dup.fix is True and dup.to_json()["writes"] is True
+    billed = tgt("502", sync_key=key, status=MilestoneStatus.BILLED, locked=True)
+    dups = plan_sync(fixing, [s], [billed, keeper]).duplicates
+    assert [d.target.key.id for d in dups] == ["500"]  # type: ignore[union-attr]  # the billed one is kept
+    assert dups[0].reason.startswith("another copy of kantata:900/502 (same sync key)")
+
+
+def test_a_duplicate_on_a_platform_without_delete_is_reported_with_writes_false_in_the_json() -> None:
+    s = _kantata(1)
+    key = sync_key_for(TO_AUTOTASK, s.key)  # type: ignore[arg-type]
+    (dup,) = plan_sync(TO_AUTOTASK, [s], [_autotask("8", key), _autotask("9", key)]).duplicates
+    assert dup.reason == (
+        "another copy of autotask:77/8 (same sync key); autotask cannot delete milestones: remove it by hand"
+    )
+    assert dup.fix is False and dup.writes is False
+    assert dup.to_json()["writes"] is False  # false, never null: a script tests it as a boolean
+
+
+def test_a_billed_duplicate_is_never_fixed_and_names_the_kept_copy() -> None:
+    s = src(1)
+    key = sync_key_for(PAIR, s.key)  # type: ignore[arg-type]
+    billed = tgt("501", sync_key=key, status=MilestoneStatus.BILLED, locked=True)
+    fixing = dataclasses.replace(PAIR, fix_duplicates=True)
+    (dup,) = plan_sync(fixing, [s], [tgt("500", sync_key=key), billed], [link_for(s, tgt("500"))]).duplicates
+    assert dup.target is billed and dup.fix is False and dup.to_json()["writes"] is False
+    assert (
+        dup.reason == "another copy of kantata:900/500 (same sync key), billed: it cannot be removed; check the invoice"
+    )
+
+
+# -- orphans: the link and the target ride on the action --------------------------------------------------
+def _orphan(pair: SyncPair, link: Link, target: list[Milestone], still: Milestone) -> PlannedAction:
+    return next(a for a in plan_sync(pair, [still], target, [link]).actions if a.sync_key == link.sync_key)
+
+
+@pytest.mark.parametrize(
+    ("pair", "target_kw", "gone", "kind"),
+    [
+        (PAIR, {}, True, ActionKind.DELETE),
+        (dataclasses.replace(PAIR, delete_missing=False), {}, False, ActionKind.UNCHANGED),
+        (PAIR, {"status": MilestoneStatus.BILLED, "locked": True}, False, ActionKind.SKIP_LOCKED),
+        (PAIR, {}, False, ActionKind.DELETE),
+    ],
+)
+def test_an_orphan_action_carries_its_link_and_its_target(
+    pair: SyncPair, target_kw: dict[str, object], gone: bool, kind: ActionKind
+) -> None:
+    s, t = src(1), tgt("5", **target_kw)  # type: ignore[arg-type]
+    link = dataclasses.replace(link_for(s, t), pair_id=pair.id)
+    action = _orphan(pair, link, [] if gone else [t], src(9, title="Still there"))
+    assert action.kind is kind
+    assert action.link == link
+    assert action.target is (None if gone else t)
+
+
+def test_an_orphan_the_platform_cannot_delete_is_a_conflict_naming_its_target_and_link() -> None:
+    t = _autotask("5")
+    link = Link(TO_AUTOTASK.id, "bmkey", "kantata:900/1", str(t.key), "s", "t")
+    action = _orphan(TO_AUTOTASK, link, [t], _kantata(2))
+    assert action.kind is ActionKind.CONFLICT
+    assert action.link == link and action.target is t and action.source is None
+    assert action.to_json()["target"] == "autotask:77/5"
