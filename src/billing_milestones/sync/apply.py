@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .. import errors
+from .._order import stream_of
 from .._platform_spec import WriteMode
 from .._platforms import spec_for
 from .._view import MilestoneView, SetWritingView
@@ -93,9 +94,10 @@ def resolve_view(target: Any, platform: Platform) -> MilestoneView:
 
 
 def load_sides(pair: SyncPair, clients: Any) -> tuple[list[Milestone], list[Milestone]]:
-    """Read both containers completely (deletes are only planned from a complete read)."""
-    source = list(resolve_view(clients, pair.source).list(pair.source_container))
-    target = list(resolve_view(clients, pair.target).list(pair.target_container))
+    """Read both containers completely (deletes are only planned from a complete read), each in its
+    platform's own order through the view's ``stream`` (the planner needs no order, so nothing is sorted)."""
+    source = list(stream_of(resolve_view(clients, pair.source), pair.source_container))
+    target = list(stream_of(resolve_view(clients, pair.target), pair.target_container))
     return source, target
 
 
@@ -257,7 +259,7 @@ class _Applier:
         self, begun: list[tuple[PlannedAction, int]], exc: errors.BillingMilestonesError
     ) -> list[ActionResult]:
         try:
-            found = {m.sync_key: m for m in self.view.list(self.pair.target_container) if m.sync_key}
+            found = {m.sync_key: m for m in stream_of(self.view, self.pair.target_container) if m.sync_key}
         except errors.BillingMilestonesError:
             found = {}
         results = []
