@@ -101,7 +101,7 @@ rows = [
     for client, container in views
     for m in client.milestones.list(container)
 ]
-common = pd.DataFrame(rows)
+common = pd.DataFrame(rows).sort_values(["platform", "title"], ignore_index=True)
 common""",
     ),
     (
