@@ -1,0 +1,35 @@
+"""How a field difference reads in the plan JSON (sync/translate.py ``FieldDiff.to_json``), pinned for every
+kind of value a compared field holds: numbers as plain decimals ("100", never "1E+2"), money as an amount and
+a currency, dates as ISO text, triggers as ``kind:ref``, text and flags as they are."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from billing_milestones import Money, Trigger
+from billing_milestones.sync.translate import FieldDiff
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (Decimal("100"), "100"),
+        (Decimal("1E+2"), "100"),
+        (Decimal("12.50"), "12.5"),
+        (Decimal("0.000001"), "0.000001"),
+        (Money("100.00", "USD"), {"amount": "100", "currency": "USD"}),
+        (Money("1E+3", "JPY"), {"amount": "1000", "currency": "JPY"}),
+        (dt.date(2026, 12, 1), "2026-12-01"),
+        (Trigger.on_completion("41"), "on_completion:41"),
+        (Trigger.fixed_date(), "fixed_date:"),
+        ("  a title  ", "  a title  "),
+        (True, True),
+        (None, None),
+    ],
+)
+def test_a_field_difference_shows_each_value_as_a_script_reads_it(value: object, shown: object) -> None:
+    assert FieldDiff("f", value, None).to_json() == {"field": "f", "current": shown, "desired": None}
+    assert FieldDiff("f", None, value).to_json() == {"field": "f", "current": None, "desired": shown}

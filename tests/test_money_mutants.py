@@ -1,0 +1,52 @@
+"""Money rules the mutation run found unchecked (money.py): arithmetic with something that is not Money is a
+TypeError naming both operands, for every operator, never an AttributeError from inside Money."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+
+from billing_milestones import Money
+from billing_milestones.errors import ValidationError
+
+
+@pytest.mark.parametrize(
+    ("op", "verb"),
+    [(operator.add, "add"), (operator.sub, "subtract"), (operator.lt, "compare"), (operator.ge, "compare")],
+)
+@pytest.mark.parametrize("other", [5, Decimal("5"), "5.00 USD", None])
+def test_money_with_a_non_money_operand_is_a_type_error_naming_both(
+    op: Callable[[object, object], object], verb: str, other: object
+) -> None:
+    with pytest.raises(TypeError, match=f"^cannot {verb} Money and {type(other).__name__}$"):
+        op(Money("5.00", "USD"), other)
+
+
+@pytest.mark.parametrize(("op", "verb"), [(operator.add, "add"), (operator.sub, "subtract")])
+def test_money_in_another_currency_is_refused_by_name_for_add_and_subtract(
+    op: Callable[[object, object], object], verb: str
+) -> None:
+    with pytest.raises(ValidationError, match=f"^currency: cannot {verb} USD and EUR; convert explicitly first$"):
+        op(Money("5.00", "USD"), Money("5.00", "EUR"))
+
+
+def test_sums_and_differences_keep_the_currency_and_are_exact() -> None:
+    a, b = Money("0.10", "USD"), Money("0.20", "USD")
+    assert (a + b, b - a, a - b) == (Money("0.30", "USD"), Money("0.10", "USD"), Money("-0.10", "USD"))
+    assert (b - a).currency == "USD" and str(a + b) == "0.30 USD"
+
+
+@pytest.mark.parametrize("factor", [3, Decimal("3"), "3"])
+def test_a_factor_given_as_int_decimal_or_text_multiplies_alike(factor: object) -> None:
+    product = Money("1.25", "USD") * factor
+    assert product == Money("3.75", "USD") and str(product) == "3.75 USD"
+    assert factor * Money("1.25", "USD") == product  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("factor", [True, 1.5])
+def test_a_bool_or_float_factor_is_refused_by_name(factor: object) -> None:
+    with pytest.raises(ValidationError, match=r"^factor: "):
+        Money("1.25", "USD") * factor
