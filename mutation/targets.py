@@ -101,6 +101,8 @@ TARGETS: tuple[Target, ...] = (
     Target(f"{_PKG}/sync/apply.py", goal=90.0),
     Target(f"{_PKG}/sync/translate.py", goal=90.0),
     Target(f"{_PKG}/sync/triggers.py", goal=90.0),
+    # The plan JSON and PlannedAction scripts read, and the table a person reads: every key, kind and verdict.
+    Target(f"{_PKG}/sync/actions.py", goal=90.0),
     Target(f"{_PKG}/_http/_retry.py", goal=90.0),
     Target(
         f"{_PKG}/_http/_core.py",
@@ -115,6 +117,48 @@ TARGETS: tuple[Target, ...] = (
 )
 
 #: Survivors that cannot be killed, with the reason; reported apart and left out of the scores.
-EQUIVALENT: tuple[Equivalent, ...] = ()
+_SAME_OPERAND = (
+    "the shortcut only skips Money._same for a Money of the same currency, and _same returns that same "
+    "operand: the slow path gives the identical result (the shortcut is speed, not behaviour)"
+)
+_INT_FACTOR = (
+    "an int factor taken through to_decimal becomes Decimal(int), and the exact context multiplies it to the "
+    "same result (a bool is not type int, so it is refused either way): the shortcut is speed only"
+)
+_UPPER_F = (
+    "format 'F' differs from 'f' only in writing NaN and Infinity in capitals, and neither reaches here: Money "
+    "amounts and compared numbers are finite by construction (to_decimal refuses the rest)"
+)
+EQUIVALENT: tuple[Equivalent, ...] = (
+    *(
+        Equivalent(
+            f"{_PKG}/money.py",
+            f"Money.{method}",
+            f'o = other if {condition} else self._same(other, "{verb}")',
+            _SAME_OPERAND,
+        )
+        for method, verb in (("__add__", "add"), ("__sub__", "subtract"))
+        for condition in (
+            "(type(other) is Money and other._currency == self._currency) and False",
+            "type(None) is Money and other._currency == self._currency",
+        )
+    ),
+    *(
+        Equivalent(
+            f"{_PKG}/money.py",
+            "Money.__mul__",
+            f'by = factor if {c} else to_decimal(factor, field="factor")',
+            _INT_FACTOR,
+        )
+        for c in ("(type(factor) is int) and False", "type(None) is int")
+    ),
+    Equivalent(
+        f"{_PKG}/sync/translate.py",
+        "_shown",
+        'return {"amount": format(value.amount.normalize(), "F"), "currency": value.currency}',
+        _UPPER_F,
+    ),
+    Equivalent(f"{_PKG}/sync/translate.py", "_shown", 'return format(value.normalize(), "F")', _UPPER_F),
+)
 
 SAMPLE = Sample(targets=(TARGETS[0], TARGETS[4]), digits="37", threshold=85.0)
