@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import os
 from collections.abc import Mapping
 from typing import Any, Generic, Self, TypedDict, TypeVar
 
@@ -21,7 +22,7 @@ from ._http import (
     SyncRunner,
     resolve_timeout,
 )
-from .errors import ValidationError
+from .errors import ConfigError, ValidationError
 
 __all__ = [
     "AsyncAPIClient",
@@ -29,9 +30,11 @@ __all__ = [
     "ClientOptions",
     "SyncAPIClient",
     "SyncTransport",
+    "base_url_from_environment",
     "build_retry_policy",
     "check_max_pages",
     "core_options",
+    "from_environment",
     "transport",
 ]
 
@@ -69,6 +72,38 @@ def core_options(options: Mapping[str, Any], accepted: type, client: str) -> dic
     if unknown:
         raise TypeError(f"{client} got unexpected keyword argument(s): {', '.join(unknown)}")
     return {k: v for k, v in options.items() if k not in _TRANSPORT}
+
+
+def from_environment(client: str, given: Mapping[str, Any], variables: Mapping[str, str]) -> dict[str, Any]:
+    """Each argument not given (None) read from its environment variable, the ones the CLI documents.
+
+    An argument given wins; an unset or blank variable counts as missing, and every missing one is named in one
+    ConfigError (``key`` = the first variable), before any request.
+    """
+    out = dict(given)
+    missing = []
+    for name, variable in variables.items():
+        if out.get(name) is None:
+            value = os.environ.get(variable, "").strip()
+            if value:
+                out[name] = value
+            else:
+                missing.append((name, variable))
+    if missing:
+        named = ", ".join(f"{name} (or {variable})" for name, variable in missing)
+        raise ConfigError(
+            f"{client}: missing {named}; pass it as an argument or set the environment variable",
+            key=missing[0][1],
+        )
+    return out
+
+
+def base_url_from_environment(options: Mapping[str, Any], variable: str) -> dict[str, Any]:
+    """``base_url`` from ``variable`` when the caller did not pass one (an explicit ``base_url=`` always wins)."""
+    value = os.environ.get(variable, "").strip()
+    if "base_url" in options or not value:
+        return dict(options)
+    return {**options, "base_url": value}
 
 
 def transport(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,15 @@ import httpx
 from pydantic import SecretStr
 
 from .. import errors
-from .._base_client import AsyncTransport, ClientOptions, SyncTransport, build_retry_policy, core_options
+from .._base_client import (
+    AsyncTransport,
+    ClientOptions,
+    SyncTransport,
+    base_url_from_environment,
+    build_retry_policy,
+    core_options,
+    from_environment,
+)
 from .._http import (
     DEFAULT_TIMEOUT,
     NOT_GIVEN,
@@ -73,6 +81,8 @@ class SharedState:
         self.discovery = discovery
         self.zone: ZoneInformation | None = None
         self.discoveries = 0
+        #: The API user (zoneInformation asks by it).
+        self.username = ""
         self.picklist: ops.StatusPicklist | None = None
         self.currency = currency
         self.currencies = ops.CurrencyCache()
@@ -94,11 +104,31 @@ def _credentials(
     return headers
 
 
+#: The environment variables the CLI documents, read when the argument is not given.
+VARIABLES = {
+    "username": "AUTOTASK_USERNAME",
+    "secret": "AUTOTASK_SECRET",
+    "integration_code": "AUTOTASK_INTEGRATION_CODE",
+}
+BASE_URL_VARIABLE = "AUTOTASK_BASE_URL"
+
+
 def build(
-    username: str, secret: str | SecretStr, integration_code: str | SecretStr, options: Mapping[str, Any]
+    username: str | None,
+    secret: str | SecretStr | None,
+    integration_code: str | SecretStr | None,
+    options: Mapping[str, Any],
 ) -> tuple[ops.AutotaskCore, SharedState]:
-    """The checked core and the state a client shares with its ``with_options`` copies."""
-    return _build(username, secret, integration_code, **core_options(options, Options, "AutotaskClient"))
+    """The checked core and the state a client shares with its ``with_options`` copies. Credentials not given
+    come from AUTOTASK_USERNAME, AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE, ``base_url`` from
+    AUTOTASK_BASE_URL (unset: the zone is discovered)."""
+    given = {"username": username, "secret": secret, "integration_code": integration_code}
+    creds = from_environment("AutotaskClient", given, VARIABLES)
+    options = base_url_from_environment(options, BASE_URL_VARIABLE)
+    core_args = core_options(options, Options, "AutotaskClient")
+    core, state = _build(creds["username"], creds["secret"], creds["integration_code"], **core_args)
+    state.username = creds["username"]
+    return core, state
 
 
 def _build(

@@ -161,15 +161,19 @@ class _Autotask:
     platform = Platform.AUTOTASK
 
     def _configure(
-        self, username: str, secret: Secret, integration_code: Secret, options: Mapping[str, Any]
+        self, username: str | None, secret: Secret | None, integration_code: Secret | None, options: Mapping[str, Any]
     ) -> ClientCore:
         core, self._state = build(username, secret, integration_code, options)
-        self._hooks = flows.ZoneHooks(self._state, username)
+        self._hooks = flows.ZoneHooks(self._state, self._state.username)
         return core
 
 
 class AutotaskClient(_Autotask, SyncAPIClient):
     """Autotask PSA REST client. ``base_url=None`` discovers the user's zone on first use.
+
+    Credentials not given are read from ``AUTOTASK_USERNAME``, ``AUTOTASK_SECRET`` and
+    ``AUTOTASK_INTEGRATION_CODE`` (``base_url`` from ``AUTOTASK_BASE_URL``), the variables the CLI documents; a
+    ConfigError names whichever is missing.
 
     Keyword options (:class:`~._setup.SyncOptions`): ``base_url``, ``impersonation_resource_id``,
     ``max_retries``, ``timeout``, ``retry_policy``, ``http_client`` (an ``httpx.Client``), ``max_threads``
@@ -183,7 +187,13 @@ class AutotaskClient(_Autotask, SyncAPIClient):
     #: The common view: Milestone in, Milestone out.
     milestones: AutotaskMilestones
 
-    def __init__(self, username: str, secret: Secret, integration_code: Secret, **options: Unpack[SyncOptions]) -> None:
+    def __init__(
+        self,
+        username: str | None = None,
+        secret: Secret | None = None,
+        integration_code: Secret | None = None,
+        **options: Unpack[SyncOptions],
+    ) -> None:
         super().__init__(
             self._configure(username, secret, integration_code, options), hooks=self._hooks, **transport(options)
         )
@@ -294,14 +304,16 @@ class AsyncAutotaskClient(_Autotask, AsyncAPIClient):
     #: The common view: Milestone in, Milestone out.
     milestones: AsyncAutotaskMilestones
 
-    platform = Platform.AUTOTASK
-
     def __init__(
-        self, username: str, secret: Secret, integration_code: Secret, **options: Unpack[AsyncOptions]
+        self,
+        username: str | None = None,
+        secret: Secret | None = None,
+        integration_code: Secret | None = None,
+        **options: Unpack[AsyncOptions],
     ) -> None:
-        core, self._state = build(username, secret, integration_code, options)
-        self._hooks = flows.ZoneHooks(self._state, username)
-        super().__init__(core, options.get("http_client"), limiter=options.get("limiter"), hooks=self._hooks)
+        super().__init__(
+            self._configure(username, secret, integration_code, options), hooks=self._hooks, **transport(options)
+        )
 
     def _init_resources(self) -> None:
         self.contract_milestones = AsyncContractMilestones(self._runner, self._state)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any, Literal, TypedDict
 
 import httpx
 from pydantic import SecretStr
 
-from .._base_client import AsyncTransport, ClientOptions, SyncTransport, build_retry_policy, core_options
+from .._base_client import (
+    AsyncTransport,
+    ClientOptions,
+    SyncTransport,
+    base_url_from_environment,
+    build_retry_policy,
+    core_options,
+)
 from .._http import DEFAULT_TIMEOUT, NOT_GIVEN, ClientCore, NotGiven, RetryPolicy, resolve_timeout, secret_value
 from ..model import Platform
 from . import _operations as ops
@@ -48,8 +56,22 @@ class Setup(TypedDict):
     prefer: AmountPreference | str
 
 
+#: The environment variables the CLI documents, read when the argument is not given.
+API_KEY_VARIABLE = "CRMCOM_API_KEY"
+BEARER_TOKEN_VARIABLE = "CRMCOM_BEARER_TOKEN"
+BASE_URL_VARIABLE = "CRMCOM_BASE_URL"
+
+
 def build(api_key: str | SecretStr | None, options: Mapping[str, Any]) -> Setup:
-    """The checked core and credentials for one client."""
+    """The checked core and credentials for one client. With neither ``api_key`` nor ``bearer_token`` given,
+    CRMCOM_API_KEY and CRMCOM_BEARER_TOKEN are read; ``base_url`` defaults to CRMCOM_BASE_URL. A client
+    with no credential at all stays possible: it may log a contact in (``authenticate_contact``) first."""
+    options = base_url_from_environment(options, BASE_URL_VARIABLE)
+    if api_key is None and options.get("bearer_token") is None:
+        api_key = os.environ.get(API_KEY_VARIABLE, "").strip() or None
+        token = os.environ.get(BEARER_TOKEN_VARIABLE, "").strip()
+        if token:
+            options = {**options, "bearer_token": token}
     return _build(api_key, **core_options(options, Options, "CrmComClient"))
 
 

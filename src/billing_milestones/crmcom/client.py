@@ -216,6 +216,8 @@ class CrmComClient(_CrmCom, SyncAPIClient):
 
     Authenticate with the secret key (``api_key`` header) or a contact Bearer token: pass ``bearer_token=``
     or call :meth:`authenticate_contact`; tokens are refreshed automatically shortly before they expire.
+    Without ``api_key`` or ``bearer_token`` it reads ``CRMCOM_API_KEY`` / ``CRMCOM_BEARER_TOKEN`` (and
+    ``base_url`` ``CRMCOM_BASE_URL``); with none of them it starts unauthenticated, to log a contact in.
     Keyword options (:class:`~._setup.SyncOptions`): ``bearer_token``, ``base_url``, ``api``, ``max_retries``,
     ``timeout``, ``http_client`` (an ``httpx.Client``), ``limiter``, ``retry_policy``, ``refresh_token``,
     ``token_expires_at``, ``bearer_prefix`` and ``prefer`` (which amount a milestone reads as its own).

@@ -8,7 +8,15 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from .._base_client import AsyncTransport, ClientOptions, SyncTransport, build_retry_policy, core_options
+from .._base_client import (
+    AsyncTransport,
+    ClientOptions,
+    SyncTransport,
+    base_url_from_environment,
+    build_retry_policy,
+    core_options,
+    from_environment,
+)
 from .._http import DEFAULT_TIMEOUT, NOT_GIVEN, ClientCore, NotGiven, RetryPolicy, resolve_timeout, secret_value
 from ..model import Platform
 from ._errors import error_detail, error_hook
@@ -35,9 +43,17 @@ class AsyncOptions(Options, AsyncTransport, total=False):
     """The asyncio client's options."""
 
 
-def build(token: str | SecretStr, options: Mapping[str, Any]) -> tuple[ClientCore, KantataOperations]:
-    """The checked core and the operations for one client."""
-    return _build(token, **core_options(options, Options, "KantataClient"))
+#: The environment variables the CLI documents, read when the argument is not given.
+TOKEN_VARIABLE = "KANTATA_TOKEN"
+BASE_URL_VARIABLE = "KANTATA_BASE_URL"
+
+
+def build(token: str | SecretStr | None, options: Mapping[str, Any]) -> tuple[ClientCore, KantataOperations]:
+    """The checked core and the operations for one client; ``token`` and ``base_url`` default to
+    ``KANTATA_TOKEN`` and ``KANTATA_BASE_URL``."""
+    given = from_environment("KantataClient", {"token": token}, {"token": TOKEN_VARIABLE})
+    options = base_url_from_environment(options, BASE_URL_VARIABLE)
+    return _build(given["token"], **core_options(options, Options, "KantataClient"))
 
 
 def _build(

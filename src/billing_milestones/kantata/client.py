@@ -194,6 +194,9 @@ class KantataClient(_Kantata, SyncAPIClient):
 
     ```
 
+    Called without a token it reads ``KANTATA_TOKEN`` (and ``base_url`` ``KANTATA_BASE_URL``), the variables
+    the CLI documents; with neither, a ConfigError names them.
+
     Keyword options (``SyncOptions``): ``base_url``, ``max_retries``, ``timeout``, ``http_client`` (an
     ``httpx.Client``), ``limiter``, ``retry_policy`` and ``json_suffix=True``, which appends ``.json`` to
     every path, for tenants or proxies that need it (the Kantata docs do not settle whether any still do).
