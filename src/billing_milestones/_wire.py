@@ -7,10 +7,12 @@ from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Annotated, Any
 
+import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from ._http import ResponseInfo
 from ._http._json import MAX_EXACT_INT, double_exact
+from .errors import ValidationError
 
 __all__ = [
     "MAX_EXACT_INT",
@@ -21,6 +23,7 @@ __all__ = [
     "WireIntId",
     "WireModel",
     "WireStrId",
+    "wire_error",
 ]
 
 
@@ -85,6 +88,40 @@ WireStrId = Annotated[str, BeforeValidator(_id_str)]
 WireCents = Annotated[int, BeforeValidator(_cents)]
 
 
+def _path(loc: tuple[int | str, ...]) -> str:
+    """A pydantic location as a person writes it: ``items[0].quantity``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def wire_error(exc: pydantic.ValidationError, model: str) -> ValidationError:
+    """Our ValidationError for pydantic's: every problem with its path and message, the first one's path as
+    ``field``. An error of ours raised inside validation (a nested constructor, a validator naming its field)
+    is read, not wrapped a second time: its own field extends the path and its message is kept as is."""
+    parts, first_field, first_value = [], None, None
+    for err in exc.errors():
+        loc = tuple(err.get("loc", ()))
+        cause = (err.get("ctx") or {}).get("error")
+        value = err.get("input")
+        if isinstance(cause, ValidationError):
+            inner = cause.field
+            where = _path(loc)
+            if inner and not where.endswith(inner):
+                where = f"{where}.{inner}" if where and not inner.startswith("[") else f"{where}{inner}"
+            text, value = cause.message, cause.value
+        else:
+            where = _path(loc)
+            # A whole object as the input (a missing field, a model-level check) may carry a secret: not shown.
+            shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
+            text = f"{err.get('msg')}{shown}"
+        parts.append(f"{model}.{where or '(model)'}: {text}")
+        if first_field is None:
+            first_field, first_value = where or None, value
+    return ValidationError("; ".join(parts), field=first_field, value=first_value)
+
+
 class WireModel(BaseModel):
     """A platform payload. Fields the server adds later survive in ``model_extra`` and in :meth:`raw`.
 
@@ -94,6 +131,20 @@ class WireModel(BaseModel):
     """
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=False)
+
+    def __init__(self, /, **data: Any) -> None:
+        """Built by a caller (``OrderItem(quantity=1.5)``): a bad value is our ValidationError naming its path
+        (``items[0].quantity``), not pydantic's. Responses are read with ``model_validate``, whose callers
+        (the clients) give their own errors."""
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            raise wire_error(exc, type(self).__name__) from None
+
+    # Marked as pydantic's own __init__, so pydantic does not call it for every nested object it validates
+    # (it would for a "custom" one): nested problems reach the outer call as paths of one error, never as
+    # one error wrapped in another, and reading a response stays in pydantic's core.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     def _state(self) -> dict[str, Any]:
         """This object's private state, made on first use (copied and compared with it, like private

@@ -7,6 +7,7 @@ import datetime as dt
 import pydantic
 import pytest
 
+from billing_milestones import errors
 from billing_milestones.kantata import (
     BillingMilestone,
     BillingMilestoneCreate,
@@ -124,8 +125,9 @@ def test_create_body_sends_ids_as_ints_and_leaves_out_unset_fields() -> None:
 
 
 def test_create_body_refuses_a_float_amount() -> None:
-    with pytest.raises(pydantic.ValidationError):
+    with pytest.raises(errors.ValidationError) as caught:
         BillingMilestoneCreate(title="x", amount_in_cents=12.0, workspace_id="1")
+    assert caught.value.field == "amount_in_cents"
 
 
 def test_update_body_sends_only_given_fields_and_explicit_nulls() -> None:
