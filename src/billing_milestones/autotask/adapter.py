@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from .._text import fit_text
+from .._wire import LazyRaw
 from ..errors import TranslationError, ValidationError
 from ..model import (
     SYNC_SERVICE_NAME,
@@ -26,6 +27,7 @@ from ..model import (
     MilestoneKey,
     MilestoneStatus,
     Platform,
+    Trigger,
     TriggerKind,
 )
 from ..money import Money
@@ -118,24 +120,45 @@ def to_milestone(
     wire = ContractMilestone.model_validate(record)  # a ContractMilestone is returned as it is
     status = _common_status(_label_for(wire.status, picklist), labels)
     description, sync_key = split_description(wire.description)
+    # Every value below comes from the validated wire model (ids are integers, so their text is never
+    # empty), the title is checked here, and the amount always exists: the common models are built without
+    # a second validation, and the raw payload is dumped when first read.
     key = None
     if wire.id is not None and wire.contract_id is not None:
-        key = MilestoneKey(platform=Platform.AUTOTASK, id=str(wire.id), container_id=str(wire.contract_id))
+        key = MilestoneKey._trusted(
+            {"platform": Platform.AUTOTASK, "id": str(wire.id), "container_id": str(wire.contract_id)},
+            {"platform", "id", "container_id"},
+        )
     if not wire.title:
         raise TranslationError(f"milestone {wire.id}: title is missing", field="title")
-    refs = (ExternalRef(service=SYNC_SERVICE_NAME, ref=sync_key),) if sync_key else ()
-    return Milestone(
-        key=key,
-        title=wire.title,
-        description=description,
-        amount=_money(wire.amount, currency, wire.id),
-        due=wire.date_due.date() if wire.date_due is not None else None,
-        status=status,
-        is_initial_payment=bool(wire.is_initial_payment),
-        locked=status is MilestoneStatus.BILLED,
-        external_refs=refs,
-        raw=wire.raw(),
-    )
+    refs = (_sync_ref(sync_key),) if sync_key else ()
+    values = {
+        "key": key,
+        "title": wire.title,
+        "description": description,
+        "amount": _money(wire.amount, currency, wire.id),
+        "percentage": None,
+        "due": wire.date_due.date() if wire.date_due is not None else None,
+        "trigger": Trigger.fixed_date(),
+        "status": status,
+        "is_initial_payment": bool(wire.is_initial_payment),
+        "locked": status is MilestoneStatus.BILLED,
+        "external_refs": refs,
+        "raw": LazyRaw(wire.raw),
+        "changes": (),
+    }
+    return Milestone._trusted(values, set(_READ_FIELDS))
+
+
+#: The fields a read sets, as a validated construction records them (``model_fields_set``).
+_READ_FIELDS: Final = frozenset(
+    {"key", "title", "description", "amount", "due", "status", "is_initial_payment", "locked", "external_refs", "raw"}
+)
+
+
+def _sync_ref(sync_key: str) -> ExternalRef:
+    values = {"service": SYNC_SERVICE_NAME, "ref": sync_key, "model": None, "status": None}
+    return ExternalRef._trusted(values, {"service", "ref"})
 
 
 @dataclass(frozen=True)
