@@ -1,15 +1,14 @@
-"""Compare two systems' milestones for a container pair and report matches and mismatches, writing nothing.
+"""Compare two systems' milestones for a container pair: what matches, differs or is one-sided, writing nothing.
 
-The comparison is the sync engine's own plan (``plan_sync``): each source milestone is translated into what
-the target should hold and paired with a target milestone through the link store, our sync key on the
-target, or an exact match. The plan's actions and field diffs become one row per milestone:
+The comparison is the SDK's own ``reconcile()`` (``billing_milestones.sync``): the sync engine's plan
+pairs each source milestone with a target milestone (link store, our sync key on the target, or an exact
+match) and every milestone gets one row, nothing written:
 
-    match               in step (or an exact, not yet linked twin)
-    mismatch            paired, but fields differ (the detail lists them: target value -> source value)
-    missing-on-target   the source has it, the target does not (new, or deleted on the target)
-    missing-in-source   linked earlier, but the source milestone is gone
-    extra-on-target     on the target only: no source milestone, link or sync key points at it
-    conflict            the source cannot be carried over as it is (the detail says why)
+    match            paired, and every stored field is equal
+    differ           paired, but fields differ (the detail lists each: source value, target value)
+    source-only      the source has it, the target does not (new, or deleted on the target)
+    target-only      on the target only (deleted in the source, an extra copy, or never synced)
+    untranslatable   the source cannot be carried over as it is (the detail says why)
 
 Sandbox (default): the demo's Autotask contract is synced into a Kantata workspace, then both sides are
 edited by hand (an amount changed and a milestone deleted on Kantata, a milestone added on each side), and
@@ -40,8 +39,6 @@ import argparse
 import csv
 import json
 import sys
-from collections import Counter
-from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -53,19 +50,18 @@ from rich.table import Table
 
 from billing_milestones import Milestone, Platform
 from billing_milestones.sync import (
-    ActionKind,
     Link,
     LinkStore,
-    PlannedAction,
+    ReconcileEntry,
+    ReconcileReport,
+    ReconcileStatus,
     SyncPair,
-    SyncPlan,
     TriggerMap,
     apply_plan,
     load_sides,
     plan_sync,
+    reconcile,
 )
-
-STATUSES = ("match", "mismatch", "missing-on-target", "missing-in-source", "extra-on-target", "conflict")
 
 
 @dataclass(frozen=True)
@@ -99,93 +95,44 @@ def _due(m: Milestone | None) -> str:
     return m.due.isoformat() if m is not None and m.due is not None else ""
 
 
-def _diff_text(action: PlannedAction) -> str:
-    return "; ".join(f"{d.field}: target {d.current} != source {d.desired}" for d in action.diff)
+def row(entry: ReconcileEntry) -> Row:
+    """One line of the report; the source side as the target should hold it (in its currency)."""
+    source_view = entry.desired or entry.source
+    detail = "; ".join(str(d) for d in entry.differences) or entry.reason
+    return Row(
+        status=entry.status.value,
+        title=entry.title,
+        source=_key(entry.source),
+        target=_key(entry.target),
+        source_amount=_amount(source_view),
+        target_amount=_amount(entry.target),
+        source_due=_due(source_view),
+        target_due=_due(entry.target),
+        detail=detail,
+    )
 
 
-def _status(action: PlannedAction) -> tuple[str, str]:
-    """The report's status and detail for one planned action."""
-    kind = action.kind
-    if kind is ActionKind.UNCHANGED:
-        if action.source is None:  # linked, deleted in source, but delete_missing is off
-            return "missing-in-source", action.reason
-        return "match", action.reason
-    if kind is ActionKind.ADOPT:
-        return ("mismatch", f"{_diff_text(action)} (not linked yet)") if action.diff else ("match", action.reason)
-    if kind in (ActionKind.UPDATE, ActionKind.SKIP_LOCKED):
-        if action.source is None:
-            return "missing-in-source", action.reason
-        locked = " (target locked: billed/invoiced)" if kind is ActionKind.SKIP_LOCKED else ""
-        return "mismatch", _diff_text(action) + locked
-    if kind is ActionKind.CREATE:
-        return "missing-on-target", action.reason
-    if kind is ActionKind.DELETE:
-        return "missing-in-source", action.reason
-    if action.source is not None and action.target is None and action.link is not None:
-        return "missing-on-target", action.reason  # deleted on the target since the last sync
-    if action.source is None:
-        return "missing-in-source", action.reason
-    return "conflict", action.reason
-
-
-def reconcile(plan: SyncPlan, target: Sequence[Milestone]) -> list[Row]:
-    """One row per planned action, plus one per target milestone no action accounts for."""
-    rows = []
-    seen: set[str] = set()
-    for action in plan.actions:
-        status, detail = _status(action)
-        source_view = action.desired or action.source  # what the target should hold, in its currency
-        rows.append(
-            Row(
-                status=status,
-                title=action.title,
-                source=_key(action.source),
-                target=_key(action.target),
-                source_amount=_amount(source_view),
-                target_amount=_amount(action.target),
-                source_due=_due(source_view),
-                target_due=_due(action.target),
-                detail=detail,
-            )
-        )
-        if action.target is not None and action.target.key is not None:
-            seen.add(str(action.target.key))
-    for m in target:
-        if _key(m) in seen:
-            continue
-        rows.append(
-            Row(
-                status="extra-on-target",
-                title=m.title,
-                source="",
-                target=_key(m),
-                source_amount="",
-                target_amount=_amount(m),
-                source_due="",
-                target_due=_due(m),
-                detail="on the target only: no source milestone, link or sync key points at it",
-            )
-        )
-    return rows
-
-
-def render(rows: list[Row], pair: SyncPair, fmt: str, console: Console) -> None:
-    counts = Counter(row.status for row in rows)
-    summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
+def render(report: ReconcileReport, fmt: str, console: Console) -> None:
+    rows = [row(entry) for entry in report]
     if fmt == "json":
-        report = {"pair": pair.id, "counts": {s: counts[s] for s in STATUSES}, "rows": [asdict(r) for r in rows]}
-        print(json.dumps(report, indent=2))
+        print(
+            json.dumps({"pair": report.pair.id, "counts": report.counts(), "rows": [asdict(r) for r in rows]}, indent=2)
+        )
         return
     if fmt == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=list(Row.__dataclass_fields__), lineterminator="\n")
         writer.writeheader()
         writer.writerows(asdict(r) for r in rows)
         return
-    styles = {"match": "green", "mismatch": "yellow", "conflict": "bold red"}
-    table = Table(title=f"Reconcile {pair.id}")
+    styles = {
+        ReconcileStatus.MATCH: "green",
+        ReconcileStatus.DIFFER: "yellow",
+        ReconcileStatus.UNTRANSLATABLE: "bold red",
+    }
+    table = Table(title=f"Reconcile {report.pair.id}")
     for column in ("status", "title", "source amount", "target amount", "source due", "target due", "detail"):
         table.add_column(column)
-    for r in rows:
+    for entry, r in zip(report, rows, strict=True):
         table.add_row(
             r.status,
             r.title,
@@ -194,10 +141,10 @@ def render(rows: list[Row], pair: SyncPair, fmt: str, console: Console) -> None:
             r.source_due,
             r.target_due,
             r.detail,
-            style=styles.get(r.status, "red"),
+            style=styles.get(entry.status, "red"),
         )
     console.print(table)
-    print(f"summary: {summary or 'no milestones on either side'}")
+    print(f"summary: {report.summary()}")
 
 
 def _endpoint(text: str, option: str) -> tuple[Platform, str]:
@@ -277,13 +224,10 @@ def main(argv: list[str] | None = None) -> int:
                     console.print(f"sandbox edit: {line}", highlight=False)
             links = store.links(pair.id)
 
-        # The comparison itself: a plan is pure, so nothing is written to either system.
-        source, target = load_sides(pair, clients)
-        plan = plan_sync(pair, source, target, links)
-        rows = reconcile(plan, target)
-        render(rows, pair, args.format, console)
-        differs = any(row.status != "match" for row in rows)
-        return 1 if args.exit_code and differs else 0
+        # The comparison itself: reconcile reads both sides and plans, writing nothing to either system.
+        report = reconcile(pair, clients, links)
+        render(report, args.format, console)
+        return 1 if args.exit_code and not report.in_step else 0
 
 
 if __name__ == "__main__":

@@ -191,8 +191,8 @@ def test_live_without_credentials_names_the_missing_variables(script: str, args:
 def test_reconcile_table_shows_the_drift() -> None:
     result = run("reconcile_report.py")
     assert result.code == 0, result.err
-    assert "summary: 2 match, 1 mismatch, 2 missing-on-target, 1 extra-on-target" in lines(result.out)
-    assert "amount: target 3400.00 USD != source 3250.00 USD" in result.out
+    assert "summary: 2 match, 1 differ, 2 source-only, 1 target-only" in lines(result.out)
+    assert "amount: source 3250.00 USD, target 3400.00 USD" in result.out
     assert "sandbox edit: kantata: 'Go-live' deleted" in result.out
 
 
@@ -203,15 +203,15 @@ def test_reconcile_csv_has_one_row_per_milestone_with_reasons() -> None:
     assert {title: row["status"] for title, row in rows.items()} == {
         "Kick-off": "match",
         "Data migration": "match",
-        "User training": "mismatch",
-        "Go-live": "missing-on-target",
-        "Hypercare": "missing-on-target",
-        "Change request 7": "extra-on-target",
+        "User training": "differ",
+        "Go-live": "source-only",
+        "Hypercare": "source-only",
+        "Change request 7": "target-only",
     }
     assert rows["User training"]["source_amount"] == "3250.00 USD"
     assert rows["User training"]["target_amount"] == "3400.00 USD"
-    assert rows["Go-live"]["detail"] == "deleted on the target since the last sync"
-    assert rows["Hypercare"]["detail"] == "new in source"
+    assert rows["Go-live"]["detail"] == "only in the source: deleted on the target since the last sync"
+    assert rows["Hypercare"]["detail"] == "only in the source: new in source"
     assert rows["Change request 7"]["target_due"] == "2027-04-30"
     assert "sandbox edit:" in result.err  # the narration stays off stdout
 
@@ -220,14 +220,7 @@ def test_reconcile_json_and_exit_code() -> None:
     drift = run("reconcile_report.py", "--format", "json", "--exit-code")
     assert drift.code == 1
     report = json.loads(drift.out)
-    assert report["counts"] == {
-        "match": 2,
-        "mismatch": 1,
-        "missing-on-target": 2,
-        "missing-in-source": 0,
-        "extra-on-target": 1,
-        "conflict": 0,
-    }
+    assert report["counts"] == {"match": 2, "differ": 1, "source-only": 2, "target-only": 1, "untranslatable": 0}
     clean = run("reconcile_report.py", "--format", "json", "--exit-code", "--no-edits")
     assert clean.code == 0, clean.err
     assert json.loads(clean.out)["counts"]["match"] == 4
@@ -297,9 +290,9 @@ def test_live_autotask_to_kantata_then_reconcile(served: tuple[DemoWorld, str], 
     assert strict.code == 0, strict.err
     statuses = {row["title"]: row["status"] for row in csv.DictReader(io.StringIO(strict.out))}
     assert statuses == {
-        "Kick-off": "conflict",
+        "Kick-off": "untranslatable",
         "Data migration": "match",
-        "User training": "conflict",
+        "User training": "untranslatable",
         "Go-live": "match",
     }
 
