@@ -108,3 +108,37 @@ def test_text_amounts_are_stripped_or_refused_by_name(value: str, message: str |
 def test_a_non_finite_decimal_is_still_refused() -> None:
     with pytest.raises(ValidationError, match="not a finite"):
         to_decimal(Decimal("NaN"))
+
+
+@pytest.mark.parametrize("exponent", [2, 3])
+def test_an_amount_too_long_for_one_quantize_takes_the_long_way(exponent: int) -> None:
+    money = Money("1E+59", "USD")
+    got = money.quantize(exponent=exponent)
+    want = _long_way(money, exponent, None)
+    assert got == want and str(got) == str(want) == "1" + "0" * 59 + " USD"
+
+
+def test_a_rare_spelling_is_checked_the_long_way_and_remembered() -> None:
+    from billing_milestones import money as module
+
+    assert Money("1", " chf ").currency == "CHF"
+    assert module._CHECKED[" chf "] == "CHF"
+    module._CHECKED["zz-test"] = "EUR"  # what is remembered is what a later call gets
+    try:
+        assert Money("1", "zz-test").currency == "EUR"
+    finally:
+        del module._CHECKED["zz-test"]
+
+
+def test_a_code_without_a_minor_unit_is_named() -> None:
+    with pytest.raises(ValidationError, match="XAU has no minor unit") as caught:
+        Money("1", "XAU").exponent  # noqa: B018 (the property raises)
+    assert caught.value.field == "currency" and caught.value.value == "XAU"
+    assert Money.from_minor(5, "XAU", exponent=1).amount == Decimal("0.5")
+
+
+@pytest.mark.parametrize("value", ["abc", "NaN"])
+def test_refused_text_is_kept_as_the_value(value: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        to_decimal(value)
+    assert caught.value.value == value

@@ -85,7 +85,13 @@ def _iso_table() -> dict[str, int | None]:
 def _iso_exponent(code: str) -> int:
     """The exponent of a checked code (a key of the table); a code without one raises, naming it."""
     exponent = _iso_table()[code]
-    return currency_exponent(code) if exponent is None else exponent
+    if exponent is None:
+        raise ValidationError(
+            f"currency: {code} has no minor unit in ISO 4217 (e.g. a metal or fund); pass exponent= explicitly",
+            field="currency",
+            value=code,
+        )
+    return exponent
 
 
 def known_currencies() -> frozenset[str]:
@@ -121,15 +127,7 @@ def _check_currency(currency: object) -> str:
 
 def currency_exponent(currency: str) -> int:
     """ISO 4217 minor-unit exponent: JPY 0, USD 2, KWD 3, CLF 4. Raises for codes without minor units."""
-    code = _check_currency(currency)
-    exponent = _iso_table()[code]
-    if exponent is None:
-        raise ValidationError(
-            f"currency: {code} has no minor unit in ISO 4217 (e.g. a metal or fund); pass exponent= explicitly",
-            field="currency",
-            value=code,
-        )
-    return int(exponent)
+    return _iso_exponent(_check_currency(currency))
 
 
 def exponent_from_base_unit(base_unit: int) -> int:
