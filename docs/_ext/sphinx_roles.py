@@ -3,7 +3,8 @@
 The package's docstrings are also read in ``help()`` and editors, where ``:class:`Money``` is the usual
 way to name an object; Markdown has no such role and showed it verbatim. Each role becomes a code span of
 the name a reader would type (``:meth:`~.client.KantataClient.close``` -> ``close``, the ``~`` meaning
-"last part only", as in Sphinx).
+"last part only", as in Sphinx). The ``[U]`` marking an uncertain point (the vendor's documentation does
+not settle it) becomes a link to the reference page that says so.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import griffe
 
+_UNCERTAIN = re.compile(r"\[U\](?!\[)")
 _ROLE = re.compile(r":(?:py:)?(?:class|func|meth|attr|mod|data|exc|obj|const):`(~?)\.?([^`]+)`")
 
 
@@ -23,7 +25,7 @@ def plain_roles(text: str) -> str:
         tilde, target = match.groups()
         return f"`{target.rsplit('.', 1)[-1] if tilde else target}`"
 
-    return _ROLE.sub(code, text)
+    return _UNCERTAIN.sub(r"[\\[U\\]][uncertain-points]", _ROLE.sub(code, text))
 
 
 class SphinxRoles(griffe.Extension):

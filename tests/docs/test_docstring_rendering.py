@@ -28,6 +28,14 @@ def test_roles_become_code_spans() -> None:
         "(`billing_milestones.errors.ValidationError`)"
     )
     assert plain("a `literal` and ``double``") == "a `literal` and ``double``"
+    assert plain("the default is undocumented [U].") == "the default is undocumented [\\[U\\]][uncertain-points]."
+
+
+def test_uncertain_marks_link_to_their_explanation(site: Path) -> None:
+    page = (site / "reference" / "kantata" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../#uncertain-points">[U]</a>' in page
+    overview = BeautifulSoup((site / "reference" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    assert overview.find(id="uncertain-points") is not None
 
 
 def test_no_raw_role_is_shown(site: Path) -> None:
