@@ -6,6 +6,7 @@ Both need the ``[workers]`` extra and a ``postgresql://`` link store, whose data
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated
 
 import typer
@@ -23,18 +24,33 @@ def worker_command(
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Pairs this worker runs at once.")] = 1,
     name: Annotated[str | None, typer.Option(help="Worker name in logs and the run history (default host:pid)")] = None,
     burst: Annotated[bool, typer.Option("--burst", help="Stop once the queue is empty (for cron or tests).")] = False,
+    heartbeat: Annotated[
+        float, typer.Option(min=0.1, max=600, help="Seconds between this worker's heartbeats.")
+    ] = 10.0,
+    stalled_after: Annotated[
+        float,
+        typer.Option(min=0.5, max=3600, help="Seconds without a heartbeat after which a worker's jobs are requeued."),
+    ] = 30.0,
+    log_level: Annotated[
+        str, typer.Option(help="Log level on stderr: DEBUG, INFO (each run's figures), WARNING, ERROR.")
+    ] = "INFO",
     config: ConfigOpt = None,
 ) -> None:
     """Run a worker: take pair runs from the queue (and the [workers] schedule) until stopped.
 
     One run of a pair at a time across all workers; SIGTERM or Ctrl-C lets running pairs finish first."""
     with guard(False):
+        level = logging.getLevelName(log_level.upper())
+        if not isinstance(level, int):
+            raise errors.ConfigError(f"--log-level: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         settings = load_config(config)
         try:
             from ..workers import WorkerApp, run_worker
         except ImportError:
             raise errors.ConfigError(_EXTRA, key="workers") from None
-        run_worker(WorkerApp(settings), concurrency=concurrency, name=name, burst=burst)
+        worker = WorkerApp(settings, stalled_after=stalled_after)
+        run_worker(worker, concurrency=concurrency, name=name, burst=burst, heartbeat=heartbeat)
 
 
 @app.command("enqueue")

@@ -69,7 +69,7 @@ class WorkerApp:
         workers: WorkerSettings | None = None,
         *,
         stalled_after: float = 30.0,
-        recover_cron: str = "* * * * *",
+        recover_cron: str = "* * * * * */5",  # croniter: the 6th field is seconds
     ) -> None:
         self.settings = settings
         self.workers = workers or worker_settings(settings.path, settings.pairs)
