@@ -16,10 +16,11 @@ class MilestoneView(Protocol):
     """``client.milestones`` on every sync client. Containers: crm.com order draft, Autotask contract,
     Kantata workspace.
 
-    ``list`` yields in one order on every platform: by due date (undated last), then title, then id (see
-    :mod:`billing_milestones._order`); it reads the whole listing before the first item. Each client's view
-    also has ``stream(container_id)``, the platform's own order one page at a time, which the sync engine
-    reads (it is not part of this protocol, so views of one's own need only ``list``)."""
+    ``list`` yields in one order on every platform: by due date, earliest first, undated last; then by title
+    ignoring case (then exactly); then by id, all-digit ids by their number. It reads the whole listing before
+    the first item. Each client's view also has ``stream(container_id)``, the platform's own order one page at
+    a time, which the sync engine reads (it is not part of this protocol: views of one's own need only
+    ``list``)."""
 
     platform: Platform
 
