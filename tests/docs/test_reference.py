@@ -114,6 +114,11 @@ def test_rendered_reference_shows_fields_members_and_typed_signatures(site: Path
     assert "billing_milestones.RetryPolicy" in views
 
 
+def test_private_validators_are_not_listed(site: Path) -> None:
+    model = text_of(site / "reference" / "model" / "index.html")
+    assert "Validators:" not in model and "_exact_percentage" not in model
+
+
 def test_no_private_path_is_shown(site: Path) -> None:
     for page in sorted((site / "reference").rglob("index.html")):
         shown = re.findall(r"billing_milestones(?:\.\w+)*\._\w+", text_of(page))
