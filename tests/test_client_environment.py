@@ -133,3 +133,16 @@ def test_crmcom_reads_its_key_token_and_base_url(make: Callable[..., Any], monke
 def test_crmcom_without_any_credential_starts_unauthenticated() -> None:
     """A contact logs in later (authenticate_contact), so no credential is not an error here."""
     assert CrmComClient()._core.credentials() == {}
+
+
+@pytest.mark.parametrize("make", [AutotaskClient, AsyncAutotaskClient])
+def test_autotask_credentials_come_positionally_or_by_name_never_both(make: Callable[..., Any]) -> None:
+    by_name = make(username="u@example.com", secret="s3cret!!", integration_code="CODE1234")
+    positional = make("u@example.com", "s3cret!!", "CODE1234")
+    assert by_name._core.credentials() == positional._core.credentials()
+    with pytest.raises(TypeError, match="multiple values for argument 'secret'"):
+        make("u@example.com", "s3cret!!", secret="other")
+    with pytest.raises(TypeError, match="at most 3 positional"):
+        make("u@example.com", "s3cret!!", "CODE1234", "extra")
+    with pytest.raises(TypeError, match=r"unexpected keyword argument.*usrname"):
+        make("u@example.com", "s3cret!!", "CODE1234", usrname="x")

@@ -7,22 +7,14 @@ the currency caches) is one object.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypedDict
 
 import httpx
 from pydantic import SecretStr
 
+from .. import _base_client as base
 from .. import errors
-from .._base_client import (
-    AsyncTransport,
-    ClientOptions,
-    SyncTransport,
-    base_url_from_environment,
-    build_retry_policy,
-    core_options,
-    from_environment,
-)
 from .._http import (
     DEFAULT_TIMEOUT,
     NOT_GIVEN,
@@ -52,7 +44,18 @@ _UNDISCOVERED = httpx.URL("https://zone-not-yet-discovered.invalid/ATServicesRes
 CurrencySetting = str | Mapping[int, str] | None
 
 
-class Options(ClientOptions, total=False):
+class Credentials(TypedDict, total=False):
+    """The API user's credentials, by name (or positionally, in this order); each defaults to its variable."""
+
+    username: str | None
+    secret: str | SecretStr | None
+    integration_code: str | SecretStr | None
+
+
+CREDENTIALS = ("username", "secret", "integration_code")
+
+
+class Options(base.ClientOptions, total=False):
     """The keyword options both Autotask clients take (documented on :class:`AutotaskClient`)."""
 
     base_url: str | httpx.URL | None
@@ -63,11 +66,11 @@ class Options(ClientOptions, total=False):
     currency: CurrencySetting
 
 
-class SyncOptions(Options, SyncTransport, total=False):
+class SyncOptions(Credentials, Options, base.SyncTransport, total=False):
     """The blocking client's options."""
 
 
-class AsyncOptions(Options, AsyncTransport, total=False):
+class AsyncOptions(Credentials, Options, base.AsyncTransport, total=False):
     """The asyncio client's options."""
 
 
@@ -113,19 +116,26 @@ VARIABLES = {
 BASE_URL_VARIABLE = "AUTOTASK_BASE_URL"
 
 
-def build(
-    username: str | None,
-    secret: str | SecretStr | None,
-    integration_code: str | SecretStr | None,
-    options: Mapping[str, Any],
-) -> tuple[ops.AutotaskCore, SharedState]:
-    """The checked core and the state a client shares with its ``with_options`` copies. Credentials not given
-    come from AUTOTASK_USERNAME, AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE, ``base_url`` from
+def build(positional: Sequence[Any], options: Mapping[str, Any]) -> tuple[ops.AutotaskCore, SharedState]:
+    """The checked core and the state a client shares with its ``with_options`` copies.
+
+    ``username``, ``secret`` and ``integration_code`` come positionally or by name; those not given are read
+    from AUTOTASK_USERNAME, AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE, and ``base_url`` from
     AUTOTASK_BASE_URL (unset: the zone is discovered)."""
-    given = {"username": username, "secret": secret, "integration_code": integration_code}
-    creds = from_environment("AutotaskClient", given, VARIABLES)
-    options = base_url_from_environment(options, BASE_URL_VARIABLE)
-    core_args = core_options(options, Options, "AutotaskClient")
+    if len(positional) > len(CREDENTIALS):
+        raise TypeError(
+            f"AutotaskClient takes at most {len(CREDENTIALS)} positional arguments: {', '.join(CREDENTIALS)}"
+        )
+    given: dict[str, Any] = dict(zip(CREDENTIALS, positional, strict=False))
+    for name in CREDENTIALS:
+        if name in options:
+            if name in given:
+                raise TypeError(f"AutotaskClient got multiple values for argument {name!r}")
+            given[name] = options[name]
+    creds = base.from_environment("AutotaskClient", given, VARIABLES)
+    rest = {k: v for k, v in options.items() if k not in CREDENTIALS}
+    rest = base.base_url_from_environment(rest, BASE_URL_VARIABLE)
+    core_args = base.core_options(rest, Options, "AutotaskClient")
     core, state = _build(creds["username"], creds["secret"], creds["integration_code"], **core_args)
     state.username = creds["username"]
     return core, state
@@ -168,7 +178,7 @@ def _build(
         platform=ops.PLATFORM,
         base_url=explicit or _UNDISCOVERED,
         credentials=_credentials(username, secret_s, code_s, impersonation_resource_id),
-        retry=build_retry_policy(max_retries, retry_policy),
+        retry=base.build_retry_policy(max_retries, retry_policy),
         timeout=resolve_timeout(timeout, DEFAULT_TIMEOUT),
         max_in_flight=max_threads,
         budget=budget,

@@ -160,16 +160,15 @@ class _Autotask:
 
     platform = Platform.AUTOTASK
 
-    def _configure(
-        self, username: str | None, secret: Secret | None, integration_code: Secret | None, options: Mapping[str, Any]
-    ) -> ClientCore:
-        core, self._state = build(username, secret, integration_code, options)
+    def _configure(self, credentials: Sequence[Secret | None], options: Mapping[str, Any]) -> ClientCore:
+        core, self._state = build(credentials, options)
         self._hooks = flows.ZoneHooks(self._state, self._state.username)
         return core
 
 
 class AutotaskClient(_Autotask, SyncAPIClient):
-    """Autotask PSA REST client. ``base_url=None`` discovers the user's zone on first use.
+    """Autotask PSA REST client: ``AutotaskClient(username, secret, integration_code, **options)`` (the three
+    also by name). ``base_url=None`` discovers the user's zone on first use.
 
     Credentials not given are read from ``AUTOTASK_USERNAME``, ``AUTOTASK_SECRET`` and
     ``AUTOTASK_INTEGRATION_CODE`` (``base_url`` from ``AUTOTASK_BASE_URL``), the variables the CLI documents; a
@@ -187,16 +186,8 @@ class AutotaskClient(_Autotask, SyncAPIClient):
     #: The common view: Milestone in, Milestone out.
     milestones: AutotaskMilestones
 
-    def __init__(
-        self,
-        username: str | None = None,
-        secret: Secret | None = None,
-        integration_code: Secret | None = None,
-        **options: Unpack[SyncOptions],
-    ) -> None:
-        super().__init__(
-            self._configure(username, secret, integration_code, options), hooks=self._hooks, **transport(options)
-        )
+    def __init__(self, *credentials: Secret | None, **options: Unpack[SyncOptions]) -> None:
+        super().__init__(self._configure(credentials, options), hooks=self._hooks, **transport(options))
 
     def _init_resources(self) -> None:
         """The resources, bound to this client's runner (again on each ``with_options`` copy)."""
@@ -304,20 +295,12 @@ class AsyncAutotaskClient(_Autotask, AsyncAPIClient):
     #: The common view: Milestone in, Milestone out.
     milestones: AsyncAutotaskMilestones
 
-    def __init__(
-        self,
-        username: str | None = None,
-        secret: Secret | None = None,
-        integration_code: Secret | None = None,
-        **options: Unpack[AsyncOptions],
-    ) -> None:
-        super().__init__(
-            self._configure(username, secret, integration_code, options), hooks=self._hooks, **transport(options)
-        )
-
     def _init_resources(self) -> None:
         self.contract_milestones = AsyncContractMilestones(self._runner, self._state)
         self.milestones = AsyncAutotaskMilestones(self._runner, self._state)
+
+    def __init__(self, *credentials: Secret | None, **options: Unpack[AsyncOptions]) -> None:
+        super().__init__(self._configure(credentials, options), hooks=self._hooks, **transport(options))
 
     async def zone_information(self) -> ZoneInformation:
         return await self._runner.run_flow(flows.zone_information(self._hooks))

@@ -9,14 +9,7 @@ from typing import Any, Literal, TypedDict
 import httpx
 from pydantic import SecretStr
 
-from .._base_client import (
-    AsyncTransport,
-    ClientOptions,
-    SyncTransport,
-    base_url_from_environment,
-    build_retry_policy,
-    core_options,
-)
+from .. import _base_client as base
 from .._http import DEFAULT_TIMEOUT, NOT_GIVEN, ClientCore, NotGiven, RetryPolicy, resolve_timeout, secret_value
 from ..model import Platform
 from . import _operations as ops
@@ -27,7 +20,7 @@ __all__ = ["Api", "AsyncOptions", "Options", "Setup", "SyncOptions", "build"]
 Api = Literal["self-service", "backoffice"]
 
 
-class Options(ClientOptions, total=False):
+class Options(base.ClientOptions, total=False):
     """The keyword options both crm.com clients take (documented on :class:`CrmComClient`)."""
 
     bearer_token: str | SecretStr | None
@@ -39,11 +32,11 @@ class Options(ClientOptions, total=False):
     prefer: AmountPreference | str
 
 
-class SyncOptions(Options, SyncTransport, total=False):
+class SyncOptions(Options, base.SyncTransport, total=False):
     """The blocking client's options."""
 
 
-class AsyncOptions(Options, AsyncTransport, total=False):
+class AsyncOptions(Options, base.AsyncTransport, total=False):
     """The asyncio client's options."""
 
 
@@ -66,13 +59,13 @@ def build(api_key: str | SecretStr | None, options: Mapping[str, Any]) -> Setup:
     """The checked core and credentials for one client. With neither ``api_key`` nor ``bearer_token`` given,
     CRMCOM_API_KEY and CRMCOM_BEARER_TOKEN are read; ``base_url`` defaults to CRMCOM_BASE_URL. A client
     with no credential at all stays possible: it may log a contact in (``authenticate_contact``) first."""
-    options = base_url_from_environment(options, BASE_URL_VARIABLE)
+    options = base.base_url_from_environment(options, BASE_URL_VARIABLE)
     if api_key is None and options.get("bearer_token") is None:
         api_key = os.environ.get(API_KEY_VARIABLE, "").strip() or None
         token = os.environ.get(BEARER_TOKEN_VARIABLE, "").strip()
         if token:
             options = {**options, "bearer_token": token}
-    return _build(api_key, **core_options(options, Options, "CrmComClient"))
+    return _build(api_key, **base.core_options(options, Options, "CrmComClient"))
 
 
 def _build(
@@ -101,7 +94,7 @@ def _build(
         platform=Platform.CRMCOM.value,
         base_url=ops.api_base_url(base_url, api),
         credentials=auth.headers,
-        retry=build_retry_policy(max_retries, retry_policy),
+        retry=base.build_retry_policy(max_retries, retry_policy),
         timeout=resolve_timeout(timeout, DEFAULT_TIMEOUT),
         error_detail=ops.error_detail,
     )

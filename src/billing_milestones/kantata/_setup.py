@@ -8,15 +8,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from .._base_client import (
-    AsyncTransport,
-    ClientOptions,
-    SyncTransport,
-    base_url_from_environment,
-    build_retry_policy,
-    core_options,
-    from_environment,
-)
+from .. import _base_client as base
 from .._http import DEFAULT_TIMEOUT, NOT_GIVEN, ClientCore, NotGiven, RetryPolicy, resolve_timeout, secret_value
 from ..model import Platform
 from ._errors import error_detail, error_hook
@@ -28,18 +20,18 @@ __all__ = ["DEFAULT_BASE_URL", "AsyncOptions", "Options", "SyncOptions", "build"
 DEFAULT_BASE_URL = "https://api.mavenlink.com/api/v1"
 
 
-class Options(ClientOptions, total=False):
+class Options(base.ClientOptions, total=False):
     """The keyword options both Kantata clients take (documented on :class:`KantataClient`)."""
 
     base_url: str | httpx.URL
     json_suffix: bool
 
 
-class SyncOptions(Options, SyncTransport, total=False):
+class SyncOptions(Options, base.SyncTransport, total=False):
     """The blocking client's options."""
 
 
-class AsyncOptions(Options, AsyncTransport, total=False):
+class AsyncOptions(Options, base.AsyncTransport, total=False):
     """The asyncio client's options."""
 
 
@@ -51,9 +43,9 @@ BASE_URL_VARIABLE = "KANTATA_BASE_URL"
 def build(token: str | SecretStr | None, options: Mapping[str, Any]) -> tuple[ClientCore, KantataOperations]:
     """The checked core and the operations for one client; ``token`` and ``base_url`` default to
     ``KANTATA_TOKEN`` and ``KANTATA_BASE_URL``."""
-    given = from_environment("KantataClient", {"token": token}, {"token": TOKEN_VARIABLE})
-    options = base_url_from_environment(options, BASE_URL_VARIABLE)
-    return _build(given["token"], **core_options(options, Options, "KantataClient"))
+    given = base.from_environment("KantataClient", {"token": token}, {"token": TOKEN_VARIABLE})
+    options = base.base_url_from_environment(options, BASE_URL_VARIABLE)
+    return _build(given["token"], **base.core_options(options, Options, "KantataClient"))
 
 
 def _build(
@@ -74,7 +66,7 @@ def _build(
         platform=Platform.KANTATA.value,
         base_url=httpx.URL(str(base_url)),
         credentials=credentials,
-        retry=build_retry_policy(max_retries, retry_policy),
+        retry=base.build_retry_policy(max_retries, retry_policy),
         timeout=resolve_timeout(timeout, DEFAULT_TIMEOUT),
         error_detail=error_detail,
         error_hook=error_hook,
