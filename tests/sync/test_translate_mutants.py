@@ -1,6 +1,7 @@
 """How a field difference reads in the plan JSON (sync/translate.py ``FieldDiff.to_json``), pinned for every
 kind of value a compared field holds: numbers as plain decimals ("100", never "1E+2"), money as an amount and
-a currency, dates as ISO text, triggers as ``kind:ref``, text and flags as they are."""
+a currency, dates as ISO text, triggers as ``kind:ref``, text and flags as they are; and ``compare`` finding a
+field set on one side only, whichever side it is."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from billing_milestones import Money, Trigger
-from billing_milestones.sync.translate import FieldDiff
+from billing_milestones import Milestone, Money, Platform, Trigger
+from billing_milestones.sync.translate import FieldDiff, compare
 
 
 @pytest.mark.parametrize(
@@ -33,3 +34,29 @@ from billing_milestones.sync.translate import FieldDiff
 def test_a_field_difference_shows_each_value_as_a_script_reads_it(value: object, shown: object) -> None:
     assert FieldDiff("f", value, None).to_json() == {"field": "f", "current": shown, "desired": None}
     assert FieldDiff("f", None, value).to_json() == {"field": "f", "current": None, "desired": shown}
+
+
+D = dt.date(2026, 12, 1)
+
+
+def _m(**kw: object) -> Milestone:
+    return Milestone(**{"title": "M", "amount": Money("1.00", "USD"), **kw})
+
+
+@pytest.mark.parametrize(
+    ("platform", "field", "value"),
+    [
+        (Platform.KANTATA, "due", D),
+        (Platform.AUTOTASK, "due", D),
+        (Platform.AUTOTASK, "description", "the text"),
+        (Platform.CRMCOM, "percentage", Decimal("10")),
+    ],
+)
+def test_a_field_set_on_only_one_side_is_a_difference_whichever_side_holds_it(
+    platform: Platform, field: str, value: object
+) -> None:
+    held, empty = _m(**{field: value}), _m()
+    assert getattr(empty, field) is None
+    assert compare(held, empty, platform) == [FieldDiff(field, None, value)]  # the target lost it
+    assert compare(empty, held, platform) == [FieldDiff(field, value, None)]  # the source dropped it
+    assert compare(held, _m(**{field: value}), platform) == []
