@@ -103,6 +103,7 @@ def _running_server() -> Iterator[PostgresServer]:
             log = (root / "log").read_text(errors="replace")[-500:] if (root / "log").exists() else ""
             _unavailable(f"pg_ctl start failed: {start.stderr.strip()[-300:]} {log}")
         started = True
+        _watchdog(bin_dir, data, root)
         yield PostgresServer("127.0.0.1", port)
     finally:
         if started:
@@ -112,6 +113,20 @@ def _running_server() -> Iterator[PostgresServer]:
                 timeout=60,
             )
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _watchdog(bin_dir: Path, data: Path, root: Path) -> None:
+    """Stop the server and remove its directory if this process dies without its teardown (a killed or
+    timed-out pytest): a detached shell polls our pid, so no orphaned server outlives the session."""
+    stop = " ".join(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]))
+    script = f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 2; done; {stop} >/dev/null 2>&1; rm -rf {root}"
+    subprocess.Popen(
+        ["sh", "-c", script],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 @pytest.fixture(scope="session")
