@@ -127,3 +127,20 @@ def test_an_orphan_the_platform_cannot_delete_is_a_conflict_naming_its_target_an
     assert action.kind is ActionKind.CONFLICT
     assert action.link == link and action.target is t and action.source is None
     assert action.to_json()["target"] == "autotask:77/5"
+
+
+@pytest.mark.parametrize(
+    ("source_amount", "target_amount", "reason"),
+    [
+        ("150.00", "100.00", "changed in source"),
+        ("100.00", "120.00", "target edited outside the sync; restoring the source"),
+    ],
+)
+def test_an_update_of_a_linked_milestone_carries_its_link(source_amount: str, target_amount: str, reason: str) -> None:
+    s, t = src(1), tgt("5")
+    link = link_for(s, t)
+    changed_s = s.model_copy(update={"amount": Money(source_amount, "USD")})
+    changed_t = t.model_copy(update={"amount": Money(target_amount, "USD")})
+    (action,) = plan_sync(PAIR, [changed_s], [changed_t], [link]).actions
+    assert (action.kind, action.reason) == (ActionKind.UPDATE, reason)
+    assert action.link == link and action.target is changed_t and action.source is changed_s
