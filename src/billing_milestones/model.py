@@ -92,6 +92,14 @@ def _as_error(exc: pydantic.ValidationError, model: str) -> ValidationError:
     return ValidationError(_describe(errors, model), field=field or None, value=value)
 
 
+# BaseModel's own slots, set directly (what model_construct does, without its per-field pass).
+_new: Final = object.__new__
+_set_attribute: Final = object.__setattr__
+_set_fields_set: Final = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra: Final = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private: Final = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
 class CommonModel(BaseModel):
     """Base of the common model: frozen, no unknown fields, and our own ValidationError on bad input."""
 
@@ -109,11 +117,11 @@ class CommonModel(BaseModel):
         again: what ``model_construct`` does without its per-field default and alias pass, which costs more
         than the validation it skips. Only for values taken from validated models (the planner's translation,
         the adapters' reads of validated wire models)."""
-        instance = cls.__new__(cls)
-        object.__setattr__(instance, "__dict__", values)
-        object.__setattr__(instance, "__pydantic_fields_set__", fields_set)
-        object.__setattr__(instance, "__pydantic_extra__", None)
-        object.__setattr__(instance, "__pydantic_private__", None)
+        instance = _new(cls)
+        _set_attribute(instance, "__dict__", values)
+        _set_fields_set(instance, fields_set)
+        _set_extra(instance, None)
+        _set_private(instance, None)
         return instance
 
     @classmethod
@@ -139,7 +147,7 @@ class MilestoneKey(CommonModel):
     container_id: str = Field(min_length=1)
 
     def __str__(self) -> str:
-        return f"{self.platform.value}:{self.container_id}/{self.id}"
+        return f"{self.platform}:{self.container_id}/{self.id}"  # a StrEnum formats as its value
 
     @property
     def stable_id(self) -> str:

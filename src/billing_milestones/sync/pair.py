@@ -90,12 +90,13 @@ class SyncPair:
         return self.id
 
 
-def sync_key_for(pair: SyncPair, source_key: MilestoneKey) -> str:
+def sync_key_for(pair: SyncPair, source_key: MilestoneKey, *, key_text: str | None = None) -> str:
     """A short key, stable per (pair, source milestone), written on the target so a crash can be recovered
     and a lost link store re-adopted. Built on the pair's stable identity and the source milestone's stable
     id (for crm.com, its stage within the named draft), never on an id only the link store remembers."""
     if pair.identity == pair.id and source_key.stable_id == source_key.id:
-        return legacy_sync_key(pair, source_key)
+        # ``key_text``: ``str(source_key)`` when the caller (the planner) has it already.
+        return _digest(f"{pair.id}|{key_text or source_key}")
     return _digest(f"{pair.identity}|{source_key.platform.value}/{source_key.stable_id}")
 
 

@@ -107,7 +107,7 @@ def _plan(
     for s, text in zip(source, source_texts, strict=True):
         if s.key is None:
             raise TranslationError("source milestones must carry their key (read them from a client)", field="key")
-        key = sync_key_for(pair, s.key)
+        key = sync_key_for(pair, s.key, key_text=text)
         link = by_source.get(text)
         t = targets_by_id.get(link.target_id) if link else None
         if t is None and carriers:
@@ -186,13 +186,18 @@ def _sync_key_carriers(
     kept: dict[str, Milestone] = {}
     duplicates: list[PlannedAction] = []
     for sync_key, group in groups.items():
-        keeper = next((t for t in group if t.key is not None and t.key.id == linked.get(sync_key)), None)
-        keeper = keeper or next((t for t in group if t.locked), group[0])
+        keeper = group[0] if len(group) == 1 else _keeper(group, linked.get(sync_key))
         kept[sync_key] = keeper
         for extra in group:
             if extra is not keeper:
                 duplicates.append(_duplicate(pair, sync_key, keeper, extra))
     return kept, duplicates
+
+
+def _keeper(group: list[Milestone], linked_id: str | None) -> Milestone:
+    """Of several target milestones with one sync key: the linked one, else a locked one, else the first."""
+    keeper = next((t for t in group if t.key is not None and t.key.id == linked_id), None)
+    return keeper or next((t for t in group if t.locked), group[0])
 
 
 def _duplicate(pair: SyncPair, sync_key: str, keeper: Milestone, extra: Milestone) -> PlannedAction:
