@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from .._base_client import AsyncAPIClient, SyncAPIClient, transport
 from .._http import AsyncRunner, ClientCore, Page, PagedOperation, SyncRunner
+from .._order import aordered, sorted_milestones
 from ..model import Milestone, MilestoneKey
 from . import _flows as flows
 from . import _operations as ops
@@ -157,11 +158,11 @@ class CrmComMilestones(flows.DraftFlows):
     ...     queue_id=seed.queues["standard"],
     ... )
     >>> draft_id = client.milestones.open_draft(draft)
-    >>> for m in client.milestones.list(draft_id):  # re-estimates the draft
+    >>> for m in client.milestones.list(draft_id):  # re-estimates the draft; undated, so by title
     ...     print(m.title, m.amount)
+    Completed 23.99 USD
     Deposit 17.99 USD
     In Progress 17.99 USD
-    Completed 23.99 USD
     >>> client.close()
 
     ```
@@ -176,7 +177,12 @@ class CrmComMilestones(flows.DraftFlows):
         return self._runner.run_flow(self._open(draft))
 
     def list(self, container_id: str) -> Iterator[Milestone]:
-        """Re-estimate the draft and return its milestone plan (the request is sent before this returns)."""
+        """Re-estimate the draft and return its milestone plan (the request is sent before this returns), in
+        the listing order of every view (see ``_order``): crm.com milestones have no due date, so by title."""
+        return iter(sorted_milestones(self.stream(container_id)))
+
+    def stream(self, container_id: str) -> Iterator[Milestone]:
+        """The same plan in crm.com's stage order (one estimate holds the whole plan; what sync reads)."""
         return iter(self._runner.run_flow(self._listing(container_id)))
 
     def create(self, container_id: str, milestones: Sequence[Milestone]) -> builtins.list[Milestone]:
@@ -305,6 +311,9 @@ class AsyncCrmComMilestones(flows.DraftFlows):
         return await self._runner.run_flow(self._open(draft))
 
     def list(self, container_id: str) -> AsyncIterator[Milestone]:
+        return aordered(self.stream(container_id))
+
+    def stream(self, container_id: str) -> AsyncIterator[Milestone]:
         return self._runner.iterate_result(self._listing(container_id))
 
     async def create(self, container_id: str, milestones: Sequence[Milestone]) -> builtins.list[Milestone]:
