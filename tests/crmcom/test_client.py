@@ -433,7 +433,7 @@ def test_sandbox_token_expiry_triggers_refresh() -> None:
 def test_loopback_round_trip(seed: DemoSeed, sandbox: CrmComSandbox, make_draft: Any) -> None:
     with LoopbackServer(sandbox.asgi_app()) as server, CrmComClient(seed.secret_key, base_url=server.url) as client:
         draft_id = client.milestones.open_draft(make_draft("JPY", queue="thirds"))
-        plan = list(client.milestones.list(draft_id))
+        plan = list(client.milestones.stream(draft_id))  # stage order (list sorts by title)
         assert [m.amount.amount for m in plan if m.amount] == [Decimal(4526), Decimal(4526), Decimal(4527)]
         client.authenticate_contact(seed.public_key, username=seed.email, password=seed.password)
         created = client.orders.submit(draft_id, payments=[{"payment_method_type": "CASH"}])

@@ -37,7 +37,7 @@ def test_views_implement_the_common_protocol(client: CrmComClient, aclient: Asyn
 def test_open_and_list_the_queue_defaults(client: CrmComClient, seed: DemoSeed, make_draft: Any) -> None:
     draft_id = client.milestones.open_draft(make_draft("EUR", quantity=2))
     assert client.milestones.draft(draft_id).estimation_id == draft_id
-    plan = list(client.milestones.list(draft_id))
+    plan = list(client.milestones.stream(draft_id))  # stage order (list sorts by title)
     stages = seed.stages["standard"]
     assert [m.title for m in plan] == ["Deposit", "In Progress", "Completed"]
     assert [m.key for m in plan] == [
@@ -129,7 +129,7 @@ def test_create_on_queue_defaults_extends_them(client: CrmComClient, seed: DemoS
     draft_id = client.milestones.open_draft(make_draft("JPY", queue="standard"))
     deposit = seed.stages["standard"][0]
     client.milestones.delete(MilestoneKey(platform=Platform.CRMCOM, id=f"{draft_id}:{deposit}", container_id=draft_id))
-    remaining = list(client.milestones.list(draft_id))
+    remaining = list(client.milestones.stream(draft_id))  # stage order (list sorts by title)
     assert [m.percentage for m in remaining] == [Decimal(30), Decimal(40)]
     assert all(m.changes == () for m in remaining)  # now explicit percentages, not the queue's
     (created,) = client.milestones.create(draft_id, [on_stage(deposit, pct="30")])
@@ -142,7 +142,7 @@ def test_create_on_queue_defaults_extends_them(client: CrmComClient, seed: DemoS
 async def test_async_view(aclient: AsyncCrmComClient, seed: DemoSeed, make_draft: Any) -> None:
     deposit, progress, completed, _ = seed.stages["standard"]
     draft_id = await aclient.milestones.open_draft(make_draft("KWD", quantity=3))
-    plan = [m async for m in aclient.milestones.list(draft_id)]
+    plan = [m async for m in aclient.milestones.stream(draft_id)]  # stage order (list sorts by title)
     assert sum_money([m.amount for m in plan if m.amount], "KWD") == Money("30.015", "KWD")
     await aclient.milestones.delete(plan[1].key)  # type: ignore[arg-type]
     (created,) = await aclient.milestones.create(draft_id, [on_stage(progress, amount=Money("1.5", "KWD"))])
