@@ -58,7 +58,7 @@ def test_frozen() -> None:
     with pytest.raises(pydantic.ValidationError, match="frozen"):
         m.key.id = "1"  # type: ignore[misc,union-attr]
     with pytest.raises(ValidationError, match="Extra inputs") as info:
-        Milestone(title="x", amount=Money("1", "USD"), colour="red")
+        Milestone(title="x", amount=Money("1", "USD"), colour="red")  # type: ignore[call-arg]
     assert (info.value.field, info.value.value) == ("colour", "red")
     assert m.model_copy(update={"title": "other"}).title == "other"
     assert m.title == "Design sign-off"
