@@ -80,7 +80,7 @@ def test_plan_falls_back_to_a_single_merchant_order() -> None:
 
 def test_floats_are_refused_in_the_money_path() -> None:
     with pytest.raises(ValueError, match="float"):
-        MilestoneRequest(stage_id="s", amount=0.1)  # type: ignore[arg-type]
+        MilestoneRequest(stage_id="s", amount=0.1)
     with pytest.raises(ValueError, match="float"):
         OrderEstimate.model_validate(
             {"id": "e", "milestone_plan_estimate": [], "invoice_estimate": {"currency_code": "EUR", "total": 9.99}}
