@@ -185,8 +185,8 @@ def test_diff_fields_only_reports_changes() -> None:
 @given(
     minor=st.integers(min_value=0, max_value=10**12),
     currency=st.sampled_from(["USD", "JPY", "KWD", "EUR"]),
-    title=st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=50).filter(str.strip),
-    description=st.none() | st.text(st.characters(blacklist_categories=("Cs",)), max_size=230),
+    title=st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=50).filter(str.strip),
+    description=st.none() | st.text(st.characters(exclude_categories=["Cs"]), max_size=230),
     key=st.none() | st.from_regex(r"[A-Za-z0-9:_-]{1,12}", fullmatch=True),
     status=st.sampled_from([MilestoneStatus.PLANNED, MilestoneStatus.READY_TO_BILL]),
 )
