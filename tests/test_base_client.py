@@ -40,7 +40,7 @@ class Recorder:
 
 
 class Things:
-    def __init__(self, client: SyncAPIClient) -> None:
+    def __init__(self, client: SyncAPIClient | AsyncAPIClient) -> None:
         self.client = client
 
 
@@ -66,7 +66,7 @@ class AsyncDemoClient(AsyncAPIClient):
         self._runner = AsyncRunner(core, self._runner.http, sleep=rec.asleep)
 
     def _init_resources(self) -> None:
-        self.things = Things(self)  # type: ignore[arg-type]
+        self.things = Things(self)
 
     async def get(self) -> Any:
         return await self._runner.request(GET)
