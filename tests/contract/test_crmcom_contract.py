@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Unpack
 
 import httpx
 import pytest
 
-from billing_milestones.crmcom import AsyncCrmComClient, CrmComClient, MilestoneRequest, OrderDraft, OrderItem
+from billing_milestones.crmcom import (
+    AsyncCrmComClient,
+    CrmComClient,
+    EstimateFields,
+    MilestoneRequest,
+    OrderDraft,
+    OrderItem,
+)
 from billing_milestones.errors import AuthenticationError, NotFoundError
 from billing_milestones.sandbox.crmcom import CrmComSandbox, DemoSeed
 
@@ -22,7 +30,7 @@ from ._openapi import ApiDescription, Exchange
 from ._recording import Recorder, isolated_secrets
 
 
-def _draft(seed: DemoSeed, currency: str = "EUR", **extra: object) -> dict[str, object]:
+def _draft(seed: DemoSeed, currency: str = "EUR", **extra: Unpack[EstimateFields]) -> EstimateFields:
     return {
         "account_id": seed.account_id,
         "supply_method": "PICK_UP",
@@ -40,11 +48,14 @@ def _sync_session(sandbox: CrmComSandbox, seed: DemoSeed) -> list[Exchange]:
         first = crm.estimates.order(**_draft(seed))
         stages = seed.stages["standard"]
         crm.estimates.order(
-            **_draft(seed, estimation_id=first.id),
-            milestones=[
-                MilestoneRequest(stage_id=stages[0], percentage=Decimal(50)),
-                MilestoneRequest(stage_id=stages[1], amount=Decimal("100.00")),
-            ],
+            **_draft(
+                seed,
+                estimation_id=first.id,
+                milestones=[
+                    MilestoneRequest(stage_id=stages[0], percentage=Decimal(50)),
+                    MilestoneRequest(stage_id=stages[1], amount=Decimal("100.00")),
+                ],
+            )
         )
         container = crm.milestones.open_draft(OrderDraft.model_validate(_draft(seed, "JPY")))
         list(crm.milestones.list(container))
@@ -53,6 +64,7 @@ def _sync_session(sandbox: CrmComSandbox, seed: DemoSeed) -> list[Exchange]:
         estimate = crm.estimates.order(**_draft(seed, "USD"))
         created = crm.orders.submit(estimate.id, payments=[{"payment_method_type": "CASH"}])
         crm.orders.get(created.id)
+        assert token.contact_id is not None
         list(crm.orders.list_for_contact(token.contact_id, size=1, include_total=True))
         with pytest.raises(NotFoundError):
             crm.orders.get("no-such-order")
