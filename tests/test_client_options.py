@@ -57,7 +57,7 @@ def test_bad_client_options_are_refused_by_name(make: Callable[..., Any], option
 @pytest.mark.parametrize("due", [0, 86400, 1.5, True])
 def test_an_integer_is_not_a_due_date(due: object) -> None:
     with pytest.raises(errors.ValidationError) as info:
-        Milestone(title="Kick-off", amount=Money("1.00", "USD"), due=due)  # type: ignore[arg-type]
+        Milestone(title="Kick-off", amount=Money("1.00", "USD"), due=due)
     assert info.value.field == "due"
 
 
