@@ -129,13 +129,14 @@ def test_include_fields(http: httpx.Client, seeded: dict[str, int]) -> None:
 
 
 def test_bad_filters_are_500s(http: httpx.Client) -> None:
-    for body in (
+    bodies: tuple[dict[str, object], ...] = (
         {"filter": [{"op": "like", "field": "title", "value": "x"}]},
         {"filter": [{"op": "eq", "field": "nope", "value": 1}]},
         {"filter": [{"op": "in", "field": "status", "value": 1}]},
         {"filter": []},
         {"filter": [{"op": "exist", "field": "id"}], "MaxRecords": 501},
-    ):
+    )
+    for body in bodies:
         r = http.post("/ContractMilestones/query", json=body)
         assert r.status_code == 500 and r.json()["errors"], body
 
