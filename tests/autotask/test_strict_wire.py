@@ -4,12 +4,13 @@ of their own type; unknown fields kept (issue 10, point 6: ``itemId: true`` link
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from billing_milestones import errors
+from billing_milestones import AutotaskClient, errors
 from billing_milestones.autotask.wire import ContractMilestone
 from billing_milestones.model import Milestone
 from billing_milestones.money import Money
@@ -152,7 +153,7 @@ def test_threshold_information_is_strict(body: dict[str, Any]) -> None:
 def test_an_error_body_on_a_200_is_an_error_for_every_call(route: str) -> None:
     routes: dict[str, Any] = {"get": {"item": record(5)}, route: {"errors": ["Nope."]}}
     server = Scripted(**routes)
-    calls = {
+    calls: dict[str, Callable[[AutotaskClient], object]] = {
         "get": lambda c: c.contract_milestones.get(5),
         "count": lambda c: c.contract_milestones.count(),
         "create": lambda c: create_native(server),
@@ -169,4 +170,4 @@ def test_an_error_body_on_a_200_is_an_error_for_every_call(route: str) -> None:
 
 
 def test_records_built_in_python_still_take_dates() -> None:
-    assert ContractMilestone(dateDue=dt.date(2026, 1, 2)).date_due == dt.datetime(2026, 1, 2)  # type: ignore[call-arg]
+    assert ContractMilestone(dateDue=dt.date(2026, 1, 2)).date_due == dt.datetime(2026, 1, 2)
