@@ -261,7 +261,7 @@ def test_every_single_response_parser_returns_exact_data_or_a_typed_error(name: 
 
 
 # -- the currency chain -----------------------------------------------------------------------------
-CHAIN = {
+CHAIN: dict[str, dict[str, Any]] = {
     "contract": {"item": {"id": CID, "companyID": 3, "contractType": 3}},
     "company": {"item": {"id": 3, "companyName": "Acme", "currencyID": 9}},
     "currency": {"item": {"id": 9, "name": "EUR", "isActive": True}},
