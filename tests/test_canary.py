@@ -32,7 +32,7 @@ def test_no_secret_in_logs_errors_reprs_json_or_the_store(tmp_path: Path, caplog
     seen: list[str] = []
     caplog.set_level(logging.DEBUG)  # every logger, ours and httpx's
     with ExitStack() as stack, LinkStore(tmp_path / "links.sqlite3") as store:
-        clients = {
+        clients: dict[Platform, KantataClient | AutotaskClient] = {
             Platform.KANTATA: stack.enter_context(KantataClient(TOKEN, http_client=kantata.http_client())),
             Platform.AUTOTASK: stack.enter_context(
                 AutotaskClient(
