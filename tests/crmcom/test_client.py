@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Generator
 from decimal import Decimal
 from typing import Any
 
@@ -447,6 +448,7 @@ def test_contact_orders_are_fetched_lazily() -> None:
     )
     with CrmComClient("sk") as client:
         orders = client.orders.list_for_contact("c-1", size=2)
+        assert isinstance(orders, Generator)  # a generator, so it can be closed early
         assert next(orders).id == "a" and next(orders).id == "b"
         assert route.call_count == 1  # the second page is not fetched until needed
         orders.close()
