@@ -82,14 +82,20 @@ print("edited: 2 Kantata milestones changed, 1 deleted, 1 added; 1 Autotask mile
         """## The report
 
 One entry per milestone. `to_frame()` keeps amounts exact (`Decimal`) and marks an absent value as
-`None` in every column. The reason column is shown in full.""",
+`None` in every column (never `NaN`). First the two sides' amounts and due dates:""",
     ),
     (
         "code",
         """report = reconcile(pair, clients, store)  # reads both systems; writes nothing
 print("report:", report.summary())
-with pd.option_context("display.max_colwidth", None):
-    display(report.to_frame())""",
+frame = report.to_frame()
+frame[["status", "title", "source_amount", "target_amount", "source_due", "target_due"]]""",
+    ),
+    ("md", "Why each milestone stands where it does, the reason in full:"),
+    (
+        "code",
+        """with pd.option_context("display.max_colwidth", None):
+    display(frame[["title", "fields", "reason"]].set_index("title"))""",
     ),
     ("md", "Each differing field, with the source's value (as Kantata should hold it) and Kantata's:"),
     (
@@ -99,7 +105,8 @@ with pd.option_context("display.max_colwidth", None):
     (
         "code",
         """for entry in report:
-    print(f"{entry.status.value:12} {entry.title:17} {entry.reason}")""",
+    print(f"{entry.status.value:12} {entry.title}")
+    print(f"    {entry.reason}")""",
     ),
     (
         "md",

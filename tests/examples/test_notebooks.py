@@ -162,8 +162,11 @@ def test_reconcile(kernel: str) -> None:
     assert "synced: 4 writes, ok=True" in text
     assert "right after the sync: 4 match" in text
     assert "report: 1 match, 2 differ, 2 source-only, 1 target-only" in text
-    assert "User training     amount differs: target edited outside the sync; restoring the source" in text
-    assert "Change request 7  only on the target: no source milestone, link or sync key points at it" in text
+    pad = " " * 4
+    assert (
+        f"differ       User training\n{pad}amount differs: target edited outside the sync; restoring the source" in text
+    )
+    assert f"target-only  Change request 7\n{pad}only on the target: no source milestone, link or sync key" in text
     html = "".join(o["data"].get("text/html", "") for o in outputs if "data" in o)
     # the reason column in full (no "..." cut), absent values None throughout, never NaN
     assert "only on the target: no source milestone, link or sync key points at it</td>" in html
