@@ -297,3 +297,33 @@ def test_resolution_flow_steps() -> None:
     next(no_company)
     with pytest.raises(errors.ConfigError, match="no companyID"):
         no_company.send(Contract(id=8))
+
+
+# -- checked where given (issue 12 point 6) -------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("currency", "named"),
+    [("dollars", "currency"), ({29683001: "dollars"}, "currency"), ({0: "EUR"}, "contract id"), (978, "currency")],
+)
+def test_a_bad_client_currency_is_refused_by_name_before_any_request(currency: object, named: str) -> None:
+    sandbox = AutotaskSandbox()
+    with pytest.raises(errors.ValidationError, match=named):
+        make_client(sandbox, currency=currency)
+    assert sandbox.count_requests() == 0
+
+
+def test_a_given_currency_is_its_iso_code(tenant: tuple[AutotaskSandbox, dict[str, int]]) -> None:
+    sandbox, ids = tenant
+    with make_client(sandbox, currency={ids["eur"]: " eur "}) as client:
+        assert client.currency_for(ids["eur"]) == "EUR"
+    with make_client(sandbox, currency="gbp") as client:
+        assert client.currency_for(ids["internal"]) == "GBP"
+
+
+def test_a_bad_per_call_currency_is_refused_before_any_request(tenant: tuple[AutotaskSandbox, dict[str, int]]) -> None:
+    sandbox, ids = tenant
+    with make_client(sandbox) as client:
+        with pytest.raises(errors.ValidationError, match="currency"):
+            list(client.milestones.list(str(ids["eur"]), currency="dollars"))
+        with pytest.raises(errors.ValidationError, match="currency"):
+            client.currency_for(ids["eur"], "dollars")
+    assert sandbox.count_requests() == 0

@@ -121,6 +121,7 @@ def contract_create(state: SharedState, contract_id: int, fields: ops.ContractMi
     """POST /Contracts/{id}/Milestones; ``status`` takes a value or a label."""
     body: dict[str, Any] = {"is_initial_payment": False, "description": None}
     body.update((k, v) for k, v in fields.items() if v is not None)
+    ops.check_create(contract_id, body)  # before the picklist read: a bad argument sends nothing
     picklist = yield from status_picklist(state)
     op, _ = ops.create_operation(contract_id, body, picklist)
     new_id: int = yield op

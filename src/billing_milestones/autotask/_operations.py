@@ -73,6 +73,7 @@ __all__ = [
     "HourlyBudget",
     "RequestBudget",
     "StatusPicklist",
+    "check_create",
     "company_operation",
     "contract_operation",
     "currency_code",
@@ -282,7 +283,7 @@ def format_date_due(value: object) -> str:
     raise errors.ValidationError(f"dateDue: expected a date or datetime, got {value!r}", field="dateDue", value=value)
 
 
-def _normalise_value(key: str, value: Any, picklist: StatusPicklist) -> Any:
+def _normalise_value(key: str, value: Any, picklist: StatusPicklist | None) -> Any:
     if key == "title":
         if not isinstance(value, str) or not value.strip():
             raise errors.ValidationError("title: required, a non-empty str", field="title", value=value)
@@ -308,7 +309,8 @@ def _normalise_value(key: str, value: Any, picklist: StatusPicklist) -> Any:
     if key == "dateDue":
         return format_date_due(value)
     if key == "status":
-        return picklist.resolve(value)
+        # Without the picklist (the checks made before it is read) a status is resolved later.
+        return value if picklist is None else picklist.resolve(value)
     if key == "isInitialPayment":
         if not isinstance(value, bool):
             raise errors.ValidationError(
@@ -320,8 +322,10 @@ def _normalise_value(key: str, value: Any, picklist: StatusPicklist) -> Any:
     raise errors.ValidationError(f"{key}: cannot be written", field=key, value=value)
 
 
-def normalise_fields(fields: Mapping[str, Any], picklist: StatusPicklist) -> dict[str, Any]:
-    """Python or wire names -> wire keys with checked, JSON-ready values (Decimal amounts, never float)."""
+def normalise_fields(fields: Mapping[str, Any], picklist: StatusPicklist | None) -> dict[str, Any]:
+    """Python or wire names -> wire keys with checked, JSON-ready values (Decimal amounts, never float).
+
+    ``picklist=None`` checks every field but leaves a status as given (it needs the picklist to resolve)."""
     out: dict[str, Any] = {}
     for name, value in fields.items():
         key = wire_key(name)
@@ -347,17 +351,25 @@ def check_rules(record: Mapping[str, Any], picklist: StatusPicklist) -> None:
         )
 
 
+def check_create(contract_id: int, fields: Mapping[str, Any]) -> int:
+    """The contract id, after every check a create makes without the status picklist (ids, types, lengths,
+    required fields), so a bad argument is refused before the picklist is read: nothing is sent at all."""
+    cid = _check_id(contract_id, "contractID")
+    body = normalise_fields(fields, None)
+    for required in ("title", "amount", "dateDue"):
+        if body.get(required) is None:
+            raise errors.ValidationError(f"{required}: required to create a contract milestone", field=required)
+    return cid
+
+
 def create_operation(
     contract_id: int, fields: Mapping[str, Any], picklist: StatusPicklist
 ) -> tuple[Operation[int], dict[str, Any]]:
     """POST through the parent route (there is no root POST); returns the operation and the body sent."""
-    cid = _check_id(contract_id, "contractID")
+    cid = check_create(contract_id, fields)
     body = normalise_fields(fields, picklist)
     body.setdefault("status", picklist.initial())
     body.setdefault("isInitialPayment", False)
-    for required in ("title", "amount", "dateDue"):
-        if body.get(required) is None:
-            raise errors.ValidationError(f"{required}: required to create a contract milestone", field=required)
     check_rules(body, picklist)
     payload = {"contractID": cid, **body}
     spec = RequestSpec("POST", f"Contracts/{cid}/Milestones", json=payload, limit_key=ENTITY)

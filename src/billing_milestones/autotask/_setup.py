@@ -24,6 +24,7 @@ from .._http import (
     secret_value,
 )
 from ..model import MilestoneKey, Platform
+from ..money import _check_currency as check_currency
 from . import _operations as ops
 from .wire import ZoneInformation
 
@@ -183,13 +184,26 @@ def _build(
         max_in_flight=max_threads,
         budget=budget,
     )
-    return core, SharedState(explicit, ops.discovery_base(discovery_url), currency)
+    return core, SharedState(explicit, ops.discovery_base(discovery_url), _checked_setting(currency))
+
+
+def _checked_setting(currency: object) -> CurrencySetting:
+    """The client's ``currency=`` checked where it is given (the one ISO 4217 check ``Money`` makes), so
+    ``currency='dollars'`` is refused by name now instead of failing two requests later on ``amount``."""
+    if currency is None:
+        return None
+    if isinstance(currency, Mapping):
+        return {
+            ops._check_id(contract, "currency (contract id)"): check_currency(code)
+            for contract, code in currency.items()
+        }
+    return check_currency(currency)
 
 
 def given_currency(state: SharedState, contract_id: int, override: str | None) -> str | None:
     """The caller's currency (per call, then the client's str or mapping); None means resolve it."""
     if override is not None:
-        return override
+        return check_currency(override)
     setting = state.currency
     if isinstance(setting, str):
         return setting
@@ -199,14 +213,15 @@ def given_currency(state: SharedState, contract_id: int, override: str | None) -
 
 
 def container_id(given: str | int) -> int:
-    """A contract id as the common view takes it (``"29683001"`` or an int), checked to be a positive int."""
-    try:
-        value = int(given)
-    except (TypeError, ValueError):
-        raise errors.ValidationError(
-            f"contract id: expected an integer id, got {given!r}", field="contractID", value=given
-        ) from None
-    return ops._check_id(value, "contractID")
+    """A contract id as the common view takes it (``"29683001"`` or an int), checked to be a positive int.
+
+    Only digits or an int name a contract: ``int()`` would read ``True`` as contract 1 and ``1.9`` as 1."""
+    text = given.strip() if isinstance(given, str) else None
+    if text is not None and text.isascii() and text.isdigit():
+        return ops._check_id(int(text), "contractID")
+    if isinstance(given, int) and not isinstance(given, bool):
+        return ops._check_id(given, "contractID")
+    raise errors.ValidationError(f"contract id: expected an integer id, got {given!r}", field="contractID", value=given)
 
 
 def key_ids(key: MilestoneKey) -> tuple[int, int]:

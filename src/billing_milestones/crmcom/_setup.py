@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from typing import Any, Literal, TypedDict
@@ -10,6 +11,7 @@ import httpx
 from pydantic import SecretStr
 
 from .. import _base_client as base
+from .. import errors
 from .._http import DEFAULT_TIMEOUT, NOT_GIVEN, ClientCore, NotGiven, RetryPolicy, resolve_timeout, secret_value
 from ..model import Platform
 from . import _operations as ops
@@ -86,7 +88,7 @@ def _build(
         api_key=secret_value(api_key, field="api_key") if api_key is not None else None,
         access_token=secret_value(bearer_token, field="bearer_token") if bearer_token is not None else None,
         refresh_token=secret_value(refresh_token, field="refresh_token") if refresh_token is not None else None,
-        expires_at=float(token_expires_at) if token_expires_at is not None else None,
+        expires_at=_expiry(token_expires_at),
         # Self-Service documents "Bearer"; the Backoffice client seen in the wild sends the raw token ([U]).
         bearer_prefix=(api == "self-service") if bearer_prefix is None else bearer_prefix,
     )
@@ -98,4 +100,26 @@ def _build(
         timeout=resolve_timeout(timeout, DEFAULT_TIMEOUT),
         error_detail=ops.error_detail,
     )
-    return {"core": core, "auth": auth, "api": api, "prefer": prefer}
+    return {"core": core, "auth": auth, "api": api, "prefer": _preference(prefer)}
+
+
+def _expiry(value: object) -> float | None:
+    """``token_expires_at``: Unix seconds (0 or any past time: expired, refreshed before the first call).
+    A negative, non-finite or non-numeric value is no time at all, refused by name before any request."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise errors.ValidationError(
+            f"token_expires_at: expected Unix seconds (an int >= 0), got {value!r}",
+            field="token_expires_at",
+            value=value,
+        )
+    return float(value)
+
+
+def _preference(value: object) -> AmountPreference:
+    """``prefer``: one of AmountPreference's values, refused by name (not as the enum's bare ValueError)."""
+    if isinstance(value, str) and value in {p.value for p in AmountPreference}:
+        return AmountPreference(value)
+    choices = ", ".join(repr(p.value) for p in AmountPreference)
+    raise errors.ValidationError(f"prefer: expected one of {choices}, got {value!r}", field="prefer", value=value)
