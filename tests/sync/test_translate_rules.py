@@ -23,7 +23,7 @@ TO_AUTOTASK = SyncPair(Platform.KANTATA, "900", Platform.AUTOTASK, "77")
 def milestone(amount: str | None = "100.00", currency: str = "USD", **kw: object) -> Milestone:
     money = Money(amount, currency) if amount is not None else None
     key = MilestoneKey(platform=Platform.AUTOTASK, id="1", container_id="77")
-    return Milestone(key=key, title="Kick-off", amount=money, due=D, **kw)  # type: ignore[arg-type]
+    return Milestone(key=key, title="Kick-off", amount=money, due=D, **kw)
 
 
 def refusal(source: Milestone, pair: SyncPair, **kw: str) -> TranslationError:
