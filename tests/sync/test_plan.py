@@ -29,7 +29,7 @@ def src(i: int, amount: str = "100.00", title: str | None = None, **kw: object) 
         title=title or f"M{i}",
         amount=Money(amount, "USD"),
         due=D,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 
@@ -39,7 +39,7 @@ def tgt(i: str, amount: str = "100.00", title: str = "M1", sync_key: str | None 
         title=title,
         amount=Money(amount, "USD"),
         due=D,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
     return m.with_sync_key(sync_key) if sync_key else m
 
@@ -173,13 +173,16 @@ def test_deleted_on_target_is_a_conflict_under_report() -> None:
 
 def test_stage_trigger_maps_to_story_and_unmapped_stage_is_a_conflict() -> None:
     pair = SyncPair(Platform.CRMCOM, "est-1", Platform.KANTATA, "900", triggers=TriggerMap({"stage-a": "41"}))
-    mk = lambda stage: Milestone(  # noqa: E731
-        key=MilestoneKey(platform=Platform.CRMCOM, id=f"est-1:{stage}", container_id="est-1"),
-        title="Deposit",
-        amount=Money("10.00", "USD"),
-        percentage=Decimal("10"),
-        trigger=Trigger.on_stage(stage),
-    )
+
+    def mk(stage: str) -> Milestone:
+        return Milestone(
+            key=MilestoneKey(platform=Platform.CRMCOM, id=f"est-1:{stage}", container_id="est-1"),
+            title="Deposit",
+            amount=Money("10.00", "USD"),
+            percentage=Decimal("10"),
+            trigger=Trigger.on_stage(stage),
+        )
+
     plan = plan_sync(pair, [mk("stage-a"), mk("stage-b")], [])
     assert kinds(plan) == ["create", "conflict"]
     created = plan.actions[0].desired
