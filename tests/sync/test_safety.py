@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Sequence
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -33,8 +34,16 @@ def test_a_target_listing_with_one_record_twice_is_refused() -> None:
 
 
 # -- duplicates on the target --------------------------------------------------------------------------------
-def _copies(n: int, **kw: object) -> list[Milestone]:
-    key = sync_key_for(PAIR, src(1).key)  # type: ignore[arg-type]
+class _CopyFields(TypedDict, total=False):
+    """What a test sets on every copy besides its id, title and sync key."""
+
+    locked: bool
+
+
+def _copies(n: int, **kw: Unpack[_CopyFields]) -> list[Milestone]:
+    source_key = src(1).key
+    assert source_key is not None
+    key = sync_key_for(PAIR, source_key)
     return [tgt(str(500 + i), title="M1", sync_key=key, **kw) for i in range(n)]
 
 
