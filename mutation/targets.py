@@ -129,6 +129,14 @@ _UPPER_F = (
     "format 'F' differs from 'f' only in writing NaN and Infinity in capitals, and neither reaches here: Money "
     "amounts and compared numbers are finite by construction (to_decimal refuses the rest)"
 )
+_FULL_COMPARE = (
+    "_plainly_equal's False means 'compare in full', never 'different' (its docstring): this mutant only "
+    "answers False more often, so compare finds the same differences, more slowly"
+)
+_SIGN_DECIDES = (
+    "bool(None) is False, so the sign comparison decides for every value, and two equal non-zero numbers "
+    "have the same sign: the same answer as the original in every case"
+)
 EQUIVALENT: tuple[Equivalent, ...] = (
     *(
         Equivalent(
@@ -159,6 +167,56 @@ EQUIVALENT: tuple[Equivalent, ...] = (
         _UPPER_F,
     ),
     Equivalent(f"{_PKG}/sync/translate.py", "_shown", 'return format(value.normalize(), "F")', _UPPER_F),
+    # compare's shortcut: True only where the full comparison finds the values equal, False "compare in full".
+    *(
+        Equivalent(f"{_PKG}/sync/translate.py", "_plainly_equal", line, _FULL_COMPARE)
+        for line in (
+            "return False",
+            "kind = None",
+            "kind = type(None)",
+            "if kind is not type(None) or a != b:",
+            "return bool(a.amount) and a.amount.is_signed() == b.amount.is_signed()",
+            "return bool(a) and a.is_signed() == b.is_signed()",
+        )
+    ),
+    *(
+        Equivalent(f"{_PKG}/sync/translate.py", "_plainly_equal", line, _SIGN_DECIDES)
+        for line in (
+            "return bool(None) or a.amount.is_signed() == b.amount.is_signed()",
+            "return bool(None) or a.is_signed() == b.is_signed()",
+        )
+    ),
+    Equivalent(
+        f"{_PKG}/sync/translate.py",
+        "_plainly_equal",
+        "if kind is type(b) or a != b:",
+        _FULL_COMPARE + "; across two types it could answer True only for values of different types that "
+        "compare equal, and a Milestone's compared fields hold one type on both sides (Money, Decimal, str, "
+        "date, Trigger, bool) or None, which the identity check or a != b decides",
+    ),
+    Equivalent(
+        f"{_PKG}/sync/translate.py",
+        "_plainly_equal",
+        "if kind is not Decimal:",
+        "a Decimal now takes the last line (not a text/date/flag/trigger type: False, a full comparison); the "
+        "others take the zero-sign line, where bool(a) is true for every equal, distinct pair a compared field "
+        "holds: the falsy ones (False, None, the empty text) are single objects in CPython, caught by `a is b`",
+    ),
+    Equivalent(
+        f"{_PKG}/sync/translate.py",
+        "_plainly_equal",
+        "return kind not in _EQUAL_MEANS_SAME",
+        "for text, dates, flags and triggers it answers False (a full comparison, slower, same result); True "
+        "only for another type, and a compared field holds none other (Money and Decimal returned above, None "
+        "is caught by `a is b`)",
+    ),
+    Equivalent(
+        f"{_PKG}/sync/plan.py",
+        "_ExactMatches._index",
+        'return comparable(m, None, ("trigger",))',
+        "comparable reads the platform only to choose the fields when none are given; with ('trigger',) it is "
+        "never read",
+    ),
 )
 
 SAMPLE = Sample(targets=(TARGETS[0], TARGETS[4]), digits="37", threshold=85.0)
