@@ -69,9 +69,12 @@ def test_the_workers_table_is_read_and_checked(tmp_path: Path) -> None:
     )
     assert worker_settings(None, {}).schedule == {}
     assert (settings.autotask_threads, settings.autotask_hourly_budget) == (3, 10_000)
-    config.write_text("[workers]\nautotask_threads = 2\nautotask_hourly_budget = 500\n")
+    assert settings.kantata_requests_per_minute is None
+    config.write_text(
+        "[workers]\nautotask_threads = 2\nautotask_hourly_budget = 500\nkantata_requests_per_minute = 90\n"
+    )
     shared = worker_settings(config, {})
-    assert (shared.autotask_threads, shared.autotask_hourly_budget) == (2, 500)
+    assert (shared.autotask_threads, shared.autotask_hourly_budget, shared.kantata_requests_per_minute) == (2, 500, 90)
 
 
 @pytest.mark.parametrize(
@@ -87,6 +90,7 @@ def test_the_workers_table_is_read_and_checked(tmp_path: Path) -> None:
         ("colour = 1", "workers.colour"),
         ("autotask_threads = 4", "workers.autotask_threads"),
         ("autotask_hourly_budget = 0", "workers.autotask_hourly_budget"),
+        ("kantata_requests_per_minute = 0", "workers.kantata_requests_per_minute"),
     ],
 )
 def test_bad_workers_values_name_their_key(tmp_path: Path, body: str, key: str) -> None:

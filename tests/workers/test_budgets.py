@@ -140,3 +140,37 @@ def test_autotask_clients_of_four_workers_never_exceed_the_thread_threshold(post
         client.close()
     for w in workers:
         w.close()
+
+
+def test_kantata_requests_of_several_workers_share_one_rate(postgres_server: PostgresServer) -> None:
+    """Two workers' Kantata clients draw every request from one per-minute budget: together they are
+    admitted exactly the budget, and then either worker's next request must wait."""
+    from billing_milestones.demo import KANTATA_TOKEN
+    from billing_milestones.model import Platform
+    from billing_milestones.sandbox import KantataSandbox
+    from billing_milestones.sync.config import load_settings
+
+    url = fresh_database(postgres_server)
+    sandbox = KantataSandbox()
+    workspace = sandbox.add_workspace("Paced", currency="USD")
+    workers = [SharedBudgets(url, WorkerSettings(kantata_requests_per_minute=30)) for _ in range(2)]
+    with LoopbackServer(sandbox.asgi_app()) as server:
+        env = {"KANTATA_TOKEN": KANTATA_TOKEN, "KANTATA_BASE_URL": f"{server.url}/api/v1"}
+        settings = load_settings(None, env=env)
+        clients = [w.connect(Platform.KANTATA, settings) for w in workers]
+
+        def read(i: int) -> None:
+            list(clients[i % 2].milestones.list(workspace))
+
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(read, range(15)))  # two requests each: the workspace, then its milestones
+    budgets = [w.kantata_budget() for w in workers]
+    assert all(b is not None and b.window == 60.0 for b in budgets)
+    assert len(sandbox.request_log) == 30 == budgets[0].used() == budgets[1].used()  # type: ignore[union-attr]
+    wait = budgets[1].acquire()  # type: ignore[union-attr]
+    assert wait is not None and 0 < wait <= 60
+    assert SharedBudgets(url, WorkerSettings()).kantata_budget() is None  # not configured: not paced
+    for client in clients:
+        client.close()
+    for w in workers:
+        w.close()

@@ -56,9 +56,19 @@ class WorkerSettings:
     queue: str = "milestones"
     autotask_threads: int = 3
     autotask_hourly_budget: int = 10_000
+    #: Kantata documents no number: None leaves its requests unpaced, as a single process sends them.
+    kantata_requests_per_minute: int | None = None
 
 
-_WORKER_KEYS: Final = {"schedule", "retries", "retry_wait", "queue", "autotask_threads", "autotask_hourly_budget"}
+_WORKER_KEYS: Final = {
+    "schedule",
+    "retries",
+    "retry_wait",
+    "queue",
+    "autotask_threads",
+    "autotask_hourly_budget",
+    "kantata_requests_per_minute",
+}
 
 
 def worker_settings(config: Path | None, pairs: Mapping[str, Any]) -> WorkerSettings:
@@ -95,6 +105,9 @@ def worker_settings(config: Path | None, pairs: Mapping[str, Any]) -> WorkerSett
     hourly = data.get("autotask_hourly_budget", 10_000)
     _positive_int(threads, "workers.autotask_threads", upper=3)
     _positive_int(hourly, "workers.autotask_hourly_budget", upper=10_000)
+    kantata = data.get("kantata_requests_per_minute")
+    if kantata is not None:
+        _positive_int(kantata, "workers.kantata_requests_per_minute", upper=100_000)
     return WorkerSettings(
         schedule=dict(schedule),
         retries=retries,
@@ -102,6 +115,7 @@ def worker_settings(config: Path | None, pairs: Mapping[str, Any]) -> WorkerSett
         queue=queue,
         autotask_threads=threads,
         autotask_hourly_budget=hourly,
+        kantata_requests_per_minute=kantata,
     )
 
 

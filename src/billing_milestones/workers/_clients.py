@@ -2,13 +2,18 @@
 
 Autotask's client takes ``limiter=`` and ``hourly_budget=``; a worker gives it the PostgreSQL ones
 (:mod:`._budgets`), keyed by the API user (one tenant) so that every worker syncing that tenant draws on
-one budget. The other platforms are connected as ``milestones sync`` connects them. One
+one budget. Kantata's client has no such hook, so with ``kantata_requests_per_minute`` set its requests go
+through an HTTP transport that waits for a slot of a shared sliding-window budget before each send (every
+attempt counts, as on the server). crm.com is connected as ``milestones sync`` connects it. One
 :class:`SharedBudgets` lives as long as its worker, so its connection pools are reused across jobs.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
+
+import httpx
 
 from ..model import Platform
 from ..sync._store_config import WorkerSettings
@@ -16,7 +21,23 @@ from ..sync.config import Settings
 from ..sync.connect import connect
 from ._budgets import PostgresHourlyBudget, PostgresLimiter
 
-__all__ = ["SharedBudgets"]
+__all__ = ["PacedTransport", "SharedBudgets"]
+
+
+class PacedTransport(httpx.BaseTransport):
+    """Sends each request once ``budget`` admits it, sleeping the seconds it says until a slot frees."""
+
+    def __init__(self, budget: PostgresHourlyBudget, inner: httpx.BaseTransport | None = None) -> None:
+        self.budget = budget
+        self.inner = inner or httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        while (wait := self.budget.acquire()) is not None:
+            time.sleep(wait)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 class SharedBudgets:
@@ -27,6 +48,7 @@ class SharedBudgets:
         self.workers = workers
         self._limiters: dict[str, PostgresLimiter] = {}
         self._budgets: dict[str, PostgresHourlyBudget] = {}
+        self._kantata_http: httpx.Client | None = None
 
     def for_tenant(self, tenant: str) -> tuple[PostgresLimiter, PostgresHourlyBudget]:
         if tenant not in self._limiters:
@@ -38,8 +60,21 @@ class SharedBudgets:
             )
         return self._limiters[tenant], self._budgets[tenant]
 
+    def kantata_budget(self) -> PostgresHourlyBudget | None:
+        """The Kantata request rate every worker shares (a one-minute window), when one is configured."""
+        per_minute = self.workers.kantata_requests_per_minute
+        if per_minute is None:
+            return None
+        if "kantata" not in self._budgets:
+            self._budgets["kantata"] = PostgresHourlyBudget(self.url, per_minute, key="kantata", window=60.0)
+        return self._budgets["kantata"]
+
     def connect(self, platform: Platform, settings: Settings) -> Any:
-        """A client for ``platform``; Autotask's with the shared limiter and budget."""
+        """A client for ``platform``; Autotask's with the shared limiter and budget, Kantata's paced."""
+        if platform is Platform.KANTATA and (budget := self.kantata_budget()) is not None:
+            if self._kantata_http is None:  # one pool for all of this worker's runs, closed with it
+                self._kantata_http = httpx.Client(transport=PacedTransport(budget))
+            return connect(platform, settings, http_client=self._kantata_http)
         if platform is not Platform.AUTOTASK:
             return connect(platform, settings)
         settings.require(platform)
@@ -63,6 +98,8 @@ class SharedBudgets:
         )
 
     def close(self) -> None:
+        if self._kantata_http is not None:
+            self._kantata_http.close()
         for limiter in self._limiters.values():
             limiter.close()
         for budget in self._budgets.values():
