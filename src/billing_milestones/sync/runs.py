@@ -1,10 +1,11 @@
 """The run history: every applying run of a pair leaves one row in the link store, and one log record.
 
-A sync that runs on workers nobody watches must say afterwards what it did (kept under the pair's
-identity, its containers by their configured names, so a crm.com draft re-estimated keeps its history): who ran it (the lease owner,
+A sync that runs on workers nobody watches must say afterwards what it did: who ran it (the lease owner,
 ``host:pid:run``), when, how many milestones it created, updated, deleted and adopted, how many conflicts it
-left, and whether it ended well (else the error). ``milestones runs`` reads the rows; the same figures go to
-the ``billing_milestones.sync`` logger as a structured record (``extra=``) for a log pipeline to count.
+left, and whether it ended well (else the error). Rows are kept under the pair's identity (its containers
+by their configured names), so a crm.com draft estimated anew keeps its history. ``milestones runs`` reads
+the rows; the same figures go to the ``billing_milestones.sync`` logger as a structured record
+(``extra=``) for a log pipeline to count.
 Recording never hides the run's own outcome: a store that cannot take the row is logged, not raised.
 """
 
