@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, StrictBool, StrictInt, StrictStr, field_serializer
 
-from .._wire import WireCents, WireModel, WireStrId
+from .._wire import MAX_EXACT_INT, WireCents, WireModel, WireStrId
 
 __all__ = [
     "BillingMilestone",
@@ -59,6 +59,22 @@ def _iso_datetime(value: object) -> object:
     return value
 
 
+def _request_id(value: object) -> object:
+    """An id a request names is a positive integer, as an int or digits: ``True``, ``0``, ``-1`` or ``a/b``
+    name no record (and would be sent as they are)."""
+    text = value if isinstance(value, str) else str(value) if type(value) is int else None
+    if text is None or not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise ValueError(f"expected a Kantata id (a positive integer, as int or digits), got {value!r}")
+    return value
+
+
+def _title(value: object) -> object:
+    """A blank title is refused here: Kantata answers 422 only after the write was sent."""
+    if isinstance(value, str) and not value.strip():
+        raise ValueError(f"a title cannot be blank, got {value!r}")
+    return value
+
+
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 #: An id as Kantata returns it: a digit string (a JSON integer is spelled as digits); never a boolean.
@@ -69,6 +85,11 @@ WireDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 WireTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime)]
 #: A count or page number: a JSON integer, never a boolean, float or text.
 WireCount = Annotated[StrictInt, Field(ge=0)]
+#: Request fields, checked before sending: an id (digits or an int, >= 1), a non-blank title, and cents as a
+#: JSON integer a double carries exactly (``1e40`` is refused, not sent; negative amounts are credits).
+RequestId = Annotated[str | int, BeforeValidator(_request_id)]
+RequestTitle = Annotated[str, BeforeValidator(_title)]
+RequestCents = Annotated[StrictInt, Field(ge=-MAX_EXACT_INT, le=MAX_EXACT_INT)]
 
 
 def _id_out(value: str | int | None) -> str | int | None:
@@ -238,12 +259,12 @@ class _Body(WireModel):
 class BillingMilestoneCreate(_Body):
     """One item of a create: ``{"billing_milestone": {...}}`` or an element of ``{"billing_milestones": [...]}``."""
 
-    title: str
-    amount_in_cents: StrictInt
-    workspace_id: str | int
-    date_to_invoice: dt.date | None = None
+    title: RequestTitle
+    amount_in_cents: RequestCents
+    workspace_id: RequestId
+    date_to_invoice: WireDate | None = None
     billing_type: BillingType | None = None
-    story_id: str | int | None = None
+    story_id: RequestId | None = None
     external_reference: ExternalReferenceInput | None = None
 
     @field_serializer("workspace_id", "story_id")
@@ -261,11 +282,11 @@ class BillingMilestoneUpdate(_Body):
     ``workspace_id`` is not updatable on Kantata, so it is not a field.
     """
 
-    title: str | None = None
-    amount_in_cents: StrictInt | None = None
-    date_to_invoice: dt.date | None = None
+    title: RequestTitle | None = None
+    amount_in_cents: RequestCents | None = None
+    date_to_invoice: WireDate | None = None
     billing_type: BillingType | None = None
-    story_id: str | int | None = None
+    story_id: RequestId | None = None
     external_reference: ExternalReferenceInput | None = None
 
     @field_serializer("story_id")
