@@ -16,6 +16,7 @@ from billing_milestones._http import RetryPolicy
 from billing_milestones.kantata import (
     AsyncKantataClient,
     BillingMilestone,
+    BillingMilestoneCreate,
     KantataClient,
     MilestoneInvoicedError,
 )
@@ -183,6 +184,41 @@ def test_update_sends_only_the_given_fields(api: respx.MockRouter, client: Kanta
     assert json.loads(route.calls.last.request.content) == {
         "billing_milestone": {"title": "New", "date_to_invoice": None}
     }
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"title": " \t"}, "title"),
+        ({"amount_in_cents": 10**40}, "amount_in_cents"),
+        ({"amount_in_cents": True}, "amount_in_cents"),
+        ({"date_to_invoice": 86400}, "date_to_invoice"),
+        ({"date_to_invoice": "15/01/2027"}, "date_to_invoice"),
+        ({"story_id": "../7"}, "story_id"),
+        ({"story_id": False}, "story_id"),
+    ],
+)
+def test_bad_update_and_bulk_create_fields_are_refused_unsent(
+    api: respx.MockRouter, client: KantataClient, fields: dict[str, Any], named: str
+) -> None:
+    """The request bodies check their fields (issue 12): a blank title, an int date or a path as a story id
+    is refused by name before any request, for update and for every item of a bulk create alike."""
+    put = api.put("/billing_milestones/5").respond(200, json=envelope([ms("5")]))
+    post = api.post("/billing_milestones").respond(200, json=envelope([ms("5")]))
+    with pytest.raises(errors.ValidationError) as bad:
+        client.billing_milestones.update("5", **fields)
+    assert bad.value.field == named
+    item = {"workspace_id": "10", "title": "ok", "amount_in_cents": 1, **fields}
+    with pytest.raises(errors.ValidationError) as bad:
+        client.billing_milestones.create_many([{"workspace_id": "10", "title": "fine", "amount_in_cents": 1}, item])
+    assert bad.value.field == named
+    assert put.call_count == 0 and post.call_count == 0
+
+
+def test_negative_amounts_and_digit_ids_still_go_out() -> None:
+    """Credits (negative cents) and ids as digits are valid: the checks refuse only what names nothing."""
+    body = BillingMilestoneCreate(workspace_id="10", title="Credit", amount_in_cents=-100, story_id=7)
+    assert body.to_wire() == {"workspace_id": 10, "title": "Credit", "amount_in_cents": -100, "story_id": 7}
 
 
 def test_update_and_delete_of_a_known_invoiced_milestone_are_refused_unsent(
