@@ -119,15 +119,15 @@ def test_an_amount_too_long_for_one_quantize_takes_the_long_way(exponent: int) -
 
 
 def test_a_rare_spelling_is_checked_the_long_way_and_remembered() -> None:
-    from billing_milestones import money as module
+    from billing_milestones import _currency as module
 
     assert Money("1", " chf ").currency == "CHF"
-    assert module._CHECKED[" chf "] == "CHF"
-    module._CHECKED["zz-test"] = "EUR"  # what is remembered is what a later call gets
+    assert module.CHECKED[" chf "] == "CHF"
+    module.CHECKED["zz-test"] = "EUR"  # what is remembered is what a later call gets
     try:
         assert Money("1", "zz-test").currency == "EUR"
     finally:
-        del module._CHECKED["zz-test"]
+        del module.CHECKED["zz-test"]
 
 
 def test_a_code_without_a_minor_unit_is_named() -> None:

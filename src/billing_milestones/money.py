@@ -12,15 +12,24 @@ import decimal
 import math
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, Final
 
-from iso4217 import Currency
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
+from ._currency import (
+    check_currency,
+    check_exponent,
+    currency_exponent,
+    exponent_from_base_unit,
+    iso_exponent,
+    known_currencies,
+)
 from .errors import ValidationError
+
+#: The name other modules imported before the currency table moved to ``_currency``.
+_check_currency = check_currency
 
 __all__ = [
     "ROUNDING_MODES",
@@ -75,77 +84,6 @@ def _too_long() -> ValidationError:
     return ValidationError(
         "amount: the result needs more than 60 significant digits and cannot be held exactly", field="amount"
     )
-
-
-@lru_cache(maxsize=1)
-def _iso_table() -> dict[str, int | None]:
-    return {c.code: c.exponent for c in Currency}
-
-
-def _iso_exponent(code: str) -> int:
-    """The exponent of a checked code (a key of the table); a code without one raises, naming it."""
-    exponent = _iso_table()[code]
-    if exponent is None:
-        raise ValidationError(
-            f"currency: {code} has no minor unit in ISO 4217 (e.g. a metal or fund); pass exponent= explicitly",
-            field="currency",
-            value=code,
-        )
-    return exponent
-
-
-def known_currencies() -> frozenset[str]:
-    """Every currency code in the ISO 4217 list shipped with ``iso4217``."""
-    return frozenset(_iso_table())
-
-
-#: Currency arguments already checked, as given -> the code they name (a few entries: "USD", "usd", ...),
-#: so the money made for every item of a listing does not strip, upper-case and look its code up again.
-_CHECKED: Final[dict[str, str]] = {}
-
-
-def _check_currency(currency: object) -> str:
-    if type(currency) is str:
-        known = _CHECKED.get(currency)
-        if known is not None:
-            return known
-    if not isinstance(currency, str):
-        raise ValidationError(
-            f"currency: expected an ISO 4217 code as str, got {type(currency).__name__} {currency!r}",
-            field="currency",
-            value=currency,
-        )
-    code = currency.strip().upper()
-    if code not in _iso_table():
-        raise ValidationError(
-            f"currency: {currency!r} is not an ISO 4217 currency code", field="currency", value=currency
-        )
-    if type(currency) is str and len(_CHECKED) < 1024:
-        _CHECKED[currency] = code
-    return code
-
-
-def currency_exponent(currency: str) -> int:
-    """ISO 4217 minor-unit exponent: JPY 0, USD 2, KWD 3, CLF 4. Raises for codes without minor units."""
-    return _iso_exponent(_check_currency(currency))
-
-
-def exponent_from_base_unit(base_unit: int) -> int:
-    """Kantata-style ``currency_base_unit`` (subunits per unit: 1, 10, 100, 1000) to an exponent."""
-    if isinstance(base_unit, bool) or not isinstance(base_unit, int) or base_unit < 1:
-        raise ValidationError(
-            f"currency_base_unit: expected a positive power of ten, got {base_unit!r}",
-            field="currency_base_unit",
-            value=base_unit,
-        )
-    exponent = len(str(base_unit)) - 1
-    if 10**exponent != base_unit:
-        raise ValidationError(
-            f"currency_base_unit: {base_unit} is not a power of ten",
-            field="currency_base_unit",
-            value=base_unit,
-        )
-    return exponent
 
 
 def to_decimal(value: object, *, field: str = "amount") -> Decimal:
@@ -208,7 +146,7 @@ class Money:
 
     def __init__(self, amount: Decimal | int | str, currency: str) -> None:
         _set_amount(self, to_decimal(amount))
-        _set_currency(self, _check_currency(currency))
+        _set_currency(self, check_currency(currency))
 
     # -- construction -------------------------------------------------------------------------------
     @classmethod
@@ -220,8 +158,8 @@ class Money:
                 field="minor",
                 value=minor,
             )
-        code = _check_currency(currency)
-        exp = _iso_exponent(code) if exponent is None else _check_exponent(exponent)
+        code = check_currency(currency)
+        exp = iso_exponent(code) if exponent is None else check_exponent(exponent)
         return _money(_scaled(Decimal(minor), -exp), code)
 
     @classmethod
@@ -248,13 +186,13 @@ class Money:
     @property
     def exponent(self) -> int:
         """The ISO 4217 exponent of this currency."""
-        return _iso_exponent(self._currency)
+        return iso_exponent(self._currency)
 
     # -- minor units --------------------------------------------------------------------------------
     def to_minor(self, *, exponent: int | None = None, rounding: str | None = None) -> int:
         """Integer minor units. Exact unless ``rounding`` is given; raises rather than drop a fraction."""
         _check_rounding(rounding)
-        exp = _iso_exponent(self._currency) if exponent is None else _check_exponent(exponent)
+        exp = iso_exponent(self._currency) if exponent is None else check_exponent(exponent)
         scaled = _scaled(self._amount, exp)
         whole = scaled.to_integral_value(rounding=rounding or decimal.ROUND_HALF_EVEN)
         if whole != scaled and rounding is None:
@@ -267,14 +205,14 @@ class Money:
         return int(whole)
 
     def is_whole_minor(self, *, exponent: int | None = None) -> bool:
-        exp = _iso_exponent(self._currency) if exponent is None else _check_exponent(exponent)
+        exp = iso_exponent(self._currency) if exponent is None else check_exponent(exponent)
         scaled = self._amount.scaleb(exp, _CONTEXT)
         return scaled == scaled.to_integral_value()
 
     def quantize(self, *, rounding: str | None = None, exponent: int | None = None) -> Money:
         """The same amount written with exactly the currency's decimals (exact unless ``rounding``)."""
         _check_rounding(rounding)
-        exp = _iso_exponent(self._currency) if exponent is None else _check_exponent(exponent)
+        exp = iso_exponent(self._currency) if exponent is None else check_exponent(exponent)
         # One quantize, equal to from_minor(to_minor()): the same rounding (or the same refusal of a
         # fraction), a zero without its sign (a count of minor units has none), and 60 digits at most.
         context = _EXACT if rounding is None else _CONTEXT
@@ -439,12 +377,6 @@ _QUANTA: Final = tuple(Decimal(1).scaleb(-exp) for exp in range(9))
 _ZEROS: Final = tuple(Decimal(0).scaleb(-exp) for exp in range(9))
 
 
-def _check_exponent(exponent: object) -> int:
-    if isinstance(exponent, bool) or not isinstance(exponent, int) or not 0 <= exponent <= 8:
-        raise ValidationError(f"exponent: expected an int 0..8, got {exponent!r}", field="exponent", value=exponent)
-    return exponent
-
-
 def allocate_percentages(
     total: Money,
     percentages: Sequence[Decimal],
@@ -465,7 +397,7 @@ def allocate_percentages(
     for p in pcts:
         if p < 0 or p > 100:
             raise ValidationError(f"percentage: {p} is outside 0..100", field="percentage", value=p)
-    exp = total.exponent if exponent is None else _check_exponent(exponent)
+    exp = total.exponent if exponent is None else check_exponent(exponent)
     total_minor = total.to_minor(exponent=exp)
     exact = [_CONTEXT.divide(_CONTEXT.multiply(Decimal(total_minor), p), Decimal(100)) for p in pcts]
     shares = [int(e.to_integral_value(rounding=rounding)) for e in exact]
