@@ -57,14 +57,18 @@ def execute(nb: nbformat.NotebookNode, kernel_name: str) -> nbformat.NotebookNod
 
 
 def texts(cells: list[Any]) -> list[str]:
-    """Every output's text (stdout, text/plain, text/html), in order; images aside."""
-    out = []
+    """Every output's text (stdout, text/plain, text/html), in order; images aside. A cell's printed text is
+    one item however the kernel happened to split it into stream messages."""
+    out: list[str] = []
     for cell in cells:
+        printed = ""
         for o in cell.get("outputs", []):
             if o["output_type"] == "stream":
-                out.append(o["text"])
+                printed += o["text"]
             elif o["output_type"] in ("execute_result", "display_data"):
                 out.extend(o["data"].get(kind, "") for kind in ("text/plain", "text/html"))
+        if printed:
+            out.append(printed)
     return out
 
 
