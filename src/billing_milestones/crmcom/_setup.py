@@ -29,7 +29,7 @@ class Options(base.ClientOptions, total=False):
     base_url: str | httpx.URL
     api: Api
     refresh_token: str | SecretStr | None
-    token_expires_at: int | None
+    token_expires_at: float | None
     bearer_prefix: bool | None
     prefer: AmountPreference | str
 
@@ -80,7 +80,7 @@ def _build(
     timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
     retry_policy: RetryPolicy | None = None,
     refresh_token: str | SecretStr | None = None,
-    token_expires_at: int | None = None,
+    token_expires_at: float | None = None,
     bearer_prefix: bool | None = None,
     prefer: AmountPreference | str = AmountPreference.AMOUNT,
 ) -> Setup:
@@ -110,7 +110,7 @@ def _expiry(value: object) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
         raise errors.ValidationError(
-            f"token_expires_at: expected Unix seconds (an int >= 0), got {value!r}",
+            f"token_expires_at: expected Unix seconds (a number >= 0), got {value!r}",
             field="token_expires_at",
             value=value,
         )
