@@ -15,5 +15,5 @@ def test_without_a_server_the_tests_skip_with_the_reason(monkeypatch: pytest.Mon
 
 def test_in_ci_a_missing_server_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CI", "true")
-    with pytest.raises(pytest.fail.Exception, match="required in CI.*initdb not found"):
+    with pytest.raises(pytest.fail.Exception, match=r"required in CI.*initdb not found"):
         _unavailable("initdb not found")
