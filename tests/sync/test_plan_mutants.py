@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from billing_milestones import Milestone, MilestoneKey, MilestoneStatus, Money, Platform
+from billing_milestones import Milestone, MilestoneKey, MilestoneStatus, Money, Platform, errors
 from billing_milestones.sync import ActionKind, Link, PlannedAction, SyncPair, plan_sync, sync_key_for
 from billing_milestones.sync.plan import source_fingerprint, target_fingerprint
 
@@ -22,9 +22,9 @@ def src(i: int, title: str | None = None) -> Milestone:
     return Milestone(key=key, title=title or f"M{i}", amount=Money("100.00", "USD"), due=D)
 
 
-def tgt(i: str, sync_key: str | None = None, **kw: object) -> Milestone:
+def tgt(i: str, sync_key: str | None = None, title: str = "M1", **kw: object) -> Milestone:
     key = MilestoneKey(platform=Platform.KANTATA, id=i, container_id="900")
-    m = Milestone(key=key, title="M1", amount=Money("100.00", "USD"), due=D, **kw)
+    m = Milestone(key=key, title=title, amount=Money("100.00", "USD"), due=D, **kw)
     return m.with_sync_key(sync_key) if sync_key else m
 
 
@@ -144,3 +144,58 @@ def test_an_update_of_a_linked_milestone_carries_its_link(source_amount: str, ta
     (action,) = plan_sync(PAIR, [changed_s], [changed_t], [link]).actions
     assert (action.kind, action.reason) == (ActionKind.UPDATE, reason)
     assert action.link == link and action.target is changed_t and action.source is changed_s
+
+
+# -- refusals and guards say what and where ---------------------------------------------------------------
+def test_a_repeated_source_record_is_refused_naming_the_source_side() -> None:
+    with pytest.raises(errors.DuplicateRecordError, match=r"^the source listing holds autotask:77/1 twice;"):
+        plan_sync(PAIR, [src(1), src(1)], [])
+
+
+def test_a_source_milestone_without_a_key_is_refused_by_field() -> None:
+    keyless = Milestone(title="M", amount=Money("1.00", "USD"), due=D)
+    with pytest.raises(errors.TranslationError) as info:
+        plan_sync(PAIR, [keyless], [])
+    assert info.value.field == "key"
+    assert str(info.value).startswith("source milestones must carry their key (read them from a client)")
+
+
+def test_deletes_refused_by_the_mass_delete_guard_keep_their_reason_and_name_the_guard() -> None:
+    sources = [src(i) for i in range(1, 5)]
+    targets = [tgt(str(10 + i)) for i in range(1, 5)]
+    links = [link_for(s, t) for s, t in zip(sources, targets, strict=True)]
+    plan = plan_sync(PAIR, sources[:1], targets, links)  # three of four linked milestones gone from the source
+    note = (
+        "mass-delete guard: this plan would delete 3 of the 4 linked milestones, more than 50%; nothing is "
+        "deleted. If the source really lost them, allow it with --allow-mass-delete (or allow_mass_delete / "
+        "max_delete_share on the pair)"
+    )
+    assert plan.notes == (note,)
+    refused = [a for a in plan.actions if a.kind is ActionKind.CONFLICT]
+    assert [a.reason for a in refused] == [f"deleted in source; not deleted: {note}"] * 3
+
+
+# -- which target a source milestone is matched with ------------------------------------------------------
+def test_a_linked_target_is_never_adopted_by_another_source_listed_before_its_own() -> None:
+    s1, t = src(1), tgt("5")  # t carries no sync key (removed by hand, or written before keys existed)
+    twin = src(2, title="M1")  # identical to t in every stored field
+    (first, second) = plan_sync(PAIR, [twin, s1], [t], [link_for(s1, t)]).actions
+    assert (first.kind, first.target) == (ActionKind.CREATE, None)
+    assert (second.kind, second.target) == (ActionKind.UNCHANGED, t)
+
+
+def test_a_linked_target_without_our_key_is_found_by_its_link_while_others_carry_keys() -> None:
+    s1, t = src(1), tgt("5")
+    s2 = src(2)
+    other = tgt("6", title="M2", sync_key=sync_key_for(PAIR, s2.key))  # type: ignore[arg-type]
+    actions = plan_sync(PAIR, [s1, s2], [t, other], [link_for(s1, t)]).actions
+    assert [(a.kind, a.target) for a in actions] == [(ActionKind.UNCHANGED, t), (ActionKind.ADOPT, other)]
+
+
+def test_an_untranslatable_linked_milestone_is_a_conflict_naming_its_target_and_link() -> None:
+    s, t = src(1), tgt("5")
+    link = link_for(s, t)
+    untranslatable = s.model_copy(update={"description": "Kantata has nowhere to keep this"})
+    (action,) = plan_sync(PAIR, [untranslatable], [t], [link]).actions
+    assert action.kind is ActionKind.CONFLICT and action.reason.startswith("cannot translate: description")
+    assert action.target is t and action.link == link and action.to_json()["target"] == "kantata:900/5"
