@@ -60,3 +60,17 @@ def test_a_field_set_on_only_one_side_is_a_difference_whichever_side_holds_it(
     assert compare(held, empty, platform) == [FieldDiff(field, None, value)]  # the target lost it
     assert compare(empty, held, platform) == [FieldDiff(field, value, None)]  # the source dropped it
     assert compare(held, _m(**{field: value}), platform) == []
+
+
+def test_the_sync_key_reference_is_built_as_a_validated_one_would_be() -> None:
+    from billing_milestones import MilestoneKey
+    from billing_milestones.model import SYNC_SERVICE_NAME, ExternalRef
+    from billing_milestones.sync import SyncPair
+    from billing_milestones.sync.translate import translate
+
+    pair = SyncPair(Platform.AUTOTASK, "77", Platform.KANTATA, "900")
+    source = _m(key=MilestoneKey(platform=Platform.AUTOTASK, id="1", container_id="77"), due=D)
+    (ref,) = translate(source, pair, sync_key="sk-1").external_refs
+    validated = ExternalRef(service=SYNC_SERVICE_NAME, ref="sk-1")
+    assert ref == validated and ref.model_fields_set == validated.model_fields_set == {"service", "ref"}
+    assert ref.model_dump(exclude_unset=True) == {"service": SYNC_SERVICE_NAME, "ref": "sk-1"}
