@@ -137,6 +137,15 @@ _SIGN_DECIDES = (
     "bool(None) is False, so the sign comparison decides for every value, and two equal non-zero numbers "
     "have the same sign: the same answer as the original in every case"
 )
+_SAME_LENGTH = (
+    "source_texts is made from source by _refuse_repeats, one text per milestone, so the two never differ in "
+    "length and zip's strict check never fires"
+)
+_DUPLICATES_CLAIMED = (
+    "the actions at that point are the duplicates, each with a listed (keyed) target carrying a sync key; "
+    "those targets are skipped by the exact-match index for their key anyway, and duplicates arise only on "
+    "platforms that keep keys, never on crm.com, the one whole-set target: claiming them or not changes no plan"
+)
 EQUIVALENT: tuple[Equivalent, ...] = (
     *(
         Equivalent(
@@ -209,6 +218,25 @@ EQUIVALENT: tuple[Equivalent, ...] = (
         "for text, dates, flags and triggers it answers False (a full comparison, slower, same result); True "
         "only for another type, and a compared field holds none other (Money and Decimal returned above, None "
         "is caught by `a is b`)",
+    ),
+    *(
+        Equivalent(
+            f"{_PKG}/sync/plan.py", "_plan", f"for s, text in zip(source, source_texts, {strict}):", _SAME_LENGTH
+        )
+        for strict in ("strict=None", "", "strict=False")
+    ),
+    *(
+        Equivalent(
+            f"{_PKG}/sync/plan.py",
+            "_plan",
+            f"claimed = {{a.target.key.id for a in actions if {condition}}}",
+            _DUPLICATES_CLAIMED,
+        )
+        for condition in (
+            "a.target is not None or a.target.key is not None",
+            "a.target is None and a.target.key is not None",
+            "a.target is not None and a.target.key is None",
+        )
     ),
     Equivalent(
         f"{_PKG}/sync/plan.py",
