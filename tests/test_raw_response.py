@@ -96,3 +96,13 @@ def test_the_repr_names_the_request_and_never_a_registered_secret() -> None:
     register_secret("s3cret-in-a-path-xyz")
     raw = RawResponse((_response("/items/s3cret-in-a-path-xyz", **{"x-request-id": "r-9"}),), None)
     assert repr(raw) == f"<RawResponse [200] GET /items/{REDACTED} request_id='r-9'>"
+
+
+def _signatures_are_kept_for_the_type_checker(at: AutotaskClient, akm: AsyncKantataClient) -> None:
+    """Never run: mypy --strict checks it. Each ignore is needed only while the raw twin keeps the plain
+    method's parameters (a lost ParamSpec would make it an unused ignore, which strict mode reports)."""
+    at.contract_milestones.with_raw_response.get("not an id")  # type: ignore[arg-type]
+    at.contract_milestones.with_raw_response.query(max_records="many")  # type: ignore[arg-type]
+    akm.billing_milestones.with_raw_response.create(title="no workspace")  # type: ignore[call-arg]
+    got: RawResponse[int] = at.contract_milestones.with_raw_response.count()
+    assert got.parse() + 1
