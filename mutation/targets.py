@@ -238,6 +238,16 @@ EQUIVALENT: tuple[Equivalent, ...] = (
             "a.target is not None and a.target.key is None",
         )
     ),
+    *(
+        Equivalent(
+            f"{_PKG}/sync/actions.py",
+            "SyncPlan.table",
+            f'table = Table(title=f"Sync plan {{self.pair.id}}", {arg})',
+            "rich's Table takes show_lines=False by default and reads it only for its truth: None or the default "
+            "draws the same table",
+        )
+        for arg in ("show_lines=None", "")
+    ),
     Equivalent(
         f"{_PKG}/sync/plan.py",
         "_ExactMatches._index",

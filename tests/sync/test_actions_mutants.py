@@ -311,3 +311,14 @@ def test_a_table_row_with_nothing_shown_leaves_amount_and_due_blank_and_escapes_
 def test_a_link_is_carried_on_the_action_for_apply() -> None:
     link = Link(PAIR.id, KEY, "autotask:77/1", "kantata:900/5", "s", "t")
     assert act(ActionKind.UPDATE, link=link).link is link and act(ActionKind.UPDATE).link is None
+
+
+def test_a_row_lists_every_translation_note_and_rows_are_not_ruled_apart() -> None:
+    notes = (
+        FieldChange(field="title", kind=ChangeKind.TRUNCATED, reason="limit"),
+        FieldChange(field="description", kind=ChangeKind.DROPPED, reason="none there"),
+    )
+    plan = plan_of(act(ActionKind.CREATE, desired=ms(changes=notes)), act(ActionKind.DELETE))
+    assert _rows(plan)[0][4] == "why (title truncated, description dropped)"
+    table = plan.table()
+    assert not table.show_lines  # one line per action: a long plan stays readable in a terminal
