@@ -94,6 +94,8 @@ _PKG = "src/billing_milestones"
 
 TARGETS: tuple[Target, ...] = (
     Target(f"{_PKG}/money.py", goal=95.0),
+    # Money's currency checks and exponents (moved out of money.py): a wrong exponent is a 10x or 100x amount.
+    Target(f"{_PKG}/_currency.py", goal=95.0),
     Target(f"{_PKG}/kantata/adapter.py", goal=95.0),
     Target(f"{_PKG}/autotask/adapter.py", goal=95.0),
     Target(f"{_PKG}/crmcom/adapter.py", goal=95.0),
@@ -273,4 +275,14 @@ _PLAN_AS_DATA = Target(
     ),
 )
 
-SAMPLE = Sample(targets=(TARGETS[0], TARGETS[4], _PLAN_AS_DATA), digits="37", threshold=85.0)
+
+def _target(label: str) -> Target:
+    return next(t for t in TARGETS if t.label == label)
+
+
+#: money.py with its currency checks (_currency.py, split from it), the planner and the plan as data.
+SAMPLE = Sample(
+    targets=(_target("money.py"), _target("_currency.py"), _target("sync/plan.py"), _PLAN_AS_DATA),
+    digits="37",
+    threshold=85.0,
+)
