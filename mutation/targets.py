@@ -148,6 +148,20 @@ _DUPLICATES_CLAIMED = (
     "those targets are skipped by the exact-match index for their key anyway, and duplicates arise only on "
     "platforms that keep keys, never on crm.com, the one whole-set target: claiming them or not changes no plan"
 )
+_NOT_REMEMBERED = (
+    "the spelling is then not remembered (or remembered as None, which reads as not remembered), so the next "
+    "check strips, upper-cases and looks it up again, to the same code: slower only; a str subclass "
+    "remembered instead hashes and compares as its str, naming the same code"
+)
+_EXACT_TYPE_SHORTCUT = (
+    "it skips a shortcut for the exact type only; the isinstance branches below take the same value to the "
+    "same result or the same refusal"
+)
+_ROUNDING_IN_FALLBACK = (
+    "with a rounding, the fallback runs only when the quantized amount needs more than 60 digits; an amount "
+    "with a fraction of a minor unit is then longer still, and to_minor refuses it as too long whatever the "
+    "rounding, while one without a fraction rounds to itself"
+)
 EQUIVALENT: tuple[Equivalent, ...] = (
     *(
         Equivalent(
@@ -170,6 +184,36 @@ EQUIVALENT: tuple[Equivalent, ...] = (
             _INT_FACTOR,
         )
         for c in ("(type(factor) is int) and False", "type(None) is int")
+    ),
+    *(
+        Equivalent(f"{_PKG}/_currency.py", "check_currency", line, _NOT_REMEMBERED)
+        for line in (
+            "if type(None) is str and len(CHECKED) < 1024:",
+            "if type(currency) is not str and len(CHECKED) < 1024:",
+            "CHECKED[currency] = None",
+        )
+    ),
+    *(
+        Equivalent(f"{_PKG}/money.py", function, line, _EXACT_TYPE_SHORTCUT)
+        for function, line in (
+            ("to_decimal", "if type(None) is Decimal and value.is_finite():"),
+            ("to_decimal", "if type(None) is str:"),
+            (
+                "Money.from_minor",
+                "if type(None) is not int and (isinstance(minor, bool) or not isinstance(minor, int)):",
+            ),
+        )
+    ),
+    Equivalent(
+        f"{_PKG}/money.py",
+        "Money.quantize",
+        "context = _EXACT if (rounding is None) or True else _CONTEXT",
+        "with a rounding given, the exact context traps the inexact quantize and the fallback, "
+        "to_minor(rounding=...) then from minor units, rounds the same way to the same amount: the long way",
+    ),
+    *(
+        Equivalent(f"{_PKG}/money.py", "Money.quantize", line, _ROUNDING_IN_FALLBACK)
+        for line in ("minor = self.to_minor(exponent=exp, rounding=None)", "minor = self.to_minor(exponent=exp, )")
     ),
     Equivalent(
         f"{_PKG}/sync/translate.py",
