@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from billing_milestones import Milestone, MilestoneKey, MilestoneStatus, Money, Platform, errors
-from billing_milestones.sync import ActionKind, Link, PlannedAction, SyncPair, plan_sync, sync_key_for
+from billing_milestones.sync import ActionKind, ConflictPolicy, Link, PlannedAction, SyncPair, plan_sync, sync_key_for
 from billing_milestones.sync.plan import source_fingerprint, target_fingerprint
 
 D = dt.date(2026, 12, 1)
@@ -199,3 +199,40 @@ def test_an_untranslatable_linked_milestone_is_a_conflict_naming_its_target_and_
     (action,) = plan_sync(PAIR, [untranslatable], [t], [link]).actions
     assert action.kind is ActionKind.CONFLICT and action.reason.startswith("cannot translate: description")
     assert action.target is t and action.link == link and action.to_json()["target"] == "kantata:900/5"
+
+
+def test_a_repeated_record_says_why_nothing_is_planned() -> None:
+    with pytest.raises(errors.DuplicateRecordError) as info:
+        plan_sync(PAIR, [], [tgt("5"), tgt("5")])
+    assert str(info.value) == (
+        "the target listing holds kantata:900/5 twice; a page boundary moved or the server repeated a "
+        "record, so nothing is planned from it (run again)"
+    )
+
+
+def test_an_empty_source_conflict_names_the_link_its_target_and_no_source() -> None:
+    s, t = src(1), tgt("5")
+    link = link_for(s, t)
+    (action,) = plan_sync(PAIR, [], [t], [link]).actions
+    assert (action.kind, action.sync_key, action.source, action.target, action.link) == (
+        ActionKind.CONFLICT,
+        link.sync_key,
+        None,
+        t,
+        link,
+    )
+
+
+def test_allow_empty_source_does_not_switch_off_the_mass_delete_guard_for_a_source_that_lists_milestones() -> None:
+    pair = dataclasses.replace(PAIR, allow_empty_source=True)
+    sources = [src(i) for i in range(1, 5)]
+    targets = [tgt(str(10 + i)) for i in range(1, 5)]
+    links = [dataclasses.replace(link_for(s, t), pair_id=pair.id) for s, t in zip(sources, targets, strict=True)]
+    plan = plan_sync(pair, sources[:1], targets, links)
+    assert plan.counts()["delete"] == 0 and plan.counts()["conflict"] == 3 and plan.notes
+
+
+@pytest.mark.parametrize("policy", list(ConflictPolicy))
+def test_the_plan_records_the_policy_it_was_made_under(policy: ConflictPolicy) -> None:
+    plan = plan_sync(PAIR, [src(1)], [], policy=policy)
+    assert plan.policy is policy and plan.to_json()["policy"] == policy.value
