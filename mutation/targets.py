@@ -66,6 +66,9 @@ class Equivalent:
     #: The mutated line as ``mutmut show`` prints it after its ``+``, without the indentation.
     mutated: str
     reason: str
+    #: Text the diff must also show (its context lines) when the mutated line occurs more than once in the
+    #: function, so that only the one occurrence is excused.
+    near: str = ""
 
     def could_be(self, mutant: str) -> bool:
         """Whether ``mutant`` is in this entry's function (then its diff decides)."""
@@ -74,7 +77,7 @@ class Equivalent:
     def matches(self, mutant: str, diff: str) -> bool:
         """Whether ``mutant``, whose ``mutmut show`` output is ``diff``, is this equivalent mutant."""
         added = [line[1:].strip() for line in diff.splitlines() if line.startswith("+") and not line.startswith("++")]
-        return self.could_be(mutant) and added == [self.mutated]
+        return self.could_be(mutant) and added == [self.mutated] and self.near in diff
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,11 @@ _ROUNDING_IN_FALLBACK = (
     "with a rounding, the fallback runs only when the quantized amount needs more than 60 digits; an amount "
     "with a fraction of a minor unit is then longer still, and to_minor refuses it as too long whatever the "
     "rounding, while one without a fraction rounds to itself"
+)
+_UNTRANSLATABLE_CLAIM = (
+    "an untranslatable milestone's target was found by its link (so it is among the linked targets, which "
+    "the exact-match index and the whole-set check leave out anyway) or by our sync key (which keeps it out "
+    "of the index; crm.com, the one whole-set target, keeps no key): claiming it again changes no plan"
 )
 EQUIVALENT: tuple[Equivalent, ...] = (
     *(
@@ -293,6 +301,20 @@ EQUIVALENT: tuple[Equivalent, ...] = (
             "draws the same table",
         )
         for arg in ("show_lines=None", "")
+    ),
+    *(
+        Equivalent(f"{_PKG}/sync/plan.py", "_plan", line, _UNTRANSLATABLE_CLAIM, near='f"cannot translate: {exc}"')
+        for line in ("if t is not None and t.key is None:", "claimed.add(None)", "matches.take(None)")
+    ),
+    *(
+        Equivalent(
+            f"{_PKG}/sync/plan.py",
+            "_refuse_repeats",
+            line,
+            "a keyless source milestone stops the plan (TranslationError) before its text is read, and the "
+            "target's texts are not kept: what stands in for a missing key is never looked at",
+        )
+        for line in ("texts.append(None)", 'texts.append("XXXX")')
     ),
     Equivalent(
         f"{_PKG}/sync/plan.py",

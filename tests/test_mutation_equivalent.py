@@ -97,3 +97,12 @@ def test_every_listed_equivalent_names_a_target_function_that_exists_and_says_wh
         assert e.function in _functions(ROOT / e.path), e
         assert e.mutated.strip() == e.mutated and e.mutated, e
         assert len(e.reason) > 20, e
+
+
+def test_an_entry_near_one_occurrence_excuses_that_occurrence_only(driver: tuple[ModuleType, ModuleType]) -> None:
+    targets, _ = driver
+    name = "billing_milestones.sync.plan.x__plan__mutmut_108"
+    change = "-                claimed.add(t.key.id)\n+                claimed.add(None)\n"
+    first, second = f"     except TranslationError as exc:\n{change}", f"     if t is None and link is None:\n{change}"
+    e = targets.Equivalent("src/billing_milestones/sync/plan.py", "_plan", "claimed.add(None)", "why", near="except")
+    assert e.matches(name, first) and not e.matches(name, second)
