@@ -313,6 +313,7 @@ EQUIVALENT: tuple[Equivalent, ...] = (
             line,
             "a keyless source milestone stops the plan (TranslationError) before its text is read, and the "
             "target's texts are not kept: what stands in for a missing key is never looked at",
+            near='-            texts.append("")',
         )
         for line in ("texts.append(None)", 'texts.append("XXXX")')
     ),
