@@ -61,11 +61,17 @@ def test_a_spelling_never_seen_before_is_stripped_and_upper_cased() -> None:
 def test_remembered_spellings_stay_bounded_and_each_still_names_its_code() -> None:
     from billing_milestones import _currency
 
-    spellings = [" " * i + "usd" for i in range(1, 1200)]
-    for spelling in spellings:
-        assert Money("1", spelling).currency == "USD"
-    assert len(_currency.CHECKED) == 1024  # a few spellings in practice; never more than this many
-    assert Money("1", spellings[-1]).currency == "USD"  # one not remembered is checked again, as well
+    saved = dict(_currency.CHECKED)  # the memo is process-wide: leave it as found for the other tests
+    try:
+        _currency.CHECKED.clear()
+        spellings = [" " * i + "usd" for i in range(1, 1200)]
+        for spelling in spellings:
+            assert Money("1", spelling).currency == "USD"
+        assert len(_currency.CHECKED) == 1024  # a few spellings in practice; never more than this many
+        assert Money("1", spellings[-1]).currency == "USD"  # one not remembered is checked again, as well
+    finally:
+        _currency.CHECKED.clear()
+        _currency.CHECKED.update(saved)
 
 
 # -- amounts that take the long way: str subclasses, non-finite Decimals, int subclasses ------------------
