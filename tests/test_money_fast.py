@@ -142,3 +142,16 @@ def test_refused_text_is_kept_as_the_value(value: str) -> None:
     with pytest.raises(ValidationError) as caught:
         to_decimal(value)
     assert caught.value.value == value
+
+
+def test_the_remembered_spellings_stay_bounded() -> None:
+    from billing_milestones import _currency as module
+
+    saved = dict(module.CHECKED)
+    try:
+        module.CHECKED.update({f"filler-{i}": "USD" for i in range(1024 - len(module.CHECKED))})
+        assert Money("1", " gbp ").currency == "GBP"  # still checked and right, just not remembered
+        assert " gbp " not in module.CHECKED and len(module.CHECKED) == 1024
+    finally:
+        module.CHECKED.clear()
+        module.CHECKED.update(saved)

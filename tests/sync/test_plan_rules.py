@@ -218,3 +218,24 @@ def test_each_decision_names_its_reason_sides_desired_state_diff_and_link(
 ) -> None:
     (action,) = [a for a in plan_sync(PAIR, source, target, links, policy=policy).actions if a.sync_key == expected[1]]
     assert shape(action) == expected, name
+
+
+def test_allowing_an_empty_source_does_not_lift_the_mass_delete_guard_for_a_listed_one() -> None:
+    from .test_plan import PAIR, link_for, src, tgt
+
+    pair = dataclasses.replace(PAIR, allow_empty_source=True)
+    kept, gone = src(1), [src(i) for i in (2, 3, 4)]
+    targets = [tgt(str(10 + i)) for i in range(4)]
+    links = [dataclasses.replace(link_for(s, t), pair_id=pair.id) for s, t in zip([kept, *gone], targets, strict=True)]
+    plan = plan_sync(pair, [kept], targets, links)
+    assert [a.kind.value for a in plan.actions if a.source is None] == ["conflict"] * 3
+    assert plan.notes and "mass-delete guard" in plan.notes[0]
+
+
+def test_an_unconfirmed_empty_source_names_each_kept_milestone_by_its_sync_key() -> None:
+    from .test_plan import PAIR, link_for, src, tgt
+
+    s, t = src(1), tgt("10")
+    link = link_for(s, t)
+    (action,) = plan_sync(PAIR, [], [t], [link]).actions
+    assert action.kind.value == "conflict" and action.sync_key == link.sync_key
