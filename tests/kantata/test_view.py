@@ -86,17 +86,20 @@ def test_list_translates_statuses_triggers_and_amounts(sandbox: KantataSandbox, 
     assert all(m.key is not None and m.key.container_id == ids["workspaces"]["JPY"] for m in jpy.values())
 
 
-def test_list_and_create_check_the_workspace_each_time_update_uses_the_cache(
+def test_each_listing_checks_the_workspace_creates_and_updates_use_the_cache(
     sandbox: KantataSandbox, ids: dict[str, Any]
 ) -> None:
     client = make_client(sandbox)
     ws = ids["workspaces"]["USD"]
     list(client.milestones.list(ws))
     listed = [m for m in client.milestones.list(ws) if not m.locked]
-    created = client.milestones.create(ws, [new("Extra", "1.00")])
-    assert sandbox.count_requests("GET", r"^/workspaces/") == 3
+    assert sandbox.count_requests("GET", r"^/workspaces/") == 2
+    created = [client.milestones.create(ws, [new(f"Extra {i}", "1.00")])[0] for i in range(3)]
     client.milestones.update(created[0].model_copy(update={"title": "Extra, renamed"}))
     client.milestones.update(listed[0].model_copy(update={"title": "renamed too"}))
+    assert sandbox.count_requests("GET", r"^/workspaces/") == 2
+    # A fresh client has seen nothing: its first create reads the workspace once.
+    make_client(sandbox).milestones.create(ws, [new("Extra 4", "1.00")])
     assert sandbox.count_requests("GET", r"^/workspaces/") == 3
 
 
@@ -128,10 +131,24 @@ def test_create_into_a_missing_workspace_writes_nothing(sandbox: KantataSandbox,
     list(client.milestones.list(ws))
     _gone(sandbox, ws)
     before = len(sandbox.milestones)
-    for container in ("999", ws):
-        with pytest.raises(errors.NotFoundError, match=f"workspace {container} does not exist"):
-            client.milestones.create(container, [new("Extra", "1.00")])
-    assert recorder.bodies("POST") == [] and len(sandbox.milestones) == before
+    # Never seen by this client: read first, refused by name, nothing sent.
+    with pytest.raises(errors.NotFoundError, match="workspace 999 does not exist"):
+        client.milestones.create("999", [new("Extra", "1.00")])
+    assert recorder.bodies("POST") == []
+    # Seen (its currency cached, so batches send no workspace GET) and deleted since: Kantata refuses the POST.
+    gets = sandbox.count_requests("GET", r"^/workspaces/")
+    with pytest.raises(errors.UnprocessableEntityError) as refused:
+        client.milestones.create(ws, [new("Extra", "1.00")])
+    assert "workspace_id" in str(refused.value)
+    assert sandbox.count_requests("GET", r"^/workspaces/") == gets
+    assert len(sandbox.milestones) == before
+    # A listing that finds it gone forgets the cached currency: the next create is refused unsent again.
+    with pytest.raises(errors.NotFoundError):
+        list(client.milestones.list(ws))
+    posts = len(recorder.bodies("POST"))
+    with pytest.raises(errors.NotFoundError, match=f"workspace {ws} does not exist"):
+        client.milestones.create(ws, [new("Extra", "1.00")])
+    assert len(recorder.bodies("POST")) == posts and len(sandbox.milestones) == before
 
 
 async def test_async_missing_workspace_on_list_and_create(sandbox: KantataSandbox, ids: dict[str, Any]) -> None:
@@ -277,5 +294,5 @@ async def test_async_view_round_trip(sandbox: KantataSandbox, ids: dict[str, Any
         sandbox.complete_story(ids["stories"]["localise"])
         relisted = {m.title: m async for m in client.milestones.list(ws)}
         assert relisted["Localisation done"].status is MilestoneStatus.READY_TO_BILL
-        # each list and the create checked the workspace; the update used the cached currency
-        assert sandbox.count_requests("GET", r"^/workspaces/") == 3
+        # each list checked the workspace; the create and the update used the cached currency
+        assert sandbox.count_requests("GET", r"^/workspaces/") == 2

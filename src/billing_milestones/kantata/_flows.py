@@ -4,9 +4,12 @@ Each method here returns a flow (see ``_http._flow``): it yields the operations 
 results back, so ``KantataClient`` and ``AsyncKantataClient`` only hand it to their runner.
 
 A workspace id that does not exist lists as an empty Billing Schedule on Kantata (``workspace_ids=`` is only a
-filter), and a sync would then plan to create every source milestone into nothing. So every listing and every
-create first fetches the workspace (which translation needs anyway for its currency), even when its currency
-is already cached, and a missing workspace is a ``NotFoundError`` naming it before anything is written.
+filter), and a sync would then plan to create every source milestone into nothing. So every listing first
+fetches the workspace (which translation needs anyway for its currency), even when its currency is already
+cached, and a missing workspace is a ``NotFoundError`` naming it. A create reads the workspace only when this
+client has not seen it yet (a never-seen workspace that is missing is refused before anything is sent); once
+seen, its cached currency serves every batch, so a 10,000-milestone sync does not send a hundred workspace
+GETs, and a workspace deleted since is refused by Kantata itself (422 on ``workspace_id``, nothing stored).
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ class ViewFlows:
         try:
             workspace: Workspace = yield self._ops.get_workspace(key)
         except errors.NotFoundError as exc:
+            self._currencies.pop(key, None)  # gone: the next create reads it again and is refused unsent
             raise missing_workspace(key, exc) from exc
         currency = WorkspaceCurrency.from_workspace(workspace)
         self._currencies[key] = currency
@@ -96,7 +100,7 @@ class ViewFlows:
     ) -> Flow[builtins.list[Milestone]]:
         if not milestones:
             return []
-        ws = yield from self._check_workspace(container_id)
+        ws = yield from self._workspace_currency(container_id)
         prepared = [to_create_body(m, ws, allow_drop=allow_drop) for m in milestones]
         created = yield from create_many(self._ops, [b for b, _ in prepared], VIEW_INCLUDES)
         today = self.today()
