@@ -124,7 +124,7 @@ async def aoclient(overrides: Overrides, seed: DemoSeed) -> AsyncIterator[AsyncC
 
 
 # -- every blocking client test runs against the asyncio client too (see tests/_clientmodes.py) ----------
-_CLIENT_MODULES = frozenset({"test_client", "test_view"})
+_CLIENT_MODULES = frozenset({"test_client", "test_client_sandbox", "test_view"})
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -22,7 +22,7 @@ def _speaks_the_documented_api() -> Iterator[None]:
 
 
 # -- every blocking client test runs against the asyncio client too (see tests/_clientmodes.py) ----------
-_CLIENT_MODULES = frozenset({"test_client", "test_view"})
+_CLIENT_MODULES = frozenset({"test_client", "test_client_sandbox", "test_view"})
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
