@@ -22,7 +22,7 @@ def test_version(invoke: Invoke) -> None:
 def test_help_lists_every_environment_variable_and_the_exit_codes(invoke: Invoke) -> None:
     text = invoke("--help").stdout
     variables = [v for table in (SECRETS, OVERRIDES) for section in table.values() for v in section.values()]
-    for var in [*variables, "MILESTONES_CONFIG", "MILESTONES_LINKS"]:
+    for var in [*variables, "MILESTONES_CONFIG", "BILLING_MILESTONES_LINKS"]:
         assert f"  {var} " in text, var
     assert "Exit codes:" in text and "  130  " in text
     assert max(len(line) for line in text.splitlines()) <= 80

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .. import __version__, errors
+from ..sync._store_config import LINKS_ENV
 from ..sync.config import CONFIG_ENV, OVERRIDES, SECRETS, Settings, load_settings
 
 __all__ = [
@@ -75,7 +76,10 @@ def _exit_codes_help() -> str:
 
 def _environment_help() -> str:
     """Every variable the commands read, from the config module's own tables (so the list cannot drift)."""
-    rows = [(CONFIG_ENV, "config file (default ./milestones.toml)"), ("MILESTONES_LINKS", "link store file")]
+    rows = [
+        (CONFIG_ENV, "config file (default ./milestones.toml)"),
+        (LINKS_ENV, "link store (path or postgresql://)"),
+    ]
     for platform in ("kantata", "autotask", "crmcom"):
         rows += [(var, f"secret: {platform} {key}") for key, var in SECRETS[platform].items()]
         rows += [(var, f"{platform}.{key}") for key, var in OVERRIDES[platform].items()]
