@@ -22,7 +22,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests examples benchmarks mutation chaos
 
 typecheck: $(STAMP)
-	$(BIN)/mypy src mutation chaos
+	$(BIN)/mypy src mutation chaos tests
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
