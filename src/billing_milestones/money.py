@@ -28,9 +28,6 @@ from ._currency import (
 )
 from .errors import ValidationError
 
-#: The name other modules imported before the currency table moved to ``_currency``.
-_check_currency = check_currency
-
 __all__ = [
     "ROUNDING_MODES",
     "Money",

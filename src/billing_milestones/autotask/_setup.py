@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from .. import _base_client as base
 from .. import errors
+from .._currency import check_currency
 from .._http import (
     DEFAULT_TIMEOUT,
     NOT_GIVEN,
@@ -24,7 +25,6 @@ from .._http import (
     secret_value,
 )
 from ..model import MilestoneKey, Platform
-from ..money import _check_currency as check_currency
 from . import _operations as ops
 from .wire import ZoneInformation
 
