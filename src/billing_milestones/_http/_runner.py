@@ -14,6 +14,8 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
 
 from .. import errors
+from . import _metrics
+from ._budget import AsyncRequestBudget, SyncRequestBudget, apace, check_budget, is_async_budget, pace
 from ._core import ClientCore, _body_of
 from ._flow import Done, Flow, Outcome, RunnerHooks, advance
 from ._limits import AsyncioLimiter, AsyncLimiter, SyncLimiter, ThreadLimiter
@@ -36,7 +38,7 @@ class _RunnerBase:
         self.core = core
         self.hooks = hooks or RunnerHooks()
 
-    def _retry_args(self, spec: RequestSpec) -> dict[str, Any]:
+    def _retry_args(self, spec: RequestSpec, meter: _metrics.Meter | None = None) -> dict[str, Any]:
         core = self.core
         max_retries = core.max_retries_for(spec)
 
@@ -61,6 +63,8 @@ class _RunnerBase:
             return hint if hint is not None else backoff_delay(core.retry, state.attempt_number - 1)
 
         def before_sleep(state: RetryCallState) -> None:
+            if meter is not None:
+                meter.flush(retried=True)
             exc = state.outcome.exception() if state.outcome else None
             logger.info(
                 "retrying %s %s in %.2fs (retry %d of %d) after %s",
@@ -175,8 +179,11 @@ class SyncRunner(_RunnerBase):
         sleep: Callable[[float], None] = time.sleep,
         limiter: SyncLimiter | None = None,
         hooks: RunnerHooks | None = None,
+        request_budget: SyncRequestBudget | None = None,
     ) -> None:
         super().__init__(core, hooks)
+        #: Consulted before each attempt (``request_budget=``, see ``_budget``); None: no budget.
+        self.budget = check_budget(request_budget, blocking=True)
         self._lock = threading.Lock()
         self._owns_client = http_client is None
         self.http = http_client or httpx.Client(timeout=core.timeout, follow_redirects=False, verify=True)
@@ -194,20 +201,26 @@ class SyncRunner(_RunnerBase):
     def derive(self, core: ClientCore) -> SyncRunner:
         """A runner for other options that shares this one's pool, sleep and concurrency limiter."""
         runner = SyncRunner(core, self.http, sleep=self._sleep, hooks=self.hooks)
-        runner.limiter, runner._lock = self.limiter, self._lock
+        runner.limiter, runner._lock, runner.budget = self.limiter, self._lock, self.budget
         return runner
 
     def request(self, spec: RequestSpec) -> APIResponse:
-        for attempt in Retrying(sleep=self._sleep, **self._retry_args(spec)):
-            with attempt:
-                n = attempt.retry_state.attempt_number - 1
-                request = self._build(self.http, spec, n)
-                with self._limit(spec.limit_key):
-                    try:
-                        response = self.http.send(request, follow_redirects=False)
-                    except httpx.TransportError as exc:
-                        self._transport_failed(spec, exc, n)
-                result = self._finish(spec, response, n)
+        meter = _metrics.meter(self.core.platform)  # None unless the metrics logger is on
+        try:
+            for attempt in Retrying(sleep=self._sleep, **self._retry_args(spec, meter)):
+                with attempt:
+                    n = attempt.retry_state.attempt_number - 1
+                    pace(self.budget, self.core, spec, self._sleep)
+                    request = self._build(self.http, spec, n)
+                    with self._limit(spec.limit_key):
+                        try:
+                            response = _metrics.send(self.http, request, meter, n)
+                        except httpx.TransportError as exc:
+                            self._transport_failed(spec, exc, n)
+                    result = self._finish(spec, response, n)
+        finally:
+            if meter is not None:
+                meter.flush(retried=False)
         return result
 
     def _send(self, op: Operation[T]) -> T:
@@ -295,8 +308,12 @@ class AsyncRunner(_RunnerBase):
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         limiter: AsyncLimiter | None = None,
         hooks: RunnerHooks | None = None,
+        request_budget: SyncRequestBudget | AsyncRequestBudget | None = None,
     ) -> None:
         super().__init__(core, hooks)
+        #: Consulted before each attempt (``request_budget=``, awaited when its ``acquire`` is a coroutine).
+        self.budget = check_budget(request_budget)
+        self._awaited = is_async_budget(self.budget)
         self._lock = asyncio.Lock()
         self._owns_client = http_client is None
         self.http = http_client or httpx.AsyncClient(timeout=core.timeout, follow_redirects=False, verify=True)
@@ -315,19 +332,26 @@ class AsyncRunner(_RunnerBase):
         """A runner for other options that shares this one's pool, sleep and concurrency limiter."""
         runner = AsyncRunner(core, self.http, sleep=self._sleep, hooks=self.hooks)
         runner.limiter, runner._lock = self.limiter, self._lock
+        runner.budget, runner._awaited = self.budget, self._awaited
         return runner
 
     async def request(self, spec: RequestSpec) -> APIResponse:
-        async for attempt in AsyncRetrying(sleep=self._sleep, **self._retry_args(spec)):
-            with attempt:
-                n = attempt.retry_state.attempt_number - 1
-                request = self._build(self.http, spec, n)
-                async with self._limit(spec.limit_key):
-                    try:
-                        response = await self.http.send(request, follow_redirects=False)
-                    except httpx.TransportError as exc:
-                        self._transport_failed(spec, exc, n)
-                result = self._finish(spec, response, n)
+        meter = _metrics.meter(self.core.platform)  # None unless the metrics logger is on
+        try:
+            async for attempt in AsyncRetrying(sleep=self._sleep, **self._retry_args(spec, meter)):
+                with attempt:
+                    n = attempt.retry_state.attempt_number - 1
+                    await apace(self.budget, self.core, spec, self._sleep, self._awaited)
+                    request = self._build(self.http, spec, n)
+                    async with self._limit(spec.limit_key):
+                        try:
+                            response = await _metrics.asend(self.http, request, meter, n)
+                        except httpx.TransportError as exc:
+                            self._transport_failed(spec, exc, n)
+                    result = self._finish(spec, response, n)
+        finally:
+            if meter is not None:
+                meter.flush(retried=False)
         return result
 
     async def _send(self, op: Operation[T]) -> T:
