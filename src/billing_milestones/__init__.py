@@ -1,7 +1,19 @@
 """Typed clients and a sync engine for billing milestones on crm.com, Autotask PSA and Kantata OX."""
 
 from . import errors
-from ._http import NOT_GIVEN, AsyncioLimiter, AsyncLimiter, NotGiven, RetryPolicy, SyncLimiter, ThreadLimiter
+from ._http import (
+    METRICS_LOGGER,
+    NOT_GIVEN,
+    AsyncioLimiter,
+    AsyncLimiter,
+    AsyncRequestBudget,
+    NotGiven,
+    RetryPolicy,
+    SlidingWindowBudget,
+    SyncLimiter,
+    SyncRequestBudget,
+    ThreadLimiter,
+)
 from ._http._raw import AsyncRawResponse, RawResponse
 from ._view import AsyncMilestoneView, MilestoneView
 from .autotask import AsyncAutotaskClient, AutotaskClient
@@ -23,6 +35,7 @@ from .money import Money
 __version__ = "0.1.0"
 
 __all__ = [
+    "METRICS_LOGGER",
     "NOT_GIVEN",
     "AsyncAutotaskClient",
     "AsyncCrmComClient",
@@ -30,6 +43,7 @@ __all__ = [
     "AsyncLimiter",
     "AsyncMilestoneView",
     "AsyncRawResponse",
+    "AsyncRequestBudget",
     "AsyncioLimiter",
     "AutotaskClient",
     "ChangeKind",
@@ -47,7 +61,9 @@ __all__ = [
     "Platform",
     "RawResponse",
     "RetryPolicy",
+    "SlidingWindowBudget",
     "SyncLimiter",
+    "SyncRequestBudget",
     "ThreadLimiter",
     "Trigger",
     "TriggerKind",

@@ -13,12 +13,14 @@ import httpx
 from ._http import (
     NOT_GIVEN,
     AsyncLimiter,
+    AsyncRequestBudget,
     AsyncRunner,
     ClientCore,
     NotGiven,
     RetryPolicy,
     RunnerHooks,
     SyncLimiter,
+    SyncRequestBudget,
     SyncRunner,
     resolve_timeout,
 )
@@ -48,17 +50,21 @@ class ClientOptions(TypedDict, total=False):
 
 
 class SyncTransport(TypedDict, total=False):
-    """A blocking client's own connection pool and per-endpoint concurrency limiter (see ``_http._limits``)."""
+    """A blocking client's own connection pool, per-endpoint concurrency limiter (see ``_http._limits``) and
+    request budget consulted before each attempt (see ``_http._budget``)."""
 
     http_client: httpx.Client | None
     limiter: SyncLimiter | None
+    request_budget: SyncRequestBudget | None
 
 
 class AsyncTransport(TypedDict, total=False):
-    """An asyncio client's own connection pool and per-endpoint concurrency limiter."""
+    """An asyncio client's own connection pool, per-endpoint concurrency limiter and request budget (its
+    ``acquire`` awaited when it is a coroutine function)."""
 
     http_client: httpx.AsyncClient | None
     limiter: AsyncLimiter | None
+    request_budget: SyncRequestBudget | AsyncRequestBudget | None
 
 
 _TRANSPORT = frozenset(SyncTransport.__optional_keys__)
@@ -107,7 +113,8 @@ def base_url_from_environment(options: Mapping[str, Any], variable: str) -> dict
 
 
 def transport(options: Mapping[str, Any]) -> dict[str, Any]:
-    """The pool (``http_client``) and ``limiter`` among a client's options, as keywords for the base class."""
+    """The pool (``http_client``), ``limiter`` and ``request_budget`` among a client's options, as keywords for
+    the base class."""
     return {k: options[k] for k in _TRANSPORT if k in options}
 
 
@@ -200,8 +207,9 @@ class SyncAPIClient(_BaseClient[SyncRunner]):
         *,
         limiter: SyncLimiter | None = None,
         hooks: RunnerHooks | None = None,
+        request_budget: SyncRequestBudget | None = None,
     ) -> None:
-        self._runner = SyncRunner(core, http_client, limiter=limiter, hooks=hooks)
+        self._runner = SyncRunner(core, http_client, limiter=limiter, hooks=hooks, request_budget=request_budget)
         self._init_resources()
 
     def close(self) -> None:

@@ -1,9 +1,11 @@
 """Sans-IO HTTP core shared by every platform client (private: import from here inside the package only)."""
 
+from ._budget import AsyncRequestBudget, SlidingWindowBudget, SyncRequestBudget
 from ._core import ClientCore, ErrorDetail, default_error_detail, request_id_of
 from ._flow import Flow, RunnerHooks, just, one
 from ._json import dumps, loads
 from ._limits import AsyncioLimiter, AsyncLimiter, SyncLimiter, ThreadLimiter
+from ._metrics import METRICS_LOGGER
 from ._redact import REDACTED, logger, redact_headers, register_secret, scrub, secret_value
 from ._request import (
     APIResponse,
@@ -21,10 +23,12 @@ from ._types import DEFAULT_TIMEOUT, NOT_GIVEN, NotGiven, resolve_timeout
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "METRICS_LOGGER",
     "NOT_GIVEN",
     "REDACTED",
     "APIResponse",
     "AsyncLimiter",
+    "AsyncRequestBudget",
     "AsyncRunner",
     "AsyncioLimiter",
     "ClientCore",
@@ -40,7 +44,9 @@ __all__ = [
     "RetryPolicy",
     "Retryable",
     "RunnerHooks",
+    "SlidingWindowBudget",
     "SyncLimiter",
+    "SyncRequestBudget",
     "SyncRunner",
     "ThreadLimiter",
     "backoff_delay",
