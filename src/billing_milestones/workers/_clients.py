@@ -2,15 +2,14 @@
 
 Autotask's client takes ``limiter=`` and ``hourly_budget=``; a worker gives it the PostgreSQL ones
 (:mod:`._budgets`), keyed by the API user (one tenant) so that every worker syncing that tenant draws on
-one budget. Kantata's client has no such hook, so with ``kantata_requests_per_minute`` set its requests go
-through an HTTP transport that waits for a slot of a shared sliding-window budget before each send (every
+one budget. With ``kantata_requests_per_minute`` set, Kantata's client gets a shared sliding-window budget
+as ``request_budget=`` (the hook every client takes): it waits for a slot before each attempt (every
 attempt counts, as on the server). crm.com is connected as ``milestones sync`` connects it. One
 :class:`SharedBudgets` lives as long as its worker, so its connection pools are reused across jobs.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
@@ -21,23 +20,7 @@ from ..sync.config import Settings
 from ..sync.connect import connect
 from ._budgets import PostgresHourlyBudget, PostgresLimiter
 
-__all__ = ["PacedTransport", "SharedBudgets"]
-
-
-class PacedTransport(httpx.BaseTransport):
-    """Sends each request once ``budget`` admits it, sleeping the seconds it says until a slot frees."""
-
-    def __init__(self, budget: PostgresHourlyBudget, inner: httpx.BaseTransport | None = None) -> None:
-        self.budget = budget
-        self.inner = inner or httpx.HTTPTransport()
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        while (wait := self.budget.acquire()) is not None:
-            time.sleep(wait)
-        return self.inner.handle_request(request)
-
-    def close(self) -> None:
-        self.inner.close()
+__all__ = ["SharedBudgets"]
 
 
 class SharedBudgets:
@@ -72,9 +55,7 @@ class SharedBudgets:
     def connect(self, platform: Platform, settings: Settings) -> Any:
         """A client for ``platform``; Autotask's with the shared limiter and budget, Kantata's paced."""
         if platform is Platform.KANTATA and (budget := self.kantata_budget()) is not None:
-            if self._kantata_http is None:  # one pool for all of this worker's runs, closed with it
-                self._kantata_http = httpx.Client(transport=PacedTransport(budget))
-            return connect(platform, settings, http_client=self._kantata_http)
+            return self._paced_kantata(settings, budget)
         if platform is not Platform.AUTOTASK:
             return connect(platform, settings)
         settings.require(platform)
@@ -96,6 +77,20 @@ class SharedBudgets:
             limiter=limiter,
             hourly_budget=budget,
         )
+
+    def _paced_kantata(self, settings: Settings, budget: PostgresHourlyBudget) -> Any:
+        """Kantata's client as ``milestones sync`` makes it, drawing every attempt from the shared rate."""
+        settings.require(Platform.KANTATA)
+        from ..kantata import KantataClient
+
+        section = settings.kantata
+        assert section.token is not None  # require() has refused a missing token by name
+        if self._kantata_http is None:  # one pool for all of this worker's runs, closed with it
+            self._kantata_http = httpx.Client()
+        options: dict[str, Any] = {"json_suffix": section.json_suffix}
+        if section.base_url:
+            options["base_url"] = section.base_url
+        return KantataClient(section.token, http_client=self._kantata_http, request_budget=budget, **options)
 
     def close(self) -> None:
         if self._kantata_http is not None:
