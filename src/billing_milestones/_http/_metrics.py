@@ -31,8 +31,9 @@ from ._redact import scrub
 
 __all__ = ["METRICS_LOGGER", "Meter", "asend", "meter", "path_template", "send"]
 
-#: The logger's name, for a handler or a level (``logging.getLogger(METRICS_LOGGER).setLevel("INFO")``).
 METRICS_LOGGER: Final = "billing_milestones.metrics"
+"""The name of the logger that takes one INFO record per HTTP attempt, for a handler or a level
+(``logging.getLogger(METRICS_LOGGER).setLevel("INFO")``); its ``bm_`` fields are listed in the metrics guide."""
 logger: Final = logging.getLogger(METRICS_LOGGER)
 
 # A path segment that names one record: digits (Kantata, Autotask ids), or a long run of hex and dashes with
