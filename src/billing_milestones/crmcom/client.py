@@ -225,7 +225,8 @@ class CrmComClient(_CrmCom, SyncAPIClient):
     Without ``api_key`` or ``bearer_token`` it reads ``CRMCOM_API_KEY`` / ``CRMCOM_BEARER_TOKEN`` (and
     ``base_url`` ``CRMCOM_BASE_URL``); with none of them it starts unauthenticated, to log a contact in.
     Keyword options (:class:`~._setup.SyncOptions`): ``bearer_token``, ``base_url``, ``api``, ``max_retries``,
-    ``timeout``, ``http_client`` (an ``httpx.Client``), ``limiter``, ``retry_policy``, ``refresh_token``,
+    ``timeout``, ``http_client`` (an ``httpx.Client``), ``limiter``, ``request_budget`` (asked before each
+    attempt), ``retry_policy``, ``refresh_token``,
     ``token_expires_at``, ``bearer_prefix`` and ``prefer`` (which amount a milestone reads as its own).
     """
 

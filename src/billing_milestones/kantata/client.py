@@ -198,7 +198,8 @@ class KantataClient(_Kantata, SyncAPIClient):
     the CLI documents; with neither, a ConfigError names them.
 
     Keyword options (``SyncOptions``): ``base_url``, ``max_retries``, ``timeout``, ``http_client`` (an
-    ``httpx.Client``), ``limiter``, ``retry_policy`` and ``json_suffix=True``, which appends ``.json`` to
+    ``httpx.Client``), ``limiter``, ``request_budget`` (asked before each attempt, e.g. a per-minute rate shared
+    by workers), ``retry_policy`` and ``json_suffix=True``, which appends ``.json`` to
     every path, for tenants or proxies that need it (the Kantata docs do not settle whether any still do).
     """
 
