@@ -54,16 +54,70 @@ def parse_body(response: APIResponse) -> Any:
 
 
 def parse_envelope(response: APIResponse) -> Envelope:
-    """The envelope, typed and checked: each typed map's keys are its objects' ids."""
-    body = parse_body(response)
-    if not isinstance(body, dict):
-        raise _invalid(f"expected a JSON object envelope, got {type(body).__name__}")
-    envelope = Envelope.model_validate(body)
+    """The envelope, typed and checked: each typed map's keys are its objects' ids.
+
+    The body is validated straight from its bytes (pydantic's own JSON parser, no dict of the whole page
+    built first) when that reads it exactly as ``json.loads`` with Decimal numbers would: see
+    :func:`_from_bytes`. Anything else (an error body, a non-integer number kept among unknown fields, a
+    body that does not validate) takes the reading below, which gives the errors it always gave."""
+    envelope = _from_bytes(response.http.content)
+    if envelope is None:
+        body = parse_body(response)
+        if not isinstance(body, dict):
+            raise _invalid(f"expected a JSON object envelope, got {type(body).__name__}")
+        envelope = Envelope.model_validate(body)
+    _check_map_keys(envelope)
+    return envelope
+
+
+def _from_bytes(content: bytes) -> Envelope | None:
+    """The envelope validated from the body's bytes, or None where that reading could differ from the
+    Decimal one: a body that fails (the slow reading names the problem), an error body (its top-level
+    ``errors`` / ``error_message`` are unknown fields here), or a float anywhere among unknown fields (the
+    declared fields take no float: ids, cents, counts and dates refuse one either way). Both parsers read
+    every other JSON value alike (strings, integers of any size, booleans, null; the last of repeated keys).
+    """
+    if not content:
+        return None
+    try:
+        envelope = Envelope.model_validate_json(content)
+    except (ValueError, RecursionError):
+        return None
+    if is_error_body(envelope.model_extra) or _floats_in_extras(envelope):
+        return None
+    return envelope
+
+
+def _floats_in_extras(envelope: Envelope) -> bool:
+    """Whether a float sits among the unknown fields of the envelope or of any object in it."""
+    if _has_float(envelope.model_extra) or (envelope.meta is not None and _has_float(envelope.meta.model_extra)):
+        return True
+    for ref in envelope.results:
+        if ref.__pydantic_extra__ and _has_float(ref.__pydantic_extra__):
+            return True
+    for name in _TYPED_MAPS:
+        for obj in envelope.map_for(name).values():
+            if obj.__pydantic_extra__ and _has_float(obj.__pydantic_extra__):
+                return True
+    return False
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    return False
+
+
+def _check_map_keys(envelope: Envelope) -> None:
+    """Each typed map's keys are its objects' own ids."""
     for name in _TYPED_MAPS:
         for key, obj in envelope.map_for(name).items():
             if getattr(obj, "id", None) != key:
                 raise _invalid(f"{name}[{key!r}] holds an object whose id is {getattr(obj, 'id', None)!r}")
-    return envelope
 
 
 def includes_of(spec: RequestSpec) -> frozenset[str]:
