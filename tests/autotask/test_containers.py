@@ -55,7 +55,8 @@ async def test_async_create_into_a_missing_contract_raises_before_any_write(
     assert sandbox.count_requests("POST", WRITES) == 0
 
 
-def test_an_existing_contract_is_checked_once_per_client(sandbox: AutotaskSandbox) -> None:
+def test_a_contract_whose_milestones_are_listed_is_never_read(sandbox: AutotaskSandbox) -> None:
+    """Its own milestones prove it exists: neither the listings nor the create after them read it."""
     cid = sandbox.add_contract(currency="USD")
     sandbox.add_milestone(cid, title="One")
     with make_client(sandbox) as client:
@@ -63,16 +64,37 @@ def test_an_existing_contract_is_checked_once_per_client(sandbox: AutotaskSandbo
         assert [m.title for m in client.with_options(max_retries=0).milestones.list(str(cid))] == ["One"]
         [created] = client.milestones.create(str(cid), [new("Two")])
     assert created.title == "Two"
-    assert sandbox.count_requests("GET", CONTRACT) == 1
+    assert sandbox.count_requests("GET", CONTRACT) == 0
 
 
-async def test_async_an_existing_contract_is_checked_once_per_client(sandbox: AutotaskSandbox) -> None:
+async def test_async_a_contract_whose_milestones_are_listed_is_never_read(sandbox: AutotaskSandbox) -> None:
     cid = sandbox.add_contract(currency="USD")
     sandbox.add_milestone(cid, title="One")
     async with make_async_client(sandbox) as client:
         assert [m.title async for m in client.milestones.list(str(cid))] == ["One"]
         assert [m.title for m in await client.milestones.create(str(cid), [new("Two")])] == ["Two"]
+    assert sandbox.count_requests("GET", CONTRACT) == 0
+
+
+def test_an_empty_contract_is_read_once_per_client(sandbox: AutotaskSandbox) -> None:
+    """An empty listing proves nothing: the contract is read after it (once), and the create trusts that read."""
+    cid = sandbox.add_contract(currency="USD")
+    with make_client(sandbox) as client:
+        assert list(client.milestones.list(str(cid))) == []
+        assert list(client.milestones.list(str(cid))) == []
+        [created] = client.milestones.create(str(cid), [new("First")])
+    assert created.title == "First"
     assert sandbox.count_requests("GET", CONTRACT) == 1
+
+
+def test_a_missing_contract_is_read_after_its_empty_query_and_nothing_is_listed(sandbox: AutotaskSandbox) -> None:
+    with make_client(sandbox) as client:
+        listing = client.milestones.stream(str(MISSING))
+        with pytest.raises(errors.NotFoundError, match=str(MISSING)):
+            next(listing)
+    sent = [(e.method, e.path) for e in sandbox.request_log if "zoneInformation" not in e.path]
+    assert [m for m, _ in sent] == ["POST", "GET"]  # the query (empty), then the contract: nothing written
+    assert sent[0][1].endswith("/ContractMilestones/query") and sent[1][1].endswith(f"/Contracts/{MISSING}")
 
 
 def test_an_empty_contract_that_exists_lists_nothing(sandbox: AutotaskSandbox) -> None:

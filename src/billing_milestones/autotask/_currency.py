@@ -113,12 +113,15 @@ class CurrencyCache:
     by_currency_id: dict[int, str] = field(default_factory=dict)
     internal: str | None = None
     contracts: dict[int, Contract] = field(default_factory=dict)
+    #: Contracts known to exist: read (``contracts``), or one of their milestones was listed as theirs.
+    existing: set[int] = field(default_factory=set)
 
     def clear(self) -> None:
         self.by_contract.clear()
         self.by_currency_id.clear()
         self.internal = None
         self.contracts.clear()
+        self.existing.clear()
 
 
 #: The requests of a resolution: the client executes each yielded Operation and sends its result back
@@ -135,6 +138,7 @@ def resolve_currency(contract_id: int, cache: CurrencyCache) -> CurrencyFlow:
         return cached
     contract: Contract = yield contract_operation(cid)
     cache.contracts[cid] = contract
+    cache.existing.add(cid)
     if contract.company_id is None:
         raise unresolved_currency(cid, "the contract has no companyID")
     company: Company = yield company_operation(contract.company_id)

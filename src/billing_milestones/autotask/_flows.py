@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import httpx
+
 from .. import errors
-from .._http import ClientCore, Flow, PagedOperation, RunnerHooks, just
+from .._http import ClientCore, Flow, RunnerHooks, just
+from .._listing import CheckedListing
 from ..model import Milestone, MilestoneKey
 from . import _operations as ops
 from . import adapter
@@ -25,6 +28,7 @@ from .wire import ContractMilestone, ZoneInformation
 __all__ = [
     "ZoneHooks",
     "contract_create",
+    "contract_exists",
     "contract_update",
     "currency_for",
     "currency_of_existing",
@@ -50,12 +54,15 @@ class ZoneHooks(RunnerHooks):
         return self.state.zone_url is not None and core.base_url == self.state.zone_url
 
     def prepare(self, core: ClientCore) -> Flow[ClientCore]:
-        if self.state.zone_url is None:
+        if self.state.zone_url is None and not self._shared_zone():
             yield from self.discover()
         return self._at_zone(core)
 
     def recover(self, exc: errors.APIError, used: ClientCore, core: ClientCore) -> Flow[ClientCore | None]:
-        if self.state.explicit or not isinstance(exc, errors.AuthenticationError):
+        if not isinstance(exc, errors.AuthenticationError):
+            return None
+        self.state.forget_shared()  # whatever moved, the next client of this tenant reads it afresh
+        if self.state.explicit:
             return None
         if self.state.zone_url == used.base_url:  # nobody has looked it up again since that request
             yield from self.discover()
@@ -63,9 +70,23 @@ class ZoneHooks(RunnerHooks):
 
     def discover(self) -> Flow[None]:
         zone: ZoneInformation = yield ops.zone_operation(self.username, self.state.discovery)
-        self.state.zone_url = ops.zone_api_base(zone, self.state.discovery)  # trusted, or raises
-        self.state.zone = zone
+        url = ops.zone_api_base(zone, self.state.discovery)  # trusted, or raises
+        self._use(url, zone)
         self.state.discoveries += 1
+        if self.state.metadata is not None:
+            self.state.metadata.put(self.state.zone_key, (url, zone))
+
+    def _shared_zone(self) -> bool:
+        """The zone another client of this user found (within the cache's TTL), if any: no request."""
+        metadata = self.state.metadata
+        found = metadata.get(self.state.zone_key) if metadata is not None else None
+        if found is None:
+            return False
+        self._use(*found)
+        return True
+
+    def _use(self, url: httpx.URL, zone: ZoneInformation) -> None:
+        self.state.zone_url, self.state.zone = url, zone
 
     def _at_zone(self, core: ClientCore) -> ClientCore:
         url = self.state.zone_url
@@ -80,16 +101,23 @@ def zone_information(hooks: ZoneHooks) -> Flow[ZoneInformation]:
         if state.explicit:
             asked: ZoneInformation = yield ops.zone_operation(hooks.username, state.discovery)
             return asked
-        yield from hooks.discover()
+        if not hooks._shared_zone():
+            yield from hooks.discover()
     assert state.zone is not None
     return state.zone
 
 
 # -- picklist and currency ---------------------------------------------------------------------------
 def status_picklist(state: SharedState, refresh: bool = False) -> Flow[ops.StatusPicklist]:
-    """The status picklist (value -> label), fetched once per client."""
+    """The status picklist (value -> label), fetched once per client, and shared with the tenant's other
+    clients through the metadata cache (within its TTL). ``refresh=True`` reads it again for both."""
+    shared = state.metadata
+    if state.picklist is None and not refresh and shared is not None:
+        state.picklist = shared.get(state.picklist_key)
     if state.picklist is None or refresh:
         state.picklist = yield ops.picklist_operation()
+        if shared is not None:
+            shared.put(state.picklist_key, state.picklist)
     return state.picklist
 
 
@@ -107,13 +135,21 @@ def currency_of_existing(state: SharedState, contract_id: int, override: str | N
     """The contract's currency, after making sure the contract exists (NotFoundError names it).
 
     Without a configured currency the contract is read anyway; with ``currency=`` a mistyped contract id
-    would list 0 milestones (a sync would plan nothing, or create everything), so it is read once per client.
+    would list 0 milestones (a sync would plan nothing, or create everything), so it is read once per client,
+    unless a listing already showed milestones of it (see :func:`contract_exists`).
     """
     code = yield from currency_for(state, contract_id, override, False)
-    seen = state.currencies.contracts
-    if contract_id not in seen:
-        seen[contract_id] = yield ops.contract_operation(contract_id)
+    yield from contract_exists(state, contract_id)
     return code
+
+
+def contract_exists(state: SharedState, contract_id: int) -> Flow[None]:
+    """Read the contract (NotFoundError names it) unless this client knows it exists: it read it, or listed
+    one of its milestones (a milestone the query returns as the contract's is the contract's proof)."""
+    known = state.currencies
+    if contract_id not in known.existing:
+        known.contracts[contract_id] = yield ops.contract_operation(contract_id)
+        known.existing.add(contract_id)
 
 
 # -- native resource ---------------------------------------------------------------------------------
@@ -158,13 +194,24 @@ def _of_contract(record: ContractMilestone, contract_id: int) -> ContractMilesto
     return record
 
 
-def view_listing(state: SharedState, container: str, currency: str | None) -> Flow[PagedOperation[Milestone]]:
-    """The contract's milestones as common Milestones: currency and picklist first, then the query."""
+def view_listing(
+    state: SharedState, container: str, currency: str | None
+) -> Flow[CheckedListing[ContractMilestone, Milestone]]:
+    """The contract's milestones as common Milestones: the currency first (resolving it reads the contract),
+    then the query; the picklist when a page has milestones to translate. The contract is proven by its
+    listed milestones, and read (NotFoundError naming it) only when the query lists none (see ``_listing``)."""
     cid = container_id(container)
-    code = yield from currency_of_existing(state, cid, currency)
-    picklist = yield from status_picklist(state)
+    code = yield from currency_for(state, cid, currency, False)
+
+    def converter(records: Sequence[ContractMilestone]) -> Flow[Callable[[ContractMilestone], Milestone]]:
+        picklist = yield from status_picklist(state)
+        labels = picklist.labels
+        if any(r.contract_id == cid for r in records):
+            state.currencies.existing.add(cid)
+        return lambda r: adapter.to_milestone(_of_contract(r, cid), picklist=labels, currency=code)
+
     query = ops.query_operation(as_query(F.eq("contractID", cid)))
-    return query.map(lambda r: adapter.to_milestone(_of_contract(r, cid), picklist=picklist.labels, currency=code))
+    return CheckedListing(query, converter, lambda: contract_exists(state, cid))
 
 
 def view_create(

@@ -24,6 +24,7 @@ from .._http import (
     resolve_timeout,
     secret_value,
 )
+from .._metadata_cache import MetadataCache, tenant_key
 from ..model import MilestoneKey, Platform
 from . import _operations as ops
 from .wire import ZoneInformation
@@ -65,6 +66,7 @@ class Options(base.ClientOptions, total=False):
     hourly_budget: int | ops.RequestBudget | None
     discovery_url: str
     currency: CurrencySetting
+    metadata_cache: MetadataCache | None
 
 
 class SyncOptions(Credentials, Options, base.SyncTransport, total=False):
@@ -76,7 +78,8 @@ class AsyncOptions(Credentials, Options, base.AsyncTransport, total=False):
 
 
 class SharedState:
-    """Per-client state shared with ``with_options`` copies: the zone, the picklist and currency caches."""
+    """Per-client state shared with ``with_options`` copies: the zone, the picklist and currency caches, and
+    the tenant's entries in the process-wide metadata cache (``metadata``; None: this client's own only)."""
 
     def __init__(self, explicit: httpx.URL | None, discovery: httpx.URL, currency: CurrencySetting) -> None:
         self.zone_url: httpx.URL | None = explicit
@@ -90,6 +93,15 @@ class SharedState:
         self.picklist: ops.StatusPicklist | None = None
         self.currency = currency
         self.currencies = ops.CurrencyCache()
+        self.metadata: MetadataCache | None = None
+        #: Opaque keys of this tenant's zone and picklist in ``metadata`` (digests: no secret readable).
+        self.zone_key = ""
+        self.picklist_key = ""
+
+    def forget_shared(self) -> None:
+        """Drop the tenant's shared zone and picklist (after a 401): the next client reads them afresh."""
+        if self.metadata is not None:
+            self.metadata.forget(self.zone_key, self.picklist_key)
 
 
 def _credentials(
@@ -156,6 +168,7 @@ def _build(
     hourly_budget: int | ops.RequestBudget | None = None,
     discovery_url: str = ops.DEFAULT_DISCOVERY_URL,
     currency: CurrencySetting = None,
+    metadata_cache: MetadataCache | None = None,
 ) -> tuple[ops.AutotaskCore, SharedState]:
     if not isinstance(username, str) or not username.strip():
         raise errors.ValidationError("username: expected the API user's name", field="username")
@@ -184,7 +197,24 @@ def _build(
         max_in_flight=max_threads,
         budget=budget,
     )
-    return core, SharedState(explicit, ops.discovery_base(discovery_url), _checked_setting(currency))
+    state = SharedState(explicit, ops.discovery_base(discovery_url), _checked_setting(currency))
+    state.metadata = _checked_cache(metadata_cache)
+    # The zone depends on the user alone (zoneInformation is unauthenticated); the picklist on everything that
+    # decides what the API answers this client, credentials included, so another secret shares nothing.
+    state.zone_key = tenant_key("autotask.zone", str(state.discovery), username)
+    where = str(explicit or state.discovery)
+    tenant = (where, username, secret_s.get_secret_value(), code_s.get_secret_value(), str(impersonation_resource_id))
+    state.picklist_key = tenant_key("autotask.picklist", *tenant)
+    return core, state
+
+
+def _checked_cache(cache: object) -> MetadataCache | None:
+    """None: nothing shared; else a MetadataCache (anything else is refused by name, before any request)."""
+    if cache is None or isinstance(cache, MetadataCache):
+        return cache
+    raise errors.ValidationError(
+        f"metadata_cache: expected a MetadataCache or None, got {type(cache).__name__}", field="metadata_cache"
+    )
 
 
 def _checked_setting(currency: object) -> CurrencySetting:

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from .._base_client import AsyncAPIClient, SyncAPIClient, transport
 from .._http import AsyncRunner, ClientCore, Page, SyncRunner
+from .._listing import awalk, walk
 from .._order import aordered, ordered
 from ..model import Milestone, MilestoneKey, Platform
 from . import _flows as flows
@@ -138,7 +139,7 @@ class AutotaskMilestones:
 
     def stream(self, container_id: str, *, currency: str | None = None) -> Iterator[Milestone]:
         """The same milestones in Autotask's order, one page in memory at a time (what the sync engine reads)."""
-        return self._runner.iterate_flow(flows.view_listing(self._state, container_id, currency))
+        return walk(self._runner, flows.view_listing(self._state, container_id, currency))
 
     def create(
         self, container_id: str, milestones: Sequence[Milestone], **options: Unpack[ViewOptions]
@@ -178,7 +179,10 @@ class AutotaskClient(_Autotask, SyncAPIClient):
     ``max_retries``, ``timeout``, ``retry_policy``, ``http_client`` (an ``httpx.Client``), ``max_threads``
     (requests in flight per endpoint, 3 by default as Autotask's thread threshold), ``limiter`` (replaces
     that in-process limit, e.g. with one shared by worker processes), ``hourly_budget`` (an int or any
-    :class:`~._core.RequestBudget`), ``discovery_url`` and ``currency`` (a code, or contract id -> code).
+    :class:`~._core.RequestBudget`), ``discovery_url``, ``currency`` (a code, or contract id -> code) and
+    ``metadata_cache`` (a :class:`~billing_milestones._metadata_cache.MetadataCache` shared with other
+    clients of the tenant, which then read its zone and status picklist once between them; the sync engine's
+    ``connect`` passes the process-wide one; None, the default, shares nothing).
     """
 
     #: ContractMilestones in Autotask's own shapes, with its query language.
@@ -272,7 +276,7 @@ class AsyncAutotaskMilestones:
         return aordered(self.stream(container_id, currency=currency))
 
     def stream(self, container_id: str, *, currency: str | None = None) -> AsyncIterator[Milestone]:
-        return self._runner.iterate_flow(flows.view_listing(self._state, container_id, currency))
+        return awalk(self._runner, flows.view_listing(self._state, container_id, currency))
 
     async def create(
         self, container_id: str, milestones: Sequence[Milestone], **options: Unpack[ViewOptions]
