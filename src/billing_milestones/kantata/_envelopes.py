@@ -130,10 +130,11 @@ def _primary_ids(envelope: Envelope, key: str) -> builtins.list[str]:
     """The ids ``results`` lists, all of which must belong to ``key``: a result of another type would be
     silently dropped otherwise, and the listing would be short without saying so."""
     ids: builtins.list[str] = []
+    mapping = envelope.map_for(key)
     for position, ref in enumerate(envelope.results):
         if ref.key != key:
             raise _invalid(f"results[{position}] is a {ref.key!r} result in a {key} response")
-        if ref.id not in envelope.map_for(key):
+        if ref.id not in mapping:
             raise _invalid(f"results[{position}] points at {key}[{ref.id!r}], which the response does not contain")
         ids.append(ref.id)
     return ids
@@ -151,10 +152,13 @@ def _side_loaded(
         return []
     if not present and not requested:
         return None  # the ids came without the objects: known to exist, not loaded
-    missing = [i for i in ids if i not in mapping]
-    if missing:
-        raise _invalid(f"billing_milestones[{owner.id!r}] names {name} {missing}, which the response does not contain")
-    return [mapping[i] for i in ids]
+    try:
+        return [mapping[i] for i in ids]
+    except KeyError:
+        missing = [i for i in ids if i not in mapping]
+        raise _invalid(
+            f"billing_milestones[{owner.id!r}] names {name} {missing}, which the response does not contain"
+        ) from None
 
 
 def _check_reference(owner: BillingMilestone, ref: ExternalReference) -> None:
@@ -168,34 +172,31 @@ def resolve_milestones(envelope: Envelope, includes: frozenset[str] = frozenset(
     """Walk ``results`` in order, resolve ``billing_milestones[id]`` and attach the side-loads.
 
     The typed map may hold more than the primary objects, so the map alone is never read as the answer.
+    What is the same for every milestone of the envelope (its maps, what was asked for and sent) is looked
+    up once, and each milestone gets its side-loads in one step.
     """
+    milestones, stories, workspaces = envelope.billing_milestones, envelope.stories, envelope.workspaces
+    references, invoice_map = envelope.external_references, envelope.invoices
+    want_refs, have_refs = "external_references" in includes, envelope.has_map("external_references")
+    want_invoices, have_invoices = "invoices" in includes, envelope.has_map("invoices")
     out: builtins.list[BillingMilestone] = []
     for ident in _primary_ids(envelope, "billing_milestones"):
-        milestone = envelope.billing_milestones[ident]
+        milestone = milestones[ident]
         refs = _side_loaded(
-            milestone,
-            "external_references",
-            milestone.external_reference_ids,
-            envelope.external_references,
-            "external_references" in includes,
-            envelope.has_map("external_references"),
+            milestone, "external_references", milestone.external_reference_ids, references, want_refs, have_refs
         )
         for ref in refs or ():
             _check_reference(milestone, ref)
         invoices: builtins.list[Invoice] | None = _side_loaded(
-            milestone,
-            "invoices",
-            milestone.invoice_ids,
-            envelope.invoices,
-            "invoices" in includes,
-            envelope.has_map("invoices"),
+            milestone, "invoices", milestone.invoice_ids, invoice_map, want_invoices, have_invoices
         )
         # A story or workspace may be missing from its map (deleted, or not visible to this token): then it
         # is simply not attached, and the milestone keeps its story_id / workspace_id.
-        milestone.attach(
+        story_id = milestone.story_id
+        milestone.attach_read(
             external_references=refs,
-            story=envelope.stories.get(milestone.story_id) if milestone.story_id else None,
-            workspace=envelope.workspaces.get(milestone.workspace_id),
+            story=stories.get(story_id) if story_id else None,
+            workspace=workspaces.get(milestone.workspace_id),
             invoices=invoices,
         )
         out.append(milestone)
