@@ -14,6 +14,9 @@ __all__ = ["SPEC"]
 
 
 def _connect(settings: Any, http_client: Any) -> Any:
+    """The sync engine's client: it shares the tenant's zone and picklist with the process's other clients
+    (a worker or a CLI run builds one per pair; see ``_metadata_cache``)."""
+    from .._metadata_cache import SHARED_METADATA
     from .client import AutotaskClient
 
     return AutotaskClient(
@@ -24,6 +27,7 @@ def _connect(settings: Any, http_client: Any) -> Any:
         impersonation_resource_id=settings.impersonation_resource_id,
         currency=settings.currency,
         http_client=http_client,
+        metadata_cache=SHARED_METADATA,
     )
 
 
