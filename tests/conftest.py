@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from billing_milestones._http import _redact
+from billing_milestones._metadata_cache import SHARED_METADATA
 
 from ._postgres import postgres_server, store_url  # noqa: F401  (fixtures: a real PostgreSQL server)
 
@@ -27,3 +28,13 @@ def _isolated_secret_registry() -> Iterator[None]:
     with _redact._lock:
         _redact._secrets.clear()
         _redact._secrets.update(before)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shared_metadata() -> Iterator[None]:
+    """The Autotask clients the sync engine connects share a tenant's zone and picklist process-wide
+    (``SHARED_METADATA``); every sandbox has the same user, so each test starts with none, as a fresh process
+    would, and counts its own reads."""
+    SHARED_METADATA.clear()
+    yield
+    SHARED_METADATA.clear()
