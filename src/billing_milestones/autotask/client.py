@@ -179,7 +179,9 @@ class AutotaskClient(_Autotask, SyncAPIClient):
     ``max_retries``, ``timeout``, ``retry_policy``, ``http_client`` (an ``httpx.Client``), ``max_threads``
     (requests in flight per endpoint, 3 by default as Autotask's thread threshold), ``limiter`` (replaces
     that in-process limit, e.g. with one shared by worker processes), ``hourly_budget`` (an int or any
-    :class:`~._core.RequestBudget`), ``discovery_url``, ``currency`` (a code, or contract id -> code) and
+    :class:`~._core.RequestBudget`: authenticated attempts, refused unsent once spent), ``request_budget``
+    (asked before every attempt and waited on, as on every client), ``discovery_url``, ``currency`` (a code,
+    or contract id -> code) and
     ``metadata_cache`` (a :class:`~billing_milestones._metadata_cache.MetadataCache` shared with other
     clients of the tenant, which then read its zone and status picklist once between them; the sync engine's
     ``connect`` passes the process-wide one; None, the default, shares nothing).
