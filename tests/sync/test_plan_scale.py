@@ -11,6 +11,7 @@ import pytest
 
 from billing_milestones import Milestone, MilestoneKey, Money, Platform, errors
 from billing_milestones.sync import ActionKind, plan_sync
+from billing_milestones.sync._rows import MilestoneRow
 from billing_milestones.sync import plan as plan_module
 from billing_milestones.sync.translate import compare, translate
 
@@ -64,13 +65,13 @@ def test_planning_leaves_the_collector_as_it_found_it(enabled: bool) -> None:
 
 def test_the_collector_is_paused_while_planning(monkeypatch: pytest.MonkeyPatch) -> None:
     seen = []
-    real = plan_module.translate  # type: ignore[attr-defined]
+    real = plan_module.translate_row  # type: ignore[attr-defined]
 
-    def spy(*args: object, **kwargs: object) -> Milestone:
+    def spy(*args: object, **kwargs: object) -> MilestoneRow:
         seen.append(gc.isenabled())
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(plan_module, "translate", spy)
+    monkeypatch.setattr(plan_module, "translate_row", spy)
     plan_sync(PAIR, [src(1), src(2)], [])
     assert seen == [False, False]
 

@@ -1,5 +1,6 @@
 """Keep billing milestones in step between platforms: plan (pure) -> dry run -> apply, with a link store."""
 
+from ._rows import MilestoneRow
 from .apply import ActionResult, ApplyResult, apply_plan, load_sides, resolve_view
 from .lease import Lease, LeaseHolder
 from .links import Intent, Link, LinkStore, RunRecord
@@ -21,6 +22,7 @@ __all__ = [
     "LeaseHolder",
     "Link",
     "LinkStore",
+    "MilestoneRow",
     "PlannedAction",
     "ReconcileEntry",
     "ReconcileReport",

@@ -11,10 +11,11 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from .._platforms import spec_for
 from ..model import Milestone, Platform
+from ._rows import MilestoneRow, row_of
 from .links import Link
 from .pair import ConflictPolicy, SyncPair
 from .translate import FieldDiff
@@ -50,16 +51,51 @@ KEEPS_SYNC_KEY = frozenset(p for p in Platform if spec_for(p).keeps_sync_key)
 WRITES = frozenset({ActionKind.CREATE, ActionKind.UPDATE, ActionKind.DELETE, ActionKind.ADOPT})
 
 
+class _Held:
+    """A :class:`PlannedAction` field holding one side's milestone as its row: set with a ``Milestone`` or a
+    :class:`~._rows.MilestoneRow`, read as a ``Milestone``. A plan of 100,000 unchanged pairs then holds
+    rows (no pydantic model, no wire payload); a milestone given as a model is read back as that model."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = "_" + name
+
+    @overload
+    def __get__(self, action: None, owner: type | None = None) -> None: ...
+    @overload
+    def __get__(self, action: object, owner: type | None = None) -> Milestone | None: ...
+    def __get__(self, action: object, owner: type | None = None) -> Milestone | None:
+        if action is None:
+            return None  # the field's default
+        row = self.row(action)
+        return None if row is None else row.milestone()
+
+    def __set__(self, action: object, value: Milestone | MilestoneRow | None) -> None:
+        row = value if value is None or isinstance(value, MilestoneRow) else row_of(value)
+        object.__setattr__(action, self._name, row)
+
+    def row(self, action: object) -> MilestoneRow | None:
+        """The row itself, for the planner and the applier (no model built)."""
+        row = action.__dict__[self._name]
+        return row if isinstance(row, MilestoneRow) else None
+
+
+_SOURCE, _TARGET, _DESIRED = _Held(), _Held(), _Held()
+
+
 @dataclass(frozen=True)
 class PlannedAction:
-    """One decision, with the reason and the field-level diff behind it."""
+    """One decision, with the reason and the field-level diff behind it.
+
+    ``source``, ``target`` and ``desired`` read as milestones; the plan holds them as rows
+    (:func:`source_row` and its twins give those).
+    """
 
     kind: ActionKind
     sync_key: str
     reason: str
-    source: Milestone | None = None
-    target: Milestone | None = None
-    desired: Milestone | None = None
+    source: _Held = _SOURCE
+    target: _Held = _TARGET
+    desired: _Held = _DESIRED
     diff: tuple[FieldDiff, ...] = ()
     link: Link | None = None
     #: For a DUPLICATE: remove this extra copy (the pair fixes duplicates and the platform can delete it).
@@ -67,7 +103,7 @@ class PlannedAction:
 
     @property
     def title(self) -> str:
-        for m in (self.desired, self.source, self.target):
+        for m in (_DESIRED.row(self), _SOURCE.row(self), _TARGET.row(self)):
             if m is not None:
                 return m.title
         return "?"
@@ -78,34 +114,37 @@ class PlannedAction:
         to put our sync key on a target that lacks it (where the platform keeps one: not crm.com), so that no
         other pair writing into the same container can adopt the same milestone as well."""
         if self.kind is ActionKind.ADOPT:
-            if self.target is None or self.target.locked:
+            target = _TARGET.row(self)
+            if target is None or target.locked:
                 return False
             return bool(self.diff) or self._needs_sync_key
         if self.kind is ActionKind.DELETE:
-            return self.target is not None
+            return _TARGET.row(self) is not None
         if self.kind is ActionKind.DUPLICATE:
             return self.fix
         return self.kind in WRITES
 
     @property
     def _needs_sync_key(self) -> bool:
-        t = self.target
-        if t is None or t.key is None or t.sync_key == self.sync_key:
+        t = _TARGET.row(self)
+        if t is None or t.platform is None or t.sync_key == self.sync_key:
             return False
-        return spec_for(t.key.platform).keeps_sync_key
+        return spec_for(t.platform).keeps_sync_key
 
     @property
     def shown(self) -> Milestone | None:
         """The milestone a person is shown for this action (the table's amount and due, and the JSON's): what
         the target will hold, else the source, else the target as it is."""
-        return self.desired or self.source or self.target
+        row = _shown_row(self)
+        return None if row is None else row.milestone()
 
     def to_json(self) -> dict[str, Any]:
-        def key(m: Milestone | None) -> str | None:
-            return str(m.key) if m is not None and m.key is not None else None
+        def key(m: MilestoneRow | None) -> str | None:
+            return m.text or None if m is not None else None
 
-        shown = self.shown
+        shown = _shown_row(self)
         money = shown.amount if shown is not None else None
+        desired = _DESIRED.row(self)
         return {
             "action": self.kind.value,
             "sync_key": self.sync_key,
@@ -115,11 +154,30 @@ class PlannedAction:
             "due": shown.due.isoformat() if shown is not None and shown.due else None,
             "writes": self.writes,
             "reason": self.reason,
-            "source": key(self.source),
-            "target": key(self.target),
+            "source": key(_SOURCE.row(self)),
+            "target": key(_TARGET.row(self)),
             "diff": [d.to_json() for d in self.diff],
-            "changes": [str(c) for c in (self.desired.changes if self.desired else ())],
+            "changes": [str(c) for c in (desired.changes if desired else ())],
         }
+
+
+def source_row(action: PlannedAction) -> MilestoneRow | None:
+    """The action's source as the plan holds it (no model built)."""
+    return _SOURCE.row(action)
+
+
+def target_row(action: PlannedAction) -> MilestoneRow | None:
+    """The action's target as the plan holds it."""
+    return _TARGET.row(action)
+
+
+def desired_row(action: PlannedAction) -> MilestoneRow | None:
+    """What the action would write, as the plan holds it."""
+    return _DESIRED.row(action)
+
+
+def _shown_row(action: PlannedAction) -> MilestoneRow | None:
+    return _DESIRED.row(action) or _SOURCE.row(action) or _TARGET.row(action)
 
 
 @dataclass(frozen=True)
@@ -193,11 +251,12 @@ class SyncPlan:
             ActionKind.UNCHANGED: "dim",
         }
         for a in self.actions:
-            shown = a.shown
+            shown = _shown_row(a)
             amount = str(shown.amount) if shown is not None and shown.amount is not None else ""
             due = shown.due.isoformat() if shown is not None and shown.due else ""
             detail = "; ".join(f"{d.field}: {_short(d.current)} -> {_short(d.desired)}" for d in a.diff) or a.reason
-            notes = [f"{c.field} {c.kind.value}" for c in (a.desired.changes if a.desired else ())]
+            desired = _DESIRED.row(a)
+            notes = [f"{c.field} {c.kind.value}" for c in (desired.changes if desired else ())]
             if notes and a.kind is not ActionKind.UNCHANGED:
                 detail += f" ({', '.join(notes)})"
             table.add_row(a.kind.value, escape(a.title), amount, due, escape(detail), style=styles[a.kind])

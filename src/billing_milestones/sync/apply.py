@@ -19,6 +19,8 @@ from .._platform_spec import WriteMode
 from .._platforms import spec_for
 from .._view import MilestoneView, SetWritingView
 from ..model import SYNC_SERVICE_NAME, Milestone, Platform
+from ._rows import MilestoneRow, Shared, row_of
+from .actions import desired_row, source_row, target_row
 from .lease import Lease
 from .links import Link, LinkStore
 from .pair import SyncPair
@@ -93,12 +95,20 @@ def resolve_view(target: Any, platform: Platform) -> MilestoneView:
     return view
 
 
-def load_sides(pair: SyncPair, clients: Any) -> tuple[list[Milestone], list[Milestone]]:
+def load_sides(pair: SyncPair, clients: Any) -> tuple[list[MilestoneRow], list[MilestoneRow]]:
     """Read both containers completely (deletes are only planned from a complete read), each in its
-    platform's own order through the view's ``stream`` (the planner needs no order, so nothing is sorted)."""
-    source = list(stream_of(resolve_view(clients, pair.source), pair.source_container))
-    target = list(stream_of(resolve_view(clients, pair.target), pair.target_container))
-    return source, target
+    platform's own order through the view's ``stream`` (the planner needs no order, so nothing is sorted).
+
+    Each page is projected into the planner's rows as it arrives and then let go: a row holds a milestone's
+    fields under the same names but not its wire payload, so 100,000 milestones take tens of megabytes, not
+    a gigabyte. ``row.milestone()`` gives a row's milestone back (without ``raw``: an update re-reads it).
+    """
+    return _rows(clients, pair.source, pair.source_container), _rows(clients, pair.target, pair.target_container)
+
+
+def _rows(clients: Any, platform: Platform, container_id: str) -> list[MilestoneRow]:
+    shared = Shared()
+    return [row_of(m, keep=False, shared=shared) for m in stream_of(resolve_view(clients, platform), container_id)]
 
 
 def apply_plan(
@@ -211,16 +221,17 @@ class _Applier:
                 raise
 
     def _adopt_or_update(self, action: PlannedAction) -> ActionResult:
-        assert action.source is not None
-        assert action.target is not None
-        assert action.desired is not None
+        assert source_row(action) is not None
+        target, desired = action.target, action.desired  # each built once (a streamed row has no model)
+        assert target is not None
+        assert desired is not None
         if not action.writes:
             # A locked adoption with differences is linked but not accepted: once unlocked it is updated.
-            self._link(action, action.target, accepted=not action.diff)
-            return ActionResult(action, ok=True, result=action.target)
+            self._link(action, target, accepted=not action.diff)
+            return ActionResult(action, ok=True, result=target)
         intent = self._begin(action.sync_key, action.kind.value)
         try:
-            updated = self.view.update(_as_update(action.desired, action.target))
+            updated = self.view.update(_as_update(desired, target))
         except errors.BillingMilestonesError as exc:
             self.store.finish(intent, error=str(exc))
             return ActionResult(action, ok=False, error=str(exc))
@@ -275,11 +286,13 @@ class _Applier:
 
     def _remove_duplicate(self, action: PlannedAction) -> ActionResult:
         """An extra copy: deleted when the plan says fix, else reported. Its twin keeps the link."""
-        if not action.fix or action.target is None or action.target.key is None:
+        target = target_row(action)
+        key = target.key if target is not None else None
+        if not action.fix or key is None:
             return ActionResult(action, ok=True)
         intent = self._begin(action.sync_key, action.kind.value)
         try:
-            self.view.delete(action.target.key)
+            self.view.delete(key)
         except errors.NotFoundError:
             pass  # already gone
         except errors.BillingMilestonesError as exc:
@@ -290,16 +303,18 @@ class _Applier:
 
     def _delete(self, action: PlannedAction) -> ActionResult:
         intent = self._begin(action.sync_key, action.kind.value)
-        if action.target is not None and action.target.key is not None:
+        target = target_row(action)
+        key = target.key if target is not None else None
+        if key is not None:
             try:
-                self.view.delete(action.target.key)
+                self.view.delete(key)
             except errors.NotFoundError:
                 pass  # already gone: the goal is reached
             except errors.BillingMilestonesError as exc:
                 self.store.finish(intent, error=str(exc))
                 return ActionResult(action, ok=False, error=str(exc))
         self.store.remove(self.pair.id, action.sync_key, intent_id=intent)
-        return ActionResult(action, ok=True, wrote=action.target is not None)
+        return ActionResult(action, ok=True, wrote=target is not None)
 
     # -- set-semantics platform (crm.com) -----------------------------------------------------------
     def replace_set(self, actions: Sequence[PlannedAction]) -> None:
@@ -340,7 +355,7 @@ class _Applier:
                 self.store.remove(self.pair.id, action.sync_key, intent_id=open_intent)
                 self.record(ActionResult(action, ok=True, wrote=True))
                 continue
-            if action.kind in (ActionKind.CONFLICT, ActionKind.SKIP_LOCKED) or action.source is None:
+            if action.kind in (ActionKind.CONFLICT, ActionKind.SKIP_LOCKED) or source_row(action) is None:
                 self.record(ActionResult(action, ok=True))
                 continue
             wanted = action.desired or action.target
@@ -354,27 +369,35 @@ class _Applier:
 
     # -- links --------------------------------------------------------------------------------------
     def _link(
-        self, action: PlannedAction, target: Milestone, intent: int | None = None, *, accepted: bool = True
+        self,
+        action: PlannedAction,
+        target: Milestone | MilestoneRow,
+        intent: int | None = None,
+        *,
+        accepted: bool = True,
     ) -> None:
         """Record the pair as it stands now; ``accepted`` says the target's content is the agreed baseline."""
-        assert action.source is not None
-        assert action.source.key is not None
-        assert target.key is not None
-        desired = action.desired if accepted else None
+        source = source_row(action)
+        assert source is not None
+        assert source.text
+        target_key = target.text if isinstance(target, MilestoneRow) else str(target.key or "")
+        assert target_key
+        desired = desired_row(action) if accepted else None
         link = Link(
             pair_id=self.pair.id,
             sync_key=action.sync_key,
-            source_key=str(action.source.key),
-            target_key=str(target.key),
-            source_fp=source_fingerprint(action.source),
+            source_key=source.text,
+            target_key=target_key,
+            source_fp=source_fingerprint(source),
             target_fp=target_fingerprint(target, self.pair),
             desired_fp=target_fingerprint(desired, self.pair) if desired is not None else "",
         )
         self.store.put(link, intent_id=intent)
 
     def _refresh_link(self, action: PlannedAction) -> None:
-        if action.source is not None and action.target is not None:
-            self._link(action, action.target)
+        target = target_row(action)
+        if source_row(action) is not None and target is not None:
+            self._link(action, target)
         self.record(ActionResult(action, ok=True))
 
 

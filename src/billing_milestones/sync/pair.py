@@ -12,7 +12,7 @@ from ..errors import ValidationError
 from ..model import SYNC_KEY_PATTERN, MilestoneKey, Platform
 from .triggers import TriggerMap
 
-__all__ = ["SYNC_KEY_PATTERN", "ConflictPolicy", "SyncPair", "legacy_sync_key", "sync_key_for"]
+__all__ = ["SYNC_KEY_PATTERN", "ConflictPolicy", "SyncPair", "legacy_sync_key", "sync_key_for", "sync_key_of"]
 
 _DIGEST_CHARS = len(SYNC_KEY_PATTERN) - 2
 
@@ -94,15 +94,22 @@ def sync_key_for(pair: SyncPair, source_key: MilestoneKey, *, key_text: str | No
     """A short key, stable per (pair, source milestone), written on the target so a crash can be recovered
     and a lost link store re-adopted. Built on the pair's stable identity and the source milestone's stable
     id (for crm.com, its stage within the named draft), never on an id only the link store remembers."""
-    if pair.identity == pair.id and source_key.stable_id == source_key.id:
-        # ``key_text``: ``str(source_key)`` when the caller (the planner) has it already.
-        return _digest(f"{pair.id}|{key_text or source_key}")
-    return _digest(f"{pair.identity}|{source_key.platform.value}/{source_key.stable_id}")
+    # ``key_text``: ``str(source_key)`` when the caller has it already.
+    text = key_text or str(source_key)
+    return sync_key_of(pair, source_key.platform, source_key.id, source_key.stable_id, text)
 
 
-def legacy_sync_key(pair: SyncPair, source_key: MilestoneKey) -> str:
+def sync_key_of(pair: SyncPair, platform: Platform, native_id: str, stable_id: str, key_text: str) -> str:
+    """:func:`sync_key_for` from a key's parts (what the planner's rows hold), without building the key."""
+    if pair.identity == pair.id and stable_id == native_id:
+        return _digest(f"{pair.id}|{key_text}")
+    return _digest(f"{pair.identity}|{platform.value}/{stable_id}")
+
+
+def legacy_sync_key(pair: SyncPair, source_key: MilestoneKey | str) -> str:
     """The key as versions before stable names built it (pair and source key by id): still recognised on a
-    target, so milestones written then are adopted rather than created again."""
+    target, so milestones written then are adopted rather than created again. ``source_key`` may be the
+    key's text."""
     return _digest(f"{pair.id}|{source_key}")
 
 

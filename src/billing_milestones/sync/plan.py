@@ -17,17 +17,26 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any
 
 from .._platform_spec import WriteMode
 from .._platforms import spec_for
 from ..errors import DuplicateRecordError, TranslationError
 from ..model import Milestone
-from .actions import KEEPS_SYNC_KEY, WRITES, ActionKind, PlannedAction, SyncPlan
+from ._rows import MilestoneRow, row_of
+from .actions import (
+    KEEPS_SYNC_KEY,
+    WRITES,
+    ActionKind,
+    PlannedAction,
+    SyncPlan,
+    desired_row,
+    source_row,
+    target_row,
+)
 from .links import Link, LinkStore
-from .pair import ConflictPolicy, SyncPair, legacy_sync_key, sync_key_for
-from .translate import COMPARED_FIELDS, can_delete, comparable, compare, fingerprint, translate
+from .pair import ConflictPolicy, SyncPair, legacy_sync_key, sync_key_of
+from .translate import COMPARED_FIELDS, can_delete, comparable, compare, fingerprint, translate_row
 
 __all__ = [
     "KEEPS_SYNC_KEY",
@@ -41,18 +50,22 @@ __all__ = [
 ]
 
 
-def source_fingerprint(milestone: Milestone) -> str:
+#: What the planner takes for each side: milestones, or the rows ``load_sides`` streamed them into.
+Listed = Sequence[Milestone | MilestoneRow]
+
+
+def source_fingerprint(milestone: Milestone | MilestoneRow) -> str:
     return fingerprint(milestone, ("title", "description", "amount", "percentage", "due", "trigger", "status"))
 
 
-def target_fingerprint(milestone: Milestone, pair: SyncPair) -> str:
+def target_fingerprint(milestone: Milestone | MilestoneRow, pair: SyncPair) -> str:
     return fingerprint(milestone, COMPARED_FIELDS[pair.target])
 
 
 def plan_sync(
     pair: SyncPair,
-    source: Sequence[Milestone],
-    target: Sequence[Milestone],
+    source: Listed,
+    target: Listed,
     links: LinkStore | Iterable[Link] = (),
     *,
     policy: ConflictPolicy = ConflictPolicy.REPORT,
@@ -60,11 +73,19 @@ def plan_sync(
 ) -> SyncPlan:
     """Decide, for every source milestone and every linked target milestone, what a sync should do.
 
+    Each side is a list of milestones or of the rows :func:`~.apply.load_sides` streamed them into (the
+    plan is the same either way; a milestone given as a model is the one its actions give back).
+
     Raises DuplicateRecordError when either listing holds one milestone twice (a moved page boundary, a
     server repeating itself): such a listing cannot say what exists, so nothing is planned from it.
     """
     with _collector_paused():
-        return _plan(pair, source, target, links, policy, target_currency)
+        return _plan(pair, _as_rows(source), _as_rows(target), links, policy, target_currency)
+
+
+def _as_rows(milestones: Listed) -> list[MilestoneRow]:
+    """Rows for the planner; a milestone's row holds the milestone itself (the caller holds it anyway)."""
+    return [m if isinstance(m, MilestoneRow) else row_of(m) for m in milestones]
 
 
 @contextmanager
@@ -84,8 +105,8 @@ def _collector_paused() -> Iterator[None]:
 
 def _plan(
     pair: SyncPair,
-    source: Sequence[Milestone],
-    target: Sequence[Milestone],
+    source: list[MilestoneRow],
+    target: list[MilestoneRow],
     links: LinkStore | Iterable[Link],
     policy: ConflictPolicy,
     target_currency: str | None,
@@ -94,45 +115,48 @@ def _plan(
         link_list, version = links.links(pair.id), links.version(pair.id)
     else:
         link_list, version = [ln for ln in links if ln.pair_id == pair.id], None
-    source_texts = _refuse_repeats(source, "source")
+    _refuse_repeats(source, "source")
     _refuse_repeats(target, "target")
-    by_source = {ln.source_key: ln for ln in link_list}
-    linked_targets = {ln.target_id for ln in link_list}
-    targets_by_id = {t.key.id: t for t in target if t.key is not None}
-    carriers, actions = _sync_key_carriers(pair, target, link_list)
-    claimed = {a.target.key.id for a in actions if a.target is not None and a.target.key is not None}
+    # Each link's target id once (it is parsed out of the link's target key).
+    linked = [(ln, ln.target_id) for ln in link_list]
+    by_source = {found[0].source_key: found for found in linked}
+    linked_targets = {tid for _, tid in linked}
+    targets_by_id = {t.id: t for t in target if t.id is not None}
+    carriers, actions = _sync_key_carriers(pair, target, linked)
+    claimed = {t.id for a in actions if (t := target_row(a)) is not None and t.id is not None}
     currency = target_currency or pair.target_currency or _common_currency(target)
     matches = _ExactMatches(pair, target, claimed | linked_targets)
 
-    for s, text in zip(source, source_texts, strict=True):
-        if s.key is None:
+    for s in source:
+        if s.id is None or s.platform is None:
             raise TranslationError("source milestones must carry their key (read them from a client)", field="key")
-        key = sync_key_for(pair, s.key, key_text=text)
-        link = by_source.get(text)
-        t = targets_by_id.get(link.target_id) if link else None
+        text = s.text
+        key = sync_key_of(pair, s.platform, s.id, s.stable_id, text)
+        found = by_source.get(text)
+        link, t = (found[0], targets_by_id.get(found[1])) if found else (None, None)
         if t is None and carriers:
-            t = carriers.get(key) or carriers.get(legacy_sync_key(pair, s.key))
+            t = carriers.get(key) or carriers.get(legacy_sync_key(pair, text))
         try:
-            desired = translate(s, pair, target_currency=currency, sync_key=key)
+            desired = translate_row(s, pair, target_currency=currency, sync_key=key)
         except TranslationError as exc:
             actions.append(PlannedAction(ActionKind.CONFLICT, key, f"cannot translate: {exc}", s, t, link=link))
-            if t is not None and t.key is not None:
-                claimed.add(t.key.id)
+            if t is not None and t.id is not None:
+                claimed.add(t.id)
                 matches.take(t)
             continue
         if t is None and link is None:
             t = matches.find(desired)
-        if t is not None and t.key is not None:
-            claimed.add(t.key.id)
+        if t is not None and t.id is not None:
+            claimed.add(t.id)
             matches.take(t)
         actions.append(_decide(pair, policy, s, t, desired, link, key))
 
-    source_keys = set(source_texts)
+    source_keys = {s.text for s in source}
     suspicious = not source and not pair.allow_empty_source
-    for link in link_list:
+    for link, target_id in linked:
         if link.source_key in source_keys:
             continue
-        t = targets_by_id.get(link.target_id)
+        t = targets_by_id.get(target_id)
         if suspicious and t is not None and pair.delete_missing:
             why = (
                 f"the source listed no milestones at all while {len(link_list)} are linked; deleting them all "
@@ -142,7 +166,7 @@ def _plan(
             continue
         actions.append(_orphan(pair, link, t))
     if spec_for(pair.target).write_mode is WriteMode.WHOLE_SET:
-        unsure = any(a.kind is ActionKind.CONFLICT and a.source is not None for a in actions)
+        unsure = any(a.kind is ActionKind.CONFLICT and source_row(a) is not None for a in actions)
         actions.extend(_outside_the_set(pair, target, claimed | linked_targets, unsure))
     # An empty source confirmed with allow_empty_source has already said "delete them all".
     confirmed = not source and pair.allow_empty_source
@@ -150,16 +174,13 @@ def _plan(
     return SyncPlan(pair, tuple(guarded), policy, links_version=version, notes=notes)
 
 
-def _refuse_repeats(milestones: Sequence[Milestone], side: str) -> list[str]:
-    """Each milestone's key as text (built once, for the link lookups), after refusing a key listed twice."""
+def _refuse_repeats(milestones: list[MilestoneRow], side: str) -> None:
+    """Refuse a listing that holds one key twice (keyless rows, never listed, are left to the caller)."""
     seen: set[str] = set()
-    texts = []
     for m in milestones:
-        if m.key is None:
-            texts.append("")
+        text = m.text
+        if not text:
             continue
-        text = str(m.key)
-        texts.append(text)
         if text in seen:
             raise DuplicateRecordError(
                 f"the {side} listing holds {text} twice; a page boundary moved or the server repeated a "
@@ -167,41 +188,48 @@ def _refuse_repeats(milestones: Sequence[Milestone], side: str) -> list[str]:
                 key=text,
             )
         seen.add(text)
-    return texts
 
 
 def _sync_key_carriers(
-    pair: SyncPair, target: Sequence[Milestone], link_list: Sequence[Link]
-) -> tuple[dict[str, Milestone], list[PlannedAction]]:
+    pair: SyncPair, target: list[MilestoneRow], links: Iterable[tuple[Link, str]]
+) -> tuple[dict[str, MilestoneRow], list[PlannedAction]]:
     """One target milestone per sync key, and a DUPLICATE action for every other one carrying that key.
 
     The one kept is the linked one, else a locked (billed) one, which cannot be removed and is the one that
-    was invoiced, else the first listed.
+    was invoiced, else the first listed. ``links`` pairs each link with its target id.
     """
-    groups: dict[str, list[Milestone]] = {}
+    kept: dict[str, MilestoneRow] = {}
+    # Only keys carried more than once get a group (all of its carriers, in listing order).
+    groups: dict[str, list[MilestoneRow]] = {}
     for t in target:
-        if t.sync_key:
-            groups.setdefault(t.sync_key, []).append(t)
-    linked = {ln.sync_key: ln.target_id for ln in link_list}
-    kept: dict[str, Milestone] = {}
+        sync_key = t.sync_key
+        if sync_key:
+            first = kept.setdefault(sync_key, t)
+            if first is not t:
+                groups.setdefault(sync_key, [first]).append(t)
     duplicates: list[PlannedAction] = []
-    for sync_key, group in groups.items():
-        keeper = group[0] if len(group) == 1 else _keeper(group, linked.get(sync_key))
-        kept[sync_key] = keeper
+    if not groups:
+        return kept, duplicates
+    linked = {ln.sync_key: target_id for ln, target_id in links}
+    for sync_key in kept:  # in the order each key was first listed
+        group = groups.get(sync_key)
+        if group is None:
+            continue
+        keeper = kept[sync_key] = _keeper(group, linked.get(sync_key))
         for extra in group:
             if extra is not keeper:
                 duplicates.append(_duplicate(pair, sync_key, keeper, extra))
     return kept, duplicates
 
 
-def _keeper(group: list[Milestone], linked_id: str | None) -> Milestone:
+def _keeper(group: list[MilestoneRow], linked_id: str | None) -> MilestoneRow:
     """Of several target milestones with one sync key: the linked one, else a locked one, else the first."""
-    keeper = next((t for t in group if t.key is not None and t.key.id == linked_id), None)
+    keeper = next((t for t in group if t.id is not None and t.id == linked_id), None)
     return keeper or next((t for t in group if t.locked), group[0])
 
 
-def _duplicate(pair: SyncPair, sync_key: str, keeper: Milestone, extra: Milestone) -> PlannedAction:
-    kept = str(keeper.key)  # a keeper came from a listing: it has a key
+def _duplicate(pair: SyncPair, sync_key: str, keeper: MilestoneRow, extra: MilestoneRow) -> PlannedAction:
+    kept = keeper.text  # a keeper came from a listing: it has a key
     if extra.locked:
         why, fix = f"another copy of {kept} (same sync key), billed: it cannot be removed; check the invoice", False
     elif not can_delete(pair.target):
@@ -219,7 +247,7 @@ def _guard_mass_delete(
 ) -> tuple[list[PlannedAction], tuple[str, ...]]:
     """Deleting more than ``max_delete_share`` of the linked milestones is refused unless allowed: the deletes
     become conflicts naming the guard, the rest of the plan stands."""
-    deletes = [a for a in actions if a.kind is ActionKind.DELETE and a.target is not None and a.link is not None]
+    deletes = [a for a in actions if a.kind is ActionKind.DELETE and target_row(a) is not None and a.link is not None]
     # One milestone deleted is an edit, not a mass deletion, however small the pair.
     if pair.allow_mass_delete or len(deletes) < 2 or len(deletes) <= pair.max_delete_share * linked:
         return actions, ()
@@ -230,70 +258,78 @@ def _guard_mass_delete(
     )
     refused = {id(a) for a in deletes}
     guarded = [
-        replace(a, kind=ActionKind.CONFLICT, reason=f"{a.reason}; not deleted: {note}") if id(a) in refused else a
-        for a in actions
+        _recast(a, ActionKind.CONFLICT, f"{a.reason}; not deleted: {note}") if id(a) in refused else a for a in actions
     ]
     return guarded, (note,)
+
+
+def _recast(a: PlannedAction, kind: ActionKind, reason: str) -> PlannedAction:
+    """``a`` with another kind and reason, its rows carried over as they are (no model built)."""
+    return PlannedAction(
+        kind, a.sync_key, reason, source_row(a), target_row(a), desired_row(a), a.diff, a.link, fix=a.fix
+    )
 
 
 class _ExactMatches:
     """Unlinked target milestones without a sync key, indexed by every stored field (crm.com: by stage,
     which holds one milestone), so an exact-match adoption is a lookup, not a scan of the target."""
 
-    def __init__(self, pair: SyncPair, target: Sequence[Milestone], taken: set[str]) -> None:
+    def __init__(self, pair: SyncPair, target: list[MilestoneRow], taken: set[str]) -> None:
         self.pair = pair
         self.by_trigger = spec_for(pair.target).adopt_by_trigger
-        self._by: dict[Any, list[Milestone]] = {}
+        self._by: dict[Any, list[MilestoneRow]] = {}
         for t in target:
-            if t.key is None or t.key.id in taken or t.sync_key is not None:
+            if t.id is None or t.id in taken or t.sync_key is not None:
                 continue
             self._by.setdefault(self._index(t), []).append(t)
         self._taken: set[str] = set()
 
-    def _index(self, m: Milestone) -> Any:
+    def _index(self, m: MilestoneRow) -> Any:
         if self.by_trigger:
             return comparable(m, self.pair.target, ("trigger",))
         return comparable(m, self.pair.target)
 
-    def find(self, desired: Milestone) -> Milestone | None:
+    def find(self, desired: MilestoneRow) -> MilestoneRow | None:
+        if not self._by:
+            return None
         for t in self._by.get(self._index(desired), ()):
-            if t.key is not None and t.key.id not in self._taken:
+            if t.id is not None and t.id not in self._taken:
                 return t
         return None
 
-    def take(self, t: Milestone) -> None:
-        if t.key is not None:
-            self._taken.add(t.key.id)
+    def take(self, t: MilestoneRow) -> None:
+        if t.id is not None:
+            self._taken.add(t.id)
 
 
 def _outside_the_set(
-    pair: SyncPair, target: Sequence[Milestone], accounted: set[str], unsure: bool
+    pair: SyncPair, target: list[MilestoneRow], accounted: set[str], unsure: bool
 ) -> list[PlannedAction]:
     """A whole-set target (crm.com) takes the milestone set at once, so a stage the source has no milestone
     for is dropped by the write: say so in the plan rather than let it vanish. While some source milestone is
     a conflict, nobody knows which stage it belongs to, so no stage is dropped."""
     out = []
     for t in target:
-        if t.key is None or t.key.id in accounted:
+        if t.id is None or t.id in accounted:
             continue
         if unsure:
             why = "kept: a source milestone could not be translated, so which stages it covers is unknown"
-            out.append(PlannedAction(ActionKind.UNCHANGED, f"unlinked:{t.key.id}", why, None, t))
+            out.append(PlannedAction(ActionKind.UNCHANGED, f"unlinked:{t.id}", why, None, t))
         elif pair.delete_missing:
             why = "crm.com takes the whole set and the source has no milestone for this stage"
-            out.append(PlannedAction(ActionKind.DELETE, f"unlinked:{t.key.id}", why, None, t))
+            out.append(PlannedAction(ActionKind.DELETE, f"unlinked:{t.id}", why, None, t))
         else:
             why = "not in the source; kept in the set because delete_missing is off"
-            out.append(PlannedAction(ActionKind.UNCHANGED, f"unlinked:{t.key.id}", why, None, t))
+            out.append(PlannedAction(ActionKind.UNCHANGED, f"unlinked:{t.id}", why, None, t))
     return out
 
 
 def _decide(
     pair: SyncPair,
     policy: ConflictPolicy,
-    s: Milestone,
-    t: Milestone | None,
-    desired: Milestone,
+    s: MilestoneRow,
+    t: MilestoneRow | None,
+    desired: MilestoneRow,
     link: Link | None,
     key: str,
 ) -> PlannedAction:
@@ -309,7 +345,7 @@ def _decide(
         action = PlannedAction(ActionKind.ADOPT, key, f"target milestone {how}; linking it", s, t, desired, diff)
         if action.writes:
             what = "updating it" if diff else "marking it with our sync key"
-            action = replace(action, reason=f"{action.reason} and {what}")
+            action = _recast(action, ActionKind.ADOPT, f"{action.reason} and {what}")
         return action
     if t is None:
         if policy is ConflictPolicy.SOURCE_WINS:
@@ -347,7 +383,7 @@ def _decide(
     return PlannedAction(ActionKind.UPDATE, key, reason, s, t, desired, diff, link)
 
 
-def _orphan(pair: SyncPair, link: Link, t: Milestone | None) -> PlannedAction:
+def _orphan(pair: SyncPair, link: Link, t: MilestoneRow | None) -> PlannedAction:
     if t is None:
         return PlannedAction(ActionKind.DELETE, link.sync_key, "gone on both sides; forgetting the link", link=link)
     if not pair.delete_missing:
@@ -370,6 +406,6 @@ def _orphan(pair: SyncPair, link: Link, t: Milestone | None) -> PlannedAction:
     return PlannedAction(ActionKind.DELETE, link.sync_key, "deleted in source", None, t, link=link)
 
 
-def _common_currency(milestones: Sequence[Milestone]) -> str | None:
+def _common_currency(milestones: list[MilestoneRow]) -> str | None:
     currencies = {m.amount.currency for m in milestones if m.amount is not None}
     return currencies.pop() if len(currencies) == 1 else None

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..model import Milestone, Trigger
 from ..money import Money
-from .actions import ActionKind, PlannedAction
+from .actions import ActionKind, PlannedAction, target_row
 from .apply import load_sides
 from .links import Link, LinkStore
 from .pair import SyncPair
@@ -205,15 +205,17 @@ def reconcile(pair: SyncPair, clients: Any, store: LinkStore | Iterable[Link] = 
     entries: list[ReconcileEntry] = []
     accounted: set[str] = set()
     for action in plan.actions:
-        if action.target is not None and action.target.key is not None:
-            accounted.add(str(action.target.key))
+        if (t := target_row(action)) is not None and t.text:
+            accounted.add(t.text)
         entry = _entry(pair, action)
         if entry is not None:
             entries.append(entry)
     for m in target:
-        if m.key is not None and str(m.key) not in accounted:
+        if m.text and m.text not in accounted:
             why = "only on the target: no source milestone, link or sync key points at it"
-            entries.append(ReconcileEntry(ReconcileStatus.TARGET_ONLY, m.title, why, target=m, sync_key=m.sync_key))
+            entries.append(
+                ReconcileEntry(ReconcileStatus.TARGET_ONLY, m.title, why, target=m.milestone(), sync_key=m.sync_key)
+            )
     return ReconcileReport(pair, tuple(entries), plan.notes)
 
 

@@ -24,6 +24,7 @@ from ..model import (
     Trigger,
 )
 from ..money import Money
+from ._rows import MilestoneRow, translated_row
 from .pair import SyncPair
 
 __all__ = [
@@ -34,7 +35,12 @@ __all__ = [
     "compare",
     "fingerprint",
     "translate",
+    "translate_row",
 ]
+
+
+#: What the comparisons read: a milestone, or its row (the same fields under the same names).
+Held = Milestone | MilestoneRow
 
 
 class _ComparedFields(Mapping[Platform, tuple[str, ...]]):
@@ -77,18 +83,38 @@ _TRANSLATED_SET_KEYED: Final = _TRANSLATED_SET | {"external_refs"}
 
 
 def translate(
-    source: Milestone, pair: SyncPair, *, target_currency: str | None = None, sync_key: str | None = None
+    source: Milestone | MilestoneRow,
+    pair: SyncPair,
+    *,
+    target_currency: str | None = None,
+    sync_key: str | None = None,
 ) -> Milestone:
     """The milestone as the target should hold it. Raises TranslationError naming what cannot be carried.
 
     With ``sync_key`` the result carries it as its only external reference (what the planner writes),
     built in the same step instead of a second model copy per milestone.
     """
+    values = _translated(source, pair, target_currency, sync_key)
+    values["external_refs"] = () if sync_key is None else (_sync_ref(sync_key),)
+    return Milestone._trusted(values, set(_TRANSLATED_SET if sync_key is None else _TRANSLATED_SET_KEYED))
+
+
+def translate_row(
+    source: Milestone | MilestoneRow, pair: SyncPair, *, target_currency: str | None, sync_key: str | None
+) -> MilestoneRow:
+    """:func:`translate` as a row (what the planner keeps): the same values, no model built until asked."""
+    values = _translated(source, pair, target_currency, sync_key)
+    return translated_row(values, _TRANSLATED_SET if sync_key is None else _TRANSLATED_SET_KEYED, sync_key)
+
+
+def _translated(
+    source: Milestone | MilestoneRow, pair: SyncPair, target_currency: str | None, sync_key: str | None
+) -> dict[str, Any]:
     target = pair.target
     changes: list[FieldChange] = list(source.changes)
+    spec = spec_for(target)
     title = _fit_text("title", source.title, target, pair.truncate, changes)
     description = source.description
-    spec = spec_for(target)
     if description and not spec.has_description:
         if not pair.allow_drop:
             raise TranslationError(
@@ -135,11 +161,10 @@ def translate(
 
     trigger, due, trigger_changes = pair.triggers.translate(source.trigger, source.due, target)
     changes.extend(trigger_changes)
-    refs = () if sync_key is None else (_sync_ref(sync_key),)
     # Every value comes from the validated source (a text only shortened, an amount checked above, a trigger
     # from the TriggerMap's validated ones), so it is not validated a second time. Status is left at its
-    # default, planned: the target bills it itself.
-    values: dict[str, Any] = {
+    # default, planned: the target bills it itself. The caller adds the external references.
+    return {
         "key": None,
         "title": title,
         "description": description,
@@ -150,11 +175,10 @@ def translate(
         "status": MilestoneStatus.PLANNED,
         "is_initial_payment": source.is_initial_payment if spec.has_initial_payment else False,
         "locked": False,
-        "external_refs": refs,
+        "external_refs": (),
         "raw": {},
         "changes": tuple(changes),
     }
-    return Milestone._trusted(values, set(_TRANSLATED_SET if sync_key is None else _TRANSLATED_SET_KEYED))
 
 
 def _sync_ref(sync_key: str) -> ExternalRef:
@@ -164,7 +188,7 @@ def _sync_ref(sync_key: str) -> ExternalRef:
 
 def _fit_text(name: str, text: str, target: Platform, truncate: bool, changes: list[FieldChange]) -> str:
     limit = spec_for(target).text_limits.get(name)
-    if limit is None:
+    if limit is None or len(text) <= limit:  # what fit_text returns first, without the call
         return text
     return fit_text(
         name,
@@ -177,12 +201,12 @@ def _fit_text(name: str, text: str, target: Platform, truncate: bool, changes: l
     )
 
 
-def compare(desired: Milestone, current: Milestone, platform: Platform) -> list[FieldDiff]:
+def compare(desired: Held, current: Held, platform: Platform) -> list[FieldDiff]:
     """Field-level differences on the fields ``platform`` stores."""
     diffs = []
     for name in COMPARED_FIELDS[platform]:
         want, have = getattr(desired, name), getattr(current, name)
-        if _plainly_equal(want, have):
+        if want is have or _plainly_equal(want, have):  # ``is``: what _plainly_equal checks first
             continue
         if _normal(want) != _normal(have):
             diffs.append(FieldDiff(name, have, want))
@@ -209,7 +233,7 @@ def _plainly_equal(a: Any, b: Any) -> bool:
 _EQUAL_MEANS_SAME: Final = frozenset({str, bool, dt.date, Trigger})
 
 
-def comparable(milestone: Milestone, platform: Platform, fields: Iterable[str] | None = None) -> tuple[str, ...]:
+def comparable(milestone: Held, platform: Platform, fields: Iterable[str] | None = None) -> tuple[str, ...]:
     """The compared fields as :func:`compare` sees them, hashable: equal exactly when compare finds no diff,
     so exact-match adoption can look a milestone up instead of comparing it with every other. Every value
     :func:`_normal` gives is JSON (a money amount a dict in one fixed key order), so no options are needed."""
@@ -217,7 +241,7 @@ def comparable(milestone: Milestone, platform: Platform, fields: Iterable[str] |
     return tuple(json.dumps(_normal(getattr(milestone, name))) for name in names)
 
 
-def fingerprint(milestone: Milestone, fields: Iterable[str]) -> str:
+def fingerprint(milestone: Held, fields: Iterable[str]) -> str:
     """A hash of the given fields, to tell later whether a side changed since the last sync."""
     data = {name: _plain(getattr(milestone, name)) for name in fields}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]

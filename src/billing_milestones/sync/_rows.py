@@ -1,0 +1,240 @@
+"""The planner's compact projection of a milestone: its business fields without the payload it was read from.
+
+A listed :class:`~billing_milestones.Milestone` keeps its wire object alive (``raw`` is dumped from it on
+demand) and is a pydantic model with a field dict and a fields-set each: about 7 KB a Kantata milestone. A
+sync plans from a few fields of each and writes few of them, so :func:`~billing_milestones.sync.load_sides`
+streams each page into rows (about 0.5 KB: slots, values shared with the read, references as tuples) and lets
+the page go. A row gives its milestone back with :meth:`MilestoneRow.milestone`: the very object it was made
+from where the caller holds it anyway (rows made by ``plan_sync`` from lists of milestones), else an equal one
+without ``raw`` (a write re-reads what it needs: Kantata and Autotask updates GET the milestone first).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Final
+
+from ..model import (
+    SYNC_SERVICE_NAME,
+    ExternalRef,
+    FieldChange,
+    Milestone,
+    MilestoneKey,
+    MilestoneStatus,
+    Platform,
+    Trigger,
+)
+from ..money import Money
+
+__all__ = ["MilestoneRow", "Shared", "row_of"]
+
+#: A reference as a plain tuple: service, ref, model, status.
+RefTuple = tuple[str, str, str | None, str | None]
+
+_KEY_FIELDS: Final = frozenset({"platform", "id", "container_id"})
+_EMPTY: Final[Mapping[str, Any]] = {}
+
+
+class Shared:
+    """Equal texts (container ids, reference services and states) and field sets stored once per listing:
+    JSON decoding makes a new string for every occurrence. Bounded, so an odd listing cannot grow it."""
+
+    __slots__ = ("_values",)
+    LIMIT: Final = 4096
+
+    def __init__(self) -> None:
+        self._values: dict[Any, Any] = {}
+
+    def __call__(self, value: Any) -> Any:
+        kept = self._values.get(value)
+        if kept is not None:
+            return kept
+        if len(self._values) < self.LIMIT:
+            self._values[value] = value
+        return value
+
+
+class MilestoneRow:
+    """A milestone as the planner reads it: the fields of :class:`~billing_milestones.Milestone` under the
+    same names (``key`` and ``external_refs`` are built when asked for), ``text`` its key as text, and
+    ``sync_key`` found once. Read-only by convention: the planner and the plan share rows."""
+
+    __slots__ = (
+        "_fields_set",
+        "_full",
+        "_refs",
+        "amount",
+        "changes",
+        "container_id",
+        "description",
+        "due",
+        "id",
+        "is_initial_payment",
+        "locked",
+        "percentage",
+        "platform",
+        "stable_id",
+        "status",
+        "sync_key",
+        "text",
+        "title",
+        "trigger",
+    )
+
+    platform: Platform | None
+    id: str | None
+    container_id: str | None
+    #: As :attr:`MilestoneKey.stable_id` (a crm.com id's stage part), found once; "" without a key.
+    stable_id: str
+    text: str
+    title: str
+    description: str | None
+    amount: Money | None
+    percentage: Decimal | None
+    due: dt.date | None
+    trigger: Trigger
+    status: MilestoneStatus
+    is_initial_payment: bool
+    locked: bool
+    sync_key: str | None
+    changes: tuple[FieldChange, ...]
+    _refs: tuple[RefTuple, ...]
+    _fields_set: frozenset[str]
+    _full: Milestone | None
+
+    @property
+    def key(self) -> MilestoneKey | None:
+        full = self._full
+        if full is not None:
+            return full.key
+        if self.id is None or self.platform is None or self.container_id is None:
+            return None
+        values = {"platform": self.platform, "id": self.id, "container_id": self.container_id}
+        return MilestoneKey._trusted(values, set(_KEY_FIELDS))
+
+    @property
+    def external_refs(self) -> tuple[ExternalRef, ...]:
+        full = self._full
+        if full is not None:
+            return full.external_refs
+        return tuple(_ref(r) for r in self._refs)
+
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        """The payload where the milestone it came from is held; empty for a streamed row (not kept)."""
+        full = self._full
+        return full.raw if full is not None else _EMPTY
+
+    def milestone(self) -> Milestone:
+        """The milestone: the one this row was made from where it was kept, else an equal one without raw."""
+        full = self._full
+        if full is not None:
+            return full
+        values: dict[str, Any] = {
+            "key": self.key,
+            "title": self.title,
+            "description": self.description,
+            "amount": self.amount,
+            "percentage": self.percentage,
+            "due": self.due,
+            "trigger": self.trigger,
+            "status": self.status,
+            "is_initial_payment": self.is_initial_payment,
+            "locked": self.locked,
+            "external_refs": self.external_refs,
+            "raw": {},
+            "changes": self.changes,
+        }
+        return Milestone._trusted(values, set(self._fields_set))
+
+    def _compared(self) -> tuple[Any, ...]:
+        refs = tuple((r.service, r.ref, r.model, r.status) for r in self.external_refs)
+        return (
+            self.platform, self.id, self.container_id, self.title, self.description, self.amount,
+            self.percentage, self.due, self.trigger, self.status, self.is_initial_payment, self.locked, refs,
+            self.changes,
+        )  # fmt: skip
+
+    def __eq__(self, other: object) -> bool:
+        """Equal rows hold equal milestones (``raw`` aside: a streamed row does not keep it)."""
+        if not isinstance(other, MilestoneRow):
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, like the milestones it stands for
+
+    def __repr__(self) -> str:
+        return f"MilestoneRow({self.text or 'no key'}, {self.title!r}, {self.amount}, due={self.due})"
+
+
+def _ref(values: RefTuple) -> ExternalRef:
+    service, ref, model, status = values
+    data = {"service": service, "ref": ref, "model": model, "status": status}
+    return ExternalRef._trusted(data, {name for name, v in data.items() if v is not None})
+
+
+def row_of(milestone: Milestone, *, keep: bool = True, shared: Shared | None = None) -> MilestoneRow:
+    """The row of ``milestone``. ``keep`` holds the milestone itself (the caller holds it anyway, so
+    :meth:`MilestoneRow.milestone` gives it back, raw and all); without it the row holds only its values,
+    compacted through ``shared``."""
+    share = shared or _no_sharing
+    row = MilestoneRow.__new__(MilestoneRow)
+    key = milestone.key
+    values = milestone.__dict__
+    if key is None:
+        row.platform = row.id = row.container_id = None
+        row.text = row.stable_id = ""
+    else:
+        kd = key.__dict__
+        row.platform, row.id, row.container_id = kd["platform"], kd["id"], share(kd["container_id"])
+        stable = key.stable_id
+        row.stable_id = row.id if stable == row.id else stable
+        row.text = f"{row.platform}:{row.container_id}/{row.id}"  # str(key), as MilestoneKey writes it
+    row.title = values["title"]
+    row.description = values["description"]
+    row.amount = values["amount"]
+    row.percentage = values["percentage"]
+    row.due = values["due"]
+    row.trigger = values["trigger"]
+    row.status = values["status"]
+    row.is_initial_payment = values["is_initial_payment"]
+    row.locked = values["locked"]
+    row.changes = values["changes"]
+    refs = values["external_refs"]
+    row.sync_key = next((r.ref for r in refs if r.service == SYNC_SERVICE_NAME), None)
+    if keep:
+        row._full, row._refs, row._fields_set = milestone, (), frozenset()
+        return row
+    row._full = None
+    row._refs = tuple((share(r.service), r.ref, share(r.model), share(r.status)) for r in refs)
+    row._fields_set = share(frozenset(milestone.model_fields_set))
+    return row
+
+
+def translated_row(values: dict[str, Any], fields_set: frozenset[str], sync_key: str | None) -> MilestoneRow:
+    """A row of a translated milestone (no key, our sync key its only reference) from the values the
+    translation computed, without building the model: the plan builds it only when someone asks."""
+    row = MilestoneRow.__new__(MilestoneRow)
+    row.platform = row.id = row.container_id = None
+    row.text = row.stable_id = ""
+    row.title = values["title"]
+    row.description = values["description"]
+    row.amount = values["amount"]
+    row.percentage = values["percentage"]
+    row.due = values["due"]
+    row.trigger = values["trigger"]
+    row.status = values["status"]
+    row.is_initial_payment = values["is_initial_payment"]
+    row.locked = False
+    row.changes = values["changes"]
+    row.sync_key = sync_key
+    row._refs = () if sync_key is None else ((SYNC_SERVICE_NAME, sync_key, None, None),)
+    row._fields_set = fields_set
+    row._full = None
+    return row
+
+
+def _no_sharing(value: Any) -> Any:
+    return value
