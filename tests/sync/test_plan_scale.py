@@ -11,8 +11,8 @@ import pytest
 
 from billing_milestones import Milestone, MilestoneKey, Money, Platform, errors
 from billing_milestones.sync import ActionKind, plan_sync
-from billing_milestones.sync._rows import MilestoneRow
 from billing_milestones.sync import plan as plan_module
+from billing_milestones.sync._rows import MilestoneRow
 from billing_milestones.sync.translate import compare, translate
 
 from .test_plan import PAIR, D, src
