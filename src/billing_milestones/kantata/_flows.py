@@ -4,12 +4,14 @@ Each method here returns a flow (see ``_http._flow``): it yields the operations 
 results back, so ``KantataClient`` and ``AsyncKantataClient`` only hand it to their runner.
 
 A workspace id that does not exist lists as an empty Billing Schedule on Kantata (``workspace_ids=`` is only a
-filter), and a sync would then plan to create every source milestone into nothing. So every listing first
-fetches the workspace (which translation needs anyway for its currency), even when its currency is already
-cached, and a missing workspace is a ``NotFoundError`` naming it. A create reads the workspace only when this
-client has not seen it yet (a never-seen workspace that is missing is refused before anything is sent); once
-seen, its cached currency serves every batch, so a 10,000-milestone sync does not send a hundred workspace
-GETs, and a workspace deleted since is refused by Kantata itself (422 on ``workspace_id``, nothing stored).
+filter), and a sync would then plan to create every source milestone into nothing. So every listing checks its
+workspace, and a missing one is a ``NotFoundError`` naming it: the listing side-loads it (``include=workspace``,
+documented on the billing_milestones index), so a listing that lists milestones carries the workspace's currency
+with them, fresh, at no extra request; an empty listing proves nothing, and the walk then fetches the workspace
+before it ends (see ``_listing``). A create reads the workspace only when this client has not seen it yet (a
+never-seen workspace that is missing is refused before anything is sent); once seen, its cached currency
+serves every batch, so a 10,000-milestone sync does not send a hundred workspace GETs, and a workspace deleted
+since is refused by Kantata itself (422 on ``workspace_id``, nothing stored).
 """
 
 from __future__ import annotations
@@ -20,17 +22,20 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .. import errors
-from .._http import Flow, PagedOperation, just
+from .._http import Flow, just
+from .._listing import CheckedListing
 from ..model import Milestone, MilestoneKey, Platform
 from ._errors import refuse_invoiced
 from ._operations import Include, IncludeArg, KantataOperations
 from .adapter import WorkspaceCurrency, to_create_body, to_milestone, to_update_body, wire_from_raw
 from .wire import BillingMilestone, BillingMilestoneCreate, Workspace
 
-__all__ = ["VIEW_INCLUDES", "ViewFlows", "create_many", "missing_workspace"]
+__all__ = ["LISTING_INCLUDES", "VIEW_INCLUDES", "ViewFlows", "create_many", "missing_workspace"]
 
 #: What the common view side-loads: our sync keys, and story states for READY_TO_BILL.
 VIEW_INCLUDES: tuple[Include, ...] = ("external_references", "story")
+#: A listing side-loads the workspace too: its currency comes with the milestones (and proves it exists).
+LISTING_INCLUDES: tuple[Include, ...] = (*VIEW_INCLUDES, "workspace")
 
 
 def create_many(
@@ -77,6 +82,15 @@ class ViewFlows:
         key = str(workspace_id)
         return just(self._currencies[key]) if key in self._currencies else self._check_workspace(key)
 
+    def _side_loaded(self, records: Sequence[BillingMilestone], key: str) -> WorkspaceCurrency | None:
+        """The workspace a page side-loaded with its milestones (its currency cached afresh), if it did."""
+        workspace = next((r.workspace for r in records if r.workspace is not None and str(r.workspace_id) == key), None)
+        if workspace is None:
+            return None
+        currency = WorkspaceCurrency.from_workspace(workspace)
+        self._currencies[key] = currency
+        return currency
+
     def _check_workspace(self, workspace_id: str) -> Flow[WorkspaceCurrency]:
         key = str(workspace_id)
         try:
@@ -89,11 +103,18 @@ class ViewFlows:
         return currency
 
     # -- the four calls ------------------------------------------------------------------------------
-    def _listing(self, container_id: str) -> Flow[PagedOperation[Milestone]]:
-        ws = yield from self._check_workspace(container_id)
+    def _listing(self, container_id: str) -> Flow[CheckedListing[BillingMilestone, Milestone]]:
+        key = str(container_id)
         today = self.today()
-        listing = self._ops.list_billing_milestones(workspace_ids=[container_id], include=VIEW_INCLUDES)
-        return listing.map(lambda wire: to_milestone(wire, ws, today=today))
+
+        def converter(records: Sequence[BillingMilestone]) -> Flow[Callable[[BillingMilestone], Milestone]]:
+            ws = self._side_loaded(records, key)
+            if ws is None:  # not side-loaded (a server that ignores the include): read it, as before
+                ws = yield from self._check_workspace(key)
+            return lambda wire: to_milestone(wire, ws, today=today)
+
+        listing = self._ops.list_billing_milestones(workspace_ids=[key], include=LISTING_INCLUDES)
+        return just(CheckedListing(listing, converter, lambda: self._check_workspace(key)))
 
     def _create(
         self, container_id: str, milestones: Sequence[Milestone], allow_drop: bool
