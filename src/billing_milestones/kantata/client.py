@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from .._base_client import AsyncAPIClient, SyncAPIClient, transport
 from .._http import AsyncRunner, ClientCore, Page, SyncRunner
+from .._listing import awalk, walk
 from .._order import aordered, ordered
 from ..model import Milestone, MilestoneKey
 from . import _raw
@@ -150,7 +151,7 @@ class KantataMilestones(ViewFlows):
 
     def stream(self, container_id: str) -> Iterator[Milestone]:
         """The same milestones in Kantata's order, one page in memory at a time (what the sync engine reads)."""
-        return self._runner.iterate_flow(self._listing(container_id))
+        return walk(self._runner, self._listing(container_id))
 
     def create(
         self, container_id: str, milestones: Sequence[Milestone], *, allow_drop: bool = False
@@ -314,7 +315,7 @@ class AsyncKantataMilestones(ViewFlows):
         return aordered(self.stream(container_id))
 
     def stream(self, container_id: str) -> AsyncIterator[Milestone]:
-        return self._runner.iterate_flow(self._listing(container_id))
+        return awalk(self._runner, self._listing(container_id))
 
     async def create(
         self, container_id: str, milestones: Sequence[Milestone], *, allow_drop: bool = False
