@@ -117,7 +117,7 @@ class _Reads(_Store):
                     maps.setdefault("invoices", {})[invoice_id] = self._render_invoice(invoice_id)
             if "story" in includes and record.get("story_id") in self.stories:
                 maps.setdefault("stories", {})[record["story_id"]] = _public(self.stories[record["story_id"]])
-            if "workspace" in includes:
+            if "workspace" in includes and record["workspace_id"] in self.workspaces:  # a deleted one is left out
                 maps.setdefault("workspaces", {})[record["workspace_id"]] = dict(
                     self.workspaces[record["workspace_id"]]
                 )
