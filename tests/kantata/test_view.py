@@ -86,21 +86,66 @@ def test_list_translates_statuses_triggers_and_amounts(sandbox: KantataSandbox, 
     assert all(m.key is not None and m.key.container_id == ids["workspaces"]["JPY"] for m in jpy.values())
 
 
-def test_each_listing_checks_the_workspace_creates_and_updates_use_the_cache(
+def test_each_listing_side_loads_the_workspace_creates_and_updates_use_the_cache(
     sandbox: KantataSandbox, ids: dict[str, Any]
 ) -> None:
-    client = make_client(sandbox)
+    includes: list[str] = []
+    http = sandbox.http_client(event_hooks={"request": [lambda r: includes.append(r.url.params.get("include", ""))]})
+    client = KantataClient("tok", http_client=http)
     ws = ids["workspaces"]["USD"]
     list(client.milestones.list(ws))
     listed = [m for m in client.milestones.list(ws) if not m.locked]
-    assert sandbox.count_requests("GET", r"^/workspaces/") == 2
+    # The listings asked for the workspace with the milestones (include=workspace): no workspace GET.
+    assert sandbox.count_requests("GET", r"^/workspaces/") == 0
+    assert includes and all("workspace" in include.split(",") for include in includes)
     created = [client.milestones.create(ws, [new(f"Extra {i}", "1.00")])[0] for i in range(3)]
     client.milestones.update(created[0].model_copy(update={"title": "Extra, renamed"}))
     client.milestones.update(listed[0].model_copy(update={"title": "renamed too"}))
-    assert sandbox.count_requests("GET", r"^/workspaces/") == 2
+    assert sandbox.count_requests("GET", r"^/workspaces/") == 0
     # A fresh client has seen nothing: its first create reads the workspace once.
     make_client(sandbox).milestones.create(ws, [new("Extra 4", "1.00")])
-    assert sandbox.count_requests("GET", r"^/workspaces/") == 3
+    assert sandbox.count_requests("GET", r"^/workspaces/") == 1
+
+
+def test_an_empty_listing_reads_the_workspace_once_and_creates_trust_that_read(sandbox: KantataSandbox) -> None:
+    ws = sandbox.add_workspace(currency="USD")
+    client = make_client(sandbox)
+    assert list(client.milestones.list(ws)) == []
+    assert sandbox.count_requests("GET", r"^/workspaces/") == 1
+    client.milestones.create(ws, [new("First", "1.00")])
+    assert sandbox.count_requests("GET", r"^/workspaces/") == 1
+
+
+def test_the_side_loaded_workspace_refreshes_the_cached_currency(sandbox: KantataSandbox) -> None:
+    """What a listing side-loads is the workspace now: a cached currency is replaced by it, and a milestone in
+    another currency than its workspace is refused, never read with a stale subunit."""
+    ws = sandbox.add_workspace(currency="USD")
+    client = make_client(sandbox)
+    client.milestones.create(ws, [new("First", "1.00")])
+    with sandbox.lock:
+        sandbox.workspaces[ws]["currency"] = "EUR"
+    with pytest.raises(errors.TranslationError, match=r"workspace .* is in EUR"):
+        list(client.milestones.list(ws))
+    with pytest.raises(errors.TranslationError):  # a USD amount into what is now an EUR workspace: refused unsent
+        client.milestones.create(ws, [new("Second", "1.00")])
+    assert sandbox.count_requests("POST", r"^/billing_milestones") == 1
+    assert sandbox.count_requests("GET", r"^/workspaces/") == 1  # the first create's read; the listing side-loaded
+
+
+def test_a_page_without_the_side_loaded_workspace_reads_it(sandbox: KantataSandbox, ids: dict[str, Any]) -> None:
+    """A server that ignores include=workspace costs one workspace GET, as before, not a failure."""
+    ws = ids["workspaces"]["USD"]
+
+    def strip(response: httpx.Response) -> None:
+        if response.request.url.path.endswith("/billing_milestones") and response.request.method == "GET":
+            response.read()
+            body = json.loads(response.content)
+            body.pop("workspaces", None)
+            response._content = json.dumps(body).encode()
+
+    client = KantataClient("tok", http_client=sandbox.http_client(event_hooks={"response": [strip]}))
+    assert len(list(client.milestones.list(ws))) == len(list(make_client(sandbox).milestones.list(ws))) > 0
+    assert sandbox.count_requests("GET", r"^/workspaces/") == 1
 
 
 def _gone(sandbox: KantataSandbox, workspace_id: str) -> None:
@@ -116,7 +161,8 @@ def test_a_missing_workspace_is_not_found_by_name_even_when_its_currency_is_cach
     with pytest.raises(errors.NotFoundError, match="workspace 999 does not exist") as info:
         list(client.milestones.list("999"))
     assert info.value.status_code == 404
-    assert [path for _, path, _ in recorder.sent] == ["/api/v1/workspaces/999"]
+    # the listing (empty), then the workspace it proved nothing about
+    assert [path for _, path, _ in recorder.sent] == ["/api/v1/billing_milestones", "/api/v1/workspaces/999"]
     ws = ids["workspaces"]["USD"]
     list(client.milestones.list(ws))  # the currency is cached now
     _gone(sandbox, ws)
@@ -294,5 +340,5 @@ async def test_async_view_round_trip(sandbox: KantataSandbox, ids: dict[str, Any
         sandbox.complete_story(ids["stories"]["localise"])
         relisted = {m.title: m async for m in client.milestones.list(ws)}
         assert relisted["Localisation done"].status is MilestoneStatus.READY_TO_BILL
-        # each list checked the workspace; the create and the update used the cached currency
-        assert sandbox.count_requests("GET", r"^/workspaces/") == 2
+        # each list side-loaded the workspace; the create and the update used the cached currency
+        assert sandbox.count_requests("GET", r"^/workspaces/") == 0
