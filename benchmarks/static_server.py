@@ -14,6 +14,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 WORKSPACE = "900"
+#: A second workspace, in the same currency, that holds no milestones (a sync's empty target).
+EMPTY_WORKSPACE = "901"
 
 
 def milestone(i: int) -> dict[str, Any]:
@@ -69,16 +71,15 @@ def one(i: int = 0) -> bytes:
     ).encode()
 
 
-def workspace() -> bytes:
-    ws = {"id": WORKSPACE, "title": "Bench", "currency": "USD", "currency_base_unit": 100}
-    return json.dumps(
-        {"count": 1, "results": [{"key": "workspaces", "id": WORKSPACE}], "workspaces": {WORKSPACE: ws}}
-    ).encode()
+def workspace(ident: str = WORKSPACE) -> bytes:
+    ws = {"id": ident, "title": "Bench", "currency": "USD", "currency_base_unit": 100}
+    return json.dumps({"count": 1, "results": [{"key": "workspaces", "id": ident}], "workspaces": {ident: ws}}).encode()
 
 
 def serve(items: int) -> None:
     first_page = page(items)
     bodies = {"/api/v1/workspaces": workspace()}
+    empty_page, empty_workspace = page(0), workspace(EMPTY_WORKSPACE)
     single = one()
 
     class Handler(BaseHTTPRequestHandler):
@@ -88,11 +89,17 @@ def serve(items: int) -> None:
 
         def do_GET(self) -> None:
             path, _, query = self.path.partition("?")
-            if path == "/api/v1/billing_milestones":
-                number = int(parse_qs(query).get("page", ["1"])[0])
+            params = parse_qs(query)
+            asked = params.get("workspace_ids", params.get("workspace_id", []))
+            if path == "/api/v1/billing_milestones" and asked == [EMPTY_WORKSPACE]:
+                body = empty_page
+            elif path == "/api/v1/billing_milestones":
+                number = int(params.get("page", ["1"])[0])
                 body = first_page if number == 1 else page(items, number)
             elif path.startswith("/api/v1/billing_milestones/"):
                 body = single
+            elif path.endswith(f"/{EMPTY_WORKSPACE}"):
+                body = empty_workspace
             else:
                 body = bodies["/api/v1/workspaces"]
             self.send_response(200)
