@@ -253,3 +253,21 @@ def test_autotask_hourly_budget_still_refuses_beside_a_request_budget() -> None:
     # Discovery (unauthenticated, not charged to the hourly budget) and the one authenticated request went out.
     assert len(autotask.request_log) == 2
     assert paced.asked == 3  # the refused attempt had passed the request budget first
+
+
+def test_autotask_hourly_budget_is_the_same_window_over_an_hour_and_names_its_option() -> None:
+    from billing_milestones.autotask import HourlyBudget
+
+    now = [0.0]
+    hourly = HourlyBudget(1, clock=lambda: now[0])
+    assert isinstance(hourly, SlidingWindowBudget) and hourly.window == 3600.0
+    assert hourly.acquire() is None and hourly.used == 1
+    assert hourly.acquire() == pytest.approx(3600.0)
+    now[0] = 3600.0
+    assert hourly.used == 0 and hourly.acquire() is None
+    with pytest.raises(errors.ValidationError, match="hourly_budget") as info:
+        HourlyBudget(0)
+    assert info.value.field == "hourly_budget"
+    with pytest.raises(errors.ValidationError) as other:
+        SlidingWindowBudget(0)
+    assert other.value.field == "request_budget"

@@ -72,16 +72,16 @@ class SlidingWindowBudget:
     (and event loops). For one process; workers sharing a tenant need a shared budget (PostgreSQL's in
     ``billing_milestones.workers``)."""
 
+    #: The option a bad limit or window is refused under (Autotask's ``HourlyBudget`` names its own).
+    option = "request_budget"
+
     def __init__(self, limit: int, *, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        name = self.option
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise errors.ValidationError(
-                f"request_budget: expected a positive int limit, got {limit!r}", field="request_budget", value=limit
-            )
+            raise errors.ValidationError(f"{name}: expected a positive int, got {limit!r}", field=name, value=limit)
         if isinstance(window, bool) or not isinstance(window, int | float) or not 0 < window < float("inf"):
             raise errors.ValidationError(
-                f"request_budget: expected a positive window in seconds, got {window!r}",
-                field="request_budget",
-                value=window,
+                f"{name}: expected a positive window in seconds, got {window!r}", field=name, value=window
             )
         self.limit = limit
         self.window = float(window)
@@ -100,8 +100,15 @@ class SlidingWindowBudget:
             self._times.append(now)
             return None
 
+    @property
+    def used(self) -> int:
+        """Attempts admitted in the current window."""
+        with self._lock:
+            now = self._clock()
+            return sum(1 for t in self._times if now - t < self.window)
+
     def __repr__(self) -> str:
-        return f"SlidingWindowBudget(limit={self.limit}, window={self.window})"
+        return f"{type(self).__name__}(limit={self.limit}, window={self.window})"
 
 
 class _Waits:

@@ -7,8 +7,6 @@ tenant out.
 
 from __future__ import annotations
 
-import collections
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 import httpx
 
 from .. import errors
-from .._http import ClientCore, ErrorDetail, RequestSpec, loads
+from .._http import ClientCore, ErrorDetail, RequestSpec, SlidingWindowBudget, loads
 from ._errors import (
     PLATFORM,
     error_body_messages,
@@ -64,39 +62,18 @@ class RequestBudget(Protocol):
         ...
 
 
-class HourlyBudget:
-    """A client-side share of Autotask's rolling-hour request threshold (10,000 per tenant by default).
+class HourlyBudget(SlidingWindowBudget):
+    """A client-side share of Autotask's rolling-hour request threshold (10,000 per tenant by default): the
+    in-process sliding window every client can take as ``request_budget=``, over an hour.
 
-    Refuses before sending, so one greedy job cannot lock every integration of the tenant out.
+    As ``hourly_budget=`` it refuses before sending, so one greedy job cannot lock every integration of the
+    tenant out.
     """
 
+    option = "hourly_budget"
+
     def __init__(self, limit: int, *, window: float = 3600.0, clock: Callable[[], float] = time.monotonic) -> None:
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise errors.ValidationError(
-                f"hourly_budget: expected a positive int, got {limit!r}", field="hourly_budget", value=limit
-            )
-        self.limit = limit
-        self.window = window
-        self._clock = clock
-        self._times: collections.deque[float] = collections.deque()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> float | None:
-        """Take a slot; None when admitted, else the seconds until the oldest request leaves the window."""
-        with self._lock:
-            now = self._clock()
-            while self._times and now - self._times[0] >= self.window:
-                self._times.popleft()
-            if len(self._times) >= self.limit:
-                return max(self.window - (now - self._times[0]), 0.001)
-            self._times.append(now)
-            return None
-
-    @property
-    def used(self) -> int:
-        with self._lock:
-            now = self._clock()
-            return sum(1 for t in self._times if now - t < self.window)
+        super().__init__(limit, window=window, clock=clock)
 
 
 @dataclass(frozen=True)
