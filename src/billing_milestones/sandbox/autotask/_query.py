@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Final
 
-__all__ = ["OPERATORS", "Refusal", "evaluate", "parse_datetime", "select", "validate_filter"]
+__all__ = ["OPERATORS", "Refusal", "comparable", "evaluate", "parse_datetime", "select", "validate_filter"]
 
 #: The 13 operators of the filter language.
 OPERATORS: Final = frozenset(
@@ -93,7 +93,8 @@ def parse_datetime(value: Any) -> dt.datetime | None:
     return parsed
 
 
-def _comparable(field: str, value: Any) -> Any:
+def comparable(field: str, value: Any) -> Any:
+    """A field's value as the filters compare it (dates parsed, numbers as Decimal, text lower-cased)."""
     if value is None:
         return None
     if field in _DATETIME_FIELDS:
@@ -117,16 +118,16 @@ def evaluate(item: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
     if op == "or":
         return any(evaluate(i, record) for i in item["items"])
     field = str(item["field"]).lower()
-    actual = _comparable(field, _field_value(item, record))
+    actual = comparable(field, _field_value(item, record))
     if op == "exist":
         return actual is not None and actual != ""
     if op == "notExist":
         return bool(actual is None or actual == "")
     if op in ("in", "notIn"):
-        values = [_comparable(field, v) for v in item["value"]]
+        values = [comparable(field, v) for v in item["value"]]
         found = actual is not None and actual in values
         return found if op == "in" else not found
-    wanted = _comparable(field, item.get("value"))
+    wanted = comparable(field, item.get("value"))
     if op == "eq":
         return bool(actual == wanted)
     if op == "noteq":

@@ -15,10 +15,33 @@ import httpx
 from .._emulator import SandboxRequest, json_response
 from ._paging import Paging
 from ._query import Refusal as _Refusal
+from ._query import comparable as _comparable
 from ._query import evaluate as _evaluate
 from ._query import select as _select
 from ._query import validate_filter as _validate_filter
 from ._store import _CONTRACT_FIELDS, _ENTITIES, _FIELD_ORDER, PAGE_SIZE, _int, _Store
+
+
+def _first(item: tuple[Any, Any]) -> Any:
+    return item[0]
+
+
+def _contract_filter(filters: list[Any]) -> Any:
+    """The contract a query's top-level ``eq contractID`` item names (as the filter compares it), or None."""
+    for item in filters:
+        if item.get("op") == "eq" and not item.get("udf") and str(item.get("field", "")).lower() == "contractid":
+            wanted = _comparable("contractid", item.get("value"))
+            return wanted if wanted is not None and not isinstance(wanted, bool | str) else None
+    return None
+
+
+def _of_contract(record: Mapping[str, Any], wanted: Any) -> bool:
+    """``eq contractID`` on one record, as the filter evaluates it, with an int (every stored row) compared
+    directly."""
+    value = record.get("contractID")
+    if type(value) is int:
+        return bool(value == wanted)
+    return bool(_comparable("contractid", value) == wanted)
 
 
 class _Reads(_Store):
@@ -46,7 +69,9 @@ class _Reads(_Store):
         cid = _int(request.params["parentId"])
         search = {"filter": [{"op": "eq", "field": "contractID", "value": cid}]}
         paging = Paging.parse(request.query["paging"], PAGE_SIZE) if "paging" in request.query else None
-        rows = [r for _, r in sorted(self.milestones.items()) if r["contractID"] == cid]
+        rows = [
+            r for _, r in sorted(((k, r) for k, r in self.milestones.items() if r["contractID"] == cid), key=_first)
+        ]
         route = f"{request.origin}{self.base_path}/Contracts/{cid}/Milestones"
         return self._paged(rows, paging or Paging(self.page_size), route, search, _FIELD_ORDER, None)
 
@@ -116,7 +141,13 @@ class _Reads(_Store):
 
     def _matches(self, filters: list[Any], entity: str = "ContractMilestones") -> list[dict[str, Any]]:
         rows = self.currencies if entity == "Currencies" else self.milestones
-        return [r for _, r in sorted(rows.items()) if all(_evaluate(f, r) for f in filters)]
+        candidates: Iterable[tuple[int, dict[str, Any]]] = rows.items()
+        contract = _contract_filter(filters) if entity == "ContractMilestones" else None
+        if contract is not None:
+            # A query by contract (what every listing sends) need not evaluate every other contract's rows:
+            # keep those whose contractID is that number, then evaluate all filters on them as before.
+            candidates = [(k, r) for k, r in candidates if _of_contract(r, contract)]
+        return [r for _, r in sorted(candidates, key=_first) if all(_evaluate(f, r) for f in filters)]
 
     def _page(
         self,

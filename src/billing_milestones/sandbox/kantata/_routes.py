@@ -136,4 +136,5 @@ class _Routes(_Reads):
         del self.milestones[record["id"]]
         for ref in self._refs_of(record["id"]):
             del self.external_references[ref["id"]]
+            self._indexed_refs -= 1  # the index keeps the id; _refs_of skips ids the table no longer has
         return httpx.Response(204)

@@ -79,6 +79,11 @@ class _Store(Emulator):
         self.milestones: dict[str, Record] = {}
         self.external_references: dict[str, Record] = {}
         self.invoices: dict[str, Record] = {}
+        #: Reference ids by the milestone they belong to, so a milestone's references are found without
+        #: scanning every reference (a bulk create of N into a store of M was N x M). Kept by
+        #: _upsert_reference; rebuilt whenever the table's size says something else changed it.
+        self._refs_by_subject: dict[int, list[str]] = {}
+        self._indexed_refs = 0
         self._ids = {
             "workspaces": itertools.count(1001),
             "stories": itertools.count(5001),
@@ -101,11 +106,25 @@ class _Store(Emulator):
         return str(next(self._ids[kind]))
 
     def _refs_of(self, milestone_id: str) -> list[Record]:
+        """The milestone's references, in the order they were made (each checked against the table itself)."""
+        subject = int(milestone_id)
+        refs = self.external_references
+        if self._indexed_refs != len(refs):
+            self._reindex_refs()
         return [
             r
-            for r in self.external_references.values()
-            if r["subject_type"] == "BillingMilestone" and r["subject_id"] == int(milestone_id)
+            for ident in self._refs_by_subject.get(subject, ())
+            if (r := refs.get(ident)) is not None
+            and r["subject_type"] == "BillingMilestone"
+            and r["subject_id"] == subject
         ]
+
+    def _reindex_refs(self) -> None:
+        index: dict[int, list[str]] = {}
+        for ident, ref in self.external_references.items():
+            index.setdefault(ref["subject_id"], []).append(ident)
+        self._refs_by_subject = index
+        self._indexed_refs = len(self.external_references)
 
     # -- milestone rules ------------------------------------------------------------------------------
     def _validate_new(self, item: Any) -> tuple[Record, Record | None]:
@@ -236,6 +255,8 @@ class _Store(Emulator):
             "created_at": now,
             "updated_at": now,
         }
+        self._refs_by_subject.setdefault(int(milestone_id), []).append(ident)
+        self._indexed_refs += 1
 
     def _refuse_invoiced(self, record: Record, verb: str) -> None:
         if record.get("invoice_id"):
