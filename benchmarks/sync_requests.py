@@ -1,52 +1,147 @@
-"""Requests a first sync of n new Autotask milestones into an empty Kantata workspace sends, against the
-minimum: the listing pages (500 a page on Autotask, 200 on Kantata) and the creates (100 per POST).
-Everything else is metadata (zone, picklists, the contract, the workspace), which a client should fetch
-once and share across pairs."""
+"""Requests a first sync of new Autotask milestones into empty Kantata workspaces sends, against the minimum:
+the listing pages (500 a page on Autotask, 200 on Kantata) and the creates (100 per POST). Everything else is
+metadata (zone, picklist, contract, workspace), listed per row.
+
+Rows: one pair of 10,000; several pairs through the same two clients (what one sync run over many contracts
+does); those pairs synced again (nothing to write: only pages are the minimum); and the pairs each through
+fresh clients sharing one MetadataCache (a worker connects a client per job).
+
+What the minimum leaves out and no correct client can: a first sync into an *empty* workspace reads it once
+(its currency decides the amounts written, and an empty listing proves it exists), and a fresh process
+discovers the Autotask zone and reads the status picklist once.
+"""
 
 from __future__ import annotations
 
+import argparse
 import collections
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from billing_milestones import AutotaskClient, KantataClient, Platform
+from billing_milestones._metadata_cache import MetadataCache
 from billing_milestones.sandbox import AutotaskSandbox, KantataSandbox
 from billing_milestones.sync import LinkStore, SyncPair, apply_plan, load_sides, plan_sync
 
+Clients = dict[Platform, object]
+
+
+def _pages(n: int, per: int) -> int:
+    return max(1, -(-n // per))
+
+
+def _minimum(pairs: int, each: int, *, first: bool = True) -> int:
+    """A first sync lists the source and one empty target page, then creates; a re-sync lists both sides."""
+    if first:
+        return pairs * (_pages(each, 500) + 1 + -(-each // 100))
+    return pairs * (_pages(each, 500) + _pages(each, 200))
+
+
+class _Bench:
+    """Two sandboxes with ``pairs`` contracts of ``each`` new milestones and as many empty workspaces."""
+
+    def __init__(self, pairs: int, each: int) -> None:
+        self.autotask, self.kantata = AutotaskSandbox(), KantataSandbox()
+        self.pairs: list[SyncPair] = []
+        for p in range(pairs):
+            contract = self.autotask.add_contract(name=f"Bench {p}", currency="USD")
+            for i in range(each):
+                self.autotask.add_milestone(contract, title=f"M{p}.{i}", amount=f"{i}.50")
+            workspace = self.kantata.add_workspace(f"Bench {p}", currency="USD")
+            self.pairs.append(SyncPair(Platform.AUTOTASK, str(contract), Platform.KANTATA, str(workspace)))
+        self.store = LinkStore(":memory:")
+
+    @contextmanager
+    def clients(self, metadata: MetadataCache | None = None) -> Iterator[Clients]:
+        autotask, kantata = self.autotask, self.kantata
+        creds = (AutotaskSandbox.USERNAME, AutotaskSandbox.SECRET, AutotaskSandbox.INTEGRATION_CODE)
+        http = autotask.http_client()
+        with (
+            AutotaskClient(*creds, currency="USD", http_client=http, metadata_cache=metadata) as source,
+            KantataClient("t", http_client=kantata.http_client()) as target,
+        ):
+            yield {Platform.AUTOTASK: source, Platform.KANTATA: target}
+
+    def sync(self, pair: SyncPair, clients: Clients) -> dict[str, int]:
+        plan = plan_sync(pair, *load_sides(pair, clients), self.store)
+        apply_plan(plan, clients, self.store)
+        return plan.counts()
+
+    def measure(self, run: Callable[[], None]) -> tuple[int, dict[str, int]]:
+        """Requests ``run`` sent in all, and the metadata among them by method and path."""
+        before = [len(sb.request_log) for sb in (self.autotask, self.kantata)]
+        run()
+        log = [
+            (e.method, re.sub(r"\d+", "N", e.path))
+            for sb, start in zip((self.autotask, self.kantata), before, strict=True)
+            for e in sb.request_log[start:]
+        ]
+        extra = collections.Counter(
+            f"{method} {path}"
+            for method, path in log
+            if not path.endswith(("/query", "/query/next")) and path != "/billing_milestones"
+        )
+        return len(log), dict(extra)
+
+
+def _row(what: str, ours: int, minimum: int, extra: dict[str, int]) -> str:
+    return f"{what}: ours {ours}, minimum {minimum} -> ratio {ours / minimum:.3f} (metadata: {extra or 'none'})"
+
 
 def bench_sync_requests(n: int) -> str:
-    autotask = AutotaskSandbox()
-    contract = autotask.add_contract(name="Bench", currency="USD")
-    for i in range(n):
-        autotask.add_milestone(contract, title=f"M{i}", amount=f"{i}.50")
-    kantata = KantataSandbox()
-    workspace = kantata.add_workspace("Bench", currency="USD")
-    with (
-        AutotaskClient(
-            AutotaskSandbox.USERNAME,
-            AutotaskSandbox.SECRET,
-            AutotaskSandbox.INTEGRATION_CODE,
-            currency="USD",
-            http_client=autotask.http_client(),
-        ) as source,
-        KantataClient("t", http_client=kantata.http_client()) as target,
-    ):
-        clients = {Platform.AUTOTASK: source, Platform.KANTATA: target}
-        pair = SyncPair(Platform.AUTOTASK, str(contract), Platform.KANTATA, str(workspace), allow_drop=True)
-        plan = plan_sync(pair, *load_sides(pair, clients))
-        apply_plan(plan, clients, LinkStore(":memory:"))
-    assert plan.counts()["create"] == n, plan.counts()
-    minimum = -(-n // 500) + 1 + -(-n // 100)
-    log = [(e.method, re.sub(r"\d+", "N", e.path)) for sb in (autotask, kantata) for e in sb.request_log]
-    extra = collections.Counter(
-        f"{method} {path}"
-        for method, path in log
-        if not path.endswith(("/query", "/query/next")) and path != "/billing_milestones"
-    )
-    return (
-        f"requests for a sync of {n:,} new milestones into Kantata: ours {len(log)}, minimum {minimum} "
-        f"-> ratio {len(log) / minimum:.3f} (metadata: {dict(extra)})"
-    )
+    """One pair of ``n`` new milestones (the README row)."""
+    bench = _Bench(1, n)
+
+    def run() -> None:
+        with bench.clients() as clients:
+            counts = bench.sync(bench.pairs[0], clients)
+        assert counts["create"] == n, counts
+
+    ours, extra = bench.measure(run)
+    return _row(f"requests for a sync of {n:,} new milestones into Kantata", ours, _minimum(1, n), extra)
+
+
+def bench_sync_pairs(pairs: int, each: int) -> list[str]:
+    """``pairs`` pairs of ``each``: first sync and a re-sync through the same clients, then fresh clients
+    per pair sharing one MetadataCache (another set of pairs, so the first sync is measured again)."""
+    bench = _Bench(pairs, each)
+    rows = []
+    with bench.clients() as clients:
+
+        def first() -> None:
+            for pair in bench.pairs:
+                assert bench.sync(pair, clients)["create"] == each
+
+        def again() -> None:
+            for pair in bench.pairs:
+                counts = bench.sync(pair, clients)
+                assert sum(counts.values()) == counts.get("unchanged", 0), counts
+
+        ours, extra = bench.measure(first)
+        label = f"requests for {pairs} pairs x {each:,} new milestones, the same clients"
+        rows.append(_row(label, ours, _minimum(pairs, each), extra))
+        ours, extra = bench.measure(again)
+        label = f"requests to sync those {pairs} pairs again (nothing to write), the same clients"
+        rows.append(_row(label, ours, _minimum(pairs, each, first=False), extra))
+    fresh = _Bench(pairs, each)
+    shared = MetadataCache()
+
+    def per_pair() -> None:
+        for pair in fresh.pairs:
+            with fresh.clients(shared) as clients:
+                assert fresh.sync(pair, clients)["create"] == each
+
+    ours, extra = fresh.measure(per_pair)
+    label = f"requests for {pairs} pairs x {each:,} new milestones, fresh clients per pair sharing a MetadataCache"
+    rows.append(_row(label, ours, _minimum(pairs, each), extra))
+    return rows
 
 
 if __name__ == "__main__":
-    print(bench_sync_requests(10_000))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (a test runs this)")
+    args = parser.parse_args()
+    n, pairs = (500, 3) if args.quick else (10_000, 10)
+    print(bench_sync_requests(n))
+    print("\n".join(bench_sync_pairs(pairs, n // pairs)))
