@@ -1,6 +1,12 @@
 """Peak memory of listing n Kantata milestones through the common view and planning a sync over them, above
 a bare interpreter, each measured in a fresh process (the kernel's peak resident size, ``ru_maxrss``).
-The baseline streams the same pages as raw JSON (httpx + json.loads), keeping nothing."""
+The baseline streams the same pages as raw JSON (httpx + json.loads), keeping nothing.
+
+Ours is what a sync does (the CLI, the workers): ``load_sides`` lists both containers through the common view,
+streaming each page into the planner's rows, and ``plan_sync`` plans every source milestone as a create into
+an empty workspace (all n are written, so each keeps what its create needs). ``--linked`` measures the other
+end: the workspace synced into itself, every milestone linked (n links in memory, as a link store returns
+them) and unchanged."""
 
 from __future__ import annotations
 
@@ -8,16 +14,36 @@ import subprocess
 import sys
 
 from read_path import WORKSPACE, static_server
+from static_server import EMPTY_WORKSPACE
 
 _OURS = """
 import sys
 from billing_milestones import KantataClient, Platform
-from billing_milestones.sync import SyncPair, plan_sync
+from billing_milestones.sync import SyncPair, load_sides, plan_sync
+n = int(sys.argv[3])
+pair = SyncPair(Platform.KANTATA, sys.argv[2], Platform.KANTATA, sys.argv[4])
 with KantataClient("t", base_url=sys.argv[1]) as client:
-    source = list(client.milestones.list(sys.argv[2]))
-pair = SyncPair(Platform.KANTATA, sys.argv[2], Platform.KANTATA, "901")
-plan = plan_sync(pair, source, [])
-assert len(plan.actions) == int(sys.argv[3]), len(plan.actions)
+    source, target = load_sides(pair, client)
+assert len(source) == n and not target, (len(source), len(target))
+plan = plan_sync(pair, source, target)
+assert len(plan.actions) == plan.counts()["create"] == n, plan.counts()
+"""
+
+_LINKED = """
+import sys
+from billing_milestones import KantataClient, Platform
+from billing_milestones.sync import Link, SyncPair, load_sides, plan_sync, sync_key_for
+from billing_milestones.sync.plan import source_fingerprint, target_fingerprint
+n = int(sys.argv[3])
+pair = SyncPair(Platform.KANTATA, sys.argv[2], Platform.KANTATA, sys.argv[2])
+with KantataClient("t", base_url=sys.argv[1]) as client:
+    source, target = load_sides(pair, client)
+links = [
+    Link(pair.id, sync_key_for(pair, s.key), s.text, t.text, source_fingerprint(s), target_fingerprint(t, pair))
+    for s, t in zip(source, target, strict=True)
+]
+plan = plan_sync(pair, source, target, links)
+assert len(source) == len(target) == plan.counts()["unchanged"] == len(plan.actions) == n, plan.counts()
 """
 
 _RAW = """
@@ -49,16 +75,22 @@ def peak_mb(code: str, *args: str) -> float:
     return float(done.stdout.strip().splitlines()[-1]) / 1024  # kB
 
 
-def bench_memory(n: int) -> str:
+def bench_memory(n: int, *, linked: bool = False) -> str:
     with static_server(n) as url:
         bare = peak_mb(_BARE)
-        ours = peak_mb(_OURS, url, WORKSPACE, str(n)) - bare
+        if linked:
+            ours = peak_mb(_LINKED, url, WORKSPACE, str(n)) - bare
+        else:
+            ours = peak_mb(_OURS, url, WORKSPACE, str(n), EMPTY_WORKSPACE) - bare
         raw = peak_mb(_RAW, url, WORKSPACE, str(n)) - bare
+    what = "both sides, every pair linked and unchanged" if linked else "every milestone a create"
     return (
-        f"peak memory listing {n:,} milestones and planning a sync, above a bare interpreter "
+        f"peak memory listing {n:,} milestones and planning a sync ({what}), above a bare interpreter "
         f"({bare:.0f} MB): ours {ours:.0f} MB, raw JSON pages streamed {raw:.0f} MB -> ratio {ours / max(raw, 1):.1f}"
     )
 
 
 if __name__ == "__main__":
-    print(bench_memory(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000))
+    sizes = [int(a) for a in sys.argv[1:] if a != "--linked"] or [100_000]
+    for size in sizes:
+        print(bench_memory(size, linked="--linked" in sys.argv))

@@ -28,13 +28,16 @@ from ..model import (
 )
 from ..money import Money
 
-__all__ = ["MilestoneRow", "Shared", "row_of"]
+__all__ = ["ListedRow", "MilestoneRow", "Shared", "row_of", "translated_row"]
 
-#: A reference as a plain tuple: service, ref, model, status.
-RefTuple = tuple[str, str, str | None, str | None]
+#: A reference as a plain tuple: service, ref, model, status; ref None stands for the row's own sync key,
+#: so the references of a listing's rows are one shared tuple where they differ only by it.
+RefTuple = tuple[str, str | None, str | None, str | None]
 
 _KEY_FIELDS: Final = frozenset({"platform", "id", "container_id"})
 _EMPTY: Final[Mapping[str, Any]] = {}
+#: A translation's references: our sync key alone.
+_OURS_ONLY: Final[tuple[RefTuple, ...]] = ((SYNC_SERVICE_NAME, None, None, None),)
 
 
 class Shared:
@@ -59,36 +62,36 @@ class Shared:
 class MilestoneRow:
     """A milestone as the planner reads it: the fields of :class:`~billing_milestones.Milestone` under the
     same names (``key`` and ``external_refs`` are built when asked for), ``text`` its key as text, and
-    ``sync_key`` found once. Read-only by convention: the planner and the plan share rows."""
+    ``sync_key`` found once. Read-only by convention: the planner and the plan share rows.
+
+    A row of this class has no key (a translation: what a write would send); a listed milestone's row is a
+    :class:`ListedRow`, which adds the key's parts.
+    """
 
     __slots__ = (
         "_fields_set",
-        "_full",
         "_refs",
         "amount",
         "changes",
-        "container_id",
         "description",
         "due",
-        "id",
         "is_initial_payment",
         "locked",
         "percentage",
-        "platform",
-        "stable_id",
         "status",
         "sync_key",
-        "text",
         "title",
         "trigger",
     )
 
-    platform: Platform | None
-    id: str | None
-    container_id: str | None
+    # A row without a key: these are class-level here and slots on ListedRow.
+    platform: Platform | None = None
+    id: str | None = None
+    container_id: str | None = None
     #: As :attr:`MilestoneKey.stable_id` (a crm.com id's stage part), found once; "" without a key.
-    stable_id: str
-    text: str
+    stable_id: str = ""
+    _full: Milestone | None = None
+
     title: str
     description: str | None
     amount: Money | None
@@ -102,7 +105,11 @@ class MilestoneRow:
     changes: tuple[FieldChange, ...]
     _refs: tuple[RefTuple, ...]
     _fields_set: frozenset[str]
-    _full: Milestone | None
+
+    @property
+    def text(self) -> str:
+        """The key as text (``str(milestone.key)``); "" without a key."""
+        return ""
 
     @property
     def key(self) -> MilestoneKey | None:
@@ -119,7 +126,7 @@ class MilestoneRow:
         full = self._full
         if full is not None:
             return full.external_refs
-        return tuple(_ref(r) for r in self._refs)
+        return tuple(_ref(r, self.sync_key) for r in self._refs)
 
     @property
     def raw(self) -> Mapping[str, Any]:
@@ -169,9 +176,23 @@ class MilestoneRow:
         return f"MilestoneRow({self.text or 'no key'}, {self.title!r}, {self.amount}, due={self.due})"
 
 
-def _ref(values: RefTuple) -> ExternalRef:
+class ListedRow(MilestoneRow):
+    """The row of a listed milestone: the key's parts and its text, and the milestone itself where the
+    caller holds it anyway (then its key may be None: a milestone built by hand)."""
+
+    __slots__ = ("_full", "container_id", "id", "platform", "stable_id")
+
+    @property
+    def text(self) -> str:
+        # Built when asked (a plan asks a few times a row) rather than kept: 66 bytes a row.
+        if self.id is None:
+            return ""
+        return f"{self.platform}:{self.container_id}/{self.id}"  # str(key), as MilestoneKey writes it
+
+
+def _ref(values: RefTuple, sync_key: str | None) -> ExternalRef:
     service, ref, model, status = values
-    data = {"service": service, "ref": ref, "model": model, "status": status}
+    data = {"service": service, "ref": sync_key if ref is None else ref, "model": model, "status": status}
     return ExternalRef._trusted(data, {name for name, v in data.items() if v is not None})
 
 
@@ -180,35 +201,49 @@ def row_of(milestone: Milestone, *, keep: bool = True, shared: Shared | None = N
     :meth:`MilestoneRow.milestone` gives it back, raw and all); without it the row holds only its values,
     compacted through ``shared``."""
     share = shared or _no_sharing
-    row = MilestoneRow.__new__(MilestoneRow)
     key = milestone.key
-    values = milestone.__dict__
-    if key is None:
-        row.platform = row.id = row.container_id = None
-        row.text = row.stable_id = ""
+    row: MilestoneRow
+    if key is None and not keep:
+        row = MilestoneRow.__new__(MilestoneRow)
     else:
-        kd = key.__dict__
-        row.platform, row.id, row.container_id = kd["platform"], kd["id"], share(kd["container_id"])
-        stable = key.stable_id
-        row.stable_id = row.id if stable == row.id else stable
-        row.text = f"{row.platform}:{row.container_id}/{row.id}"  # str(key), as MilestoneKey writes it
+        listed = row = ListedRow.__new__(ListedRow)
+        listed._full = milestone if keep else None
+        if key is None:
+            listed.platform = listed.id = listed.container_id = None
+            listed.stable_id = ""
+        else:
+            kd = key.__dict__
+            ident, container = kd["id"], share(kd["container_id"])
+            listed.platform, listed.id, listed.container_id = kd["platform"], ident, container
+            stable = key.stable_id
+            listed.stable_id = ident if stable == ident else stable
+    values = milestone.__dict__
     row.title = values["title"]
     row.description = values["description"]
     row.amount = values["amount"]
     row.percentage = values["percentage"]
-    row.due = values["due"]
+    row.due = share(values["due"])  # dates repeat (month ends, schedules): one object each
     row.trigger = values["trigger"]
     row.status = values["status"]
     row.is_initial_payment = values["is_initial_payment"]
     row.locked = values["locked"]
     row.changes = values["changes"]
     refs = values["external_refs"]
-    row.sync_key = next((r.ref for r in refs if r.service == SYNC_SERVICE_NAME), None)
+    sync_key = None
+    for r in refs:
+        if r.service == SYNC_SERVICE_NAME:
+            sync_key = r.ref
+            break
+    row.sync_key = sync_key
     if keep:
-        row._full, row._refs, row._fields_set = milestone, (), frozenset()
+        row._refs, row._fields_set = (), frozenset()
         return row
-    row._full = None
-    row._refs = tuple((share(r.service), r.ref, share(r.model), share(r.status)) for r in refs)
+    row._refs = share(
+        tuple(
+            (r.service, None if r.ref == sync_key and r.service == SYNC_SERVICE_NAME else r.ref, r.model, r.status)
+            for r in refs
+        )
+    )
     row._fields_set = share(frozenset(milestone.model_fields_set))
     return row
 
@@ -217,8 +252,6 @@ def translated_row(values: dict[str, Any], fields_set: frozenset[str], sync_key:
     """A row of a translated milestone (no key, our sync key its only reference) from the values the
     translation computed, without building the model: the plan builds it only when someone asks."""
     row = MilestoneRow.__new__(MilestoneRow)
-    row.platform = row.id = row.container_id = None
-    row.text = row.stable_id = ""
     row.title = values["title"]
     row.description = values["description"]
     row.amount = values["amount"]
@@ -230,9 +263,8 @@ def translated_row(values: dict[str, Any], fields_set: frozenset[str], sync_key:
     row.locked = False
     row.changes = values["changes"]
     row.sync_key = sync_key
-    row._refs = () if sync_key is None else ((SYNC_SERVICE_NAME, sync_key, None, None),)
+    row._refs = () if sync_key is None else _OURS_ONLY
     row._fields_set = fields_set
-    row._full = None
     return row
 
 

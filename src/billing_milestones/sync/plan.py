@@ -115,8 +115,10 @@ def _plan(
         link_list, version = links.links(pair.id), links.version(pair.id)
     else:
         link_list, version = [ln for ln in links if ln.pair_id == pair.id], None
-    _refuse_repeats(source, "source")
+    source_keys = _refuse_repeats(source, "source")
     _refuse_repeats(target, "target")
+    if not link_list:
+        source_keys = set()  # only the links need it: let a large listing's set go before the plan grows
     # Each link's target id once (it is parsed out of the link's target key).
     linked = [(ln, ln.target_id) for ln in link_list]
     by_source = {found[0].source_key: found for found in linked}
@@ -151,7 +153,6 @@ def _plan(
             matches.take(t)
         actions.append(_decide(pair, policy, s, t, desired, link, key))
 
-    source_keys = {s.text for s in source}
     suspicious = not source and not pair.allow_empty_source
     for link, target_id in linked:
         if link.source_key in source_keys:
@@ -174,8 +175,9 @@ def _plan(
     return SyncPlan(pair, tuple(guarded), policy, links_version=version, notes=notes)
 
 
-def _refuse_repeats(milestones: list[MilestoneRow], side: str) -> None:
-    """Refuse a listing that holds one key twice (keyless rows, never listed, are left to the caller)."""
+def _refuse_repeats(milestones: list[MilestoneRow], side: str) -> set[str]:
+    """The listing's keys as text, after refusing a listing that holds one twice (keyless rows, never
+    listed, are left to the caller)."""
     seen: set[str] = set()
     for m in milestones:
         text = m.text
@@ -188,6 +190,7 @@ def _refuse_repeats(milestones: list[MilestoneRow], side: str) -> None:
                 key=text,
             )
         seen.add(text)
+    return seen
 
 
 def _sync_key_carriers(
