@@ -166,7 +166,12 @@ class WireModel(BaseModel):
         return info
 
     def _bind_response(self, info: ResponseInfo) -> None:
-        self._state()["response_info"] = info
+        # Called for every object of every page: the state dict is read or made here, not through _state.
+        state = self.__pydantic_private__
+        if state is None:
+            object.__setattr__(self, "__pydantic_private__", {"response_info": info})
+        else:
+            state["response_info"] = info
 
     def raw(self) -> dict[str, Any]:
         """The payload as the wire had it (declared and unknown fields alike), JSON-safe."""

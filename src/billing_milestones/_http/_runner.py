@@ -15,6 +15,7 @@ from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
 
 from .. import errors
 from . import _metrics
+from ._bind import bound
 from ._budget import AsyncRequestBudget, SyncRequestBudget, apace, check_budget, is_async_budget, pace
 from ._core import ClientCore, _body_of
 from ._flow import Done, Flow, Outcome, RunnerHooks, advance
@@ -22,7 +23,7 @@ from ._limits import AsyncioLimiter, AsyncLimiter, SyncLimiter, ThreadLimiter
 from ._paging import PageGuard, next_link_error
 from ._raw import record
 from ._redact import logger
-from ._request import APIResponse, Operation, Page, PagedOperation, RequestSpec, ResponseInfo
+from ._request import APIResponse, Operation, Page, PagedOperation, RequestSpec
 from ._retry import backoff_delay
 
 __all__ = ["AsyncRunner", "SyncRunner"]
@@ -38,7 +39,11 @@ class _RunnerBase:
         self.core = core
         self.hooks = hooks or RunnerHooks()
 
-    def _retry_args(self, spec: RequestSpec, meter: _metrics.Meter | None = None) -> dict[str, Any]:
+    def _retry_args(
+        self, spec: RequestSpec, meter: _metrics.Meter | None = None, head_start: float = 0.0
+    ) -> dict[str, Any]:
+        """Tenacity's policy for one call; ``head_start`` is the time the first attempt took before the loop
+        began (see ``request``), so the retry budget counts it as it counts every other attempt."""
         core = self.core
         max_retries = core.max_retries_for(spec)
 
@@ -46,7 +51,7 @@ class _RunnerBase:
             if state.attempt_number > max_retries:
                 return True
             # Time spent so far: the clock, or the waits themselves when the sleep is not the real one.
-            spent = max(state.seconds_since_start or 0.0, state.idle_for)
+            spent = max((state.seconds_since_start or 0.0) + head_start, state.idle_for)
             if spent + state.upcoming_sleep > core.retry.total_budget:
                 logger.info(
                     "giving up on %s %s: the next wait would exceed the %.0fs retry budget",
@@ -118,7 +123,7 @@ class _RunnerBase:
 
     def _parse(self, spec: RequestSpec, response: APIResponse, parse: Callable[[APIResponse], T]) -> T:
         try:
-            return _bound(parse(response), response.info)
+            return bound(parse(response), response.info)
         # A body of the wrong shape surfaces in a parser as any of these (pydantic's and our ValidationError
         # and a non-JSON body's JSONDecodeError are ValueErrors; absurdly deep nesting is a RecursionError);
         # APIErrors a parser raises pass through, holding the response they were read from.
@@ -141,31 +146,6 @@ class _RunnerBase:
     def _guard(self, op: PagedOperation[Any]) -> PageGuard:
         ceiling = self.core.max_pages if op.max_pages is None else min(op.max_pages, self.core.max_pages)
         return PageGuard(self.core.platform, ceiling)
-
-
-#: Per result type, its ``_bind_response`` (None: the type has none). A runtime Protocol isinstance per item cost
-#: about a tenth of a listing's time; a type is looked up once, then every item of it is one dict hit.
-_BINDERS: dict[type, Callable[[Any, ResponseInfo], None] | None] = {}
-
-
-def _binder(cls: type) -> Callable[[Any, ResponseInfo], None] | None:
-    try:
-        return _BINDERS[cls]
-    except KeyError:
-        bind = getattr(cls, "_bind_response", None)
-        _BINDERS[cls] = bind if callable(bind) else None
-        return _BINDERS[cls]
-
-
-def _bound(result: T, info: ResponseInfo) -> T:
-    """Tell each wire object in a result which response it came from (``obj.response_info``): every object
-    whose type has ``_bind_response`` (see :class:`ResponseAware`)."""
-    items: Any = result.items if isinstance(result, Page) else result
-    for item in items if isinstance(items, list | tuple) else (items,):
-        bind = _binder(type(item))
-        if bind is not None:
-            bind(item, info)
-    return result
 
 
 class SyncRunner(_RunnerBase):
@@ -204,24 +184,41 @@ class SyncRunner(_RunnerBase):
         runner.limiter, runner._lock, runner.budget = self.limiter, self._lock, self.budget
         return runner
 
+    def _attempt(self, spec: RequestSpec, n: int, meter: _metrics.Meter | None) -> APIResponse:
+        """Send ``spec`` once (attempt ``n``: 0 first): within the budget and the limiter, timed when metered."""
+        pace(self.budget, self.core, spec, self._sleep)
+        request = self._build(self.http, spec, n)
+        with self._limit(spec.limit_key):
+            try:
+                response = _metrics.send(self.http, request, meter, n)
+            except httpx.TransportError as exc:
+                self._transport_failed(spec, exc, n)
+        return self._finish(spec, response, n)
+
     def request(self, spec: RequestSpec) -> APIResponse:
+        """Send ``spec``, retried as the policy says. The first attempt goes out on its own: most calls
+        succeed there, and tenacity's loop costs more than a loopback request's parsing. A first failure
+        that may be retried is handed to that loop as its first attempt's outcome, so the policy (stop,
+        wait, logging, metrics) sees it exactly as if the loop had sent it."""
         meter = _metrics.meter(self.core.platform)  # None unless the metrics logger is on
+        started = time.monotonic()
         try:
-            for attempt in Retrying(sleep=self._sleep, **self._retry_args(spec, meter)):
+            try:
+                return self._attempt(spec, 0, meter)
+            except errors.APIError as exc:
+                if not self.core.should_retry(spec, exc):
+                    raise
+                failed: errors.APIError | None = exc
+            for attempt in Retrying(sleep=self._sleep, **self._retry_args(spec, meter, time.monotonic() - started)):
                 with attempt:
-                    n = attempt.retry_state.attempt_number - 1
-                    pace(self.budget, self.core, spec, self._sleep)
-                    request = self._build(self.http, spec, n)
-                    with self._limit(spec.limit_key):
-                        try:
-                            response = _metrics.send(self.http, request, meter, n)
-                        except httpx.TransportError as exc:
-                            self._transport_failed(spec, exc, n)
-                    result = self._finish(spec, response, n)
+                    first, failed = failed, None
+                    if first is not None:
+                        raise first
+                    result = self._attempt(spec, attempt.retry_state.attempt_number - 1, meter)
+            return result
         finally:
             if meter is not None:
                 meter.flush(retried=False)
-        return result
 
     def _send(self, op: Operation[T]) -> T:
         return self._parse(op.spec, self.request(op.spec), op.parse)
@@ -335,24 +332,39 @@ class AsyncRunner(_RunnerBase):
         runner.budget, runner._awaited = self.budget, self._awaited
         return runner
 
+    async def _attempt(self, spec: RequestSpec, n: int, meter: _metrics.Meter | None) -> APIResponse:
+        """The awaitable :meth:`SyncRunner._attempt`."""
+        await apace(self.budget, self.core, spec, self._sleep, self._awaited)
+        request = self._build(self.http, spec, n)
+        async with self._limit(spec.limit_key):
+            try:
+                response = await _metrics.asend(self.http, request, meter, n)
+            except httpx.TransportError as exc:
+                self._transport_failed(spec, exc, n)
+        return self._finish(spec, response, n)
+
     async def request(self, spec: RequestSpec) -> APIResponse:
+        """The awaitable :meth:`SyncRunner.request` (first attempt on its own, retries in tenacity's loop)."""
         meter = _metrics.meter(self.core.platform)  # None unless the metrics logger is on
+        started = time.monotonic()
         try:
-            async for attempt in AsyncRetrying(sleep=self._sleep, **self._retry_args(spec, meter)):
+            try:
+                return await self._attempt(spec, 0, meter)
+            except errors.APIError as exc:
+                if not self.core.should_retry(spec, exc):
+                    raise
+                failed: errors.APIError | None = exc
+            head_start = time.monotonic() - started
+            async for attempt in AsyncRetrying(sleep=self._sleep, **self._retry_args(spec, meter, head_start)):
                 with attempt:
-                    n = attempt.retry_state.attempt_number - 1
-                    await apace(self.budget, self.core, spec, self._sleep, self._awaited)
-                    request = self._build(self.http, spec, n)
-                    async with self._limit(spec.limit_key):
-                        try:
-                            response = await _metrics.asend(self.http, request, meter, n)
-                        except httpx.TransportError as exc:
-                            self._transport_failed(spec, exc, n)
-                    result = self._finish(spec, response, n)
+                    first, failed = failed, None
+                    if first is not None:
+                        raise first
+                    result = await self._attempt(spec, attempt.retry_state.attempt_number - 1, meter)
+            return result
         finally:
             if meter is not None:
                 meter.flush(retried=False)
-        return result
 
     async def _send(self, op: Operation[T]) -> T:
         return self._parse(op.spec, await self.request(op.spec), op.parse)
