@@ -36,6 +36,11 @@ class Backend(Protocol):
         """Run one write; how many rows it touched."""
         ...
 
+    def batch(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """Run several writes as one transaction (all or none), their row counts unneeded: on PostgreSQL in
+        one round trip to the server rather than one per statement and two more to begin and commit."""
+        ...
+
     def transaction(self) -> AbstractContextManager[None]:
         """All statements inside commit together or not at all, and other writers wait (re-entrant)."""
         ...
@@ -50,6 +55,10 @@ class Backend(Protocol):
 
     def after_load(self, table: str) -> None:
         """After ``links migrate`` wrote ids of its own: move the id counters past them."""
+        ...
+
+    def reusable(self) -> bool:
+        """Whether the connection may serve another run as it is (open, healthy, no transaction open)."""
         ...
 
     def close(self) -> None: ...

@@ -105,6 +105,7 @@ class PostgresBackend:
             ) from exc
         self._lock = threading.RLock()
         self._error = psycopg.Error
+        self._batch_cursor: Any = None
         try:
             self.conn = psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=10)
         except psycopg.Error as exc:
@@ -123,6 +124,23 @@ class PostgresBackend:
     def count(self, sql: str, args: Sequence[Any] = ()) -> int:
         with self._lock:
             return int(self.conn.execute(_placeholders(sql), tuple(args)).rowcount)
+
+    def batch(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        # One simple-protocol query of several statements is one implicit transaction on the server (all
+        # or none; an error rolls it back and leaves the connection idle) and one round trip. The values
+        # are bound by psycopg on this side (ClientCursor: quoted by libpq), as a server-side bind cannot
+        # span statements. Inside an open transaction the statements simply join it.
+        sql = "; ".join(_placeholders(statement) for statement, _ in statements)
+        args = tuple(value for _, values in statements for value in values)
+        with self._lock:
+            self._client_cursor().execute(sql, args)
+
+    def _client_cursor(self) -> Any:
+        if self._batch_cursor is None:
+            from psycopg import ClientCursor
+
+            self._batch_cursor = ClientCursor(self.conn)
+        return self._batch_cursor
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -149,6 +167,13 @@ class PostgresBackend:
             f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "  # fixed table and column names
             f"COALESCE((SELECT max({column}) FROM {table}), 0) + 1, false)"
         )
+
+    def reusable(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        with self._lock:
+            conn = self.conn
+            return not conn.closed and not conn.broken and conn.info.transaction_status == TransactionStatus.IDLE
 
     def close(self) -> None:
         with self._lock:

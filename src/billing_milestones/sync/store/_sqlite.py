@@ -112,6 +112,11 @@ class SQLiteBackend:
         with self._lock:
             return self.db.execute(sql, tuple(args)).rowcount
 
+    def batch(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        with self.transaction():
+            for sql, args in statements:
+                self.db.execute(sql, tuple(args))
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         with self._lock:
@@ -148,6 +153,9 @@ class SQLiteBackend:
 
     def after_load(self, table: str) -> None:
         """AUTOINCREMENT follows the largest id written, explicit or not: nothing to move."""
+
+    def reusable(self) -> bool:
+        return False  # opening a file is cheap, and nothing shares a SQLite store between runs
 
     def close(self) -> None:
         with self._lock:

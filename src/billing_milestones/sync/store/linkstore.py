@@ -37,6 +37,22 @@ def open_backend(target: str | Path) -> Backend:
     return SQLiteBackend(parsed.location)
 
 
+def _bump(pair_id: str) -> tuple[str, Sequence[Any]]:
+    """The statement that counts one more link change of the pair (plans made before it are stale)."""
+    return (
+        "INSERT INTO pair_versions (pair_id, version) VALUES (?, 1) "
+        "ON CONFLICT(pair_id) DO UPDATE SET version = pair_versions.version + 1",
+        (pair_id,),
+    )
+
+
+def _close_intent(intent_id: int, state: str, detail: str | None) -> tuple[str, Sequence[Any]]:
+    return (
+        "UPDATE intents SET state=?, finished_at=?, detail=COALESCE(?, detail) WHERE id=?",
+        (state, now_text(), detail, intent_id),
+    )
+
+
 class LinkStore:
     """Links, intents, leases and runs in one store. Safe to share between threads.
 
@@ -96,12 +112,12 @@ class LinkStore:
 
     def put(self, link: Link, *, intent_id: int | None = None) -> None:
         """Insert or replace a link (one per source and per target); closes the intent in the same transaction."""
-        with self.backend.transaction():
-            self.backend.count(
+        statements: list[tuple[str, Sequence[Any]]] = [
+            (
                 "DELETE FROM links WHERE pair_id=? AND (source_key=? OR target_key=? OR sync_key=?)",
                 (link.pair_id, link.source_key, link.target_key, link.sync_key),
-            )
-            self.backend.count(
+            ),
+            (
                 f"INSERT INTO links ({_LINK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     link.pair_id,
@@ -113,29 +129,26 @@ class LinkStore:
                     now_text(),
                     link.desired_fp,
                 ),
-            )
-            self._bump(link.pair_id)
-            if intent_id is not None:
-                self._close_intent(intent_id, "done", None)
+            ),
+            _bump(link.pair_id),
+        ]
+        if intent_id is not None:
+            statements.append(_close_intent(intent_id, "done", None))
+        self.backend.batch(statements)
 
     def remove(self, pair_id: str, sync_key: str, *, intent_id: int | None = None) -> None:
-        with self.backend.transaction():
-            self.backend.count("DELETE FROM links WHERE pair_id=? AND sync_key=?", (pair_id, sync_key))
-            self._bump(pair_id)
-            if intent_id is not None:
-                self._close_intent(intent_id, "done", None)
+        statements: list[tuple[str, Sequence[Any]]] = [
+            ("DELETE FROM links WHERE pair_id=? AND sync_key=?", (pair_id, sync_key)),
+            _bump(pair_id),
+        ]
+        if intent_id is not None:
+            statements.append(_close_intent(intent_id, "done", None))
+        self.backend.batch(statements)
 
     def version(self, pair_id: str) -> int:
         """How many link changes the pair has seen: a plan remembers it, apply refuses a plan gone stale."""
         rows = self.backend.rows("SELECT version FROM pair_versions WHERE pair_id=?", (pair_id,))
         return int(rows[0]["version"]) if rows else 0
-
-    def _bump(self, pair_id: str) -> None:
-        self.backend.count(
-            "INSERT INTO pair_versions (pair_id, version) VALUES (?, 1) "
-            "ON CONFLICT(pair_id) DO UPDATE SET version = pair_versions.version + 1",
-            (pair_id,),
-        )
 
     # -- leases -------------------------------------------------------------------------------------
     def lease(
@@ -202,13 +215,7 @@ class LinkStore:
         return int(row["id"])
 
     def finish(self, intent_id: int, *, error: str | None = None) -> None:
-        self._close_intent(intent_id, "failed" if error else "done", error)
-
-    def _close_intent(self, intent_id: int, state: str, detail: str | None) -> None:
-        self.backend.count(
-            "UPDATE intents SET state=?, finished_at=?, detail=COALESCE(?, detail) WHERE id=?",
-            (state, now_text(), detail, intent_id),
-        )
+        self.backend.count(*_close_intent(intent_id, "failed" if error else "done", error))
 
     def pending(self, pair_id: str | None = None) -> list[Intent]:
         """Writes that started and never finished: the trace of a crash."""
@@ -288,6 +295,10 @@ class LinkStore:
         self.backend.after_load(table)
 
     # -- lifecycle ----------------------------------------------------------------------------------
+    def reusable(self) -> bool:
+        """Whether this store may serve another run (a pool of a worker's stores asks; SQLite: never)."""
+        return self.backend.reusable()
+
     def close(self) -> None:
         self.backend.close()
 
