@@ -30,7 +30,7 @@ def test_a_batch_that_fails_midway_leaves_nothing_written(store_url: str) -> Non
             ("DELETE FROM links WHERE pair_id=?", ("p",)),
             ("INSERT INTO pair_versions (pair_id, version) VALUES (?, ?)", ("p", 7)),  # p is there: refused
         ]
-        with pytest.raises(Exception, match="(?i)unique|duplicate"):
+        with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
             store.backend.batch(bad)
         assert [ln.sync_key for ln in store.links("p")] == ["k1"] and store.version("p") == 1
         assert store.reusable() is (store.kind == "postgresql")  # the failure left no transaction open
