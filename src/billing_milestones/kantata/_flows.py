@@ -106,11 +106,13 @@ class ViewFlows:
     def _listing(self, container_id: str) -> Flow[CheckedListing[BillingMilestone, Milestone]]:
         key = str(container_id)
         today = self.today()
+        read: list[WorkspaceCurrency] = []  # the workspace this listing read, when a page lacked it
 
         def converter(records: Sequence[BillingMilestone]) -> Flow[Callable[[BillingMilestone], Milestone]]:
-            ws = self._side_loaded(records, key)
-            if ws is None:  # not side-loaded (a server that ignores the include): read it, as before
+            ws = self._side_loaded(records, key) or (read[0] if read else None)
+            if ws is None:  # not side-loaded (a server that ignores the include): read it once, as before
                 ws = yield from self._check_workspace(key)
+                read.append(ws)
             return lambda wire: to_milestone(wire, ws, today=today)
 
         listing = self._ops.list_billing_milestones(workspace_ids=[key], include=LISTING_INCLUDES)
