@@ -146,6 +146,10 @@ def test_a_page_without_the_side_loaded_workspace_reads_it(sandbox: KantataSandb
     client = KantataClient("tok", http_client=sandbox.http_client(event_hooks={"response": [strip]}))
     assert len(list(client.milestones.list(ws))) == len(list(make_client(sandbox).milestones.list(ws))) > 0
     assert sandbox.count_requests("GET", r"^/workspaces/") == 1
+    for i in range(450):  # three pages of 200: still one workspace GET for the listing, not one a page
+        sandbox.add_milestone(ws, title=f"More {i}", amount_in_cents=100)
+    assert len(list(client.with_options(max_retries=0).milestones.list(ws))) > 400
+    assert sandbox.count_requests("GET", r"^/workspaces/") == 2
 
 
 def _gone(sandbox: KantataSandbox, workspace_id: str) -> None:
