@@ -14,6 +14,7 @@ make bench   # runs this at full size: 200 pairs x 50 milestones, 4 workers, 20 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import datetime as dt
 import json
@@ -25,8 +26,9 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -35,7 +37,10 @@ from billing_milestones.demo import KANTATA_TOKEN, sandbox_environment
 from billing_milestones.sandbox import AutotaskSandbox, FaultPlan, KantataSandbox, LoopbackServer
 from billing_milestones.sandbox._asgi import combined_app
 from billing_milestones.sync import LinkStore
-from billing_milestones.workers import SYNC_TASK, enqueue_pairs
+from billing_milestones.workers import SYNC_TASK, WorkerApp, enqueue_pairs
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale_timeline import Timeline, postgres_cpu, process_cpu, read_timeline
 
 _REPO = Path(__file__).resolve().parent.parent
 
@@ -56,6 +61,12 @@ class ScaleReport:
     kantata_requests: int
     wall_seconds: float
     floor_seconds: float
+    #: from spawning the workers to all of them registered and idle (not in the wall time)
+    startup_seconds: float = 0.0
+    #: CPU seconds spent during the wall time: "bench" (this process: the emulators and the poll),
+    #: "workers" (every worker process), "postgres" (the server), "machine" (everything, others too)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+    timeline: Timeline | None = None
 
     @property
     def ratio(self) -> float:
@@ -89,17 +100,56 @@ def _seed(
     return autotask, kantata, lines
 
 
-def _jobs(links: str) -> Counter[str]:
-    with psycopg.connect(links) as conn:
-        rows = conn.execute(
-            "SELECT status::text, count(*) FROM procrastinate_jobs WHERE task_name=%s GROUP BY status", (SYNC_TASK,)
-        ).fetchall()
+def _jobs(conn: psycopg.Connection[Any]) -> Counter[str]:
+    rows = conn.execute(
+        "SELECT status::text, count(*) FROM procrastinate_jobs WHERE task_name=%s GROUP BY status", (SYNC_TASK,)
+    ).fetchall()
     return Counter({str(status): int(n) for status, n in rows})
 
 
+def _runs(conn: psycopg.Connection[Any]) -> int:
+    row = conn.execute("SELECT count(*) FROM runs").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _cpu_now(procs: list[subprocess.Popen[bytes]], port: int) -> dict[str, float]:
+    """CPU seconds so far: this process (the emulators), the live workers, PostgreSQL, the whole machine
+    (every process, other users' too)."""
+    with open("/proc/stat") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    return {
+        "bench": time.process_time(),
+        "workers": sum(process_cpu(p.pid) for p in procs if p.poll() is None),
+        "postgres": postgres_cpu(port),
+        "machine": (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK"),
+    }
+
+
+#: A worker as ``milestones worker`` runs, with its job and HTTP records written as JSON lines to a file (the
+#: first argument) for :mod:`scale_timeline` to read back.
+_WORKER_CODE = """
+import json, logging, sys
+class _Lines(logging.Handler):
+    def __init__(self, path):
+        super().__init__()
+        self.out = open(path, "a", buffering=1)
+    def emit(self, record):
+        fields = {k: v for k, v in vars(record).items() if k.startswith("bm_")}
+        self.out.write(json.dumps({"logger": record.name, "at": record.created, **fields}, default=str) + "\\n")
+handler = _Lines(sys.argv.pop(1))
+for name in ("billing_milestones.workers", "billing_milestones.metrics"):
+    log = logging.getLogger(name)
+    log.setLevel(logging.INFO)
+    log.addHandler(handler)
+    log.propagate = False
+from billing_milestones.cli import main
+main()
+"""
+
+
 def _worker(config: Path, env: dict[str, str], name: str, concurrency: int) -> subprocess.Popen[bytes]:
-    code = "from billing_milestones.cli import main; main()"
-    argv = [sys.executable, "-c", code, "worker", "--config", str(config), "--name", name]
+    argv = [sys.executable, "-c", _WORKER_CODE, str(config.parent / f"{name}.jsonl")]
+    argv += ["worker", "--config", str(config), "--name", name]
     argv += [
         "--concurrency",
         str(concurrency),
@@ -112,6 +162,12 @@ def _worker(config: Path, env: dict[str, str], name: str, concurrency: int) -> s
     ]
     log = open(config.parent / f"{name}.log", "wb")  # noqa: SIM115 - the worker writes it until it stops
     return subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=log)
+
+
+def _registered_workers(links: str) -> int:
+    with psycopg.connect(links) as conn:
+        row = conn.execute("SELECT count(*) FROM procrastinate_workers").fetchone()
+    return int(row[0]) if row else 0
 
 
 def run_scale(
@@ -142,23 +198,42 @@ def run_scale(
         from billing_milestones.sync.config import load_settings
 
         settings = load_settings(config, env=env)
-        enqueue_pairs(settings, sorted(settings.pairs))
-        start = time.monotonic()
-        procs = [_worker(config, env, f"scale-{i}", concurrency) for i in range(workers)]
-        killed = False
+        asyncio.run(WorkerApp(settings).prepare_async())  # the queue's and the store's tables, as a deployment
+        LinkStore(links).close()  # has them before its workers start
+        # Workers are long-running in a deployment: start them, wait until each has registered and is idle,
+        # and only then enqueue. The wall time runs from the enqueue; the start-up is reported beside it.
+        spawn = time.monotonic()
+        spawned = {f"scale-{i}": time.time() for i in range(workers)}
+        procs = [_worker(config, env, name, concurrency) for name in spawned]
+        killed_at: float | None = None
+        killed_cpu = 0.0
         try:
+            while _registered_workers(links) < workers:
+                if time.monotonic() > spawn + timeout or any(p.poll() is not None for p in procs):
+                    raise RuntimeError("the workers did not start")
+                time.sleep(0.05)
+            startup = time.monotonic() - spawn
+            port = int(psycopg.conninfo.conninfo_to_dict(links).get("port") or 5432)
+            cpu = _cpu_now(procs, port)
+            start = time.monotonic()
+            enqueue_pairs(settings, sorted(settings.pairs))
             deadline = start + timeout
-            with LinkStore(links) as store:
+            with psycopg.connect(links, autocommit=True) as conn:
                 while time.monotonic() < deadline:
-                    jobs = _jobs(links)
+                    jobs = _jobs(conn)
                     if jobs["succeeded"] + jobs["failed"] >= pairs:
                         break
-                    if kill and not killed and len(store.runs(limit=pairs)) >= max(1, pairs // 4):
+                    if kill and killed_at is None and _runs(conn) >= max(1, pairs // 4):
+                        killed_cpu = process_cpu(procs[0].pid)
                         procs[0].send_signal(signal.SIGKILL)
+                        killed_at = time.time()
                         procs[0].wait(10)  # reaped, as init or systemd would: not a zombie that looks alive
-                        killed = True
-                    time.sleep(0.2)
+                    time.sleep(0.02)
             wall = time.monotonic() - start
+            used = _cpu_now(procs, port)
+            used = {k: round(v - cpu[k] + (killed_cpu if k == "workers" else 0.0), 2) for k, v in used.items()}
+            at_requests = len(autotask.request_log)
+            kantata_requests = len(kantata.request_log)  # before the check below lists every workspace
         finally:
             for proc in procs:
                 with contextlib.suppress(ProcessLookupError):
@@ -168,10 +243,12 @@ def run_scale(
                     proc.wait(30)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+        timeline = read_timeline(links, Path(tmp), SYNC_TASK, spawned=spawned, killed_at=killed_at)
         if os.environ.get("BM_SCALE_LOGS"):
             for log in sorted(Path(tmp).glob("*.log")):
                 print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr)
-        jobs = _jobs(links)
+        with psycopg.connect(links) as conn:
+            jobs = _jobs(conn)
         lost = duplicated = synced = 0
         with KantataClient(KANTATA_TOKEN, http_client=kantata.http_client()) as client:
             kantata.faults = FaultPlan()
@@ -183,13 +260,12 @@ def run_scale(
                 lost += sum((wanted - have).values())
                 duplicated += sum((have - wanted).values())
                 synced += wanted == have
-        at_requests = len(autotask.request_log)
         throttled = sum(1 for e in autotask.request_log if e.status == 429 and e.fault is None)
         return ScaleReport(
             pairs=pairs,
             milestones=milestones,
             workers=workers,
-            killed=killed,
+            killed=killed_at is not None,
             synced_pairs=synced,
             lost=lost,
             duplicated=duplicated,
@@ -197,10 +273,13 @@ def run_scale(
             autotask_requests=at_requests,
             autotask_throttled=throttled,
             autotask_hourly_threshold=10_000,
-            kantata_requests=len(kantata.request_log),
+            kantata_requests=kantata_requests,
             wall_seconds=round(wall, 2),
             # Autotask allows 3 in flight per endpoint; Kantata no fewer than the workers' threads together.
-            floor_seconds=round(max(at_requests / 3, len(kantata.request_log) / (workers * concurrency)) * latency, 2),
+            floor_seconds=round(max(at_requests / 3, kantata_requests / (workers * concurrency)) * latency, 2),
+            startup_seconds=round(startup, 2),
+            cpu_seconds=used,
+            timeline=timeline,
         )
 
 
@@ -257,6 +336,16 @@ def main() -> int:
             f"  wall {report.wall_seconds:.1f} s vs floor {report.floor_seconds:.1f} s "
             f"(max of Autotask requests / 3, Kantata requests / worker threads, x latency): {report.ratio:.2f}x"
         )
+        print(f"  workers started and idle in {report.startup_seconds:.1f} s before the enqueue (not in the wall time)")
+        cpu = report.cpu_seconds
+        print(
+            f"  cpu during the wall time: emulators+bench {cpu['bench']:.1f} s, workers {cpu['workers']:.1f} s, "
+            f"postgres {cpu['postgres']:.1f} s; whole machine {cpu['machine']:.1f} s of "
+            f"{report.wall_seconds * (os.cpu_count() or 1):.1f} s ({os.cpu_count()} cores)"
+        )
+        if report.timeline is not None:
+            for line in report.timeline.lines(report.wall_seconds, report.workers * args.concurrency):
+                print(line)
         print(f"  {'OK' if report.ok else 'FAILED'}")
     return 0 if report.ok else 1
 

@@ -5,12 +5,13 @@ deployment has one database to run. Each pair is deferred with a *queueing lock*
 at most once, however often cron or a person enqueues it) and a *lock* (one worker runs it at a time; a
 second job of the pair waits for the first). A pair scheduled in ``[workers] schedule`` becomes a periodic
 task (procrastinate defers it once per tick across all workers). A worker that dies mid-job leaves it
-``doing``; a periodic recovery task sends the jobs of workers whose heartbeat stopped back to the queue, and
-the pair's lease and intents make the second attempt safe.
+``doing``; every worker looks every few seconds for the jobs of workers whose heartbeat stopped and sends
+them back to the queue, and the pair's lease and intents make the second attempt safe.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Final, cast
 
@@ -23,6 +24,7 @@ from ..sync.config import Settings
 from ..sync.store import parse_target
 from ._clients import SharedBudgets
 from ._run import TRANSIENT, run_pair
+from ._stores import StorePool
 
 __all__ = ["SYNC_TASK", "WorkerApp", "cron_for", "pair_lock"]
 
@@ -69,14 +71,18 @@ class WorkerApp:
         workers: WorkerSettings | None = None,
         *,
         stalled_after: float = 30.0,
-        recover_cron: str = "* * * * * */5",  # croniter: the 6th field is seconds
+        recover_every: float = 5.0,
     ) -> None:
         self.settings = settings
         self.workers = workers or worker_settings(settings.path, settings.pairs)
         self.stalled_after = stalled_after
+        #: Seconds between two looks for a dead worker's jobs (never more than a third of ``stalled_after``).
+        self.recover_every = min(recover_every, stalled_after / 3)
         url = queue_url(settings)
         #: Autotask's thread threshold and hourly budget, shared with every worker on this database.
         self.budgets = SharedBudgets(url, self.workers)
+        #: The link stores this worker's jobs borrow (their connections outlive a job).
+        self.stores = StorePool(settings.links)
         connector = procrastinate.PsycopgConnector(conninfo=url)
         self.app = procrastinate.App(connector=connector)
         retry = procrastinate.RetryStrategy(
@@ -89,7 +95,7 @@ class WorkerApp:
 
         def sync_pair(pair: str, timestamp: int | None = None) -> dict[str, Any]:
             """One run of a configured pair (``timestamp`` is given when a schedule deferred it)."""
-            return run_pair(settings_, pair, connector=self.budgets.connect)
+            return run_pair(settings_, pair, connector=self.budgets.connect, stores=self.stores.store)
 
         self.sync_task = self.app.task(name=SYNC_TASK, queue=self.workers.queue, retry=retry)(sync_pair)
         for name, minutes in self.workers.schedule.items():
@@ -105,15 +111,12 @@ class WorkerApp:
             )
 
         async def recover_stalled(timestamp: int) -> int:
-            """Send the jobs of workers whose heartbeat stopped back to the queue; how many."""
+            """Send the jobs of workers whose heartbeat stopped back to the queue; how many. (Workers look
+            for them on their own now, see :meth:`watch_stalled_async`; this runs what an older worker
+            deferred.)"""
             return await self.recover_async()
 
-        recover = self.app.task(name=RECOVER_TASK, queue=self.workers.queue, queueing_lock=RECOVER_TASK)(
-            recover_stalled
-        )
-        self.app.periodic_registry.register_task(
-            task=recover, cron=recover_cron, periodic_id="recover", configure_kwargs={}
-        )
+        self.app.task(name=RECOVER_TASK, queue=self.workers.queue, queueing_lock=RECOVER_TASK)(recover_stalled)
 
     # -- the queue ----------------------------------------------------------------------------------
     async def prepare_async(self) -> None:
@@ -141,15 +144,35 @@ class WorkerApp:
             return None
 
     async def recover_async(self) -> int:
-        """Jobs left ``doing`` by a worker that stopped sending heartbeats go back to the queue."""
+        """Jobs left ``doing`` by a worker that stopped sending heartbeats go back to the queue; how many.
+
+        Several workers look at once: a job another worker has just sent back is no longer ``doing`` and
+        procrastinate refuses to send it back twice, which is skipped here."""
         manager = self.app.job_manager
         stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=self.stalled_after))
+        recovered = 0
         for job in stalled:
+            try:
+                await manager.retry_job(job)
+            except pq_errors.ConnectorException:
+                continue  # recovered by another worker in the meantime
+            recovered += 1
             logger.warning(
                 "job %s (%s) was left running by a worker that stopped; queued again",
                 job.id,
                 job.task_kwargs.get("pair", job.task_name),
                 extra={"bm_event": "job_recovered", "bm_job": job.id},
             )
-            await manager.retry_job(job)
-        return len(stalled)
+        return recovered
+
+    async def watch_stalled_async(self) -> None:
+        """Every ``recover_every`` seconds, until cancelled: send a dead worker's jobs back to the queue.
+
+        This runs beside the worker, not as a job in its queue: a periodic job would wait behind every pair
+        already queued (at 200 pairs, a minute and more), and a dead worker's pair with it."""
+        while True:
+            await asyncio.sleep(self.recover_every)
+            try:
+                await self.recover_async()
+            except Exception as exc:  # the database may be restarting: look again next time
+                logger.warning("could not look for stalled jobs (%s: %s)", type(exc).__name__, exc)

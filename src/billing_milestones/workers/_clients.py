@@ -4,12 +4,18 @@ Autotask's client takes ``limiter=`` and ``hourly_budget=``; a worker gives it t
 (:mod:`._budgets`), keyed by the API user (one tenant) so that every worker syncing that tenant draws on
 one budget. With ``kantata_requests_per_minute`` set, Kantata's client gets a shared sliding-window budget
 as ``request_budget=`` (the hook every client takes): it waits for a slot before each attempt (every
-attempt counts, as on the server). crm.com is connected as ``milestones sync`` connects it. One
-:class:`SharedBudgets` lives as long as its worker, so its connection pools are reused across jobs.
+attempt counts, as on the server). crm.com is connected as ``milestones sync`` connects it.
+
+One :class:`SharedBudgets` lives as long as its worker, and so does what is costly to build: the budgets'
+connection pools, one HTTP connection pool per platform (an ``httpx.Client`` costs ~20 ms of CPU to build,
+its TLS context mostly, which was most of a job's CPU) and the tenant metadata the sync engine's Autotask
+clients share (zone and picklist, bounded in time: see ``_metadata_cache``). Each job still gets clients of
+its own over them; the pools keep no cookies, so nothing a response sets reaches another job's requests.
 """
 
 from __future__ import annotations
 
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -31,7 +37,7 @@ class SharedBudgets:
         self.workers = workers
         self._limiters: dict[str, PostgresLimiter] = {}
         self._budgets: dict[str, PostgresHourlyBudget] = {}
-        self._kantata_http: httpx.Client | None = None
+        self._http: dict[Platform, httpx.Client] = {}
 
     def for_tenant(self, tenant: str) -> tuple[PostgresLimiter, PostgresHourlyBudget]:
         if tenant not in self._limiters:
@@ -52,13 +58,22 @@ class SharedBudgets:
             self._budgets["kantata"] = PostgresHourlyBudget(self.url, per_minute, key="kantata", window=60.0)
         return self._budgets["kantata"]
 
+    def http(self, platform: Platform) -> httpx.Client:
+        """This worker's connection pool for ``platform``, shared by its jobs' clients (thread-safe)."""
+        if platform not in self._http:
+            no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+            self._http[platform] = httpx.Client(follow_redirects=False, verify=True, cookies=no_cookies)
+        return self._http[platform]
+
     def connect(self, platform: Platform, settings: Settings) -> Any:
-        """A client for ``platform``; Autotask's with the shared limiter and budget, Kantata's paced."""
+        """A client for ``platform`` over this worker's pool; Autotask's with the shared limiter, budget and
+        metadata, Kantata's paced when a shared rate is configured."""
         if platform is Platform.KANTATA and (budget := self.kantata_budget()) is not None:
             return self._paced_kantata(settings, budget)
         if platform is not Platform.AUTOTASK:
-            return connect(platform, settings)
+            return connect(platform, settings, http_client=self.http(platform))
         settings.require(platform)
+        from .._metadata_cache import SHARED_METADATA
         from ..autotask import AutotaskClient
 
         section = settings.autotask
@@ -76,6 +91,8 @@ class SharedBudgets:
             max_threads=self.workers.autotask_threads,
             limiter=limiter,
             hourly_budget=budget,
+            http_client=self.http(platform),
+            metadata_cache=SHARED_METADATA,
         )
 
     def _paced_kantata(self, settings: Settings, budget: PostgresHourlyBudget) -> Any:
@@ -85,16 +102,15 @@ class SharedBudgets:
 
         section = settings.kantata
         assert section.token is not None  # require() has refused a missing token by name
-        if self._kantata_http is None:  # one pool for all of this worker's runs, closed with it
-            self._kantata_http = httpx.Client()
         options: dict[str, Any] = {"json_suffix": section.json_suffix}
         if section.base_url:
             options["base_url"] = section.base_url
-        return KantataClient(section.token, http_client=self._kantata_http, request_budget=budget, **options)
+        return KantataClient(section.token, http_client=self.http(Platform.KANTATA), request_budget=budget, **options)
 
     def close(self) -> None:
-        if self._kantata_http is not None:
-            self._kantata_http.close()
+        for pool in self._http.values():
+            pool.close()
+        self._http.clear()
         for limiter in self._limiters.values():
             limiter.close()
         for budget in self._budgets.values():

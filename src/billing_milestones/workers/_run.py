@@ -10,7 +10,7 @@ the job with backoff; the intents and the sync keys on the target make the rerun
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack
 from typing import Any
 
 from .. import errors
@@ -19,6 +19,7 @@ from ..sync import apply_plan, load_sides, plan_sync
 from ..sync.config import Settings
 from ..sync.connect import connect, remember_draft, resolve_container
 from ..sync.store import LinkStore
+from ._timing import PhaseClock
 
 __all__ = ["TRANSIENT", "PairRunIncomplete", "run_pair"]
 
@@ -46,31 +47,50 @@ def run_pair(
     *,
     lease_wait: float | None = None,
     connector: Callable[[Platform, Settings], Any] = connect,
+    stores: Callable[[], AbstractContextManager[LinkStore]] | None = None,
 ) -> dict[str, Any]:
     """Sync the configured pair ``name`` once; the applied result as JSON (what a job returns).
 
-    ``connector`` builds each platform's client (a worker's gives Autotask the budgets all workers share)."""
+    ``connector`` builds each platform's client (a worker's gives Autotask the budgets all workers share);
+    ``stores`` lends the link store for the run (a worker's reuses its connections; default: one opened for
+    the run and closed after it)."""
     spec = settings.pair(name)
-    with ExitStack() as stack:
-        source_client = stack.enter_context(connector(spec.source[0], settings))
-        target_client = (
-            source_client
-            if spec.target[0] is spec.source[0]
-            else stack.enter_context(connector(spec.target[0], settings))
-        )
-        store = stack.enter_context(LinkStore(settings.links))
-        pair = spec.pair(
-            source_container=resolve_container(source_client, spec.source[0], spec.source[1], settings, store),
-            target_container=resolve_container(target_client, spec.target[0], spec.target[1], settings, store),
-        )
-        wait = spec.lease_wait if lease_wait is None else lease_wait
-        lease = stack.enter_context(store.lease(pair.identity, wait=wait))
-        clients = {spec.source[0]: source_client, spec.target[0]: target_client}
-        source, target = load_sides(pair, clients)
-        plan = plan_sync(pair, source, target, store, policy=spec.policy)
-        result = apply_plan(plan, clients, store, lease=lease)
-        if plan.has_changes:
-            remember_draft(target_client, spec.target[0], spec.target[1], pair.target_container, store)
+    clock = PhaseClock(name)
+    ok = False
+    try:
+        with ExitStack() as stack:
+            with clock.phase("connect"):
+                source_client = stack.enter_context(connector(spec.source[0], settings))
+                target_client = (
+                    source_client
+                    if spec.target[0] is spec.source[0]
+                    else stack.enter_context(connector(spec.target[0], settings))
+                )
+            with clock.phase("store"):
+                store = stack.enter_context(stores() if stores is not None else LinkStore(settings.links))
+            with clock.phase("resolve"):
+                pair = spec.pair(
+                    source_container=resolve_container(source_client, spec.source[0], spec.source[1], settings, store),
+                    target_container=resolve_container(target_client, spec.target[0], spec.target[1], settings, store),
+                )
+            wait = spec.lease_wait if lease_wait is None else lease_wait
+            with clock.phase("lease"):
+                lease = stack.enter_context(store.lease(pair.identity, wait=wait))
+            clients = {spec.source[0]: source_client, spec.target[0]: target_client}
+            with clock.phase("load"):
+                source, target = load_sides(pair, clients)
+            with clock.phase("plan"):
+                plan = plan_sync(pair, source, target, store, policy=spec.policy)
+            with clock.phase("apply"):
+                result = apply_plan(plan, clients, store, lease=lease)
+            with clock.phase("remember"):
+                if plan.has_changes:
+                    remember_draft(target_client, spec.target[0], spec.target[1], pair.target_container, store)
+            with clock.phase("close"):
+                stack.close()  # the clients and the store, timed too
+        ok = not result.failures
+    finally:
+        clock.log(ok=ok)
     if result.failures:
         # Which failures would pass is not knowable from here (a 503 now, a 422 for good): retry them all,
         # a bounded number of times; a write that fails for good fails the job after the last attempt.

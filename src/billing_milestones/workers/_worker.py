@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 
@@ -31,21 +32,28 @@ def run_worker(
         async with worker.app.open_async():
             await worker.ensure_schema_async()
             await worker.recover_async()
-            await worker.app.run_worker_async(
-                queues=[worker.workers.queue],
-                concurrency=concurrency,
-                name=name or new_owner(),
-                wait=not burst,
-                update_heartbeat_interval=heartbeat,
-                stalled_worker_timeout=worker.stalled_after,
-                install_signal_handlers=install_signal_handlers,
-                fetch_job_polling_interval=1.0,
-            )
+            watcher = asyncio.create_task(worker.watch_stalled_async(), name="bm-watch-stalled")
+            try:
+                await worker.app.run_worker_async(
+                    queues=[worker.workers.queue],
+                    concurrency=concurrency,
+                    name=name or new_owner(),
+                    wait=not burst,
+                    update_heartbeat_interval=heartbeat,
+                    stalled_worker_timeout=worker.stalled_after,
+                    install_signal_handlers=install_signal_handlers,
+                    fetch_job_polling_interval=1.0,
+                )
+            finally:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
 
     try:
         asyncio.run(main())
     finally:
         worker.budgets.close()
+        worker.stores.close()
 
 
 def enqueue_pairs(settings: Settings, names: Iterable[str]) -> dict[str, int | None]:

@@ -1,0 +1,59 @@
+"""Link stores reused across a worker's jobs, rather than a database connection opened for each.
+
+Opening a store costs a new PostgreSQL connection (a server process forked, authentication) and the schema
+check under the store's advisory lock, which every opener in every worker takes in turn: per job, that was
+tens of milliseconds and a queue of jobs waiting on one lock. A worker keeps the stores its jobs give back
+and hands them to the next jobs. A store is kept only while its connection is healthy and idle (no
+transaction left open by a failed run); a broken one is closed and the next job opens a new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..sync.store import LinkStore
+
+__all__ = ["StorePool"]
+
+
+class StorePool:
+    """At most ``keep`` idle stores of one target; ``with pool.store() as store:`` for one job."""
+
+    def __init__(self, target: str | Path, *, keep: int = 8) -> None:
+        self.target = target
+        self.keep = keep
+        self._idle: list[LinkStore] = []
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def store(self) -> Iterator[LinkStore]:
+        with self._lock:
+            store = self._idle.pop() if self._idle else None
+        if store is None:
+            store = LinkStore(self.target)
+        try:
+            yield store
+        finally:
+            self._give_back(store)
+
+    def _give_back(self, store: LinkStore) -> None:
+        if store.reusable():
+            with self._lock:
+                if len(self._idle) < self.keep:
+                    self._idle.append(store)
+                    return
+        store.close()
+
+    def idle(self) -> int:
+        """Stores waiting for a job (for tests and reports)."""
+        with self._lock:
+            return len(self._idle)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for store in idle:
+            store.close()
