@@ -1,5 +1,6 @@
 """Autotask PSA: ContractMilestones client, query builder, wire models and the common-model adapter."""
 
+from .._metadata_cache import SHARED_METADATA, MetadataCache
 from . import adapter
 from ._operations import (
     DEFAULT_DISCOVERY_URL,
@@ -32,6 +33,7 @@ from .wire import (
 
 __all__ = [
     "DEFAULT_DISCOVERY_URL",
+    "SHARED_METADATA",
     "AsyncAutotaskClient",
     "AsyncAutotaskMilestones",
     "AsyncContractMilestones",
@@ -46,6 +48,7 @@ __all__ = [
     "F",
     "FieldInformation",
     "HourlyBudget",
+    "MetadataCache",
     "PicklistValue",
     "Query",
     "QueryOptions",

@@ -182,7 +182,7 @@ class AutotaskClient(_Autotask, SyncAPIClient):
     :class:`~._core.RequestBudget`: authenticated attempts, refused unsent once spent), ``request_budget``
     (asked before every attempt and waited on, as on every client), ``discovery_url``, ``currency`` (a code,
     or contract id -> code) and
-    ``metadata_cache`` (a :class:`~billing_milestones._metadata_cache.MetadataCache` shared with other
+    ``metadata_cache`` (a :class:`~billing_milestones.autotask.MetadataCache` shared with other
     clients of the tenant, which then read its zone and status picklist once between them; the sync engine's
     ``connect`` passes the process-wide one; None, the default, shares nothing).
     """
