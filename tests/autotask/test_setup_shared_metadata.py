@@ -3,6 +3,7 @@ for its TTL only, never across users, secrets or caches, and dropped after a 401
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import threading
 from pathlib import Path
@@ -222,4 +223,17 @@ def test_clients_the_sync_engine_connects_share_the_process_cache(
         with connect(Platform.AUTOTASK, settings, http_client=sandbox.http_client()) as client:
             assert client._state.metadata is SHARED_METADATA
             assert [m.title for m in client.milestones.list(str(contract), currency="USD")] == ["One"]
+    assert reads(sandbox) == (1, 1)
+
+
+async def test_asyncio_tasks_sharing_a_cache_get_one_answer(sandbox: AutotaskSandbox, contract: int) -> None:
+    shared = MetadataCache()
+    async with make_async_client(sandbox, metadata_cache=shared) as warm:
+        assert [m.title async for m in warm.milestones.list(str(contract))] == ["One"]
+
+    async def run() -> list[str]:
+        async with make_async_client(sandbox, metadata_cache=shared) as client:
+            return [m.title async for m in client.milestones.list(str(contract))]
+
+    assert await asyncio.gather(*(run() for _ in range(8))) == [["One"]] * 8
     assert reads(sandbox) == (1, 1)
