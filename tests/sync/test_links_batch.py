@@ -72,3 +72,32 @@ def test_a_postgresql_store_with_a_transaction_open_or_closed_is_not_reusable(st
     assert store.reusable()
     store.close()
     assert not store.reusable()
+
+
+def test_begin_many_records_every_intent_before_returning_their_ids_in_order(store_url: str) -> None:
+    with LinkStore(store_url) as store:
+        writes = [(f"k{n}", "create") for n in (3, 1, 2)] + [(f"m{n}", "update") for n in range(250)]
+        ids = store.begin_many("p", writes)
+        pending = {i.id: (i.sync_key, i.action) for i in store.pending("p")}
+        assert len(set(ids)) == len(writes) and [pending[i] for i in ids] == writes
+        assert store.begin_many("p", []) == []
+        twice = store.begin_many("q", [("k", "create"), ("k", "delete")])  # a repeated key: one by one
+        assert [(i.sync_key, i.action) for i in store.pending("q")] == [("k", "create"), ("k", "delete")]
+        assert sorted(twice) == [i.id for i in store.pending("q")]
+
+
+def test_put_many_links_a_batch_and_closes_its_intents_together(store_url: str) -> None:
+    with LinkStore(store_url) as store:
+        ids = store.begin_many("p", [(f"k{n}", "create") for n in range(3)])
+        store.put_many([(_link(n), intent) for n, intent in enumerate(ids)])
+        assert [ln.sync_key for ln in store.links("p")] == ["k0", "k1", "k2"]
+        assert store.pending("p") == [] and store.version("p") == 3
+        store.put_many([])
+        clash = Link("p", "k9", "autotask:1/9", "kantata:2/109", "s", "t")
+        later = store.begin_many("p", [("k9", "create"), ("k8", "create")])
+        bad = Link("p", "k8", "autotask:1/8", "kantata:2/108", "s", "t")
+        with pytest.raises(RuntimeError), store.backend.transaction():
+            store.put_many([(clash, later[0]), (bad, later[1])])
+            raise RuntimeError("the batch is not kept when what holds it fails")
+        assert [ln.sync_key for ln in store.links("p")] == ["k0", "k1", "k2"]
+        assert {i.sync_key for i in store.pending("p")} == {"k9", "k8"}  # left open, as a crash leaves them

@@ -23,6 +23,8 @@ __all__ = ["LinkStore", "open_backend"]
 
 _LINK_COLUMNS = ", ".join(TABLES["links"])
 _RUN_COLUMNS = ", ".join(TABLES["runs"][1:])
+#: Intents begun by one statement at most (4 values each: well under SQLite's 999 bound variables).
+_BEGIN_CHUNK = 200
 
 
 def open_backend(target: str | Path) -> Backend:
@@ -112,6 +114,10 @@ class LinkStore:
 
     def put(self, link: Link, *, intent_id: int | None = None) -> None:
         """Insert or replace a link (one per source and per target); closes the intent in the same transaction."""
+        self.backend.batch(self._put_statements(link, intent_id))
+
+    @staticmethod
+    def _put_statements(link: Link, intent_id: int | None) -> list[tuple[str, Sequence[Any]]]:
         statements: list[tuple[str, Sequence[Any]]] = [
             (
                 "DELETE FROM links WHERE pair_id=? AND (source_key=? OR target_key=? OR sync_key=?)",
@@ -134,7 +140,17 @@ class LinkStore:
         ]
         if intent_id is not None:
             statements.append(_close_intent(intent_id, "done", None))
-        self.backend.batch(statements)
+        return statements
+
+    def put_many(self, items: Sequence[tuple[Link, int | None]]) -> None:
+        """:meth:`put` for each ``(link, intent_id)``, all in one transaction (one round trip on PostgreSQL):
+        a batch of creates is linked at once, or (a failure) not at all, its intents left open as a crash
+        leaves them for the next run to find by sync key."""
+        statements: list[tuple[str, Sequence[Any]]] = []
+        for link, intent_id in items:
+            statements += self._put_statements(link, intent_id)
+        if statements:
+            self.backend.batch(statements)
 
     def remove(self, pair_id: str, sync_key: str, *, intent_id: int | None = None) -> None:
         statements: list[tuple[str, Sequence[Any]]] = [
@@ -213,6 +229,26 @@ class LinkStore:
             (pair_id, sync_key, action, detail, now_text()),
         )
         return int(row["id"])
+
+    def begin_many(self, pair_id: str, writes: Sequence[tuple[str, str]]) -> list[int]:
+        """:meth:`begin` for each ``(sync_key, action)`` of a batch about to be written, in one statement
+        per chunk (committed before it returns, as each ``begin`` is); their ids, in the order given."""
+        keys = [key for key, _ in writes]
+        if len(set(keys)) != len(keys):  # ids are matched back by sync key; a repeat is begun one by one
+            return [self.begin(pair_id, key, action) for key, action in writes]
+        found: dict[str, int] = {}
+        for start in range(0, len(writes), _BEGIN_CHUNK):
+            chunk = writes[start : start + _BEGIN_CHUNK]
+            now = now_text()
+            values = ", ".join("(?, ?, ?, 'pending', NULL, ?)" for _ in chunk)
+            args = [value for key, action in chunk for value in (pair_id, key, action, now)]
+            rows = self.backend.rows(
+                "INSERT INTO intents (pair_id, sync_key, action, state, detail, created_at) "
+                f"VALUES {values} RETURNING id, sync_key",
+                args,
+            )
+            found.update({str(row["sync_key"]): int(row["id"]) for row in rows})
+        return [found[key] for key in keys]
 
     def finish(self, intent_id: int, *, error: str | None = None) -> None:
         self.backend.count(*_close_intent(intent_id, "failed" if error else "done", error))
