@@ -249,7 +249,9 @@ class _Applier:
 
     def _create_batch(self, actions: list[PlannedAction]) -> list[ActionResult]:
         self.lease.ensure()
-        begun = [(a, self.store.begin(self.pair.id, a.sync_key, a.kind.value)) for a in actions]
+        # Every intent is committed before the batch is sent (one statement for the batch, not one each).
+        intents = self.store.begin_many(self.pair.id, [(a.sync_key, a.kind.value) for a in actions])
+        begun = list(zip(actions, intents, strict=True))
         desired = [a.desired for a in actions if a.desired is not None]
         try:
             created = self.view.create(self.pair.target_container, desired)
@@ -260,11 +262,13 @@ class _Applier:
             for _, intent in begun:
                 self.store.finish(intent, error=str(exc))
             return [ActionResult(a, ok=False, error=str(exc)) for a in actions]
-        results = []
-        for (action, intent), milestone in zip(begun, created, strict=True):
-            self._link(action, milestone, intent)
-            results.append(ActionResult(action, ok=True, result=milestone, wrote=True))
-        return results
+        answered: list[tuple[tuple[PlannedAction, int], Milestone]] = []
+        try:
+            for answer in zip(begun, created, strict=True):  # a short reply raises after the answered ones
+                answered.append(answer)
+        finally:  # linked in one transaction; an unanswered create stays pending for the next run to find
+            self.store.put_many([(self._link_of(action, made), intent) for (action, intent), made in answered])
+        return [ActionResult(action, ok=True, result=made, wrote=True) for (action, _), made in answered]
 
     def _recover_creates(
         self, begun: list[tuple[PlannedAction, int]], exc: errors.BillingMilestonesError
@@ -377,13 +381,16 @@ class _Applier:
         accepted: bool = True,
     ) -> None:
         """Record the pair as it stands now; ``accepted`` says the target's content is the agreed baseline."""
+        self.store.put(self._link_of(action, target, accepted=accepted), intent_id=intent)
+
+    def _link_of(self, action: PlannedAction, target: Milestone | MilestoneRow, *, accepted: bool = True) -> Link:
         source = source_row(action)
         assert source is not None
         assert source.text
         target_key = target.text if isinstance(target, MilestoneRow) else str(target.key or "")
         assert target_key
         desired = desired_row(action) if accepted else None
-        link = Link(
+        return Link(
             pair_id=self.pair.id,
             sync_key=action.sync_key,
             source_key=source.text,
@@ -392,7 +399,6 @@ class _Applier:
             target_fp=target_fingerprint(target, self.pair),
             desired_fp=target_fingerprint(desired, self.pair) if desired is not None else "",
         )
-        self.store.put(link, intent_id=intent)
 
     def _refresh_link(self, action: PlannedAction) -> None:
         target = target_row(action)
