@@ -248,20 +248,32 @@ def row_of(milestone: Milestone, *, keep: bool = True, shared: Shared | None = N
     return row
 
 
-def translated_row(values: dict[str, Any], fields_set: frozenset[str], sync_key: str | None) -> MilestoneRow:
-    """A row of a translated milestone (no key, our sync key its only reference) from the values the
-    translation computed, without building the model: the plan builds it only when someone asks."""
+def translated_row(
+    *,
+    title: str,
+    description: str | None,
+    amount: Money | None,
+    percentage: Decimal | None,
+    due: dt.date | None,
+    trigger: Trigger,
+    is_initial_payment: bool,
+    changes: tuple[FieldChange, ...],
+    sync_key: str | None,
+    fields_set: frozenset[str],
+) -> MilestoneRow:
+    """A row of a translated milestone (no key, status planned, our sync key its only reference) from the
+    values the translation computed, without building the model: the plan builds it only when asked."""
     row = MilestoneRow.__new__(MilestoneRow)
-    row.title = values["title"]
-    row.description = values["description"]
-    row.amount = values["amount"]
-    row.percentage = values["percentage"]
-    row.due = values["due"]
-    row.trigger = values["trigger"]
-    row.status = values["status"]
-    row.is_initial_payment = values["is_initial_payment"]
+    row.title = title
+    row.description = description
+    row.amount = amount
+    row.percentage = percentage
+    row.due = due
+    row.trigger = trigger
+    row.status = MilestoneStatus.PLANNED
+    row.is_initial_payment = is_initial_payment
     row.locked = False
-    row.changes = values["changes"]
+    row.changes = changes
     row.sync_key = sync_key
     row._refs = () if sync_key is None else _OURS_ONLY
     row._fields_set = fields_set

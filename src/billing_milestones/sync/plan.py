@@ -36,7 +36,7 @@ from .actions import (
 )
 from .links import Link, LinkStore
 from .pair import ConflictPolicy, SyncPair, legacy_sync_key, sync_key_of
-from .translate import COMPARED_FIELDS, can_delete, comparable, compare, fingerprint, translate_row
+from .translate import COMPARED_FIELDS, can_delete, comparable, differences, fingerprint, translate_row
 
 __all__ = [
     "KEEPS_SYNC_KEY",
@@ -115,10 +115,8 @@ def _plan(
         link_list, version = links.links(pair.id), links.version(pair.id)
     else:
         link_list, version = [ln for ln in links if ln.pair_id == pair.id], None
-    source_keys = _refuse_repeats(source, "source")
+    _refuse_repeats(source, "source")
     _refuse_repeats(target, "target")
-    if not link_list:
-        source_keys = set()  # only the links need it: let a large listing's set go before the plan grows
     # Each link's target id once (it is parsed out of the link's target key).
     linked = [(ln, ln.target_id) for ln in link_list]
     by_source = {found[0].source_key: found for found in linked}
@@ -128,6 +126,7 @@ def _plan(
     claimed = {t.id for a in actions if (t := target_row(a)) is not None and t.id is not None}
     currency = target_currency or pair.target_currency or _common_currency(target)
     matches = _ExactMatches(pair, target, claimed | linked_targets)
+    fields = COMPARED_FIELDS[pair.target]
 
     for s in source:
         if s.id is None or s.platform is None:
@@ -151,8 +150,9 @@ def _plan(
         if t is not None and t.id is not None:
             claimed.add(t.id)
             matches.take(t)
-        actions.append(_decide(pair, policy, s, t, desired, link, key))
+        actions.append(_decide(pair, policy, fields, s, t, desired, link, key))
 
+    source_keys = {s.text for s in source} if link_list else set()
     suspicious = not source and not pair.allow_empty_source
     for link, target_id in linked:
         if link.source_key in source_keys:
@@ -175,9 +175,29 @@ def _plan(
     return SyncPlan(pair, tuple(guarded), policy, links_version=version, notes=notes)
 
 
-def _refuse_repeats(milestones: list[MilestoneRow], side: str) -> set[str]:
-    """The listing's keys as text, after refusing a listing that holds one twice (keyless rows, never
-    listed, are left to the caller)."""
+def _refuse_repeats(milestones: list[MilestoneRow], side: str) -> None:
+    """Refuse a listing that holds one key twice (keyless rows, never listed, are left to the caller).
+
+    A listing of one container (the usual case) is checked by native id, which each row holds already;
+    rows of several containers by their whole key, built as text.
+    """
+    platform = container = None
+    ids: set[str] = set()
+    for m in milestones:
+        ident = m.id
+        if ident is None:
+            continue
+        if container is None:
+            platform, container = m.platform, m.container_id
+        elif m.platform is not platform or m.container_id != container:
+            return _refuse_repeated_keys(milestones, side)
+        if ident in ids:
+            return _refuse_repeated_keys(milestones, side)  # names the key as the error says it
+        ids.add(ident)
+    return None
+
+
+def _refuse_repeated_keys(milestones: list[MilestoneRow], side: str) -> None:
     seen: set[str] = set()
     for m in milestones:
         text = m.text
@@ -190,7 +210,6 @@ def _refuse_repeats(milestones: list[MilestoneRow], side: str) -> set[str]:
                 key=text,
             )
         seen.add(text)
-    return seen
 
 
 def _sync_key_carriers(
@@ -301,7 +320,7 @@ class _ExactMatches:
         return None
 
     def take(self, t: MilestoneRow) -> None:
-        if t.id is not None:
+        if t.id is not None and self._by:  # an empty index has nothing to hand out twice
             self._taken.add(t.id)
 
 
@@ -330,6 +349,7 @@ def _outside_the_set(
 def _decide(
     pair: SyncPair,
     policy: ConflictPolicy,
+    fields: tuple[str, ...],
     s: MilestoneRow,
     t: MilestoneRow | None,
     desired: MilestoneRow,
@@ -343,7 +363,7 @@ def _decide(
     if link is None:
         if t is None:
             return PlannedAction(ActionKind.CREATE, key, "new in source", s, None, desired)
-        diff = tuple(compare(desired, t, pair.target))
+        diff = tuple(differences(desired, t, fields))
         how = "carries our sync key" if t.sync_key == key else "matches exactly"
         action = PlannedAction(ActionKind.ADOPT, key, f"target milestone {how}; linking it", s, t, desired, diff)
         if action.writes:
@@ -356,7 +376,7 @@ def _decide(
         return PlannedAction(
             ActionKind.CONFLICT, key, "deleted on the target since the last sync", s, None, desired, link=link
         )
-    diff = tuple(compare(desired, t, pair.target))
+    diff = tuple(differences(desired, t, fields))
     if not diff:
         return PlannedAction(ActionKind.UNCHANGED, key, "in step", s, t, desired, link=link)
     if t.locked:

@@ -10,16 +10,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
+from .._platform_spec import PlatformSpec
 from .._platforms import spec_for
 from .._text import fit_text
 from ..errors import TranslationError
 from ..model import (
-    SYNC_SERVICE_NAME,
     ChangeKind,
-    ExternalRef,
     FieldChange,
     Milestone,
-    MilestoneStatus,
     Platform,
     Trigger,
 )
@@ -33,6 +31,7 @@ __all__ = [
     "can_delete",
     "comparable",
     "compare",
+    "differences",
     "fingerprint",
     "translate",
     "translate_row",
@@ -94,26 +93,17 @@ def translate(
     With ``sync_key`` the result carries it as its only external reference (what the planner writes),
     built in the same step instead of a second model copy per milestone.
     """
-    values = _translated(source, pair, target_currency, sync_key)
-    values["external_refs"] = () if sync_key is None else (_sync_ref(sync_key),)
-    return Milestone._trusted(values, set(_TRANSLATED_SET if sync_key is None else _TRANSLATED_SET_KEYED))
+    return translate_row(source, pair, target_currency=target_currency, sync_key=sync_key).milestone()
 
 
 def translate_row(
     source: Milestone | MilestoneRow, pair: SyncPair, *, target_currency: str | None, sync_key: str | None
 ) -> MilestoneRow:
     """:func:`translate` as a row (what the planner keeps): the same values, no model built until asked."""
-    values = _translated(source, pair, target_currency, sync_key)
-    return translated_row(values, _TRANSLATED_SET if sync_key is None else _TRANSLATED_SET_KEYED, sync_key)
-
-
-def _translated(
-    source: Milestone | MilestoneRow, pair: SyncPair, target_currency: str | None, sync_key: str | None
-) -> dict[str, Any]:
     target = pair.target
     changes: list[FieldChange] = list(source.changes)
     spec = spec_for(target)
-    title = _fit_text("title", source.title, target, pair.truncate, changes)
+    title = _fit_text("title", source.title, spec, pair.truncate, changes)
     description = source.description
     if description and not spec.has_description:
         if not pair.allow_drop:
@@ -133,7 +123,7 @@ def _translated(
         )
         description = None
     elif description:
-        description = _fit_text("description", description, target, pair.truncate, changes)
+        description = _fit_text("description", description, spec, pair.truncate, changes)
 
     amount, percentage = source.amount, source.percentage
     if amount is None and spec.needs_amount:
@@ -159,35 +149,27 @@ def _translated(
             )
         percentage = None  # the amount is exact; a percentage is derived, not stored, on every target
 
-    trigger, due, trigger_changes = pair.triggers.translate(source.trigger, source.due, target)
+    trigger, due, trigger_changes = pair.triggers.translate_for(source.trigger, source.due, spec)
     changes.extend(trigger_changes)
     # Every value comes from the validated source (a text only shortened, an amount checked above, a trigger
     # from the TriggerMap's validated ones), so it is not validated a second time. Status is left at its
-    # default, planned: the target bills it itself. The caller adds the external references.
-    return {
-        "key": None,
-        "title": title,
-        "description": description,
-        "amount": amount,
-        "percentage": percentage,
-        "due": due,
-        "trigger": trigger,
-        "status": MilestoneStatus.PLANNED,
-        "is_initial_payment": source.is_initial_payment if spec.has_initial_payment else False,
-        "locked": False,
-        "external_refs": (),
-        "raw": {},
-        "changes": tuple(changes),
-    }
+    # default, planned: the target bills it itself; the sync key is the only reference.
+    return translated_row(
+        title=title,
+        description=description,
+        amount=amount,
+        percentage=percentage,
+        due=due,
+        trigger=trigger,
+        is_initial_payment=source.is_initial_payment if spec.has_initial_payment else False,
+        changes=tuple(changes),
+        sync_key=sync_key,
+        fields_set=_TRANSLATED_SET if sync_key is None else _TRANSLATED_SET_KEYED,
+    )
 
 
-def _sync_ref(sync_key: str) -> ExternalRef:
-    values = {"service": SYNC_SERVICE_NAME, "ref": sync_key, "model": None, "status": None}
-    return ExternalRef._trusted(values, {"service", "ref"})
-
-
-def _fit_text(name: str, text: str, target: Platform, truncate: bool, changes: list[FieldChange]) -> str:
-    limit = spec_for(target).text_limits.get(name)
+def _fit_text(name: str, text: str, spec: PlatformSpec, truncate: bool, changes: list[FieldChange]) -> str:
+    limit = spec.text_limits.get(name)
     if limit is None or len(text) <= limit:  # what fit_text returns first, without the call
         return text
     return fit_text(
@@ -196,15 +178,20 @@ def _fit_text(name: str, text: str, target: Platform, truncate: bool, changes: l
         limit,
         truncate=truncate,
         changes=changes,
-        where=f"{target.value} {name}",
+        where=f"{spec.platform.value} {name}",
         hint="set truncate on the pair to shorten it",
     )
 
 
 def compare(desired: Held, current: Held, platform: Platform) -> list[FieldDiff]:
     """Field-level differences on the fields ``platform`` stores."""
+    return differences(desired, current, COMPARED_FIELDS[platform])
+
+
+def differences(desired: Held, current: Held, fields: tuple[str, ...]) -> list[FieldDiff]:
+    """:func:`compare` over the given fields (the planner looks the platform's up once per plan)."""
     diffs = []
-    for name in COMPARED_FIELDS[platform]:
+    for name in fields:
         want, have = getattr(desired, name), getattr(current, name)
         if want is have or _plainly_equal(want, have):  # ``is``: what _plainly_equal checks first
             continue

@@ -48,7 +48,12 @@ class TriggerMap:
         stories exist) or a date; a story becomes a stage (where stages are all there is) or a date; a fixed
         date becomes the one stage given that date.
         """
-        spec = spec_for(target)
+        return self.translate_for(trigger, due, spec_for(target))
+
+    def translate_for(
+        self, trigger: Trigger, due: dt.date | None, spec: PlatformSpec
+    ) -> tuple[Trigger, dt.date | None, list[FieldChange]]:
+        """:meth:`translate` given the target's spec (the planner looks it up once per plan, not per milestone)."""
         new, day, changes = self._cross(trigger, due, spec)
         return new, (day if spec.has_due else None), changes
 
