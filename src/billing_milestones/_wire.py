@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import pydantic
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, GetCoreSchemaHandler
+from pydantic_core import CoreSchema, core_schema
 
 from ._http import ResponseInfo
 from ._http._json import MAX_EXACT_INT, double_exact
@@ -16,6 +17,7 @@ from .errors import ValidationError
 
 __all__ = [
     "MAX_EXACT_INT",
+    "JsonFirst",
     "LazyRaw",
     "ResponseInfo",
     "WireCents",
@@ -76,6 +78,24 @@ def _cents(value: object) -> int:
     return _strict_int(value, "an amount in minor units")
 
 
+class JsonFirst:
+    """``Annotated[T, BeforeValidator(check), JsonFirst(schema)]``: read from JSON bytes, a value that
+    ``schema`` (pydantic-core's, no Python call) accepts is taken as it is; any other value goes through the
+    full check, exactly as a value read from Python does. ``schema`` must accept only values that the full
+    check accepts unchanged (the usual spelling of an id, a JSON integer in range), so the result never
+    depends on which path read it; it only skips a Python call per value on a listing's common case."""
+
+    def __init__(self, schema: CoreSchema) -> None:
+        self.schema = schema
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        full = handler(source)
+        return core_schema.json_or_python_schema(
+            json_schema=core_schema.union_schema([self.schema, full], mode="left_to_right"),
+            python_schema=full,
+        )
+
+
 #: A JSON number on the wire, held as an exact Decimal. Responses are parsed with Decimal for every number,
 #: so a float here can only come from a caller, and is refused; so are booleans and numbers with more digits
 #: than a double carries (the server would round them; we never send or accept a rounded amount).
@@ -83,9 +103,17 @@ WireDecimal = Annotated[Decimal, BeforeValidator(_no_float)]
 #: An integer id: a JSON integer or a digit string; never a boolean (``True`` is not id 1), never negative.
 WireIntId = Annotated[int, BeforeValidator(_id_int)]
 #: An id the wire spells as a string of digits (Kantata); a JSON integer is accepted and spelled as digits.
-WireStrId = Annotated[str, BeforeValidator(_id_str)]
+WireStrId = Annotated[
+    str,
+    BeforeValidator(_id_str),
+    JsonFirst(core_schema.str_schema(strict=True, pattern=r"^(?:0|[1-9][0-9]{0,14})$")),
+]
 #: Money in minor units: a JSON integer only (no boolean, float or string), within what a double holds exactly.
-WireCents = Annotated[int, BeforeValidator(_cents)]
+WireCents = Annotated[
+    int,
+    BeforeValidator(_cents),
+    JsonFirst(core_schema.int_schema(strict=True, ge=-MAX_EXACT_INT, le=MAX_EXACT_INT)),
+]
 
 
 def _path(loc: tuple[int | str, ...]) -> str:

@@ -17,8 +17,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, StrictBool, StrictInt, StrictStr, field_serializer
+from pydantic_core import core_schema
 
-from .._wire import MAX_EXACT_INT, WireCents, WireModel, WireStrId
+from .._wire import MAX_EXACT_INT, JsonFirst, WireCents, WireModel, WireStrId
 
 __all__ = [
     "BillingMilestone",
@@ -80,9 +81,18 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: An id as Kantata returns it: a digit string (a JSON integer is spelled as digits); never a boolean.
 WireId = WireStrId
 WireIds = list[WireStrId]
-WireRef = Annotated[str, BeforeValidator(_ref_text)]
-WireDate = Annotated[dt.date, BeforeValidator(_iso_date)]
-WireTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime)]
+# Read from JSON, text in the documented form is taken by pydantic-core alone (see ``JsonFirst``).
+WireRef = Annotated[str, BeforeValidator(_ref_text), JsonFirst(core_schema.str_schema(strict=True))]
+WireDate = Annotated[
+    dt.date,
+    BeforeValidator(_iso_date),
+    JsonFirst(
+        core_schema.chain_schema(
+            [core_schema.str_schema(strict=True, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), core_schema.date_schema()]
+        )
+    ),
+]
+WireTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime), JsonFirst(core_schema.datetime_schema(strict=True))]
 #: A count or page number: a JSON integer, never a boolean, float or text.
 WireCount = Annotated[StrictInt, Field(ge=0)]
 #: Request fields, checked before sending: an id (digits or an int, >= 1), a non-blank title, and cents as a
@@ -209,6 +219,11 @@ class BillingMilestone(WireModel):
     def external_references(self) -> builtins.list[ExternalReference]:
         """Side-loaded references (``include=external_references``); empty when not requested."""
         return list(self._get_state("external_references") or [])
+
+    def loaded_references(self) -> builtins.list[ExternalReference] | None:
+        """The side-loaded references themselves (not a copy: read, never change them); None when not loaded."""
+        refs: builtins.list[ExternalReference] | None = self._get_state("external_references")
+        return refs
 
     @property
     def external_references_loaded(self) -> bool:
