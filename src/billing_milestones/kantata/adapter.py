@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from types import MappingProxyType
 from typing import Any
 
 from .._wire import LazyRaw
@@ -171,15 +172,19 @@ def _status(
     return MilestoneStatus.PLANNED
 
 
-def _external_refs(refs: Sequence[ExternalReference]) -> tuple[ExternalRef, ...]:
+def _external_refs(refs: Sequence[ExternalReference] | None) -> tuple[ExternalRef, ...]:
     # Validated wire text, and both required parts non-empty: nothing left for ExternalRef to check.
+    if not refs:
+        return ()
     return tuple(
-        ExternalRef._trusted(
-            {"service": r.service_name, "ref": r.service_model_ref, "model": r.service_model, "status": r.status},
-            {"service", "ref", "model", "status"},
-        )
-        for r in refs
-        if r.service_name and r.service_model_ref
+        [
+            ExternalRef._trusted(
+                {"service": r.service_name, "ref": r.service_model_ref, "model": r.service_model, "status": r.status},
+                {"service", "ref", "model", "status"},
+            )
+            for r in refs
+            if r.service_name and r.service_model_ref
+        ]
     )
 
 
@@ -210,7 +215,7 @@ def to_milestone(
     except ValidationError as exc:
         raise TranslationError(f"billing milestone {wire.id}: {exc.message}", field="amount", source=wire.id) from None
     trigger, changes = _trigger(wire)
-    status = _status(wire, trigger, today, story_states or {})
+    status = _status(wire, trigger, today, story_states or _NO_STATES)
     # The wire model has validated every value (ids are non-empty digits, the date a date, the amount
     # exact), so the common models are built from them without a second validation; the one rule the wire
     # does not check, a non-empty title, takes the validating constructor, which names it.
@@ -229,15 +234,17 @@ def to_milestone(
         "status": status,
         "is_initial_payment": False,
         "locked": wire.invoiced,
-        "external_refs": _external_refs(wire.external_references),
+        "external_refs": _external_refs(wire.loaded_references()),
         "raw": LazyRaw(partial(raw_payload, wire)),
-        "changes": tuple(changes),
+        "changes": tuple(changes) if changes else (),
     }
     if not wire.title:
         return Milestone(**values)
     return Milestone._trusted(values, set(_READ_FIELDS))
 
 
+#: No story states given: one shared empty mapping, not a dict per milestone.
+_NO_STATES: Mapping[str, str] = MappingProxyType({})
 #: The fields a read sets, as a validated construction records them (``model_fields_set``).
 _READ_FIELDS = frozenset(
     {"key", "title", "amount", "due", "trigger", "status", "locked", "external_refs", "raw", "changes"}
