@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,15 +84,14 @@ class ClientCore:
     # -- building -----------------------------------------------------------------------------------
     def url_for(self, spec: RequestSpec) -> httpx.URL:
         if spec.path.startswith(("http://", "https://")):
-            url = httpx.URL(spec.path)
+            url = _parsed_url(spec.path)
             if spec.authenticated and not self.same_origin(url):
                 raise errors.UntrustedHostError(
                     f"refusing to send credentials to {url.scheme}://{url.host}: only "
                     f"{self.base_url.scheme}://{self.base_url.host} is trusted for {self.platform}"
                 )
             return url
-        base = str(self.base_url).rstrip("/")
-        return httpx.URL(f"{base}/{spec.path.lstrip('/')}")
+        return _joined_url(str(self.base_url), spec.path)
 
     def same_origin(self, url: httpx.URL) -> bool:
         return (url.scheme, url.host, url.port) == (
@@ -226,6 +226,18 @@ class ClientCore:
 
     def raise_for_transport(self, spec: RequestSpec, exc: httpx.TransportError) -> None:
         raise self.connection_error(spec, exc) from exc
+
+
+# Parsing a URL costs more than the rest of building a request; a client sends the same few paths again and
+# again (each page of a listing, each object it reads), and an httpx.URL is immutable, so parsed URLs are kept.
+@functools.lru_cache(maxsize=1024)
+def _joined_url(base: str, path: str) -> httpx.URL:
+    return httpx.URL(f"{base.rstrip('/')}/{path.lstrip('/')}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_url(url: str) -> httpx.URL:
+    return httpx.URL(url)
 
 
 def request_id_of(response: httpx.Response) -> str | None:
