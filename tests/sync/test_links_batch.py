@@ -101,3 +101,44 @@ def test_put_many_links_a_batch_and_closes_its_intents_together(store_url: str) 
             raise RuntimeError("the batch is not kept when what holds it fails")
         assert [ln.sync_key for ln in store.links("p")] == ["k0", "k1", "k2"]
         assert {i.sync_key for i in store.pending("p")} == {"k9", "k8"}  # left open, as a crash leaves them
+
+
+class _Counting:
+    """A backend that counts the calls that reach the database (one round trip each on PostgreSQL)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.calls = inner, 0
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self.inner, name)
+        if name in ("rows", "count", "batch"):
+
+            def counted(*args: Any, **kwargs: Any) -> Any:
+                self.calls += 1
+                return value(*args, **kwargs)
+
+            return counted
+        return value
+
+
+def test_a_batch_of_creates_costs_a_few_store_calls_not_several_per_milestone(store_url: str) -> None:
+    import datetime as dt
+
+    from billing_milestones import Milestone, Money, Platform
+    from billing_milestones.sync import SyncPair, apply_plan, load_sides, plan_sync
+
+    from .fakes import FakeView
+
+    source, target = FakeView(Platform.AUTOTASK), FakeView(Platform.KANTATA)
+    for i in range(50):
+        source.add("77", Milestone(title=f"P{i}", amount=Money(f"{i}.25", "USD"), due=dt.date(2027, 1, 1)))
+    pair = SyncPair(Platform.AUTOTASK, "77", Platform.KANTATA, "900")
+    views = {Platform.AUTOTASK: source, Platform.KANTATA: target}
+    with LinkStore(store_url) as store:
+        plan = plan_sync(pair, *load_sides(pair, views), store)
+        counting = _Counting(store.backend)
+        store.backend = counting
+        result = apply_plan(plan, views, store)
+        store.backend = counting.inner
+        assert result.ok and len(store.links(pair.id)) == 50 and store.pending(pair.id) == []
+    assert counting.calls <= 20  # lease, intents, links, run record: was ~150 (a begin and a put each)
