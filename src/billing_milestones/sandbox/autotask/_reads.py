@@ -36,12 +36,9 @@ def _contract_filter(filters: list[Any]) -> Any:
 
 
 def _of_contract(record: Mapping[str, Any], wanted: Any) -> bool:
-    """``eq contractID`` on one record, as the filter evaluates it, with an int (every stored row) compared
-    directly."""
-    value = record.get("contractID")
-    if type(value) is int:
-        return bool(value == wanted)
-    return bool(_comparable("contractid", value) == wanted)
+    """``eq contractID`` on one record, as the filter evaluates it (an int, as every stored row has, is
+    compared inline by the caller: ``int == Decimal`` is exact)."""
+    return bool(_comparable("contractid", record.get("contractID")) == wanted)
 
 
 class _Reads(_Store):
@@ -146,7 +143,11 @@ class _Reads(_Store):
         if contract is not None:
             # A query by contract (what every listing sends) need not evaluate every other contract's rows:
             # keep those whose contractID is that number, then evaluate all filters on them as before.
-            candidates = [(k, r) for k, r in candidates if _of_contract(r, contract)]
+            candidates = [
+                (k, r)
+                for k, r in candidates
+                if (v := r.get("contractID")) == contract or (type(v) is not int and _of_contract(r, contract))
+            ]
         return [r for _, r in sorted(candidates, key=_first) if all(_evaluate(f, r) for f in filters)]
 
     def _page(
