@@ -127,14 +127,18 @@ def _plan(
     currency = target_currency or pair.target_currency or _common_currency(target)
     matches = _ExactMatches(pair, target, claimed | linked_targets)
     fields = COMPARED_FIELDS[pair.target]
+    listed: set[str] = set()  # the source keys of links whose source is listed (the rest are orphans)
 
     for s in source:
         if s.id is None or s.platform is None:
             raise TranslationError("source milestones must carry their key (read them from a client)", field="key")
         text = s.text
         key = sync_key_of(pair, s.platform, s.id, s.stable_id, text)
+        link, t = None, None
         found = by_source.get(text)
-        link, t = (found[0], targets_by_id.get(found[1])) if found else (None, None)
+        if found is not None:
+            link, t = found[0], targets_by_id.get(found[1])
+            listed.add(link.source_key)
         if t is None and carriers:
             t = carriers.get(key) or carriers.get(legacy_sync_key(pair, text))
         try:
@@ -152,10 +156,9 @@ def _plan(
             matches.take(t)
         actions.append(_decide(pair, policy, fields, s, t, desired, link, key))
 
-    source_keys = {s.text for s in source} if link_list else set()
     suspicious = not source and not pair.allow_empty_source
     for link, target_id in linked:
-        if link.source_key in source_keys:
+        if link.source_key in listed:
             continue
         t = targets_by_id.get(target_id)
         if suspicious and t is not None and pair.delete_missing:
