@@ -174,3 +174,15 @@ def test_kantata_requests_of_several_workers_share_one_rate(postgres_server: Pos
         client.close()
     for w in workers:
         w.close()
+
+
+def test_workers_racing_for_a_budget_never_take_more_than_it_holds(postgres_server: PostgresServer) -> None:
+    url = fresh_database(postgres_server)
+    budgets = [PostgresHourlyBudget(url, 150, key="race") for _ in range(4)]  # 4 workers
+    budgets[0].acquire()  # the table exists before the race
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda i: budgets[i % 4].acquire(), range(400)))
+    assert answers.count(None) == 149 and budgets[1].used() == 150  # one slot was taken before the race
+    assert all(wait is not None and 0 < wait <= 3600 for wait in answers if wait is not None)
+    for budget in budgets:
+        budget.close()

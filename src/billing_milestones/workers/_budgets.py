@@ -101,6 +101,17 @@ CREATE TABLE IF NOT EXISTS bm_request_budget (
     at  DOUBLE PRECISION NOT NULL
 )"""
 _BUDGET_INDEX: Final = "CREATE INDEX IF NOT EXISTS bm_request_budget_window ON bm_request_budget (key, at)"
+#: Admit one request if the window has room: lock the key, forget what left the window, count, insert.
+_TAKE: Final = """
+SELECT pg_advisory_xact_lock(hashtext(%(key)s));
+DELETE FROM bm_request_budget WHERE key = %(key)s AND at <= extract(epoch FROM clock_timestamp()) - %(window)s;
+WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now),
+     window_ AS (SELECT count(*) AS used, min(at) AS oldest FROM bm_request_budget WHERE key = %(key)s),
+     taken AS (
+         INSERT INTO bm_request_budget (key, at)
+         SELECT %(key)s, clock.now FROM clock, window_ WHERE window_.used < %(limit)s
+         RETURNING at)
+SELECT (SELECT count(*) FROM taken) > 0, window_.oldest, clock.now FROM window_, clock"""
 
 
 class PostgresHourlyBudget:
@@ -117,7 +128,11 @@ class PostgresHourlyBudget:
         self._ready = False
 
     def acquire(self) -> float | None:
-        """Take a slot: None when the request may go, else the seconds until the oldest leaves the window."""
+        """Take a slot: None when the request may go, else the seconds until the oldest leaves the window.
+
+        One round trip: the statements below are one simple-protocol query, so one implicit transaction
+        on the server, and the advisory lock the first takes is held to its end, so two workers never both
+        take the last slot. The clock is the server's (every worker agrees on it)."""
         with self._pool.get().connection() as conn:
             if not self._ready:
                 with conn.transaction():
@@ -125,19 +140,16 @@ class PostgresHourlyBudget:
                     conn.execute(_BUDGET_TABLE)
                     conn.execute(_BUDGET_INDEX)
                 self._ready = True
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.key,))
-                row = conn.execute("SELECT extract(epoch FROM clock_timestamp())::float8").fetchone()
-                assert row is not None
-                now = float(row[0])
-                conn.execute("DELETE FROM bm_request_budget WHERE key=%s AND at <= %s", (self.key, now - self.window))
-                used, oldest = conn.execute(
-                    "SELECT count(*), min(at) FROM bm_request_budget WHERE key=%s", (self.key,)
-                ).fetchone() or (0, None)
-                if int(used) >= self.limit and oldest is not None:
-                    return max(float(oldest) + self.window - now, 0.001)
-                conn.execute("INSERT INTO bm_request_budget (key, at) VALUES (%s, %s)", (self.key, now))
+            cur = psycopg.ClientCursor(conn)
+            cur.execute(_TAKE, {"key": self.key, "window": self.window, "limit": self.limit})
+            while cur.nextset():  # the last statement's row: taken, the oldest admitted, the server's now
+                pass
+            row = cur.fetchone()
+            assert row is not None
+            taken, oldest, now = row
+            if taken or oldest is None:
                 return None
+            return max(float(oldest) + self.window - float(now), 0.001)
 
     def used(self) -> int:
         """Requests admitted in the current window (for reports and tests)."""
