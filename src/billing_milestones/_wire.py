@@ -210,21 +210,29 @@ class WireModel(BaseModel):
         return dict(self.model_extra or {})
 
 
+_NO_SOURCE: Any = object()
+
+
 class LazyRaw(Mapping[str, Any]):
     """A milestone's ``raw`` payload, dumped from its wire object when first read, not for every item of a
     listing (most are never written, so their payload is never needed). Read-only; pickles, copies and
     compares as the plain dict it stands for. The wire object is the one the client read, which nothing
     else holds, so the payload is the one the server sent."""
 
-    __slots__ = ("_build", "_value")
+    __slots__ = ("_build", "_source", "_value")
 
-    def __init__(self, build: Callable[[], dict[str, Any]]) -> None:
-        self._build: Callable[[], dict[str, Any]] | None = build
+    def __init__(self, build: Callable[..., dict[str, Any]], source: Any = _NO_SOURCE) -> None:
+        """``build()``, or ``build(source)`` when a source is given (no ``partial`` object per item)."""
+        self._build: Callable[..., dict[str, Any]] | None = build
+        self._source = source
         self._value: dict[str, Any] = {}
 
     def _dict(self) -> dict[str, Any]:
-        if self._build is not None:
-            self._value, self._build = self._build(), None
+        build = self._build
+        if build is not None:
+            source = self._source
+            self._value = build() if source is _NO_SOURCE else build(source)
+            self._build = self._source = None
         return self._value
 
     def __getitem__(self, key: str) -> Any:

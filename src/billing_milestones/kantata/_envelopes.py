@@ -22,7 +22,7 @@ import pydantic
 from .. import errors
 from .._http import APIResponse, Page, RequestSpec
 from ._errors import body_error, is_error_body
-from .wire import BillingMilestone, Envelope, ExternalReference, Invoice
+from .wire import TYPED_MAPS, BillingMilestone, Envelope, ExternalReference, Invoice
 
 __all__ = [
     "exactly_one",
@@ -36,9 +36,6 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
-
-#: The typed maps whose entries are keyed by their own id.
-_TYPED_MAPS = ("billing_milestones", "external_references", "stories", "workspaces", "invoices")
 
 
 def _invalid(message: str) -> errors.ValidationError:
@@ -95,8 +92,8 @@ def _floats_in_extras(envelope: Envelope) -> bool:
     for ref in envelope.results:
         if ref.__pydantic_extra__ and _has_float(ref.__pydantic_extra__):
             return True
-    for name in _TYPED_MAPS:
-        for obj in envelope.map_for(name).values():
+    for mapping in envelope.typed_maps():
+        for obj in mapping.values():
             if obj.__pydantic_extra__ and _has_float(obj.__pydantic_extra__):
                 return True
     return False
@@ -114,8 +111,8 @@ def _has_float(value: Any) -> bool:
 
 def _check_map_keys(envelope: Envelope) -> None:
     """Each typed map's keys are its objects' own ids."""
-    for name in _TYPED_MAPS:
-        for key, obj in envelope.map_for(name).items():
+    for name, mapping in zip(TYPED_MAPS, envelope.typed_maps(), strict=True):
+        for key, obj in mapping.items():
             if getattr(obj, "id", None) != key:
                 raise _invalid(f"{name}[{key!r}] holds an object whose id is {getattr(obj, 'id', None)!r}")
 

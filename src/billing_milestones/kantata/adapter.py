@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -235,7 +234,7 @@ def to_milestone(
         "is_initial_payment": False,
         "locked": wire.invoiced,
         "external_refs": _external_refs(wire.loaded_references()),
-        "raw": LazyRaw(partial(raw_payload, wire)),
+        "raw": LazyRaw(raw_payload, wire),
         "changes": tuple(changes) if changes else (),
     }
     if not wire.title:

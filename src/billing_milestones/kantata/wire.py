@@ -13,8 +13,9 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import re
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import BeforeValidator, Field, StrictBool, StrictInt, StrictStr, field_serializer
 from pydantic_core import core_schema
@@ -353,6 +354,10 @@ class ResultRef(WireModel):
     id: WireId
 
 
+#: The maps an envelope types, each keyed by its objects' own ids.
+TYPED_MAPS: Final = ("billing_milestones", "external_references", "stories", "workspaces", "invoices")
+
+
 class Envelope(WireModel):
     """Every Kantata response: ``results`` orders the primary objects; the typed maps hold them and side-loads.
 
@@ -371,17 +376,15 @@ class Envelope(WireModel):
 
     def map_for(self, key: str) -> dict[str, Any]:
         """The typed map named ``key`` (a dict of raw payloads for maps this SDK does not model)."""
-        typed: dict[str, dict[str, Any]] = {
-            "billing_milestones": self.billing_milestones,
-            "external_references": self.external_references,
-            "stories": self.stories,
-            "workspaces": self.workspaces,
-            "invoices": self.invoices,
-        }
-        if key in typed:
-            return typed[key]
+        if key in TYPED_MAPS:
+            typed: dict[str, Any] = getattr(self, key)
+            return typed
         extra = (self.model_extra or {}).get(key)
         return extra if isinstance(extra, dict) else {}
+
+    def typed_maps(self) -> tuple[Mapping[str, WireModel], ...]:
+        """The five typed maps, in :data:`TYPED_MAPS` order."""
+        return (self.billing_milestones, self.external_references, self.stories, self.workspaces, self.invoices)
 
     def has_map(self, key: str) -> bool:
         """Whether the response carried the map at all (a side-load was honoured)."""
