@@ -343,6 +343,11 @@ def main() -> int:
             f"postgres {cpu['postgres']:.1f} s; whole machine {cpu['machine']:.1f} s of "
             f"{report.wall_seconds * (os.cpu_count() or 1):.1f} s ({os.cpu_count()} cores)"
         )
+        bound = (cpu["bench"] + cpu["workers"] + cpu["postgres"]) / (os.cpu_count() or 1)
+        print(
+            f"  (not a floor, a bound this machine sets: this run's own CPU / cores = {bound:.1f} s; the latency "
+            "floor above assumes CPU is free)"
+        )
         if report.timeline is not None:
             for line in report.timeline.lines(report.wall_seconds, report.workers * args.concurrency):
                 print(line)
