@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import psycopg
@@ -70,6 +72,25 @@ def test_jobs_share_one_pool_per_platform_and_the_autotask_metadata(deployment: 
     finally:
         budgets.close()
     assert pool.is_closed
+
+
+def test_jobs_starting_at_once_build_one_pool_and_the_worker_builds_it_before_them(deployment: Deployment) -> None:
+    worker = WorkerApp(deployment.settings())
+    start = threading.Barrier(8)
+
+    def pool() -> httpx.Client:
+        start.wait()
+        return worker.budgets.http(Platform.KANTATA)
+
+    try:
+        with ThreadPoolExecutor(8) as threads:
+            pools = list(threads.map(lambda _: pool(), range(8)))
+        assert all(p is pools[0] for p in pools)
+        worker.budgets.close()
+        worker.warm_up()  # the demo's pairs read Autotask and crm.com and write Kantata
+        assert set(worker.budgets._http) == {Platform.AUTOTASK, Platform.CRMCOM, Platform.KANTATA}
+    finally:
+        worker.budgets.close()
 
 
 def _stalled_job(deployment: Deployment, worker: WorkerApp) -> int:

@@ -118,6 +118,13 @@ class WorkerApp:
 
         self.app.task(name=RECOVER_TASK, queue=self.workers.queue, queueing_lock=RECOVER_TASK)(recover_stalled)
 
+    def warm_up(self) -> None:
+        """Build, before the first job, the HTTP pools the configured pairs' platforms need (a TLS context
+        each): a worker's first jobs then start as fast as its later ones."""
+        for spec in self.settings.pairs.values():
+            for platform, _ in (spec.source, spec.target):
+                self.budgets.http(platform)
+
     # -- the queue ----------------------------------------------------------------------------------
     async def prepare_async(self) -> None:
         """Create procrastinate's tables once (the first worker to start does it, under a lock)."""

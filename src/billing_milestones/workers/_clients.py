@@ -15,6 +15,7 @@ its own over them; the pools keep no cookies, so nothing a response sets reaches
 
 from __future__ import annotations
 
+import threading
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
@@ -38,8 +39,14 @@ class SharedBudgets:
         self._limiters: dict[str, PostgresLimiter] = {}
         self._budgets: dict[str, PostgresHourlyBudget] = {}
         self._http: dict[Platform, httpx.Client] = {}
+        #: A worker's jobs start at once in several threads: each pool and budget is built once, not once each.
+        self._lock = threading.Lock()
 
     def for_tenant(self, tenant: str) -> tuple[PostgresLimiter, PostgresHourlyBudget]:
+        with self._lock:
+            return self._for_tenant(tenant)
+
+    def _for_tenant(self, tenant: str) -> tuple[PostgresLimiter, PostgresHourlyBudget]:
         if tenant not in self._limiters:
             self._limiters[tenant] = PostgresLimiter(
                 self.url, self.workers.autotask_threads, namespace=f"autotask:{tenant}"
@@ -54,16 +61,18 @@ class SharedBudgets:
         per_minute = self.workers.kantata_requests_per_minute
         if per_minute is None:
             return None
-        if "kantata" not in self._budgets:
-            self._budgets["kantata"] = PostgresHourlyBudget(self.url, per_minute, key="kantata", window=60.0)
-        return self._budgets["kantata"]
+        with self._lock:
+            if "kantata" not in self._budgets:
+                self._budgets["kantata"] = PostgresHourlyBudget(self.url, per_minute, key="kantata", window=60.0)
+            return self._budgets["kantata"]
 
     def http(self, platform: Platform) -> httpx.Client:
         """This worker's connection pool for ``platform``, shared by its jobs' clients (thread-safe)."""
-        if platform not in self._http:
-            no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
-            self._http[platform] = httpx.Client(follow_redirects=False, verify=True, cookies=no_cookies)
-        return self._http[platform]
+        with self._lock:
+            if platform not in self._http:
+                no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+                self._http[platform] = httpx.Client(follow_redirects=False, verify=True, cookies=no_cookies)
+            return self._http[platform]
 
     def connect(self, platform: Platform, settings: Settings) -> Any:
         """A client for ``platform`` over this worker's pool; Autotask's with the shared limiter, budget and
@@ -108,9 +117,11 @@ class SharedBudgets:
         return KantataClient(section.token, http_client=self.http(Platform.KANTATA), request_budget=budget, **options)
 
     def close(self) -> None:
-        for pool in self._http.values():
+        with self._lock:
+            pools = list(self._http.values())
+            self._http.clear()
+        for pool in pools:
             pool.close()
-        self._http.clear()
         for limiter in self._limiters.values():
             limiter.close()
         for budget in self._budgets.values():
