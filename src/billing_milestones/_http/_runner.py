@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
+from tenacity import AsyncRetrying, Retrying
 
 from .. import errors
 from . import _metrics
@@ -21,10 +22,10 @@ from ._core import ClientCore, _body_of
 from ._flow import Done, Flow, Outcome, RunnerHooks, advance
 from ._limits import AsyncioLimiter, AsyncLimiter, SyncLimiter, ThreadLimiter
 from ._paging import PageGuard, next_link_error
+from ._policy import retry_args
 from ._raw import record
 from ._redact import logger
 from ._request import APIResponse, Operation, Page, PagedOperation, RequestSpec
-from ._retry import backoff_delay
 
 __all__ = ["AsyncRunner", "SyncRunner"]
 
@@ -42,61 +43,17 @@ class _RunnerBase:
     def _retry_args(
         self, spec: RequestSpec, meter: _metrics.Meter | None = None, head_start: float = 0.0
     ) -> dict[str, Any]:
-        """Tenacity's policy for one call; ``head_start`` is the time the first attempt took before the loop
-        began (see ``request``), so the retry budget counts it as it counts every other attempt."""
-        core = self.core
-        max_retries = core.max_retries_for(spec)
-
-        def stop(state: RetryCallState) -> bool:
-            if state.attempt_number > max_retries:
-                return True
-            # Time spent so far: the clock, or the waits themselves when the sleep is not the real one.
-            spent = max((state.seconds_since_start or 0.0) + head_start, state.idle_for)
-            if spent + state.upcoming_sleep > core.retry.total_budget:
-                logger.info(
-                    "giving up on %s %s: the next wait would exceed the %.0fs retry budget",
-                    spec.method,
-                    spec.path,
-                    core.retry.total_budget,
-                )
-                return True
-            return False
-
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            hint = core.retry_hint(exc) if exc is not None else None
-            return hint if hint is not None else backoff_delay(core.retry, state.attempt_number - 1)
-
-        def before_sleep(state: RetryCallState) -> None:
-            if meter is not None:
-                meter.flush(retried=True)
-            exc = state.outcome.exception() if state.outcome else None
-            logger.info(
-                "retrying %s %s in %.2fs (retry %d of %d) after %s",
-                spec.method,
-                spec.path,
-                state.upcoming_sleep,
-                state.attempt_number,
-                max_retries,
-                type(exc).__name__,
-            )
-
-        return {
-            "retry": retry_if_exception(lambda exc: core.should_retry(spec, exc)),
-            "stop": stop,
-            "wait": wait,
-            "before_sleep": before_sleep,
-            "reraise": True,
-        }
+        return retry_args(self.core, spec, meter, head_start)
 
     def _finish(self, spec: RequestSpec, response: httpx.Response, attempt: int) -> APIResponse:
-        logger.debug(
-            "HTTP %s %s -> %d (retries_taken=%d)",
-            spec.method,
-            response.request.url.path,
-            response.status_code,
-            attempt,
-        )
+        if logger.isEnabledFor(logging.DEBUG):  # the URL's path is worked out only for a record kept
+            logger.debug(
+                "HTTP %s %s -> %d (retries_taken=%d)",
+                spec.method,
+                response.request.url.path,
+                response.status_code,
+                attempt,
+            )
         try:
             self.core.raise_for_status(spec, response)
         except errors.APIError as exc:
