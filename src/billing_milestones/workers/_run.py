@@ -78,7 +78,7 @@ def run_pair(
                 lease = stack.enter_context(store.lease(pair.identity, wait=wait))
             clients = {spec.source[0]: source_client, spec.target[0]: target_client}
             with clock.phase("load"):
-                source, target = load_sides(pair, clients)
+                source, target = load_sides(pair, clients, parallel=True)
             with clock.phase("plan"):
                 plan = plan_sync(pair, source, target, store, policy=spec.policy)
             with clock.phase("apply"):
