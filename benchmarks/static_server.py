@@ -50,8 +50,9 @@ def reference(i: int) -> dict[str, Any]:
 PER_PAGE = 200
 
 
-def page(items: int, number: int = 1) -> bytes:
-    """Page ``number`` (200 a page) of a listing of ``items`` milestones, with their external references."""
+def page(items: int, number: int = 1, *, with_workspace: bool = False) -> bytes:
+    """Page ``number`` (200 a page) of a listing of ``items`` milestones, with their external references and,
+    when asked (``include=workspace``), their workspace."""
     first = (number - 1) * PER_PAGE
     ms = [milestone(i) for i in range(first, min(items, first + PER_PAGE))]
     body = {
@@ -61,6 +62,9 @@ def page(items: int, number: int = 1) -> bytes:
         "billing_milestones": {m["id"]: m for m in ms},
         "external_references": {r["id"]: r for r in (reference(i) for i in range(first, first + len(ms)))},
     }
+    if with_workspace and ms:  # as Kantata answers include=workspace
+        ws = {"id": WORKSPACE, "title": "Bench", "currency": "USD", "currency_base_unit": 100}
+        body["workspaces"] = {WORKSPACE: ws}
     return json.dumps(body).encode()
 
 
@@ -77,7 +81,7 @@ def workspace(ident: str = WORKSPACE) -> bytes:
 
 
 def serve(items: int) -> None:
-    first_page = page(items)
+    first_pages = {False: page(items), True: page(items, with_workspace=True)}
     bodies = {"/api/v1/workspaces": workspace()}
     empty_page, empty_workspace = page(0), workspace(EMPTY_WORKSPACE)
     single = one()
@@ -95,7 +99,8 @@ def serve(items: int) -> None:
                 body = empty_page
             elif path == "/api/v1/billing_milestones":
                 number = int(params.get("page", ["1"])[0])
-                body = first_page if number == 1 else page(items, number)
+                side_load = "workspace" in params.get("include", [""])[0].split(",")
+                body = first_pages[side_load] if number == 1 else page(items, number, with_workspace=side_load)
             elif path.startswith("/api/v1/billing_milestones/"):
                 body = single
             elif path.endswith(f"/{EMPTY_WORKSPACE}"):
