@@ -122,3 +122,28 @@ def test_a_translation_row_has_no_key() -> None:
 def _actions(sc: Scenario) -> tuple[PlannedAction, ...]:
     plan = _plan(sc, rows=True)
     return () if isinstance(plan, str) else plan.actions
+
+
+def test_the_planners_constructor_makes_what_the_dataclass_makes() -> None:
+    """``planned`` sets attributes itself (speed): a field added to PlannedAction must be added there too."""
+    import dataclasses
+
+    from billing_milestones.sync.actions import ActionKind, planned
+
+    m = row_of(_listed(), keep=False)
+    args = (ActionKind.UPDATE, "bm1", "why", m, m, m, (), None, True)
+    fast, slow = planned(*args), PlannedAction(*args)
+    assert fast == slow and list(vars(fast)) == list(vars(slow))
+    assert [f.name for f in dataclasses.fields(PlannedAction)] == [
+        "kind", "sync_key", "reason", "source", "target", "desired", "diff", "link", "fix",
+    ]  # fmt: skip
+
+
+def test_a_plan_from_rows_pickles() -> None:
+    import pickle
+
+    sc = next(s for s in map(scenario, SEEDS) if s.source and s.links)
+    plan = _plan(sc, rows=True)
+    assert not isinstance(plan, str)
+    again = pickle.loads(pickle.dumps(plan))
+    assert plan_text(again) == plan_text(plan) and again.actions == plan.actions

@@ -249,7 +249,6 @@ def row_of(milestone: Milestone, *, keep: bool = True, shared: Shared | None = N
 
 
 def translated_row(
-    *,
     title: str,
     description: str | None,
     amount: Money | None,
@@ -260,6 +259,7 @@ def translated_row(
     changes: tuple[FieldChange, ...],
     sync_key: str | None,
     fields_set: frozenset[str],
+    /,
 ) -> MilestoneRow:
     """A row of a translated milestone (no key, status planned, our sync key its only reference) from the
     values the translation computed, without building the model: the plan builds it only when asked."""

@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Final, overload
 
 from .._platforms import spec_for
 from ..model import Milestone, Platform
@@ -159,6 +159,36 @@ class PlannedAction:
             "diff": [d.to_json() for d in self.diff],
             "changes": [str(c) for c in (desired.changes if desired else ())],
         }
+
+
+_new: Final = object.__new__
+_set: Final = object.__setattr__
+
+
+def planned(
+    kind: ActionKind,
+    sync_key: str,
+    reason: str,
+    source: MilestoneRow | None = None,
+    target: MilestoneRow | None = None,
+    desired: MilestoneRow | None = None,
+    diff: tuple[FieldDiff, ...] = (),
+    link: Link | None = None,
+    fix: bool = False,
+) -> PlannedAction:
+    """``PlannedAction(...)`` from rows, for the planner (one a milestone): the same object, its attributes
+    set in the order ``__init__`` sets them, without passing each row through the field that takes models."""
+    action: PlannedAction = _new(PlannedAction)
+    _set(action, "kind", kind)
+    _set(action, "sync_key", sync_key)
+    _set(action, "reason", reason)
+    _set(action, "_source", source)
+    _set(action, "_target", target)
+    _set(action, "_desired", desired)
+    _set(action, "diff", diff)
+    _set(action, "link", link)
+    _set(action, "fix", fix)
+    return action
 
 
 def source_row(action: PlannedAction) -> MilestoneRow | None:

@@ -31,6 +31,7 @@ from .actions import (
     PlannedAction,
     SyncPlan,
     desired_row,
+    planned,
     source_row,
     target_row,
 )
@@ -144,7 +145,7 @@ def _plan(
         try:
             desired = translate_row(s, pair, target_currency=currency, sync_key=key)
         except TranslationError as exc:
-            actions.append(PlannedAction(ActionKind.CONFLICT, key, f"cannot translate: {exc}", s, t, link=link))
+            actions.append(planned(ActionKind.CONFLICT, key, f"cannot translate: {exc}", s, t, link=link))
             if t is not None and t.id is not None:
                 claimed.add(t.id)
                 matches.take(t)
@@ -166,7 +167,7 @@ def _plan(
                 f"the source listed no milestones at all while {len(link_list)} are linked; deleting them all "
                 "needs confirming (allow_empty_source on the pair)"
             )
-            actions.append(PlannedAction(ActionKind.CONFLICT, link.sync_key, why, None, t, link=link))
+            actions.append(planned(ActionKind.CONFLICT, link.sync_key, why, None, t, link=link))
             continue
         actions.append(_orphan(pair, link, t))
     if spec_for(pair.target).write_mode is WriteMode.WHOLE_SET:
@@ -264,7 +265,7 @@ def _duplicate(pair: SyncPair, sync_key: str, keeper: MilestoneRow, extra: Miles
         why, fix = f"another copy of {kept} (same sync key); removing it (fix_duplicates)", True
     else:
         why, fix = f"another copy of {kept} (same sync key); remove it with --fix-duplicates", False
-    return PlannedAction(ActionKind.DUPLICATE, sync_key, why, None, extra, fix=fix)
+    return planned(ActionKind.DUPLICATE, sync_key, why, None, extra, fix=fix)
 
 
 def _guard_mass_delete(
@@ -290,7 +291,7 @@ def _guard_mass_delete(
 
 def _recast(a: PlannedAction, kind: ActionKind, reason: str) -> PlannedAction:
     """``a`` with another kind and reason, its rows carried over as they are (no model built)."""
-    return PlannedAction(
+    return planned(
         kind, a.sync_key, reason, source_row(a), target_row(a), desired_row(a), a.diff, a.link, fix=a.fix
     )
 
@@ -339,13 +340,13 @@ def _outside_the_set(
             continue
         if unsure:
             why = "kept: a source milestone could not be translated, so which stages it covers is unknown"
-            out.append(PlannedAction(ActionKind.UNCHANGED, f"unlinked:{t.id}", why, None, t))
+            out.append(planned(ActionKind.UNCHANGED, f"unlinked:{t.id}", why, None, t))
         elif pair.delete_missing:
             why = "crm.com takes the whole set and the source has no milestone for this stage"
-            out.append(PlannedAction(ActionKind.DELETE, f"unlinked:{t.id}", why, None, t))
+            out.append(planned(ActionKind.DELETE, f"unlinked:{t.id}", why, None, t))
         else:
             why = "not in the source; kept in the set because delete_missing is off"
-            out.append(PlannedAction(ActionKind.UNCHANGED, f"unlinked:{t.id}", why, None, t))
+            out.append(planned(ActionKind.UNCHANGED, f"unlinked:{t.id}", why, None, t))
     return out
 
 
@@ -362,66 +363,66 @@ def _decide(
     if t is None and s.locked:
         # No platform lets us create an already-invoiced milestone: created open, it could be billed twice.
         why = f"{s.status.value} in the source; not created on the target, where it would be billable again"
-        return PlannedAction(ActionKind.SKIP_LOCKED, key, why, s, None, desired, link=link)
+        return planned(ActionKind.SKIP_LOCKED, key, why, s, None, desired, link=link)
     if link is None:
         if t is None:
-            return PlannedAction(ActionKind.CREATE, key, "new in source", s, None, desired)
+            return planned(ActionKind.CREATE, key, "new in source", s, None, desired)
         diff = tuple(differences(desired, t, fields))
         how = "carries our sync key" if t.sync_key == key else "matches exactly"
-        action = PlannedAction(ActionKind.ADOPT, key, f"target milestone {how}; linking it", s, t, desired, diff)
+        action = planned(ActionKind.ADOPT, key, f"target milestone {how}; linking it", s, t, desired, diff)
         if action.writes:
             what = "updating it" if diff else "marking it with our sync key"
             action = _recast(action, ActionKind.ADOPT, f"{action.reason} and {what}")
         return action
     if t is None:
         if policy is ConflictPolicy.SOURCE_WINS:
-            return PlannedAction(ActionKind.CREATE, key, "deleted on target; source wins", s, None, desired, link=link)
-        return PlannedAction(
+            return planned(ActionKind.CREATE, key, "deleted on target; source wins", s, None, desired, link=link)
+        return planned(
             ActionKind.CONFLICT, key, "deleted on the target since the last sync", s, None, desired, link=link
         )
     diff = tuple(differences(desired, t, fields))
     if not diff:
-        return PlannedAction(ActionKind.UNCHANGED, key, "in step", s, t, desired, link=link)
+        return planned(ActionKind.UNCHANGED, key, "in step", s, t, desired, link=link)
     if t.locked:
-        return PlannedAction(
+        return planned(
             ActionKind.SKIP_LOCKED, key, "target is billed/invoiced and locked", s, t, desired, diff, link
         )
     source_changed = source_fingerprint(s) != link.source_fp
     target_changed = target_fingerprint(t, pair) != link.target_fp
     if source_changed and target_changed:
         if policy is ConflictPolicy.SOURCE_WINS:
-            return PlannedAction(ActionKind.UPDATE, key, "both changed; source wins", s, t, desired, diff, link)
+            return planned(ActionKind.UPDATE, key, "both changed; source wins", s, t, desired, diff, link)
         if policy is ConflictPolicy.TARGET_WINS:
-            return PlannedAction(ActionKind.UNCHANGED, key, "both changed; target wins", s, t, desired, (), link)
-        return PlannedAction(
+            return planned(ActionKind.UNCHANGED, key, "both changed; target wins", s, t, desired, (), link)
+        return planned(
             ActionKind.CONFLICT, key, "both sides changed since the last sync", s, t, desired, diff, link
         )
     if target_changed and policy is ConflictPolicy.TARGET_WINS:
-        return PlannedAction(ActionKind.UNCHANGED, key, "target edited; target wins", s, t, desired, (), link)
+        return planned(ActionKind.UNCHANGED, key, "target edited; target wins", s, t, desired, (), link)
     if not source_changed and not target_changed:
         # Neither side moved: either the difference was accepted (target-wins) or the translation changed.
         if link.desired_fp and link.desired_fp == target_fingerprint(desired, pair):
             why = "differs from the source as accepted at the last sync (target-wins)"
-            return PlannedAction(ActionKind.UNCHANGED, key, why, s, t, desired, (), link)
+            return planned(ActionKind.UNCHANGED, key, why, s, t, desired, (), link)
         why = "the pair's translation changed since the last sync" if link.desired_fp else "differs from the source"
-        return PlannedAction(ActionKind.UPDATE, key, why, s, t, desired, diff, link)
+        return planned(ActionKind.UPDATE, key, why, s, t, desired, diff, link)
     reason = "changed in source" if source_changed else "target edited outside the sync; restoring the source"
-    return PlannedAction(ActionKind.UPDATE, key, reason, s, t, desired, diff, link)
+    return planned(ActionKind.UPDATE, key, reason, s, t, desired, diff, link)
 
 
 def _orphan(pair: SyncPair, link: Link, t: MilestoneRow | None) -> PlannedAction:
     if t is None:
-        return PlannedAction(ActionKind.DELETE, link.sync_key, "gone on both sides; forgetting the link", link=link)
+        return planned(ActionKind.DELETE, link.sync_key, "gone on both sides; forgetting the link", link=link)
     if not pair.delete_missing:
-        return PlannedAction(
+        return planned(
             ActionKind.UNCHANGED, link.sync_key, "deleted in source; delete_missing is off", None, t, link=link
         )
     if t.locked:
-        return PlannedAction(
+        return planned(
             ActionKind.SKIP_LOCKED, link.sync_key, "deleted in source, but the target is locked", None, t, link=link
         )
     if not can_delete(pair.target):
-        return PlannedAction(
+        return planned(
             ActionKind.CONFLICT,
             link.sync_key,
             f"deleted in source, but {pair.target.value} does not allow deleting milestones",
@@ -429,7 +430,7 @@ def _orphan(pair: SyncPair, link: Link, t: MilestoneRow | None) -> PlannedAction
             t,
             link=link,
         )
-    return PlannedAction(ActionKind.DELETE, link.sync_key, "deleted in source", None, t, link=link)
+    return planned(ActionKind.DELETE, link.sync_key, "deleted in source", None, t, link=link)
 
 
 def _common_currency(milestones: list[MilestoneRow]) -> str | None:

@@ -101,7 +101,7 @@ def translate_row(
 ) -> MilestoneRow:
     """:func:`translate` as a row (what the planner keeps): the same values, no model built until asked."""
     target = pair.target
-    changes: list[FieldChange] = list(source.changes)
+    changes: list[FieldChange] = []  # what this translation adds to the source's own changes
     spec = spec_for(target)
     title = _fit_text("title", source.title, spec, pair.truncate, changes)
     description = source.description
@@ -150,21 +150,22 @@ def translate_row(
         percentage = None  # the amount is exact; a percentage is derived, not stored, on every target
 
     trigger, due, trigger_changes = pair.triggers.translate_for(source.trigger, source.due, spec)
-    changes.extend(trigger_changes)
+    if trigger_changes:
+        changes.extend(trigger_changes)
     # Every value comes from the validated source (a text only shortened, an amount checked above, a trigger
     # from the TriggerMap's validated ones), so it is not validated a second time. Status is left at its
     # default, planned: the target bills it itself; the sync key is the only reference.
     return translated_row(
-        title=title,
-        description=description,
-        amount=amount,
-        percentage=percentage,
-        due=due,
-        trigger=trigger,
-        is_initial_payment=source.is_initial_payment if spec.has_initial_payment else False,
-        changes=tuple(changes),
-        sync_key=sync_key,
-        fields_set=_TRANSLATED_SET if sync_key is None else _TRANSLATED_SET_KEYED,
+        title,
+        description,
+        amount,
+        percentage,
+        due,
+        trigger,
+        source.is_initial_payment if spec.has_initial_payment else False,
+        (*source.changes, *changes) if changes else source.changes,
+        sync_key,
+        _TRANSLATED_SET if sync_key is None else _TRANSLATED_SET_KEYED,
     )
 
 
