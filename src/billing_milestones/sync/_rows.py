@@ -38,6 +38,7 @@ _KEY_FIELDS: Final = frozenset({"platform", "id", "container_id"})
 _EMPTY: Final[Mapping[str, Any]] = {}
 #: A translation's references: our sync key alone.
 _OURS_ONLY: Final[tuple[RefTuple, ...]] = ((SYNC_SERVICE_NAME, None, None, None),)
+_NO_FIELDS: Final[frozenset[str]] = frozenset()
 
 
 class Shared:
@@ -200,7 +201,7 @@ def row_of(milestone: Milestone, *, keep: bool = True, shared: Shared | None = N
     """The row of ``milestone``. ``keep`` holds the milestone itself (the caller holds it anyway, so
     :meth:`MilestoneRow.milestone` gives it back, raw and all); without it the row holds only its values,
     compacted through ``shared``."""
-    share = shared or _no_sharing
+    share = shared or _no_sharing  # called only for a streamed row: a kept one shares with its milestone
     key = milestone.key
     row: MilestoneRow
     if key is None and not keep:
@@ -213,7 +214,7 @@ def row_of(milestone: Milestone, *, keep: bool = True, shared: Shared | None = N
             listed.stable_id = ""
         else:
             kd = key.__dict__
-            ident, container = kd["id"], share(kd["container_id"])
+            ident, container = kd["id"], kd["container_id"] if keep else share(kd["container_id"])
             listed.platform, listed.id, listed.container_id = kd["platform"], ident, container
             stable = key.stable_id
             listed.stable_id = ident if stable == ident else stable
@@ -222,7 +223,8 @@ def row_of(milestone: Milestone, *, keep: bool = True, shared: Shared | None = N
     row.description = values["description"]
     row.amount = values["amount"]
     row.percentage = values["percentage"]
-    row.due = share(values["due"])  # dates repeat (month ends, schedules): one object each
+    due = values["due"]
+    row.due = due if keep else share(due)  # dates repeat (month ends, schedules): one object each
     row.trigger = values["trigger"]
     row.status = values["status"]
     row.is_initial_payment = values["is_initial_payment"]
@@ -236,7 +238,7 @@ def row_of(milestone: Milestone, *, keep: bool = True, shared: Shared | None = N
             break
     row.sync_key = sync_key
     if keep:
-        row._refs, row._fields_set = (), frozenset()
+        row._refs, row._fields_set = (), _NO_FIELDS
         return row
     row._refs = share(
         tuple(
