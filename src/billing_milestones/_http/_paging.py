@@ -60,7 +60,11 @@ class PageGuard:
                 f"{_counted(counts)}, page 1 counted {_counted(self._counts)}); read it again"
             )
         self._counts = counts
-        for item_id in page.item_ids or ():
+        ids = page.item_ids or ()
+        if len(set(ids)) == len(ids) and self._item_ids.keys().isdisjoint(ids):
+            self._item_ids.update(dict.fromkeys(ids, self.pages))  # no repeat: every id at once
+            ids = ()
+        for item_id in ids:  # a repeat: find the first, to name it and where it was seen
             seen_on = self._item_ids.get(item_id)
             if seen_on is not None:
                 where = "twice on one page" if seen_on == self.pages else f"on pages {seen_on} and {self.pages}"

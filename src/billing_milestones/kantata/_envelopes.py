@@ -177,15 +177,28 @@ def resolve_milestones(envelope: Envelope, includes: frozenset[str] = frozenset(
     want_refs, have_refs = "external_references" in includes, envelope.has_map("external_references")
     want_invoices, have_invoices = "invoices" in includes, envelope.has_map("invoices")
     out: builtins.list[BillingMilestone] = []
+    load_refs = want_refs or have_refs
     for ident in _primary_ids(envelope, "billing_milestones"):
         milestone = milestones[ident]
-        refs = _side_loaded(
-            milestone, "external_references", milestone.external_reference_ids, references, want_refs, have_refs
-        )
+        ref_ids = milestone.external_reference_ids
+        refs: builtins.list[ExternalReference] | None = None
+        if ref_ids and load_refs:  # the usual case, in one step; a missing one is named below
+            try:
+                refs = [references[i] for i in ref_ids]
+            except KeyError:
+                refs = None
+        if refs is None:
+            refs = _side_loaded(milestone, "external_references", ref_ids, references, want_refs, have_refs)
         for ref in refs or ():
-            _check_reference(milestone, ref)
-        invoices: builtins.list[Invoice] | None = _side_loaded(
-            milestone, "invoices", milestone.invoice_ids, invoice_map, want_invoices, have_invoices
+            if (ref.subject_id is not None and ref.subject_id != ident) or (
+                ref.subject_type is not None and ref.subject_type != "BillingMilestone"
+            ):
+                _check_reference(milestone, ref)
+        invoice_ids = milestone.invoice_ids
+        invoices: builtins.list[Invoice] | None = (
+            None
+            if invoice_ids is None and not want_invoices
+            else _side_loaded(milestone, "invoices", invoice_ids, invoice_map, want_invoices, have_invoices)
         )
         # A story or workspace may be missing from its map (deleted, or not visible to this token): then it
         # is simply not attached, and the milestone keeps its story_id / workspace_id.
@@ -269,5 +282,5 @@ def listing_page(current: RequestSpec, response: APIResponse, key: str, parse: A
     nxt = None
     if asked < meta.page_count:
         nxt = dataclasses.replace(current, params={**(current.params or {}), "page": asked + 1})
-    ids = tuple(str(getattr(item, "id", "")) for item in items)
+    ids = tuple([str(getattr(item, "id", "")) for item in items])
     return Page(items, nxt, response, envelope.count, max(meta.page_count, 1), ids)

@@ -213,7 +213,11 @@ def to_milestone(
         amount = Money.from_minor(wire.amount_in_cents, currency, exponent=ws.exponent)
     except ValidationError as exc:
         raise TranslationError(f"billing milestone {wire.id}: {exc.message}", field="amount", source=wire.id) from None
-    trigger, changes = _trigger(wire)
+    changes: Sequence[FieldChange]
+    if wire.billing_type == BillingType.FIXED_DATE and not wire.story_id:
+        trigger, changes = _FIXED_DATE, ()  # the usual case: nothing derived, nothing dropped
+    else:
+        trigger, changes = _trigger(wire)
     status = _status(wire, trigger, today, story_states or _NO_STATES)
     # The wire model has validated every value (ids are non-empty digits, the date a date, the amount
     # exact), so the common models are built from them without a second validation; the one rule the wire
@@ -242,6 +246,8 @@ def to_milestone(
     return Milestone._trusted(values, set(_READ_FIELDS))
 
 
+#: A fixed-date milestone's trigger (one shared frozen object).
+_FIXED_DATE: Trigger = Trigger.fixed_date()
 #: No story states given: one shared empty mapping, not a dict per milestone.
 _NO_STATES: Mapping[str, str] = MappingProxyType({})
 #: The fields a read sets, as a validated construction records them (``model_fields_set``).
