@@ -42,8 +42,8 @@ _NO_FIELDS: Final[frozenset[str]] = frozenset()
 
 
 class Shared:
-    """Equal texts (container ids, reference services and states) and field sets stored once per listing:
-    JSON decoding makes a new string for every occurrence. Bounded, so an odd listing cannot grow it."""
+    """Equal values of one listing stored once (container ids, due dates, the reference tuples, field sets):
+    reading makes a new object for every occurrence. Bounded, so an odd listing cannot grow it."""
 
     __slots__ = ("_values",)
     LIMIT: Final = 4096
