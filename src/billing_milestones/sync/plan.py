@@ -291,9 +291,7 @@ def _guard_mass_delete(
 
 def _recast(a: PlannedAction, kind: ActionKind, reason: str) -> PlannedAction:
     """``a`` with another kind and reason, its rows carried over as they are (no model built)."""
-    return planned(
-        kind, a.sync_key, reason, source_row(a), target_row(a), desired_row(a), a.diff, a.link, fix=a.fix
-    )
+    return planned(kind, a.sync_key, reason, source_row(a), target_row(a), desired_row(a), a.diff, a.link, fix=a.fix)
 
 
 class _ExactMatches:
@@ -384,9 +382,7 @@ def _decide(
     if not diff:
         return planned(ActionKind.UNCHANGED, key, "in step", s, t, desired, link=link)
     if t.locked:
-        return planned(
-            ActionKind.SKIP_LOCKED, key, "target is billed/invoiced and locked", s, t, desired, diff, link
-        )
+        return planned(ActionKind.SKIP_LOCKED, key, "target is billed/invoiced and locked", s, t, desired, diff, link)
     source_changed = source_fingerprint(s) != link.source_fp
     target_changed = target_fingerprint(t, pair) != link.target_fp
     if source_changed and target_changed:
@@ -394,9 +390,7 @@ def _decide(
             return planned(ActionKind.UPDATE, key, "both changed; source wins", s, t, desired, diff, link)
         if policy is ConflictPolicy.TARGET_WINS:
             return planned(ActionKind.UNCHANGED, key, "both changed; target wins", s, t, desired, (), link)
-        return planned(
-            ActionKind.CONFLICT, key, "both sides changed since the last sync", s, t, desired, diff, link
-        )
+        return planned(ActionKind.CONFLICT, key, "both sides changed since the last sync", s, t, desired, diff, link)
     if target_changed and policy is ConflictPolicy.TARGET_WINS:
         return planned(ActionKind.UNCHANGED, key, "target edited; target wins", s, t, desired, (), link)
     if not source_changed and not target_changed:
