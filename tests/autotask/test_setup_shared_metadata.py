@@ -237,3 +237,35 @@ async def test_asyncio_tasks_sharing_a_cache_get_one_answer(sandbox: AutotaskSan
 
     assert await asyncio.gather(*(run() for _ in range(8))) == [["One"]] * 8
     assert reads(sandbox) == (1, 1)
+
+
+def test_a_status_missing_from_a_shared_picklist_reads_it_again(sandbox: AutotaskSandbox, contract: int) -> None:
+    """A picklist another client cached may predate a status the tenant added since: a listed status it does
+    not hold reads the picklist afresh (once) before anything fails, rather than failing for the cache's TTL."""
+    from billing_milestones.autotask._operations import StatusPicklist
+    from billing_milestones.sandbox.autotask._store import STATUS_READY
+
+    shared = MetadataCache()
+    with make_client(sandbox, metadata_cache=shared) as client:
+        assert listed(client, contract) == ["One"]
+    [key] = [k for k in shared._entries if k.startswith("autotask.picklist:")]
+    fresh = shared.get(key)
+    assert isinstance(fresh, StatusPicklist)
+    stale = StatusPicklist({v: t for v, t in fresh.labels.items() if v != STATUS_READY}, fresh.default)
+    shared.put(key, stale)
+    sandbox.add_milestone(contract, title="Two", status=STATUS_READY)
+    with make_client(sandbox, metadata_cache=shared) as client:
+        assert listed(client, contract) == ["One", "Two"]
+    assert reads(sandbox) == (1, 2)
+    assert shared.get(key) == fresh  # the fresh one now serves the tenant's other clients
+
+
+def test_a_status_missing_from_a_fresh_picklist_is_refused_naming_it(sandbox: AutotaskSandbox, contract: int) -> None:
+    """A status the picklist just read does not hold is a translation error naming it (one read, no loop)."""
+    sandbox.add_milestone(contract, title="Odd", status=77)
+    with (
+        make_client(sandbox, metadata_cache=MetadataCache()) as client,
+        pytest.raises(errors.TranslationError, match="77"),
+    ):
+        listed(client, contract)
+    assert sandbox.count_requests("GET", FIELDS) == 1

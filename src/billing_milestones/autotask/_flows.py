@@ -108,17 +108,24 @@ def zone_information(hooks: ZoneHooks) -> Flow[ZoneInformation]:
 
 
 # -- picklist and currency ---------------------------------------------------------------------------
+def cached_picklist(state: SharedState) -> ops.StatusPicklist | None:
+    """The picklist this client or (within the TTL) another client of the tenant read; None: not read yet."""
+    if state.picklist is None and state.metadata is not None:
+        state.picklist = state.metadata.get(state.picklist_key)
+    return state.picklist
+
+
 def status_picklist(state: SharedState, refresh: bool = False) -> Flow[ops.StatusPicklist]:
     """The status picklist (value -> label), fetched once per client, and shared with the tenant's other
     clients through the metadata cache (within its TTL). ``refresh=True`` reads it again for both."""
-    shared = state.metadata
-    if state.picklist is None and not refresh and shared is not None:
-        state.picklist = shared.get(state.picklist_key)
-    if state.picklist is None or refresh:
-        state.picklist = yield ops.picklist_operation()
-        if shared is not None:
-            shared.put(state.picklist_key, state.picklist)
-    return state.picklist
+    cached = None if refresh else cached_picklist(state)
+    if cached is not None:
+        return cached
+    picklist: ops.StatusPicklist = yield ops.picklist_operation()
+    state.picklist = picklist
+    if state.metadata is not None:
+        state.metadata.put(state.picklist_key, picklist)
+    return picklist
 
 
 def currency_for(state: SharedState, contract_id: int, override: str | None, refresh: bool) -> Flow[str]:
@@ -203,8 +210,16 @@ def view_listing(
     cid = container_id(container)
     code = yield from currency_for(state, cid, currency, False)
 
+    refreshed: list[bool] = []  # a cached picklist is read again once per listing at most
+
     def converter(records: Sequence[ContractMilestone]) -> Flow[Callable[[ContractMilestone], Milestone]]:
-        picklist = yield from status_picklist(state)
+        cached = cached_picklist(state)
+        picklist = cached if cached is not None else (yield from status_picklist(state))
+        if cached is not None and not refreshed and any(r.status not in picklist.labels for r in records):
+            # A status the cached picklist lacks may be one the tenant added since another client read it
+            # (a shared cache keeps it for its TTL): read it afresh before refusing the milestone by name.
+            refreshed.append(True)
+            picklist = yield from status_picklist(state, refresh=True)
         labels = picklist.labels
         if any(r.contract_id == cid for r in records):
             state.currencies.existing.add(cid)
