@@ -271,3 +271,26 @@ def test_autotask_hourly_budget_is_the_same_window_over_an_hour_and_names_its_op
     with pytest.raises(errors.ValidationError) as other:
         SlidingWindowBudget(0)
     assert other.value.field == "request_budget"
+
+
+class NeverAdmits:
+    """A budget that keeps answering ``wait`` (no slot, but no time to wait either); stops a runaway loop."""
+
+    def __init__(self, wait: float) -> None:
+        self.wait, self.asked = wait, 0
+
+    def acquire(self) -> float | None:
+        self.asked += 1
+        if self.asked > 100_000:
+            raise AssertionError("the client kept asking a budget that never admits")
+        return self.wait
+
+
+@MODES
+@pytest.mark.parametrize("wait", [0.0, -1.0])
+def test_a_budget_answering_no_wait_forever_still_ends_the_call(mode: str, wait: float) -> None:
+    """A zero or negative wait is slept as a short floor that counts, so the total budget still ends it."""
+    budget = NeverAdmits(wait)
+    with pytest.raises(errors.BudgetExhaustedError, match="not sent"):
+        run(mode, ok, budget, total_budget=1.0)
+    assert budget.asked < 100_000

@@ -111,6 +111,10 @@ class SlidingWindowBudget:
         return f"{type(self).__name__}(limit={self.limit}, window={self.window})"
 
 
+#: The shortest wait slept between two asks of a budget (SlidingWindowBudget's own shortest answer).
+_MIN_WAIT = 0.001
+
+
 class _Waits:
     """The bounds on one attempt's waits (see the module docstring)."""
 
@@ -131,8 +135,11 @@ class _Waits:
                 method=self.spec.method,
                 path=self.spec.path,
             )
-        self.waited += max(wait, 0.0)
-        return max(wait, 0.0)
+        # A wait below the floor (0, negative, a rounding crumb) is slept as the floor and counted, so a budget
+        # that never admits yet never says to wait still ends the call within total_budget, not spinning.
+        wait = max(wait, _MIN_WAIT)
+        self.waited += wait
+        return wait
 
 
 def pace(budget: Any, core: ClientCore, spec: RequestSpec, sleep: Callable[[float], None]) -> None:
