@@ -5,7 +5,7 @@ title, then id), blocking and asyncio, on the in-process sandboxes with mileston
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -27,6 +27,7 @@ from billing_milestones._order import aordered, listing_key, ordered, sorted_mil
 from billing_milestones.sandbox.autotask import AutotaskSandbox
 from billing_milestones.sandbox.crmcom import CrmComSandbox
 from billing_milestones.sandbox.kantata import KantataSandbox
+from billing_milestones.sync import MilestoneRow
 
 D1, D2, D3 = dt.date(2026, 1, 15), dt.date(2026, 3, 1), dt.date(2026, 6, 30)
 
@@ -36,7 +37,7 @@ def m(title: str, due: dt.date | None = None, ident: str | None = None) -> Miles
     return Milestone(title=title, due=due, key=key, amount=Money("1", "USD"))
 
 
-def titles(items: list[Milestone]) -> list[str]:
+def titles(items: Sequence[Milestone | MilestoneRow]) -> list[str]:
     return [f"{x.title}#{x.key.id if x.key else '-'}" for x in items]
 
 
