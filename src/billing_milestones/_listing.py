@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from ._http import AsyncRunner, Flow, PagedOperation, SyncRunner
+from ._http._collector import COLLECTOR_PAUSED
 
 __all__ = ["CheckedListing", "awalk", "walk"]
 
@@ -45,7 +46,9 @@ def walk(runner: SyncRunner, flow: Flow[CheckedListing[W, T]]) -> Iterator[T]:
         if page.items:
             listed = True
             convert = runner.run_flow(checked.converter(page.items))
-            yield from [convert(item) for item in page.items]
+            with COLLECTOR_PAUSED:  # a page's items are all kept: see _http/_collector.py
+                converted = [convert(item) for item in page.items]
+            yield from converted
     if not listed:
         runner.run_flow(checked.when_empty())
 
@@ -58,7 +61,9 @@ async def awalk(runner: AsyncRunner, flow: Flow[CheckedListing[W, T]]) -> AsyncI
         if page.items:
             listed = True
             convert = await runner.run_flow(checked.converter(page.items))
-            for item in [convert(i) for i in page.items]:
+            with COLLECTOR_PAUSED:  # no await inside: no other task runs in the pause
+                converted = [convert(i) for i in page.items]
+            for item in converted:
                 yield item
     if not listed:
         await runner.run_flow(checked.when_empty())

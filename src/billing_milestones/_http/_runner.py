@@ -18,6 +18,7 @@ from .. import errors
 from . import _metrics
 from ._bind import bound
 from ._budget import AsyncRequestBudget, SyncRequestBudget, apace, check_budget, is_async_budget, pace
+from ._collector import COLLECTOR_PAUSED
 from ._core import ClientCore, _body_of
 from ._flow import Done, Flow, Outcome, RunnerHooks, advance
 from ._limits import AsyncioLimiter, AsyncLimiter, SyncLimiter, ThreadLimiter
@@ -80,7 +81,8 @@ class _RunnerBase:
 
     def _parse(self, spec: RequestSpec, response: APIResponse, parse: Callable[[APIResponse], T]) -> T:
         try:
-            return bound(parse(response), response.info)
+            with COLLECTOR_PAUSED:  # a parse frees nothing it makes: no collection can find anything in it
+                return bound(parse(response), response.info)
         # A body of the wrong shape surfaces in a parser as any of these (pydantic's and our ValidationError
         # and a non-JSON body's JSONDecodeError are ValueErrors; absurdly deep nesting is a RecursionError);
         # APIErrors a parser raises pass through, holding the response they were read from.
