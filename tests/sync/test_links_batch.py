@@ -142,3 +142,42 @@ def test_a_batch_of_creates_costs_a_few_store_calls_not_several_per_milestone(st
         store.backend = counting.inner
         assert result.ok and len(store.links(pair.id)) == 50 and store.pending(pair.id) == []
     assert counting.calls <= 20  # lease, intents, links, run record: was ~150 (a begin and a put each)
+
+
+def _state(store: LinkStore) -> tuple[Any, ...]:
+    links = [(ln.sync_key, ln.source_key, ln.target_key, ln.source_fp, ln.target_fp, ln.desired_fp) for ln in store]
+    intents = sorted((i.sync_key, i.action) for i in store.pending())
+    return links, intents, store.version("p"), store.version("q")
+
+
+@pytest.mark.parametrize("clashing", [False, True])
+def test_put_many_leaves_what_putting_each_link_in_turn_leaves(store_url: str, clashing: bool) -> None:
+    """Links replacing older ones by sync, source or target key, in two pairs, some with intents: the batch
+    (set-based on PostgreSQL when no two share a key, one by one otherwise) ends where puts in turn end."""
+    batch = [
+        (Link("p", "k1", "autotask:1/1", "kantata:2/new", "s1", "t1", desired_fp="d1"), True),  # same sync key
+        (Link("p", "k7", "autotask:1/2", "kantata:2/7", "s2", "t2"), False),  # takes k2's source key
+        (Link("p", "k8", "autotask:1/8", "kantata:2/103", "s3", "t3"), True),  # takes k3's target key
+        (Link("q", "k1", "autotask:9/1", "kantata:9/1", "s4", "t4"), True),  # another pair, same keys as p's
+        (Link("p", "k9", "autotask:1/9", "kantata:2/109", "o'dd %s ?", "t5"), False),
+    ]
+    if clashing:
+        batch.append((Link("p", "k10", "autotask:1/9", "kantata:2/110", "s6", "t6"), True))  # k9's source key
+    states = []
+    for one_by_one in (True, False):
+        with LinkStore(store_url) as store:
+            for link in (_link(1), _link(2), _link(3), _link(4)):
+                store.put(link)
+            ids = [store.begin(link.pair_id, link.sync_key, "create") if has else None for link, has in batch]
+            store.begin("p", "k4", "update")  # an intent the batch does not close
+            items = [(link, intent) for (link, _), intent in zip(batch, ids, strict=True)]
+            if one_by_one:
+                for link, intent in items:
+                    store.put(link, intent_id=intent)
+            else:
+                store.put_many(items)
+            states.append(_state(store))
+            for table in ("links", "intents", "pair_versions"):
+                store._raw(f"DELETE FROM {table}")
+    assert states[0] == states[1]
+    assert states[1][1] == [("k4", "update")] and states[1][2] == 4 + len(batch) - 1
