@@ -91,6 +91,19 @@ class ViewFlows:
         self._currencies[key] = currency
         return currency
 
+    def _of_workspace(self, records: Sequence[BillingMilestone], key: str) -> None:
+        """Every milestone a listing by ``workspace_ids=[key]`` returns must be that workspace's: one of another
+        (a filter ignored) would be planned as this workspace's own, adopted, updated or deleted there."""
+        for record in records:
+            if str(record.workspace_id) != key:
+                raise errors.APIResponseValidationError(
+                    f"the listing of workspace {key}'s billing milestones returned milestone {record.id} of "
+                    f"workspace {record.workspace_id}",
+                    platform=self.platform.value,
+                    method="GET",
+                    path=self._ops.path("billing_milestones"),
+                )
+
     def _check_workspace(self, workspace_id: str) -> Flow[WorkspaceCurrency]:
         key = str(workspace_id)
         try:
@@ -109,6 +122,7 @@ class ViewFlows:
         read: list[WorkspaceCurrency] = []  # the workspace this listing read, when a page lacked it
 
         def converter(records: Sequence[BillingMilestone]) -> Flow[Callable[[BillingMilestone], Milestone]]:
+            self._of_workspace(records, key)
             ws = self._side_loaded(records, key) or (read[0] if read else None)
             if ws is None:  # not side-loaded (a server that ignores the include): read it once, as before
                 ws = yield from self._check_workspace(key)
