@@ -14,11 +14,11 @@ by mistake is revenue lost:
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from .._http._collector import COLLECTOR_PAUSED
 from .._platform_spec import WriteMode
 from .._platforms import spec_for
 from ..errors import DuplicateRecordError, TranslationError
@@ -94,14 +94,11 @@ def _collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while planning. A plan allocates a few objects per pair and
     frees none, which makes the collector walk every listed milestone again and again (29 % of a plan of
     100,000 pairs); planning makes no reference cycles, so the pause leaves nothing uncollected, and the
-    collector resumes (if it was running) the moment the plan is made or fails."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    collector resumes (if it was running) the moment the plan is made or fails. The pause is the one the
+    read path shares (_http/_collector.py, a depth count under a lock): a save-and-restore of its own could
+    leave the collector off for good when a page is parsed in another thread while the plan is made."""
+    with COLLECTOR_PAUSED:
         yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _plan(
