@@ -174,6 +174,19 @@ def test_deletes_refused_by_the_mass_delete_guard_keep_their_reason_and_name_the
     refused = [a for a in plan.actions if a.kind is ActionKind.CONFLICT]
     assert [a.reason for a in refused] == [f"deleted in source; not deleted: {note}"] * 3
 
+    assert [a.link for a in refused] == links[1:]  # each refused delete still carries the link it is about
+
+
+def test_a_listing_of_two_containers_is_refused_for_a_repeated_whole_key_only() -> None:
+    """Rows of several containers are checked by whole key: one native id in two containers is two
+    milestones, the same key twice is a repeat."""
+    other = src(1).model_copy(update={"key": MilestoneKey(platform=Platform.AUTOTASK, id="1", container_id="78")})
+    plan = plan_sync(PAIR, [src(1), other], [])
+    assert [a.kind for a in plan.actions] == [ActionKind.CREATE, ActionKind.CREATE]
+    with pytest.raises(errors.DuplicateRecordError) as info:
+        plan_sync(PAIR, [src(1), other, src(1)], [])
+    assert info.value.key == "autotask:77/1"
+
 
 # -- which target a source milestone is matched with ------------------------------------------------------
 def test_a_linked_target_is_never_adopted_by_another_source_listed_before_its_own() -> None:
