@@ -7,7 +7,6 @@ both twins) against the in-process sandboxes, with canary secrets that must appe
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -36,6 +35,8 @@ from billing_milestones._http import (
 )
 from billing_milestones._http._metrics import path_template
 from billing_milestones.sandbox import AutotaskSandbox, CrmComSandbox, KantataSandbox
+
+from ._three_sandboxes import three_sandboxes
 
 TOKEN = "tok-METRICS-CANARY-5e4d3c"
 FIELDS = {
@@ -220,16 +221,10 @@ AUTOTASK_CODE = "ATMETRICSCANARY77"
 
 
 def _sandboxes() -> tuple[KantataSandbox, str, AutotaskSandbox, int, CrmComSandbox, str]:
-    kantata = KantataSandbox(tokens=[KANTATA_TOKEN])
-    workspace = kantata.add_workspace("Metrics", currency="USD")
-    kantata.add_milestone(workspace, "Kick-off", 400_000, date_to_invoice=dt.date(2027, 1, 15))
-    autotask = AutotaskSandbox()
-    autotask.users = {AutotaskSandbox.USERNAME: AUTOTASK_SECRET}
-    autotask.integration_codes = {AUTOTASK_CODE}
-    contract = autotask.add_contract(name="Metrics", currency="USD")
-    crmcom = CrmComSandbox()
-    key = crmcom.seed_demo().secret_key
-    return kantata, workspace, autotask, contract, crmcom, key
+    w = three_sandboxes(
+        "Metrics", kantata_token=KANTATA_TOKEN, autotask_secret=AUTOTASK_SECRET, autotask_code=AUTOTASK_CODE
+    )
+    return w.kantata, w.workspace, w.autotask, w.contract, w.crmcom, w.crmcom_key
 
 
 def _check_platform_records(records: list[logging.LogRecord], canaries: tuple[str, ...]) -> None:

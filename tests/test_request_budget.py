@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +22,8 @@ from billing_milestones import (
 )
 from billing_milestones._http import AsyncRunner, ClientCore, RequestSpec, RetryPolicy, SyncRunner
 from billing_milestones.sandbox import AutotaskSandbox, CrmComSandbox, KantataSandbox
+
+from ._three_sandboxes import three_sandboxes
 
 Handler = Callable[[httpx.Request], httpx.Response]
 MODES = pytest.mark.parametrize("mode", ["sync", "async"])
@@ -176,15 +177,8 @@ CODE = "ATBUDGETCODE0001"
 
 
 def _sandboxes() -> tuple[KantataSandbox, str, AutotaskSandbox, int, CrmComSandbox, str]:
-    kantata = KantataSandbox(tokens=[TOKEN])
-    workspace = kantata.add_workspace("Budget", currency="USD")
-    kantata.add_milestone(workspace, "Kick-off", 400_000, date_to_invoice=dt.date(2027, 1, 15))
-    autotask = AutotaskSandbox()
-    autotask.users = {AutotaskSandbox.USERNAME: SECRET}
-    autotask.integration_codes = {CODE}
-    contract = autotask.add_contract(name="Budget", currency="USD")
-    crmcom = CrmComSandbox()
-    return kantata, workspace, autotask, contract, crmcom, crmcom.seed_demo().secret_key
+    w = three_sandboxes("Budget", kantata_token=TOKEN, autotask_secret=SECRET, autotask_code=CODE)
+    return w.kantata, w.workspace, w.autotask, w.contract, w.crmcom, w.crmcom_key
 
 
 def test_every_blocking_client_charges_each_request_it_sends() -> None:
