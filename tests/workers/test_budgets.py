@@ -54,6 +54,22 @@ def test_limiters_of_several_workers_share_the_slots_per_key(postgres_server: Po
         limiter.close()
 
 
+def test_a_hold_takes_one_slot_in_one_statement(postgres_server: PostgresServer) -> None:
+    """Every slot is tried in one statement; it stops at the first lock it takes, so a hold is one lock
+    (a scan that went on would hold them all, and the other workers would wait for nothing)."""
+    url = fresh_database(postgres_server)
+    limiter = PostgresLimiter(url, 5, namespace="t")
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as watch:
+        held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        for _ in range(10):
+            with limiter("k"):
+                assert watch.execute(held).fetchone() == (1,)
+        assert watch.execute(held).fetchone() == (0,)
+    limiter.close()
+
+
 def test_a_killed_holder_frees_its_slot_at_once(postgres_server: PostgresServer) -> None:
     url = fresh_database(postgres_server)
     code = (

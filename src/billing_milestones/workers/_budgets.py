@@ -56,6 +56,13 @@ class _Pool:
                 self._pool = None
 
 
+#: Take the first free slot of a key, trying them from ``start`` on, in one statement: ``LIMIT 1`` stops the
+#: scan at the first lock taken, so at most one slot is held; no row when every slot is.
+_TAKE_SLOT: Final = """
+SELECT slot FROM (SELECT (s + %(start)s) %% %(slots)s AS slot FROM generate_series(0, %(slots)s - 1) AS s) AS o
+WHERE pg_try_advisory_lock(hashtext(%(name)s), slot) LIMIT 1"""
+
+
 class PostgresLimiter:
     """A sync limiter (``key -> context manager``): at most ``slots`` requests per key in flight across
     every process using the same database and ``namespace``."""
@@ -81,13 +88,13 @@ class PostgresLimiter:
 
     def _take(self, conn: psycopg.Connection[tuple[object, ...]], name: str) -> int:
         wait = _POLL_START
-        order = list(range(self.slots))
+        args = {"slots": self.slots, "name": name}
         while True:
-            random.shuffle(order)  # no slot is everyone's first try
-            for slot in order:
-                row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s), %s)", (name, slot)).fetchone()
-                if row is not None and row[0]:
-                    return slot
+            # Every slot tried in one round trip (was one per slot), from a random one: no slot is
+            # everyone's first try.
+            row = conn.execute(_TAKE_SLOT, {**args, "start": random.randrange(self.slots)}).fetchone()
+            if row is not None:
+                return int(str(row[0]))
             time.sleep(wait * random.uniform(0.5, 1.0))
             wait = min(wait * 2, _POLL_MAX)
 
