@@ -14,7 +14,7 @@ from billing_milestones._http import ResponseInfo
 from billing_milestones._wire import LazyRaw
 from billing_milestones.kantata import BillingMilestone, ExternalReference, to_milestone
 from billing_milestones.kantata.adapter import raw_payload
-from billing_milestones.model import Milestone, Trigger
+from billing_milestones.model import ExternalRef, Milestone, Trigger
 
 from .test_adapter import TODAY, USD, wire
 
@@ -108,3 +108,34 @@ def test_ids_beyond_the_fast_path_are_still_checked(bad: object) -> None:
 def test_cents_beyond_the_fast_path_are_still_checked(bad: object) -> None:
     with pytest.raises(Exception, match="amount_in_cents"):
         wire(amount_in_cents=bad)
+
+
+@pytest.mark.parametrize(
+    ("service", "ref", "kept"),
+    [("quickbooks", "77", True), ("", "77", False), ("quickbooks", "", False)],
+)
+def test_a_lone_reference_is_read_as_the_validated_ref_or_skipped(service: str, ref: str, kept: bool) -> None:
+    # One reference per milestone (the sync key) is the usual case, read without building a list.
+    lone = ExternalReference(service_name=service, service_model="line", service_model_ref=ref, status="successful")
+    refs = to_milestone(wire().attach(external_references=[lone]), USD).external_refs
+    if not kept:
+        assert refs == ()
+        return
+    validated = ExternalRef(service=service, ref=ref, model="line", status="successful")
+    assert refs == (validated,) and hash(refs[0]) == hash(validated)
+    assert refs[0].model_fields_set == validated.model_fields_set == {"service", "ref", "model", "status"}
+    assert refs[0].model_dump() == validated.model_dump() and refs[0].model_extra is None
+    assert refs[0].model_copy(update={"status": "failed"}).status == "failed"  # fields set is its own, mutable
+
+
+def test_several_references_keep_their_order_and_skip_incomplete_ones() -> None:
+    made = [
+        ExternalReference(service_name="b", service_model_ref="2"),
+        ExternalReference(service_name="", service_model_ref="3"),
+        ExternalReference(service_name="a", service_model_ref="1"),
+    ]
+    refs = to_milestone(wire().attach(external_references=made), USD).external_refs
+    assert refs == (ExternalRef(service="b", ref="2"), ExternalRef(service="a", ref="1"))
+    # As a validated construction given all four (model and status None here) records them.
+    assert refs == tuple(ExternalRef(service=r.service, ref=r.ref, model=None, status=None) for r in refs)
+    assert [r.model_fields_set for r in refs] == [{"service", "ref", "model", "status"}] * 2

@@ -11,7 +11,6 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, NotRequired, TypedDict, TypeVar
-from urllib.parse import quote
 
 import pydantic
 
@@ -236,7 +235,11 @@ class KantataOperations:
         suffix = ".json" if self.json_suffix else ""
         if ident is None:
             return f"{collection}{suffix}"
-        return f"{collection}/{quote(_check_id(ident, field='id'), safe='')}{suffix}"
+        return self._member_path(collection, _check_id(ident, field="id"))
+
+    def _member_path(self, collection: str, checked_id: str) -> str:
+        """The path of one member, from an id :func:`_check_id` has already returned (digits only)."""
+        return f"{collection}/{checked_id}{'.json' if self.json_suffix else ''}"
 
     @staticmethod
     def _include(include: Sequence[str] | str | None) -> dict[str, Any]:
@@ -263,8 +266,9 @@ class KantataOperations:
     def get_billing_milestone(
         self, milestone_id: IdLike, *, include: Sequence[str] | str | None = None
     ) -> Operation[BillingMilestone]:
-        spec = RequestSpec("GET", self.path("billing_milestones", milestone_id), params=self._include(include))
-        return Operation(spec, _one_milestone(spec, _check_id(milestone_id, field="id")))
+        ident = _check_id(milestone_id, field="id")  # checked once: the path and the answer's check share it
+        spec = RequestSpec("GET", self._member_path("billing_milestones", ident), params=self._include(include))
+        return Operation(spec, _one_milestone(spec, ident))
 
     def create_billing_milestone(
         self, *, include: Sequence[str] | str | None = None, **fields: Any

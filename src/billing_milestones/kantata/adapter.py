@@ -172,18 +172,20 @@ def _status(
 
 
 def _external_refs(refs: Sequence[ExternalReference] | None) -> tuple[ExternalRef, ...]:
-    # Validated wire text, and both required parts non-empty: nothing left for ExternalRef to check.
+    # Validated wire text, and both required parts non-empty: nothing left for ExternalRef to check. A
+    # milestone usually carries one reference (our sync key): that case builds no list.
     if not refs:
         return ()
-    return tuple(
-        [
-            ExternalRef._trusted(
-                {"service": r.service_name, "ref": r.service_model_ref, "model": r.service_model, "status": r.status},
-                {"service", "ref", "model", "status"},
-            )
-            for r in refs
-            if r.service_name and r.service_model_ref
-        ]
+    if len(refs) == 1:
+        only = refs[0]
+        return (_external_ref(only),) if only.service_name and only.service_model_ref else ()
+    return tuple([_external_ref(r) for r in refs if r.service_name and r.service_model_ref])
+
+
+def _external_ref(r: ExternalReference) -> ExternalRef:
+    return _trusted_ref(
+        {"service": r.service_name, "ref": r.service_model_ref, "model": r.service_model, "status": r.status},
+        {"service", "ref", "model", "status"},
     )
 
 
@@ -222,7 +224,7 @@ def to_milestone(
     # The wire model has validated every value (ids are non-empty digits, the date a date, the amount
     # exact), so the common models are built from them without a second validation; the one rule the wire
     # does not check, a non-empty title, takes the validating constructor, which names it.
-    key = MilestoneKey._trusted(
+    key = _trusted_key(
         {"platform": Platform.KANTATA, "id": wire.id, "container_id": wire.workspace_id},
         {"platform", "id", "container_id"},
     )
@@ -243,13 +245,17 @@ def to_milestone(
     }
     if not wire.title:
         return Milestone(**values)
-    return Milestone._trusted(values, set(_READ_FIELDS))
+    return _trusted_milestone(values, set(_READ_FIELDS))
 
 
 #: A fixed-date milestone's trigger (one shared frozen object).
 _FIXED_DATE: Trigger = Trigger.fixed_date()
 #: No story states given: one shared empty mapping, not a dict per milestone.
 _NO_STATES: Mapping[str, str] = MappingProxyType({})
+#: The trusted constructors, looked up once (see CommonModel._trusted).
+_trusted_key = MilestoneKey._trusted
+_trusted_ref = ExternalRef._trusted
+_trusted_milestone = Milestone._trusted
 #: The fields a read sets, as a validated construction records them (``model_fields_set``).
 _READ_FIELDS = frozenset(
     {"key", "title", "amount", "due", "trigger", "status", "locked", "external_refs", "raw", "changes"}
