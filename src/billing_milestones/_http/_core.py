@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from .. import errors
+from ._build import make_request
 from ._json import dumps, loads
 from ._paging import DEFAULT_MAX_PAGES
 from ._redact import logger, scrub, scrub_data
@@ -114,7 +115,7 @@ class ClientCore:
             content = dumps(spec.json, exact=True).encode()
             headers["Content-Type"] = "application/json"
         params = _encode_params(spec.params)
-        return client.build_request(spec.method, url, params=params, headers=headers, content=content, timeout=timeout)
+        return make_request(client, spec.method, url, params=params, headers=headers, content=content, timeout=timeout)
 
     def max_retries_for(self, spec: RequestSpec) -> int:
         return self.retry.max_retries if isinstance(spec.max_retries, NotGiven) else spec.max_retries
