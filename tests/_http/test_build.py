@@ -4,6 +4,7 @@ everything else it would merge (cookies, client params, a base URL, a client's o
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from typing import Any
 
@@ -115,3 +116,13 @@ def test_a_merge_is_let_go_with_its_client() -> None:
     del client
     gc.collect()
     assert len(_build._MERGED) == entries - 1
+
+
+def test_an_async_client_gets_the_same_request_as_its_build_request() -> None:
+    client = httpx.AsyncClient(headers={"X-Client": "c"})
+    for _ in range(2):
+        ours = make_request(client, "GET", URL, params={"page": "1"}, headers=OURS, content=None, timeout=TIMEOUT)
+        theirs = client.build_request("GET", URL, params={"page": "1"}, headers=OURS, content=None, timeout=TIMEOUT)
+        assert_same(ours, theirs)
+    assert client in _build._MERGED
+    asyncio.run(client.aclose())
