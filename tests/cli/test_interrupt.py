@@ -25,7 +25,13 @@ from .conftest import Invoke
 SLOW_CREATE = {"method": "POST", "path": r"/Contracts/\d+/Milestones$"}
 
 
-def _copy_pair(world: DemoWorld, cfg: Path, count: int = 12) -> int:
+#: Enough creates that the interrupt lands between writes on a loaded machine too: the sandbox counts a POST
+#: when its 0.5 s latency has passed, so the test can interrupt only from then, and the run ends after
+#: COPIED / 3 x 0.5 s (12 left a 1.5 s window, which a busy CI machine once missed).
+COPIED = 30
+
+
+def _copy_pair(world: DemoWorld, cfg: Path, count: int = COPIED) -> int:
     """A pair from a contract of ``count`` milestones into an empty one: Autotask takes one create per request,
     three in flight, so an interrupt lands between writes."""
     source = world.autotask.add_contract(name="Source", currency="USD")
@@ -91,7 +97,7 @@ def test_ctrl_c_during_a_sync_says_how_many_writes_were_done_and_a_rerun_resumes
     out, err = _interrupt_after_first_write(proc, world, target)
     assert proc.returncode == EXIT_INTERRUPTED, (out, err)
     written = _on_target(world, target)
-    assert 0 < written < 12
+    assert 0 < written < COPIED
     if as_json:
         final = json.loads(out.strip().splitlines()[-1])
         assert final["interrupted"] is True and final["ok"] is False
@@ -103,8 +109,8 @@ def test_ctrl_c_during_a_sync_says_how_many_writes_were_done_and_a_rerun_resumes
     world.autotask.faults.rules.clear()
     rerun = invoke("sync", "copy", "--config", str(cfg), "--yes", "--json", env=env)
     assert rerun.exit_code == 0, rerun.output
-    assert json.loads(rerun.output)["result"]["writes"] == 12 - written
-    assert _on_target(world, target) == 12
+    assert json.loads(rerun.output)["result"]["writes"] == COPIED - written
+    assert _on_target(world, target) == COPIED
 
 
 @pytest.mark.parametrize("answer", ["n\n", ""], ids=["no", "end-of-input"])
