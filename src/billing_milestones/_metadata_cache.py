@@ -28,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Final
 
+from ._checks import positive_int
 from .errors import ValidationError
 
 __all__ = ["SHARED_METADATA", "MetadataCache", "tenant_key"]
@@ -56,10 +57,7 @@ class MetadataCache:
     ) -> None:
         if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0:
             raise ValidationError(f"ttl: expected a positive number of seconds, got {ttl!r}", field="ttl", value=ttl)
-        if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
-            raise ValidationError(
-                f"max_entries: expected a positive int, got {max_entries!r}", field="max_entries", value=max_entries
-            )
+        positive_int(max_entries, "max_entries")
         self.ttl = float(ttl)
         self.max_entries = max_entries
         self._clock = clock

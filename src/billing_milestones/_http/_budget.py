@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, runtime_checkable
 
 from .. import errors
+from .._checks import positive_int
 from ._core import ClientCore
 from ._request import RequestSpec
 
@@ -77,8 +78,7 @@ class SlidingWindowBudget:
 
     def __init__(self, limit: int, *, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         name = self.option
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise errors.ValidationError(f"{name}: expected a positive int, got {limit!r}", field=name, value=limit)
+        positive_int(limit, name)
         if isinstance(window, bool) or not isinstance(window, int | float) or not 0 < window < float("inf"):
             raise errors.ValidationError(
                 f"{name}: expected a positive window in seconds, got {window!r}", field=name, value=window

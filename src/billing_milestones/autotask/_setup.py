@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from .. import _base_client as base
 from .. import errors
+from .._checks import positive_int
 from .._currency import check_currency
 from .._http import (
     DEFAULT_TIMEOUT,
@@ -172,10 +173,7 @@ def _build(
 ) -> tuple[ops.AutotaskCore, SharedState]:
     if not isinstance(username, str) or not username.strip():
         raise errors.ValidationError("username: expected the API user's name", field="username")
-    if isinstance(max_threads, bool) or not isinstance(max_threads, int) or max_threads < 1:
-        raise errors.ValidationError(
-            f"max_threads: expected a positive int, got {max_threads!r}", field="max_threads", value=max_threads
-        )
+    positive_int(max_threads, "max_threads")
     if impersonation_resource_id is not None:
         ops._check_id(impersonation_resource_id, "impersonation_resource_id")
     secret_s = secret_value(secret, field="secret")
