@@ -351,6 +351,11 @@ class LinkStore:
             (kind, name, value, now_text()),
         )
 
+    def forget(self, kind: str, *names: str) -> None:
+        """Drop remembered values (a persisted metadata entry gone stale); a name never remembered is no error."""
+        for name in names:
+            self.backend.count("DELETE FROM names WHERE kind=? AND name=?", (kind, name))
+
     # -- run history --------------------------------------------------------------------------------
     def record_run(self, run: RunRecord) -> int:
         """Add one finished run to the history; its id."""
