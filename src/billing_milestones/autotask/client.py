@@ -19,13 +19,14 @@ from pydantic import SecretStr
 from .._base_client import AsyncAPIClient, SyncAPIClient, transport
 from .._http import AsyncRunner, ClientCore, Page, SyncRunner
 from .._listing import awalk, walk
+from .._metadata_store import NameStore
 from .._order import aordered, ordered
 from ..model import Milestone, MilestoneKey, Platform
 from . import _flows as flows
 from . import _operations as ops
 from ._plans import with_options
 from ._raw import AsyncContractMilestonesWithRawResponse, ContractMilestonesWithRawResponse
-from ._setup import AsyncOptions, SharedState, SyncOptions, build
+from ._setup import AsyncOptions, SharedState, SyncOptions, build, persist_in
 from .query import FilterLike, Query, as_query
 from .wire import ContractMilestone, FieldsResponse, ThresholdInformation, ZoneInformation
 
@@ -165,6 +166,12 @@ class _Autotask:
         core, self._state = build(credentials, options)
         self._hooks = flows.ZoneHooks(self._state, self._state.username)
         return core
+
+    def persist_metadata(self, store: NameStore | None) -> None:
+        """Keep the tenant's zone and status picklist in ``store`` too (a LinkStore; None: no longer), so
+        that another process's client reads them there within the TTL instead of asking the API. Nothing
+        secret is written (see ``billing_milestones._metadata_store``); the sync engine lends its link store."""
+        persist_in(self._state, store)
 
 
 class AutotaskClient(_Autotask, SyncAPIClient):
