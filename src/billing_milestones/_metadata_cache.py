@@ -13,6 +13,8 @@ sync engine's clients share the process-wide :data:`SHARED_METADATA`.
   it); at most ``max_entries`` are kept, the oldest dropped first.
 - **Invalidated** by the clients on what says it is stale: a 401 (the tenant may have moved zones) drops the
   tenant's entries, and a re-discovered zone replaces the old one.
+- **Persisted** between processes when the sync engine lends a client its link store: the same entries under
+  stable, non-secret keys, for the same TTL (``_metadata_store``).
 - **Thread- and asyncio-safe.** Every operation is a few dict steps under a ``threading.Lock``, never held
   across I/O or an ``await``; two clients that miss at once both fetch, and the later answer is kept.
 """
@@ -31,8 +33,10 @@ from typing import Any, Final
 from ._checks import positive_int
 from .errors import ValidationError
 
-__all__ = ["SHARED_METADATA", "MetadataCache", "tenant_key"]
+__all__ = ["DEFAULT_TTL", "SHARED_METADATA", "MetadataCache", "tenant_key"]
 
+#: Seconds an entry lives unless a cache is given another ``ttl``.
+DEFAULT_TTL: Final = 600.0
 #: Drawn once per process: digests of the same credentials differ between processes.
 _PROCESS_KEY: Final = secrets.token_bytes(32)
 
@@ -53,7 +57,7 @@ class MetadataCache:
     clients built by the sync engine (``sync.connect``) share :data:`SHARED_METADATA`."""
 
     def __init__(
-        self, *, ttl: float = 600.0, max_entries: int = 1024, clock: Callable[[], float] = time.monotonic
+        self, *, ttl: float = DEFAULT_TTL, max_entries: int = 1024, clock: Callable[[], float] = time.monotonic
     ) -> None:
         if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0:
             raise ValidationError(f"ttl: expected a positive number of seconds, got {ttl!r}", field="ttl", value=ttl)
@@ -75,11 +79,13 @@ class MetadataCache:
                 return None
             return entry[1]
 
-    def put(self, key: str, value: Any) -> None:
-        """Store ``value`` for ``ttl`` seconds from now, dropping the oldest entries beyond ``max_entries``."""
+    def put(self, key: str, value: Any, *, ttl: float | None = None) -> None:
+        """Store ``value`` for ``ttl`` seconds from now (the cache's, or less: what is left of a persisted
+        entry's), dropping the oldest entries beyond ``max_entries``."""
+        life = self.ttl if ttl is None else min(ttl, self.ttl)
         with self._lock:
             self._entries.pop(key, None)
-            self._entries[key] = (self._clock() + self.ttl, value)
+            self._entries[key] = (self._clock() + life, value)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 

@@ -20,6 +20,7 @@ from .._listing import CheckedListing
 from ..model import Milestone, MilestoneKey
 from . import _operations as ops
 from . import adapter
+from ._persisted import load_picklist, load_zone, save_picklist, save_zone
 from ._plans import created, plan_update, prepare_create, updatable
 from ._setup import SharedState, container_id, given_currency, key_ids
 from .query import F, as_query
@@ -75,11 +76,15 @@ class ZoneHooks(RunnerHooks):
         self.state.discoveries += 1
         if self.state.metadata is not None:
             self.state.metadata.put(self.state.zone_key, (url, zone))
+        save_zone(self.state, zone)
 
     def _shared_zone(self) -> bool:
-        """The zone another client of this user found (within the cache's TTL), if any: no request."""
+        """The zone another client of this user found (within the cache's TTL), in this process or, through
+        the link store, in another (checked as a discovered one), if any: no request."""
         metadata = self.state.metadata
         found = metadata.get(self.state.zone_key) if metadata is not None else None
+        if found is None:
+            found = load_zone(self.state)
         if found is None:
             return False
         self._use(*found)
@@ -109,22 +114,29 @@ def zone_information(hooks: ZoneHooks) -> Flow[ZoneInformation]:
 
 # -- picklist and currency ---------------------------------------------------------------------------
 def cached_picklist(state: SharedState) -> ops.StatusPicklist | None:
-    """The picklist this client or (within the TTL) another client of the tenant read; None: not read yet."""
+    """The picklist this client or (within the TTL) another client of the tenant read, in this process or
+    another (the link store's, checked); None: not read yet."""
     if state.picklist is None and state.metadata is not None:
         state.picklist = state.metadata.get(state.picklist_key)
+    if state.picklist is None:
+        state.picklist = load_picklist(state)
     return state.picklist
 
 
 def status_picklist(state: SharedState, refresh: bool = False) -> Flow[ops.StatusPicklist]:
     """The status picklist (value -> label), fetched once per client, and shared with the tenant's other
-    clients through the metadata cache (within its TTL). ``refresh=True`` reads it again for both."""
+    clients through the metadata cache and its link-store tier (within the TTL). ``refresh=True`` reads it
+    again for all of them."""
     cached = None if refresh else cached_picklist(state)
     if cached is not None:
         return cached
+    if refresh and state.persisted is not None:
+        state.persisted.drop(state.picklist_name)  # stale: no other process may read it while this one asks
     picklist: ops.StatusPicklist = yield ops.picklist_operation()
     state.picklist = picklist
     if state.metadata is not None:
         state.metadata.put(state.picklist_key, picklist)
+    save_picklist(state, picklist)
     return picklist
 
 

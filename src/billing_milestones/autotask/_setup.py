@@ -25,7 +25,8 @@ from .._http import (
     resolve_timeout,
     secret_value,
 )
-from .._metadata_cache import MetadataCache, tenant_key
+from .._metadata_cache import DEFAULT_TTL, MetadataCache, tenant_key
+from .._metadata_store import NameStore, PersistedMetadata, stable_key
 from ..model import MilestoneKey, Platform
 from . import _operations as ops
 from .wire import ZoneInformation
@@ -40,6 +41,7 @@ __all__ = [
     "container_id",
     "given_currency",
     "key_ids",
+    "persist_in",
 ]
 
 #: A base no request can reach: the zone core's URL until discovery has run.
@@ -98,11 +100,26 @@ class SharedState:
         #: Opaque keys of this tenant's zone and picklist in ``metadata`` (digests: no secret readable).
         self.zone_key = ""
         self.picklist_key = ""
+        #: The link store's tier behind ``metadata`` (``persist_in``; None: nothing outlives the process), and
+        #: the entries' keys there: stable digests of non-secret parts only (see ``_metadata_store``).
+        self.persisted: PersistedMetadata | None = None
+        self.zone_name = ""
+        self.picklist_name = ""
 
     def forget_shared(self) -> None:
-        """Drop the tenant's shared zone and picklist (after a 401): the next client reads them afresh."""
+        """Drop the tenant's shared zone and picklist (after a 401), in the process and in the link store:
+        the next client, in this process or another, reads them afresh."""
         if self.metadata is not None:
             self.metadata.forget(self.zone_key, self.picklist_key)
+        if self.persisted is not None:
+            self.persisted.drop(self.zone_name, self.picklist_name)
+
+
+def persist_in(state: SharedState, store: NameStore | None) -> None:
+    """Keep the tenant's zone and picklist in ``store`` too (None: no longer), for the TTL of the client's
+    metadata cache (the default cache's without one)."""
+    ttl = state.metadata.ttl if state.metadata is not None else DEFAULT_TTL
+    state.persisted = PersistedMetadata(store, ttl=ttl) if store is not None else None
 
 
 def _credentials(
@@ -203,6 +220,11 @@ def _build(
     where = str(explicit or state.discovery)
     tenant = (where, username, secret_s.get_secret_value(), code_s.get_secret_value(), str(impersonation_resource_id))
     state.picklist_key = tenant_key("autotask.picklist", *tenant)
+    # Persisted keys must match in another process, so they digest no secret (a stable digest of one could be
+    # tested against guesses): the same user at the same host shares the tenant's zone and status labels,
+    # whatever its secret; a wrong secret still gets its 401 on the first request, which drops them.
+    state.zone_name = stable_key("autotask.zone", str(state.discovery), username)
+    state.picklist_name = stable_key("autotask.picklist", where, username, str(impersonation_resource_id))
     return core, state
 
 

@@ -13,7 +13,7 @@ from ..model import Platform
 from .config import Settings
 from .links import LinkStore
 
-__all__ = ["connect", "remember_draft", "resolve_container"]
+__all__ = ["connect", "lend_store", "remember_draft", "resolve_container"]
 
 _DRAFT_IDS = "crmcom-draft"
 _DRAFT_SETS = "crmcom-draft-milestones"
@@ -29,15 +29,29 @@ def connect(platform: Platform, settings: Settings, *, http_client: httpx.Client
     return factory(settings.section(platform), http_client)
 
 
+def lend_store(client: Any, store: LinkStore) -> None:
+    """Let ``client`` keep its tenant metadata in the run's link store, where it has any to keep (Autotask's
+    zone and status picklist: ``persist_metadata``), so the next process reads it there within the TTL
+    instead of asking the API again; nothing secret is written (see ``billing_milestones._metadata_store``)."""
+    persist = getattr(client, "persist_metadata", None)
+    if callable(persist):
+        persist(store)
+
+
 def resolve_container(
     client: Any, platform: Platform, container: str, settings: Settings, store: LinkStore | None = None
 ) -> str:
     """The container id the common view takes; a crm.com container names a draft in ``[crmcom.drafts]``.
 
+    Every run that has a link store resolves its containers here before its first request, so this is also
+    where the client is lent the store for its metadata (:func:`lend_store`).
+
     A crm.com draft's id (its estimation id) is what the pair and its sync keys are built on, so it must be
     the same on every run: the draft's own ``estimation_id`` when the config gives one, else the id the first
     run got, remembered in the link store.
     """
+    if store is not None:
+        lend_store(client, store)
     spec = spec_for(platform)
     if not spec.named_containers or spec.open_named is None:
         return container
