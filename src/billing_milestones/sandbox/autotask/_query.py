@@ -12,7 +12,16 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Final
 
-__all__ = ["OPERATORS", "Refusal", "comparable", "evaluate", "parse_datetime", "select", "validate_filter"]
+__all__ = [
+    "OPERATORS",
+    "Refusal",
+    "comparable",
+    "evaluate",
+    "field_value",
+    "parse_datetime",
+    "select",
+    "validate_filter",
+]
 
 #: The 13 operators of the filter language.
 OPERATORS: Final = frozenset(
@@ -63,7 +72,7 @@ def validate_filter(item: Any, fields: Iterable[str], entity: str) -> None:
         raise Refusal(500, f"The {op} operator requires a value.")
 
 
-def _field_value(item: Mapping[str, Any], record: Mapping[str, Any]) -> Any:
+def field_value(item: Mapping[str, Any], record: Mapping[str, Any]) -> Any:
     name = str(item["field"]).lower()
     if item.get("udf"):
         for udf in record.get("userDefinedFields") or []:
@@ -118,7 +127,7 @@ def evaluate(item: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
     if op == "or":
         return any(evaluate(i, record) for i in item["items"])
     field = str(item["field"]).lower()
-    actual = comparable(field, _field_value(item, record))
+    actual = comparable(field, field_value(item, record))
     if op == "exist":
         return actual is not None and actual != ""
     if op == "notExist":

@@ -20,6 +20,7 @@ from ._query import evaluate as _evaluate
 from ._query import select as _select
 from ._query import validate_filter as _validate_filter
 from ._store import _CONTRACT_FIELDS, _ENTITIES, _FIELD_ORDER, PAGE_SIZE, _int, _Store
+from ._table import MilestoneTable
 
 
 def _first(item: tuple[Any, Any]) -> Any:
@@ -138,17 +139,26 @@ class _Reads(_Store):
 
     def _matches(self, filters: list[Any], entity: str = "ContractMilestones") -> list[dict[str, Any]]:
         rows = self.currencies if entity == "Currencies" else self.milestones
-        candidates: Iterable[tuple[int, dict[str, Any]]] = rows.items()
         contract = _contract_filter(filters) if entity == "ContractMilestones" else None
-        if contract is not None:
-            # A query by contract (what every listing sends) need not evaluate every other contract's rows:
-            # keep those whose contractID is that number, then evaluate all filters on them as before.
-            candidates = [
-                (k, r)
-                for k, r in candidates
-                if (v := r.get("contractID")) == contract or (type(v) is not int and _of_contract(r, contract))
-            ]
-        return [r for _, r in sorted(candidates, key=_first) if all(_evaluate(f, r) for f in filters)]
+        return [
+            r for _, r in sorted(self._candidates(rows, contract), key=_first) if all(_evaluate(f, r) for f in filters)
+        ]
+
+    @staticmethod
+    def _candidates(rows: Mapping[int, dict[str, Any]], contract: Any) -> Iterable[tuple[int, dict[str, Any]]]:
+        """The (id, row) pairs a query must evaluate: all of them, or for a query by contract (what every
+        listing sends) those the table knows to be that contract's plus every row it cannot vouch for. A table
+        put here from outside is walked: the rows whose contractID is that number."""
+        if contract is None:
+            return rows.items()
+        indexed = rows.of_contract(contract) if isinstance(rows, MilestoneTable) else None
+        if indexed is not None:
+            return indexed
+        return [
+            (k, r)
+            for k, r in rows.items()
+            if (v := r.get("contractID")) == contract or (type(v) is not int and _of_contract(r, contract))
+        ]
 
     def _page(
         self,

@@ -261,7 +261,7 @@ class _Routes(_Reads):
         record["createDate"] = _now_text()
         record["creatorResourceID"] = self.RESOURCE_ID
         record["internalCurrencyAmount"] = self._internal(contract, record["amount"])
-        self.milestones[record["id"]] = record
+        self.milestones[record["id"]] = self._stored(record)
         return json_response(200, {"itemId": record["id"]})
 
     def _update(self, request: SandboxRequest, *, full: bool) -> httpx.Response:
@@ -291,7 +291,7 @@ class _Routes(_Reads):
         self._check_record(merged, creating=False)
         merged["dateDue"] = _normalise_due(merged["dateDue"])
         merged["internalCurrencyAmount"] = self._internal(contract, merged["amount"])
-        self.milestones[mid] = merged
+        self.milestones[mid] = self._stored(merged)
         return json_response(200, {"itemId": mid})
 
     def _patch(self, request: SandboxRequest) -> httpx.Response:

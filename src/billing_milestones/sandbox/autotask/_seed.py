@@ -142,21 +142,23 @@ class _Seed(_Store):
             mid = next(self._ids)
             due = date_due if isinstance(date_due, str) else f"{date_due.isoformat()}T00:00:00"
             value = Decimal(str(amount))
-            self.milestones[mid] = {
-                "id": mid,
-                "amount": value,
-                "billingCodeID": billing_code_id,
-                "contractID": contract_id,
-                "createDate": _now_text(),
-                "creatorResourceID": self.RESOURCE_ID,
-                "dateDue": due,
-                "description": description,
-                "internalCurrencyAmount": self._internal(self.contracts[contract_id], value),
-                "isInitialPayment": is_initial_payment,
-                "organizationalLevelAssociationID": None,
-                "status": status,
-                "title": title,
-            }
+            self.milestones[mid] = self._stored(
+                {
+                    "id": mid,
+                    "amount": value,
+                    "billingCodeID": billing_code_id,
+                    "contractID": contract_id,
+                    "createDate": _now_text(),
+                    "creatorResourceID": self.RESOURCE_ID,
+                    "dateDue": due,
+                    "description": description,
+                    "internalCurrencyAmount": self._internal(self.contracts[contract_id], value),
+                    "isInitialPayment": is_initial_payment,
+                    "organizationalLevelAssociationID": None,
+                    "status": status,
+                    "title": title,
+                }
+            )
             return mid
 
     def bill(self, milestone_id: int) -> None:

@@ -24,6 +24,7 @@ from .._faults import FaultPlan
 from .._limits import RateLimit
 from ._query import Refusal as _Refusal
 from ._query import parse_datetime as _parse_datetime
+from ._table import MilestoneTable
 
 __all__ = ["CONTRACT_TYPE_FIXED_PRICE", "PAGE_SIZE", "STATUS_BILLED", "STATUS_NOT_READY", "STATUS_READY"]
 
@@ -154,7 +155,8 @@ class _Store(Emulator):
         self.contracts: dict[int, dict[str, Any]] = {}
         self.companies: dict[int, dict[str, Any]] = {}
         self.currencies: dict[int, dict[str, Any]] = {}
-        self.milestones: dict[int, dict[str, Any]] = {}
+        #: By id; a MilestoneTable knows each contract's rows (a plain dict put here instead is walked whole).
+        self.milestones: dict[int, dict[str, Any]] = MilestoneTable()
         self._ids = itertools.count(29_684_001)
         self._contract_ids = itertools.count(29_683_001)
         self._company_ids = itertools.count(29_683_501)
@@ -228,6 +230,11 @@ class _Store(Emulator):
                 problems.append(f"A contract may have only one {_STATUS_LABELS[status]} initial-payment milestone.")
         if problems:
             raise _Refusal(500, *problems)
+
+    def _stored(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """``fields`` as a row of the milestone table (indexed by contract), to store under its id."""
+        table = self.milestones
+        return table.row(fields) if isinstance(table, MilestoneTable) else fields
 
     def _writable(self, body: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
