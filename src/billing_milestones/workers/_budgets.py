@@ -17,27 +17,38 @@ With a SQLite link store nothing here is used: the clients' in-process limits st
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import logging
+import math
 import random
+import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Final
 
+import httpx
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-__all__ = ["PostgresHourlyBudget", "PostgresLimiter"]
+from .._http import DEFAULT_TIMEOUT, resolve_timeout
+from ..errors import BudgetExhaustedError, ValidationError
+from ._wakeups import Wakeups
 
-_POLL_START: Final = 0.002
-_POLL_MAX: Final = 0.05
+__all__ = ["PostgresHourlyBudget", "PostgresLimiter", "request_bound"]
+
+_log = logging.getLogger(__name__)
 
 
 class _Pool:
     """A small pool of autocommit connections, opened on first use and shared by one limiter's threads."""
 
-    def __init__(self, url: str, size: int) -> None:
+    def __init__(
+        self, url: str, size: int, configure: Callable[[psycopg.Connection[tuple[object, ...]]], None] | None = None
+    ) -> None:
         self._url = url
         self._size = size
+        self._configure = configure
         self._pool: ConnectionPool | None = None
         self._lock = threading.Lock()
 
@@ -45,7 +56,12 @@ class _Pool:
         with self._lock:
             if self._pool is None:
                 self._pool = ConnectionPool(
-                    self._url, min_size=1, max_size=self._size, kwargs={"autocommit": True}, open=True
+                    self._url,
+                    min_size=1,
+                    max_size=self._size,
+                    kwargs={"autocommit": True},
+                    configure=self._configure,
+                    open=True,
                 )
             return self._pool
 
@@ -56,23 +72,108 @@ class _Pool:
                 self._pool = None
 
 
-#: Take the first free slot of a key, trying them from ``start`` on, in one statement: ``LIMIT 1`` stops the
-#: scan at the first lock taken, so at most one slot is held; no row when every slot is.
+_SLOTS_TABLE: Final = """
+CREATE TABLE IF NOT EXISTS bm_request_slots (
+    name          TEXT NOT NULL,
+    slot          INTEGER NOT NULL,
+    holder        BIGINT,
+    pid           INTEGER,
+    backend_start TIMESTAMPTZ,
+    busy_until    TIMESTAMPTZ,
+    PRIMARY KEY (name, slot)
+)"""
+_SLOT_ROWS: Final = """
+INSERT INTO bm_request_slots (name, slot) SELECT %(name)s, s FROM generate_series(0, %(slots)s - 1) AS s
+ON CONFLICT DO NOTHING"""
+#: Take a free slot in one statement, trying them from ``start`` on. A slot is free when nobody holds it, or
+#: when its lease has run out *and* its holder's connection is gone (a live holder whose request outlasts the
+#: lease keeps it). ``SKIP LOCKED`` passes over a slot another worker is taking or releasing right now, and
+#: the row lock is rechecked on the row's newest version, so two takers never get one slot. The stamp is
+#: the server's clock (every worker agrees on it) plus the lease; the holder is this hold's token and this
+#: connection's backend (pid and start, so a reused pid is not taken for the holder).
 _TAKE_SLOT: Final = """
-SELECT slot FROM (SELECT (s + %(start)s) %% %(slots)s AS slot FROM generate_series(0, %(slots)s - 1) AS s) AS o
-WHERE pg_try_advisory_lock(hashtext(%(name)s), slot) LIMIT 1"""
+UPDATE bm_request_slots AS s
+SET holder = %(token)s, pid = pg_backend_pid(),
+    backend_start = (SELECT a.backend_start FROM pg_stat_get_activity(pg_backend_pid()) AS a),
+    busy_until = clock_timestamp() + %(lease)s * interval '1 second'
+WHERE s.name = %(name)s AND s.slot = (
+    SELECT f.slot FROM bm_request_slots AS f
+    WHERE f.name = %(name)s AND f.slot < %(slots)s AND CASE
+        WHEN f.holder IS NULL THEN true
+        WHEN f.busy_until > clock_timestamp() THEN false
+        ELSE NOT EXISTS (
+            SELECT 1 FROM pg_stat_get_activity(f.pid) AS a WHERE a.backend_start = f.backend_start)
+    END
+    ORDER BY (f.slot + %(slots)s - %(start)s) %% %(slots)s
+    LIMIT 1 FOR UPDATE SKIP LOCKED)
+RETURNING s.slot"""
+#: Free a slot if this hold still has it (a hold whose lease ran out and whose slot was taken again must not
+#: free the new holder's), and announce it to the waiters in the same statement.
+_RELEASE_SLOT: Final = """
+WITH freed AS (
+    UPDATE bm_request_slots SET holder = NULL, pid = NULL, backend_start = NULL, busy_until = NULL
+    WHERE name = %(name)s AND slot = %(slot)s AND holder = %(token)s
+    RETURNING slot)
+SELECT pg_notify(%(channel)s, %(name)s) FROM freed"""
+
+#: A waiter tries again at least this often (seconds; jittered down to half): the fallback for a lost
+#: notification and the way a lease that runs out (which nothing announces) is found.
+_POLL: Final = 0.2
+#: Added to the client's timeout in a lease: the moment between the stamp and the request leaving.
+_GRACE: Final = 1.0
+
+
+def request_bound(timeout: float | httpx.Timeout) -> float:
+    """The longest a request sent with ``timeout`` keeps its client waiting: every phase in turn (a free
+    pooled connection, connecting, writing, reading). The lease of a slot is this plus a grace."""
+    phases = resolve_timeout(timeout, DEFAULT_TIMEOUT)
+    parts = (phases.pool, phases.connect, phases.write, phases.read)
+    if any(part is None for part in parts):
+        raise ValidationError(
+            "a shared limiter needs a bounded timeout (every phase a number of seconds), got "
+            f"{timeout!r}: an unbounded request could hold its slot for ever after its worker died",
+            field="timeout",
+            value=timeout,
+        )
+    return float(sum(part for part in parts if part is not None))
 
 
 class PostgresLimiter:
     """A sync limiter (``key -> context manager``): at most ``slots`` requests per key in flight across
-    every process using the same database and ``namespace``."""
+    every process using the same database and ``namespace``.
 
-    def __init__(self, url: str, slots: int, *, namespace: str = "", pool_size: int = 16) -> None:
+    ``timeout`` is the timeout of the clients that send through it (the clients' default when not given):
+    a slot of a holder that died stays taken for that long (plus a second's grace) after it was taken,
+    because its request may still be being served. ``max_wait`` bounds a wait for a slot: then
+    ``BudgetExhaustedError`` (not sent) and the job is retried later."""
+
+    def __init__(
+        self,
+        url: str,
+        slots: int,
+        *,
+        namespace: str = "",
+        pool_size: int = 16,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_wait: float = 120.0,
+        platform: str = "autotask",
+    ) -> None:
         if isinstance(slots, bool) or not isinstance(slots, int) or slots < 1:
             raise ValueError(f"a limiter needs a positive number of slots, got {slots!r}")
+        if isinstance(max_wait, bool) or not isinstance(max_wait, int | float) or not 0 < max_wait < math.inf:
+            raise ValidationError(f"max_wait must be a positive number of seconds, got {max_wait!r}", field="max_wait")
         self.slots = slots
         self.namespace = namespace
-        self._pool = _Pool(url, pool_size)
+        self.lease = request_bound(timeout) + _GRACE
+        self.max_wait = float(max_wait)
+        self.platform = platform
+        self._pool = _Pool(url, pool_size, configure=_no_flush_wait)
+        #: One channel per namespace (a tenant): a release wakes only the workers of that tenant's limiters.
+        self.channel = "bm_slots_" + hashlib.sha256(namespace.encode()).hexdigest()[:32]
+        self._wakeups = Wakeups(url, self.channel)
+        self._rows: set[str] = set()
+        self._schema = False
+        self._lock = threading.Lock()
 
     def __call__(self, key: str, /) -> contextlib.AbstractContextManager[object]:
         return self._hold(f"bm-limit:{self.namespace}:{key}")
@@ -80,26 +181,77 @@ class PostgresLimiter:
     @contextlib.contextmanager
     def _hold(self, name: str) -> Iterator[int]:
         with self._pool.get().connection() as conn:
-            slot = self._take(conn, name)
+            slot, token = self._take(conn, name)
             try:
                 yield slot
             finally:
-                conn.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)", (name, slot))
+                self._release(conn, name, slot, token)
 
-    def _take(self, conn: psycopg.Connection[tuple[object, ...]], name: str) -> int:
-        wait = _POLL_START
-        args = {"slots": self.slots, "name": name}
+    def _take(self, conn: psycopg.Connection[tuple[object, ...]], name: str) -> tuple[int, int]:
+        self._ensure_rows(conn, name)
+        token = secrets.randbits(63)
+        args = {"slots": self.slots, "name": name, "token": token, "lease": self.lease}
+        deadline: float | None = None
         while True:
-            # Every slot tried in one round trip (was one per slot), from a random one: no slot is
-            # everyone's first try.
+            heard = self._wakeups.heard(name)  # before the try: a release after it is not slept through
             row = conn.execute(_TAKE_SLOT, {**args, "start": random.randrange(self.slots)}).fetchone()
             if row is not None:
-                return int(str(row[0]))
-            time.sleep(wait * random.uniform(0.5, 1.0))
-            wait = min(wait * 2, _POLL_MAX)
+                return int(str(row[0])), token
+            now = time.monotonic()
+            if deadline is None:  # the first miss: listen, then try again before sleeping
+                deadline = now + self.max_wait
+                self._wakeups.listen()
+                continue
+            if now >= deadline:
+                raise BudgetExhaustedError(
+                    f"no free slot of {self.slots} for {name!r} within {self.max_wait:.0f}s (not sent)",
+                    platform=self.platform,
+                    method="-",
+                    path=name,
+                )
+            self._wakeups.wait(name, heard, min(_POLL * random.uniform(0.5, 1.0), deadline - now))
+
+    def _release(self, conn: psycopg.Connection[tuple[object, ...]], name: str, slot: int, token: int) -> None:
+        """Free the slot; when the holding connection broke, on another one. Never raises: the request's own
+        outcome matters more, and a slot that could not be freed frees itself when its lease runs out."""
+        args = {"name": name, "slot": slot, "token": token, "channel": self.channel}
+        try:
+            conn.execute(_RELEASE_SLOT, args)
+            return
+        except psycopg.Error as exc:
+            conn.close()  # its backend ends, so the slot counts as a dead holder's from now on
+            first = exc
+        try:
+            with self._pool.get().connection(timeout=5.0) as other:
+                other.execute(_RELEASE_SLOT, args)
+        except (psycopg.Error, PoolTimeout) as exc:
+            _log.warning("slot %s of %r not released (%s; then %s): it frees at its lease", slot, name, first, exc)
+
+    def _ensure_rows(self, conn: psycopg.Connection[tuple[object, ...]], name: str) -> None:
+        """The table (created once, under an advisory lock: two ``CREATE TABLE IF NOT EXISTS`` racing can
+        both try to create it) and this key's slot rows (``ON CONFLICT DO NOTHING`` races safely)."""
+        with self._lock:
+            if name in self._rows:
+                return
+        with conn.transaction():
+            if not self._schema:
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext('bm-slots-schema'))")
+                conn.execute(_SLOTS_TABLE)
+            conn.execute(_SLOT_ROWS, {"name": name, "slots": self.slots})
+        with self._lock:
+            self._schema = True
+            self._rows.add(name)
 
     def close(self) -> None:
+        self._wakeups.close()
         self._pool.close()
+
+
+def _no_flush_wait(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    """A take or a release does not wait for the WAL to reach disk (two commits per request, on the
+    critical path). What a server crash could lose is the last moments' takes: the same slots a crash freed
+    when the slots were advisory locks, which a crash drops too."""
+    conn.execute("SET synchronous_commit = off")
 
 
 _BUDGET_TABLE: Final = """
