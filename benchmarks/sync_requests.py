@@ -6,23 +6,34 @@ Rows: one pair of 10,000; several pairs through the same two clients (what one s
 does); those pairs synced again (nothing to write: only pages are the minimum); and the pairs each through
 fresh clients sharing one MetadataCache (a worker connects a client per job).
 
+Then the same syncs in real child processes, each with its own process-wide metadata cache, through the sync
+engine's path (clients sharing ``SHARED_METADATA``, the run's link store lent by ``lend_store``) and one SQLite
+link store file they share: the first process ever (cold: an empty store), then a second process syncing new
+pairs (warm: the zone and picklist the first one stored, within their TTL).
+
 What the minimum leaves out and no correct client can: a first sync into an *empty* workspace reads it once
-(its currency decides the amounts written, and an empty listing proves it exists), and a fresh process
-discovers the Autotask zone and reads the status picklist once.
+(its currency decides the amounts written, and an empty listing proves it exists), and the first process of
+a tenant (or the first after the TTL) discovers the Autotask zone and reads the status picklist once.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import json
 import re
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from billing_milestones import AutotaskClient, KantataClient, Platform
-from billing_milestones._metadata_cache import MetadataCache
+from billing_milestones._metadata_cache import SHARED_METADATA, MetadataCache
 from billing_milestones.sandbox import AutotaskSandbox, KantataSandbox
 from billing_milestones.sync import LinkStore, SyncPair, apply_plan, load_sides, plan_sync
+from billing_milestones.sync.connect import lend_store
 
 Clients = dict[Platform, object]
 
@@ -41,19 +52,20 @@ def _minimum(pairs: int, each: int, *, first: bool = True) -> int:
 class _Bench:
     """Two sandboxes with ``pairs`` contracts of ``each`` new milestones and as many empty workspaces."""
 
-    def __init__(self, pairs: int, each: int) -> None:
+    def __init__(self, pairs: int, each: int, *, store: str = ":memory:", first_contract: int | None = None) -> None:
         self.autotask, self.kantata = AutotaskSandbox(), KantataSandbox()
         self.pairs: list[SyncPair] = []
         for p in range(pairs):
-            contract = self.autotask.add_contract(name=f"Bench {p}", currency="USD")
+            given = None if first_contract is None else first_contract + p  # new pairs in every process
+            contract = self.autotask.add_contract(given, name=f"Bench {p}", currency="USD")
             for i in range(each):
                 self.autotask.add_milestone(contract, title=f"M{p}.{i}", amount=f"{i}.50")
             workspace = self.kantata.add_workspace(f"Bench {p}", currency="USD")
             self.pairs.append(SyncPair(Platform.AUTOTASK, str(contract), Platform.KANTATA, str(workspace)))
-        self.store = LinkStore(":memory:")
+        self.store = LinkStore(store)
 
     @contextmanager
-    def clients(self, metadata: MetadataCache | None = None) -> Iterator[Clients]:
+    def clients(self, metadata: MetadataCache | None = None, *, lend: bool = False) -> Iterator[Clients]:
         autotask, kantata = self.autotask, self.kantata
         creds = (AutotaskSandbox.USERNAME, AutotaskSandbox.SECRET, AutotaskSandbox.INTEGRATION_CODE)
         http = autotask.http_client()
@@ -61,6 +73,8 @@ class _Bench:
             AutotaskClient(*creds, currency="USD", http_client=http, metadata_cache=metadata) as source,
             KantataClient("t", http_client=kantata.http_client()) as target,
         ):
+            if lend:  # as the sync engine's resolve_container does before the first request
+                lend_store(source, self.store)
             yield {Platform.AUTOTASK: source, Platform.KANTATA: target}
 
     def sync(self, pair: SyncPair, clients: Clients) -> dict[str, int]:
@@ -138,10 +152,58 @@ def bench_sync_pairs(pairs: int, each: int) -> list[str]:
     return rows
 
 
+def _process_run(store: str, first_contract: int, pairs: int, each: int) -> dict[str, object]:
+    """In this (child) process: sync ``pairs`` new pairs of ``each``, fresh clients per pair sharing the
+    process-wide cache and lent the link store, as ``milestones sync`` or a worker's jobs do."""
+    bench = _Bench(pairs, each, store=store, first_contract=first_contract)
+
+    def run() -> None:
+        for pair in bench.pairs:
+            with bench.clients(SHARED_METADATA, lend=True) as clients:
+                assert bench.sync(pair, clients)["create"] == each
+
+    ours, extra = bench.measure(run)
+    bench.store.close()
+    return {"ours": ours, "minimum": _minimum(pairs, each), "extra": extra}
+
+
+def _in_a_process(store: Path, first_contract: int, pairs: int, each: int) -> tuple[int, int, dict[str, int]]:
+    argv = [sys.executable, __file__, "--process", json.dumps([str(store), first_contract, pairs, each])]
+    done = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=900)
+    out = json.loads(done.stdout)
+    return out["ours"], out["minimum"], out["extra"]
+
+
+def bench_sync_processes(n: int, pairs: int) -> list[str]:
+    """Real processes over one link store file: the first process ever syncs one pair of ``n`` (cold), a
+    second one another pair of ``n`` (warm), a third ``pairs`` new pairs of ``n // pairs`` (warm)."""
+    with tempfile.TemporaryDirectory(prefix="bm-sync-requests-") as folder:
+        store = Path(folder) / "links.sqlite3"
+        rows = []
+        ours, minimum, extra = _in_a_process(store, 1_000_000, 1, n)
+        label = f"requests for a sync of {n:,} new milestones, the first process ever (cold: an empty link store)"
+        rows.append(_row(label, ours, minimum, extra))
+        ours, minimum, extra = _in_a_process(store, 2_000_000, 1, n)
+        label = f"requests for a sync of {n:,} new milestones, a second process (warm: the same link store)"
+        rows.append(_row(label, ours, minimum, extra))
+        ours, minimum, extra = _in_a_process(store, 3_000_000, pairs, n // pairs)
+        label = (
+            f"requests for {pairs} pairs x {n // pairs:,} new milestones, fresh clients per pair, "
+            "a third process (warm: the same link store)"
+        )
+        rows.append(_row(label, ours, minimum, extra))
+    return rows
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (a test runs this)")
+    parser.add_argument("--process", help=argparse.SUPPRESS)  # a child of bench_sync_processes
     args = parser.parse_args()
+    if args.process:
+        print(json.dumps(_process_run(*json.loads(args.process))))
+        raise SystemExit(0)
     n, pairs = (500, 3) if args.quick else (10_000, 10)
     print(bench_sync_requests(n))
     print("\n".join(bench_sync_pairs(pairs, n // pairs)))
+    print("\n".join(bench_sync_processes(n, pairs)))
