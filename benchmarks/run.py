@@ -19,7 +19,7 @@ from memory import bench_memory
 from money_ops import bench_money
 from planner import bench_first_sync, bench_linked
 from read_path import bench_reads
-from sync_requests import bench_sync_pairs, bench_sync_requests
+from sync_requests import bench_sync_pairs, bench_sync_processes, bench_sync_requests
 
 from billing_milestones import AutotaskClient, KantataClient, Milestone, Money
 from billing_milestones._http import dumps
@@ -125,6 +125,7 @@ def main() -> None:
         *bench_reads(200, *size.read_rounds),
         bench_sync_requests(size.sync),
         *bench_sync_pairs(10, size.sync // 10),
+        *bench_sync_processes(size.sync, 10),
         *bench_money(size.money_calls),
     ]
     print("\n".join(rows), flush=True)
