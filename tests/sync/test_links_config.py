@@ -69,12 +69,14 @@ def test_the_workers_table_is_read_and_checked(tmp_path: Path) -> None:
     )
     assert worker_settings(None, {}).schedule == {}
     assert (settings.autotask_threads, settings.autotask_hourly_budget) == (3, 10_000)
-    assert settings.kantata_requests_per_minute is None
+    assert settings.kantata_requests_per_minute is None and settings.autotask_timeout is None
     config.write_text(
         "[workers]\nautotask_threads = 2\nautotask_hourly_budget = 500\nkantata_requests_per_minute = 90\n"
+        "autotask_timeout = 2\n"
     )
     shared = worker_settings(config, {})
     assert (shared.autotask_threads, shared.autotask_hourly_budget, shared.kantata_requests_per_minute) == (2, 500, 90)
+    assert shared.autotask_timeout == 2.0
 
 
 @pytest.mark.parametrize(
@@ -91,6 +93,10 @@ def test_the_workers_table_is_read_and_checked(tmp_path: Path) -> None:
         ("autotask_threads = 4", "workers.autotask_threads"),
         ("autotask_hourly_budget = 0", "workers.autotask_hourly_budget"),
         ("kantata_requests_per_minute = 0", "workers.kantata_requests_per_minute"),
+        ("autotask_timeout = 0", "workers.autotask_timeout"),
+        ("autotask_timeout = 301", "workers.autotask_timeout"),
+        ('autotask_timeout = "2"', "workers.autotask_timeout"),
+        ("autotask_timeout = true", "workers.autotask_timeout"),
     ],
 )
 def test_bad_workers_values_name_their_key(tmp_path: Path, body: str, key: str) -> None:

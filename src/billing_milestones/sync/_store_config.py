@@ -58,6 +58,9 @@ class WorkerSettings:
     autotask_hourly_budget: int = 10_000
     #: Kantata documents no number: None leaves its requests unpaced, as a single process sends them.
     kantata_requests_per_minute: int | None = None
+    #: Seconds each phase of an Autotask request may take (None: the clients' 5 s to connect, 30 s for the
+    #: rest). Also how long a killed worker's Autotask slot stays taken: every phase in turn, plus 1 s.
+    autotask_timeout: float | None = None
 
 
 _WORKER_KEYS: Final = {
@@ -68,6 +71,7 @@ _WORKER_KEYS: Final = {
     "autotask_threads",
     "autotask_hourly_budget",
     "kantata_requests_per_minute",
+    "autotask_timeout",
 }
 
 
@@ -108,6 +112,14 @@ def worker_settings(config: Path | None, pairs: Mapping[str, Any]) -> WorkerSett
     kantata = data.get("kantata_requests_per_minute")
     if kantata is not None:
         _positive_int(kantata, "workers.kantata_requests_per_minute", upper=100_000)
+    timeout = data.get("autotask_timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 300
+    ):
+        raise ConfigError(
+            f"workers.autotask_timeout: expected seconds above 0, at most 300, got {timeout!r}",
+            key="workers.autotask_timeout",
+        )
     return WorkerSettings(
         schedule=dict(schedule),
         retries=retries,
@@ -116,6 +128,7 @@ def worker_settings(config: Path | None, pairs: Mapping[str, Any]) -> WorkerSett
         autotask_threads=threads,
         autotask_hourly_budget=hourly,
         kantata_requests_per_minute=kantata,
+        autotask_timeout=None if timeout is None else float(timeout),
     )
 
 
