@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from .._http import DEFAULT_TIMEOUT
 from ..model import Platform
 from ..sync._store_config import WorkerSettings
 from ..sync.config import Settings
@@ -48,13 +49,19 @@ class SharedBudgets:
 
     def _for_tenant(self, tenant: str) -> tuple[PostgresLimiter, PostgresHourlyBudget]:
         if tenant not in self._limiters:
+            # The limiter's lease is the clients' timeout: a dead worker's slot stays taken that long.
             self._limiters[tenant] = PostgresLimiter(
-                self.url, self.workers.autotask_threads, namespace=f"autotask:{tenant}"
+                self.url, self.workers.autotask_threads, namespace=f"autotask:{tenant}", timeout=self.autotask_timeout()
             )
             self._budgets[tenant] = PostgresHourlyBudget(
                 self.url, self.workers.autotask_hourly_budget, key=f"autotask:{tenant}"
             )
         return self._limiters[tenant], self._budgets[tenant]
+
+    def autotask_timeout(self) -> httpx.Timeout:
+        """The timeout of this worker's Autotask clients, which its limiters' leases are made from."""
+        seconds = self.workers.autotask_timeout
+        return DEFAULT_TIMEOUT if seconds is None else httpx.Timeout(seconds)
 
     def kantata_budget(self) -> PostgresHourlyBudget | None:
         """The Kantata request rate every worker shares (a one-minute window), when one is configured."""
@@ -98,6 +105,7 @@ class SharedBudgets:
             impersonation_resource_id=section.impersonation_resource_id,
             currency=section.currency,
             max_threads=self.workers.autotask_threads,
+            timeout=self.autotask_timeout(),
             limiter=limiter,
             hourly_budget=budget,
             http_client=self.http(platform),
