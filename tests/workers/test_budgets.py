@@ -151,3 +151,28 @@ def test_workers_racing_for_a_budget_never_take_more_than_it_holds(postgres_serv
     assert all(wait is not None and 0 < wait <= 3600 for wait in answers if wait is not None)
     for budget in budgets:
         budget.close()
+
+
+def test_a_workers_autotask_timeout_is_its_clients_and_its_limiters_lease(postgres_server: PostgresServer) -> None:
+    """The slots a killed worker leaves stay taken for as long as its requests could still be in flight: the
+    limiter's lease is made from the very timeout its Autotask clients are given."""
+    import httpx
+
+    from billing_milestones.model import Platform
+    from billing_milestones.sync.config import load_settings
+
+    url = fresh_database(postgres_server)
+    env = {
+        "AUTOTASK_USERNAME": AutotaskSandbox.USERNAME,
+        "AUTOTASK_SECRET": AutotaskSandbox.SECRET,
+        "AUTOTASK_INTEGRATION_CODE": AutotaskSandbox.INTEGRATION_CODE,
+        "AUTOTASK_BASE_URL": "http://127.0.0.1:9/ATServicesRest/V1.0",
+    }
+    settings = load_settings(None, env=env)
+    for configured, phases, lease in [(2.0, httpx.Timeout(2.0), 4 * 2.0 + 1), (None, httpx.Timeout(30, connect=5), 96)]:
+        shared = SharedBudgets(url, WorkerSettings(autotask_timeout=configured))
+        client = shared.connect(Platform.AUTOTASK, settings)
+        assert client._core.timeout == phases
+        assert shared.for_tenant(AutotaskSandbox.USERNAME)[0].lease == lease
+        client.close()
+        shared.close()
