@@ -169,8 +169,10 @@ class _Autotask:
 
     def persist_metadata(self, store: NameStore | None) -> None:
         """Keep the tenant's zone and status picklist in ``store`` too (a LinkStore; None: no longer), so
-        that another process's client reads them there within the TTL instead of asking the API. Nothing
-        secret is written (see ``billing_milestones._metadata_store``); the sync engine lends its link store."""
+        that another process's client reads them there within the TTL instead of asking the API (checked as
+        an answer would be, never trusted). Nothing secret is written: the keys digest the host, the user
+        name and the impersonation id only; the values are the zone and the status labels. The sync engine
+        lends its link store."""
         persist_in(self._state, store)
 
 
