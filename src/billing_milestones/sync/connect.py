@@ -32,7 +32,7 @@ def connect(platform: Platform, settings: Settings, *, http_client: httpx.Client
 def lend_store(client: Any, store: LinkStore) -> None:
     """Let ``client`` keep its tenant metadata in the run's link store, where it has any to keep (Autotask's
     zone and status picklist: ``persist_metadata``), so the next process reads it there within the TTL
-    instead of asking the API again; nothing secret is written (see ``billing_milestones._metadata_store``)."""
+    instead of asking the API again; nothing secret is written (the keys digest no secret)."""
     persist = getattr(client, "persist_metadata", None)
     if callable(persist):
         persist(store)
