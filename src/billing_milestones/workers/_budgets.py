@@ -6,8 +6,17 @@ tenant: four workers with three in-process slots each would send twelve at once 
 take a limiter and a request budget as hooks (``limiter=``, ``hourly_budget=``, see ``_http._limits``);
 these are the PostgreSQL ones:
 
-* :class:`PostgresLimiter` holds one of N session advisory locks per key while a request is in flight. A
-  lock lives on its connection, so a worker that is killed frees its slots the moment its connections drop.
+* :class:`PostgresLimiter` keeps N slot rows per key in ``bm_request_slots``; a request in flight holds one
+  (its token, its connection's backend, and a lease: ``busy_until``, the server's clock plus the client's
+  whole timeout and a second's grace). Why rows with a lease rather than advisory locks, which this was: a
+  lock is freed the moment PostgreSQL sees its connection drop, but a killed worker's request may still be
+  being served by Autotask, so another worker could send a fourth. A dead holder's slot is taken again only
+  once its lease has run out, when the client would itself have given the request up; that is all a crash
+  costs (one slot, at most a timeout after it was taken). A live holder keeps its slot past the lease (its
+  backend is still there: a slow request, a stalled process), so the lease only ever stands in for a holder
+  that is gone. A release clears the row only if the token is still the hold's, and ``NOTIFY``s; one
+  listener per limiter wakes one waiter (see ``_wakeups``), with a short poll as the fallback, and a wait
+  is bounded (``max_wait``, then ``BudgetExhaustedError``).
 * :class:`PostgresHourlyBudget` keeps one row per admitted request in a sliding window, counted under a
   transaction-scoped advisory lock, so two workers never both take the last slot.
 
