@@ -3,6 +3,7 @@ on every backend; a store says whether its connection may serve another run."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -181,3 +182,37 @@ def test_put_many_leaves_what_putting_each_link_in_turn_leaves(store_url: str, c
                 store._raw(f"DELETE FROM {table}")
     assert states[0] == states[1]
     assert states[1][1] == [("k4", "update")] and states[1][2] == 4 + len(batch) - 1
+
+
+def test_postgresql_takes_and_renews_a_lease_and_begins_a_batch_in_one_statement_each(store_url: str) -> None:
+    with LinkStore(store_url) as store:
+        counting = _Counting(store.backend)
+        store.backend = counting
+        holder = store.try_lease("p", "a", ttl=60)
+        taken = counting.calls
+        assert store.renew_lease("p", "a", ttl=60)
+        renewed = counting.calls - taken
+        assert store.try_lease("p", "b", ttl=60).owner == "a"  # held: left as it was
+        assert holder.owner == "a" and holder.expires_at > time.time() + 50
+        before = counting.calls
+        ids = store.begin_many("p", [(f"k{n}", "create") for n in range(250)])
+        begun = counting.calls - before
+        store.backend = counting.inner
+        assert len(set(ids)) == 250
+        if store.kind == "postgresql":  # SQLite: a transaction of several statements, in process
+            assert (taken, renewed, begun) == (1, 1, 1)
+
+
+def test_a_batch_carries_any_text_as_it_is(store_url: str) -> None:
+    odd = ["k'\"; DROP TABLE links; --", "autotask:1/%s ?", "kantata:2/\\n\u00e9\u2603", "50% \t{}[]"]
+    with LinkStore(store_url) as store:
+        ids = store.begin_many("p", [(key, "create") for key in odd])
+        assert sorted(i.sync_key for i in store.pending("p")) == sorted(odd)
+        links = [Link("p", key, f"s{key}", f"t{key}", key, key[::-1], desired_fp=key * 2) for key in odd]
+        store.put_many(list(zip(links, ids, strict=True)))
+        back = [(ln.sync_key, ln.source_key, ln.target_key, ln.source_fp, ln.target_fp, ln.desired_fp) for ln in links]
+        assert [
+            (ln.sync_key, ln.source_key, ln.target_key, ln.source_fp, ln.target_fp, ln.desired_fp)
+            for ln in store.links("p")
+        ] == back
+        assert store.pending("p") == []

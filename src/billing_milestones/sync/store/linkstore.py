@@ -9,7 +9,6 @@ every link change bumps (so a plan made before another run applied can be refuse
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Self
@@ -18,6 +17,7 @@ from ...errors import ConfigError
 from ..lease import DEFAULT_LEASE_TTL, DEFAULT_LEASE_WAIT, Lease, LeaseHolder
 from ._backend import Backend, Row
 from ._model import SCHEMA_VERSION, TABLES, Intent, Link, RunRecord, now_text
+from ._pg_statements import begin_many_statement, put_set_statements, renew_lease_statement, try_lease_statement
 from ._url import parse_target
 
 __all__ = ["LinkStore", "open_backend"]
@@ -64,58 +64,6 @@ def _distinct_keys(items: Sequence[tuple[Link, int | None]]) -> bool:
         if len(keys) != len(items):
             return False
     return True
-
-
-def _put_set_statements(items: Sequence[tuple[Link, int | None]]) -> list[tuple[str, Sequence[Any]]]:
-    """:meth:`LinkStore.put` for a batch of links with distinct keys, as a few statements over arrays
-    (PostgreSQL) instead of four per link: the client binds a dozen values, not hundreds, and the server
-    plans each statement once. Same rows, same order (``seq``), the same version count and closed intents."""
-    now = now_text()
-    links = [link for link, _ in items]
-
-    def column(name: str) -> list[str]:
-        return [getattr(link, name) for link in links]
-
-    statements: list[tuple[str, Sequence[Any]]] = []
-    for pair_id in dict.fromkeys(link.pair_id for link in links):
-        mine = [link for link in links if link.pair_id == pair_id]
-        statements.append(
-            (
-                "DELETE FROM links WHERE pair_id=? AND (source_key = ANY(?::text[]) OR target_key = ANY(?::text[]) "
-                "OR sync_key = ANY(?::text[]))",
-                (pair_id, [ln.source_key for ln in mine], [ln.target_key for ln in mine], [ln.sync_key for ln in mine]),
-            )
-        )
-    statements.append(
-        (
-            f"INSERT INTO links ({_LINK_COLUMNS}) SELECT pair_id, sync_key, source_key, target_key, source_fp, "
-            "target_fp, ?, desired_fp FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], "
-            "?::text[]) WITH ORDINALITY AS batch(pair_id, sync_key, source_key, target_key, source_fp, target_fp, "
-            "desired_fp, n) ORDER BY n",
-            (
-                now,
-                *(
-                    column(name)
-                    for name in ("pair_id", "sync_key", "source_key", "target_key", "source_fp", "target_fp")
-                ),
-                column("desired_fp"),
-            ),
-        )
-    )
-    for pair_id, changes in Counter(link.pair_id for link in links).items():
-        statements.append(
-            (
-                "INSERT INTO pair_versions (pair_id, version) VALUES (?, ?) "
-                "ON CONFLICT(pair_id) DO UPDATE SET version = pair_versions.version + excluded.version",
-                (pair_id, changes),
-            )
-        )
-    intents = [intent_id for _, intent_id in items if intent_id is not None]
-    if intents:
-        statements.append(
-            ("UPDATE intents SET state='done', finished_at=? WHERE id = ANY(?::bigint[])", (now, intents))
-        )
-    return statements
 
 
 class LinkStore:
@@ -212,7 +160,7 @@ class LinkStore:
         if not items:
             return
         if self.backend.kind == "postgresql" and _distinct_keys(items):
-            self.backend.batch(_put_set_statements(items))
+            self.backend.batch(put_set_statements(items, now_text()))
             return
         statements: list[tuple[str, Sequence[Any]]] = []
         for link, intent_id in items:
@@ -247,7 +195,11 @@ class LinkStore:
 
     def try_lease(self, pair_id: str, owner: str, ttl: float) -> LeaseHolder:
         """Take the lease when it is free, expired or ours: read under a row lock, then written, in one
-        transaction, so two runs racing for a pair see one winner."""
+        transaction, so two runs racing for a pair see one winner (on PostgreSQL: one statement that locks the
+        row it conflicts with)."""
+        if self.backend.kind == "postgresql":
+            (won,) = self.backend.rows(*try_lease_statement(pair_id, owner, ttl, now_text()))
+            return LeaseHolder(pair_id, str(won["owner"]), float(won["expires_at"]))
         with self.backend.transaction():
             now = self.backend.clock()
             held = self.backend.rows(
@@ -268,6 +220,8 @@ class LinkStore:
         return LeaseHolder(pair_id, str(row["owner"]), float(row["expires_at"]))
 
     def renew_lease(self, pair_id: str, owner: str, ttl: float) -> bool:
+        if self.backend.kind == "postgresql":  # one statement, by the server's clock
+            return self.backend.count(*renew_lease_statement(pair_id, owner, ttl)) == 1
         now = self.backend.clock()
         return (
             self.backend.count(
@@ -304,6 +258,10 @@ class LinkStore:
         if len(set(keys)) != len(keys):  # ids are matched back by sync key; a repeat is begun one by one
             return [self.begin(pair_id, key, action) for key, action in writes]
         found: dict[str, int] = {}
+        if self.backend.kind == "postgresql" and writes:  # one statement, its values as one JSON text
+            rows = self.backend.rows(*begin_many_statement(pair_id, writes, now_text()))
+            found.update({str(row["sync_key"]): int(row["id"]) for row in rows})
+            return [found[key] for key in keys]
         for start in range(0, len(writes), _BEGIN_CHUNK):
             chunk = writes[start : start + _BEGIN_CHUNK]
             now = now_text()
