@@ -154,3 +154,42 @@ def test_two_workers_looking_at_once_send_a_job_back_once(deployment: Deployment
 def test_the_watch_never_looks_less_often_than_a_third_of_stalled_after(deployment: Deployment) -> None:
     assert WorkerApp(deployment.settings(), stalled_after=3.0).recover_every == 1.0
     assert WorkerApp(deployment.settings(), stalled_after=60.0).recover_every == 5.0
+
+
+def test_the_queue_connections_run_each_query_in_autocommit(deployment: Deployment) -> None:
+    """No BEGIN before and COMMIT after each of procrastinate's one-statement queries; a transaction asked
+    for still is one (the schema's, under its lock)."""
+    worker = WorkerApp(deployment.settings())
+
+    async def check() -> tuple[bool, bool]:
+        async with worker.app.open_async():
+            await worker.ensure_schema_async()
+            pool = worker.app.connector.pool  # type: ignore[attr-defined]
+            async with pool.connection() as conn:
+                plain = conn.autocommit
+                async with conn.transaction():
+                    cur = await conn.execute("SELECT now() = statement_timestamp() AS fresh")
+                    row = await cur.fetchone()
+                    await asyncio.sleep(0.01)
+                    cur = await conn.execute("SELECT now() = statement_timestamp() AS fresh")
+                    later = await cur.fetchone()
+            assert row is not None and later is not None
+            return plain, bool(later[0]) is False  # one transaction: now() stayed at its start
+
+    autocommit, in_transaction = asyncio.run(check())
+    assert autocommit and in_transaction
+
+
+def test_a_job_deferred_through_the_sync_pool_is_committed_at_once(deployment: Deployment) -> None:
+    """``milestones enqueue`` defers through procrastinate's sync pool: autocommit there too, so the job is
+    in the queue for every worker to see the moment ``defer`` returns."""
+    worker = WorkerApp(deployment.settings())
+    asyncio.run(worker.prepare_async())
+    with worker.app.open():
+        pool = worker.app.connector.get_sync_connector().pool  # type: ignore[attr-defined]
+        with pool.connection() as conn:
+            assert conn.autocommit
+        job = worker.enqueue(sorted(deployment.settings().pairs)[0])
+        with psycopg.connect(deployment.links, autocommit=True) as other:
+            found = other.execute("SELECT count(*) FROM procrastinate_jobs WHERE id=%s", (job,)).fetchone()
+        assert found == (1,)
