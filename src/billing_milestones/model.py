@@ -94,7 +94,7 @@ def _as_error(exc: pydantic.ValidationError, model: str) -> ValidationError:
 
 # BaseModel's own slots, set directly (what model_construct does, without its per-field pass).
 _new: Final = object.__new__
-_set_attribute: Final = object.__setattr__
+_set_dict: Final = BaseModel.__dict__["__dict__"].__set__
 _set_fields_set: Final = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra: Final = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private: Final = BaseModel.__dict__["__pydantic_private__"].__set__
@@ -118,7 +118,7 @@ class CommonModel(BaseModel):
         than the validation it skips. Only for values taken from validated models (the planner's translation,
         the adapters' reads of validated wire models)."""
         instance = _new(cls)
-        _set_attribute(instance, "__dict__", values)
+        _set_dict(instance, values)
         _set_fields_set(instance, fields_set)
         _set_extra(instance, None)
         _set_private(instance, None)

@@ -368,6 +368,24 @@ def _money(amount: Decimal, code: str) -> Money:
     return money
 
 
+def minor_reader(currency: str, exponent: int) -> Callable[[int], Money]:
+    """``Money.from_minor(minor, currency, exponent=exponent)`` for many amounts (a listing page's): the
+    currency and exponent are checked once, here. Each ``minor`` must be an ``int`` (a validated wire value;
+    the caller checks its type); one too long to hold exactly raises our ValidationError, as from_minor."""
+    code, exp, scaleb = check_currency(currency), -check_exponent(exponent), _EXACT.scaleb
+
+    def read(minor: int) -> Money:
+        money: Money = _new(Money)
+        try:
+            _set_amount(money, scaleb(Decimal(minor), exp))
+        except (decimal.Inexact, decimal.Overflow):
+            raise _too_long() from None
+        _set_currency(money, code)
+        return money
+
+    return read
+
+
 #: The quantum of each exponent _check_exponent allows: 1, 0.1, ... 1E-8.
 _QUANTA: Final = tuple(Decimal(1).scaleb(-exp) for exp in range(9))
 #: Zero written with each exponent's decimals, unsigned (as from_minor(0) writes it).

@@ -243,9 +243,9 @@ def to_milestone(
         "raw": LazyRaw(raw_payload, wire),
         "changes": tuple(changes) if changes else (),
     }
-    if not wire.title:
-        return Milestone(**values)
-    return _trusted_milestone(values, set(_READ_FIELDS))
+    if not wire.title or wire.title.isspace():
+        return Milestone(**values)  # refused by name, as a blank title always is
+    return _trusted_milestone(values, set(READ_FIELDS))
 
 
 #: A fixed-date milestone's trigger (one shared frozen object).
@@ -257,7 +257,7 @@ _trusted_key = MilestoneKey._trusted
 _trusted_ref = ExternalRef._trusted
 _trusted_milestone = Milestone._trusted
 #: The fields a read sets, as a validated construction records them (``model_fields_set``).
-_READ_FIELDS = frozenset(
+READ_FIELDS = frozenset(
     {"key", "title", "amount", "due", "trigger", "status", "locked", "external_refs", "raw", "changes"}
 )
 
