@@ -27,6 +27,7 @@ from .._listing import CheckedListing
 from ..model import Milestone, MilestoneKey, Platform
 from ._errors import refuse_invoiced
 from ._operations import Include, IncludeArg, KantataOperations
+from ._read import milestone_reader
 from .adapter import WorkspaceCurrency, to_create_body, to_milestone, to_update_body, wire_from_raw
 from .wire import BillingMilestone, BillingMilestoneCreate, Workspace
 
@@ -127,7 +128,7 @@ class ViewFlows:
             if ws is None:  # not side-loaded (a server that ignores the include): read it once, as before
                 ws = yield from self._check_workspace(key)
                 read.append(ws)
-            return lambda wire: to_milestone(wire, ws, today=today)
+            return milestone_reader(ws, today=today)
 
         listing = self._ops.list_billing_milestones(workspace_ids=[key], include=LISTING_INCLUDES)
         return just(CheckedListing(listing, converter, lambda: self._check_workspace(key)))
