@@ -26,14 +26,30 @@ def _binder(cls: type) -> Callable[[Any, ResponseInfo], None] | None:
         return _BINDERS[cls]
 
 
+#: Types last bound as a whole result (one wire object: a show, a create), with their binder: the next result
+#: of the type is bound in one dict hit, without the page, list and tuple checks a result otherwise takes.
+_SINGLE: dict[type, Callable[[Any, ResponseInfo], None]] = {}
+
+
 def bound(result: T, info: ResponseInfo) -> T:
     """Tell each wire object in a result which response it came from (``obj.response_info``): every object
     whose type has ``_bind_response`` (see :class:`ResponseAware`). A page's items are mostly of one type,
     so the binder is looked up again only when the type changes."""
+    single = _SINGLE.get(type(result))
+    if single is not None:
+        single(result, info)
+        return result
     items: Any = result.items if isinstance(result, Page) else result
+    if not isinstance(items, list | tuple):
+        bind = _binder(type(items))
+        if bind is not None:
+            if items is result:
+                _SINGLE[type(result)] = bind
+            bind(items, info)
+        return result
     last: type | None = None
-    bind: Callable[[Any, ResponseInfo], None] | None = None
-    for item in items if isinstance(items, list | tuple) else (items,):
+    bind = None
+    for item in items:
         cls = type(item)
         if cls is not last:
             last, bind = cls, _binder(cls)

@@ -68,5 +68,5 @@ def make_request(
         content=content,
         params=params,
         headers=merged,
-        extensions={"timeout": httpx.Timeout(timeout).as_dict()},
+        extensions={"timeout": timeout.as_dict()},  # build_request's copy of an httpx.Timeout gives the same dict
     )

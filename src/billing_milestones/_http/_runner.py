@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import httpx
 from tenacity import AsyncRetrying, Retrying
@@ -64,13 +63,14 @@ class _RunnerBase:
         record(result)  # kept only while a raw call (``with_raw_response``) runs in this context
         return result
 
-    def _transport_failed(self, spec: RequestSpec, exc: httpx.TransportError, attempt: int) -> None:
+    def _transport_failed(self, spec: RequestSpec, exc: httpx.TransportError, attempt: int) -> NoReturn:
         logger.debug("HTTP %s %s failed: %s", spec.method, spec.path, type(exc).__name__)
         try:
             self.core.raise_for_transport(spec, exc)
         except errors.APIError as mapped:
             mapped.retries_taken = attempt
             raise
+        raise AssertionError("raise_for_transport returned")  # pragma: no cover - it always raises
 
     def _build(self, http: httpx.Client | httpx.AsyncClient, spec: RequestSpec, attempt: int) -> httpx.Request:
         try:
@@ -132,11 +132,6 @@ class SyncRunner(_RunnerBase):
         if limiter is None and core.max_in_flight is not None:
             self.limiter = ThreadLimiter(core.max_in_flight)
 
-    def _limit(self, key: str | None) -> contextlib.AbstractContextManager[object]:
-        if key is None or self.limiter is None:
-            return contextlib.nullcontext()
-        return self.limiter(key)
-
     def derive(self, core: ClientCore) -> SyncRunner:
         """A runner for other options that shares this one's pool, sleep and concurrency limiter."""
         runner = SyncRunner(core, self.http, sleep=self._sleep, hooks=self.hooks)
@@ -145,14 +140,20 @@ class SyncRunner(_RunnerBase):
 
     def _attempt(self, spec: RequestSpec, n: int, meter: _metrics.Meter | None) -> APIResponse:
         """Send ``spec`` once (attempt ``n``: 0 first): within the budget and the limiter, timed when metered."""
-        pace(self.budget, self.core, spec, self._sleep)
+        if self.budget is not None:
+            pace(self.budget, self.core, spec, self._sleep)
         request = self._build(self.http, spec, n)
-        with self._limit(spec.limit_key):
-            try:
-                response = _metrics.send(self.http, request, meter, n)
-            except httpx.TransportError as exc:
-                self._transport_failed(spec, exc, n)
+        if spec.limit_key is None or self.limiter is None:  # no limit: no context manager to enter
+            return self._finish(spec, self._sent(spec, request, meter, n), n)
+        with self.limiter(spec.limit_key):
+            response = self._sent(spec, request, meter, n)
         return self._finish(spec, response, n)
+
+    def _sent(self, spec: RequestSpec, request: httpx.Request, meter: _metrics.Meter | None, n: int) -> httpx.Response:
+        try:
+            return _metrics.send(self.http, request, meter, n)
+        except httpx.TransportError as exc:
+            self._transport_failed(spec, exc, n)
 
     def request(self, spec: RequestSpec) -> APIResponse:
         """Send ``spec``, retried as the policy says. The first attempt goes out on its own: most calls
@@ -279,11 +280,6 @@ class AsyncRunner(_RunnerBase):
         if limiter is None and core.max_in_flight is not None:
             self.limiter = AsyncioLimiter(core.max_in_flight)
 
-    def _limit(self, key: str | None) -> contextlib.AbstractAsyncContextManager[object]:
-        if key is None or self.limiter is None:
-            return contextlib.nullcontext()
-        return self.limiter(key)
-
     def derive(self, core: ClientCore) -> AsyncRunner:
         """A runner for other options that shares this one's pool, sleep and concurrency limiter."""
         runner = AsyncRunner(core, self.http, sleep=self._sleep, hooks=self.hooks)
@@ -293,14 +289,22 @@ class AsyncRunner(_RunnerBase):
 
     async def _attempt(self, spec: RequestSpec, n: int, meter: _metrics.Meter | None) -> APIResponse:
         """The awaitable :meth:`SyncRunner._attempt`."""
-        await apace(self.budget, self.core, spec, self._sleep, self._awaited)
+        if self.budget is not None:
+            await apace(self.budget, self.core, spec, self._sleep, self._awaited)
         request = self._build(self.http, spec, n)
-        async with self._limit(spec.limit_key):
-            try:
-                response = await _metrics.asend(self.http, request, meter, n)
-            except httpx.TransportError as exc:
-                self._transport_failed(spec, exc, n)
+        if spec.limit_key is None or self.limiter is None:
+            return self._finish(spec, await self._sent(spec, request, meter, n), n)
+        async with self.limiter(spec.limit_key):
+            response = await self._sent(spec, request, meter, n)
         return self._finish(spec, response, n)
+
+    async def _sent(
+        self, spec: RequestSpec, request: httpx.Request, meter: _metrics.Meter | None, n: int
+    ) -> httpx.Response:
+        try:
+            return await _metrics.asend(self.http, request, meter, n)
+        except httpx.TransportError as exc:
+            self._transport_failed(spec, exc, n)
 
     async def request(self, spec: RequestSpec) -> APIResponse:
         """The awaitable :meth:`SyncRunner.request` (first attempt on its own, retries in tenacity's loop)."""

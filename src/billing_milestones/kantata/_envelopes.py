@@ -63,40 +63,46 @@ def parse_envelope(response: APIResponse) -> Envelope:
         if not isinstance(body, dict):
             raise _invalid(f"expected a JSON object envelope, got {type(body).__name__}")
         envelope = Envelope.model_validate(body)
-    _check_map_keys(envelope)
+        _check_map_keys(envelope)
     return envelope
 
 
 def _from_bytes(content: bytes) -> Envelope | None:
-    """The envelope validated from the body's bytes, or None where that reading could differ from the
-    Decimal one: a body that fails (the slow reading names the problem), an error body (its top-level
-    ``errors`` / ``error_message`` are unknown fields here), or a float anywhere among unknown fields (the
-    declared fields take no float: ids, cents, counts and dates refuse one either way). Both parsers read
-    every other JSON value alike (strings, integers of any size, booleans, null; the last of repeated keys).
-    """
+    """The envelope validated from the body's bytes and its map keys checked, or None where that reading
+    could differ from the Decimal one: a body that fails (the slow reading names the problem), an error body
+    (its top-level ``errors`` / ``error_message`` are unknown fields here), or a float anywhere among unknown
+    fields (the declared fields take no float: ids, cents, counts and dates refuse one either way). Both
+    parsers read every other JSON value alike (strings, integers of any size, booleans, null; the last of
+    repeated keys).
+
+    The typed maps are walked once for both checks (floats among an object's extras, the object's id against
+    its key); a wrong key is raised only once no float sent the body to the slow reading, which checks the
+    keys itself, so either reading raises the same error."""
     if not content:
         return None
     try:
         envelope = Envelope.model_validate_json(content)
     except (ValueError, RecursionError):
         return None
-    if is_error_body(envelope.model_extra) or _floats_in_extras(envelope):
+    extra = envelope.__pydantic_extra__
+    if extra and (is_error_body(extra) or _has_float(extra)):
         return None
-    return envelope
-
-
-def _floats_in_extras(envelope: Envelope) -> bool:
-    """Whether a float sits among the unknown fields of the envelope or of any object in it."""
-    if _has_float(envelope.model_extra) or (envelope.meta is not None and _has_float(envelope.meta.model_extra)):
-        return True
+    meta = envelope.meta
+    if meta is not None and meta.__pydantic_extra__ and _has_float(meta.__pydantic_extra__):
+        return None
     for ref in envelope.results:
         if ref.__pydantic_extra__ and _has_float(ref.__pydantic_extra__):
-            return True
-    for mapping in envelope.typed_maps():
-        for obj in mapping.values():
+            return None
+    wrong: str | None = None
+    for name, mapping in zip(TYPED_MAPS, envelope.typed_maps(), strict=True):
+        for key, obj in mapping.items():
             if obj.__pydantic_extra__ and _has_float(obj.__pydantic_extra__):
-                return True
-    return False
+                return None
+            if wrong is None and getattr(obj, "id", None) != key:
+                wrong = _wrong_key(name, key, obj)
+    if wrong is not None:
+        raise _invalid(wrong)
+    return envelope
 
 
 def _has_float(value: Any) -> bool:
@@ -109,12 +115,16 @@ def _has_float(value: Any) -> bool:
     return False
 
 
+def _wrong_key(name: str, key: str, obj: object) -> str:
+    return f"{name}[{key!r}] holds an object whose id is {getattr(obj, 'id', None)!r}"
+
+
 def _check_map_keys(envelope: Envelope) -> None:
     """Each typed map's keys are its objects' own ids."""
     for name, mapping in zip(TYPED_MAPS, envelope.typed_maps(), strict=True):
         for key, obj in mapping.items():
             if getattr(obj, "id", None) != key:
-                raise _invalid(f"{name}[{key!r}] holds an object whose id is {getattr(obj, 'id', None)!r}")
+                raise _invalid(_wrong_key(name, key, obj))
 
 
 def includes_of(spec: RequestSpec) -> frozenset[str]:
@@ -174,8 +184,10 @@ def resolve_milestones(envelope: Envelope, includes: frozenset[str] = frozenset(
     """
     milestones, stories, workspaces = envelope.billing_milestones, envelope.stories, envelope.workspaces
     references, invoice_map = envelope.external_references, envelope.invoices
-    want_refs, have_refs = "external_references" in includes, envelope.has_map("external_references")
-    want_invoices, have_invoices = "invoices" in includes, envelope.has_map("invoices")
+    want_refs = "external_references" in includes
+    have_refs = bool(references) or envelope.has_map("external_references")  # a map with objects was sent
+    want_invoices = "invoices" in includes
+    have_invoices: bool | None = None  # asked of the envelope only for a milestone with invoices to resolve
     out: builtins.list[BillingMilestone] = []
     load_refs = want_refs or have_refs
     for ident in _primary_ids(envelope, "billing_milestones"):
@@ -195,11 +207,11 @@ def resolve_milestones(envelope: Envelope, includes: frozenset[str] = frozenset(
             ):
                 _check_reference(milestone, ref)
         invoice_ids = milestone.invoice_ids
-        invoices: builtins.list[Invoice] | None = (
-            None
-            if invoice_ids is None and not want_invoices
-            else _side_loaded(milestone, "invoices", invoice_ids, invoice_map, want_invoices, have_invoices)
-        )
+        invoices: builtins.list[Invoice] | None = None
+        if invoice_ids is not None or want_invoices:
+            if have_invoices is None:
+                have_invoices = bool(invoice_map) or envelope.has_map("invoices")
+            invoices = _side_loaded(milestone, "invoices", invoice_ids, invoice_map, want_invoices, have_invoices)
         # A story or workspace may be missing from its map (deleted, or not visible to this token): then it
         # is simply not attached, and the milestone keeps its story_id / workspace_id.
         story_id = milestone.story_id

@@ -145,6 +145,8 @@ def _csv(value: IdList | Sequence[str] | str) -> str:
 
 def _check_id(value: object, *, field: str) -> str:
     """Kantata ids are positive integers (sent as digits): ``a/b``, ``-1`` or ``../1001`` never reach a path."""
+    if type(value) is str and value.isascii() and value.isdigit() and value[0] != "0":
+        return value  # already the canonical digits of a positive integer (the usual case: an id Kantata sent)
     text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
     if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise errors.ValidationError(
