@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from billing_milestones.sandbox._encode import encode
+from billing_milestones.sandbox._table import UNKEYED, Row, keyed
 from billing_milestones.sandbox.autotask import AutotaskSandbox, _query
-from billing_milestones.sandbox.autotask._table import UNKEYED, MilestoneTable, Row, contract_key
+from billing_milestones.sandbox.autotask._table import MilestoneTable, contract_key
 
 AUTOTASK = "https://webservices.autotask.net/ATServicesRest/V1.0"
 
@@ -138,7 +139,7 @@ def test_a_contract_value_a_dict_cannot_find_is_always_a_candidate() -> None:
     table[1] = table.row({"id": 1, "contractID": 7})
     table[2] = table.row({"id": 2, "contractID": Decimal("sNaN")})  # no hash
     table[3] = table.row({"id": 3, "contractID": [7]})  # not a value the filter compares as a number or text
-    assert contract_key(table[2]) is UNKEYED and contract_key(table[3]) is UNKEYED
+    assert keyed(contract_key(table[2])) is UNKEYED and keyed(contract_key(table[3])) is UNKEYED
     assert contract_key(table[1]) == Decimal(7) and contract_key({"CONTRACTID": "7"}) == Decimal(7)
     assert sorted(k for k, _ in table.of_contract(Decimal(7)) or []) == [1, 2, 3]
     assert table.of_contract([7]) is None  # the caller walks every row

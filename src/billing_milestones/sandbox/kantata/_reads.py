@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from .._emulator import SandboxRequest, json_response
+from .._table import IndexedTable
 from ._store import _ID, _INCLUDES, _INT, Record, _bad_request, _Invalid, _public, _Store
 
 
@@ -155,7 +156,7 @@ class _Reads(_Store):
 
     def _filter_milestones(self, request: SandboxRequest) -> list[Record]:
         q = request.query
-        records = list(self.milestones.values())
+        records = self._of_workspaces(self._csv_ids(request, "workspace_ids"))
         for name, field in (("workspace_ids", "workspace_id"), ("story_ids", "story_id"), ("only", "id")):
             ids = self._csv_ids(request, name)
             if ids is not None:
@@ -182,6 +183,15 @@ class _Reads(_Store):
             raise _bad_request(f"order: {order!r} is not a valid order; use created_at:asc or created_at:desc")
         records.sort(key=lambda r: (r["_seq"], int(r["id"])), reverse=order.endswith(":desc"))
         return records
+
+    def _of_workspaces(self, ids: list[str] | None) -> list[Record]:
+        """The records a listing filters (it sorts them after): for ``workspace_ids`` (what every listing sends)
+        those the table knows to be those workspaces' plus any it cannot vouch for, else every record."""
+        table = self.milestones
+        found = table.holding(ids) if ids is not None and isinstance(table, IndexedTable) else None
+        if found is None:
+            return list(table.values())
+        return [r for _, r in found]
 
     @staticmethod
     def _date_range(raw: str) -> tuple[dt.date, dt.date]:

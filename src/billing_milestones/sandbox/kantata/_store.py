@@ -11,13 +11,14 @@ import datetime as dt
 import itertools
 import re
 from abc import abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Final
 
 from .._emulator import Emulator, Router
 from .._faults import FaultPlan
 from .._limits import RateLimit
+from .._table import IndexedTable
 
 __all__ = ["DEMO_TOKEN", "Record"]
 
@@ -36,6 +37,11 @@ DEMO_TOKEN: Final = "sandbox-kantata-token"
 def _public(record: Record) -> Record:
     """A stored record without the sandbox's private bookkeeping keys."""
     return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+def _workspace_of(record: Mapping[str, Any]) -> Any:
+    """The value the ``workspace_ids`` filter compares (as text) for a record."""
+    return record.get("workspace_id")
 
 
 class _Invalid(Exception):
@@ -76,7 +82,8 @@ class _Store(Emulator):
         self.default_per_page = default_per_page
         self.workspaces: dict[str, Record] = {}
         self.stories: dict[str, Record] = {}
-        self.milestones: dict[str, Record] = {}
+        #: By id; an IndexedTable knows each workspace's milestones (a plain dict put here instead is walked).
+        self.milestones: dict[str, Record] = IndexedTable(_workspace_of, "workspace_id")
         self.external_references: dict[str, Record] = {}
         self.invoices: dict[str, Record] = {}
         #: Reference ids by the milestone they belong to, so a milestone's references are found without
@@ -225,7 +232,10 @@ class _Store(Emulator):
             "updated_at": now,
             "_seq": next(self._seq),
         }
-        self.milestones[ident] = record
+        table = self.milestones
+        if isinstance(table, IndexedTable):
+            record = table.row(record)
+        table[ident] = record
         if ref is not None:
             self._upsert_reference(ident, ref)
         return record
