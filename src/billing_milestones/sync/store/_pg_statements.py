@@ -49,18 +49,24 @@ def put_set_statements(items: Sequence[tuple[Link, int | None]], now: str) -> li
             for ln in links
         ]
     )
+    # Each pair's replaced links by its three keys, as arrays made once from the batch (an init plan): the
+    # rows are found through the pair's index, never by joining the batch to every link of the store.
     statements: list[Statement] = [
         (
-            f"DELETE FROM links USING {_ELEMENTS} WHERE links.pair_id = e->>0 AND "
-            "(links.sync_key = e->>1 OR links.source_key = e->>2 OR links.target_key = e->>3)",
-            (payload,),
-        ),
+            "WITH batch AS (SELECT e FROM json_array_elements(?::json) AS e WHERE e->>0 = ?) "
+            "DELETE FROM links WHERE pair_id = ? AND (sync_key = ANY(ARRAY(SELECT e->>1 FROM batch)) "
+            "OR source_key = ANY(ARRAY(SELECT e->>2 FROM batch)) OR target_key = ANY(ARRAY(SELECT e->>3 FROM batch)))",
+            (payload, pair_id, pair_id),
+        )
+        for pair_id in dict.fromkeys(link.pair_id for link in links)
+    ]
+    statements.append(
         (
             "INSERT INTO links (pair_id, sync_key, source_key, target_key, source_fp, target_fp, updated_at, "
             f"desired_fp) SELECT e->>0, e->>1, e->>2, e->>3, e->>4, e->>5, ?, e->>6 FROM {_ELEMENTS} ORDER BY n",
             (now, payload),
-        ),
-    ]
+        )
+    )
     for pair_id, changes in Counter(link.pair_id for link in links).items():
         statements.append(
             (
@@ -73,8 +79,8 @@ def put_set_statements(items: Sequence[tuple[Link, int | None]], now: str) -> li
     if intents:
         statements.append(
             (
-                "UPDATE intents SET state='done', finished_at=? WHERE id IN "
-                "(SELECT value::bigint FROM json_array_elements_text(?::json))",
+                "UPDATE intents SET state='done', finished_at=? WHERE id = "
+                "ANY(ARRAY(SELECT value::bigint FROM json_array_elements_text(?::json)))",  # by the primary key
                 (now, json.dumps(intents)),
             )
         )
