@@ -4,9 +4,10 @@ A request whose :class:`RequestSpec` has a ``limit_key`` (Autotask: one key per 
 vendor's thread threshold counts concurrent requests per endpoint and tenant) is sent while holding
 ``limiter(key)``. The default limiters below are in-process semaphores of ``ClientCore.max_in_flight`` slots
 per key, which is right for one process. Several worker processes sharing one tenant need one budget among
-them: pass your own limiter (for instance one that holds a PostgreSQL advisory lock or a row in a slots table)
-as ``limiter=`` to a client. The limiter is held only around the send itself, not the retry waits, and is
-shared by a client's ``with_options`` copies.
+them: pass your own limiter as ``limiter=`` to a client (the workers' ``PostgresLimiter`` holds a leased row
+in a slots table; a lock that frees when its holder's connection drops is not enough, since a killed
+holder's request may still be being served). The limiter is held only around the send itself, not the retry
+waits, and is shared by a client's ``with_options`` copies.
 
 A sync limiter is any ``key -> context manager``; an async limiter any ``key -> async context manager``. A
 request without a ``limit_key`` never consults the limiter.
