@@ -153,8 +153,10 @@ class PostgresLimiter:
 
     ``timeout`` is the timeout of the clients that send through it (the clients' default when not given):
     a slot of a holder that died stays taken for that long (plus a second's grace) after it was taken,
-    because its request may still be being served. ``max_wait`` bounds a wait for a slot: then
-    ``BudgetExhaustedError`` (not sent) and the job is retried later."""
+    because its request may still be being served; so a client sending through it with a longer timeout
+    (a ``with_options(timeout=...)`` copy shares its limiter) needs a limiter made with that timeout.
+    ``max_wait`` bounds a wait for a slot: then ``BudgetExhaustedError`` (not sent) and the job is retried
+    later."""
 
     def __init__(
         self,

@@ -103,16 +103,20 @@ class Wakeups:
                 key.cond.notify(1)  # one release, one free slot: one waiter
 
     def _run(self) -> None:
+        quiet = False  # one warning per outage, not one per reconnection attempt
         while not self._closed.is_set():
             try:
                 with psycopg.connect(self._url, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
                     self._first.set()
+                    quiet = False
                     self.wake_all()  # a release may have gone unheard before this LISTEN
                     while not self._closed.is_set():
                         for note in conn.notifies(timeout=_TICK):
                             self._wake(note.payload)
             except psycopg.Error as exc:
                 self._first.set()
-                _log.warning("slot wake-ups: listener connection lost (%s); waiters poll until it is back", exc)
+                if not quiet:
+                    _log.warning("slot wake-ups: no listener connection (%s); waiters poll until it is back", exc)
+                quiet = True
                 self._closed.wait(_RECONNECT)
