@@ -5,6 +5,12 @@ place, what a server would round); an emulator answers with what it holds, and a
 of a response's CPU. Here only what JSON has no type for reaches Python: each Decimal becomes a marker
 string, then its own digits in one pass over the text, and a date its ISO form. The bytes are those
 ``dumps`` writes (tests/sandbox/test_encode.py compares them).
+
+A float is refused, as ``dumps`` refuses one: money and percentages travel as Decimal, and an emulator's state
+holds none (requests are read with Decimals, the seeding helpers convert), so a float in a response is a value
+put there from outside, which a test should hear about rather than see rounded to a double's digits. The C
+encoder writes floats itself, so the check reads its text: outside strings it writes only numbers, ``true``,
+``false`` and ``null``, and only a float's digits have a point or an exponent.
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ from decimal import Decimal
 from typing import Any
 
 __all__ = ["encode"]
+
+#: A JSON string as the encoder writes it (escapes included), for text holding an escaped quote.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 
 
 def encode(data: Any) -> str:
@@ -35,6 +44,46 @@ def encode(data: Any) -> str:
         raise TypeError(f"an emulator cannot send {type(obj).__name__} as JSON")
 
     text = json.dumps(data, default=default, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    if _holds_float(text):
+        raise TypeError(
+            f"an emulator refuses to send the float at {_float_place(data)}; money and percentages travel as Decimal"
+        )
     if not numbers:
         return text
     return re.sub(f'"@{token}:(\\d+)@"', lambda m: numbers[int(m.group(1))], text)
+
+
+def _holds_float(text: str) -> bool:
+    """Whether compact JSON text (Decimals still markers, so strings) holds a float: a point or an exponent
+    (``repr`` writes ``1e+16``, ``1e-07``) outside every string. Each occurrence is outside a string when an
+    even number of quotes stands before it; an escaped quote makes strings be read the careful way."""
+    if '\\"' in text:
+        outside = _STRING.sub('""', text)
+        return "." in outside or "+" in outside or "e-" in outside
+    # Outside strings a "+" is only ever an exponent's; "." and "+" are found at memchr speed.
+    return any(_outside_strings(text, needle) for needle in (".", "+", "e-"))
+
+
+def _outside_strings(text: str, needle: str) -> bool:
+    quotes = 0
+    last = 0
+    at = text.find(needle)
+    while at != -1:
+        quotes += text.count('"', last, at)
+        if quotes % 2 == 0:
+            return True
+        last = at
+        at = text.find(needle, at + 1)
+    return False
+
+
+def _float_place(data: Any, place: str = "") -> str | None:
+    """Where the first float in ``data`` is (``items[0].amount``): walked only to word the refusal."""
+    if isinstance(data, float):
+        return place or "the top"
+    children = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list | tuple) else ()
+    for key, value in children:
+        found = _float_place(value, f"{place}[{key}]" if isinstance(key, int) else f"{place}.{key}" if place else key)
+        if found is not None:
+            return found
+    return None

@@ -6,12 +6,12 @@ Every list is paged the vendor's way (``_paging``): a page of at most ``page_siz
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
 
+from ..._http._json import loads
 from .._emulator import SandboxRequest, json_response
 from ._paging import Paging
 from ._query import Refusal as _Refusal
@@ -207,8 +207,8 @@ class _Reads(_Store):
         return self._page(request, self._search(request), None)
 
     def _search(self, request: SandboxRequest) -> dict[str, Any]:
-        try:
-            body = json.loads(request.query.get("search", ""))
+        try:  # read as a body is (numbers as Decimal): a float would not survive the page links' encoding
+            body = loads(request.query.get("search", ""))
         except ValueError:
             raise _Refusal(500, "The search parameter is not valid JSON.") from None
         if not isinstance(body, dict):
