@@ -6,7 +6,7 @@ With ``--before SRC`` a second server runs the emulators from another checkout's
 ``git worktree add /tmp/wt HEAD``) in alternating rounds, so both see the same machine. Figures are medians
 of the rounds; never asserted anywhere.
 
-.venv/bin/python benchmarks/sandbox_cpu.py --before /tmp/wt-sandbox/src --rounds 5
+.venv/bin/python benchmarks/sandbox_cpu.py --before /tmp/wt-sandbox/src --before-h11 --rounds 5
 """
 
 from __future__ import annotations
@@ -30,9 +30,11 @@ from billing_milestones.workers._run import TRANSIENT
 #: URL and the pairs' config lines, then answers each line on stdin with its CPU seconds and request counts.
 _SERVER = """
 import datetime as dt, json, sys, time
-src, pairs, milestones, latency, fault_rate = sys.argv[1], *map(float, sys.argv[2:6])
+src, pairs, milestones, latency, fault_rate, pure = sys.argv[1], *map(float, sys.argv[2:7])
 if src:
     sys.path.insert(0, src)
+if pure:  # as before the sandbox extra brought them: uvicorn falls back to h11 on asyncio
+    sys.modules["httptools"] = sys.modules["uvloop"] = None
 from billing_milestones.sandbox import AutotaskSandbox, FaultPlan, KantataSandbox, LoopbackServer
 from billing_milestones.sandbox._asgi import combined_app
 autotask = AutotaskSandbox(faults=FaultPlan(seed=7).latency(latency).status(503, probability=fault_rate))
@@ -57,8 +59,9 @@ with LoopbackServer(app) as server:
 class Server:
     """One emulator server process; :meth:`stats` reads its CPU seconds and request counts so far."""
 
-    def __init__(self, src: str, pairs: int, milestones: int, latency: float, faults: float) -> None:
+    def __init__(self, src: str, pairs: int, milestones: int, latency: float, faults: float, pure: bool) -> None:
         argv = [sys.executable, "-c", _SERVER, src, str(pairs), str(milestones), str(latency), str(faults)]
+        argv.append(str(int(pure)))
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         hello = json.loads(self.proc.stdout.readline())
@@ -97,9 +100,9 @@ def _sync_all(server: Server, tmp: Path, threads: int, pairs: int) -> None:
         list(pool.map(one, sorted(settings.pairs)))
 
 
-def measure(src: str, args: argparse.Namespace) -> dict[str, float]:
+def measure(src: str, args: argparse.Namespace, *, pure: bool = False) -> dict[str, float]:
     """One round: a fresh server, every pair synced; the server's CPU per request over the syncs."""
-    server = Server(src, args.seeded, args.milestones, args.latency, args.faults)
+    server = Server(src, args.seeded, args.milestones, args.latency, args.faults, pure)
     try:
         with tempfile.TemporaryDirectory(prefix="bm-sandbox-cpu-") as tmp:
             before = server.stats()
@@ -126,6 +129,11 @@ def main() -> int:
     parser.add_argument("--faults", type=float, default=0.05)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--before", metavar="SRC", help="another checkout's src/ to measure beside this one")
+    parser.add_argument(
+        "--before-h11",
+        action="store_true",
+        help="serve the other checkout on h11 and asyncio (without httptools, uvloop)",
+    )
     args = parser.parse_args()
     args.seeded = max(args.seeded, args.pairs)
     sides: dict[str, str] = {"after": ""}
@@ -134,7 +142,7 @@ def main() -> int:
     results: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
     for _ in range(args.rounds):
         for name, src in sides.items():
-            results[name].append(measure(src, args))
+            results[name].append(measure(src, args, pure=name == "before" and args.before_h11))
     summary: dict[str, Any] = {}
     for name, runs in results.items():
         per = sorted(r["cpu_ms_per_request"] for r in runs)
