@@ -3,9 +3,11 @@
 A worker's pair run talks to the store a few dozen times, and on PostgreSQL each call is a round trip: client
 CPU to bind and send it, server CPU to parse and plan it. So, on PostgreSQL only:
 
-- a batch's values travel as **one JSON text** (``json_array_elements`` on the server) rather than as arrays
-  or hundreds of bound values: psycopg quotes one string in C instead of dumping every value of every array
-  in Python (50 links: ~0.5 ms of client CPU less a batch);
+- a batch's values travel as **one JSON text** rather than as arrays or hundreds of bound values: psycopg
+  quotes one string in C instead of dumping every value of every array in Python (50 links: ~0.5 ms of
+  client CPU less a batch). The server reads it as ``jsonb``, parsed once: with ``json`` each ``->>`` parses
+  its element again (inserting 50 links: 0.69 ms of server time as ``json``, 0.41 as ``jsonb``, 0.45 from
+  arrays);
 - a lease is taken, and renewed, in **one statement** measured by the server's clock (``clock_timestamp()``,
   read once per statement), instead of a clock read, a row-locked read, a write and a read back in a
   transaction. Taking it stays atomic: ``INSERT ... ON CONFLICT DO UPDATE`` locks the row it conflicts with,
@@ -30,7 +32,7 @@ __all__ = ["begin_many_statement", "put_set_statements", "renew_lease_statement"
 Statement = tuple[str, Sequence[Any]]
 
 #: The batch's elements as rows: ``e`` one JSON array per element, ``n`` its place in the batch.
-_ELEMENTS: Final = "json_array_elements(?::json) WITH ORDINALITY AS batch(e, n)"
+_ELEMENTS: Final = "jsonb_array_elements(?::jsonb) WITH ORDINALITY AS batch(e, n)"
 #: Seconds since the epoch by the server's clock, once per statement.
 _NOW: Final = "(SELECT extract(epoch FROM clock_timestamp())::float8 AS t) AS clock"
 #: A lease row may be taken: it is already ours, or it expired (``excluded.heartbeat`` is this statement's clock).
@@ -53,7 +55,7 @@ def put_set_statements(items: Sequence[tuple[Link, int | None]], now: str) -> li
     # rows are found through the pair's index, never by joining the batch to every link of the store.
     statements: list[Statement] = [
         (
-            "WITH batch AS (SELECT e FROM json_array_elements(?::json) AS e WHERE e->>0 = ?) "
+            "WITH batch AS (SELECT e FROM jsonb_array_elements(?::jsonb) AS e WHERE e->>0 = ?) "
             "DELETE FROM links WHERE pair_id = ? AND (sync_key = ANY(ARRAY(SELECT e->>1 FROM batch)) "
             "OR source_key = ANY(ARRAY(SELECT e->>2 FROM batch)) OR target_key = ANY(ARRAY(SELECT e->>3 FROM batch)))",
             (payload, pair_id, pair_id),
@@ -80,7 +82,7 @@ def put_set_statements(items: Sequence[tuple[Link, int | None]], now: str) -> li
         statements.append(
             (
                 "UPDATE intents SET state='done', finished_at=? WHERE id = "
-                "ANY(ARRAY(SELECT value::bigint FROM json_array_elements_text(?::json)))",  # by the primary key
+                "ANY(ARRAY(SELECT value::bigint FROM jsonb_array_elements_text(?::jsonb)))",  # by the primary key
                 (now, json.dumps(intents)),
             )
         )
