@@ -33,6 +33,23 @@ def test_a_store_given_back_healthy_serves_the_next_job(deployment: Deployment) 
     assert pool.idle() == 0 and not first.reusable()
 
 
+def test_a_worker_opens_a_store_per_job_slot_before_its_first_job(deployment: Deployment) -> None:
+    worker = WorkerApp(deployment.settings())
+    try:
+        worker.warm_up(stores=3)
+        assert worker.stores.idle() == 3
+        opened = list(worker.stores._idle)
+        worker.warm_up(stores=3)  # already there: none more
+        assert worker.stores._idle == opened
+        with worker.stores.store() as store:  # a job takes one of them, opening none
+            assert store in opened and worker.stores.idle() == 2
+        worker.stores.fill(20)
+        assert worker.stores.idle() == worker.stores.keep  # never more than it keeps
+    finally:
+        worker.stores.close()
+        worker.budgets.close()
+
+
 def test_a_store_left_in_a_transaction_or_broken_is_not_reused(deployment: Deployment) -> None:
     pool = StorePool(deployment.links)
     with pool.store() as store:

@@ -132,12 +132,14 @@ class WorkerApp:
 
         self.app.task(name=RECOVER_TASK, queue=self.workers.queue, queueing_lock=RECOVER_TASK)(recover_stalled)
 
-    def warm_up(self) -> None:
+    def warm_up(self, *, stores: int = 0) -> None:
         """Build, before the first job, the HTTP pools the configured pairs' platforms need (a TLS context
-        each): a worker's first jobs then start as fast as its later ones."""
+        each) and ``stores`` link stores (one per job run at once): a worker's first jobs then start as fast
+        as its later ones, instead of each opening a store under the schema lock all openers queue on."""
         for spec in self.settings.pairs.values():
             for platform, _ in (spec.source, spec.target):
                 self.budgets.http(platform)
+        self.stores.fill(stores)
 
     # -- the queue ----------------------------------------------------------------------------------
     async def prepare_async(self) -> None:

@@ -47,6 +47,17 @@ class StorePool:
                     return
         store.close()
 
+    def fill(self, count: int) -> None:
+        """Open stores until ``count`` (at most ``keep``) wait idle: a worker does before its first jobs, so
+        they do not each open one at once, queueing on the schema lock every opener in every worker takes."""
+        while True:
+            with self._lock:
+                if len(self._idle) >= min(count, self.keep):
+                    return
+            store = LinkStore(self.target)
+            with self._lock:
+                self._idle.append(store)
+
     def idle(self) -> int:
         """Stores waiting for a job (for tests and reports)."""
         with self._lock:

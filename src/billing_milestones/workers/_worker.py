@@ -32,7 +32,7 @@ def run_worker(
         async with worker.app.open_async():
             await worker.ensure_schema_async()
             await worker.recover_async()
-            worker.warm_up()
+            worker.warm_up(stores=concurrency)
             watcher = asyncio.create_task(worker.watch_stalled_async(), name="bm-watch-stalled")
             try:
                 await worker.app.run_worker_async(
