@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.datastructures import URL
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
@@ -24,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
-    from ._emulator import Emulator
+    from ._emulator import Emulator, SandboxRequest
 
 __all__ = ["LoopbackServer", "combined_app", "emulator_app"]
 
@@ -50,14 +51,26 @@ class _DroppedResponse(Response):
         raise ConnectionAbortedError("sandbox: injected connection drop")
 
 
-def emulator_app(emulator: Emulator) -> Starlette:
-    async def endpoint(request: Request) -> Response:
-        body = await request.body()
-        root = request.scope.get("root_path", "")
-        url = httpx.URL(str(request.url))
-        outgoing = httpx.Request(request.method, url, headers=list(request.headers.items()), content=body)
-        parsed = emulator.parse(outgoing, mount=root, served=True)
-        steps = emulator.steps(parsed)
+class _Endpoint:
+    """The route's ASGI app: each request as Starlette would read it (its URL, headers and body), answered by
+    the emulator's pipeline. A plain ASGI callable rather than a Request handler, so a request is not wrapped
+    in a Starlette Request and then an httpx.Request on the way in (about a third of the app's own CPU)."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await _body(receive)
+        headers = httpx.Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
+        url = httpx.URL(str(URL(scope=scope)))
+        parsed = self.emulator.parse_parts(
+            scope["method"], url, headers, body, mount=scope.get("root_path", ""), served=True
+        )
+        response = await self._answer(parsed)
+        await response(scope, receive, send)
+
+    async def _answer(self, parsed: SandboxRequest) -> Response:
+        steps = self.emulator.steps(parsed)
         try:
             while True:
                 await asyncio.sleep(next(steps))
@@ -71,7 +84,21 @@ def emulator_app(emulator: Emulator) -> Starlette:
         headers = {k: v for k, v in result.headers.items() if k.lower() not in ("content-length", "content-encoding")}
         return Response(result.content, status_code=result.status_code, headers=headers)
 
-    return Starlette(routes=[Route("/{path:path}", endpoint, methods=_METHODS)])
+
+async def _body(receive: Receive) -> bytes:
+    """The whole request body, as Starlette's ``Request.body()`` reads it."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def emulator_app(emulator: Emulator) -> Starlette:
+    return Starlette(routes=[Route("/{path:path}", _Endpoint(emulator), methods=_METHODS)])
 
 
 def combined_app(apps: Mapping[str, Any]) -> Starlette:

@@ -147,7 +147,22 @@ class Emulator(ABC):
 
     # -- plumbing -----------------------------------------------------------------------------------
     def parse(self, request: httpx.Request, *, mount: str = "", served: bool = False) -> SandboxRequest:
-        full = request.url.path
+        return self.parse_parts(
+            request.method, request.url, request.headers, request.content, mount=mount, served=served
+        )
+
+    def parse_parts(
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: httpx.Headers,
+        body: bytes,
+        *,
+        mount: str = "",
+        served: bool = False,
+    ) -> SandboxRequest:
+        """The request relative to this emulator: its base path (and a server's ``mount`` prefix) stripped."""
+        full = url.path
         path = full[len(mount) :] if mount and full.startswith(mount) else full
         base = self.base_path
         if base:
@@ -156,15 +171,15 @@ class Emulator(ABC):
             )
             if matches:
                 path = path[len(base) :]
-        origin = f"{request.url.scheme}://{request.url.netloc.decode()}{mount}"
-        query = dict(parse_qsl(request.url.query.decode(), keep_blank_values=True))
+        origin = f"{url.scheme}://{url.netloc.decode()}{mount}"
+        query = dict(parse_qsl(url.query.decode(), keep_blank_values=True))
         return SandboxRequest(
-            method=request.method.upper(),
-            url=request.url,
+            method=method.upper(),
+            url=url,
             path=path or "/",
             query=query,
-            headers=request.headers,
-            body=request.content,
+            headers=headers,
+            body=body,
             origin=origin,
             served=served,
         )
