@@ -6,13 +6,25 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import inspect
+import json
+from decimal import Decimal
 from typing import Any, NoReturn
 
 import httpx
 import pytest
 
-from billing_milestones._http import APIResponse, RequestSpec, ResponseInfo, _bind, _core, _runner, request_id_of
+from billing_milestones._http import (
+    APIResponse,
+    Operation,
+    RequestSpec,
+    ResponseInfo,
+    _bind,
+    _core,
+    _runner,
+    request_id_of,
+)
 from billing_milestones._http._request import NO_HEADERS
 
 
@@ -85,10 +97,11 @@ def test_a_spec_without_headers_shares_one_read_only_empty_mapping() -> None:
     assert RequestSpec("GET", "a", headers={}) == one  # equal to a spec given an empty dict
 
 
-def test_request_spec_s_init_takes_exactly_its_fields_with_their_defaults() -> None:
-    """The hand-written ``__init__`` (one ``__dict__`` update) must stay in step with the fields."""
-    params = list(inspect.signature(RequestSpec.__init__).parameters.values())[1:]
-    fields = dataclasses.fields(RequestSpec)
+@pytest.mark.parametrize("cls", [RequestSpec, APIResponse, ResponseInfo, Operation])
+def test_a_hand_written_init_takes_exactly_the_fields_with_their_defaults(cls: type) -> None:
+    """Each hand-written ``__init__`` (one ``__dict__`` update) must stay in step with its fields."""
+    params = list(inspect.signature(cls).parameters.values())
+    fields = dataclasses.fields(cls)
     assert [p.name for p in params] == [f.name for f in fields]
     for param, f in zip(params, fields, strict=True):
         if f.default is not dataclasses.MISSING:
@@ -98,6 +111,14 @@ def test_request_spec_s_init_takes_exactly_its_fields_with_their_defaults() -> N
         else:
             default = inspect.Parameter.empty
         assert param.default is default or param.default == default, f.name
+    values = [object() for _ in fields]
+    made = cls(*values)
+    assert [getattr(made, f.name) for f in fields] == values
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(made, fields[0].name, None)
+
+
+def test_a_request_spec_is_replaced_and_compared_as_a_frozen_dataclass() -> None:
     spec = RequestSpec("GET", "a", params={"page": 1}, limit_key="k", authenticated=False)
     assert dataclasses.replace(spec, path="b") == RequestSpec(
         "GET", "b", {"page": 1}, limit_key="k", authenticated=False
@@ -177,3 +198,23 @@ async def test_a_request_without_budget_or_limit_asks_neither(
     monkeypatch.setattr(contextlib, "nullcontext", boom)  # no stand-in context manager either
     result = await h.request(RequestSpec("GET", "/things", limit_key="things"))
     assert isinstance(result, APIResponse) and result.status_code == 200 and h.attempts == 1
+
+
+# -- the pagination guard's identity --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        RequestSpec("GET", "things", params={"page": 2, "per_page": 200, "include": "workspace"}),
+        RequestSpec("POST", "q", json={"filter": [{"op": "eq", "value": Decimal("1.5")}], "at": dt.date(2026, 1, 2)}),
+        RequestSpec("GET", "other", params=None, json={"ü": None, "b": [True, 1]}),
+    ],
+)
+def test_a_spec_s_identity_is_json_dumps_of_it_by_one_shared_encoder(
+    spec: RequestSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = json.dumps(spec.json, sort_keys=True, default=str) if spec.json is not None else ""
+    expected = f"{spec.method} {spec.path} {json.dumps(dict(spec.params or {}), sort_keys=True, default=str)} {body}"
+    monkeypatch.setattr(json, "dumps", boom)  # no encoder made per call
+    assert spec.identity() == expected

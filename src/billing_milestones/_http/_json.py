@@ -71,16 +71,22 @@ _ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def _kinds(obj: Any, exact: bool) -> int:
+    """What ``obj`` holds, as :data:`_PLAIN` / :data:`_HOOKED` / :data:`_OTHER` bits (``_OTHER`` at once on the
+    first thing the encoder would not write as the walk does). Text, whole numbers, null and booleans inside an
+    object or a list are looked at in place, without a call: they are most of a body's values."""
     kind = type(obj)
-    if kind is str or kind is bool or obj is None:
-        return _PLAIN
-    if kind is int:
-        return _PLAIN if not exact or -MAX_EXACT_INT <= obj <= MAX_EXACT_INT else _OTHER
     if kind is dict:
         found = _PLAIN
         for key, item in obj.items():
             if type(key) is not str:
                 return _OTHER
+            leaf = type(item)
+            if leaf is str or item is None or leaf is bool:
+                continue
+            if leaf is int:
+                if exact and not -MAX_EXACT_INT <= item <= MAX_EXACT_INT:
+                    return _OTHER
+                continue
             found |= _kinds(item, exact)
             if found & _OTHER:
                 return _OTHER
@@ -88,10 +94,21 @@ def _kinds(obj: Any, exact: bool) -> int:
     if kind is list:
         found = _PLAIN
         for item in obj:
+            leaf = type(item)
+            if leaf is str or item is None or leaf is bool:
+                continue
+            if leaf is int:
+                if exact and not -MAX_EXACT_INT <= item <= MAX_EXACT_INT:
+                    return _OTHER
+                continue
             found |= _kinds(item, exact)
             if found & _OTHER:
                 return _OTHER
         return found
+    if kind is str or kind is bool or obj is None:
+        return _PLAIN
+    if kind is int:
+        return _PLAIN if not exact or -MAX_EXACT_INT <= obj <= MAX_EXACT_INT else _OTHER
     if kind is Decimal:
         if not obj.is_finite() or (exact and (abs(obj) > MAX_EXACT_INT or not double_exact(obj))):
             return _OTHER

@@ -40,6 +40,9 @@ class Retryable:
     NEVER = "never"
 
 
+#: What :meth:`RequestSpec.identity` writes with: ``json.dumps``'s encoder for ``sort_keys=True, default=str``.
+_IDENTITY: Final = json.JSONEncoder(sort_keys=True, default=str)
+
 #: The headers of a spec that adds none: one shared, read-only empty mapping instead of a new dict per request.
 NO_HEADERS: Final[Mapping[str, str]] = MappingProxyType({})
 
@@ -100,20 +103,27 @@ class RequestSpec:
         )
 
     def identity(self) -> str:
-        """A stable text form, used to detect a pagination loop."""
-        body = json.dumps(self.json, sort_keys=True, default=str) if self.json is not None else ""
-        params = json.dumps(dict(self.params or {}), sort_keys=True, default=str)
+        """A stable text form, used to detect a pagination loop (``json.dumps(..., sort_keys=True,
+        default=str)``, by one encoder made once rather than one per call)."""
+        body = _IDENTITY.encode(self.json) if self.json is not None else ""
+        params = _IDENTITY.encode(dict(self.params or {}))
         return f"{self.method} {self.path} {params} {body}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ResponseInfo:
-    """How the response behind a result arrived: kept on every wire object a client returns."""
+    """How the response behind a result arrived: kept on every wire object a client returns (one per response;
+    made by one ``__dict__`` update, as :class:`RequestSpec` is)."""
 
     platform: str
     status_code: int
     request_id: str | None
     retries_taken: int
+
+    def __init__(self, platform: str, status_code: int, request_id: str | None, retries_taken: int) -> None:
+        self.__dict__.update(
+            platform=platform, status_code=status_code, request_id=request_id, retries_taken=retries_taken
+        )
 
 
 @runtime_checkable
@@ -123,14 +133,17 @@ class ResponseAware(Protocol):
     def _bind_response(self, info: ResponseInfo) -> None: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class APIResponse:
-    """A successful response and how many retries it took."""
+    """A successful response and how many retries it took (one per response, made as :class:`RequestSpec` is)."""
 
     http: httpx.Response
     retries_taken: int
     platform: str
     request_id: str | None = None
+
+    def __init__(self, http: httpx.Response, retries_taken: int, platform: str, request_id: str | None = None) -> None:
+        self.__dict__.update(http=http, retries_taken=retries_taken, platform=platform, request_id=request_id)
 
     @property
     def status_code(self) -> int:
@@ -151,12 +164,16 @@ class APIResponse:
         return loads(self.http.content)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Operation(Generic[T]):
-    """A request plus how to turn its response into a result: the unit both runners execute."""
+    """A request plus how to turn its response into a result: the unit both runners execute (one per call,
+    made as :class:`RequestSpec` is)."""
 
     spec: RequestSpec
     parse: Callable[[APIResponse], T]
+
+    def __init__(self, spec: RequestSpec, parse: Callable[[APIResponse], T]) -> None:
+        self.__dict__.update(spec=spec, parse=parse)
 
 
 @dataclass(frozen=True)

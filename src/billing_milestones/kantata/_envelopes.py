@@ -95,6 +95,8 @@ def _from_bytes(content: bytes) -> Envelope | None:
             return None
     wrong: str | None = None
     for name, mapping in zip(TYPED_MAPS, envelope.typed_maps(), strict=True):
+        if not mapping:  # most maps of a response are not sent
+            continue
         for key, obj in mapping.items():
             if obj.__pydantic_extra__ and _has_float(obj.__pydantic_extra__):
                 return None
