@@ -82,6 +82,7 @@ REFUSALS: list[tuple[Callable[[], object], str, str, object]] = [
         Decimal("1.005"),
     ),
     (lambda: read(record(title="")), "milestone 11: title is missing", "title", None),
+    (lambda: read(record(title=" \t")), "milestone 11: title is blank (' \\t')", "title", None),
     (
         lambda: write(common(amount=None, percentage=Decimal(30))),
         "amount: Autotask needs an amount; derive it from the percentage and the contract total first",

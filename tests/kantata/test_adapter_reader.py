@@ -24,6 +24,7 @@ from billing_milestones.kantata.wire import Envelope
 from billing_milestones.model import CommonModel, ExternalRef, Milestone, MilestoneKey, MilestoneStatus, Trigger
 from billing_milestones.money import Money
 
+from .._same_model import assert_same_model
 from .test_adapter import TODAY, USD, wire
 
 INCLUDES = frozenset({"external_references", "story", "workspace"})
@@ -127,38 +128,6 @@ def outcome(read: Callable[[], Milestone]) -> Milestone | tuple[type[Exception],
         return read()
     except (errors.ValidationError, errors.TranslationError) as exc:
         return type(exc), exc.field
-
-
-def assert_same_model(got: CommonModel, expected: CommonModel) -> None:
-    """Equal as pydantic models are compared, and in every other respect a caller can observe."""
-    assert type(got) is type(expected)
-    assert got == expected and repr(got) == repr(expected)
-    assert got.model_fields_set == expected.model_fields_set
-    assert type(got.model_fields_set) is type(expected.model_fields_set) is set
-    assert got.model_extra is None and expected.model_extra is None
-    assert got.__pydantic_private__ == expected.__pydantic_private__
-    assert list(got.__dict__) == list(expected.__dict__)  # declared order (repr and iteration)
-    for name, value in expected.__dict__.items():
-        mine = got.__dict__[name]
-        if name == "raw" and type(value) is dict:  # read lazily (LazyRaw), the validating constructor's a dict
-            assert mine == value and dict(mine) == value
-            continue
-        assert type(mine) is type(value), name
-        if isinstance(value, CommonModel):
-            assert isinstance(mine, CommonModel)
-            assert_same_model(mine, value)
-        elif isinstance(value, tuple):
-            assert len(mine) == len(value)
-            for a, b in zip(mine, value, strict=True):
-                assert isinstance(a, CommonModel) and isinstance(b, CommonModel)
-                assert_same_model(a, b)
-        elif isinstance(value, Money):
-            assert mine == value and str(mine) == str(value) and hash(mine) == hash(value)
-            assert mine.amount.as_tuple() == value.amount.as_tuple()  # the same digits and exponent
-    assert got.model_dump() == expected.model_dump()
-    assert got.model_dump_json() == expected.model_dump_json()
-    if not isinstance(got, Milestone):  # a milestone's raw payload is a mapping: not hashable, on both
-        assert hash(got) == hash(expected)
 
 
 def validated(m: Milestone, w: BillingMilestone) -> Milestone:

@@ -131,6 +131,8 @@ def to_milestone(
         )
     if not wire.title:
         raise TranslationError(f"milestone {wire.id}: title is missing", field="title")
+    if wire.title.isspace():  # as Milestone(title=" ") refuses it: the trusted build below must not take it
+        raise TranslationError(f"milestone {wire.id}: title is blank ({wire.title!r})", field="title")
     refs = (_sync_ref(sync_key),) if sync_key else ()
     values = {
         "key": key,
