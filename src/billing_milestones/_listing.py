@@ -47,7 +47,7 @@ def walk(runner: SyncRunner, flow: Flow[CheckedListing[W, T]]) -> Iterator[T]:
             listed = True
             convert = runner.run_flow(checked.converter(page.items))
             with COLLECTOR_PAUSED:  # a page's items are all kept: see _http/_collector.py
-                converted = [convert(item) for item in page.items]
+                converted = list(map(convert, page.items))
             yield from converted
     if not listed:
         runner.run_flow(checked.when_empty())
@@ -62,7 +62,7 @@ async def awalk(runner: AsyncRunner, flow: Flow[CheckedListing[W, T]]) -> AsyncI
             listed = True
             convert = await runner.run_flow(checked.converter(page.items))
             with COLLECTOR_PAUSED:  # no await inside: no other task runs in the pause
-                converted = [convert(i) for i in page.items]
+                converted = list(map(convert, page.items))
             for item in converted:
                 yield item
     if not listed:

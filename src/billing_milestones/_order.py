@@ -34,20 +34,18 @@ _LAST_DATE = dt.date.max
 
 
 def listing_key(milestone: Milestone) -> tuple[bool, dt.date, str, str, tuple[int, int, str]]:
-    """The sort key of the listing order (see the module's docstring)."""
-    due = milestone.due
-    title = milestone.title
-    return (due is None, due or _LAST_DATE, title.casefold(), title, _id_key(milestone))
-
-
-def _id_key(milestone: Milestone) -> tuple[int, int, str]:
-    key = milestone.key
+    """The sort key of the listing order (see the module's docstring); computed for every milestone of a
+    listing, so in one call."""
+    due, title, key = milestone.due, milestone.title, milestone.key
     if key is None:
-        return (-1, 0, "")
-    ident = key.id
-    if ident.isascii() and ident.isdigit():
-        return (0, int(ident), ident)
-    return (1, 0, ident)
+        ident: tuple[int, int, str] = _NO_KEY
+    else:
+        text = key.id
+        ident = (0, int(text), text) if text.isascii() and text.isdigit() else (1, 0, text)
+    return (due is None, due or _LAST_DATE, title.casefold(), title, ident)
+
+
+_NO_KEY = (-1, 0, "")
 
 
 def sorted_milestones(milestones: Iterable[Milestone]) -> list[Milestone]:

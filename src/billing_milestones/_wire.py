@@ -225,7 +225,8 @@ class LazyRaw(Mapping[str, Any]):
         """``build()``, or ``build(source)`` when a source is given (no ``partial`` object per item)."""
         self._build: Callable[..., dict[str, Any]] | None = build
         self._source = source
-        self._value: dict[str, Any] = {}
+        # ``_value`` is set when first built (read only after that): no empty dict made per item.
+        self._value: dict[str, Any]
 
     def _dict(self) -> dict[str, Any]:
         build = self._build
