@@ -5,10 +5,12 @@ the one the full path gives."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import datetime as dt
 import inspect
 import json
+import pickle
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -218,3 +220,11 @@ def test_a_spec_s_identity_is_json_dumps_of_it_by_one_shared_encoder(
     expected = f"{spec.method} {spec.path} {json.dumps(dict(spec.params or {}), sort_keys=True, default=str)} {body}"
     monkeypatch.setattr(json, "dumps", boom)  # no encoder made per call
     assert spec.identity() == expected
+
+
+def test_a_spec_without_headers_still_copies_and_pickles() -> None:
+    spec = RequestSpec("GET", "a", params={"page": 1})
+    for again in (copy.deepcopy(spec), pickle.loads(pickle.dumps(spec)), copy.copy(spec)):
+        assert again == spec and again.headers is NO_HEADERS
+    info = ResponseInfo("p", 200, "r-1", 1)
+    assert pickle.loads(pickle.dumps(info)) == info == copy.deepcopy(info)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Final, Generic, Protocol, TypeVar, runtime_checkable
 
 import httpx
@@ -43,8 +42,30 @@ class Retryable:
 #: What :meth:`RequestSpec.identity` writes with: ``json.dumps``'s encoder for ``sort_keys=True, default=str``.
 _IDENTITY: Final = json.JSONEncoder(sort_keys=True, default=str)
 
+
+class _NoHeaders(Mapping[str, str]):
+    """An empty, read-only mapping, equal to ``{}``; copies and pickles of a spec get the one instance back."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> str:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __reduce__(self) -> str:
+        return "NO_HEADERS"
+
+    def __repr__(self) -> str:
+        return "{}"
+
+
 #: The headers of a spec that adds none: one shared, read-only empty mapping instead of a new dict per request.
-NO_HEADERS: Final[Mapping[str, str]] = MappingProxyType({})
+NO_HEADERS: Final[Mapping[str, str]] = _NoHeaders()
 
 
 @dataclass(frozen=True, init=False)
