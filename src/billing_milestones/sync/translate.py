@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -18,11 +17,12 @@ from ..model import (
     ChangeKind,
     FieldChange,
     Milestone,
-    MilestoneStatus,
     Platform,
     Trigger,
 )
 from ..money import Money
+from ._fingerprint import fingerprint
+from ._fingerprint import plain as _plain
 from ._rows import MilestoneRow, translated_row
 from .pair import SyncPair
 
@@ -230,21 +230,6 @@ def comparable(milestone: Held, platform: Platform, fields: Iterable[str] | None
     return tuple(json.dumps(_normal(getattr(milestone, name))) for name in names)
 
 
-def fingerprint(milestone: Held, fields: Iterable[str]) -> str:
-    """A hash of the given fields, to tell later whether a side changed since the last sync.
-
-    Links store these, so the text hashed never changes: ``json.dumps`` of the fields' :func:`_plain` values
-    with ``sort_keys``. A worker computes three a milestone it links, so the same text is made cheaper: the
-    encoder ``json.dumps`` would build for those options on every call is built once, and each value's
-    :func:`_plain` is looked up by its exact type (anything else still goes through :func:`_plain`)."""
-    data = {}
-    for name in fields:
-        value = getattr(milestone, name)
-        kind = type(value)
-        data[name] = value if kind in _PLAIN_AS_IS else _PLAIN_BY_TYPE.get(kind, _plain)(value)
-    return hashlib.sha256(_FINGERPRINT_JSON.encode(data).encode()).hexdigest()[:32]
-
-
 def _normal(value: Any) -> Any:
     if isinstance(value, str):
         return value.strip()
@@ -259,40 +244,3 @@ def _shown(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     return _plain(value)
-
-
-def _plain_money(value: Money) -> dict[str, str]:
-    return {"amount": str(value.amount.normalize()), "currency": value.currency}
-
-
-def _plain_decimal(value: Decimal) -> str:
-    return str(value.normalize())
-
-
-def _plain_trigger(value: Trigger) -> str:
-    return f"{value.kind.value}:{value.ref or ''}"
-
-
-#: ``json.dumps(data, sort_keys=True)`` builds this encoder (every other option at its default) on each call.
-_FINGERPRINT_JSON: Final = json.JSONEncoder(sort_keys=True)
-#: Types :func:`_plain` gives back as they are (text, a status, a flag, nothing).
-_PLAIN_AS_IS: Final = frozenset({str, type(None), bool, MilestoneStatus})
-#: :func:`_plain` of a value of exactly one of these types (a subclass goes through :func:`_plain`).
-_PLAIN_BY_TYPE: Final[dict[type, Any]] = {
-    Money: _plain_money,
-    Decimal: _plain_decimal,
-    Trigger: _plain_trigger,
-    dt.date: dt.date.isoformat,
-}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Money):
-        return {"amount": str(value.amount.normalize()), "currency": value.currency}
-    if isinstance(value, Decimal):
-        return str(value.normalize())
-    if isinstance(value, Trigger):
-        return f"{value.kind.value}:{value.ref or ''}"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
