@@ -274,7 +274,10 @@ class BillingMilestone(WireModel):
     ) -> None:
         """:meth:`attach` for the envelope reader, which hands over lists it built for this milestone alone:
         they are kept as they are (no copy), and the private state is written in one step."""
-        state = self._state()
+        state = self.__pydantic_private__
+        if state is None:  # as _state() makes it, without the call (once per milestone of every page)
+            state = {}
+            object.__setattr__(self, "__pydantic_private__", state)
         if external_references is not None:
             state["external_references"] = external_references
         if story is not None:
