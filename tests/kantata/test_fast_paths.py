@@ -104,3 +104,16 @@ def test_invoices_are_asked_about_only_for_a_milestone_that_has_some(monkeypatch
     assert [m.id for m in milestones] == ["1", "2"] and asked == []  # references were sent: no ask either
     assert [r.id for r in milestones[0].external_references] == ["5"]
     assert milestones[0].invoices == [] and milestones[1].external_references == []
+
+
+def test_references_neither_asked_for_nor_sent_need_no_side_load_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = envelope([ms("1", external_reference_ids=["5"]), ms("2"), ms("3", external_reference_ids=None)])
+    got = _envelopes.parse_envelope(response(body))
+    monkeypatch.setattr(_envelopes, "_side_loaded", boom)
+    known, empty, absent = _envelopes.resolve_milestones(got)
+    assert not known.external_references_loaded and known.external_reference_ids == ["5"]  # known, not loaded
+    assert empty.external_references_loaded and empty.external_references == []  # no ids: no references
+    assert not absent.external_references_loaded
+    monkeypatch.undo()
+    with pytest.raises(errors.ValidationError, match=r"\['1'\] names external_references \['5'\]"):
+        _envelopes.resolve_milestones(got, frozenset({"external_references"}))  # asked for: still checked

@@ -68,6 +68,8 @@ def dumps(value: Any, *, exact: bool = False) -> str:
 #: anything else (a tuple, a non-text key, a subclass, a float, a number to refuse): the walk's.
 _PLAIN, _HOOKED, _OTHER = 1, 2, 4
 _ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+#: The values the encoder writes as the walk does whatever they hold (an int still has its size checked).
+_SCALARS: Final = frozenset({str, bool, type(None)})
 
 
 def _kinds(obj: Any, exact: bool) -> int:
@@ -81,7 +83,7 @@ def _kinds(obj: Any, exact: bool) -> int:
             if type(key) is not str:
                 return _OTHER
             leaf = type(item)
-            if leaf is str or item is None or leaf is bool:
+            if leaf in _SCALARS:
                 continue
             if leaf is int:
                 if exact and not -MAX_EXACT_INT <= item <= MAX_EXACT_INT:
@@ -95,7 +97,7 @@ def _kinds(obj: Any, exact: bool) -> int:
         found = _PLAIN
         for item in obj:
             leaf = type(item)
-            if leaf is str or item is None or leaf is bool:
+            if leaf in _SCALARS:
                 continue
             if leaf is int:
                 if exact and not -MAX_EXACT_INT <= item <= MAX_EXACT_INT:

@@ -196,13 +196,16 @@ def resolve_milestones(envelope: Envelope, includes: frozenset[str] = frozenset(
         milestone = milestones[ident]
         ref_ids = milestone.external_reference_ids
         refs: builtins.list[ExternalReference] | None = None
-        if ref_ids and load_refs:  # the usual case, in one step; a missing one is named below
-            try:
-                refs = [references[i] for i in ref_ids]
-            except KeyError:
-                refs = None
-        if refs is None:
-            refs = _side_loaded(milestone, "external_references", ref_ids, references, want_refs, have_refs)
+        if load_refs:
+            if ref_ids:  # the usual case, in one step; a missing one is named below
+                try:
+                    refs = [references[i] for i in ref_ids]
+                except KeyError:
+                    refs = None
+            if refs is None:
+                refs = _side_loaded(milestone, "external_references", ref_ids, references, want_refs, have_refs)
+        elif ref_ids is not None and not ref_ids:
+            refs = []  # neither asked for nor sent: no ids is no references, known ids stay not loaded (None)
         for ref in refs or ():
             if (ref.subject_id is not None and ref.subject_id != ident) or (
                 ref.subject_type is not None and ref.subject_type != "BillingMilestone"
