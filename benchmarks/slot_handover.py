@@ -9,6 +9,7 @@ thread (the default) is the case a hand-over decides: one waiter per freed slot,
 a ``git worktree``: ``--src /tmp/wt/src --src src``. Timings only, never asserted.
 
 .venv/bin/python benchmarks/slot_handover.py --rounds 3 --src /tmp/wt-slots/src --src src
+.venv/bin/python benchmarks/slot_handover.py --latency --src /tmp/wt-slots/src --src src
 """
 
 from __future__ import annotations
@@ -50,6 +51,48 @@ limiter.close()
 """
 
 
+#: --latency: one process holds the only slot and lets go every 150 ms; another, waiting by then, takes it.
+_HOLDER = r"""
+import sys, time
+from billing_milestones.workers import PostgresLimiter
+limiter = PostgresLimiter(sys.argv[1], 1, namespace="latency")
+released = []
+for _ in range(int(sys.argv[2])):
+    hold = limiter("k")
+    hold.__enter__()
+    time.sleep(0.1)
+    released.append(time.time())
+    hold.__exit__(None, None, None)
+    time.sleep(0.05)
+print(" ".join(map(repr, released)), flush=True)
+limiter.close()
+"""
+_WAITER = r"""
+import sys, time
+from billing_milestones.workers import PostgresLimiter
+limiter = PostgresLimiter(sys.argv[1], 1, namespace="latency")
+taken = []
+for _ in range(int(sys.argv[2])):
+    with limiter("k"):
+        taken.append(time.time())
+        time.sleep(0.01)
+    time.sleep(0.06)  # the holder has the slot again: wait for its next release
+print(" ".join(map(repr, taken)), flush=True)
+limiter.close()
+"""
+
+
+def _latency(url: str, src: str, n: int) -> list[float]:
+    """Milliseconds from each release to the waiting process's take that followed it."""
+    env = {**os.environ, "PYTHONPATH": src}
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, url, str(n)], env=env, cwd=_REPO, stdout=subprocess.PIPE)
+    time.sleep(1.0)  # the holder has the slot first
+    waiter = subprocess.Popen([sys.executable, "-c", _WAITER, url, str(n)], env=env, cwd=_REPO, stdout=subprocess.PIPE)
+    released = [float(t) for t in holder.communicate(timeout=120)[0].split()]
+    taken = [float(t) for t in waiter.communicate(timeout=120)[0].split()]
+    return [(t - max(r for r in released if r <= t)) * 1000 for t in taken if any(r <= t for r in released)]
+
+
 def _round(url: str, port: int, src: str, procs: int, threads: int, holds: int, hold: float) -> tuple[float, ...]:
     env = {**os.environ, "PYTHONPATH": src}
     argv = [sys.executable, "-c", _CHILD, url, str(threads), str(holds), str(hold)]
@@ -82,11 +125,23 @@ def main() -> int:
     parser.add_argument("--hold", type=float, default=0.02, help="seconds a slot is held (the latency)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--src", action="append", help="a source tree to import (default: this checkout's)")
+    parser.add_argument("--latency", action="store_true", help="time from a release to a waiting process's take")
     args = parser.parse_args()
     sources = args.src or [str(_REPO / "src")]
     sys.path.insert(0, str(_REPO))
     from tests._postgres import _running_server, fresh_database
 
+    if args.latency:
+        with _running_server() as server:
+            waits = {src: [] for src in sources}
+            for _ in range(args.rounds):
+                for src in sources:
+                    waits[src] += _latency(fresh_database(server), src, 40)
+        print("release -> a waiting process's take (ms)")
+        for src, ms in waits.items():
+            low, mid, high = statistics.quantiles(ms, n=4)
+            print(f"  {src}: median {mid:.1f}, quartiles {low:.1f} and {high:.1f}")
+        return 0
     rows: dict[str, list[tuple[float, ...]]] = {src: [] for src in sources}
     with _running_server() as server:
         for _ in range(args.rounds):
