@@ -1,7 +1,9 @@
 """Local emulators of the three platforms, in-process (httpx transport) or on loopback (ASGI).
 
 In-process use needs nothing beyond the SDK. Serving on loopback (``LoopbackServer``, ``combined_app``,
-``emulator_app``, ``asgi_app()``) needs the ``sandbox`` extra (starlette, uvicorn), imported on first use.
+``emulator_app``, ``asgi_app()``) needs the ``sandbox`` extra (starlette, uvicorn), imported on first use; the
+extra also brings httptools and uvloop, which uvicorn serves on when they are installed (about a sixth less CPU
+a request), and falls back to h11 on asyncio without them.
 """
 
 from typing import TYPE_CHECKING, Any
