@@ -7,8 +7,8 @@ builds the usual milestone (fixed date, no linked story, the workspace's currenc
 external reference) in one step from the wire values, with no second validation and no call per common
 object; every other milestone, and any value of an unexpected type, is handed to ``to_milestone`` itself, so
 a milestone reads the same whichever path read it: equal field for field, with the same types, fields set,
-repr and dumps, and the same typed errors (``tests/kantata/test_reader.py`` compares both over generated
-pages).
+repr and dumps, and the same typed errors (``tests/kantata/test_adapter_reader.py`` compares both over
+generated pages).
 """
 
 from __future__ import annotations
