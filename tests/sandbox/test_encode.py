@@ -22,6 +22,7 @@ SAMPLES: list[Any] = [
     {"text": 'café ✓ "quoted" \\ \n', "none": None, "flag": True, "list": [1, "2", [Decimal("-0.00")]]},
     {"due": dt.date(2027, 1, 2), "at": dt.datetime(2027, 1, 2, 3, 4, 5, tzinfo=dt.UTC), "nested": {"a": {"b": []}}},
     {"looks": '"@deadbeef:0@"', "amount": Decimal("3")},  # a string shaped like a marker stays a string
+    {"marker": "@0123456789abcdef:0@", "amount": Decimal("4.5")},  # another call's token: stays a string
     [],
     "plain",
     Decimal("7.50"),

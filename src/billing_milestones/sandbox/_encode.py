@@ -24,6 +24,8 @@ from typing import Any
 
 __all__ = ["encode"]
 
+#: A Decimal's marker as the encoder writes it: the call's token, then the Decimal's place in its list.
+_MARKER = re.compile(r'"@([0-9a-f]{16}):(\d+)@"')
 #: A JSON string as the encoder writes it (escapes included), for text holding an escaped quote.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 
@@ -50,7 +52,9 @@ def encode(data: Any) -> str:
         )
     if not numbers:
         return text
-    return re.sub(f'"@{token}:(\\d+)@"', lambda m: numbers[int(m.group(1))], text)
+    # One pattern for every call (compiled once), the token checked per marker: a string that only looks
+    # like a marker (another token) stays the string it is.
+    return _MARKER.sub(lambda m: numbers[int(m[2])] if m[1] == token else m[0], text)
 
 
 def _holds_float(text: str) -> bool:

@@ -8,7 +8,7 @@ documented HTTP 500 with ``{"errors": [...]}``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
@@ -39,8 +39,8 @@ class Refusal(Exception):
         self.messages = list(messages)
 
 
-def select(record: Mapping[str, Any], order: Iterable[str], include: Iterable[str] | None) -> dict[str, Any]:
-    out = {k: record.get(k) for k in order}
+def select(record: Mapping[str, Any], order: Sequence[str], include: Iterable[str] | None) -> dict[str, Any]:
+    out = dict(zip(order, map(record.get, order), strict=True))  # the fields in wire order, None where missing
     if include is not None:
         wanted = {f.lower() for f in include} | {"id"}
         out = {k: v for k, v in out.items() if k.lower() in wanted}

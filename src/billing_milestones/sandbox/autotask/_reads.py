@@ -6,7 +6,7 @@ Every list is paged the vendor's way (``_paging``): a page of at most ``page_siz
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -180,7 +180,7 @@ class _Reads(_Store):
         paging: Paging,
         route: str,
         search: dict[str, Any],
-        order: Iterable[str],
+        order: Sequence[str],
         include: Iterable[str] | None,
     ) -> httpx.Response:
         page, next_id = paging.page_of(rows)
