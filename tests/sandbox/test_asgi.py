@@ -70,6 +70,12 @@ def test_get(emulator: EchoEmulator, url: str) -> None:
     assert response.json() == {"path": "/things/1", "query": {"a": "b"}, "origin": url}
 
 
+def test_forwarded_headers_do_not_change_the_urls_the_emulator_hands_out(emulator: EchoEmulator, url: str) -> None:
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9", "X-Forwarded-Host": "evil.example"}
+    response = httpx.get(f"{url}/api/things/1", headers=headers)
+    assert response.json()["origin"] == url  # as served: no proxy stands in front of a sandbox
+
+
 def test_post_body_is_exact(emulator: EchoEmulator, url: str) -> None:
     response = httpx.post(f"{url}/api/things", content=b'{"amount": 0.10}')
     assert response.status_code == 201

@@ -129,7 +129,10 @@ class LoopbackServer:
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self._sock = _listening_socket(host, port)
         self.host, self.port = self._sock.getsockname()[:2]
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+        # No proxy in front: a client's X-Forwarded-* headers must not change the scheme or host the emulator
+        # writes into the URLs it hands out (uvicorn trusts them from 127.0.0.1 by default), and the
+        # middleware that reads them is one layer less a request.
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, proxy_headers=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
 
