@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from billing_milestones import Money
 from billing_milestones.errors import ValidationError
-from billing_milestones.money import to_decimal
+from billing_milestones.money import minor_reader, to_decimal
 
 ROUNDINGS = st.sampled_from(
     [None, decimal.ROUND_HALF_EVEN, decimal.ROUND_HALF_UP, decimal.ROUND_DOWN, decimal.ROUND_CEILING]
@@ -155,3 +155,22 @@ def test_the_remembered_spellings_stay_bounded() -> None:
     finally:
         module.CHECKED.clear()
         module.CHECKED.update(saved)
+
+
+@given(st.integers(-(2**60), 2**60), st.sampled_from(["USD", "usd", " jpy", "KWD", "CLF"]), st.integers(0, 8))
+def test_minor_reader_reads_as_from_minor(minor: int, currency: str, exponent: int) -> None:
+    got, expected = minor_reader(currency, exponent)(minor), Money.from_minor(minor, currency, exponent=exponent)
+    assert got == expected and got.currency == expected.currency and str(got) == str(expected)
+    assert got.amount.as_tuple() == expected.amount.as_tuple()  # the same digits and exponent
+
+
+def test_minor_reader_checks_its_currency_and_exponent_once_by_name_and_refuses_what_from_minor_refuses() -> None:
+    for currency, exponent, field in (("XYZ", 2, "currency"), (7, 2, "currency"), ("USD", 9, "exponent")):
+        with pytest.raises(ValidationError) as caught:
+            minor_reader(currency, exponent)  # type: ignore[arg-type]
+        assert caught.value.field == field
+    with pytest.raises(ValidationError) as too_long:
+        minor_reader("USD", 2)(10**70 + 1)
+    with pytest.raises(ValidationError) as by_from_minor:
+        Money.from_minor(10**70 + 1, "USD", exponent=2)
+    assert too_long.value.message == by_from_minor.value.message and too_long.value.field == "amount"
