@@ -257,3 +257,37 @@ def test_racing_workers_create_the_table_once(url: str, limiters: list[PostgresL
     with ThreadPoolExecutor(8) as pool:
         slots = list(pool.map(first_hold, racers))
     assert set(slots) <= {0, 1, 2} and len(_rows(url)) == 3 and _held(url) == []
+
+
+def test_a_release_unheard_while_the_listener_is_gone_still_reaches_the_waiter(
+    url: str, limiters: list[PostgresLimiter], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listener's connection is cut and does not come back: the release's notification is lost, and
+    the waiter still takes the slot, on its poll."""
+    from billing_milestones.workers import _wakeups
+
+    monkeypatch.setattr(_wakeups, "_RECONNECT", 3600.0)
+    holder = PostgresLimiter(url, 1, namespace="t")
+    waiter = PostgresLimiter(url, 1, namespace="t", max_wait=60)
+    limiters += [holder, waiter]
+    counted = _Counting(waiter)
+    hold = holder("k")
+    hold.__enter__()
+    taken = threading.Event()
+
+    def take() -> None:
+        with waiter("k"):
+            taken.set()
+
+    thread = threading.Thread(target=take, daemon=True)
+    thread.start()
+    _wait_for(lambda: counted.sleeps >= 1, "the waiter asleep")
+    with psycopg.connect(url, autocommit=True) as admin:
+        cut = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE %s AND pid <> %s",
+            (f"LISTEN %{waiter.channel}%", admin.info.backend_pid),
+        ).fetchall()
+    assert cut == [(True,)]
+    hold.__exit__(None, None, None)
+    assert taken.wait(30)
+    thread.join(30)
