@@ -126,6 +126,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--src", action="append", help="a source tree to import (default: this checkout's)")
     parser.add_argument("--latency", action="store_true", help="time from a release to a waiting process's take")
+    parser.add_argument("--handovers", type=int, default=40, help="releases timed a round (--latency)")
     args = parser.parse_args()
     sources = args.src or [str(_REPO / "src")]
     sys.path.insert(0, str(_REPO))
@@ -136,7 +137,7 @@ def main() -> int:
             waits = {src: [] for src in sources}
             for _ in range(args.rounds):
                 for src in sources:
-                    waits[src] += _latency(fresh_database(server), src, 40)
+                    waits[src] += _latency(fresh_database(server), src, args.handovers)
         print("release -> a waiting process's take (ms)")
         for src, ms in waits.items():
             low, mid, high = statistics.quantiles(ms, n=4)
