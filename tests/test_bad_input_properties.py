@@ -237,7 +237,11 @@ CASES = [
             ("bearer_token", blank, None),
             ("base_url", bad_url, None),
             ("api", st.text(max_size=12).filter(lambda s: s not in ("self-service", "backoffice")), None),
-            ("prefer", st.text(alphabet=string.ascii_letters, max_size=8), None),
+            (
+                "prefer",
+                st.text(alphabet=string.ascii_letters, max_size=8).filter(lambda s: s not in ("amount", "percentage")),
+                None,
+            ),
             ("token_expires_at", bad_expiry, None),
             ("timeout", bad_timeout, None),
             ("max_retries", bad_retries, None),
