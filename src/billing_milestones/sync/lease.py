@@ -10,7 +10,7 @@ on the target make that rerun safe).
 The lease itself is stored by the link store's backend (:class:`LeaseBackend`), which decides atomically who
 holds it; this module only drives it: acquiring with a deadline, renewing on a heartbeat thread, and refusing
 the next write once the lease is no longer ours. A holder that was killed on this same machine (its
-process is gone) is not waited for: its lease is freed at once.
+process is gone, in this PID namespace) is not waited for: its lease is freed at once.
 """
 
 from __future__ import annotations
@@ -64,15 +64,40 @@ class LeaseBackend(Protocol):
         ...
 
 
+def _pid_namespace() -> str:
+    """This process's PID namespace (Linux: the inode of ``/proc/self/ns/pid``); "" where it cannot be read.
+
+    Containers on one host can share its host name (Docker's ``network_mode: host``, Kubernetes'
+    ``hostNetwork``) while each has PID numbers of its own: a process id only means something beside the
+    namespace it was read in."""
+    try:
+        link = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
+    except OSError:
+        return ""
+    return "".join(ch for ch in link if ch.isdigit())
+
+
+#: Written into every owner name, so :func:`_died_here` only judges owners whose process ids it can see.
+_NAMESPACE: Final = _pid_namespace()
+
+
 def new_owner() -> str:
-    """An owner name that says where a run is (host and process) and is unique per run."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """An owner name that says where a run is (host and process) and is unique per run: ``host:pid:run``,
+    the run part ending with ``-`` and the PID namespace where there is one."""
+    run = uuid.uuid4().hex[:8]
+    if _NAMESPACE:
+        run = f"{run}-{_NAMESPACE}"
+    return f"{socket.gethostname()}:{os.getpid()}:{run}"
 
 
 def _died_here(owner: str) -> bool:
-    """True when ``owner`` names a process on this host that no longer exists."""
+    """True when ``owner`` names a process on this host, in this PID namespace, that no longer exists. An
+    owner from another namespace, or one that does not say (older versions wrote none), is never judged:
+    its lease is waited out (its process id may be alive where this process cannot see it)."""
     rest = owner.split(":")
     if len(rest) != 3 or rest[0] != socket.gethostname() or not rest[1].isdigit():
+        return False
+    if not _NAMESPACE or rest[2].rpartition("-")[2] != _NAMESPACE:
         return False
     pid = int(rest[1])
     if pid == os.getpid():
