@@ -56,10 +56,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--diff", action="store_true", help="print each survivor's diff")
     parser.add_argument("--check", action="store_true", help="fail when a module is below its goal")
     parser.add_argument("--max-children", type=int, default=2, help="parallel mutant runs (default 2)")
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="PATH", help="only this target (e.g. sync/plan.py); repeatable"
+    )
     args = parser.parse_args(argv)
 
     targets: tuple[Target, ...] = SAMPLE.targets if args.sample else TARGETS
-    patterns = SAMPLE.patterns() if args.sample else [p for t in targets for p in t.patterns()]
+    if args.only:
+        known = {t.label for t in targets}
+        unknown = sorted(set(args.only) - known)
+        if unknown:
+            parser.error(f"--only: not a target: {', '.join(unknown)} (targets: {', '.join(sorted(known))})")
+        targets = tuple(t for t in targets if t.label in args.only)
+    patterns = (
+        [p for t in targets for p in t.patterns(SAMPLE.digits)]
+        if args.sample
+        else [p for t in targets for p in t.patterns()]
+    )
     work = ROOT / "mutants"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()

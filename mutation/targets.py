@@ -100,11 +100,15 @@ TARGETS: tuple[Target, ...] = (
     # Money's currency checks and exponents (moved out of money.py): a wrong exponent is a 10x or 100x amount.
     Target(f"{_PKG}/_currency.py", goal=95.0),
     Target(f"{_PKG}/kantata/adapter.py", goal=95.0),
+    # A Kantata listing's one-step reader (beside to_milestone): a wrong branch is a wrong amount or status.
+    Target(f"{_PKG}/kantata/_read.py", goal=95.0),
     Target(f"{_PKG}/autotask/adapter.py", goal=95.0),
     Target(f"{_PKG}/crmcom/adapter.py", goal=95.0),
     Target(f"{_PKG}/sync/plan.py", goal=90.0),
     Target(f"{_PKG}/sync/apply.py", goal=90.0),
     Target(f"{_PKG}/sync/translate.py", goal=90.0),
+    # The fingerprint moved out of translate.py: a wrong one silently skips an update or rewrites every link.
+    Target(f"{_PKG}/sync/_fingerprint.py", goal=90.0),
     Target(f"{_PKG}/sync/triggers.py", goal=90.0),
     # The plan JSON and PlannedAction scripts read, and the table a person reads: every key, kind and verdict.
     Target(f"{_PKG}/sync/actions.py", goal=90.0),

@@ -82,3 +82,18 @@ def test_the_report_lists_scores_goals_and_every_survivor_with_its_diff(
     assert "surviving mutants (2)" in text
     assert "  billing_milestones.money.x_to_decimal__mutmut_2\n      -a < b\n      +a <= b" in text
     assert results.render([core]).endswith("no surviving mutants")
+
+
+def test_only_refuses_a_path_that_is_not_a_target(
+    driver: tuple[ModuleType, ModuleType], capsys: pytest.CaptureFixture[str]
+) -> None:
+    main = importlib.import_module("mutation.__main__").main
+    with pytest.raises(SystemExit) as exit_:
+        main(["--only", "sync/nope.py"])
+    assert exit_.value.code == 2
+    assert "--only: not a target: sync/nope.py" in capsys.readouterr().err
+
+
+def test_the_moved_fingerprint_and_the_kantata_reader_are_mutated(driver: tuple[ModuleType, ModuleType]) -> None:
+    targets, _ = driver
+    assert {"sync/_fingerprint.py", "kantata/_read.py"} <= {t.label for t in targets.TARGETS}
