@@ -119,42 +119,48 @@ def test_a_holder_killed_on_this_machine_is_not_waited_for(store_url: str) -> No
     import subprocess
     import sys
 
-    from billing_milestones.sync.lease import _NAMESPACE
+    from billing_milestones.sync.lease import _PLACE
 
     child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(child.stdout)  # exited: no such process any more
     store = LinkStore(store_url)
     host = socket.gethostname()
-    if _NAMESPACE:  # Linux: the owner says which PID namespace its process id is in
-        store.try_lease("p", f"{host}:{dead_pid}:abcd1234-{_NAMESPACE}", ttl=600)
+    if _PLACE:  # Linux: the owner says which PID namespace, on which booted machine, its process id is in
+        store.try_lease("p", f"{host}:{dead_pid}:abcd1234-{_PLACE}", ttl=600)
         with store.lease("p", owner="next") as lease:
             assert lease.held
     # The same host name and a free process id, but the id read in another PID namespace (a container sharing
-    # the host's name, its own PIDs), or in none the owner says (an older version's owner): its process may be
-    # alive where this one cannot see it, so the lease is waited out.
-    for owner in (f"{host}:{dead_pid}:abcd1234-1{_NAMESPACE}", f"{host}:{dead_pid}:abcd1234"):
+    # the host's name, its own PIDs), on another machine of the same name (whose namespace's number may well be
+    # this one's: the initial namespace's is the same on every Linux host), or in none the owner says (an older
+    # version's owner): its process may be alive where this one cannot see it, so the lease is waited out.
+    namespace, _, boot = _PLACE.partition(".")
+    others = [f"1{namespace}.{boot}", f"{namespace}.{'0' * len(boot)}", namespace, ""]
+    for owner in [f"{host}:{dead_pid}:abcd1234-{other}" for other in others] + [f"{host}:{dead_pid}:abcd1234"]:
         store.try_lease("p", owner, ttl=600)
         with pytest.raises(errors.PairBusyError):
             store.lease("p", owner="next").acquire()
         store.release_lease("p", owner)
     # A live holder (this very process, another run in it) is waited for as usual.
-    store.try_lease("p", f"{host}:{os.getpid()}:other-{_NAMESPACE}", ttl=600)
+    store.try_lease("p", f"{host}:{os.getpid()}:other-{_PLACE}", ttl=600)
     with pytest.raises(errors.PairBusyError):
         store.lease("p", owner="next").acquire()
 
 
-def test_a_run_s_owner_names_its_host_process_and_pid_namespace() -> None:
+def test_a_run_s_owner_names_its_host_process_pid_namespace_and_boot() -> None:
     import os
     import socket
 
-    from billing_milestones.sync.lease import _NAMESPACE, new_owner
+    from billing_milestones.sync.lease import _PLACE, new_owner
 
     host, pid, run = new_owner().split(":")
     assert (host, int(pid)) == (socket.gethostname(), os.getpid())
-    assert run.rpartition("-")[2] == _NAMESPACE if _NAMESPACE else "-" not in run
+    assert run.rpartition("-")[2] == _PLACE if _PLACE else "-" not in run
     assert new_owner() != new_owner()
-    if os.path.exists("/proc/self/ns/pid"):
-        assert _NAMESPACE and _NAMESPACE in os.readlink("/proc/self/ns/pid")
+    if os.path.exists("/proc/self/ns/pid") and os.path.exists("/proc/sys/kernel/random/boot_id"):
+        namespace, _, boot = _PLACE.partition(".")
+        assert namespace and namespace in os.readlink("/proc/self/ns/pid")
+        with open("/proc/sys/kernel/random/boot_id") as booted:
+            assert boot and boot in booted.read().replace("-", "")
 
 
 def test_two_runs_racing_for_a_free_pair_see_one_winner(store_url: str) -> None:

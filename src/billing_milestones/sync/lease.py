@@ -10,7 +10,7 @@ on the target make that rerun safe).
 The lease itself is stored by the link store's backend (:class:`LeaseBackend`), which decides atomically who
 holds it; this module only drives it: acquiring with a deadline, renewing on a heartbeat thread, and refusing
 the next write once the lease is no longer ours. A holder that was killed on this same machine (its
-process is gone, in this PID namespace) is not waited for: its lease is freed at once.
+process is gone, in this PID namespace of this booted machine) is not waited for: its lease is freed at once.
 """
 
 from __future__ import annotations
@@ -77,27 +77,45 @@ def _pid_namespace() -> str:
     return "".join(ch for ch in link if ch.isdigit())
 
 
-#: Written into every owner name, so :func:`_died_here` only judges owners whose process ids it can see.
+def _boot_id() -> str:
+    """This machine's boot (Linux: ``/proc/sys/kernel/random/boot_id``, 16 of its hex digits); "" where it
+    cannot be read. A namespace's number only means something on the machine it was read on: every Linux
+    host's initial namespace has the same one (4026531836), and containers' come from a small range too, so
+    two machines of one host name (cloned VMs, replicas given one ``hostname:``) can show the same namespace.
+    The boot id is the same for every container of a host and differs between hosts (and reboots)."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as booted:
+            text = booted.read()
+    except (OSError, ValueError):
+        return ""
+    return "".join(ch for ch in text.lower() if ch in "0123456789abcdef")[:16]
+
+
 _NAMESPACE: Final = _pid_namespace()
+_BOOT: Final = _boot_id()
+#: Where this process's id means something (``namespace.boot``; "" when either is unknown), written into every
+#: owner name, so :func:`_died_here` only judges owners whose process ids it can see.
+_PLACE: Final = f"{_NAMESPACE}.{_BOOT}" if _NAMESPACE and _BOOT else ""
 
 
 def new_owner() -> str:
     """An owner name that says where a run is (host and process) and is unique per run: ``host:pid:run``,
-    the run part ending with ``-`` and the PID namespace where there is one."""
+    the run part ending with ``-`` and the PID namespace and boot id (``namespace.boot``) where known."""
     run = uuid.uuid4().hex[:8]
-    if _NAMESPACE:
-        run = f"{run}-{_NAMESPACE}"
+    if _PLACE:
+        run = f"{run}-{_PLACE}"
     return f"{socket.gethostname()}:{os.getpid()}:{run}"
 
 
 def _died_here(owner: str) -> bool:
-    """True when ``owner`` names a process on this host, in this PID namespace, that no longer exists. An
-    owner from another namespace, or one that does not say (older versions wrote none), is never judged:
-    its lease is waited out (its process id may be alive where this process cannot see it)."""
+    """True when ``owner`` names a process on this host, in this PID namespace and boot of this machine, that
+    no longer exists. An owner from another namespace or machine, or one that does not say (older versions
+    wrote no boot id, or nothing), is never judged: its lease is waited out (its process id may be alive
+    where this process cannot see it)."""
     rest = owner.split(":")
     if len(rest) != 3 or rest[0] != socket.gethostname() or not rest[1].isdigit():
         return False
-    if not _NAMESPACE or rest[2].rpartition("-")[2] != _NAMESPACE:
+    if not _PLACE or rest[2].rpartition("-")[2] != _PLACE:
         return False
     pid = int(rest[1])
     if pid == os.getpid():
