@@ -47,6 +47,19 @@ def test_what_is_not_a_positive_integer_is_still_refused(bad: object) -> None:
         _operations._check_id(bad, field="id")
 
 
+def test_an_id_too_long_for_int_reads_alike_on_both_paths_or_is_refused_by_name() -> None:
+    # Past Python's digit limit for int <-> text (4300), the canonical spelling is taken as it is by the fast
+    # path, so a padded spelling of it must read as it does, and zeros or an int too long to spell are refused
+    # with the typed error naming the field, never int()'s bare ValueError.
+    digits = "1" * 5000
+    assert _operations._check_id(digits, field="id") == digits
+    assert _operations._check_id(f" 00{digits}\n", field="id") == digits
+    for bad in ("0" * 5000, 10**5000):
+        with pytest.raises(errors.ValidationError, match="expected a Kantata id") as caught:
+            _operations._check_id(bad, field="workspace_id")
+        assert caught.value.field == "workspace_id"
+
+
 # -- the envelope walk ---------------------------------------------------------------------------------------
 
 

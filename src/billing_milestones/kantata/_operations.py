@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import datetime as dt
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, NotRequired, TypedDict, TypeVar
 
@@ -147,12 +148,25 @@ def _check_id(value: object, *, field: str) -> str:
     """Kantata ids are positive integers (sent as digits): ``a/b``, ``-1`` or ``../1001`` never reach a path."""
     if type(value) is str and value.isascii() and value.isdigit() and value[0] != "0":
         return value  # already the canonical digits of a positive integer (the usual case: an id Kantata sent)
-    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+    try:
+        text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    except ValueError:  # an int too long to spell as text (Python's digit limit): no id of Kantata's
+        text = ""
+    # The digits without leading zeros (what int() would give, at any length: int() refuses past 4300 digits).
+    canonical = text.lstrip("0") if text.isascii() and text.isdigit() else ""
+    if not canonical:
         raise errors.ValidationError(
-            f"{field}: expected a Kantata id (a positive integer, as int or digits), got {value!r}", field=field
+            f"{field}: expected a Kantata id (a positive integer, as int or digits), got {_shown(value)}", field=field
         )
-    return str(int(text))
+    return canonical
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, or its type for an int too long to spell."""
+    try:
+        return repr(value)
+    except ValueError:
+        return f"an int of more than {sys.get_int_max_str_digits()} digits"
 
 
 def _check_per_page(value: object) -> int:
