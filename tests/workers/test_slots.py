@@ -7,6 +7,7 @@ and waits are bounded only so that a broken limiter fails the test instead of ha
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import threading
@@ -190,6 +191,34 @@ def test_a_live_holder_keeps_its_slot_past_its_lease(url: str, limiters: list[Po
             pass
         assert [row[1] for row in _held(url)] == [token]
     assert "not sent" in str(refused.value) and refused.value.platform == "autotask"
+    with waiter("k"):
+        pass  # released: free again
+
+
+def test_a_live_holder_of_another_database_role_keeps_its_slot_past_its_lease(
+    url: str, limiters: list[PostgresLimiter]
+) -> None:
+    """Workers may each log in as a role of their own. PostgreSQL shows another role's backend without its
+    start time (unless the viewer may read all statistics): a holder that cannot be told from a pid reused
+    must be taken for alive, or a waiter would take the slot of a live request past its lease."""
+    with psycopg.connect(url, autocommit=True) as admin, contextlib.suppress(psycopg.errors.DuplicateObject):
+        admin.execute("CREATE ROLE bm_other_worker LOGIN")
+    other = psycopg.conninfo.make_conninfo(url, user="bm_other_worker")
+    holder = PostgresLimiter(url, 1, namespace="t", timeout=0.01)
+    waiter = PostgresLimiter(other, 1, namespace="t", timeout=0.01, max_wait=0.5)
+    limiters += [holder, waiter]
+    with holder("k"):
+        with psycopg.connect(url, autocommit=True) as admin:
+            row = admin.execute("SELECT current_schema()").fetchone()
+            assert row is not None
+            grant = psycopg.sql.SQL("GRANT ALL ON SCHEMA {} TO bm_other_worker")
+            admin.execute(grant.format(psycopg.sql.Identifier(str(row[0]))))
+            admin.execute("GRANT ALL ON bm_request_slots TO bm_other_worker")
+        [(_, token, until, _)] = _held(url)
+        _wait_for(lambda: _rows(url)[0][3] > until, "the server's clock passes the lease")
+        with pytest.raises(BudgetExhaustedError), waiter("k"):
+            pass
+        assert [row[1] for row in _held(url)] == [token]
     with waiter("k"):
         pass  # released: free again
 

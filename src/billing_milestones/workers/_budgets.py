@@ -96,8 +96,10 @@ INSERT INTO bm_request_slots (name, slot) SELECT %(name)s, s FROM generate_serie
 ON CONFLICT DO NOTHING"""
 #: Take a free slot in one statement, trying them from ``start`` on. A slot is free when nobody holds it, or
 #: when its lease has run out *and* its holder's connection is gone (a live holder whose request outlasts the
-#: lease keeps it). ``SKIP LOCKED`` passes over a slot another worker is taking or releasing right now, and
-#: the row lock is rechecked on the row's newest version, so two takers never get one slot. The stamp is
+#: lease keeps it). A backend of the holder's pid whose start this role may not see (another role's, without
+#: pg_read_all_stats) counts as the holder: it cannot be told from a reused pid. ``SKIP LOCKED`` passes over
+#: a slot another worker is taking or releasing right now, and the row lock is rechecked on the row's newest
+#: version, so two takers never get one slot. The stamp is
 #: the server's clock (every worker agrees on it) plus the lease; the holder is this hold's token and this
 #: connection's backend (pid and start, so a reused pid is not taken for the holder).
 _TAKE_SLOT: Final = """
@@ -111,7 +113,8 @@ WHERE s.name = %(name)s AND s.slot = (
         WHEN f.holder IS NULL THEN true
         WHEN f.busy_until > clock_timestamp() THEN false
         ELSE NOT EXISTS (
-            SELECT 1 FROM pg_stat_get_activity(f.pid) AS a WHERE a.backend_start = f.backend_start)
+            SELECT 1 FROM pg_stat_get_activity(f.pid) AS a
+            WHERE a.backend_start = f.backend_start OR a.backend_start IS NULL)
     END
     ORDER BY (f.slot + %(slots)s - %(start)s) %% %(slots)s
     LIMIT 1 FOR UPDATE SKIP LOCKED)
