@@ -229,9 +229,12 @@ class LazyRaw(Mapping[str, Any]):
         self._value: dict[str, Any]
 
     def _dict(self) -> dict[str, Any]:
+        # Two threads may read one payload at once. The source is read before the build because a build
+        # clears ``_build`` before ``_source``: a source read as cleared means the build is cleared too (and
+        # ``_value`` set), never a build still to call with a cleared source.
+        source = self._source
         build = self._build
         if build is not None:
-            source = self._source
             self._value = build() if source is _NO_SOURCE else build(source)
             self._build = self._source = None
         return self._value
