@@ -328,6 +328,28 @@ EQUIVALENT: tuple[Equivalent, ...] = (
         "comparable reads the platform only to choose the fields when none are given; with ('trigger',) it is "
         "never read",
     ),
+    Equivalent(
+        f"{_PKG}/kantata/_read.py",
+        "milestone_reader",
+        "if amount_of is None or (today is None and type(today) is not _DATE):",
+        "with no today every milestone then goes through to_milestone, which reads it the same (the one-step "
+        "build is speed only); with a date subclass or a datetime the one-step build compares due <= today as "
+        "to_milestone does, to the same status or the same TypeError",
+    ),
+    Equivalent(
+        f"{_PKG}/kantata/_read.py",
+        "milestone_reader",
+        "or (due is None and type(due) is not _DATE)",
+        "the wire model validates date_to_invoice to a date or None, never another type: the mutant only sends "
+        "milestones without a due date through to_milestone, which reads them the same (speed only)",
+    ),
+    Equivalent(
+        f"{_PKG}/sync/_fingerprint.py",
+        "fingerprint",
+        "names = fields if (isinstance(fields, tuple)) and False else tuple(fields)",
+        "tuple() of a tuple is an equal tuple (the same one for an exact tuple): both branches give the same "
+        "names in the same order",
+    ),
 )
 
 #: The part of sync/actions.py a script reads (the counts and the JSON); the table a person reads is left to
