@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, Final
 
@@ -78,35 +79,12 @@ def _kinds(obj: Any, exact: bool) -> int:
     object or a list are looked at in place, without a call: they are most of a body's values."""
     kind = type(obj)
     if kind is dict:
-        found = _PLAIN
-        for key, item in obj.items():
+        for key in obj:
             if type(key) is not str:
                 return _OTHER
-            leaf = type(item)
-            if leaf in _SCALARS:
-                continue
-            if leaf is int:
-                if exact and not -MAX_EXACT_INT <= item <= MAX_EXACT_INT:
-                    return _OTHER
-                continue
-            found |= _kinds(item, exact)
-            if found & _OTHER:
-                return _OTHER
-        return found
+        return _kinds_of_items(obj.values(), exact)
     if kind is list:
-        found = _PLAIN
-        for item in obj:
-            leaf = type(item)
-            if leaf in _SCALARS:
-                continue
-            if leaf is int:
-                if exact and not -MAX_EXACT_INT <= item <= MAX_EXACT_INT:
-                    return _OTHER
-                continue
-            found |= _kinds(item, exact)
-            if found & _OTHER:
-                return _OTHER
-        return found
+        return _kinds_of_items(obj, exact)
     if kind is str or kind is bool or obj is None:
         return _PLAIN
     if kind is int:
@@ -118,6 +96,23 @@ def _kinds(obj: Any, exact: bool) -> int:
     if kind is dt.datetime or kind is dt.date:
         return _HOOKED
     return _OTHER
+
+
+def _kinds_of_items(items: Iterable[Any], exact: bool) -> int:
+    """:func:`_kinds` of an object's values or a list's items, together."""
+    found = _PLAIN
+    for item in items:
+        leaf = type(item)
+        if leaf in _SCALARS:
+            continue
+        if leaf is int:
+            if exact and not -MAX_EXACT_INT <= item <= MAX_EXACT_INT:
+                return _OTHER
+            continue
+        found |= _kinds(item, exact)
+        if found & _OTHER:
+            return _OTHER
+    return found
 
 
 #: A marker the encoder writes for a Decimal: the call's own random token and the number's place in its list.
