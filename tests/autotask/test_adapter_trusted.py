@@ -44,12 +44,15 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def validated(m: Milestone) -> Milestone:
-    """The same milestone, built by the validating constructors from plain values (the fields it set)."""
-    plain: dict[str, Any] = {name: getattr(m, name) for name in m.model_fields_set}
-    if m.key is not None:
-        plain["key"] = MilestoneKey(platform=m.key.platform.value, id=m.key.id, container_id=m.key.container_id)
-    if m.amount is not None:
-        plain["amount"] = Money(str(m.amount.amount), m.amount.currency)
+    """The same milestone, built by the validating constructors from plain values: the fields a read sets,
+    named here rather than taken from ``m`` (so a read that set more or fewer fields fails the comparison)."""
+    plain: dict[str, Any] = {name: getattr(m, name) for name in ("title", "description", "due")}
+    plain |= {"is_initial_payment": m.is_initial_payment, "locked": m.locked}
+    key, amount = m.key, m.amount
+    plain["key"] = (
+        None if key is None else MilestoneKey(platform=key.platform.value, id=key.id, container_id=key.container_id)
+    )
+    plain["amount"] = None if amount is None else Money(str(amount.amount), amount.currency)
     plain["external_refs"] = tuple(ExternalRef(service=r.service, ref=r.ref) for r in m.external_refs)
     plain["raw"] = dict(m.raw)
     plain["status"] = m.status.value
