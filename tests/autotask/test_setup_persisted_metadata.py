@@ -214,9 +214,11 @@ def test_a_stored_picklist_is_checked(sandbox: AutotaskSandbox, contract: int, s
     assert len(stored["labels"]) == 3
 
 
-def test_a_status_missing_from_a_persisted_picklist_reads_it_again(
-    sandbox: AutotaskSandbox, contract: int, store_url: str
-) -> None:
+def _persist_a_picklist_without_a_listed_status(
+    sandbox: AutotaskSandbox, store_url: str, contract: int
+) -> tuple[str, object]:
+    """After one run, the stored picklist replaced by one lacking STATUS_READY, and a milestone of that status
+    added: the picklist's stored name and the fresh picklist."""
     from billing_milestones.sandbox.autotask._store import STATUS_READY
 
     run(sandbox, store_url, contract)
@@ -226,6 +228,13 @@ def test_a_status_missing_from_a_persisted_picklist_reads_it_again(
     with LinkStore(store_url) as store:
         PersistedMetadata(store, ttl=600).save(name, stale)
     sandbox.add_milestone(contract, title="Two", status=STATUS_READY)
+    return name, fresh
+
+
+def test_a_status_missing_from_a_persisted_picklist_reads_it_again(
+    sandbox: AutotaskSandbox, contract: int, store_url: str
+) -> None:
+    name, fresh = _persist_a_picklist_without_a_listed_status(sandbox, store_url, contract)
     with LinkStore(store_url) as store, make_client(sandbox, metadata_cache=MetadataCache()) as client:
         client.persist_metadata(store)
         assert listed(client, contract) == ["One", "Two"]
@@ -257,15 +266,7 @@ def test_a_stale_persisted_picklist_is_dropped_before_it_is_read_again(
     sandbox: AutotaskSandbox, contract: int, store_url: str
 ) -> None:
     """If the re-read fails, no other process may go on reading the picklist that lacked a status."""
-    from billing_milestones.sandbox.autotask._store import STATUS_READY
-
-    run(sandbox, store_url, contract)
-    name = make_client(sandbox)._state.picklist_name
-    fresh = json.loads(entries(store_url)[name])["data"]
-    stale = {"labels": [e for e in fresh["labels"] if e[0] != STATUS_READY], "default": fresh["default"]}
-    with LinkStore(store_url) as store:
-        PersistedMetadata(store, ttl=600).save(name, stale)
-    sandbox.add_milestone(contract, title="Two", status=STATUS_READY)
+    name, _ = _persist_a_picklist_without_a_listed_status(sandbox, store_url, contract)
     sandbox.faults.status(503, method="GET", path="entityInformation/fields")
     with (
         LinkStore(store_url) as store,
