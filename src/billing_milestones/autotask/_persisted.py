@@ -51,9 +51,10 @@ def save_picklist(state: SharedState, picklist: ops.StatusPicklist) -> None:
 def load_picklist(state: SharedState) -> ops.StatusPicklist | None:
     """The status picklist another process read for this tenant (within the TTL), checked; None: ask the API."""
     found = state.persisted.load(state.picklist_name) if state.persisted is not None else None
-    picklist = _picklist(found.data) if found is not None else None
+    if found is None:
+        return None
+    picklist = _picklist(found.data)
     if picklist is not None and state.metadata is not None:
-        assert found is not None
         state.metadata.put(state.picklist_key, picklist, ttl=found.remaining)
     return picklist
 
