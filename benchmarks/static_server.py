@@ -2,6 +2,9 @@
 process under test hold only its own work (both the SDK and the raw baseline read from this server).
 
 python benchmarks/static_server.py ITEMS   # prints the port, serves until stdin closes
+
+A POST to the milestone collection answers what Kantata answers a bulk create of milestones 0..49 (as
+:func:`created` builds them), whatever the body: the write benchmark sends exactly those.
 """
 
 from __future__ import annotations
@@ -75,6 +78,23 @@ def one(i: int = 0) -> bytes:
     ).encode()
 
 
+#: How many milestones the canned bulk-create answer holds.
+CREATED = 50
+
+
+def created(n: int = CREATED) -> bytes:
+    """Kantata's answer to a bulk create of milestones 0..n-1 with their sync keys, side-loading the external
+    references (``include=external_references,story``; none of them has a story)."""
+    ms = [milestone(i) for i in range(n)]
+    body = {
+        "count": n,
+        "results": [{"key": "billing_milestones", "id": m["id"]} for m in ms],
+        "billing_milestones": {m["id"]: m for m in ms},
+        "external_references": {r["id"]: r for r in (reference(i) for i in range(n))},
+    }
+    return json.dumps(body).encode()
+
+
 def workspace(ident: str = WORKSPACE) -> bytes:
     ws = {"id": ident, "title": "Bench", "currency": "USD", "currency_base_unit": 100}
     return json.dumps({"count": 1, "results": [{"key": "workspaces", "id": ident}], "workspaces": {ident: ws}}).encode()
@@ -85,6 +105,7 @@ def serve(items: int) -> None:
     bodies = {"/api/v1/workspaces": workspace()}
     empty_page, empty_workspace = page(0), workspace(EMPTY_WORKSPACE)
     single = one()
+    bulk = created()
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -107,6 +128,13 @@ def serve(items: int) -> None:
                 body = empty_workspace
             else:
                 body = bodies["/api/v1/workspaces"]
+            self._answer(body)
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._answer(bulk)
+
+        def _answer(self, body: bytes) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
