@@ -23,12 +23,14 @@ from typing import Any
 
 from .. import errors
 from .._http import Flow, just
+from .._http._collector import COLLECTOR_PAUSED
 from .._listing import CheckedListing
 from ..model import Milestone, MilestoneKey, Platform
 from ._errors import refuse_invoiced
 from ._operations import Include, IncludeArg, KantataOperations
 from ._read import milestone_reader
-from .adapter import WorkspaceCurrency, to_create_body, to_milestone, to_update_body, wire_from_raw
+from ._write import body_writer
+from .adapter import WorkspaceCurrency, to_milestone, to_update_body, wire_from_raw
 from .wire import BillingMilestone, BillingMilestoneCreate, Workspace
 
 __all__ = ["LISTING_INCLUDES", "VIEW_INCLUDES", "ViewFlows", "create_many", "missing_workspace"]
@@ -139,10 +141,14 @@ class ViewFlows:
         if not milestones:
             return []
         ws = yield from self._workspace_currency(container_id)
-        prepared = [to_create_body(m, ws, allow_drop=allow_drop) for m in milestones]
+        write = body_writer(ws, allow_drop=allow_drop)
+        with COLLECTOR_PAUSED:  # every body is kept (see _http/_collector.py); no yield inside the pause
+            prepared = [write(m) for m in milestones]
         created = yield from create_many(self._ops, [b for b, _ in prepared], VIEW_INCLUDES)
-        today = self.today()
-        return [_with_changes(to_milestone(w, ws, today=today), c) for w, (_, c) in zip(created, prepared, strict=True)]
+        # The reply holds the created records in the listing's wire shape: read them as a listing page is read.
+        read = milestone_reader(ws, today=self.today())
+        with COLLECTOR_PAUSED:
+            return [_with_changes(read(w), c) for w, (_, c) in zip(created, prepared, strict=True)]
 
     def _update(self, milestone: Milestone, allow_drop: bool) -> Flow[Milestone]:
         key = _key(milestone.key)

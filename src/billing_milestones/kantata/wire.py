@@ -311,8 +311,59 @@ class BillingMilestoneCreate(_Body):
         return _id_out(value)
 
     def to_wire(self) -> dict[str, Any]:
-        """Unset and null optional fields are left out (Kantata applies its own defaults)."""
-        return self.model_dump(mode="json", exclude_none=True)
+        """Unset and null optional fields are left out (Kantata applies its own defaults). The usual body is
+        written directly (:func:`_create_wire`), a bulk create's every item, as the dump writes it."""
+        wire = _create_wire(self)
+        return self.model_dump(mode="json", exclude_none=True) if wire is None else wire
+
+
+def _create_wire(body: BillingMilestoneCreate) -> dict[str, Any] | None:
+    """``body.model_dump(mode="json", exclude_none=True)`` for a body without unknown fields whose every value
+    has its usual type (digit ids of at most 15 digits); None for any other, which the dump writes."""
+    if type(body) is not BillingMilestoneCreate or body.__pydantic_extra__:
+        return None
+    values = body.__dict__
+    title, cents, due, kind = (
+        values["title"],
+        values["amount_in_cents"],
+        values["date_to_invoice"],
+        values["billing_type"],
+    )
+    workspace_id, story_id, ref = _int_id(values["workspace_id"]), values["story_id"], values["external_reference"]
+    if type(title) is not str or type(cents) is not int or workspace_id is None:
+        return None
+    out: dict[str, Any] = {"title": title, "amount_in_cents": cents, "workspace_id": workspace_id}
+    if due is not None:
+        if type(due) is not dt.date:
+            return None
+        out["date_to_invoice"] = due.isoformat()
+    if kind is not None:
+        if type(kind) is not BillingType:
+            return None
+        out["billing_type"] = kind.value
+    if story_id is not None:
+        if (story_id := _int_id(story_id)) is None:
+            return None
+        out["story_id"] = story_id
+    if ref is not None:
+        if type(ref) is not ExternalReferenceInput or ref.__pydantic_extra__:
+            return None
+        out["external_reference"] = wire_ref = {}
+        for name, value in ref.__dict__.items():
+            if value is not None:
+                if type(value) is not str and (name != "locked" or type(value) is not bool):
+                    return None
+                wire_ref[name] = value
+    return out
+
+
+def _int_id(value: object) -> int | None:
+    """What :func:`_id_out` sends for an id of the usual types (an int, or at most 15 ASCII digits); else None."""
+    if type(value) is int:
+        return value
+    if type(value) is str and len(value) <= 15 and value.isascii() and value.isdigit():
+        return int(value)
+    return None
 
 
 class BillingMilestoneUpdate(_Body):

@@ -1,0 +1,266 @@
+"""The bulk create's body writer (kantata/_write.py) gives what ``to_create_body`` gives: over generated
+milestones and workspaces, every body is equal field for field (values and their types, fields set, unknown
+fields, private state, declared order, its wire form) or both refuse the milestone with the same typed
+error naming the same field. The usual body's wire form (``BillingMilestoneCreate.to_wire``, written
+directly) is the dump's, and the bulk reply's in-place check ties back as the full comparison does."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from billing_milestones import errors
+from billing_milestones.kantata import _write
+from billing_milestones.kantata._operations import tie_back
+from billing_milestones.kantata._write import body_writer
+from billing_milestones.kantata.adapter import WorkspaceCurrency, to_create_body
+from billing_milestones.kantata.wire import (
+    BillingMilestone,
+    BillingMilestoneCreate,
+    BillingType,
+    ExternalReferenceInput,
+)
+from billing_milestones.model import SYNC_SERVICE_NAME, ExternalRef, Milestone, MilestoneStatus, Trigger
+from billing_milestones.money import Money
+
+texts = st.text(st.characters(codec="utf-8"), max_size=10)
+titles = st.one_of(texts.filter(str.strip), st.sampled_from(["Deposit", " x ", "\u2003Final\u2003", "Étape 2"]))
+USD = WorkspaceCurrency("900", "USD", 2)
+WORKSPACES = st.sampled_from(
+    [
+        USD,
+        WorkspaceCurrency("900", "USD", 0),
+        WorkspaceCurrency("900", "JPY", 0),
+        WorkspaceCurrency("900", "KWD", 3),
+        WorkspaceCurrency("123456789012345678", "USD", 2),  # more digits than a double carries: sent as they are
+        WorkspaceCurrency("0900", "USD", 2),  # not canonical: the general path, whatever it makes of it
+        WorkspaceCurrency("0", "USD", 2),
+        WorkspaceCurrency("abc", "USD", 2),
+        WorkspaceCurrency("\uff19\uff10\uff10", "USD", 2),  # full-width digits: not an id
+    ]
+)
+ODD = ("amount", "currency", "trigger", "description", "initial", "status", "refs", "due")
+
+
+@st.composite
+def milestones(draw: st.DrawFn) -> Milestone:
+    # Half of them the usual milestone (what a sync creates), half with some of its values unusual.
+    odd = frozenset() if draw(st.booleans()) else frozenset(draw(st.sets(st.sampled_from(ODD), min_size=1)))
+    places = draw(st.sampled_from([2, 0, 3, 4] if "amount" in odd else [2]))
+    minor = draw(st.integers(-(10**18), 10**18) if "amount" in odd else st.integers(-(10**9), 10**9))
+    currency = draw(st.sampled_from(["EUR", "JPY", "USD"]) if "currency" in odd else st.just("USD"))
+    fields: dict[str, Any] = {
+        "title": draw(titles),
+        "amount": Money(Decimal(minor).scaleb(-places), currency),
+        "due": draw(st.none() | st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31))),
+    }
+    if "amount" in odd and draw(st.booleans()):
+        fields["amount"], fields["percentage"] = None, Decimal("12.5")
+    if "trigger" in odd:
+        fields["trigger"] = draw(st.sampled_from([Trigger.on_completion("77"), Trigger.on_stage("s1")]))
+    if "description" in odd:
+        fields["description"] = draw(st.sampled_from(["", "notes"]))
+    if "initial" in odd:
+        fields["is_initial_payment"] = True
+    if "status" in odd:
+        status = draw(st.sampled_from(list(MilestoneStatus)))
+        fields["status"], fields["locked"] = status, status is MilestoneStatus.BILLED
+    refs = [ExternalRef(service="quickbooks", ref="q1")] if "refs" in odd and draw(st.booleans()) else []
+    if draw(st.integers(0, 4)):
+        refs.append(ExternalRef(service=SYNC_SERVICE_NAME, ref=draw(texts.filter(bool)), status="x"))
+    if "refs" in odd and draw(st.booleans()):
+        refs.append(ExternalRef(service=SYNC_SERVICE_NAME, ref="second"))  # only the first is the sync key
+    fields["external_refs"] = tuple(refs)
+    return Milestone(**fields)
+
+
+def outcome(write: Any) -> Any:
+    try:
+        return write()
+    except (errors.ValidationError, errors.TranslationError) as exc:
+        return type(exc), exc.field
+
+
+def assert_same_body(got: BillingMilestoneCreate, expected: BillingMilestoneCreate) -> None:
+    assert type(got) is type(expected) and got == expected and repr(got) == repr(expected)
+    assert got.model_fields_set == expected.model_fields_set and type(got.model_fields_set) is set
+    assert got.__pydantic_extra__ == expected.__pydantic_extra__ == {}
+    assert got.__pydantic_private__ is None and expected.__pydantic_private__ is None
+    assert list(got.__dict__) == list(expected.__dict__)
+    for name, value in expected.__dict__.items():
+        assert type(got.__dict__[name]) is type(value), name
+    ref, expected_ref = got.external_reference, expected.external_reference
+    if expected_ref is not None:
+        assert ref is not None and type(ref) is ExternalReferenceInput
+        assert ref.model_fields_set == expected_ref.model_fields_set and list(ref.__dict__) == list(
+            expected_ref.__dict__
+        )
+        assert ref.__pydantic_extra__ == expected_ref.__pydantic_extra__ and ref.__pydantic_private__ is None
+    assert got.to_wire() == expected.to_wire() == expected.model_dump(mode="json", exclude_none=True)
+    assert got.model_dump() == expected.model_dump() and got.model_dump_json() == expected.model_dump_json()
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(milestones(), WORKSPACES, st.booleans())
+def test_the_writer_writes_every_generated_milestone_as_to_create_body(
+    milestone: Milestone, ws: WorkspaceCurrency, allow_drop: bool
+) -> None:
+    general = 0
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal general
+        general += 1
+        return to_create_body(*args, **kwargs)
+
+    with patch.object(_write, "to_create_body", counted):
+        got = outcome(lambda: body_writer(ws, allow_drop=allow_drop)(milestone))
+    expected = outcome(lambda: to_create_body(milestone, ws, allow_drop=allow_drop))
+    event("general path" if general else "one step")
+    if isinstance(expected, tuple) and isinstance(expected[0], type):
+        assert got == expected
+        return
+    body, changes = got
+    assert changes == expected[1] and type(changes) is tuple
+    assert_same_body(body, expected[0])
+
+
+def test_a_usual_batch_is_written_without_to_create_body_and_as_it() -> None:
+    due = dt.date(2027, 3, 1)
+    batch = [
+        Milestone(title=f"Milestone {n}", amount=Money.from_minor(1000 * n + 25, "USD"), due=due if n % 2 else None)
+        for n in range(20)
+    ]
+    batch = [m.with_sync_key(f"bm{n:016x}") if n % 3 else m for n, m in enumerate(batch)]
+    write = body_writer(USD)
+    with patch.object(_write, "to_create_body", side_effect=AssertionError("took the general path")):
+        got = [write(m) for m in batch]
+    for (body, changes), m in zip(got, batch, strict=True):
+        expected, expected_changes = to_create_body(m, USD)
+        assert changes == expected_changes == ()
+        assert_same_body(body, expected)
+    assert len({id(b.model_fields_set) for b, _ in got}) == len(got)  # nothing mutable shared between bodies
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"title": "   "}, "title"),
+        ({"amount": Money("1.005", "USD")}, "amount"),
+        ({"amount": Money("1.00", "EUR")}, "amount.currency"),
+        ({"amount": Money.from_minor(2**53 + 1, "USD")}, "amount_in_cents"),
+        ({"description": "notes"}, "description"),
+        ({"trigger": Trigger.on_stage("s1")}, "trigger"),
+    ],
+)
+def test_refusals_name_their_field_on_both_paths(change: dict[str, Any], field: str) -> None:
+    m = Milestone(title="Deposit", amount=Money("10.00", "USD")).model_copy(update=change)
+    for write in (lambda x: to_create_body(x, USD), body_writer(USD)):
+        with pytest.raises((errors.ValidationError, errors.TranslationError)) as caught:
+            write(m)
+        assert isinstance(caught.value, errors.ValidationError | errors.TranslationError)
+        assert caught.value.field == field
+
+
+# -- the wire form ----------------------------------------------------------------------------------------
+ODD_VALUES: dict[str, list[Any]] = {
+    "title": ["x", "", 5],
+    "amount_in_cents": [7, True, 2**60],
+    "workspace_id": ["901", 901, "0901", "1234567890123456", "x", None],
+    "date_to_invoice": [None, dt.date(1, 1, 1), dt.datetime(2027, 1, 1, 10)],
+    "billing_type": [None, BillingType.UPON_COMPLETION, "fixed_date"],
+    "story_id": [None, "77", 77, "x7"],
+    "external_reference": [None, ExternalReferenceInput(service_name="a", service_model="b", service_model_ref="c")],
+}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # the dump's own warnings about the values set
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({}, optional={k: st.sampled_from(v) for k, v in ODD_VALUES.items()}), st.booleans())
+def test_to_wire_is_the_dump_for_any_body(changes: dict[str, Any], extra: bool) -> None:
+    # Built by validation, then changed by assignment (no validation on assignment): every value the dump
+    # writes is written alike, and whatever the dump refuses is refused alike.
+    body = BillingMilestoneCreate(title="T", amount_in_cents=5, workspace_id="900", date_to_invoice=dt.date(2027, 1, 2))
+    for name, value in changes.items():
+        setattr(body, name, value)
+    if extra:
+        body.x_unknown = {"kept": 1}  # type: ignore[attr-defined]
+    ref = body.external_reference
+    if ref is not None and extra:
+        ref.locked = True
+    try:
+        expected: Any = body.model_dump(mode="json", exclude_none=True)
+    except Exception as exc:
+        with pytest.raises(type(exc)):
+            body.to_wire()
+        return
+    assert body.to_wire() == expected
+    assert list(body.to_wire()) == list(expected)
+
+
+# -- tying the reply back -----------------------------------------------------------------------------------
+def _sent(n: int, **over: Any) -> BillingMilestoneCreate:
+    values: dict[str, Any] = {"title": f"M{n}", "amount_in_cents": n, "workspace_id": "900"}
+    return BillingMilestoneCreate(**{**values, **over})
+
+
+def _made(n: int, **over: Any) -> BillingMilestone:
+    values: dict[str, Any] = {"id": str(100 + n), "title": f"M{n}", "amount_in_cents": n, "workspace_id": "900"}
+    return BillingMilestone.model_validate({**values, **over})
+
+
+def _tied(inputs: list[BillingMilestoneCreate], made: list[BillingMilestone]) -> Any:
+    try:
+        return [m.id for m in tie_back(inputs, made)]
+    except errors.ValidationError as exc:
+        return str(exc)
+
+
+@pytest.mark.parametrize(
+    ("sent", "made"),
+    [
+        ({"date_to_invoice": dt.date(2027, 1, 1)}, {}),
+        ({}, {"date_to_invoice": "2027-01-01"}),
+        ({"date_to_invoice": dt.date(2027, 1, 1)}, {"date_to_invoice": "2027-01-02"}),
+        ({"story_id": "5"}, {}),
+        ({}, {"story_id": "5"}),
+        ({"story_id": "5"}, {"story_id": "6"}),
+        ({"story_id": 5}, {"story_id": "5"}),
+        ({"title": "Other"}, {}),
+        ({"title": " M2\t"}, {}),
+        ({"amount_in_cents": 99}, {}),
+        ({"workspace_id": 901}, {}),
+        ({"workspace_id": 900}, {}),
+    ],
+)
+def test_a_reply_that_differs_at_one_position_ties_back_as_the_full_comparison_does(
+    sent: dict[str, Any], made: dict[str, Any]
+) -> None:
+    inputs = [_sent(1), _sent(2, **sent), _sent(2)]
+    for reply in ([_made(1), _made(2, **made), _made(3, title="M2", amount_in_cents=2)],):
+        for order in (reply, reply[::-1]):
+            expected = _tied_fully(inputs, order)
+            assert _tied(inputs, order) == expected
+
+
+def _tied_fully(inputs: list[BillingMilestoneCreate], made: list[BillingMilestone]) -> Any:
+    with patch("billing_milestones.kantata._operations._in_place", return_value=False):
+        return _tied(inputs, made)
+
+
+def test_a_reply_in_request_order_is_taken_as_it_is_and_others_are_matched() -> None:
+    inputs = [
+        _sent(1, date_to_invoice=dt.date(2027, 1, 1), story_id=5),
+        _sent(2, title=" M2 "),
+        _sent(3, workspace_id=900),
+    ]
+    made = [_made(1, date_to_invoice="2027-01-01", story_id="5"), _made(2), _made(3)]
+    assert tie_back(inputs, made) is made
+    assert [m.id for m in tie_back(inputs, made[::-1])] == ["101", "102", "103"]
+    with pytest.raises(errors.ValidationError, match="sent 3 billing milestones, the response holds 2"):
+        tie_back(inputs, made[:2])
