@@ -22,7 +22,7 @@ import psycopg
 import pytest
 
 from billing_milestones.errors import BudgetExhaustedError, ValidationError
-from billing_milestones.workers import PostgresLimiter, _budgets
+from billing_milestones.workers import PostgresHourlyBudget, PostgresLimiter, _budgets
 from billing_milestones.workers._budgets import request_bound
 
 from .._postgres import PostgresServer, fresh_database
@@ -73,6 +73,30 @@ def test_a_lease_is_the_clients_whole_timeout_and_must_be_bounded() -> None:
         PostgresLimiter("postgresql://unused", 3, max_wait=0)
     assert refused.value.field == "max_wait"
     assert PostgresLimiter("postgresql://unused", 3, timeout=0.5).lease == 2.0 + 1.0  # with the grace
+
+
+@pytest.mark.parametrize("slots", [0, -1, True, 2.0, "3", None])
+def test_a_limiter_refuses_a_bad_slot_count_by_its_field(slots: Any) -> None:
+    with pytest.raises(ValidationError) as refused:
+        PostgresLimiter("postgresql://unused", slots)
+    assert refused.value.field == "slots" and refused.value.value == slots
+    with pytest.raises(ValidationError) as refused:
+        PostgresLimiter("postgresql://unused", 3, pool_size=slots)
+    assert refused.value.field == "pool_size"
+
+
+@pytest.mark.parametrize("limit", [0, -5, False, 10.0, "100", None])
+def test_an_hourly_budget_refuses_a_bad_limit_by_its_field(limit: Any) -> None:
+    with pytest.raises(ValidationError) as refused:
+        PostgresHourlyBudget("postgresql://unused", limit, key="t")
+    assert refused.value.field == "limit" and refused.value.value == limit
+
+
+@pytest.mark.parametrize("window", [0, -1.0, float("inf"), float("nan"), True, "3600", None])
+def test_an_hourly_budget_refuses_a_bad_window_by_its_field(window: Any) -> None:
+    with pytest.raises(ValidationError) as refused:
+        PostgresHourlyBudget("postgresql://unused", 10, key="t", window=window)
+    assert refused.value.field == "window"
 
 
 def test_n_processes_never_hold_more_than_the_slots(url: str, tmp_path: Any) -> None:

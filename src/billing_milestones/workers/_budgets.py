@@ -40,6 +40,7 @@ import httpx
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from .._checks import positive_int
 from .._http import DEFAULT_TIMEOUT, resolve_timeout
 from ..errors import BudgetExhaustedError, ValidationError
 from ._wakeups import Wakeups
@@ -172,8 +173,8 @@ class PostgresLimiter:
         max_wait: float = 120.0,
         platform: str = "autotask",
     ) -> None:
-        if isinstance(slots, bool) or not isinstance(slots, int) or slots < 1:
-            raise ValueError(f"a limiter needs a positive number of slots, got {slots!r}")
+        positive_int(slots, "slots")
+        positive_int(pool_size, "pool_size")
         if isinstance(max_wait, bool) or not isinstance(max_wait, int | float) or not 0 < max_wait < math.inf:
             raise ValidationError(f"max_wait must be a positive number of seconds, got {max_wait!r}", field="max_wait")
         self.slots = slots
@@ -292,8 +293,9 @@ class PostgresHourlyBudget:
     using the same database and ``key``: at most ``limit`` requests per ``window`` seconds."""
 
     def __init__(self, url: str, limit: int, *, key: str, window: float = 3600.0) -> None:
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ValueError(f"a budget needs a positive limit, got {limit!r}")
+        positive_int(limit, "limit")
+        if isinstance(window, bool) or not isinstance(window, int | float) or not 0 < window < math.inf:
+            raise ValidationError(f"window must be a positive number of seconds, got {window!r}", field="window")
         self.limit = limit
         self.key = f"bm-budget:{key}"
         self.window = window
