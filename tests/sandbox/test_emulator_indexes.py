@@ -121,7 +121,13 @@ def test_a_query_by_contract_evaluates_only_that_contracts_rows(
 
     monkeypatch.setattr(autotask_reads, "_evaluate", counted)
     titles = _titles(http, [{"op": "eq", "field": "contractID", "value": mine}])
-    assert titles == [f"mine {i}" for i in range(30)] and len(calls) == 30
+    # The table vouches for its own rows' contract, so the contract item itself is evaluated on none of them.
+    assert titles == [f"mine {i}" for i in range(30)] and calls == []
+    # Every other item still is, on that contract's rows only (whatever its place).
+    beginning = {"op": "beginsWith", "field": "title", "value": "mine 1"}
+    titles = _titles(http, [beginning, {"op": "eq", "field": "contractID", "value": mine}])
+    assert titles == ["mine 1", *(f"mine {i}" for i in range(10, 20))] and len(calls) == 30
+    assert {sandbox.milestones[i]["contractID"] for i in calls} == {mine}
     calls.clear()
     # Without a top-level contract item every row is still evaluated, as before.
     assert len(_titles(http, [{"op": "or", "items": [{"op": "eq", "field": "contractID", "value": mine}]}])) == 30
@@ -153,3 +159,26 @@ def test_a_query_by_contract_answers_as_the_full_scan_does(
         r["title"] for _, r in sorted(sandbox.milestones.items()) if all(_query.evaluate(f, r) for f in filters)
     ]
     assert _titles(http, filters) == full_scan
+
+
+def test_rows_the_table_cannot_vouch_for_are_checked_against_the_contract_item(
+    autotask: tuple[AutotaskSandbox, httpx.Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row put in the table as a plain dict is not the table's own: the contract item is evaluated on it."""
+    sandbox, http = autotask
+    mine, other = sandbox.add_contract(), sandbox.add_contract()
+    own = sandbox.add_milestone(mine, title="own")
+    for contract, title in ((mine, "plain mine"), (other, "plain other")):
+        ident = sandbox.add_milestone(contract, title=title)
+        sandbox.milestones[ident] = dict(sandbox.milestones[ident])
+    calls = []
+    evaluate = _query.evaluate
+
+    def counted(item: Any, record: Any) -> bool:
+        calls.append(record["title"])
+        return evaluate(item, record)
+
+    monkeypatch.setattr(autotask_reads, "_evaluate", counted)
+    assert _titles(http, [{"op": "eq", "field": "contractID", "value": mine}]) == ["own", "plain mine"]
+    assert sorted(calls) == ["plain mine", "plain other"]
+    assert sandbox.milestones[own]["title"] == "own"

@@ -137,6 +137,17 @@ class IndexedTable(dict[K, dict[str, Any]]):
             ids.update(self._ids.get(value, {}))
         return [(ident, self[ident]) for ident in ids]
 
+    def vouched(self, value: Any) -> tuple[list[tuple[K, dict[str, Any]]], list[tuple[K, dict[str, Any]]]] | None:
+        """(id, record) of the records the table knows hold ``value`` (their own reading equals it, so a filter
+        comparing that reading with ``value`` holds for each), and of those it cannot vouch for; None when
+        ``value`` cannot be looked up (the caller walks every record)."""
+        if keyed(value) is UNKEYED:
+            return None
+        if self.stale:
+            self._rebuild()
+        own = [(ident, self[ident]) for ident in self._ids.get(value, ())]
+        return own, [(ident, self[ident]) for ident in self._ids.get(UNKEYED, ())]
+
     def _index(self, ident: K, record: Mapping[str, Any]) -> None:
         own = isinstance(record, Row) and record._table is self
         value = keyed(self._key(record)) if own else UNKEYED

@@ -23,16 +23,17 @@ from ._store import _CONTRACT_FIELDS, _ENTITIES, _FIELD_ORDER, PAGE_SIZE, _int, 
 from ._table import MilestoneTable
 
 
-def _first(item: tuple[Any, Any]) -> Any:
+def _first(item: tuple[Any, ...]) -> Any:
     return item[0]
 
 
-def _contract_filter(filters: list[Any]) -> Any:
-    """The contract a query's top-level ``eq contractID`` item names (as the filter compares it), or None."""
-    for item in filters:
+def _contract_filter(filters: list[Any]) -> tuple[int, Any] | None:
+    """The place of a query's first top-level ``eq contractID`` item and the contract it names (as the filter
+    compares it), or None."""
+    for at, item in enumerate(filters):
         if item.get("op") == "eq" and not item.get("udf") and str(item.get("field", "")).lower() == "contractid":
             wanted = _comparable("contractid", item.get("value"))
-            return wanted if wanted is not None and not isinstance(wanted, bool | str) else None
+            return (at, wanted) if wanted is not None and not isinstance(wanted, bool | str) else None
     return None
 
 
@@ -139,23 +140,29 @@ class _Reads(_Store):
 
     def _matches(self, filters: list[Any], entity: str = "ContractMilestones") -> list[dict[str, Any]]:
         rows = self.currencies if entity == "Currencies" else self.milestones
-        contract = _contract_filter(filters) if entity == "ContractMilestones" else None
-        return [
-            r for _, r in sorted(self._candidates(rows, contract), key=_first) if all(_evaluate(f, r) for f in filters)
-        ]
+        found = _contract_filter(filters) if entity == "ContractMilestones" else None
+        candidates = sorted(self._candidates(rows, filters, found), key=_first)
+        return [r for _, r, checks in candidates if not checks or all(_evaluate(f, r) for f in checks)]
 
     @staticmethod
-    def _candidates(rows: Mapping[int, dict[str, Any]], contract: Any) -> Iterable[tuple[int, dict[str, Any]]]:
-        """The (id, row) pairs a query must evaluate: all of them, or for a query by contract (what every
-        listing sends) those the table knows to be that contract's plus every row it cannot vouch for. A table
-        put here from outside is walked: the rows whose contractID is that number."""
-        if contract is None:
-            return rows.items()
-        indexed = rows.of_contract(contract) if isinstance(rows, MilestoneTable) else None
-        if indexed is not None:
-            return indexed
+    def _candidates(
+        rows: Mapping[int, dict[str, Any]], filters: list[Any], found: tuple[int, Any] | None
+    ) -> Iterable[tuple[int, dict[str, Any], list[Any]]]:
+        """(id, row, the filter items to evaluate on it) for every row a query must look at: all of them, or for
+        a query by contract (what every listing sends) those the table knows to be that contract's, which the
+        ``eq contractID`` item holds for by the table's own reading (so only the other items are evaluated),
+        plus every row it cannot vouch for. A table put here from outside is walked: the rows whose contractID
+        is that number."""
+        if found is None:
+            return [(k, r, filters) for k, r in rows.items()]
+        at, contract = found
+        split = rows.vouched(contract) if isinstance(rows, MilestoneTable) else None
+        if split is not None:
+            own, others = split
+            rest = filters[:at] + filters[at + 1 :]
+            return [(k, r, rest) for k, r in own] + [(k, r, filters) for k, r in others]
         return [
-            (k, r)
+            (k, r, filters)
             for k, r in rows.items()
             if (v := r.get("contractID")) == contract or (type(v) is not int and _of_contract(r, contract))
         ]
