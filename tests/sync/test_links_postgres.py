@@ -78,3 +78,28 @@ def test_an_unreachable_server_is_a_config_error_naming_links_without_the_passwo
         LinkStore(f"postgresql://sync:hunter2@127.0.0.1:{port}/links")
     assert info.value.key == "links" and "hunter2" not in str(info.value)
     assert f"127.0.0.1:{port}" in str(info.value)
+
+
+def tcp_keepalive(fileno: int) -> tuple[int, int, int, int, int]:
+    """The connection's socket as the kernel has it: keepalive on, its idle, interval, count, user timeout."""
+    sock = socket.socket(fileno=socket.dup(fileno))
+    try:
+        return (
+            sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+            sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+            sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+            sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
+            sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT),
+        )
+    finally:
+        sock.close()
+
+
+def test_a_store_connection_has_tcp_keepalives_and_the_urls_own_win(postgres_server: PostgresServer) -> None:
+    """A silent network drop must not block a store call for as long as the kernel retransmits: the socket
+    probes an idle connection and gives it up within a minute; a value the URL sets is the one used."""
+    url = fresh_database(postgres_server)
+    with LinkStore(url) as store:
+        assert tcp_keepalive(store.backend.conn.fileno()) == (1, 30, 10, 3, 60000)  # type: ignore[attr-defined]
+    with LinkStore(url + "&keepalives_idle=7&tcp_user_timeout=9000") as store:
+        assert tcp_keepalive(store.backend.conn.fileno()) == (1, 7, 10, 3, 9000)  # type: ignore[attr-defined]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from billing_milestones.errors import ConfigError
-from billing_milestones.sync.store import parse_target, redact_url
+from billing_milestones.sync.store import parse_target, redact_url, with_keepalives
+from billing_milestones.sync.store._url import KEEPALIVES
 
 
 @pytest.mark.parametrize(
@@ -60,3 +62,43 @@ def test_bad_targets_are_config_errors_naming_the_key(text: str, words: str) -> 
 def test_passwords_never_show(url: str, shown: str) -> None:
     assert redact_url(url) == shown
     assert "secret" not in parse_target(url).display
+
+
+def test_a_postgresql_url_gets_tcp_keepalives_it_does_not_set() -> None:
+    params = conninfo_to_dict(with_keepalives("postgresql://u:s3cret@h:5433/db?options=-csearch_path%3Dx"))
+    assert {key: params[key] for key in KEEPALIVES} == KEEPALIVES
+    assert KEEPALIVES["keepalives"] == "1" and int(KEEPALIVES["tcp_user_timeout"]) > 0
+    assert (params["user"], params["password"], params["host"], params["port"], params["dbname"]) == (
+        "u",
+        "s3cret",
+        "h",
+        "5433",
+        "db",
+    )
+    assert params["options"] == "-csearch_path=x"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://h/db?keepalives_idle=5&tcp_user_timeout=0",
+        "host=h dbname=db keepalives_idle=5 tcp_user_timeout=0",
+    ],
+)
+def test_a_keepalive_the_url_sets_wins(url: str) -> None:
+    params = conninfo_to_dict(with_keepalives(url))
+    assert (params["keepalives_idle"], params["tcp_user_timeout"]) == ("5", "0")
+    assert params["keepalives_interval"] == KEEPALIVES["keepalives_interval"]  # the others still added
+
+
+def test_keepalives_turned_off_by_the_url_stay_off() -> None:
+    assert conninfo_to_dict(with_keepalives("postgresql://h/db?keepalives=0"))["keepalives"] == "0"
+
+
+def test_a_service_keeps_its_own_settings_and_an_unreadable_url_is_left_to_the_connect(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert with_keepalives("postgresql:///db?service=billing") == "postgresql:///db?service=billing"
+    assert with_keepalives("postgresql://h/db?no_such_option=1") == "postgresql://h/db?no_such_option=1"
+    monkeypatch.setenv("PGSERVICE", "billing")
+    assert with_keepalives("postgresql://h/db") == "postgresql://h/db"

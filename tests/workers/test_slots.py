@@ -7,6 +7,7 @@ and waits are bounded only so that a broken limiter fails the test instead of ha
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import subprocess
 import sys
@@ -344,3 +345,38 @@ def test_a_release_unheard_while_the_listener_is_gone_still_reaches_the_waiter(
     hold.__exit__(None, None, None)
     assert taken.wait(30)
     thread.join(30)
+
+
+def test_slot_budget_and_queue_connections_have_tcp_keepalives(url: str, tmp_path: Any) -> None:
+    """A slot take on a network that dropped without a reset fails within a minute (the keepalives give the
+    connection up) instead of blocking the job past ``max_wait``; the budget, the wake-up listener and the
+    queue connect the same way, and a value the URL sets wins."""
+    from billing_milestones.sync.config import load_settings
+    from billing_milestones.workers import PostgresHourlyBudget, WorkerApp
+
+    from ..sync.test_links_postgres import tcp_keepalive
+
+    limiter = PostgresLimiter(url, 2, namespace="t")
+    budget = PostgresHourlyBudget(url + "&keepalives_idle=11", 5, key="t")
+    try:
+        with limiter("k"), limiter._pool.get().connection() as conn:
+            assert tcp_keepalive(conn.fileno()) == (1, 30, 10, 3, 60000)
+        assert psycopg.conninfo.conninfo_to_dict(limiter._wakeups._url)["keepalives_idle"] == "30"
+        assert budget.acquire() is None
+        with budget._pool.get().connection() as conn:
+            assert tcp_keepalive(conn.fileno()) == (1, 11, 10, 3, 60000)
+    finally:
+        limiter.close()
+        budget.close()
+    config = tmp_path / "milestones.toml"
+    config.write_text(f'links = "{url}"\n\n[pairs.p]\nsource = "autotask:1"\ntarget = "kantata:2"\n')
+    queue = WorkerApp(load_settings(config, env={}))
+
+    async def queue_socket() -> tuple[int, int, int, int, int]:
+        async with queue.app.open_async():
+            pool = queue.app.connector.pool  # type: ignore[attr-defined]
+            async with pool.connection() as conn:
+                return tcp_keepalive(conn.fileno())
+
+    assert asyncio.run(queue_socket()) == (1, 30, 10, 3, 60000)
+    queue.budgets.close()

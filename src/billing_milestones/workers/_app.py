@@ -22,7 +22,7 @@ from procrastinate import exceptions as pq_errors
 from ..errors import ConfigError
 from ..sync._store_config import WorkerSettings, worker_settings
 from ..sync.config import Settings
-from ..sync.store import parse_target
+from ..sync.store import parse_target, with_keepalives
 from ._clients import SharedBudgets
 from ._run import TRANSIENT, run_pair
 from ._stores import StorePool
@@ -97,7 +97,7 @@ class WorkerApp:
         self.budgets = SharedBudgets(url, self.workers)
         #: The link stores this worker's jobs borrow (their connections outlive a job).
         self.stores = StorePool(settings.links)
-        connector = procrastinate.PsycopgConnector(conninfo=url, configure=_autocommit)
+        connector = procrastinate.PsycopgConnector(conninfo=with_keepalives(url), configure=_autocommit)
         self.app = procrastinate.App(connector=connector)
         retry = procrastinate.RetryStrategy(
             max_attempts=self.workers.retries + 1,

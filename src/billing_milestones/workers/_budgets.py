@@ -43,6 +43,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from .._checks import positive_int
 from .._http import DEFAULT_TIMEOUT, resolve_timeout
 from ..errors import BudgetExhaustedError, ValidationError
+from ..sync.store import with_keepalives
 from ._wakeups import Wakeups
 
 __all__ = ["PostgresHourlyBudget", "PostgresLimiter", "request_bound"]
@@ -51,12 +52,14 @@ _log = logging.getLogger(__name__)
 
 
 class _Pool:
-    """A small pool of autocommit connections, opened on first use and shared by one limiter's threads."""
+    """A small pool of autocommit connections, opened on first use and shared by one limiter's threads (with
+    TCP keepalives, see :func:`~..sync.store.with_keepalives`: a slot take on a dropped network fails within a
+    minute instead of outwaiting ``max_wait``)."""
 
     def __init__(
         self, url: str, size: int, configure: Callable[[psycopg.Connection[tuple[object, ...]]], None] | None = None
     ) -> None:
-        self._url = url
+        self._url = with_keepalives(url)
         self._size = size
         self._configure = configure
         self._pool: ConnectionPool | None = None

@@ -22,6 +22,8 @@ import threading
 import psycopg
 from psycopg import sql
 
+from ..sync.store import with_keepalives
+
 __all__ = ["Wakeups"]
 
 _log = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ class Wakeups:
     """Releases of slots announced on ``channel`` (the payload names the key), heard by one thread."""
 
     def __init__(self, url: str, channel: str) -> None:
-        self._url = url
+        self._url = with_keepalives(url)  # a listener on a dropped network reconnects within a minute
         self._channel = channel
         self._lock = threading.Lock()
         self._keys: dict[str, _Key] = {}

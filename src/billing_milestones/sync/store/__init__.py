@@ -2,7 +2,7 @@
 
 from ._backend import Backend
 from ._model import SCHEMA_VERSION, Intent, Link, RunRecord
-from ._url import StoreTarget, parse_target, redact_url
+from ._url import StoreTarget, parse_target, redact_url, with_keepalives
 from .linkstore import LinkStore, open_backend
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "open_backend",
     "parse_target",
     "redact_url",
+    "with_keepalives",
 ]

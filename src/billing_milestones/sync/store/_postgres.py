@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from ...errors import ConfigError
 from ._backend import Row
-from ._url import redact_url
+from ._url import redact_url, with_keepalives
 
 __all__ = ["PostgresBackend"]
 
@@ -107,7 +107,7 @@ class PostgresBackend:
         self._error = psycopg.Error
         self._batch_cursor: Any = None
         try:
-            self.conn = psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=10)
+            self.conn = psycopg.connect(with_keepalives(url), autocommit=True, row_factory=dict_row, connect_timeout=10)
         except psycopg.Error as exc:
             raise ConfigError(
                 f"links: the link store {self.display} cannot be reached ({type(exc).__name__}: "

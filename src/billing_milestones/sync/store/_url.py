@@ -7,14 +7,15 @@ never disagree on what a URL means. SQLite URLs read like SQLAlchemy's: ``sqlite
 
 from __future__ import annotations
 
+import os
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 from ...errors import ConfigError
 
-__all__ = ["StoreTarget", "parse_target", "redact_url"]
+__all__ = ["KEEPALIVES", "StoreTarget", "parse_target", "redact_url", "with_keepalives"]
 
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
 
@@ -75,3 +76,35 @@ def parse_target(target: str | Path, *, key: str = "links") -> StoreTarget:
         f"{key}: unknown link store scheme {scheme!r}; use a file path, sqlite:///path or postgresql://...",
         key=key,
     )
+
+
+#: libpq's TCP keepalive options every connection we open gets unless its URL sets them. A connection whose
+#: network dropped without a reset (a firewall forgetting it, a host gone) otherwise waits on its socket for
+#: as long as the kernel retransmits, a quarter of an hour and more: a job blocked in a slot take or a store
+#: call far past the limiter's ``max_wait``. With these, an idle-looking connection is probed after 30 s and
+#: given up 60 s after the last sign of life (``tcp_user_timeout`` bounds unacknowledged data the same way);
+#: a healthy server answers probes whatever its queries take, so nothing that works is cut short.
+KEEPALIVES: Final = {
+    "keepalives": "1",
+    "keepalives_idle": "30",
+    "keepalives_interval": "10",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "60000",
+}
+
+
+def with_keepalives(url: str) -> str:
+    """``url`` as a libpq conninfo with :data:`KEEPALIVES` added where it sets none of its own: a value the
+    URL gives wins, and a connection named by a service (``service=``, ``PGSERVICE``) keeps the service
+    file's. A URL libpq cannot read is returned as it is, for the connect to report as it always has."""
+    from psycopg import Error
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    try:
+        params = conninfo_to_dict(url)
+    except Error:
+        return url
+    if "service" in params or os.environ.get("PGSERVICE"):
+        return url
+    missing = {key: value for key, value in KEEPALIVES.items() if key not in params}
+    return make_conninfo(url, **missing) if missing else url
