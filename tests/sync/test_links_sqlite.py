@@ -68,7 +68,7 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path: Path) -> None:
         store.put(link(2))
         assert [ln.sync_key for ln in store.links("p")] == ["k1", "k2"]
     version = sqlite3.connect(path).execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
-    assert version == str(SCHEMA_VERSION) == "4"
+    assert version == str(SCHEMA_VERSION) == "5"
 
 
 @pytest.mark.parametrize("old", ["2", "3"])
@@ -89,4 +89,4 @@ def test_a_version_2_or_3_store_gains_the_newer_tables_in_place(tmp_path: Path, 
         assert store.version("p") == (1 if old == "2" else 2)
         assert store.runs("p") == []
     version = sqlite3.connect(path).execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
-    assert version == "4"
+    assert version == "5"

@@ -12,8 +12,10 @@ from typing import Any, Final
 
 __all__ = ["SCHEMA_VERSION", "TABLES", "Intent", "Link", "RunRecord", "now_text"]
 
-#: v1 links; v2 desired fingerprints; v3 leases and pair versions; v4 the run history.
-SCHEMA_VERSION: Final = 4
+#: v1 links; v2 desired fingerprints; v3 leases and pair versions; v4 the run history; v5 leaner indexes (open
+#: intents only; on PostgreSQL no second index of a pair's links in order, which the pair's key index and a
+#: sort of its few rows serve): a version 4 SDK would build the old ones again on every open.
+SCHEMA_VERSION: Final = 5
 
 #: Every table ``links migrate`` copies, with its columns in order; the first is the ordering key.
 TABLES: Final[dict[str, tuple[str, ...]]] = {

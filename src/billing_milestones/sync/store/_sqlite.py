@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS intents (
     created_at  TEXT NOT NULL,
     finished_at TEXT
 );
-CREATE INDEX IF NOT EXISTS intents_open ON intents (pair_id, state);
+CREATE INDEX IF NOT EXISTS intents_pending ON intents (pair_id) WHERE state = 'pending';
 CREATE TABLE IF NOT EXISTS leases (
     pair_id     TEXT PRIMARY KEY,
     owner       TEXT NOT NULL,

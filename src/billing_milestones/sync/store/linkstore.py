@@ -24,6 +24,8 @@ __all__ = ["LinkStore", "open_backend"]
 
 _LINK_COLUMNS = ", ".join(TABLES["links"])
 _RUN_COLUMNS = ", ".join(TABLES["runs"][1:])
+#: Indexes of schema versions before 5, dropped when a store is upgraded (never created since).
+_REPLACED_INDEXES = ("intents_open", "links_in_order")
 #: Intents begun by one statement at most (4 values each: well under SQLite's 999 bound variables).
 _BEGIN_CHUNK = 200
 
@@ -94,12 +96,15 @@ class LinkStore:
             self.backend.count("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             return
         found = int(rows[0]["value"])
-        if found in (1, 2, 3):
+        if found in (1, 2, 3, 4):
             # v1 -> v2: links remember the desired fingerprint; old links start with none accepted.
             # v2 -> v3 (leases, pair versions) and v3 -> v4 (runs): new tables the schema has just created.
+            # v4 -> v5: the schema has just built the open intents' index; the indexes it replaces go.
             with self.backend.transaction():
                 if found == 1:
                     self.backend.count("ALTER TABLE links ADD COLUMN desired_fp TEXT NOT NULL DEFAULT ''")
+                for index in _REPLACED_INDEXES:
+                    self.backend.count(f"DROP INDEX IF EXISTS {index}")
                 self.backend.count("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
         elif found != SCHEMA_VERSION:
             raise ConfigError(
