@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from autotask_read import bench_autotask_reads
 from memory import bench_memory
 from money_ops import bench_money
 from planner import bench_first_sync, bench_linked
@@ -106,12 +107,13 @@ class Sizes:
     memory: int
     sync: int
     read_rounds: tuple[int, int]
+    autotask_pages: tuple[int, ...]
     money_calls: int
 
 
 #: The issue's sizes, and the quick ones tests/test_benchmarks.py runs.
-FULL = Sizes(1000, 100_000, (250, 2000, 10_000), 100_000, 10_000, (11, 5), 20_000)
-QUICK = Sizes(40, 2000, (50, 200), 2000, 300, (3, 1), 2000)
+FULL = Sizes(1000, 100_000, (250, 2000, 10_000), 100_000, 10_000, (11, 5), (50, 500), 20_000)
+QUICK = Sizes(40, 2000, (50, 200), 2000, 300, (3, 1), (50,), 2000)
 
 
 def main() -> None:
@@ -123,6 +125,7 @@ def main() -> None:
         bench_linked(size.linked),
         bench_memory(size.memory),
         *bench_reads(200, *size.read_rounds),
+        *bench_autotask_reads(size.autotask_pages, *size.read_rounds),
         bench_sync_requests(size.sync),
         *bench_sync_pairs(10, size.sync // 10),
         *bench_sync_processes(size.sync, 10),

@@ -17,6 +17,8 @@ ROWS = (
     "kantata list of one 200-item page",
     "common view milestones.list, same page",
     "GET one milestone",
+    "autotask query page of 50, native",
+    "autotask common view stream, page of 50",
     "requests for a sync of 300 new milestones into Kantata",
     "requests for 10 pairs x 30 new milestones, the same clients",
     "requests to sync those 10 pairs again (nothing to write), the same clients",

@@ -17,7 +17,8 @@ from typing import Any, Protocol, TypeVar
 from .. import errors
 from .._http import APIResponse, Page, RequestSpec
 from ._errors import PLATFORM, error_body_messages
-from .wire import ContractMilestone, FieldsResponse, ItemIdResponse, ItemsResponse, PageDetails
+from ._page import read_items_page
+from .wire import ContractMilestone, FieldsResponse, ItemIdResponse, PageDetails
 
 __all__ = ["body_of", "checked_item", "count_matches", "item_id_of", "items_page", "status_fields_of"]
 
@@ -106,7 +107,7 @@ def _next_request(spec: RequestSpec, details: PageDetails, items: list[Any]) -> 
 def items_page(spec: RequestSpec, response: APIResponse) -> Page[ContractMilestone]:
     """One ``ContractMilestones`` query page. Every item must carry its id: ``Query`` always asks for it, even
     with ``IncludeFields`` (paging past 500 needs it), and the page guard needs it to see a repeat."""
-    body = ItemsResponse.model_validate(body_of(response))
+    body = read_items_page(body_of(response))
     count_matches(body.page_details, body.items)
     item_ids: list[str] = []
     for position, item in enumerate(body.items):

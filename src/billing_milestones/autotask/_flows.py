@@ -22,6 +22,7 @@ from . import _operations as ops
 from . import adapter
 from ._persisted import load_picklist, load_zone, save_picklist, save_zone
 from ._plans import created, plan_update, prepare_create, updatable
+from ._read import milestone_reader
 from ._setup import SharedState, container_id, given_currency, key_ids
 from .query import F, as_query
 from .wire import ContractMilestone, ZoneInformation
@@ -235,7 +236,8 @@ def view_listing(
         labels = picklist.labels
         if any(r.contract_id == cid for r in records):
             state.currencies.existing.add(cid)
-        return lambda r: adapter.to_milestone(_of_contract(r, cid), picklist=labels, currency=code)
+        read = milestone_reader(labels, code)
+        return lambda r: read(_of_contract(r, cid))
 
     query = ops.query_operation(as_query(F.eq("contractID", cid)))
     return CheckedListing(query, converter, lambda: contract_exists(state, cid))

@@ -1,0 +1,134 @@
+"""A listing page's milestones in common form, each built once from the values its wire model validated.
+
+:func:`~billing_milestones.autotask.adapter.to_milestone` reads one record and looks up, per call, what is the
+same for a whole listing: the status picklist's label of each value and its common status, the contract's
+currency. A listing converts every record of every page, so :func:`milestone_reader` decides those once and
+returns a reader for the records. It builds the usual milestone (a title, an amount that fits the currency's
+minor unit, a listed status) in one step from the wire values, with no second validation and no call per
+common object; any other record (no title, no amount, a status the picklist or the labels lack, a value of an
+unexpected type) is handed to ``to_milestone`` itself, which names the field it refuses. A milestone reads the
+same whichever path read it: equal field for field, with the same types, fields set, repr and dumps
+(``tests/autotask/test_read_milestones.py`` compares both over generated records).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Final
+
+from .._wire import LazyRaw
+from ..errors import TranslationError, ValidationError
+from ..model import (
+    SYNC_SERVICE_NAME,
+    ExternalRef,
+    Milestone,
+    MilestoneKey,
+    MilestoneStatus,
+    Platform,
+    Trigger,
+    _new,
+    _set_dict,
+    _set_extra,
+    _set_fields_set,
+    _set_private,
+)
+from ..money import Money
+from .adapter import _READ_FIELDS, DEFAULT_STATUS_LABELS, _common_status, split_description, to_milestone
+from .wire import ContractMilestone
+
+__all__ = ["milestone_reader"]
+
+_KEY_FIELDS: Final = frozenset({"platform", "id", "container_id"})
+_REF_FIELDS: Final = frozenset({"service", "ref"})
+_FIXED_DATE: Final = Trigger.fixed_date()
+_AUTOTASK: Final = Platform.AUTOTASK
+_BILLED: Final = MilestoneStatus.BILLED
+_DATETIME: Final = dt.datetime
+_raw: Final = ContractMilestone.raw
+
+
+def _statuses(picklist: Mapping[int, str], labels: Mapping[str, MilestoneStatus]) -> dict[int, MilestoneStatus]:
+    """Each picklist value whose label has a common status -> that status (the others are to_milestone's to
+    refuse, by name)."""
+    found: dict[int, MilestoneStatus] = {}
+    for value, label in picklist.items():
+        try:
+            found[value] = _common_status(label, labels)
+        except TranslationError:
+            continue
+    return found
+
+
+def milestone_reader(
+    picklist: Mapping[int, str], currency: str, labels: Mapping[str, MilestoneStatus] = DEFAULT_STATUS_LABELS
+) -> Callable[[ContractMilestone], Milestone]:
+    """``lambda wire: to_milestone(wire, picklist=picklist, currency=currency, labels=labels)``, for many records
+    of one contract."""
+    statuses = _statuses(picklist, labels)
+
+    def general(wire: ContractMilestone) -> Milestone:
+        return to_milestone(wire, picklist=picklist, currency=currency, labels=labels)
+
+    def read(wire: ContractMilestone) -> Milestone:
+        if type(wire) is not ContractMilestone:
+            return general(wire)
+        values = wire.__dict__
+        status, title, amount, due = values["status"], values["title"], values["amount"], values["date_due"]
+        status = statuses.get(status) if type(status) is int else None
+        if (
+            status is None
+            or type(title) is not str
+            or not title
+            or title.isspace()
+            or type(amount) is not Decimal
+            or (due is not None and type(due) is not _DATETIME)
+        ):
+            return general(wire)
+        try:
+            money = Money(amount, currency).quantize()
+        except ValidationError:
+            return general(wire)  # a fraction of the minor unit, or a bad currency: to_milestone names it
+        description, sync_key = split_description(values["description"])
+        ident, container = values["id"], values["contract_id"]
+        key = None
+        if ident is not None and container is not None:
+            key = _new(MilestoneKey)
+            _set_dict(key, {"platform": _AUTOTASK, "id": str(ident), "container_id": str(container)})
+            _set_fields_set(key, set(_KEY_FIELDS))
+            _set_extra(key, None)
+            _set_private(key, None)
+        refs: tuple[ExternalRef, ...] = ()
+        if sync_key:
+            ref = _new(ExternalRef)
+            _set_dict(ref, {"service": SYNC_SERVICE_NAME, "ref": sync_key, "model": None, "status": None})
+            _set_fields_set(ref, set(_REF_FIELDS))
+            _set_extra(ref, None)
+            _set_private(ref, None)
+            refs = (ref,)
+        milestone = _new(Milestone)
+        _set_dict(
+            milestone,
+            {
+                "key": key,
+                "title": title,
+                "description": description,
+                "amount": money,
+                "percentage": None,
+                "due": due.date() if due is not None else None,
+                "trigger": _FIXED_DATE,
+                "status": status,
+                "is_initial_payment": bool(values["is_initial_payment"]),
+                "locked": status is _BILLED,
+                "external_refs": refs,
+                "raw": LazyRaw(_raw, wire),
+                "changes": (),
+            },
+        )
+        _set_fields_set(milestone, set(_READ_FIELDS))
+        _set_extra(milestone, None)
+        _set_private(milestone, None)
+        return milestone
+
+    return read
