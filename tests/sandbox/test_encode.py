@@ -95,3 +95,18 @@ def test_no_request_or_seed_puts_a_float_where_a_response_reads_it() -> None:
     stored = [(m["amount"], m["internalCurrencyAmount"]) for m in sandbox.milestones.values()]
     assert all(isinstance(v, Decimal) for pair in stored for v in pair)
     assert [a for a, _ in stored] == [Decimal("0.1"), Decimal("100.25")]
+
+
+def test_a_string_spelling_the_calls_marker_stays_a_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The n-th marker is the n-th Decimal; a string of the data spelling the marker is another call's."""
+    tokens = iter(["0123456789abcdef", "fedcba9876543210"])
+    monkeypatch.setattr("billing_milestones.sandbox._encode.secrets.token_hex", lambda _: next(tokens))
+    data = {"looks": "@0123456789abcdef@", "amount": Decimal("1.50"), "more": [Decimal("2"), "@0123456789abcdef@"]}
+    assert encode(data) == dumps(data) == '{"looks":"@0123456789abcdef@","amount":1.50,"more":[2,"@0123456789abcdef@"]}'
+
+
+@pytest.mark.parametrize("text", ["1E+2", "1E-7", "-0.00", "12345678901234567890.000", "0E-12", "1.0E+5", "7"])
+def test_every_decimal_is_written_with_its_digits(text: str) -> None:
+    data = {"n": Decimal(text), "m": [Decimal(text), {"k": Decimal(text)}]}
+    assert encode(data) == dumps(data)
+    assert loads(encode(data)) == data

@@ -2,8 +2,8 @@
 
 The clients' :func:`~billing_milestones._http._json.dumps` walks every value in Python first (to refuse, by
 place, what a server would round); an emulator answers with what it holds, and at scale that walk was most
-of a response's CPU. Here only what JSON has no type for reaches Python: each Decimal becomes a marker
-string, then its own digits in one pass over the text, and a date its ISO form. The bytes are those
+of a response's CPU. Here only what JSON has no type for reaches Python: each Decimal becomes one marker
+string, then its own digits where the text is cut at the markers, and a date its ISO form. The bytes are those
 ``dumps`` writes (tests/sandbox/test_encode.py compares them).
 
 A float is refused, as ``dumps`` refuses one: money and percentages travel as Decimal, and an emulator's state
@@ -24,23 +24,41 @@ from typing import Any
 
 __all__ = ["encode"]
 
-#: A Decimal's marker as the encoder writes it: the call's token, then the Decimal's place in its list.
-_MARKER = re.compile(r'"@([0-9a-f]{16}):(\d+)@"')
 #: A JSON string as the encoder writes it (escapes included), for text holding an escaped quote.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 
 
 def encode(data: Any) -> str:
     """Compact JSON text of ``data``; each Decimal written as a JSON number with exactly its digits."""
+    while True:
+        # Each Decimal is written as this call's marker (a string), in the order the encoder meets them, so
+        # the n-th marker in the text is the n-th number: the text is cut at the markers (at memchr speed, no
+        # pattern) and the numbers put between the pieces. A string of the data that spells the marker would
+        # make one piece too many: then again with another token (never in practice: 64 random bits).
+        text, numbers, marker = _encoded(data, secrets.token_hex(8))
+        if not numbers:
+            return text
+        pieces = text.split(marker)
+        if len(pieces) == len(numbers) + 1:
+            joined = [""] * (2 * len(numbers) + 1)
+            joined[::2] = pieces
+            joined[1::2] = numbers
+            return "".join(joined)
+
+
+def _encoded(data: Any, token: str) -> tuple[str, list[str], str]:
+    """The text with each Decimal as ``"@token@"``, the Decimals' digits in order, and that marker."""
     numbers: list[str] = []
-    token = secrets.token_hex(8)
+    written = f"@{token}@"
 
     def default(obj: Any) -> Any:
         if isinstance(obj, Decimal):
             if not obj.is_finite():
                 raise ValueError(f"cannot send the non-finite number {obj} as JSON")
-            numbers.append(format(obj, "f"))
-            return f"@{token}:{len(numbers) - 1}@"
+            # str() is the plain digits unless it chose an exponent; then format "f" writes them out.
+            digits = str(obj)
+            numbers.append(format(obj, "f") if "E" in digits else digits)
+            return written
         if isinstance(obj, dt.datetime | dt.date):
             return obj.isoformat()
         raise TypeError(f"an emulator cannot send {type(obj).__name__} as JSON")
@@ -50,11 +68,7 @@ def encode(data: Any) -> str:
         raise TypeError(
             f"an emulator refuses to send the float at {_float_place(data)}; money and percentages travel as Decimal"
         )
-    if not numbers:
-        return text
-    # One pattern for every call (compiled once), the token checked per marker: a string that only looks
-    # like a marker (another token) stays the string it is.
-    return _MARKER.sub(lambda m: numbers[int(m[2])] if m[1] == token else m[0], text)
+    return text, numbers, f'"{written}"'
 
 
 def _holds_float(text: str) -> bool:
