@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .. import errors
-from .._http import Flow, just
+from .._http import Flow, Operation, just
 from .._http._collector import COLLECTOR_PAUSED
 from .._listing import CheckedListing
 from ..model import Milestone, MilestoneKey, Platform
@@ -45,7 +45,11 @@ def create_many(
     ops: KantataOperations, items: Sequence[BillingMilestoneCreate | Mapping[str, Any]], include: IncludeArg
 ) -> Flow[builtins.list[BillingMilestone]]:
     """Bulk create, 100 per POST, results in input order; every item is checked before the first POST."""
-    batches = ops.create_billing_milestones(items, include=include)
+    return created_by(ops.create_billing_milestones(items, include=include))
+
+
+def created_by(batches: Sequence[Operation[builtins.list[BillingMilestone]]]) -> Flow[builtins.list[BillingMilestone]]:
+    """Send each batch in turn; the created milestones of all, in input order."""
     created: builtins.list[BillingMilestone] = []
     for op in batches:
         batch: builtins.list[BillingMilestone] = yield op
@@ -144,7 +148,7 @@ class ViewFlows:
         write = body_writer(ws, allow_drop=allow_drop)
         with COLLECTOR_PAUSED:  # every body is kept (see _http/_collector.py); no yield inside the pause
             prepared = [write(m) for m in milestones]
-        created = yield from create_many(self._ops, [b for b, _ in prepared], VIEW_INCLUDES)
+        created = yield from created_by(self._ops.create_sent([s for s, _ in prepared], include=VIEW_INCLUDES))
         # The reply holds the created records in the listing's wire shape: read them as a listing page is read.
         read = milestone_reader(ws, today=self.today())
         with COLLECTOR_PAUSED:

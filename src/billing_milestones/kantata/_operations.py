@@ -28,6 +28,7 @@ from ._envelopes import (
     unique,
 )
 from ._errors import refuse_invoiced
+from ._tie import Sent, tie_back
 from .wire import (
     BillingMilestone,
     BillingMilestoneCreate,
@@ -49,6 +50,7 @@ __all__ = [
     "StoryFilters",
     "parse_envelope",
     "resolve_milestones",
+    "tie_back",
 ]
 
 #: Kantata accepts at most 100 milestones per create request.
@@ -192,74 +194,6 @@ def _milestone_params(filters: MilestoneFilters) -> dict[str, Any]:
     return params
 
 
-def _fingerprint(title: str, cents: int, workspace_id: object) -> tuple[str, int, str]:
-    """What identifies a created milestone's input (titles compared without surrounding whitespace)."""
-    return (title.strip(), cents, str(workspace_id))
-
-
-def _detail(date_to_invoice: dt.date | None, story_id: object) -> tuple[str, str]:
-    """What tells apart milestones sharing title and amount (monthly instalments): their date and story."""
-    return (date_to_invoice.isoformat() if date_to_invoice else "", str(story_id) if story_id else "")
-
-
-def _in_place(sent: BillingMilestoneCreate, made: BillingMilestone) -> bool:
-    """Whether ``made`` is ``sent``'s milestone by the fingerprint and detail :func:`tie_back` compares: the
-    usual reply, in request order, decided without building them (a False here takes the full comparison)."""
-    due, story = sent.date_to_invoice, sent.story_id
-    return (
-        made.amount_in_cents == sent.amount_in_cents
-        and made.title.strip() == sent.title.strip()
-        and made.workspace_id == str(sent.workspace_id)
-        and (
-            made.date_to_invoice is None
-            if due is None
-            else type(due) is type(made.date_to_invoice) and due == made.date_to_invoice
-        )
-        and (made.story_id is None if story is None else made.story_id == story)
-    )
-
-
-def tie_back(
-    inputs: Sequence[BillingMilestoneCreate], created: builtins.list[BillingMilestone]
-) -> builtins.list[BillingMilestone]:
-    """Pair each created milestone with its input, in input order.
-
-    Kantata does not document that bulk results come back in request order [U]; we check each position and,
-    if the order differs, match on (title, amount, workspace) and, among equals, on date and story first.
-    Anything we cannot pair raises.
-    """
-    if len(created) != len(inputs):
-        raise errors.ValidationError(f"sent {len(inputs)} billing milestones, the response holds {len(created)}")
-    if all(map(_in_place, inputs, created)):
-        return created
-    wanted = [_fingerprint(i.title, i.amount_in_cents, i.workspace_id) for i in inputs]
-    got = [_fingerprint(c.title, c.amount_in_cents, c.workspace_id) for c in created]
-    wanted_detail = [_detail(i.date_to_invoice, i.story_id) for i in inputs]
-    got_detail = [_detail(c.date_to_invoice, c.story_id) for c in created]
-    if wanted == got and wanted_detail == got_detail:
-        return created
-    free = list(range(len(created)))
-    chosen: builtins.list[int | None] = [None] * len(inputs)
-    # Exact matches first, so a looser match never takes a milestone another input matches exactly.
-    for exact in (True, False):
-        for position, fp in enumerate(wanted):
-            if chosen[position] is not None:
-                continue
-            for j in free:
-                if got[j] == fp and (not exact or got_detail[j] == wanted_detail[position]):
-                    chosen[position] = j
-                    free.remove(j)
-                    break
-    ordered: builtins.list[BillingMilestone] = []
-    for position, (fp, pick) in enumerate(zip(wanted, chosen, strict=True)):
-        if pick is None:
-            raise errors.ValidationError(
-                f"cannot tie created milestones back to input {position} ({fp[0]!r}, {fp[1]}): no match in the response"
-            )
-        ordered.append(created[pick])
-    return ordered
-
-
 @dataclasses.dataclass(frozen=True)
 class KantataOperations:
     """Request builders and parsers for one client configuration (the ``.json`` suffix choice)."""
@@ -325,14 +259,20 @@ class KantataOperations:
     ) -> builtins.list[Operation[builtins.list[BillingMilestone]]]:
         """One POST per 100 items, in order; each parse ties the created milestones back to their inputs."""
         bodies = [i if isinstance(i, BillingMilestoneCreate) else build_model(BillingMilestoneCreate, i) for i in items]
+        return self.create_sent([Sent.of(b) for b in bodies], include=include)
+
+    def create_sent(
+        self, sent: Sequence[Sent], *, include: Sequence[str] | str | None = None
+    ) -> builtins.list[Operation[builtins.list[BillingMilestone]]]:
+        """:meth:`create_billing_milestones` of bodies already written (the common view writes them)."""
         ops: builtins.list[Operation[builtins.list[BillingMilestone]]] = []
-        for start in range(0, len(bodies), BULK_LIMIT):
-            chunk = bodies[start : start + BULK_LIMIT]
+        for start in range(0, len(sent), BULK_LIMIT):
+            chunk = sent[start : start + BULK_LIMIT]
             spec = RequestSpec(
                 "POST",
                 self.path("billing_milestones"),
                 params=self._include(include),
-                json={"billing_milestones": [b.to_wire() for b in chunk]},
+                json={"billing_milestones": [s.wire for s in chunk]},
             )
             ops.append(Operation(spec, _bulk_parser(spec, chunk)))
         return ops
@@ -416,9 +356,7 @@ def _no_content(response: APIResponse) -> None:
     parse_body(response)
 
 
-def _bulk_parser(
-    spec: RequestSpec, chunk: builtins.list[BillingMilestoneCreate]
-) -> Callable[[APIResponse], builtins.list[BillingMilestone]]:
+def _bulk_parser(spec: RequestSpec, chunk: Sequence[Sent]) -> Callable[[APIResponse], builtins.list[BillingMilestone]]:
     includes = includes_of(spec)
 
     def parse(response: APIResponse) -> builtins.list[BillingMilestone]:
