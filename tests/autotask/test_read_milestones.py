@@ -129,7 +129,8 @@ def test_the_usual_record_is_read_without_to_milestone() -> None:
     with patch.object(_read, "to_milestone", side_effect=AssertionError("not the usual path")):
         got = milestone_reader(picklist, "USD")(wire)
     assert_same_model(got, adapter.to_milestone(wire, picklist=picklist, currency="USD"))
-    assert str(got.amount.amount) == "4000.50" and got.locked and got.sync_key == "k1"
+    assert got.amount is not None and str(got.amount.amount) == "4000.50"
+    assert got.locked and got.sync_key == "k1"
 
 
 @pytest.mark.parametrize(
