@@ -115,28 +115,31 @@ def _plan(
         link_list, version = [ln for ln in links if ln.pair_id == pair.id], None
     _refuse_repeats(source, "source")
     _refuse_repeats(target, "target")
-    # Each link's target id once (it is parsed out of the link's target key).
-    linked = [(ln, ln.target_id) for ln in link_list]
-    by_source = {found[0].source_key: found for found in linked}
-    linked_targets = {tid for _, tid in linked}
     targets_by_id = {t.id: t for t in target if t.id is not None}
-    carriers, actions = _sync_key_carriers(pair, target, linked)
+    # Links by source key; each link's target is looked up when its source is planned (no per-link tuple
+    # or parsed id is kept: at 100,000 pairs each such index costs megabytes).
+    by_source = {ln.source_key: ln for ln in link_list}
+    whole_set = spec_for(pair.target).write_mode is WriteMode.WHOLE_SET
+    carriers, actions = _sync_key_carriers(pair, target, link_list)
     claimed = {t.id for a in actions if (t := target_row(a)) is not None and t.id is not None}
     currency = target_currency or pair.target_currency or _common_currency(target)
+    linked_targets = _linked_targets(target, targets_by_id, link_list, whole_set)
     matches = _ExactMatches(pair, target, claimed | linked_targets)
     fields = COMPARED_FIELDS[pair.target]
-    listed: set[str] = set()  # the source keys of links whose source is listed (the rest are orphans)
+    # Only a whole-set target reads, after the loop, which target milestones the source accounted for.
+    claim = claimed.add if whole_set else _no_claim
 
     for s in source:
         if s.id is None or s.platform is None:
             raise TranslationError("source milestones must carry their key (read them from a client)", field="key")
         text = s.text
         key = sync_key_of(pair, s.platform, s.id, s.stable_id, text)
-        link, t = None, None
-        found = by_source.get(text)
-        if found is not None:
-            link, t = found[0], targets_by_id.get(found[1])
-            listed.add(link.source_key)
+        t = None
+        link = by_source.pop(text, None)  # what is left once the source is read: the orphans' source keys
+        if link is not None:
+            t = targets_by_id.get(link.target_id)
+            if link.sync_key == key:
+                key = link.sync_key  # one text for both (100,000 plans hold 100,000 keys)
         if t is None and carriers:
             t = carriers.get(key) or carriers.get(legacy_sync_key(pair, text))
         try:
@@ -144,21 +147,21 @@ def _plan(
         except TranslationError as exc:
             actions.append(planned(ActionKind.CONFLICT, key, f"cannot translate: {exc}", s, t, link=link))
             if t is not None and t.id is not None:
-                claimed.add(t.id)
+                claim(t.id)
                 matches.take(t)
             continue
         if t is None and link is None:
             t = matches.find(desired)
         if t is not None and t.id is not None:
-            claimed.add(t.id)
+            claim(t.id)
             matches.take(t)
         actions.append(_decide(pair, policy, fields, s, t, desired, link, key))
 
     suspicious = not source and not pair.allow_empty_source
-    for link, target_id in linked:
-        if link.source_key in listed:
+    for link in link_list:
+        if link.source_key not in by_source:  # its source was listed
             continue
-        t = targets_by_id.get(target_id)
+        t = targets_by_id.get(link.target_id)
         if suspicious and t is not None and pair.delete_missing:
             why = (
                 f"the source listed no milestones at all while {len(link_list)} are linked; deleting them all "
@@ -167,7 +170,7 @@ def _plan(
             actions.append(planned(ActionKind.CONFLICT, link.sync_key, why, None, t, link=link))
             continue
         actions.append(_orphan(pair, link, t))
-    if spec_for(pair.target).write_mode is WriteMode.WHOLE_SET:
+    if whole_set:
         unsure = any(a.kind is ActionKind.CONFLICT and source_row(a) is not None for a in actions)
         actions.extend(_outside_the_set(pair, target, claimed | linked_targets, unsure))
     # An empty source confirmed with allow_empty_source has already said "delete them all".
@@ -214,12 +217,12 @@ def _refuse_repeated_keys(milestones: list[MilestoneRow], side: str) -> None:
 
 
 def _sync_key_carriers(
-    pair: SyncPair, target: list[MilestoneRow], links: Iterable[tuple[Link, str]]
+    pair: SyncPair, target: list[MilestoneRow], links: list[Link]
 ) -> tuple[dict[str, MilestoneRow], list[PlannedAction]]:
     """One target milestone per sync key, and a DUPLICATE action for every other one carrying that key.
 
     The one kept is the linked one, else a locked (billed) one, which cannot be removed and is the one that
-    was invoiced, else the first listed. ``links`` pairs each link with its target id.
+    was invoiced, else the first listed.
     """
     kept: dict[str, MilestoneRow] = {}
     # Only keys carried more than once get a group (all of its carriers, in listing order).
@@ -233,7 +236,7 @@ def _sync_key_carriers(
     duplicates: list[PlannedAction] = []
     if not groups:
         return kept, duplicates
-    linked = {ln.sync_key: target_id for ln, target_id in links}
+    linked = {ln.sync_key: ln.target_id for ln in links}
     for sync_key in kept:  # in the order each key was first listed
         group = groups.get(sync_key)
         if group is None:
@@ -243,6 +246,21 @@ def _sync_key_carriers(
             if extra is not keeper:
                 duplicates.append(_duplicate(pair, sync_key, keeper, extra))
     return kept, duplicates
+
+
+def _linked_targets(
+    target: list[MilestoneRow], targets_by_id: dict[str, MilestoneRow], links: list[Link], whole_set: bool
+) -> set[str]:
+    """The ids of the listed target milestones that are linked, where something reads them: a whole-set
+    target (the stages the source accounts for) or exact matching (unlinked milestones without a sync key);
+    a listing whose milestones all carry a sync key needs none. Each id is the row's own text."""
+    if not whole_set and all(t.sync_key is not None for t in target if t.id is not None):
+        return set()
+    return {t.id for ln in links if (t := targets_by_id.get(ln.target_id)) is not None and t.id is not None}
+
+
+def _no_claim(target_id: str) -> None:
+    """A claim nobody reads (only a whole-set target asks which milestones the source accounted for)."""
 
 
 def _keeper(group: list[MilestoneRow], linked_id: str | None) -> MilestoneRow:
