@@ -34,9 +34,42 @@ _TZ = dt.timezone(dt.timedelta(hours=-7))
 DEMO_TOKEN: Final = "sandbox-kantata-token"
 
 
+#: The keys of a milestone as ``_insert`` stores it: ``_seq`` is its one private key.
+_MILESTONE_KEYS: Final = frozenset(
+    {
+        "id",
+        "title",
+        "amount_in_cents",
+        "currency",
+        "billing_type",
+        "date_to_invoice",
+        "story_id",
+        "workspace_id",
+        "invoice_id",
+        "created_at",
+        "updated_at",
+        "_seq",
+    }
+)
+
+
 def _public(record: Record) -> Record:
-    """A stored record without the sandbox's private bookkeeping keys."""
+    """A stored record without the sandbox's private bookkeeping keys. A milestone holding exactly the keys
+    ``_insert`` stores (one set comparison in C) is copied without its ``_seq``, not sifted key by key."""
+    if record.keys() == _MILESTONE_KEYS:
+        public = dict(record)
+        del public["_seq"]
+        return public
     return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+def _clock_parts(epoch: dt.datetime) -> tuple[dt.datetime | None, str]:
+    """``epoch`` without its offset and the offset's text when the offset is the same at every time (a
+    ``datetime.timezone``, or none), so a time's ISO text is the wall time's plus that text; else (None, "")."""
+    if epoch.tzinfo is not None and type(epoch.tzinfo) is not dt.timezone:
+        return None, ""
+    base = epoch.replace(tzinfo=None)
+    return base, epoch.isoformat()[len(base.isoformat()) :]
 
 
 def _workspace_of(record: Mapping[str, Any]) -> Any:
@@ -100,6 +133,10 @@ class _Store(Emulator):
         }
         self._seq = itertools.count(1)
         self._epoch = dt.datetime(2026, 1, 5, 9, 0, 0, tzinfo=_TZ)
+        #: ``_epoch`` as ``_now`` last read it: its wall time and offset text when the offset is fixed.
+        self._clock_epoch: dt.datetime | None = None
+        self._clock_base: dt.datetime | None = None
+        self._clock_zone = ""
         self.router = self._routes()
 
     @abstractmethod
@@ -107,7 +144,14 @@ class _Store(Emulator):
         """The route table (``_routes``), built once the state exists."""
 
     def _now(self) -> str:
-        return (self._epoch + dt.timedelta(seconds=next(self._seq))).isoformat()
+        """The next tick of the account's clock (one second a tick from ``_epoch``), as the API writes times."""
+        epoch = self._epoch
+        if epoch is not self._clock_epoch:
+            self._clock_epoch, self._clock_base, self._clock_zone = epoch, *_clock_parts(epoch)
+        if self._clock_base is None:
+            return (epoch + dt.timedelta(0, next(self._seq))).isoformat()
+        # A fixed offset: the wall time without it, then the offset as isoformat writes it (the same text).
+        return (self._clock_base + dt.timedelta(0, next(self._seq))).isoformat() + self._clock_zone
 
     def _next_id(self, kind: str) -> str:
         return str(next(self._ids[kind]))
