@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from billing_milestones import Money
 from billing_milestones.errors import ValidationError
-from billing_milestones.money import minor_reader, to_decimal
+from billing_milestones.money import minor_reader, minor_writer, to_decimal
 
 ROUNDINGS = st.sampled_from(
     [None, decimal.ROUND_HALF_EVEN, decimal.ROUND_HALF_UP, decimal.ROUND_DOWN, decimal.ROUND_CEILING]
@@ -174,3 +174,30 @@ def test_minor_reader_checks_its_currency_and_exponent_once_by_name_and_refuses_
     with pytest.raises(ValidationError) as by_from_minor:
         Money.from_minor(10**70 + 1, "USD", exponent=2)
     assert too_long.value.message == by_from_minor.value.message and too_long.value.field == "amount"
+
+
+@given(
+    st.one_of(st.integers(-(10**70), 10**70), st.decimals(allow_nan=False, allow_infinity=False, places=4)),
+    st.integers(-10, 12).map(lambda e: Decimal(1).scaleb(e)),
+    st.integers(0, 8),
+)
+def test_minor_writer_writes_as_to_minor_or_none_where_to_minor_raises(
+    digits: int | Decimal, scale: Decimal, exponent: int
+) -> None:
+    try:
+        money = Money(Decimal(digits) * scale, "USD")
+    except ValidationError:
+        return  # more digits than an amount holds
+    try:
+        expected: int | None = money.to_minor(exponent=exponent)
+    except ValidationError:
+        expected = None
+    got = minor_writer(exponent)(money)
+    assert got == expected and type(got) is type(expected)
+
+
+def test_minor_writer_checks_its_exponent_once_by_name() -> None:
+    with pytest.raises(ValidationError) as caught:
+        minor_writer(9)
+    assert caught.value.field == "exponent"
+    assert minor_writer(2)(Money("1.005", "USD")) is None and minor_writer(3)(Money("1.005", "USD")) == 1005

@@ -386,6 +386,22 @@ def minor_reader(currency: str, exponent: int) -> Callable[[int], Money]:
     return read
 
 
+def minor_writer(exponent: int) -> Callable[[Money], int | None]:
+    """``money.to_minor(exponent=exponent)`` for many amounts (a bulk create's), the exponent checked once;
+    None where to_minor raises (a fraction of a minor unit, too many digits): the caller names it."""
+    exp, scaleb, even = check_exponent(exponent), _EXACT.scaleb, decimal.ROUND_HALF_EVEN
+
+    def write(money: Money) -> int | None:
+        try:
+            scaled = scaleb(money._amount, exp)
+        except (decimal.Inexact, decimal.Overflow):
+            return None
+        whole = scaled.to_integral_value(rounding=even)
+        return None if whole != scaled else int(whole)
+
+    return write
+
+
 #: The quantum of each exponent _check_exponent allows: 1, 0.1, ... 1E-8.
 _QUANTA: Final = tuple(Decimal(1).scaleb(-exp) for exp in range(9))
 #: Zero written with each exponent's decimals, unsigned (as from_minor(0) writes it).

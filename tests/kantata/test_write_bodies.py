@@ -39,6 +39,7 @@ WORKSPACES = st.sampled_from(
         WorkspaceCurrency("900", "USD", 0),
         WorkspaceCurrency("900", "JPY", 0),
         WorkspaceCurrency("900", "KWD", 3),
+        WorkspaceCurrency("900", "USD", 9),  # an exponent out of range: refused by name
         WorkspaceCurrency("123456789012345678", "USD", 2),  # more digits than a double carries: sent as they are
         WorkspaceCurrency("0900", "USD", 2),  # not canonical: the general path, whatever it makes of it
         WorkspaceCurrency("0", "USD", 2),

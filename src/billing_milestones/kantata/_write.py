@@ -25,7 +25,7 @@ from typing import Any
 from .._wire import MAX_EXACT_INT
 from ..errors import ValidationError
 from ..model import SYNC_SERVICE_NAME, FieldChange, Milestone, MilestoneStatus, TriggerKind
-from ..money import Money
+from ..money import Money, minor_writer
 from ._tie import Sent
 from .adapter import SYNC_SERVICE_MODEL, WorkspaceCurrency, to_create_body
 from .wire import BillingType
@@ -57,6 +57,10 @@ def body_writer(workspace: WorkspaceCurrency, *, allow_drop: bool = False) -> Ca
         body, changes = to_create_body(milestone, workspace, allow_drop=allow_drop)
         return Sent.of(body), changes
 
+    try:
+        minor_of = minor_writer(exponent)
+    except ValidationError:
+        return general  # an exponent out of range: to_create_body names it
     if type(workspace_id) is not str or not _REQUEST_ID.fullmatch(workspace_id):
         return general
     wire_workspace = int(workspace_id)  # as the body's dump sends it
@@ -79,12 +83,9 @@ def body_writer(workspace: WorkspaceCurrency, *, allow_drop: bool = False) -> Ca
             or (due is not None and type(due) is not _DATE)
         ):
             return general(milestone)
-        try:
-            cents = amount.to_minor(exponent=exponent)
-        except ValidationError:
-            return general(milestone)  # a fraction of a minor unit: to_create_body names it
-        if not -MAX_EXACT_INT <= cents <= MAX_EXACT_INT:
-            return general(milestone)
+        cents = minor_of(amount)
+        if cents is None or not -MAX_EXACT_INT <= cents <= MAX_EXACT_INT:
+            return general(milestone)  # a fraction of a minor unit, too many digits: to_create_body names it
         wire: dict[str, Any] = {"title": title, "amount_in_cents": cents, "workspace_id": wire_workspace}
         if due is not None:
             wire["date_to_invoice"] = due.isoformat()
