@@ -19,6 +19,7 @@ from billing_milestones._http import (
     RequestSpec,
     RunnerHooks,
     SyncRunner,
+    blocking,
 )
 
 from .conftest import make_core
@@ -195,3 +196,30 @@ def test_derived_runners_share_hooks_and_lock() -> None:
     assert isinstance(runner, SyncRunner)
     copy = runner.derive(make_core())
     assert copy.hooks is hooks and copy._lock is runner._lock
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_a_blocking_step_is_called_in_place_by_the_sync_runner_and_in_a_thread_by_the_async_one(
+    mode: str,
+) -> None:
+    threads: list[threading.Thread] = []
+
+    def call(value: str) -> str:
+        threads.append(threading.current_thread())
+        if value == "bad":
+            raise LookupError("the store is gone")
+        return value.upper()
+
+    def flow() -> Flow[tuple[str, str, str]]:
+        got = yield from blocking(lambda: call("stored"))
+        try:
+            yield from blocking(lambda: call("bad"))
+        except LookupError as exc:  # thrown in where the flow yielded, as if the call were made there
+            caught = str(exc)
+        sent = yield _echo("/after")
+        return got, caught, sent
+
+    runner = _runner(mode)
+    assert await _run(runner, flow()) == ("STORED", "the store is gone", "/v1/after")
+    in_place = [t is threading.current_thread() for t in threads]
+    assert in_place == ([True, True] if mode == "sync" else [False, False])

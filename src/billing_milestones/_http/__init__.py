@@ -2,7 +2,7 @@
 
 from ._budget import AsyncRequestBudget, SlidingWindowBudget, SyncRequestBudget
 from ._core import ClientCore, ErrorDetail, default_error_detail, request_id_of
-from ._flow import Flow, RunnerHooks, just, one
+from ._flow import Blocking, Flow, RunnerHooks, blocking, just, one
 from ._json import dumps, loads
 from ._limits import AsyncioLimiter, AsyncLimiter, SyncLimiter, ThreadLimiter
 from ._metrics import METRICS_LOGGER
@@ -31,6 +31,8 @@ __all__ = [
     "AsyncRequestBudget",
     "AsyncRunner",
     "AsyncioLimiter",
+    "Blocking",
+    "Blocking",
     "ClientCore",
     "ErrorDetail",
     "Flow",
@@ -50,6 +52,8 @@ __all__ = [
     "SyncRunner",
     "ThreadLimiter",
     "backoff_delay",
+    "blocking",
+    "blocking",
     "default_error_detail",
     "dumps",
     "just",

@@ -2,8 +2,10 @@
 
 A flow is a generator that yields :class:`Operation` values and receives each one's result (or has the
 failure thrown into it, as an :class:`~billing_milestones.errors.APIError`), then returns its own result, the
-way httpx's ``Auth.auth_flow`` yields requests. It holds every decision and does no I/O, so one flow serves
-``SyncRunner.run_flow`` and ``AsyncRunner.run_flow``; only the waiting differs.
+way httpx's ``Auth.auth_flow`` yields requests. It holds every decision and does no network I/O, so one flow
+serves ``SyncRunner.run_flow`` and ``AsyncRunner.run_flow``; only the waiting differs. Other blocking work (a
+read or write of the link store's metadata tier) is yielded as :class:`Blocking`: the sync runner calls it in
+place, the async runner in a worker thread, so a database never holds up the event loop.
 
 :class:`RunnerHooks` are the flows a client runs around each of its requests: Autotask finds its zone before
 the first request and looks it up again after an unexpected 401; crm.com renews a contact token shortly
@@ -13,7 +15,7 @@ before it expires. A runner runs them under one lock shared with its ``with_opti
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -23,18 +25,42 @@ from ._request import Operation
 if TYPE_CHECKING:
     from ._core import ClientCore
 
-__all__ = ["Done", "Flow", "Outcome", "RunnerHooks", "advance", "just", "one"]
+__all__ = ["Blocking", "Done", "Flow", "Outcome", "RunnerHooks", "advance", "blocking", "called", "just", "one"]
 
 T = TypeVar("T")
 
-#: Yields operations, receives their results, returns a T.
-Flow = Generator[Operation[Any], Any, T]
+
+@dataclass(frozen=True)
+class Blocking(Generic[T]):
+    """A blocking call a flow needs made (its result sent back, its exception thrown in where it yielded):
+    in place by the sync runner, in a worker thread by the async one (``asyncio.to_thread``)."""
+
+    call: Callable[[], T]
+
+
+#: Yields operations (and blocking calls), receives their results, returns a T.
+Flow = Generator[Operation[Any] | Blocking[Any], Any, T]
 
 
 def just(value: T) -> Flow[T]:
     """A flow that sends nothing and returns ``value``."""
     return value
     yield  # pragma: no cover - makes this a generator
+
+
+def called(call: Callable[[], Any]) -> Outcome:
+    """The outcome of a :class:`Blocking` step's call: its result, or the exception it raised (thrown into the
+    flow where it yielded, as if it had been made there)."""
+    try:
+        return Outcome(call())
+    except Exception as exc:
+        return Outcome(error=exc)
+
+
+def blocking(call: Callable[[], T]) -> Flow[T]:
+    """A flow of one blocking call (see :class:`Blocking`)."""
+    result: T = yield Blocking(call)
+    return result
 
 
 def one(op: Operation[T]) -> Flow[T]:
@@ -48,7 +74,7 @@ class Outcome:
     """What the last operation gave: its result, or the API error it failed with."""
 
     value: Any = None
-    error: errors.APIError | None = None
+    error: BaseException | None = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +84,7 @@ class Done(Generic[T]):
     value: T
 
 
-def advance(flow: Flow[T], outcome: Outcome) -> Operation[Any] | Done[T]:
+def advance(flow: Flow[T], outcome: Outcome) -> Operation[Any] | Blocking[Any] | Done[T]:
     """Hand the flow the last outcome; get its next operation, or its result."""
     try:
         if outcome.error is not None:

@@ -19,7 +19,7 @@ from ._bind import bound
 from ._budget import AsyncRequestBudget, SyncRequestBudget, apace, check_budget, is_async_budget, pace
 from ._collector import COLLECTOR_PAUSED
 from ._core import ClientCore, _body_of
-from ._flow import Done, Flow, Outcome, RunnerHooks, advance
+from ._flow import Blocking, Done, Flow, Outcome, RunnerHooks, advance, called
 from ._limits import AsyncioLimiter, AsyncLimiter, SyncLimiter, ThreadLimiter
 from ._paging import PageGuard, next_link_error
 from ._policy import retry_args
@@ -217,6 +217,9 @@ class SyncRunner(_RunnerBase):
     def _drive(flow: Flow[T], send: Callable[[Operation[Any]], Any]) -> T:
         outcome = Outcome()
         while not isinstance(step := advance(flow, outcome), Done):
+            if isinstance(step, Blocking):
+                outcome = called(step.call)
+                continue
             try:
                 outcome = Outcome(send(step))
             except errors.APIError as exc:
@@ -365,6 +368,9 @@ class AsyncRunner(_RunnerBase):
     async def _drive(flow: Flow[T], send: Callable[[Operation[Any]], Awaitable[Any]]) -> T:
         outcome = Outcome()
         while not isinstance(step := advance(flow, outcome), Done):
+            if isinstance(step, Blocking):  # a store's read or write: never on the event loop
+                outcome = await asyncio.to_thread(called, step.call)
+                continue
             try:
                 outcome = Outcome(await send(step))
             except errors.APIError as exc:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from .. import errors
-from .._http import ClientCore, Flow, RunnerHooks, just
+from .._http import ClientCore, Flow, RunnerHooks, blocking, just
 from .._listing import CheckedListing
 from ..model import Milestone, MilestoneKey
 from . import _operations as ops
@@ -43,6 +43,9 @@ __all__ = [
 ]
 
 
+T = TypeVar("T")
+
+
 # -- zones --------------------------------------------------------------------------------------------
 class ZoneHooks(RunnerHooks):
     """Find the user's zone before the first request; after an unexpected 401, look it up again (once): the
@@ -56,14 +59,15 @@ class ZoneHooks(RunnerHooks):
         return self.state.zone_url is not None and core.base_url == self.state.zone_url
 
     def prepare(self, core: ClientCore) -> Flow[ClientCore]:
-        if self.state.zone_url is None and not self._shared_zone():
+        if self.state.zone_url is None and not (yield from self._shared_zone()):
             yield from self.discover()
         return self._at_zone(core)
 
     def recover(self, exc: errors.APIError, used: ClientCore, core: ClientCore) -> Flow[ClientCore | None]:
         if not isinstance(exc, errors.AuthenticationError):
             return None
-        self.state.forget_shared()  # whatever moved, the next client of this tenant reads it afresh
+        self.state.forget_cached()  # whatever moved, the next client of this tenant reads it afresh
+        yield from in_store(self.state, self.state.forget_persisted)
         if self.state.explicit:
             return None
         if self.state.zone_url == used.base_url:  # nobody has looked it up again since that request
@@ -77,15 +81,15 @@ class ZoneHooks(RunnerHooks):
         self.state.discoveries += 1
         if self.state.metadata is not None:
             self.state.metadata.put(self.state.zone_key, (url, zone))
-        save_zone(self.state, zone)
+        yield from in_store(self.state, lambda: save_zone(self.state, zone))
 
-    def _shared_zone(self) -> bool:
+    def _shared_zone(self) -> Flow[bool]:
         """The zone another client of this user found (within the cache's TTL), in this process or, through
         the link store, in another (checked as a discovered one), if any: no request."""
         metadata = self.state.metadata
         found = metadata.get(self.state.zone_key) if metadata is not None else None
         if found is None:
-            found = load_zone(self.state)
+            found = yield from in_store(self.state, lambda: load_zone(self.state))
         if found is None:
             return False
         self._use(*found)
@@ -107,20 +111,28 @@ def zone_information(hooks: ZoneHooks) -> Flow[ZoneInformation]:
         if state.explicit:
             asked: ZoneInformation = yield ops.zone_operation(hooks.username, state.discovery)
             return asked
-        if not hooks._shared_zone():
+        if not (yield from hooks._shared_zone()):
             yield from hooks.discover()
     assert state.zone is not None
     return state.zone
 
 
 # -- picklist and currency ---------------------------------------------------------------------------
-def cached_picklist(state: SharedState) -> ops.StatusPicklist | None:
+def in_store(state: SharedState, call: Callable[[], T]) -> Flow[T | None]:
+    """``call()`` on the link store's metadata tier, as a blocking step (the async client makes it in a worker
+    thread: a database read or write never holds up its event loop); no step without a store (None)."""
+    if state.persisted is None:
+        return None
+    return (yield from blocking(call))
+
+
+def cached_picklist(state: SharedState) -> Flow[ops.StatusPicklist | None]:
     """The picklist this client or (within the TTL) another client of the tenant read, in this process or
     another (the link store's, checked); None: not read yet."""
     if state.picklist is None and state.metadata is not None:
         state.picklist = state.metadata.get(state.picklist_key)
     if state.picklist is None:
-        state.picklist = load_picklist(state)
+        state.picklist = yield from in_store(state, lambda: load_picklist(state))
     return state.picklist
 
 
@@ -128,16 +140,17 @@ def status_picklist(state: SharedState, refresh: bool = False) -> Flow[ops.Statu
     """The status picklist (value -> label), fetched once per client, and shared with the tenant's other
     clients through the metadata cache and its link-store tier (within the TTL). ``refresh=True`` reads it
     again for all of them."""
-    cached = None if refresh else cached_picklist(state)
+    cached = None if refresh else (yield from cached_picklist(state))
     if cached is not None:
         return cached
     if refresh and state.persisted is not None:
-        state.persisted.drop(state.picklist_name)  # stale: no other process may read it while this one asks
+        persisted = state.persisted  # stale: no other process may read it while this one asks
+        yield from in_store(state, lambda: persisted.drop(state.picklist_name))
     picklist: ops.StatusPicklist = yield ops.picklist_operation()
     state.picklist = picklist
     if state.metadata is not None:
         state.metadata.put(state.picklist_key, picklist)
-    save_picklist(state, picklist)
+    yield from in_store(state, lambda: save_picklist(state, picklist))
     return picklist
 
 
@@ -226,7 +239,7 @@ def view_listing(
     refreshed: list[bool] = []  # a cached picklist is read again once per listing at most
 
     def converter(records: Sequence[ContractMilestone]) -> Flow[Callable[[ContractMilestone], Milestone]]:
-        cached = cached_picklist(state)
+        cached = yield from cached_picklist(state)
         picklist = cached if cached is not None else (yield from status_picklist(state))
         if cached is not None and not refreshed and any(r.status not in picklist.labels for r in records):
             # A status the cached picklist lacks may be one the tenant added since another client read it

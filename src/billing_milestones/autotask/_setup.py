@@ -106,11 +106,15 @@ class SharedState:
         self.zone_name = ""
         self.picklist_name = ""
 
-    def forget_shared(self) -> None:
-        """Drop the tenant's shared zone and picklist (after a 401), in the process and in the link store:
-        the next client, in this process or another, reads them afresh."""
+    def forget_cached(self) -> None:
+        """Drop the tenant's shared zone and picklist (after a 401) in the process; with
+        :meth:`forget_persisted`, the next client, in this process or another, reads them afresh."""
         if self.metadata is not None:
             self.metadata.forget(self.zone_key, self.picklist_key)
+
+    def forget_persisted(self) -> None:
+        """Drop them in the link store (a blocking call: the flows make it a step the async client runs off
+        its event loop)."""
         if self.persisted is not None:
             self.persisted.drop(self.zone_name, self.picklist_name)
 
