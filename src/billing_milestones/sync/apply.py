@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -19,8 +18,9 @@ from .._order import stream_of
 from .._platform_spec import WriteMode
 from .._platforms import spec_for
 from .._view import MilestoneView, SetWritingView
-from ..model import SYNC_SERVICE_NAME, Milestone, Platform
-from ._rows import MilestoneRow, Shared, row_of
+from ..model import SYNC_SERVICE_NAME, Milestone
+from ._load import load_sides, resolve_view
+from ._rows import MilestoneRow
 from .actions import desired_row, source_row, target_row
 from .lease import Lease
 from .links import Link, LinkStore
@@ -84,55 +84,6 @@ class ApplyResult:
 
 
 Progress = Callable[[ActionResult], None]
-
-
-def resolve_view(target: Any, platform: Platform) -> MilestoneView:
-    """Accept a view, a client with ``.milestones``, or a mapping of platform -> client."""
-    if isinstance(target, Mapping):
-        target = target[platform]
-    view = getattr(target, "milestones", target)
-    if not isinstance(view, MilestoneView):
-        raise errors.ConfigError(f"no milestone view for {platform.value}: got {type(target).__name__}")
-    return view
-
-
-def load_sides(
-    pair: SyncPair, clients: Any, *, parallel: bool = False
-) -> tuple[list[MilestoneRow], list[MilestoneRow]]:
-    """Read both containers completely (deletes are only planned from a complete read), each in its
-    platform's own order through the view's ``stream`` (the planner needs no order, so nothing is sorted).
-
-    Each page is projected into the planner's rows as it arrives and then let go: a row holds a milestone's
-    fields under the same names but not its wire payload, so 100,000 milestones take tens of megabytes, not
-    a gigabyte. ``row.milestone()`` gives a row's milestone back (without ``raw``: an update re-reads it).
-
-    ``parallel`` reads the target on a second thread while this one reads the source, when they are two
-    platforms (two clients, nothing shared between the reads): a worker does, as a pair's time is mostly
-    waiting on the two platforms. The target thread is a daemon: a source read that fails is raised at once.
-    """
-    if not parallel or pair.source is pair.target:
-        return _rows(clients, pair.source, pair.source_container), _rows(clients, pair.target, pair.target_container)
-    target: list[list[MilestoneRow]] = []
-    failed: list[BaseException] = []
-
-    def read_target() -> None:
-        try:
-            target.append(_rows(clients, pair.target, pair.target_container))
-        except BaseException as exc:  # handed to the caller's thread
-            failed.append(exc)
-
-    reader = threading.Thread(target=read_target, name="bm-load-target", daemon=True)
-    reader.start()
-    source = _rows(clients, pair.source, pair.source_container)
-    reader.join()
-    if failed:
-        raise failed[0]
-    return source, target[0]
-
-
-def _rows(clients: Any, platform: Platform, container_id: str) -> list[MilestoneRow]:
-    shared = Shared()
-    return [row_of(m, keep=False, shared=shared) for m in stream_of(resolve_view(clients, platform), container_id)]
 
 
 def apply_plan(
