@@ -21,6 +21,7 @@ from money_ops import bench_money
 from planner import bench_first_sync, bench_linked
 from read_path import bench_reads
 from sync_requests import bench_sync_pairs, bench_sync_processes, bench_sync_requests
+from write_path import bench_create
 
 from billing_milestones import AutotaskClient, KantataClient, Milestone, Money
 from billing_milestones._http import dumps
@@ -125,6 +126,7 @@ def main() -> None:
         bench_linked(size.linked),
         bench_memory(size.memory),
         *bench_reads(200, *size.read_rounds),
+        *bench_create(*size.read_rounds),
         *bench_autotask_reads(size.autotask_pages, *size.read_rounds),
         bench_sync_requests(size.sync),
         *bench_sync_pairs(10, size.sync // 10),

@@ -17,6 +17,7 @@ ROWS = (
     "kantata list of one 200-item page",
     "common view milestones.list, same page",
     "GET one milestone",
+    "common view create of one 50-milestone bulk POST",
     "autotask query page of 50, native",
     "autotask common view stream, page of 50",
     "requests for a sync of 300 new milestones into Kantata",
