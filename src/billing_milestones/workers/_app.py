@@ -17,6 +17,7 @@ from typing import Any, Final, cast
 
 import procrastinate
 import psycopg
+import psycopg_pool
 from procrastinate import exceptions as pq_errors
 
 from ..errors import ConfigError
@@ -24,6 +25,7 @@ from ..sync._store_config import WorkerSettings, worker_settings
 from ..sync.config import Settings
 from ..sync.store import parse_target, with_keepalives
 from ._clients import SharedBudgets
+from ._idle_check import check_idle_async
 from ._run import TRANSIENT, run_pair
 from ._stores import StorePool
 
@@ -76,6 +78,12 @@ def _autocommit(conn: Any) -> Any:
     return None
 
 
+def _queue_pool(**options: Any) -> psycopg_pool.AsyncConnectionPool:
+    """procrastinate's pool, checking a connection before lending it by a look at its socket instead of
+    procrastinate's empty query: one round trip a query fewer (see ``_idle_check``)."""
+    return psycopg_pool.AsyncConnectionPool(**{**options, "check": check_idle_async})
+
+
 class WorkerApp:
     """A procrastinate app bound to one config: its sync task, schedules and recovery task."""
 
@@ -97,7 +105,9 @@ class WorkerApp:
         self.budgets = SharedBudgets(url, self.workers)
         #: The link stores this worker's jobs borrow (their connections outlive a job).
         self.stores = StorePool(settings.links)
-        connector = procrastinate.PsycopgConnector(conninfo=with_keepalives(url), configure=_autocommit)
+        connector = procrastinate.PsycopgConnector(
+            conninfo=with_keepalives(url), configure=_autocommit, pool_factory=_queue_pool
+        )
         self.app = procrastinate.App(connector=connector)
         retry = procrastinate.RetryStrategy(
             max_attempts=self.workers.retries + 1,

@@ -44,6 +44,7 @@ from .._checks import positive_int
 from .._http import DEFAULT_TIMEOUT, resolve_timeout
 from ..errors import BudgetExhaustedError, ValidationError
 from ..sync.store import with_keepalives
+from ._idle_check import check_idle
 from ._wakeups import Wakeups
 
 __all__ = ["PostgresHourlyBudget", "PostgresLimiter", "request_bound"]
@@ -74,6 +75,7 @@ class _Pool:
                     max_size=self._size,
                     kwargs={"autocommit": True},
                     configure=self._configure,
+                    check=check_idle,  # a connection the server ended is replaced, not used for a take
                     open=True,
                 )
             return self._pool
