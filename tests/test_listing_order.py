@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from billing_milestones import (
     AsyncAutotaskClient,
@@ -56,6 +58,36 @@ def test_then_id_numeric_ids_by_number_before_other_ids() -> None:
     items = [m("x", D1, "10"), m("x", D1, "est:b"), m("x", D1, "9"), m("x", D1, "est:a"), m("x", D1, "100")]
     assert titles(sorted_milestones(items)) == ["x#9", "x#10", "x#100", "x#est:a", "x#est:b"]
     assert titles(sorted_milestones([m("x", D1, "²"), m("x", D1, "1")])) == ["x#1", "x#²"]  # not int("²")
+
+
+def _by_int(milestone: Milestone) -> tuple[Any, ...]:
+    """The id order as it was defined before: digit ids by int(), then by their text."""
+    text = milestone.key.id if milestone.key is not None else None
+    if text is None:
+        return (-1, 0, "")
+    return (0, int(text), text) if text.isascii() and text.isdigit() else (1, 0, text)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(0, 10**20).map(str),
+            st.from_regex(r"0{0,3}[0-9]{1,6}", fullmatch=True),
+            st.text(max_size=4).filter(bool),
+        ),
+        max_size=12,
+    )
+)
+def test_digit_ids_sort_as_their_numbers_then_their_text(ids: list[str]) -> None:
+    items = [m("x", D1, ident) for ident in ids]
+    assert [x.key for x in sorted_milestones(items)] == [x.key for x in sorted(items, key=_by_int)]
+
+
+def test_an_id_longer_than_int_reads_has_its_place() -> None:
+    # int() refuses more than 4,300 digits (a bare ValueError): the key never makes an int.
+    huge, huger = "9" * 5000, "1" + "0" * 5000
+    items = [m("x", D1, huger), m("x", D1, "est:a"), m("x", D1, huge), m("x", D1, "0" + huge), m("x", D1, "12")]
+    assert titles(sorted_milestones(items)) == ["x#12", f"x#0{huge}", f"x#{huge}", f"x#{huger}", "x#est:a"]
 
 
 def test_the_order_does_not_depend_on_the_input_order() -> None:

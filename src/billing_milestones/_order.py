@@ -33,19 +33,27 @@ __all__ = ["aordered", "listing_key", "ordered", "sorted_milestones", "stream_of
 _LAST_DATE = dt.date.max
 
 
-def listing_key(milestone: Milestone) -> tuple[bool, dt.date, str, str, tuple[int, int, str]]:
+def listing_key(milestone: Milestone) -> tuple[bool, dt.date, str, str, tuple[int, int, str, str]]:
     """The sort key of the listing order (see the module's docstring); computed for every milestone of a
-    listing, so in one call."""
+    listing, so in one call.
+
+    A digit id sorts by its number without being turned into one: by its digits without leading zeros,
+    shorter first, then as text (the same order as ``int()``'s, then the exact text), so an id of any length
+    has its place (``int()`` refuses more than 4,300 digits) and no int is made per milestone."""
     due, title, key = milestone.due, milestone.title, milestone.key
     if key is None:
-        ident: tuple[int, int, str] = _NO_KEY
+        ident: tuple[int, int, str, str] = _NO_KEY
     else:
         text = key.id
-        ident = (0, int(text), text) if text.isascii() and text.isdigit() else (1, 0, text)
+        if text.isascii() and text.isdigit():
+            digits = text.lstrip("0")
+            ident = (0, len(digits), digits, text)
+        else:
+            ident = (1, 0, "", text)
     return (due is None, due or _LAST_DATE, title.casefold(), title, ident)
 
 
-_NO_KEY = (-1, 0, "")
+_NO_KEY = (-1, 0, "", "")
 
 
 def sorted_milestones(milestones: Iterable[Milestone]) -> list[Milestone]:
