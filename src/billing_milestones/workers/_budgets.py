@@ -187,6 +187,7 @@ class PostgresLimiter:
         self.lease = request_bound(timeout) + _GRACE
         self.max_wait = float(max_wait)
         self.platform = platform
+        self._size = pool_size
         self._pool = _Pool(url, pool_size, configure=_no_flush_wait)
         #: One channel per namespace (a tenant): a release wakes only the workers of that tenant's limiters.
         self.channel = "bm_slots_" + hashlib.sha256(namespace.encode()).hexdigest()[:32]
@@ -247,6 +248,24 @@ class PostgresLimiter:
         except (psycopg.Error, PoolTimeout) as exc:
             _log.warning("slot %s of %r not released (%s; then %s): it frees at its lease", slot, name, first, exc)
 
+    def warm(self, connections: int) -> None:
+        """Before the first request: ``connections`` pooled connections (at most the pool's size) open, the
+        slots' table there and the wake-up listener listening. A worker's first requests then wait on no
+        connect (a server process forked, its caches filled) while other workers' requests hold slots."""
+        with contextlib.ExitStack() as held:
+            conns = [held.enter_context(self._pool.get().connection()) for _ in range(min(connections, self._size))]
+            if conns and not self._schema:
+                with conns[0].transaction():
+                    self._create_table(conns[0])
+                self._schema = True
+        if conns:
+            self._wakeups.listen()
+
+    @staticmethod
+    def _create_table(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('bm-slots-schema'))")
+        conn.execute(_SLOTS_TABLE)
+
     def _ensure_rows(self, conn: psycopg.Connection[tuple[object, ...]], name: str) -> None:
         """The table (created once, under an advisory lock: two ``CREATE TABLE IF NOT EXISTS`` racing can
         both try to create it) and this key's slot rows (``ON CONFLICT DO NOTHING`` races safely)."""
@@ -255,8 +274,7 @@ class PostgresLimiter:
                 return
         with conn.transaction():
             if not self._schema:
-                conn.execute("SELECT pg_advisory_xact_lock(hashtext('bm-slots-schema'))")
-                conn.execute(_SLOTS_TABLE)
+                self._create_table(conn)
             conn.execute(_SLOT_ROWS, {"name": name, "slots": self.slots})
         with self._lock:
             self._schema = True
@@ -293,6 +311,10 @@ WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now),
 SELECT (SELECT count(*) FROM taken) > 0, window_.oldest, clock.now FROM window_, clock"""
 
 
+#: Connections one budget keeps at most: an admission is one short round trip, so a few serve many threads.
+_BUDGET_POOL: Final = 4
+
+
 class PostgresHourlyBudget:
     """A request budget (``limit`` and ``acquire()``, what ``hourly_budget=`` takes) shared by every process
     using the same database and ``key``: at most ``limit`` requests per ``window`` seconds."""
@@ -304,7 +326,7 @@ class PostgresHourlyBudget:
         self.limit = limit
         self.key = f"bm-budget:{key}"
         self.window = window
-        self._pool = _Pool(url, 4)
+        self._pool = _Pool(url, _BUDGET_POOL)
         self._ready = False
 
     def acquire(self) -> float | None:
@@ -314,12 +336,7 @@ class PostgresHourlyBudget:
         on the server, and the advisory lock the first takes is held to its end, so two workers never both
         take the last slot. The clock is the server's (every worker agrees on it)."""
         with self._pool.get().connection() as conn:
-            if not self._ready:
-                with conn.transaction():
-                    conn.execute("SELECT pg_advisory_xact_lock(hashtext('bm-budget-schema'))")
-                    conn.execute(_BUDGET_TABLE)
-                    conn.execute(_BUDGET_INDEX)
-                self._ready = True
+            self._ensure_table(conn)
             cur = psycopg.ClientCursor(conn)
             cur.execute(_TAKE, {"key": self.key, "window": self.window, "limit": self.limit})
             while cur.nextset():  # the last statement's row: taken, the oldest admitted, the server's now
@@ -330,6 +347,23 @@ class PostgresHourlyBudget:
             if taken or oldest is None:
                 return None
             return max(float(oldest) + self.window - float(now), 0.001)
+
+    def warm(self, connections: int) -> None:
+        """Before the first request: ``connections`` pooled connections (at most the pool's 4) open and the
+        window's table there, as :meth:`PostgresLimiter.warm`."""
+        with contextlib.ExitStack() as held:
+            conns = [held.enter_context(self._pool.get().connection()) for _ in range(min(connections, _BUDGET_POOL))]
+            if conns:
+                self._ensure_table(conns[0])
+
+    def _ensure_table(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        if self._ready:
+            return
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('bm-budget-schema'))")
+            conn.execute(_BUDGET_TABLE)
+            conn.execute(_BUDGET_INDEX)
+        self._ready = True
 
     def used(self) -> int:
         """Requests admitted in the current window (for reports and tests)."""

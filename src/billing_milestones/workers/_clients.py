@@ -58,6 +58,19 @@ class SharedBudgets:
             )
         return self._limiters[tenant], self._budgets[tenant]
 
+    def warm(self, settings: Settings, connections: int) -> None:
+        """Open, before the first job, what the shared budgets of the configured pairs will use: for Autotask
+        the tenant's limiter and hourly budget with ``connections`` connections each (one per job run at
+        once) and the limiter's wake-up listener, so no connect lands on a request. A tenant not configured
+        yet is left to the job, which names what is missing."""
+        platforms = {platform for spec in settings.pairs.values() for platform, _ in (spec.source, spec.target)}
+        if Platform.AUTOTASK in platforms and settings.autotask.username is not None:
+            limiter, budget = self.for_tenant(str(settings.autotask.username))
+            limiter.warm(connections)
+            budget.warm(connections)
+        if Platform.KANTATA in platforms and (kantata := self.kantata_budget()) is not None:
+            kantata.warm(connections)
+
     def autotask_timeout(self) -> httpx.Timeout:
         """The timeout of this worker's Autotask clients, which its limiters' leases are made from."""
         seconds = self.workers.autotask_timeout
