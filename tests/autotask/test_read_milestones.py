@@ -147,3 +147,18 @@ def test_a_record_the_view_cannot_hold_is_refused_by_name(record: dict[str, Any]
     with pytest.raises(errors.TranslationError) as caught:
         read(ContractMilestone.model_validate(record))
     assert caught.value.field == field
+
+
+@given(
+    st.one_of(
+        descriptions,
+        st.builds(
+            lambda a, k, b: f"{a}[bm:{k}]{b}",
+            texts,
+            st.text(st.sampled_from("ab1\u00e9 \t[]\u2028"), max_size=4),
+            st.sampled_from(["", " ", "]", "\n", "\u00a0"]),
+        ),
+    )
+)
+def test_the_description_is_split_as_split_description_splits_it(text: str | None) -> None:
+    assert _read._split(text) == adapter.split_description(text)

@@ -15,9 +15,8 @@ equals that reading field for field (``tests/autotask/test_read_page.py`` compar
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -32,27 +31,6 @@ __all__ = ["read_items_page"]
 _DATETIME: Final = TypeAdapter(dt.datetime).validator.validate_python
 
 
-def _id(value: Any) -> Any:
-    return value if type(value) is int and 0 <= value <= MAX_EXACT_INT else _UNUSUAL
-
-
-def _text(value: Any) -> Any:
-    return value if type(value) is str else _UNUSUAL
-
-
-def _flag(value: Any) -> Any:
-    return value if type(value) is bool else _UNUSUAL
-
-
-def _amount(value: Any) -> Any:
-    kind = type(value)
-    if kind is Decimal:
-        return value if _short(value) or double_exact(value) else _UNUSUAL
-    if kind is int and -MAX_EXACT_INT <= value <= MAX_EXACT_INT:
-        return Decimal(value)  # as the model's Decimal validator converts a whole JSON number
-    return _UNUSUAL
-
-
 def _short(value: Decimal) -> bool:
     """At most 15 significant digits in positional notation: a double holds every such number exactly (DBL_DIG is
     15), so ``double_exact`` is true without its float round trip. Conservative: leading zeros, the sign and the
@@ -61,89 +39,120 @@ def _short(value: Decimal) -> bool:
     return len(text) <= 15 and "E" not in text
 
 
-def _date_time(value: Any) -> Any:
-    if type(value) is not str or not _DATE_TEXT.fullmatch(value):
-        return _UNUSUAL
-    try:
-        return _DATETIME(value)
-    except ValueError:  # pydantic's ValidationError: the model names it
-        return _UNUSUAL
-
-
-def _no_user_fields(value: Any) -> Any:
-    return [] if type(value) is list and not value else _UNUSUAL
-
-
-#: Returned by a check for a value the one-step reading does not take (the model reads the page).
-_UNUSUAL: Final[Any] = object()
-_CHECKS: Final[dict[str, Callable[[Any], Any]]] = {
-    "id": _id,
-    "contract_id": _id,
-    "title": _text,
-    "description": _text,
-    "amount": _amount,
-    "internal_currency_amount": _amount,
-    "date_due": _date_time,
-    "status": _id,
-    "is_initial_payment": _flag,
-    "billing_code_id": _id,
-    "create_date": _date_time,
-    "creator_resource_id": _id,
-    "organizational_level_association_id": _id,
-    "user_defined_fields": _no_user_fields,
+# What each declared field holds; checked in place below, in order of how many fields hold it.
+_ID, _TEXT, _AMOUNT, _DATE, _FLAG, _USER_FIELDS, _EXTRA = range(7)
+_KINDS: Final = {
+    "id": _ID,
+    "contract_id": _ID,
+    "title": _TEXT,
+    "description": _TEXT,
+    "amount": _AMOUNT,
+    "internal_currency_amount": _AMOUNT,
+    "date_due": _DATE,
+    "status": _ID,
+    "is_initial_payment": _FLAG,
+    "billing_code_id": _ID,
+    "create_date": _DATE,
+    "creator_resource_id": _ID,
+    "organizational_level_association_id": _ID,
+    "user_defined_fields": _USER_FIELDS,
 }
-#: Wire key -> (attribute, its check), for every declared field.
-_SLOTS: Final = {(info.alias or name): (name, _CHECKS[name]) for name, info in ContractMilestone.model_fields.items()}
+assert set(_KINDS) == set(ContractMilestone.model_fields), "every ContractMilestone field needs its kind"
+#: Wire key -> (attribute, kind), for every declared field.
+_SLOTS: Final = {(info.alias or name): (name, _KINDS[name]) for name, info in ContractMilestone.model_fields.items()}
 _FOLDED: Final = frozenset(key.lower() for key in _SLOTS)
-assert set(_CHECKS) == set(ContractMilestone.model_fields), "every ContractMilestone field needs its check"
 _ENVELOPE: Final = frozenset({"items", "pageDetails"})
+
+
+class _Layout(NamedTuple):
+    """What a record's keys, in their order, hold: each one's attribute (an unknown key's own name) and kind,
+    and the fields set they make."""
+
+    names: tuple[str, ...]
+    kinds: tuple[int, ...]
+    fields_set: frozenset[str]
+
+
+def _layout_of(keys: tuple[Any, ...]) -> _Layout | None:
+    """None: a key the model folds (another casing of a declared one) or refuses: the model reads the page."""
+    names, kinds = [], []
+    for key in keys:
+        slot = _SLOTS.get(key)
+        if slot is None:
+            if type(key) is not str or key.lower() in _FOLDED:
+                return None
+            slot = (key, _EXTRA)
+        names.append(slot[0])
+        kinds.append(slot[1])
+    return _Layout(tuple(names), tuple(kinds), frozenset(names))
+
+
+#: Layouts seen (the records of a listing mostly share one); bounded, as keys come from servers.
+_LAYOUTS: dict[tuple[Any, ...], _Layout | None] = {}
+_MAX_LAYOUTS: Final = 64
 
 
 def _record(data: Any) -> ContractMilestone | None:
     """One record as the model reads it, or None when the model must read it."""
     if type(data) is not dict:
         return None
-    values: dict[str, Any] = {
-        "id": None,
-        "contract_id": None,
-        "title": None,
-        "description": None,
-        "amount": None,
-        "internal_currency_amount": None,
-        "date_due": None,
-        "status": None,
-        "is_initial_payment": None,
-        "billing_code_id": None,
-        "create_date": None,
-        "creator_resource_id": None,
-        "organizational_level_association_id": None,
-        "user_defined_fields": [],
-    }
-    present = set()
+    keys = tuple(data)
+    layout = _LAYOUTS.get(keys, _UNSEEN)
+    if layout is _UNSEEN:
+        if len(_LAYOUTS) >= _MAX_LAYOUTS:
+            _LAYOUTS.clear()
+        layout = _LAYOUTS[keys] = _layout_of(keys)
+    if layout is None:
+        return None
+    values = dict(_DEFAULTS)
+    values["user_defined_fields"] = []
     extra: dict[str, Any] = {}
-    for key, value in data.items():
-        slot = _SLOTS.get(key)
-        if slot is None:
-            if type(key) is not str or key.lower() in _FOLDED:  # another casing: the model folds it (or refuses)
-                return None
-            extra[key] = value
-            present.add(key)
+    for name, kind, value in zip(layout.names, layout.kinds, data.values(), strict=True):
+        if kind == _EXTRA:
+            extra[name] = value
             continue
-        name, check = slot
-        if value is not None:
-            value = check(value)
-            if value is _UNUSUAL:
+        if value is None:
+            if kind == _USER_FIELDS:  # the one field null does not stand for (a list, maybe empty)
                 return None
-        elif name == "user_defined_fields":  # the one field null does not stand for (a list, maybe empty)
+            continue  # the default, set
+        cls = type(value)
+        if kind == _ID:
+            if cls is not int or not 0 <= value <= MAX_EXACT_INT:
+                return None
+        elif kind == _TEXT:
+            if cls is not str:
+                return None
+        elif kind == _AMOUNT:
+            if cls is int and -MAX_EXACT_INT <= value <= MAX_EXACT_INT:
+                value = Decimal(value)  # as the model's Decimal validator converts a whole JSON number
+            elif cls is not Decimal or not (_short(value) or double_exact(value)):
+                return None
+        elif kind == _DATE:
+            if cls is not str or not _DATE_TEXT.fullmatch(value):
+                return None
+            try:
+                value = _DATETIME(value)
+            except ValueError:  # pydantic's ValidationError: the model names it
+                return None
+        elif kind == _FLAG:
+            if cls is not bool:
+                return None
+        elif cls is not list or value:  # user-defined fields: only an empty list is read here
             return None
+        else:
+            continue  # a fresh empty list, set
         values[name] = value
-        present.add(name)
     record = _new(ContractMilestone)
     _set_dict(record, values)
-    _set_fields_set(record, present)
+    _set_fields_set(record, set(layout.fields_set))
     _set_extra(record, extra)
     _set_private(record, None)
     return record
+
+
+#: Every declared field's attribute, in declared order, as a record without the key holds it.
+_DEFAULTS: Final[dict[str, Any]] = dict.fromkeys(ContractMilestone.model_fields)
+_UNSEEN: Final[Any] = object()
 
 
 def read_items_page(body: dict[str, Any]) -> ItemsResponse:

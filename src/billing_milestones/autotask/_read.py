@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow
 from typing import Final
 
 from .._wire import LazyRaw
@@ -34,7 +34,7 @@ from ..model import (
     _set_fields_set,
     _set_private,
 )
-from ..money import Money
+from ..money import Money, _money
 from .adapter import _READ_FIELDS, DEFAULT_STATUS_LABELS, _common_status, split_description, to_milestone
 from .wire import ContractMilestone
 
@@ -47,6 +47,8 @@ _AUTOTASK: Final = Platform.AUTOTASK
 _BILLED: Final = MilestoneStatus.BILLED
 _DATETIME: Final = dt.datetime
 _raw: Final = ContractMilestone.raw
+#: ``Money.quantize``'s context: exact or an error, 60 digits at most.
+_EXACT: Final = Context(prec=60, traps=[InvalidOperation, DivisionByZero, Inexact, Overflow])
 
 
 def _statuses(picklist: Mapping[int, str], labels: Mapping[str, MilestoneStatus]) -> dict[int, MilestoneStatus]:
@@ -61,15 +63,37 @@ def _statuses(picklist: Mapping[int, str], labels: Mapping[str, MilestoneStatus]
     return found
 
 
+def _split(text: str | None) -> tuple[str | None, str | None]:
+    """:func:`split_description`, with its usual cases decided without the pattern: no marker at the end, or a
+    marker of letters and digits after a space (anything else is the pattern's)."""
+    if text is None:
+        return None, None
+    if text.endswith("]"):
+        start = text.rfind("[bm:")
+        key = text[start + 4 : -1]
+        if start >= 0 and key.isalnum() and (start == 0 or text[start - 1].isspace()):
+            return (text[:start].rstrip() or None), key
+    elif not text[-1:].isspace():
+        return (text or None), None
+    return split_description(text)
+
+
 def milestone_reader(
     picklist: Mapping[int, str], currency: str, labels: Mapping[str, MilestoneStatus] = DEFAULT_STATUS_LABELS
 ) -> Callable[[ContractMilestone], Milestone]:
     """``lambda wire: to_milestone(wire, picklist=picklist, currency=currency, labels=labels)``, for many records
-    of one contract."""
+    of one contract. A currency ``Money`` refuses gets ``to_milestone`` for every record (which names it)."""
     statuses = _statuses(picklist, labels)
 
     def general(wire: ContractMilestone) -> Milestone:
         return to_milestone(wire, picklist=picklist, currency=currency, labels=labels)
+
+    try:
+        zero = Money(0, currency).quantize()  # the currency checked, and its exponent's zero, once
+    except ValidationError:
+        return general
+    code, quantum = zero.currency, zero.amount
+    containers: dict[int, str] = {}
 
     def read(wire: ContractMilestone) -> Milestone:
         if type(wire) is not ContractMilestone:
@@ -86,16 +110,20 @@ def milestone_reader(
             or (due is not None and type(due) is not _DATETIME)
         ):
             return general(wire)
-        try:
-            money = Money(amount, currency).quantize()
-        except ValidationError:
-            return general(wire)  # a fraction of the minor unit, or a bad currency: to_milestone names it
-        description, sync_key = split_description(values["description"])
+        try:  # Money(amount, code).quantize(): one exact quantize; a zero unsigned, with the currency's decimals
+            exact = amount.quantize(quantum, rounding=ROUND_HALF_EVEN, context=_EXACT)
+        except ArithmeticError:  # decimal's signals
+            return general(wire)  # a fraction of the minor unit (named by to_milestone), or 60 digits or more
+        money = _money(exact if exact else quantum, code)
+        description, sync_key = _split(values["description"])
         ident, container = values["id"], values["contract_id"]
         key = None
         if ident is not None and container is not None:
+            container_text = containers.get(container)
+            if container_text is None:
+                container_text = containers[container] = str(container)
             key = _new(MilestoneKey)
-            _set_dict(key, {"platform": _AUTOTASK, "id": str(ident), "container_id": str(container)})
+            _set_dict(key, {"platform": _AUTOTASK, "id": str(ident), "container_id": container_text})
             _set_fields_set(key, set(_KEY_FIELDS))
             _set_extra(key, None)
             _set_private(key, None)
