@@ -21,6 +21,7 @@ import pydantic
 
 from .. import errors
 from .._http import APIResponse, Page, RequestSpec
+from ..model import _set_private
 from ._errors import body_error, is_error_body
 from .wire import TYPED_MAPS, BillingMilestone, Envelope, ExternalReference, Invoice
 
@@ -217,15 +218,24 @@ def resolve_milestones(envelope: Envelope, includes: frozenset[str] = frozenset(
             if have_invoices is None:
                 have_invoices = bool(invoice_map) or envelope.has_map("invoices")
             invoices = _side_loaded(milestone, "invoices", invoice_ids, invoice_map, want_invoices, have_invoices)
-        # A story or workspace may be missing from its map (deleted, or not visible to this token): then it
-        # is simply not attached, and the milestone keeps its story_id / workspace_id.
+        # The side-loads go to the milestone's private state in one step (see BillingMilestone.attach: the
+        # lists built here for this milestone alone are kept as they are). A story or workspace may be
+        # missing from its map (deleted, or not visible to this token): then it is simply not attached, and
+        # the milestone keeps its story_id / workspace_id.
+        state = milestone.__pydantic_private__
+        if state is None:  # as WireModel._state() makes it, without the call (once per milestone of every page)
+            state = {}
+            _set_private(milestone, state)
+        if refs is not None:
+            state["external_references"] = refs
         story_id = milestone.story_id
-        milestone.attach_read(
-            external_references=refs,
-            story=stories.get(story_id) if story_id else None,
-            workspace=workspaces.get(milestone.workspace_id),
-            invoices=invoices,
-        )
+        if story_id and (story := stories.get(story_id)) is not None:
+            state["story"] = story
+        workspace = workspaces.get(milestone.workspace_id)
+        if workspace is not None:
+            state["workspace"] = workspace
+        if invoices is not None:
+            state["invoices"] = invoices
         out.append(milestone)
     return out
 

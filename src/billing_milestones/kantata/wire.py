@@ -264,29 +264,6 @@ class BillingMilestone(WireModel):
             self._state()["invoices"] = list(invoices)
         return self
 
-    def attach_read(
-        self,
-        *,
-        external_references: builtins.list[ExternalReference] | None,
-        story: Story | None,
-        workspace: Workspace | None,
-        invoices: builtins.list[Invoice] | None,
-    ) -> None:
-        """:meth:`attach` for the envelope reader, which hands over lists it built for this milestone alone:
-        they are kept as they are (no copy), and the private state is written in one step."""
-        state = self.__pydantic_private__
-        if state is None:  # as _state() makes it, without the call (once per milestone of every page)
-            state = {}
-            object.__setattr__(self, "__pydantic_private__", state)
-        if external_references is not None:
-            state["external_references"] = external_references
-        if story is not None:
-            state["story"] = story
-        if workspace is not None:
-            state["workspace"] = workspace
-        if invoices is not None:
-            state["invoices"] = invoices
-
 
 class _Body(WireModel):
     """Request bodies: ids go out as ints, and only the fields the caller set are sent."""
