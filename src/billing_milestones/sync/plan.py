@@ -30,6 +30,7 @@ from .actions import (
     ActionKind,
     PlannedAction,
     SyncPlan,
+    Translation,
     desired_row,
     planned,
     source_row,
@@ -126,6 +127,7 @@ def _plan(
     linked_targets = _linked_targets(target, targets_by_id, link_list, whole_set)
     matches = _ExactMatches(pair, target, claimed | linked_targets)
     fields = COMPARED_FIELDS[pair.target]
+    again = Translation(pair, currency)
     # Only a whole-set target reads, after the loop, which target milestones the source accounted for.
     claim = claimed.add if whole_set else _no_claim
 
@@ -155,7 +157,7 @@ def _plan(
         if t is not None and t.id is not None:
             claim(t.id)
             matches.take(t)
-        actions.append(_decide(pair, policy, fields, s, t, desired, link, key))
+        actions.append(_decide(pair, policy, fields, s, t, desired, link, key, again))
 
     suspicious = not source and not pair.allow_empty_source
     for link in link_list:
@@ -372,7 +374,10 @@ def _decide(
     desired: MilestoneRow,
     link: Link | None,
     key: str,
+    again: Translation,
 ) -> PlannedAction:
+    """The action for one source milestone. An unchanged one keeps ``again`` for its translation, not the
+    row: it writes nothing, so the row is made again only if its output or the link refresh reads it."""
     if t is None and s.locked:
         # No platform lets us create an already-invoiced milestone: created open, it could be billed twice.
         why = f"{s.status.value} in the source; not created on the target, where it would be billable again"
@@ -395,7 +400,7 @@ def _decide(
         )
     diff = tuple(differences(desired, t, fields))
     if not diff:
-        return planned(ActionKind.UNCHANGED, key, "in step", s, t, desired, link=link)
+        return planned(ActionKind.UNCHANGED, key, "in step", s, t, again, link=link)
     if t.locked:
         return planned(ActionKind.SKIP_LOCKED, key, "target is billed/invoiced and locked", s, t, desired, diff, link)
     source_changed = source_fingerprint(s) != link.source_fp
@@ -404,15 +409,15 @@ def _decide(
         if policy is ConflictPolicy.SOURCE_WINS:
             return planned(ActionKind.UPDATE, key, "both changed; source wins", s, t, desired, diff, link)
         if policy is ConflictPolicy.TARGET_WINS:
-            return planned(ActionKind.UNCHANGED, key, "both changed; target wins", s, t, desired, (), link)
+            return planned(ActionKind.UNCHANGED, key, "both changed; target wins", s, t, again, (), link)
         return planned(ActionKind.CONFLICT, key, "both sides changed since the last sync", s, t, desired, diff, link)
     if target_changed and policy is ConflictPolicy.TARGET_WINS:
-        return planned(ActionKind.UNCHANGED, key, "target edited; target wins", s, t, desired, (), link)
+        return planned(ActionKind.UNCHANGED, key, "target edited; target wins", s, t, again, (), link)
     if not source_changed and not target_changed:
         # Neither side moved: either the difference was accepted (target-wins) or the translation changed.
         if link.desired_fp and link.desired_fp == target_fingerprint(desired, pair):
             why = "differs from the source as accepted at the last sync (target-wins)"
-            return planned(ActionKind.UNCHANGED, key, why, s, t, desired, (), link)
+            return planned(ActionKind.UNCHANGED, key, why, s, t, again, (), link)
         why = "the pair's translation changed since the last sync" if link.desired_fp else "differs from the source"
         return planned(ActionKind.UPDATE, key, why, s, t, desired, diff, link)
     reason = "changed in source" if source_changed else "target edited outside the sync; restoring the source"
