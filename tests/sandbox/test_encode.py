@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import enum
 import re
+import uuid
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from billing_milestones._http._json import dumps, loads
-from billing_milestones.sandbox import AutotaskSandbox
-from billing_milestones.sandbox._encode import encode
+from billing_milestones.sandbox import AutotaskSandbox, _encode
+from billing_milestones.sandbox._encode import encode, encode_bytes
 
 SAMPLES: list[Any] = [
     {
@@ -110,3 +115,111 @@ def test_every_decimal_is_written_with_its_digits(text: str) -> None:
     data = {"n": Decimal(text), "m": [Decimal(text), {"k": Decimal(text)}]}
     assert encode(data) == dumps(data)
     assert loads(encode(data)) == data
+
+
+# -- encode_bytes: orjson for plain bodies, the standard path for everything else ---------------------------
+
+
+class _Colour(enum.Enum):
+    RED = "red"
+
+
+class _Level(enum.IntEnum):
+    HIGH = 3
+
+
+class _Kind(enum.StrEnum):
+    FIXED = "fixed_date"
+
+
+class _Dict(dict[str, Any]):
+    pass
+
+
+@dataclasses.dataclass
+class _Point:
+    x: int
+
+
+_cycle: dict[str, Any] = {}
+_cycle["self"] = _cycle
+
+_JSON_TEXT = st.text(st.characters(exclude_categories=["Cs"]))
+_LEAF = st.one_of(
+    _JSON_TEXT,
+    st.integers(min_value=-(2**70), max_value=2**70),  # past 64 bits orjson refuses: the standard path writes it
+    st.booleans(),
+    st.none(),
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.dates(),
+    st.datetimes(timezones=st.none() | st.just(dt.UTC) | st.just(dt.timezone(dt.timedelta(hours=-7)))),
+)
+_BODIES = st.recursive(
+    _LEAF, lambda inner: st.lists(inner, max_size=5) | st.dictionaries(_JSON_TEXT, inner, max_size=5), max_leaves=40
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_BODIES)
+def test_the_bytes_of_any_body_are_what_dumps_writes(data: Any) -> None:
+    assert encode_bytes(data) == dumps(data).encode() == encode(data).encode()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        0.5,
+        float("nan"),
+        float("inf"),
+        _Colour.RED,
+        _Level.HIGH,
+        _Kind.FIXED,
+        uuid.UUID(int=7),
+        (1, 2),
+        _Dict(a=1),
+        dt.time(3, 4),
+        _Point(1),
+        2**64,
+        {1: "an int key"},
+        "\ud800",
+        Decimal("NaN"),
+        _cycle,
+        SAMPLES[0]["items"][0]["tiny"],
+    ],
+    ids=repr,
+)
+def test_a_body_orjson_would_write_otherwise_answers_or_refuses_as_the_standard_path(value: Any) -> None:
+    body = {"items": [{"value": value}]}
+    try:
+        expected: Any = encode(body).encode()
+    except Exception as exc:  # the very refusal is what must be the same
+        with pytest.raises(type(exc)) as raised:
+            encode_bytes(body)
+        assert str(raised.value) == str(exc)
+    else:
+        assert encode_bytes(body) == expected
+
+
+def test_orjson_writes_plain_bodies_and_never_one_holding_a_float(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("orjson")
+    calls: list[Any] = []
+    dumps_fast = _encode._orjson.dumps
+
+    def spied(data: Any, **kwargs: Any) -> bytes:
+        calls.append(data)
+        return bytes(dumps_fast(data, **kwargs))
+
+    monkeypatch.setattr(_encode._orjson, "dumps", spied)
+    plain = {"amount": Decimal("1.50"), "due": dt.date(2027, 1, 2), "items": [{"n": 1, "t": "x"}, None, True]}
+    assert encode_bytes(plain) == b'{"amount":1.50,"due":"2027-01-02","items":[{"n":1,"t":"x"},null,true]}'
+    assert calls == [plain]
+    with pytest.raises(TypeError, match=r"float at items\[1\]\.rate"):
+        encode_bytes({"items": [{}, {"rate": 0.5}]})
+    assert calls == [plain]
+
+
+def test_without_orjson_the_bytes_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = {"amount": Decimal("2.50"), "text": 'café "q"', "at": dt.datetime(2027, 1, 2, 3, 4, 5)}
+    with_orjson = encode_bytes(body)
+    monkeypatch.setattr(_encode, "_orjson", None)
+    assert encode_bytes(body) == with_orjson == dumps(body).encode()

@@ -76,10 +76,11 @@ def test_an_address_this_machine_lacks_is_a_config_error_with_the_reason() -> No
 
 def test_the_sandbox_extra_brings_the_c_http_parser_and_loop() -> None:
     """uvicorn picks httptools and uvloop only when they are installed: the extra that serves the emulators
-    installs them (about a sixth less server CPU a request than h11 on asyncio, in the scale run)."""
+    installs them (about a sixth less server CPU a request than h11 on asyncio, in the scale run), and orjson,
+    which the emulators' response encoder uses when it is there."""
     pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     names = {re.split(r"[<>=;\[ ]", r, maxsplit=1)[0] for r in pyproject["project"]["optional-dependencies"]["sandbox"]}
-    assert {"starlette", "uvicorn", "httptools", "uvloop"} <= names
+    assert {"starlette", "uvicorn", "httptools", "uvloop", "orjson"} <= names
 
 
 def test_a_served_emulator_runs_on_httptools_and_uvloop_when_installed() -> None:

@@ -20,7 +20,7 @@ import httpx
 
 from .._extras import require
 from .._http._json import loads
-from ._encode import encode
+from ._encode import encode_bytes
 from ._faults import Fault, FaultKind, FaultPlan
 from ._limits import Limiter, RateLimit, Throttle
 from ._transport import SandboxTransport
@@ -53,7 +53,7 @@ class SandboxRequest:
 
 
 def json_response(status: int, data: Any = None, headers: Mapping[str, str] | None = None) -> httpx.Response:
-    content = b"" if data is None else encode(data).encode()
+    content = b"" if data is None else encode_bytes(data)
     hdrs = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
     return httpx.Response(status, content=content, headers=hdrs)
 

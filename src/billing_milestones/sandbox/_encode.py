@@ -1,4 +1,5 @@
-"""Response bodies as the emulators send them, encoded by the standard library's C encoder.
+"""Response bodies as the emulators send them: by orjson when it is installed and the body holds only plain
+values, else by the standard library's C encoder; the same bytes either way.
 
 The clients' :func:`~billing_milestones._http._json.dumps` walks every value in Python first (to refuse, by
 place, what a server would round); an emulator answers with what it holds, and at scale that walk was most
@@ -11,6 +12,12 @@ holds none (requests are read with Decimals, the seeding helpers convert), so a 
 put there from outside, which a test should hear about rather than see rounded to a double's digits. The C
 encoder writes floats itself, so the check reads its text: outside strings it writes only numbers, ``true``,
 ``false`` and ``null``, and only a float's digits have a point or an exponent.
+
+orjson writes text, ints, booleans, None, lists and dicts exactly as that encoder does here (every code
+point, tested), and hands Decimals and dates to the same kind of ``default``; but it writes floats itself
+(NaN as ``null``), and other types (enums, UUIDs, subclasses) its own way. So it is given a body only when
+every value in it is of exactly one of those types (``_plain``, checked a container at a time in C): a body
+holding anything else, a float first of all, takes the standard path and its refusals.
 """
 
 from __future__ import annotations
@@ -20,12 +27,22 @@ import json
 import re
 import secrets
 from decimal import Decimal
-from typing import Any
+from typing import Any, AnyStr, Final
 
-__all__ = ["encode"]
+__all__ = ["encode", "encode_bytes"]
 
 #: A JSON string as the encoder writes it (escapes included), for text holding an escaped quote.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+#: What a plain value may be (see ``_plain``); containers besides.
+_LEAVES: Final = frozenset({str, int, bool, type(None), Decimal, dt.date, dt.datetime})
+#: Containers nested deeper than this are left to the standard encoder (orjson stops at 255 levels).
+_DEPTH: Final = 200
+
+_orjson: Any
+try:
+    import orjson as _orjson
+except ImportError:  # in-process sandboxes need nothing beyond the SDK: the standard encoder writes the same bytes
+    _orjson = None
 
 
 def encode(data: Any) -> str:
@@ -36,14 +53,84 @@ def encode(data: Any) -> str:
         # pattern) and the numbers put between the pieces. A string of the data that spells the marker would
         # make one piece too many: then again with another token (never in practice: 64 random bits).
         text, numbers, marker = _encoded(data, secrets.token_hex(8))
-        if not numbers:
-            return text
-        pieces = text.split(marker)
-        if len(pieces) == len(numbers) + 1:
-            joined = [""] * (2 * len(numbers) + 1)
-            joined[::2] = pieces
-            joined[1::2] = numbers
-            return "".join(joined)
+        spliced = _spliced(text, numbers, marker)
+        if spliced is not None:
+            return spliced
+
+
+def encode_bytes(data: Any) -> bytes:
+    """``encode(data)`` as the UTF-8 bytes a response carries. When orjson is installed (the ``sandbox``
+    extra) and ``data`` holds only values it writes as the standard encoder does, orjson writes them, several
+    times faster; anything else (a float, an int past 64 bits, a key that is not text, a non-finite Decimal,
+    a lone surrogate...) takes the standard path, which answers or refuses as it always has."""
+    if _orjson is not None and _plain(data):
+        while True:
+            try:
+                text, numbers, marker = _encoded_fast(data, secrets.token_hex(8))
+            except _orjson.JSONEncodeError:
+                break
+            spliced = _spliced(text, numbers, marker)
+            if spliced is not None:
+                return spliced
+    return encode(data).encode()
+
+
+def _spliced(text: AnyStr, numbers: list[AnyStr], marker: AnyStr) -> AnyStr | None:
+    """``text`` with its n-th ``marker`` replaced by the n-th number; None when the markers are not as many
+    as the numbers (a string of the data spelled the marker)."""
+    if not numbers:
+        return text
+    pieces = text.split(marker)
+    if len(pieces) != len(numbers) + 1:
+        return None
+    joined = [text[:0]] * (2 * len(numbers) + 1)
+    joined[::2] = pieces
+    joined[1::2] = numbers
+    return text[:0].join(joined)
+
+
+def _plain(data: Any) -> bool:
+    """Whether ``data`` is a dict or list holding, at any depth, only dicts, lists and values of exactly the
+    types orjson writes as ``encode`` does (text, ints, booleans, None) or hands to ``default`` (Decimal, date,
+    datetime). A container of such values only is passed in one check in C; only the others are walked.
+    Deeper than orjson goes (or a cycle) is not plain."""
+    if type(data) is not dict and type(data) is not list:
+        return False
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        container, depth = stack.pop()
+        values = container.values() if type(container) is dict else container
+        if _LEAVES.issuperset(map(type, values)):
+            continue
+        if depth >= _DEPTH:
+            return False
+        for value in values:
+            kind = type(value)
+            if kind is dict or kind is list:
+                stack.append((value, depth + 1))
+            elif kind not in _LEAVES:
+                return False
+    return True
+
+
+def _encoded_fast(data: Any, token: str) -> tuple[bytes, list[bytes], bytes]:
+    """As ``_encoded``, by orjson, for plain ``data`` (so no float can be in it)."""
+    numbers: list[bytes] = []
+    written = f"@{token}@"
+
+    def default(obj: Any) -> Any:
+        if type(obj) is Decimal:
+            if not obj.is_finite():
+                raise ValueError(obj)  # the standard path words the refusal
+            digits = str(obj)
+            numbers.append((format(obj, "f") if "E" in digits else digits).encode())
+            return written
+        if type(obj) is dt.datetime or type(obj) is dt.date:
+            return obj.isoformat()
+        raise TypeError(type(obj).__name__)  # pragma: no cover - plain data holds nothing else
+
+    text = _orjson.dumps(data, default=default, option=_orjson.OPT_PASSTHROUGH_DATETIME)
+    return text, numbers, f'"{written}"'.encode()
 
 
 def _encoded(data: Any, token: str) -> tuple[str, list[str], str]:
