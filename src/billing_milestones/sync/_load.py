@@ -39,8 +39,7 @@ def load_sides(
     Each page is projected into the planner's rows as it arrives and then let go: a row holds a milestone's
     fields under the same names but not its wire payload, so 100,000 milestones take tens of megabytes, not
     a gigabyte. ``row.milestone()`` gives a row's milestone back (without ``raw``: an update re-reads it).
-    A target row holds the source's text and amount objects where its own are equal (see
-    :func:`_share_equal_values`).
+    A target row holds the source's text and amount objects where its own are equal (see :class:`_Twins`).
 
     ``parallel`` reads the target on a second thread while this one reads the source, when they are two
     platforms (two clients, nothing shared between the reads): a worker does, as a pair's time is mostly
@@ -48,9 +47,9 @@ def load_sides(
     """
     if not parallel or pair.source is pair.target:
         source = _rows(clients, pair.source, pair.source_container)
-        target = _rows(clients, pair.target, pair.target_container)
-    else:
-        source, target = _both(clients, pair)
+        target = _rows(clients, pair.target, pair.target_container, _Twins(source) if source else None)
+        return source, target
+    source, target = _both(clients, pair)
     _share_equal_values(source, target)
     return source, target
 
@@ -74,41 +73,52 @@ def _both(clients: Any, pair: SyncPair) -> tuple[list[MilestoneRow], list[Milest
     return source, target[0]
 
 
-def _rows(clients: Any, platform: Platform, container_id: str) -> list[MilestoneRow]:
+def _rows(clients: Any, platform: Platform, container_id: str, twins: _Twins | None = None) -> list[MilestoneRow]:
     shared = Shared()
-    return [row_of(m, keep=False, shared=shared) for m in stream_of(resolve_view(clients, platform), container_id)]
+    rows = (row_of(m, keep=False, shared=shared) for m in stream_of(resolve_view(clients, platform), container_id))
+    # Shared as each row is made: the target's own copies go with its page, their memory reused by the next.
+    return [twins.share(row) for row in rows] if twins is not None else list(rows)
 
 
 def _share_equal_values(source: list[MilestoneRow], target: list[MilestoneRow]) -> None:
-    """Point each target row at the source's title, description and amount objects where they are equal.
+    """Point each target row at the source's title, description and amount objects where they are equal
+    (after a parallel read; a sequential one shares as the target streams, see :class:`_Twins`)."""
+    if source and target:
+        twins = _Twins(source)
+        for t in target:
+            twins.share(t)
+
+
+class _Twins:
+    """The source's texts and amounts by value, to point each target row at the source's equal objects.
 
     A pair in step holds the same texts and amounts on both sides, read as separate objects: 100,000
-    linked pairs keep about 20 MB twice. An amount is shared only when written alike (same digits and
+    linked pairs kept about 20 MB twice. An amount is shared only when written alike (same digits and
     exponent, not merely equal: 10.5 and 10.50 stay apart), a text only when both are plain ``str``; so
-    every value a row gives reads exactly as before. The indexes are built after both reads (a parallel
-    read included) and let go before planning.
+    every value a row gives reads exactly as before. Built once the source is read, let go before planning.
     """
-    if not source or not target:
-        return
-    texts: dict[str, str] = {}
-    for s in source:
-        for text in (s.title, s.description):
-            if type(text) is str:
-                texts.setdefault(text, text)
-    for t in target:
-        title, description = texts.get(t.title), texts.get(t.description) if t.description else None
-        if title is not None and type(t.title) is str:
+
+    __slots__ = ("_amounts", "_texts")
+
+    def __init__(self, source: list[MilestoneRow]) -> None:
+        self._texts: dict[str, str] = {}
+        self._amounts: dict[Money, Money] = {}
+        for s in source:
+            for text in (s.title, s.description):
+                if type(text) is str:
+                    self._texts.setdefault(text, text)
+            if type(s.amount) is Money:
+                self._amounts.setdefault(s.amount, s.amount)
+
+    def share(self, t: MilestoneRow) -> MilestoneRow:
+        texts = self._texts
+        if type(t.title) is str and (title := texts.get(t.title)) is not None:
             t.title = title
-        if description is not None and type(t.description) is str:
+        if type(t.description) is str and (description := texts.get(t.description)) is not None:
             t.description = description
-    del texts
-    amounts: dict[Money, Money] = {}
-    for s in source:
-        if type(s.amount) is Money:
-            amounts.setdefault(s.amount, s.amount)
-    for t in target:
         mine = t.amount
-        if type(mine) is not Money or (theirs := amounts.get(mine)) is None or theirs is mine:
-            continue
+        if type(mine) is not Money or (theirs := self._amounts.get(mine)) is None or theirs is mine:
+            return t
         if theirs.amount.as_tuple() == mine.amount.as_tuple():
             t.amount = theirs
+        return t
