@@ -90,6 +90,27 @@ def test_references_by_milestone_after_creates_updates_deletes_and_outside_chang
     assert {m: sandbox._refs_of(m) for m in every} == every
 
 
+def test_a_reference_put_in_for_a_milestone_not_yet_created_is_the_one_its_create_updates(
+    kantata: tuple[KantataSandbox, httpx.Client],
+) -> None:
+    """A create looks its milestone's references up unless the index is whole and holds none for it."""
+    sandbox, http = kantata
+    workspace = sandbox.add_workspace()
+    (first,) = _create(http, workspace, ["k1"])
+    upcoming = str(int(first) + 1)
+    sandbox.external_references["ref-x"] = {
+        "id": "ref-x",
+        "service_name": "sync",
+        "service_model_ref": "old",
+        "subject_type": "BillingMilestone",
+        "subject_id": int(upcoming),
+    }
+    (made,) = _create(http, workspace, ["k2"])
+    assert made == upcoming
+    assert [(r["id"], r["service_model_ref"]) for r in sandbox._refs_of(made)] == [("ref-x", "k2")]
+    assert len(sandbox.external_references) == 2
+
+
 @pytest.fixture
 def autotask() -> Iterator[tuple[AutotaskSandbox, httpx.Client]]:
     sandbox = AutotaskSandbox()

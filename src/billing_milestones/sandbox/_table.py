@@ -39,6 +39,8 @@ UNKEYED: Any = _Unkeyed()
 
 def keyed(value: Any) -> Any:
     """``value`` when a dict finds it exactly as ``==`` would, else UNKEYED."""
+    if type(value) is str:  # what every listing compares (ids are text): hashable, no question asked
+        return value
     if not isinstance(value, _KEYED):
         return UNKEYED
     try:
@@ -151,7 +153,10 @@ class IndexedTable(dict[K, dict[str, Any]]):
     def _index(self, ident: K, record: Mapping[str, Any]) -> None:
         own = isinstance(record, Row) and record._table is self
         value = keyed(self._key(record)) if own else UNKEYED
-        self._ids.setdefault(value, {})[ident] = None
+        bucket = self._ids.get(value)
+        if bucket is None:
+            bucket = self._ids[value] = {}
+        bucket[ident] = None
         self._key_of[ident] = value
 
     def _unindex(self, ident: K) -> None:
@@ -168,7 +173,8 @@ class IndexedTable(dict[K, dict[str, Any]]):
     def __setitem__(self, ident: K, record: dict[str, Any]) -> None:
         super().__setitem__(ident, record)
         if not self.stale:
-            self._unindex(ident)
+            if ident in self._key_of:
+                self._unindex(ident)
             self._index(ident, record)
 
     def __delitem__(self, ident: K) -> None:

@@ -286,12 +286,15 @@ class _Store(Emulator):
 
     def _upsert_reference(self, milestone_id: str, ref: Record) -> None:
         now = self._now()
-        for existing in self._refs_of(milestone_id):
-            if existing["service_name"] == ref["service_name"]:
-                existing.update({k: (str(v) if k == "service_model_ref" else v) for k, v in ref.items()})
-                existing["updated_at"] = now
-                existing["last_synced_at"] = now
-                return
+        subject = int(milestone_id)
+        # A milestone the index holds no reference for, the index being whole, has none (a new one): no lookup.
+        if self._indexed_refs != len(self.external_references) or subject in self._refs_by_subject:
+            for existing in self._refs_of(milestone_id):
+                if existing["service_name"] == ref["service_name"]:
+                    existing.update({k: (str(v) if k == "service_model_ref" else v) for k, v in ref.items()})
+                    existing["updated_at"] = now
+                    existing["last_synced_at"] = now
+                    return
         ident = self._next_id("external_references")
         self.external_references[ident] = {
             "id": ident,
@@ -303,13 +306,17 @@ class _Store(Emulator):
             "external_link": ref.get("external_link"),
             "external_status": ref.get("external_status"),
             "locked": bool(ref.get("locked", False)),
-            "subject_id": int(milestone_id),  # an integer, as documented (ids elsewhere are strings)
+            "subject_id": subject,  # an integer, as documented (ids elsewhere are strings)
             "subject_type": "BillingMilestone",
             "last_synced_at": now,
             "created_at": now,
             "updated_at": now,
         }
-        self._refs_by_subject.setdefault(int(milestone_id), []).append(ident)
+        held = self._refs_by_subject.get(subject)
+        if held is None:
+            self._refs_by_subject[subject] = [ident]
+        else:
+            held.append(ident)
         self._indexed_refs += 1
 
     def _refuse_invoiced(self, record: Record, verb: str) -> None:
