@@ -25,7 +25,7 @@ from ._request import Operation
 if TYPE_CHECKING:
     from ._core import ClientCore
 
-__all__ = ["Blocking", "Done", "Flow", "Outcome", "RunnerHooks", "advance", "blocking", "called", "just", "one"]
+__all__ = ["Blocking", "Flow", "RunnerHooks", "blocking", "called", "just", "one"]
 
 T = TypeVar("T")
 
@@ -48,13 +48,13 @@ def just(value: T) -> Flow[T]:
     yield  # pragma: no cover - makes this a generator
 
 
-def called(call: Callable[[], Any]) -> Outcome:
-    """The outcome of a :class:`Blocking` step's call: its result, or the exception it raised (thrown into the
-    flow where it yielded, as if it had been made there)."""
+def called(call: Callable[[], Any]) -> tuple[Any, Exception | None]:
+    """A :class:`Blocking` step's call made: (its result, None), or (None, the exception it raised), which the
+    runner throws into the flow where it yielded, as if the call had been made there."""
     try:
-        return Outcome(call())
+        return call(), None
     except Exception as exc:
-        return Outcome(error=exc)
+        return None, exc
 
 
 def blocking(call: Callable[[], T]) -> Flow[T]:
@@ -67,31 +67,6 @@ def one(op: Operation[T]) -> Flow[T]:
     """A flow of one operation."""
     result: T = yield op
     return result
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What the last operation gave: its result, or the API error it failed with."""
-
-    value: Any = None
-    error: BaseException | None = None
-
-
-@dataclass(frozen=True)
-class Done(Generic[T]):
-    """The flow has returned ``value``."""
-
-    value: T
-
-
-def advance(flow: Flow[T], outcome: Outcome) -> Operation[Any] | Blocking[Any] | Done[T]:
-    """Hand the flow the last outcome; get its next operation, or its result."""
-    try:
-        if outcome.error is not None:
-            return flow.throw(outcome.error)
-        return flow.send(outcome.value)
-    except StopIteration as stop:
-        return Done(stop.value)
 
 
 class RunnerHooks:

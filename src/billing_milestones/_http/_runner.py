@@ -19,7 +19,7 @@ from ._bind import bound
 from ._budget import AsyncRequestBudget, SyncRequestBudget, apace, check_budget, is_async_budget, pace
 from ._collector import COLLECTOR_PAUSED
 from ._core import ClientCore, _body_of
-from ._flow import Blocking, Done, Flow, Outcome, RunnerHooks, advance, called
+from ._flow import Blocking, Flow, RunnerHooks, called
 from ._limits import AsyncioLimiter, AsyncLimiter, SyncLimiter, ThreadLimiter
 from ._paging import PageGuard, next_link_error
 from ._policy import retry_args
@@ -215,16 +215,23 @@ class SyncRunner(_RunnerBase):
 
     @staticmethod
     def _drive(flow: Flow[T], send: Callable[[Operation[Any]], Any]) -> T:
-        outcome = Outcome()
-        while not isinstance(step := advance(flow, outcome), Done):
+        """Hand the flow each step's result (or throw in its API error) until it returns. Only the flow's own
+        resumption is watched for StopIteration: a step's cannot end the flow."""
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = flow.send(value) if error is None else flow.throw(error)
+            except StopIteration as stop:
+                result: T = stop.value
+                return result
             if isinstance(step, Blocking):
-                outcome = called(step.call)
+                value, error = called(step.call)
                 continue
             try:
-                outcome = Outcome(send(step))
+                value, error = send(step), None
             except errors.APIError as exc:
-                outcome = Outcome(error=exc)
-        return step.value
+                value, error = None, exc
 
     def pages(self, op: PagedOperation[T]) -> Iterator[Page[T]]:
         """Every page, lazily; the hooks prepare each page, and may recover a failure of the first."""
@@ -366,16 +373,23 @@ class AsyncRunner(_RunnerBase):
 
     @staticmethod
     async def _drive(flow: Flow[T], send: Callable[[Operation[Any]], Awaitable[Any]]) -> T:
-        outcome = Outcome()
-        while not isinstance(step := advance(flow, outcome), Done):
-            if isinstance(step, Blocking):  # a store's read or write: never on the event loop
-                outcome = await asyncio.to_thread(called, step.call)
+        """The awaitable :meth:`SyncRunner._drive`; a blocking step (a store's read or write) runs in a worker
+        thread, never on the event loop."""
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = flow.send(value) if error is None else flow.throw(error)
+            except StopIteration as stop:
+                result: T = stop.value
+                return result
+            if isinstance(step, Blocking):
+                value, error = await asyncio.to_thread(called, step.call)
                 continue
             try:
-                outcome = Outcome(await send(step))
+                value, error = await send(step), None
             except errors.APIError as exc:
-                outcome = Outcome(error=exc)
-        return step.value
+                value, error = None, exc
 
     async def pages(self, op: PagedOperation[T]) -> AsyncIterator[Page[T]]:
         """The async :meth:`SyncRunner.pages`."""
