@@ -98,17 +98,21 @@ class _Twins:
     every value a row gives reads exactly as before. Built once the source is read, let go before planning.
     """
 
-    __slots__ = ("_amounts", "_texts")
+    __slots__ = ("_amounts", "_minors", "_texts")
 
     def __init__(self, source: list[MilestoneRow]) -> None:
         self._texts: dict[str, str] = {}
         self._amounts: dict[Money, Money] = {}
+        self._minors: dict[int, int] = {}
         for s in source:
             for text in (s.title, s.description):
                 if type(text) is str:
                     self._texts.setdefault(text, text)
-            if type(s.amount) is Money:
-                self._amounts.setdefault(s.amount, s.amount)
+            held = s._amount
+            if type(held) is int:  # in minor units: any equal int serves (it is read in the row's own unit)
+                self._minors.setdefault(held, held)
+            elif type(held) is Money:
+                self._amounts.setdefault(held, held)
 
     def share(self, t: MilestoneRow) -> MilestoneRow:
         texts = self._texts
@@ -116,9 +120,12 @@ class _Twins:
             t.title = title
         if type(t.description) is str and (description := texts.get(t.description)) is not None:
             t.description = description
-        mine = t.amount
+        mine = t._amount
+        if type(mine) is int:
+            t._amount = self._minors.get(mine, mine)
+            return t
         if type(mine) is not Money or (theirs := self._amounts.get(mine)) is None or theirs is mine:
             return t
         if theirs.amount.as_tuple() == mine.amount.as_tuple():
-            t.amount = theirs
+            t._amount = theirs
         return t

@@ -12,7 +12,8 @@ without ``raw`` (a write re-reads what it needs: Kantata and Autotask updates GE
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import decimal
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Final
 
@@ -26,7 +27,7 @@ from ..model import (
     Platform,
     Trigger,
 )
-from ..money import Money
+from ..money import Money, minor_reader
 
 __all__ = ["ListedRow", "MilestoneRow", "Shared", "row_of", "translated_row"]
 
@@ -73,7 +74,7 @@ class MilestoneRow:
     :class:`ListedRow`, which adds the key's parts.
     """
 
-    __slots__ = ("_kind", "amount", "description", "due", "percentage", "sync_key", "title", "trigger")
+    __slots__ = ("_amount", "_kind", "description", "due", "percentage", "sync_key", "title", "trigger")
 
     # A row without a key: these are class-level here and read from the row on ListedRow.
     id: str | None = None
@@ -81,13 +82,34 @@ class MilestoneRow:
 
     title: str
     description: str | None
-    amount: Money | None
+    #: The amount, or where ``_kind`` names a unit its count of minor units (an int: 28 bytes, not 152)
+    _amount: Money | int | None
     percentage: Decimal | None
     due: dt.date | None
     trigger: Trigger
     sync_key: str | None
-    #: status, is_initial_payment, locked, changes, references, fields set (a ListedRow: platform, container)
+    #: status, is_initial_payment, locked, changes, references, fields set, the amount's unit (a reader of
+    #: minor units and its currency, or None: ``_amount`` is the Money), and a ListedRow's platform, container
     _kind: tuple[Any, ...]
+
+    @property
+    def amount(self) -> Money | None:
+        unit = self._kind[6]
+        amount = self._amount
+        if unit is None or amount is None:
+            return amount  # type: ignore[return-value]  # without a unit it is the Money itself
+        money: Money = unit.read(amount)
+        return money
+
+    @property
+    def currency(self) -> str | None:
+        """The amount's currency, read without building the amount (None without one)."""
+        unit = self._kind[6]
+        if unit is not None:
+            currency: str = unit.currency
+            return currency
+        amount = self._amount
+        return amount.currency if isinstance(amount, Money) else None
 
     @property
     def stable_id(self) -> str:
@@ -211,12 +233,12 @@ class ListedRow(MilestoneRow):
 
     @property
     def platform(self) -> Platform | None:
-        platform: Platform | None = self._kind[6]
+        platform: Platform | None = self._kind[7]
         return platform
 
     @property
     def container_id(self) -> str | None:
-        container: str | None = self._kind[7]
+        container: str | None = self._kind[8]
         return container
 
     @property
@@ -229,7 +251,7 @@ class ListedRow(MilestoneRow):
         if self.id is None:
             return ""
         kind = self._kind
-        return f"{kind[6]}:{kind[7]}/{self.id}"  # str(key), as MilestoneKey writes it
+        return f"{kind[7]}:{kind[8]}/{self.id}"  # str(key), as MilestoneKey writes it
 
 
 class _StagedRow(ListedRow):
@@ -299,6 +321,13 @@ def row_of(milestone: Milestone, *, keep: bool = True, shared: Shared | None = N
             ),
             share(frozenset(milestone.model_fields_set)),
         )
+    amount: Money | int | None = values["amount"]
+    unit = None
+    if not keep and type(amount) is Money:  # a kept row reads its milestone's, already there
+        unit, minor = _in_minor_units(amount)
+        if unit is not None:
+            amount = minor
+    kind += (unit,)
     row: MilestoneRow
     if key is None and not keep:
         row = MilestoneRow.__new__(MilestoneRow)
@@ -323,7 +352,7 @@ def row_of(milestone: Milestone, *, keep: bool = True, shared: Shared | None = N
     row._kind = share(kind) if not keep and not kind[3] else kind  # changes (models) are not hashable
     row.title = values["title"]
     row.description = values["description"]
-    row.amount = values["amount"]
+    row._amount = amount
     row.percentage = values["percentage"]
     due = values["due"]
     row.due = due if keep else share(due)  # dates repeat (month ends, schedules): one object each
@@ -354,7 +383,7 @@ def translated_row(
     row = MilestoneRow.__new__(MilestoneRow)
     row.title = title
     row.description = description
-    row.amount = amount
+    row._amount = amount
     row.percentage = percentage
     row.due = due
     row.trigger = trigger
@@ -368,16 +397,68 @@ def translated_row(
             changes,
             _OURS_ONLY if keyed else (),
             fields_set,
+            None,
         )
         return row
     flags = (is_initial_payment, keyed, fields_set)
     kind = _TRANSLATED_KINDS.get(flags)
     if kind is None:
-        kind = (MilestoneStatus.PLANNED, is_initial_payment, False, (), _OURS_ONLY if keyed else (), fields_set)
+        kind = (MilestoneStatus.PLANNED, is_initial_payment, False, (), _OURS_ONLY if keyed else (), fields_set, None)
         if len(_TRANSLATED_KINDS) < 64:  # the field sets are the translation's two
             _TRANSLATED_KINDS[flags] = kind
     row._kind = kind
     return row
+
+
+class _Unit:
+    """An amount's currency and decimal places, with the reader that makes its Money from minor units:
+    one for every row in that unit (a pickled one comes back as this process's)."""
+
+    __slots__ = ("currency", "places", "read")
+
+    def __init__(self, currency: str, places: int) -> None:
+        self.currency = currency
+        self.places = places
+        self.read: Callable[[int], Money] = minor_reader(currency, places)
+
+    def __reduce__(self) -> tuple[Callable[[str, int], _Unit], tuple[str, int]]:
+        return _unit, (self.currency, self.places)
+
+
+#: (currency, places) -> its unit.
+_UNITS: dict[tuple[str, int], _Unit] = {}
+_MOST_PLACES: Final = 8  # what minor_reader allows
+_MOST_DIGITS: Final = 18  # exact in any context the reader uses
+
+
+def _unit(currency: str, places: int) -> _Unit:
+    unit = _UNITS.get((currency, places))
+    if unit is None:
+        unit = _Unit(currency, places)
+        if len(_UNITS) < 256:
+            _UNITS[(currency, places)] = unit
+    return unit
+
+
+def _in_minor_units(money: Money) -> tuple[_Unit | None, int]:
+    """``money`` as (unit, minor units) where reading it back gives the very same amount (digits, exponent,
+    sign and currency); (None, 0) where it would not (a negative zero, many digits, an odd exponent)."""
+    amount = money.amount
+    sign, digits, exponent = amount.as_tuple()
+    if not isinstance(exponent, int) or not -_MOST_PLACES <= exponent <= 0 or len(digits) > _MOST_DIGITS:
+        return None, 0
+    if sign and not any(digits):
+        return None, 0  # -0.00: an int has no negative zero
+    unit = _unit(money.currency, -exponent)
+    minor = int(amount.scaleb(-exponent, _EXACT))
+    back = unit.read(minor)
+    if back.currency != money.currency or back.amount.as_tuple() != amount.as_tuple():
+        return None, 0
+    return unit, minor
+
+
+#: Scales the digits of at most _MOST_DIGITS exactly (and says so if it ever could not).
+_EXACT: Final = decimal.Context(prec=40, traps=[decimal.Inexact, decimal.Rounded, decimal.InvalidOperation])
 
 
 def _no_sharing(value: Any) -> Any:

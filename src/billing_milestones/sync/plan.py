@@ -448,5 +448,5 @@ def _orphan(pair: SyncPair, link: Link, t: MilestoneRow | None) -> PlannedAction
 
 
 def _common_currency(milestones: list[MilestoneRow]) -> str | None:
-    currencies = {m.amount.currency for m in milestones if m.amount is not None}
+    currencies = {c for m in milestones if (c := m.currency) is not None}  # no amount built
     return currencies.pop() if len(currencies) == 1 else None
