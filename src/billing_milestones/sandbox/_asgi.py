@@ -62,9 +62,8 @@ class _Endpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _body(receive)
         headers = httpx.Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
-        url = httpx.URL(str(URL(scope=scope)))
-        parsed = self.emulator.parse_parts(
-            scope["method"], url, headers, body, mount=scope.get("root_path", ""), served=True
+        parsed = self.emulator.parse_served(
+            scope["method"], str(URL(scope=scope)), headers, body, mount=scope.get("root_path", "")
         )
         response = await self._answer(parsed)
         await response(scope, receive, send)

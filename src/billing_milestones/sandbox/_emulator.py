@@ -7,13 +7,12 @@ app drive exactly the same logic and differ only in how they sleep.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl
 
 import httpx
@@ -23,6 +22,7 @@ from .._http._json import loads
 from ._encode import encode_bytes
 from ._faults import Fault, FaultKind, FaultPlan
 from ._limits import Limiter, RateLimit, Throttle
+from ._served_url import simple_parts
 from ._transport import SandboxTransport
 
 __all__ = ["Emulator", "RequestLogEntry", "Router", "SandboxRequest", "json_response"]
@@ -50,6 +50,33 @@ class SandboxRequest:
     def json(self) -> Any:
         """The body with decimals as Decimal; raises ValueError on invalid JSON."""
         return loads(self.body) if self.body else None
+
+    def with_params(self, params: Mapping[str, str]) -> SandboxRequest:
+        """This request with its route's path params (as ``dataclasses.replace`` would make it, without
+        reading a served request's URL)."""
+        routed = object.__new__(type(self))
+        routed.__dict__.update(self.__dict__)
+        object.__setattr__(routed, "params", params)
+        return routed
+
+    @classmethod
+    def _served(cls, url_text: str, **fields: Any) -> SandboxRequest:
+        """A request served on a socket whose ``url`` is built from ``url_text`` when first read: the emulators
+        route by its parts, already read (``_served_url``), and only a few answers quote the URL itself."""
+        request = object.__new__(cls)
+        for name, value in {"params": {}, **fields, "_url_text": url_text}.items():
+            object.__setattr__(request, name, value)
+        return request
+
+    if not TYPE_CHECKING:  # for mypy ``url`` is the field it is; here a served request's may come later
+
+        def __getattr__(self, name: str) -> Any:
+            text = self.__dict__.get("_url_text") if name == "url" else None
+            if text is None:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            url = httpx.URL(text)
+            object.__setattr__(self, "url", url)
+            return url
 
 
 def json_response(status: int, data: Any = None, headers: Mapping[str, str] | None = None) -> httpx.Response:
@@ -95,7 +122,7 @@ class Router:
         if isinstance(found, str):
             return not_allowed(request)
         handler, params = found
-        return handler(dataclasses.replace(request, params=params))
+        return handler(request.with_params(params))
 
 
 @dataclass(frozen=True)
@@ -162,7 +189,24 @@ class Emulator(ABC):
         served: bool = False,
     ) -> SandboxRequest:
         """The request relative to this emulator: its base path (and a server's ``mount`` prefix) stripped."""
-        full = url.path
+        fields = self._relative(url.scheme, url.netloc.decode(), url.path, url.query.decode(), mount)
+        return SandboxRequest(method=method.upper(), url=url, headers=headers, body=body, served=served, **fields)
+
+    def parse_served(
+        self, method: str, url_text: str, headers: httpx.Headers, body: bytes, *, mount: str
+    ) -> SandboxRequest:
+        """``parse_parts`` of a request served on a socket, its URL given as text: the same request, its
+        ``url`` built only when read when the text's parts can be read from it (``_served_url``)."""
+        parts = simple_parts(url_text)
+        if parts is None:
+            return self.parse_parts(method, httpx.URL(url_text), headers, body, mount=mount, served=True)
+        fields = self._relative(*parts, mount)
+        return SandboxRequest._served(
+            url_text, method=method.upper(), headers=headers, body=body, served=True, **fields
+        )
+
+    def _relative(self, scheme: str, netloc: str, full: str, query: str, mount: str) -> dict[str, Any]:
+        """path, query and origin of a request to ``full`` (a URL's path) relative to this emulator."""
         path = full[len(mount) :] if mount and full.startswith(mount) else full
         base = self.base_path
         if base:
@@ -171,18 +215,11 @@ class Emulator(ABC):
             )
             if matches:
                 path = path[len(base) :]
-        origin = f"{url.scheme}://{url.netloc.decode()}{mount}"
-        query = dict(parse_qsl(url.query.decode(), keep_blank_values=True))
-        return SandboxRequest(
-            method=method.upper(),
-            url=url,
-            path=path or "/",
-            query=query,
-            headers=headers,
-            body=body,
-            origin=origin,
-            served=served,
-        )
+        return {
+            "path": path or "/",
+            "query": dict(parse_qsl(query, keep_blank_values=True)),
+            "origin": f"{scheme}://{netloc}{mount}",
+        }
 
     def steps(self, request: SandboxRequest) -> Generator[float, None, httpx.Response]:
         """The whole server-side pipeline; yields seconds to sleep, returns the response or raises httpx errors."""
