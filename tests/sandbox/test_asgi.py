@@ -203,3 +203,37 @@ def test_a_kept_alive_connection_is_not_slower_than_fresh_ones(url: str) -> None
     Reusing a connection should cost no more than opening one; 4x leaves room for a noisy 2-core machine."""
     kept, fresh = _per_request(url, reuse=True), _per_request(url, reuse=False)
     assert kept < 4 * fresh, f"kept-alive {kept * 1000:.1f} ms/request vs fresh {fresh * 1000:.1f} ms"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        json_response(200, {"a": 1}),
+        json_response(429, {"message": "Too many requests"}, {"Retry-After": "2", "X-Request-Id": "r1"}),
+        httpx.Response(204),
+        httpx.Response(304, headers={"ETag": "x"}),
+        httpx.Response(200, content=b"raw", headers={"Content-Encoding": "identity", "content-length": "99"}),
+        httpx.Response(500, headers=[("X-Twice", "a"), ("x-twice", "b")]),
+    ],
+    ids=["json", "headers", "204", "304", "hop headers", "twice"],
+)
+async def test_an_answer_is_sent_as_a_starlette_response_of_it_would_send_it(answer: httpx.Response) -> None:
+    from starlette.responses import Response
+
+    from billing_milestones.sandbox._asgi import _send
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    sent: list[dict[str, Any]] = []
+    expected: list[dict[str, Any]] = []
+
+    async def into(messages: list[dict[str, Any]], message: Any) -> None:
+        messages.append(message)
+
+    await _send(answer, lambda m: into(sent, m))
+    kept = {k: v for k, v in answer.headers.items() if k.lower() not in ("content-length", "content-encoding")}
+    await Response(answer.content, status_code=answer.status_code, headers=kept)(
+        {"type": "http"}, receive, lambda m: into(expected, m)
+    )
+    assert sent == expected

@@ -65,10 +65,13 @@ class _Endpoint:
         parsed = self.emulator.parse_served(
             scope["method"], str(URL(scope=scope)), headers, body, mount=scope.get("root_path", "")
         )
-        response = await self._answer(parsed)
-        await response(scope, receive, send)
+        answer = await self._answer(parsed)
+        if isinstance(answer, httpx.Response):
+            await _send(answer, send)
+        else:
+            await answer(scope, receive, send)
 
-    async def _answer(self, parsed: SandboxRequest) -> Response:
+    async def _answer(self, parsed: SandboxRequest) -> httpx.Response | Response:
         steps = self.emulator.steps(parsed)
         try:
             while True:
@@ -80,8 +83,24 @@ class _Endpoint:
             return _DroppedResponse()
         except (httpx.ConnectError, httpx.RemoteProtocolError):
             return _DroppedResponse()
-        headers = {k: v for k, v in result.headers.items() if k.lower() not in ("content-length", "content-encoding")}
-        return Response(result.content, status_code=result.status_code, headers=headers)
+        return result
+
+
+async def _send(result: httpx.Response, send: Send) -> None:
+    """The emulator's answer as a Starlette ``Response`` of its content, status and headers would send it
+    (header names in lower case, this body's own content-length, none for a status without a body), without
+    building one."""
+    headers = [
+        (k.lower().encode("latin-1"), v.encode("latin-1"))
+        for k, v in result.headers.items()
+        if k.lower() not in ("content-length", "content-encoding")
+    ]
+    body = result.content
+    status = result.status_code
+    if not (status < 200 or status in (204, 304)):
+        headers.append((b"content-length", str(len(body)).encode("latin-1")))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _body(receive: Receive) -> bytes:
