@@ -18,9 +18,9 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import URL
 from starlette.requests import ClientDisconnect
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from ..errors import ConfigError
 
@@ -116,12 +116,89 @@ async def _body(receive: Receive) -> bytes:
 
 
 def emulator_app(emulator: Emulator) -> Starlette:
-    return Starlette(routes=[Route("/{path:path}", _Endpoint(emulator), methods=_METHODS)])
+    return _EmulatorApp(_Endpoint(emulator))
 
 
 def combined_app(apps: Mapping[str, Any]) -> Starlette:
     """Several emulators on one server, each under its own prefix (``/kantata``, ``/autotask``...)."""
-    return Starlette(routes=[Mount(prefix, app=app) for prefix, app in apps.items()])
+    return _Combined(apps)
+
+
+class _EmulatorApp(Starlette):
+    """An emulator's app: one route taking every path and the methods it lists, to the endpoint. Such a request
+    goes to the endpoint straight (``_straight``), past the middleware and routing that would only lead there;
+    any other (another method, a root path, not HTTP), or any request once the app is changed (middleware,
+    exception handlers, debug, routes), takes Starlette's way."""
+
+    def __init__(self, endpoint: _Endpoint) -> None:
+        self.endpoint = endpoint
+        super().__init__(routes=[Route("/{path:path}", endpoint, methods=_METHODS)])
+        self._made = list(self.router.routes)
+
+    def direct(self) -> _Endpoint | None:
+        """The endpoint, when the app is as it was made (so Starlette would lead every request it routes there)."""
+        return None if _changed(self) else self.endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = self.direct() if _routable(scope) and scope["path"].startswith("/") else None
+        if endpoint is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await _straight(endpoint, scope, receive, send)
+
+
+class _Combined(Starlette):
+    """Emulator apps mounted under prefixes. A request whose path lies under a mount of an emulator app as it
+    was made goes to that emulator's endpoint straight, with the root path the mount gives it; anything else
+    (no mount, a redirect to add a slash, another kind of app...) takes Starlette's way."""
+
+    def __init__(self, apps: Mapping[str, Any]) -> None:
+        super().__init__(routes=[Mount(prefix, app=app) for prefix, app in apps.items()])
+        self._made = list(self.router.routes)
+        self._mounts = [(mount.path + "/", mount.path, mount.app) for mount in self._made if isinstance(mount, Mount)]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if _routable(scope) and not _changed(self):
+            path = scope["path"]
+            for start, root, app in self._mounts:
+                if path.startswith(start):  # the first mount that matches is the one Starlette takes
+                    endpoint = app.direct() if isinstance(app, _EmulatorApp) else None
+                    if endpoint is not None:
+                        await _straight(endpoint, {**scope, "root_path": root}, receive, send)
+                        return
+                    break
+        await super().__call__(scope, receive, send)
+
+
+_METHOD_SET = frozenset(_METHODS)
+
+
+def _routable(scope: Scope) -> bool:
+    """An HTTP request with no root path, of a method the emulators' route lists."""
+    return scope["type"] == "http" and not scope.get("root_path") and scope["method"] in _METHOD_SET
+
+
+def _changed(app: _EmulatorApp | _Combined) -> bool:
+    return bool(app.user_middleware or app.exception_handlers or app.debug or app.router.routes != app._made)
+
+
+async def _straight(endpoint: _Endpoint, scope: Scope, receive: Receive, send: Send) -> None:
+    """The endpoint's answer with Starlette's answer to an error raised before it starts one: the 500 its
+    ServerErrorMiddleware sends (then the error goes on to the server, which logs it and closes)."""
+    started = False
+
+    async def sending(message: Message) -> None:
+        nonlocal started
+        if message["type"] == "http.response.start":
+            started = True
+        await send(message)
+
+    try:
+        await endpoint(scope, receive, sending)
+    except Exception:
+        if not started:
+            await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
+        raise
 
 
 class LoopbackServer:
