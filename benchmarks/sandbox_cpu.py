@@ -1,6 +1,8 @@
 """The emulators' CPU per request, as the scale run spends it: the server process's CPU time over the requests
 it answered, for the requests the scale run's workers send (Autotask -> Kantata pairs synced by
 ``run_pair``, 20 ms latency, 5 % injected 503s), against the emulators served on loopback in their own process.
+It prints the first round's requests by kind: per pair the scale run's Autotask query of 50, empty Kantata
+listing, workspace GET and bulk POST of 50, plus the metadata reads and the injected 503s and their retries.
 
 With ``--before SRC`` a second server runs the emulators from another checkout's ``src`` (e.g. a
 ``git worktree add /tmp/wt HEAD``) in alternating rounds, so both see the same machine. Figures are medians
@@ -29,7 +31,7 @@ from billing_milestones.workers._run import TRANSIENT
 #: The server: the emulators seeded as benchmarks/scale.py seeds them, under uvicorn on loopback; it prints its
 #: URL and the pairs' config lines, then answers each line on stdin with its CPU seconds and request counts.
 _SERVER = """
-import datetime as dt, json, sys, time
+import datetime as dt, json, re, sys, time
 src, pairs, milestones, latency, fault_rate, pure = sys.argv[1], *map(float, sys.argv[2:7])
 if src:
     sys.path.insert(0, src)
@@ -51,8 +53,14 @@ app = combined_app({"/kantata": kantata.asgi_app(), "/autotask": autotask.asgi_a
 with LoopbackServer(app) as server:
     print(json.dumps({"url": server.url, "lines": lines}), flush=True)
     for _ in sys.stdin:
+        mix = {}
+        for name, emulator in (("autotask", autotask), ("kantata", kantata)):
+            for e in emulator.request_log:
+                answer = f"injected {e.fault}" if e.fault else str(e.status)
+                kind = f"{name} {e.method} {re.sub(r'/[0-9]+', '/{id}', e.path)} {answer}"
+                mix[kind] = mix.get(kind, 0) + 1
         print(json.dumps({"cpu": time.process_time(), "autotask": len(autotask.request_log),
-                          "kantata": len(kantata.request_log)}), flush=True)
+                          "kantata": len(kantata.request_log), "mix": mix}), flush=True)
 """
 
 
@@ -68,7 +76,7 @@ class Server:
         self.url: str = hello["url"]
         self.lines: list[str] = hello["lines"]
 
-    def stats(self) -> dict[str, float]:
+    def stats(self) -> dict[str, Any]:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write("\n")
         self.proc.stdin.flush()
@@ -100,7 +108,7 @@ def _sync_all(server: Server, tmp: Path, threads: int, pairs: int) -> None:
         list(pool.map(one, sorted(settings.pairs)))
 
 
-def measure(src: str, args: argparse.Namespace, *, pure: bool = False) -> dict[str, float]:
+def measure(src: str, args: argparse.Namespace, *, pure: bool = False) -> dict[str, Any]:
     """One round: a fresh server, every pair synced; the server's CPU per request over the syncs."""
     server = Server(src, args.seeded, args.milestones, args.latency, args.faults, pure)
     try:
@@ -111,11 +119,13 @@ def measure(src: str, args: argparse.Namespace, *, pure: bool = False) -> dict[s
     finally:
         server.close()
     requests = after["autotask"] + after["kantata"] - before["autotask"] - before["kantata"]
+    mix = {k: n - before["mix"].get(k, 0) for k, n in after["mix"].items() if n > before["mix"].get(k, 0)}
     return {
         "cpu_ms_per_request": (after["cpu"] - before["cpu"]) / requests * 1e3,
         "requests": requests,
         "autotask": after["autotask"] - before["autotask"],
         "kantata": after["kantata"] - before["kantata"],
+        "mix": mix,
     }
 
 
@@ -139,7 +149,7 @@ def main() -> int:
     sides: dict[str, str] = {"after": ""}
     if args.before:
         sides = {"before": args.before, **sides}
-    results: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in sides}
     for _ in range(args.rounds):
         for name, src in sides.items():
             results[name].append(measure(src, args, pure=name == "before" and args.before_h11))
@@ -153,6 +163,10 @@ def main() -> int:
             f"{', '.join(f'{v:.3f}' for v in per)}), ~{requests:.0f} requests a round "
             f"({runs[0]['autotask']:.0f} Autotask, {runs[0]['kantata']:.0f} Kantata in the first)"
         )
+    mix = results["after"][0]["mix"]
+    print("the first round's requests by kind (per pair: a query, a listing, a workspace, a bulk POST):")
+    for kind, count in sorted(mix.items(), key=lambda kv: -kv[1]):
+        print(f"  {count:5d}  {kind}")
     if "before" in summary:
         print(f"after / before: {statistics.median(summary['after']) / statistics.median(summary['before']):.2f}")
     return 0
