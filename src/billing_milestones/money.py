@@ -389,14 +389,14 @@ def minor_reader(currency: str, exponent: int) -> Callable[[int], Money]:
 def minor_writer(exponent: int) -> Callable[[Money], int | None]:
     """``money.to_minor(exponent=exponent)`` for many amounts (a bulk create's), the exponent checked once;
     None where to_minor raises (a fraction of a minor unit, too many digits): the caller names it."""
-    exp, scaleb, even = check_exponent(exponent), _EXACT.scaleb, decimal.ROUND_HALF_EVEN
+    exp, scaleb = check_exponent(exponent), _EXACT.scaleb
 
     def write(money: Money) -> int | None:
         try:
             scaled = scaleb(money._amount, exp)
         except (decimal.Inexact, decimal.Overflow):
             return None
-        whole = scaled.to_integral_value(rounding=even)
+        whole = scaled.to_integral_value()  # in any rounding mode equal to scaled exactly when it is whole
         return None if whole != scaled else int(whole)
 
     return write

@@ -7,6 +7,7 @@ reply's in-place check ties back as the full comparison does."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 from unittest.mock import patch
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from billing_milestones import errors
 from billing_milestones.kantata import _write
 from billing_milestones.kantata._operations import tie_back
-from billing_milestones.kantata._tie import Sent
+from billing_milestones.kantata._tie import Fingerprinted, Sent
 from billing_milestones.kantata._write import body_writer
 from billing_milestones.kantata.adapter import WorkspaceCurrency, to_create_body
 from billing_milestones.kantata.wire import (
@@ -148,10 +149,36 @@ def test_a_usual_batch_is_written_without_to_create_body_and_as_it() -> None:
     assert len({id(w) for w in wires}) == len(wires)  # nothing mutable shared between bodies
 
 
+class _OwnMilestone(Milestone):
+    """A caller's subclass: written by to_create_body, which reads it through its attributes."""
+
+
+def test_the_edges_of_the_usual_body_are_written_in_one_step_and_a_subclass_by_to_create_body() -> None:
+    edges = [Milestone(title="Edge", amount=Money.from_minor(cents, "USD")) for cents in (2**53, -(2**53), 0)]
+    write = body_writer(USD)
+    with patch.object(_write, "to_create_body", side_effect=AssertionError("took the general path")):
+        got = [write(m) for m in edges]
+    for (sent, _), m in zip(got, edges, strict=True):
+        assert_same_sent(sent, Sent.of(to_create_body(m, USD)[0]))
+    own = _OwnMilestone(title="Own", amount=Money("1.00", "USD"))
+    sent, changes = write(own)
+    expected, expected_changes = to_create_body(own, USD)
+    assert_same_sent(sent, Sent.of(expected))
+    assert changes == expected_changes == ()
+
+
+def _with_key(ref: str) -> Milestone:
+    key = ExternalRef.model_construct(service=SYNC_SERVICE_NAME, ref=ref)  # past its own check, as a caller could
+    return Milestone(title="Keyed", amount=Money("1.00", "USD")).model_copy(update={"external_refs": (key,)})
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
         ({"title": "   "}, "title"),
+        ({"title": ""}, "title"),
+        ({"status": MilestoneStatus.BILLED, "locked": True}, "status"),
+        ({"external_refs": _with_key("").external_refs}, "service_model_ref"),
         ({"amount": Money("1.005", "USD")}, "amount"),
         ({"amount": Money("1.00", "EUR")}, "amount.currency"),
         ({"amount": Money.from_minor(2**53 + 1, "USD")}, "amount_in_cents"),
@@ -215,7 +242,7 @@ def _made(n: int, **over: Any) -> BillingMilestone:
     return BillingMilestone.model_validate({**values, **over})
 
 
-def _tied(inputs: list[BillingMilestoneCreate], made: list[BillingMilestone]) -> Any:
+def _tied(inputs: Sequence[Fingerprinted], made: list[BillingMilestone]) -> Any:
     try:
         return [m.id for m in tie_back(inputs, made)]
     except errors.ValidationError as exc:
@@ -235,6 +262,9 @@ def _tied(inputs: list[BillingMilestoneCreate], made: list[BillingMilestone]) ->
         ({"title": "Other"}, {}),
         ({"title": " M2\t"}, {}),
         ({"amount_in_cents": 99}, {}),
+        ({}, {"amount_in_cents": 99}),
+        ({}, {"title": "Other"}),
+        ({}, {"workspace_id": "901"}),
         ({"workspace_id": 901}, {}),
         ({"workspace_id": 900}, {}),
     ],
@@ -243,13 +273,15 @@ def test_a_reply_that_differs_at_one_position_ties_back_as_the_full_comparison_d
     sent: dict[str, Any], made: dict[str, Any]
 ) -> None:
     inputs = [_sent(1), _sent(2, **sent), _sent(2)]
-    for reply in ([_made(1), _made(2, **made), _made(3, title="M2", amount_in_cents=2)],):
-        for order in (reply, reply[::-1]):
-            expected = _tied_fully(inputs, order)
-            assert _tied(inputs, order) == expected
+    reply = [_made(1), _made(2, **made), _made(3, title="M2", amount_in_cents=2)]
+    for order in (reply, reply[::-1]):
+        assert _tied(inputs, order) == _tied_fully(inputs, order)
+    alone, made_alone = [_sent(2, **sent)], [_made(2, **made)]  # every position differs: no in-place pass
+    assert _tied(alone, made_alone) == _tied_fully(alone, made_alone)
+    assert _tied([Sent.of(b) for b in alone], made_alone) == _tied_fully(alone, made_alone)
 
 
-def _tied_fully(inputs: list[BillingMilestoneCreate], made: list[BillingMilestone]) -> Any:
+def _tied_fully(inputs: Sequence[Fingerprinted], made: list[BillingMilestone]) -> Any:
     with patch("billing_milestones.kantata._tie._in_place", return_value=False):
         return _tied(inputs, made)
 
@@ -265,3 +297,18 @@ def test_a_reply_in_request_order_is_taken_as_it_is_and_others_are_matched() -> 
     assert [m.id for m in tie_back(inputs, made[::-1])] == ["101", "102", "103"]
     with pytest.raises(errors.ValidationError, match="sent 3 billing milestones, the response holds 2"):
         tie_back(inputs, made[:2])
+
+
+def test_a_reply_that_swaps_two_instalments_is_tied_back_by_their_dates_and_stories() -> None:
+    d1, d2 = dt.date(2027, 1, 1), dt.date(2027, 2, 1)
+    by_date = [Sent.of(_sent(1, date_to_invoice=d1)), Sent.of(_sent(1, date_to_invoice=d2))]
+    made = [_made(1, id="201", date_to_invoice="2027-02-01"), _made(1, id="202", date_to_invoice="2027-01-01")]
+    assert [m.id for m in tie_back(by_date, made)] == ["202", "201"]
+    by_story = [Sent.of(_sent(1, story_id="5")), Sent.of(_sent(1))]
+    made = [_made(1, id="301"), _made(1, id="302", story_id="5")]
+    assert [m.id for m in tie_back(by_story, made)] == ["302", "301"]
+
+
+def test_a_reply_in_another_workspace_is_refused() -> None:
+    with pytest.raises(errors.ValidationError, match="cannot tie"):
+        tie_back([Sent.of(_sent(1))], [_made(1, workspace_id="901")])
