@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg
 import pytest
 
 from billing_milestones import AutotaskClient, Milestone, Money
 from billing_milestones.sandbox import AutotaskSandbox, FaultPlan, LoopbackServer
 from billing_milestones.sync._store_config import WorkerSettings
-from billing_milestones.workers import PostgresHourlyBudget, PostgresLimiter, SharedBudgets
+from billing_milestones.workers import PostgresHourlyBudget, PostgresLimiter, SharedBudgets, _budgets
 
 from .._postgres import PostgresServer, fresh_database
 
@@ -176,3 +179,72 @@ def test_a_workers_autotask_timeout_is_its_clients_and_its_limiters_lease(postgr
         assert shared.for_tenant(AutotaskSandbox.USERNAME)[0].lease == lease
         client.close()
         shared.close()
+
+
+def _fill(url: str, key: str, rows: int, age: float = 0.0) -> None:
+    """``rows`` requests admitted ``age`` seconds ago, written straight into the window's table."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO bm_request_budget (key, at) SELECT %s, extract(epoch FROM clock_timestamp()) - %s"
+            " FROM generate_series(1, %s)",
+            (f"bm-budget:{key}", age, rows),
+        )
+
+
+def test_a_take_reads_the_windows_count_not_its_rows(postgres_server: PostgresServer) -> None:
+    """At the vendor's rate a window holds 10,000 rows: a take reads the count's row and the index's first
+    entry, whatever the window holds (counting the window read every row of it, on every request)."""
+    url = fresh_database(postgres_server)
+    budget = PostgresHourlyBudget(url, 20_000, key="big")
+    budget.warm(1)
+    _fill(url, "big", 10_000)
+    _budgets._run(psycopg.connect(url, autocommit=True), _budgets._RECOUNT, budget._args)
+    with psycopg.connect(url) as conn:  # one transaction: its own table statistics are exact and at once
+        conn.execute("SET enable_indexonlyscan = off")  # every index entry read fetches its row, and counts
+        for _ in range(3):
+            assert _budgets._run(conn, _budgets._TAKE, budget._args)[0] is True
+        row = conn.execute(
+            "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables"
+            " WHERE relname = 'bm_request_budget'"
+        ).fetchone()
+        assert row is not None and int(row[0]) <= 10, row
+    assert budget.used() == 10_003
+    budget.close()
+
+
+def test_a_window_kept_before_the_count_is_counted_once_and_expires(postgres_server: PostgresServer) -> None:
+    """Rows an earlier version admitted (no count beside them) are counted at a process's first take; what
+    leaves the window leaves the count; a count dropped by hand is made again from the rows."""
+    url = fresh_database(postgres_server)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(_budgets._BUDGET_TABLE)
+    _fill(url, "old", 3, age=10.0)  # left a 2 s window
+    _fill(url, "old", 2)
+    budget = PostgresHourlyBudget(url, 3, key="old", window=2.0)
+    assert budget.acquire() is None  # 2 in the window, the 3 expired forgotten: room for one
+    wait = budget.acquire()
+    assert wait is not None and 0 < wait <= 2.0 and budget.used() == 3
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DELETE FROM bm_request_budget_used")
+    assert budget.acquire() is not None  # recounted from the rows: still full
+    time.sleep(wait + 0.05)
+    assert budget.acquire() is None
+    budget.close()
+
+
+def test_processes_racing_for_a_budget_never_take_more_than_it_holds(postgres_server: PostgresServer) -> None:
+    """Four processes (their own connections, their own counts' caches) take 100 of a budget of 60 each:
+    the window admits exactly 60."""
+    url = fresh_database(postgres_server)
+    code = (
+        "import sys\n"
+        "from billing_milestones.workers import PostgresHourlyBudget\n"
+        f"b = PostgresHourlyBudget({url!r}, 60, key='procs')\n"
+        "print(sum(b.acquire() is None for _ in range(100)))\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    admitted = [int(p.communicate(timeout=120)[0]) for p in procs]
+    assert sum(admitted) == 60
+    budget = PostgresHourlyBudget(url, 60, key="procs")
+    assert budget.used() == 60 and budget.acquire() is not None
+    budget.close()

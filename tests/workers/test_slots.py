@@ -380,3 +380,50 @@ def test_slot_budget_and_queue_connections_have_tcp_keepalives(url: str, tmp_pat
 
     assert asyncio.run(queue_socket()) == (1, 30, 10, 3, 60000)
     queue.budgets.close()
+
+
+def test_a_dead_holders_pid_reused_by_another_roles_backend_frees_its_slot_at_the_lease(
+    url: str, limiters: list[PostgresLimiter]
+) -> None:
+    """The holder's backend is gone and its pid now belongs to a backend of another role, whose start this
+    role may not see: that backend is not the holder (its role differs), so the slot frees at its lease
+    instead of staying taken for as long as the other backend lives."""
+    with psycopg.connect(url, autocommit=True) as admin:
+        for role in ("bm_worker_role", "bm_other_worker"):
+            with contextlib.suppress(psycopg.errors.DuplicateObject):
+                admin.execute(psycopg.sql.SQL("CREATE ROLE {} LOGIN").format(psycopg.sql.Identifier(role)))
+        row = admin.execute("SELECT current_schema()").fetchone()
+        assert row is not None
+        grant = psycopg.sql.SQL("GRANT ALL ON SCHEMA {} TO bm_worker_role")
+        admin.execute(grant.format(psycopg.sql.Identifier(str(row[0]))))
+    workers = psycopg.conninfo.make_conninfo(url, user="bm_worker_role")  # not a superuser: sees its own only
+    holder = PostgresLimiter(workers, 1, namespace="t", timeout=0.01)
+    waiter = PostgresLimiter(workers, 1, namespace="t", timeout=0.01, max_wait=10)
+    limiters += [holder, waiter]
+    with (
+        psycopg.connect(psycopg.conninfo.make_conninfo(url, user="bm_other_worker"), autocommit=True) as reuser,
+        psycopg.connect(workers, autocommit=True) as worker,
+        holder("k"),
+    ):
+        [(_, token, until, _)] = _held(url)
+        # what a dead holder's row looks like once the server gives its pid to the other role's backend
+        worker.execute("UPDATE bm_request_slots SET pid = %s WHERE holder = %s", (reuser.info.backend_pid, token))
+        hidden = worker.execute("SELECT backend_start FROM pg_stat_get_activity(%s)", (reuser.info.backend_pid,))
+        assert hidden.fetchall() == [(None,)]  # the workers' role may not see the other backend's start
+        _wait_for(lambda: _rows(url)[0][3] > until, "the server's clock passes the lease")
+        with waiter("k"):
+            [(_, taken, _, _)] = _held(url)
+            assert taken != token
+    assert _held(url) == []  # the dead hold's release freed nothing; the waiter's freed its slot
+
+
+def test_a_slots_table_made_before_roles_were_kept_gets_the_column(url: str, limiters: list[PostgresLimiter]) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(_budgets._SLOTS_TABLE.replace("    role          OID,\n", ""))
+        assert not conn.execute(_budgets._SLOTS_HAS_ROLE).fetchall()[0][0]
+    limiter = PostgresLimiter(url, 1, namespace="t")
+    limiters.append(limiter)
+    with limiter("k"):
+        with psycopg.connect(url, autocommit=True) as conn:
+            [(role, user)] = conn.execute("SELECT role::regrole::text, current_user FROM bm_request_slots").fetchall()
+        assert role == user

@@ -95,23 +95,34 @@ CREATE TABLE IF NOT EXISTS bm_request_slots (
     pid           INTEGER,
     backend_start TIMESTAMPTZ,
     busy_until    TIMESTAMPTZ,
+    role          OID,
     PRIMARY KEY (name, slot)
 )"""
+#: A table made before holders' roles were kept gets the column in place (a row held then has none, and
+#: is judged as before: by its pid and start).
+_SLOTS_HAS_ROLE: Final = """
+SELECT EXISTS (SELECT 1 FROM pg_attribute
+               WHERE attrelid = 'bm_request_slots'::regclass AND attname = 'role' AND NOT attisdropped)"""
+_SLOTS_ADD_ROLE: Final = "ALTER TABLE bm_request_slots ADD COLUMN IF NOT EXISTS role OID"
 _SLOT_ROWS: Final = """
 INSERT INTO bm_request_slots (name, slot) SELECT %(name)s, s FROM generate_series(0, %(slots)s - 1) AS s
 ON CONFLICT DO NOTHING"""
 #: Take a free slot in one statement, trying them from ``start`` on. A slot is free when nobody holds it, or
 #: when its lease has run out *and* its holder's connection is gone (a live holder whose request outlasts the
-#: lease keeps it). A backend of the holder's pid whose start this role may not see (another role's, without
-#: pg_read_all_stats) counts as the holder: it cannot be told from a reused pid. ``SKIP LOCKED`` passes over
+#: lease keeps it). The holder's backend is the one of its pid, its role (which every role may see) and its
+#: start; a backend of that pid and role whose start this role may not see (another role's, without
+#: pg_read_all_stats) counts as the holder: it cannot be told from a reused pid. A backend of that pid but
+#: of another role is not the holder: its pid was reused (without the role, such a backend hid its start
+#: and kept a dead holder's slot taken for as long as it lived). ``SKIP LOCKED`` passes over
 #: a slot another worker is taking or releasing right now, and the row lock is rechecked on the row's newest
 #: version, so two takers never get one slot. The stamp is
 #: the server's clock (every worker agrees on it) plus the lease; the holder is this hold's token and this
-#: connection's backend (pid and start, so a reused pid is not taken for the holder).
+#: connection's backend (pid, role and start, so a reused pid is not taken for the holder).
 _TAKE_SLOT: Final = """
 UPDATE bm_request_slots AS s
 SET holder = %(token)s, pid = pg_backend_pid(),
     backend_start = (SELECT a.backend_start FROM pg_stat_get_activity(pg_backend_pid()) AS a),
+    role = (SELECT a.usesysid FROM pg_stat_get_activity(pg_backend_pid()) AS a),
     busy_until = clock_timestamp() + %(lease)s * interval '1 second'
 WHERE s.name = %(name)s AND s.slot = (
     SELECT f.slot FROM bm_request_slots AS f
@@ -120,7 +131,8 @@ WHERE s.name = %(name)s AND s.slot = (
         WHEN f.busy_until > clock_timestamp() THEN false
         ELSE NOT EXISTS (
             SELECT 1 FROM pg_stat_get_activity(f.pid) AS a
-            WHERE a.backend_start = f.backend_start OR a.backend_start IS NULL)
+            WHERE (f.role IS NULL OR a.usesysid = f.role)
+              AND (a.backend_start = f.backend_start OR a.backend_start IS NULL))
     END
     ORDER BY (f.slot + %(slots)s - %(start)s) %% %(slots)s
     LIMIT 1 FOR UPDATE SKIP LOCKED)
@@ -129,7 +141,7 @@ RETURNING s.slot"""
 #: free the new holder's), and announce it to the waiters in the same statement.
 _RELEASE_SLOT: Final = """
 WITH freed AS (
-    UPDATE bm_request_slots SET holder = NULL, pid = NULL, backend_start = NULL, busy_until = NULL
+    UPDATE bm_request_slots SET holder = NULL, pid = NULL, backend_start = NULL, busy_until = NULL, role = NULL
     WHERE name = %(name)s AND slot = %(slot)s AND holder = %(token)s
     RETURNING slot)
 SELECT pg_notify(%(channel)s, %(name)s) FROM freed"""
@@ -265,6 +277,9 @@ class PostgresLimiter:
     def _create_table(conn: psycopg.Connection[tuple[object, ...]]) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('bm-slots-schema'))")
         conn.execute(_SLOTS_TABLE)
+        row = conn.execute(_SLOTS_HAS_ROLE).fetchone()
+        if row is None or not row[0]:  # checked first: ALTER TABLE locks out every take while it runs
+            conn.execute(_SLOTS_ADD_ROLE)
 
     def _ensure_rows(self, conn: psycopg.Connection[tuple[object, ...]], name: str) -> None:
         """The table (created once, under an advisory lock: two ``CREATE TABLE IF NOT EXISTS`` racing can
@@ -298,17 +313,48 @@ CREATE TABLE IF NOT EXISTS bm_request_budget (
     at  DOUBLE PRECISION NOT NULL
 )"""
 _BUDGET_INDEX: Final = "CREATE INDEX IF NOT EXISTS bm_request_budget_window ON bm_request_budget (key, at)"
-#: Admit one request if the window has room: lock the key, forget what left the window, count, insert.
+#: How many of a key's rows are in ``bm_request_budget``: kept with them under the key's lock, so a take
+#: reads one row instead of counting the window (up to the limit, 10,000 rows, on every request).
+_USED_TABLE: Final = """
+CREATE TABLE IF NOT EXISTS bm_request_budget_used (
+    key  TEXT PRIMARY KEY,
+    used INTEGER NOT NULL
+)"""
+#: The key's count made from its rows, under its lock (the rows are the truth, the count their cache): at
+#: a process's first take (which also brings a window kept by an earlier version in place) and whenever the
+#: count is found missing.
+_RECOUNT: Final = """
+SELECT pg_advisory_xact_lock(hashtext(%(key)s));
+INSERT INTO bm_request_budget_used (key, used)
+SELECT %(key)s, count(*) FROM bm_request_budget WHERE key = %(key)s
+ON CONFLICT (key) DO UPDATE SET used = excluded.used"""
+#: Admit one request if the window has room: lock the key, forget what left the window (each row once, so
+#: a take deletes one row on average) and take as many off the count, take one if the count has room. What
+#: a take reads is the count's row, the rows it forgets and, when refused, the oldest row (the index's
+#: first): never the window's other rows. The cutoff is a subquery so that it is read once and bounds the
+#: index scan (``at <= clock_timestamp() - ...`` is volatile, so a filter on every row of the key).
 _TAKE: Final = """
 SELECT pg_advisory_xact_lock(hashtext(%(key)s));
-DELETE FROM bm_request_budget WHERE key = %(key)s AND at <= extract(epoch FROM clock_timestamp()) - %(window)s;
+WITH gone AS (
+    DELETE FROM bm_request_budget
+    WHERE key = %(key)s AND at <= (SELECT extract(epoch FROM clock_timestamp()) - %(window)s)
+    RETURNING 1)
+UPDATE bm_request_budget_used SET used = used - (SELECT count(*) FROM gone)
+WHERE key = %(key)s AND EXISTS (SELECT 1 FROM gone);
 WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now),
-     window_ AS (SELECT count(*) AS used, min(at) AS oldest FROM bm_request_budget WHERE key = %(key)s),
+     room AS (
+         UPDATE bm_request_budget_used SET used = used + 1
+         WHERE key = %(key)s AND used < %(limit)s
+         RETURNING used),
      taken AS (
          INSERT INTO bm_request_budget (key, at)
-         SELECT %(key)s, clock.now FROM clock, window_ WHERE window_.used < %(limit)s
+         SELECT %(key)s, clock.now FROM clock, room
          RETURNING at)
-SELECT (SELECT count(*) FROM taken) > 0, window_.oldest, clock.now FROM window_, clock"""
+SELECT (SELECT count(*) FROM taken) > 0,
+       (SELECT at FROM bm_request_budget WHERE key = %(key)s ORDER BY at LIMIT 1),
+       clock.now,
+       EXISTS (SELECT 1 FROM bm_request_budget_used WHERE key = %(key)s)
+FROM clock"""
 
 
 #: Connections one budget keeps at most: an admission is one short round trip, so a few serve many threads.
@@ -328,25 +374,27 @@ class PostgresHourlyBudget:
         self.window = window
         self._pool = _Pool(url, _BUDGET_POOL)
         self._ready = False
+        self._args = {"key": self.key, "window": self.window, "limit": self.limit}
 
     def acquire(self) -> float | None:
         """Take a slot: None when the request may go, else the seconds until the oldest leaves the window.
 
-        One round trip: the statements below are one simple-protocol query, so one implicit transaction
-        on the server, and the advisory lock the first takes is held to its end, so two workers never both
-        take the last slot. The clock is the server's (every worker agrees on it)."""
+        One round trip (see :func:`_run`): the advisory lock is held to its end, so two workers never both
+        take the last slot, and the window's count is read from its row, not counted. The clock is the
+        server's (every worker agrees on it)."""
         with self._pool.get().connection() as conn:
             self._ensure_table(conn)
-            cur = psycopg.ClientCursor(conn)
-            cur.execute(_TAKE, {"key": self.key, "window": self.window, "limit": self.limit})
-            while cur.nextset():  # the last statement's row: taken, the oldest admitted, the server's now
-                pass
-            row = cur.fetchone()
-            assert row is not None
-            taken, oldest, now = row
-            if taken or oldest is None:
+            taken, oldest, now, counted = _run(conn, _TAKE, self._args)
+            if not taken and (not counted or oldest is None):
+                # refused by a count that is not the rows' (its row dropped, rows deleted by hand): made
+                # again from the rows, then taken again
+                _run(conn, _RECOUNT, self._args)
+                taken, oldest, now, counted = _run(conn, _TAKE, self._args)
+            if taken:
                 return None
-            return max(float(oldest) + self.window - float(now), 0.001)
+            if not isinstance(oldest, float) or not isinstance(now, float):
+                return 0.001  # refused with nothing left in the window (rows deleted by hand): try at once
+            return max(oldest + self.window - now, 0.001)
 
     def warm(self, connections: int) -> None:
         """Before the first request: ``connections`` pooled connections (at most the pool's 4) open and the
@@ -363,6 +411,8 @@ class PostgresHourlyBudget:
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('bm-budget-schema'))")
             conn.execute(_BUDGET_TABLE)
             conn.execute(_BUDGET_INDEX)
+            conn.execute(_USED_TABLE)
+        _run(conn, _RECOUNT, self._args)
         self._ready = True
 
     def used(self) -> int:
@@ -380,3 +430,14 @@ class PostgresHourlyBudget:
 
     def close(self) -> None:
         self._pool.close()
+
+
+def _run(conn: psycopg.Connection[tuple[object, ...]], statements: str, args: dict[str, object]) -> tuple[object, ...]:
+    """Several statements as one simple-protocol query (one round trip, one implicit transaction on the
+    server, so the advisory lock the first takes is held to its end); the last statement's row."""
+    cur = psycopg.ClientCursor(conn)
+    cur.execute(statements, args)
+    while cur.nextset():
+        pass
+    row = cur.fetchone() if cur.description is not None else None
+    return row if row is not None else ()
