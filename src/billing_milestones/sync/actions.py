@@ -86,23 +86,23 @@ class Translation:
     """Stands for an action's desired row that is not kept but translated again from its source when asked.
 
     An unchanged pair writes nothing, so its translation is read only by the link refresh and the plan's
-    output, not planned from: 100,000 pairs in step held 100,000 rows (13 MB) for that. The translation is
-    made from the same values (the source row, the pair, the plan's target currency, the action's sync key),
-    so it gives what the planner compared (a pure function of those; tests compare them)."""
+    output, not planned from: 100,000 pairs in step held 100,000 rows (13 MB) for that. It is made from the
+    same values (the source row, the pair, the action's sync key), so it gives what the planner compared.
+    The plan's target currency is not needed: a translation only checks an amount against it (and raises),
+    and this one passed that check when planned."""
 
-    __slots__ = ("currency", "pair")
+    __slots__ = ("pair",)
 
-    def __init__(self, pair: SyncPair, currency: str | None) -> None:
+    def __init__(self, pair: SyncPair) -> None:
         self.pair = pair
-        self.currency = currency
 
     def of(self, action: PlannedAction) -> MilestoneRow:
         source = _SOURCE.row(action)
-        assert source is not None, "only an action with a source leaves its translation to be made again"
-        return translate_row(source, self.pair, target_currency=self.currency, sync_key=action.sync_key)
+        assert source is not None  # only an action with a source leaves its translation to be made again
+        return translate_row(source, self.pair, target_currency=None, sync_key=action.sync_key)
 
-    def __reduce__(self) -> tuple[type[Translation], tuple[SyncPair, str | None]]:
-        return Translation, (self.pair, self.currency)
+    def __reduce__(self) -> tuple[type[Translation], tuple[SyncPair]]:
+        return Translation, (self.pair,)
 
 
 _SOURCE, _TARGET, _DESIRED = _Held(), _Held(), _Held()

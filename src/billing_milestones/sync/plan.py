@@ -127,7 +127,7 @@ def _plan(
     linked_targets = _linked_targets(target, targets_by_id, link_list, whole_set)
     matches = _ExactMatches(pair, target, claimed | linked_targets)
     fields = COMPARED_FIELDS[pair.target]
-    again = Translation(pair, currency)
+    again = Translation(pair)
     # Only a whole-set target reads, after the loop, which target milestones the source accounted for.
     claim = claimed.add if whole_set else _no_claim
 
