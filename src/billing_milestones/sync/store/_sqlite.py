@@ -80,6 +80,27 @@ CREATE INDEX IF NOT EXISTS runs_by_pair ON runs (pair_id, id);
 """
 
 
+#: How long an opener or writer waits for another connection's lock on the file.
+_BUSY_TIMEOUT: Final = 30.0
+
+
+def _use_wal(db: sqlite3.Connection, timeout: float) -> None:
+    """Put the file in WAL mode (readers do not wait for the writer). Switching a file's journal mode needs
+    it to itself, and SQLite answers SQLITE_BUSY at once, without its busy wait, while another opener of the
+    same new file holds it: wait and retry, up to the busy timeout, as any other lock is waited for."""
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorname != "SQLITE_BUSY" or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
 class SQLiteBackend:
     """One SQLite file (``":memory:"`` for tests), shared between threads under one lock."""
 
@@ -92,10 +113,10 @@ class SQLiteBackend:
         self._lock = threading.RLock()
         self._depth = 0
         try:
-            self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
+            self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=_BUSY_TIMEOUT)
             self.db.row_factory = sqlite3.Row
             if path != ":memory:":
-                self.db.execute("PRAGMA journal_mode=WAL")
+                _use_wal(self.db, _BUSY_TIMEOUT)
             self.db.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.Error as exc:
             raise ConfigError(
@@ -137,16 +158,30 @@ class SQLiteBackend:
 
     @contextlib.contextmanager
     def schema(self) -> Iterator[None]:
+        # One opener at a time creates, versions or migrates the file: the script runs in a write transaction
+        # (BEGIN IMMEDIATE waits out another opener's, up to the busy timeout) that stays open over the
+        # caller's version check, so two openers of a new file cannot both find no version row and both
+        # insert one, nor two openers of an old one both migrate it.
         with self._lock:
             try:
-                self.db.executescript(_SCHEMA)
+                self.db.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}")
             except sqlite3.Error as exc:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
                 raise ConfigError(
                     f"links: the link store {self.display} cannot be opened as a SQLite file ({exc}); set links "
                     "in the config (or BILLING_MILESTONES_LINKS) to a file in a folder that exists",
                     key="links",
                 ) from exc
-            yield
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                self.db.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            self.db.execute("COMMIT")
 
     def clock(self) -> float:
         return time.time()
