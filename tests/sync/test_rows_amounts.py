@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from billing_milestones import Milestone, MilestoneKey, Money, Platform
-from billing_milestones.sync._rows import _in_minor_units, row_of
+from billing_milestones.sync._minor import in_minor_units
+from billing_milestones.sync._rows import row_of
 
 
 def _row_amount(amount: Money) -> tuple[object, Money | None]:
@@ -40,7 +41,7 @@ def test_minor_units_read_back_as_the_same_amount(minor: int, places: int, curre
 @pytest.mark.parametrize("text", ["-0.00", "1E+2", "0.000000001", "1234567890123456789.5"])
 def test_an_amount_minor_units_cannot_hold_stays_a_money(text: str) -> None:
     money = Money(Decimal(text), "USD")
-    assert _in_minor_units(money) == (None, 0)
+    assert in_minor_units(money) == (None, 0)
     held, read = _row_amount(money)
     assert held is money and read is money
 

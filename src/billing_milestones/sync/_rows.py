@@ -12,8 +12,7 @@ without ``raw`` (a write re-reads what it needs: Kantata and Autotask updates GE
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Final
 
@@ -27,7 +26,8 @@ from ..model import (
     Platform,
     Trigger,
 )
-from ..money import Money, minor_reader
+from ..money import Money
+from ._minor import in_minor_units
 
 __all__ = ["ListedRow", "MilestoneRow", "Shared", "row_of", "translated_row"]
 
@@ -324,7 +324,7 @@ def row_of(milestone: Milestone, *, keep: bool = True, shared: Shared | None = N
     amount: Money | int | None = values["amount"]
     unit = None
     if not keep and type(amount) is Money:  # a kept row reads its milestone's, already there
-        unit, minor = _in_minor_units(amount)
+        unit, minor = in_minor_units(amount)
         if unit is not None:
             amount = minor
     kind += (unit,)
@@ -408,57 +408,6 @@ def translated_row(
             _TRANSLATED_KINDS[flags] = kind
     row._kind = kind
     return row
-
-
-class _Unit:
-    """An amount's currency and decimal places, with the reader that makes its Money from minor units:
-    one for every row in that unit (a pickled one comes back as this process's)."""
-
-    __slots__ = ("currency", "places", "read")
-
-    def __init__(self, currency: str, places: int) -> None:
-        self.currency = currency
-        self.places = places
-        self.read: Callable[[int], Money] = minor_reader(currency, places)
-
-    def __reduce__(self) -> tuple[Callable[[str, int], _Unit], tuple[str, int]]:
-        return _unit, (self.currency, self.places)
-
-
-#: (currency, places) -> its unit.
-_UNITS: dict[tuple[str, int], _Unit] = {}
-_MOST_PLACES: Final = 8  # what minor_reader allows
-_MOST_DIGITS: Final = 18  # exact in any context the reader uses
-
-
-def _unit(currency: str, places: int) -> _Unit:
-    unit = _UNITS.get((currency, places))
-    if unit is None:
-        unit = _Unit(currency, places)
-        if len(_UNITS) < 256:
-            _UNITS[(currency, places)] = unit
-    return unit
-
-
-def _in_minor_units(money: Money) -> tuple[_Unit | None, int]:
-    """``money`` as (unit, minor units) where reading it back gives the very same amount (digits, exponent,
-    sign and currency); (None, 0) where it would not (a negative zero, many digits, an odd exponent)."""
-    amount = money.amount
-    sign, digits, exponent = amount.as_tuple()
-    if not isinstance(exponent, int) or not -_MOST_PLACES <= exponent <= 0 or len(digits) > _MOST_DIGITS:
-        return None, 0
-    if sign and not any(digits):
-        return None, 0  # -0.00: an int has no negative zero
-    unit = _unit(money.currency, -exponent)
-    minor = int(amount.scaleb(-exponent, _EXACT))
-    back = unit.read(minor)
-    if back.currency != money.currency or back.amount.as_tuple() != amount.as_tuple():
-        return None, 0
-    return unit, minor
-
-
-#: Scales the digits of at most _MOST_DIGITS exactly (and says so if it ever could not).
-_EXACT: Final = decimal.Context(prec=40, traps=[decimal.Inexact, decimal.Rounded, decimal.InvalidOperation])
 
 
 def _no_sharing(value: Any) -> Any:

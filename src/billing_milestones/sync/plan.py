@@ -21,8 +21,9 @@ from typing import Any
 from .._http._collector import COLLECTOR_PAUSED
 from .._platform_spec import WriteMode
 from .._platforms import spec_for
-from ..errors import DuplicateRecordError, TranslationError
+from ..errors import TranslationError
 from ..model import Milestone
+from ._repeats import refuse_repeats
 from ._rows import MilestoneRow, row_of
 from .actions import (
     KEEPS_SYNC_KEY,
@@ -114,8 +115,8 @@ def _plan(
         link_list, version = links.links(pair.id), links.version(pair.id)
     else:
         link_list, version = [ln for ln in links if ln.pair_id == pair.id], None
-    _refuse_repeats(source, "source")
-    _refuse_repeats(target, "target")
+    refuse_repeats(source, "source")
+    refuse_repeats(target, "target")
     targets_by_id = {t.id: t for t in target if t.id is not None}
     # Links by source key; each link's target is looked up when its source is planned (no per-link tuple
     # or parsed id is kept: at 100,000 pairs each such index costs megabytes).
@@ -179,43 +180,6 @@ def _plan(
     confirmed = not source and pair.allow_empty_source
     guarded, notes = (actions, ()) if confirmed else _guard_mass_delete(pair, actions, len(link_list))
     return SyncPlan(pair, tuple(guarded), policy, links_version=version, notes=notes)
-
-
-def _refuse_repeats(milestones: list[MilestoneRow], side: str) -> None:
-    """Refuse a listing that holds one key twice (keyless rows, never listed, are left to the caller).
-
-    A listing of one container (the usual case) is checked by native id, which each row holds already;
-    rows of several containers by their whole key, built as text.
-    """
-    platform = container = None
-    ids: set[str] = set()
-    for m in milestones:
-        ident = m.id
-        if ident is None:
-            continue
-        if container is None:
-            platform, container = m.platform, m.container_id
-        elif m.platform is not platform or m.container_id != container:
-            return _refuse_repeated_keys(milestones, side)
-        if ident in ids:
-            return _refuse_repeated_keys(milestones, side)  # names the key as the error says it
-        ids.add(ident)
-    return None
-
-
-def _refuse_repeated_keys(milestones: list[MilestoneRow], side: str) -> None:
-    seen: set[str] = set()
-    for m in milestones:
-        text = m.text
-        if not text:
-            continue
-        if text in seen:
-            raise DuplicateRecordError(
-                f"the {side} listing holds {text} twice; a page boundary moved or the server repeated a "
-                "record, so nothing is planned from it (run again)",
-                key=text,
-            )
-        seen.add(text)
 
 
 def _sync_key_carriers(
