@@ -61,6 +61,9 @@ assert set(_KINDS) == set(ContractMilestone.model_fields), "every ContractMilest
 #: Wire key -> (attribute, kind), for every declared field.
 _SLOTS: Final = {(info.alias or name): (name, _KINDS[name]) for name, info in ContractMilestone.model_fields.items()}
 _FOLDED: Final = frozenset(key.lower() for key in _SLOTS)
+#: Attribute names the model also reads a field by (``populate_by_name``) where they are not its wire key:
+#: a record keyed so is left to the model.
+_BY_NAME: Final = frozenset(ContractMilestone.model_fields) - frozenset(_SLOTS)
 _ENVELOPE: Final = frozenset({"items", "pageDetails"})
 
 
@@ -74,12 +77,13 @@ class _Layout(NamedTuple):
 
 
 def _layout_of(keys: tuple[Any, ...]) -> _Layout | None:
-    """None: a key the model folds (another casing of a declared one) or refuses: the model reads the page."""
+    """None: a key the model folds (another casing of a declared one), reads a field by (its attribute name)
+    or refuses: the model reads the page."""
     names, kinds = [], []
     for key in keys:
         slot = _SLOTS.get(key)
         if slot is None:
-            if type(key) is not str or key.lower() in _FOLDED:
+            if type(key) is not str or key.lower() in _FOLDED or key in _BY_NAME:
                 return None
             slot = (key, _EXTRA)
         names.append(slot[0])
@@ -125,7 +129,7 @@ def _record(data: Any) -> ContractMilestone | None:
         elif kind == _AMOUNT:
             if cls is int and -MAX_EXACT_INT <= value <= MAX_EXACT_INT:
                 value = Decimal(value)  # as the model's Decimal validator converts a whole JSON number
-            elif cls is not Decimal or not (_short(value) or double_exact(value)):
+            elif cls is not Decimal or not value.is_finite() or not (_short(value) or double_exact(value)):
                 return None
         elif kind == _DATE:
             if cls is not str or not _DATE_TEXT.fullmatch(value):

@@ -107,6 +107,7 @@ def milestone_reader(
             or not title
             or title.isspace()
             or type(amount) is not Decimal
+            or not amount.is_finite()  # a quiet NaN passes quantize unsignalled: to_milestone names it
             or (due is not None and type(due) is not _DATETIME)
         ):
             return general(wire)

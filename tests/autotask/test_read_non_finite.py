@@ -1,11 +1,11 @@
-"""Review 4: the one-step Autotask readers take a non-finite Decimal amount the validating paths refuse.
+"""The one-step Autotask readers refuse a non-finite Decimal amount as the validating paths do.
 
-* ``autotask/_page._short`` calls ``Decimal('NaN')`` / ``Decimal('Infinity')`` "short" (``str()`` of at most
-  15 characters, no ``E``), so ``read_items_page`` accepts the amount; ``ItemsResponse.model_validate``
+* ``autotask/_page._short`` called ``Decimal('NaN')`` / ``Decimal('Infinity')`` "short" (``str()`` of at most
+  15 characters, no ``E``), so ``read_items_page`` accepted the amount; ``ItemsResponse.model_validate``
   refuses it (``double_exact`` is false for a non-finite number). The stdlib parser hands such numbers over
   as floats, so only a body built in Python reaches it today; the function's contract is the model's.
-* ``autotask/_read.milestone_reader``'s quantize lets a quiet NaN through (decimal does not signal on it)
-  and builds a ``Money`` of NaN, which ``Money()`` itself refuses; ``to_milestone`` raises a
+* ``autotask/_read.milestone_reader``'s quantize let a quiet NaN through (decimal does not signal on it)
+  and built a ``Money`` of NaN, which ``Money()`` itself refuses; ``to_milestone`` raises a
   TranslationError naming the amount.
 """
 
@@ -26,7 +26,6 @@ _DETAILS = {"count": 1, "requestCount": 500, "prevPageUrl": None, "nextPageUrl":
 _PICKLIST = {1: "Ready to Bill"}
 
 
-@pytest.mark.xfail(strict=True, reason="review4: _page._short takes NaN/Infinity for a short exact amount")
 @pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity"])
 def test_a_non_finite_amount_is_refused_as_the_model_refuses_it(text: str) -> None:
     body = {"items": [{"id": 1, "title": "t", "amount": Decimal(text)}], "pageDetails": dict(_DETAILS)}
@@ -36,7 +35,6 @@ def test_a_non_finite_amount_is_refused_as_the_model_refuses_it(text: str) -> No
         read_items_page(body)
 
 
-@pytest.mark.xfail(strict=True, reason="review4: _read.milestone_reader builds a Money of NaN")
 def test_a_nan_amount_is_refused_by_name_as_to_milestone_refuses_it() -> None:
     wire = ContractMilestone.model_construct(id=1, contract_id=2, title="t", amount=Decimal("NaN"), status=1)
     with pytest.raises(TranslationError) as general:
