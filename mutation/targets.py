@@ -103,6 +103,14 @@ TARGETS: tuple[Target, ...] = (
     # A Kantata listing's one-step reader (beside to_milestone): a wrong branch is a wrong amount or status.
     Target(f"{_PKG}/kantata/_read.py", goal=95.0),
     Target(f"{_PKG}/autotask/adapter.py", goal=95.0),
+    # An Autotask listing's one-step readers (beside the wire model and to_milestone): a wrong check takes a
+    # value the model refuses (a boolean id, a rounded amount), a wrong branch a wrong amount or status.
+    Target(f"{_PKG}/autotask/_page.py", goal=95.0),
+    Target(f"{_PKG}/autotask/_read.py", goal=95.0),
+    # A Kantata bulk create's one-step bodies and the tie-back of its reply: a wrong branch is a wrong amount
+    # sent, or a created milestone taken for another's (its link, and so the next run, on the wrong one).
+    Target(f"{_PKG}/kantata/_write.py", goal=95.0),
+    Target(f"{_PKG}/kantata/_tie.py", goal=95.0),
     Target(f"{_PKG}/crmcom/adapter.py", goal=95.0),
     Target(f"{_PKG}/sync/plan.py", goal=90.0),
     Target(f"{_PKG}/sync/apply.py", goal=90.0),
