@@ -318,17 +318,6 @@ EQUIVALENT: tuple[Equivalent, ...] = (
         Equivalent(f"{_PKG}/sync/plan.py", "_plan", line, _UNTRANSLATABLE_CLAIM, near='f"cannot translate: {exc}"')
         for line in ("if t is not None and t.key is None:", "claimed.add(None)", "matches.take(None)")
     ),
-    *(
-        Equivalent(
-            f"{_PKG}/sync/plan.py",
-            "_refuse_repeats",
-            line,
-            "a keyless source milestone stops the plan (TranslationError) before its text is read, and the "
-            "target's texts are not kept: what stands in for a missing key is never looked at",
-            near='-            texts.append("")',
-        )
-        for line in ("texts.append(None)", 'texts.append("XXXX")')
-    ),
     Equivalent(
         f"{_PKG}/sync/plan.py",
         "_ExactMatches._index",
