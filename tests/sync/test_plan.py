@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from decimal import Decimal
@@ -145,7 +146,7 @@ def test_deleted_source_deletes_target_or_conflicts_where_the_platform_forbids_i
     other = src(9, title="Still there")  # one milestone gone from a source that still lists others
     assert kinds(plan_sync(PAIR, [other], [t], [link])) == ["create", "delete"]
     keep = SyncPair(Platform.AUTOTASK, "77", Platform.KANTATA, "900", delete_missing=False)
-    kept = [Link(**{**link.__dict__, "pair_id": keep.id})]
+    kept = [dataclasses.replace(link, pair_id=keep.id)]
     assert kinds(plan_sync(keep, [other], [t], kept)) == ["create", "unchanged"]
     to_autotask = SyncPair(Platform.KANTATA, "900", Platform.AUTOTASK, "77")
     at = Milestone(
@@ -224,6 +225,6 @@ def test_an_empty_source_never_deletes_every_linked_target_without_confirmation(
     plan = plan_sync(PAIR, [], [t1, t2], links)
     assert kinds(plan) == ["conflict", "conflict"] and "listed no milestones" in plan.actions[0].reason
     confirmed = SyncPair(Platform.AUTOTASK, "77", Platform.KANTATA, "900", allow_empty_source=True)
-    relinked = [Link(**{**ln.__dict__, "pair_id": confirmed.id}) for ln in links]
+    relinked = [dataclasses.replace(ln, pair_id=confirmed.id) for ln in links]
     assert kinds(plan_sync(confirmed, [], [t1, t2], relinked)) == ["delete", "delete"]
     assert kinds(plan_sync(PAIR, [s1], [t1, t2], links)) == ["unchanged", "delete"]  # one gone is ordinary
