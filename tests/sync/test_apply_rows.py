@@ -47,3 +47,25 @@ def test_an_update_from_rows_reads_the_target_again_and_restores_the_source(
     again = next(m for m in kantata.milestones.list(demo.erp_workspace) if m.title == "User training")
     assert again.amount == Money("3250.00", "USD")
     assert plan_sync(pair, *load_sides(pair, clients), store).is_noop
+
+
+def test_a_bulk_create_builds_each_desired_milestone_once(
+    world: tuple[DemoWorld, dict[Platform, Any], LinkStore, SyncPair], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading an action's ``desired`` builds a model from the plan's row each time; the create reads it once
+    for each milestone it sends (the batch's models were once built twice: one read to filter, one to keep)."""
+    _, clients, store, pair = world
+    plan = plan_sync(pair, *load_sides(pair, clients), store)
+    creates = [a for a in plan.actions if a.kind is ActionKind.CREATE]
+    assert len(creates) == 4
+    built: list[str] = []
+    milestone = MilestoneRow.milestone
+
+    def counted(row: MilestoneRow) -> Any:
+        built.append(row.title)
+        return milestone(row)
+
+    monkeypatch.setattr(MilestoneRow, "milestone", counted)
+    result = apply_plan(plan, clients, store)
+    assert result.ok and result.count(ActionKind.CREATE) == 4
+    assert sorted(built) == sorted(a.title for a in creates)

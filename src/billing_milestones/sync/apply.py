@@ -227,7 +227,8 @@ class _Applier:
         # Every intent is committed before the batch is sent (one statement for the batch, not one each).
         intents = self.store.begin_many(self.pair.id, [(a.sync_key, a.kind.value) for a in actions])
         begun = list(zip(actions, intents, strict=True))
-        desired = [a.desired for a in actions if a.desired is not None]
+        # Each model built once: reading ``a.desired`` builds the milestone from the plan's row every time.
+        desired = [m for a in actions if (m := a.desired) is not None]
         try:
             created = self.view.create(self.pair.target_container, desired)
         except _AMBIGUOUS as exc:
