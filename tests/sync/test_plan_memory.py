@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
 from billing_milestones import Milestone, MilestoneKey, Money, Platform
-from billing_milestones.sync import ActionKind, Link, SyncPair, plan_sync, sync_key_for, translate
+from billing_milestones.sync import ActionKind, Link, LinkStore, SyncPair, plan_sync, sync_key_for, translate
 from billing_milestones.sync.actions import Translation, desired_row
 from billing_milestones.sync.plan import source_fingerprint, target_fingerprint
 
@@ -47,3 +48,30 @@ def test_a_writing_action_keeps_its_translation() -> None:
     assert action.kind is ActionKind.UPDATE
     kept = vars(action)["_desired"]
     assert type(kept) is not Translation and desired_row(action) is kept
+
+
+def test_a_link_keeps_no_instance_dict() -> None:
+    # A re-sync holds one link a linked pair: a per-instance __dict__ cost ~100 bytes each.
+    _, _, link = _pair_in_step()
+    assert not hasattr(link, "__dict__")
+    assert pickle.loads(pickle.dumps(link)) == link and dataclasses.replace(link, target_fp="x").target_fp == "x"
+
+
+def test_a_pairs_links_share_one_pair_id_and_read_back_in_order() -> None:
+    _, _, link = _pair_in_step()
+    other = SyncPair(Platform.KANTATA, "900", Platform.AUTOTASK, "77")
+    with LinkStore(":memory:") as store:
+        # each its own copy of the pair id text, as a caller builds them
+        written = [dataclasses.replace(link, pair_id="".join(PAIR.id), sync_key=f"k{i}") for i in range(3)]
+        for i, ln in enumerate(written):
+            store.put(dataclasses.replace(ln, source_key=f"autotask:77/{i}", target_key=f"kantata:900/{i}"))
+        store.put(dataclasses.replace(link, pair_id=other.id))
+        pair_id = "".join(PAIR.id)
+        read = store.links(pair_id)
+        assert [ln.sync_key for ln in read] == ["k0", "k1", "k2"]
+        assert all(ln.pair_id is pair_id for ln in read)
+        assert [dataclasses.replace(ln, updated_at="") for ln in read] == [
+            dataclasses.replace(ln, source_key=f"autotask:77/{i}", target_key=f"kantata:900/{i}")
+            for i, ln in enumerate(written)
+        ]
+        assert [ln.pair_id for ln in store.links(other.id)] == [other.id]

@@ -120,6 +120,10 @@ class LinkStore:
     def links(self, pair_id: str) -> list[Link]:
         order = self.backend.link_order
         rows = self.backend.rows(f"SELECT {_LINK_COLUMNS} FROM links WHERE pair_id=? ORDER BY {order}", (pair_id,))
+        # A re-sync holds every link of its pair (100,000 in a large one): they share the one pair id text
+        # (the rows matched it exactly) instead of a copy a row, 68 bytes a link at a typical pair id.
+        for row in rows:
+            row["pair_id"] = pair_id
         return [Link(**row) for row in rows]
 
     def get(self, pair_id: str, sync_key: str) -> Link | None:
