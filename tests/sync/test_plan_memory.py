@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import tracemalloc
 
 from billing_milestones import Milestone, MilestoneKey, Money, Platform
 from billing_milestones.sync import ActionKind, Link, LinkStore, SyncPair, plan_sync, sync_key_for, translate
-from billing_milestones.sync.actions import Translation, desired_row
+from billing_milestones.sync.actions import Translation, desired_row, source_row, target_row
 from billing_milestones.sync.plan import source_fingerprint, target_fingerprint
 
 PAIR = SyncPair(Platform.AUTOTASK, "77", Platform.KANTATA, "900")
@@ -75,3 +76,33 @@ def test_a_pairs_links_share_one_pair_id_and_read_back_in_order() -> None:
             for i, ln in enumerate(written)
         ]
         assert [ln.pair_id for ln in store.links(other.id)] == [other.id]
+
+
+def test_reading_an_actions_rows_keeps_nothing() -> None:
+    # The applier and the link refresh read every action's rows: reading one from the instance's __dict__
+    # made that dict (64 bytes an action, held as long as the plan).
+    pairs = []
+    for i in range(400):
+        s = Milestone(
+            key=MilestoneKey(platform=Platform.AUTOTASK, id=str(i), container_id="77"),
+            title=f"M{i}",
+            amount=Money("10.00", "USD"),
+            due="2027-01-31",
+        )
+        key = sync_key_for(PAIR, s.key)  # type: ignore[arg-type]
+        t = translate(s, PAIR, sync_key=key).model_copy(
+            update={"key": MilestoneKey(platform=Platform.KANTATA, id=f"9{i}", container_id="900")}
+        )
+        fingerprints = source_fingerprint(s), target_fingerprint(t, PAIR)
+        pairs.append((s, t, Link(PAIR.id, key, str(s.key), str(t.key), *fingerprints)))
+    plan = plan_sync(PAIR, [p[0] for p in pairs], [p[1] for p in pairs], [p[2] for p in pairs])
+    assert len(plan.actions) == 400
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for a in plan.actions:
+            source_row(a), target_row(a), desired_row(a)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 400 * 16, grown  # 400 * 64 bytes held before

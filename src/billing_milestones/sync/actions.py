@@ -74,8 +74,9 @@ class _Held:
         object.__setattr__(action, self._name, row)
 
     def row(self, action: object) -> MilestoneRow | None:
-        """The row itself, for the planner and the applier (no model built)."""
-        row = action.__dict__[self._name]
+        """The row itself, for the planner and the applier (no model built). Read as an attribute, not from
+        ``__dict__``: asking an instance for its ``__dict__`` makes one (64 bytes an action, kept for good)."""
+        row = getattr(action, self._name)
         if type(row) is Translation:
             assert isinstance(action, PlannedAction)
             return row.of(action)
