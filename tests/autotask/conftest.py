@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from billing_milestones._http import RetryPolicy
-from billing_milestones.autotask import AsyncAutotaskClient, AutotaskClient
+from billing_milestones.autotask import AsyncAutotaskClient, AutotaskClient, _page
 from billing_milestones.sandbox.autotask import AutotaskSandbox
 
 from .. import _clientmodes as clientmodes
@@ -20,6 +20,13 @@ from ..contract._suite import checked
 
 #: Retries without real waiting, so retry tests stay fast.
 FAST = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.002)
+
+
+@pytest.fixture(autouse=True)
+def _layouts_read_afresh() -> None:
+    """Each test reads record layouts itself: a layout another test (or a mutation run's clean pass) left in
+    the page reader's memo would hide what ``_layout_of`` makes of them now."""
+    _page._LAYOUTS.clear()
 
 
 @pytest.fixture(autouse=True)
