@@ -113,6 +113,10 @@ TARGETS: tuple[Target, ...] = (
     Target(f"{_PKG}/kantata/_tie.py", goal=95.0),
     Target(f"{_PKG}/crmcom/adapter.py", goal=95.0),
     Target(f"{_PKG}/sync/plan.py", goal=90.0),
+    # Moved out of plan.py and _rows.py (targets both): a listing's repeat refused before planning, and a
+    # row's amount kept as minor units (a wrong branch there is a wrong amount compared or written).
+    Target(f"{_PKG}/sync/_repeats.py", goal=90.0),
+    Target(f"{_PKG}/sync/_minor.py", goal=95.0),
     Target(f"{_PKG}/sync/apply.py", goal=90.0),
     Target(f"{_PKG}/sync/translate.py", goal=90.0),
     # The fingerprint moved out of translate.py: a wrong one silently skips an update or rewrites every link.
