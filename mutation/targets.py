@@ -318,6 +318,13 @@ EQUIVALENT: tuple[Equivalent, ...] = (
         )
         for arg in ("show_lines=None", "")
     ),
+    Equivalent(
+        f"{_PKG}/sync/plan.py",
+        "_plan",
+        "if s.id is None and s.platform is None:",
+        "a planner row takes its id and platform from one milestone key (row_of): both are set or neither is, so "
+        "either test refuses the same rows",
+    ),
     *(
         Equivalent(f"{_PKG}/sync/plan.py", "_plan", line, _UNTRANSLATABLE_CLAIM, near='f"cannot translate: {exc}"')
         for line in ("if t is not None and t.key is None:", "claimed.add(None)", "matches.take(None)")
