@@ -28,11 +28,6 @@ from ..model import (
     MilestoneStatus,
     Platform,
     Trigger,
-    _new,
-    _set_dict,
-    _set_extra,
-    _set_fields_set,
-    _set_private,
 )
 from ..money import Money, _money
 from .adapter import _READ_FIELDS, DEFAULT_STATUS_LABELS, _common_status, split_description, to_milestone
@@ -123,22 +118,16 @@ def milestone_reader(
             container_text = containers.get(container)
             if container_text is None:
                 container_text = containers[container] = str(container)
-            key = _new(MilestoneKey)
-            _set_dict(key, {"platform": _AUTOTASK, "id": str(ident), "container_id": container_text})
-            _set_fields_set(key, set(_KEY_FIELDS))
-            _set_extra(key, None)
-            _set_private(key, None)
+            key = MilestoneKey._trusted(
+                {"platform": _AUTOTASK, "id": str(ident), "container_id": container_text}, set(_KEY_FIELDS)
+            )
         refs: tuple[ExternalRef, ...] = ()
         if sync_key:
-            ref = _new(ExternalRef)
-            _set_dict(ref, {"service": SYNC_SERVICE_NAME, "ref": sync_key, "model": None, "status": None})
-            _set_fields_set(ref, set(_REF_FIELDS))
-            _set_extra(ref, None)
-            _set_private(ref, None)
+            ref = ExternalRef._trusted(
+                {"service": SYNC_SERVICE_NAME, "ref": sync_key, "model": None, "status": None}, set(_REF_FIELDS)
+            )
             refs = (ref,)
-        milestone = _new(Milestone)
-        _set_dict(
-            milestone,
+        milestone = Milestone._trusted(
             {
                 "key": key,
                 "title": title,
@@ -154,10 +143,8 @@ def milestone_reader(
                 "raw": LazyRaw(_raw, wire),
                 "changes": (),
             },
+            set(_READ_FIELDS),
         )
-        _set_fields_set(milestone, set(_READ_FIELDS))
-        _set_extra(milestone, None)
-        _set_private(milestone, None)
         return milestone
 
     return read

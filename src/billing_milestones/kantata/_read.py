@@ -26,11 +26,6 @@ from ..model import (
     MilestoneStatus,
     Platform,
     Trigger,
-    _new,
-    _set_dict,
-    _set_extra,
-    _set_fields_set,
-    _set_private,
 )
 from ..money import minor_reader
 from .adapter import READ_FIELDS, WorkspaceCurrency, raw_payload, to_milestone
@@ -93,13 +88,10 @@ def milestone_reader(
             service, ref = only["service_name"], only["service_model_ref"]
             if not (service and ref):
                 return general(wire)
-            external = _new(ExternalRef)
-            _set_dict(
-                external, {"service": service, "ref": ref, "model": only["service_model"], "status": only["status"]}
+            external = ExternalRef._trusted(
+                {"service": service, "ref": ref, "model": only["service_model"], "status": only["status"]},
+                set(_REF_FIELDS),
             )
-            _set_fields_set(external, set(_REF_FIELDS))
-            _set_extra(external, None)
-            _set_private(external, None)
             external_refs: tuple[ExternalRef, ...] = (external,)
         else:
             external_refs = ()
@@ -107,11 +99,9 @@ def milestone_reader(
             amount = amount_of(cents)
         except ValidationError:
             return general(wire)  # more digits than the wire allows: to_milestone names it
-        key = _new(MilestoneKey)
-        _set_dict(key, {"platform": _KANTATA, "id": values["id"], "container_id": values["workspace_id"]})
-        _set_fields_set(key, set(_KEY_FIELDS))
-        _set_extra(key, None)
-        _set_private(key, None)
+        key = MilestoneKey._trusted(
+            {"platform": _KANTATA, "id": values["id"], "container_id": values["workspace_id"]}, set(_KEY_FIELDS)
+        )
         invoiced = values["invoice_id"] is not None
         if invoiced:
             status = _BILLED
@@ -119,9 +109,7 @@ def milestone_reader(
             status = _READY
         else:
             status = _PLANNED
-        milestone = _new(Milestone)
-        _set_dict(
-            milestone,
+        milestone = Milestone._trusted(
             {
                 "key": key,
                 "title": title,
@@ -137,10 +125,8 @@ def milestone_reader(
                 "raw": LazyRaw(raw_payload, wire),
                 "changes": (),
             },
+            set(READ_FIELDS),
         )
-        _set_fields_set(milestone, set(READ_FIELDS))
-        _set_extra(milestone, None)
-        _set_private(milestone, None)
         return milestone
 
     return read
