@@ -5,8 +5,10 @@ deployment has one database to run. Each pair is deferred with a *queueing lock*
 at most once, however often cron or a person enqueues it) and a *lock* (one worker runs it at a time; a
 second job of the pair waits for the first). A pair scheduled in ``[workers] schedule`` becomes a periodic
 task (procrastinate defers it once per tick across all workers). A worker that dies mid-job leaves it
-``doing``; every worker looks every few seconds for the jobs of workers whose heartbeat stopped and sends
-them back to the queue, and the pair's lease and intents make the second attempt safe.
+``doing``. Its process's end drops its liveness lock, and every worker looks five times a second for such
+jobs and sends them back to the queue (see ``_liveness``); every few seconds it also looks for the jobs of
+workers whose heartbeat stopped (a machine or network that went away, or a worker of an older release). The
+pair's lease and intents make the second attempt safe.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ..sync.config import Settings
 from ..sync.store import parse_target, with_keepalives
 from ._clients import SharedBudgets
 from ._idle_check import check_idle_async
+from ._liveness import LOOK_EVERY, Liveness, LivenessJobManager, liveness_schema, requeue
 from ._run import TRANSIENT, run_pair
 from ._stores import StorePool
 
@@ -109,6 +112,11 @@ class WorkerApp:
             conninfo=with_keepalives(url), configure=_autocommit, pool_factory=_queue_pool
         )
         self.app = procrastinate.App(connector=connector)
+        self._liveness_url = with_keepalives(url)
+        #: This worker's liveness lock and its looks at the others' (a fresh one for each run: see run_worker).
+        self.liveness = Liveness(self._liveness_url)
+        # Before any task is made: tasks keep the app's job manager.
+        self.app.job_manager = LivenessJobManager(connector, self.liveness)
         retry = procrastinate.RetryStrategy(
             max_attempts=self.workers.retries + 1,
             wait=self.workers.retry_wait,
@@ -142,6 +150,12 @@ class WorkerApp:
 
         self.app.task(name=RECOVER_TASK, queue=self.workers.queue, queueing_lock=RECOVER_TASK)(recover_stalled)
 
+    def new_liveness(self) -> Liveness:
+        """A fresh liveness for one run of the worker (its events belong to that run's event loop)."""
+        self.liveness = Liveness(self._liveness_url)
+        cast(LivenessJobManager, self.app.job_manager).liveness = self.liveness
+        return self.liveness
+
     def warm_up(self, *, stores: int = 0) -> None:
         """Build, before the first job, the HTTP pools the configured pairs' platforms need (a TLS context
         each), ``stores`` link stores and as many connections for each shared budget (one per job run at
@@ -170,6 +184,7 @@ class WorkerApp:
             present = row["present"] if isinstance(row, dict) else row[0]
             if not present:
                 await conn.execute(self.app.schema_manager.get_schema())
+            await conn.execute(liveness_schema())
 
     def enqueue(self, name: str) -> int | None:
         """Queue one run of a configured pair; its job id, or None when the pair is already waiting."""
@@ -185,30 +200,29 @@ class WorkerApp:
         Several workers look at once: a job another worker has just sent back is no longer ``doing`` and
         procrastinate refuses to send it back twice, which is skipped here."""
         manager = self.app.job_manager
-        stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=self.stalled_after))
-        recovered = 0
-        for job in stalled:
-            try:
-                await manager.retry_job(job)
-            except pq_errors.ConnectorException:
-                continue  # recovered by another worker in the meantime
-            recovered += 1
-            logger.warning(
-                "job %s (%s) was left running by a worker that stopped; queued again",
-                job.id,
-                job.task_kwargs.get("pair", job.task_name),
-                extra={"bm_event": "job_recovered", "bm_job": job.id},
-            )
-        return recovered
+        stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=self.stalled_after)
+        jobs = [(job.id, job.queue, str(job.task_kwargs.get("pair"))) for job in stalled if job.id is not None]
+        return await requeue(manager, jobs, reason="that stopped sending heartbeats")
 
     async def watch_stalled_async(self) -> None:
-        """Every ``recover_every`` seconds, until cancelled: send a dead worker's jobs back to the queue.
+        """Until cancelled: every ``LOOK_EVERY`` seconds, send the jobs of workers whose process ended back
+        to the queue (and keep this worker's own lock); every ``recover_every`` seconds, those of workers
+        whose heartbeat stopped.
 
         This runs beside the worker, not as a job in its queue: a periodic job would wait behind every pair
         already queued (at 200 pairs, a minute and more), and a dead worker's pair with it."""
+        loop = asyncio.get_running_loop()
+        heartbeat_look = loop.time() + self.recover_every
         while True:
-            await asyncio.sleep(self.recover_every)
+            await asyncio.sleep(LOOK_EVERY)
+            try:
+                await self.liveness.look(self.app.job_manager)
+            except Exception as exc:  # the database may be restarting: look again next time
+                logger.warning("could not look at the workers' locks (%s: %s)", type(exc).__name__, exc)
+            if loop.time() < heartbeat_look:
+                continue
+            heartbeat_look = loop.time() + self.recover_every
             try:
                 await self.recover_async()
-            except Exception as exc:  # the database may be restarting: look again next time
+            except Exception as exc:
                 logger.warning("could not look for stalled jobs (%s: %s)", type(exc).__name__, exc)

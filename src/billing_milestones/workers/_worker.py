@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from ..sync.config import Settings
 from ..sync.lease import new_owner
 from ._app import WorkerApp
+from ._liveness import WorkerFencedError
 
 __all__ = ["enqueue_pairs", "run_worker"]
 
@@ -26,16 +27,20 @@ def run_worker(
     install_signal_handlers: bool = True,
 ) -> None:
     """Work the queue until stopped (SIGINT/SIGTERM finish the running jobs first), or until it is empty
-    with ``burst``. First: create the queue's tables if missing, and requeue jobs a dead worker left."""
+    with ``burst``. First: create the queue's tables if missing, and requeue jobs a dead worker left.
+
+    Raises :class:`WorkerFencedError` (after its running jobs end) if this worker's liveness lock was lost
+    long enough for another worker to judge it dead: its jobs were requeued, so it must not take more."""
 
     async def main() -> None:
+        liveness = worker.new_liveness()
         async with worker.app.open_async():
             await worker.ensure_schema_async()
             await worker.recover_async()
             worker.warm_up(stores=concurrency)
             watcher = asyncio.create_task(worker.watch_stalled_async(), name="bm-watch-stalled")
-            try:
-                await worker.app.run_worker_async(
+            run = asyncio.create_task(
+                worker.app.run_worker_async(
                     queues=[worker.workers.queue],
                     concurrency=concurrency,
                     name=name or new_owner(),
@@ -44,11 +49,25 @@ def run_worker(
                     stalled_worker_timeout=worker.stalled_after,
                     install_signal_handlers=install_signal_handlers,
                     fetch_job_polling_interval=1.0,
-                )
+                ),
+                name="bm-worker",
+            )
+            fenced = asyncio.create_task(liveness.fenced.wait(), name="bm-fenced")
+            try:
+                await asyncio.wait({run, fenced}, return_when=asyncio.FIRST_COMPLETED)
+                if not run.done():  # judged dead: cancelling stops procrastinate's worker gracefully
+                    run.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await run
+                    raise WorkerFencedError(
+                        "this worker lost its liveness lock and was judged dead by another; it stopped"
+                    )
+                await run
             finally:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
+                for task in (fenced, watcher, run):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     try:
         asyncio.run(main())

@@ -1,0 +1,314 @@
+"""A dead worker process's jobs go back to the queue within a fraction of a second, a live one's never.
+
+procrastinate notices a dead worker by its heartbeat: its ``doing`` jobs are requeued once the heartbeat is
+``stalled_after`` seconds old (30 s by default), and its pair waits all that time. But when a worker's
+*process* ends (SIGKILL, the OOM killer, a crash), its kernel closes its sockets and PostgreSQL ends its
+sessions at once. So each worker holds a **session advisory lock** keyed by its procrastinate worker id on a
+connection of its own, taken right after it registers and before it fetches its first job, and then lists
+itself in ``bm_worker_liveness``. Every worker looks, every :data:`LOOK_EVERY` seconds, for listed workers
+whose lock nobody holds (``pg_locks``), and requeues their ``doing`` jobs as the heartbeat path does
+(procrastinate's ``retry_job``), then NOTIFYs the queue so a worker fetches them at once (a retry is an
+``UPDATE``, which procrastinate's insert trigger does not announce).
+
+Guarantees, and what they rest on:
+
+* **Only listed workers are judged by their lock.** The row is inserted after the lock is granted and
+  deleted before it is released, so a worker without a row (an older release, or one whose lock could not be
+  taken) is never taken for dead here: the heartbeat judges it, as before. Rows go with their worker
+  (``ON DELETE CASCADE`` from ``procrastinate_workers``, which procrastinate prunes) or when judged.
+* **A live worker whose lock connection lives is never judged dead**: its lock is granted, and the judging
+  statement reads ``pg_locks`` after its snapshot, so a lock taken again in the meantime is seen.
+* **A server restart or crash recovery judges nobody.** It ends every session, the watchers' included. A
+  watcher judges a worker only if, on its own lock connection, it saw that worker's lock held and then saw it
+  free for :data:`GRACE` seconds: the two looks ran on one backend, so the server did not restart between
+  them. After a restart every watcher starts over and must first see a lock held again; a worker that died
+  during the outage is found by its heartbeat.
+* **A worker whose lock connection alone ends while it lives** (``pg_terminate_backend``, the server timing
+  out a silent network) finds out on its next look (at most :data:`LOOK_EVERY`), fetches no job until it
+  holds its lock again, and takes it again on a new connection, bumping its row's ``epoch``. A watcher
+  judges with the epoch it saw, so a lock taken again before the judgement (a free lock must stay free for
+  :data:`GRACE`, longer than a look) keeps the worker alive. Only if the lock stayed free longer (the worker's
+  event loop stalled, or its network stayed down) can a watcher judge it: the judgement deletes the row in one
+  statement with the check, so the worker, taking its lock again, finds its row gone, knows its running jobs
+  were requeued, fetches nothing more and stops (:class:`WorkerFencedError` once its running jobs end; a
+  supervisor starts a new one). Two runs of its pair may then overlap; the pair's lease lets only one write
+  (the second gets ``PairBusyError`` and is retried later) and the intents make the retry safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import psycopg
+from procrastinate import exceptions as pq_errors
+from procrastinate import manager as pq_manager
+
+__all__ = ["GRACE", "LOOK_EVERY", "Liveness", "LivenessJobManager", "WorkerFencedError", "liveness_schema"]
+
+logger = logging.getLogger("billing_milestones.workers")
+
+#: Seconds between two looks at the other workers' locks (and at this worker's own lock connection).
+LOOK_EVERY: Final = 0.2
+#: Seconds a listed worker's lock must stay free before it is judged dead: longer than a look, so a worker
+#: whose lock connection alone dropped takes its lock again first.
+GRACE: Final = 0.3
+#: The advisory locks' first key ('bmlv'); the second is the worker id, as procrastinate numbers workers.
+NAMESPACE: Final = 0x626D6C76
+#: Worker ids above this do not fit the lock's second key: such a worker is not listed (heartbeat only).
+_MAX_ID: Final = 2**31 - 1
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS bm_worker_liveness (
+    worker_id bigint PRIMARY KEY REFERENCES procrastinate_workers(id) ON DELETE CASCADE,
+    epoch bigint NOT NULL DEFAULT 0,
+    backend_pid integer NOT NULL,
+    listed_at timestamptz NOT NULL DEFAULT now()
+)"""
+
+_HELD: Final = f"""held AS (
+    SELECT objid::bigint AS worker_id FROM pg_locks
+    WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = {NAMESPACE}::oid
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+)"""
+
+#: Every listed worker, its epoch, and whether its lock is held: one cheap query a look.
+_LOOK: Final = f"""WITH {_HELD}
+SELECT l.worker_id, l.epoch, h.worker_id IS NOT NULL AS held
+FROM bm_worker_liveness l LEFT JOIN held h USING (worker_id)"""
+
+#: Delete the rows of the candidates still at the epoch seen and whose lock is still free (read after this
+#: statement's snapshot), and return the ``doing`` jobs of those judged: one statement, so a worker taking its
+#: lock again either bumps its epoch first (not judged) or finds its row gone.
+_JUDGE: Final = f"""WITH {_HELD},
+judged AS (
+    DELETE FROM bm_worker_liveness l
+    USING unnest(%(ids)s::bigint[], %(epochs)s::bigint[]) AS c(worker_id, epoch)
+    WHERE l.worker_id = c.worker_id AND l.epoch = c.epoch AND l.worker_id NOT IN (SELECT worker_id FROM held)
+    RETURNING l.worker_id
+)
+SELECT j.id, j.queue_name, j.args->>'pair' AS pair
+FROM procrastinate_jobs j
+WHERE j.status = 'doing' AND j.worker_id IN (SELECT worker_id FROM judged)"""
+
+#: procrastinate's own announcement of a job to fetch, on its queue's channel (see its
+#: ``procrastinate_notify_queue_job_inserted_v1`` trigger): the workers listening fetch at once.
+_NOTIFY: Final = """SELECT pg_notify('procrastinate_queue_v1#' || q, json_build_object('type', 'job_inserted',
+    'job_id', id)::text) FROM unnest(%(ids)s::bigint[], %(queues)s::text[]) AS t(id, q)"""
+
+
+def liveness_schema() -> str:
+    """The table's DDL, run by :meth:`WorkerApp.ensure_schema_async` under the queue's schema lock."""
+    return _SCHEMA
+
+
+class WorkerFencedError(RuntimeError):
+    """This worker lost its lock long enough for another to judge it dead and requeue its jobs: it stopped."""
+
+
+@dataclass
+class _Suspect:
+    epoch: int
+    free_since: float
+
+
+@dataclass
+class Liveness:
+    """This process's lock and listing, and its looks at the others'. One per worker process."""
+
+    conninfo: str
+    conn: psycopg.AsyncConnection[Any] | None = None
+    worker_id: int | None = None
+    #: Set while this worker holds its lock (or is not listed at all): :meth:`LivenessJobManager.fetch_job`
+    #: waits for it.
+    may_fetch: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Set once another worker judged this one dead: it fetches nothing more and stops.
+    fenced: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Workers seen holding their lock on the current lock connection (cleared with it: see the docstring).
+    _seen: set[int] = field(default_factory=set)
+    _suspects: dict[int, _Suspect] = field(default_factory=dict)
+    _mutex: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        self.may_fetch.set()  # not listed yet: nothing to wait for
+
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+        if conn.info.server_version >= 140000:  # an idle lock connection must not be ended for idling
+            await conn.execute("SET idle_session_timeout = 0")
+        return conn
+
+    async def take(self, worker_id: int) -> None:
+        """Hold this worker's lock, then list it. On failure the worker runs unlisted (heartbeat only)."""
+        if worker_id > _MAX_ID:
+            return
+        async with self._mutex:
+            try:
+                conn = await self._connect()
+                cur = await conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (NAMESPACE, worker_id))
+                row = await cur.fetchone()
+                if not (row and row[0]):
+                    await conn.close()
+                    return
+                await conn.execute(
+                    "INSERT INTO bm_worker_liveness (worker_id, backend_pid) VALUES (%s, pg_backend_pid())",
+                    (worker_id,),
+                )
+            except psycopg.Error as exc:
+                logger.warning("worker %s runs without its liveness lock (%s)", worker_id, type(exc).__name__)
+                return
+            self.conn, self.worker_id = conn, worker_id
+            self._seen.clear()
+
+    async def release(self) -> None:
+        """Unlist, then let the lock go (closing its connection does): on a clean stop."""
+        async with self._mutex:
+            conn, self.conn = self.conn, None
+            if conn is None:
+                return
+            try:
+                await conn.execute("DELETE FROM bm_worker_liveness WHERE worker_id = %s", (self.worker_id,))
+            except psycopg.Error:
+                pass  # the row goes with procrastinate's worker row, which unregistering deletes
+            finally:
+                await conn.close()
+
+    async def _retake(self) -> None:
+        """The lock connection ended: take the lock again on a new one, and learn whether we were judged."""
+        self.may_fetch.clear()
+        self._seen.clear()
+        self._suspects.clear()
+        if self.conn is not None:
+            await self.conn.close()
+        self.conn = None
+        conn = await self._connect()  # the database may be down: the next look tries again
+        try:
+            cur = await conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (NAMESPACE, self.worker_id))
+            row = await cur.fetchone()
+            if not (row and row[0]):
+                # The old session still holds it (the server has not yet seen its connection end): the lock
+                # stays held meanwhile, so nobody judges this worker; try again at the next look.
+                await conn.close()
+                return
+            cur = await conn.execute(
+                "UPDATE bm_worker_liveness SET epoch = epoch + 1, backend_pid = pg_backend_pid() "
+                "WHERE worker_id = %s RETURNING epoch",
+                (self.worker_id,),
+            )
+            kept = await cur.fetchone()
+        except BaseException:
+            await conn.close()
+            raise
+        if kept is None:
+            await conn.close()
+            self.worker_id = None
+            logger.error(
+                "this worker lost its liveness lock and another judged it dead (its jobs were requeued); "
+                "it takes no more jobs and stops",
+                extra={"bm_event": "worker_fenced"},
+            )
+            self.fenced.set()
+            return
+        self.conn = conn
+        self.may_fetch.set()
+
+    async def look(self, manager: pq_manager.JobManager) -> int:
+        """One look: keep this worker's lock, judge the workers whose lock stayed free; jobs requeued."""
+        async with self._mutex:
+            if self.worker_id is None or self.fenced.is_set():
+                return 0
+            if self.conn is None or self.conn.closed:
+                await self._retake()
+                return 0
+            try:
+                cur = await self.conn.execute(_LOOK)
+                rows = await cur.fetchall()
+            except psycopg.OperationalError:
+                await self._retake()
+                return 0
+            now = asyncio.get_running_loop().time()
+            candidates: dict[int, int] = {}
+            for worker_id, epoch, held in rows:
+                if worker_id == self.worker_id:
+                    continue
+                if held:
+                    self._seen.add(worker_id)
+                    self._suspects.pop(worker_id, None)
+                    continue
+                if worker_id not in self._seen:
+                    continue  # never seen alive on this connection: the heartbeat judges it
+                suspect = self._suspects.get(worker_id)
+                if suspect is None or suspect.epoch != epoch:
+                    self._suspects[worker_id] = _Suspect(epoch, now)
+                elif now - suspect.free_since >= GRACE:
+                    candidates[worker_id] = epoch
+            listed = {row[0] for row in rows}
+            for gone in set(self._suspects) - listed:
+                del self._suspects[gone]
+            if not candidates:
+                return 0
+            cur = await self.conn.execute(_JUDGE, {"ids": list(candidates), "epochs": list(candidates.values())})
+            judged = await cur.fetchall()
+            for worker_id in candidates:
+                self._suspects.pop(worker_id, None)
+                self._seen.discard(worker_id)
+        return await requeue(
+            manager, [(job_id, queue, pair) for job_id, queue, pair in judged], reason="whose process ended"
+        )
+
+
+async def requeue(manager: pq_manager.JobManager, jobs: Iterable[tuple[int, str, str | None]], *, reason: str) -> int:
+    """Send these ``doing`` jobs back to the queue and announce them; how many. A job another worker sent
+    back first is no longer ``doing`` and procrastinate refuses it, which is skipped."""
+    done: list[tuple[int, str]] = []
+    for job_id, queue, pair in jobs:
+        try:
+            await manager.retry_job_by_id_async(job_id, retry_at=datetime.datetime.now(datetime.UTC))
+        except pq_errors.ConnectorException:
+            continue
+        done.append((job_id, queue))
+        logger.warning(
+            "job %s (%s) was left running by a worker %s; queued again",
+            job_id,
+            pair,
+            reason,
+            extra={"bm_event": "job_recovered", "bm_job": job_id},
+        )
+    if done:
+        await manager.connector.execute_query_async(
+            _NOTIFY, ids=[job_id for job_id, _ in done], queues=[queue for _, queue in done]
+        )
+    return len(done)
+
+
+class LivenessJobManager(pq_manager.JobManager):
+    """procrastinate's job manager, holding the worker's lock from its registration to its unregistration
+    and fetching only while it holds it. procrastinate's ``Worker.run`` registers before its first fetch, so
+    no job is ever ``doing`` for a listed worker whose lock was not yet taken."""
+
+    def __init__(self, connector: Any, liveness: Liveness) -> None:
+        super().__init__(connector)
+        self.liveness = liveness
+
+    async def register_worker(self) -> int:
+        worker_id = await super().register_worker()
+        await self.liveness.take(worker_id)
+        return worker_id
+
+    async def fetch_job(self, queues: Iterable[str] | None, worker_id: int) -> Any:
+        liveness = self.liveness
+        while not liveness.may_fetch.is_set():
+            if liveness.fenced.is_set():
+                return None
+            await asyncio.sleep(LOOK_EVERY / 2)
+        if liveness.fenced.is_set():
+            return None
+        return await super().fetch_job(queues, worker_id)
+
+    async def unregister_worker(self, worker_id: int) -> None:
+        await self.liveness.release()
+        await super().unregister_worker(worker_id)
