@@ -26,6 +26,7 @@ from billing_milestones.workers._liveness import (
     _JUDGE,
     GRACE,
     LOOK_EVERY,
+    NAMESPACE,
     Liveness,
     LivenessJobManager,
 )
@@ -76,6 +77,38 @@ async def queue(deployment: Deployment) -> AsyncIterator[Workers]:
             await workers.close()
 
 
+async def died(liveness: Liveness) -> None:
+    """End a worker's lock session as its process's death would, and wait for the server to drop the lock
+    (the backend exits a moment after the socket closes)."""
+    assert liveness.conn is not None and liveness.worker_id is not None
+    conn, liveness.conn = liveness.conn, None
+    await conn.close()
+    async with await psycopg.AsyncConnection.connect(liveness.conninfo, autocommit=True) as probe:
+        for _ in range(200):
+            cur = await probe.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND objid = %s::oid",
+                (liveness.worker_id,),
+            )
+            if await cur.fetchone() == (0,):
+                return
+            await asyncio.sleep(0.01)
+    raise AssertionError("the lock outlived its session")
+
+
+def terminate(links: str, liveness: Liveness) -> None:
+    """End a worker's lock session from the server's side (as an administrator or a timeout would) and wait
+    until its backend is gone, so its lock is free."""
+    assert liveness.conn is not None
+    pid = liveness.conn.info.backend_pid
+    with psycopg.connect(links, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        for _ in range(200):
+            if conn.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone() == (0,):
+                return
+            time.sleep(0.01)
+    raise AssertionError("the backend outlived its termination")
+
+
 def statuses(links: str) -> dict[str, tuple[str, int]]:
     return {j["args"]["pair"]: (j["status"], j["attempts"]) for j in jobs(links)}
 
@@ -111,8 +144,7 @@ def test_the_watchers_look_requeues_only_listed_workers_whose_lock_is_free_and_a
             await workers.give_job(worker_id, pair)
         await watcher.look(workers.manager)  # sees every listed lock held
         for liveness in workers.locks[2:]:  # two workers die: their sessions end, their rows stay
-            assert liveness.conn is not None
-            await liveness.conn.close()
+            await died(liveness)
         async with await psycopg.AsyncConnection.connect(deployment.links, autocommit=True) as listener:
             await listener.execute('LISTEN "procrastinate_queue_v1#test"')
             assert await looks(watcher, workers.manager, GRACE * 3) == 2
@@ -170,9 +202,10 @@ def test_a_worker_whose_lock_connection_dropped_takes_it_again_before_it_is_judg
         assert watcher is not None and cut is not None and cut.conn is not None
         await workers.give_job(cut_id, "cut")
         await watcher.look(workers.manager)
-        with psycopg.connect(deployment.links, autocommit=True) as conn:
-            conn.execute("SELECT pg_terminate_backend(%s)", (cut.conn.info.backend_pid,))
+        terminate(deployment.links, cut)
         await watcher.look(workers.manager)  # sees the lock free: a suspect, not yet judged
+        await asyncio.sleep(LOOK_EVERY)
+        assert await watcher.look(workers.manager) == 0  # free for less than GRACE: still not judged
         await cut.look(workers.manager)  # the worker's own next look finds its connection gone
         assert cut.may_fetch.is_set() and not cut.fenced.is_set() and cut.conn is not None
         assert await looks(watcher, workers.manager, GRACE * 3) == 0
@@ -184,6 +217,32 @@ def test_a_worker_whose_lock_connection_dropped_takes_it_again_before_it_is_judg
     run(deployment, scenario)
 
 
+def test_a_worker_that_lost_its_lock_fetches_no_job_until_it_holds_it_again(deployment: Deployment) -> None:
+    async def scenario(workers: Workers) -> None:
+        cut_id, cut = await workers.register()
+        assert cut is not None
+        terminate(deployment.links, cut)
+        # The server has not yet seen the old session end: another session still holds the lock.
+        async with await psycopg.AsyncConnection.connect(deployment.links, autocommit=True) as old:
+            await old.execute("SELECT pg_advisory_lock(%s, %s)", (NAMESPACE, cut_id))
+            await cut.look(workers.manager)
+            assert not cut.may_fetch.is_set() and not cut.fenced.is_set()
+            await workers.worker.sync_task.defer_async(pair="waiting")
+            gated = LivenessJobManager(workers.manager.connector, cut)
+            fetch = asyncio.create_task(gated.fetch_job([workers.worker.workers.queue], cut_id))
+            await asyncio.sleep(LOOK_EVERY * 2)
+            assert not fetch.done()
+        for _ in range(50):  # the old session's lock goes a moment after its socket closes
+            await cut.look(workers.manager)
+            if cut.may_fetch.is_set():
+                break
+            await asyncio.sleep(LOOK_EVERY)
+        job = await asyncio.wait_for(fetch, 5)
+        assert cut.may_fetch.is_set() and job is not None and job.task_kwargs == {"pair": "waiting"}
+
+    run(deployment, scenario)
+
+
 def test_a_worker_judged_dead_while_it_lived_learns_it_and_fetches_nothing_more(deployment: Deployment) -> None:
     async def scenario(workers: Workers) -> None:
         _, watcher = await workers.register()
@@ -191,8 +250,7 @@ def test_a_worker_judged_dead_while_it_lived_learns_it_and_fetches_nothing_more(
         assert watcher is not None and cut is not None and cut.conn is not None
         await workers.give_job(cut_id, "cut")
         await watcher.look(workers.manager)
-        with psycopg.connect(deployment.links, autocommit=True) as conn:
-            conn.execute("SELECT pg_terminate_backend(%s)", (cut.conn.info.backend_pid,))
+        terminate(deployment.links, cut)
         assert await looks(watcher, workers.manager, GRACE * 3) == 1  # its event loop stalled meanwhile
         await cut.look(workers.manager)
         assert cut.fenced.is_set() and not cut.may_fetch.is_set()
@@ -215,9 +273,8 @@ def test_after_the_watchers_own_session_ends_it_judges_nobody_it_has_not_seen_al
         assert watcher is not None and watcher.conn is not None and gone is not None and gone.conn is not None
         await workers.give_job(gone_id, "gone")
         await watcher.look(workers.manager)  # saw it held
-        with psycopg.connect(deployment.links, autocommit=True) as conn:
-            conn.execute("SELECT pg_terminate_backend(%s)", (watcher.conn.info.backend_pid,))
-        await gone.conn.close()
+        terminate(deployment.links, watcher)
+        await died(gone)
         assert await looks(watcher, workers.manager, GRACE * 4) == 0
         assert statuses(deployment.links) == {"gone": ("doing", 0)}
         assert await looks(Liveness(deployment.links), workers.manager, GRACE * 2) == 0  # a fresh one neither
@@ -233,7 +290,7 @@ def test_the_judgement_rechecks_the_epoch_and_the_lock_in_its_own_statement(depl
         assert watcher is not None and watcher.conn is not None and dead is not None and dead.conn is not None
         await workers.give_job(dead_id, "dead")
         await workers.give_job(live_id, "live")
-        await dead.conn.close()
+        await died(dead)
 
         async def judge(ids: list[int], epochs: list[int]) -> list[Any]:
             assert watcher is not None and watcher.conn is not None
@@ -263,9 +320,7 @@ def test_a_killed_workers_job_is_run_by_another_long_before_its_heartbeat_is_sta
         deadline = time.monotonic() + 60
         while jobs(deployment.links)[0]["status"] != "doing" and time.monotonic() < deadline:
             time.sleep(0.05)
-        second = subprocess.Popen(
-            [*argv, "--name", "heir"], env=env, stdout=subprocess.DEVNULL
-        )
+        second = subprocess.Popen([*argv, "--name", "heir"], env=env, stdout=subprocess.DEVNULL)
         with psycopg.connect(deployment.links, autocommit=True) as conn:
             while time.monotonic() < deadline:
                 (listed,) = conn.execute("SELECT count(*) FROM bm_worker_liveness").fetchone() or (0,)
