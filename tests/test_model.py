@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
+import pickle
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +24,7 @@ from billing_milestones.model import (
     Platform,
     Trigger,
     TriggerKind,
+    shared_fields,
 )
 from billing_milestones.money import Money
 
@@ -197,3 +200,52 @@ def test_business_fields_leave_out_identity_and_payloads() -> None:
 def test_field_change_text() -> None:
     change = FieldChange(field="title", kind=ChangeKind.TRUNCATED, before="a" * 3, after="a", reason="max 1")
     assert str(change) == "title truncated: 'aaa' -> 'a' (max 1)"
+
+
+def test_a_shared_fields_set_refuses_every_change_and_copies_out_as_a_plain_set() -> None:
+    # The trusted reads give every instance of one shape the same fields set: no instance may change it.
+    shared = shared_fields(frozenset({"platform", "id", "container_id"}))
+    key = MilestoneKey._trusted({"platform": Platform.KANTATA, "id": "4", "container_id": "9"}, shared)
+    other = MilestoneKey._trusted({"platform": Platform.KANTATA, "id": "5", "container_id": "9"}, shared)
+    changes: list[Any] = [
+        lambda s: s.add("x"),
+        lambda s: s.discard("id"),
+        lambda s: s.remove("id"),
+        lambda s: s.pop(),
+        lambda s: s.clear(),
+        lambda s: s.update({"x"}),
+        lambda s: s.difference_update({"id"}),
+        lambda s: s.intersection_update({"id"}),
+        lambda s: s.symmetric_difference_update({"x"}),
+        lambda s: s.__ior__({"x"}),
+        lambda s: s.__iand__({"id"}),
+        lambda s: s.__isub__({"id"}),
+        lambda s: s.__ixor__({"x"}),
+        lambda s: s.__init__(["x"]),
+    ]
+    for change in changes:
+        with pytest.raises(TypeError):
+            change(key.model_fields_set)
+    assert other.model_fields_set == {"platform", "id", "container_id"} and repr(shared) == repr(set(shared))
+    with pytest.raises(TypeError):
+        type(shared)(["x"])  # made by shared_fields only
+    # Every copy is a plain set of the same names, so a copied model's set is its own and can grow.
+    for copied in (
+        copy.copy(shared),
+        copy.deepcopy(shared),
+        shared.copy(),
+        shared | set(),
+        pickle.loads(pickle.dumps(shared)),
+    ):
+        assert type(copied) is set and copied == shared
+    moved = key.model_copy(update={"id": "6"})
+    assert type(moved.model_fields_set) is set and moved.model_fields_set == shared
+    grown = Milestone._trusted(full_milestone().__dict__ | {}, shared_fields(frozenset({"title"})))
+    described = grown.model_copy(update={"description": "x"}, deep=True)
+    assert described.model_fields_set == {"title", "description"} and grown.model_fields_set == {"title"}
+    back = pickle.loads(pickle.dumps(key))
+    assert back == key and type(back.model_fields_set) is set
+    # pydantic's serializer reads it as the set it is.
+    assert key.model_dump(exclude_unset=True) == MilestoneKey(platform="kantata", id="4", container_id="9").model_dump()
+    assert key.model_dump_json(exclude_unset=True) == '{"platform":"kantata","id":"4","container_id":"9"}'
+    assert grown.model_dump(exclude_unset=True) == {"title": "Design sign-off"}

@@ -26,6 +26,12 @@ from ..model import (
     MilestoneStatus,
     Platform,
     Trigger,
+    _new,
+    _set_dict,
+    _set_extra,
+    _set_fields_set,
+    _set_private,
+    shared_fields,
 )
 from ..money import minor_reader
 from .adapter import READ_FIELDS, WorkspaceCurrency, raw_payload, to_milestone
@@ -33,8 +39,10 @@ from .wire import BillingMilestone, BillingType
 
 __all__ = ["milestone_reader"]
 
-_KEY_FIELDS = frozenset({"platform", "id", "container_id"})
-_REF_FIELDS = frozenset({"service", "ref", "model", "status"})
+#: The fields set each model of a read records, one read-only set per shape (see ``model.shared_fields``).
+_KEY_FIELDS = shared_fields(frozenset({"platform", "id", "container_id"}))
+_REF_FIELDS = shared_fields(frozenset({"service", "ref", "model", "status"}))
+_MILESTONE_FIELDS = shared_fields(READ_FIELDS)
 _FIXED_DATE: Trigger = Trigger.fixed_date()
 _KANTATA = Platform.KANTATA
 _PLANNED, _READY, _BILLED = MilestoneStatus.PLANNED, MilestoneStatus.READY_TO_BILL, MilestoneStatus.BILLED
@@ -88,10 +96,16 @@ def milestone_reader(
             service, ref = only["service_name"], only["service_model_ref"]
             if not (service and ref):
                 return general(wire)
-            external = ExternalRef._trusted(
+            # Each model is built as CommonModel._trusted builds it, written out: the call, three per
+            # milestone, cost as much as the five slot writes it makes.
+            external = _new(ExternalRef)
+            _set_dict(
+                external,
                 {"service": service, "ref": ref, "model": only["service_model"], "status": only["status"]},
-                set(_REF_FIELDS),
             )
+            _set_fields_set(external, _REF_FIELDS)
+            _set_extra(external, None)
+            _set_private(external, None)
             external_refs: tuple[ExternalRef, ...] = (external,)
         else:
             external_refs = ()
@@ -99,9 +113,11 @@ def milestone_reader(
             amount = amount_of(cents)
         except ValidationError:
             return general(wire)  # more digits than the wire allows: to_milestone names it
-        key = MilestoneKey._trusted(
-            {"platform": _KANTATA, "id": values["id"], "container_id": values["workspace_id"]}, set(_KEY_FIELDS)
-        )
+        key = _new(MilestoneKey)
+        _set_dict(key, {"platform": _KANTATA, "id": values["id"], "container_id": values["workspace_id"]})
+        _set_fields_set(key, _KEY_FIELDS)
+        _set_extra(key, None)
+        _set_private(key, None)
         invoiced = values["invoice_id"] is not None
         if invoiced:
             status = _BILLED
@@ -109,7 +125,9 @@ def milestone_reader(
             status = _READY
         else:
             status = _PLANNED
-        milestone = Milestone._trusted(
+        milestone = _new(Milestone)
+        _set_dict(
+            milestone,
             {
                 "key": key,
                 "title": title,
@@ -125,8 +143,10 @@ def milestone_reader(
                 "raw": LazyRaw(raw_payload, wire),
                 "changes": (),
             },
-            set(READ_FIELDS),
         )
+        _set_fields_set(milestone, _MILESTONE_FIELDS)
+        _set_extra(milestone, None)
+        _set_private(milestone, None)
         return milestone
 
     return read
