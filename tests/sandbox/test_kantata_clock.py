@@ -19,6 +19,8 @@ EPOCHS = [
     dt.datetime(2026, 1, 5, 9, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30, seconds=15))),
     dt.datetime(2026, 1, 5, 9, 0, 0),  # naive
     dt.datetime(2026, 3, 8, 1, 59, 0, tzinfo=ZoneInfo("America/Denver")),  # a zone whose offset changes
+    dt.datetime(2026, 12, 31, 23, 58, 59, 999999, tzinfo=dt.timezone(-dt.timedelta(hours=3))),  # into a new year
+    dt.datetime(999, 2, 28, 23, 59, 30, 5),  # a three-digit year, naive, a fraction
 ]
 
 
@@ -38,6 +40,14 @@ def test_each_tick_is_the_epochs_time_plus_its_seconds(epoch: dt.datetime) -> No
     sandbox._epoch = epoch
     sandbox._seq = itertools.count(50)
     assert [sandbox._now() for _ in range(130)] == _ticks(epoch, 50, 130)  # across the Denver change too
+
+
+def test_ticks_a_minute_or_more_apart_past_the_minutes_kept_are_the_epochs_time_plus_their_seconds() -> None:
+    """Each tick in a minute of its own: the clock's texts of minutes are made and let go, every text right."""
+    sandbox = KantataSandbox()
+    sandbox._seq = itertools.count(-7, 61)
+    ticks = [sandbox._now() for _ in range(10_050)]
+    assert ticks == [(sandbox._epoch + dt.timedelta(seconds=n)).isoformat() for n in range(-7, -7 + 61 * 10_050, 61)]
 
 
 def test_an_epoch_set_between_ticks_is_read_at_the_next_tick() -> None:

@@ -161,6 +161,12 @@ def test_external_reference_subject_id_is_an_integer_as_documented(sandbox: Kant
         ({"title": "x", "amount_in_cents": 1, "billing_type": "monthly"}, "billing_type"),
         ({"title": "x", "amount_in_cents": 1, "workspace_id": 999999}, "workspace_id"),
         ({"title": "x", "amount_in_cents": 1, "date_to_invoice": "tomorrow"}, "date_to_invoice"),
+        # values of the types the checks take without being called, that their checks refuse
+        ({"title": " \t", "amount_in_cents": 1}, "title"),
+        ({"title": "x", "amount_in_cents": True}, "amount_in_cents"),
+        ({"title": "x", "amount_in_cents": 1, "billing_type": 1}, "billing_type"),
+        ({"title": "x", "amount_in_cents": 1, "date_to_invoice": "2027-02-30"}, "date_to_invoice"),
+        ({"title": "x", "amount_in_cents": 1, "date_to_invoice": "2027-01-01\n"}, "date_to_invoice"),
         (
             {"title": "x", "amount_in_cents": 1, "external_reference": {"service_name": "s"}},
             "external_reference.service_model",
@@ -181,6 +187,20 @@ def test_validation_errors_are_422_with_a_field(
     [error] = errors_of(response)
     assert error["type"] == "validation" and error["field"] == field and error["message"]
     assert sandbox.milestones == {}
+
+
+def test_a_date_is_stored_as_its_iso_text_however_often_it_is_sent(sandbox: KantataSandbox, http: httpx.Client) -> None:
+    """A date's text is read once and remembered: each milestone sent it, in any form the API reads, stores
+    the same ISO text, and a text it refuses is refused each time."""
+    ws = sandbox.add_workspace()
+    sent = ["20270105", "2027-01-05", "20270105", 20270105, "2027-01-05"]
+    items = [{"workspace_id": ws, "title": "t", "amount_in_cents": 1, "date_to_invoice": d} for d in sent]
+    body = http.post("/billing_milestones", json={"billing_milestones": items}).json()
+    assert [m["date_to_invoice"] for m in body["billing_milestones"].values()] == ["2027-01-05"] * 5
+    for _ in range(2):
+        bad = {"workspace_id": ws, "title": "t", "amount_in_cents": 1, "date_to_invoice": "2027-13-05"}
+        response = http.post("/billing_milestones", json={"billing_milestone": bad})
+        assert response.status_code == 422 and errors_of(response)[0]["field"] == "date_to_invoice"
 
 
 def test_bulk_create_limit_and_all_or_nothing(sandbox: KantataSandbox, http: httpx.Client) -> None:

@@ -125,6 +125,22 @@ class IndexedTable(dict[K, dict[str, Any]]):
         """A record of this table holding ``fields`` (store it with ``table[id] = row``)."""
         return Row(self, fields)
 
+    def insert(self, ident: K, fields: Mapping[str, Any]) -> Row:
+        """``table[ident] = table.row(fields)`` in one step (a bulk create stores each of its records so);
+        the stored row is returned."""
+        row = Row(self, fields)
+        dict.__setitem__(self, ident, row)
+        if not self.stale:
+            if ident in self._key_of:
+                self._unindex(ident)
+            value = keyed(self._key(row))
+            bucket = self._ids.get(value)
+            if bucket is None:
+                bucket = self._ids[value] = {}
+            bucket[ident] = None
+            self._key_of[ident] = value
+        return row
+
     def holding(self, values: Iterable[Any]) -> list[tuple[K, dict[str, Any]]] | None:
         """(id, record) of every record whose value may be one of ``values`` (each value's own, then every
         record the table cannot vouch for), in no order and without repeats; None when a value cannot be

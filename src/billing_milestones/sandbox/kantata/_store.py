@@ -30,6 +30,12 @@ _REF_STATUSES = ("successful", "pending", "failed")
 _INT = re.compile(r"^-?\d+$")
 _ID = re.compile(r"^\d+$")
 _TZ = dt.timezone(dt.timedelta(hours=-7))
+_TWO_DIGITS: Final = tuple(f"{n:02d}" for n in range(60))
+#: A date's text as a new milestone's check last read it, by the text sent (``_check_date``'s answer to it).
+_DATES: dict[str, str] = {}
+_DATES_KEPT: Final = 4096
+#: How many minutes' texts the clock keeps (a tick is a second: a long run's last few days of ticks).
+_MINUTES_KEPT: Final = 10_000
 #: The one bearer token a served sandbox (``milestones sandbox serve``) accepts when ``tokens`` is not given.
 DEMO_TOKEN: Final = "sandbox-kantata-token"
 
@@ -63,13 +69,16 @@ def _public(record: Record) -> Record:
     return {k: v for k, v in record.items() if not k.startswith("_")}
 
 
-def _clock_parts(epoch: dt.datetime) -> tuple[dt.datetime | None, str]:
-    """``epoch`` without its offset and the offset's text when the offset is the same at every time (a
-    ``datetime.timezone``, or none), so a time's ISO text is the wall time's plus that text; else (None, "")."""
+def _clock_parts(epoch: dt.datetime) -> tuple[dt.datetime, int, str] | None:
+    """When ``epoch``'s offset is the same at every time (a ``datetime.timezone``, or none): the start of its
+    minute without the offset, its second, and what isoformat writes after a time's seconds (``epoch``'s
+    fraction, then the offset's text); else None. A tick's text is then its minute's ``YYYY-MM-DDTHH:MM:``,
+    its second's two digits and that tail."""
     if epoch.tzinfo is not None and type(epoch.tzinfo) is not dt.timezone:
-        return None, ""
+        return None
     base = epoch.replace(tzinfo=None)
-    return base, epoch.isoformat()[len(base.isoformat()) :]
+    text = base.isoformat()
+    return base.replace(second=0), base.second, text[19:] + epoch.isoformat()[len(text) :]
 
 
 def _workspace_of(record: Mapping[str, Any]) -> Any:
@@ -133,10 +142,11 @@ class _Store(Emulator):
         }
         self._seq = itertools.count(1)
         self._epoch = dt.datetime(2026, 1, 5, 9, 0, 0, tzinfo=_TZ)
-        #: ``_epoch`` as ``_now`` last read it: its wall time and offset text when the offset is fixed.
+        #: ``_epoch`` as ``_now`` last read it, and its ``_clock_parts`` (None: its offset changes).
         self._clock_epoch: dt.datetime | None = None
-        self._clock_base: dt.datetime | None = None
-        self._clock_zone = ""
+        self._clock: tuple[dt.datetime, int, str] | None = None
+        #: Each minute's ``YYYY-MM-DDTHH:MM:`` by its number from the epoch's minute (``_now`` fills it).
+        self._clock_minutes: dict[int, str] = {}
         self.router = self._routes()
 
     @abstractmethod
@@ -144,14 +154,25 @@ class _Store(Emulator):
         """The route table (``_routes``), built once the state exists."""
 
     def _now(self) -> str:
-        """The next tick of the account's clock (one second a tick from ``_epoch``), as the API writes times."""
+        """The next tick of the account's clock (one second a tick from ``_epoch``), as the API writes times:
+        ``(epoch + n seconds).isoformat()``. With a fixed offset that text is its minute's (made once a
+        minute), its second's two digits and the epoch's fraction and offset, put together without a
+        datetime (a datetime sum and its isoformat were most of a bulk create's clock)."""
         epoch = self._epoch
         if epoch is not self._clock_epoch:
-            self._clock_epoch, self._clock_base, self._clock_zone = epoch, *_clock_parts(epoch)
-        if self._clock_base is None:
+            self._clock_epoch, self._clock = epoch, _clock_parts(epoch)
+            self._clock_minutes = {}
+        clock = self._clock
+        if clock is None:
             return (epoch + dt.timedelta(0, next(self._seq))).isoformat()
-        # A fixed offset: the wall time without it, then the offset as isoformat writes it (the same text).
-        return (self._clock_base + dt.timedelta(0, next(self._seq))).isoformat() + self._clock_zone
+        start, second, tail = clock
+        minute, second = divmod(second + next(self._seq), 60)
+        prefix = self._clock_minutes.get(minute)
+        if prefix is None:
+            if len(self._clock_minutes) >= _MINUTES_KEPT:
+                self._clock_minutes.clear()
+            prefix = self._clock_minutes[minute] = (start + dt.timedelta(0, 60 * minute)).isoformat()[:17]
+        return prefix + _TWO_DIGITS[second] + tail
 
     def _next_id(self, kind: str) -> str:
         return str(next(self._ids[kind]))
@@ -179,18 +200,35 @@ class _Store(Emulator):
 
     # -- milestone rules ------------------------------------------------------------------------------
     def _validate_new(self, item: Any) -> tuple[Record, Record | None]:
+        """A new milestone's fields as the API checks them. The values a client sends (an id, text, integer
+        cents, a date's text) are taken as their check would take them without calling it; any other value
+        goes to its check, which takes or refuses it."""
         if not isinstance(item, dict):
             raise _bad_request("each billing milestone must be an object")
-        workspace_id = self._check_workspace(item.get("workspace_id"))
-        fields: Record = {"workspace_id": workspace_id}
-        fields["title"] = self._check_title(item.get("title"))
-        fields["amount_in_cents"] = self._check_cents(item.get("amount_in_cents"))
-        billing_type = item.get("billing_type") or "fixed_date"  # default undocumented [U]
-        fields["billing_type"] = self._check_billing_type(billing_type)
-        fields["date_to_invoice"] = self._check_date(item.get("date_to_invoice"))
-        fields["story_id"] = self._check_story(item.get("story_id"), workspace_id, fields["billing_type"])
-        ref = self._check_reference(item.get("external_reference"))
-        return fields, ref
+        get = item.get
+        workspace_id = self._check_workspace(get("workspace_id"))
+        title = get("title")
+        if type(title) is not str or not title.strip():
+            title = self._check_title(title)
+        cents = get("amount_in_cents")
+        if type(cents) is not int:
+            cents = self._check_cents(cents)
+        billing_type = get("billing_type") or "fixed_date"  # default undocumented [U]
+        if type(billing_type) is not str or billing_type not in _BILLING_TYPES:
+            billing_type = self._check_billing_type(billing_type)
+        date = get("date_to_invoice")
+        date = _DATES.get(date) if type(date) is str else None
+        if date is None:
+            date = self._check_date(get("date_to_invoice"))
+        fields: Record = {
+            "workspace_id": workspace_id,
+            "title": title,
+            "amount_in_cents": cents,
+            "billing_type": billing_type,
+            "date_to_invoice": date,
+            "story_id": self._check_story(get("story_id"), workspace_id, billing_type),
+        }
+        return fields, self._check_reference(get("external_reference"))
 
     def _check_workspace(self, value: Any) -> str:
         if value is None or value == "":
@@ -229,9 +267,14 @@ class _Store(Emulator):
         if value is None or value == "":
             return None
         try:
-            return dt.date.fromisoformat(str(value)).isoformat()
+            date = dt.date.fromisoformat(str(value)).isoformat()
         except ValueError:
             raise _validation(f"Date to invoice {value!r} is not a valid date", "date_to_invoice") from None
+        if type(value) is str:
+            if len(_DATES) >= _DATES_KEPT:
+                _DATES.clear()
+            _DATES[value] = date
+        return date
 
     def _check_story(self, value: Any, workspace_id: str, billing_type: str) -> str | None:
         if value is None or value == "":
@@ -259,14 +302,13 @@ class _Store(Emulator):
         return dict(value)
 
     def _insert(self, fields: Record, ref: Record | None) -> Record:
-        ident = self._next_id("billing_milestones")
+        ident = str(next(self._ids["billing_milestones"]))
         now = self._now()
-        workspace = self.workspaces[fields["workspace_id"]]
         record: Record = {
             "id": ident,
             "title": fields["title"],
             "amount_in_cents": fields["amount_in_cents"],
-            "currency": workspace["currency"],
+            "currency": self.workspaces[fields["workspace_id"]]["currency"],
             "billing_type": fields["billing_type"],
             "date_to_invoice": fields["date_to_invoice"],
             "story_id": fields["story_id"],
@@ -278,8 +320,9 @@ class _Store(Emulator):
         }
         table = self.milestones
         if isinstance(table, IndexedTable):
-            record = table.row(record)
-        table[ident] = record
+            record = table.insert(ident, record)
+        else:
+            table[ident] = record
         if ref is not None:
             self._upsert_reference(ident, ref)
         return record
@@ -287,32 +330,34 @@ class _Store(Emulator):
     def _upsert_reference(self, milestone_id: str, ref: Record) -> None:
         now = self._now()
         subject = int(milestone_id)
+        held = self._refs_by_subject.get(subject)
         # A milestone the index holds no reference for, the index being whole, has none (a new one): no lookup.
-        if self._indexed_refs != len(self.external_references) or subject in self._refs_by_subject:
+        if held is not None or self._indexed_refs != len(self.external_references):
             for existing in self._refs_of(milestone_id):
                 if existing["service_name"] == ref["service_name"]:
                     existing.update({k: (str(v) if k == "service_model_ref" else v) for k, v in ref.items()})
                     existing["updated_at"] = now
                     existing["last_synced_at"] = now
                     return
-        ident = self._next_id("external_references")
+            held = self._refs_by_subject.get(subject)  # _refs_of may have rebuilt the index
+        ident = str(next(self._ids["external_references"]))
+        get = ref.get
         self.external_references[ident] = {
             "id": ident,
             "service_name": ref["service_name"],
             "service_model": ref["service_model"],
             "service_model_ref": str(ref["service_model_ref"]),
-            "status": ref.get("status") or "successful",
-            "external_message": ref.get("external_message"),
-            "external_link": ref.get("external_link"),
-            "external_status": ref.get("external_status"),
-            "locked": bool(ref.get("locked", False)),
+            "status": get("status") or "successful",
+            "external_message": get("external_message"),
+            "external_link": get("external_link"),
+            "external_status": get("external_status"),
+            "locked": bool(get("locked", False)),
             "subject_id": subject,  # an integer, as documented (ids elsewhere are strings)
             "subject_type": "BillingMilestone",
             "last_synced_at": now,
             "created_at": now,
             "updated_at": now,
         }
-        held = self._refs_by_subject.get(subject)
         if held is None:
             self._refs_by_subject[subject] = [ident]
         else:
