@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from billing_milestones.sandbox._table import IndexedTable
+from billing_milestones.sandbox._table import IndexedTable, Row
 from billing_milestones.sandbox.kantata import KantataSandbox
 
 KANTATA = "https://api.mavenlink.com/api/v1"
@@ -139,3 +139,31 @@ def test_a_value_the_table_cannot_look_up_is_walked() -> None:
     assert sorted(k for k, _ in table.holding(["7"]) or []) == ["1", "2"]
     assert sorted(k for k, _ in table.holding(["8"]) or []) == ["2"]
     assert table.holding([["7"]]) is None
+
+
+def test_insert_stores_and_indexes_a_row_as_storing_a_row_does() -> None:
+    """``table.insert(id, fields)`` leaves the table as ``table[id] = table.row(fields)`` does: the row its own,
+    found by its value, moved when an id is inserted again under another value, and (the table stale) found
+    after the rebuild."""
+
+    def made(store: str) -> tuple[IndexedTable[str], list[Any]]:
+        table: IndexedTable[str] = IndexedTable(lambda r: r.get("w"), "w")
+        rows = []
+        for ident, w in (("1", "a"), ("2", "b"), ("1", "b"), ("3", "a")):
+            if store == "insert":
+                rows.append(table.insert(ident, {"w": w}))
+            else:
+                table[ident] = table.row({"w": w})
+                rows.append(table[ident])
+        return table, rows
+
+    for store in ("insert", "setitem"):
+        table, rows = made(store)
+        assert all(type(r) is Row and r._table is table for r in rows)
+        assert table["1"] is rows[2] and dict(table) == {"1": {"w": "b"}, "2": {"w": "b"}, "3": {"w": "a"}}
+        assert sorted(i for i, _ in table.holding(["b"]) or []) == ["1", "2"]
+        assert sorted(i for i, _ in table.holding(["a"]) or []) == ["3"]
+    table, _ = made("insert")
+    table.stale = True
+    table.insert("4", {"w": "a"})
+    assert sorted(i for i, _ in table.holding(["a"]) or []) == ["3", "4"]
