@@ -148,7 +148,7 @@ def test_insert_stores_and_indexes_a_row_as_storing_a_row_does() -> None:
 
     def made(store: str) -> tuple[IndexedTable[str], list[Any]]:
         table: IndexedTable[str] = IndexedTable(lambda r: r.get("w"), "w")
-        rows = []
+        rows: list[Any] = []
         for ident, w in (("1", "a"), ("2", "b"), ("1", "b"), ("3", "a")):
             if store == "insert":
                 rows.append(table.insert(ident, {"w": w}))
