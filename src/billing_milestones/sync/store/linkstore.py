@@ -126,6 +126,28 @@ class LinkStore:
             row["pair_id"] = pair_id
         return [Link(**row) for row in rows]
 
+    def link_pages(self, pair_id: str, size: int = 5000) -> Iterator[list[Link]]:
+        """The pair's links as :meth:`links` gives them (same order), ``size`` at a time, each page read as
+        it is asked for: a planner that keeps each link compact never holds the backend's rows of all
+        100,000 (a dict and eight texts each). Pages are separate reads: a caller that must not plan from
+        links changed in between reads :meth:`version` first (a plan's version then refuses to apply)."""
+        order = self.backend.link_order
+        sql = (
+            f"SELECT {order} AS _at, {_LINK_COLUMNS} FROM links WHERE pair_id=? AND {order}>? ORDER BY {order} LIMIT ?"
+        )
+        after = -1
+        while True:
+            rows = self.backend.rows(sql, (pair_id, after, size))
+            if not rows:
+                return
+            after = rows[-1]["_at"]
+            for row in rows:
+                del row["_at"]
+                row["pair_id"] = pair_id
+            yield [Link(**row) for row in rows]
+            if len(rows) < size:
+                return
+
     def get(self, pair_id: str, sync_key: str) -> Link | None:
         rows = self.backend.rows(
             f"SELECT {_LINK_COLUMNS} FROM links WHERE pair_id=? AND sync_key=?", (pair_id, sync_key)
