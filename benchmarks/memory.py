@@ -5,13 +5,18 @@ The baseline streams the same pages as raw JSON (httpx + json.loads), keeping no
 Ours is what a sync does (the CLI, the workers): ``load_sides`` lists both containers through the common view,
 streaming each page into the planner's rows, and ``plan_sync`` plans every source milestone as a create into
 an empty workspace (all n are written, so each keeps what its create needs). ``--linked`` measures the other
-end: the workspace synced into itself, every milestone linked (n links in memory, as a link store returns
-them) and unchanged."""
+end: the workspace synced into itself, every milestone linked and unchanged, its n links in a SQLite link
+store as an apply leaves them (each with its desired fingerprint and its own timestamp), which ``plan_sync``
+reads as ``milestones sync`` and the workers do: the store handed to it. (Until December 2026 this row built
+the n links in the measured process and passed the list: a real run reads them from the store, whose links
+carry two texts more each, and the planner holds them as it likes.)"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from read_path import WORKSPACE, static_server
 from static_server import EMPTY_WORKSPACE
@@ -29,20 +34,35 @@ plan = plan_sync(pair, source, target)
 assert len(plan.actions) == plan.counts()["create"] == n, plan.counts()
 """
 
-_LINKED = """
-import sys
+_LINKED_STORE = """
+import dataclasses, datetime as dt, sys
 from billing_milestones import KantataClient, Platform
-from billing_milestones.sync import Link, SyncPair, load_sides, plan_sync, sync_key_for
+from billing_milestones.sync import Link, LinkStore, SyncPair, load_sides, sync_key_for
 from billing_milestones.sync.plan import source_fingerprint, target_fingerprint
-n = int(sys.argv[3])
 pair = SyncPair(Platform.KANTATA, sys.argv[2], Platform.KANTATA, sys.argv[2])
 with KantataClient("t", base_url=sys.argv[1]) as client:
     source, target = load_sides(pair, client)
-links = [
-    Link(pair.id, sync_key_for(pair, s.key), s.text, t.text, source_fingerprint(s), target_fingerprint(t, pair))
-    for s, t in zip(source, target, strict=True)
+start = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+rows = [
+    dataclasses.asdict(Link(
+        pair.id, sync_key_for(pair, s.key), s.text, t.text, source_fingerprint(s), target_fingerprint(t, pair),
+        (start + dt.timedelta(milliseconds=3 * i)).isoformat(timespec="milliseconds"), target_fingerprint(t, pair),
+    ))
+    for i, (s, t) in enumerate(zip(source, target, strict=True))
 ]
-plan = plan_sync(pair, source, target, links)
+with LinkStore(sys.argv[3]) as store:
+    store.load("links", rows)
+"""
+
+_LINKED = """
+import sys
+from billing_milestones import KantataClient, Platform
+from billing_milestones.sync import LinkStore, SyncPair, load_sides, plan_sync
+n = int(sys.argv[4])
+pair = SyncPair(Platform.KANTATA, sys.argv[2], Platform.KANTATA, sys.argv[2])
+with KantataClient("t", base_url=sys.argv[1]) as client, LinkStore(sys.argv[3]) as store:
+    source, target = load_sides(pair, client)
+    plan = plan_sync(pair, source, target, store)
 assert len(source) == len(target) == plan.counts()["unchanged"] == len(plan.actions) == n, plan.counts()
 """
 
@@ -79,7 +99,10 @@ def bench_memory(n: int, *, linked: bool = False) -> str:
     with static_server(n) as url:
         bare = peak_mb(_BARE)
         if linked:
-            ours = peak_mb(_LINKED, url, WORKSPACE, str(n)) - bare
+            with tempfile.TemporaryDirectory() as folder:
+                store = str(Path(folder) / "links.db")
+                peak_mb(_LINKED_STORE, url, WORKSPACE, store)  # written by one process, planned from by another
+                ours = peak_mb(_LINKED, url, WORKSPACE, store, str(n)) - bare
         else:
             ours = peak_mb(_OURS, url, WORKSPACE, str(n), EMPTY_WORKSPACE) - bare
         raw = peak_mb(_RAW, url, WORKSPACE, str(n)) - bare

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final, overload
 
 from .._platforms import spec_for
 from ..model import Milestone, Platform
+from ._linked import Linked
 from ._rows import MilestoneRow, row_of
 from .links import Link
 from .pair import ConflictPolicy, SyncPair
@@ -106,7 +107,33 @@ class Translation:
         return Translation, (self.pair,)
 
 
+class _HeldLink:
+    """:attr:`PlannedAction.link`: set with a :class:`~.store.Link` or the planner's compact
+    :class:`~._linked.Linked` (a plan of 100,000 linked pairs then holds no link objects), read as a Link,
+    equal to the one the store read."""
+
+    @overload
+    def __get__(self, action: None, owner: type | None = None) -> None: ...
+    @overload
+    def __get__(self, action: object, owner: type | None = None) -> Link | None: ...
+    def __get__(self, action: object, owner: type | None = None) -> Link | None:
+        if action is None:
+            return None  # the field's default
+        held = held_link(action)
+        return held.link() if type(held) is Linked else held  # type: ignore[return-value]
+
+    def __set__(self, action: object, value: Link | Linked | None) -> None:
+        object.__setattr__(action, "_link", value)
+
+
+def held_link(action: object) -> Link | Linked | None:
+    """The action's link as the plan holds it (no Link built): for the planner, which reads its fields."""
+    held: Link | Linked | None = object.__getattribute__(action, "_link")
+    return held
+
+
 _SOURCE, _TARGET, _DESIRED = _Held(), _Held(), _Held()
+_LINK = _HeldLink()
 
 
 @dataclass(frozen=True)
@@ -124,7 +151,7 @@ class PlannedAction:
     target: _Held = _TARGET
     desired: _Held = _DESIRED
     diff: tuple[FieldDiff, ...] = ()
-    link: Link | None = None
+    link: _HeldLink = _LINK
     #: For a DUPLICATE: remove this extra copy (the pair fixes duplicates and the platform can delete it).
     fix: bool = False
 
@@ -200,12 +227,13 @@ def planned(
     target: MilestoneRow | None = None,
     desired: MilestoneRow | Translation | None = None,
     diff: tuple[FieldDiff, ...] = (),
-    link: Link | None = None,
+    link: Link | Linked | None = None,
     fix: bool = False,
 ) -> PlannedAction:
     """``PlannedAction(...)`` from rows, for the planner (one a milestone): the same object, its attributes
     set in the order ``__init__`` sets them, without passing each row through the field that takes models.
-    ``desired`` may be a :class:`Translation`: the row is made again from the source when read."""
+    ``desired`` may be a :class:`Translation`: the row is made again from the source when read, and ``link``
+    a :class:`~._linked.Linked`: read as the Link it stands for."""
     action: PlannedAction = _new(PlannedAction)
     _set(action, "kind", kind)
     _set(action, "sync_key", sync_key)
@@ -214,7 +242,7 @@ def planned(
     _set(action, "_target", target)
     _set(action, "_desired", desired)
     _set(action, "diff", diff)
-    _set(action, "link", link)
+    _set(action, "_link", link)
     _set(action, "fix", fix)
     return action
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from typing import Any
 
 from .._http._collector import COLLECTOR_PAUSED
@@ -23,6 +24,7 @@ from .._platform_spec import WriteMode
 from .._platforms import spec_for
 from ..errors import TranslationError
 from ..model import Milestone
+from ._linked import Linked, linked
 from ._repeats import refuse_repeats
 from ._rows import MilestoneRow, row_of
 from .actions import (
@@ -33,6 +35,7 @@ from .actions import (
     SyncPlan,
     Translation,
     desired_row,
+    held_link,
     planned,
     source_row,
     target_row,
@@ -55,6 +58,8 @@ __all__ = [
 
 #: What the planner takes for each side: milestones, or the rows ``load_sides`` streamed them into.
 Listed = Sequence[Milestone | MilestoneRow]
+#: A link as the planner reads it: the caller's, or the compact one it keeps of a link read from the store.
+AnyLink = Link | Linked
 
 
 def source_fingerprint(milestone: Milestone | MilestoneRow) -> str:
@@ -111,13 +116,17 @@ def _plan(
     policy: ConflictPolicy,
     target_currency: str | None,
 ) -> SyncPlan:
-    if isinstance(links, LinkStore):
-        link_list, version = links.links(pair.id), links.version(pair.id)
-    else:
-        link_list, version = [ln for ln in links if ln.pair_id == pair.id], None
     refuse_repeats(source, "source")
     refuse_repeats(target, "target")
     targets_by_id = {t.id: t for t in target if t.id is not None}
+    link_list: Sequence[AnyLink]
+    if isinstance(links, LinkStore):
+        # The version first: a link changed while the pages are read moves it on, and apply refuses the plan.
+        version = links.version(pair.id)
+        # Read a page at a time and kept compact: 100,000 links held as the store reads them cost 60 MB.
+        link_list = linked(chain.from_iterable(links.link_pages(pair.id)), targets_by_id)
+    else:
+        link_list, version = [ln for ln in links if ln.pair_id == pair.id], None
     # Links by source key; each link's target is looked up when its source is planned (no per-link tuple
     # or parsed id is kept: at 100,000 pairs each such index costs megabytes).
     by_source = {ln.source_key: ln for ln in link_list}
@@ -183,7 +192,7 @@ def _plan(
 
 
 def _sync_key_carriers(
-    pair: SyncPair, target: list[MilestoneRow], links: list[Link]
+    pair: SyncPair, target: list[MilestoneRow], links: Sequence[AnyLink]
 ) -> tuple[dict[str, MilestoneRow], list[PlannedAction]]:
     """One target milestone per sync key, and a DUPLICATE action for every other one carrying that key.
 
@@ -215,7 +224,7 @@ def _sync_key_carriers(
 
 
 def _linked_targets(
-    target: list[MilestoneRow], targets_by_id: dict[str, MilestoneRow], links: list[Link], whole_set: bool
+    target: list[MilestoneRow], targets_by_id: dict[str, MilestoneRow], links: Sequence[AnyLink], whole_set: bool
 ) -> set[str]:
     """The ids of the listed target milestones that are linked, where something reads them: a whole-set
     target (the stages the source accounts for) or exact matching (unlinked milestones without a sync key);
@@ -254,7 +263,9 @@ def _guard_mass_delete(
 ) -> tuple[list[PlannedAction], tuple[str, ...]]:
     """Deleting more than ``max_delete_share`` of the linked milestones is refused unless allowed: the deletes
     become conflicts naming the guard, the rest of the plan stands."""
-    deletes = [a for a in actions if a.kind is ActionKind.DELETE and target_row(a) is not None and a.link is not None]
+    deletes = [
+        a for a in actions if a.kind is ActionKind.DELETE and target_row(a) is not None and held_link(a) is not None
+    ]
     # One milestone deleted is an edit, not a mass deletion, however small the pair.
     if pair.allow_mass_delete or len(deletes) < 2 or len(deletes) <= pair.max_delete_share * linked:
         return actions, ()
@@ -272,7 +283,9 @@ def _guard_mass_delete(
 
 def _recast(a: PlannedAction, kind: ActionKind, reason: str) -> PlannedAction:
     """``a`` with another kind and reason, its rows carried over as they are (no model built)."""
-    return planned(kind, a.sync_key, reason, source_row(a), target_row(a), desired_row(a), a.diff, a.link, fix=a.fix)
+    return planned(
+        kind, a.sync_key, reason, source_row(a), target_row(a), desired_row(a), a.diff, held_link(a), fix=a.fix
+    )
 
 
 class _ExactMatches:
@@ -336,7 +349,7 @@ def _decide(
     s: MilestoneRow,
     t: MilestoneRow | None,
     desired: MilestoneRow,
-    link: Link | None,
+    link: AnyLink | None,
     key: str,
     again: Translation,
 ) -> PlannedAction:
@@ -388,7 +401,7 @@ def _decide(
     return planned(ActionKind.UPDATE, key, reason, s, t, desired, diff, link)
 
 
-def _orphan(pair: SyncPair, link: Link, t: MilestoneRow | None) -> PlannedAction:
+def _orphan(pair: SyncPair, link: AnyLink, t: MilestoneRow | None) -> PlannedAction:
     if t is None:
         return planned(ActionKind.DELETE, link.sync_key, "gone on both sides; forgetting the link", link=link)
     if not pair.delete_missing:

@@ -1,0 +1,126 @@
+"""A plan from a link store reads the pair's links a page at a time and keeps each compact (:mod:`._linked`),
+and plans exactly what it plans from the same links given as a list."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from pathlib import Path
+
+import pytest
+
+from billing_milestones import Milestone, MilestoneKey, Money, Platform
+from billing_milestones.sync import Link, LinkStore, SyncPair, plan_sync, sync_key_for, translate
+from billing_milestones.sync._linked import Linked, linked
+from billing_milestones.sync._rows import row_of
+from billing_milestones.sync.actions import held_link
+from billing_milestones.sync.plan import source_fingerprint, target_fingerprint
+
+PAIR = SyncPair(Platform.AUTOTASK, "77", Platform.KANTATA, "900", delete_missing=True, allow_mass_delete=True)
+STAMP = "2026-12-01T10:00:00.123+00:00"
+
+
+def _source(i: int, title: str = "") -> Milestone:
+    key = MilestoneKey(platform=Platform.AUTOTASK, id=str(i), container_id="77")
+    return Milestone(key=key, title=title or f"M{i}", amount=Money(f"{i}.50", "USD"), due="2027-01-31")
+
+
+def _target(source: Milestone, target_id: int) -> Milestone:
+    key = sync_key_for(PAIR, source.key)  # type: ignore[arg-type]
+    return translate(source, PAIR, sync_key=key).model_copy(
+        update={"key": MilestoneKey(platform=Platform.KANTATA, id=str(target_id), container_id="900")}
+    )
+
+
+def _link(source: Milestone, target: Milestone, **changes: str) -> Link:
+    link = Link(
+        PAIR.id,
+        sync_key_for(PAIR, source.key),  # type: ignore[arg-type]
+        str(source.key),
+        str(target.key),
+        source_fingerprint(source),
+        target_fingerprint(target, PAIR),
+        STAMP,
+        target_fingerprint(target, PAIR),
+    )
+    return dataclasses.replace(link, **changes)
+
+
+def _world() -> tuple[list[Milestone], list[Milestone], list[Link]]:
+    """Seven linked pairs: in step, edited on either side, the odd link (texts the packing must keep, a
+    target key in another container), a source gone (an orphan delete) and a target gone."""
+    sources = [_source(i) for i in range(1, 8)]
+    targets = [_target(s, 100 + i) for i, s in enumerate(sources)]
+    links = [_link(s, t) for s, t in zip(sources, targets, strict=True)]
+    links[2] = dataclasses.replace(links[2], source_fp="NOT-HEX", desired_fp="")
+    links[3] = dataclasses.replace(links[3], target_fp=links[3].target_fp.upper(), updated_at="")
+    links[4] = dataclasses.replace(links[4], target_key="kantata:901/" + links[4].target_id)  # same id, elsewhere
+    sources[1] = sources[1].model_copy(update={"title": "edited in the source"})
+    targets[0] = targets[0].model_copy(update={"title": "edited on the target"})
+    del sources[5]  # its link is an orphan: a delete
+    del targets[6]  # its link's target is gone
+    return sources, targets, links
+
+
+def _store(tmp_path: Path, links: list[Link]) -> LinkStore:
+    store = LinkStore(tmp_path / "links.db")
+    store.load("links", [dataclasses.asdict(ln) for ln in links])
+    return store
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 5000])
+def test_link_pages_give_the_links_in_order_at_any_page_size(tmp_path: Path, size: int) -> None:
+    _, _, links = _world()
+    other = dataclasses.replace(links[0], pair_id="another pair")
+    with _store(tmp_path, [links[0], other, *links[1:]]) as store:
+        pages = list(store.link_pages(PAIR.id, size))
+        assert [ln for page in pages for ln in page] == store.links(PAIR.id) == links
+        assert all(len(page) <= size for page in pages) and len(pages) == -(-len(links) // size)
+
+
+def test_a_plan_from_the_store_is_the_plan_from_its_links(tmp_path: Path) -> None:
+    sources, targets, links = _world()
+    with _store(tmp_path, links) as store:
+        ours = plan_sync(PAIR, sources, targets, store)
+        theirs = plan_sync(PAIR, sources, targets, store.links(PAIR.id))
+    assert [a.kind.value for a in ours.actions] == [a.kind.value for a in theirs.actions]
+    assert ours.actions == theirs.actions and ours.to_json()["actions"] == theirs.to_json()["actions"]
+    assert [a.link for a in ours.actions] == [a.link for a in theirs.actions]
+    assert {a.kind.value for a in ours.actions} >= {"unchanged", "update", "delete", "conflict"}
+    # kept compact, read back as the store's links
+    assert all(type(held_link(a)) is Linked for a in ours.actions if a.link is not None)
+    again = pickle.loads(pickle.dumps(ours))
+    assert [a.link for a in again.actions] == [a.link for a in theirs.actions]
+
+
+def test_a_compact_link_keeps_the_target_row_and_packs_what_reads_back_the_same() -> None:
+    _, targets, links = _world()
+    rows = {r.id: r for r in map(row_of, targets) if r.id is not None}
+    kept = linked(links, rows)
+    assert [k.link() for k in kept] == links
+    in_step = kept[1]
+    assert in_step._target is rows[in_step.target_id] and isinstance(in_step._fps, bytes)
+    assert in_step.sync_key is rows[in_step.target_id].sync_key  # one text for both
+    assert kept[2]._fps == ("NOT-HEX", links[2].target_fp, "")  # not hex: kept as text
+    assert type(kept[3]._fps) is tuple  # capitals read back as lowercase: kept as text
+    assert kept[4]._target == links[4].target_key  # the id is listed, but in another container
+    assert kept[6]._target == links[6].target_key  # not listed
+    assert len(kept[1]._fps) == 48 and len(linked([links[2]], rows)[0].desired_fp) == 0
+
+
+def test_the_version_is_read_before_the_links(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A link written while the pages are read moves the version on: the plan carries the older one, so
+    # apply refuses it rather than apply a plan made from links that changed under it.
+    sources, targets, links = _world()
+    with _store(tmp_path, links) as store:
+        before = store.version(PAIR.id)
+        pages = store.link_pages
+
+        def pages_and_a_write(pair_id: str, size: int = 5000):  # type: ignore[no-untyped-def]
+            for page in pages(pair_id, size):
+                store.put(dataclasses.replace(links[0], target_fp="moved on"))
+                yield page
+
+        monkeypatch.setattr(store, "link_pages", pages_and_a_write)
+        plan = plan_sync(PAIR, sources, targets, store)
+        assert plan.links_version == before != store.version(PAIR.id)
