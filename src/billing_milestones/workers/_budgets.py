@@ -17,9 +17,10 @@ these are the PostgreSQL ones:
   that is gone. A release clears the row only if the token is still the hold's, and ``NOTIFY``s; one
   listener per limiter wakes one waiter (see ``_wakeups``), with a short poll as the fallback, and a wait
   is bounded (``max_wait``, then ``BudgetExhaustedError``).
-* :class:`PostgresHourlyBudget` keeps one row per admitted request in a sliding window and the window's
-  count in a row of its own, both changed under a transaction-scoped advisory lock, so two workers never
-  both take the last slot and a take reads a few rows, not the window (10,000 at Autotask's rate).
+* :class:`PostgresHourlyBudget` (in :mod:`._hourly`) keeps one row per admitted request in a sliding window
+  and the window's count in a row of its own, both changed under a transaction-scoped advisory lock, so two
+  workers never both take the last slot and a take reads a few rows, not the window (10,000 at Autotask's
+  rate).
 
 With a SQLite link store nothing here is used: the clients' in-process limits stay.
 """
@@ -34,58 +35,29 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Final
 
 import httpx
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import PoolTimeout
 
 from .._checks import positive_int
 from .._http import DEFAULT_TIMEOUT, resolve_timeout
 from ..errors import BudgetExhaustedError, ValidationError
-from ..sync.store import with_keepalives
-from ._idle_check import check_idle
+
+# The hourly budget lives in ._hourly; its name and statements are re-exported where callers and tests look.
+from ._hourly import _BUDGET_TABLE as _BUDGET_TABLE
+from ._hourly import _RECOUNT as _RECOUNT
+from ._hourly import _TAKE as _TAKE
+from ._hourly import PostgresHourlyBudget as PostgresHourlyBudget
+from ._hourly import _run as _run
+from ._pool import LazyPool
 from ._wakeups import Wakeups
 
 __all__ = ["PostgresHourlyBudget", "PostgresLimiter", "request_bound"]
 
 _log = logging.getLogger(__name__)
-
-
-class _Pool:
-    """A small pool of autocommit connections, opened on first use and shared by one limiter's threads (with
-    TCP keepalives, see :func:`~..sync.store.with_keepalives`: a slot take on a dropped network fails within a
-    minute instead of outwaiting ``max_wait``)."""
-
-    def __init__(
-        self, url: str, size: int, configure: Callable[[psycopg.Connection[tuple[object, ...]]], None] | None = None
-    ) -> None:
-        self._url = with_keepalives(url)
-        self._size = size
-        self._configure = configure
-        self._pool: ConnectionPool | None = None
-        self._lock = threading.Lock()
-
-    def get(self) -> ConnectionPool:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ConnectionPool(
-                    self._url,
-                    min_size=1,
-                    max_size=self._size,
-                    kwargs={"autocommit": True},
-                    configure=self._configure,
-                    check=check_idle,  # a connection the server ended is replaced, not used for a take
-                    open=True,
-                )
-            return self._pool
-
-    def close(self) -> None:
-        with self._lock:
-            if self._pool is not None:
-                self._pool.close()
-                self._pool = None
 
 
 _SLOTS_TABLE: Final = """
@@ -201,7 +173,7 @@ class PostgresLimiter:
         self.max_wait = float(max_wait)
         self.platform = platform
         self._size = pool_size
-        self._pool = _Pool(url, pool_size, configure=_no_flush_wait)
+        self._pool = LazyPool(url, pool_size, configure=_no_flush_wait)
         #: One channel per namespace (a tenant): a release wakes only the workers of that tenant's limiters.
         self.channel = "bm_slots_" + hashlib.sha256(namespace.encode()).hexdigest()[:32]
         self._wakeups = Wakeups(url, self.channel)
@@ -306,139 +278,3 @@ def _no_flush_wait(conn: psycopg.Connection[tuple[object, ...]]) -> None:
     critical path). What a server crash could lose is the last moments' takes: the same slots a crash freed
     when the slots were advisory locks, which a crash drops too."""
     conn.execute("SET synchronous_commit = off")
-
-
-_BUDGET_TABLE: Final = """
-CREATE TABLE IF NOT EXISTS bm_request_budget (
-    key TEXT NOT NULL,
-    at  DOUBLE PRECISION NOT NULL
-)"""
-_BUDGET_INDEX: Final = "CREATE INDEX IF NOT EXISTS bm_request_budget_window ON bm_request_budget (key, at)"
-#: How many of a key's rows are in ``bm_request_budget``: kept with them under the key's lock, so a take
-#: reads one row instead of counting the window (up to the limit, 10,000 rows, on every request).
-_USED_TABLE: Final = """
-CREATE TABLE IF NOT EXISTS bm_request_budget_used (
-    key  TEXT PRIMARY KEY,
-    used INTEGER NOT NULL
-)"""
-#: The key's count made from its rows, under its lock (the rows are the truth, the count their cache): at
-#: a process's first take (which also brings a window kept by an earlier version in place) and whenever the
-#: count is found missing.
-_RECOUNT: Final = """
-SELECT pg_advisory_xact_lock(hashtext(%(key)s));
-INSERT INTO bm_request_budget_used (key, used)
-SELECT %(key)s, count(*) FROM bm_request_budget WHERE key = %(key)s
-ON CONFLICT (key) DO UPDATE SET used = excluded.used"""
-#: Admit one request if the window has room: lock the key, forget what left the window (each row once, so
-#: a take deletes one row on average) and take as many off the count, take one if the count has room. What
-#: a take reads is the count's row, the rows it forgets and, when refused, the oldest row (the index's
-#: first): never the window's other rows. The cutoff is a subquery so that it is read once and bounds the
-#: index scan (``at <= clock_timestamp() - ...`` is volatile, so a filter on every row of the key).
-_TAKE: Final = """
-SELECT pg_advisory_xact_lock(hashtext(%(key)s));
-WITH gone AS (
-    DELETE FROM bm_request_budget
-    WHERE key = %(key)s AND at <= (SELECT extract(epoch FROM clock_timestamp()) - %(window)s)
-    RETURNING 1)
-UPDATE bm_request_budget_used SET used = used - (SELECT count(*) FROM gone)
-WHERE key = %(key)s AND EXISTS (SELECT 1 FROM gone);
-WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now),
-     room AS (
-         UPDATE bm_request_budget_used SET used = used + 1
-         WHERE key = %(key)s AND used < %(limit)s
-         RETURNING used),
-     taken AS (
-         INSERT INTO bm_request_budget (key, at)
-         SELECT %(key)s, clock.now FROM clock, room
-         RETURNING at)
-SELECT (SELECT count(*) FROM taken) > 0,
-       (SELECT at FROM bm_request_budget WHERE key = %(key)s ORDER BY at LIMIT 1),
-       clock.now,
-       EXISTS (SELECT 1 FROM bm_request_budget_used WHERE key = %(key)s)
-FROM clock"""
-
-
-#: Connections one budget keeps at most: an admission is one short round trip, so a few serve many threads.
-_BUDGET_POOL: Final = 4
-
-
-class PostgresHourlyBudget:
-    """A request budget (``limit`` and ``acquire()``, what ``hourly_budget=`` takes) shared by every process
-    using the same database and ``key``: at most ``limit`` requests per ``window`` seconds."""
-
-    def __init__(self, url: str, limit: int, *, key: str, window: float = 3600.0) -> None:
-        positive_int(limit, "limit")
-        if isinstance(window, bool) or not isinstance(window, int | float) or not 0 < window < math.inf:
-            raise ValidationError(f"window must be a positive number of seconds, got {window!r}", field="window")
-        self.limit = limit
-        self.key = f"bm-budget:{key}"
-        self.window = window
-        self._pool = _Pool(url, _BUDGET_POOL)
-        self._ready = False
-        self._args = {"key": self.key, "window": self.window, "limit": self.limit}
-
-    def acquire(self) -> float | None:
-        """Take a slot: None when the request may go, else the seconds until the oldest leaves the window.
-
-        One round trip (see :func:`_run`): the advisory lock is held to its end, so two workers never both
-        take the last slot, and the window's count is read from its row, not counted. The clock is the
-        server's (every worker agrees on it)."""
-        with self._pool.get().connection() as conn:
-            self._ensure_table(conn)
-            taken, oldest, now, counted = _run(conn, _TAKE, self._args)
-            if not taken and (not counted or oldest is None):
-                # refused by a count that is not the rows' (its row dropped, rows deleted by hand): made
-                # again from the rows, then taken again
-                _run(conn, _RECOUNT, self._args)
-                taken, oldest, now, counted = _run(conn, _TAKE, self._args)
-            if taken:
-                return None
-            if not isinstance(oldest, float) or not isinstance(now, float):
-                return 0.001  # refused with nothing left in the window (rows deleted by hand): try at once
-            return max(oldest + self.window - now, 0.001)
-
-    def warm(self, connections: int) -> None:
-        """Before the first request: ``connections`` pooled connections (at most the pool's 4) open and the
-        window's table there, as :meth:`PostgresLimiter.warm`."""
-        with contextlib.ExitStack() as held:
-            conns = [held.enter_context(self._pool.get().connection()) for _ in range(min(connections, _BUDGET_POOL))]
-            if conns:
-                self._ensure_table(conns[0])
-
-    def _ensure_table(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
-        if self._ready:
-            return
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('bm-budget-schema'))")
-            conn.execute(_BUDGET_TABLE)
-            conn.execute(_BUDGET_INDEX)
-            conn.execute(_USED_TABLE)
-        _run(conn, _RECOUNT, self._args)
-        self._ready = True
-
-    def used(self) -> int:
-        """Requests admitted in the current window (for reports and tests)."""
-        with self._pool.get().connection() as conn:
-            row = conn.execute("SELECT to_regclass('bm_request_budget') IS NOT NULL").fetchone()
-            if row is None or not row[0]:
-                return 0
-            clock = conn.execute("SELECT extract(epoch FROM clock_timestamp())::float8").fetchone()
-            now = float(clock[0]) if clock else 0.0
-            counted = conn.execute(
-                "SELECT count(*) FROM bm_request_budget WHERE key=%s AND at > %s", (self.key, now - self.window)
-            ).fetchone()
-            return int(counted[0]) if counted else 0
-
-    def close(self) -> None:
-        self._pool.close()
-
-
-def _run(conn: psycopg.Connection[tuple[object, ...]], statements: str, args: dict[str, object]) -> tuple[object, ...]:
-    """Several statements as one simple-protocol query (one round trip, one implicit transaction on the
-    server, so the advisory lock the first takes is held to its end); the last statement's row."""
-    cur = psycopg.ClientCursor(conn)
-    cur.execute(statements, args)
-    while cur.nextset():
-        pass
-    row = cur.fetchone() if cur.description is not None else None
-    return row if row is not None else ()

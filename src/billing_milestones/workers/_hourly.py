@@ -1,0 +1,185 @@
+"""The hourly request budget every worker shares through PostgreSQL (``hourly_budget=`` of the Autotask clients).
+
+:class:`PostgresHourlyBudget` keeps one row per admitted request in a sliding window and the window's count in
+a row of its own, both changed under a transaction-scoped advisory lock, so two workers never both take the
+last slot and a take reads a few rows, not the window (10,000 at Autotask's rate).
+
+A take is one call of a PL/pgSQL function, ``bm_budget_take_v1``, which runs the take's statements in turn:
+the lock first, then each statement with a snapshot of its own, as the three statements of one
+simple-protocol query did before. Why a function: those three were parsed and planned by the server on every
+request, and quoted into one text by the client (~0.4 ms of server CPU and ~0.15 ms of the worker's a
+request); a function's statements are planned once per connection and the call itself is a prepared
+statement, so a take costs about 40 % of that (``benchmarks/hourly_take.py``). The function is created under
+the schema lock when it is missing (not replaced at every start); a change to its body takes a new name
+(``_v2``), so workers of two versions sharing a database each run their own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from typing import Final
+
+import psycopg
+
+from .._checks import positive_int
+from ..errors import ValidationError
+from ._pool import LazyPool
+
+__all__ = ["PostgresHourlyBudget"]
+
+_BUDGET_TABLE: Final = """
+CREATE TABLE IF NOT EXISTS bm_request_budget (
+    key TEXT NOT NULL,
+    at  DOUBLE PRECISION NOT NULL
+)"""
+_BUDGET_INDEX: Final = "CREATE INDEX IF NOT EXISTS bm_request_budget_window ON bm_request_budget (key, at)"
+#: How many of a key's rows are in ``bm_request_budget``: kept with them under the key's lock, so a take
+#: reads one row instead of counting the window (up to the limit, 10,000 rows, on every request).
+_USED_TABLE: Final = """
+CREATE TABLE IF NOT EXISTS bm_request_budget_used (
+    key  TEXT PRIMARY KEY,
+    used INTEGER NOT NULL
+)"""
+#: The key's count made from its rows, under its lock (the rows are the truth, the count their cache): at
+#: a process's first take (which also brings a window kept by an earlier version in place) and whenever the
+#: count is found missing.
+_RECOUNT: Final = """
+SELECT pg_advisory_xact_lock(hashtext(%(key)s));
+INSERT INTO bm_request_budget_used (key, used)
+SELECT %(key)s, count(*) FROM bm_request_budget WHERE key = %(key)s
+ON CONFLICT (key) DO UPDATE SET used = excluded.used"""
+#: Admit one request if the window has room: lock the key, forget what left the window (each row once, so
+#: a take deletes one row on average) and take as many off the count, take one if the count has room. What
+#: a take reads is the count's row, the rows it forgets and, when refused, the oldest row (the index's
+#: first): never the window's other rows. The cutoff is a subquery so that it is read once and bounds the
+#: index scan (``at <= clock_timestamp() - ...`` is volatile, so a filter on every row of the key). Each
+#: statement of a VOLATILE function takes its own snapshot, so the ones after the lock see every take that
+#: committed before it was granted.
+_TAKE_FUNCTION: Final = """
+CREATE FUNCTION bm_budget_take_v1(
+    take_key text, take_window double precision, take_limit bigint,
+    OUT taken boolean, OUT oldest double precision, OUT now double precision, OUT counted boolean)
+VOLATILE LANGUAGE plpgsql AS $$
+DECLARE
+    forgotten integer;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext(take_key));
+    WITH gone AS (
+        DELETE FROM bm_request_budget AS b
+        WHERE b.key = take_key AND b.at <= (SELECT extract(epoch FROM clock_timestamp()) - take_window)
+        RETURNING 1)
+    SELECT count(*) INTO forgotten FROM gone;
+    IF forgotten > 0 THEN
+        UPDATE bm_request_budget_used AS u SET used = u.used - forgotten WHERE u.key = take_key;
+    END IF;
+    now := extract(epoch FROM clock_timestamp())::float8;
+    UPDATE bm_request_budget_used AS u SET used = u.used + 1 WHERE u.key = take_key AND u.used < take_limit;
+    taken := FOUND;
+    IF taken THEN
+        INSERT INTO bm_request_budget (key, at) VALUES (take_key, now);
+    ELSE
+        SELECT b.at INTO oldest FROM bm_request_budget AS b WHERE b.key = take_key ORDER BY b.at LIMIT 1;
+    END IF;
+    counted := EXISTS (SELECT 1 FROM bm_request_budget_used AS u WHERE u.key = take_key);
+END
+$$"""
+_HAS_TAKE_FUNCTION: Final = "SELECT to_regprocedure('bm_budget_take_v1(text, double precision, bigint)') IS NOT NULL"
+#: One take: admitted or not, the oldest row's time when not, the server's clock, whether the count's row exists.
+_TAKE: Final = (
+    "SELECT taken, oldest, now, counted FROM bm_budget_take_v1(%(key)s, %(window)s::float8, %(limit)s::bigint)"
+)
+
+#: Connections one budget keeps at most: an admission is one short round trip, so a few serve many threads.
+_BUDGET_POOL: Final = 4
+
+
+class PostgresHourlyBudget:
+    """A request budget (``limit`` and ``acquire()``, what ``hourly_budget=`` takes) shared by every process
+    using the same database and ``key``: at most ``limit`` requests per ``window`` seconds."""
+
+    def __init__(self, url: str, limit: int, *, key: str, window: float = 3600.0) -> None:
+        positive_int(limit, "limit")
+        if isinstance(window, bool) or not isinstance(window, int | float) or not 0 < window < math.inf:
+            raise ValidationError(f"window must be a positive number of seconds, got {window!r}", field="window")
+        self.limit = limit
+        self.key = f"bm-budget:{key}"
+        self.window = window
+        self._pool = LazyPool(url, _BUDGET_POOL)
+        self._ready = False
+        self._args = {"key": self.key, "window": float(self.window), "limit": self.limit}
+
+    def acquire(self) -> float | None:
+        """Take a slot: None when the request may go, else the seconds until the oldest leaves the window.
+
+        One round trip (one call of the take function, see :data:`_TAKE_FUNCTION`): the advisory lock is held
+        to the end of its transaction, so two workers never both take the last slot, and the window's count
+        is read from its row, not counted. The clock is the server's (every worker agrees on it)."""
+        with self._pool.get().connection() as conn:
+            self._ensure_table(conn)
+            taken, oldest, now, counted = _take(conn, self._args)
+            if not taken and (not counted or oldest is None):
+                # refused by a count that is not the rows' (its row dropped, rows deleted by hand): made
+                # again from the rows, then taken again
+                _run(conn, _RECOUNT, self._args)
+                taken, oldest, now, counted = _take(conn, self._args)
+            if taken:
+                return None
+            if not isinstance(oldest, float) or not isinstance(now, float):
+                return 0.001  # refused with nothing left in the window (rows deleted by hand): try at once
+            return max(oldest + self.window - now, 0.001)
+
+    def warm(self, connections: int) -> None:
+        """Before the first request: ``connections`` pooled connections (at most the pool's 4) open and the
+        window's table there, as :meth:`PostgresLimiter.warm`."""
+        with contextlib.ExitStack() as held:
+            conns = [held.enter_context(self._pool.get().connection()) for _ in range(min(connections, _BUDGET_POOL))]
+            if conns:
+                self._ensure_table(conns[0])
+
+    def _ensure_table(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        if self._ready:
+            return
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('bm-budget-schema'))")
+            conn.execute(_BUDGET_TABLE)
+            conn.execute(_BUDGET_INDEX)
+            conn.execute(_USED_TABLE)
+            found = conn.execute(_HAS_TAKE_FUNCTION).fetchone()
+            if found is None or not found[0]:
+                conn.execute(_TAKE_FUNCTION)
+        _run(conn, _RECOUNT, self._args)
+        self._ready = True
+
+    def used(self) -> int:
+        """Requests admitted in the current window (for reports and tests)."""
+        with self._pool.get().connection() as conn:
+            row = conn.execute("SELECT to_regclass('bm_request_budget') IS NOT NULL").fetchone()
+            if row is None or not row[0]:
+                return 0
+            clock = conn.execute("SELECT extract(epoch FROM clock_timestamp())::float8").fetchone()
+            now = float(clock[0]) if clock else 0.0
+            counted = conn.execute(
+                "SELECT count(*) FROM bm_request_budget WHERE key=%s AND at > %s", (self.key, now - self.window)
+            ).fetchone()
+            return int(counted[0]) if counted else 0
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def _take(conn: psycopg.Connection[tuple[object, ...]], args: dict[str, object]) -> tuple[object, ...]:
+    """One take as a prepared statement (bound on the server: nothing quoted here)."""
+    row = conn.execute(_TAKE, args).fetchone()
+    return row if row is not None else (False, None, None, False)
+
+
+def _run(conn: psycopg.Connection[tuple[object, ...]], statements: str, args: dict[str, object]) -> tuple[object, ...]:
+    """Several statements as one simple-protocol query (one round trip, one implicit transaction on the
+    server, so the advisory lock the first takes is held to its end); the last statement's row."""
+    cur = psycopg.ClientCursor(conn)
+    cur.execute(statements, args)
+    while cur.nextset():
+        pass
+    row = cur.fetchone() if cur.description is not None else None
+    return row if row is not None else ()
