@@ -213,12 +213,16 @@ class WorkerApp:
         already queued (at 200 pairs, a minute and more), and a dead worker's pair with it."""
         loop = asyncio.get_running_loop()
         heartbeat_look = loop.time() + self.recover_every
+        failing = False  # said once, not five times a second, while the database is away
         while True:
             await asyncio.sleep(LOOK_EVERY)
             try:
                 await self.liveness.look(self.app.job_manager)
+                failing = False
             except Exception as exc:  # the database may be restarting: look again next time
-                logger.warning("could not look at the workers' locks (%s: %s)", type(exc).__name__, exc)
+                if not failing:
+                    logger.warning("could not look at the workers' locks (%s: %s)", type(exc).__name__, exc)
+                failing = True
             if loop.time() < heartbeat_look:
                 continue
             heartbeat_look = loop.time() + self.recover_every
