@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ import psycopg
 from procrastinate import manager as pq_manager
 
 from billing_milestones.sandbox import FaultPlan
-from billing_milestones.workers import WorkerApp, enqueue_pairs, pair_lock
+from billing_milestones.workers import WorkerApp, enqueue_pairs, pair_lock, run_worker
 from billing_milestones.workers._liveness import (
     _JUDGE,
     GRACE,
@@ -29,6 +30,7 @@ from billing_milestones.workers._liveness import (
     NAMESPACE,
     Liveness,
     LivenessJobManager,
+    WorkerFencedError,
 )
 
 from .conftest import Deployment
@@ -353,3 +355,32 @@ def test_the_liveness_table_is_created_with_the_queue(deployment: Deployment) ->
     asyncio.run(WorkerApp(deployment.settings()).prepare_async())
     with psycopg.connect(deployment.links) as conn:
         assert conn.execute("SELECT to_regclass('bm_worker_liveness') IS NOT NULL").fetchone() == (True,)
+
+
+def test_a_running_worker_that_learns_it_was_judged_dead_stops_with_an_error(deployment: Deployment) -> None:
+    worker = WorkerApp(deployment.settings())
+    ended: list[BaseException | None] = []
+
+    def work() -> None:
+        try:
+            run_worker(worker, install_signal_handlers=False, heartbeat=1.0)
+            ended.append(None)
+        except BaseException as exc:
+            ended.append(exc)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    with psycopg.connect(deployment.links, autocommit=True) as conn:
+        row = None
+        while row is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            row = conn.execute("SELECT worker_id, backend_pid FROM bm_worker_liveness").fetchone()
+        assert row is not None, "the worker never listed itself"
+        worker_id, backend_pid = row
+        # Judged dead while its lock connection was down (as a watcher's judgement leaves it): row gone.
+        conn.execute("DELETE FROM bm_worker_liveness WHERE worker_id = %s", (worker_id,))
+        conn.execute("SELECT pg_terminate_backend(%s)", (backend_pid,))
+    thread.join(30)
+    assert not thread.is_alive() and len(ended) == 1
+    assert isinstance(ended[0], WorkerFencedError)
