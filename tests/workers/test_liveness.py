@@ -384,3 +384,18 @@ def test_a_running_worker_that_learns_it_was_judged_dead_stops_with_an_error(dep
     thread.join(30)
     assert not thread.is_alive() and len(ended) == 1
     assert isinstance(ended[0], WorkerFencedError)
+
+
+def test_a_worker_that_stops_cleanly_unlists_itself_and_its_last_looks_take_nothing_again(
+    deployment: Deployment,
+) -> None:
+    async def scenario(workers: Workers) -> None:
+        _, liveness = await workers.register()
+        assert liveness is not None
+        await liveness.release()
+        await liveness.look(workers.manager)  # the watcher task runs until the worker's run ends
+        assert not liveness.fenced.is_set() and liveness.conn is None
+        with psycopg.connect(deployment.links) as conn:
+            assert conn.execute("SELECT count(*) FROM bm_worker_liveness").fetchone() == (0,)
+
+    run(deployment, scenario)

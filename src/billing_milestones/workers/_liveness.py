@@ -147,6 +147,7 @@ class Liveness:
         if worker_id > _MAX_ID:
             return
         async with self._mutex:
+            conn: psycopg.AsyncConnection[Any] | None = None
             try:
                 conn = await self._connect()
                 cur = await conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (NAMESPACE, worker_id))
@@ -160,6 +161,8 @@ class Liveness:
                 )
             except psycopg.Error as exc:
                 logger.warning("worker %s runs without its liveness lock (%s)", worker_id, type(exc).__name__)
+                if conn is not None:
+                    await conn.close()  # and the lock with it: no row, no lock
                 return
             self.conn, self.worker_id = conn, worker_id
             self._seen.clear()
@@ -168,10 +171,11 @@ class Liveness:
         """Unlist, then let the lock go (closing its connection does): on a clean stop."""
         async with self._mutex:
             conn, self.conn = self.conn, None
+            worker_id, self.worker_id = self.worker_id, None  # the watcher's next look must not take it again
             if conn is None:
                 return
             try:
-                await conn.execute("DELETE FROM bm_worker_liveness WHERE worker_id = %s", (self.worker_id,))
+                await conn.execute("DELETE FROM bm_worker_liveness WHERE worker_id = %s", (worker_id,))
             except psycopg.Error:
                 pass  # the row goes with procrastinate's worker row, which unregistering deletes
             finally:
