@@ -79,22 +79,26 @@ async def queue(deployment: Deployment) -> AsyncIterator[Workers]:
             await workers.close()
 
 
-async def died(liveness: Liveness) -> None:
-    """End a worker's lock session as its process's death would, and wait for the server to drop the lock
-    (the backend exits a moment after the socket closes)."""
-    assert liveness.conn is not None and liveness.worker_id is not None
-    conn, liveness.conn = liveness.conn, None
-    await conn.close()
-    async with await psycopg.AsyncConnection.connect(liveness.conninfo, autocommit=True) as probe:
+async def lock_gone(links: str, worker_id: int) -> None:
+    """Wait for the server to drop a worker's lock (the backend exits a moment after the socket closes)."""
+    async with await psycopg.AsyncConnection.connect(links, autocommit=True) as probe:
         for _ in range(200):
             cur = await probe.execute(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND objid = %s::oid",
-                (liveness.worker_id,),
+                (worker_id,),
             )
             if await cur.fetchone() == (0,):
                 return
             await asyncio.sleep(0.01)
     raise AssertionError("the lock outlived its session")
+
+
+async def died(liveness: Liveness) -> None:
+    """End a worker's lock session as its process's death would, and wait until its lock is free."""
+    assert liveness.conn is not None and liveness.worker_id is not None
+    conn, liveness.conn = liveness.conn, None
+    await conn.close()
+    await lock_gone(liveness.conninfo, liveness.worker_id)
 
 
 def terminate(links: str, liveness: Liveness) -> None:
@@ -390,9 +394,10 @@ def test_a_worker_that_stops_cleanly_unlists_itself_and_its_last_looks_take_noth
     deployment: Deployment,
 ) -> None:
     async def scenario(workers: Workers) -> None:
-        _, liveness = await workers.register()
+        worker_id, liveness = await workers.register()
         assert liveness is not None
         await liveness.release()
+        await lock_gone(deployment.links, worker_id)
         await liveness.look(workers.manager)  # the watcher task runs until the worker's run ends
         assert not liveness.fenced.is_set() and liveness.conn is None
         with psycopg.connect(deployment.links) as conn:
