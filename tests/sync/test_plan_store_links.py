@@ -13,7 +13,7 @@ from billing_milestones import Milestone, MilestoneKey, Money, Platform
 from billing_milestones.sync import Link, LinkStore, SyncPair, plan_sync, sync_key_for, translate
 from billing_milestones.sync._linked import Linked, linked
 from billing_milestones.sync._rows import row_of
-from billing_milestones.sync.actions import held_link
+from billing_milestones.sync.actions import held_link, source_row
 from billing_milestones.sync.plan import source_fingerprint, target_fingerprint
 
 PAIR = SyncPair(Platform.AUTOTASK, "77", Platform.KANTATA, "900", delete_missing=True, allow_mass_delete=True)
@@ -99,13 +99,47 @@ def test_a_compact_link_keeps_the_target_row_and_packs_what_reads_back_the_same(
     kept = linked(links, rows)
     assert [k.link() for k in kept] == links
     in_step = kept[1]
-    assert in_step._target is rows[in_step.target_id] and isinstance(in_step._fps, bytes)
+    assert in_step._target is rows[in_step.target_id] and isinstance(in_step._packed, bytes)
+    assert len(in_step._packed) == 56 and in_step.updated_at == STAMP and in_step.desired_fp == links[1].desired_fp
     assert in_step.sync_key is rows[in_step.target_id].sync_key  # one text for both
-    assert kept[2]._fps == ("NOT-HEX", links[2].target_fp, "")  # not hex: kept as text
-    assert type(kept[3]._fps) is tuple  # capitals read back as lowercase: kept as text
+    assert kept[2]._packed == ("NOT-HEX", links[2].target_fp, "", STAMP)  # not hex: kept as text
+    assert type(kept[3]._packed) is tuple  # capitals read back as lowercase: kept as text
     assert kept[4]._target == links[4].target_key  # the id is listed, but in another container
     assert kept[6]._target == links[6].target_key  # not listed
-    assert len(kept[1]._fps) == 48 and len(linked([links[2]], rows)[0].desired_fp) == 0
+    no_desired = linked([dataclasses.replace(links[1], desired_fp="")], rows)[0]
+    assert len(no_desired._packed) == 40 and no_desired.link() == dataclasses.replace(links[1], desired_fp="")
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "",
+        "yesterday",
+        "2026-12-01T10:00:00.123",  # no zone
+        "2026-12-01T10:00:00.123+01:00",  # another zone
+        "2026-12-01T10:00:00+00:00",  # no milliseconds
+        "2026-12-01T10:00:00.123456+00:00",  # microseconds
+        "2026-12-01 10:00:00.123+00:00",  # a space for the T
+    ],
+)
+def test_a_stamp_that_would_read_back_otherwise_is_kept_as_written(stamp: str) -> None:
+    _, targets, links = _world()
+    rows = {r.id: r for r in map(row_of, targets) if r.id is not None}
+    (kept,) = linked([dataclasses.replace(links[1], updated_at=stamp)], rows)
+    assert type(kept._packed) is tuple and kept.updated_at == stamp
+
+
+def test_once_planned_a_compact_link_holds_its_source_row(tmp_path: Path) -> None:
+    sources, targets, links = _world()
+    with _store(tmp_path, links) as store:
+        plan = plan_sync(PAIR, sources, targets, store)
+    held = [(a, held_link(a)) for a in plan.actions]
+    for action, link in held:
+        assert type(link) is Linked
+        if source_row(action) is not None:  # the key's text went with the index's entry
+            assert link.planned and link._source is source_row(action)
+        else:  # an orphan: its source is not listed
+            assert not link.planned and link._source == link.source_key
 
 
 def test_the_version_is_read_before_the_links(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,37 +4,57 @@
 A re-sync of 100,000 linked pairs held 100,000 links, each an object of eight fields and seven texts of its
 own (about 600 bytes): the sync key, both keys, three fingerprints and a timestamp. As the planner reads
 them it keeps the sync key of the target milestone the link points at (the same text; the target row holds
-it anyway), that target row itself instead of its key's text, the three fingerprints as one string of bytes
-(hex is two characters a byte) and equal timestamps once: about 230 bytes a link. A plan's action gives
+it anyway), that target row itself instead of its key's text, the three fingerprints and the timestamp
+as one string of bytes (hex is two characters a byte, the time a count of milliseconds), and once its source
+is planned the source row instead of the source key's text: about 160 bytes a link. A plan's action gives
 its link back as an equal :class:`~.store.Link` (``action.link``), built when read.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Final
 
-from ._rows import MilestoneRow, Shared
+from ._rows import MilestoneRow
 from .store import Link
 
 __all__ = ["Linked", "linked"]
 
 _FP_BYTES: Final = 16  # a fingerprint is 32 hex digits
+_STAMP_BYTES: Final = 8
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MS: Final = dt.timedelta(milliseconds=1)
 
 
 class Linked:
     """One link, compact: reads like a :class:`~.store.Link` (the same attributes), :meth:`link` gives it."""
 
-    __slots__ = ("_fps", "_target", "pair_id", "source_key", "sync_key", "updated_at")
+    __slots__ = ("_packed", "_source", "_target", "pair_id", "sync_key")
 
     pair_id: str
     sync_key: str
-    source_key: str
+    #: the source key's text, or once its source is planned the source row (whose key reads as it)
+    _source: MilestoneRow | str
     #: the listed target row the target key names, else the key's text (a target not listed)
     _target: MilestoneRow | str
-    #: the source, target and desired fingerprints: bytes where all are lowercase hex, else the texts
-    _fps: bytes | tuple[str, str, str]
-    updated_at: str
+    #: the source, target and desired fingerprints and the timestamp: bytes (16 a fingerprint, then 8 of
+    #: milliseconds since 1970 where the stamp reads back alike), else the four texts
+    _packed: bytes | tuple[str, str, str, str]
+
+    @property
+    def source_key(self) -> str:
+        source = self._source
+        return source if type(source) is str else source.text  # type: ignore[union-attr]
+
+    @property
+    def planned(self) -> bool:
+        """Whether its source was listed (the planner handed it the source row)."""
+        return type(self._source) is not str
+
+    def listed(self, source: MilestoneRow) -> None:
+        """Its source is listed: hold the row (its key reads as this link's source key) instead of the text."""
+        self._source = source
 
     @property
     def target_key(self) -> str:
@@ -51,18 +71,26 @@ class Linked:
 
     @property
     def source_fp(self) -> str:
-        fps = self._fps
-        return fps[:_FP_BYTES].hex() if isinstance(fps, bytes) else fps[0]
+        packed = self._packed
+        return packed[:_FP_BYTES].hex() if isinstance(packed, bytes) else packed[0]
 
     @property
     def target_fp(self) -> str:
-        fps = self._fps
-        return fps[_FP_BYTES : 2 * _FP_BYTES].hex() if isinstance(fps, bytes) else fps[1]
+        packed = self._packed
+        return packed[_FP_BYTES : 2 * _FP_BYTES].hex() if isinstance(packed, bytes) else packed[1]
 
     @property
     def desired_fp(self) -> str:
-        fps = self._fps
-        return fps[2 * _FP_BYTES :].hex() if isinstance(fps, bytes) else fps[2]
+        packed = self._packed
+        return packed[2 * _FP_BYTES : -_STAMP_BYTES].hex() if isinstance(packed, bytes) else packed[2]
+
+    @property
+    def updated_at(self) -> str:
+        packed = self._packed
+        if not isinstance(packed, bytes):
+            return packed[3]
+        ms = int.from_bytes(packed[-_STAMP_BYTES:], "big", signed=True)
+        return (_EPOCH + ms * _MS).isoformat(timespec="milliseconds")
 
     def link(self) -> Link:
         """The link this stands for, equal to the one the store read."""
@@ -84,12 +112,11 @@ class Linked:
 def linked(links: Iterable[Link], targets_by_id: Mapping[str, MilestoneRow]) -> list[Linked]:
     """The compact form of each link, in order. A link's target row stands for its key only where the row's
     key reads exactly as the link's (same platform and container, not only the same id)."""
-    shared = Shared()
     out = []
     for ln in links:
         one = Linked.__new__(Linked)
         one.pair_id = ln.pair_id
-        one.source_key = ln.source_key
+        one._source = ln.source_key
         key = ln.target_key
         t = targets_by_id.get(ln.target_id)
         if t is not None and t.text == key:
@@ -100,21 +127,24 @@ def linked(links: Iterable[Link], targets_by_id: Mapping[str, MilestoneRow]) -> 
         else:
             one._target = key
             one.sync_key = ln.sync_key
-        one._fps = _packed(ln.source_fp, ln.target_fp, ln.desired_fp)
-        one.updated_at = shared(ln.updated_at)
+        one._packed = _packed(ln.source_fp, ln.target_fp, ln.desired_fp, ln.updated_at)
         out.append(one)
     return out
 
 
-def _packed(source_fp: str, target_fp: str, desired_fp: str) -> bytes | tuple[str, str, str]:
-    """The three fingerprints as bytes where each reads back as the same text (lowercase hex of 16 bytes, the
-    desired one possibly empty), else as they are."""
-    if len(source_fp) == len(target_fp) == 2 * _FP_BYTES and len(desired_fp) in (0, 2 * _FP_BYTES):
-        text = source_fp + target_fp + desired_fp
-        try:
-            packed = bytes.fromhex(text)
-        except ValueError:
-            return source_fp, target_fp, desired_fp
-        if packed.hex() == text:  # fromhex also takes capitals and spaces: those stay text
-            return packed
-    return source_fp, target_fp, desired_fp
+def _packed(source_fp: str, target_fp: str, desired_fp: str, stamp: str) -> bytes | tuple[str, str, str, str]:
+    """The fingerprints and the stamp as bytes where each reads back as the same text (lowercase hex of 16
+    bytes, the desired one possibly empty; a UTC time in milliseconds as the store writes it), else as
+    they are."""
+    texts = source_fp, target_fp, desired_fp, stamp
+    if len(source_fp) != 2 * _FP_BYTES or len(target_fp) != 2 * _FP_BYTES or len(desired_fp) not in (0, 2 * _FP_BYTES):
+        return texts
+    hexes = source_fp + target_fp + desired_fp
+    try:
+        fps = bytes.fromhex(hexes)
+        ms = (dt.datetime.fromisoformat(stamp) - _EPOCH) // _MS
+    except (ValueError, TypeError):  # not hex; not a time, or one without its zone (TypeError)
+        return texts
+    if fps.hex() != hexes or (_EPOCH + ms * _MS).isoformat(timespec="milliseconds") != stamp:
+        return texts  # capitals, spaces, another zone or precision: kept as they were written
+    return fps + ms.to_bytes(_STAMP_BYTES, "big", signed=True)

@@ -149,6 +149,8 @@ def _plan(
         t = None
         link = by_source.pop(text, None)  # what is left once the source is read: the orphans' source keys
         if link is not None:
+            if type(link) is Linked:
+                link.listed(s)  # the row for the key's text, which goes with the index's entry
             t = targets_by_id.get(link.target_id)
             if link.sync_key == key:
                 key = link.sync_key  # one text for both (100,000 plans hold 100,000 keys)
@@ -171,7 +173,7 @@ def _plan(
 
     suspicious = not source and not pair.allow_empty_source
     for link in link_list:
-        if link.source_key not in by_source:  # its source was listed
+        if link.planned if type(link) is Linked else link.source_key not in by_source:  # its source was listed
             continue
         t = targets_by_id.get(link.target_id)
         if suspicious and t is not None and pair.delete_missing:
