@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from ...errors import ConfigError
 from ._backend import Row
+from ._pg_statements import HAS_PUT_LINKS_FUNCTION, PUT_LINKS_FUNCTION
 from ._url import redact_url, with_keepalives
 
 __all__ = ["PostgresBackend"]
@@ -134,6 +135,9 @@ class PostgresBackend:
         sql = "; ".join(_placeholders(statement) for statement, _ in statements)
         args = tuple(value for _, values in statements for value in values)
         with self._lock:
+            if len(statements) == 1:  # one statement is bound on the server (prepared once it repeats)
+                self.conn.execute(sql, args)
+                return
             self._client_cursor().execute(sql, args)
 
     def _client_cursor(self) -> Any:
@@ -154,6 +158,9 @@ class PostgresBackend:
             self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             for statement in _SCHEMA:
                 self.conn.execute(statement)
+            found = self.conn.execute(HAS_PUT_LINKS_FUNCTION).fetchone()
+            if found is None or not found["found"]:  # made once, not replaced at every open
+                self.conn.execute(PUT_LINKS_FUNCTION)
             yield
 
     def clock(self) -> float:
