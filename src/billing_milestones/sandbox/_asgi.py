@@ -23,6 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.types import Message, Receive, Scope, Send
 
 from ..errors import ConfigError
+from ._answer import Answer
 
 if TYPE_CHECKING:
     from ._emulator import Emulator, SandboxRequest
@@ -89,14 +90,18 @@ class _Endpoint:
 async def _send(result: httpx.Response, send: Send) -> None:
     """The emulator's answer as a Starlette ``Response`` of its content, status and headers would send it
     (header names in lower case, this body's own content-length, none for a status without a body), without
-    building one."""
-    headers = [
-        (k.lower().encode("latin-1"), v.encode("latin-1"))
-        for k, v in result.headers.items()
-        if k.lower() not in ("content-length", "content-encoding")
-    ]
-    body = result.content
-    status = result.status_code
+    building one, nor the ``httpx.Response`` itself for an ``Answer`` not yet made one (``Answer.served``)."""
+    parts = result.served() if type(result) is Answer else None
+    if parts is None:
+        status = result.status_code
+        headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, v in result.headers.items()
+            if k.lower() not in ("content-length", "content-encoding")
+        ]
+        body = result.content
+    else:
+        status, headers, body = parts
     if not (status < 200 or status in (204, 304)):
         headers.append((b"content-length", str(len(body)).encode("latin-1")))
     await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -19,6 +19,7 @@ import httpx
 
 from .._extras import require
 from .._http._json import loads
+from ._answer import answer
 from ._encode import encode_bytes
 from ._faults import Fault, FaultKind, FaultPlan
 from ._limits import Limiter, RateLimit, Throttle
@@ -80,9 +81,11 @@ class SandboxRequest:
 
 
 def json_response(status: int, data: Any = None, headers: Mapping[str, str] | None = None) -> httpx.Response:
+    """The answer ``httpx.Response(status, content=<data's JSON>, headers=...)``, made when first read as one
+    when its headers are plain (an ``Answer``: a served request's is sent without it)."""
     content = b"" if data is None else encode_bytes(data)
     hdrs = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
-    return httpx.Response(status, content=content, headers=hdrs)
+    return answer(status, content, hdrs)
 
 
 class Router:
