@@ -198,9 +198,9 @@ def resolve_milestones(envelope: Envelope, includes: frozenset[str] = frozenset(
         ref_ids = milestone.external_reference_ids
         refs: builtins.list[ExternalReference] | None = None
         if load_refs:
-            if ref_ids:  # the usual case, in one step; a missing one is named below
+            if ref_ids:  # the usual case (one reference: our sync key), in one step; a missing one is named below
                 try:
-                    refs = [references[i] for i in ref_ids]
+                    refs = [references[ref_ids[0]]] if len(ref_ids) == 1 else [references[i] for i in ref_ids]
                 except KeyError:
                     refs = None
             if refs is None:
