@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -62,7 +63,7 @@ class _Endpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _body(receive)
-        headers = httpx.Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
+        headers = _headers(scope["headers"])
         parsed = self.emulator.parse_served(
             scope["method"], str(URL(scope=scope)), headers, body, mount=scope.get("root_path", "")
         )
@@ -85,6 +86,15 @@ class _Endpoint:
         except (httpx.ConnectError, httpx.RemoteProtocolError):
             return _DroppedResponse()
         return result
+
+
+def _headers(raw: list[tuple[bytes, bytes]]) -> httpx.Headers:
+    """The request's headers as httpx reads them from their text (each byte as its latin-1 character, written
+    back as ASCII, so a byte past ASCII is refused as it always was); an all-ASCII list, what every client
+    sends, is handed over as the bytes that text would give, without decoding and encoding each."""
+    if b"".join(chain.from_iterable(raw)).isascii():
+        return httpx.Headers(raw)
+    return httpx.Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw])
 
 
 async def _send(result: httpx.Response, send: Send) -> None:
