@@ -363,6 +363,7 @@ def test_the_liveness_table_is_created_with_the_queue(deployment: Deployment) ->
 
 def test_a_running_worker_that_learns_it_was_judged_dead_stops_with_an_error(deployment: Deployment) -> None:
     worker = WorkerApp(deployment.settings())
+    asyncio.run(worker.prepare_async())  # the tables, before this test looks at them
     ended: list[BaseException | None] = []
 
     def work() -> None:
