@@ -99,9 +99,10 @@ def _from_bytes(content: bytes) -> Envelope | None:
         if not mapping:  # most maps of a response are not sent
             continue
         for key, obj in mapping.items():
-            if obj.__pydantic_extra__ and _has_float(obj.__pydantic_extra__):
+            unknown = obj.__pydantic_extra__
+            if unknown and _has_float(unknown):
                 return None
-            if wrong is None and getattr(obj, "id", None) != key:
+            if wrong is None and obj.__dict__.get("id") != key:  # every typed map's model declares its id
                 wrong = _wrong_key(name, key, obj)
     if wrong is not None:
         raise _invalid(wrong)
@@ -142,11 +143,13 @@ def _primary_ids(envelope: Envelope, key: str) -> builtins.list[str]:
     ids: builtins.list[str] = []
     mapping = envelope.map_for(key)
     for position, ref in enumerate(envelope.results):
-        if ref.key != key:
-            raise _invalid(f"results[{position}] is a {ref.key!r} result in a {key} response")
-        if ref.id not in mapping:
-            raise _invalid(f"results[{position}] points at {key}[{ref.id!r}], which the response does not contain")
-        ids.append(ref.id)
+        entry = ref.__dict__  # a model's fields read from its dict: each attribute read goes through pydantic's hook
+        kind, ident = entry["key"], entry["id"]
+        if kind != key:
+            raise _invalid(f"results[{position}] is a {kind!r} result in a {key} response")
+        if ident not in mapping:
+            raise _invalid(f"results[{position}] points at {key}[{ident!r}], which the response does not contain")
+        ids.append(ident)
     return ids
 
 
@@ -195,7 +198,8 @@ def resolve_milestones(envelope: Envelope, includes: frozenset[str] = frozenset(
     load_refs = want_refs or have_refs
     for ident in _primary_ids(envelope, "billing_milestones"):
         milestone = milestones[ident]
-        ref_ids = milestone.external_reference_ids
+        values = milestone.__dict__  # its validated fields, read as _primary_ids reads them
+        ref_ids = values["external_reference_ids"]
         refs: builtins.list[ExternalReference] | None = None
         if load_refs:
             if ref_ids:  # the usual case (one reference: our sync key), in one step; a missing one is named below
@@ -208,11 +212,13 @@ def resolve_milestones(envelope: Envelope, includes: frozenset[str] = frozenset(
         elif ref_ids is not None and not ref_ids:
             refs = []  # neither asked for nor sent: no ids is no references, known ids stay not loaded (None)
         for ref in refs or ():
-            if (ref.subject_id is not None and ref.subject_id != ident) or (
-                ref.subject_type is not None and ref.subject_type != "BillingMilestone"
+            about = ref.__dict__
+            subject_id, subject_type = about["subject_id"], about["subject_type"]
+            if (subject_id is not None and subject_id != ident) or (
+                subject_type is not None and subject_type != "BillingMilestone"
             ):
                 _check_reference(milestone, ref)
-        invoice_ids = milestone.invoice_ids
+        invoice_ids = values["invoice_ids"]
         invoices: builtins.list[Invoice] | None = None
         if invoice_ids is not None or want_invoices:
             if have_invoices is None:
@@ -228,10 +234,10 @@ def resolve_milestones(envelope: Envelope, includes: frozenset[str] = frozenset(
             _set_private(milestone, state)
         if refs is not None:
             state["external_references"] = refs
-        story_id = milestone.story_id
+        story_id = values["story_id"]
         if story_id and (story := stories.get(story_id)) is not None:
             state["story"] = story
-        workspace = workspaces.get(milestone.workspace_id)
+        workspace = workspaces.get(values["workspace_id"])
         if workspace is not None:
             state["workspace"] = workspace
         if invoices is not None:
@@ -309,5 +315,5 @@ def listing_page(current: RequestSpec, response: APIResponse, key: str, parse: A
     nxt = None
     if asked < meta.page_count:
         nxt = dataclasses.replace(current, params={**(current.params or {}), "page": asked + 1})
-    ids = tuple([str(getattr(item, "id", "")) for item in items])
+    ids = tuple([str(item.id) for item in items])  # resolve_milestones and resolve_typed give models with ids
     return Page(items, nxt, response, envelope.count, max(meta.page_count, 1), ids)
