@@ -114,6 +114,7 @@ def test_a_string_spelling_the_calls_marker_stays_a_string(monkeypatch: pytest.M
 def test_every_decimal_is_written_with_its_digits(text: str) -> None:
     data = {"n": Decimal(text), "m": [Decimal(text), {"k": Decimal(text)}]}
     assert encode(data) == dumps(data)
+    assert encode_bytes(data) == dumps(data).encode()  # orjson's way: each Decimal's digits put in as they are
     assert loads(encode(data)) == data
 
 

@@ -14,7 +14,8 @@ encoder writes floats itself, so the check reads its text: outside strings it wr
 ``false`` and ``null``, and only a float's digits have a point or an exponent.
 
 orjson writes text, ints, booleans, None, lists and dicts exactly as that encoder does here (every code
-point, tested), and hands Decimals and dates to the same kind of ``default``; but it writes floats itself
+point, tested), and hands Decimals and dates to a ``default``, which gives back a Decimal's digits as a
+``Fragment`` it writes as they are (no marker to cut out) and a date's ISO text; but it writes floats itself
 (NaN as ``null``), and other types (enums, UUIDs, subclasses) its own way. So it is given a body only when
 every value in it is of exactly one of those types (``_plain``, checked a container at a time in C): a body
 holding anything else, a float first of all, takes the standard path and its refusals.
@@ -64,14 +65,12 @@ def encode_bytes(data: Any) -> bytes:
     times faster; anything else (a float, an int past 64 bits, a key that is not text, a non-finite Decimal,
     a lone surrogate...) takes the standard path, which answers or refuses as it always has."""
     if _orjson is not None and _plain(data):
-        while True:
-            try:
-                text, numbers, marker = _encoded_fast(data, secrets.token_hex(8))
-            except _orjson.JSONEncodeError:
-                break
-            spliced = _spliced(text, numbers, marker)
-            if spliced is not None:
-                return spliced
+        try:
+            text: bytes = _orjson.dumps(data, default=_fast_default, option=_orjson.OPT_PASSTHROUGH_DATETIME)
+        except _orjson.JSONEncodeError:
+            pass
+        else:
+            return text
     return encode(data).encode()
 
 
@@ -113,24 +112,17 @@ def _plain(data: Any) -> bool:
     return True
 
 
-def _encoded_fast(data: Any, token: str) -> tuple[bytes, list[bytes], bytes]:
-    """As ``_encoded``, by orjson, for plain ``data`` (so no float can be in it)."""
-    numbers: list[bytes] = []
-    written = f"@{token}@"
-
-    def default(obj: Any) -> Any:
-        if type(obj) is Decimal:
-            if not obj.is_finite():
-                raise ValueError(obj)  # the standard path words the refusal
-            digits = str(obj)
-            numbers.append((format(obj, "f") if "E" in digits else digits).encode())
-            return written
-        if type(obj) is dt.datetime or type(obj) is dt.date:
-            return obj.isoformat()
-        raise TypeError(type(obj).__name__)  # pragma: no cover - plain data holds nothing else
-
-    text = _orjson.dumps(data, default=default, option=_orjson.OPT_PASSTHROUGH_DATETIME)
-    return text, numbers, f'"{written}"'.encode()
+def _fast_default(obj: Any) -> Any:
+    """What orjson hands back from plain data (so no float can be in it): a Decimal is written as its own
+    digits, in place (an ``orjson.Fragment``: JSON text put in as it is), a date or datetime as its ISO text."""
+    if type(obj) is Decimal:
+        if not obj.is_finite():
+            raise ValueError(obj)  # the standard path words the refusal
+        digits = str(obj)
+        return _orjson.Fragment(format(obj, "f") if "E" in digits else digits)
+    if type(obj) is dt.datetime or type(obj) is dt.date:
+        return obj.isoformat()
+    raise TypeError(type(obj).__name__)  # pragma: no cover - plain data holds nothing else
 
 
 def _encoded(data: Any, token: str) -> tuple[str, list[str], str]:
