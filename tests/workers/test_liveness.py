@@ -26,13 +26,15 @@ from billing_milestones.workers import WorkerApp, enqueue_pairs, pair_lock, run_
 from billing_milestones.workers._liveness import (
     _JUDGE,
     GRACE,
+    KEY,
     LOOK_EVERY,
-    NAMESPACE,
     Liveness,
     LivenessJobManager,
     WorkerFencedError,
+    liveness_schema,
 )
 
+from .._postgres import PostgresServer, fresh_database
 from .conftest import Deployment
 from .test_worker import jobs, milestones, source_titles
 
@@ -84,7 +86,8 @@ async def lock_gone(links: str, worker_id: int) -> None:
     async with await psycopg.AsyncConnection.connect(links, autocommit=True) as probe:
         for _ in range(200):
             cur = await probe.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND objid = %s::oid",
+                f"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND classid = {KEY}::oid "
+                "AND objid = %s::oid",
                 (worker_id,),
             )
             if await cur.fetchone() == (0,):
@@ -230,7 +233,7 @@ def test_a_worker_that_lost_its_lock_fetches_no_job_until_it_holds_it_again(depl
         terminate(deployment.links, cut)
         # The server has not yet seen the old session end: another session still holds the lock.
         async with await psycopg.AsyncConnection.connect(deployment.links, autocommit=True) as old:
-            await old.execute("SELECT pg_advisory_lock(%s, %s)", (NAMESPACE, cut_id))
+            await old.execute(f"SELECT pg_advisory_lock({KEY}, %s)", (cut_id,))
             await cut.look(workers.manager)
             assert not cut.may_fetch.is_set() and not cut.fenced.is_set()
             await workers.worker.sync_task.defer_async(pair="waiting")
@@ -405,3 +408,25 @@ def test_a_worker_that_stops_cleanly_unlists_itself_and_its_last_looks_take_noth
             assert conn.execute("SELECT count(*) FROM bm_worker_liveness").fetchone() == (0,)
 
     run(deployment, scenario)
+
+
+def test_workers_of_one_id_in_two_schemas_of_one_database_hold_locks_of_their_own(
+    postgres_server: PostgresServer,
+) -> None:
+    """procrastinate numbers workers per schema: deployments sharing a database must not share locks."""
+    urls = [fresh_database(postgres_server) for _ in range(2)]
+    for url in urls:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE procrastinate_workers (id bigint PRIMARY KEY)")
+            conn.execute("INSERT INTO procrastinate_workers VALUES (1)")
+            conn.execute(liveness_schema())
+
+    async def main() -> None:
+        first, second = Liveness(urls[0]), Liveness(urls[1])
+        await first.take(1)
+        await second.take(1)
+        assert first.conn is not None and second.conn is not None  # both listed, each holding its own lock
+        await first.release()
+        await second.release()
+
+    asyncio.run(main())

@@ -48,7 +48,7 @@ import psycopg
 from procrastinate import exceptions as pq_errors
 from procrastinate import manager as pq_manager
 
-__all__ = ["GRACE", "LOOK_EVERY", "Liveness", "LivenessJobManager", "WorkerFencedError", "liveness_schema"]
+__all__ = ["GRACE", "KEY", "LOOK_EVERY", "Liveness", "LivenessJobManager", "WorkerFencedError", "liveness_schema"]
 
 logger = logging.getLogger("billing_milestones.workers")
 
@@ -57,8 +57,9 @@ LOOK_EVERY: Final = 0.2
 #: Seconds a listed worker's lock must stay free before it is judged dead: longer than a look, so a worker
 #: whose lock connection alone dropped takes its lock again first.
 GRACE: Final = 0.3
-#: The advisory locks' first key ('bmlv'); the second is the worker id, as procrastinate numbers workers.
-NAMESPACE: Final = 0x626D6C76
+#: The advisory locks' first key, in SQL: one per schema (procrastinate numbers its workers per schema, so two
+#: deployments sharing a database in two schemas have workers of the same ids); the second is the worker id.
+KEY: Final = "(hashtext('billing_milestones.liveness:' || coalesce(current_schema(), '')) & 2147483647)"
 #: Worker ids above this do not fit the lock's second key: such a worker is not listed (heartbeat only).
 _MAX_ID: Final = 2**31 - 1
 
@@ -72,7 +73,7 @@ CREATE TABLE IF NOT EXISTS bm_worker_liveness (
 
 _HELD: Final = f"""held AS (
     SELECT objid::bigint AS worker_id FROM pg_locks
-    WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = {NAMESPACE}::oid
+    WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = {KEY}::oid
       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
 )"""
 
@@ -150,7 +151,7 @@ class Liveness:
             conn: psycopg.AsyncConnection[Any] | None = None
             try:
                 conn = await self._connect()
-                cur = await conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (NAMESPACE, worker_id))
+                cur = await conn.execute(f"SELECT pg_try_advisory_lock({KEY}, %s)", (worker_id,))
                 row = await cur.fetchone()
                 if not (row and row[0]):
                     await conn.close()
@@ -191,7 +192,7 @@ class Liveness:
         self.conn = None
         conn = await self._connect()  # the database may be down: the next look tries again
         try:
-            cur = await conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (NAMESPACE, self.worker_id))
+            cur = await conn.execute(f"SELECT pg_try_advisory_lock({KEY}, %s)", (self.worker_id,))
             row = await cur.fetchone()
             if not (row and row[0]):
                 # The old session still holds it (the server has not yet seen its connection end): the lock
