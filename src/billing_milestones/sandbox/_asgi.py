@@ -7,12 +7,13 @@ import contextlib
 import errno
 import ipaddress
 import logging
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 import uvicorn
@@ -65,7 +66,7 @@ class _Endpoint:
         body = await _body(receive)
         headers = _headers(scope["headers"])
         parsed = self.emulator.parse_served(
-            scope["method"], str(URL(scope=scope)), headers, body, mount=scope.get("root_path", "")
+            scope["method"], _url_text(scope), headers, body, mount=scope.get("root_path", "")
         )
         answer = await self._answer(parsed)
         if isinstance(answer, httpx.Response):
@@ -86,6 +87,33 @@ class _Endpoint:
         except (httpx.ConnectError, httpx.RemoteProtocolError):
             return _DroppedResponse()
         return result
+
+
+#: A Host header of a lower-case name or IPv4 address and a port, which Starlette takes as the URL's netloc.
+_SIMPLE_HOST: Final = re.compile(r"(?:[a-z0-9-]+\.)*[a-z0-9-]+:[1-9][0-9]{0,4}")
+
+
+def _url_text(scope: Scope) -> str:
+    """``str(starlette.datastructures.URL(scope=scope))``. For what clients send on loopback (http or https,
+    a Host header of a lower-case name or IPv4 address and a port up to 65535, a path from ``/`` with nothing
+    Starlette escapes) that text is ``scheme://host/path?query``, written here at once; anything else is
+    Starlette's to write (tests/sandbox/test_served_headers.py compares the two)."""
+    scheme = scope.get("scheme", "http")
+    path: str = scope["path"]
+    host = next((value for key, value in scope["headers"] if key == b"host"), None)
+    if (
+        host is not None
+        and (scheme == "http" or scheme == "https")
+        and path[:1] == "/"
+        and "?" not in path
+        and "#" not in path
+        and "\\" not in path
+    ):
+        netloc = host.decode("latin-1")
+        if _SIMPLE_HOST.fullmatch(netloc) and int(netloc.rpartition(":")[2]) <= 65535:
+            query = scope.get("query_string", b"").decode()
+            return f"{scheme}://{netloc}{path}?{query}" if query else f"{scheme}://{netloc}{path}"
+    return str(URL(scope=scope))
 
 
 def _headers(raw: list[tuple[bytes, bytes]]) -> httpx.Headers:
