@@ -41,6 +41,7 @@ TREE: dict[type[Exception], tuple[type[Exception], ...]] = {
     errors.DuplicateRecordError: (errors.ListingError,),
     errors.SyncError: (BillingMilestonesError,),
     errors.PairBusyError: (errors.SyncError,),
+    errors.PendingWritesError: (errors.PairBusyError,),
     errors.LeaseLostError: (errors.SyncError,),
     errors.StalePlanError: (errors.SyncError,),
     errors.RequestNotSentError: (BillingMilestonesError,),

@@ -10,6 +10,7 @@
     │   └── DuplicateRecordError       one record listed twice (e.g. a repeated source key)
     ├── SyncError                  the sync engine stopped before writing (or before the next write)
     │   ├── PairBusyError              another run holds the pair's lease (CLI exit 3)
+    │   │   └── PendingWritesError         a stopped run's writes may still land: not listed yet (exit 3)
     │   ├── LeaseLostError             this run's lease expired or was taken over mid-run
     │   └── StalePlanError             the pair's links changed after the plan was made: plan again
     ├── RequestNotSentError        the SDK refused before sending: nothing reached the platform
@@ -76,6 +77,7 @@ __all__ = [
     "NotFoundError",
     "PaginationError",
     "PairBusyError",
+    "PendingWritesError",
     "PermissionDeniedError",
     "RateLimitError",
     "RequestNotSentError",
@@ -172,6 +174,18 @@ class PairBusyError(SyncError):
         super().__init__(message, pair_id=pair_id)
         self.owner = owner
         self.expires_at = expires_at
+
+
+class PendingWritesError(PairBusyError):
+    """Writes of a run that stopped (killed mid-write) are pending and younger than the settle window: their
+    requests may still be being served, so the target is not listed (a create missed there would be sent
+    again). Nothing was listed or written; rerun once they settle. ``pending`` is how many writes,
+    ``settles_at`` (also ``expires_at``) when they do, as ISO text; ``owner`` is empty (intents name none)."""
+
+    def __init__(self, message: str, *, pair_id: str, pending: int, settles_at: str) -> None:
+        super().__init__(message, pair_id=pair_id, owner="", expires_at=settles_at)
+        self.pending = pending
+        self.settles_at = settles_at
 
 
 class LeaseLostError(SyncError):
