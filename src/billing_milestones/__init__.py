@@ -1,5 +1,7 @@
 """Typed clients and a sync engine for billing milestones on crm.com, Autotask PSA and Kantata OX."""
 
+from typing import TYPE_CHECKING
+
 from . import errors
 from ._http import (
     METRICS_LOGGER,
@@ -31,6 +33,9 @@ from .model import (
     TriggerKind,
 )
 from .money import Money
+
+if TYPE_CHECKING:
+    from .sync._settle import settle_pending
 
 __version__ = "0.1.0"
 
@@ -69,4 +74,15 @@ __all__ = [
     "TriggerKind",
     "__version__",
     "errors",
+    "settle_pending",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``settle_pending`` (the sync engine's, for callers who plan before ``apply_plan``) is imported when
+    first asked for: ``import billing_milestones`` stays without the sync engine's modules."""
+    if name == "settle_pending":
+        from .sync._settle import settle_pending
+
+        return settle_pending
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

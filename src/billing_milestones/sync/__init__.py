@@ -1,6 +1,7 @@
 """Keep billing milestones in step between platforms: plan (pure) -> dry run -> apply, with a link store."""
 
 from ._rows import MilestoneRow
+from ._settle import DEFAULT_WRITE_SETTLE, settle_pending
 from .apply import ActionResult, ApplyResult, apply_plan, load_sides, resolve_view
 from .lease import Lease, LeaseHolder
 from .links import Intent, Link, LinkStore, RunRecord
@@ -11,6 +12,7 @@ from .translate import FieldDiff, compare, translate
 from .triggers import TriggerMap
 
 __all__ = [
+    "DEFAULT_WRITE_SETTLE",
     "ActionKind",
     "ActionResult",
     "ApplyResult",
@@ -37,6 +39,7 @@ __all__ = [
     "plan_sync",
     "reconcile",
     "resolve_view",
+    "settle_pending",
     "sync_key_for",
     "translate",
 ]
