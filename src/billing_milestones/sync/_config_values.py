@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["as_bool", "as_date", "number", "only", "opt_int", "opt_str", "table"]
+__all__ = ["as_bool", "as_date", "number", "only", "opt_int", "opt_str", "positive", "table"]
 
 
 def table(data: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -51,6 +51,16 @@ def number(section: Mapping[str, Any], key: str, name: str, default: float, *, u
     bound = f"from 0 to {upper:g}" if upper is not None else "of 0 or more"
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (upper and value > upper):
         raise ConfigError(f"{name}.{key}: expected a number {bound}, got {value!r}", key=f"{name}.{key}")
+    return float(value)
+
+
+def positive(section: Mapping[str, Any], key: str, name: str, default: float, *, upper: float) -> float:
+    """A number of seconds above 0 and at most ``upper`` (0 would turn a safety wait off)."""
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= upper:
+        raise ConfigError(
+            f"{name}.{key}: expected a number above 0 and at most {upper:g}, got {value!r}", key=f"{name}.{key}"
+        )
     return float(value)
 
 

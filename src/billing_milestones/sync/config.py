@@ -44,7 +44,8 @@ from ..errors import ConfigError, ValidationError
 from ..model import Platform
 from ..money import known_currencies
 from ._config_file import CONFIG_ENV, ConfigSource, locate, read
-from ._config_values import as_bool, as_date, number, only, opt_int, opt_str, table
+from ._config_values import as_bool, as_date, number, only, opt_int, opt_str, positive, table
+from ._settle import DEFAULT_WRITE_SETTLE
 from ._store_config import links_target
 from .pair import ConflictPolicy, SyncPair
 from .triggers import TriggerMap
@@ -141,6 +142,9 @@ class PairSettings:
     max_delete_share: float = 0.5
     #: Seconds a sync waits for another run of this pair to finish before exiting 3.
     lease_wait: float = 0.0
+    #: Seconds a stopped run's pending writes are given to land before a write run lists the target (see
+    #: :mod:`.sync._settle`): at least the longest a request of the clients can live.
+    write_settle: float = DEFAULT_WRITE_SETTLE
 
     def pair(self, *, source_container: str | None = None, target_container: str | None = None) -> SyncPair:
         """The SyncPair; crm.com containers are resolved to draft ids by the caller and passed in. The names
@@ -324,6 +328,7 @@ def _pairs(raw: Any) -> dict[str, PairSettings]:
             "allow_mass_delete",
             "max_delete_share",
             "lease_wait",
+            "write_settle",
         }
         only(spec, allowed | {"triggers"}, key)
         for required in ("source", "target"):
@@ -352,6 +357,7 @@ def _pairs(raw: Any) -> dict[str, PairSettings]:
             allow_mass_delete=as_bool(spec, "allow_mass_delete", key, False),
             max_delete_share=number(spec, "max_delete_share", key, 0.5, upper=1.0),
             lease_wait=number(spec, "lease_wait", key, 0.0, upper=None),
+            write_settle=positive(spec, "write_settle", key, DEFAULT_WRITE_SETTLE, upper=3600.0),
         )
     return out
 
