@@ -21,6 +21,7 @@ from .._view import MilestoneView, SetWritingView
 from ..model import SYNC_SERVICE_NAME, Milestone
 from ._load import load_sides, resolve_view
 from ._rows import MilestoneRow
+from ._settle import DEFAULT_WRITE_SETTLE, settle_pending
 from .actions import desired_row, source_row, target_row
 from .lease import Lease
 from .links import Link, LinkStore
@@ -95,6 +96,7 @@ def apply_plan(
     progress: Progress | None = None,
     lease: Lease | None = None,
     lease_wait: float = 0.0,
+    write_settle: float = DEFAULT_WRITE_SETTLE,
 ) -> ApplyResult:
     """Execute every writing action of ``plan`` against the target and record links as it goes.
 
@@ -106,6 +108,11 @@ def apply_plan(
     after that). A plan made from the store before another run applied is refused with StalePlanError, and
     a lease lost mid-run stops the next write with LeaseLostError; plan again and rerun. Every run that is
     not a dry run leaves a row in the store's run history (:mod:`.runs`), whether it ended well or raised.
+
+    A stopped run's pending writes younger than ``write_settle`` seconds may still land on the target after
+    ``plan``'s listing was read: the plan is refused then (PendingWritesError, nothing written). Callers who
+    list and plan themselves should take the pair's lease, call :func:`~billing_milestones.sync.settle_pending`
+    under it, then list, plan and pass the lease here (as ``milestones sync`` and the workers do).
     """
     result = ApplyResult(plan, dry_run=dry_run)
     pair = plan.pair
@@ -132,6 +139,7 @@ def apply_plan(
                 "nothing was written. Plan again",
                 pair_id=pair.id,
             )
+        settle_pending(store, pair.id, window=write_settle, max_wait=0.0)  # a wait now would be too late
         store.resolve_pending(pair.id)
         runner = _Applier(pair, view, store, record, lease)
         if spec_for(pair.target).write_mode is WriteMode.WHOLE_SET:
