@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .sync import ActionResult, ApplyResult, LinkStore, SyncPlan, apply_plan
+from .sync import DEFAULT_WRITE_SETTLE, ActionResult, ApplyResult, LinkStore, SyncPlan, apply_plan
 from .sync.lease import Lease
 
 __all__ = ["Tally", "apply_with_progress", "show_plan", "show_result"]
@@ -47,11 +47,13 @@ def apply_with_progress(
     quiet: bool,
     lease: Lease | None = None,
     tally: Tally | None = None,
+    write_settle: float = DEFAULT_WRITE_SETTLE,
 ) -> ApplyResult:
-    """Apply the plan, with a progress bar unless ``quiet`` (JSON output), counting into ``tally`` as it goes."""
+    """Apply the plan, with a progress bar unless ``quiet`` (JSON output), counting into ``tally`` as it goes
+    (``write_settle``: the pair's settle window, which apply checks the stopped runs' writes against)."""
     counts = tally if tally is not None else Tally()
     if quiet:
-        return apply_plan(plan, clients, store, progress=counts.add, lease=lease)
+        return apply_plan(plan, clients, store, progress=counts.add, lease=lease, write_settle=write_settle)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         # The bar counts writes: 150/150 for a run that wrote 87 and left 63 unchanged reads as 150 writes.
@@ -63,7 +65,7 @@ def apply_with_progress(
             if result.action.writes:
                 progress.advance(task)
 
-        return apply_plan(plan, clients, store, progress=tick, lease=lease)
+        return apply_plan(plan, clients, store, progress=tick, lease=lease, write_settle=write_settle)
 
 
 def show_result(result: ApplyResult, console: Console) -> None:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from .._render import Tally, apply_with_progress, show_plan, show_result
-from ..sync import ConflictPolicy, LinkStore, SyncPlan, load_sides, plan_sync
+from ..sync import ConflictPolicy, LinkStore, SyncPlan, load_sides, plan_sync, settle_pending
 from ..sync.actions import PLAN_SCHEMA_VERSION
 from ..sync.config import Settings
 from ..sync.connect import connect, remember_draft, resolve_container
@@ -43,7 +43,9 @@ def _plan_for(
     lease_wait: float | None = None,
 ) -> tuple[SyncPlan, Any]:
     """Plan one configured pair. With ``lease_wait`` (a write run), the pair's lease is taken before the
-    listings are read and held until ``stack`` closes, so a second run waits or exits 3 writing nothing."""
+    listings are read and held until ``stack`` closes, so a second run waits or exits 3 writing nothing;
+    then a stopped run's pending writes are given the pair's ``write_settle`` to land before the target is
+    listed (PendingWritesError, exit 3, when that is more than a window away)."""
     spec = settings.pair(name)
     source_client = stack.enter_context(connect(spec.source[0], settings))
     target_client = (
@@ -59,6 +61,8 @@ def _plan_for(
     if overrides.get("allow_mass_delete"):
         pair = dataclasses.replace(pair, allow_mass_delete=True)
     lease = stack.enter_context(store.lease(pair.identity, wait=lease_wait)) if lease_wait is not None else None
+    if lease is not None:
+        settle_pending(store, pair.id, window=spec.write_settle, lease=lease)
     clients = {spec.source[0]: source_client, spec.target[0]: target_client}
     source, target = load_sides(pair, clients)
     plan = plan_sync(pair, source, target, store, policy=policy or spec.policy)
@@ -126,7 +130,10 @@ def sync_command(
                 raise interrupted("not applied", writes=0, failed=0, as_json=as_json, resume=resume)
             tally = Tally()
             try:
-                result = apply_with_progress(plan, clients, store, console, quiet=as_json, lease=lease, tally=tally)
+                settle = settings.pair(pair).write_settle
+                result = apply_with_progress(
+                    plan, clients, store, console, quiet=as_json, lease=lease, tally=tally, write_settle=settle
+                )
             except KeyboardInterrupt:
                 resume = f"each is recorded; rerun `milestones sync {pair}` to resume"
                 raise interrupted(

@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import errors
 from ..model import Platform
-from ..sync import apply_plan, load_sides, plan_sync
+from ..sync import apply_plan, load_sides, plan_sync, settle_pending
 from ..sync.config import Settings
 from ..sync.connect import connect, remember_draft, resolve_container
 from ..sync.store import LinkStore
@@ -34,7 +34,7 @@ TRANSIENT: tuple[type[Exception], ...] = (
     errors.APIConnectionError,
     errors.InternalServerError,
     errors.RateLimitError,
-    errors.PairBusyError,
+    errors.PairBusyError,  # and PendingWritesError: a stopped run's writes settle later than this run waits
     errors.LeaseLostError,
     errors.StalePlanError,
     PairRunIncomplete,
@@ -76,13 +76,15 @@ def run_pair(
             wait = spec.lease_wait if lease_wait is None else lease_wait
             with clock.phase("lease"):
                 lease = stack.enter_context(store.lease(pair.identity, wait=wait))
+                # A stopped run's writes may still land: the target is listed once they would have.
+                settle_pending(store, pair.id, window=spec.write_settle, lease=lease)
             clients = {spec.source[0]: source_client, spec.target[0]: target_client}
             with clock.phase("load"):
                 source, target = load_sides(pair, clients, parallel=True)
             with clock.phase("plan"):
                 plan = plan_sync(pair, source, target, store, policy=spec.policy)
             with clock.phase("apply"):
-                result = apply_plan(plan, clients, store, lease=lease)
+                result = apply_plan(plan, clients, store, lease=lease, write_settle=spec.write_settle)
             with clock.phase("remember"):
                 if plan.has_changes:
                     remember_draft(target_client, spec.target[0], spec.target[1], pair.target_container, store)
