@@ -32,7 +32,11 @@ def served() -> Iterator[tuple[DemoWorld, str]]:
 
 def _setup(tmp_path: Path, world: DemoWorld, url: str) -> tuple[Path, dict[str, str]]:
     cfg = tmp_path / "milestones.toml"
-    cfg.write_text(demo_config_toml(world, links="links.sqlite3"))
+    # A short settle window: the emulators answer on loopback, the slowest request here takes 6 s.
+    toml = demo_config_toml(world, links="links.sqlite3").replace(
+        "allow_drop = true", "allow_drop = true\nwrite_settle = 8"
+    )
+    cfg.write_text(toml)
     env = {**os.environ, **sandbox_environment(url), "AUTOTASK_CURRENCY": "USD", "COLUMNS": "200"}
     return cfg, env
 
@@ -121,8 +125,9 @@ def test_a_run_killed_mid_sync_is_resumed_by_the_next_without_duplicates_or_loss
         time.sleep(0.02)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
-    time.sleep(1.6)  # let the server finish whatever it had been asked
-    rerun = _sync(cfg, env)  # the killed run's lease is freed at once: its process is gone
+    # The killed run's lease is freed at once (its process is gone), but its POST is still being served: the
+    # rerun waits for its pending writes to settle (write_settle) before it lists, so it adopts, not creates.
+    rerun = _sync(cfg, env)
     out, err = rerun.communicate(timeout=60)
     assert rerun.returncode == 0, (out, err)
     titles = _erp_titles(world)
