@@ -158,3 +158,14 @@ def test_the_version_is_read_before_the_links(tmp_path: Path, monkeypatch: pytes
         monkeypatch.setattr(store, "link_pages", pages_and_a_write)
         plan = plan_sync(PAIR, sources, targets, store)
         assert plan.links_version == before != store.version(PAIR.id)
+
+
+def test_deletes_the_mass_delete_guard_refuses_keep_their_compact_link_and_stay_unfixed(tmp_path: Path) -> None:
+    sources, targets, links = _world()
+    guarded = dataclasses.replace(PAIR, allow_mass_delete=False)
+    with _store(tmp_path, links) as store:
+        plan = plan_sync(guarded, sources[:1], targets, store)  # six of seven linked milestones gone
+    refused = [a for a in plan.actions if a.kind.value == "conflict" and "mass-delete guard" in a.reason]
+    assert len(refused) == 5 and plan.notes  # the sixth's target is gone too: forgetting its link deletes nothing
+    assert all(type(held_link(a)) is Linked and a.fix is False and not a.writes for a in refused)
+    assert [a.link for a in refused] == [ln for ln in links[1:] if ln is not links[6]]
