@@ -14,8 +14,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .equivalents import EQUIVALENT
 from .results import DETECTED, UNTESTED, parse_results, render, score, total_percent
-from .targets import EQUIVALENT, SAMPLE, TARGETS, Equivalent, Target
+from .targets import SAMPLE, TARGETS, Equivalent, Target
 
 ROOT = Path(__file__).resolve().parents[1]
 MUTMUT = str(Path(sys.executable).with_name("mutmut"))

@@ -4,7 +4,7 @@ A mutant counts as *detected* when a test failed on it, it ran into the time lim
 noticed) or it crashed the test process. It counts as *survived* when every test passed, and also when no
 test reached it at all ("no tests"): both are rules nobody checks. Mutants mutmut did not run ("not
 checked", "skipped") are left out of the score, and so are survivors listed as equivalent
-(:data:`mutation.targets.EQUIVALENT`): those are reported apart, each with the reason it cannot be killed.
+(:data:`mutation.equivalents.EQUIVALENT`): those are reported apart, each with the reason it cannot be killed.
 """
 
 from __future__ import annotations
