@@ -16,6 +16,8 @@ from billing_milestones.sync._rows import row_of
 from billing_milestones.sync.actions import held_link, source_row
 from billing_milestones.sync.plan import source_fingerprint, target_fingerprint
 
+from .._postgres import PostgresServer, fresh_database
+
 PAIR = SyncPair(Platform.AUTOTASK, "77", Platform.KANTATA, "900", delete_missing=True, allow_mass_delete=True)
 STAMP = "2026-12-01T10:00:00.123+00:00"
 
@@ -76,6 +78,15 @@ def test_link_pages_give_the_links_in_order_at_any_page_size(tmp_path: Path, siz
         pages = list(store.link_pages(PAIR.id, size))
         assert [ln for page in pages for ln in page] == store.links(PAIR.id) == links
         assert all(len(page) <= size for page in pages) and len(pages) == -(-len(links) // size)
+
+
+def test_link_pages_on_postgresql_give_the_links_in_order(postgres_server: PostgresServer) -> None:
+    _, _, links = _world()
+    with LinkStore(fresh_database(postgres_server)) as store:
+        store.load("links", [dataclasses.asdict(ln) for ln in reversed(links)])  # seq: the reverse of the keys
+        pages = list(store.link_pages(PAIR.id, 3))
+        assert [ln for page in pages for ln in page] == store.links(PAIR.id) == links[::-1]
+        assert [len(page) for page in pages] == [3, 3, 1]
 
 
 def test_a_plan_from_the_store_is_the_plan_from_its_links(tmp_path: Path) -> None:

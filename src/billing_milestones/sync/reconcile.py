@@ -20,7 +20,7 @@ from typing import Any
 
 from ..model import Milestone, Trigger
 from ..money import Money
-from .actions import ActionKind, PlannedAction, target_row
+from .actions import ActionKind, PlannedAction, held_link, target_row
 from .apply import load_sides
 from .links import Link, LinkStore
 from .pair import SyncPair
@@ -243,7 +243,7 @@ def _entry(pair: SyncPair, action: PlannedAction) -> ReconcileEntry | None:
     diffs = action.diff or tuple(compare(desired, t, pair.target))
     differences = tuple(Difference.of(d) for d in diffs)
     if not differences:
-        why = "in step" if action.link is not None else f"equal on both sides, not linked yet: {action.reason}"
+        why = "in step" if held_link(action) is not None else f"equal on both sides, not linked yet: {action.reason}"
         return entry(ReconcileStatus.MATCH, why)
     fields = ", ".join(d.field for d in differences)
     return entry(
