@@ -104,11 +104,11 @@ def settle_pending(
     lease, call this, then list). The lease's heartbeat keeps the lease meanwhile; ``lease.ensure()`` is
     checked once the wait is over (LeaseLostError if it was lost).
 
-    A wait longer than ``max_wait`` (default: the window plus :data:`SETTLE_GRACE`, which only a stamp ahead
+    A wait longer than ``max_wait`` (default: the window plus a second's grace, which only a stamp ahead
     of this clock needs) is not started: :class:`PendingWritesError` (a PairBusyError: the CLI exits 3, a
     worker's job is retried later) names the pair, how many writes and when they settle. Nothing was read or
-    written then. ``now`` (wall clock, as the stamps are) and ``sleep`` default to this module's
-    :data:`_wall` and :data:`_sleep`, which tests replace to run the CLI's and workers' path without waiting."""
+    written then. ``now`` (wall clock, as the stamps are) and ``sleep`` default to this module's ``_wall``
+    and ``_sleep``, which tests replace to run the CLI's and workers' path without waiting."""
     now = now or _wall
     sleep = sleep or _sleep
     limit = window + SETTLE_GRACE if max_wait is None else max_wait
@@ -117,10 +117,11 @@ def settle_pending(
     settle_at = pending_settle_at(intents, window, start)
     if settle_at is None or settle_at <= start:
         return 0.0
-    if settle_at - start > limit:
+    wait = settle_at - start
+    if wait > limit:
         raise PendingWritesError(
             f"pair {pair_id}: {len(intents)} write(s) of a run that stopped are still pending; they settle at "
-            f"{_iso(settle_at)} (in {settle_at - start:.0f} s, more than this run waits: {limit:g} s). Nothing "
+            f"{_iso(settle_at)} (in {wait:.0f} s, more than this run waits: {limit:g} s). Nothing "
             "was written: rerun after that",
             pair_id=pair_id,
             pending=len(intents),
@@ -129,13 +130,12 @@ def settle_pending(
     _log.warning(
         "pair %s: waiting %.1f s for %d pending write(s) of a run that stopped to settle before listing",
         pair_id,
-        settle_at - start,
+        wait,
         len(intents),
     )
-    moment = start
-    while moment < settle_at:
-        sleep(settle_at - moment)
-        moment = now()
+    # One sleep of the whole wait (time.sleep sleeps it all, a signal aside): a wall clock set back meanwhile
+    # is not followed, the wait stays bounded by what was decided here.
+    sleep(wait)
     if lease is not None:
         lease.ensure()
-    return moment - start
+    return wait
