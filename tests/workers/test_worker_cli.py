@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+import billing_milestones.workers
 from billing_milestones.cli import EXIT_OK, EXIT_USAGE, app
 from billing_milestones.sync import LinkStore
 
@@ -46,3 +48,19 @@ def test_a_worker_on_a_sqlite_store_is_a_usage_error(tmp_path: Path) -> None:
     config.write_text('links = "local.sqlite3"\n')
     code, out = invoke(None, "worker", "--burst", "--config", str(config))
     assert code == EXIT_USAGE and "postgresql://" in out
+
+
+def test_the_worker_process_freezes_what_it_has_built_before_it_runs_jobs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's process moves what lives as long as it out of the collector's sight before the first job
+    (gc.freeze), so that each collection walks only what the jobs make."""
+    config = tmp_path / "milestones.toml"
+    config.write_text('links = "postgresql://bm@127.0.0.1:1/bm"\n')
+    calls: list[str] = []
+    monkeypatch.setattr("gc.freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(billing_milestones.workers, "WorkerApp", lambda settings, stalled_after: object())
+    monkeypatch.setattr(billing_milestones.workers, "run_worker", lambda *a, **k: calls.append("run"))
+    code, out = invoke(None, "worker", "--burst", "--config", str(config))
+    assert code == EXIT_OK, out
+    assert calls == ["freeze", "run"]

@@ -5,6 +5,7 @@ Both need the ``[workers]`` extra and a ``postgresql://`` link store, whose data
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from typing import Annotated
@@ -50,6 +51,11 @@ def worker_command(
         except ImportError:
             raise errors.ConfigError(_EXTRA, key="workers") from None
         worker = WorkerApp(settings, stalled_after=stalled_after)
+        # What is alive now (the imported modules, their classes and constants, the settings) lives as long as
+        # the worker: out of the collector's sight, each collection only walks what the jobs make. This is
+        # the worker's own process, so freezing it is ours to decide (about a tenth of a busy worker's CPU,
+        # benchmarks/scale.py, 2026-12-02: 6.1-6.7 s with it against 6.8-7.8 s without).
+        gc.freeze()
         run_worker(worker, concurrency=concurrency, name=name, burst=burst, heartbeat=heartbeat)
 
 
