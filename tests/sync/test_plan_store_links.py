@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from billing_milestones import Milestone, MilestoneKey, Money, Platform
-from billing_milestones.sync import Link, LinkStore, SyncPair, plan_sync, sync_key_for, translate
+from billing_milestones.sync import Link, LinkStore, SyncPair, plan, plan_sync, sync_key_for, translate
 from billing_milestones.sync._linked import Linked, linked
 from billing_milestones.sync._rows import row_of
 from billing_milestones.sync.actions import held_link, source_row
@@ -20,6 +20,12 @@ from .._postgres import PostgresServer, fresh_database
 
 PAIR = SyncPair(Platform.AUTOTASK, "77", Platform.KANTATA, "900", delete_missing=True, allow_mass_delete=True)
 STAMP = "2026-12-01T10:00:00.123+00:00"
+
+
+@pytest.fixture(autouse=True)
+def _compact_from_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Links kept compact from two on (5,000 in a sync): these pairs are small."""
+    monkeypatch.setattr(plan, "COMPACT_FROM", 2)
 
 
 def _source(i: int, title: str = "") -> Milestone:
@@ -102,6 +108,22 @@ def test_a_plan_from_the_store_is_the_plan_from_its_links(tmp_path: Path) -> Non
     assert all(type(held_link(a)) is Linked for a in ours.actions if a.link is not None)
     again = pickle.loads(pickle.dumps(ours))
     assert [a.link for a in again.actions] == [a.link for a in theirs.actions]
+
+
+def test_a_pair_with_fewer_links_than_a_page_keeps_the_store_s_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # packing a small pair's links costs more CPU than their memory is worth: one page, kept as read
+    sources, targets, links = _world()
+    monkeypatch.setattr(plan, "COMPACT_FROM", len(links) + 1)
+    with _store(tmp_path, links) as store:
+        ours = plan_sync(PAIR, sources, targets, store)
+        assert ours.actions == plan_sync(PAIR, sources, targets, store.links(PAIR.id)).actions
+    assert all(type(held_link(a)) is Link for a in ours.actions if a.link is not None)
+    monkeypatch.setattr(plan, "COMPACT_FROM", len(links))  # a full first page: the rest may follow
+    (tmp_path / "again").mkdir()
+    with _store(tmp_path / "again", links) as store:
+        assert all(type(held_link(a)) is Linked for a in plan_sync(PAIR, sources, targets, store).actions)
 
 
 def test_a_compact_link_keeps_the_target_row_and_packs_what_reads_back_the_same() -> None:

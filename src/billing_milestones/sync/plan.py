@@ -60,6 +60,8 @@ __all__ = [
 Listed = Sequence[Milestone | MilestoneRow]
 #: A link as the planner reads it: the caller's, or the compact one it keeps of a link read from the store.
 AnyLink = Link | Linked
+#: A pair with this many links in the store has them read a page of this many at a time and kept compact.
+COMPACT_FROM = 5000
 
 
 def source_fingerprint(milestone: Milestone | MilestoneRow) -> str:
@@ -123,8 +125,13 @@ def _plan(
     if isinstance(links, LinkStore):
         # The version first: a link changed while the pages are read moves it on, and apply refuses the plan.
         version = links.version(pair.id)
-        # Read a page at a time and kept compact: 100,000 links held as the store reads them cost 60 MB.
-        link_list = linked(chain.from_iterable(links.link_pages(pair.id)), targets_by_id)
+        # Read a page at a time and, from a page on, kept compact: 100,000 links as the store reads them cost
+        # 60 MB. A pair's first page alone is small, and packing it would cost more CPU than it saves memory.
+        pages = links.link_pages(pair.id, COMPACT_FROM)
+        first = next(pages, [])
+        link_list = (
+            first if len(first) < COMPACT_FROM else linked(chain(first, chain.from_iterable(pages)), targets_by_id)
+        )
     else:
         link_list, version = [ln for ln in links if ln.pair_id == pair.id], None
     # Links by source key; each link's target is looked up when its source is planned (no per-link tuple
