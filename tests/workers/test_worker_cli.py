@@ -9,8 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 import billing_milestones.workers
-from billing_milestones.cli import EXIT_OK, EXIT_USAGE, app
+from billing_milestones.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, app
 from billing_milestones.sync import LinkStore
+from billing_milestones.workers._liveness import WorkerFencedError
 
 from .conftest import Deployment
 
@@ -64,3 +65,22 @@ def test_the_worker_process_freezes_what_it_has_built_before_it_runs_jobs(
     code, out = invoke(None, "worker", "--burst", "--config", str(config))
     assert code == EXIT_OK, out
     assert calls == ["freeze", "run"]
+
+
+def test_a_worker_judged_dead_exits_with_the_reason_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fenced worker (its lock lost long enough to be judged dead, its jobs requeued) says so and exits 1
+    for its supervisor to start a new one, as any other problem does."""
+    config = tmp_path / "milestones.toml"
+    config.write_text('links = "postgresql://bm@127.0.0.1:1/bm"\n')
+
+    def fenced(*args: object, **kwargs: object) -> None:
+        raise WorkerFencedError("this worker lost its liveness lock and was judged dead by another; it stopped")
+
+    monkeypatch.setattr("gc.freeze", lambda: None)
+    monkeypatch.setattr(billing_milestones.workers, "WorkerApp", lambda settings, stalled_after: object())
+    monkeypatch.setattr(billing_milestones.workers, "run_worker", fenced)
+    result = CliRunner().invoke(app, ["worker", "--config", str(config)], env={"COLUMNS": "200"})
+    assert result.exit_code == EXIT_PROBLEMS and isinstance(result.exception, SystemExit), result.exception
+    assert "judged dead by another" in result.output and "Traceback" not in result.output

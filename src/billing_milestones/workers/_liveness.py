@@ -48,6 +48,8 @@ import psycopg
 from procrastinate import exceptions as pq_errors
 from procrastinate import manager as pq_manager
 
+from ..errors import BillingMilestonesError
+
 __all__ = ["GRACE", "KEY", "LOOK_EVERY", "Liveness", "LivenessJobManager", "WorkerFencedError", "liveness_schema"]
 
 logger = logging.getLogger("billing_milestones.workers")
@@ -107,8 +109,11 @@ def liveness_schema() -> str:
     return _SCHEMA
 
 
-class WorkerFencedError(RuntimeError):
-    """This worker lost its lock long enough for another to judge it dead and requeue its jobs: it stopped."""
+class WorkerFencedError(BillingMilestonesError, RuntimeError):
+    """This worker lost its lock long enough for another to judge it dead and requeue its jobs: it stopped.
+
+    One of our errors, so ``milestones worker`` prints the reason and exits 1 (a problem, for its supervisor
+    to start a new worker) instead of a traceback."""
 
 
 @dataclass
