@@ -33,7 +33,10 @@ def deployment(tmp_path: Path, postgres_server: PostgresServer) -> Iterator[Depl
     links = fresh_database(postgres_server)
     config = tmp_path / "milestones.toml"
     config.write_text(
-        demo_config_toml(world, links=links) + '\n[workers]\nretries = 3\nretry_wait = 1\nqueue = "test"\n'
+        # write_settle: the emulators answer on loopback within a second, so a killed worker's request is served
+        # before a rerun lists (96 s by default, the clients' longest request).
+        demo_config_toml(world, links=links).replace("allow_drop = true", "allow_drop = true\nwrite_settle = 2")
+        + '\n[workers]\nretries = 3\nretry_wait = 1\nqueue = "test"\n'
     )
     with LoopbackServer(world.asgi_app()) as server:
         yield Deployment(world, config, sandbox_environment(server.url), links)
