@@ -28,7 +28,7 @@ from ..sync.config import Settings
 from ..sync.store import parse_target, with_keepalives
 from ._clients import SharedBudgets
 from ._idle_check import check_idle_async
-from ._liveness import LOOK_EVERY, Liveness, LivenessJobManager, liveness_schema, requeue
+from ._liveness import LOOK_EVERY, Liveness, LivenessJobManager, liveness_schema, requeue, tagged
 from ._run import TRANSIENT, run_pair
 from ._stores import StorePool
 
@@ -108,13 +108,15 @@ class WorkerApp:
         self.budgets = SharedBudgets(url, self.workers)
         #: The link stores this worker's jobs borrow (their connections outlive a job).
         self.stores = StorePool(settings.links)
+        # The queue's connections and the liveness lock's carry this process's tag (see ``_liveness.tagged``).
+        queue_conninfo, self._tag = tagged(with_keepalives(url))
         connector = procrastinate.PsycopgConnector(
-            conninfo=with_keepalives(url), configure=_autocommit, pool_factory=_queue_pool
+            conninfo=queue_conninfo, configure=_autocommit, pool_factory=_queue_pool
         )
         self.app = procrastinate.App(connector=connector)
-        self._liveness_url = with_keepalives(url)
+        self._liveness_url = queue_conninfo
         #: This worker's liveness lock and its looks at the others' (a fresh one for each run: see run_worker).
-        self.liveness = Liveness(self._liveness_url)
+        self.liveness = Liveness(self._liveness_url, tag=self._tag)
         # Before any task is made: tasks keep the app's job manager.
         self.app.job_manager = LivenessJobManager(connector, self.liveness)
         retry = procrastinate.RetryStrategy(
@@ -152,7 +154,7 @@ class WorkerApp:
 
     def new_liveness(self) -> Liveness:
         """A fresh liveness for one run of the worker (its events belong to that run's event loop)."""
-        self.liveness = Liveness(self._liveness_url)
+        self.liveness = Liveness(self._liveness_url, tag=self._tag)
         cast(LivenessJobManager, self.app.job_manager).liveness = self.liveness
         return self.liveness
 

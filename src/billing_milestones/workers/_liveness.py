@@ -23,16 +23,23 @@ Guarantees, and what they rest on:
   free for :data:`GRACE` seconds: the two looks ran on one backend, so the server did not restart between
   them. After a restart every watcher starts over and must first see a lock held again; a worker that died
   during the outage is found by its heartbeat.
-* **A worker whose lock connection alone ends while it lives** (``pg_terminate_backend``, the server timing
-  out a silent network) finds out on its next look (at most :data:`LOOK_EVERY`), fetches no job until it
-  holds its lock again, and takes it again on a new connection, bumping its row's ``epoch``. A watcher
-  judges with the epoch it saw, so a lock taken again before the judgement (a free lock must stay free for
-  :data:`GRACE`, longer than a look) keeps the worker alive. Only if the lock stayed free longer (the worker's
-  event loop stalled, or its network stayed down) can a watcher judge it: the judgement deletes the row in one
-  statement with the check, so the worker, taking its lock again, finds its row gone, knows its running jobs
-  were requeued, fetches nothing more and stops (:class:`WorkerFencedError` once its running jobs end; a
-  supervisor starts a new one). Two runs of its pair may then overlap; the pair's lease lets only one write
-  (the second gets ``PairBusyError`` and is retried later) and the intents make the retry safe.
+* **A worker whose lock connection alone ends while it lives** (``pg_terminate_backend``, a reset of that
+  one socket) is not judged however long it takes to take its lock again: every connection of a worker
+  process (its queue pool, its ``LISTEN`` session, its lock) carries the process's *tag* first in its
+  ``application_name`` (:func:`tagged`), its row records the tag, and the judgement requires that no session
+  of that tag is left (``pg_stat_activity``): a process's death ends them all, a dropped lock connection
+  leaves the others. Judged by the lock alone (as before the tag) is only a worker without one (a conninfo
+  the tag could not be added to).
+* **A worker whose every session ends while it lives** (its network stayed down, a proxy it connects through
+  restarted) finds out on its next look (at most :data:`LOOK_EVERY`), fetches no job until it holds its
+  lock again, and takes it again on a new connection, bumping its row's ``epoch``. A watcher judges with the
+  epoch it saw, so a lock taken again before the judgement (a free lock must stay free for :data:`GRACE`,
+  longer than a look) keeps the worker alive. Only if the lock stayed free longer (about 0.35 s from the
+  drop to the lock taken again, connecting included) can a watcher judge it: the judgement deletes the row
+  in one statement with the check, so the worker, taking its lock again, finds its row gone, knows its
+  running jobs were requeued, fetches nothing more and stops (:class:`WorkerFencedError` once its running
+  jobs end; a supervisor starts a new one). Two runs of its pair may then overlap; the pair's lease lets only
+  one write (the second gets ``PairBusyError`` and is retried later) and the intents make the retry safe.
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
+import os
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -50,7 +59,16 @@ from procrastinate import manager as pq_manager
 
 from ..errors import BillingMilestonesError
 
-__all__ = ["GRACE", "KEY", "LOOK_EVERY", "Liveness", "LivenessJobManager", "WorkerFencedError", "liveness_schema"]
+__all__ = [
+    "GRACE",
+    "KEY",
+    "LOOK_EVERY",
+    "Liveness",
+    "LivenessJobManager",
+    "WorkerFencedError",
+    "liveness_schema",
+    "tagged",
+]
 
 logger = logging.getLogger("billing_milestones.workers")
 
@@ -70,8 +88,17 @@ CREATE TABLE IF NOT EXISTS bm_worker_liveness (
     worker_id bigint PRIMARY KEY REFERENCES procrastinate_workers(id) ON DELETE CASCADE,
     epoch bigint NOT NULL DEFAULT 0,
     backend_pid integer NOT NULL,
-    listed_at timestamptz NOT NULL DEFAULT now()
-)"""
+    listed_at timestamptz NOT NULL DEFAULT now(),
+    app_name text
+);
+ALTER TABLE bm_worker_liveness ADD COLUMN IF NOT EXISTS app_name text"""
+#: The tag's prefix (see :func:`tagged`); the tag is this and 16 hex digits.
+_TAG_PREFIX: Final = "bm-worker-"
+#: A listing: the row, with the tag when the lock connection's ``application_name`` starts with it (the
+#: server's own value, so what ``pg_stat_activity`` shows of every session opened with that conninfo).
+_LIST: Final = """INSERT INTO bm_worker_liveness (worker_id, backend_pid, app_name)
+VALUES (%(id)s, pg_backend_pid(), CASE WHEN %(tag)s::text <> ''
+    AND left(current_setting('application_name'), length(%(tag)s::text)) = %(tag)s::text THEN %(tag)s::text END)"""
 
 _HELD: Final = f"""held AS (
     SELECT objid::bigint AS worker_id FROM pg_locks
@@ -84,19 +111,21 @@ _LOOK: Final = f"""WITH {_HELD}
 SELECT l.worker_id, l.epoch, h.worker_id IS NOT NULL AS held
 FROM bm_worker_liveness l LEFT JOIN held h USING (worker_id)"""
 
-#: Delete the rows of the candidates still at the epoch seen and whose lock is still free (read after this
-#: statement's snapshot), and return the ``doing`` jobs of those judged: one statement, so a worker taking its
-#: lock again either bumps its epoch first (not judged) or finds its row gone.
+#: Delete the rows of the candidates still at the epoch seen, whose lock is still free (read after this
+#: statement's snapshot) and of whose process no session is left (its tag's), and return those judged, each
+#: with its ``doing`` jobs (a row with a null job when none): one statement, so a worker taking its lock
+#: again either bumps its epoch first (not judged) or finds its row gone.
 _JUDGE: Final = f"""WITH {_HELD},
 judged AS (
     DELETE FROM bm_worker_liveness l
     USING unnest(%(ids)s::bigint[], %(epochs)s::bigint[]) AS c(worker_id, epoch)
     WHERE l.worker_id = c.worker_id AND l.epoch = c.epoch AND l.worker_id NOT IN (SELECT worker_id FROM held)
+      AND (l.app_name IS NULL OR NOT EXISTS (
+          SELECT 1 FROM pg_stat_activity a WHERE left(a.application_name, length(l.app_name)) = l.app_name))
     RETURNING l.worker_id
 )
-SELECT j.id, j.queue_name, j.args->>'pair' AS pair
-FROM procrastinate_jobs j
-WHERE j.status = 'doing' AND j.worker_id IN (SELECT worker_id FROM judged)"""
+SELECT d.worker_id, j.id, j.queue_name, j.args->>'pair' AS pair
+FROM judged d LEFT JOIN procrastinate_jobs j ON j.worker_id = d.worker_id AND j.status = 'doing'"""
 
 #: procrastinate's own announcement of a job to fetch, on its queue's channel (see its
 #: ``procrastinate_notify_queue_job_inserted_v1`` trigger): the workers listening fetch at once.
@@ -107,6 +136,21 @@ _NOTIFY: Final = """SELECT pg_notify('procrastinate_queue_v1#' || q, json_build_
 def liveness_schema() -> str:
     """The table's DDL, run by :meth:`WorkerApp.ensure_schema_async` under the queue's schema lock."""
     return _SCHEMA
+
+
+def tagged(conninfo: str) -> tuple[str, str]:
+    """``conninfo`` with a new tag for this worker process first in its ``application_name`` (any name it
+    gave, or ``PGAPPNAME``, kept after it), and the tag; ``(conninfo, "")`` when it cannot be read (the worker
+    is then judged by its lock alone). Every connection the process opens with it shows the tag in
+    ``pg_stat_activity``, which tells a watcher the process still lives when only its lock connection ended."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    tag = f"{_TAG_PREFIX}{secrets.token_hex(8)}"
+    try:
+        given = conninfo_to_dict(conninfo).get("application_name") or os.environ.get("PGAPPNAME")
+        return make_conninfo(conninfo, application_name=f"{tag} {given}" if given else tag), tag
+    except psycopg.Error:
+        return conninfo, ""
 
 
 class WorkerFencedError(BillingMilestonesError, RuntimeError):
@@ -127,6 +171,8 @@ class Liveness:
     """This process's lock and listing, and its looks at the others'. One per worker process."""
 
     conninfo: str
+    #: This process's tag (see :func:`tagged`), "" for none.
+    tag: str = ""
     conn: psycopg.AsyncConnection[Any] | None = None
     worker_id: int | None = None
     #: Set while this worker holds its lock (or is not listed at all): :meth:`LivenessJobManager.fetch_job`
@@ -161,10 +207,7 @@ class Liveness:
                 if not (row and row[0]):
                     await conn.close()
                     return
-                await conn.execute(
-                    "INSERT INTO bm_worker_liveness (worker_id, backend_pid) VALUES (%s, pg_backend_pid())",
-                    (worker_id,),
-                )
+                await conn.execute(_LIST, {"id": worker_id, "tag": self.tag})
             except psycopg.Error as exc:
                 logger.warning("worker %s runs without its liveness lock (%s)", worker_id, type(exc).__name__)
                 if conn is not None:
@@ -263,12 +306,13 @@ class Liveness:
                 return 0
             cur = await self.conn.execute(_JUDGE, {"ids": list(candidates), "epochs": list(candidates.values())})
             judged = await cur.fetchall()
-            for worker_id in candidates:
+            # Those judged are forgotten; the others stay suspects, judged again at the next look (a process
+            # whose other sessions live, until it holds its lock again or they end too).
+            for worker_id, *_ in judged:
                 self._suspects.pop(worker_id, None)
                 self._seen.discard(worker_id)
-        return await requeue(
-            manager, [(job_id, queue, pair) for job_id, queue, pair in judged], reason="whose process ended"
-        )
+        jobs = [(job_id, queue, pair) for _, job_id, queue, pair in judged if job_id is not None]
+        return await requeue(manager, jobs, reason="whose process ended") if jobs else 0
 
 
 async def requeue(manager: pq_manager.JobManager, jobs: Iterable[tuple[int, str, str | None]], *, reason: str) -> int:
