@@ -240,3 +240,22 @@ def test_a_batch_finds_what_it_replaces_by_index_in_a_large_store(postgres_serve
         assert {name: after[name] - before.get(name, 0) for name in after} == {"links": 0, "intents": 0}, after
         assert [ln.target_key for ln in store.links("p7")] == [f"kantata:7/x{n}" for n in range(50)]
         assert store.pending("p7") == []
+
+
+def test_a_store_makes_its_own_batch_function_even_when_a_later_schema_of_its_path_has_one(
+    postgres_server: PostgresServer,
+) -> None:
+    """The function is looked for in the store's own schema (where its tables are), not along the whole
+    search_path: one of that name in a later schema (``public``, which any role may write on older servers)
+    would otherwise run every batch of this store with this store's rights."""
+    import psycopg
+
+    mine, other = (fresh_database(postgres_server).rsplit("%3D", 1)[1] for _ in range(2))
+    with psycopg.connect(postgres_server.url(), autocommit=True) as conn:
+        conn.execute(
+            f'CREATE FUNCTION "{other}".bm_put_links_v1(batch jsonb, stamp text, closed jsonb) RETURNS void '
+            "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'planted'; END $$"
+        )
+    with LinkStore(postgres_server.url() + f"?options=-csearch_path%3D{mine}%2C{other}") as store:
+        store.put_many([(_link(n), None) for n in range(2)])
+        assert [ln.sync_key for ln in store.links("p")] == ["k0", "k1"] and store.version("p") == 2

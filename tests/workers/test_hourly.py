@@ -39,3 +39,23 @@ def test_a_take_with_its_plan_cached_still_reads_the_count_not_the_window(postgr
         assert row is not None and int(row[0]) <= 12, row
     assert budget.used() == 10_012
     budget.close()
+
+
+def test_a_budget_makes_its_own_take_function_even_when_a_later_schema_of_its_path_has_one(
+    postgres_server: PostgresServer,
+) -> None:
+    """Looked for in the budget's own schema, not along the search_path (see the link store's test)."""
+    mine, other = (fresh_database(postgres_server).rsplit("%3D", 1)[1] for _ in range(2))
+    with psycopg.connect(postgres_server.url(), autocommit=True) as conn:
+        conn.execute(
+            f'CREATE FUNCTION "{other}".bm_budget_take_v1(take_key text, take_window double precision, '
+            "take_limit bigint, OUT taken boolean, OUT oldest double precision, OUT now double precision, "
+            "OUT counted boolean) LANGUAGE plpgsql AS $$ BEGIN taken := true; counted := true; END $$"
+        )
+    budget = PostgresHourlyBudget(postgres_server.url() + f"?options=-csearch_path%3D{mine}%2C{other}", 1, key="own")
+    try:
+        assert budget.acquire() is None
+        assert budget.acquire() is not None  # the limit of 1 holds: the planted take admits everything
+        assert budget.used() == 1
+    finally:
+        budget.close()

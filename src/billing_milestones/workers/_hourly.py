@@ -84,7 +84,12 @@ BEGIN
     counted := EXISTS (SELECT 1 FROM bm_request_budget_used AS u WHERE u.key = take_key);
 END
 $$"""
-_HAS_TAKE_FUNCTION: Final = "SELECT to_regprocedure('bm_budget_take_v1(text, double precision, bigint)') IS NOT NULL"
+#: Whether the budget's own schema has the function (as the link store's ``HAS_PUT_LINKS_FUNCTION``: not along
+#: the search_path, where one of that name in a later schema would take every request's budget).
+_HAS_TAKE_FUNCTION: Final = (
+    "SELECT to_regprocedure(quote_ident(current_schema()) || '.bm_budget_take_v1(text, double precision, bigint)')"
+    " IS NOT NULL"
+)
 #: One take: admitted or not, the oldest row's time when not, the server's clock, whether the count's row exists.
 _TAKE: Final = (
     "SELECT taken, oldest, now, counted FROM bm_budget_take_v1(%(key)s, %(window)s::float8, %(limit)s::bigint)"

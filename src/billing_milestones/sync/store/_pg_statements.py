@@ -98,8 +98,14 @@ BEGIN
     WHERE i.id = ANY(ARRAY(SELECT value::bigint FROM jsonb_array_elements_text(closed)));
 END
 $$"""
-#: Whether the schema has the function (made under the schema lock when not: never replaced at each open).
-HAS_PUT_LINKS_FUNCTION: Final = "SELECT to_regprocedure('bm_put_links_v1(jsonb, text, jsonb)') IS NOT NULL AS found"
+#: Whether the store's own schema (``current_schema()``, where its tables are and ``CREATE FUNCTION`` puts it)
+#: has the function; made under the schema lock when not, never replaced at each open. Not looked for along
+#: the whole search_path: one of that name in a later schema (``public``, which any role may write on older
+#: servers) would then run this store's every batch with its rights; its own, first in the path, is called.
+HAS_PUT_LINKS_FUNCTION: Final = (
+    "SELECT to_regprocedure(quote_ident(current_schema()) || '.bm_put_links_v1(jsonb, text, jsonb)') IS NOT NULL"
+    " AS found"
+)
 
 
 def begin_many_statement(pair_id: str, writes: Sequence[tuple[str, str]], now: str) -> Statement:
