@@ -154,6 +154,22 @@ def test_apply_refuses_while_a_stopped_runs_write_is_younger_than_the_window(mon
     assert sum(map(len, target.data.values())) == 1 and store.pending(PAIR.id) == []
 
 
+@pytest.mark.parametrize(("age", "window"), [(4.5, 5.0), (10.0, None)])
+def test_apply_does_not_wait_either_however_close_the_writes_are_to_settling(
+    monkeypatch: pytest.MonkeyPatch, age: float, window: float | None
+) -> None:
+    """Half a second from settled (or ten seconds old under the default 96 s window): refused, not waited
+    for, since the plan's listing was read before."""
+    clock = Clock(T0 + age)
+    monkeypatch.setattr(_settle, "_wall", clock.now)
+    monkeypatch.setattr(_settle, "_sleep", clock.sleep)
+    store, target = _crashed_store(STAMP), FakeView(Platform.KANTATA)
+    with pytest.raises(PendingWritesError):
+        plan = plan_sync(PAIR, [src(1)], [], store)
+        apply_plan(plan, target, store) if window is None else apply_plan(plan, target, store, write_settle=window)
+    assert clock.slept == [] and not any(target.data.values())
+
+
 # -- config -------------------------------------------------------------------------------------------------
 def _pair_config(tmp_path: Path, extra: str) -> Path:
     path = tmp_path / "milestones.toml"
