@@ -46,8 +46,10 @@ def _request_bound() -> float:
 
 
 #: Seconds a pending intent is given to land before a rerun lists the target: the default timeout's request
-#: bound plus :data:`SETTLE_GRACE` (96 s). Clients configured with a longer timeout need a longer window
-#: (``write_settle`` in the pair's settings).
+#: bound plus :data:`SETTLE_GRACE` (96 s). Why the request bound: a client that had not died would itself have
+#: waited that long for the answer, and no longer. Clock skew between the machine that stamped an intent's
+#: ``created_at`` and the one reading it is covered by the 1 s grace only. Clients configured with a longer
+#: timeout, or clocks that may be further apart, need a longer window (``write_settle`` in the pair's settings).
 DEFAULT_WRITE_SETTLE: Final = _request_bound() + SETTLE_GRACE
 
 
