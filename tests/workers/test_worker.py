@@ -127,8 +127,10 @@ def test_a_killed_workers_pair_is_picked_up_by_another_without_duplicates(deploy
             first.kill()
     (job,) = jobs(deployment.links)
     assert job["status"] == "doing"  # left behind by the dead worker
-    partial = milestones(deployment)
-    assert len(partial) < len(source_titles(deployment))
+    with LinkStore(deployment.links) as store:
+        # Killed with its POST in flight (0.6 s of latency, killed 0.3 s after its intents): the write is
+        # never recorded, whether or not the emulator, which outlives the worker, stores it meanwhile.
+        assert store.pending() and len(milestones(deployment)) <= len(source_titles(deployment))
     deployment.world.kantata.faults = FaultPlan()
     time.sleep(2.2)  # the dead worker's heartbeat is now older than the second worker's stalled_after
     burst(WorkerApp(deployment.settings(), stalled_after=2.0))
