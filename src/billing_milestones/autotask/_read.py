@@ -28,6 +28,7 @@ from ..model import (
     MilestoneStatus,
     Platform,
     Trigger,
+    shared_fields,
 )
 from ..money import Money, _money
 from .adapter import _READ_FIELDS, DEFAULT_STATUS_LABELS, _common_status, split_description, to_milestone
@@ -35,8 +36,11 @@ from .wire import ContractMilestone
 
 __all__ = ["milestone_reader"]
 
-_KEY_FIELDS: Final = frozenset({"platform", "id", "container_id"})
-_REF_FIELDS: Final = frozenset({"service", "ref"})
+#: The fields set each model of a read records: one read-only set per shape (see ``model.shared_fields``),
+#: not a set copied for each milestone (an object apiece for the collector to walk).
+_KEY_FIELDS: Final = shared_fields(frozenset({"platform", "id", "container_id"}))
+_REF_FIELDS: Final = shared_fields(frozenset({"service", "ref"}))
+_MILESTONE_FIELDS: Final = shared_fields(_READ_FIELDS)
 _FIXED_DATE: Final = Trigger.fixed_date()
 _AUTOTASK: Final = Platform.AUTOTASK
 _BILLED: Final = MilestoneStatus.BILLED
@@ -119,12 +123,12 @@ def milestone_reader(
             if container_text is None:
                 container_text = containers[container] = str(container)
             key = MilestoneKey._trusted(
-                {"platform": _AUTOTASK, "id": str(ident), "container_id": container_text}, set(_KEY_FIELDS)
+                {"platform": _AUTOTASK, "id": str(ident), "container_id": container_text}, _KEY_FIELDS
             )
         refs: tuple[ExternalRef, ...] = ()
         if sync_key:
             ref = ExternalRef._trusted(
-                {"service": SYNC_SERVICE_NAME, "ref": sync_key, "model": None, "status": None}, set(_REF_FIELDS)
+                {"service": SYNC_SERVICE_NAME, "ref": sync_key, "model": None, "status": None}, _REF_FIELDS
             )
             refs = (ref,)
         milestone = Milestone._trusted(
@@ -143,7 +147,7 @@ def milestone_reader(
                 "raw": LazyRaw(_raw, wire),
                 "changes": (),
             },
-            set(_READ_FIELDS),
+            _MILESTONE_FIELDS,
         )
         return milestone
 
