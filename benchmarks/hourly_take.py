@@ -13,7 +13,7 @@ import argparse
 import contextlib
 import resource
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -22,7 +22,7 @@ from billing_milestones.workers import PostgresHourlyBudget
 from billing_milestones.workers._hourly import _run
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale_timeline import postgres_cpu
+from scale_timeline import postgres_cpu, throwaway_postgres
 
 _REPO = Path(__file__).resolve().parent.parent
 
@@ -64,15 +64,6 @@ def _measure(take: Callable[[], object], takes: int, port: int) -> tuple[float, 
     return (_cpu() - client) / takes * 1e6, (postgres_cpu(port) - server) / takes * 1e6
 
 
-@contextlib.contextmanager
-def _throwaway_postgres() -> Iterator[str]:
-    sys.path.insert(0, str(_REPO))
-    from tests._postgres import _running_server, fresh_database
-
-    with _running_server() as server:
-        yield fresh_database(server)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="an empty postgresql:// database to use (default: a throwaway server)")
@@ -80,7 +71,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
-        url = args.url or stack.enter_context(_throwaway_postgres())
+        url = args.url or stack.enter_context(throwaway_postgres())
         port = int(psycopg.conninfo.conninfo_to_dict(url).get("port") or 5432)
         budget = PostgresHourlyBudget(url, 10**9, key="bench")
         stack.callback(budget.close)

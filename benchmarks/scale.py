@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ from billing_milestones.sync import LinkStore
 from billing_milestones.workers import SYNC_TASK, WorkerApp, enqueue_pairs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale_timeline import Timeline, postgres_cpu, process_cpu, read_timeline
+from scale_timeline import Timeline, postgres_cpu, process_cpu, read_timeline, throwaway_postgres
 
 _REPO = Path(__file__).resolve().parent.parent
 #: Seconds a killed worker's pending writes are given to land before its requeued job lists the target
@@ -293,16 +292,6 @@ def run_scale(
         )
 
 
-@contextlib.contextmanager
-def _throwaway_postgres() -> Iterator[str]:
-    """A PostgreSQL server of our own for the run (the tests' helper: initdb/pg_ctl as the postgres user)."""
-    sys.path.insert(0, str(_REPO))
-    from tests._postgres import _running_server, fresh_database
-
-    with _running_server() as server:
-        yield fresh_database(server)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--links", help="an empty postgresql:// store to use (default: a throwaway server)")
@@ -316,7 +305,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
-        links = args.links or stack.enter_context(_throwaway_postgres())
+        links = args.links or stack.enter_context(throwaway_postgres())
         report = run_scale(
             links,
             pairs=args.pairs,

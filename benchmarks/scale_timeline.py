@@ -11,9 +11,12 @@ up again, and how busy the worker threads were.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,3 +184,14 @@ def postgres_cpu(port: int) -> float:
     return process_cpu(postmaster, reaped=True) + sum(
         process_cpu(pid) for pid, parent in parents.items() if parent == postmaster
     )
+
+
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A PostgreSQL server of the run's own (the tests' helper: initdb/pg_ctl as the postgres user) and a fresh
+    database on it, for the benchmarks that need one."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests._postgres import _running_server, fresh_database
+
+    with _running_server() as server:
+        yield fresh_database(server)
