@@ -233,6 +233,21 @@ EQUIVALENT: tuple[Equivalent, ...] = (
         "tuple() of a tuple is an equal tuple (the same one for an exact tuple): both branches give the same "
         "names in the same order",
     ),
+    Equivalent(
+        f"{_PKG}/sync/plan.py",
+        "_plan",
+        "claimed = {t.id for a in actions if (t := target_row(a)) is not None and t.id is None}",
+        "the sync-key carriers' targets carry our sync key, which keeps a target out of the exact-match index "
+        "anyway (_ExactMatches skips every target with a sync key): claiming them there too changes no plan",
+    ),
+    Equivalent(
+        f"{_PKG}/sync/plan.py",
+        "_plan",
+        "if link.planned if (type(link) is Linked) and False else link.source_key not in by_source:  "
+        "# its source was listed",
+        "a compact Linked is planned exactly when its source was listed, and a listed source's key is popped "
+        "from by_source at that moment: the flag is a quicker read of the same fact",
+    ),
     # The Autotask one-step reader.
     *(
         Equivalent(
