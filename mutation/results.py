@@ -100,6 +100,6 @@ def render(scores: Iterable[Score], diffs: Mapping[str, str] | None = None) -> s
                 lines.extend(f"      {row}" for row in diffs[name].splitlines())
     excused = [pair for s in listed for pair in s.equivalent]
     if excused:
-        lines.append(f"equivalent mutants ({len(excused)}), not scored (mutation/targets.py says why):")
+        lines.append(f"equivalent mutants ({len(excused)}), not scored (mutation/equivalents.py says why):")
         lines.extend(f"  {name}: {why}" for name, why in excused)
     return "\n".join(lines)

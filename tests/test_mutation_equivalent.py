@@ -69,7 +69,7 @@ def test_an_equivalent_survivor_leaves_the_score_and_is_reported_with_its_reason
     assert scored.equivalent == ((MUL, "same product"),)
     text = results.render([scored])
     assert text.splitlines()[-2:] == [
-        "equivalent mutants (1), not scored (mutation/targets.py says why):",
+        "equivalent mutants (1), not scored (mutation/equivalents.py says why):",
         f"  {MUL}: same product",
     ]
     assert results.score(money, verdicts).tested == 3  # without the list, it is a survivor like any other
