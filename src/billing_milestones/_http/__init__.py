@@ -19,7 +19,7 @@ from ._request import (
 )
 from ._retry import RetryPolicy, backoff_delay, parse_retry_after
 from ._runner import AsyncRunner, SyncRunner
-from ._types import DEFAULT_TIMEOUT, NOT_GIVEN, NotGiven, resolve_timeout
+from ._types import DEFAULT_TIMEOUT, NOT_GIVEN, NotGiven, resolve_timeout, timeout_bound
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -65,4 +65,5 @@ __all__ = [
     "resolve_timeout",
     "scrub",
     "secret_value",
+    "timeout_bound",
 ]

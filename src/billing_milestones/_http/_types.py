@@ -6,7 +6,7 @@ from typing import Final, Literal, TypeAlias
 
 import httpx
 
-__all__ = ["DEFAULT_TIMEOUT", "NOT_GIVEN", "NotGiven", "TimeoutTypes", "resolve_timeout"]
+__all__ = ["DEFAULT_TIMEOUT", "NOT_GIVEN", "NotGiven", "TimeoutTypes", "resolve_timeout", "timeout_bound"]
 
 
 class NotGiven:
@@ -51,3 +51,13 @@ def resolve_timeout(timeout: float | httpx.Timeout | None | NotGiven, default: h
             value=timeout,
         )
     return httpx.Timeout(float(timeout))
+
+
+def timeout_bound(timeout: httpx.Timeout) -> float | None:
+    """The longest a request sent with ``timeout`` keeps its client waiting: every phase in turn (a free
+    pooled connection, connecting, writing, reading); None when a phase is unbounded. What a dead client's
+    request may still be doing after it died is bounded by this (slot leases, the settle window)."""
+    parts = (timeout.pool, timeout.connect, timeout.write, timeout.read)
+    if any(part is None for part in parts):
+        return None
+    return float(sum(part for part in parts if part is not None))

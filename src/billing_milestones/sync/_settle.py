@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Final, Protocol
 
-from .._http._types import DEFAULT_TIMEOUT
+from .._http._types import DEFAULT_TIMEOUT, timeout_bound
 from ..errors import PendingWritesError
 from .store._model import Intent
 
@@ -37,20 +37,15 @@ _log = logging.getLogger("billing_milestones.sync")
 SETTLE_GRACE: Final = 1.0
 
 
-def _request_bound() -> float:
-    """The longest a request sent with the clients' default timeout keeps its client waiting: every phase in
-    turn (a free pooled connection, connecting, writing, reading; ``httpx.Timeout(30.0, connect=5.0)``: 95 s).
-    The same argument as the shared limiters' slot leases (``request_bound`` in the workers' budgets)."""
-    phases = (DEFAULT_TIMEOUT.pool, DEFAULT_TIMEOUT.connect, DEFAULT_TIMEOUT.write, DEFAULT_TIMEOUT.read)
-    return float(sum(part or 0.0 for part in phases))
-
-
 #: Seconds a pending intent is given to land before a rerun lists the target: the default timeout's request
 #: bound plus :data:`SETTLE_GRACE` (96 s). Why the request bound: a client that had not died would itself have
 #: waited that long for the answer, and no longer. Clock skew between the machine that stamped an intent's
 #: ``created_at`` and the one reading it is covered by the 1 s grace only. Clients configured with a longer
 #: timeout, or clocks that may be further apart, need a longer window (``write_settle`` in the pair's settings).
-DEFAULT_WRITE_SETTLE: Final = _request_bound() + SETTLE_GRACE
+_DEFAULT_BOUND: Final = timeout_bound(DEFAULT_TIMEOUT)  # httpx.Timeout(30.0, connect=5.0): 95 s
+if _DEFAULT_BOUND is None:  # pragma: no cover - the clients' default bounds every phase
+    raise RuntimeError("the clients' default timeout must bound every phase: the settle window is made from it")
+DEFAULT_WRITE_SETTLE: Final = _DEFAULT_BOUND + SETTLE_GRACE
 
 
 #: The clock the stamps are compared with, and the wait (module attributes so a test can replace them).

@@ -43,7 +43,7 @@ import psycopg
 from psycopg_pool import PoolTimeout
 
 from .._checks import positive_int
-from .._http import DEFAULT_TIMEOUT, resolve_timeout
+from .._http import DEFAULT_TIMEOUT, resolve_timeout, timeout_bound
 from ..errors import BudgetExhaustedError, ValidationError
 
 # The hourly budget lives in ._hourly; its name and statements are re-exported where callers and tests look.
@@ -127,18 +127,17 @@ _GRACE: Final = 1.0
 
 
 def request_bound(timeout: float | httpx.Timeout) -> float:
-    """The longest a request sent with ``timeout`` keeps its client waiting: every phase in turn (a free
-    pooled connection, connecting, writing, reading). The lease of a slot is this plus a grace."""
-    phases = resolve_timeout(timeout, DEFAULT_TIMEOUT)
-    parts = (phases.pool, phases.connect, phases.write, phases.read)
-    if any(part is None for part in parts):
+    """The longest a request sent with ``timeout`` keeps its client waiting (:func:`~.._http.timeout_bound`);
+    a shared limiter refuses an unbounded one. The lease of a slot is this plus a grace."""
+    bound = timeout_bound(resolve_timeout(timeout, DEFAULT_TIMEOUT))
+    if bound is None:
         raise ValidationError(
             "a shared limiter needs a bounded timeout (every phase a number of seconds), got "
             f"{timeout!r}: an unbounded request could hold its slot for ever after its worker died",
             field="timeout",
             value=timeout,
         )
-    return float(sum(part for part in parts if part is not None))
+    return bound
 
 
 class PostgresLimiter:
