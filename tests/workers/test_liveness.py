@@ -118,6 +118,18 @@ def terminate(links: str, liveness: Liveness) -> None:
     raise AssertionError("the backend outlived its termination")
 
 
+async def cut_while_running(workers: Workers, deployment: Deployment) -> tuple[Liveness, int, Liveness]:
+    """A watcher, and a worker running the job "cut" whose lock session the server then ends, after the
+    watcher saw its lock held: (watcher, the worker's id, the worker's liveness)."""
+    _, watcher = await workers.register()
+    cut_id, cut = await workers.register()
+    assert watcher is not None and cut is not None and cut.conn is not None
+    await workers.give_job(cut_id, "cut")
+    await watcher.look(workers.manager)
+    terminate(deployment.links, cut)
+    return watcher, cut_id, cut
+
+
 def statuses(links: str) -> dict[str, tuple[str, int]]:
     return {j["args"]["pair"]: (j["status"], j["attempts"]) for j in jobs(links)}
 
@@ -206,12 +218,7 @@ def test_an_unlisted_worker_is_judged_by_its_heartbeat_only(deployment: Deployme
 
 def test_a_worker_whose_lock_connection_dropped_takes_it_again_before_it_is_judged(deployment: Deployment) -> None:
     async def scenario(workers: Workers) -> None:
-        _, watcher = await workers.register()
-        cut_id, cut = await workers.register()
-        assert watcher is not None and cut is not None and cut.conn is not None
-        await workers.give_job(cut_id, "cut")
-        await watcher.look(workers.manager)
-        terminate(deployment.links, cut)
+        watcher, cut_id, cut = await cut_while_running(workers, deployment)
         await watcher.look(workers.manager)  # sees the lock free: a suspect, not yet judged
         await asyncio.sleep(LOOK_EVERY)
         assert await watcher.look(workers.manager) == 0  # free for less than GRACE: still not judged
@@ -254,12 +261,7 @@ def test_a_worker_that_lost_its_lock_fetches_no_job_until_it_holds_it_again(depl
 
 def test_a_worker_judged_dead_while_it_lived_learns_it_and_fetches_nothing_more(deployment: Deployment) -> None:
     async def scenario(workers: Workers) -> None:
-        _, watcher = await workers.register()
-        cut_id, cut = await workers.register()
-        assert watcher is not None and cut is not None and cut.conn is not None
-        await workers.give_job(cut_id, "cut")
-        await watcher.look(workers.manager)
-        terminate(deployment.links, cut)
+        watcher, cut_id, cut = await cut_while_running(workers, deployment)
         assert await looks(watcher, workers.manager, GRACE * 3) == 1  # its event loop stalled meanwhile
         await cut.look(workers.manager)
         assert cut.fenced.is_set() and not cut.may_fetch.is_set()
