@@ -29,6 +29,7 @@ from ..sync.store import parse_target, with_keepalives
 from ._clients import SharedBudgets
 from ._idle_check import check_idle_async
 from ._liveness import LOOK_EVERY, Liveness, LivenessJobManager, liveness_schema, requeue, tagged
+from ._pool import READ_COMMITTED
 from ._run import TRANSIENT, run_pair
 from ._stores import StorePool
 
@@ -74,11 +75,19 @@ def _autocommit(conn: Any) -> Any:
     its own; in a transaction psycopg sends a ``BEGIN`` before it and the pool a ``COMMIT`` after it, two
     round trips more for every query of every job. A ``with conn.transaction()`` still opens a transaction
     (the schema creation's). The async pool awaits what this returns; the sync one (``defer`` from
-    ``milestones enqueue``) ignores it, so a sync connection is switched at once."""
+    ``milestones enqueue``) ignores it, so a sync connection is switched at once. Both then run at READ
+    COMMITTED whatever the database's default (``_pool.READ_COMMITTED``): procrastinate's fetch locks a job
+    row another worker may have just changed, which a REPEATABLE READ snapshot refuses."""
     if isinstance(conn, psycopg.AsyncConnection):
-        return conn.set_autocommit(True)
+        return _autocommit_async(conn)
     conn.autocommit = True
+    conn.execute(READ_COMMITTED)
     return None
+
+
+async def _autocommit_async(conn: psycopg.AsyncConnection[Any]) -> None:
+    await conn.set_autocommit(True)
+    await conn.execute(READ_COMMITTED)
 
 
 def _queue_pool(**options: Any) -> psycopg_pool.AsyncConnectionPool:
