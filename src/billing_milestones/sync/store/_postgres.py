@@ -79,6 +79,13 @@ _SCHEMA: Final = (
     "CREATE INDEX IF NOT EXISTS runs_by_pair ON runs (pair_id, id)",
 )
 
+#: Run first on the store's connection: its transactions are READ COMMITTED whatever
+#: ``default_transaction_isolation`` the database or role was given (a session's SET overrides both). Two runs
+#: racing for a lease wait on its row, and the second must then read the first's holder; under REPEATABLE
+#: READ or SERIALIZABLE its snapshot predates the wait and the server refuses the statement instead (a
+#: serialization failure where a PairBusyError belongs). Every statement here is written for READ COMMITTED.
+_READ_COMMITTED: Final = "SET default_transaction_isolation = 'read committed'"
+
 #: Tables whose ids ``links migrate`` writes explicitly; their identity must then continue past them.
 _IDENTITIES: Final = {"intents": "id", "runs": "id"}
 
@@ -117,6 +124,7 @@ class PostgresBackend:
                 "is up",
                 key="links",
             ) from None
+        self.conn.execute(_READ_COMMITTED)
 
     def rows(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
         with self._lock:
