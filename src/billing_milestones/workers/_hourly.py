@@ -53,9 +53,10 @@ ON CONFLICT (key) DO UPDATE SET used = excluded.used"""
 #: a take deletes one row on average) and take as many off the count, take one if the count has room. What
 #: a take reads is the count's row, the rows it forgets and, when refused, the oldest row (the index's
 #: first): never the window's other rows. The cutoff is a subquery so that it is read once and bounds the
-#: index scan (``at <= clock_timestamp() - ...`` is volatile, so a filter on every row of the key). Each
-#: statement of a VOLATILE function takes its own snapshot, so the ones after the lock see every take that
-#: committed before it was granted.
+#: index scan (``at <= clock_timestamp() - ...`` is volatile, so a filter on every row of the key). At READ
+#: COMMITTED each statement of a VOLATILE function takes its own snapshot, so the ones after the lock see every
+#: take that committed before it was granted; the pool's connections are pinned to it whatever the database's
+#: default (:data:`._pool.READ_COMMITTED`), as REPEATABLE READ would refuse such a take instead.
 _TAKE_FUNCTION: Final = """
 CREATE FUNCTION bm_budget_take_v1(
     take_key text, take_window double precision, take_limit bigint,

@@ -58,6 +58,7 @@ from procrastinate import exceptions as pq_errors
 from procrastinate import manager as pq_manager
 
 from ..errors import BillingMilestonesError
+from ._pool import READ_COMMITTED
 
 __all__ = [
     "GRACE",
@@ -190,6 +191,7 @@ class Liveness:
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+        await conn.execute(READ_COMMITTED)  # a judgement must read a retake's epoch, not fail on it
         if conn.info.server_version >= 140000:  # an idle lock connection must not be ended for idling
             await conn.execute("SET idle_session_timeout = 0")
         return conn

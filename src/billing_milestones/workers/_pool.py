@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Final
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -11,13 +12,22 @@ from psycopg_pool import ConnectionPool
 from ..sync.store import with_keepalives
 from ._idle_check import check_idle
 
-__all__ = ["LazyPool"]
+__all__ = ["READ_COMMITTED", "LazyPool"]
+
+#: Run first on every connection the workers open (budgets, slots, liveness, the queue): this session's
+#: transactions are READ COMMITTED whatever ``default_transaction_isolation`` the database or role was given
+#: (a session's SET overrides both). Why: a take waits for a lock (the budget's advisory lock, a slot's or a
+#: lease's row) and must then see what the holder committed; under REPEATABLE READ or SERIALIZABLE its
+#: snapshot predates the wait, so the server refuses it with a serialization failure instead (a request not
+#: sent, a job failed) where READ COMMITTED reads the newest row. Every statement of ours is written for
+#: READ COMMITTED.
+READ_COMMITTED: Final = "SET default_transaction_isolation = 'read committed'"
 
 
 class LazyPool:
     """A small pool of autocommit connections, opened on first use and shared by one limiter's threads (with
     TCP keepalives, see :func:`~..sync.store.with_keepalives`: a slot take on a dropped network fails within a
-    minute instead of outwaiting ``max_wait``)."""
+    minute instead of outwaiting ``max_wait``), each at READ COMMITTED (:data:`READ_COMMITTED`)."""
 
     def __init__(
         self, url: str, size: int, configure: Callable[[psycopg.Connection[tuple[object, ...]]], None] | None = None
@@ -28,6 +38,11 @@ class LazyPool:
         self._pool: ConnectionPool | None = None
         self._lock = threading.Lock()
 
+    def _setup(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        conn.execute(READ_COMMITTED)
+        if self._configure is not None:
+            self._configure(conn)
+
     def get(self) -> ConnectionPool:
         with self._lock:
             if self._pool is None:
@@ -36,7 +51,7 @@ class LazyPool:
                     min_size=1,
                     max_size=self._size,
                     kwargs={"autocommit": True},
-                    configure=self._configure,
+                    configure=self._setup,
                     check=check_idle,  # a connection the server ended is replaced, not used for a take
                     open=True,
                 )
