@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import platform
+import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -200,3 +205,70 @@ def test_a_released_lease_is_free_and_renewing_it_fails(store_url: str) -> None:
     store.release_lease("p", "a")
     assert store.lease_holder("p") is None and not store.renew_lease("p", "a", ttl=60)
     store.close()
+
+
+def _state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rpartition(")")[2].split()[0]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="a zombie is told by /proc (Linux)")
+def test_a_holder_killed_on_this_machine_but_not_yet_reaped_is_not_waited_for(store_url: str) -> None:
+    """A child that exited and that its parent has not waited for is a zombie: ``os.kill(pid, 0)`` still
+    succeeds on it, but it runs nothing and its connections are closed, so its lease is freed at once."""
+    from billing_milestones.sync.lease import _PLACE
+
+    if not _PLACE:
+        pytest.skip("this machine's PID namespace or boot id cannot be read")
+    child = subprocess.Popen([sys.executable, "-c", "pass"])  # never waited for until the end: a zombie
+    try:
+        deadline = time.monotonic() + 30
+        while _state(child.pid) != "Z" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _state(child.pid) == "Z"
+        os.kill(child.pid, 0)  # what the check did before: a zombie answers like a live process
+        store = LinkStore(store_url)
+        store.try_lease("p", f"{socket.gethostname()}:{child.pid}:abcd1234-{_PLACE}", ttl=600)
+        with store.lease("p", owner="next") as lease:
+            assert lease.held
+        store.close()
+    finally:
+        child.wait()
+
+
+#: The raw ``exit`` system call (one thread, not the process's ``exit_group``), by machine.
+_SYS_EXIT = {"x86_64": 60, "aarch64": 93}.get(platform.machine())
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task") or _SYS_EXIT is None, reason="Linux on x86_64 or arm64")
+def test_a_holder_whose_main_thread_ended_while_another_runs_is_waited_for(store_url: str) -> None:
+    """Its process's own id shows ``Z`` in ``/proc/PID/stat`` while its other thread may still be writing:
+    alive, its lease waited out."""
+    from billing_milestones.sync.lease import _PLACE
+
+    if not _PLACE:
+        pytest.skip("this machine's PID namespace or boot id cannot be read")
+    code = (
+        "import ctypes, threading, time\n"
+        "threading.Thread(target=time.sleep, args=(60,)).start()\n"
+        "print('ready', flush=True)\n"
+        f"ctypes.CDLL(None, use_errno=True).syscall({_SYS_EXIT}, 0)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        deadline = time.monotonic() + 30
+        while _state(child.pid) != "Z" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _state(child.pid) == "Z"  # the main thread's state, shown for the whole process
+        store = LinkStore(store_url)
+        owner = f"{socket.gethostname()}:{child.pid}:abcd1234-{_PLACE}"
+        store.try_lease("p", owner, ttl=600)
+        with pytest.raises(errors.PairBusyError):
+            store.lease("p", owner="next").acquire()
+        holder = store.lease_holder("p")
+        assert holder is not None and holder.owner == owner
+        store.close()
+    finally:
+        child.kill()
+        child.wait()

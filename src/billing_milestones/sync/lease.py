@@ -10,7 +10,8 @@ on the target make that rerun safe).
 The lease itself is stored by the link store's backend (:class:`LeaseBackend`), which decides atomically who
 holds it; this module only drives it: acquiring with a deadline, renewing on a heartbeat thread, and refusing
 the next write once the lease is no longer ours. A holder that was killed on this same machine (its
-process is gone, in this PID namespace of this booted machine) is not waited for: its lease is freed at once.
+process is gone, or only a zombie its parent has not reaped, in this PID namespace of this booted machine) is
+not waited for: its lease is freed at once.
 """
 
 from __future__ import annotations
@@ -125,8 +126,37 @@ def _died_here(owner: str) -> bool:
     except ProcessLookupError:
         return True
     except PermissionError:
-        return False  # alive, someone else's
-    return False
+        return _exited(pid)  # someone else's: alive unless it only waits to be reaped
+    return _exited(pid)
+
+
+def _exited(pid: int) -> bool:
+    """True when process ``pid`` has exited and only waits for its parent to reap it (a zombie), which
+    ``os.kill(pid, 0)`` cannot tell from a live process. A zombie holds nothing: its code no longer runs and
+    its sockets were closed when it exited. Linux shows each thread's state in ``/proc/PID/task/TID/stat``;
+    the process has exited when every thread left is a zombie (``Z``) or dead (``X``). Every thread, not
+    only the first: a main thread that ended while other threads run shows ``Z`` for the process's own
+    id, and those threads may be writing. False (alive, today's signal check) where ``/proc`` is not this
+    process's PID namespace's (another system, a foreign mount) or a state cannot be read (a process reaped
+    meanwhile is found gone by the next look)."""
+    try:
+        if os.readlink("/proc/self") != str(os.getpid()):
+            return False
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:  # no /proc, or the process hidden from us (``hidepid``): alive, as far as we can tell
+        return False
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat", encoding="ascii", errors="replace") as stat:
+                text = stat.read()
+        except FileNotFoundError:
+            continue  # that thread ended meanwhile
+        except OSError:
+            return False
+        fields = text.rpartition(")")[2].split()  # after "pid (comm)", where comm may hold ")" or spaces
+        if not fields or fields[0] not in ("Z", "X", "x"):
+            return False
+    return True
 
 
 class Lease:
