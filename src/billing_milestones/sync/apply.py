@@ -11,7 +11,7 @@ import concurrent.futures
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from .. import errors
 from .._order import stream_of
@@ -28,8 +28,11 @@ from .links import Link, LinkStore
 from .pair import SyncPair
 from .plan import ActionKind, PlannedAction, SyncPlan, source_fingerprint, target_fingerprint
 from .runs import recorded_run
+from .store._leased import begin_leased, renew_and_read
 
 __all__ = ["ActionResult", "ApplyResult", "apply_plan", "load_sides", "resolve_view"]
+
+T = TypeVar("T")
 
 
 #: Failures after which a create may have been stored: no response, a 5xx, or a 2xx reply we could not read
@@ -132,15 +135,18 @@ def apply_plan(
         if lease is None:
             lease = stack.enter_context(store.lease(pair.identity, wait=lease_wait))
         run.worker = lease.owner
-        lease.ensure()
-        if plan.links_version is not None and store.version(pair.id) != plan.links_version:
+        # The lease renewed, the version and the pending intents read: one round trip on PostgreSQL.
+        held = lease
+        state = _under_lease(held, lambda: renew_and_read(store, pair.id, held.pair_id, held.owner, held.ttl))
+        if plan.links_version is not None and state.version != plan.links_version:
             raise errors.StalePlanError(
                 f"pair {pair.id}: the links changed since this plan was made (another run applied in between); "
                 "nothing was written. Plan again",
                 pair_id=pair.id,
             )
-        settle_pending(store, pair.id, window=write_settle, max_wait=0.0)  # a wait now would be too late
-        store.resolve_pending(pair.id)
+        settle_pending(state, pair.id, window=write_settle, max_wait=0.0)  # a wait now would be too late
+        if state.intents:  # none read under the lease: none to close (the store is not asked again)
+            store.resolve_pending(pair.id)
         runner = _Applier(pair, view, store, record, lease)
         if spec_for(pair.target).write_mode is WriteMode.WHOLE_SET:
             runner.replace_set(plan.actions)
@@ -160,8 +166,13 @@ class _Applier:
 
     def _begin(self, sync_key: str, action: str) -> int:
         """Every write starts here: still ours to write (the lease), and an intent recorded first."""
-        self.lease.ensure()
-        return self.store.begin(self.pair.id, sync_key, action)
+        return self._begin_many([(sync_key, action)])[0]
+
+    def _begin_many(self, writes: list[tuple[str, str]]) -> list[int]:
+        """The intents of writes about to be sent, recorded once the lease is renewed (on PostgreSQL both in
+        one statement: the intents only if the renewal found the lease ours); their ids in order."""
+        lease, store, pair_id = self.lease, self.store, self.pair.id
+        return _under_lease(lease, lambda: begin_leased(store, pair_id, writes, lease.pair_id, lease.owner, lease.ttl))
 
     # -- per-milestone platforms (Kantata, Autotask) ------------------------------------------------
     def run(self, actions: Sequence[PlannedAction]) -> None:
@@ -231,9 +242,8 @@ class _Applier:
                 self.record(outcome)
 
     def _create_batch(self, actions: list[PlannedAction]) -> list[ActionResult]:
-        self.lease.ensure()
         # Every intent is committed before the batch is sent (one statement for the batch, not one each).
-        intents = self.store.begin_many(self.pair.id, [(a.sync_key, a.kind.value) for a in actions])
+        intents = self._begin_many([(a.sync_key, a.kind.value) for a in actions])
         begun = list(zip(actions, intents, strict=True))
         # Each model built once: reading ``a.desired`` builds the milestone from the plan's row every time.
         desired = [m for a in actions if (m := a.desired) is not None]
@@ -389,6 +399,18 @@ class _Applier:
         if source_row(action) is not None and target is not None:
             self._link(action, target)
         self.record(ActionResult(action, ok=True))
+
+
+def _under_lease(lease: Lease, call: Callable[[], T | None]) -> T:
+    """``call``'s answer: a store call that renews ``lease`` first and gives None, having done nothing, when
+    the lease was no longer ours. Not called once the lease is known lost (its heartbeat failed, even if the
+    row would still renew): ``lease.ensure()`` raises LeaseLostError then, as it does after a None."""
+    while True:
+        if lease.held:
+            answer = call()
+            if answer is not None:
+                return answer
+        lease.ensure()  # the lease is lost: raises LeaseLostError (should it hold after all, ask again)
 
 
 _WRITING: Final = frozenset({ActionKind.CREATE, ActionKind.UPDATE, ActionKind.DELETE, ActionKind.ADOPT})
