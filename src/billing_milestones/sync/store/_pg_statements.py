@@ -43,9 +43,31 @@ Statement = tuple[str, Sequence[Any]]
 _ELEMENTS: Final = "jsonb_array_elements(?::jsonb) WITH ORDINALITY AS batch(e, n)"
 #: Seconds since the epoch by the server's clock, once per statement.
 _NOW: Final = "(SELECT extract(epoch FROM clock_timestamp())::float8 AS t) AS clock"
-#: A lease row may be taken: it is already ours, or it expired (``excluded.heartbeat`` is this statement's clock).
-#: Every SET expression reads the row as it was, so the four agree.
-_TAKEN: Final = "(held.owner = excluded.owner OR held.expires_at <= excluded.heartbeat)"
+#: A lease row may be taken: it is already ours, it expired (``excluded.heartbeat`` is this statement's clock),
+#: or its holder's session is gone. That session is the store connection its run holds the lease on and
+#: records every intent on: once the server has ended it (the process killed, on any machine: its kernel
+#: closed the socket), that run can begin no write any more, and an intent it began before is pending, which
+#: the next run's settle window waits out. So the next run need not wait out the ttl. The session is its
+#: backend's pid, role and start, as the workers' slots judge theirs: a backend of that pid and role whose
+#: start this role may not see counts as the holder's (alive), one of another role reused the pid. Judged
+#: only when the session columns were written for this owner: an older version's takeover rewrites the owner
+#: and leaves another holder's session behind, and is then judged by its expiry only.
+_TAKEN: Final = (
+    "(held.owner = excluded.owner OR held.expires_at <= excluded.heartbeat OR ("
+    "held.session_owner = held.owner AND NOT EXISTS (SELECT 1 FROM pg_stat_get_activity(held.session_pid) AS a "
+    "WHERE a.usesysid = held.session_role AND (a.backend_start = held.session_start OR a.backend_start IS NULL))))"
+)
+#: What a lease row holds, every column of it rewritten by a take: the holder's or the row as it was.
+_LEASE_COLUMNS: Final = (
+    "owner",
+    "acquired_at",
+    "heartbeat",
+    "expires_at",
+    "session_owner",
+    "session_pid",
+    "session_start",
+    "session_role",
+)
 
 
 def put_set_statements(items: Sequence[tuple[Link, int | None]], now: str) -> list[Statement]:
@@ -120,19 +142,19 @@ def begin_many_statement(pair_id: str, writes: Sequence[tuple[str, str]], now: s
 
 
 def try_lease_statement(pair_id: str, owner: str, ttl: float, acquired_at: str) -> Statement:
-    """Take the pair's lease when it is free, expired or already ``owner``'s; returns the holder afterwards
-    (``owner``, ``expires_at``). A lease held by another is left as it was (its row rewritten unchanged)."""
+    """Take the pair's lease when it is free, expired, already ``owner``'s or its holder's session is gone
+    (:data:`_TAKEN`); returns the holder afterwards (``owner``, ``expires_at``). A lease held by another is
+    left as it was (its row rewritten unchanged). The taker's session (this connection's backend) is recorded
+    with it. Whether it is taken is decided once, in one sub-select, for every column."""
     return (
-        "INSERT INTO leases AS held (pair_id, owner, acquired_at, heartbeat, expires_at) "
-        f"SELECT ?, ?, ?, clock.t, clock.t + ? FROM {_NOW} "
-        "ON CONFLICT (pair_id) DO UPDATE SET "
-        + ", ".join(
-            f"{column} = CASE WHEN {_TAKEN} THEN excluded.{column} ELSE held.{column} END"
-            for column in ("owner", "acquired_at", "heartbeat", "expires_at")
-        )
-        + " "
+        f"INSERT INTO leases AS held (pair_id, {', '.join(_LEASE_COLUMNS)}) "
+        "SELECT ?, ?, ?, clock.t, clock.t + ?, ?, me.pid, me.backend_start, me.usesysid "
+        f"FROM {_NOW}, pg_stat_get_activity(pg_backend_pid()) AS me "
+        f"ON CONFLICT (pair_id) DO UPDATE SET ({', '.join(_LEASE_COLUMNS)}) = (SELECT "
+        + ", ".join(f"CASE WHEN d.taken THEN excluded.{column} ELSE held.{column} END" for column in _LEASE_COLUMNS)
+        + f" FROM (SELECT {_TAKEN} AS taken) AS d) "
         "RETURNING held.owner, held.expires_at",
-        (pair_id, owner, acquired_at, ttl),
+        (pair_id, owner, acquired_at, ttl, owner),
     )
 
 

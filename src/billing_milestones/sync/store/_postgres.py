@@ -55,7 +55,11 @@ _SCHEMA: Final = (
         owner       TEXT NOT NULL,
         acquired_at TEXT NOT NULL,
         heartbeat   DOUBLE PRECISION NOT NULL,
-        expires_at  DOUBLE PRECISION NOT NULL)""",
+        expires_at  DOUBLE PRECISION NOT NULL,
+        session_owner TEXT,
+        session_pid   INTEGER,
+        session_start TIMESTAMPTZ,
+        session_role  OID)""",
     "CREATE TABLE IF NOT EXISTS pair_versions (pair_id TEXT PRIMARY KEY, version BIGINT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS names (
         kind        TEXT NOT NULL,
@@ -85,6 +89,16 @@ _SCHEMA: Final = (
 #: READ or SERIALIZABLE its snapshot predates the wait and the server refuses the statement instead (a
 #: serialization failure where a PairBusyError belongs). Every statement here is written for READ COMMITTED.
 _READ_COMMITTED: Final = "SET default_transaction_isolation = 'read committed'"
+
+#: A store made before leases kept their holder's session gets its columns in place (nullable: a lease taken
+#: by an older version has none, and is taken over only once it expires, as before). Looked for first:
+#: ``ALTER TABLE`` locks every lease statement out while it runs.
+_LEASES_HAVE_SESSION: Final = """SELECT EXISTS (SELECT 1 FROM pg_attribute
+    WHERE attrelid = 'leases'::regclass AND attname = 'session_owner' AND NOT attisdropped) AS found"""
+_LEASES_ADD_SESSION: Final = (
+    "ALTER TABLE leases ADD COLUMN IF NOT EXISTS session_owner TEXT, ADD COLUMN IF NOT EXISTS session_pid INTEGER, "
+    "ADD COLUMN IF NOT EXISTS session_start TIMESTAMPTZ, ADD COLUMN IF NOT EXISTS session_role OID"
+)
 
 #: Tables whose ids ``links migrate`` writes explicitly; their identity must then continue past them.
 _IDENTITIES: Final = {"intents": "id", "runs": "id"}
@@ -166,6 +180,9 @@ class PostgresBackend:
             self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             for statement in _SCHEMA:
                 self.conn.execute(statement)
+            leases = self.conn.execute(_LEASES_HAVE_SESSION).fetchone()
+            if leases is None or not leases["found"]:
+                self.conn.execute(_LEASES_ADD_SESSION)
             found = self.conn.execute(HAS_PUT_LINKS_FUNCTION).fetchone()
             if found is None or not found["found"]:  # made once, not replaced at every open
                 self.conn.execute(PUT_LINKS_FUNCTION)
