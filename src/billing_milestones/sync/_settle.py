@@ -3,9 +3,9 @@
 Every write is bracketed by an intent (:mod:`.apply`): begun before the request, closed after the answer. A
 run killed mid-write (SIGKILL, OOM, a lost machine) leaves its intents ``pending``, and the request it had
 sent may still be being served: the process died, not the request. The next run of the pair takes the lease
-at once (a dead holder's lease is freed when its process is gone, and a worker's job is requeued within a
-second), so if it listed the target then, it could miss the milestone the dead run's POST is about to store
-and create it again: an invoice sent twice.
+at once (a dead holder's lease is freed when its process or its store session is gone, and a worker's job
+is requeued within a second), so if it listed the target then, it could miss the milestone the dead run's
+POST is about to store and create it again: an invoice sent twice.
 
 A client that had not died would itself have waited for that answer up to its whole timeout. So before a
 write run lists the target, under the pair's lease, :func:`settle_pending` waits until the pair's youngest

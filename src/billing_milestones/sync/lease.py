@@ -11,7 +11,8 @@ The lease itself is stored by the link store's backend (:class:`LeaseBackend`), 
 holds it; this module only drives it: acquiring with a deadline, renewing on a heartbeat thread, and refusing
 the next write once the lease is no longer ours. A holder that was killed on this same machine (its
 process is gone, or only a zombie its parent has not reaped, in this PID namespace of this booted machine) is
-not waited for: its lease is freed at once.
+not waited for: its lease is freed at once. On PostgreSQL the backend also takes over, in its take, a lease
+whose holder's store session the server has ended, wherever that holder ran (``store._pg_statements``).
 """
 
 from __future__ import annotations
