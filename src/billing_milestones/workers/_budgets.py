@@ -198,15 +198,17 @@ class PostgresLimiter:
         args = {"slots": self.slots, "name": name, "token": token, "lease": self.lease}
         deadline: float | None = None
         while True:
+            listening = self._wakeups.listening  # before heard: then a release after heard is counted
             heard = self._wakeups.heard(name)  # before the try: a release after it is not slept through
             row = conn.execute(_TAKE_SLOT, {**args, "start": random.randrange(self.slots)}).fetchone()
             if row is not None:
                 return int(str(row[0])), token
             now = time.monotonic()
-            if deadline is None:  # the first miss: listen, then try again before sleeping
+            if deadline is None:
                 deadline = now + self.max_wait
-                self._wakeups.listen()
-                continue
+                if not listening:  # the first miss with nobody listening: listen, try again before sleeping
+                    self._wakeups.listen()
+                    continue
             if now >= deadline:
                 raise BudgetExhaustedError(
                     f"no free slot of {self.slots} for {name!r} within {self.max_wait:.0f}s (not sent)",

@@ -55,7 +55,15 @@ class Wakeups:
         self._thread: threading.Thread | None = None
         #: Set once the listener's first connection has listened or failed: the first waiters wait for it.
         self._first = threading.Event()
+        #: Whether the listener's connection has LISTENed and not been lost since (see :attr:`listening`).
+        self._listening = False
         self._closed = threading.Event()
+
+    @property
+    def listening(self) -> bool:
+        """Whether releases are being heard now: read before :meth:`heard`, True means a release made after
+        that read is counted (or, its connection lost meanwhile, every waiter is woken on reconnecting)."""
+        return self._listening
 
     def heard(self, name: str) -> int:
         """Releases of ``name`` heard so far: read it before trying, pass it to :meth:`wait`."""
@@ -110,6 +118,7 @@ class Wakeups:
             try:
                 with psycopg.connect(self._url, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+                    self._listening = True
                     self._first.set()
                     quiet = False
                     self.wake_all()  # a release may have gone unheard before this LISTEN
@@ -117,8 +126,11 @@ class Wakeups:
                         for note in conn.notifies(timeout=_TICK):
                             self._wake(note.payload)
             except psycopg.Error as exc:
+                self._listening = False  # before the pause: releases go unheard until the next LISTEN
                 self._first.set()
                 if not quiet:
                     _log.warning("slot wake-ups: no listener connection (%s); waiters poll until it is back", exc)
                 quiet = True
                 self._closed.wait(_RECONNECT)
+            finally:  # its connection is gone, however it ended
+                self._listening = False
