@@ -14,8 +14,9 @@ Guarantees, and what they rest on:
 
 * **Only listed workers are judged by their lock.** The row is inserted after the lock is granted and
   deleted before it is released, so a worker without a row (an older release, or one whose lock could not be
-  taken) is never taken for dead here: the heartbeat judges it, as before. Rows go with their worker
-  (``ON DELETE CASCADE`` from ``procrastinate_workers``, which procrastinate prunes) or when judged.
+  taken) is never taken for dead here: the heartbeat judges it, as before. Rows go when their worker stops,
+  when judged, or, once procrastinate no longer knows their worker (it prunes stalled ones), when the next
+  worker lists itself (no foreign key: see :data:`_SCHEMA`).
 * **A live worker whose lock connection lives is never judged dead**: its lock is granted, and the judging
   statement reads ``pg_locks`` after its snapshot, so a lock taken again in the meantime is seen.
 * **A server restart or crash recovery judges nobody.** It ends every session, the watchers' included. A
@@ -84,15 +85,34 @@ KEY: Final = "(hashtext('billing_milestones.liveness:' || coalesce(current_schem
 #: Worker ids above this do not fit the lock's second key: such a worker is not listed (heartbeat only).
 _MAX_ID: Final = 2**31 - 1
 
+#: The table, with no foreign key to ``procrastinate_workers``: one would make a future procrastinate
+#: migration that drops or rebuilds that table fail on our dependency. A table made with one (earlier
+#: releases: ``ON DELETE CASCADE``) loses it in place, its rows kept; the rows of workers procrastinate pruned
+#: are deleted by :data:`_FORGET_ORPHANS` instead of by the cascade.
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS bm_worker_liveness (
-    worker_id bigint PRIMARY KEY REFERENCES procrastinate_workers(id) ON DELETE CASCADE,
+    worker_id bigint PRIMARY KEY,
     epoch bigint NOT NULL DEFAULT 0,
     backend_pid integer NOT NULL,
     listed_at timestamptz NOT NULL DEFAULT now(),
     app_name text
 );
-ALTER TABLE bm_worker_liveness ADD COLUMN IF NOT EXISTS app_name text"""
+ALTER TABLE bm_worker_liveness ADD COLUMN IF NOT EXISTS app_name text;
+DO $$
+DECLARE
+    fk name;
+BEGIN
+    FOR fk IN SELECT conname FROM pg_constraint WHERE conrelid = 'bm_worker_liveness'::regclass AND contype = 'f'
+    LOOP
+        EXECUTE format('ALTER TABLE bm_worker_liveness DROP CONSTRAINT %I', fk);
+    END LOOP;
+END
+$$"""
+#: Rows whose worker procrastinate no longer knows (pruned as stalled, or gone with its table): what the
+#: cascade deleted. Run by each worker as it lists itself. A worker's own row is never one: procrastinate
+#: commits the worker's row before the worker lists itself, and deletes it only after it unlisted itself.
+_FORGET_ORPHANS: Final = """DELETE FROM bm_worker_liveness l
+WHERE NOT EXISTS (SELECT 1 FROM procrastinate_workers w WHERE w.id = l.worker_id)"""
 #: The tag's prefix (see :func:`tagged`); the tag is this and 16 hex digits.
 _TAG_PREFIX: Final = "bm-worker-"
 #: A listing: the row, with the tag when the lock connection's ``application_name`` starts with it (the
@@ -210,6 +230,7 @@ class Liveness:
                     await conn.close()
                     return
                 await conn.execute(_LIST, {"id": worker_id, "tag": self.tag})
+                await conn.execute(_FORGET_ORPHANS)
             except psycopg.Error as exc:
                 logger.warning("worker %s runs without its liveness lock (%s)", worker_id, type(exc).__name__)
                 if conn is not None:
