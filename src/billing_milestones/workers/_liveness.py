@@ -41,6 +41,8 @@ Guarantees, and what they rest on:
   running jobs were requeued, fetches nothing more and stops (:class:`WorkerFencedError` once its running
   jobs end; a supervisor starts a new one). Two runs of its pair may then overlap; the pair's lease lets only
   one write (the second gets ``PairBusyError`` and is retried later) and the intents make the retry safe.
+  The old run's outcome is not recorded on the queue, where it would undo the requeue
+  (:mod:`._liveness_finish`).
 """
 
 from __future__ import annotations
@@ -56,9 +58,11 @@ from typing import Any, Final
 
 import psycopg
 from procrastinate import exceptions as pq_errors
+from procrastinate import jobs as pq_jobs
 from procrastinate import manager as pq_manager
 
 from ..errors import BillingMilestonesError
+from ._liveness_finish import finish_if_mine, retry_if_mine
 from ._pool import READ_COMMITTED
 
 __all__ = [
@@ -370,11 +374,31 @@ class LivenessJobManager(pq_manager.JobManager):
     def __init__(self, connector: Any, liveness: Liveness) -> None:
         super().__init__(connector)
         self.liveness = liveness
+        self._worker_id: int | None = None
 
     async def register_worker(self) -> int:
         worker_id = await super().register_worker()
+        self._worker_id = worker_id
         await self.liveness.take(worker_id)
         return worker_id
+
+    async def finish_job(self, job: pq_jobs.Job, status: pq_jobs.Status, delete_job: bool) -> None:
+        """A job's end, recorded only while it is still this worker's (see :mod:`._liveness_finish`)."""
+        assert job.id is not None
+        await finish_if_mine(self.connector, job.id, job.worker_id or self._worker_id, status.value, delete_job)
+
+    async def retry_job(
+        self,
+        job: pq_jobs.Job,
+        retry_at: datetime.datetime | None = None,
+        priority: int | None = None,
+        queue: str | None = None,
+        lock: str | None = None,
+    ) -> None:
+        """A job's retry, recorded only while it is still this worker's (see :mod:`._liveness_finish`)."""
+        assert job.id is not None
+        when = retry_at or datetime.datetime.now(datetime.UTC)
+        await retry_if_mine(self.connector, job.id, job.worker_id or self._worker_id, when, priority, queue, lock)
 
     async def fetch_job(self, queues: Iterable[str] | None, worker_id: int) -> Any:
         liveness = self.liveness

@@ -1,0 +1,118 @@
+"""A worker judged dead while it lived (every session of it ended) still ends the job it was running: its
+outcome must not undo the requeue, on the real server. Without the guard, procrastinate's finish marks a
+requeued job done (its rerun never runs) and its retry puts another worker's running job back to ``todo``."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+
+import psycopg
+import pytest
+from procrastinate import jobs as pq_jobs
+from procrastinate import manager as pq_manager
+
+from billing_milestones.workers import pair_lock
+from billing_milestones.workers._liveness import requeue
+from billing_milestones.workers._liveness_finish import FINISH, RETRY
+
+from .conftest import Deployment
+from .test_liveness import Workers, queue
+
+
+async def _fetch(workers: Workers, worker_id: int) -> pq_jobs.Job:
+    job = await pq_manager.JobManager.fetch_job(workers.manager, [workers.worker.workers.queue], worker_id)
+    assert job is not None and job.id is not None
+    return job
+
+
+async def _running(workers: Workers, pair: str) -> tuple[int, pq_jobs.Job]:
+    worker_id, _ = await workers.register()
+    task = workers.worker.sync_task.configure(lock=pair_lock(pair), queueing_lock=pair_lock(pair))
+    await task.defer_async(pair=pair)
+    return worker_id, await _fetch(workers, worker_id)
+
+
+def _state(links: str, job_id: int) -> tuple[str, int | None, int]:
+    with psycopg.connect(links) as conn:
+        row = conn.execute("SELECT status, worker_id, attempts FROM procrastinate_jobs WHERE id = %s", (job_id,))
+        found = row.fetchone()
+    assert found is not None
+    return str(found[0]), found[1], int(found[2])
+
+
+async def _requeue(workers: Workers, job: pq_jobs.Job) -> None:
+    """What a watcher does to the job of a worker it judged dead."""
+    assert job.id is not None
+    assert await requeue(workers.manager, [(job.id, job.queue, "p")], reason="judged in the test") == 1
+
+
+def test_a_requeued_jobs_finish_by_its_old_worker_leaves_it_queued(
+    deployment: Deployment, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario() -> None:
+        async with queue(deployment) as workers:
+            _, job = await _running(workers, "p")
+            assert job.id is not None
+            await _requeue(workers, job)
+            with caplog.at_level(logging.WARNING, logger="billing_milestones.workers"):
+                await workers.manager.finish_job(job, pq_jobs.Status.SUCCEEDED, delete_job=False)
+                await workers.manager.finish_job(job, pq_jobs.Status.FAILED, delete_job=True)
+            assert _state(deployment.links, job.id)[0] == "todo"  # its rerun is still due
+            assert [r.bm_event for r in caplog.records if hasattr(r, "bm_event")].count("job_outcome_dropped") == 2
+
+    asyncio.run(scenario())
+
+
+def test_a_requeued_jobs_retry_or_finish_by_its_old_worker_leaves_the_new_workers_run_alone(
+    deployment: Deployment,
+) -> None:
+    async def scenario() -> None:
+        async with queue(deployment) as workers:
+            _, job = await _running(workers, "p")
+            assert job.id is not None
+            await _requeue(workers, job)
+            new_id, _ = await workers.register()
+            again = await _fetch(workers, new_id)
+            assert again.id == job.id
+            before = _state(deployment.links, job.id)
+            assert before[:2] == ("doing", new_id)
+            await workers.manager.retry_job(job, retry_at=datetime.datetime.now(datetime.UTC))
+            await workers.manager.finish_job(job, pq_jobs.Status.FAILED, delete_job=False)
+            assert _state(deployment.links, job.id) == before  # still the new worker's, untouched
+            await workers.manager.finish_job(again, pq_jobs.Status.SUCCEEDED, delete_job=False)  # its own end
+            assert _state(deployment.links, job.id)[0] == "succeeded"
+
+    asyncio.run(scenario())
+
+
+def test_a_workers_own_jobs_are_finished_and_retried_as_procrastinate_does(deployment: Deployment) -> None:
+    async def scenario() -> None:
+        async with queue(deployment) as workers:
+            worker_id, job = await _running(workers, "p")
+            assert job.id is not None
+            attempts = _state(deployment.links, job.id)[2]
+            await workers.manager.retry_job(job)
+            assert _state(deployment.links, job.id) == ("todo", worker_id, attempts + 1)
+            again = await _fetch(workers, worker_id)
+            await workers.manager.finish_job(again, pq_jobs.Status.SUCCEEDED, delete_job=False)
+            assert _state(deployment.links, job.id)[0] == "succeeded"
+            _, other = await _running(workers, "q")
+            assert other.id is not None
+            await workers.manager.finish_job(other, pq_jobs.Status.SUCCEEDED, delete_job=True)
+            with psycopg.connect(deployment.links) as conn:
+                assert conn.execute(
+                    "SELECT count(*) FROM procrastinate_jobs WHERE id = %s", (other.id,)
+                ).fetchone() == (0,)
+
+    asyncio.run(scenario())
+
+
+def test_the_guarded_steps_call_the_functions_procrastinates_own_queries_call() -> None:
+    """An upgrade of procrastinate that renames them fails here, not in production."""
+    from procrastinate import sql
+
+    for guarded, name in ((FINISH, "finish_job"), (RETRY, "retry_job")):
+        function = sql.queries[name].split("SELECT ", 1)[1].split("(", 1)[0]
+        assert f"SELECT {function}(id, " in guarded
