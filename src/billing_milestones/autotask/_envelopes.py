@@ -12,15 +12,18 @@ Parsers raise ``ValueError`` for a malformed body (the runner turns it into APIR
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
+
+import pydantic
 
 from .. import errors
 from .._http import APIResponse, Page, RequestSpec
 from ._errors import PLATFORM, error_body_messages
-from ._page import read_items_page
+from ._page import _ENVELOPE, Record, contract_records, read_items_page
 from .wire import ContractMilestone, FieldsResponse, ItemIdResponse, PageDetails
 
-__all__ = ["body_of", "checked_item", "count_matches", "item_id_of", "items_page", "status_fields_of"]
+__all__ = ["body_of", "checked_item", "count_matches", "item_id_of", "items_page", "status_fields_of", "view_page"]
 
 
 class _Identified(Protocol):
@@ -107,7 +110,35 @@ def _next_request(spec: RequestSpec, details: PageDetails, items: list[Any]) -> 
 def items_page(spec: RequestSpec, response: APIResponse) -> Page[ContractMilestone]:
     """One ``ContractMilestones`` query page. Every item must carry its id: ``Query`` always asks for it, even
     with ``IncludeFields`` (paging past 500 needs it), and the page guard needs it to see a repeat."""
-    body = read_items_page(body_of(response))
+    return _items_page(spec, response, body_of(response))
+
+
+def view_page(contract: int) -> Callable[[RequestSpec, APIResponse], Page[ContractMilestone | Record]]:
+    """:func:`items_page` for the common view of ``contract``'s milestones. A page whose every record is a usual
+    one of the contract, with its id (``_page.contract_records``), keeps the records as the JSON had them: the
+    view reads each from there once (``_read.listing_reader``) and builds its wire model only if its raw payload
+    is read. Any other page is :func:`items_page`'s, whole, with its errors."""
+
+    def parse(spec: RequestSpec, response: APIResponse) -> Page[ContractMilestone | Record]:
+        body = body_of(response)
+        items = body.get("items")
+        if body.keys() == _ENVELOPE and type(items) is list and contract_records(items, contract):
+            try:
+                details = PageDetails.model_validate(body["pageDetails"])
+            except pydantic.ValidationError:  # the envelope's reading names it by its place in the body
+                pass
+            else:
+                count_matches(details, items)
+                ids = tuple([str(record["id"]) for record in items])
+                return Page(items, _next_request(spec, details, items), response, item_ids=ids)
+        page: Page[ContractMilestone | Record] = _items_page(spec, response, body)  # type: ignore[assignment]
+        return page
+
+    return parse
+
+
+def _items_page(spec: RequestSpec, response: APIResponse, data: dict[str, Any]) -> Page[ContractMilestone]:
+    body = read_items_page(data)
     count_matches(body.page_details, body.items)
     item_ids: list[str] = []
     for position, item in enumerate(body.items):

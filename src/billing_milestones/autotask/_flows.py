@@ -20,9 +20,10 @@ from .._listing import CheckedListing
 from ..model import Milestone, MilestoneKey
 from . import _operations as ops
 from . import adapter
+from ._page import Record
 from ._persisted import load_picklist, load_zone, save_picklist, save_zone
 from ._plans import created, plan_update, prepare_create, updatable
-from ._read import milestone_reader
+from ._read import listing_reader
 from ._setup import SharedState, container_id, given_currency, key_ids
 from .query import F, as_query
 from .wire import ContractMilestone, ZoneInformation
@@ -227,32 +228,42 @@ def _of_contract(record: ContractMilestone, contract_id: int) -> ContractMilesto
     return record
 
 
+def _status_of(item: ContractMilestone | Record) -> Any:
+    return item.get("status") if isinstance(item, dict) else item.status
+
+
+def _contract_of(item: ContractMilestone | Record) -> Any:
+    return item.get("contractID") if isinstance(item, dict) else item.contract_id
+
+
 def view_listing(
     state: SharedState, container: str, currency: str | None
-) -> Flow[CheckedListing[ContractMilestone, Milestone]]:
+) -> Flow[CheckedListing[ContractMilestone | Record, Milestone]]:
     """The contract's milestones as common Milestones: the currency first (resolving it reads the contract),
     then the query; the picklist when a page has milestones to translate. The contract is proven by its
-    listed milestones, and read (NotFoundError naming it) only when the query lists none (see ``_listing``)."""
+    listed milestones, and read (NotFoundError naming it) only when the query lists none (see ``_listing``).
+    A page's items are its wire records, or its JSON records where every one is a usual record of the
+    contract (``_envelopes.view_page``)."""
     cid = container_id(container)
     code = yield from currency_for(state, cid, currency, False)
 
     refreshed: list[bool] = []  # a cached picklist is read again once per listing at most
 
-    def converter(records: Sequence[ContractMilestone]) -> Flow[Callable[[ContractMilestone], Milestone]]:
+    def converter(
+        records: Sequence[ContractMilestone | Record],
+    ) -> Flow[Callable[[ContractMilestone | Record], Milestone]]:
         cached = yield from cached_picklist(state)
         picklist = cached if cached is not None else (yield from status_picklist(state))
-        if cached is not None and not refreshed and any(r.status not in picklist.labels for r in records):
+        if cached is not None and not refreshed and any(_status_of(r) not in picklist.labels for r in records):
             # A status the cached picklist lacks may be one the tenant added since another client read it
             # (a shared cache keeps it for its TTL): read it afresh before refusing the milestone by name.
             refreshed.append(True)
             picklist = yield from status_picklist(state, refresh=True)
-        labels = picklist.labels
-        if any(r.contract_id == cid for r in records):
+        if any(_contract_of(r) == cid for r in records):
             state.currencies.existing.add(cid)
-        read = milestone_reader(labels, code)
-        return lambda r: read(_of_contract(r, cid))
+        return listing_reader(picklist.labels, code, lambda r: _of_contract(r, cid))
 
-    query = ops.query_operation(as_query(F.eq("contractID", cid)))
+    query = ops.view_query_operation(as_query(F.eq("contractID", cid)), cid)
     return CheckedListing(query, converter, lambda: contract_exists(state, cid))
 
 

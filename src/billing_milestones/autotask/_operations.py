@@ -37,6 +37,7 @@ from ._currency import (
 )
 from ._errors import PLATFORM, error_detail, error_hook, is_thread_threshold, retry_hook
 from ._ids import check_id
+from ._page import Record
 from ._zones import (
     DEFAULT_DISCOVERY_URL,
     discovery_base,
@@ -183,6 +184,11 @@ def query_operation(query: Query) -> PagedOperation[ContractMilestone]:
     """Each page strict (see ``_envelopes``): counts agree, every item carries its id, next links followable."""
     spec = RequestSpec("POST", f"{ENTITY}/query", json=query.to_wire(), retryable=Retryable.ALWAYS, limit_key=ENTITY)
     return PagedOperation(spec, env.items_page)
+
+
+def view_query_operation(query: Query, contract: int) -> PagedOperation[ContractMilestone | Record]:
+    """:func:`query_operation` for the common view of ``contract`` (pages read by ``_envelopes.view_page``)."""
+    return PagedOperation(query_operation(query).first, env.view_page(contract))
 
 
 def count_operation(query: Query) -> Operation[int]:

@@ -24,8 +24,10 @@ from .._http._json import MAX_EXACT_INT, double_exact
 from ..model import _new, _set_dict, _set_extra, _set_fields_set, _set_private
 from .wire import _DATE_TEXT, ContractMilestone, ItemsResponse, PageDetails
 
-__all__ = ["read_items_page"]
+__all__ = ["Record", "contract_records", "datetime_of", "read_items_page"]
 
+#: A query record as the JSON had it: a view page's item when :func:`contract_records` vouched for the page.
+Record = dict[str, Any]
 #: pydantic's own datetime validator, the one the model runs after its ISO-text check (its core, without the
 #: adapter's per-call wrapper).
 _DATETIME: Final = TypeAdapter(dt.datetime).validator.validate_python
@@ -94,31 +96,44 @@ def _layout_of(keys: tuple[Any, ...]) -> _Layout | None:
 #: Layouts seen (the records of a listing mostly share one); bounded, as keys come from servers.
 _LAYOUTS: dict[tuple[Any, ...], _Layout | None] = {}
 _MAX_LAYOUTS: Final = 64
+#: Date-time texts read, and the datetime pydantic's validator made of each: a listing's dates mostly repeat (the
+#: records created in one run, a few due dates), and a datetime is immutable, so one serves every record that
+#: spells it so. Bounded, as texts come from servers.
+_DATETIMES: dict[str, dt.datetime] = {}
+_MAX_DATETIMES: Final = 4096
 
 
-def _record(data: Any) -> ContractMilestone | None:
-    """One record as the model reads it, or None when the model must read it."""
+def datetime_of(text: str) -> dt.datetime:
+    """The wire model's datetime of ``text``; ValueError when the model refuses it (and then names it)."""
+    found = _DATETIMES.get(text)
+    if found is None:
+        if not _DATE_TEXT.fullmatch(text):
+            raise ValueError(f"not ISO 8601 date-time text: {text!r}")
+        found = _DATETIME(text)  # pydantic's ValidationError is a ValueError
+        if len(_DATETIMES) >= _MAX_DATETIMES:
+            _DATETIMES.clear()
+        _DATETIMES[text] = found
+    return found
+
+
+def _checked(data: Any) -> _Layout | None:
+    """The layout of a record the model reads as it stands (exactly cased keys, each value of its usual type),
+    or None when the model must read it."""
     if type(data) is not dict:
         return None
     keys = tuple(data)
-    layout = _LAYOUTS.get(keys, _UNSEEN)
+    layout: _Layout | None = _LAYOUTS.get(keys, _UNSEEN)
     if layout is _UNSEEN:
         if len(_LAYOUTS) >= _MAX_LAYOUTS:
             _LAYOUTS.clear()
         layout = _LAYOUTS[keys] = _layout_of(keys)
     if layout is None:
         return None
-    values = dict(_DEFAULTS)
-    values["user_defined_fields"] = []
-    extra: dict[str, Any] = {}
-    for name, kind, value in zip(layout.names, layout.kinds, data.values(), strict=True):
-        if kind == _EXTRA:
-            extra[name] = value
-            continue
+    for kind, value in zip(layout.kinds, data.values(), strict=True):
         if value is None:
             if kind == _USER_FIELDS:  # the one field null does not stand for (a list, maybe empty)
                 return None
-            continue  # the default, set
+            continue
         cls = type(value)
         if kind == _ID:
             if cls is not int or not 0 <= value <= MAX_EXACT_INT:
@@ -127,31 +142,60 @@ def _record(data: Any) -> ContractMilestone | None:
             if cls is not str:
                 return None
         elif kind == _AMOUNT:
-            if cls is int and -MAX_EXACT_INT <= value <= MAX_EXACT_INT:
-                value = Decimal(value)  # as the model's Decimal validator converts a whole JSON number
+            if cls is int:
+                if not -MAX_EXACT_INT <= value <= MAX_EXACT_INT:
+                    return None
             elif cls is not Decimal or not value.is_finite() or not (_short(value) or double_exact(value)):
                 return None
         elif kind == _DATE:
-            if cls is not str or not _DATE_TEXT.fullmatch(value):
+            if cls is not str:
                 return None
-            try:
-                value = _DATETIME(value)
-            except ValueError:  # pydantic's ValidationError: the model names it
-                return None
+            if value not in _DATETIMES:
+                try:
+                    datetime_of(value)
+                except ValueError:
+                    return None
         elif kind == _FLAG:
             if cls is not bool:
                 return None
-        elif cls is not list or value:  # user-defined fields: only an empty list is read here
+        elif kind == _USER_FIELDS and (cls is not list or value):  # only an empty list is read here
             return None
-        else:
-            continue  # a fresh empty list, set
-        values[name] = value
+    return layout
+
+
+def _record(data: Any) -> ContractMilestone | None:
+    """One record as the model reads it, or None when the model must read it."""
+    layout = _checked(data)
+    if layout is None:
+        return None
+    values = dict(_DEFAULTS)
+    values["user_defined_fields"] = []  # a fresh empty list for each record (null or absent alike)
+    extra: dict[str, Any] = {}
+    for name, kind, value in zip(layout.names, layout.kinds, data.values(), strict=True):
+        if kind == _EXTRA:
+            extra[name] = value
+        elif value is not None and kind != _USER_FIELDS:
+            if kind == _AMOUNT:
+                if type(value) is int:
+                    value = Decimal(value)  # as the model's Decimal validator converts a whole JSON number
+            elif kind == _DATE:
+                value = datetime_of(value)
+            values[name] = value
     record = _new(ContractMilestone)
     _set_dict(record, values)
     _set_fields_set(record, set(layout.fields_set))
     _set_extra(record, extra)
     _set_private(record, None)
     return record
+
+
+def contract_records(items: list[Any], contract: int) -> bool:
+    """Whether every record is one :func:`_record` reads, with its id, of ``contract``: the common view reads
+    those from their JSON as they stand (``_read.listing_reader``), without a wire model for each."""
+    for data in items:
+        if _checked(data) is None or data.get("id") is None or data.get("contractID") != contract:
+            return False
+    return True
 
 
 #: Every declared field's attribute, in declared order, as a record without the key holds it.

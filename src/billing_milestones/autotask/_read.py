@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow
-from typing import Final
+from typing import Any, Final
 
 from .._wire import LazyRaw
 from ..errors import TranslationError, ValidationError
@@ -31,10 +31,11 @@ from ..model import (
     shared_fields,
 )
 from ..money import Money, _money
+from ._page import Record, _record, datetime_of
 from .adapter import _READ_FIELDS, DEFAULT_STATUS_LABELS, _common_status, split_description, to_milestone
 from .wire import ContractMilestone
 
-__all__ = ["milestone_reader"]
+__all__ = ["listing_reader", "milestone_reader"]
 
 #: The fields set each model of a read records: one read-only set per shape (see ``model.shared_fields``),
 #: not a set copied for each milestone (an object apiece for the collector to walk).
@@ -82,17 +83,100 @@ def milestone_reader(
 ) -> Callable[[ContractMilestone], Milestone]:
     """``lambda wire: to_milestone(wire, picklist=picklist, currency=currency, labels=labels)``, for many records
     of one contract. A currency ``Money`` refuses gets ``to_milestone`` for every record (which names it)."""
+    return _readers(picklist, currency, labels)[0]
+
+
+def listing_reader(
+    picklist: Mapping[int, str],
+    currency: str,
+    checked: Callable[[ContractMilestone], ContractMilestone],
+    labels: Mapping[str, MilestoneStatus] = DEFAULT_STATUS_LABELS,
+) -> Callable[[ContractMilestone | Record], Milestone]:
+    """:func:`milestone_reader` for the items of a view's page: a wire record (``checked`` first), or a record
+    of the contract's JSON that ``_page.contract_records`` vouched for, read as the wire model it makes."""
+    return _readers(picklist, currency, labels, checked)[1]
+
+
+def _wire_of(data: Record) -> ContractMilestone:
+    """The wire model of a record ``_page.contract_records`` vouched for (the model's own reading otherwise)."""
+    record = _record(data)
+    return ContractMilestone.model_validate(data) if record is None else record
+
+
+def _raw_of(data: Record) -> dict[str, Any]:
+    return _wire_of(data).raw()
+
+
+def _readers(
+    picklist: Mapping[int, str],
+    currency: str,
+    labels: Mapping[str, MilestoneStatus],
+    checked: Callable[[ContractMilestone], ContractMilestone] | None = None,
+) -> tuple[Callable[[ContractMilestone], Milestone], Callable[[ContractMilestone | Record], Milestone]]:
+    """The readers of wire records and of view items, sharing what is decided once for the contract."""
     statuses = _statuses(picklist, labels)
 
     def general(wire: ContractMilestone) -> Milestone:
         return to_milestone(wire, picklist=picklist, currency=currency, labels=labels)
 
+    def of_record(item: ContractMilestone | Record) -> Milestone:
+        if isinstance(item, dict):
+            return general(_wire_of(item))
+        return general(item if checked is None else checked(item))
+
     try:
         zero = Money(0, currency).quantize()  # the currency checked, and its exponent's zero, once
     except ValidationError:
-        return general
+        return general, of_record
     code, quantum = zero.currency, zero.amount
     containers: dict[int, str] = {}
+
+    def built(status: MilestoneStatus, title: str, money: Money, values: Mapping[str, Any], due: Any,
+              container: Any, initial: Any, raw: LazyRaw) -> Milestone:  # fmt: skip
+        """The milestone of values the caller checked (``values`` is the record's, for its id and description)."""
+        description, sync_key = _split(values.get("description"))
+        ident = values.get("id")
+        key = None
+        if ident is not None and container is not None:
+            container_text = containers.get(container)
+            if container_text is None:
+                container_text = containers[container] = str(container)
+            key = MilestoneKey._trusted(
+                {"platform": _AUTOTASK, "id": str(ident), "container_id": container_text}, _KEY_FIELDS
+            )
+        refs: tuple[ExternalRef, ...] = ()
+        if sync_key:
+            ref = ExternalRef._trusted(
+                {"service": SYNC_SERVICE_NAME, "ref": sync_key, "model": None, "status": None}, _REF_FIELDS
+            )
+            refs = (ref,)
+        return Milestone._trusted(
+            {
+                "key": key,
+                "title": title,
+                "description": description,
+                "amount": money,
+                "percentage": None,
+                "due": due,
+                "trigger": _FIXED_DATE,
+                "status": status,
+                "is_initial_payment": bool(initial),
+                "locked": status is _BILLED,
+                "external_refs": refs,
+                "raw": raw,
+                "changes": (),
+            },
+            _MILESTONE_FIELDS,
+        )
+
+    def exact(amount: Decimal) -> Money | None:
+        """``Money(amount, code).quantize()``: one exact quantize; a zero unsigned, with the currency's decimals.
+        None: a fraction of the minor unit (named by to_milestone), or 60 digits or more."""
+        try:
+            exact = amount.quantize(quantum, rounding=ROUND_HALF_EVEN, context=_EXACT)
+        except ArithmeticError:  # decimal's signals
+            return None
+        return _money(exact if exact else quantum, code)
 
     def read(wire: ContractMilestone) -> Milestone:
         if type(wire) is not ContractMilestone:
@@ -110,45 +194,27 @@ def milestone_reader(
             or (due is not None and type(due) is not _DATETIME)
         ):
             return general(wire)
-        try:  # Money(amount, code).quantize(): one exact quantize; a zero unsigned, with the currency's decimals
-            exact = amount.quantize(quantum, rounding=ROUND_HALF_EVEN, context=_EXACT)
-        except ArithmeticError:  # decimal's signals
-            return general(wire)  # a fraction of the minor unit (named by to_milestone), or 60 digits or more
-        money = _money(exact if exact else quantum, code)
-        description, sync_key = _split(values["description"])
-        ident, container = values["id"], values["contract_id"]
-        key = None
-        if ident is not None and container is not None:
-            container_text = containers.get(container)
-            if container_text is None:
-                container_text = containers[container] = str(container)
-            key = MilestoneKey._trusted(
-                {"platform": _AUTOTASK, "id": str(ident), "container_id": container_text}, _KEY_FIELDS
-            )
-        refs: tuple[ExternalRef, ...] = ()
-        if sync_key:
-            ref = ExternalRef._trusted(
-                {"service": SYNC_SERVICE_NAME, "ref": sync_key, "model": None, "status": None}, _REF_FIELDS
-            )
-            refs = (ref,)
-        milestone = Milestone._trusted(
-            {
-                "key": key,
-                "title": title,
-                "description": description,
-                "amount": money,
-                "percentage": None,
-                "due": due.date() if due is not None else None,
-                "trigger": _FIXED_DATE,
-                "status": status,
-                "is_initial_payment": bool(values["is_initial_payment"]),
-                "locked": status is _BILLED,
-                "external_refs": refs,
-                "raw": LazyRaw(_raw, wire),
-                "changes": (),
-            },
-            _MILESTONE_FIELDS,
-        )
-        return milestone
+        money = exact(amount)
+        if money is None:
+            return general(wire)
+        day = due.date() if due is not None else None
+        raw = LazyRaw(_raw, wire)
+        return built(status, title, money, values, day, values["contract_id"], values["is_initial_payment"], raw)
 
-    return read
+    def read_item(item: ContractMilestone | Record) -> Milestone:
+        if not isinstance(item, dict):
+            return read(item if checked is None else checked(item))
+        # A record contract_records vouched for: its keys exactly cased, each value of its wire type.
+        status = statuses.get(item.get("status"))  # type: ignore[arg-type]  # an int or None (a None finds none)
+        title, amount = item.get("title"), item.get("amount")
+        if status is None or not title or title.isspace() or amount is None:
+            return general(_wire_of(item))
+        money = exact(Decimal(amount) if type(amount) is int else amount)
+        if money is None:
+            return general(_wire_of(item))
+        due = item.get("dateDue")
+        day = datetime_of(due).date() if due is not None else None
+        return built(status, title, money, item, day, item["contractID"], item.get("isInitialPayment"),
+                     LazyRaw(_raw_of, item))  # fmt: skip
+
+    return read, read_item
