@@ -116,6 +116,8 @@ TARGETS: tuple[Target, ...] = (
     # Moved out of plan.py and _rows.py (targets both): a listing's repeat refused before planning, and a
     # row's amount kept as minor units (a wrong branch there is a wrong amount compared or written).
     Target(f"{_PKG}/sync/_repeats.py", goal=90.0),
+    # Moved out of plan.py: a whole-set target's stages the source has none for (a wrong branch drops one).
+    Target(f"{_PKG}/sync/_whole_set.py", goal=90.0),
     Target(f"{_PKG}/sync/_minor.py", goal=95.0),
     Target(f"{_PKG}/sync/apply.py", goal=90.0),
     Target(f"{_PKG}/sync/translate.py", goal=90.0),

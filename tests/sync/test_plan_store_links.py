@@ -129,7 +129,7 @@ def test_a_pair_with_fewer_links_than_a_page_keeps_the_store_s_links(
 def test_a_compact_link_keeps_the_target_row_and_packs_what_reads_back_the_same() -> None:
     _, targets, links = _world()
     rows = {r.id: r for r in map(row_of, targets) if r.id is not None}
-    kept = linked(links, rows)
+    kept, _ = linked(links, rows)
     assert [k.link() for k in kept] == links
     in_step = kept[1]
     assert in_step._target is rows[in_step.target_id] and isinstance(in_step._packed, bytes)
@@ -139,7 +139,7 @@ def test_a_compact_link_keeps_the_target_row_and_packs_what_reads_back_the_same(
     assert type(kept[3]._packed) is tuple  # capitals read back as lowercase: kept as text
     assert kept[4]._target == links[4].target_key  # the id is listed, but in another container
     assert kept[6]._target == links[6].target_key  # not listed
-    no_desired = linked([dataclasses.replace(links[1], desired_fp="")], rows)[0]
+    no_desired = linked([dataclasses.replace(links[1], desired_fp="")], rows)[0][0]
     assert len(no_desired._packed) == 40 and no_desired.link() == dataclasses.replace(links[1], desired_fp="")
 
 
@@ -158,7 +158,7 @@ def test_a_compact_link_keeps_the_target_row_and_packs_what_reads_back_the_same(
 def test_a_stamp_that_would_read_back_otherwise_is_kept_as_written(stamp: str) -> None:
     _, targets, links = _world()
     rows = {r.id: r for r in map(row_of, targets) if r.id is not None}
-    (kept,) = linked([dataclasses.replace(links[1], updated_at=stamp)], rows)
+    (kept,), _ = linked([dataclasses.replace(links[1], updated_at=stamp)], rows)
     assert type(kept._packed) is tuple and kept.updated_at == stamp
 
 

@@ -69,6 +69,14 @@ class Linked:
             return target.rsplit("/", 1)[-1]
         return target.id  # type: ignore[union-attr,return-value]  # a listed target row has its id
 
+    def target_in(self, targets_by_id: Mapping[str, MilestoneRow]) -> MilestoneRow | None:
+        """``targets_by_id.get(self.target_id)``, the index :func:`linked` was given: the row it holds is the
+        one that index gave, so once every link holds its row the planner lets the index go."""
+        target = self._target
+        if type(target) is str:
+            return targets_by_id.get(target.rsplit("/", 1)[-1])
+        return target  # type: ignore[return-value]  # a listed target row
+
     @property
     def source_fp(self) -> str:
         packed = self._packed
@@ -109,10 +117,12 @@ class Linked:
         return f"Linked({self.link()!r})"
 
 
-def linked(links: Iterable[Link], targets_by_id: Mapping[str, MilestoneRow]) -> list[Linked]:
-    """The compact form of each link, in order. A link's target row stands for its key only where the row's
-    key reads exactly as the link's (same platform and container, not only the same id)."""
+def linked(links: Iterable[Link], targets_by_id: Mapping[str, MilestoneRow]) -> tuple[list[Linked], bool]:
+    """The compact form of each link, in order, and whether every one holds its target row. A link's target
+    row stands for its key only where the row's key reads exactly as the link's (same platform and container,
+    not only the same id)."""
     out = []
+    held = True
     for ln in links:
         one = Linked.__new__(Linked)
         one.pair_id = ln.pair_id
@@ -127,9 +137,10 @@ def linked(links: Iterable[Link], targets_by_id: Mapping[str, MilestoneRow]) -> 
         else:
             one._target = key
             one.sync_key = ln.sync_key
+            held = False
         one._packed = _packed(ln.source_fp, ln.target_fp, ln.desired_fp, ln.updated_at)
         out.append(one)
-    return out
+    return out, held
 
 
 def _packed(source_fp: str, target_fp: str, desired_fp: str, stamp: str) -> bytes | tuple[str, str, str, str]:

@@ -27,6 +27,7 @@ from ..model import Milestone
 from ._linked import Linked, linked
 from ._repeats import refuse_repeats
 from ._rows import MilestoneRow, row_of
+from ._whole_set import outside_the_set
 from .actions import (
     KEEPS_SYNC_KEY,
     WRITES,
@@ -62,6 +63,8 @@ Listed = Sequence[Milestone | MilestoneRow]
 AnyLink = Link | Linked
 #: A pair with this many links in the store has them read a page of this many at a time and kept compact.
 COMPACT_FROM = 5000
+#: The source is planned in slices of this many, between which the planner shrinks its index of links.
+PART = 8192
 
 
 def source_fingerprint(milestone: Milestone | MilestoneRow) -> str:
@@ -122,6 +125,7 @@ def _plan(
     refuse_repeats(target, "target")
     targets_by_id = {t.id: t for t in target if t.id is not None}
     link_list: Sequence[AnyLink]
+    held = False  # whether every link is compact and holds its listed target row (then no index is read)
     if isinstance(links, LinkStore):
         # The version first: a link changed while the pages are read moves it on, and apply refuses the plan.
         version = links.version(pair.id)
@@ -129,60 +133,75 @@ def _plan(
         # 60 MB. A pair's first page alone is small, and packing it would cost more CPU than it saves memory.
         pages = links.link_pages(pair.id, COMPACT_FROM)
         first = next(pages, [])
-        link_list = (
-            first if len(first) < COMPACT_FROM else linked(chain(first, chain.from_iterable(pages)), targets_by_id)
-        )
+        if len(first) < COMPACT_FROM:
+            link_list = first
+        else:
+            link_list, held = linked(chain(first, chain.from_iterable(pages)), targets_by_id)
     else:
         link_list, version = [ln for ln in links if ln.pair_id == pair.id], None
+    whole_set = spec_for(pair.target).write_mode is WriteMode.WHOLE_SET
+    linked_targets = _linked_targets(target, targets_by_id, link_list, whole_set)
+    if held:
+        # Each link gives its target row as the index would (Linked.target_in): let the index go before
+        # the next ones are built (5 MB at 100,000 pairs, held to the end of the plan otherwise).
+        targets_by_id = {}
     # Links by source key; each link's target is looked up when its source is planned (no per-link tuple
     # or parsed id is kept: at 100,000 pairs each such index costs megabytes).
     by_source = {ln.source_key: ln for ln in link_list}
-    whole_set = spec_for(pair.target).write_mode is WriteMode.WHOLE_SET
     carriers, actions = _sync_key_carriers(pair, target, link_list)
     claimed = {t.id for a in actions if (t := target_row(a)) is not None and t.id is not None}
     currency = target_currency or pair.target_currency or _common_currency(target)
-    linked_targets = _linked_targets(target, targets_by_id, link_list, whole_set)
     matches = _ExactMatches(pair, target, claimed | linked_targets)
     fields = COMPARED_FIELDS[pair.target]
     again = Translation(pair)
     # Only a whole-set target reads, after the loop, which target milestones the source accounted for.
     claim = claimed.add if whole_set else _no_claim
 
-    for s in source:
-        if s.id is None or s.platform is None:
-            raise TranslationError("source milestones must carry their key (read them from a client)", field="key")
-        text = s.text
-        key = sync_key_of(pair, s.platform, s.id, s.stable_id, text)
-        t = None
-        link = by_source.pop(text, None)  # what is left once the source is read: the orphans' source keys
-        if link is not None:
-            if type(link) is Linked:
-                link.listed(s)  # the row for the key's text, which goes with the index's entry
-            t = targets_by_id.get(link.target_id)
-            if link.sync_key == key:
-                key = link.sync_key  # one text for both (100,000 plans hold 100,000 keys)
-        if t is None and carriers:
-            t = carriers.get(key) or carriers.get(legacy_sync_key(pair, text))
-        try:
-            desired = translate_row(s, pair, target_currency=currency, sync_key=key)
-        except TranslationError as exc:
-            actions.append(planned(ActionKind.CONFLICT, key, f"cannot translate: {exc}", s, t, link=link))
+    built = len(by_source)
+    for part in _parts(source):
+        if len(by_source) * 4 <= built:
+            # Popped down to a quarter: made again at its size (a dict never shrinks), so a plan of 100,000
+            # pairs ends without holding an index of them all (5 MB) beside its actions.
+            by_source = dict(by_source)
+            built = len(by_source)
+        for s in part:
+            if s.id is None or s.platform is None:
+                why = "source milestones must carry their key (read them from a client)"
+                raise TranslationError(why, field="key")
+            text = s.text
+            key = sync_key_of(pair, s.platform, s.id, s.stable_id, text)
+            t = None
+            link = by_source.pop(text, None)  # what is left once the source is read: the orphans' source keys
+            if link is not None:
+                if type(link) is Linked:
+                    link.listed(s)  # the row for the key's text, which goes with the index's entry
+                    t = link.target_in(targets_by_id)
+                else:
+                    t = targets_by_id.get(link.target_id)
+                if link.sync_key == key:
+                    key = link.sync_key  # one text for both (100,000 plans hold 100,000 keys)
+            if t is None and carriers:
+                t = carriers.get(key) or carriers.get(legacy_sync_key(pair, text))
+            try:
+                desired = translate_row(s, pair, target_currency=currency, sync_key=key)
+            except TranslationError as exc:
+                actions.append(planned(ActionKind.CONFLICT, key, f"cannot translate: {exc}", s, t, link=link))
+                if t is not None and t.id is not None:
+                    claim(t.id)
+                    matches.take(t)
+                continue
+            if t is None and link is None:
+                t = matches.find(desired)
             if t is not None and t.id is not None:
                 claim(t.id)
                 matches.take(t)
-            continue
-        if t is None and link is None:
-            t = matches.find(desired)
-        if t is not None and t.id is not None:
-            claim(t.id)
-            matches.take(t)
-        actions.append(_decide(pair, policy, fields, s, t, desired, link, key, again))
+            actions.append(_decide(pair, policy, fields, s, t, desired, link, key, again))
 
     suspicious = not source and not pair.allow_empty_source
     for link in link_list:
         if link.planned if type(link) is Linked else link.source_key not in by_source:  # its source was listed
             continue
-        t = targets_by_id.get(link.target_id)
+        t = link.target_in(targets_by_id) if type(link) is Linked else targets_by_id.get(link.target_id)
         if suspicious and t is not None and pair.delete_missing:
             why = (
                 f"the source listed no milestones at all while {len(link_list)} are linked; deleting them all "
@@ -193,11 +212,17 @@ def _plan(
         actions.append(_orphan(pair, link, t))
     if whole_set:
         unsure = any(a.kind is ActionKind.CONFLICT and source_row(a) is not None for a in actions)
-        actions.extend(_outside_the_set(pair, target, claimed | linked_targets, unsure))
+        actions.extend(outside_the_set(pair, target, claimed | linked_targets, unsure))
     # An empty source confirmed with allow_empty_source has already said "delete them all".
     confirmed = not source and pair.allow_empty_source
     guarded, notes = (actions, ()) if confirmed else _guard_mass_delete(pair, actions, len(link_list))
     return SyncPlan(pair, tuple(guarded), policy, links_version=version, notes=notes)
+
+
+def _parts(rows: list[MilestoneRow]) -> Iterator[list[MilestoneRow]]:
+    """``rows`` in slices of ``PART``, between which the planner tidies its indexes."""
+    for start in range(0, len(rows), PART):
+        yield rows[start : start + PART]
 
 
 def _sync_key_carriers(
@@ -327,28 +352,6 @@ class _ExactMatches:
     def take(self, t: MilestoneRow) -> None:
         if t.id is not None and self._by:  # an empty index has nothing to hand out twice
             self._taken.add(t.id)
-
-
-def _outside_the_set(
-    pair: SyncPair, target: list[MilestoneRow], accounted: set[str], unsure: bool
-) -> list[PlannedAction]:
-    """A whole-set target (crm.com) takes the milestone set at once, so a stage the source has no milestone
-    for is dropped by the write: say so in the plan rather than let it vanish. While some source milestone is
-    a conflict, nobody knows which stage it belongs to, so no stage is dropped."""
-    out = []
-    for t in target:
-        if t.id is None or t.id in accounted:
-            continue
-        if unsure:
-            why = "kept: a source milestone could not be translated, so which stages it covers is unknown"
-            out.append(planned(ActionKind.UNCHANGED, f"unlinked:{t.id}", why, None, t))
-        elif pair.delete_missing:
-            why = "crm.com takes the whole set and the source has no milestone for this stage"
-            out.append(planned(ActionKind.DELETE, f"unlinked:{t.id}", why, None, t))
-        else:
-            why = "not in the source; kept in the set because delete_missing is off"
-            out.append(planned(ActionKind.UNCHANGED, f"unlinked:{t.id}", why, None, t))
-    return out
 
 
 def _decide(
