@@ -13,8 +13,7 @@ import pytest
 from billing_milestones.sync import plan, plan_sync
 from billing_milestones.sync._rows import MilestoneRow
 
-from .test_plan_store_links import _link, _source, _store, _target
-from .test_plan_store_links import PAIR as PAIR  # delete_missing, allow_mass_delete
+from .test_plan_store_links import PAIR, _link, _source, _store, _target  # PAIR: delete_missing, mass delete
 
 
 def _spied(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
