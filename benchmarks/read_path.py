@@ -23,10 +23,11 @@ WORKSPACE = "900"
 
 
 @contextmanager
-def static_server(items: int) -> Iterator[str]:
-    """The base URL of a static server (own process) whose milestone listing holds ``items`` milestones."""
+def static_server(items: int, *flags: str) -> Iterator[str]:
+    """The base URL of a static server (own process) whose milestone listing holds ``items`` milestones
+    (``flags``: its options, e.g. ``--synced``)."""
     proc = subprocess.Popen(
-        [sys.executable, str(SERVER), str(items)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, str(SERVER), str(items), *flags], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
         assert proc.stdout is not None

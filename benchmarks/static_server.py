@@ -1,7 +1,7 @@
 """A loopback HTTP server answering fixed Kantata JSON, run in its own process so that the figures of the
 process under test hold only its own work (both the SDK and the raw baseline read from this server).
 
-python benchmarks/static_server.py ITEMS   # prints the port, serves until stdin closes
+python benchmarks/static_server.py ITEMS [--synced]  # prints the port, serves until stdin closes
 
 A POST to the milestone collection answers what Kantata answers a bulk create of milestones 0..49 (as
 :func:`created` builds them), whatever the body: the write benchmark sends exactly those.
@@ -9,9 +9,11 @@ A POST to the milestone collection answers what Kantata answers a bulk create of
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -38,12 +40,36 @@ def milestone(i: int) -> dict[str, Any]:
     }
 
 
+def placeholder_key(i: int) -> str:
+    return f"bm{i:016x}"
+
+
+#: The sync key milestone i's reference carries: a placeholder of a sync key's shape, or with ``--synced``
+#: the one a sync of the workspace into itself wrote (benchmarks/memory.py --linked plans that re-sync).
+sync_key: Callable[[int], str] = placeholder_key
+
+
+@functools.cache
+def synced_key(i: int) -> str:
+    from billing_milestones import Platform
+    from billing_milestones.sync.pair import SyncPair, sync_key_of
+
+    ident = str(1000 + i)
+    pair = _self_pair(SyncPair, Platform.KANTATA)
+    return sync_key_of(pair, Platform.KANTATA, ident, ident, f"kantata:{WORKSPACE}/{ident}")
+
+
+@functools.cache
+def _self_pair(pair: Any, kantata: Any) -> Any:
+    return pair(kantata, WORKSPACE, kantata, WORKSPACE)
+
+
 def reference(i: int) -> dict[str, Any]:
     return {
         "id": str(50_000 + i),
         "service_name": "billing-milestones",
         "service_model": "billing_milestone",
-        "service_model_ref": f"bm{i:016x}",
+        "service_model_ref": sync_key(i),
         "status": "successful",
         "subject_id": str(1000 + i),
         "subject_type": "BillingMilestone",
@@ -152,4 +178,6 @@ def serve(items: int) -> None:
 
 
 if __name__ == "__main__":
+    if "--synced" in sys.argv:
+        sync_key = synced_key
     serve(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
