@@ -9,7 +9,9 @@ end: the workspace synced into itself, every milestone linked and unchanged, its
 store as an apply leaves them (each with its desired fingerprint and its own timestamp), which ``plan_sync``
 reads as ``milestones sync`` and the workers do: the store handed to it. (Until December 2026 this row built
 the n links in the measured process and passed the list: a real run reads them from the store, whose links
-carry two texts more each, and the planner holds them as it likes.)"""
+carry two texts more each, and the planner holds them as it likes.) Its pages carry the sync keys that sync
+wrote (the server's ``--synced``), as a synced Kantata workspace's references do: until 2026-12-02 they
+carried placeholders of that shape, which no link's key matched, so each link kept a copy of its own."""
 
 from __future__ import annotations
 
@@ -50,6 +52,7 @@ rows = [
     ))
     for i, (s, t) in enumerate(zip(source, target, strict=True))
 ]
+assert all(t.sync_key == row["sync_key"] for t, row in zip(target, rows)), "pages not as that sync wrote them"
 with LinkStore(sys.argv[3]) as store:
     store.load("links", rows)
 """
@@ -96,7 +99,7 @@ def peak_mb(code: str, *args: str) -> float:
 
 
 def bench_memory(n: int, *, linked: bool = False) -> str:
-    with static_server(n) as url:
+    with static_server(n, *(["--synced"] if linked else [])) as url:
         bare = peak_mb(_BARE)
         if linked:
             with tempfile.TemporaryDirectory() as folder:
