@@ -45,8 +45,16 @@ def placeholder_key(i: int) -> str:
 
 
 #: The sync key milestone i's reference carries: a placeholder of a sync key's shape, or with ``--synced``
-#: the one a sync of the workspace into itself wrote (benchmarks/memory.py --linked plans that re-sync).
+#: the one the sync of SOURCE_WORKSPACE into this workspace wrote (benchmarks/memory.py --linked re-syncs it).
 sync_key: Callable[[int], str] = placeholder_key
+#: The source of that sync (``--synced``): the same milestones, ids from SOURCE_ID, without references.
+SOURCE_WORKSPACE = "902"
+SOURCE_ID = 500_000
+
+
+def source_milestone(i: int) -> dict[str, Any]:
+    ident = str(SOURCE_ID + i)
+    return {**milestone(i), "id": ident, "workspace_id": SOURCE_WORKSPACE, "external_reference_ids": []}
 
 
 @functools.cache
@@ -54,14 +62,14 @@ def synced_key(i: int) -> str:
     from billing_milestones import Platform
     from billing_milestones.sync.pair import SyncPair, sync_key_of
 
-    ident = str(1000 + i)
-    pair = _self_pair(SyncPair, Platform.KANTATA)
-    return sync_key_of(pair, Platform.KANTATA, ident, ident, f"kantata:{WORKSPACE}/{ident}")
+    ident = str(SOURCE_ID + i)
+    pair = _pair(SyncPair, Platform.KANTATA)
+    return sync_key_of(pair, Platform.KANTATA, ident, ident, f"kantata:{SOURCE_WORKSPACE}/{ident}")
 
 
 @functools.cache
-def _self_pair(pair: Any, kantata: Any) -> Any:
-    return pair(kantata, WORKSPACE, kantata, WORKSPACE)
+def _pair(pair: Any, kantata: Any) -> Any:
+    return pair(kantata, SOURCE_WORKSPACE, kantata, WORKSPACE)
 
 
 def reference(i: int) -> dict[str, Any]:
@@ -79,21 +87,22 @@ def reference(i: int) -> dict[str, Any]:
 PER_PAGE = 200
 
 
-def page(items: int, number: int = 1, *, with_workspace: bool = False) -> bytes:
+def page(items: int, number: int = 1, *, with_workspace: bool = False, source: bool = False) -> bytes:
     """Page ``number`` (200 a page) of a listing of ``items`` milestones, with their external references and,
-    when asked (``include=workspace``), their workspace."""
+    when asked (``include=workspace``), their workspace; ``source``: SOURCE_WORKSPACE's."""
     first = (number - 1) * PER_PAGE
-    ms = [milestone(i) for i in range(first, min(items, first + PER_PAGE))]
+    ms = [(source_milestone if source else milestone)(i) for i in range(first, min(items, first + PER_PAGE))]
+    refs = () if source else (reference(i) for i in range(first, first + len(ms)))
     body = {
         "count": items,
         "meta": {"count": items, "page_count": -(-items // PER_PAGE), "page_number": number, "page_size": PER_PAGE},
         "results": [{"key": "billing_milestones", "id": m["id"]} for m in ms],
         "billing_milestones": {m["id"]: m for m in ms},
-        "external_references": {r["id"]: r for r in (reference(i) for i in range(first, first + len(ms)))},
+        "external_references": {r["id"]: r for r in refs},
     }
     if with_workspace and ms:  # as Kantata answers include=workspace
-        ws = {"id": WORKSPACE, "title": "Bench", "currency": "USD", "currency_base_unit": 100}
-        body["workspaces"] = {WORKSPACE: ws}
+        ident = SOURCE_WORKSPACE if source else WORKSPACE
+        body["workspaces"] = {ident: {"id": ident, "title": "Bench", "currency": "USD", "currency_base_unit": 100}}
     return json.dumps(body).encode()
 
 
@@ -144,6 +153,10 @@ def serve(items: int) -> None:
             asked = params.get("workspace_ids", params.get("workspace_id", []))
             if path == "/api/v1/billing_milestones" and asked == [EMPTY_WORKSPACE]:
                 body = empty_page
+            elif path == "/api/v1/billing_milestones" and asked == [SOURCE_WORKSPACE]:
+                number = int(params.get("page", ["1"])[0])
+                side_load = "workspace" in params.get("include", [""])[0].split(",")
+                body = page(items, number, with_workspace=side_load, source=True)
             elif path == "/api/v1/billing_milestones":
                 number = int(params.get("page", ["1"])[0])
                 side_load = "workspace" in params.get("include", [""])[0].split(",")
@@ -152,6 +165,8 @@ def serve(items: int) -> None:
                 body = single
             elif path.endswith(f"/{EMPTY_WORKSPACE}"):
                 body = empty_workspace
+            elif path.endswith(f"/{SOURCE_WORKSPACE}"):
+                body = workspace(SOURCE_WORKSPACE)
             else:
                 body = bodies["/api/v1/workspaces"]
             self._answer(body)
