@@ -5,13 +5,15 @@ The baseline streams the same pages as raw JSON (httpx + json.loads), keeping no
 Ours is what a sync does (the CLI, the workers): ``load_sides`` lists both containers through the common view,
 streaming each page into the planner's rows, and ``plan_sync`` plans every source milestone as a create into
 an empty workspace (all n are written, so each keeps what its create needs). ``--linked`` measures the other
-end: the workspace synced into itself, every milestone linked and unchanged, its n links in a SQLite link
-store as an apply leaves them (each with its desired fingerprint and its own timestamp), which ``plan_sync``
-reads as ``milestones sync`` and the workers do: the store handed to it. (Until December 2026 this row built
-the n links in the measured process and passed the list: a real run reads them from the store, whose links
-carry two texts more each, and the planner holds them as it likes.) Its pages carry the sync keys that sync
-wrote (the server's ``--synced``), as a synced Kantata workspace's references do: until 2026-12-02 they
-carried placeholders of that shape, which no link's key matched, so each link kept a copy of its own."""
+end: a re-sync of a source workspace into the workspace it was synced into, every milestone linked and
+unchanged, its n links in a SQLite link store as an apply leaves them (each with its desired fingerprint and
+its own timestamp), which ``plan_sync`` reads as ``milestones sync`` and the workers do: the store handed to
+it. (Until December 2026 this row built the n links in the measured process and passed the list: a real run
+reads them from the store, whose links carry two texts more each, and the planner holds them as it likes.)
+The server's ``--synced`` pages are what that sync left: the target's references carry its sync keys, the
+source's milestones none. Until 2026-12-02 the row synced the workspace into itself, from pages whose every
+milestone carried a placeholder of a sync key's shape: no link's key matched its target's (each link kept a
+copy of its own) and each source row held a key a real source does not carry, ~14 MB at 100,000."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 from read_path import WORKSPACE, static_server
-from static_server import EMPTY_WORKSPACE
+from static_server import EMPTY_WORKSPACE, SOURCE_WORKSPACE
 
 _OURS = """
 import sys
@@ -41,7 +43,7 @@ import dataclasses, datetime as dt, sys
 from billing_milestones import KantataClient, Platform
 from billing_milestones.sync import Link, LinkStore, SyncPair, load_sides, sync_key_for
 from billing_milestones.sync.plan import source_fingerprint, target_fingerprint
-pair = SyncPair(Platform.KANTATA, sys.argv[2], Platform.KANTATA, sys.argv[2])
+pair = SyncPair(Platform.KANTATA, sys.argv[4], Platform.KANTATA, sys.argv[2])
 with KantataClient("t", base_url=sys.argv[1]) as client:
     source, target = load_sides(pair, client)
 start = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
@@ -62,7 +64,7 @@ import sys
 from billing_milestones import KantataClient, Platform
 from billing_milestones.sync import LinkStore, SyncPair, load_sides, plan_sync
 n = int(sys.argv[4])
-pair = SyncPair(Platform.KANTATA, sys.argv[2], Platform.KANTATA, sys.argv[2])
+pair = SyncPair(Platform.KANTATA, sys.argv[5], Platform.KANTATA, sys.argv[2])
 with KantataClient("t", base_url=sys.argv[1]) as client, LinkStore(sys.argv[3]) as store:
     source, target = load_sides(pair, client)
     plan = plan_sync(pair, source, target, store)
@@ -104,8 +106,9 @@ def bench_memory(n: int, *, linked: bool = False) -> str:
         if linked:
             with tempfile.TemporaryDirectory() as folder:
                 store = str(Path(folder) / "links.db")
-                peak_mb(_LINKED_STORE, url, WORKSPACE, store)  # written by one process, planned from by another
-                ours = peak_mb(_LINKED, url, WORKSPACE, store, str(n)) - bare
+                # written by one process, planned from by another
+                peak_mb(_LINKED_STORE, url, WORKSPACE, store, SOURCE_WORKSPACE)
+                ours = peak_mb(_LINKED, url, WORKSPACE, store, str(n), SOURCE_WORKSPACE) - bare
         else:
             ours = peak_mb(_OURS, url, WORKSPACE, str(n), EMPTY_WORKSPACE) - bare
         raw = peak_mb(_RAW, url, WORKSPACE, str(n)) - bare
