@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 from collections.abc import Callable, Sequence
+from itertools import repeat
 from typing import Any, TypeVar
 
 import httpx
@@ -228,8 +229,12 @@ def _of_contract(record: ContractMilestone, contract_id: int) -> ContractMilesto
     return record
 
 
-def _status_of(item: ContractMilestone | Record) -> Any:
-    return item.get("status") if isinstance(item, dict) else item.status
+def _statuses_of(items: Sequence[ContractMilestone | Record]) -> set[Any]:
+    """The statuses a page's items hold (a view page's items are all JSON records or all wire records)."""
+    try:
+        return set(map(dict.get, items, repeat("status")))  # type: ignore[arg-type]
+    except TypeError:  # wire records: dict.get does not apply to them
+        return {item.get("status") if isinstance(item, dict) else item.status for item in items}
 
 
 def _contract_of(item: ContractMilestone | Record) -> Any:
@@ -254,7 +259,7 @@ def view_listing(
     ) -> Flow[Callable[[ContractMilestone | Record], Milestone]]:
         cached = yield from cached_picklist(state)
         picklist = cached if cached is not None else (yield from status_picklist(state))
-        if cached is not None and not refreshed and any(_status_of(r) not in picklist.labels for r in records):
+        if cached is not None and not refreshed and not _statuses_of(records).issubset(picklist.labels):
             # A status the cached picklist lacks may be one the tenant added since another client read it
             # (a shared cache keeps it for its TTL): read it afresh before refusing the milestone by name.
             refreshed.append(True)

@@ -14,6 +14,7 @@ same whichever path read it: equal field for field, with the same types, fields 
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow
 from typing import Any, Final
@@ -47,8 +48,12 @@ _AUTOTASK: Final = Platform.AUTOTASK
 _BILLED: Final = MilestoneStatus.BILLED
 _DATETIME: Final = dt.datetime
 _raw: Final = ContractMilestone.raw
-#: ``Money.quantize``'s context: exact or an error, 60 digits at most.
-_EXACT: Final = Context(prec=60, traps=[InvalidOperation, DivisionByZero, Inexact, Overflow])
+#: ``Money.quantize``'s context: exact or an error, 60 digits at most (its rounding is never used: exact or
+#: an error).
+_EXACT: Final = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Inexact, Overflow])
+#: The values a view reads of a record, by wire key, in one call.
+_USUAL_KEYS: Final = ("status", "title", "amount", "dateDue", "description", "id", "contractID", "isInitialPayment")
+_USUAL: Final = operator.itemgetter(*_USUAL_KEYS)
 
 
 def _statuses(picklist: Mapping[int, str], labels: Mapping[str, MilestoneStatus]) -> dict[int, MilestoneStatus]:
@@ -130,12 +135,12 @@ def _readers(
         return general, of_record
     code, quantum = zero.currency, zero.amount
     containers: dict[int, str] = {}
+    days: dict[str, dt.date] = {}  # a due date-time's text -> its date (one reader reads one page)
 
-    def built(status: MilestoneStatus, title: str, money: Money, values: Mapping[str, Any], due: Any,
-              container: Any, initial: Any, raw: LazyRaw) -> Milestone:  # fmt: skip
-        """The milestone of values the caller checked (``values`` is the record's, for its id and description)."""
-        description, sync_key = _split(values.get("description"))
-        ident = values.get("id")
+    def built(status: MilestoneStatus, title: str, exact: Decimal, text: str | None, ident: Any, container: Any,
+              day: dt.date | None, initial: Any, raw: LazyRaw) -> Milestone:  # fmt: skip
+        """The milestone of values the caller checked, ``exact`` the amount quantized to the currency."""
+        description, sync_key = _split(text)
         key = None
         if ident is not None and container is not None:
             container_text = containers.get(container)
@@ -155,9 +160,9 @@ def _readers(
                 "key": key,
                 "title": title,
                 "description": description,
-                "amount": money,
+                "amount": _money(exact if exact else quantum, code),  # a zero unsigned, with the currency's decimals
                 "percentage": None,
-                "due": due,
+                "due": day,
                 "trigger": _FIXED_DATE,
                 "status": status,
                 "is_initial_payment": bool(initial),
@@ -168,15 +173,6 @@ def _readers(
             },
             _MILESTONE_FIELDS,
         )
-
-    def exact(amount: Decimal) -> Money | None:
-        """``Money(amount, code).quantize()``: one exact quantize; a zero unsigned, with the currency's decimals.
-        None: a fraction of the minor unit (named by to_milestone), or 60 digits or more."""
-        try:
-            exact = amount.quantize(quantum, rounding=ROUND_HALF_EVEN, context=_EXACT)
-        except ArithmeticError:  # decimal's signals
-            return None
-        return _money(exact if exact else quantum, code)
 
     def read(wire: ContractMilestone) -> Milestone:
         if type(wire) is not ContractMilestone:
@@ -194,27 +190,35 @@ def _readers(
             or (due is not None and type(due) is not _DATETIME)
         ):
             return general(wire)
-        money = exact(amount)
-        if money is None:
-            return general(wire)
+        try:  # Money(amount, code).quantize(): one exact quantize
+            exact = _EXACT.quantize(amount, quantum)
+        except ArithmeticError:  # decimal's signals: a fraction of the minor unit (named by to_milestone), or
+            return general(wire)  # 60 digits or more
         day = due.date() if due is not None else None
-        raw = LazyRaw(_raw, wire)
-        return built(status, title, money, values, day, values["contract_id"], values["is_initial_payment"], raw)
+        text, ident, container = values["description"], values["id"], values["contract_id"]
+        initial = values["is_initial_payment"]
+        return built(status, title, exact, text, ident, container, day, initial, LazyRaw(_raw, wire))
 
     def read_item(item: ContractMilestone | Record) -> Milestone:
         if not isinstance(item, dict):
             return read(item if checked is None else checked(item))
         # A record contract_records vouched for: its keys exactly cased, each value of its wire type.
-        status = statuses.get(item.get("status"))  # type: ignore[arg-type]  # an int or None (a None finds none)
-        title, amount = item.get("title"), item.get("amount")
+        try:
+            status, title, amount, due, text, ident, container, initial = _USUAL(item)
+        except KeyError:  # a record without some of them (a sparse answer): absent is null
+            status, title, amount, due, text, ident, container, initial = map(item.get, _USUAL_KEYS)
+        status = statuses.get(status)  # an int or None (a None finds none)
         if status is None or not title or title.isspace() or amount is None:
             return general(_wire_of(item))
-        money = exact(Decimal(amount) if type(amount) is int else amount)
-        if money is None:
+        try:
+            exact = _EXACT.quantize(amount, quantum)  # a whole amount too (the wire model's Decimal of it)
+        except ArithmeticError:
             return general(_wire_of(item))
-        due = item.get("dateDue")
-        day = datetime_of(due).date() if due is not None else None
-        return built(status, title, money, item, day, item["contractID"], item.get("isInitialPayment"),
-                     LazyRaw(_raw_of, item))  # fmt: skip
+        day = None
+        if due is not None:
+            day = days.get(due)
+            if day is None:
+                day = days[due] = datetime_of(due).date()
+        return built(status, title, exact, text, ident, container, day, initial, LazyRaw(_raw_of, item))
 
     return read, read_item
