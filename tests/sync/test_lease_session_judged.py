@@ -37,7 +37,7 @@ def url(postgres_server: PostgresServer) -> str:
     return made
 
 
-def test_a_holder_whose_own_start_is_hidden_from_it_is_never_taken_over(
+def test_a_holder_whose_own_start_is_hidden_from_it_is_taken_over_only_once_its_session_ended(
     postgres_server: PostgresServer, url: str
 ) -> None:
     schema = url.rsplit("%3D", 1)[1]
@@ -55,6 +55,20 @@ def test_a_holder_whose_own_start_is_hidden_from_it_is_never_taken_over(
             assert recorded == (None,)  # what the holder could see of its own session
             assert _take(taker, "next") == "holder"  # alive: kept
         assert holder.execute("SELECT 1").fetchone() == (1,)
+        session = holder.info.backend_pid
+    _until_ended(url, session)
+    with psycopg.connect(url, autocommit=True) as taker:  # its session gone (no backend of its pid): taken
+        assert _take(taker, "next") == "next"
+
+
+def _until_ended(url: str, pid: int) -> None:
+    deadline = time.monotonic() + 20
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if conn.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone() == (0,):
+                return
+            time.sleep(0.02)
+    raise AssertionError(f"backend {pid} still runs")
 
 
 def _waiting_on_a_lock(url: str, pid: int) -> None:

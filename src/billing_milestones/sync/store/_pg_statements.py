@@ -51,17 +51,18 @@ _NOW: Final = "(SELECT extract(epoch FROM clock_timestamp())::float8 AS t) AS cl
 #: backend's pid, role and start, as the workers' slots judge theirs: a backend of that pid and role whose
 #: start this role may not see counts as the holder's (alive), one of another role reused the pid. Judged
 #: only when the session columns were written for this owner: an older version's takeover rewrites the owner
-#: and leaves another holder's session behind, and is then judged by its expiry only. Nor when the holder
-#: could not see its own start (its connection runs as a role, ``SET ROLE``, without the rights of its
-#: login role: NULL was recorded, which no backend's start equals). The sessions are read afresh for the
-#: judgement (``pg_stat_clear_snapshot`` first, in the argument): the server reads them once per
-#: transaction, here when this statement read its own, and a holder that connected and took the row while
-#: this statement waited on it is in no earlier reading.
+#: and leaves another holder's session behind, and is then judged by its expiry only. A holder that could
+#: not see its own start (its connection runs as a role, ``SET ROLE``, without the rights of its login
+#: role) recorded NULL, which no backend's start equals: any backend of its pid and role counts as it. The
+#: sessions are read afresh for the judgement (``pg_stat_clear_snapshot`` first, in the argument): the
+#: server reads them once per transaction, here when this statement read its own, and a holder that
+#: connected and took the row while this statement waited on it is in no earlier reading.
 _TAKEN: Final = (
     "(held.owner = excluded.owner OR held.expires_at <= excluded.heartbeat OR ("
-    "held.session_owner = held.owner AND held.session_start IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
-    "pg_stat_get_activity((SELECT held.session_pid FROM pg_stat_clear_snapshot())) AS a "
-    "WHERE a.usesysid = held.session_role AND (a.backend_start = held.session_start OR a.backend_start IS NULL))))"
+    "held.session_owner = held.owner AND NOT EXISTS (SELECT 1 FROM "
+    "pg_stat_get_activity((SELECT held.session_pid FROM pg_stat_clear_snapshot())) AS a WHERE a.usesysid = "
+    "held.session_role AND (a.backend_start = held.session_start OR a.backend_start IS NULL "
+    "OR held.session_start IS NULL))))"
 )
 #: What a lease row holds, every column of it rewritten by a take: the holder's or the row as it was.
 _LEASE_COLUMNS: Final = (
