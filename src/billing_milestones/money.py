@@ -372,7 +372,8 @@ def minor_reader(currency: str, exponent: int) -> Callable[[int], Money]:
     """``Money.from_minor(minor, currency, exponent=exponent)`` for many amounts (a listing page's): the
     currency and exponent are checked once, here. Each ``minor`` must be an ``int`` (a validated wire value;
     the caller checks its type); one too long to hold exactly raises our ValidationError, as from_minor."""
-    code, exp, scaleb = check_currency(currency), -check_exponent(exponent), _EXACT.scaleb
+    # The exponent as a Decimal once: scaleb converts an int operand to one on every call.
+    code, exp, scaleb = check_currency(currency), Decimal(-check_exponent(exponent)), _EXACT.scaleb
 
     def read(minor: int) -> Money:
         money: Money = _new(Money)
@@ -389,7 +390,7 @@ def minor_reader(currency: str, exponent: int) -> Callable[[int], Money]:
 def minor_writer(exponent: int) -> Callable[[Money], int | None]:
     """``money.to_minor(exponent=exponent)`` for many amounts (a bulk create's), the exponent checked once;
     None where to_minor raises (a fraction of a minor unit, too many digits): the caller names it."""
-    exp, scaleb = check_exponent(exponent), _EXACT.scaleb
+    exp, scaleb = Decimal(check_exponent(exponent)), _EXACT.scaleb  # a Decimal once, as in minor_reader
 
     def write(money: Money) -> int | None:
         try:
