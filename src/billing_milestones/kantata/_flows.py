@@ -102,7 +102,8 @@ class ViewFlows:
         """Every milestone a listing by ``workspace_ids=[key]`` returns must be that workspace's: one of another
         (a filter ignored) would be planned as this workspace's own, adopted, updated or deleted there."""
         for record in records:
-            if str(record.workspace_id) != key:
+            owner = record.__dict__["workspace_id"]  # a validated id is its digits: str() only when it differs
+            if owner != key and str(owner) != key:
                 raise errors.APIResponseValidationError(
                     f"the listing of workspace {key}'s billing milestones returned milestone {record.id} of "
                     f"workspace {record.workspace_id}",
