@@ -307,4 +307,14 @@ EQUIVALENT: tuple[Equivalent, ...] = (
         )
         for tail in (", strict=None", ", ", ", strict=False")
     ),
+    *(
+        Equivalent(
+            f"{_PKG}/sync/apply.py",
+            "_Applier._create_batch",
+            f"begun = list(zip(actions, intents{tail}))",
+            "_begin_many gives one intent id per write it is given (one per action), so zip's strict check can "
+            "never fire",
+        )
+        for tail in (", strict=None", ", ", ", strict=False")
+    ),
 )
