@@ -86,7 +86,9 @@ ON CONFLICT DO NOTHING"""
 #: start; a backend of that pid and role whose start this role may not see (another role's, without
 #: pg_read_all_stats) counts as the holder: it cannot be told from a reused pid. A backend of that pid but
 #: of another role is not the holder: its pid was reused (without the role, such a backend hid its start
-#: and kept a dead holder's slot taken for as long as it lived). ``SKIP LOCKED`` passes over
+#: and kept a dead holder's slot taken for as long as it lived). A holder that could not see its own start
+#: (its connection runs as a role without its login role's rights) recorded none: any backend of its pid
+#: and role counts as it (a NULL start equals none, and it was taken while alive). ``SKIP LOCKED`` passes over
 #: a slot another worker is taking or releasing right now, and the row lock is rechecked on the row's newest
 #: version, so two takers never get one slot. The stamp is
 #: the server's clock (every worker agrees on it) plus the lease; the holder is this hold's token and this
@@ -105,7 +107,7 @@ WHERE s.name = %(name)s AND s.slot = (
         ELSE NOT EXISTS (
             SELECT 1 FROM pg_stat_get_activity(f.pid) AS a
             WHERE (f.role IS NULL OR a.usesysid = f.role)
-              AND (a.backend_start = f.backend_start OR a.backend_start IS NULL))
+              AND (a.backend_start = f.backend_start OR a.backend_start IS NULL OR f.backend_start IS NULL))
     END
     ORDER BY (f.slot + %(slots)s - %(start)s) %% %(slots)s
     LIMIT 1 FOR UPDATE SKIP LOCKED)
