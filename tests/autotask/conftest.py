@@ -24,9 +24,11 @@ FAST = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.002)
 
 @pytest.fixture(autouse=True)
 def _layouts_read_afresh() -> None:
-    """Each test reads record layouts itself: a layout another test (or a mutation run's clean pass) left in
-    the page reader's memo would hide what ``_layout_of`` makes of them now."""
+    """Each test reads record layouts and date-time texts itself: a layout or a datetime another test (or a
+    mutation run's clean pass) left in the page reader's memos would hide what ``_layout_of`` and
+    ``datetime_of`` make of them now."""
     _page._LAYOUTS.clear()
+    _page._DATETIMES.clear()
 
 
 @pytest.fixture(autouse=True)
