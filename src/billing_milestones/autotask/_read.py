@@ -9,6 +9,13 @@ common object; any other record (no title, no amount, a status the picklist or t
 unexpected type) is handed to ``to_milestone`` itself, which names the field it refuses. A milestone reads the
 same whichever path read it: equal field for field, with the same types, fields set, repr and dumps
 (``tests/autotask/test_read_milestones.py`` compares both over generated records).
+
+The common view reads most pages without a wire model per record: where ``_page.contract_records`` vouched for
+every record of a page (exactly cased keys, each value of its wire type, ids and dates checked, all of the
+contract), the page's items are its JSON records, and :func:`listing_reader` reads each from there, making its
+wire model (``_page._record``, the model's own reading) only when its raw payload is first read. A record's
+wire model holds exactly those values, so the milestone is the one the wire record gives
+(``tests/autotask/test_read_view_page.py`` compares both over generated pages).
 """
 
 from __future__ import annotations
