@@ -372,8 +372,7 @@ def minor_reader(currency: str, exponent: int) -> Callable[[int], Money]:
     """``Money.from_minor(minor, currency, exponent=exponent)`` for many amounts (a listing page's): the
     currency and exponent are checked once, here. Each ``minor`` must be an ``int`` (a validated wire value;
     the caller checks its type); one too long to hold exactly raises our ValidationError, as from_minor."""
-    # The exponent as a Decimal once: scaleb converts an int operand to one on every call.
-    code, exp, scaleb = check_currency(currency), Decimal(-check_exponent(exponent)), _EXACT.scaleb
+    code, exp, scaleb = check_currency(currency), Decimal(-check_exponent(exponent)), _EXACT.scaleb  # Decimal once
 
     def read(minor: int) -> Money:
         money: Money = _new(Money)
