@@ -158,3 +158,17 @@ def test_a_lease_taken_over_after_the_checks_records_no_intent_and_sends_nothing
         assert store.pending(pair.id) == [] and not views[Platform.KANTATA].data.get("900")
         holder = store.lease_holder(pair.identity)
         assert holder is not None and holder.owner == "thief"
+
+
+def test_a_young_pending_intent_read_before_writing_refuses_the_plan_naming_the_pair(store_url: str) -> None:
+    """The pending intents read with the lease's renewal are the ones the settle check judges: one begun
+    just now (a stopped run's write that may still land) refuses the plan, naming the pair; nothing sent."""
+    pair, views = _seeded(2)
+    with LinkStore(store_url) as store:
+        plan = plan_sync(pair, *load_sides(pair, views), store)
+        store.begin(pair.id, "young", "create")
+        with pytest.raises(errors.PendingWritesError) as refused:
+            apply_plan(plan, views, store, write_settle=600)
+        assert refused.value.pair_id == pair.id and pair.id in str(refused.value) and refused.value.pending == 1
+        assert [i.sync_key for i in store.pending(pair.id)] == ["young"]
+        assert not views[Platform.KANTATA].data.get("900")
