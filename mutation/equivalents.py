@@ -264,11 +264,31 @@ EQUIVALENT: tuple[Equivalent, ...] = (
     *(
         Equivalent(
             f"{_PKG}/autotask/_read.py",
-            "milestone_reader",
+            "_readers",
             mutated,
             "the contract ids' texts are a cache: a miss writes str(container), the same text, every time",
         )
         for mutated in ("container_text = None", "container_text = containers.get(None)")
+    ),
+    *(
+        Equivalent(
+            f"{_PKG}/autotask/_read.py",
+            "_wire_of",
+            mutated,
+            "_wire_of is given only records _page.contract_records vouched for, which _page._record always reads "
+            "(the same checks): the model's own reading is a fallback never reached",
+        )
+        for mutated in (
+            "return ContractMilestone.model_validate(data) if (record is None) and False else record",
+            "return ContractMilestone.model_validate(None) if record is None else record",
+        )
+    ),
+    Equivalent(
+        f"{_PKG}/autotask/_read.py",
+        "milestone_reader",
+        "return _readers(picklist, currency, labels)[1]",
+        "the view items' reader hands every wire record (what milestone_reader takes) to the wire reader itself, "
+        "with no contract check given: the same milestone or error",
     ),
     # The bulk create's tie-back (_DUE: the start of _detail's line).
     *(
