@@ -239,3 +239,11 @@ def test_a_refused_record_names_its_field_through_the_view() -> None:
     with pytest.raises(errors.TranslationError) as caught:
         read({**USUAL, "status": 9})
     assert caught.value.field == "status"
+
+
+@pytest.mark.parametrize("currency", ["XYZ", "US"])
+def test_a_json_record_of_a_currency_money_refuses_is_refused_as_to_milestone_refuses_it(currency: str) -> None:
+    wire = ContractMilestone.model_validate(loads(page_of(USUAL))["items"][0])
+    expected = outcome(lambda: adapter.to_milestone(wire, picklist=PICKLIST, currency=currency))
+    assert isinstance(expected, tuple) and expected[0] is not AttributeError
+    assert outcome(lambda: listing_reader(PICKLIST, currency, checked)(loads(page_of(USUAL))["items"][0])) == expected
