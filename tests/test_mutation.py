@@ -97,3 +97,14 @@ def test_only_refuses_a_path_that_is_not_a_target(
 def test_the_moved_fingerprint_and_the_kantata_reader_are_mutated(driver: tuple[ModuleType, ModuleType]) -> None:
     targets, _ = driver
     assert {"sync/_fingerprint.py", "kantata/_read.py"} <= {t.label for t in targets.TARGETS}
+
+
+def test_every_target_is_a_file_mutmut_mutates(driver: tuple[ModuleType, ModuleType]) -> None:
+    """A target missing from ``[tool.mutmut] only_mutate`` gets no mutants: its run fails ("nothing matches")
+    and the sample would silently score none of it (sync/_whole_set.py was such a target)."""
+    import tomllib
+
+    targets, _ = driver
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]["only_mutate"]
+    unmutated = [t.path for t in targets.TARGETS if not any(fnmatch.fnmatchcase(t.path, p) for p in patterns)]
+    assert unmutated == []
