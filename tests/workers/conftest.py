@@ -1,5 +1,6 @@
 """What the worker tests share: the demo's emulators on a loopback port and a config whose link store (and
-so the queue) is a fresh schema on the session's real PostgreSQL server."""
+so the queue) is a fresh schema on the session's real PostgreSQL server; a fresh schema's URL alone (``url``)
+and the limiters a test makes, closed after it (``limiters``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from billing_milestones.demo import DemoWorld, build_demo_world, demo_config_toml, sandbox_environment
 from billing_milestones.sandbox import LoopbackServer
 from billing_milestones.sync.config import Settings, load_settings
+from billing_milestones.workers import PostgresLimiter
 
 from .._postgres import PostgresServer, fresh_database
 
@@ -40,3 +42,16 @@ def deployment(tmp_path: Path, postgres_server: PostgresServer) -> Iterator[Depl
     )
     with LoopbackServer(world.asgi_app()) as server:
         yield Deployment(world, config, sandbox_environment(server.url), links)
+
+
+@pytest.fixture
+def url(postgres_server: PostgresServer) -> str:
+    return fresh_database(postgres_server)
+
+
+@pytest.fixture
+def limiters() -> Iterator[list[PostgresLimiter]]:
+    made: list[PostgresLimiter] = []
+    yield made
+    for limiter in made:
+        limiter.close()

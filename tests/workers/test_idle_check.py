@@ -17,13 +17,6 @@ from billing_milestones.sync.config import load_settings
 from billing_milestones.workers import PostgresLimiter, WorkerApp
 from billing_milestones.workers._idle_check import check_idle, check_idle_async, ended_by_server
 
-from .._postgres import PostgresServer, fresh_database
-
-
-@pytest.fixture
-def url(postgres_server: PostgresServer) -> str:
-    return fresh_database(postgres_server)
-
 
 def _terminate(url: str, pid: int) -> None:
     """End a backend as a restart or ``idle_session_timeout`` would, and wait until it is gone."""

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -26,7 +25,7 @@ from billing_milestones.errors import BudgetExhaustedError, ValidationError
 from billing_milestones.workers import PostgresHourlyBudget, PostgresLimiter, _budgets
 from billing_milestones.workers._budgets import request_bound
 
-from .._postgres import PostgresServer, fresh_database
+from ._waiting import wait_for
 
 NAME = "bm-limit:t:k"
 
@@ -42,26 +41,6 @@ def _rows(url: str) -> list[tuple[Any, ...]]:
 
 def _held(url: str) -> list[tuple[Any, ...]]:
     return [row for row in _rows(url) if row[1] is not None]
-
-
-def _wait_for(check: Any, what: str, bound: float = 20.0) -> None:
-    deadline = time.monotonic() + bound
-    while not check():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.02)
-
-
-@pytest.fixture
-def url(postgres_server: PostgresServer) -> str:
-    return fresh_database(postgres_server)
-
-
-@pytest.fixture
-def limiters() -> Iterator[list[PostgresLimiter]]:
-    made: list[PostgresLimiter] = []
-    yield made
-    for limiter in made:
-        limiter.close()
 
 
 def test_a_lease_is_the_clients_whole_timeout_and_must_be_bounded() -> None:
@@ -211,7 +190,7 @@ def test_a_live_holder_keeps_its_slot_past_its_lease(url: str, limiters: list[Po
     limiters += [holder, waiter]
     with holder("k"):
         [(_, token, until, _)] = _held(url)
-        _wait_for(lambda: _rows(url)[0][3] > until, "the server's clock passes the lease")
+        wait_for(lambda: _rows(url)[0][3] > until, "the server's clock passes the lease")
         with pytest.raises(BudgetExhaustedError) as refused, waiter("k"):
             pass
         assert [row[1] for row in _held(url)] == [token]
@@ -240,7 +219,7 @@ def test_a_live_holder_of_another_database_role_keeps_its_slot_past_its_lease(
             admin.execute(grant.format(psycopg.sql.Identifier(str(row[0]))))
             admin.execute("GRANT ALL ON bm_request_slots TO bm_other_worker")
         [(_, token, until, _)] = _held(url)
-        _wait_for(lambda: _rows(url)[0][3] > until, "the server's clock passes the lease")
+        wait_for(lambda: _rows(url)[0][3] > until, "the server's clock passes the lease")
         with pytest.raises(BudgetExhaustedError), waiter("k"):
             pass
         assert [row[1] for row in _held(url)] == [token]
@@ -288,7 +267,7 @@ def test_a_release_wakes_one_waiter_by_notification(
 
     with ThreadPoolExecutor(5) as pool:
         done = [pool.submit(take, i) for i in range(5)]
-        _wait_for(lambda: counted.sleeps >= 5, "every waiter asleep")
+        wait_for(lambda: counted.sleeps >= 5, "every waiter asleep")
         assert order == []
         hold.__exit__(None, None, None)
         for future in done:
@@ -335,7 +314,7 @@ def test_a_release_unheard_while_the_listener_is_gone_still_reaches_the_waiter(
 
     thread = threading.Thread(target=take, daemon=True)
     thread.start()
-    _wait_for(lambda: counted.sleeps >= 1, "the waiter asleep")
+    wait_for(lambda: counted.sleeps >= 1, "the waiter asleep")
     with psycopg.connect(url, autocommit=True) as admin:
         cut = admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE %s AND pid <> %s",
@@ -410,7 +389,7 @@ def test_a_dead_holders_pid_reused_by_another_roles_backend_frees_its_slot_at_th
         worker.execute("UPDATE bm_request_slots SET pid = %s WHERE holder = %s", (reuser.info.backend_pid, token))
         hidden = worker.execute("SELECT backend_start FROM pg_stat_get_activity(%s)", (reuser.info.backend_pid,))
         assert hidden.fetchall() == [(None,)]  # the workers' role may not see the other backend's start
-        _wait_for(lambda: _rows(url)[0][3] > until, "the server's clock passes the lease")
+        wait_for(lambda: _rows(url)[0][3] > until, "the server's clock passes the lease")
         with waiter("k"):
             [(_, taken, _, _)] = _held(url)
             assert taken != token

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -28,14 +27,6 @@ def _held(url: str) -> list[tuple[object, ...]]:
             "WHERE name = %s AND holder IS NOT NULL",
             (NAME,),
         ).fetchall()
-
-
-@pytest.fixture
-def limiters() -> Iterator[list[PostgresLimiter]]:
-    made: list[PostgresLimiter] = []
-    yield made
-    for limiter in made:
-        limiter.close()
 
 
 def test_a_holder_whose_own_start_is_hidden_keeps_its_slot_while_its_session_lives(

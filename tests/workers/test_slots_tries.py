@@ -7,8 +7,6 @@ hanging it."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -16,7 +14,7 @@ import pytest
 
 from billing_milestones.workers import PostgresLimiter, _budgets
 
-from .._postgres import PostgresServer, fresh_database
+from ._waiting import wait_for
 
 
 class _Tries:
@@ -43,26 +41,6 @@ class _Tries:
             return take(Counted(conn), name)  # type: ignore[arg-type]
 
         monkeypatch.setattr(limiter, "_take", counted)
-
-
-@pytest.fixture
-def url(postgres_server: PostgresServer) -> str:
-    return fresh_database(postgres_server)
-
-
-@pytest.fixture
-def limiters() -> Iterator[list[PostgresLimiter]]:
-    made: list[PostgresLimiter] = []
-    yield made
-    for limiter in made:
-        limiter.close()
-
-
-def _wait_for(check: Any, what: str, bound: float = 20.0) -> None:
-    deadline = time.monotonic() + bound
-    while not check():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.02)
 
 
 def _one_wait(url: str, limiters: list[PostgresLimiter], monkeypatch: pytest.MonkeyPatch, *, warm: bool) -> int:
@@ -92,7 +70,7 @@ def _one_wait(url: str, limiters: list[PostgresLimiter], monkeypatch: pytest.Mon
 
     thread = threading.Thread(target=take, daemon=True)
     thread.start()
-    _wait_for(asleep.is_set, "the waiter asleep")
+    wait_for(asleep.is_set, "the waiter asleep")
     hold.__exit__(None, None, None)
     assert taken.wait(30)
     thread.join(30)
@@ -132,4 +110,4 @@ def test_the_listener_says_it_listens_only_while_its_connection_lives(
             (f"LISTEN %{limiter.channel}%", admin.info.backend_pid),
         ).fetchall()
     assert cut == [(True,)]
-    _wait_for(lambda: not limiter._wakeups.listening, "the listener no longer listening")
+    wait_for(lambda: not limiter._wakeups.listening, "the listener no longer listening")
