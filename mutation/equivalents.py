@@ -243,6 +243,14 @@ EQUIVALENT: tuple[Equivalent, ...] = (
     Equivalent(
         f"{_PKG}/sync/plan.py",
         "_plan",
+        "claimed = {t.id for a in actions if (t := target_row(a)) is None and t.id is not None}",
+        "every sync-key carrier's action has its target row (a None would raise on t.id, which no plan does), so "
+        "the mutant claims none of them; their sync key keeps them out of the exact-match index anyway "
+        "(_ExactMatches skips every target with a sync key): the same plan, as the entry above",
+    ),
+    Equivalent(
+        f"{_PKG}/sync/plan.py",
+        "_plan",
         "if link.planned if (type(link) is Linked) and False else link.source_key not in by_source:  "
         "# its source was listed",
         "a compact Linked is planned exactly when its source was listed, and a listed source's key is popped "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,24 @@ def test_a_pair_with_fewer_links_than_a_page_keeps_the_store_s_links(
     (tmp_path / "again").mkdir()
     with _store(tmp_path / "again", links) as store:
         assert all(type(held_link(a)) is Linked for a in plan_sync(PAIR, sources, targets, store).actions)
+
+
+def test_the_store_is_read_in_pages_of_compact_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The planner holds at most one page of the store's rows (a dict and eight texts each) before packing
+    them: it asks for pages of COMPACT_FROM, not the store's default of 5,000 (one page of every link)."""
+    sources, targets, links = _world()
+    pages: list[int] = []
+    with _store(tmp_path, links) as store:
+        read = store.link_pages
+
+        def counted(pair_id: str, size: int = 5000) -> Iterator[list[Link]]:
+            for page in read(pair_id, size):
+                pages.append(len(page))
+                yield page
+
+        monkeypatch.setattr(store, "link_pages", counted)
+        plan_sync(PAIR, sources, targets, store)
+    assert pages == [2, 2, 2, 1]
 
 
 def test_a_compact_link_keeps_the_target_row_and_packs_what_reads_back_the_same() -> None:
