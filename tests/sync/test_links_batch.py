@@ -11,6 +11,7 @@ import pytest
 from billing_milestones.sync import Link, LinkStore
 
 from .._postgres import PostgresServer, fresh_database
+from ._round_trips import CountingBackend
 
 
 def _link(n: int) -> Link:
@@ -106,24 +107,6 @@ def test_put_many_links_a_batch_and_closes_its_intents_together(store_url: str) 
         assert {i.sync_key for i in store.pending("p")} == {"k9", "k8"}  # left open, as a crash leaves them
 
 
-class _Counting:
-    """A backend that counts the calls that reach the database (one round trip each on PostgreSQL)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner, self.calls = inner, 0
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(self.inner, name)
-        if name in ("rows", "count", "batch"):
-
-            def counted(*args: Any, **kwargs: Any) -> Any:
-                self.calls += 1
-                return value(*args, **kwargs)
-
-            return counted
-        return value
-
-
 def test_a_batch_of_creates_costs_a_few_store_calls_not_several_per_milestone(store_url: str) -> None:
     import datetime as dt
 
@@ -139,7 +122,7 @@ def test_a_batch_of_creates_costs_a_few_store_calls_not_several_per_milestone(st
     views = {Platform.AUTOTASK: source, Platform.KANTATA: target}
     with LinkStore(store_url) as store:
         plan = plan_sync(pair, *load_sides(pair, views), store)
-        counting = _Counting(store.backend)
+        counting = CountingBackend(store.backend)
         store.backend = counting
         result = apply_plan(plan, views, store)
         store.backend = counting.inner
@@ -188,7 +171,7 @@ def test_put_many_leaves_what_putting_each_link_in_turn_leaves(store_url: str, c
 
 def test_postgresql_takes_and_renews_a_lease_and_begins_a_batch_in_one_statement_each(store_url: str) -> None:
     with LinkStore(store_url) as store:
-        counting = _Counting(store.backend)
+        counting = CountingBackend(store.backend)
         store.backend = counting
         holder = store.try_lease("p", "a", ttl=60)
         taken = counting.calls

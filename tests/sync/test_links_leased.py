@@ -12,25 +12,8 @@ from billing_milestones import Milestone, Money, Platform, errors
 from billing_milestones.sync import Link, LinkStore, SyncPair, apply_plan, load_sides, plan_sync
 from billing_milestones.sync.store._leased import begin_leased, renew_and_read
 
+from ._round_trips import CountingBackend
 from .fakes import FakeView
-
-
-class _Counting:
-    """A backend that counts the calls that reach the database (one round trip each on PostgreSQL)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner, self.calls = inner, 0
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(self.inner, name)
-        if name in ("rows", "count", "batch"):
-
-            def counted(*args: Any, **kwargs: Any) -> Any:
-                self.calls += 1
-                return value(*args, **kwargs)
-
-            return counted
-        return value
 
 
 def _expires(store: LinkStore, lease_id: str) -> float:
@@ -102,7 +85,7 @@ def test_a_batch_of_creates_on_postgresql_is_six_round_trips(store_url: str) -> 
     pair, views = _seeded(50)
     with LinkStore(store_url) as store:
         plan = plan_sync(pair, *load_sides(pair, views), store)
-        counting = _Counting(store.backend)
+        counting = CountingBackend(store.backend)
         store.backend = counting
         result = apply_plan(plan, views, store)
         store.backend = counting.inner

@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Final
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
 from ..sync.store import with_keepalives
+from ..sync.store._postgres import READ_COMMITTED  # re-exported: every workers' connection runs it first
 from ._idle_check import check_idle
 
 __all__ = ["READ_COMMITTED", "LazyPool"]
-
-#: Run first on every connection the workers open (budgets, slots, liveness, the queue): this session's
-#: transactions are READ COMMITTED whatever ``default_transaction_isolation`` the database or role was given
-#: (a session's SET overrides both). Why: a take waits for a lock (the budget's advisory lock, a slot's or a
-#: lease's row) and must then see what the holder committed; under REPEATABLE READ or SERIALIZABLE its
-#: snapshot predates the wait, so the server refuses it with a serialization failure instead (a request not
-#: sent, a job failed) where READ COMMITTED reads the newest row. Every statement of ours is written for
-#: READ COMMITTED.
-READ_COMMITTED: Final = "SET default_transaction_isolation = 'read committed'"
 
 
 class LazyPool:

@@ -18,7 +18,7 @@ from ._backend import Row
 from ._pg_statements import HAS_PUT_LINKS_FUNCTION, PUT_LINKS_FUNCTION
 from ._url import redact_url, with_keepalives
 
-__all__ = ["PostgresBackend"]
+__all__ = ["READ_COMMITTED", "PostgresBackend"]
 
 #: Any fixed number: the advisory lock every opener of a store takes while it creates or migrates tables.
 _SCHEMA_LOCK: Final = 0x626D6C6E6B73
@@ -83,12 +83,13 @@ _SCHEMA: Final = (
     "CREATE INDEX IF NOT EXISTS runs_by_pair ON runs (pair_id, id)",
 )
 
-#: Run first on the store's connection: its transactions are READ COMMITTED whatever
-#: ``default_transaction_isolation`` the database or role was given (a session's SET overrides both). Two runs
-#: racing for a lease wait on its row, and the second must then read the first's holder; under REPEATABLE
-#: READ or SERIALIZABLE its snapshot predates the wait and the server refuses the statement instead (a
-#: serialization failure where a PairBusyError belongs). Every statement here is written for READ COMMITTED.
-_READ_COMMITTED: Final = "SET default_transaction_isolation = 'read committed'"
+#: Run first on every connection of ours (the store's, and the workers' budgets, slots, liveness and queue):
+#: its transactions are READ COMMITTED whatever ``default_transaction_isolation`` the database or role was
+#: given (a session's SET overrides both). A take waits for a lock (a lease's or a slot's row, the budget's
+#: advisory lock) and must then read what the holder committed; under REPEATABLE READ or SERIALIZABLE its
+#: snapshot predates the wait and the server refuses the statement instead (a serialization failure where a
+#: PairBusyError, or a request sent, belongs). Every statement of ours is written for READ COMMITTED.
+READ_COMMITTED: Final = "SET default_transaction_isolation = 'read committed'"
 
 #: A store made before leases kept their holder's session gets its columns in place (nullable: a lease taken
 #: by an older version has none, and is taken over only once it expires, as before). Looked for first:
@@ -138,7 +139,7 @@ class PostgresBackend:
                 "is up",
                 key="links",
             ) from None
-        self.conn.execute(_READ_COMMITTED)
+        self.conn.execute(READ_COMMITTED)
 
     def rows(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
         with self._lock:
