@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import pytest
 
 from billing_milestones import Milestone, Money, Platform, errors
 from billing_milestones.sync import LinkStore, SyncPair, apply_plan, load_sides, plan_sync
-from billing_milestones.sync.store import RunRecord
 
 from .fakes import FakeView
 
 D = dt.date(2026, 12, 1)
+T = TypeVar("T")
 
 
 def seeded(n: int) -> tuple[FakeView, FakeView, SyncPair]:
@@ -115,10 +117,18 @@ def test_a_store_that_cannot_take_the_row_does_not_hide_the_run(caplog: pytest.L
     source, target, pair = seeded(1)
     store = LinkStore(":memory:")
 
-    def broken(run: RunRecord) -> int:
-        raise OSError("disk full")
+    backend = store.backend
+    rows, count = backend.rows, backend.count
 
-    store.record_run = broken  # type: ignore[method-assign]
+    def refusing(run: Callable[[str, Sequence[object]], T]) -> Callable[[str, Sequence[object]], T]:
+        def statement(sql: str, args: Sequence[object] = ()) -> T:
+            if "runs" in sql.split():  # the row opened at the start and its end: both refused
+                raise OSError("disk full")
+            return run(sql, args)
+
+        return statement
+
+    backend.rows, backend.count = refusing(rows), refusing(count)  # type: ignore[method-assign,assignment]
     with caplog.at_level(logging.WARNING, logger="billing_milestones.sync"):
         result = sync(pair, source, target, store)
     assert result.ok  # type: ignore[attr-defined]

@@ -144,6 +144,7 @@ def apply_plan(
                 "nothing was written. Plan again",
                 pair_id=pair.id,
             )
+        run.begin(lease.owner)  # the run's history row, opened under the lease just renewed (sync/runs.py)
         settle_pending(state, pair.id, window=write_settle, max_wait=0.0)  # a wait now would be too late
         if state.intents:  # none read under the lease: none to close (the store is not asked again)
             store.resolve_pending(pair.id)

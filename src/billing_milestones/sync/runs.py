@@ -7,6 +7,13 @@ by their configured names), so a crm.com draft estimated anew keeps its history.
 the rows; the same figures go to the ``billing_milestones.sync`` logger as a structured record
 (``extra=``) for a log pipeline to count.
 Recording never hides the run's own outcome: a store that cannot take the row is logged, not raised.
+
+A run's row is written when it starts (under the pair's lease), not only when it ends: a run whose worker
+is killed, or whose store session ends mid-run (the server restarted, a network cut, ``pg_terminate_backend``),
+cannot write its end, and a row written only then was lost with it. An open row has an empty
+``finished_at`` and reads as failed (:data:`OPEN_ERROR`) until its end replaces it; the pair's next run,
+which holds the lease and so knows no other run of the pair is live, closes every open row it finds
+(:data:`LOST_ERROR`). So no run is missing from the history, and none stays open past the pair's next run.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .actions import ActionKind
 from .lease import new_owner
@@ -27,7 +34,7 @@ if TYPE_CHECKING:
     from .apply import ApplyResult
     from .store import LinkStore
 
-__all__ = ["RunLog", "logger", "recorded_run"]
+__all__ = ["LOST_ERROR", "OPEN_ERROR", "RunLog", "logger", "recorded_run"]
 
 logger = logging.getLogger("billing_milestones.sync")
 
@@ -37,6 +44,25 @@ _COUNTED = {
     "deleted": ActionKind.DELETE,
     "adopted": ActionKind.ADOPT,
 }
+
+#: What an open row says until its run ends: it is running, or it ended without writing its end.
+OPEN_ERROR: Final = "running, or ended without recording its end (its worker or its link store session was lost)"
+#: What the pair's next run writes into an open row of a run that can no longer be running.
+LOST_ERROR: Final = (
+    "ended without recording its end (its worker or its link store session was lost; its log has the outcome); "
+    "closed by the pair's next run"
+)
+
+_COLUMNS: Final = "pair_id, worker, started_at, finished_at, created, updated, deleted, adopted, conflicts, ok, error"
+_OPEN_VALUES: Final = "VALUES (?, ?, ?, '', 0, 0, 0, 0, 0, 0, ?) RETURNING id"
+_CLOSE_LOST: Final = "UPDATE runs SET finished_at=?, ok=0, error=? WHERE pair_id=? AND finished_at=''"
+#: PostgreSQL: the pair's open rows closed and this run's opened in one round trip (the statements of one
+#: query share a snapshot, so the close does not meet the row it inserts).
+_OPEN_PG: Final = f"WITH lost AS ({_CLOSE_LOST}) INSERT INTO runs ({_COLUMNS}) {_OPEN_VALUES}"
+_FINISH: Final = (
+    "UPDATE runs SET worker=?, finished_at=?, created=?, updated=?, deleted=?, adopted=?, conflicts=?, ok=?, error=? "
+    "WHERE id=?"
+)
 
 
 @dataclass
@@ -50,7 +76,31 @@ class RunLog:
     ok: bool = False
     error: str | None = None
     actions: int = 0
+    #: The open row's id once :meth:`begin` wrote it (None: the end is written as a new row).
+    row_id: int | None = None
+    store: LinkStore | None = None
     _clock: float = field(default_factory=time.monotonic)
+
+    def begin(self, worker: str) -> None:
+        """The run holds the pair's lease as ``worker``: open its row, closing the pair's rows left open by
+        runs that ended without writing their end (none of them can still be running: the lease is ours)."""
+        self.worker = worker
+        store = self.store
+        if store is None:
+            return
+        now = now_text()
+        lost = (now, LOST_ERROR, self.pair_id)
+        opened = (self.pair_id, worker, self.started_at, OPEN_ERROR)
+        try:
+            if store.kind == "postgresql":
+                (row,) = store.backend.rows(_OPEN_PG, (*lost, *opened))
+            else:
+                with store.backend.transaction():
+                    store.backend.count(_CLOSE_LOST, lost)
+                    (row,) = store.backend.rows(f"INSERT INTO runs ({_COLUMNS}) {_OPEN_VALUES}", opened)
+            self.row_id = int(row["id"])
+        except Exception as exc:  # the end is then written as a new row, if the store takes it
+            logger.warning("pair %s: the run's start could not be recorded in the link store (%s)", self.pair_id, exc)
 
     def finish(self, result: ApplyResult) -> None:
         """Take the figures from an applied result: writes that succeeded, conflicts left, failures."""
@@ -88,10 +138,20 @@ class RunLog:
         }
 
 
+def _write_end(store: LinkStore, run: RunLog, record: RunRecord) -> None:
+    if run.row_id is None:
+        store.record_run(record)
+        return
+    figures = (record.created, record.updated, record.deleted, record.adopted, record.conflicts)
+    done = (record.worker, record.finished_at, *figures, int(record.ok), record.error, run.row_id)
+    store.backend.count(_FINISH, done)
+
+
 @contextmanager
 def recorded_run(store: LinkStore, pair_id: str) -> Iterator[RunLog]:
-    """Record the run inside the block: its figures when it finished, its error when it raised."""
-    run = RunLog(pair_id)
+    """Record the run inside the block: its figures when it finished, its error when it raised. The block
+    calls :meth:`RunLog.begin` once it holds the pair's lease (the row is opened then)."""
+    run = RunLog(pair_id, store=store)
     try:
         yield run
     except BaseException as exc:
@@ -101,7 +161,7 @@ def recorded_run(store: LinkStore, pair_id: str) -> Iterator[RunLog]:
     finally:
         record = run.record()
         try:
-            store.record_run(record)
+            _write_end(store, run, record)
         except Exception as exc:  # the run's own outcome matters more than its history row
             logger.warning("pair %s: the run could not be recorded in the link store (%s)", pair_id, exc)
         level = logging.INFO if record.ok else logging.WARNING
