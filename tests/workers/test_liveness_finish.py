@@ -87,6 +87,64 @@ def test_a_requeued_jobs_retry_or_finish_by_its_old_worker_leaves_the_new_worker
     asyncio.run(scenario())
 
 
+def _prune(links: str, worker_id: int) -> None:
+    """What procrastinate's ``prune_stalled_workers`` does to a worker it judged stalled: its ``doing`` jobs
+    keep running with no worker (``ON DELETE SET NULL``)."""
+    with psycopg.connect(links, autocommit=True) as conn:
+        conn.execute("DELETE FROM procrastinate_workers WHERE id = %s", (worker_id,))
+
+
+def test_a_job_of_no_worker_requeued_since_is_not_its_old_workers_to_end(deployment: Deployment) -> None:
+    """Requeued, fetched by a second worker, whose row procrastinate then pruned (its job: no worker): the
+    first worker, judged dead while it lived, neither ends nor retries the second worker's run."""
+
+    async def scenario() -> None:
+        async with queue(deployment) as workers:
+            _, job = await _running(workers, "p")
+            assert job.id is not None
+            await _requeue(workers, job)
+            second, again = await _running_again(workers, job)
+            _prune(deployment.links, second)
+            before = _state(deployment.links, job.id)
+            assert before == ("doing", None, again.attempts)  # running, of no worker
+            await workers.manager.finish_job(job, pq_jobs.Status.SUCCEEDED, delete_job=False)
+            await workers.manager.retry_job(job, retry_at=datetime.datetime.now(datetime.UTC))
+            await workers.manager.finish_job(job, pq_jobs.Status.FAILED, delete_job=True)
+            assert _state(deployment.links, job.id) == before  # the second run's, untouched
+            await workers.manager.finish_job(again, pq_jobs.Status.SUCCEEDED, delete_job=False)  # its own end
+            assert _state(deployment.links, job.id)[0] == "succeeded"
+
+    asyncio.run(scenario())
+
+
+def test_a_job_of_no_worker_never_requeued_is_still_its_workers_to_end(deployment: Deployment) -> None:
+    """Its worker's row pruned while it ran, the job never requeued: no other worker can have fetched it, so
+    its outcome is recorded (a finish, a retry) as procrastinate would."""
+
+    async def scenario() -> None:
+        async with queue(deployment) as workers:
+            first, job = await _running(workers, "p")
+            assert job.id is not None
+            _prune(deployment.links, first)
+            await workers.manager.retry_job(job, retry_at=datetime.datetime.now(datetime.UTC))
+            assert _state(deployment.links, job.id) == ("todo", None, job.attempts + 1)
+            _, other = await _running(workers, "q")
+            assert other.id is not None and other.worker_id is not None
+            _prune(deployment.links, other.worker_id)
+            await workers.manager.finish_job(other, pq_jobs.Status.SUCCEEDED, delete_job=False)
+            assert _state(deployment.links, other.id)[0] == "succeeded"
+
+    asyncio.run(scenario())
+
+
+async def _running_again(workers: Workers, job: pq_jobs.Job) -> tuple[int, pq_jobs.Job]:
+    """A second worker fetches the requeued job."""
+    worker_id, _ = await workers.register()
+    again = await _fetch(workers, worker_id)
+    assert again.id == job.id and again.attempts == job.attempts + 1
+    return worker_id, again
+
+
 def test_a_workers_own_jobs_are_finished_and_retried_as_procrastinate_does(deployment: Deployment) -> None:
     async def scenario() -> None:
         async with queue(deployment) as workers:

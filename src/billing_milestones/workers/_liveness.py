@@ -385,7 +385,8 @@ class LivenessJobManager(pq_manager.JobManager):
     async def finish_job(self, job: pq_jobs.Job, status: pq_jobs.Status, delete_job: bool) -> None:
         """A job's end, recorded only while it is still this worker's (see :mod:`._liveness_finish`)."""
         assert job.id is not None
-        await finish_if_mine(self.connector, job.id, job.worker_id or self._worker_id, status.value, delete_job)
+        worker = job.worker_id or self._worker_id
+        await finish_if_mine(self.connector, job.id, worker, job.attempts, status.value, delete_job)
 
     async def retry_job(
         self,
@@ -398,7 +399,8 @@ class LivenessJobManager(pq_manager.JobManager):
         """A job's retry, recorded only while it is still this worker's (see :mod:`._liveness_finish`)."""
         assert job.id is not None
         when = retry_at or datetime.datetime.now(datetime.UTC)
-        await retry_if_mine(self.connector, job.id, job.worker_id or self._worker_id, when, priority, queue, lock)
+        worker = job.worker_id or self._worker_id
+        await retry_if_mine(self.connector, job.id, worker, job.attempts, when, priority, queue, lock)
 
     async def fetch_job(self, queues: Iterable[str] | None, worker_id: int) -> Any:
         liveness = self.liveness
