@@ -13,6 +13,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
 from typing import Any
 
+import psycopg
+
 from .. import errors
 from ..model import Platform
 from ..sync import apply_plan, load_sides, plan_sync, settle_pending
@@ -38,6 +40,9 @@ TRANSIENT: tuple[type[Exception], ...] = (
     errors.LeaseLostError,
     errors.StalePlanError,
     PairRunIncomplete,
+    # The link store's session ended (a server restart, a network cut, the session terminated): the rerun
+    # opens a new one, and closes this run's history row if its end could not be written (sync/runs.py).
+    psycopg.OperationalError,
 )
 
 
