@@ -33,7 +33,7 @@ from billing_milestones import AutotaskClient, KantataClient, Platform
 from billing_milestones._metadata_cache import SHARED_METADATA, MetadataCache
 from billing_milestones.sandbox import AutotaskSandbox, KantataSandbox
 from billing_milestones.sync import LinkStore, SyncPair, apply_plan, load_sides, plan_sync
-from billing_milestones.sync.connect import lend_store
+from billing_milestones.sync.connect import expect_first_sync, lend_store
 
 Clients = dict[Platform, object]
 
@@ -78,6 +78,7 @@ class _Bench:
             yield {Platform.AUTOTASK: source, Platform.KANTATA: target}
 
     def sync(self, pair: SyncPair, clients: Clients) -> dict[str, int]:
+        expect_first_sync(pair, clients, self.store)  # as the CLI and the workers do before the listings
         plan = plan_sync(pair, *load_sides(pair, clients), self.store)
         apply_plan(plan, clients, self.store)
         return plan.counts()

@@ -5,7 +5,9 @@ Kantata's ``workspace_ids=``), and a sync would then plan to create every source
 container must be checked, but only an *empty* listing leaves that open: a milestone the server lists as the
 container's own shows the container exists. So the check is not a request before every listing but one the
 walk makes when it has listed nothing, before it ends (a missing container is then still an error naming it,
-raised before the caller has seen a single milestone, so before any write).
+raised before the caller has seen a single milestone, so before any write). A flow that has already proved
+its container empty and existing in one request (Kantata's workspace read with its milestones side-loaded)
+gives no listing: no page is asked for.
 
 Each page's items are converted by a per-page flow, which may need requests of its own (the status picklist,
 a currency) only when there is something to convert. The walk is one :meth:`SyncRunner.pages` walk, so its
@@ -31,7 +33,8 @@ T = TypeVar("T")
 class CheckedListing(Generic[W, T]):
     """A native listing, how to convert each non-empty page, and the container check for an empty one."""
 
-    listing: PagedOperation[W]
+    #: None: the flow already proved the container empty (and that it exists), so no page is asked for.
+    listing: PagedOperation[W] | None
     #: Given a page's native items, a flow returning the converter for them (it may fetch what it needs).
     converter: Callable[[Sequence[W]], Flow[Callable[[W], T]]]
     #: Run when the whole walk listed nothing: raises (NotFoundError naming it) when the container is missing.
@@ -42,7 +45,7 @@ def walk(runner: SyncRunner, flow: Flow[CheckedListing[W, T]]) -> Iterator[T]:
     """Run ``flow`` (checks and settings first), then walk its listing page by page, lazily."""
     checked = runner.run_flow(flow)
     listed = False
-    for page in runner.pages(checked.listing):
+    for page in runner.pages(checked.listing) if checked.listing is not None else ():  # None: proven empty
         if page.items:
             listed = True
             convert = runner.run_flow(checked.converter(page.items))
@@ -57,7 +60,7 @@ async def awalk(runner: AsyncRunner, flow: Flow[CheckedListing[W, T]]) -> AsyncI
     """The asyncio :func:`walk`."""
     checked = await runner.run_flow(flow)
     listed = False
-    async for page in runner.pages(checked.listing):
+    async for page in runner.pages(checked.listing) if checked.listing is not None else _no_pages():
         if page.items:
             listed = True
             convert = await runner.run_flow(checked.converter(page.items))
@@ -67,3 +70,10 @@ async def awalk(runner: AsyncRunner, flow: Flow[CheckedListing[W, T]]) -> AsyncI
                 yield item
     if not listed:
         await runner.run_flow(checked.when_empty())
+
+
+async def _no_pages() -> AsyncIterator[Any]:
+    """No page: the async walk of a listing its flow proved empty."""
+    none: tuple[Any, ...] = ()
+    for page in none:
+        yield page

@@ -13,7 +13,7 @@ from .._render import Tally, apply_with_progress, show_plan, show_result
 from ..sync import ConflictPolicy, LinkStore, SyncPlan, load_sides, plan_sync, settle_pending
 from ..sync.actions import PLAN_SCHEMA_VERSION
 from ..sync.config import Settings
-from ..sync.connect import connect, remember_draft, resolve_container
+from ..sync.connect import connect, expect_first_sync, remember_draft, resolve_container
 from ._common import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -64,6 +64,7 @@ def _plan_for(
     if lease is not None:
         settle_pending(store, pair.id, window=spec.write_settle, lease=lease)
     clients = {spec.source[0]: source_client, spec.target[0]: target_client}
+    expect_first_sync(pair, clients, store)
     source, target = load_sides(pair, clients)
     plan = plan_sync(pair, source, target, store, policy=policy or spec.policy)
     return plan, (clients, store, lease)

@@ -8,10 +8,14 @@ filter), and a sync would then plan to create every source milestone into nothin
 workspace, and a missing one is a ``NotFoundError`` naming it: the listing side-loads it (``include=workspace``,
 documented on the billing_milestones index), so a listing that lists milestones carries the workspace's currency
 with them, fresh, at no extra request; an empty listing proves nothing, and the walk then fetches the workspace
-before it ends (see ``_listing``). A create reads the workspace only when this client has not seen it yet (a
-never-seen workspace that is missing is refused before anything is sent); once seen, its cached currency
-serves every batch, so a 10,000-milestone sync does not send a hundred workspace GETs, and a workspace deleted
-since is refused by Kantata itself (422 on ``workspace_id``, nothing stored).
+before it ends (see ``_listing``). A listing expected to be empty (``expect_empty``: a pair's first sync) reads
+the workspace first instead, with its billing milestones side-loaded (``include=billing_milestones``, documented
+on GET /workspaces/{id}): when it has none, that one request is the whole listing.
+
+A create reads the workspace only when this client has not seen it yet (a never-seen workspace that is missing
+is refused before anything is sent); once seen, its cached currency serves every batch, so a 10,000-milestone
+sync does not send a hundred workspace GETs, and a workspace deleted since is refused by Kantata itself (422 on
+``workspace_id``, nothing stored).
 """
 
 from __future__ import annotations
@@ -81,8 +85,19 @@ class ViewFlows:
     def __init__(self, ops: KantataOperations) -> None:
         self._ops = ops
         self._currencies: dict[str, WorkspaceCurrency] = {}
+        #: Workspaces whose next listing is expected to find nothing (see :meth:`expect_empty`).
+        self._expected_empty: set[str] = set()
         #: Today's date for READY_TO_BILL; replace it to make listings reproducible.
         self.today: Callable[[], dt.date] = dt.date.today
+
+    def expect_empty(self, container_id: str) -> None:
+        """Say that the next listing of this workspace will probably find nothing (a pair's first sync: no
+        link was ever stored). That listing then starts with the workspace itself, read with its billing
+        milestones side-loaded (``GET /workspaces/{id}?include=billing_milestones``): an empty workspace is
+        proven to exist, and its currency read, in that one request, where an empty page and then the
+        workspace would take two. A workspace that has milestones after all is then listed as usual (one
+        request more than without the hint). Only the next listing of it is affected."""
+        self._expected_empty.add(str(container_id))
 
     # -- workspaces ----------------------------------------------------------------------------------
     def _workspace_currency(self, workspace_id: str) -> Flow[WorkspaceCurrency]:
@@ -114,14 +129,24 @@ class ViewFlows:
 
     def _check_workspace(self, workspace_id: str) -> Flow[WorkspaceCurrency]:
         key = str(workspace_id)
+        yield from self._read_workspace(key)
+        return self._currencies[key]
+
+    def _read_workspace(self, key: str, include: tuple[str, ...] = ()) -> Flow[Workspace]:
+        """GET the workspace (NotFoundError naming it when missing); its currency cached afresh."""
         try:
-            workspace: Workspace = yield self._ops.get_workspace(key)
+            workspace: Workspace = yield self._ops.get_workspace(key, include=include)
         except errors.NotFoundError as exc:
             self._currencies.pop(key, None)  # gone: the next create reads it again and is refused unsent
             raise missing_workspace(key, exc) from exc
-        currency = WorkspaceCurrency.from_workspace(workspace)
-        self._currencies[key] = currency
-        return currency
+        self._currencies[key] = WorkspaceCurrency.from_workspace(workspace)
+        return workspace
+
+    def _proven_empty(self, key: str) -> Flow[bool]:
+        """Whether the workspace, read with its milestones side-loaded, has none (a server that leaves the
+        include out proves nothing: the listing is then walked as usual)."""
+        workspace = yield from self._read_workspace(key, ("billing_milestones",))
+        return workspace.billing_milestone_ids == []
 
     # -- the four calls ------------------------------------------------------------------------------
     def _listing(self, container_id: str) -> Flow[CheckedListing[BillingMilestone, Milestone]]:
@@ -137,8 +162,12 @@ class ViewFlows:
                 read.append(ws)
             return milestone_reader(ws, today=today)
 
+        if key in self._expected_empty:
+            self._expected_empty.discard(key)
+            if (yield from self._proven_empty(key)):
+                return CheckedListing(None, converter, lambda: just(None))
         listing = self._ops.list_billing_milestones(workspace_ids=[key], include=LISTING_INCLUDES)
-        return just(CheckedListing(listing, converter, lambda: self._check_workspace(key)))
+        return CheckedListing(listing, converter, lambda: self._check_workspace(key))
 
     def _create(
         self, container_id: str, milestones: Sequence[Milestone], allow_drop: bool

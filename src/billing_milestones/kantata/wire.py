@@ -157,6 +157,8 @@ class Workspace(WireModel):
     currency: str | None = None
     currency_base_unit: StrictInt | None = None
     currency_symbol: str | None = None
+    #: Present only with ``include=billing_milestones`` (then every milestone of the workspace is side-loaded).
+    billing_milestone_ids: WireIds | None = None
     created_at: WireTime | None = None
     updated_at: WireTime | None = None
 

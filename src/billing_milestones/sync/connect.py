@@ -10,10 +10,12 @@ import httpx
 from .._platforms import spec_for
 from ..errors import ConfigError, ValidationError
 from ..model import Platform
+from ._load import resolve_view
 from .config import Settings
 from .links import LinkStore
+from .pair import SyncPair
 
-__all__ = ["connect", "lend_store", "remember_draft", "resolve_container"]
+__all__ = ["connect", "expect_first_sync", "lend_store", "remember_draft", "resolve_container"]
 
 _DRAFT_IDS = "crmcom-draft"
 _DRAFT_SETS = "crmcom-draft-milestones"
@@ -36,6 +38,19 @@ def lend_store(client: Any, store: LinkStore) -> None:
     persist = getattr(client, "persist_metadata", None)
     if callable(persist):
         persist(store)
+
+
+def expect_first_sync(pair: SyncPair, clients: Any, store: LinkStore) -> None:
+    """Before a pair's listings: when the store has never held a link of the pair (its version is 0: a first
+    sync), tell the target's view that its container is probably empty, where the view can use that
+    (``expect_empty``: Kantata's then reads an empty workspace, its currency and its proof of existence in
+    one request instead of an empty page and the workspace). A wrong guess costs one request, never a
+    milestone: the view still lists whatever the container holds."""
+    if store.version(pair.id) != 0:
+        return
+    hint = getattr(resolve_view(clients, pair.target), "expect_empty", None)
+    if callable(hint):
+        hint(pair.target_container)
 
 
 def resolve_container(

@@ -19,7 +19,7 @@ from .. import errors
 from ..model import Platform
 from ..sync import apply_plan, load_sides, plan_sync, settle_pending
 from ..sync.config import Settings
-from ..sync.connect import connect, remember_draft, resolve_container
+from ..sync.connect import connect, expect_first_sync, remember_draft, resolve_container
 from ..sync.store import LinkStore
 from ._timing import PhaseClock
 
@@ -85,6 +85,7 @@ def run_pair(
                 settle_pending(store, pair.id, window=spec.write_settle, lease=lease)
             clients = {spec.source[0]: source_client, spec.target[0]: target_client}
             with clock.phase("load"):
+                expect_first_sync(pair, clients, store)
                 source, target = load_sides(pair, clients, parallel=True)
             with clock.phase("plan"):
                 plan = plan_sync(pair, source, target, store, policy=spec.policy)

@@ -245,7 +245,15 @@ class _Reads(_Store):
         ident = self._strip_json(request.params["id"])
         if ident not in self.workspaces:
             raise _Invalid(404, [{"type": "system", "message": f"Workspace {ident} not found"}])
-        return json_response(200, self._envelope("workspaces", [dict(self.workspaces[ident])], total=1))
+        workspace = dict(self.workspaces[ident])
+        maps: dict[str, dict[str, Record]] = {}
+        wanted = {p.strip() for p in request.query.get("include", "").split(",")}
+        if "billing_milestones" in wanted:  # documented on GET /workspaces/{id}; its other includes are ignored
+            records = [r for r in self._of_workspaces([ident]) if r["workspace_id"] == ident]
+            records.sort(key=lambda r: (r["_seq"], int(r["id"])))
+            workspace["billing_milestone_ids"] = [r["id"] for r in records]
+            maps["billing_milestones"] = {r["id"]: _public(r) for r in records}
+        return json_response(200, self._envelope("workspaces", [workspace], total=1, maps=maps))
 
     def _list_stories(self, request: SandboxRequest) -> httpx.Response:
         records = sorted(self.stories.values(), key=lambda r: r["_seq"], reverse=True)
