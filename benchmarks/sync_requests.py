@@ -1,25 +1,30 @@
 """Requests a first sync of new Autotask milestones into empty Kantata workspaces sends, against the minimum:
-the listing pages (500 a page on Autotask, 200 on Kantata) and the creates (100 per POST). Everything else is
-metadata (zone, picklist, contract, workspace), listed per row.
+the listing pages (500 a page on Autotask, 200 on Kantata; an empty workspace is one request) and the creates
+(100 per POST). Everything else is metadata (zone, picklist, contract, workspace), listed per row.
 
 Rows: one pair of 10,000; several pairs through the same two clients (what one sync run over many contracts
 does); those pairs synced again (nothing to write: only pages are the minimum); and the pairs each through
-fresh clients sharing one MetadataCache (a worker connects a client per job).
+fresh clients sharing one MetadataCache (a worker connects a client per job). The first and the second again
+with the Autotask zone configured (``base_url``, as ``AUTOTASK_BASE_URL`` sets it): nothing to discover.
 
 Then the same syncs in real child processes, each with its own process-wide metadata cache, through the sync
 engine's path (clients sharing ``SHARED_METADATA``, the run's link store lent by ``lend_store``) and one SQLite
 link store file they share: the first process ever (cold: an empty store), then a second process syncing new
 pairs (warm: the zone and picklist the first one stored, within their TTL).
 
-What the minimum leaves out and no correct client can: a first sync into an *empty* workspace reads it once
-(its currency decides the amounts written, and an empty listing proves it exists), and the first process of
-a tenant (or the first after the TTL) discovers the Autotask zone and reads the status picklist once.
+A pair's first sync (no link stored yet: ``expect_first_sync``, as the CLI and the workers call it) reads the
+empty Kantata workspace with its milestones side-loaded: that one request is its listing (the empty page of the
+minimum) and brings its currency; the rows count it apart ("empty workspace read as its listing").
+
+What the minimum leaves out and no correct client can: the first process of a tenant (or the first after the
+TTL) discovers the Autotask zone, unless it is configured, and reads the status picklist once.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import json
 import re
 import subprocess
@@ -27,7 +32,10 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 from billing_milestones import AutotaskClient, KantataClient, Platform
 from billing_milestones._metadata_cache import SHARED_METADATA, MetadataCache
@@ -52,8 +60,21 @@ def _minimum(pairs: int, each: int, *, first: bool = True) -> int:
 class _Bench:
     """Two sandboxes with ``pairs`` contracts of ``each`` new milestones and as many empty workspaces."""
 
-    def __init__(self, pairs: int, each: int, *, store: str = ":memory:", first_contract: int | None = None) -> None:
+    def __init__(
+        self,
+        pairs: int,
+        each: int,
+        *,
+        store: str = ":memory:",
+        first_contract: int | None = None,
+        zone: str | None = None,
+    ) -> None:
         self.autotask, self.kantata = AutotaskSandbox(), KantataSandbox()
+        self.zone = zone  # the Autotask base_url given (None: discovered)
+        #: The Kantata workspace reads that side-load its milestones: a first sync's listing of it.
+        self.probes = 0
+        #: How many of the last measured run's requests were such reads.
+        self.listed_empty = 0
         self.pairs: list[SyncPair] = []
         for p in range(pairs):
             given = None if first_contract is None else first_contract + p  # new pairs in every process
@@ -69,13 +90,20 @@ class _Bench:
         autotask, kantata = self.autotask, self.kantata
         creds = (AutotaskSandbox.USERNAME, AutotaskSandbox.SECRET, AutotaskSandbox.INTEGRATION_CODE)
         http = autotask.http_client()
+        hooks = {"request": [self._count_probe]}
         with (
-            AutotaskClient(*creds, currency="USD", http_client=http, metadata_cache=metadata) as source,
-            KantataClient("t", http_client=kantata.http_client()) as target,
+            AutotaskClient(
+                *creds, currency="USD", http_client=http, metadata_cache=metadata, base_url=self.zone
+            ) as source,
+            KantataClient("t", http_client=kantata.http_client(event_hooks=hooks)) as target,
         ):
             if lend:  # as the sync engine's resolve_container does before the first request
                 lend_store(source, self.store)
             yield {Platform.AUTOTASK: source, Platform.KANTATA: target}
+
+    def _count_probe(self, request: httpx.Request) -> None:
+        if "/workspaces/" in request.url.path and "billing_milestones" in request.url.params.get("include", ""):
+            self.probes += 1
 
     def sync(self, pair: SyncPair, clients: Clients) -> dict[str, int]:
         expect_first_sync(pair, clients, self.store)  # as the CLI and the workers do before the listings
@@ -83,9 +111,11 @@ class _Bench:
         apply_plan(plan, clients, self.store)
         return plan.counts()
 
-    def measure(self, run: Callable[[], None]) -> tuple[int, dict[str, int]]:
-        """Requests ``run`` sent in all, and the metadata among them by method and path."""
+    def measure(self, run: Callable[[], None]) -> Measured:
+        """Requests ``run`` sent in all, the metadata among them by method and path, and how many of the
+        others were empty workspaces read as their listing."""
         before = [len(sb.request_log) for sb in (self.autotask, self.kantata)]
+        probes = self.probes
         run()
         log = [
             (e.method, re.sub(r"\d+", "N", e.path))
@@ -97,30 +127,42 @@ class _Bench:
             for method, path in log
             if not path.endswith(("/query", "/query/next")) and path != "/billing_milestones"
         )
-        return len(log), dict(extra)
+        listed_empty = self.probes - probes
+        extra["GET /workspaces/N"] -= listed_empty  # not metadata: the empty page of the minimum
+        return Measured(len(log), dict(+extra), listed_empty)
 
 
-def _row(what: str, ours: int, minimum: int, extra: dict[str, int]) -> str:
-    return f"{what}: ours {ours}, minimum {minimum} -> ratio {ours / minimum:.3f} (metadata: {extra or 'none'})"
+@dataclass(frozen=True)
+class Measured:
+    ours: int
+    metadata: dict[str, int]
+    listed_empty: int
+
+    def row(self, what: str, minimum: int) -> str:
+        listed = f"; {self.listed_empty} empty workspace(s) read as their listing" if self.listed_empty else ""
+        ratio = f"ours {self.ours}, minimum {minimum} -> ratio {self.ours / minimum:.3f}"
+        return f"{what}: {ratio} (metadata: {self.metadata or 'none'}{listed})"
 
 
-def bench_sync_requests(n: int) -> str:
-    """One pair of ``n`` new milestones (the README row)."""
-    bench = _Bench(1, n)
+def bench_sync_requests(n: int, zone: str | None = None) -> str:
+    """One pair of ``n`` new milestones (the README row); with ``zone``, the Autotask base_url configured."""
+    bench = _Bench(1, n, zone=zone)
 
     def run() -> None:
         with bench.clients() as clients:
             counts = bench.sync(bench.pairs[0], clients)
         assert counts["create"] == n, counts
 
-    ours, extra = bench.measure(run)
-    return _row(f"requests for a sync of {n:,} new milestones into Kantata", ours, _minimum(1, n), extra)
+    where = ", the Autotask zone configured" if zone else ""
+    return bench.measure(run).row(f"requests for a sync of {n:,} new milestones into Kantata{where}", _minimum(1, n))
 
 
-def bench_sync_pairs(pairs: int, each: int) -> list[str]:
-    """``pairs`` pairs of ``each``: first sync and a re-sync through the same clients, then fresh clients
-    per pair sharing one MetadataCache (another set of pairs, so the first sync is measured again)."""
-    bench = _Bench(pairs, each)
+def bench_sync_pairs(pairs: int, each: int, zone: str | None = None) -> list[str]:
+    """``pairs`` pairs of ``each``: first sync and a re-sync through the same clients, then (without ``zone``)
+    fresh clients per pair sharing one MetadataCache (another set of pairs, so the first sync is measured
+    again)."""
+    bench = _Bench(pairs, each, zone=zone)
+    where = ", the Autotask zone configured" if zone else ""
     rows = []
     with bench.clients() as clients:
 
@@ -133,12 +175,12 @@ def bench_sync_pairs(pairs: int, each: int) -> list[str]:
                 counts = bench.sync(pair, clients)
                 assert sum(counts.values()) == counts.get("unchanged", 0), counts
 
-        ours, extra = bench.measure(first)
-        label = f"requests for {pairs} pairs x {each:,} new milestones, the same clients"
-        rows.append(_row(label, ours, _minimum(pairs, each), extra))
-        ours, extra = bench.measure(again)
+        label = f"requests for {pairs} pairs x {each:,} new milestones, the same clients{where}"
+        rows.append(bench.measure(first).row(label, _minimum(pairs, each)))
+        if zone is not None:
+            return rows
         label = f"requests to sync those {pairs} pairs again (nothing to write), the same clients"
-        rows.append(_row(label, ours, _minimum(pairs, each, first=False), extra))
+        rows.append(bench.measure(again).row(label, _minimum(pairs, each, first=False)))
     fresh = _Bench(pairs, each)
     shared = MetadataCache()
 
@@ -147,9 +189,8 @@ def bench_sync_pairs(pairs: int, each: int) -> list[str]:
             with fresh.clients(shared) as clients:
                 assert fresh.sync(pair, clients)["create"] == each
 
-    ours, extra = fresh.measure(per_pair)
     label = f"requests for {pairs} pairs x {each:,} new milestones, fresh clients per pair sharing a MetadataCache"
-    rows.append(_row(label, ours, _minimum(pairs, each), extra))
+    rows.append(fresh.measure(per_pair).row(label, _minimum(pairs, each)))
     return rows
 
 
@@ -163,16 +204,16 @@ def _process_run(store: str, first_contract: int, pairs: int, each: int) -> dict
             with bench.clients(SHARED_METADATA, lend=True) as clients:
                 assert bench.sync(pair, clients)["create"] == each
 
-    ours, extra = bench.measure(run)
+    measured = bench.measure(run)
     bench.store.close()
-    return {"ours": ours, "minimum": _minimum(pairs, each), "extra": extra}
+    return {"measured": dataclasses.asdict(measured), "minimum": _minimum(pairs, each)}
 
 
-def _in_a_process(store: Path, first_contract: int, pairs: int, each: int) -> tuple[int, int, dict[str, int]]:
+def _in_a_process(store: Path, first_contract: int, pairs: int, each: int) -> tuple[Measured, int]:
     argv = [sys.executable, __file__, "--process", json.dumps([str(store), first_contract, pairs, each])]
     done = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=900)
     out = json.loads(done.stdout)
-    return out["ours"], out["minimum"], out["extra"]
+    return Measured(**out["measured"]), out["minimum"]
 
 
 def bench_sync_processes(n: int, pairs: int) -> list[str]:
@@ -181,19 +222,23 @@ def bench_sync_processes(n: int, pairs: int) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="bm-sync-requests-") as folder:
         store = Path(folder) / "links.sqlite3"
         rows = []
-        ours, minimum, extra = _in_a_process(store, 1_000_000, 1, n)
+        measured, minimum = _in_a_process(store, 1_000_000, 1, n)
         label = f"requests for a sync of {n:,} new milestones, the first process ever (cold: an empty link store)"
-        rows.append(_row(label, ours, minimum, extra))
-        ours, minimum, extra = _in_a_process(store, 2_000_000, 1, n)
+        rows.append(measured.row(label, minimum))
+        measured, minimum = _in_a_process(store, 2_000_000, 1, n)
         label = f"requests for a sync of {n:,} new milestones, a second process (warm: the same link store)"
-        rows.append(_row(label, ours, minimum, extra))
-        ours, minimum, extra = _in_a_process(store, 3_000_000, pairs, n // pairs)
+        rows.append(measured.row(label, minimum))
+        measured, minimum = _in_a_process(store, 3_000_000, pairs, n // pairs)
         label = (
             f"requests for {pairs} pairs x {n // pairs:,} new milestones, fresh clients per pair, "
             "a third process (warm: the same link store)"
         )
-        rows.append(_row(label, ours, minimum, extra))
+        rows.append(measured.row(label, minimum))
     return rows
+
+
+#: Where the sandbox's zoneInformation sends a client: what ``AUTOTASK_BASE_URL`` would say for its user.
+ZONE = "https://webservices.autotask.net/ATServicesRest/V1.0"
 
 
 if __name__ == "__main__":
@@ -206,5 +251,7 @@ if __name__ == "__main__":
         raise SystemExit(0)
     n, pairs = (500, 3) if args.quick else (10_000, 10)
     print(bench_sync_requests(n))
+    print(bench_sync_requests(n, ZONE))
     print("\n".join(bench_sync_pairs(pairs, n // pairs)))
+    print("\n".join(bench_sync_pairs(pairs, n // pairs, ZONE)))
     print("\n".join(bench_sync_processes(n, pairs)))
