@@ -61,6 +61,10 @@ class ScaleReport:
     lost: int
     duplicated: int
     failed_jobs: int
+    #: rows in the run history, and those still open at the end (none: the killed run's row is closed by
+    #: its pair's rerun)
+    run_rows: int
+    open_runs: int
     autotask_requests: int
     autotask_throttled: int
     autotask_hourly_threshold: int
@@ -86,6 +90,8 @@ class ScaleReport:
             self.synced_pairs == self.pairs
             and self.lost == 0
             and self.duplicated == 0
+            and self.open_runs == 0
+            and self.run_rows >= self.pairs
             and self.autotask_throttled == 0
             and self.autotask_requests <= self.autotask_hourly_threshold
         )
@@ -116,9 +122,22 @@ def _jobs(conn: psycopg.Connection[Any]) -> Counter[str]:
     return Counter({str(status): int(n) for status, n in rows})
 
 
-def _runs(conn: psycopg.Connection[Any]) -> int:
-    row = conn.execute("SELECT count(*) FROM runs").fetchone()
-    return int(row[0]) if row else 0
+#: The poll, in one round trip every 20 ms: the jobs ended and the runs ended (a run's row is written when it
+#: takes its lease, with an empty ``finished_at`` until it ends: sync/runs.py).
+_PROGRESS = """SELECT
+    (SELECT count(*) FROM procrastinate_jobs WHERE task_name = %s AND status IN ('succeeded', 'failed')),
+    (SELECT count(*) FROM runs WHERE finished_at <> '')"""
+
+
+def _progress(conn: psycopg.Connection[Any]) -> tuple[int, int]:
+    row = conn.execute(_PROGRESS, (SYNC_TASK,)).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def _run_rows(conn: psycopg.Connection[Any]) -> tuple[int, int]:
+    """The run history's rows, and those left open (a run that never wrote its end, not closed since)."""
+    row = conn.execute("SELECT count(*), count(*) FILTER (WHERE finished_at = '') FROM runs").fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def _cpu_now(procs: list[subprocess.Popen[bytes]], port: int) -> dict[str, float]:
@@ -229,10 +248,10 @@ def run_scale(
             deadline = start + timeout
             with psycopg.connect(links, autocommit=True) as conn:
                 while time.monotonic() < deadline:
-                    jobs = _jobs(conn)
-                    if jobs["succeeded"] + jobs["failed"] >= pairs:
+                    ended, runs_ended = _progress(conn)
+                    if ended >= pairs:
                         break
-                    if kill and killed_at is None and _runs(conn) >= max(1, pairs // 4):
+                    if kill and killed_at is None and runs_ended >= max(1, pairs // 4):
                         killed_cpu = process_cpu(procs[0].pid)
                         procs[0].send_signal(signal.SIGKILL)
                         killed_at = time.time()
@@ -258,6 +277,7 @@ def run_scale(
                 print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr)
         with psycopg.connect(links) as conn:
             jobs = _jobs(conn)
+            run_rows, open_runs = _run_rows(conn)
         lost = duplicated = synced = 0
         with KantataClient(KANTATA_TOKEN, http_client=kantata.http_client()) as client:
             kantata.faults = FaultPlan()
@@ -279,6 +299,8 @@ def run_scale(
             lost=lost,
             duplicated=duplicated,
             failed_jobs=jobs["failed"],
+            run_rows=run_rows,
+            open_runs=open_runs,
             autotask_requests=at_requests,
             autotask_throttled=throttled,
             autotask_hourly_threshold=10_000,
@@ -325,7 +347,7 @@ def main() -> int:
         )
         print(
             f"  pairs synced {report.synced_pairs}/{report.pairs}, lost {report.lost}, duplicated {report.duplicated}, "
-            f"failed jobs {report.failed_jobs}"
+            f"failed jobs {report.failed_jobs}; run history {report.run_rows} rows, {report.open_runs} left open"
         )
         print(
             f"  Autotask: {report.autotask_requests} requests (hourly threshold {report.autotask_hourly_threshold}), "

@@ -27,5 +27,8 @@ def test_every_pair_is_synced_once_across_workers_one_killed(postgres_server: Po
     )
     assert report.killed and report.synced_pairs == 8 and report.failed_jobs == 0
     assert (report.lost, report.duplicated, report.autotask_throttled) == (0, 0, 0)
+    # Every run is in the history and none is left open: the killed worker's runs, opened when they took their
+    # leases, are closed by their pairs' reruns (sync/runs.py).
+    assert report.run_rows >= 8 and report.open_runs == 0
     assert report.autotask_requests <= report.autotask_hourly_threshold and report.ok
     assert report.floor_seconds > 0 and report.wall_seconds > 0
