@@ -15,6 +15,7 @@ from tenacity import AsyncRetrying, Retrying
 
 from .. import errors
 from . import _metrics
+from ._before_send import asked, asked_async, before_send_hook
 from ._bind import bound
 from ._budget import AsyncRequestBudget, SyncRequestBudget, apace, check_budget, is_async_budget, pace
 from ._collector import COLLECTOR_PAUSED
@@ -139,13 +140,19 @@ class SyncRunner(_RunnerBase):
         return runner
 
     def _attempt(self, spec: RequestSpec, n: int, meter: _metrics.Meter | None) -> APIResponse:
-        """Send ``spec`` once (attempt ``n``: 0 first): within the budget and the limiter, timed when metered."""
+        """Send ``spec`` once (attempt ``n``: 0 first): within the budget and the limiter, timed when metered,
+        a write asked of the caller's before-send hook first (``_before_send``: e.g. the sync engine's lease)."""
         if self.budget is not None:
             pace(self.budget, self.core, spec, self._sleep)
         request = self._build(self.http, spec, n)
+        hook = before_send_hook(spec)  # asked last, after every wait, right before the send (``_before_send``)
         if spec.limit_key is None or self.limiter is None:  # no limit: no context manager to enter
+            if hook is not None:
+                asked(hook, spec)
             return self._finish(spec, self._sent(spec, request, meter, n), n)
         with self.limiter(spec.limit_key):
+            if hook is not None:
+                asked(hook, spec)
             response = self._sent(spec, request, meter, n)
         return self._finish(spec, response, n)
 
@@ -302,9 +309,14 @@ class AsyncRunner(_RunnerBase):
         if self.budget is not None:
             await apace(self.budget, self.core, spec, self._sleep, self._awaited)
         request = self._build(self.http, spec, n)
+        hook = before_send_hook(spec)
         if spec.limit_key is None or self.limiter is None:
+            if hook is not None:
+                await asked_async(hook, spec)
             return self._finish(spec, await self._sent(spec, request, meter, n), n)
         async with self.limiter(spec.limit_key):
+            if hook is not None:
+                await asked_async(hook, spec)
             response = await self._sent(spec, request, meter, n)
         return self._finish(spec, response, n)
 

@@ -14,14 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
 from .. import errors
+from .._http._before_send import before_send
 from .._order import stream_of
 from .._platform_spec import WriteMode
 from .._platforms import spec_for
 from .._view import MilestoneView, SetWritingView
-from ..model import SYNC_SERVICE_NAME, Milestone
+from ..model import SYNC_SERVICE_NAME, Milestone, MilestoneKey
 from ._load import load_sides, resolve_view
 from ._rows import MilestoneRow
 from ._settle import DEFAULT_WRITE_SETTLE, settle_pending
+from ._write_check import WriteCheck, stamp_time
 from .actions import desired_row, source_row, target_row
 from .lease import Lease
 from .links import Link, LinkStore
@@ -159,21 +161,20 @@ def apply_plan(
 
 class _Applier:
     def __init__(self, pair: SyncPair, view: MilestoneView, store: LinkStore, record: Progress, lease: Lease) -> None:
-        self.pair = pair
-        self.view = view
-        self.store = store
-        self.record = record
-        self.lease = lease
+        self.pair, self.view, self.store, self.record, self.lease = pair, view, store, record, lease
 
-    def _begin(self, sync_key: str, action: str) -> int:
+    def _begin(self, sync_key: str, action: str) -> WriteCheck:
         """Every write starts here: still ours to write (the lease), and an intent recorded first."""
-        return self._begin_many([(sync_key, action)])[0]
+        return self._begin_many([(sync_key, action)])
 
-    def _begin_many(self, writes: list[tuple[str, str]]) -> list[int]:
+    def _begin_many(self, writes: list[tuple[str, str]]) -> WriteCheck:
         """The intents of writes about to be sent, recorded once the lease is renewed (on PostgreSQL both in
-        one statement: the intents only if the renewal found the lease ours); their ids in order."""
+        one statement: the intents only if the renewal found the lease ours), as the check the write call is
+        made under (``with before_send(check):``, see ``_write_check``): their ids in order, and their stamp."""
         lease, store, pair_id = self.lease, self.store, self.pair.id
-        return _under_lease(lease, lambda: begin_leased(store, pair_id, writes, lease.pair_id, lease.owner, lease.ttl))
+        stamped = stamp_time()
+        ids = _under_lease(lease, lambda: begin_leased(store, pair_id, writes, lease.pair_id, lease.owner, lease.ttl))
+        return WriteCheck(lease, store, ids, stamped)
 
     # -- per-milestone platforms (Kantata, Autotask) ------------------------------------------------
     def run(self, actions: Sequence[PlannedAction]) -> None:
@@ -224,9 +225,13 @@ class _Applier:
             # A locked adoption with differences is linked but not accepted: once unlocked it is updated.
             self._link(action, target, accepted=not action.diff)
             return ActionResult(action, ok=True, result=target)
-        intent = self._begin(action.sync_key, action.kind.value)
+        check = self._begin(action.sync_key, action.kind.value)
+        intent = check.intents[0]
         try:
-            updated = self.view.update(_as_update(desired, target))
+            with before_send(check):
+                updated = self.view.update(_as_update(desired, target))
+        except errors.LeaseLostError:
+            raise  # not sent: the run stops, the intent left pending for the next run to settle
         except errors.BillingMilestonesError as exc:
             self.store.finish(intent, error=str(exc))
             return ActionResult(action, ok=False, error=str(exc))
@@ -244,12 +249,15 @@ class _Applier:
 
     def _create_batch(self, actions: list[PlannedAction]) -> list[ActionResult]:
         # Every intent is committed before the batch is sent (one statement for the batch, not one each).
-        intents = self._begin_many([(a.sync_key, a.kind.value) for a in actions])
-        begun = list(zip(actions, intents, strict=True))
+        check = self._begin_many([(a.sync_key, a.kind.value) for a in actions])
+        begun = list(zip(actions, check.intents, strict=True))
         # Each model built once: reading ``a.desired`` builds the milestone from the plan's row every time.
         desired = [m for a in actions if (m := a.desired) is not None]
         try:
-            created = self.view.create(self.pair.target_container, desired)
+            with before_send(check):
+                created = self.view.create(self.pair.target_container, desired)
+        except errors.LeaseLostError:
+            raise
         except _AMBIGUOUS as exc:
             # The platform may have stored some of them before failing: look for our sync keys.
             return self._recover_creates(begun, exc)
@@ -289,31 +297,36 @@ class _Applier:
         key = target.key if target is not None else None
         if not action.fix or key is None:
             return ActionResult(action, ok=True)
-        intent = self._begin(action.sync_key, action.kind.value)
-        try:
-            self.view.delete(key)
-        except errors.NotFoundError:
-            pass  # already gone
-        except errors.BillingMilestonesError as exc:
-            self.store.finish(intent, error=str(exc))
-            return ActionResult(action, ok=False, error=str(exc))
-        self.store.finish(intent)
+        check = self._begin(action.sync_key, action.kind.value)
+        failed = self._deleted(check, key)
+        if failed is not None:
+            return ActionResult(action, ok=False, error=failed)
+        self.store.finish(check.intents[0])
         return ActionResult(action, ok=True, wrote=True)
 
     def _delete(self, action: PlannedAction) -> ActionResult:
-        intent = self._begin(action.sync_key, action.kind.value)
+        check = self._begin(action.sync_key, action.kind.value)
         target = target_row(action)
         key = target.key if target is not None else None
-        if key is not None:
-            try:
-                self.view.delete(key)
-            except errors.NotFoundError:
-                pass  # already gone: the goal is reached
-            except errors.BillingMilestonesError as exc:
-                self.store.finish(intent, error=str(exc))
-                return ActionResult(action, ok=False, error=str(exc))
-        self.store.remove(self.pair.id, action.sync_key, intent_id=intent)
+        if key is not None and (failed := self._deleted(check, key)) is not None:
+            return ActionResult(action, ok=False, error=failed)
+        self.store.remove(self.pair.id, action.sync_key, intent_id=check.intents[0])
         return ActionResult(action, ok=True, wrote=target is not None)
+
+    def _deleted(self, check: WriteCheck, key: MilestoneKey) -> str | None:
+        """Delete ``key`` under ``check``: None once it is gone (already gone too), else the failure, its
+        intent closed as failed. A lost lease stops the run, the intent left pending."""
+        try:
+            with before_send(check):
+                self.view.delete(key)
+        except errors.NotFoundError:
+            pass  # already gone: the goal is reached
+        except errors.LeaseLostError:
+            raise
+        except errors.BillingMilestonesError as exc:
+            self.store.finish(check.intents[0], error=str(exc))
+            return str(exc)
+        return None
 
     # -- set-semantics platform (crm.com) -----------------------------------------------------------
     def replace_set(self, actions: Sequence[PlannedAction]) -> None:
@@ -337,10 +350,13 @@ class _Applier:
                 else:
                     self.record(ActionResult(action, ok=True))
             return
-        self.lease.ensure()
-        intents = {a.sync_key: self.store.begin(self.pair.id, a.sync_key, a.kind.value) for a in writing}
+        check = self._begin_many([(a.sync_key, a.kind.value) for a in writing])  # none: the lease renewed
+        intents = dict(zip((a.sync_key for a in writing), check.intents, strict=True))
         try:
-            stored = list(replace(self.pair.target_container, keep))
+            with before_send(check):
+                stored = list(replace(self.pair.target_container, keep))
+        except errors.LeaseLostError:
+            raise
         except errors.BillingMilestonesError as exc:
             for intent in intents.values():
                 self.store.finish(intent, error=str(exc))

@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Protocol, Self
+from typing import Final, NoReturn, Protocol, Self
 
 from ..errors import LeaseLostError, PairBusyError, ValidationError
 
@@ -217,7 +217,7 @@ class Lease:
         return self
 
     def _beat(self) -> None:
-        while not self._stop.wait(self.ttl / 3):
+        while not self._stop.wait(self.ttl / 3) and not self._lost.is_set():
             try:
                 still_ours = self.backend.renew_lease(self.pair_id, self.owner, self.ttl)
             except Exception:  # a store that cannot be reached cannot vouch for the lease
@@ -236,12 +236,18 @@ class Lease:
         if not self._held:
             raise LeaseLostError(f"pair {self.pair_id}: no lease is held by this run", pair_id=self.pair_id)
         if self._lost.is_set() or not self.backend.renew_lease(self.pair_id, self.owner, self.ttl):
-            self._lost.set()
-            raise LeaseLostError(
-                f"pair {self.pair_id}: this run's lease expired or was taken over; stopped before the next "
-                "write. Rerun the sync: what was written is linked or found by its sync key",
-                pair_id=self.pair_id,
-            )
+            self.lose()
+
+    def lose(self) -> NoReturn:
+        """Raise LeaseLostError, the lease recorded as lost: a store call found it no longer ours (or the
+        heartbeat could not renew it). From then on the heartbeat renews nothing and every write of the run
+        is refused without asking the store, whatever its row says (``held`` is False)."""
+        self._lost.set()
+        raise LeaseLostError(
+            f"pair {self.pair_id}: this run's lease expired or was taken over; stopped before the next "
+            "write. Rerun the sync: what was written is linked or found by its sync key",
+            pair_id=self.pair_id,
+        )
 
     # -- releasing ----------------------------------------------------------------------------------
     def release(self) -> None:

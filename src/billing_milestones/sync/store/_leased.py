@@ -11,6 +11,10 @@ before the call's rows are returned, so the call sees the lease renewed or does 
 - :func:`begin_leased`: the lease renewed and the batch's intents recorded, in one statement (was two), the
   intents only when the renewal found the lease still ours. ``None`` when it did not: no intent was recorded.
 
+- :func:`restamp_leased`: the lease renewed and the given pending intents stamped now, in one statement,
+  the stamp only when the renewal found the lease ours. False when it did not: nothing changed. The sync
+  engine makes it before an attempt of a write is sent (``sync._write_check``).
+
 What the caller sees is what ``ensure`` then the call gave: the same rows, the same renewal, the same
 refusal (the caller turns ``None`` into ``LeaseLostError`` through the lease itself). SQLite runs the calls
 one after the other as before (in process, nothing to save).
@@ -29,7 +33,7 @@ from ._pg_statements import renew_lease_statement
 if TYPE_CHECKING:
     from .linkstore import LinkStore
 
-__all__ = ["ApplyState", "begin_leased", "renew_and_read"]
+__all__ = ["ApplyState", "begin_leased", "renew_and_read", "restamp_leased"]
 
 _INTENT_COLUMNS: Final = TABLES["intents"]
 #: ``owner``'s lease extended while it has not expired: the very statement of ``renew_lease``, as a ``WITH``
@@ -48,6 +52,18 @@ _BEGIN: Final = (
     _RENEWED + "INSERT INTO intents (pair_id, sync_key, action, state, detail, created_at) "
     "SELECT ?, e->>0, e->>1, 'pending', NULL, ? FROM jsonb_array_elements(?::jsonb) WITH ORDINALITY AS batch(e, n) "
     "WHERE EXISTS (SELECT 1 FROM renewed) ORDER BY n RETURNING id, sync_key"
+)
+
+#: The given intents, still pending, stamped now, only when the renewal found the lease ours (the ids as one
+#: JSON array); the renewal's count is the answer.
+_RESTAMP: Final = (
+    _RENEWED + ", stamped AS (UPDATE intents SET created_at = ? WHERE id IN (SELECT value::bigint FROM "
+    "jsonb_array_elements_text(?::jsonb)) AND state = 'pending' AND EXISTS (SELECT 1 FROM renewed) RETURNING 1) "
+    "SELECT count(*) AS renewed FROM renewed"
+)
+#: SQLite's stamp, made in the transaction of the renewal that found the lease ours.
+_RESTAMP_SQLITE: Final = (
+    "UPDATE intents SET created_at = ? WHERE id IN (SELECT value FROM json_each(?)) AND state = 'pending'"
 )
 
 
@@ -87,10 +103,15 @@ def begin_leased(
     intents of ``pair_id`` as :meth:`LinkStore.begin_many` does; their ids in order, or None, nothing recorded,
     when the lease is no longer ``owner``'s."""
     keys = [key for key, _ in writes]
-    if store.kind != "postgresql" or not writes or len(set(keys)) != len(keys):
-        if not store.renew_lease(lease_id, owner, ttl):
-            return None
-        return store.begin_many(pair_id, writes)
+    if not writes:
+        return [] if store.renew_lease(lease_id, owner, ttl) else None
+    if store.kind != "postgresql" or len(set(keys)) != len(keys):
+        # One transaction: the intents are recorded while the renewed lease is still ours (a takeover
+        # between the two would read no intent of ours and so not wait for the write that follows).
+        with store.backend.transaction():
+            if not store.renew_lease(lease_id, owner, ttl):
+                return None
+            return store.begin_many(pair_id, writes)
     payload = json.dumps([[key, action] for key, action in writes])
     renewal = renew_lease_statement(lease_id, owner, ttl)[1]
     rows = store.backend.rows(_BEGIN, (*renewal, pair_id, now_text(), payload))
@@ -98,3 +119,21 @@ def begin_leased(
         return None
     found = {str(row["sync_key"]): int(row["id"]) for row in rows}
     return [found[key] for key in keys]
+
+
+def restamp_leased(store: LinkStore, lease_id: str, owner: str, ttl: float, intent_ids: Sequence[int]) -> bool:
+    """Renew ``owner``'s lease of ``lease_id``, then stamp ``intent_ids`` (those still pending) with now, as
+    their ``created_at``: what the settle window of a rerun measures from. False, nothing renewed or stamped,
+    when the lease is no longer ``owner``'s. One statement on PostgreSQL; on SQLite both in one transaction,
+    so a takeover (a transaction of its own) comes wholly before the renewal, which then fails, or after
+    the stamp, which the taker then reads."""
+    ids = json.dumps([int(intent_id) for intent_id in intent_ids])
+    if store.kind != "postgresql":
+        with store.backend.transaction():
+            if not store.renew_lease(lease_id, owner, ttl):
+                return False
+            store.backend.count(_RESTAMP_SQLITE, (now_text(), ids))
+        return True
+    renewal = renew_lease_statement(lease_id, owner, ttl)[1]
+    rows = store.backend.rows(_RESTAMP, (*renewal, now_text(), ids))
+    return bool(rows and rows[0]["renewed"])
