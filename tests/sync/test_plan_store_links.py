@@ -96,7 +96,13 @@ def test_link_pages_on_postgresql_give_the_links_in_order(postgres_server: Postg
         assert [len(page) for page in pages] == [3, 3, 1]
 
 
-def test_a_plan_from_the_store_is_the_plan_from_its_links(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("compact_from", "page"), [(2, 1000), (2, 1), (5, 2), (7, 3)])
+def test_a_plan_from_the_store_is_the_plan_from_its_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compact_from: int, page: int
+) -> None:
+    # whether the first COMPACT_FROM links end on a page boundary or within a page, none is lost or repeated
+    monkeypatch.setattr(plan, "COMPACT_FROM", compact_from)
+    monkeypatch.setattr(plan, "LINK_PAGE", page)
     sources, targets, links = _world()
     with _store(tmp_path, links) as store:
         ours = plan_sync(PAIR, sources, targets, store)
@@ -127,9 +133,10 @@ def test_a_pair_with_fewer_links_than_a_page_keeps_the_store_s_links(
         assert all(type(held_link(a)) is Linked for a in plan_sync(PAIR, sources, targets, store).actions)
 
 
-def test_the_store_is_read_in_pages_of_compact_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The planner holds at most one page of the store's rows (a dict and eight texts each) before packing
-    them: it asks for pages of COMPACT_FROM, not the store's default of 5,000 (one page of every link)."""
+def test_the_store_is_read_in_pages_of_link_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The planner holds at most one page of the store's rows (a dict and eight texts each) beside the links
+    it packed: it asks for pages of LINK_PAGE, not the store's default of 5,000 (one page of every link)."""
+    monkeypatch.setattr(plan, "LINK_PAGE", 3)  # COMPACT_FROM is 2: a page of that would read [2, 2, 2, 1]
     sources, targets, links = _world()
     pages: list[int] = []
     with _store(tmp_path, links) as store:
@@ -142,7 +149,7 @@ def test_the_store_is_read_in_pages_of_compact_from(tmp_path: Path, monkeypatch:
 
         monkeypatch.setattr(store, "link_pages", counted)
         plan_sync(PAIR, sources, targets, store)
-    assert pages == [2, 2, 2, 1]
+    assert pages == [3, 3, 1]
 
 
 def test_a_compact_link_keeps_the_target_row_and_packs_what_reads_back_the_same() -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final, overload
 
 from .._platforms import spec_for
 from ..model import Milestone, Platform
-from ._linked import Linked
+from ._linked import Linked, folded, unfolded
 from ._rows import MilestoneRow, row_of
 from .links import Link
 from .pair import ConflictPolicy, SyncPair
@@ -127,9 +127,14 @@ class _HeldLink:
 
 
 def held_link(action: object) -> Link | Linked | None:
-    """The action's link as the plan holds it (no Link built): for the planner, which reads its fields."""
-    held: Link | Linked | None = object.__getattribute__(action, "_link")
-    return held
+    """The action's link as the plan holds it (no Link built): for the planner, which reads its fields. A
+    link :func:`planned` folded into its packed bytes is unfolded from the action's own values."""
+    held: Link | Linked | bytes | None = object.__getattribute__(action, "_link")
+    if type(held) is not bytes:
+        return held  # type: ignore[return-value]  # a Link, a Linked or None
+    get = object.__getattribute__
+    pair: SyncPair = get(action, "_desired").pair  # folded only beside a Translation, which holds the pair
+    return unfolded(held, pair.id, get(action, "sync_key"), get(action, "_source"), get(action, "_target"))
 
 
 _SOURCE, _TARGET, _DESIRED = _Held(), _Held(), _Held()
@@ -255,7 +260,10 @@ def planned(
     """``PlannedAction(...)`` from rows, for the planner (one a milestone): the same object, its attributes
     set in the order ``__init__`` sets them, without passing each row through the field that takes models.
     ``desired`` may be a :class:`Translation`: the row is made again from the source when read, and ``link``
-    a :class:`~._linked.Linked`: read as the Link it stands for."""
+    a :class:`~._linked.Linked`: read as the Link it stands for. Beside a Translation (an unchanged pair) a
+    Linked that holds this action's sync key and rows is kept folded (:func:`~._linked.folded`): its bytes."""
+    if type(link) is Linked and type(desired) is Translation:
+        link = folded(link, desired.pair.id, sync_key, source, target)  # type: ignore[assignment]
     action: PlannedAction = _new(PlannedAction)
     _set(action, "kind", kind)
     _set(action, "sync_key", sync_key)

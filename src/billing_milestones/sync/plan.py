@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import chain
 from typing import Any
 
 from .._http._collector import COLLECTOR_PAUSED
@@ -24,7 +23,7 @@ from .._platform_spec import WriteMode
 from .._platforms import spec_for
 from ..errors import TranslationError
 from ..model import Milestone
-from ._linked import Linked, linked
+from ._linked import Linked, read_links
 from ._repeats import refuse_repeats
 from ._rows import MilestoneRow, row_of
 from ._whole_set import outside_the_set
@@ -61,8 +60,11 @@ __all__ = [
 Listed = Sequence[Milestone | MilestoneRow]
 #: A link as the planner reads it: the caller's, or the compact one it keeps of a link read from the store.
 AnyLink = Link | Linked
-#: A pair with this many links in the store has them read a page of this many at a time and kept compact.
+#: A pair with this many links in the store has them kept compact.
 COMPACT_FROM = 5000
+#: Links are read from the store a page of this many at a time: a page's rows (a dict and eight texts each)
+#: are what the planner holds beside its compact links while it reads them (5,000 of them cost 8 MB more).
+LINK_PAGE = 1000
 #: The source is planned in slices of this many, between which the planner shrinks its index of links.
 PART = 8192
 
@@ -125,18 +127,14 @@ def _plan(
     refuse_repeats(target, "target")
     targets_by_id = {t.id: t for t in target if t.id is not None}
     link_list: Sequence[AnyLink]
-    held = False  # whether every link is compact and holds its listed target row (then no index is read)
+    # compact: the links are the store's, packed (one a source key); held: each holds its listed target row
+    held = compact = False
     if isinstance(links, LinkStore):
         # The version first: a link changed while the pages are read moves it on, and apply refuses the plan.
         version = links.version(pair.id)
-        # Read a page at a time and, from a page on, kept compact: 100,000 links as the store reads them cost
-        # 60 MB. A pair's first page alone is small, and packing it would cost more CPU than it saves memory.
-        pages = links.link_pages(pair.id, COMPACT_FROM)
-        first = next(pages, [])
-        if len(first) < COMPACT_FROM:
-            link_list = first
-        else:
-            link_list, held = linked(chain(first, chain.from_iterable(pages)), targets_by_id)
+        # Read a page at a time and, from COMPACT_FROM on, kept compact: 100,000 links as the store reads them
+        # cost 60 MB. A pair with fewer is small, and packing them would cost more CPU than it saves memory.
+        link_list, compact, held = read_links(links, pair.id, targets_by_id, COMPACT_FROM, LINK_PAGE)
     else:
         link_list, version = [ln for ln in links if ln.pair_id == pair.id], None
     whole_set = spec_for(pair.target).write_mode is WriteMode.WHOLE_SET
@@ -149,6 +147,13 @@ def _plan(
     # or parsed id is kept: at 100,000 pairs each such index costs megabytes).
     by_source = {ln.source_key: ln for ln in link_list}
     carriers, actions = _sync_key_carriers(pair, target, link_list)
+    linked_count = len(link_list)
+    indexed_only = compact and len(by_source) == linked_count
+    if indexed_only:
+        # One link a source key (the store's unique index): the index alone holds each link until its source
+        # is planned (an unchanged action keeps it folded, so it goes then: 8 MB at 100,000), and what is
+        # left in it afterwards are the orphans, in order.
+        link_list = ()
     claimed = {t.id for a in actions if (t := target_row(a)) is not None and t.id is not None}
     currency = target_currency or pair.target_currency or _common_currency(target)
     matches = _ExactMatches(pair, target, claimed | linked_targets)
@@ -198,13 +203,13 @@ def _plan(
             actions.append(_decide(pair, policy, fields, s, t, desired, link, key, again))
 
     suspicious = not source and not pair.allow_empty_source
-    for link in link_list:
+    for link in list(by_source.values()) if indexed_only else link_list:
         if link.planned if type(link) is Linked else link.source_key not in by_source:  # its source was listed
             continue
         t = link.target_in(targets_by_id) if type(link) is Linked else targets_by_id.get(link.target_id)
         if suspicious and t is not None and pair.delete_missing:
             why = (
-                f"the source listed no milestones at all while {len(link_list)} are linked; deleting them all "
+                f"the source listed no milestones at all while {linked_count} are linked; deleting them all "
                 "needs confirming (allow_empty_source on the pair)"
             )
             actions.append(planned(ActionKind.CONFLICT, link.sync_key, why, None, t, link=link))
@@ -215,7 +220,7 @@ def _plan(
         actions.extend(outside_the_set(pair, target, claimed | linked_targets, unsure))
     # An empty source confirmed with allow_empty_source has already said "delete them all".
     confirmed = not source and pair.allow_empty_source
-    guarded, notes = (actions, ()) if confirmed else _guard_mass_delete(pair, actions, len(link_list))
+    guarded, notes = (actions, ()) if confirmed else _guard_mass_delete(pair, actions, linked_count)
     return SyncPlan(pair, tuple(guarded), policy, links_version=version, notes=notes)
 
 
