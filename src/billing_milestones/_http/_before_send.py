@@ -15,8 +15,7 @@ an attempt is about to leave, so the hook is asked there, after every wait, as t
   thread, as it does a flow's blocking step. Raising (in the hook or in that call) stops the attempt: nothing
   is sent, the exception leaves the call as it is (it is no API error, so it is never retried).
 
-Outside such a context nothing is asked: a client used on its own pays one context lookup per attempt of a
-write (none for a read).
+Outside such a context nothing is asked: a client used on its own pays one context lookup per attempt.
 """
 
 from __future__ import annotations
@@ -47,8 +46,10 @@ def may_write(spec: RequestSpec) -> bool:
 
 
 def before_send_hook(spec: RequestSpec) -> BeforeSend | None:
-    """The hook to ask before an attempt of ``spec`` (None: send it as it is)."""
-    return _HOOK.get() if may_write(spec) else None
+    """The hook to ask before an attempt of ``spec`` (None: send it as it is). The context is looked at first:
+    outside a ``before_send`` block that is all an attempt pays."""
+    hook = _HOOK.get()
+    return hook if hook is not None and may_write(spec) else None
 
 
 @contextlib.contextmanager
