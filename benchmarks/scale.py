@@ -339,7 +339,10 @@ def main() -> int:
             kill=not args.no_kill,
         )
     if args.json:
-        print(json.dumps({**asdict(report), "ratio": report.ratio, "ok": report.ok}))
+        # The timeline's tables are keyed by tuples, which JSON cannot key by: its lines are given instead.
+        lines = report.timeline.lines(report.wall_seconds, report.workers * args.concurrency) if report.timeline else []
+        fields = {**asdict(report), "timeline": lines, "ratio": report.ratio, "ok": report.ok}
+        print(json.dumps(fields))
     else:
         print(
             f"scale: {report.pairs} pairs x {report.milestones} milestones, {report.workers} workers"
