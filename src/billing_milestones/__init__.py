@@ -1,5 +1,6 @@
 """Typed clients and a sync engine for billing milestones on crm.com, Autotask PSA and Kantata OX."""
 
+import importlib
 from typing import TYPE_CHECKING
 
 from . import errors
@@ -18,9 +19,6 @@ from ._http import (
 )
 from ._http._raw import AsyncRawResponse, RawResponse
 from ._view import AsyncMilestoneView, MilestoneView
-from .autotask import AsyncAutotaskClient, AutotaskClient
-from .crmcom import AsyncCrmComClient, CrmComClient, OrderDraft
-from .kantata import AsyncKantataClient, KantataClient
 from .model import (
     ChangeKind,
     ExternalRef,
@@ -35,7 +33,25 @@ from .model import (
 from .money import Money
 
 if TYPE_CHECKING:
+    from .autotask import AsyncAutotaskClient, AutotaskClient
+    from .crmcom import AsyncCrmComClient, CrmComClient, OrderDraft
+    from .kantata import AsyncKantataClient, KantataClient
     from .sync._settle import settle_pending
+
+#: Names imported when first asked for, by the module that defines them: a program that uses one platform
+#: does not import the other two (their wire models, clients and specs: 2-3 MB a process), nor the sync
+#: engine when it only reads.
+_LAZY = {
+    "AsyncAutotaskClient": "autotask",
+    "AutotaskClient": "autotask",
+    "AsyncCrmComClient": "crmcom",
+    "CrmComClient": "crmcom",
+    "OrderDraft": "crmcom",
+    "AsyncKantataClient": "kantata",
+    "KantataClient": "kantata",
+    "settle_pending": "sync._settle",
+}
+_PACKAGES = frozenset({"autotask", "crmcom", "kantata"})  # imported by this module before, so attributes
 
 __version__ = "0.1.0"
 
@@ -79,10 +95,19 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    """``settle_pending`` (the sync engine's, for callers who plan before ``apply_plan``) is imported when
-    first asked for: ``import billing_milestones`` stays without the sync engine's modules."""
-    if name == "settle_pending":
-        from .sync._settle import settle_pending
+    """A platform's clients (and ``settle_pending``, the sync engine's, for callers who plan before
+    ``apply_plan``) are imported when first asked for; a platform package itself likewise
+    (``billing_milestones.kantata``), as an imported submodule is an attribute of its package."""
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    elif name in _PACKAGES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # asked once
+    return value
 
-        return settle_pending
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, *_PACKAGES})

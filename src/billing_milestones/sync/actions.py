@@ -46,7 +46,16 @@ class ActionKind(StrEnum):
 
 #: Platforms that keep our sync key on a milestone (their spec's ``keeps_sync_key``: Kantata an external
 #: reference, Autotask a description marker); crm.com keeps none, a stage identifies the milestone there.
-KEEPS_SYNC_KEY = frozenset(p for p in Platform if spec_for(p).keeps_sync_key)
+#: Made when first asked for (``__getattr__``): it reads every platform's spec, which imports its package.
+KEEPS_SYNC_KEY: frozenset[Platform]
+
+
+def __getattr__(name: str) -> object:
+    if name == "KEEPS_SYNC_KEY":
+        keeps = globals()[name] = frozenset(p for p in Platform if spec_for(p).keeps_sync_key)
+        return keeps
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Actions that write to the target platform.
 WRITES = frozenset({ActionKind.CREATE, ActionKind.UPDATE, ActionKind.DELETE, ActionKind.ADOPT})

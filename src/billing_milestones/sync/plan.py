@@ -15,20 +15,19 @@ by mistake is revenue lost:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from .._http._collector import COLLECTOR_PAUSED
 from .._platform_spec import WriteMode
 from .._platforms import spec_for
 from ..errors import TranslationError
-from ..model import Milestone
+from ..model import Milestone, Platform
+from . import actions as _actions
 from ._linked import Linked, read_links
 from ._repeats import refuse_repeats
 from ._rows import MilestoneRow, row_of
 from ._whole_set import outside_the_set
 from .actions import (
-    KEEPS_SYNC_KEY,
     WRITES,
     ActionKind,
     PlannedAction,
@@ -54,6 +53,16 @@ __all__ = [
     "source_fingerprint",
     "target_fingerprint",
 ]
+
+
+KEEPS_SYNC_KEY: frozenset[Platform]  # :mod:`.actions`' own, made when first asked for: it reads every spec
+
+
+def __getattr__(name: str) -> object:
+    """``KEEPS_SYNC_KEY``, as :mod:`.actions` gives it."""
+    if name == "KEEPS_SYNC_KEY":
+        return _actions.KEEPS_SYNC_KEY
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: What the planner takes for each side: milestones, or the rows ``load_sides`` streamed them into.
@@ -94,25 +103,17 @@ def plan_sync(
     Raises DuplicateRecordError when either listing holds one milestone twice (a moved page boundary, a
     server repeating itself): such a listing cannot say what exists, so nothing is planned from it.
     """
-    with _collector_paused():
+    # The cyclic collector is paused while planning: a plan allocates a few objects per pair and frees none,
+    # which makes the collector walk every listed milestone again and again (29 % of a plan of 100,000
+    # pairs); planning makes no cycles, so nothing is left uncollected. The pause is the read path's
+    # (_http/_collector.py, a depth count under a lock): one of its own could leave the collector off for good.
+    with COLLECTOR_PAUSED:
         return _plan(pair, _as_rows(source), _as_rows(target), links, policy, target_currency)
 
 
 def _as_rows(milestones: Listed) -> list[MilestoneRow]:
     """Rows for the planner; a milestone's row holds the milestone itself (the caller holds it anyway)."""
     return [m if isinstance(m, MilestoneRow) else row_of(m) for m in milestones]
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while planning. A plan allocates a few objects per pair and
-    frees none, which makes the collector walk every listed milestone again and again (29 % of a plan of
-    100,000 pairs); planning makes no reference cycles, so the pause leaves nothing uncollected, and the
-    collector resumes (if it was running) the moment the plan is made or fails. The pause is the one the
-    read path shares (_http/_collector.py, a depth count under a lock): a save-and-restore of its own could
-    leave the collector off for good when a page is parsed in another thread while the plan is made."""
-    with COLLECTOR_PAUSED:
-        yield
 
 
 def _plan(
