@@ -27,8 +27,10 @@ typecheck: $(STAMP)
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
+# Every core (pytest-xdist): the suite is mostly single-threaded Python, so two cores take about half the time;
+# tests/conftest.py keeps the docs tests, which share one built site, on one worker.
 pytest: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 # Mutation testing (mutation/): every mutant of the money, adapter, sync and retry modules (~25 min on 2 cores),
 # and the fixed sample CI runs (~3 min), which fails when the tests stop catching mutants they used to.
@@ -38,7 +40,9 @@ mutate: $(STAMP)
 mutate-sample: $(STAMP)
 	$(BIN)/python -m mutation --sample
 
-test: lint typecheck docs pytest mutate-sample
+# The docs build is in pytest: tests/docs runs the same `mkdocs build --strict` once and reads the site it
+# builds (a failed build fails them), so `docs` is not built a second time here.
+test: lint typecheck pytest mutate-sample
 
 # The full chaos run: 1,000 milestones a pair, 18 SIGKILLs, 20 % faults (CI runs a reduced size in pytest).
 chaos: $(STAMP)

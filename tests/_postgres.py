@@ -78,7 +78,6 @@ def _running_server() -> Iterator[PostgresServer]:
     data = root / "data"
     if os.geteuid() == 0:
         shutil.chown(root, user="postgres")
-    port = _free_port()
     started = False
     try:
         init = subprocess.run(
@@ -89,19 +88,15 @@ def _running_server() -> Iterator[PostgresServer]:
         )
         if init.returncode != 0:
             _unavailable(f"initdb failed: {init.stderr.strip()[-500:]}")
-        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        start = subprocess.run(
-            [
-                *_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w"]),
-                "start",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if start.returncode != 0:
+        # Another process (an xdist worker starting its own server) may bind the free port first: try a new one.
+        for attempt in range(_PORT_TRIES):
+            port = _free_port()
+            start = _start(bin_dir, data, root, port)
+            if start.returncode == 0:
+                break
             log = (root / "log").read_text(errors="replace")[-500:] if (root / "log").exists() else ""
-            _unavailable(f"pg_ctl start failed: {start.stderr.strip()[-300:]} {log}")
+            if "already in use" not in log or attempt == _PORT_TRIES - 1:
+                _unavailable(f"pg_ctl start failed: {start.stderr.strip()[-300:]} {log}")
         started = True
         _watchdog(bin_dir, data, root)
         yield PostgresServer("127.0.0.1", port)
@@ -113,6 +108,22 @@ def _running_server() -> Iterator[PostgresServer]:
                 timeout=60,
             )
         shutil.rmtree(root, ignore_errors=True)
+
+
+_PORT_TRIES = 3
+
+
+def _start(bin_dir: Path, data: Path, root: Path, port: int) -> subprocess.CompletedProcess[str]:
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    return subprocess.run(
+        [
+            *_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w"]),
+            "start",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _watchdog(bin_dir: Path, data: Path, root: Path) -> None:

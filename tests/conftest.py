@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -16,6 +18,25 @@ from ._postgres import postgres_server, store_url  # noqa: F401  (fixtures: a re
 settings.register_profile("ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+if importlib.util.find_spec("xdist") is not None:  # pytest refuses a hook no installed plugin declares
+
+    @pytest.hookimpl(tryfirst=True)  # before xdist's own, which would pick its plain load scheduler
+    def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+        """``make pytest`` runs ``-n auto``: each test is a unit of its own, as xdist's default ``load``, except
+        that the docs tests are one unit, run by one worker: they read the built site, a session fixture (a whole
+        ``mkdocs build``) that each worker given one of them would build again. (``--dist loadgroup`` would do
+        it with a mark, but it does not group under pytest 9.)"""
+        if config.getvalue("dist") != "load":
+            return None
+        from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+
+        class DocsTogether(LoadScopeScheduling):  # type: ignore[misc]
+            def _split_scope(self, nodeid: str) -> str:
+                return "tests/docs" if nodeid.startswith("tests/docs/") else nodeid
+
+        return DocsTogether(config, log)
 
 
 @pytest.fixture(autouse=True)
