@@ -339,9 +339,19 @@ EQUIVALENT: tuple[Equivalent, ...] = (
         Equivalent(
             f"{_PKG}/sync/apply.py",
             "_Applier._create_batch",
-            f"begun = list(zip(actions, intents{tail}))",
+            f"begun = list(zip(actions, check.intents{tail}))",
             "_begin_many gives one intent id per write it is given (one per action), so zip's strict check can "
             "never fire",
+        )
+        for tail in (", strict=None", ", ", ", strict=False")
+    ),
+    *(
+        Equivalent(
+            f"{_PKG}/sync/apply.py",
+            "_Applier.replace_set",
+            f"intents = dict(zip((a.sync_key for a in writing), check.intents{tail}))",
+            "_begin_many gives one intent id per write it is given (one per writing action), so zip's strict "
+            "check can never fire",
         )
         for tail in (", strict=None", ", ", ", strict=False")
     ),

@@ -10,7 +10,7 @@ from billing_milestones import errors
 from billing_milestones._http import RequestSpec
 from billing_milestones.sync import LinkStore
 from billing_milestones.sync import _write_check as write_check
-from billing_milestones.sync._settle import DEFAULT_WRITE_SETTLE, settle_pending
+from billing_milestones.sync._settle import DEFAULT_WRITE_SETTLE, SETTLE_GRACE, settle_pending
 from billing_milestones.sync._write_check import FRESH, WriteCheck
 from billing_milestones.sync.store._leased import restamp_leased
 
@@ -115,6 +115,8 @@ def test_a_fresh_stamp_asks_nothing_a_stale_one_one_statement(store_url: str, mo
         assert step is not None
         step.call()
         assert check(POST) is None  # just stamped again
+        now[0] += FRESH
+        assert check(POST) is not None  # FRESH seconds on: no longer fresh
         store.backend = counting.inner
         assert counting.calls == (1 if store.kind == "postgresql" else 2)
         assert _stamps(store)["k1"] > OLD
@@ -132,3 +134,7 @@ def test_a_check_that_cannot_reach_the_store_refuses_as_the_heartbeat_would(
         with pytest.raises(errors.LeaseLostError) as lost:
             WriteCheck(lease, store, [k1], stamped=-1e9).confirm()
         assert isinstance(lost.value.__context__, ConnectionError) and not lease.held
+
+
+def test_freshness_is_half_the_settle_grace_the_other_half_left_for_clock_skew() -> None:
+    assert FRESH == SETTLE_GRACE / 2 == 0.5
