@@ -23,7 +23,7 @@ from .._platforms import spec_for
 from ..errors import TranslationError
 from ..model import Milestone, Platform
 from . import actions as _actions
-from ._linked import Linked, read_links
+from ._linked import Linked, read_links, source_index
 from ._repeats import refuse_repeats
 from ._rows import MilestoneRow, row_of
 from ._whole_set import outside_the_set
@@ -130,12 +130,13 @@ def _plan(
     link_list: Sequence[AnyLink]
     # compact: the links are the store's, packed (one a source key); held: each holds its listed target row
     held = compact = False
+    prefix = f"{pair.source.value}:{pair.source_container}/"  # a listed source key's, before its id
     if isinstance(links, LinkStore):
         # The version first: a link changed while the pages are read moves it on, and apply refuses the plan.
         version = links.version(pair.id)
         # Read a page at a time and, from COMPACT_FROM on, kept compact: 100,000 links as the store reads them
         # cost 60 MB. A pair with fewer is small, and packing them would cost more CPU than it saves memory.
-        link_list, compact, held = read_links(links, pair.id, targets_by_id, COMPACT_FROM, LINK_PAGE)
+        link_list, compact, held = read_links(links, pair.id, targets_by_id, COMPACT_FROM, LINK_PAGE, prefix)
     else:
         link_list, version = [ln for ln in links if ln.pair_id == pair.id], None
     whole_set = spec_for(pair.target).write_mode is WriteMode.WHOLE_SET
@@ -146,7 +147,7 @@ def _plan(
         targets_by_id = {}
     # Links by source key; each link's target is looked up when its source is planned (no per-link tuple
     # or parsed id is kept: at 100,000 pairs each such index costs megabytes).
-    by_source = {ln.source_key: ln for ln in link_list}
+    by_source = {(ln.index if type(ln) is Linked else ln.source_key): ln for ln in link_list}
     carriers, actions = _sync_key_carriers(pair, target, link_list)
     linked_count = len(link_list)
     indexed_only = compact and len(by_source) == linked_count
@@ -177,7 +178,8 @@ def _plan(
             text = s.text
             key = sync_key_of(pair, s.platform, s.id, s.stable_id, text)
             t = None
-            link = by_source.pop(text, None)  # what is left once the source is read: the orphans' source keys
+            # what is left once the source is read: the orphans' (a compact link's key is source_index's)
+            link = by_source.pop(source_index(text, prefix) if compact else text, None)
             if link is not None:
                 if type(link) is Linked:
                     link.listed(s)  # the row for the key's text, which goes with the index's entry
