@@ -7,6 +7,7 @@ would test against stale copies of modules edited since. mutmut's own output goe
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -19,14 +20,24 @@ from .results import DETECTED, UNTESTED, parse_results, render, score, total_per
 from .targets import SAMPLE, TARGETS, Equivalent, Target
 
 ROOT = Path(__file__).resolve().parents[1]
-MUTMUT = str(Path(sys.executable).with_name("mutmut"))
+
+#: mutmut's command line, its ``only_mutate`` narrowed to the files of the targets run (the first argument, as
+#: JSON): mutmut otherwise mutates every file of ``[tool.mutmut] only_mutate`` whatever mutants are asked for,
+#: and every test then runs through the trampolines of modules none of whose mutants runs. Those cost the CI
+#: sample most of its time (generating the mutants, the stats run over the tests) and change no verdict: a
+#: mutant's tests are those that called its function, and a module that is not mutated behaves as the original.
+_LAUNCH = (
+    "import json, sys; import mutmut.__main__ as cli; from mutmut.configuration import config; "
+    "config().only_mutate = json.loads(sys.argv.pop(1)); cli.cli()"
+)
 
 
-def _mutmut(*args: str, log: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _mutmut(*args: str, files: Sequence[str], log: Path | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", _LAUNCH, json.dumps(sorted(set(files))), *args]
     if log is None:
-        return subprocess.run([MUTMUT, *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     with log.open("w", encoding="utf-8") as out:
-        return subprocess.run([MUTMUT, *args], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True, check=False)
+        return subprocess.run(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True, check=False)
 
 
 def _tail(log: Path, lines: int = 40) -> str:
@@ -41,12 +52,14 @@ def _say(text: str, *, error: bool = False) -> None:
     stream.flush()
 
 
-def _equivalent(verdicts: dict[str, str], listed: Sequence[Equivalent]) -> tuple[dict[str, str], dict[str, str]]:
+def _equivalent(
+    verdicts: dict[str, str], listed: Sequence[Equivalent], files: Sequence[str]
+) -> tuple[dict[str, str], dict[str, str]]:
     """The survivors that are listed equivalent mutants ({name: reason}), and the diffs read to tell.
 
     Only survivors in a function with an entry are shown (``mutmut show`` takes seconds each)."""
     alive = [n for n, s in verdicts.items() if s not in DETECTED and s not in UNTESTED]
-    shown = {n: _mutmut("show", n).stdout for n in alive if any(e.could_be(n) for e in listed)}
+    shown = {n: _mutmut("show", n, files=files).stdout for n in alive if any(e.could_be(n) for e in listed)}
     excused = {n: e.reason for n, diff in shown.items() for e in listed if e.matches(n, diff)}
     return excused, shown
 
@@ -82,17 +95,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     _say(f"mutation testing {what} of {len(targets)} modules; mutmut's output: {log.relative_to(ROOT)}")
 
     started = time.monotonic()
-    run = _mutmut("run", "--max-children", str(args.max_children), *patterns, log=log)
+    files = [t.path for t in targets]
+    run = _mutmut("run", "--max-children", str(args.max_children), *patterns, files=files, log=log)
     if run.returncode != 0:
         _say(_tail(log), error=True)
         _say(f"mutmut run failed (exit {run.returncode})", error=True)
         return run.returncode or 1
-    verdicts = parse_results(_mutmut("results", "--all=true").stdout)
-    equivalent, shown = _equivalent(verdicts, EQUIVALENT)
+    verdicts = parse_results(_mutmut("results", "--all=true", files=files).stdout)
+    equivalent, shown = _equivalent(verdicts, EQUIVALENT, files)
     scores = [score(t, verdicts, equivalent) for t in targets]
     diffs = None
     if args.diff:
-        diffs = {name: shown.get(name) or _mutmut("show", name).stdout for s in scores for name in s.survivors}
+        diffs = {
+            name: shown.get(name) or _mutmut("show", name, files=files).stdout for s in scores for name in s.survivors
+        }
     _say(render(scores, diffs))
     _say(f"\n{sum(s.tested for s in scores)} mutants in {time.monotonic() - started:.0f} s")
 
