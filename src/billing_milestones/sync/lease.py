@@ -238,13 +238,15 @@ class Lease:
         if self._lost.is_set() or not self.backend.renew_lease(self.pair_id, self.owner, self.ttl):
             self.lose()
 
-    def lose(self) -> NoReturn:
-        """Raise LeaseLostError, the lease recorded as lost: a store call found it no longer ours (or the
-        heartbeat could not renew it). From then on the heartbeat renews nothing and every write of the run
-        is refused without asking the store, whatever its row says (``held`` is False)."""
+    def lose(self, why: str | None = None) -> NoReturn:
+        """Raise LeaseLostError (``why``, else the lease expired or was taken over), the lease recorded as
+        lost: a store call found it no longer ours (or the heartbeat could not renew it, or the store could not
+        vouch for it in time). From then on the heartbeat renews nothing and every write of the run is refused
+        without asking the store, whatever its row says (``held`` is False)."""
         self._lost.set()
         raise LeaseLostError(
-            f"pair {self.pair_id}: this run's lease expired or was taken over; stopped before the next "
+            why
+            or f"pair {self.pair_id}: this run's lease expired or was taken over; stopped before the next "
             "write. Rerun the sync: what was written is linked or found by its sync key",
             pair_id=self.pair_id,
         )
