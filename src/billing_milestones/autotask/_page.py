@@ -4,9 +4,12 @@
 values (the id, amount and date checks that keep a boolean from reading as id 1 or a rounded amount from
 passing): a page of 500 cost several times its ``json.loads``. Almost every record a server sends is exactly
 cased and holds each value in its usual type (ids as JSON integers in range, amounts as exact numbers, dates as
-ISO text, ``isInitialPayment`` a boolean). :func:`read_items_page` checks that of each record with a type test
-per value and builds the wire model from the values as they are, with the one conversion the model makes
-(dates, by pydantic's own datetime validator; whole amounts to Decimal). A body with anything else (another
+ISO text, ``isInitialPayment`` a boolean). :func:`read_items_page` checks that of a page and builds each wire
+model from the values as they are, with the one conversion the model makes (dates, by pydantic's own datetime
+validator; whole amounts to Decimal). The check is made a page at a time: a page's records share their keys
+and, mostly, their values' types (which are null), and what those say is decided once (:class:`_Plan`); what
+is left (id ranges, amounts' digits, dates not read before) is checked across the page a group of values at a
+time, with no Python step per record or value. A body with anything else (another
 casing, an id spelled as text, a float, user-defined fields, an unexpected envelope key, a bad value) is read
 by ``ItemsResponse.model_validate`` itself, whole, so every error is the one it always was; an accepted page
 equals that reading field for field (``tests/autotask/test_read_page.py`` compares both over generated pages).
@@ -15,7 +18,10 @@ equals that reading field for field (``tests/autotask/test_read_page.py`` compar
 from __future__ import annotations
 
 import datetime as dt
+import operator
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from itertools import chain, compress, repeat
 from typing import Any, Final, NamedTuple
 
 from pydantic import TypeAdapter, ValidationError
@@ -71,11 +77,93 @@ _ENVELOPE: Final = frozenset({"items", "pageDetails"})
 
 class _Layout(NamedTuple):
     """What a record's keys, in their order, hold: each one's attribute (an unknown key's own name) and kind,
-    and the fields set they make."""
+    the fields set they make, and the plans of the value types seen with them (see :class:`_Plan`)."""
 
     names: tuple[str, ...]
     kinds: tuple[int, ...]
     fields_set: frozenset[str]
+    plans: dict[tuple[type, ...], _Plan | None]
+
+
+class _Plan(NamedTuple):
+    """How to check and read a record of one layout whose values are of one type each (the value types say
+    most of what the checks ask): what is left to check of the values, each group taken out of the record's
+    values by one getter (None: no value of the group), and where the build puts them.
+
+    Deciding this once per layout and value types, not per value, is what makes a usual page's check a few
+    calls a record: its records share one layout and, mostly, their value types."""
+
+    fields_set: frozenset[str]
+    ids: Callable[[tuple[Any, ...]], tuple[int, ...]] | None  # JSON integers: in 0..2**53
+    wholes: Callable[[tuple[Any, ...]], tuple[int, ...]] | None  # whole amounts: in -2**53..2**53
+    exacts: Callable[[tuple[Any, ...]], tuple[Decimal, ...]] | None  # decimal amounts: finite, a double's
+    dates: Callable[[tuple[Any, ...]], tuple[str, ...]] | None  # date-time texts the model reads
+    lists: Callable[[tuple[Any, ...]], tuple[list[Any], ...]] | None  # userDefinedFields: empty only
+    #: The build: the declared attributes set from a value as it stands, and their getter.
+    declared: tuple[str, ...]
+    declared_of: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None
+    #: (attribute, position) of the values the build converts: whole amounts to Decimal, texts to datetimes.
+    converted: tuple[tuple[str, int, int], ...]
+    #: The unknown keys, kept as extra fields, and their getter.
+    extras: tuple[str, ...]
+    extras_of: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None
+
+
+def _getter(positions: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
+    """The values at ``positions`` of a record's values, always as a tuple (None: no positions)."""
+    if not positions:
+        return None
+    if len(positions) == 1:  # a slice: one value, still as a tuple
+        return operator.itemgetter(slice(positions[0], positions[0] + 1))
+    return operator.itemgetter(*positions)
+
+
+#: The value types each kind takes (null aside, which every kind but userDefinedFields takes); a value of any
+#: other type, or an id, text, date or flag of a subclass (a bool is not an id), is the model's to read.
+_TYPES: Final[dict[int, frozenset[type]]] = {
+    _ID: frozenset({int}),
+    _TEXT: frozenset({str}),
+    _AMOUNT: frozenset({int, Decimal}),
+    _DATE: frozenset({str}),
+    _FLAG: frozenset({bool}),
+    _USER_FIELDS: frozenset({list}),
+}
+
+
+def _plan_of(layout: _Layout, types: tuple[type, ...]) -> _Plan | None:
+    """None: a value of a type its field does not read as it stands (or a null userDefinedFields)."""
+    groups: dict[tuple[int, type], list[int]] = {}
+    declared: list[int] = []
+    converted: list[tuple[str, int, int]] = []
+    extras: list[int] = []
+    for position, (name, kind, cls) in enumerate(zip(layout.names, layout.kinds, types, strict=True)):
+        if kind == _EXTRA:
+            extras.append(position)
+            continue
+        if cls is type(None):
+            if kind == _USER_FIELDS:  # the one field null does not stand for (a list, maybe empty)
+                return None
+            continue
+        if cls not in _TYPES[kind]:
+            return None
+        groups.setdefault((kind, cls), []).append(position)
+        if kind == _DATE or (kind == _AMOUNT and cls is int):
+            converted.append((name, position, kind))
+        elif kind != _USER_FIELDS:
+            declared.append(position)
+    return _Plan(
+        layout.fields_set,
+        _getter(groups.get((_ID, int), [])),
+        _getter(groups.get((_AMOUNT, int), [])),
+        _getter(groups.get((_AMOUNT, Decimal), [])),
+        _getter(groups.get((_DATE, str), [])),
+        _getter(groups.get((_USER_FIELDS, list), [])),
+        tuple(layout.names[position] for position in declared),
+        _getter(declared),
+        tuple(converted),
+        tuple(layout.names[position] for position in extras),
+        _getter(extras),
+    )
 
 
 def _layout_of(keys: tuple[Any, ...]) -> _Layout | None:
@@ -90,12 +178,14 @@ def _layout_of(keys: tuple[Any, ...]) -> _Layout | None:
             slot = (key, _EXTRA)
         names.append(slot[0])
         kinds.append(slot[1])
-    return _Layout(tuple(names), tuple(kinds), frozenset(names))
+    return _Layout(tuple(names), tuple(kinds), frozenset(names), {})
 
 
-#: Layouts seen (the records of a listing mostly share one); bounded, as keys come from servers.
+#: Layouts seen (the records of a listing mostly share one); bounded, as keys come from servers. The plans of a
+#: layout are bounded alike.
 _LAYOUTS: dict[tuple[Any, ...], _Layout | None] = {}
 _MAX_LAYOUTS: Final = 64
+_MAX_PLANS: Final = 64
 #: Date-time texts read, and the datetime pydantic's validator made of each: a listing's dates mostly repeat (the
 #: records created in one run, a few due dates), and a datetime is immutable, so one serves every record that
 #: spells it so. Bounded, as texts come from servers.
@@ -116,104 +206,151 @@ def datetime_of(text: str) -> dt.datetime:
     return found
 
 
-def _checked(data: Any) -> _Layout | None:
-    """The layout of a record the model reads as it stands (exactly cased keys, each value of its usual type),
-    or None when the model must read it."""
-    if type(data) is not dict:
-        return None
-    keys = tuple(data)
+def _layout(keys: tuple[Any, ...]) -> _Layout | None:
+    """The layout of a record's keys (made once, remembered)."""
     layout: _Layout | None = _LAYOUTS.get(keys, _UNSEEN)
     if layout is _UNSEEN:
         if len(_LAYOUTS) >= _MAX_LAYOUTS:
             _LAYOUTS.clear()
         layout = _LAYOUTS[keys] = _layout_of(keys)
+    return layout
+
+
+def _plan(layout: _Layout, types: tuple[type, ...]) -> _Plan | None:
+    """The plan of a layout's records with values of ``types`` (made once, remembered)."""
+    plan: _Plan | None = layout.plans.get(types, _UNSEEN)
+    if plan is _UNSEEN:
+        if len(layout.plans) >= _MAX_PLANS:
+            layout.plans.clear()
+        plan = layout.plans[types] = _plan_of(layout, types)
+    return plan
+
+
+def _passes(plan: _Plan, rows: Sequence[tuple[Any, ...]]) -> bool:
+    """Whether the values of ``rows`` (records of the plan's layout and value types) are each one the model
+    reads as it stands, checked a group of values at a time across all the rows: ids and whole amounts by
+    their least and greatest, decimal amounts by their texts' lengths (:func:`_short`), date-times by the ones
+    not read before."""
+    if plan.ids is not None:
+        found = list(chain.from_iterable(map(plan.ids, rows)))
+        if min(found) < 0 or max(found) > MAX_EXACT_INT:
+            return False
+    if plan.wholes is not None:
+        found = list(chain.from_iterable(map(plan.wholes, rows)))
+        if min(found) < -MAX_EXACT_INT or max(found) > MAX_EXACT_INT:
+            return False
+    if plan.exacts is not None:
+        amounts = list(chain.from_iterable(map(plan.exacts, rows)))
+        if not all(map(Decimal.is_finite, amounts)):
+            return False
+        texts = list(map(str, amounts))
+        if (max(map(len, texts)) > 15 or "E" in "".join(texts)) and not all(map(_held, amounts)):
+            return False
+    if plan.dates is not None:
+        for text in set(chain.from_iterable(map(plan.dates, rows))).difference(_DATETIMES):
+            try:
+                datetime_of(text)
+            except ValueError:
+                return False
+    return plan.lists is None or not any(chain.from_iterable(map(plan.lists, rows)))  # only an empty list
+
+
+def _held(amount: Decimal) -> bool:
+    """A finite amount a double holds exactly."""
+    return _short(amount) or double_exact(amount)
+
+
+def _checked(data: Any) -> _Plan | None:
+    """The plan of a record the model reads as it stands (exactly cased keys, each value of its usual type),
+    or None when the model must read it."""
+    if type(data) is not dict:
+        return None
+    layout = _layout(tuple(data))
     if layout is None:
         return None
-    for kind, value in zip(layout.kinds, data.values(), strict=True):
-        if value is None:
-            if kind == _USER_FIELDS:  # the one field null does not stand for (a list, maybe empty)
-                return None
-            continue
-        cls = type(value)
-        if kind == _ID:
-            if cls is not int or not 0 <= value <= MAX_EXACT_INT:
-                return None
-        elif kind == _TEXT:
-            if cls is not str:
-                return None
-        elif kind == _AMOUNT:
-            if cls is int:
-                if not -MAX_EXACT_INT <= value <= MAX_EXACT_INT:
-                    return None
-            elif cls is not Decimal or not value.is_finite() or not (_short(value) or double_exact(value)):
-                return None
-        elif kind == _DATE:
-            if cls is not str:
-                return None
-            if value not in _DATETIMES:
-                try:
-                    datetime_of(value)
-                except ValueError:
-                    return None
-        elif kind == _FLAG:
-            if cls is not bool:
-                return None
-        elif kind == _USER_FIELDS and (cls is not list or value):  # only an empty list is read here
+    values = tuple(data.values())
+    plan = _plan(layout, tuple(map(type, values)))
+    return plan if plan is not None and _passes(plan, (values,)) else None
+
+
+def _page_plans(items: list[Any]) -> tuple[list[_Plan], list[tuple[Any, ...]]] | None:
+    """Each record's plan and values, in order, when every record is one the model reads as it stands (None
+    otherwise). A page's records mostly share one layout and a few sets of value types (which of them are
+    null): those are checked a set at a time (:func:`_passes`), with no Python step per record."""
+    if set(map(type, items)) != _DICT:
+        return None if items else ([], [])
+    rows = list(map(tuple, map(dict.values, items)))
+    layouts = set(map(tuple, items))
+    layout = _layout(layouts.pop()) if len(layouts) == 1 else None
+    types = list(map(tuple, map(map, repeat(type), rows)))
+    distinct = set(types)
+    if layout is None or len(distinct) > _MAX_PLANS:  # several layouts (or none we read): record by record
+        plans = list(map(_checked, items))
+        return None if plans.count(None) else (plans, rows)  # type: ignore[return-value]
+    by_types: dict[tuple[type, ...], _Plan] = {}
+    for these in distinct:
+        plan = _plan(layout, these)
+        if plan is None:
             return None
-    return layout
+        group = rows if len(distinct) == 1 else list(compress(rows, map(operator.eq, types, repeat(these))))
+        if not _passes(plan, group):
+            return None
+        by_types[these] = plan
+    if len(by_types) == 1:
+        return list(by_types.values()) * len(rows), rows
+    return list(map(by_types.__getitem__, types)), rows
+
+
+def _built(plan: _Plan, row: tuple[Any, ...]) -> ContractMilestone:
+    """The wire model of a record's values that its plan vouched for."""
+    values = dict(_DEFAULTS)
+    if plan.declared_of is not None:
+        values.update(zip(plan.declared, plan.declared_of(row), strict=True))
+    for name, position, kind in plan.converted:
+        if kind == _DATE:
+            values[name] = datetime_of(row[position])
+        else:
+            values[name] = Decimal(row[position])  # as the model's Decimal validator converts a whole JSON number
+    values["user_defined_fields"] = []  # a fresh empty list for each record (null or absent alike)
+    record = _new(ContractMilestone)
+    _set_dict(record, values)
+    _set_fields_set(record, set(plan.fields_set))
+    _set_extra(record, {} if plan.extras_of is None else dict(zip(plan.extras, plan.extras_of(row), strict=True)))
+    _set_private(record, None)
+    return record
 
 
 def _record(data: Any) -> ContractMilestone | None:
     """One record as the model reads it, or None when the model must read it."""
-    layout = _checked(data)
-    if layout is None:
-        return None
-    values = dict(_DEFAULTS)
-    values["user_defined_fields"] = []  # a fresh empty list for each record (null or absent alike)
-    extra: dict[str, Any] = {}
-    for name, kind, value in zip(layout.names, layout.kinds, data.values(), strict=True):
-        if kind == _EXTRA:
-            extra[name] = value
-        elif value is not None and kind != _USER_FIELDS:
-            if kind == _AMOUNT:
-                if type(value) is int:
-                    value = Decimal(value)  # as the model's Decimal validator converts a whole JSON number
-            elif kind == _DATE:
-                value = datetime_of(value)
-            values[name] = value
-    record = _new(ContractMilestone)
-    _set_dict(record, values)
-    _set_fields_set(record, set(layout.fields_set))
-    _set_extra(record, extra)
-    _set_private(record, None)
-    return record
+    plan = _checked(data)
+    return None if plan is None else _built(plan, tuple(data.values()))
 
 
 def contract_records(items: list[Any], contract: int) -> bool:
     """Whether every record is one :func:`_record` reads, with its id, of ``contract``: the common view reads
     those from their JSON as they stand (``_read.listing_reader``), without a wire model for each."""
-    for data in items:
-        if _checked(data) is None or data.get("id") is None or data.get("contractID") != contract:
-            return False
-    return True
+    if not items:
+        return True
+    return (
+        _page_plans(items) is not None
+        and None not in map(dict.get, items, repeat("id"))
+        and set(map(dict.get, items, repeat("contractID"))) == {contract}
+    )
 
 
 #: Every declared field's attribute, in declared order, as a record without the key holds it.
 _DEFAULTS: Final[dict[str, Any]] = dict.fromkeys(ContractMilestone.model_fields)
 _UNSEEN: Final[Any] = object()
+_DICT: Final = {dict}
 
 
 def read_items_page(body: dict[str, Any]) -> ItemsResponse:
     """``ItemsResponse.model_validate(body)``, in one step when every record is a usual one."""
     items = body.get("items")
     if body.keys() == _ENVELOPE and type(items) is list:
-        records = []
-        for data in items:
-            record = _record(data)
-            if record is None:
-                break
-            records.append(record)
-        else:
+        checked = _page_plans(items)
+        if checked is not None:
+            records = list(map(_built, *checked))
             try:
                 details = PageDetails.model_validate(body["pageDetails"])
             except ValidationError:  # the envelope's reading names it by its place in the body

@@ -36,9 +36,14 @@ from ..model import (
     MilestoneStatus,
     Platform,
     Trigger,
+    _new,
+    _set_dict,
+    _set_extra,
+    _set_fields_set,
+    _set_private,
     shared_fields,
 )
-from ..money import Money, _money
+from ..money import Money, _set_amount, _set_currency
 from ._page import Record, _record, datetime_of
 from .adapter import _READ_FIELDS, DEFAULT_STATUS_LABELS, _common_status, split_description, to_milestone
 from .wire import ContractMilestone
@@ -55,6 +60,8 @@ _AUTOTASK: Final = Platform.AUTOTASK
 _BILLED: Final = MilestoneStatus.BILLED
 _DATETIME: Final = dt.datetime
 _raw: Final = ContractMilestone.raw
+_set_build: Final = LazyRaw.__dict__["_build"].__set__
+_set_source: Final = LazyRaw.__dict__["_source"].__set__
 #: ``Money.quantize``'s context: exact or an error, 60 digits at most (its rounding is never used: exact or
 #: an error).
 _EXACT: Final = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Inexact, Overflow])
@@ -153,21 +160,30 @@ def _readers(
             container_text = containers.get(container)
             if container_text is None:
                 container_text = containers[container] = str(container)
-            key = MilestoneKey._trusted(
-                {"platform": _AUTOTASK, "id": str(ident), "container_id": container_text}, _KEY_FIELDS
-            )
+            key = _new(MilestoneKey)  # MilestoneKey._trusted, written out (its call cost as much as its work)
+            _set_dict(key, {"platform": _AUTOTASK, "id": str(ident), "container_id": container_text})
+            _set_fields_set(key, _KEY_FIELDS)
+            _set_extra(key, None)
+            _set_private(key, None)
         refs: tuple[ExternalRef, ...] = ()
         if sync_key:
-            ref = ExternalRef._trusted(
-                {"service": SYNC_SERVICE_NAME, "ref": sync_key, "model": None, "status": None}, _REF_FIELDS
-            )
+            ref = _new(ExternalRef)
+            _set_dict(ref, {"service": SYNC_SERVICE_NAME, "ref": sync_key, "model": None, "status": None})
+            _set_fields_set(ref, _REF_FIELDS)
+            _set_extra(ref, None)
+            _set_private(ref, None)
             refs = (ref,)
-        return Milestone._trusted(
+        money = _new(Money)  # a zero unsigned, with the currency's decimals
+        _set_amount(money, exact if exact else quantum)
+        _set_currency(money, code)
+        milestone = _new(Milestone)
+        _set_dict(
+            milestone,
             {
                 "key": key,
                 "title": title,
                 "description": description,
-                "amount": _money(exact if exact else quantum, code),  # a zero unsigned, with the currency's decimals
+                "amount": money,
                 "percentage": None,
                 "due": day,
                 "trigger": _FIXED_DATE,
@@ -178,8 +194,11 @@ def _readers(
                 "raw": raw,
                 "changes": (),
             },
-            _MILESTONE_FIELDS,
         )
+        _set_fields_set(milestone, _MILESTONE_FIELDS)
+        _set_extra(milestone, None)
+        _set_private(milestone, None)
+        return milestone
 
     def read(wire: ContractMilestone) -> Milestone:
         if type(wire) is not ContractMilestone:
@@ -226,6 +245,9 @@ def _readers(
             day = days.get(due)
             if day is None:
                 day = days[due] = datetime_of(due).date()
-        return built(status, title, exact, text, ident, container, day, initial, LazyRaw(_raw_of, item))
+        raw = _new(LazyRaw)  # LazyRaw(_raw_of, item), without its __init__'s frame
+        _set_build(raw, _raw_of)
+        _set_source(raw, item)
+        return built(status, title, exact, text, ident, container, day, initial, raw)
 
     return read, read_item
