@@ -30,9 +30,11 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # Every core (pytest-xdist): the suite is mostly single-threaded Python, so two cores take about half the time;
-# tests/conftest.py keeps the docs tests, which share one built site, on one worker.
+# tests/conftest.py keeps the docs tests, which share one built site, on one worker. The few tests that time
+# other processes (marked serial there) run after, alone.
 pytest: $(STAMP)
-	$(BIN)/pytest -q -n auto
+	$(BIN)/pytest -q -n auto -m "not serial"
+	$(BIN)/pytest -q -m serial
 
 # Mutation testing (mutation/): every mutant of the money, adapter, sync and retry modules (~25 min on 2 cores),
 # and the fixed sample CI runs (~3 min), which fails when the tests stop catching mutants they used to.
