@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import http.client
-import statistics
-import time
+import socket
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -176,33 +175,29 @@ def test_stop_does_not_wait_for_a_parked_read_timeout() -> None:
     assert not server._thread.is_alive()
 
 
-def _per_request(url: str, *, reuse: bool, n: int = 15) -> float:
-    """Median seconds per GET, all on one kept-alive connection or each on a fresh one (http.client: no
-    TLS context to build, so a fresh connection costs only its handshake)."""
-    host, port = httpx.URL(url).host, httpx.URL(url).port
-    kept = http.client.HTTPConnection(host, port)
-    times = []
-    try:
-        for _ in range(n + 1):
-            conn = kept if reuse else http.client.HTTPConnection(host, port)
-            start = time.perf_counter()
-            conn.request("GET", "/api/probe")
-            response = conn.getresponse()
-            assert response.status == 200 and response.read()
-            times.append(time.perf_counter() - start)
-            if not reuse:
-                conn.close()
-    finally:
-        kept.close()
-    return statistics.median(times[1:])  # the first pays for imports and warm-up on either path
-
-
-def test_a_kept_alive_connection_is_not_slower_than_fresh_ones(url: str) -> None:
+def test_served_connections_have_nagle_off(emulator: EchoEmulator, url: str) -> None:
     """Issue 18, point 11: with Nagle on the served socket, each response body waited for the client's delayed
     ACK of its headers, ~40 ms a request on a kept-alive connection against ~1.5 ms on a fresh one (30x).
-    Reusing a connection should cost no more than opening one; 4x leaves room for a noisy 2-core machine."""
-    kept, fresh = _per_request(url, reuse=True), _per_request(url, reuse=False)
-    assert kept < 4 * fresh, f"kept-alive {kept * 1000:.1f} ms/request vs fresh {fresh * 1000:.1f} ms"
+    asyncio turns Nagle off only on accepted sockets whose protocol says TCP, and they inherit the listener's
+    options: the listener is made with both (was a ratio of timings, which a loaded machine broke: 5.8 vs
+    0.9 ms with the fix in place)."""
+    server = LoopbackServer(emulator.asgi_app())
+    try:
+        listener = server._sock
+        assert listener.proto == socket.IPPROTO_TCP
+        assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        server._sock.close()
+    # And requests on one kept-alive connection are answered (the path that stalled).
+    host, port = httpx.URL(url).host, httpx.URL(url).port
+    kept = http.client.HTTPConnection(host, port)
+    try:
+        for _ in range(3):
+            kept.request("GET", "/api/probe")
+            response = kept.getresponse()
+            assert response.status == 200 and response.read()
+    finally:
+        kept.close()
 
 
 @pytest.mark.parametrize(
