@@ -314,17 +314,18 @@ def test_a_create_reply_short_of_a_milestone_stops_the_run_leaving_the_unanswere
     assert len(store.links(PAIR.id)) == 1 and len(store.pending(PAIR.id)) == 1  # the next run finds it by key
 
 
-def test_a_lost_create_reply_links_what_was_stored_and_fails_the_rest_saying_nothing_was_stored() -> None:
+def test_a_lost_create_reply_links_what_was_stored_and_leaves_the_rest_pending_as_it_may_still_land() -> None:
     view, store = View(store_only=1), LinkStore(":memory:")
     plan = plan_sync(PAIR, [src(1), src(2)], [], store)
     stored, lost = plan.actions
     result = apply_plan(plan, view, store)
     (there,) = kept(view)
+    why = f"{LOST} (not on the target yet; left pending: the next run lists the target once it settles)"
     assert [(r.action, r.ok, r.wrote, r.result, r.error) for r in result.results] == [
         (stored, True, True, there, None),
-        (lost, False, False, None, f"{LOST} (nothing stored on the target)"),
+        (lost, False, False, None, why),
     ]
-    assert intents(store) == [(stored.sync_key, "create", "done", None), (lost.sync_key, "create", "failed", str(LOST))]
+    assert intents(store) == [(stored.sync_key, "create", "done", None), (lost.sync_key, "create", "pending", None)]
     assert [ln.sync_key for ln in store.links(PAIR.id)] == [stored.sync_key]
 
 

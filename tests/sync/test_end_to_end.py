@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -17,6 +18,8 @@ from billing_milestones.sandbox import LoopbackServer
 from billing_milestones.sandbox.autotask import AutotaskSandbox
 from billing_milestones.sandbox.crmcom import DEMO_SECRET_KEY
 from billing_milestones.sync import ActionKind, ActionResult, LinkStore, SyncPair, apply_plan, load_sides, plan_sync
+from billing_milestones.sync import _settle as settle
+from billing_milestones.sync._settle import DEFAULT_WRITE_SETTLE
 
 
 class Crash(Exception):
@@ -136,7 +139,7 @@ def test_crash_after_n_writes_then_resume_leaves_no_duplicates(crash_after: int)
         assert world.kantata.count_requests("POST", r"billing_milestones") == 3
 
 
-def test_a_lost_batch_response_is_adopted_by_sync_key_not_created_twice() -> None:
+def test_a_lost_batch_response_is_adopted_by_sync_key_not_created_twice(monkeypatch: pytest.MonkeyPatch) -> None:
     world, pair = _big_autotask_world(150)
     # The second create batch is stored, then the connection drops; the recovery listing fails too.
     world.kantata.faults.drop(method="POST", path="billing_milestones", after=1, times=1)
@@ -146,6 +149,9 @@ def test_a_lost_batch_response_is_adopted_by_sync_key_not_created_twice() -> Non
         clients = world.clients(stack)
         first = sync(pair, clients, store)
         assert len(first.failures) == 50
+        # Their intents stay pending (the lost POST might still land): a rerun lists once they have settled.
+        assert len(store.pending(pair.id)) == 50
+        monkeypatch.setattr(settle, "_wall", lambda: time.time() + DEFAULT_WRITE_SETTLE + 1)
         second = sync(pair, clients, store)
         assert second.ok and second.count(ActionKind.ADOPT) == 50 and second.count(ActionKind.CREATE) == 0
         assert len(list(clients[Platform.KANTATA].milestones.list(pair.target_container))) == 150

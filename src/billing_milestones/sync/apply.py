@@ -287,8 +287,10 @@ class _Applier:
                 self._link(action, milestone, intent)
                 results.append(ActionResult(action, ok=True, result=milestone, wrote=True))
             else:
-                self.store.finish(intent, error=str(exc))
-                results.append(ActionResult(action, ok=False, error=f"{exc} (nothing stored on the target)"))
+                # Not listed yet, but the request may still be served (a read timeout fires before the request
+                # bound): left pending, the next run lists once it settles and adopts what landed by its key.
+                why = f"{exc} (not on the target yet; left pending: the next run lists the target once it settles)"
+                results.append(ActionResult(action, ok=False, error=why))
         return results
 
     def _remove_duplicate(self, action: PlannedAction) -> ActionResult:
