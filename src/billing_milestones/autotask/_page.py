@@ -6,12 +6,11 @@ passing): a page of 500 cost several times its ``json.loads``. Almost every reco
 cased and holds each value in its usual type (ids as JSON integers in range, amounts as exact numbers, dates as
 ISO text, ``isInitialPayment`` a boolean). :func:`read_items_page` checks that of a page and builds each wire
 model from the values as they are, with the one conversion the model makes (dates, by pydantic's own datetime
-validator; whole amounts to Decimal). The check is made a page at a time: a page's records share their keys
-and, mostly, their values' types (which are null), and what those say is decided once (:class:`_Plan`); what
-is left (id ranges, amounts' digits, dates not read before) is checked across the page a group of values at a
-time, with no Python step per record or value. A body with anything else (another
-casing, an id spelled as text, a float, user-defined fields, an unexpected envelope key, a bad value) is read
-by ``ItemsResponse.model_validate`` itself, whole, so every error is the one it always was; an accepted page
+validator; whole amounts to Decimal). The check is made a page at a time: a page's records share their keys, so
+each field is checked across the page as a column (its values' types, then what those leave open: id ranges,
+amounts' digits, dates not read before), with no Python step per record or value. A body with anything else
+(another casing, an id spelled as text, a float, user-defined fields, an unexpected envelope key, a bad value) is
+read by ``ItemsResponse.model_validate`` itself, whole, so every error is the one it always was; an accepted page
 equals that reading field for field (``tests/autotask/test_read_page.py`` compares both over generated pages).
 """
 
@@ -19,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from decimal import Decimal
 from itertools import chain, compress, repeat
 from typing import Any, Final, NamedTuple
@@ -76,34 +75,19 @@ _ENVELOPE: Final = frozenset({"items", "pageDetails"})
 
 
 class _Layout(NamedTuple):
-    """What a record's keys, in their order, hold: each one's attribute (an unknown key's own name) and kind,
-    the fields set they make, and the plans of the value types seen with them (see :class:`_Plan`)."""
+    """What a record's keys, in their order, hold, and how its wire model is built from its values (taken
+    by position, as ``tuple(record.values())`` holds them)."""
 
     names: tuple[str, ...]
-    kinds: tuple[int, ...]
     fields_set: frozenset[str]
-    plans: dict[tuple[type, ...], _Plan | None]
-
-
-class _Plan(NamedTuple):
-    """How to check and read a record of one layout whose values are of one type each (the value types say
-    most of what the checks ask): what is left to check of the values, each group taken out of the record's
-    values by one getter (None: no value of the group), and where the build puts them.
-
-    Deciding this once per layout and value types, not per value, is what makes a usual page's check a few
-    calls a record: its records share one layout and, mostly, their value types."""
-
-    fields_set: frozenset[str]
-    ids: Callable[[tuple[Any, ...]], tuple[int, ...]] | None  # JSON integers: in 0..2**53
-    wholes: Callable[[tuple[Any, ...]], tuple[int, ...]] | None  # whole amounts: in -2**53..2**53
-    exacts: Callable[[tuple[Any, ...]], tuple[Decimal, ...]] | None  # decimal amounts: finite, a double's
-    dates: Callable[[tuple[Any, ...]], tuple[str, ...]] | None  # date-time texts the model reads
-    lists: Callable[[tuple[Any, ...]], tuple[list[Any], ...]] | None  # userDefinedFields: empty only
-    #: The build: the declared attributes set from a value as it stands, and their getter.
+    #: (position, kind) of each declared field: what :func:`_columns_pass` checks.
+    columns: tuple[tuple[int, int], ...]
+    #: The declared attributes set from a value as it stands (dates and userDefinedFields aside), and their
+    #: getter; the amounts among them, which the build makes Decimal when whole; the dates, which it reads.
     declared: tuple[str, ...]
     declared_of: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None
-    #: (attribute, position) of the values the build converts: whole amounts to Decimal, texts to datetimes.
-    converted: tuple[tuple[str, int, int], ...]
+    amounts: tuple[tuple[str, int], ...]
+    dates: tuple[tuple[str, int], ...]
     #: The unknown keys, kept as extra fields, and their getter.
     extras: tuple[str, ...]
     extras_of: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None
@@ -118,74 +102,61 @@ def _getter(positions: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]
     return operator.itemgetter(*positions)
 
 
-#: The value types each kind takes (null aside, which every kind but userDefinedFields takes); a value of any
-#: other type, or an id, text, date or flag of a subclass (a bool is not an id), is the model's to read.
-_TYPES: Final[dict[int, frozenset[type]]] = {
-    _ID: frozenset({int}),
-    _TEXT: frozenset({str}),
-    _AMOUNT: frozenset({int, Decimal}),
-    _DATE: frozenset({str}),
-    _FLAG: frozenset({bool}),
-    _USER_FIELDS: frozenset({list}),
-}
-
-
-def _plan_of(layout: _Layout, types: tuple[type, ...]) -> _Plan | None:
-    """None: a value of a type its field does not read as it stands (or a null userDefinedFields)."""
-    groups: dict[tuple[int, type], list[int]] = {}
-    declared: list[int] = []
-    converted: list[tuple[str, int, int]] = []
-    extras: list[int] = []
-    for position, (name, kind, cls) in enumerate(zip(layout.names, layout.kinds, types, strict=True)):
-        if kind == _EXTRA:
-            extras.append(position)
-            continue
-        if cls is type(None):
-            if kind == _USER_FIELDS:  # the one field null does not stand for (a list, maybe empty)
-                return None
-            continue
-        if cls not in _TYPES[kind]:
-            return None
-        groups.setdefault((kind, cls), []).append(position)
-        if kind == _DATE or (kind == _AMOUNT and cls is int):
-            converted.append((name, position, kind))
-        elif kind != _USER_FIELDS:
-            declared.append(position)
-    return _Plan(
-        layout.fields_set,
-        _getter(groups.get((_ID, int), [])),
-        _getter(groups.get((_AMOUNT, int), [])),
-        _getter(groups.get((_AMOUNT, Decimal), [])),
-        _getter(groups.get((_DATE, str), [])),
-        _getter(groups.get((_USER_FIELDS, list), [])),
-        tuple(layout.names[position] for position in declared),
-        _getter(declared),
-        tuple(converted),
-        tuple(layout.names[position] for position in extras),
-        _getter(extras),
-    )
-
-
 def _layout_of(keys: tuple[Any, ...]) -> _Layout | None:
     """None: a key the model folds (another casing of a declared one), reads a field by (its attribute name)
     or refuses: the model reads the page."""
-    names, kinds = [], []
-    for key in keys:
+    names: list[str] = []
+    columns: list[tuple[int, int]] = []
+    declared: list[int] = []
+    amounts: list[tuple[str, int]] = []
+    dates: list[tuple[str, int]] = []
+    extras: list[int] = []
+    for position, key in enumerate(keys):
         slot = _SLOTS.get(key)
         if slot is None:
             if type(key) is not str or key.lower() in _FOLDED or key in _BY_NAME:
                 return None
-            slot = (key, _EXTRA)
-        names.append(slot[0])
-        kinds.append(slot[1])
-    return _Layout(tuple(names), tuple(kinds), frozenset(names), {})
+            names.append(key)
+            extras.append(position)
+            continue
+        name, kind = slot
+        names.append(name)
+        columns.append((position, kind))
+        if kind == _DATE:
+            dates.append((name, position))
+        elif kind != _USER_FIELDS:
+            declared.append(position)
+            if kind == _AMOUNT:
+                amounts.append((name, position))
+    return _Layout(
+        tuple(names),
+        frozenset(names),
+        tuple(columns),
+        tuple(names[position] for position in declared),
+        _getter(declared),
+        tuple(amounts),
+        tuple(dates),
+        tuple(names[position] for position in extras),
+        _getter(extras),
+    )
 
 
-#: Layouts seen (the records of a listing mostly share one); bounded, as keys come from servers. The plans of a
-#: layout are bounded alike.
+_NONE: Final = type(None)
+#: The value types each kind takes: null, but for userDefinedFields (a list, maybe empty), and one type, or
+#: two for an amount; any other (a float, text for an id, a subclass: a bool is not an id) is the model's.
+_TAKES: Final[dict[int, frozenset[type]]] = {
+    _ID: frozenset({int, _NONE}),
+    _TEXT: frozenset({str, _NONE}),
+    _AMOUNT: frozenset({int, Decimal, _NONE}),
+    _DATE: frozenset({str, _NONE}),
+    _FLAG: frozenset({bool, _NONE}),
+    _USER_FIELDS: frozenset({list}),
+}
+
+
+#: Layouts seen (the records of a listing mostly share one); bounded, as keys come from servers.
 _LAYOUTS: dict[tuple[Any, ...], _Layout | None] = {}
 _MAX_LAYOUTS: Final = 64
-_MAX_PLANS: Final = 64
 #: Date-time texts read, and the datetime pydantic's validator made of each: a listing's dates mostly repeat (the
 #: records created in one run, a few due dates), and a datetime is immutable, so one serves every record that
 #: spells it so. Bounded, as texts come from servers.
@@ -216,43 +187,51 @@ def _layout(keys: tuple[Any, ...]) -> _Layout | None:
     return layout
 
 
-def _plan(layout: _Layout, types: tuple[type, ...]) -> _Plan | None:
-    """The plan of a layout's records with values of ``types`` (made once, remembered)."""
-    plan: _Plan | None = layout.plans.get(types, _UNSEEN)
-    if plan is _UNSEEN:
-        if len(layout.plans) >= _MAX_PLANS:
-            layout.plans.clear()
-        plan = layout.plans[types] = _plan_of(layout, types)
-    return plan
-
-
-def _passes(plan: _Plan, rows: Sequence[tuple[Any, ...]]) -> bool:
-    """Whether the values of ``rows`` (records of the plan's layout and value types) are each one the model
-    reads as it stands, checked a group of values at a time across all the rows: ids and whole amounts by
-    their least and greatest, decimal amounts by their texts' lengths (:func:`_short`), date-times by the ones
-    not read before."""
-    if plan.ids is not None:
-        found = list(chain.from_iterable(map(plan.ids, rows)))
-        if min(found) < 0 or max(found) > MAX_EXACT_INT:
+def _columns_pass(layout: _Layout, values: list[Any], width: int) -> bool:
+    """Whether records of ``layout`` (their values one record after the other, ``width`` each) hold only
+    values the model reads as they stand. Checked a column (one field across the records) at a time, with no
+    Python step per record or value: each column's value types, then what the types leave open (ids and whole
+    amounts by their least and greatest, decimal amounts by their texts (:func:`_exact`), date-times by those
+    not read before, userDefinedFields empty)."""
+    types = list(map(type, values))
+    for position, kind in layout.columns:
+        present = set(types[position::width])
+        if not present <= _TAKES[kind]:
             return False
-    if plan.wholes is not None:
-        found = list(chain.from_iterable(map(plan.wholes, rows)))
-        if min(found) < -MAX_EXACT_INT or max(found) > MAX_EXACT_INT:
-            return False
-    if plan.exacts is not None:
-        amounts = list(chain.from_iterable(map(plan.exacts, rows)))
-        if not all(map(Decimal.is_finite, amounts)):
-            return False
-        texts = list(map(str, amounts))
-        if (max(map(len, texts)) > 15 or "E" in "".join(texts)) and not all(map(_held, amounts)):
-            return False
-    if plan.dates is not None:
-        for text in set(chain.from_iterable(map(plan.dates, rows))).difference(_DATETIMES):
-            try:
-                datetime_of(text)
-            except ValueError:
+        if kind in (_TEXT, _FLAG):
+            continue
+        column = values[position::width]
+        if kind == _ID:
+            found = list(filter(None, column)) if _NONE in present else column  # nulls (and zeros) left out
+            if found and (min(found) < 0 or max(found) > MAX_EXACT_INT):
                 return False
-    return plan.lists is None or not any(chain.from_iterable(map(plan.lists, rows)))  # only an empty list
+        elif kind == _AMOUNT:
+            of = types[position::width]
+            if int in present:
+                found = list(compress(column, map(operator.is_, of, repeat(int))))
+                if min(found) < -MAX_EXACT_INT or max(found) > MAX_EXACT_INT:
+                    return False
+            if Decimal in present and not _exact(list(compress(column, map(operator.is_, of, repeat(Decimal))))):
+                return False
+        elif kind == _DATE:
+            texts = set(column).difference(_DATETIMES)
+            texts.discard(None)
+            for text in texts:
+                try:
+                    datetime_of(text)
+                except ValueError:
+                    return False
+        elif any(column):  # userDefinedFields: only an empty list is read here
+            return False
+    return True
+
+
+def _exact(amounts: list[Decimal]) -> bool:
+    """Whether every amount is finite and one a double holds exactly: short (see :func:`_short`), mostly."""
+    if not all(map(Decimal.is_finite, amounts)):
+        return False
+    texts = list(map(str, amounts))
+    return (max(map(len, texts)) <= 15 and "E" not in "".join(texts)) or all(map(_held, amounts))
 
 
 def _held(amount: Decimal) -> bool:
@@ -260,70 +239,70 @@ def _held(amount: Decimal) -> bool:
     return _short(amount) or double_exact(amount)
 
 
-def _checked(data: Any) -> _Plan | None:
-    """The plan of a record the model reads as it stands (exactly cased keys, each value of its usual type),
-    or None when the model must read it."""
-    if type(data) is not dict:
-        return None
-    layout = _layout(tuple(data))
-    if layout is None:
-        return None
-    values = tuple(data.values())
-    plan = _plan(layout, tuple(map(type, values)))
-    return plan if plan is not None and _passes(plan, (values,)) else None
+def _values(records: list[dict[str, Any]]) -> list[Any]:
+    """The records' values, one record after the other."""
+    return list(chain.from_iterable(map(dict.values, records)))
 
 
-def _page_plans(items: list[Any]) -> tuple[list[_Plan], list[tuple[Any, ...]]] | None:
-    """Each record's plan and values, in order, when every record is one the model reads as it stands (None
-    otherwise). A page's records mostly share one layout and a few sets of value types (which of them are
-    null): those are checked a set at a time (:func:`_passes`), with no Python step per record."""
+def _page_layouts(items: list[Any]) -> list[_Layout] | None:
+    """Each record's layout, in order, when every record is one the model reads as it stands (None
+    otherwise). A page's records mostly share one layout: they are checked together, a column at a time
+    (:func:`_columns_pass`); the records of a page of several layouts (a sparse answer), a layout at a time."""
     if set(map(type, items)) != _DICT:
-        return None if items else ([], [])
-    rows = list(map(tuple, map(dict.values, items)))
-    layouts = set(map(tuple, items))
-    layout = _layout(layouts.pop()) if len(layouts) == 1 else None
-    types = list(map(tuple, map(map, repeat(type), rows)))
-    distinct = set(types)
-    if layout is None or len(distinct) > _MAX_PLANS:  # several layouts (or none we read): record by record
-        plans = list(map(_checked, items))
-        return None if plans.count(None) else (plans, rows)  # type: ignore[return-value]
-    by_types: dict[tuple[type, ...], _Plan] = {}
-    for these in distinct:
-        plan = _plan(layout, these)
-        if plan is None:
+        return None if items else []
+    first = tuple(items[0])
+    # Every record's keys are the first's, in order, when the keys of all, one record after the other, are the
+    # first's repeated (a dict holds a key once, so no record can hold more of them than the first, nor fewer).
+    if list(chain.from_iterable(items)) == list(first) * len(items):
+        layout = _layout(first)
+        if layout is None or (first and not _columns_pass(layout, _values(items), len(first))):
             return None
-        group = rows if len(distinct) == 1 else list(compress(rows, map(operator.eq, types, repeat(these))))
-        if not _passes(plan, group):
+        return [layout] * len(items)
+    keys = list(map(tuple, items))
+    for these in set(keys):
+        layout = _layout(these)
+        if layout is None:
             return None
-        by_types[these] = plan
-    if len(by_types) == 1:
-        return list(by_types.values()) * len(rows), rows
-    return list(map(by_types.__getitem__, types)), rows
+        if these and not _columns_pass(
+            layout, _values(list(compress(items, map(operator.eq, keys, repeat(these))))), len(these)
+        ):
+            return None
+    return list(map(_layout, keys))  # type: ignore[arg-type]
 
 
-def _built(plan: _Plan, row: tuple[Any, ...]) -> ContractMilestone:
-    """The wire model of a record's values that its plan vouched for."""
+def _checked(data: Any) -> _Layout | None:
+    """The layout of a record the model reads as it stands (exactly cased keys, each value of its usual type),
+    or None when the model must read it."""
+    layouts = _page_layouts([data])
+    return None if layouts is None else layouts[0]
+
+
+def _built(layout: _Layout, data: dict[str, Any]) -> ContractMilestone:
+    """The wire model of a record its layout vouched for (see :func:`_page_layouts`)."""
+    row = tuple(data.values())
     values = dict(_DEFAULTS)
-    if plan.declared_of is not None:
-        values.update(zip(plan.declared, plan.declared_of(row), strict=True))
-    for name, position, kind in plan.converted:
-        if kind == _DATE:
-            values[name] = datetime_of(row[position])
-        else:
+    if layout.declared_of is not None:
+        values.update(zip(layout.declared, layout.declared_of(row), strict=True))
+    for name, position in layout.amounts:
+        if type(row[position]) is int:
             values[name] = Decimal(row[position])  # as the model's Decimal validator converts a whole JSON number
+    for name, position in layout.dates:
+        if row[position] is not None:
+            values[name] = datetime_of(row[position])
     values["user_defined_fields"] = []  # a fresh empty list for each record (null or absent alike)
+    extra = {} if layout.extras_of is None else dict(zip(layout.extras, layout.extras_of(row), strict=True))
     record = _new(ContractMilestone)
     _set_dict(record, values)
-    _set_fields_set(record, set(plan.fields_set))
-    _set_extra(record, {} if plan.extras_of is None else dict(zip(plan.extras, plan.extras_of(row), strict=True)))
+    _set_fields_set(record, set(layout.fields_set))
+    _set_extra(record, extra)
     _set_private(record, None)
     return record
 
 
 def _record(data: Any) -> ContractMilestone | None:
     """One record as the model reads it, or None when the model must read it."""
-    plan = _checked(data)
-    return None if plan is None else _built(plan, tuple(data.values()))
+    layout = _checked(data)
+    return None if layout is None else _built(layout, data)
 
 
 def contract_records(items: list[Any], contract: int) -> bool:
@@ -332,7 +311,7 @@ def contract_records(items: list[Any], contract: int) -> bool:
     if not items:
         return True
     return (
-        _page_plans(items) is not None
+        _page_layouts(items) is not None
         and None not in map(dict.get, items, repeat("id"))
         and set(map(dict.get, items, repeat("contractID"))) == {contract}
     )
@@ -348,9 +327,9 @@ def read_items_page(body: dict[str, Any]) -> ItemsResponse:
     """``ItemsResponse.model_validate(body)``, in one step when every record is a usual one."""
     items = body.get("items")
     if body.keys() == _ENVELOPE and type(items) is list:
-        checked = _page_plans(items)
-        if checked is not None:
-            records = list(map(_built, *checked))
+        layouts = _page_layouts(items)
+        if layouts is not None:
+            records = list(map(_built, layouts, items))
             try:
                 details = PageDetails.model_validate(body["pageDetails"])
             except ValidationError:  # the envelope's reading names it by its place in the body
