@@ -12,8 +12,9 @@ Parsers raise ``ValueError`` for a malformed body (the runner turns it into APIR
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 import pydantic
 
@@ -32,6 +33,7 @@ class _Identified(Protocol):
 
 
 R = TypeVar("R", bound=_Identified)
+_ID: Final = operator.itemgetter("id")
 
 
 def body_of(response: APIResponse) -> dict[str, Any]:
@@ -129,7 +131,7 @@ def view_page(contract: int) -> Callable[[RequestSpec, APIResponse], Page[Contra
                 pass
             else:
                 count_matches(details, items)
-                ids = tuple([str(record["id"]) for record in items])
+                ids = tuple(map(str, map(_ID, items)))
                 return Page(items, _next_request(spec, details, items), response, item_ids=ids)
         page: Page[ContractMilestone | Record] = _items_page(spec, response, body)  # type: ignore[assignment]
         return page

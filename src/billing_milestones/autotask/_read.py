@@ -60,8 +60,6 @@ _AUTOTASK: Final = Platform.AUTOTASK
 _BILLED: Final = MilestoneStatus.BILLED
 _DATETIME: Final = dt.datetime
 _raw: Final = ContractMilestone.raw
-_set_build: Final = LazyRaw.__dict__["_build"].__set__
-_set_source: Final = LazyRaw.__dict__["_source"].__set__
 #: ``Money.quantize``'s context: exact or an error, 60 digits at most (its rounding is never used: exact or
 #: an error).
 _EXACT: Final = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Inexact, Overflow])
@@ -245,9 +243,9 @@ def _readers(
             day = days.get(due)
             if day is None:
                 day = days[due] = datetime_of(due).date()
-        raw = _new(LazyRaw)  # LazyRaw(_raw_of, item), without its __init__'s frame
-        _set_build(raw, _raw_of)
-        _set_source(raw, item)
+        raw = _new(LazyRaw)  # LazyRaw(_raw_of, item), without its __init__'s frame (its slots are plain)
+        raw._build = _raw_of
+        raw._source = item
         return built(status, title, exact, text, ident, container, day, initial, raw)
 
     return read, read_item
