@@ -36,7 +36,8 @@ USUAL: dict[str, Any] = {
 def body(*items: dict[str, Any]) -> dict[str, Any]:
     page = {"items": list(items), "pageDetails": {"count": len(items), "requestCount": 500, "prevPageUrl": None,
             "nextPageUrl": None}}  # fmt: skip
-    return loads(dumps(page))  # as the client reads a body: decimals as Decimal
+    read: dict[str, Any] = loads(dumps(page))  # as the client reads a body: decimals as Decimal
+    return read
 
 
 @pytest.mark.parametrize(
