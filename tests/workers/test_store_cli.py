@@ -49,6 +49,18 @@ def test_runs_shows_the_history_newest_first(tmp_path: Path) -> None:
     assert code == EXIT_OK and (only["pair"], only["created"], only["ok"]) == ("autotask:1->kantata:2", 7, True)
     code, out = invoke("runs", "--limit", "1", "--json", "--config", str(config))
     assert [r["pair"] for r in json.loads(out)] == ["autotask:3->kantata:4"]
+    assert [r["open"] for r in json.loads(out)] == [False]
+
+
+def test_runs_shows_an_open_row_as_running_not_failed(tmp_path: Path) -> None:
+    config = config_with_runs(tmp_path)
+    with LinkStore(tmp_path / "state.db") as store:
+        store.record_run(RunRecord("autotask:1->kantata:2", "host:3:z", "2026-12-01T12:00:00Z", "", ok=False))
+    code, out = invoke("runs", "a", "--config", str(config))
+    assert code == EXIT_OK and "running" in out and "failed" not in out
+    code, out = invoke("runs", "a", "--json", "--config", str(config))
+    newest, oldest = json.loads(out)
+    assert (newest["open"], newest["finished_at"], oldest["open"]) == (True, "", False)
 
 
 def test_runs_of_an_unknown_pair_is_a_usage_error(tmp_path: Path) -> None:

@@ -50,9 +50,16 @@ def _table(runs: list[RunRecord]) -> Table | str:
     table.add_column("result", overflow="fold")
     for run in runs:
         counts = [str(n) for n in (run.created, run.updated, run.deleted, run.adopted, run.conflicts)]
-        result = "[green]ok[/]" if run.ok else f"[red]failed[/]: {escape(run.error or '')}"
+        result = _result(run)
         table.add_row(escape(run.pair_id), run.started_at, run.finished_at, escape(run.worker), *counts, result)
     return table
+
+
+def _result(run: RunRecord) -> str:
+    """An open row (no end recorded yet) says so, rather than "failed": its run may still be going."""
+    if run.open:
+        return "[yellow]running[/] (or lost before recording its end; the pair's next run closes it)"
+    return "[green]ok[/]" if run.ok else f"[red]failed[/]: {escape(run.error or '')}"
 
 
 @links_app.command("migrate")

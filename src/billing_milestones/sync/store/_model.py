@@ -106,6 +106,12 @@ class RunRecord:
     error: str | None = None
     id: int = 0
 
+    @property
+    def open(self) -> bool:
+        """The run has not recorded its end: it is running, or it was lost before it could (the pair's next
+        run closes such a row as failed)."""
+        return not self.finished_at
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -119,5 +125,6 @@ class RunRecord:
             "adopted": self.adopted,
             "conflicts": self.conflicts,
             "ok": self.ok,
+            "open": self.open,
             "error": self.error,
         }
