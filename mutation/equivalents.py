@@ -256,6 +256,14 @@ EQUIVALENT: tuple[Equivalent, ...] = (
         "a compact Linked is planned exactly when its source was listed, and a listed source's key is popped "
         "from by_source at that moment: the flag is a quicker read of the same fact",
     ),
+    Equivalent(
+        f"{_PKG}/sync/plan.py",
+        "_plan",
+        "claim = claimed.add if (whole_set) or True else _no_claim",
+        "claimed is read after the loop only when the target is a whole set (the exact-match index was given "
+        "its own copy, claimed | linked_targets, before the loop): claiming for other targets fills a set "
+        "nothing reads, the same plan",
+    ),
     # The Autotask one-step reader.
     *(
         Equivalent(
