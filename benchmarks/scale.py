@@ -37,6 +37,7 @@ from billing_milestones.sandbox import AutotaskSandbox, FaultPlan, KantataSandbo
 from billing_milestones.sandbox._asgi import combined_app
 from billing_milestones.sync import LinkStore
 from billing_milestones.workers import SYNC_TASK, WorkerApp, enqueue_pairs
+from billing_milestones.workers._budgets import _GRACE, request_bound
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale_timeline import Timeline, postgres_cpu, process_cpu, read_timeline, throwaway_postgres
@@ -47,6 +48,15 @@ _REPO = Path(__file__).resolve().parent.parent
 #: 20 ms, so a dead worker's request has been served long before 1 s: the rerun still waits for it (and must
 #: adopt, not create again) without a 96 s pause in the wall time.
 WRITE_SETTLE = 1.0
+#: Seconds each phase of an Autotask request may take (``[workers] autotask_timeout``), which is also what a
+#: killed worker's Autotask slots stay taken for after it took them (the lease: the request's whole bound plus
+#: a second, ``AUTOTASK_SLOT_LEASE``), since its request may still be being served. With the clients' default
+#: timeout that is 96 s: a kill that catches the dead worker holding all three slots (about one run in six
+#: here) stopped every Autotask request of every worker for 96 s (a full run took 102 s instead of 5). The
+#: emulators answer on loopback in 20 ms (an attempt takes 30-110 ms on this machine, loaded or not), so 2 s a
+#: phase still times out nothing, and a kill costs at most the 9 s lease.
+AUTOTASK_TIMEOUT = 2.0
+AUTOTASK_SLOT_LEASE = request_bound(AUTOTASK_TIMEOUT) + _GRACE
 #: Lines of config per pair: the table, source, target, write_settle and a blank.
 _PAIR_LINES = 5
 
@@ -75,6 +85,8 @@ class ScaleReport:
     startup_seconds: float = 0.0
     #: the pairs' settle window (seconds): how long a rerun waits for a killed run's pending writes
     write_settle: float = WRITE_SETTLE
+    #: how long a killed worker's Autotask slots stay taken after it took them (seconds)
+    autotask_slot_lease: float = AUTOTASK_SLOT_LEASE
     #: CPU seconds spent during the wall time: "bench" (this process: the emulators and the poll),
     #: "workers" (every worker process), "postgres" (the server), "machine" (everything, others too)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
@@ -216,7 +228,8 @@ def run_scale(
     app = combined_app({"/kantata": kantata.asgi_app(), "/autotask": autotask.asgi_app()})
     with tempfile.TemporaryDirectory(prefix="bm-scale-") as tmp, LoopbackServer(app) as server:
         config = Path(tmp) / "milestones.toml"
-        workers_table = ["[workers]", "retries = 20", "retry_wait = 1", 'queue = "scale"', ""]
+        workers_table = ["[workers]", "retries = 20", "retry_wait = 1", 'queue = "scale"']
+        workers_table += [f"autotask_timeout = {AUTOTASK_TIMEOUT:g}", ""]
         config.write_text(
             "\n".join(
                 [f"links = {json.dumps(links)}", "", "[autotask]", 'currency = "USD"', "", *workers_table, *lines]
@@ -363,6 +376,10 @@ def main() -> int:
         print(f"  workers started and idle in {report.startup_seconds:.1f} s before the enqueue (not in the wall time)")
         print(
             f"  write_settle {report.write_settle:g} s (loopback emulators): a requeued job waits that for the dead run"
+        )
+        print(
+            f"  autotask_timeout {AUTOTASK_TIMEOUT:g} s a phase (loopback emulators): a killed worker's Autotask "
+            f"slots stay taken up to {report.autotask_slot_lease:g} s after it took them"
         )
         cpu = report.cpu_seconds
         print(
