@@ -141,3 +141,45 @@ def test_the_worker_is_the_lease_owner_the_caller_took() -> None:
     with store.lease(pair.identity, owner="worker-7") as lease:
         sync(pair, source, target, store, lease=lease)
     assert store.runs()[0].worker == "worker-7"
+
+
+def test_a_run_stopped_mid_apply_counts_the_writes_it_did() -> None:
+    # Ctrl-C (here from the progress bar's callback) after the third create was linked: its row says so.
+    source, target, pair = seeded(3)
+    store = LinkStore(":memory:")
+    done: list[object] = []
+
+    def progress(r: object) -> None:
+        done.append(r)
+        if len(done) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sync(pair, source, target, store, progress=progress)
+    (run,) = store.runs(pair.id)
+    assert (run.created, run.ok, run.open) == (3, False, False) and run.error == "KeyboardInterrupt: "
+    assert len(target.data["900"]) == 3 and len(store.links(pair.id)) == 3
+
+
+def test_a_run_whose_lease_is_taken_over_mid_apply_counts_the_updates_it_did() -> None:
+    source, target, pair = seeded(2)
+    store = LinkStore(":memory:")
+    sync(pair, source, target, store)
+    box = source.data["77"]
+    for key in list(box):
+        box[key] = box[key].model_copy(update={"amount": Money("999.00", "USD")})
+    source.add("77", Milestone(title="Phase new", amount=Money("5.00", "USD"), due=D))
+    updates: list[object] = []
+
+    def take_over(r: object) -> None:  # after both updates, another run takes the pair: no create is begun
+        updates.append(r)
+        if len(updates) == 2:
+            store.release_lease(pair.identity, lease.owner)
+            assert store.try_lease(pair.identity, "other-run", 60.0).owner == "other-run"
+
+    with store.lease(pair.identity) as lease, pytest.raises(errors.LeaseLostError):
+        sync(pair, source, target, store, lease=lease, progress=take_over)
+    latest = store.runs(pair.id)[0]
+    assert (latest.updated, latest.created, latest.ok) == (2, 0, False)
+    assert latest.error is not None and latest.error.startswith("LeaseLostError: ")
+    assert len(target.data["900"]) == 2

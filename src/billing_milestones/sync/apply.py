@@ -151,6 +151,7 @@ def apply_plan(
         if state.intents:  # none read under the lease: none to close (the store is not asked again)
             store.resolve_pending(pair.id)
         runner = _Applier(pair, view, store, record, lease)
+        run.applied = result  # a run stopped mid-apply still counts the writes it did (sync/runs.py)
         if spec_for(pair.target).write_mode is WriteMode.WHOLE_SET:
             runner.replace_set(plan.actions)
         else:

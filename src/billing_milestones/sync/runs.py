@@ -78,6 +78,8 @@ class RunLog:
     actions: int = 0
     #: The open row's id once :meth:`begin` wrote it (None: the end is written as a new row).
     row_id: int | None = None
+    #: The result being applied (set before the first write): a run that raises counts what it wrote.
+    applied: ApplyResult | None = None
     store: LinkStore | None = None
     _clock: float = field(default_factory=time.monotonic)
 
@@ -104,15 +106,20 @@ class RunLog:
 
     def finish(self, result: ApplyResult) -> None:
         """Take the figures from an applied result: writes that succeeded, conflicts left, failures."""
-        self.counts = {name: result.count(kind) for name, kind in _COUNTED.items()}
-        self.counts["conflicts"] = len(result.plan.conflicts)
-        self.actions = len(result.plan.actions)
+        self.tally(result)
         self.ok = result.ok
         failures = result.failures
         if failures:
             self.error = f"{len(failures)} write(s) failed; first: {failures[0].error}"
         elif not result.ok:
             self.error = f"{len(result.plan.findings)} finding(s) left (conflicts or duplicates)"
+
+    def tally(self, result: ApplyResult) -> None:
+        """The figures of ``result`` so far: the writes that succeeded (each recorded as it ended), the
+        conflicts its plan left. A run stopped mid-apply (a lost lease, Ctrl-C) did those writes too."""
+        self.counts = {name: result.count(kind) for name, kind in _COUNTED.items()}
+        self.counts["conflicts"] = len(result.plan.conflicts)
+        self.actions = len(result.plan.actions)
 
     def record(self) -> RunRecord:
         return RunRecord(
@@ -157,6 +164,8 @@ def recorded_run(store: LinkStore, pair_id: str) -> Iterator[RunLog]:
     except BaseException as exc:
         run.ok = False
         run.error = f"{type(exc).__name__}: {exc}"
+        if run.applied is not None:  # stopped mid-apply: the writes it did are its history too
+            run.tally(run.applied)
         raise
     finally:
         record = run.record()
