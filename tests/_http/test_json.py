@@ -11,6 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from billing_milestones._http import dumps, loads
+from billing_milestones._http._json import CheckedObject
+from billing_milestones.errors import ValidationError
 
 
 @pytest.mark.parametrize(
@@ -101,3 +103,18 @@ def test_any_finite_decimal_round_trips_exactly_or_is_refused(value: Decimal) ->
         return
     back = loads(dumps([value], exact=True))[0]
     assert back == value
+
+
+def test_a_checked_object_is_written_as_its_dict_without_being_looked_into() -> None:
+    """CheckedObject is its writer's word that every value is plain and exact (kantata/_write.py): the same
+    text as the dict, and what the writer vouches for is not looked at again (a plain dict holding the same
+    over-large number is refused by name)."""
+    inner = CheckedObject(service_name="billing-milestones", ref="bm1")
+    body = {"billing_milestones": [CheckedObject(title="Kick-off", amount_in_cents=1500, ref=inner)]}
+    plain = {"billing_milestones": [{"title": "Kick-off", "amount_in_cents": 1500, "ref": dict(inner)}]}
+    assert dumps(body, exact=True) == dumps(plain, exact=True) == json.dumps(plain, separators=(",", ":"))
+    big = 2**60
+    assert dumps([CheckedObject(n=big)], exact=True) == f'[{{"n":{big}}}]'
+    with pytest.raises(ValidationError) as info:
+        dumps([{"n": big}], exact=True)
+    assert info.value.field == "[0].n"

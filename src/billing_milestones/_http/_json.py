@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, Final
 
-__all__ = ["MAX_EXACT_INT", "double_exact", "dumps", "loads"]
+__all__ = ["MAX_EXACT_INT", "CheckedObject", "double_exact", "dumps", "loads"]
 
 
 def double_exact(value: Decimal) -> bool:
@@ -65,6 +65,17 @@ def dumps(value: Any, *, exact: bool = False) -> str:
     return _walked(value, exact)
 
 
+class CheckedObject(dict[str, Any]):
+    """A JSON object its writer has already checked to be plain and exact (text keys; text, booleans, null,
+    whole numbers within 2**53 and such objects as values), so :func:`dumps` does not look inside it again.
+
+    Only a writer that checks every value it puts in makes one (the Kantata bulk create's, for the usual
+    milestone: kantata/_write.py); anything else it holds would be sent unchecked. The encoder writes it as the
+    plain dict it is, key for key."""
+
+    __slots__ = ()
+
+
 #: What :func:`_kinds` finds: JSON the encoder writes as it is, Decimals or dates (its ``default`` hook), or
 #: anything else (a tuple, a non-text key, a subclass, a float, a number to refuse): the walk's.
 _PLAIN, _HOOKED, _OTHER = 1, 2, 4
@@ -78,6 +89,8 @@ def _kinds(obj: Any, exact: bool) -> int:
     first thing the encoder would not write as the walk does). Text, whole numbers, null and booleans inside an
     object or a list are looked at in place, without a call: they are most of a body's values."""
     kind = type(obj)
+    if kind is CheckedObject:
+        return _PLAIN
     if kind is dict:
         for key in obj:
             if type(key) is not str:
@@ -103,7 +116,7 @@ def _kinds_of_items(items: Iterable[Any], exact: bool) -> int:
     found = _PLAIN
     for item in items:
         leaf = type(item)
-        if leaf in _SCALARS:
+        if leaf in _SCALARS or leaf is CheckedObject:
             continue
         if leaf is int:
             if exact and not -MAX_EXACT_INT <= item <= MAX_EXACT_INT:

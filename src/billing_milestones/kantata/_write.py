@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from .._http._json import CheckedObject
 from .._wire import MAX_EXACT_INT
 from ..errors import ValidationError
 from ..model import SYNC_SERVICE_NAME, FieldChange, Milestone, MilestoneStatus, TriggerKind
@@ -86,7 +87,8 @@ def body_writer(workspace: WorkspaceCurrency, *, allow_drop: bool = False) -> Ca
         cents = minor_of(amount)
         if cents is None or not -MAX_EXACT_INT <= cents <= MAX_EXACT_INT:
             return general(milestone)  # a fraction of a minor unit, too many digits: to_create_body names it
-        wire: dict[str, Any] = {"title": title, "amount_in_cents": cents, "workspace_id": wire_workspace}
+        # Every value below is checked plain and exact above, so the body's encoder need not look again.
+        wire: dict[str, Any] = CheckedObject(title=title, amount_in_cents=cents, workspace_id=wire_workspace)
         if due is not None:
             wire["date_to_invoice"] = due.isoformat()
         wire["billing_type"] = _FIXED_DATE
@@ -95,12 +97,12 @@ def body_writer(workspace: WorkspaceCurrency, *, allow_drop: bool = False) -> Ca
                 key = ref.ref
                 if type(key) is not str or not key:
                     return general(milestone)
-                wire["external_reference"] = {
-                    "service_name": SYNC_SERVICE_NAME,
-                    "service_model": SYNC_SERVICE_MODEL,
-                    "service_model_ref": key,
-                    "status": _SUCCESSFUL,
-                }
+                wire["external_reference"] = CheckedObject(
+                    service_name=SYNC_SERVICE_NAME,
+                    service_model=SYNC_SERVICE_MODEL,
+                    service_model_ref=key,
+                    status=_SUCCESSFUL,
+                )
                 break
         return Sent(wire, title, cents, workspace_id, due, None), _NO_CHANGES
 
