@@ -20,6 +20,7 @@ import pydantic
 
 from .. import errors
 from .._http import APIResponse, Page, RequestSpec
+from ._core import parsed_body
 from ._errors import PLATFORM, error_body_messages
 from ._page import _ENVELOPE, Record, contract_records, read_items_page
 from .wire import ContractMilestone, FieldsResponse, ItemIdResponse, PageDetails
@@ -37,8 +38,9 @@ _ID: Final = operator.itemgetter("id")
 
 
 def body_of(response: APIResponse) -> dict[str, Any]:
-    """The JSON object of a response; an error body that slipped past the core is refused, never parsed."""
-    body = response.json()
+    """The JSON object of a response; an error body that slipped past the core is refused, never parsed.
+    (The core's success check parsed it: :func:`~._core.parsed_body` hands that parse over.)"""
+    body = parsed_body(response)
     if not isinstance(body, dict):
         raise ValueError(f"expected a JSON object, got {type(body).__name__}")
     messages = error_body_messages(body)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from itertools import chain, compress, repeat
 from typing import Any, Final, NamedTuple
@@ -187,31 +187,29 @@ def _layout(keys: tuple[Any, ...]) -> _Layout | None:
     return layout
 
 
-def _columns_pass(layout: _Layout, values: list[Any], width: int) -> bool:
-    """Whether records of ``layout`` (their values one record after the other, ``width`` each) hold only
-    values the model reads as they stand. Checked a column (one field across the records) at a time, with no
+def _columns_pass(layout: _Layout, columns: list[tuple[Any, ...]]) -> bool:
+    """Whether records of ``layout`` (given as their columns: ``columns[position]`` holds one field's values
+    across the records) hold only values the model reads as they stand. Checked a column at a time, with no
     Python step per record or value: each column's value types, then what the types leave open (ids and whole
     amounts by their least and greatest, decimal amounts by their texts (:func:`_exact`), date-times by those
     not read before, userDefinedFields empty)."""
-    types = list(map(type, values))
     for position, kind in layout.columns:
-        present = set(types[position::width])
+        column = columns[position]
+        present = set(map(type, column))
         if not present <= _TAKES[kind]:
             return False
         if kind in (_TEXT, _FLAG):
             continue
-        column = values[position::width]
         if kind == _ID:
             found = list(filter(None, column)) if _NONE in present else column  # nulls (and zeros) left out
             if found and (min(found) < 0 or max(found) > MAX_EXACT_INT):
                 return False
         elif kind == _AMOUNT:
-            of = types[position::width]
             if int in present:
-                found = list(compress(column, map(operator.is_, of, repeat(int))))
+                found = column if present == _INT else _of_type(column, int)
                 if min(found) < -MAX_EXACT_INT or max(found) > MAX_EXACT_INT:
                     return False
-            if Decimal in present and not _exact(list(compress(column, map(operator.is_, of, repeat(Decimal))))):
+            if Decimal in present and not _exact(column if present == _DECIMAL else _of_type(column, Decimal)):
                 return False
         elif kind == _DATE:
             texts = set(column).difference(_DATETIMES)
@@ -226,7 +224,16 @@ def _columns_pass(layout: _Layout, values: list[Any], width: int) -> bool:
     return True
 
 
-def _exact(amounts: list[Decimal]) -> bool:
+def _of_type(column: tuple[Any, ...], kind: type) -> list[Any]:
+    """The values of ``column`` whose type is exactly ``kind``."""
+    return list(compress(column, map(operator.is_, map(type, column), repeat(kind))))
+
+
+_INT: Final = {int}
+_DECIMAL: Final = {Decimal}
+
+
+def _exact(amounts: Sequence[Decimal]) -> bool:
     """Whether every amount is finite and one a double holds exactly: short (see :func:`_short`), mostly."""
     if not all(map(Decimal.is_finite, amounts)):
         return False
@@ -239,9 +246,9 @@ def _held(amount: Decimal) -> bool:
     return _short(amount) or double_exact(amount)
 
 
-def _values(records: list[dict[str, Any]]) -> list[Any]:
-    """The records' values, one record after the other."""
-    return list(chain.from_iterable(map(dict.values, records)))
+def _columns(records: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The values of records sharing their keys (in order), a column (one field's values) at a time."""
+    return list(zip(*map(dict.values, records), strict=True))
 
 
 def _page_layouts(items: list[Any]) -> list[_Layout] | None:
@@ -255,7 +262,7 @@ def _page_layouts(items: list[Any]) -> list[_Layout] | None:
     # first's repeated (a dict holds a key once, so no record can hold more of them than the first, nor fewer).
     if list(chain.from_iterable(items)) == list(first) * len(items):
         layout = _layout(first)
-        if layout is None or (first and not _columns_pass(layout, _values(items), len(first))):
+        if layout is None or (first and not _columns_pass(layout, _columns(items))):
             return None
         return [layout] * len(items)
     keys = list(map(tuple, items))
@@ -263,9 +270,7 @@ def _page_layouts(items: list[Any]) -> list[_Layout] | None:
         layout = _layout(these)
         if layout is None:
             return None
-        if these and not _columns_pass(
-            layout, _values(list(compress(items, map(operator.eq, keys, repeat(these))))), len(these)
-        ):
+        if these and not _columns_pass(layout, _columns(list(compress(items, map(operator.eq, keys, repeat(these)))))):
             return None
     return list(map(_layout, keys))  # type: ignore[arg-type]
 
