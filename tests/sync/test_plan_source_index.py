@@ -35,6 +35,7 @@ def test_a_plain_id_after_the_prefix_is_its_int(text: str, key: int) -> None:
         "autotask:77/\u0666",  # an Arabic-Indic six: a digit, not ASCII
         "autotask:77/" + "9" * 19,  # beyond 18 digits
         "autotask:770/6",  # another container
+        "autotask:78/6",  # another container of the same length: its digits are not read
         "kantata:77/6",
         "autotask:77/6/7",
         "xautotask:77/6",
@@ -43,6 +44,7 @@ def test_a_plain_id_after_the_prefix_is_its_int(text: str, key: int) -> None:
 def test_any_other_key_is_its_text(text: str) -> None:
     assert source_index(text, PREFIX) == text
     assert source_index("autotask:77/6", "") == "autotask:77/6"  # no prefix: texts only
+    assert source_index("6", "") == "6"  # even a bare number
 
 
 def _source(ident: str, container: str = "77") -> Milestone:
