@@ -77,3 +77,23 @@ def test_a_store_that_stays_slow_stops_the_run_before_the_attempt(
             ask(check)
         assert len(began) == write_check.SLOW_TRIES
         assert not lease.held  # every later write of the run is refused without asking the store
+
+
+@pytest.mark.parametrize(("took", "statements"), [(FRESH, 2), (FRESH * 0.99, 1)])
+def test_a_stamp_exactly_fresh_old_when_its_statement_returns_is_made_again(
+    store_url: str, monkeypatch: pytest.MonkeyPatch, took: float, statements: int
+) -> None:
+    now = [1000.0]
+    began: list[float] = []
+    monkeypatch.setattr(write_check, "_clock", lambda: now[0])
+
+    def restamp(store: LinkStore, lease_id: str, owner: str, ttl: float, intents: tuple[int, ...]) -> bool:
+        began.append(now[0])
+        if len(began) == 1:
+            now[0] += took  # the first statement returns ``took`` seconds after its stamp
+        return restamp_leased(store, lease_id, owner, ttl, intents)
+
+    monkeypatch.setattr(write_check, "restamp_leased", restamp)
+    with LinkStore(store_url) as store, store.lease("L") as lease:
+        WriteCheck(lease, store, [_intent(store)], stamped=-1e9).confirm()
+        assert len(began) == statements and lease.held
