@@ -68,6 +68,16 @@ def test_begin_leased_records_the_intents_only_while_the_lease_is_the_callers(st
         assert twice is not None and len(set(twice)) == 2 and len(store.pending("p")) == 4
 
 
+def test_begin_leased_of_no_writes_only_renews_and_says_whose_the_lease_is(store_url: str) -> None:
+    with LinkStore(store_url) as store:
+        store.try_lease("L", "a", ttl=5)
+        before = _expires(store, "L")
+        assert begin_leased(store, "p", [], "L", "b", 60) is None  # another owner's: nothing renewed
+        assert _expires(store, "L") == before
+        assert begin_leased(store, "p", [], "L", "a", 60) == []
+        assert _expires(store, "L") > before + 50 and store.pending("p") == []
+
+
 def _seeded(n: int) -> tuple[SyncPair, dict[Platform, FakeView]]:
     source, target = FakeView(Platform.AUTOTASK), FakeView(Platform.KANTATA)
     for i in range(n):
