@@ -304,3 +304,15 @@ def test_a_heartbeat_that_cannot_reach_the_store_counts_the_lease_lost() -> None
         with pytest.raises(errors.LeaseLostError, match="expired or was taken over"):
             lease.ensure()
         assert backend.renewals == 1
+
+
+def test_a_lease_not_taken_or_given_back_refuses_every_write_by_name() -> None:
+    store = LinkStore(":memory:")
+    lease = store.lease("p", owner="never")
+    with pytest.raises(errors.LeaseLostError, match="pair p: no lease is held by this run") as info:
+        lease.ensure()
+    assert info.value.pair_id == "p" and store.lease_holder("p") is None  # asking took nothing
+    with lease:
+        lease.ensure()
+    with pytest.raises(errors.LeaseLostError, match="no lease is held"):
+        lease.ensure()  # given back: a write after the run's end is refused too
