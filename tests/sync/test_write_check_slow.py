@@ -22,8 +22,8 @@ POST = RequestSpec("POST", "/things", json={"a": 1})
 OLD = "2020-01-01T00:00:00.000+00:00"
 
 
-def _slow_store(monkeypatch: pytest.MonkeyPatch, slow: int) -> tuple[list[float], list[float]]:
-    """The check's clock, and the moments its statements began; the first ``slow`` statements take 3 FRESH."""
+def _slow_store(monkeypatch: pytest.MonkeyPatch, slow: int, took: float = 3 * FRESH) -> tuple[list[float], list[float]]:
+    """The check's clock, and the moments its statements began; the first ``slow`` statements take ``took``."""
     now = [1000.0]
     began: list[float] = []
     monkeypatch.setattr(write_check, "_clock", lambda: now[0])
@@ -32,7 +32,7 @@ def _slow_store(monkeypatch: pytest.MonkeyPatch, slow: int) -> tuple[list[float]
         began.append(now[0])
         answer = restamp_leased(store, lease_id, owner, ttl, intents)
         if len(began) <= slow:
-            now[0] += 3 * FRESH  # e.g. waited for the store connection's lock, or a loaded server
+            now[0] += took  # e.g. waited for the store connection's lock, or a loaded server
         return answer
 
     monkeypatch.setattr(write_check, "restamp_leased", restamp)
@@ -83,17 +83,7 @@ def test_a_store_that_stays_slow_stops_the_run_before_the_attempt(
 def test_a_stamp_exactly_fresh_old_when_its_statement_returns_is_made_again(
     store_url: str, monkeypatch: pytest.MonkeyPatch, took: float, statements: int
 ) -> None:
-    now = [1000.0]
-    began: list[float] = []
-    monkeypatch.setattr(write_check, "_clock", lambda: now[0])
-
-    def restamp(store: LinkStore, lease_id: str, owner: str, ttl: float, intents: tuple[int, ...]) -> bool:
-        began.append(now[0])
-        if len(began) == 1:
-            now[0] += took  # the first statement returns ``took`` seconds after its stamp
-        return restamp_leased(store, lease_id, owner, ttl, intents)
-
-    monkeypatch.setattr(write_check, "restamp_leased", restamp)
+    _, began = _slow_store(monkeypatch, slow=1, took=took)  # the first returns ``took`` after its stamp
     with LinkStore(store_url) as store, store.lease("L") as lease:
         WriteCheck(lease, store, [_intent(store)], stamped=-1e9).confirm()
         assert len(began) == statements and lease.held
