@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .apply import ApplyResult
     from .store import LinkStore
 
-__all__ = ["LOST_ERROR", "OPEN_ERROR", "RunLog", "logger", "recorded_run"]
+__all__ = ["ERROR_LIMIT", "LOST_ERROR", "OPEN_ERROR", "RunLog", "logger", "recorded_run"]
 
 logger = logging.getLogger("billing_milestones.sync")
 
@@ -52,6 +52,20 @@ LOST_ERROR: Final = (
     "ended without recording its end (its worker or its link store session was lost; its log has the outcome); "
     "closed by the pair's next run"
 )
+
+#: The longest error a row (and its log line) keeps. A platform's error text is as long as its body (a
+#: Kantata 422 lists a message per refused field, Autotask's ``errors`` one per item): the exception keeps it
+#: whole for its catcher; the history, printed by ``milestones runs`` for every run, keeps a summary.
+ERROR_LIMIT: Final = 2000
+
+
+def _bounded(error: str | None) -> str | None:
+    """``error`` whole when it fits in :data:`ERROR_LIMIT`, else its start and how much was left out."""
+    if error is None or len(error) <= ERROR_LIMIT:
+        return error
+    cut = ERROR_LIMIT - 80  # room for the note, whatever the count's digits
+    return f"{error[:cut]}... ({len(error) - cut:,} more characters not kept; the error raised has them all)"
+
 
 _COLUMNS: Final = "pair_id, worker, started_at, finished_at, created, updated, deleted, adopted, conflicts, ok, error"
 _OPEN_VALUES: Final = "VALUES (?, ?, ?, '', 0, 0, 0, 0, 0, 0, ?) RETURNING id"
@@ -128,7 +142,7 @@ class RunLog:
             started_at=self.started_at,
             finished_at=now_text(),
             ok=self.ok,
-            error=self.error,
+            error=_bounded(self.error),
             **{name: self.counts.get(name, 0) for name in (*_COUNTED, "conflicts")},
         )
 
