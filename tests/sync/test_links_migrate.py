@@ -23,7 +23,7 @@ def fill(store: LinkStore) -> None:
     store.finish(done, error="refused")
     store.begin("p", "k8", "update")  # left pending: a crash's trace
     store.remember("crmcom.draft", "main", "est-42")
-    store.try_lease("q", "host:1:run", ttl=600)
+    store.try_lease("q", "host:1:run", ttl=-1.0)  # lapsed: a live one is refused (test_links_migrate_atomic)
     store.record_run(RunRecord("p", "w:1:a", "2026-12-01T10:00:00Z", "2026-12-01T10:00:02Z", created=3, error=None))
     store.record_run(RunRecord("q", "w:2:b", "2026-12-01T11:00:00Z", "2026-12-01T11:00:02Z", ok=False, error="x"))
 

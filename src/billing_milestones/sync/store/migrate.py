@@ -5,6 +5,13 @@ second copy of that milestone on the next sync), every open intent (the trace of
 (a plan made before the move is still refused as stale), the remembered names and the run history. Rows
 are copied as they are, ids included, table by table; the destination must be empty, so two stores are
 never merged by accident, and the source is only read.
+
+Nothing is half-copied. The source is read in one transaction (SQLite's write lock, PostgreSQL's
+REPEATABLE READ snapshot), so a run that links a milestone and closes its intent between the reading of two
+tables is not copied as a closed intent without its link; and a source whose lease is live (a sync is
+running, or was killed less than a lease's ttl ago) is refused, as what that sync writes next would be
+missing from the copy. The destination is written in one transaction: an error on any row, or the process
+killed, leaves it empty, and the same command run again fills it.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...errors import ConfigError
+from ._backend import Row
 from ._model import TABLES
 from ._url import parse_target
 from .linkstore import LinkStore
@@ -27,15 +35,32 @@ def copy_store(source: str | Path, destination: str | Path) -> dict[str, int]:
     if src_target.kind == "sqlite" and src_target.location != ":memory:" and not Path(src_target.location).is_file():
         raise ConfigError(f"--from: no link store at {src_target.location}", key="--from")
     with LinkStore(source) as src, LinkStore(destination) as dst:
-        filled = [table for table in TABLES if dst.dump(table)]
-        if filled:
-            raise ConfigError(
-                f"--to: the store {dst.path} already holds rows ({', '.join(filled)}); migrate into an empty store",
-                key="--to",
-            )
-        copied: dict[str, int] = {}
-        for table in TABLES:
-            rows = src.dump(table)
-            dst.load(table, rows)
-            copied[table] = len(rows)
-    return copied
+        tables = _read(src)
+        with dst.backend.transaction():
+            filled = [table for table in TABLES if dst.dump(table)]
+            if filled:
+                raise ConfigError(
+                    f"--to: the store {dst.path} already holds rows ({', '.join(filled)}); migrate into an empty store",
+                    key="--to",
+                )
+            for table, rows in tables.items():
+                dst.load(table, rows)
+    return {table: len(rows) for table, rows in tables.items()}
+
+
+def _read(src: LinkStore) -> dict[str, list[Row]]:
+    """Every table of the source as of one moment, refused while a sync holds a pair's lease."""
+    with src.backend.transaction():
+        if src.kind == "postgresql":  # the first statement of the transaction: one snapshot for every read
+            src.backend.rows("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        tables = {table: src.dump(table) for table in TABLES}
+        now = src.backend.clock()
+    live = [lease for lease in tables["leases"] if float(lease["expires_at"]) > now]
+    if live:
+        held = ", ".join(f"{lease['pair_id']} (held by {lease['owner']})" for lease in live)
+        raise ConfigError(
+            f"--from: a sync is running on {src.path}: {held}; stop the syncs (a killed run's lease lapses "
+            "within its ttl) and migrate again",
+            key="--from",
+        )
+    return tables
