@@ -48,13 +48,14 @@ _REPO = Path(__file__).resolve().parent.parent
 #: 20 ms, so a dead worker's request has been served long before 1 s: the rerun still waits for it (and must
 #: adopt, not create again) without a 96 s pause in the wall time.
 WRITE_SETTLE = 1.0
-#: Seconds each phase of an Autotask request may take (``[workers] autotask_timeout``), which is also what a
-#: killed worker's Autotask slots stay taken for after it took them (the lease: the request's whole bound plus
-#: a second, ``AUTOTASK_SLOT_LEASE``), since its request may still be being served. With the clients' default
-#: timeout that is 96 s: a kill that catches the dead worker holding all three slots (about one run in six
-#: here) stopped every Autotask request of every worker for 96 s (a full run took 102 s instead of 5). The
-#: emulators answer on loopback in 20 ms (an attempt takes 30-110 ms on this machine, loaded or not), so 2 s a
-#: phase still times out nothing, and a kill costs at most the 9 s lease.
+#: Seconds each phase of an Autotask request may take (``[workers] autotask_timeout``), which also bounds what
+#: a killed worker's Autotask slots stay taken for after it took them (the whole lease: the request's bound
+#: plus a second, ``AUTOTASK_SLOT_LEASE``), since its request may still be being served. A worker that has
+#: finished 8 holds stamps its slots with a second plus 4x its longest recent hold instead (workers/
+#: _hold_spans.py: ~1.5 s here), but a small run's killed worker may not have: with the clients' default
+#: timeout its slots would stay taken 96 s (before the shorter leases, a full run took 102 s instead of 5 when
+#: the kill caught all three). The emulators answer on loopback in 20 ms (an attempt takes 30-110 ms on this
+#: machine, loaded or not), so 2 s a phase still times out nothing, and a kill costs at most the 9 s lease.
 AUTOTASK_TIMEOUT = 2.0
 AUTOTASK_SLOT_LEASE = request_bound(AUTOTASK_TIMEOUT) + _GRACE
 #: Lines of config per pair: the table, source, target, write_settle and a blank.
@@ -379,7 +380,8 @@ def main() -> int:
         )
         print(
             f"  autotask_timeout {AUTOTASK_TIMEOUT:g} s a phase (loopback emulators): a killed worker's Autotask "
-            f"slots stay taken up to {report.autotask_slot_lease:g} s after it took them"
+            f"slots stay taken up to {report.autotask_slot_lease:g} s after it took them (1 s + 4x its longest "
+            "recent hold once it has finished 8)"
         )
         cpu = report.cpu_seconds
         print(

@@ -8,11 +8,12 @@ these are the PostgreSQL ones:
 
 * :class:`PostgresLimiter` keeps N slot rows per key in ``bm_request_slots``; a request in flight holds one
   (its token, its connection's backend, and a lease: ``busy_until``, the server's clock plus the client's
-  whole timeout and a second's grace). Why rows with a lease rather than advisory locks, which this was: a
-  lock is freed the moment PostgreSQL sees its connection drop, but a killed worker's request may still be
-  being served by Autotask, so another worker could send a fourth. A dead holder's slot is taken again only
-  once its lease has run out, when the client would itself have given the request up; that is all a crash
-  costs (one slot, at most a timeout after it was taken). A live holder keeps its slot past the lease (its
+  whole timeout and a second's grace, or less once the process has seen its holds: :mod:`._hold_spans`).
+  Why rows with a lease rather than advisory locks, which this was: a lock is freed the moment PostgreSQL
+  sees its connection drop, but a killed worker's request may still be being served by Autotask, so another
+  worker could send a fourth. A dead holder's slot is taken again only once its lease has run out; that is
+  all a crash costs (one slot, for a few times the process's longest recent hold, at most a timeout after
+  it was taken). A live holder keeps its slot past the lease (its
   backend is still there: a slow request, a stalled process), so the lease only ever stands in for a holder
   that is gone. A release clears the row only if the token is still the hold's, and ``NOTIFY``s; one
   listener per limiter wakes one waiter (see ``_wakeups``), with a short poll as the fallback, and a wait
@@ -45,6 +46,7 @@ from psycopg_pool import PoolTimeout
 from .._checks import positive_int
 from .._http import DEFAULT_TIMEOUT, resolve_timeout, timeout_bound
 from ..errors import BudgetExhaustedError, ValidationError
+from ._hold_spans import HoldSpans
 
 # The hourly budget lives in ._hourly; its name and statements are re-exported where callers and tests look.
 from ._hourly import _BUDGET_TABLE as _BUDGET_TABLE
@@ -148,7 +150,8 @@ class PostgresLimiter:
 
     ``timeout`` is the timeout of the clients that send through it (the clients' default when not given):
     a slot of a holder that died stays taken for that long (plus a second's grace) after it was taken,
-    because its request may still be being served; so a client sending through it with a longer timeout
+    because its request may still be being served, or for a few times the longest of the process's recent
+    holds once it has seen some (:mod:`._hold_spans`); so a client sending through it with a longer timeout
     (a ``with_options(timeout=...)`` copy shares its limiter) needs a limiter made with that timeout.
     ``max_wait`` bounds a wait for a slot: then ``BudgetExhaustedError`` (not sent) and the job is retried
     later."""
@@ -171,6 +174,8 @@ class PostgresLimiter:
         self.slots = slots
         self.namespace = namespace
         self.lease = request_bound(timeout) + _GRACE
+        #: The latest holds' lengths, which shorten the lease a hold is stamped with (``_hold_spans``).
+        self.spans = HoldSpans(self.lease, _GRACE)
         self.max_wait = float(max_wait)
         self.platform = platform
         self._size = pool_size
@@ -189,15 +194,17 @@ class PostgresLimiter:
     def _hold(self, name: str) -> Iterator[int]:
         with self._pool.get().connection() as conn:
             slot, token = self._take(conn, name)
+            taken = time.monotonic()
             try:
                 yield slot
             finally:
+                self.spans.record(time.monotonic() - taken)
                 self._release(conn, name, slot, token)
 
     def _take(self, conn: psycopg.Connection[tuple[object, ...]], name: str) -> tuple[int, int]:
         self._ensure_rows(conn, name)
         token = secrets.randbits(63)
-        args = {"slots": self.slots, "name": name, "token": token, "lease": self.lease}
+        args = {"slots": self.slots, "name": name, "token": token, "lease": self.spans.lease_now()}
         deadline: float | None = None
         while True:
             listening = self._wakeups.listening  # before heard: then a release after heard is counted
