@@ -4,7 +4,11 @@ Moving from the embedded SQLite file to PostgreSQL (or back) must keep every lin
 second copy of that milestone on the next sync), every open intent (the trace of a crash), the pair versions
 (a plan made before the move is still refused as stale), the remembered names and the run history. Rows
 are copied as they are, ids included, table by table; the destination must be empty, so two stores are
-never merged by accident, and the source is only read.
+never merged by accident, and the source is only read (a store of an older schema version is first upgraded
+in place, as any opener upgrades it, so the copy has the new shape). A source that holds no link store is
+refused before anything opens it as one: opening creates the tables, so a mistyped database or search_path
+would be copied as an empty store and reported as a success, and syncs moved to that copy create every
+milestone again.
 
 Nothing is half-copied. The source is read in one transaction (SQLite's write lock, PostgreSQL's
 REPEATABLE READ snapshot), so a run that links a milestone and closes its intent between the reading of two
@@ -16,13 +20,15 @@ killed, leaves it empty, and the same command run again fills it.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from ...errors import ConfigError
 from ._backend import Row
 from ._model import TABLES
-from ._url import parse_target
-from .linkstore import LinkStore
+from ._url import StoreTarget, parse_target
+from .linkstore import LinkStore, open_backend
 
 __all__ = ["copy_store"]
 
@@ -34,7 +40,12 @@ def copy_store(source: str | Path, destination: str | Path) -> dict[str, int]:
         raise ConfigError("--to: the destination is the source; name another store", key="--to")
     if src_target.kind == "sqlite" and src_target.location != ":memory:" and not Path(src_target.location).is_file():
         raise ConfigError(f"--from: no link store at {src_target.location}", key="--from")
-    with LinkStore(source) as src, LinkStore(destination) as dst:
+    _require_store(src_target)
+    with contextlib.ExitStack() as stack:
+        with _named("--from"):
+            src = stack.enter_context(LinkStore(source))
+        with _named("--to"):
+            dst = stack.enter_context(LinkStore(destination))
         tables = _read(src)
         with dst.backend.transaction():
             filled = [table for table in TABLES if dst.dump(table)]
@@ -64,3 +75,37 @@ def _read(src: LinkStore) -> dict[str, list[Row]]:
             key="--from",
         )
     return tables
+
+
+@contextlib.contextmanager
+def _named(option: str) -> Iterator[None]:
+    """A store's own refusal (unreachable, unreadable, a newer schema version) names ``links``, the config
+    key; here the option that named that store is the one to fix."""
+    try:
+        yield
+    except ConfigError as exc:
+        if exc.key != "links":
+            raise
+        message = exc.message.removeprefix("links: ")
+        raise ConfigError(f"{option}: {message}", key=option) from None
+
+
+def _require_store(target: StoreTarget) -> None:
+    """Refuse a source that holds no link store (no schema version recorded), reading it without creating
+    anything in it."""
+    with _named("--from"):
+        backend = open_backend(Path(target.location) if target.kind == "sqlite" else target.location)
+    try:
+        if backend.kind == "postgresql":
+            (row,) = backend.rows("SELECT to_regclass('meta') IS NOT NULL AS found")
+            found = bool(row["found"])
+        else:
+            found = bool(backend.rows("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"))
+        found = found and bool(backend.rows("SELECT 1 FROM meta WHERE key='schema_version'"))
+    finally:
+        backend.close()
+    if not found:
+        raise ConfigError(
+            f"--from: no link store at {target.display} (it holds no link store tables); name the store the syncs use",
+            key="--from",
+        )
