@@ -16,7 +16,7 @@ from typing import Any, Final
 from ...errors import ConfigError
 from ._backend import Row
 from ._pg_statements import HAS_PUT_LINKS_FUNCTION, PUT_LINKS_FUNCTION
-from ._url import redact_url, with_keepalives
+from ._url import redact_text, redact_url, with_keepalives
 
 __all__ = ["READ_COMMITTED", "PostgresBackend"]
 
@@ -135,8 +135,8 @@ class PostgresBackend:
         except psycopg.Error as exc:
             raise ConfigError(
                 f"links: the link store {self.display} cannot be reached ({type(exc).__name__}: "
-                f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}); check the URL and that the server "
-                "is up",
+                f"{redact_text(str(exc).splitlines()[0], url) if str(exc) else 'no detail'}); check the URL and "
+                "that the server is up",
                 key="links",
             ) from None
         self.conn.execute(READ_COMMITTED)

@@ -15,7 +15,7 @@ from typing import Final, Literal
 
 from ...errors import ConfigError
 
-__all__ = ["KEEPALIVES", "StoreTarget", "parse_target", "redact_url", "with_keepalives"]
+__all__ = ["KEEPALIVES", "StoreTarget", "parse_target", "redact_text", "redact_url", "with_keepalives"]
 
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
 
@@ -46,6 +46,25 @@ def redact_url(url: str) -> str:
     return urllib.parse.urlunsplit(
         (parts.scheme, netloc, parts.path, urllib.parse.urlencode(query, safe="*"), parts.fragment)
     )
+
+
+def redact_text(text: str, url: str) -> str:
+    """``text`` (a driver's message about ``url``) with every password the URL holds as ``***``: libpq quotes
+    a token it cannot read back as it was written, so a password with an unencoded ``%`` or space is in its
+    error (``invalid percent-encoded token: "50%off"``)."""
+    parts = urllib.parse.urlsplit(url)
+    userinfo, at, _host = parts.netloc.rpartition("@")
+    secrets = [userinfo.partition(":")[2]] if at else []
+    for item in parts.query.split("&"):
+        key, sep, value = item.partition("=")
+        if sep and urllib.parse.unquote_plus(key).lower() == "password":
+            secrets.append(value)
+    forms = {
+        form for secret in secrets for form in (secret, urllib.parse.unquote(secret), urllib.parse.unquote_plus(secret))
+    }
+    for form in sorted((form for form in forms if form), key=len, reverse=True):
+        text = text.replace(form, "***")
+    return text
 
 
 def parse_target(target: str | Path, *, key: str = "links") -> StoreTarget:
