@@ -14,6 +14,7 @@ from ..sync import ConflictPolicy, LinkStore, SyncPlan, load_sides, plan_sync, s
 from ..sync.actions import PLAN_SCHEMA_VERSION
 from ..sync.config import Settings
 from ..sync.connect import connect, expect_first_sync, remember_draft, resolve_container
+from ..sync.runs import record_no_writes
 from ._common import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -142,6 +143,8 @@ def sync_command(
                 ) from None
             target, name = settings.pair(pair).target
             remember_draft(clients[target], target, name, plan.pair.target_container, store)
+        elif not dry_run:  # nothing to write, a run all the same: its row in the history, as a worker's run
+            record_no_writes(store, plan, lease.owner)
     # One shape whatever happened: ok, the plan, and the result when something was applied.
     ok = result.ok if result is not None else not plan.findings
     if as_json:

@@ -31,10 +31,11 @@ from .store import RunRecord
 from .store._model import now_text
 
 if TYPE_CHECKING:
+    from .actions import SyncPlan
     from .apply import ApplyResult
     from .store import LinkStore
 
-__all__ = ["ERROR_LIMIT", "LOST_ERROR", "OPEN_ERROR", "RunLog", "logger", "recorded_run"]
+__all__ = ["ERROR_LIMIT", "LOST_ERROR", "OPEN_ERROR", "RunLog", "logger", "record_no_writes", "recorded_run"]
 
 logger = logging.getLogger("billing_milestones.sync")
 
@@ -200,3 +201,16 @@ def recorded_run(store: LinkStore, pair_id: str) -> Iterator[RunLog]:
             record.conflicts,
             extra=run.metrics(record),
         )
+
+
+def record_no_writes(store: LinkStore, plan: SyncPlan, worker: str) -> None:
+    """The row of a run, holding the pair's lease as ``worker``, whose plan had nothing to write (only
+    conflicts left, or nothing at all): ``milestones sync`` does not apply such a plan, and without its row the
+    history would show only the runs that wrote, not the conflicts its later runs kept finding. The row is the
+    one :func:`~billing_milestones.sync.apply_plan` writes for the same plan (as a worker's run does), without
+    that run's link refresh of every unchanged milestone."""
+    from .apply import ApplyResult  # apply imports this module
+
+    with recorded_run(store, plan.pair.identity) as run:
+        run.begin(worker)
+        run.finish(ApplyResult(plan))
