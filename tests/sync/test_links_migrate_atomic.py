@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from billing_milestones.errors import ConfigError
+from billing_milestones.errors import PairBusyError
 from billing_milestones.sync import Link, LinkStore
 from billing_milestones.sync.store import RunRecord
 from billing_milestones.sync.store._backend import Row
@@ -95,9 +95,9 @@ def test_a_source_whose_sync_holds_a_live_lease_is_refused(tmp_path: Path, store
     with LinkStore(store_url) as store:
         store.put(Link("p", "k1", "s1", "t1", "a", "b"))
         store.try_lease("p", "host:7:run", ttl=600)
-    with pytest.raises(ConfigError, match="host:7:run") as info:
+    with pytest.raises(PairBusyError, match="host:7:run") as info:  # the CLI: exit 3, nothing was written
         copy_store(store_url, destination)
-    assert info.value.key == "--from" and "stop" in str(info.value)
+    assert (info.value.pair_id, info.value.owner) == ("p", "host:7:run") and "Stop the syncs" in str(info.value)
     assert every_row(str(destination)) == {t: [] for t in TABLES}
     with LinkStore(store_url) as store:
         store.release_lease("p", "host:7:run")

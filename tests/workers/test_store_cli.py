@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from billing_milestones.cli import EXIT_OK, EXIT_USAGE, app
+from billing_milestones.cli import EXIT_BUSY, EXIT_OK, EXIT_USAGE, app
 from billing_milestones.sync import Link, LinkStore, RunRecord
 
 
@@ -84,3 +84,13 @@ def test_links_migrate_copies_and_reports_counts(tmp_path: Path) -> None:
         assert [ln.sync_key for ln in store.links("p")] == ["k"]
     code, out = invoke("links", "migrate", "--from", str(tmp_path / "a.db"), "--to", str(tmp_path / "b.db"), "--json")
     assert code == EXIT_USAGE and json.loads(out)["ok"] is False and "already holds rows" in json.loads(out)["error"]
+
+
+def test_links_migrate_from_a_store_a_sync_holds_exits_busy_and_copies_nothing(tmp_path: Path) -> None:
+    with LinkStore(tmp_path / "a.db") as store:
+        store.put(Link("p", "k", "s", "t", "a", "b"))
+        store.try_lease("p", "host:1:run", ttl=600)
+    code, out = invoke("links", "migrate", "--from", str(tmp_path / "a.db"), "--to", str(tmp_path / "b.db"), "--json")
+    assert code == EXIT_BUSY and "host:1:run" in json.loads(out)["error"]
+    with LinkStore(tmp_path / "b.db") as store:
+        assert list(store) == []

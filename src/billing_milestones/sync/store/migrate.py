@@ -21,10 +21,11 @@ killed, leaves it empty, and the same command run again fills it.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
-from ...errors import ConfigError
+from ...errors import ConfigError, PairBusyError
 from ._backend import Row
 from ._model import TABLES
 from ._url import StoreTarget, parse_target
@@ -68,11 +69,15 @@ def _read(src: LinkStore) -> dict[str, list[Row]]:
         now = src.backend.clock()
     live = [lease for lease in tables["leases"] if float(lease["expires_at"]) > now]
     if live:
+        # The CLI's "another run holds the pair's lease: nothing was written" (exit 3): try again later.
         held = ", ".join(f"{lease['pair_id']} (held by {lease['owner']})" for lease in live)
-        raise ConfigError(
-            f"--from: a sync is running on {src.path}: {held}; stop the syncs (a killed run's lease lapses "
-            "within its ttl) and migrate again",
-            key="--from",
+        first = live[0]
+        raise PairBusyError(
+            f"--from: a sync is running on {src.path}: {held}; nothing was copied. Stop the syncs (a killed "
+            "run's lease lapses within its ttl) and migrate again",
+            pair_id=str(first["pair_id"]),
+            owner=str(first["owner"]),
+            expires_at=dt.datetime.fromtimestamp(float(first["expires_at"]), dt.UTC).isoformat(timespec="seconds"),
         )
     return tables
 
