@@ -85,6 +85,9 @@ def test_the_workers_table_is_read_and_checked(tmp_path: Path) -> None:
         ("schedule = { b = 15 }", "workers.schedule.b"),
         ("schedule = { a = 0 }", "workers.schedule.a"),
         ("schedule = { a = true }", "workers.schedule.a"),
+        ("schedule = { a = 45 }", "workers.schedule.a"),  # :00 and :45, then :00 again 15 minutes later
+        ("schedule = { a = 90 }", "workers.schedule.a"),
+        ("schedule = { a = 420 }", "workers.schedule.a"),  # every 7 hours from midnight: 21:00, then 00:00
         ("schedule = 5", "workers.schedule"),
         ("retries = -1", "workers.retries"),
         ("retry_wait = 0", "workers.retry_wait"),

@@ -155,16 +155,19 @@ def test_scheduled_pairs_become_periodic_tasks_with_their_locks(deployment: Depl
 
 
 @pytest.mark.parametrize(
-    ("minutes", "cron"), [(1, "*/1 * * * *"), (59, "*/59 * * * *"), (60, "0 */1 * * *"), (1440, "0 0 * * *")]
+    ("minutes", "cron"),
+    [(1, "*/1 * * * *"), (30, "*/30 * * * *"), (60, "0 */1 * * *"), (720, "0 */12 * * *"), (1440, "0 0 * * *")],
 )
 def test_minutes_become_cron(minutes: int, cron: str) -> None:
     assert cron_for(minutes) == cron
 
 
-def test_an_uneven_number_of_hours_is_refused() -> None:
+@pytest.mark.parametrize("minutes", [7, 45, 59, 90, 300, 420, 1439])
+def test_a_period_cron_would_not_keep_evenly_is_refused(minutes: int) -> None:
+    """``*/45`` runs at :00 and :45, then at :00 15 minutes later; ``0 */7`` at 21:00 and again at 00:00."""
     with pytest.raises(ConfigError) as info:
-        cron_for(90)
-    assert info.value.key == "workers.schedule"
+        cron_for(minutes)
+    assert info.value.key == "workers.schedule" and f"{minutes} minutes cannot be kept evenly" in str(info.value)
 
 
 def test_workers_need_a_postgresql_link_store(tmp_path: Any) -> None:

@@ -17,12 +17,41 @@ from typing import Any, Final
 from ..errors import ConfigError
 from .store import parse_target
 
-__all__ = ["LINKS_ENV", "LINKS_ENV_OLD", "WorkerSettings", "links_target", "worker_settings"]
+__all__ = ["LINKS_ENV", "LINKS_ENV_OLD", "WorkerSettings", "check_schedule", "links_target", "worker_settings"]
 
 LINKS_ENV: Final = "BILLING_MILESTONES_LINKS"
 #: The variable's earlier name, still read when the new one is not set.
 LINKS_ENV_OLD: Final = "MILESTONES_LINKS"
 DEFAULT_LINKS: Final = "milestones-links.sqlite3"
+
+
+#: Every N minutes that cron can say evenly: N divides an hour, or N is whole hours dividing a day. Cron's
+#: ``*/7`` past the hour runs at :56 and again at :00, 4 minutes later; ``0 */7`` hours at 21:00 and 00:00.
+SCHEDULE_MINUTES: Final = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)
+SCHEDULE_HOURS: Final = (1, 2, 3, 4, 6, 8, 12, 24)
+
+
+def check_schedule(minutes: int, key: str = "workers.schedule") -> None:
+    """Refuse a period the cron schedule would not keep: runs ``minutes`` apart all day, or a ConfigError
+    naming the key, what cron would do instead and the periods that work."""
+    if minutes in SCHEDULE_MINUTES or (minutes % 60 == 0 and minutes // 60 in SCHEDULE_HOURS):
+        return
+    if minutes < 60:
+        last = minutes * (59 // minutes)
+        runs = f":00 and :{last:02d}" if last == minutes else f":00, :{minutes:02d} ... :{last:02d}"
+        gap = 60 - last
+        what = f"cron runs it at {runs}, then at :00 again {gap} minute{'s' if gap > 1 else ''} later"
+    elif minutes % 60:
+        what = "cron can only run it at whole hours after the first"
+    else:
+        hours = minutes // 60
+        what = f"cron runs it every {hours} hours from midnight, then at midnight again {24 % hours} hours later"
+    raise ConfigError(
+        f"{key}: {minutes} minutes cannot be kept evenly ({what}); use one of "
+        f"{', '.join(map(str, SCHEDULE_MINUTES))} minutes, or "
+        f"{', '.join(str(h * 60) for h in SCHEDULE_HOURS)} ({'/'.join(map(str, SCHEDULE_HOURS))} hours)",
+        key=key,
+    )
 
 
 def links_target(data: Mapping[str, Any], config: Path | None, environ: Mapping[str, str]) -> Path | str:
@@ -96,6 +125,7 @@ def worker_settings(config: Path | None, pairs: Mapping[str, Any]) -> WorkerSett
             known = ", ".join(sorted(pairs)) or "none"
             raise ConfigError(f"{key}: no such pair in the config (known: {known})", key=key)
         _positive_int(minutes, key, upper=24 * 60)
+        check_schedule(minutes, key)
     retries = data.get("retries", 5)
     retry_wait = data.get("retry_wait", 30)
     _positive_int(retries, "workers.retries", upper=100, zero=True)

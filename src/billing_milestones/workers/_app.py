@@ -23,7 +23,7 @@ import psycopg_pool
 from procrastinate import exceptions as pq_errors
 
 from ..errors import ConfigError
-from ..sync._store_config import WorkerSettings, worker_settings
+from ..sync._store_config import WorkerSettings, check_schedule, worker_settings
 from ..sync.config import Settings
 from ..sync.store import parse_target, with_keepalives
 from ._clients import SharedBudgets
@@ -46,14 +46,11 @@ def pair_lock(name: str) -> str:
 
 
 def cron_for(minutes: int) -> str:
-    """Every ``minutes`` minutes as cron: ``*/N`` past the hour below 60, every N/60 hours at :00 above."""
+    """Every ``minutes`` minutes as cron: ``*/N`` past the hour below 60, every N/60 hours at :00 above; a
+    period cron would not keep evenly is refused (``check_schedule``: the config refuses it on loading)."""
+    check_schedule(minutes)
     if minutes < 60:
         return f"*/{minutes} * * * *"
-    if minutes % 60:
-        raise ConfigError(
-            f"workers.schedule: {minutes} minutes is not a whole number of hours; use 1-59 or a multiple of 60",
-            key="workers.schedule",
-        )
     return f"0 */{minutes // 60} * * *" if minutes < 24 * 60 else "0 0 * * *"
 
 
