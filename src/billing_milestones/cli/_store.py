@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from ..sync import LinkStore, RunRecord
 from ..sync.store.migrate import copy_store
@@ -40,19 +39,34 @@ def runs_command(
     if as_json:
         typer.echo(json.dumps([run.to_json() for run in runs], indent=2))
         return
-    stdout_console().print(_table(runs))
+    stdout_console().print(_history(runs), highlight=False)
 
 
-def _table(runs: list[RunRecord]) -> Table | str:
+def _history(runs: list[RunRecord]) -> str:
+    """One block of lines a run, newest first. Not a table: a run's pair, times and worker (``host:pid:run``)
+    alone are about 110 characters, so a table of them cut every one to a few at 80 columns ("auto...").
+    Each line here fits 80 columns but the worker's and the result's, which wrap whole."""
     if not runs:
         return "No runs recorded yet."
-    table = Table("pair", "started", "finished", "worker", "created", "updated", "deleted", "adopted", "conflicts")
-    table.add_column("result", overflow="fold")
-    for run in runs:
-        counts = [str(n) for n in (run.created, run.updated, run.deleted, run.adopted, run.conflicts)]
-        result = _result(run)
-        table.add_row(escape(run.pair_id), run.started_at, run.finished_at, escape(run.worker), *counts, result)
-    return table
+    return "\n\n".join(_block(run) for run in runs)
+
+
+def _block(run: RunRecord) -> str:
+    counts = ", ".join(
+        f"{name} {n}"
+        for name, n in zip(
+            ("created", "updated", "deleted", "adopted", "conflicts"),
+            (run.created, run.updated, run.deleted, run.adopted, run.conflicts),
+            strict=True,
+        )
+    )
+    finished = escape(run.finished_at) if not run.open else "(no end recorded)"
+    return (
+        f"[bold]{escape(run.pair_id)}[/]  {_result(run)}\n"
+        f"  {escape(run.started_at)} -> {finished}\n"
+        f"  by {escape(run.worker)}\n"
+        f"  {counts}"
+    )
 
 
 def _result(run: RunRecord) -> str:
