@@ -204,12 +204,15 @@ class PostgresLimiter:
     def _take(self, conn: psycopg.Connection[tuple[object, ...]], name: str) -> tuple[int, int]:
         self._ensure_rows(conn, name)
         token = secrets.randbits(63)
-        args = {"slots": self.slots, "name": name, "token": token, "lease": self.spans.lease_now()}
+        args = {"slots": self.slots, "name": name, "token": token}
         deadline: float | None = None
         while True:
             listening = self._wakeups.listening  # before heard: then a release after heard is counted
             heard = self._wakeups.heard(name)  # before the try: a release after it is not slept through
-            row = conn.execute(_TAKE_SLOT, {**args, "start": random.randrange(self.slots)}).fetchone()
+            # The lease as of this try, not of the first: the hold that was waited for (a slow one) is
+            # recorded before its release wakes this waiter, and must lengthen the lease of the slot taken.
+            tried = {**args, "lease": self.spans.lease_now(), "start": random.randrange(self.slots)}
+            row = conn.execute(_TAKE_SLOT, tried).fetchone()
             if row is not None:
                 return int(str(row[0])), token
             now = time.monotonic()

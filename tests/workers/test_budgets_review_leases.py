@@ -1,0 +1,78 @@
+"""Review of the shortened lease (``_hold_spans``) on a real PostgreSQL: a hold is stamped with the lease its
+process's holds say at the moment it takes its slot, not the one they said when it started waiting.
+
+Leases are read on the server's clock (the one that stamps them); the only sleep is a hold made long on
+purpose, so that its length shows in the lease after it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import psycopg
+import pytest
+
+from billing_milestones.workers import PostgresLimiter
+from billing_milestones.workers._hold_spans import SEEN
+
+from ._waiting import wait_for
+
+NAME = "bm-limit:t:k"
+#: The hold made long on purpose: its lease after it is a second plus four times this, not a second.
+SLOW = 0.5
+
+
+def _stamp(url: str) -> timedelta:
+    """How far ahead of the server's clock the held slot of key k is leased."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT busy_until - clock_timestamp() FROM bm_request_slots WHERE name = %s AND holder IS NOT NULL",
+            (NAME,),
+        ).fetchone()
+    assert row is not None
+    lease: timedelta = row[0]
+    return lease
+
+
+def test_a_take_that_waited_through_a_slow_hold_is_stamped_with_the_lease_after_it(
+    url: str, limiters: list[PostgresLimiter], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The waiter started waiting while the history was fast (a lease of about a second); the hold it
+    waited for took SLOW seconds and was recorded before its release woke the waiter. The slot is taken
+    after that slow hold, so its lease must count it ("a slow spell lengthens the next leases at once"):
+    stamped with the lease computed before the wait, a killed waiter's slot freed after about a second."""
+    limiter = PostgresLimiter(url, 1, namespace="t", max_wait=30)
+    limiters.append(limiter)
+    for _ in range(SEEN):
+        with limiter("k"):
+            pass
+    asleep = threading.Event()
+    wait = limiter._wakeups.wait
+
+    def sleeping(name: str, heard: int, timeout: float) -> None:
+        asleep.set()
+        wait(name, heard, timeout)
+
+    monkeypatch.setattr(limiter._wakeups, "wait", sleeping)
+    stamped: list[timedelta] = []
+    leases: list[float] = []
+
+    def waiter() -> None:
+        with limiter("k"):
+            leases.append(limiter.spans.lease_now())  # the slow hold is recorded: what a take now stamps
+            stamped.append(_stamp(url))
+
+    hold = limiter("k")
+    hold.__enter__()
+    started = time.monotonic()
+    thread = threading.Thread(target=waiter, daemon=True)
+    thread.start()
+    wait_for(asleep.is_set, "the waiter waiting for the held slot")
+    time.sleep(max(0.0, SLOW - (time.monotonic() - started)))
+    hold.__exit__(None, None, None)
+    thread.join(30)
+    [lease], [stamp] = leases, stamped
+    assert lease >= 1.0 + 4 * SLOW - 0.01
+    # What elapsed between the waiter's take and the read of its stamp is a few round trips on loopback.
+    assert stamp > timedelta(seconds=lease - 0.5)
