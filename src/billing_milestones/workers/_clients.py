@@ -83,7 +83,9 @@ class SharedBudgets:
             return None
         with self._lock:
             if "kantata" not in self._budgets:
-                self._budgets["kantata"] = PostgresHourlyBudget(self.url, per_minute, key="kantata", window=60.0)
+                self._budgets["kantata"] = PostgresHourlyBudget(
+                    self.url, per_minute, key="kantata", window=60.0, platform="kantata"
+                )
             return self._budgets["kantata"]
 
     def http(self, platform: Platform) -> httpx.Client:

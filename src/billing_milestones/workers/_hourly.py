@@ -23,7 +23,7 @@ from typing import Final
 import psycopg
 
 from .._checks import positive_int
-from ..errors import ValidationError
+from ..errors import BudgetExhaustedError, ValidationError
 from ._pool import LazyPool
 
 __all__ = ["PostgresHourlyBudget"]
@@ -102,15 +102,18 @@ _BUDGET_POOL: Final = 4
 
 class PostgresHourlyBudget:
     """A request budget (``limit`` and ``acquire()``, what ``hourly_budget=`` takes) shared by every process
-    using the same database and ``key``: at most ``limit`` requests per ``window`` seconds."""
+    using the same database and ``key``: at most ``limit`` requests per ``window`` seconds. A take the
+    database fails (a connection cut, no pooled connection) is ``BudgetExhaustedError`` naming ``platform``:
+    the request is not sent, and its caller must be able to tell."""
 
-    def __init__(self, url: str, limit: int, *, key: str, window: float = 3600.0) -> None:
+    def __init__(self, url: str, limit: int, *, key: str, window: float = 3600.0, platform: str = "autotask") -> None:
         positive_int(limit, "limit")
         if isinstance(window, bool) or not isinstance(window, int | float) or not 0 < window < math.inf:
             raise ValidationError(f"window must be a positive number of seconds, got {window!r}", field="window")
         self.limit = limit
         self.key = f"bm-budget:{key}"
         self.window = window
+        self.platform = platform
         self._pool = LazyPool(url, _BUDGET_POOL)
         self._ready = False
         self._args = {"key": self.key, "window": float(self.window), "limit": self.limit}
@@ -121,6 +124,18 @@ class PostgresHourlyBudget:
         One round trip (one call of the take function, see :data:`_TAKE_FUNCTION`): the advisory lock is held
         to the end of its transaction, so two workers never both take the last slot, and the window's count
         is read from its row, not counted. The clock is the server's (every worker agrees on it)."""
+        try:
+            return self._acquire()
+        except psycopg.Error as exc:  # a raw psycopg error out of a create left its intent pending
+            cause = str(exc).splitlines()[0] if str(exc) else ""
+            raise BudgetExhaustedError(
+                f"request budget {self.key!r}: its database failed ({type(exc).__name__}: {cause}) (not sent)",
+                platform=self.platform,
+                method="-",
+                path=self.key,
+            ) from exc
+
+    def _acquire(self) -> float | None:
         with self._pool.get().connection() as conn:
             self._ensure_table(conn)
             taken, oldest, now, counted = _take(conn, self._args)
