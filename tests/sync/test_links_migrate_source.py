@@ -94,3 +94,16 @@ def test_a_version_1_store_is_upgraded_first_and_copied_in_the_new_shape(
         assert [(i.id, i.sync_key) for i in store.pending("p")] == [(7, "k3")]
     assert every_row(pg) == every_row(str(old))  # the source was upgraded in place, as any opener does
     assert set(every_row(pg)) == set(TABLES)
+
+
+def test_a_store_later_in_the_search_path_is_not_the_sources(tmp_path: Path, postgres_server: PostgresServer) -> None:
+    """An opener reads and makes its tables in the first schema of the path (``current_schema()``): a store
+    in a later one is not what the source would copy, so an empty first schema is refused, not copied empty."""
+    later = fresh_database(postgres_server)
+    with LinkStore(later) as store:
+        store.put(Link("p", "k1", "s1", "t1", "a", "b"))
+    first = fresh_database(postgres_server)
+    both = first + "%2C" + later.rsplit("%3D", 1)[1]  # search_path=first,later
+    with pytest.raises(ConfigError, match="no link store") as info:
+        copy_store(both, tmp_path / "b.db")
+    assert info.value.key == "--from" and not has_tables(first)

@@ -102,7 +102,8 @@ def _require_store(target: StoreTarget) -> None:
         backend = open_backend(Path(target.location) if target.kind == "sqlite" else target.location)
     try:
         if backend.kind == "postgresql":
-            (row,) = backend.rows("SELECT to_regclass('meta') IS NOT NULL AS found")
+            # Where an opener reads and makes its tables: the path's first schema, not any schema along it.
+            (row,) = backend.rows("SELECT to_regclass(quote_ident(current_schema()) || '.meta') IS NOT NULL AS found")
             found = bool(row["found"])
         else:
             found = bool(backend.rows("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"))
