@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from .._http._redact import _ScrubFilter, scrub
 from .actions import ActionKind
 from .lease import new_owner
 from .store import RunRecord
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 __all__ = ["ERROR_LIMIT", "LOST_ERROR", "OPEN_ERROR", "RunLog", "logger", "record_no_writes", "recorded_run"]
 
 logger = logging.getLogger("billing_milestones.sync")
+# The package logger's filter sees only what is logged on it, not on its children: this one scrubs its own.
+logger.addFilter(_ScrubFilter())
 
 _COUNTED = {
     "created": ActionKind.CREATE,
@@ -143,7 +146,7 @@ class RunLog:
             started_at=self.started_at,
             finished_at=now_text(),
             ok=self.ok,
-            error=_bounded(self.error),
+            error=_bounded(scrub(self.error)) if self.error else self.error,
             **{name: self.counts.get(name, 0) for name in (*_COUNTED, "conflicts")},
         )
 
