@@ -1,5 +1,6 @@
 """Review of the shortened lease (``_hold_spans``) on a real PostgreSQL: a hold is stamped with the lease its
-process's holds say at the moment it takes its slot, not the one they said when it started waiting.
+process's holds say at the moment it takes its slot, not the one they said when it started waiting, and with
+its own endpoint's holds counted, whatever another endpoint's say.
 
 Leases are read on the server's clock (the one that stamps them); the only sleep is a hold made long on
 purpose, so that its length shows in the lease after it."""
@@ -14,21 +15,24 @@ import psycopg
 import pytest
 
 from billing_milestones.workers import PostgresLimiter
-from billing_milestones.workers._hold_spans import SEEN
+from billing_milestones.workers._budgets import _GRACE
+from billing_milestones.workers._hold_spans import FACTOR, KEPT, SEEN, HoldSpans
 
 from ._waiting import wait_for
 
 NAME = "bm-limit:t:k"
 #: The hold made long on purpose: its lease after it is a second plus four times this, not a second.
 SLOW = 0.5
+#: The holds of the endpoint whose requests are slower than another's.
+SLOWER = 0.1
 
 
-def _stamp(url: str) -> timedelta:
-    """How far ahead of the server's clock the held slot of key k is leased."""
+def _stamp(url: str, name: str = NAME) -> timedelta:
+    """How far ahead of the server's clock the held slot of ``name`` (key k) is leased."""
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(
             "SELECT busy_until - clock_timestamp() FROM bm_request_slots WHERE name = %s AND holder IS NOT NULL",
-            (NAME,),
+            (name,),
         ).fetchone()
     assert row is not None
     lease: timedelta = row[0]
@@ -60,7 +64,7 @@ def test_a_take_that_waited_through_a_slow_hold_is_stamped_with_the_lease_after_
 
     def waiter() -> None:
         with limiter("k"):
-            leases.append(limiter.spans.lease_now())  # the slow hold is recorded: what a take now stamps
+            leases.append(limiter.spans.lease_now(NAME))  # the slow hold is recorded: what a take now stamps
             stamped.append(_stamp(url))
 
     hold = limiter("k")
@@ -76,3 +80,36 @@ def test_a_take_that_waited_through_a_slow_hold_is_stamped_with_the_lease_after_
     assert lease >= 1.0 + 4 * SLOW - 0.01
     # What elapsed between the waiter's take and the read of its stamp is a few round trips on loopback.
     assert stamp > timedelta(seconds=lease - 0.5)
+
+
+def test_a_keys_lease_is_not_shortened_by_another_keys_holds(url: str, limiters: list[PostgresLimiter]) -> None:
+    """One limiter serves every endpoint of a tenant, and a slot guards one endpoint's request. An endpoint
+    whose requests take SLOWER seconds must keep a lease of four times that however many quick requests
+    another endpoint sent since (a sync lists one slow endpoint among many quick ones); and an endpoint not
+    seen yet gets the whole lease, as a process's first holds do, not the others' short one."""
+    limiter = PostgresLimiter(url, 1, namespace="t")
+    limiters.append(limiter)
+    for _ in range(SEEN):
+        with limiter("slow"):
+            time.sleep(SLOWER)
+    for _ in range(KEPT):
+        with limiter("fast"):
+            pass
+    with limiter("slow"):
+        slow = _stamp(url, "bm-limit:t:slow")
+    with limiter("new"):
+        new = _stamp(url, "bm-limit:t:new")
+    assert slow > timedelta(seconds=_GRACE + FACTOR * SLOWER - 0.2)
+    assert new > timedelta(seconds=limiter.lease - 5)
+
+
+def test_a_slow_hold_of_any_key_lengthens_every_keys_next_lease() -> None:
+    """The key's own holds decide when a lease is shortened and how little it may be; a slow spell seen on
+    another endpoint still lengthens it at once (the tenant's Autotask may be slow for every endpoint)."""
+    spans = HoldSpans(96.0, 1.0)
+    for _ in range(SEEN):
+        spans.record(0.01, "fast")
+    assert spans.lease_now("fast") == pytest.approx(1.0 + FACTOR * 0.01)
+    assert spans.lease_now("other") == 96.0  # nothing seen of it
+    spans.record(2.0, "other")
+    assert spans.lease_now("fast") == pytest.approx(1.0 + FACTOR * 2.0)

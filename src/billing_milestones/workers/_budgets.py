@@ -8,11 +8,11 @@ these are the PostgreSQL ones:
 
 * :class:`PostgresLimiter` keeps N slot rows per key in ``bm_request_slots``; a request in flight holds one
   (its token, its connection's backend, and a lease: ``busy_until``, the server's clock plus the client's
-  whole timeout and a second's grace, or less once the process has seen its holds: :mod:`._hold_spans`).
+  whole timeout and a second's grace, or less once the process has seen the key's holds: :mod:`._hold_spans`).
   Why rows with a lease rather than advisory locks, which this was: a lock is freed the moment PostgreSQL
   sees its connection drop, but a killed worker's request may still be being served by Autotask, so another
   worker could send a fourth. A dead holder's slot is taken again only once its lease has run out; that is
-  all a crash costs (one slot, for a few times the process's longest recent hold, at most a timeout after
+  all a crash costs (one slot, for a few times the key's longest recent hold, at most a timeout after
   it was taken). A live holder keeps its slot past the lease (its
   backend is still there: a slow request, a stalled process), so the lease only ever stands in for a holder
   that is gone. A release clears the row only if the token is still the hold's, and ``NOTIFY``s; one
@@ -151,7 +151,7 @@ class PostgresLimiter:
     ``timeout`` is the timeout of the clients that send through it (the clients' default when not given):
     a slot of a holder that died stays taken for that long (plus a second's grace) after it was taken,
     because its request may still be being served, or for a few times the longest of the process's recent
-    holds once it has seen some (:mod:`._hold_spans`); so a client sending through it with a longer timeout
+    holds of that key once it has seen some (:mod:`._hold_spans`); so a client sending through it with a longer timeout
     (a ``with_options(timeout=...)`` copy shares its limiter) needs a limiter made with that timeout.
     ``max_wait`` bounds a wait for a slot: then ``BudgetExhaustedError`` (not sent) and the job is retried
     later."""
@@ -202,7 +202,7 @@ class PostgresLimiter:
             try:
                 yield slot
             finally:
-                self.spans.record(time.monotonic() - taken)
+                self.spans.record(time.monotonic() - taken, name)
                 self._release(conn, name, slot, token)
 
     def _take(self, conn: psycopg.Connection[tuple[object, ...]], name: str) -> tuple[int, int]:
@@ -215,7 +215,7 @@ class PostgresLimiter:
             heard = self._wakeups.heard(name)  # before the try: a release after it is not slept through
             # The lease as of this try, not of the first: the hold that was waited for (a slow one) is
             # recorded before its release wakes this waiter, and must lengthen the lease of the slot taken.
-            tried = {**args, "lease": self.spans.lease_now(), "start": random.randrange(self.slots)}
+            tried = {**args, "lease": self.spans.lease_now(name), "start": random.randrange(self.slots)}
             row = conn.execute(_TAKE_SLOT, tried).fetchone()
             if row is not None:
                 return int(str(row[0])), token
