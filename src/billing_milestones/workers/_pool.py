@@ -6,10 +6,13 @@ import threading
 from collections.abc import Callable
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
+from ..errors import ValidationError
 from ..sync.store import with_keepalives
 from ..sync.store._postgres import READ_COMMITTED  # re-exported: every workers' connection runs it first
+from ..sync.store._url import redact_text
 from ._idle_check import check_idle
 
 __all__ = ["READ_COMMITTED", "LazyPool"]
@@ -23,6 +26,9 @@ class LazyPool:
     def __init__(
         self, url: str, size: int, configure: Callable[[psycopg.Connection[tuple[object, ...]]], None] | None = None
     ) -> None:
+        unreadable = _unreadable(url)
+        if unreadable is not None:
+            raise ValidationError(f"url: not a PostgreSQL URL or conninfo libpq can read{unreadable}", field="url")
         self._url = with_keepalives(url)
         self._size = size
         self._configure = configure
@@ -53,3 +59,21 @@ class LazyPool:
             if self._pool is not None:
                 self._pool.close()
                 self._pool = None
+
+
+def _unreadable(url: str) -> str | None:
+    """None when libpq reads ``url``, else what it says is wrong with it, its passwords masked (or nothing,
+    when the URL is too broken to find them in). Why refused when the pool is made: handed to the pool, each
+    of its connection attempts logged libpq's message, which quotes the URI (password and all) or the token
+    it could not read. Returned rather than raised from here, so that no error holding the message is kept
+    as the refusal's context."""
+    try:
+        conninfo_to_dict(url)
+    except psycopg.Error as exc:
+        message = str(exc).strip()
+    else:
+        return None
+    try:
+        return f" ({redact_text(message, url)})"
+    except ValueError:  # not even a URL urllib can split (an unclosed "[" of an IPv6 host)
+        return ""
