@@ -59,6 +59,7 @@ def test_a_newer_store_is_refused_by_the_option_that_names_it(tmp_path: Path, st
     with pytest.raises(ConfigError, match="schema version") as source:
         copy_store(store_url, tmp_path / "b.db")
     assert source.value.key == "--from" and str(source.value).startswith("--from:")
+    assert not (tmp_path / "b.db").exists()  # refused before the destination is made
     with pytest.raises(ConfigError, match="schema version") as destination:
         copy_store(tmp_path / "a.db", newer)
     assert destination.value.key == "--to" and str(destination.value).startswith("--to:")
