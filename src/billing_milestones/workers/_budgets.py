@@ -153,8 +153,8 @@ class PostgresLimiter:
     because its request may still be being served, or for a few times the longest of the process's recent
     holds of that key once it has seen some (:mod:`._hold_spans`); so a client sending through it with a longer timeout
     (a ``with_options(timeout=...)`` copy shares its limiter) needs a limiter made with that timeout.
-    ``max_wait`` bounds a wait for a slot: then ``BudgetExhaustedError`` (not sent) and the job is retried
-    later."""
+    ``max_wait`` bounds a wait for a slot, and one for a pooled connection: then ``BudgetExhaustedError`` (not
+    sent) and the job is retried later; a take the database fails is refused the same way."""
 
     def __init__(
         self,
@@ -194,7 +194,9 @@ class PostgresLimiter:
     def _hold(self, name: str) -> Iterator[int]:
         with contextlib.ExitStack() as stack:
             try:
-                conn = stack.enter_context(self._pool.get().connection())
+                # Every pooled connection may be held (requests in flight, waiters for a slot): that wait is
+                # bounded like a wait for a slot, not by the pool's own 30 s.
+                conn = stack.enter_context(self._pool.get().connection(timeout=self.max_wait))
                 slot, token = self._take(conn, name)
             except psycopg.Error as exc:  # no pooled connection (PoolTimeout), or the take's cut mid-statement
                 raise self._not_sent(name, exc) from exc
