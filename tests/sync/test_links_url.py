@@ -52,6 +52,28 @@ def test_bad_targets_are_config_errors_naming_the_key(text: str, words: str) -> 
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "host=db dbname=links password=s3cret",
+        "dbname=links user=bm password='s3cret with \\' quote'",
+        "  PASSWORD = s3cret host=db",
+        "service=links password=s3cret",
+    ],
+)
+def test_a_keyword_value_string_is_refused_without_its_password(text: str) -> None:
+    """libpq's other form is no target of ours: read as a SQLite path, every error echoed it whole, password and
+    all, and a store would be made as a file of that name."""
+    with pytest.raises(ConfigError, match="keyword/value string") as info:
+        parse_target(text, key="--from")
+    assert info.value.key == "--from" and "s3cret" not in str(info.value) and "***" in str(info.value)
+
+
+@pytest.mark.parametrize("path", ["data/host=1.db", "links=2.sqlite3", "hosts.db"])
+def test_a_path_holding_an_equals_sign_is_still_a_file(path: str) -> None:
+    assert (parse_target(path).kind, parse_target(path).location) == ("sqlite", path)
+
+
+@pytest.mark.parametrize(
     ("url", "shown"),
     [
         ("postgresql://u:secret@h:5432/db", "postgresql://u:***@h:5432/db"),

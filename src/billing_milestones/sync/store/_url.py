@@ -8,6 +8,7 @@ never disagree on what a URL means. SQLite URLs read like SQLAlchemy's: ``sqlite
 from __future__ import annotations
 
 import os
+import re
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,13 @@ from ...errors import ConfigError
 __all__ = ["KEEPALIVES", "StoreTarget", "parse_target", "redact_text", "redact_url", "with_keepalives"]
 
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
+#: libpq's keyword/value form (``host=db dbname=links password=...``): one of its connection keywords first.
+_KEYWORD_CONNINFO: Final = re.compile(
+    r"\s*(host|hostaddr|port|dbname|user|password|passfile|service|sslmode|options|application_name"
+    r"|connect_timeout)\s*=",
+    re.IGNORECASE,
+)
+_KEYWORD_PASSWORD: Final = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,14 @@ def parse_target(target: str | Path, *, key: str = "links") -> StoreTarget:
         raise ConfigError(f"{key}: expected a file path, sqlite:///path or postgresql://..., got {target!r}", key=key)
     scheme, sep, rest = text.partition("://")
     if not sep:
+        if _KEYWORD_CONNINFO.match(text):
+            # Read as a path it would be echoed whole by every error (its password too), and made as a file.
+            shown = _KEYWORD_PASSWORD.sub(r"\1***", text)
+            raise ConfigError(
+                f"{key}: a libpq keyword/value string is not a link store target; write it as "
+                f"postgresql://user@host:5432/dbname (the password from PGPASSWORD or ~/.pgpass), got {shown!r}",
+                key=key,
+            )
         return StoreTarget("sqlite", text)
     scheme = scheme.lower()
     if scheme in _POSTGRES_SCHEMES:
