@@ -36,6 +36,11 @@ class Backend(Protocol):
         """Run one write; how many rows it touched."""
         ...
 
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one write for each of ``rows``, their counts unneeded: on PostgreSQL pipelined, not a round trip
+        each (``links migrate`` copies a whole store this way, over whatever network lies between)."""
+        ...
+
     def batch(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         """Run several writes as one transaction (all or none), their row counts unneeded: on PostgreSQL in
         one round trip to the server rather than one per statement and two more to begin and commit."""

@@ -150,6 +150,11 @@ class PostgresBackend:
         with self._lock:
             return int(self.conn.execute(_placeholders(sql), tuple(args)).rowcount)
 
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        # psycopg's executemany sends the rows in pipeline mode: one round trip for the lot, not one each.
+        with self._lock, self.conn.cursor() as cur:
+            cur.executemany(_placeholders(sql), [tuple(row) for row in rows])
+
     def batch(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         # One simple-protocol query of several statements is one implicit transaction on the server (all
         # or none; an error rolls it back and leaves the connection idle) and one round trip. The values

@@ -133,6 +133,10 @@ class SQLiteBackend:
         with self._lock:
             return self.db.execute(sql, tuple(args)).rowcount
 
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._lock:
+            self.db.executemany(sql, [tuple(row) for row in rows])
+
     def batch(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         with self.transaction():
             for sql, args in statements:

@@ -387,8 +387,7 @@ class LinkStore:
         columns = TABLES[table]
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
         with self.backend.transaction():
-            for row in rows:
-                self.backend.count(sql, [row[c] for c in columns])
+            self.backend.many(sql, [[row[c] for c in columns] for row in rows])
         self.backend.after_load(table)
 
     # -- lifecycle ----------------------------------------------------------------------------------
