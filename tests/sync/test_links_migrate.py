@@ -73,3 +73,23 @@ def test_the_source_must_exist_and_differ_from_the_destination(tmp_path: Path) -
     with pytest.raises(ConfigError) as same:
         copy_store(tmp_path / "a.db", f"sqlite:///{tmp_path / 'a.db'}")
     assert same.value.key == "--to"
+
+
+def test_a_nul_character_postgresql_cannot_store_is_named_before_anything_is_written(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    """SQLite's text may hold NUL, PostgreSQL's may not: the row and column are named, the destination stays
+    empty, and with the row fixed the same command copies the store."""
+    source, pg = tmp_path / "a.db", fresh_database(postgres_server)
+    with LinkStore(source) as store:
+        fill(store)
+        store.record_run(
+            RunRecord("p", "w:3:c", "2026-12-01T12:00:00Z", "2026-12-01T12:00:01Z", ok=False, error="a\x00b")
+        )
+    with pytest.raises(ConfigError, match=r"runs row \(id 3, pair_id 'p'\) holds a NUL character in error") as info:
+        copy_store(source, pg)
+    assert info.value.key == "--from"
+    assert not any(every_row(pg)[table] for table in TABLES if table != "meta")
+    with LinkStore(source) as store:
+        store._raw("UPDATE runs SET error = 'ab' WHERE id = 3")
+    assert copy_store(source, pg)["runs"] == 3

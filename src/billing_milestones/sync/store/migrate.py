@@ -48,6 +48,8 @@ def copy_store(source: str | Path, destination: str | Path) -> dict[str, int]:
         with _named("--to"):
             dst = stack.enter_context(LinkStore(destination))
         tables = _read(src)
+        if dst.kind == "postgresql":
+            _refuse_nul(tables)
         with dst.backend.transaction():
             filled = [table for table in TABLES if dst.dump(table)]
             if filled:
@@ -80,6 +82,22 @@ def _read(src: LinkStore) -> dict[str, list[Row]]:
             expires_at=dt.datetime.fromtimestamp(float(first["expires_at"]), dt.UTC).isoformat(timespec="seconds"),
         )
     return tables
+
+
+def _refuse_nul(tables: dict[str, list[Row]]) -> None:
+    """PostgreSQL's text holds no NUL character, which SQLite's may: a row with one would stop the copy with
+    the driver's error, naming neither the row nor what to do. Named here, before anything is written."""
+    for table, rows in tables.items():
+        for row in rows:
+            for column, value in row.items():
+                if isinstance(value, str) and "\x00" in value:
+                    ident = ", ".join(f"{key} {row[key]!r}" for key in ("id", "pair_id", "sync_key") if key in row)
+                    raise ConfigError(
+                        f"--from: {table} row ({ident}) holds a NUL character in {column}, which PostgreSQL "
+                        "text cannot store; nothing was copied. Remove it from that row of the source, then "
+                        "migrate again",
+                        key="--from",
+                    )
 
 
 @contextlib.contextmanager
