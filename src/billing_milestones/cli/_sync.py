@@ -14,7 +14,7 @@ from ..sync import ConflictPolicy, LinkStore, SyncPlan, load_sides, plan_sync, s
 from ..sync.actions import PLAN_SCHEMA_VERSION
 from ..sync.config import Settings
 from ..sync.connect import connect, expect_first_sync, remember_draft, resolve_container
-from ..sync.runs import record_no_writes
+from ..sync.runs import leased_run, record_no_writes
 from ._common import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -63,6 +63,7 @@ def _plan_for(
         pair = dataclasses.replace(pair, allow_mass_delete=True)
     lease = stack.enter_context(store.lease(pair.identity, wait=lease_wait)) if lease_wait is not None else None
     if lease is not None:
+        stack.enter_context(leased_run(store, pair.identity, lease))  # the run's row, before it lists
         settle_pending(store, pair.id, window=spec.write_settle, lease=lease)
     clients = {spec.source[0]: source_client, spec.target[0]: target_client}
     expect_first_sync(pair, clients, store)
@@ -128,6 +129,7 @@ def sync_command(
         result = None
         if not dry_run and plan.has_changes:
             if not yes and not _confirmed():
+                record_no_writes(store, plan, lease, error="not applied: the plan was not confirmed")
                 resume = f"rerun `milestones sync {pair}` and answer y (or pass --yes) to apply"
                 raise interrupted("not applied", writes=0, failed=0, as_json=as_json, resume=resume)
             tally = Tally()
@@ -144,7 +146,7 @@ def sync_command(
             target, name = settings.pair(pair).target
             remember_draft(clients[target], target, name, plan.pair.target_container, store)
         elif not dry_run:  # nothing to write, a run all the same: its row in the history, as a worker's run
-            record_no_writes(store, plan, lease.owner)
+            record_no_writes(store, plan, lease)
     # One shape whatever happened: ok, the plan, and the result when something was applied.
     ok = result.ok if result is not None else not plan.findings
     if as_json:

@@ -133,7 +133,7 @@ def apply_plan(
         return result
 
     view = resolve_view(clients, pair.target)
-    with recorded_run(store, pair.identity) as run, contextlib.ExitStack() as stack:
+    with recorded_run(store, pair.identity, lease) as run, contextlib.ExitStack() as stack:
         if lease is None:
             lease = stack.enter_context(store.lease(pair.identity, wait=lease_wait))
         run.worker = lease.owner

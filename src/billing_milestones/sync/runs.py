@@ -1,4 +1,4 @@
-"""The run history: every applying run of a pair leaves one row in the link store, and one log record.
+"""The run history: every run of a pair that took its lease leaves one row in the link store, and one log record.
 
 A sync that runs on workers nobody watches must say afterwards what it did: who ran it (the lease owner,
 ``host:pid:run``), when, how many milestones it created, updated, deleted and adopted, how many conflicts it
@@ -8,7 +8,8 @@ the rows; the same figures go to the ``billing_milestones.sync`` logger as a str
 (``extra=``) for a log pipeline to count.
 Recording never hides the run's own outcome: a store that cannot take the row is logged, not raised.
 
-A run's row is written when it starts (under the pair's lease), not only when it ends: a run whose worker
+A run's row is written when it starts (when it takes the pair's lease, before it lists: :func:`leased_run`;
+for an ``apply_plan`` called alone, when it applies), not only when it ends: a run whose worker
 is killed, or whose store session ends mid-run (the server restarted, a network cut, ``pg_terminate_backend``),
 cannot write its end, and a row written only then was lost with it. An open row has an empty
 ``finished_at`` and reads as failed (:data:`OPEN_ERROR`) until its end replaces it; the pair's next run,
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .._http._redact import _ScrubFilter, scrub
 from .actions import ActionKind
-from .lease import new_owner
+from .lease import Lease, new_owner
 from .store import RunRecord
 from .store._model import now_text
 
@@ -36,7 +38,16 @@ if TYPE_CHECKING:
     from .apply import ApplyResult
     from .store import LinkStore
 
-__all__ = ["ERROR_LIMIT", "LOST_ERROR", "OPEN_ERROR", "RunLog", "logger", "record_no_writes", "recorded_run"]
+__all__ = [
+    "ERROR_LIMIT",
+    "LOST_ERROR",
+    "OPEN_ERROR",
+    "RunLog",
+    "leased_run",
+    "logger",
+    "record_no_writes",
+    "recorded_run",
+]
 
 logger = logging.getLogger("billing_milestones.sync")
 # The package logger's filter sees only what is logged on it, not on its children: this one scrubs its own.
@@ -103,10 +114,11 @@ class RunLog:
 
     def begin(self, worker: str) -> None:
         """The run holds the pair's lease as ``worker``: open its row, closing the pair's rows left open by
-        runs that ended without writing their end (none of them can still be running: the lease is ours)."""
+        runs that ended without writing their end (none of them can still be running: the lease is ours).
+        A row already open (by :func:`leased_run`, when the lease was taken) stays the run's row."""
         self.worker = worker
         store = self.store
-        if store is None:
+        if store is None or self.row_id is not None:
             return
         now = now_text()
         lost = (now, LOST_ERROR, self.pair_id)
@@ -121,6 +133,15 @@ class RunLog:
             self.row_id = int(row["id"])
         except Exception as exc:  # the end is then written as a new row, if the store takes it
             logger.warning("pair %s: the run's start could not be recorded in the link store (%s)", self.pair_id, exc)
+
+    def failed(self, exc: BaseException) -> None:
+        """The run raised ``exc``: not ok, and its error, unless an inner block recorded the first one (an
+        apply stopped by Ctrl-C, then the command's exit)."""
+        self.ok = False
+        if self.error is None:
+            self.error = f"{type(exc).__name__}: {exc}"
+        if self.applied is not None:  # stopped mid-apply: the writes it did are its history too
+            self.tally(self.applied)
 
     def finish(self, result: ApplyResult) -> None:
         """Take the figures from an applied result: writes that succeeded, conflicts left, failures."""
@@ -172,18 +193,43 @@ def _write_end(store: LinkStore, run: RunLog, record: RunRecord) -> None:
     store.backend.count(_FINISH, done)
 
 
+#: The run each lease taken by :func:`leased_run` records, so that the apply under it adds to that run.
+_ACTIVE: weakref.WeakKeyDictionary[Lease, RunLog] = weakref.WeakKeyDictionary()
+
+
 @contextmanager
-def recorded_run(store: LinkStore, pair_id: str) -> Iterator[RunLog]:
+def leased_run(store: LinkStore, pair_id: str, lease: Lease) -> Iterator[RunLog]:
+    """The run of a caller that took the pair's ``lease`` before it lists (``milestones sync``, a worker): its
+    row opened now, so a run that stops before it applies (a platform down at the listing, a worker killed
+    while it lists) is in the history too. An :func:`~billing_milestones.sync.apply_plan` under the same lease
+    records into this run, and the row's end is written when the block ends."""
+    with recorded_run(store, pair_id) as run:
+        run.begin(lease.owner)
+        _ACTIVE[lease] = run
+        try:
+            yield run
+        finally:
+            _ACTIVE.pop(lease, None)
+
+
+@contextmanager
+def recorded_run(store: LinkStore, pair_id: str, lease: Lease | None = None) -> Iterator[RunLog]:
     """Record the run inside the block: its figures when it finished, its error when it raised. The block
-    calls :meth:`RunLog.begin` once it holds the pair's lease (the row is opened then)."""
+    calls :meth:`RunLog.begin` once it holds the pair's lease (the row is opened then). Under a ``lease``
+    that :func:`leased_run` records, the block adds to that run, whose end is written when it ends."""
+    active = _ACTIVE.get(lease) if lease is not None else None
+    if active is not None:
+        try:
+            yield active
+        except BaseException as exc:
+            active.failed(exc)
+            raise
+        return
     run = RunLog(pair_id, store=store)
     try:
         yield run
     except BaseException as exc:
-        run.ok = False
-        run.error = f"{type(exc).__name__}: {exc}"
-        if run.applied is not None:  # stopped mid-apply: the writes it did are its history too
-            run.tally(run.applied)
+        run.failed(exc)
         raise
     finally:
         record = run.record()
@@ -206,14 +252,16 @@ def recorded_run(store: LinkStore, pair_id: str) -> Iterator[RunLog]:
         )
 
 
-def record_no_writes(store: LinkStore, plan: SyncPlan, worker: str) -> None:
-    """The row of a run, holding the pair's lease as ``worker``, whose plan had nothing to write (only
-    conflicts left, or nothing at all): ``milestones sync`` does not apply such a plan, and without its row the
-    history would show only the runs that wrote, not the conflicts its later runs kept finding. The row is the
-    one :func:`~billing_milestones.sync.apply_plan` writes for the same plan (as a worker's run does), without
-    that run's link refresh of every unchanged milestone."""
+def record_no_writes(store: LinkStore, plan: SyncPlan, lease: Lease, *, error: str | None = None) -> None:
+    """The figures of a run, holding the pair's ``lease``, that did not apply its plan: it had nothing to write
+    (only conflicts left, or nothing at all: ``milestones sync`` does not apply such a plan, and without its
+    row the history would show only the runs that wrote, not the conflicts its later runs kept finding), or
+    ``error`` says why not. The figures :func:`~billing_milestones.sync.apply_plan` records for the same plan
+    (as a worker's run does), without that run's link refresh of every unchanged milestone."""
     from .apply import ApplyResult  # apply imports this module
 
-    with recorded_run(store, plan.pair.identity) as run:
-        run.begin(worker)
+    with recorded_run(store, plan.pair.identity, lease) as run:
+        run.begin(lease.owner)
         run.finish(ApplyResult(plan))
+        if error is not None:
+            run.ok, run.error = False, error

@@ -20,6 +20,7 @@ from ..model import Platform
 from ..sync import apply_plan, load_sides, plan_sync, settle_pending
 from ..sync.config import Settings
 from ..sync.connect import connect, expect_first_sync, remember_draft, resolve_container
+from ..sync.runs import leased_run
 from ..sync.store import LinkStore
 from ._timing import PhaseClock
 
@@ -81,6 +82,7 @@ def run_pair(
             wait = spec.lease_wait if lease_wait is None else lease_wait
             with clock.phase("lease"):
                 lease = stack.enter_context(store.lease(pair.identity, wait=wait))
+                stack.enter_context(leased_run(store, pair.identity, lease))  # its row, before it lists
                 # A stopped run's writes may still land: the target is listed once they would have.
                 settle_pending(store, pair.id, window=spec.write_settle, lease=lease)
             clients = {spec.source[0]: source_client, spec.target[0]: target_client}
