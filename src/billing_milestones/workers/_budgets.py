@@ -229,7 +229,7 @@ class PostgresLimiter:
                     continue
             if now >= deadline:
                 raise BudgetExhaustedError(
-                    f"no free slot of {self.slots} for {name!r} within {self.max_wait:.0f}s (not sent)",
+                    f"no free slot of {self.slots} for {name!r} within {self.max_wait:g} s (not sent)",
                     platform=self.platform,
                     method="-",
                     path=name,
