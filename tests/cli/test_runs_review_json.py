@@ -1,7 +1,8 @@
 """``milestones runs --json`` holds exactly the fields docs/scale.md lists, each of the type it gives.
 
 A script or a dashboard reads these names; they were documented nowhere ("Watching the run history" showed
-the command only), ``finished_at`` of an open run is ``""`` rather than null, and ``error`` is null when ok.
+the command only). ``finished_at`` of an open run is ``""`` rather than null, ``error`` is null when ok, and
+PostgreSQL's integers and ``ok`` read back as the same JSON as SQLite's.
 """
 
 from __future__ import annotations
@@ -35,24 +36,24 @@ def _documented() -> dict[str, str]:
     return fields
 
 
-def _runs_json(tmp_path: Path, *args: str) -> list[dict[str, Any]]:
+def _runs_json(tmp_path: Path, links: str, *args: str) -> list[dict[str, Any]]:
     config = tmp_path / "milestones.toml"
-    config.write_text('links = "state.db"\n')
+    config.write_text(f"links = {json.dumps(links)}\n")
     result = CliRunner().invoke(app, ["runs", "--json", "--config", str(config), *args])
     assert result.exit_code == 0, result.output
     rows: list[dict[str, Any]] = json.loads(result.output)
     return rows
 
 
-def test_the_documented_fields_are_the_json_fields_with_their_types(tmp_path: Path) -> None:
-    assert _runs_json(tmp_path) == []
-    with LinkStore(tmp_path / "state.db") as store:
+def test_the_documented_fields_are_the_json_fields_with_their_types(tmp_path: Path, store_url: str) -> None:
+    assert _runs_json(tmp_path, store_url) == []
+    with LinkStore(store_url) as store:
         at = "2026-12-01T10:00:00.000+00:00"
         store.record_run(RunRecord("autotask:1->kantata:2", "h:1:a", at, at, created=3))
         store.record_run(RunRecord("autotask:1->kantata:2", "h:1:b", at, at, ok=False, error="1 write(s) failed"))
         store.record_run(RunRecord("autotask:1->kantata:2", "h:1:c", at, "", ok=False, error="running"))
     documented = _documented()
-    opened, failed, ok = _runs_json(tmp_path)
+    opened, failed, ok = _runs_json(tmp_path, store_url)
     assert set(documented) == set(ok) and len(documented) == 13
     for run in (opened, failed, ok):
         for name, kind in documented.items():
@@ -61,4 +62,4 @@ def test_the_documented_fields_are_the_json_fields_with_their_types(tmp_path: Pa
             if _TYPES[kind] == (int,):
                 assert not isinstance(value, bool), name
     assert (ok["error"], opened["finished_at"], opened["open"], opened["ok"]) == (None, "", True, False)
-    assert [r["worker"] for r in _runs_json(tmp_path, "--limit", "2")] == ["h:1:c", "h:1:b"]  # newest first
+    assert [r["worker"] for r in _runs_json(tmp_path, store_url, "--limit", "2")] == ["h:1:c", "h:1:b"]  # newest first
