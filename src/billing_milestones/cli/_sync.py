@@ -13,7 +13,7 @@ from .._render import Tally, apply_with_progress, show_plan, show_result
 from ..sync import ConflictPolicy, LinkStore, SyncPlan, load_sides, plan_sync, settle_pending
 from ..sync.actions import PLAN_SCHEMA_VERSION
 from ..sync.config import Settings
-from ..sync.connect import connect, expect_first_sync, remember_draft, resolve_container
+from ..sync.connect import expect_first_sync, remember_draft, resolve_container
 from ..sync.runs import leased_run, record_no_writes
 from ._common import (
     EXIT_OK,
@@ -30,6 +30,7 @@ from ._common import (
     load_config,
     stdout_console,
 )
+from ._shared_limits import run_connector
 
 __all__ = ["plan_command", "sync_command"]
 
@@ -48,9 +49,10 @@ def _plan_for(
     then a stopped run's pending writes are given the pair's ``write_settle`` to land before the target is
     listed (PendingWritesError, exit 3, when that is more than a window away)."""
     spec = settings.pair(name)
-    source_client = stack.enter_context(connect(spec.source[0], settings))
+    connector = run_connector(settings, stack)  # with a PostgreSQL store, the limits the workers share
+    source_client = stack.enter_context(connector(spec.source[0], settings))
     target_client = (
-        source_client if spec.target[0] is spec.source[0] else stack.enter_context(connect(spec.target[0], settings))
+        source_client if spec.target[0] is spec.source[0] else stack.enter_context(connector(spec.target[0], settings))
     )
     store = stack.enter_context(LinkStore(settings.links))
     pair = spec.pair(
