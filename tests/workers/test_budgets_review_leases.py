@@ -11,7 +11,6 @@ import threading
 import time
 from datetime import timedelta
 
-import psycopg
 import pytest
 
 from billing_milestones.workers import PostgresLimiter
@@ -19,24 +18,13 @@ from billing_milestones.workers._budgets import _GRACE
 from billing_milestones.workers._hold_spans import FACTOR, KEPT, SEEN, HoldSpans
 
 from ._waiting import wait_for
+from .test_hold_spans import stamp as _stamp
 
 NAME = "bm-limit:t:k"
 #: The hold made long on purpose: its lease after it is a second plus four times this, not a second.
 SLOW = 0.5
 #: The holds of the endpoint whose requests are slower than another's.
 SLOWER = 0.1
-
-
-def _stamp(url: str, name: str = NAME) -> timedelta:
-    """How far ahead of the server's clock the held slot of ``name`` (key k) is leased."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT busy_until - clock_timestamp() FROM bm_request_slots WHERE name = %s AND holder IS NOT NULL",
-            (name,),
-        ).fetchone()
-    assert row is not None
-    lease: timedelta = row[0]
-    return lease
 
 
 def test_a_take_that_waited_through_a_slow_hold_is_stamped_with_the_lease_after_it(

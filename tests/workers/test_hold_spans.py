@@ -51,12 +51,12 @@ def test_only_the_latest_holds_count() -> None:
     assert spans.lease_now() == pytest.approx(1.0 + FACTOR * 0.1)  # pushed out
 
 
-def _stamp(url: str) -> timedelta:
-    """How far into the future the held slot of key k is leased, on the server's clock."""
+def stamp(url: str, name: str = NAME) -> timedelta:
+    """How far ahead of the server's clock the held slot of ``name`` is leased (test_budgets_review_leases too)."""
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(
             "SELECT busy_until - clock_timestamp() FROM bm_request_slots WHERE name = %s AND holder IS NOT NULL",
-            (NAME,),
+            (name,),
         ).fetchone()
     assert row is not None
     lease: timedelta = row[0]
@@ -69,13 +69,13 @@ def test_a_hold_is_stamped_with_the_shortened_lease_once_holds_are_seen(
     limiter = PostgresLimiter(url, 2, namespace="t")  # the clients' default timeout: a whole lease of 96 s
     limiters.append(limiter)
     with limiter("k"):
-        assert _stamp(url) > timedelta(seconds=limiter.lease - 5)  # nothing seen yet: the whole lease
+        assert stamp(url) > timedelta(seconds=limiter.lease - 5)  # nothing seen yet: the whole lease
     for _ in range(SEEN):
         with limiter("k"):
             pass
     longest = max(limiter.spans._spans)
     with limiter("k"):
-        stamped = _stamp(url)
+        stamped = stamp(url)
     assert stamped <= timedelta(seconds=_GRACE + FACTOR * longest)
     assert stamped < timedelta(seconds=limiter.lease / 10)
 
