@@ -16,6 +16,7 @@ from billing_milestones.sync.store._model import SCHEMA_VERSION, TABLES
 from billing_milestones.sync.store.migrate import copy_store
 
 from .._postgres import PostgresServer, fresh_database
+from ._old_stores import VERSION_1_SCHEMA
 from .test_links_migrate import every_row
 
 
@@ -71,12 +72,8 @@ def test_a_version_1_store_is_upgraded_first_and_copied_in_the_new_shape(
     old = tmp_path / "v1.db"
     with sqlite3.connect(old) as db:
         db.executescript(
-            """
-            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-            INSERT INTO meta VALUES ('schema_version', '1');
-            CREATE TABLE links (pair_id TEXT NOT NULL, sync_key TEXT NOT NULL, source_key TEXT NOT NULL,
-                target_key TEXT NOT NULL, source_fp TEXT NOT NULL, target_fp TEXT NOT NULL,
-                updated_at TEXT NOT NULL, PRIMARY KEY (pair_id, sync_key));
+            VERSION_1_SCHEMA
+            + """
             INSERT INTO links VALUES ('p', 'k2', 'autotask:1/2', 'kantata:2/102', 's2', 't2', 'then');
             INSERT INTO links VALUES ('p', 'k1', 'autotask:1/1', 'kantata:2/101', 's1', 't1', 'then');
             CREATE TABLE intents (id INTEGER PRIMARY KEY AUTOINCREMENT, pair_id TEXT NOT NULL,

@@ -14,6 +14,8 @@ import pytest
 from billing_milestones.sync import LinkStore
 from billing_milestones.sync.links import SCHEMA_VERSION
 
+from ._old_stores import VERSION_1_SCHEMA
+
 _OPENERS = 3
 
 
@@ -71,12 +73,8 @@ def test_openers_of_a_version_1_store_at_once_migrate_it_once(tmp_path: Path, ro
         path = tmp_path / f"v1-{n}.sqlite3"
         db = sqlite3.connect(path)
         db.executescript(
-            """
-            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-            INSERT INTO meta VALUES ('schema_version', '1');
-            CREATE TABLE links (pair_id TEXT NOT NULL, sync_key TEXT NOT NULL, source_key TEXT NOT NULL,
-                target_key TEXT NOT NULL, source_fp TEXT NOT NULL, target_fp TEXT NOT NULL,
-                updated_at TEXT NOT NULL, PRIMARY KEY (pair_id, sync_key));
+            VERSION_1_SCHEMA
+            + """
             INSERT INTO links VALUES ('p', 'k1', 'autotask:1/1', 'kantata:2/101', 's', 't', 'then');
             """
         )
