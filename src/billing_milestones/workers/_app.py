@@ -125,11 +125,17 @@ class WorkerApp:
         self.liveness = Liveness(self._liveness_url, tag=self._tag)
         # Before any task is made: tasks keep the app's job manager.
         self.app.job_manager = LivenessJobManager(connector, self.liveness)
-        retry = procrastinate.RetryStrategy(
-            max_attempts=self.workers.retries + 1,
-            wait=self.workers.retry_wait,
-            linear_wait=self.workers.retry_wait,
-            retry_exceptions=TRANSIENT,
+        # procrastinate's ``max_attempts`` counts retries (a job whose ``attempts``, its previous runs, reach it
+        # is not retried), and 0 would mean no limit: ``retries`` as given, and no strategy at all for none.
+        retry = (
+            procrastinate.RetryStrategy(
+                max_attempts=self.workers.retries,
+                wait=self.workers.retry_wait,
+                linear_wait=self.workers.retry_wait,
+                retry_exceptions=TRANSIENT,
+            )
+            if self.workers.retries
+            else False
         )
         settings_ = settings
 

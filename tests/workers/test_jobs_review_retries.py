@@ -1,0 +1,71 @@
+"""A failed pair run is retried exactly ``[workers] retries`` times, waiting ``retry_wait x n`` before the n-th
+retry (docs/scale.md, Retries): procrastinate's ``max_attempts`` counts retries, not attempts."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+import psycopg
+from procrastinate import jobs as pq_jobs
+from psycopg.rows import dict_row
+
+from billing_milestones.errors import ConfigError
+from billing_milestones.sandbox import FaultPlan
+from billing_milestones.workers import SYNC_TASK, WorkerApp, enqueue_pairs, run_worker
+from billing_milestones.workers._run import PairRunIncomplete
+
+from .conftest import Deployment
+
+
+def _jobs(links: str) -> list[dict[str, Any]]:
+    with psycopg.connect(links, row_factory=dict_row) as conn:
+        return list(
+            conn.execute(
+                "SELECT id, status::text AS status, attempts FROM procrastinate_jobs WHERE task_name=%s ORDER BY id",
+                (SYNC_TASK,),
+            )
+        )
+
+
+def _job(attempts: int) -> pq_jobs.Job:
+    return pq_jobs.Job(id=1, queue="test", lock=None, queueing_lock=None, task_name=SYNC_TASK, attempts=attempts)
+
+
+def _waits(worker: WorkerApp, exc: BaseException) -> list[float | None]:
+    """The wait before each retry, attempt by attempt (None: failed for good), over the first eight attempts."""
+    strategy = worker.sync_task.retry_strategy
+    if strategy is None:  # no retries at all
+        return [None] * 8
+    now = dt.datetime.now(dt.UTC)
+    out: list[float | None] = []
+    for attempts in range(8):
+        decision = strategy.get_retry_decision(exception=exc, job=_job(attempts))
+        if decision is None:
+            out.append(None)
+            continue
+        assert decision.retry_at is not None
+        out.append(round((decision.retry_at - now).total_seconds()))
+    return out
+
+
+def test_retries_are_the_configured_count_with_growing_waits(deployment: Deployment) -> None:
+    settings = deployment.settings()
+    incomplete = PairRunIncomplete("pair erp: 1 write(s) failed", pair_id="erp")
+    for retries, wait in ((3, 1), (2, 30), (0, 30)):
+        workers = dataclasses.replace(WorkerApp(settings).workers, retries=retries, retry_wait=wait)
+        waits = _waits(WorkerApp(settings, workers), incomplete)
+        assert waits == [wait * n for n in range(1, retries + 1)] + [None] * (8 - retries), (retries, waits)
+    # A permanent error is not retried at all.
+    assert _waits(WorkerApp(settings), ConfigError("pairs.erp: gone", key="pairs"))[0] is None
+
+
+def test_retries_zero_fails_the_job_after_its_one_attempt(deployment: Deployment) -> None:
+    settings = deployment.settings()
+    worker = WorkerApp(settings, dataclasses.replace(WorkerApp(settings).workers, retries=0))
+    deployment.world.kantata.faults = FaultPlan().status(503, method="POST", times=60)
+    enqueue_pairs(settings, ["erp"])
+    run_worker(worker, burst=True, install_signal_handlers=False, heartbeat=1.0)
+    (job,) = _jobs(deployment.links)
+    assert (job["status"], job["attempts"]) == ("failed", 1)  # its one run, counted as it finished
