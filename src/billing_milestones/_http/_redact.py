@@ -11,6 +11,7 @@ from typing import Any, Final
 from pydantic import SecretStr
 
 __all__ = [
+    "CHILD_LOGGERS",
     "LOG_ENV",
     "REDACTED",
     "SENSITIVE_HEADERS",
@@ -21,6 +22,7 @@ __all__ = [
     "register_secret",
     "scrub",
     "scrub_data",
+    "scrub_logger",
     "secret_value",
 ]
 
@@ -113,7 +115,28 @@ class _ScrubFilter(logging.Filter):
         return True
 
 
-logger.addFilter(_ScrubFilter())
+#: The package's loggers below its own. A logger's filters see only what is logged on it, not what its
+#: children pass up to its handlers, so each of these gets the filter too (tests/_http/test_redact_loggers.py
+#: fails on a logger of the package that has none).
+CHILD_LOGGERS: Final = (
+    "billing_milestones.sync",
+    "billing_milestones.workers",
+    "billing_milestones.workers._budgets",
+    "billing_milestones.workers._wakeups",
+    "billing_milestones.metrics",
+)
+
+
+def scrub_logger(target: logging.Logger) -> logging.Logger:
+    """``target`` with the scrub filter on it (once, however often asked)."""
+    if not any(isinstance(f, _ScrubFilter) for f in target.filters):
+        target.addFilter(_ScrubFilter())
+    return target
+
+
+scrub_logger(logger)
+for _name in CHILD_LOGGERS:
+    scrub_logger(logging.getLogger(_name))
 logger.addHandler(logging.NullHandler())
 
 #: ``BILLING_MILESTONES_LOG=debug`` (or ``info``) prints our log lines to stderr without any setup.

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from .._http._redact import _ScrubFilter, scrub
+from .._http._redact import scrub, scrub_logger
 from .actions import ActionKind
 from .lease import Lease, new_owner
 from .store import RunRecord
@@ -49,9 +49,8 @@ __all__ = [
     "recorded_run",
 ]
 
-logger = logging.getLogger("billing_milestones.sync")
-# The package logger's filter sees only what is logged on it, not on its children: this one scrubs its own.
-logger.addFilter(_ScrubFilter())
+# Scrubbed like every logger of the package (``_http._redact.CHILD_LOGGERS``).
+logger = scrub_logger(logging.getLogger("billing_milestones.sync"))
 
 _COUNTED = {
     "created": ActionKind.CREATE,
