@@ -71,8 +71,20 @@ def test_runs_of_an_unknown_pair_is_a_usage_error(tmp_path: Path) -> None:
 def test_runs_with_no_history_says_so(tmp_path: Path) -> None:
     config = tmp_path / "milestones.toml"
     config.write_text('links = "empty.db"\n')
+    LinkStore(tmp_path / "empty.db").close()
     code, out = invoke("runs", "--config", str(config))
     assert code == EXIT_OK and "No runs recorded yet." in out
+
+
+def test_runs_without_a_store_says_where_it_looked_and_makes_none(tmp_path: Path) -> None:
+    """A mistyped path is seen as one (no store there), not shown as an empty history with a store made."""
+    config = tmp_path / "milestones.toml"
+    config.write_text('links = "nowhere.db"\n')
+    code, out = invoke("runs", "--config", str(config))
+    assert code == EXIT_OK and f"there is no link store at {tmp_path / 'nowhere.db'}" in out.replace("\n", "")
+    code, out = invoke("runs", "--json", "--config", str(config))
+    assert (code, json.loads(out)) == (EXIT_OK, [])
+    assert not (tmp_path / "nowhere.db").exists()
 
 
 def test_links_migrate_copies_and_reports_counts(tmp_path: Path) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from ..sync import LinkStore, RunRecord
+from ..sync.store import parse_target
 from ..sync.store.migrate import copy_store
 from ._common import ConfigOpt, JsonOpt, app, guard, load_config, stdout_console
 
@@ -34,10 +36,18 @@ def runs_command(
             # Runs are kept under the pair's identity (its containers by their names in the config), which
             # the config alone gives: no platform is asked.
             identity = spec.pair(source_container=spec.source[1], target_container=spec.target[1]).identity
-        with LinkStore(settings.links) as store:
-            runs = store.runs(identity, limit=limit)
+        target = parse_target(settings.links)
+        missing = target.kind == "sqlite" and target.location != ":memory:" and not Path(target.location).exists()
+        if missing:  # opening would make an empty store there, where a mistyped path then looked like no runs
+            runs: list[RunRecord] = []
+        else:
+            with LinkStore(settings.links) as store:
+                runs = store.runs(identity, limit=limit)
     if as_json:
         typer.echo(json.dumps([run.to_json() for run in runs], indent=2))
+        return
+    if missing:
+        stdout_console().print(f"No runs recorded yet: there is no link store at {escape(target.location)}.")
         return
     stdout_console().print(_history(runs), highlight=False)
 
