@@ -14,6 +14,7 @@ pair's lease and intents make the second attempt safe.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 from typing import Any, Final, cast
 
@@ -21,6 +22,8 @@ import procrastinate
 import psycopg
 import psycopg_pool
 from procrastinate import exceptions as pq_errors
+from procrastinate import jobs as pq_jobs
+from procrastinate import manager as pq_manager
 
 from ..errors import ConfigError
 from ..sync._store_config import WorkerSettings, check_schedule, worker_settings
@@ -93,6 +96,73 @@ def _queue_pool(**options: Any) -> psycopg_pool.AsyncConnectionPool:
     return psycopg_pool.AsyncConnectionPool(**{**options, "check": check_idle_async})
 
 
+#: A pair's ``doing`` job ended ``failed``, in one statement that finds it still ``doing``.
+_FAIL_DOING: Final = (
+    "SELECT procrastinate_finish_job_v1(id, 'failed', false) FROM procrastinate_jobs "
+    "WHERE id = %(job_id)s AND status = 'doing'"
+)
+
+
+def _queued_again(exc: pq_errors.UniqueViolation) -> bool:
+    return exc.constraint_name == pq_manager.QUEUEING_LOCK_CONSTRAINT
+
+
+def _superseded(job_id: int | None, how: str) -> None:
+    logger.warning(
+        "job %s: its %s met a run of the same pair already queued (its queueing lock); it ends failed, and "
+        "the queued run is its rerun",
+        job_id,
+        how,
+        extra={"bm_event": "job_superseded", "bm_job": job_id},
+    )
+
+
+class PairJobManager(LivenessJobManager):
+    """The liveness job manager, for jobs whose retry meets their own pair's queued job.
+
+    A pair enqueued while its run is ``doing`` (a schedule tick, ``milestones enqueue``) is queued behind it:
+    the queueing lock only holds among ``todo`` jobs. Sending the running job back to ``todo`` then (a retry,
+    or the requeue of a dead worker's job) breaks that lock's unique index, and procrastinate left the job
+    ``doing`` for good: holding the pair's lock, so the queued job never ran either, the pair was never
+    synced again, and every look for dead workers' jobs failed on it anew. The queued job is the rerun the
+    retry asked for, so the job ends ``failed`` instead."""
+
+    async def retry_job(
+        self,
+        job: pq_jobs.Job,
+        retry_at: datetime.datetime | None = None,
+        priority: int | None = None,
+        queue: str | None = None,
+        lock: str | None = None,
+    ) -> None:
+        try:
+            await super().retry_job(job, retry_at, priority, queue, lock)
+        except pq_errors.UniqueViolation as exc:
+            if not _queued_again(exc):
+                raise
+            _superseded(job.id, "retry")
+            await self.finish_job(job, pq_jobs.Status.FAILED, delete_job=False)
+
+    async def retry_job_by_id_async(
+        self,
+        job_id: int,
+        retry_at: datetime.datetime,
+        priority: int | None = None,
+        queue: str | None = None,
+        lock: str | None = None,
+    ) -> None:
+        """The requeue of a dead worker's job (``_liveness.requeue``); refused (ConnectorException, which
+        the requeue skips) when the job is no longer ``doing``."""
+        try:
+            await super().retry_job_by_id_async(job_id, retry_at, priority, queue, lock)
+        except pq_errors.UniqueViolation as exc:
+            if not _queued_again(exc):
+                raise
+            if not await self.connector.execute_query_all_async(_FAIL_DOING, job_id=job_id):
+                raise pq_errors.ConnectorException(f"job {job_id} is no longer doing") from exc
+            _superseded(job_id, "requeue")
+
+
 class WorkerApp:
     """A procrastinate app bound to one config: its sync task, schedules and recovery task."""
 
@@ -124,7 +194,7 @@ class WorkerApp:
         #: This worker's liveness lock and its looks at the others' (a fresh one for each run: see run_worker).
         self.liveness = Liveness(self._liveness_url, tag=self._tag)
         # Before any task is made: tasks keep the app's job manager.
-        self.app.job_manager = LivenessJobManager(connector, self.liveness)
+        self.app.job_manager = PairJobManager(connector, self.liveness)
         # procrastinate's ``max_attempts`` counts retries (a job whose ``attempts``, its previous runs, reach it
         # is not retried), and 0 would mean no limit: ``retries`` as given, and no strategy at all for none.
         retry = (
