@@ -12,7 +12,7 @@ from procrastinate import jobs as pq_jobs
 from psycopg.rows import dict_row
 
 from billing_milestones.errors import ConfigError
-from billing_milestones.sandbox import FaultPlan
+from billing_milestones.sync import LinkStore
 from billing_milestones.workers import SYNC_TASK, WorkerApp, enqueue_pairs, run_worker
 from billing_milestones.workers._run import PairRunIncomplete
 
@@ -62,10 +62,18 @@ def test_retries_are_the_configured_count_with_growing_waits(deployment: Deploym
 
 
 def test_retries_zero_fails_the_job_after_its_one_attempt(deployment: Deployment) -> None:
+    # The run waits a tenth of a second for the pair's lease, which this test holds: PairBusyError, transient.
+    deployment.config.write_text(
+        deployment.config.read_text().replace("write_settle = 2", "write_settle = 2\nlease_wait = 0.1")
+    )
     settings = deployment.settings()
+    world = deployment.world
     worker = WorkerApp(settings, dataclasses.replace(WorkerApp(settings).workers, retries=0))
-    deployment.world.kantata.faults = FaultPlan().status(503, method="POST", times=60)
     enqueue_pairs(settings, ["erp"])
-    run_worker(worker, burst=True, install_signal_handlers=False, heartbeat=1.0)
+    with (
+        LinkStore(deployment.links) as store,
+        store.lease(f"autotask:{world.contract_id}->kantata:{world.erp_workspace}", wait=0),
+    ):
+        run_worker(worker, burst=True, install_signal_handlers=False, heartbeat=1.0)
     (job,) = _jobs(deployment.links)
     assert (job["status"], job["attempts"]) == ("failed", 1)  # its one run, counted as it finished
