@@ -8,9 +8,11 @@ import datetime as dt
 from typing import Any
 
 import psycopg
+import psycopg_pool
 from procrastinate import jobs as pq_jobs
 from psycopg.rows import dict_row
 
+from billing_milestones import errors
 from billing_milestones.errors import ConfigError
 from billing_milestones.sync import LinkStore
 from billing_milestones.workers import SYNC_TASK, WorkerApp, enqueue_pairs, run_worker
@@ -77,3 +79,42 @@ def test_retries_zero_fails_the_job_after_its_one_attempt(deployment: Deployment
         run_worker(worker, burst=True, install_signal_handlers=False, heartbeat=1.0)
     (job,) = _jobs(deployment.links)
     assert (job["status"], job["attempts"]) == ("failed", 1)  # its one run, counted as it finished
+
+
+def _api(cls: type[errors.APIError], status: int | None = None) -> errors.APIError:
+    return cls("refused", platform="autotask", method="POST", path="/V1.0/ContractMilestones", status_code=status)
+
+
+#: What a job run can raise, and whether docs/scale.md (Retries) has it retried.
+_CLASSIFIED: list[tuple[BaseException, bool]] = [
+    (_api(errors.AuthenticationError, 401), False),
+    (_api(errors.PermissionDeniedError, 403), False),
+    (_api(errors.NotFoundError, 404), False),
+    (_api(errors.UnprocessableEntityError, 422), False),
+    (_api(errors.APIResponseValidationError), False),  # bad data on the wire
+    (errors.ValidationError("amount: not a number", field="amount"), False),
+    (errors.ConfigError("pairs.erp: no such pair", key="pairs.erp"), False),
+    (_api(errors.InternalServerError, 503), True),
+    (_api(errors.APITimeoutError), True),
+    (_api(errors.APIConnectionError), True),
+    (_api(errors.RateLimitError, 429), True),
+    (_api(errors.BudgetExhaustedError), True),
+    (errors.PairBusyError("busy", pair_id="erp", owner="w", expires_at="later"), True),
+    (errors.PendingWritesError("pending", pair_id="erp", pending=1, settles_at="later"), True),
+    (errors.LeaseLostError("lost", pair_id="erp"), True),
+    (psycopg.OperationalError("server closed the connection unexpectedly"), True),
+    (psycopg.errors.AdminShutdown("terminating connection due to administrator command"), True),
+    (psycopg_pool.PoolTimeout("couldn't get a connection after 30 s"), True),
+    (psycopg.errors.UniqueViolation("duplicate key"), False),  # a bug, not an outage
+    (KeyboardInterrupt(), False),
+    (SystemExit(1), False),
+    (TypeError("an unexpected bug"), False),
+]
+
+
+def test_what_a_job_run_raises_is_retried_as_documented(deployment: Deployment) -> None:
+    worker = WorkerApp(deployment.settings())
+    wrong = [
+        (type(exc).__name__, retried) for exc, retried in _CLASSIFIED if (_waits(worker, exc)[0] is not None) != retried
+    ]
+    assert wrong == []
