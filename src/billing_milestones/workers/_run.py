@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 
@@ -45,6 +45,19 @@ TRANSIENT: tuple[type[Exception], ...] = (
     # opens a new one, and closes this run's history row if its end could not be written (sync/runs.py).
     psycopg.OperationalError,
 )
+
+
+#: The most of a failed write's text a job's error quotes. The platform writes that text (a validation
+#: message can carry a whole payload), and the queue logs the job's error at every failed attempt; the run's
+#: history row keeps more (``sync.runs.ERROR_LIMIT``), the result's failures all of it.
+FIRST_FAILURE_LIMIT: Final = 500
+
+
+def _first(error: str | None) -> str:
+    text = str(error)
+    if len(text) <= FIRST_FAILURE_LIMIT:
+        return text
+    return f"{text[:FIRST_FAILURE_LIMIT]}... ({len(text) - FIRST_FAILURE_LIMIT:,} more characters)"
 
 
 def run_pair(
@@ -105,7 +118,7 @@ def run_pair(
         # Which failures would pass is not knowable from here (a 503 now, a 422 for good): retry them all,
         # a bounded number of times; a write that fails for good fails the job after the last attempt.
         raise PairRunIncomplete(
-            f"pair {name}: {len(result.failures)} write(s) failed (first: {result.failures[0].error}); "
+            f"pair {name}: {len(result.failures)} write(s) failed (first: {_first(result.failures[0].error)}); "
             "the job is retried",
             pair_id=name,
         )
