@@ -11,6 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import typer
 import yaml  # type: ignore[import-untyped]  # PyYAML comes with mkdocs, which these docs tests need
@@ -81,17 +82,21 @@ def test_the_workers_table_loads_and_its_unmarked_values_are_the_defaults(tmp_pa
     assert tomllib.loads(table)["workers"]["schedule"] == dict(loaded.schedule)
 
 
-def test_the_failed_runs_query_lists_failed_runs_not_open_ones(tmp_path: Path) -> None:
+def test_the_failed_runs_query_lists_failed_runs_not_open_ones(store_url: str) -> None:
+    """On both backends (a real PostgreSQL server too): the page's SQL, run as it is shown."""
     (sql,) = blocks("sql")
-    path = tmp_path / "links.sqlite3"
     at = "2026-12-03T00:00:00.000+00:00"
-    with LinkStore(f"sqlite:///{path}") as store:
+    with LinkStore(store_url) as store:
         store.record_run(RunRecord("ok-pair", "h:1:a", at, at))
         store.record_run(RunRecord("failed-pair", "h:1:b", at, at, ok=False, error="boom"))
         with store.lease("open-pair", wait=0) as lease:
             RunLog("open-pair", store=store).begin(lease.owner)  # running, or lost: its end never written
-    with sqlite3.connect(path) as db:
-        rows = db.execute(sql).fetchall()
+    if store_url.startswith("sqlite:///"):
+        with sqlite3.connect(store_url.removeprefix("sqlite:///")) as db:
+            rows = db.execute(sql).fetchall()
+    else:
+        with psycopg.connect(store_url) as conn:
+            rows = conn.execute(sql).fetchall()
     assert [row[0] for row in rows] == ["failed-pair"]
 
 
