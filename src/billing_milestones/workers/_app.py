@@ -103,6 +103,13 @@ _FAIL_DOING: Final = (
 )
 
 
+#: A pair's queued job made due now, if it was waiting for later (a retry's ``retry_wait x n``).
+_DUE_NOW: Final = (
+    "UPDATE procrastinate_jobs SET scheduled_at = now() "
+    "WHERE queueing_lock = %(queueing_lock)s AND status = 'todo' AND scheduled_at > now()"
+)
+
+
 def _queued_again(exc: pq_errors.UniqueViolation) -> bool:
     return exc.constraint_name == pq_manager.QUEUEING_LOCK_CONSTRAINT
 
@@ -118,7 +125,9 @@ def _superseded(job_id: int | None, how: str) -> None:
 
 
 class PairJobManager(LivenessJobManager):
-    """The liveness job manager, for jobs whose retry meets their own pair's queued job.
+    """The liveness job manager, for a pair's jobs meeting one another at the queueing lock: a tick or an
+    enqueue that finds the pair's job waiting for a retry makes it due now, and a retry (or requeue) that
+    finds the pair queued meanwhile gives way to that job.
 
     A pair enqueued while its run is ``doing`` (a schedule tick, ``milestones enqueue``) is queued behind it:
     the queueing lock only holds among ``todo`` jobs. Sending the running job back to ``todo`` then (a retry,
@@ -126,6 +135,27 @@ class PairJobManager(LivenessJobManager):
     ``doing`` for good: holding the pair's lock, so the queued job never ran either, the pair was never
     synced again, and every look for dead workers' jobs failed on it anew. The queued job is the rerun the
     retry asked for, so the job ends ``failed`` instead."""
+
+    def batch_defer_jobs(self, jobs: list[pq_jobs.Job], connection: Any | None = None) -> list[pq_jobs.Job]:
+        """``milestones enqueue``: a pair already queued is not queued twice, but runs now (see below)."""
+        try:
+            return super().batch_defer_jobs(jobs, connection)
+        except pq_errors.AlreadyEnqueued:
+            for job in jobs:
+                if job.queueing_lock:
+                    self.connector.get_sync_connector().execute_query(_DUE_NOW, queueing_lock=job.queueing_lock)
+            raise
+
+    async def defer_periodic_job(self, job: pq_jobs.Job, periodic_id: str, defer_timestamp: int) -> int | None:
+        """A schedule's tick. One that finds the pair queued is dropped (the queueing lock), and when that job
+        was a retry waiting ``retry_wait x n`` (longer than a short period), the pair waited past ticks it
+        could have run at, as it would have without the failure: the tick makes it due now instead."""
+        try:
+            return await super().defer_periodic_job(job, periodic_id, defer_timestamp)
+        except pq_errors.AlreadyEnqueued:
+            if job.queueing_lock:
+                await self.connector.execute_query_async(_DUE_NOW, queueing_lock=job.queueing_lock)
+            raise
 
     async def retry_job(
         self,

@@ -1,0 +1,61 @@
+"""A schedule tick, or ``milestones enqueue``, that finds the pair queued for a retry a long wait away
+(``retry_wait x n``, longer than the pair's period) brings that run forward instead of being dropped: the
+pair runs at the tick, as it would have without the failure, not periods later."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import psycopg
+from procrastinate.periodic import PeriodicDeferrer
+from psycopg.rows import dict_row
+
+from billing_milestones.workers import SYNC_TASK, WorkerApp, enqueue_pairs, run_worker
+
+from .conftest import Deployment
+
+
+def _jobs(links: str) -> list[dict[str, Any]]:
+    with psycopg.connect(links, row_factory=dict_row) as conn:
+        return list(
+            conn.execute(
+                "SELECT id, status::text AS status, scheduled_at > now() AS later FROM procrastinate_jobs "
+                "WHERE task_name=%s ORDER BY id",
+                (SYNC_TASK,),
+            )
+        )
+
+
+def _retry_waiting_an_hour(deployment: Deployment) -> None:
+    """The pair's job, as a failed run leaves it: queued again, for an hour from now (its n-th retry)."""
+    assert enqueue_pairs(deployment.settings(), ["erp"])["erp"] is not None
+    with psycopg.connect(deployment.links, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE procrastinate_jobs SET attempts = 3, scheduled_at = now() + interval '1 hour' WHERE task_name = %s",
+            (SYNC_TASK,),
+        )
+
+
+def test_a_tick_brings_a_waiting_retry_of_the_pair_forward(deployment: Deployment) -> None:
+    deployment.config.write_text(deployment.config.read_text() + "schedule = { erp = 2 }\n")
+    worker = WorkerApp(deployment.settings())
+    _retry_waiting_an_hour(deployment)
+
+    async def tick() -> None:
+        async with worker.app.open_async():
+            deferrer = PeriodicDeferrer(registry=worker.app.periodic_registry)
+            (erp,) = worker.app.periodic_registry.periodic_tasks.values()
+            await deferrer.defer_jobs([(erp, int(time.time()))])
+
+    asyncio.run(tick())
+    assert [(j["status"], j["later"]) for j in _jobs(deployment.links)] == [("todo", False)]  # still once
+    run_worker(worker, burst=True, install_signal_handlers=False)
+    assert [j["status"] for j in _jobs(deployment.links)] == ["succeeded"]
+
+
+def test_enqueue_by_hand_brings_a_waiting_retry_of_the_pair_forward(deployment: Deployment) -> None:
+    _retry_waiting_an_hour(deployment)
+    assert enqueue_pairs(deployment.settings(), ["erp"]) == {"erp": None}  # already queued: not twice
+    assert [(j["status"], j["later"]) for j in _jobs(deployment.links)] == [("todo", False)]
