@@ -146,6 +146,19 @@ def held_link(action: object) -> Link | Linked | None:
     return unfolded(held, pair.id, get(action, "sync_key"), get(action, "_source"), get(action, "_target"))
 
 
+def holds_link(action: object, link: Link) -> bool:
+    """Whether ``link`` is the one the plan read for ``action`` (its keys and fingerprints, the time aside): an
+    unchanged pair's link put again as it is costs a store round trip and a pair version, every run."""
+    held = held_link(action)
+    return held is not None and (
+        held.source_key == link.source_key
+        and held.target_key == link.target_key
+        and held.source_fp == link.source_fp
+        and held.target_fp == link.target_fp
+        and held.desired_fp == link.desired_fp
+    )
+
+
 _SOURCE, _TARGET, _DESIRED = _Held(), _Held(), _Held()
 _LINK = _HeldLink()
 

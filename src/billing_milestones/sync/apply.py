@@ -24,7 +24,7 @@ from ._load import load_sides, resolve_view
 from ._rows import MilestoneRow
 from ._settle import DEFAULT_WRITE_SETTLE, settle_pending
 from ._write_check import WriteCheck, stamp_time
-from .actions import desired_row, source_row, target_row
+from .actions import desired_row, holds_link, source_row, target_row
 from .lease import Lease
 from .links import Link, LinkStore
 from .pair import SyncPair
@@ -416,8 +416,8 @@ class _Applier:
 
     def _refresh_link(self, action: PlannedAction) -> None:
         target = target_row(action)
-        if source_row(action) is not None and target is not None:
-            self._link(action, target)
+        if source_row(action) and target and not holds_link(action, link := self._link_of(action, target)):
+            self.store.put(link)
         self.record(ActionResult(action, ok=True))
 
 
