@@ -60,10 +60,10 @@ def test_a_store_left_in_a_transaction_or_broken_is_not_reused(deployment: Deplo
         held.__exit__(None, None, None)  # on the connection the pool has closed
     with pool.store() as store:
         pid = store._raw("SELECT pg_backend_pid() AS pid")[0]["pid"]
-    with psycopg.connect(deployment.links, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
     with contextlib.suppress(psycopg.Error), pool.store() as broken:
         assert broken is store
+        with psycopg.connect(deployment.links, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))  # mid-job (one ended idle is not lent)
         broken._raw("SELECT 1")  # the server has dropped it: this fails
     assert pool.idle() == 0
     with pool.store() as fresh:

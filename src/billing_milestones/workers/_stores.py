@@ -4,7 +4,8 @@ Opening a store costs a new PostgreSQL connection (a server process forked, auth
 check under the store's advisory lock, which every opener in every worker takes in turn: per job, that was
 tens of milliseconds and a queue of jobs waiting on one lock. A worker keeps the stores its jobs give back
 and hands them to the next jobs. A store is kept only while its connection is healthy and idle (no
-transaction left open by a failed run); a broken one is closed and the next job opens a new one.
+transaction left open by a failed run), and lent only if the server has not ended it while it waited; a
+broken one is closed and the next job opens a new one.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..sync.store import LinkStore
+from ._idle_check import ended_by_server
 
 __all__ = ["StorePool"]
 
@@ -30,14 +32,27 @@ class StorePool:
 
     @contextlib.contextmanager
     def store(self) -> Iterator[LinkStore]:
-        with self._lock:
-            store = self._idle.pop() if self._idle else None
+        store = self._take()
         if store is None:
             store = LinkStore(self.target)
         try:
             yield store
         finally:
             self._give_back(store)
+
+    def _take(self) -> LinkStore | None:
+        """An idle store whose connection the server has not ended meanwhile (a restart, an
+        ``idle_session_timeout``, ``pg_terminate_backend``: seen without a round trip, see ``_idle_check``).
+        Lent, such a store failed the job's first query, and the job waited ``retry_wait`` for its retry."""
+        while True:
+            with self._lock:
+                store = self._idle.pop() if self._idle else None
+            if store is None:
+                return None
+            conn = getattr(store.backend, "conn", None)  # PostgreSQL's; a SQLite store is never kept
+            if conn is None or not ended_by_server(conn):
+                return store
+            store.close()
 
     def _give_back(self, store: LinkStore) -> None:
         if store.reusable():
