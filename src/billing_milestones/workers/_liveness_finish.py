@@ -51,7 +51,8 @@ RETRY: Final = (
 
 def _not_mine(job_id: int, outcome: str) -> None:
     logger.warning(
-        "job %s was sent back to the queue while this worker ran it (judged dead: its sessions ended); its "
+        "job %s was sent back to the queue while this worker ran it (judged dead: its sessions ended, or its "
+        "heartbeat stopped, as it does once the worker is asked to stop); its "
         "outcome here (%s) is not recorded on the queue, where another run of it is due or running",
         job_id,
         outcome,
