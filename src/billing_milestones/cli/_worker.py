@@ -23,7 +23,10 @@ _EXTRA = "the workers need the [workers] extra: pip install 'billing-milestones[
 @app.command("worker")
 def worker_command(
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Pairs this worker runs at once.")] = 1,
-    name: Annotated[str | None, typer.Option(help="Worker name in logs and the run history (default host:pid)")] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="Worker name in procrastinate's log lines (default host:pid; runs are host:pid:run)"),
+    ] = None,
     burst: Annotated[bool, typer.Option("--burst", help="Stop once the queue is empty (for cron or tests).")] = False,
     heartbeat: Annotated[
         float, typer.Option(min=0.1, max=600, help="Seconds between this worker's heartbeats.")
