@@ -84,3 +84,25 @@ def test_a_worker_judged_dead_exits_with_the_reason_not_a_traceback(
     result = CliRunner().invoke(app, ["worker", "--config", str(config)], env={"COLUMNS": "200"})
     assert result.exit_code == EXIT_PROBLEMS and isinstance(result.exception, SystemExit), result.exception
     assert "judged dead by another" in result.output and "Traceback" not in result.output
+
+
+def test_a_worker_whose_queue_database_cannot_be_reached_says_so_without_its_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The queue's pool gave up (psycopg_pool.PoolTimeout after its 30 s, as a real unreachable server does):
+    the store opener's message and exit code, the password masked, not psycopg's traceback."""
+    from psycopg_pool import PoolTimeout
+
+    config = tmp_path / "milestones.toml"
+    config.write_text('links = "postgresql://bm:s3cret@127.0.0.1:1/bm"\n')
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise PoolTimeout("pool initialization incomplete after 30.0 sec")
+
+    monkeypatch.setattr("gc.freeze", lambda: None)
+    monkeypatch.setattr(billing_milestones.workers, "WorkerApp", lambda settings, stalled_after: object())
+    monkeypatch.setattr(billing_milestones.workers, "run_worker", unreachable)
+    result = CliRunner().invoke(app, ["worker", "--config", str(config)], env={"COLUMNS": "200"})
+    assert result.exit_code == EXIT_USAGE and isinstance(result.exception, SystemExit), result.exception
+    assert "the queue's database postgresql://bm:***@127.0.0.1:1/bm cannot be reached (PoolTimeout" in result.output
+    assert "s3cret" not in result.output and "Traceback" not in result.output

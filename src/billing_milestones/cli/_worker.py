@@ -13,6 +13,9 @@ from typing import Annotated
 import typer
 
 from .. import errors
+from ..sync.config import Settings
+from ..sync.store import parse_target
+from ..sync.store._url import redact_text
 from ._common import EXIT_OK, EXIT_USAGE, ConfigOpt, JsonOpt, app, fail, guard, load_config, stdout_console
 
 __all__ = ["enqueue_command", "worker_command"]
@@ -50,6 +53,8 @@ def worker_command(
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         settings = load_config(config)
         try:
+            import psycopg
+
             from ..workers import WorkerApp, run_worker
         except ImportError:
             raise errors.ConfigError(_EXTRA, key="workers") from None
@@ -59,7 +64,22 @@ def worker_command(
         # the worker's own process, so freezing it is ours to decide (about a tenth of a busy worker's CPU,
         # benchmarks/scale.py, 2026-12-02: 6.1-6.7 s with it against 6.8-7.8 s without).
         gc.freeze()
-        run_worker(worker, concurrency=concurrency, name=name, burst=burst, heartbeat=heartbeat)
+        try:
+            run_worker(worker, concurrency=concurrency, name=name, burst=burst, heartbeat=heartbeat)
+        except psycopg.Error as exc:  # PoolTimeout is one: the queue's database unreachable, or lost for good
+            raise _queue_unreachable(settings, exc) from None
+
+
+def _queue_unreachable(settings: Settings, exc: Exception) -> errors.ConfigError:
+    """The worker's queue database failed: said as the link store's opener says it (the same database), its
+    password masked, not as psycopg's traceback."""
+    target = parse_target(settings.links)
+    reason = redact_text(str(exc).splitlines()[0], target.location) if str(exc) else "no detail"
+    return errors.ConfigError(
+        f"links: the queue's database {target.display} cannot be reached ({type(exc).__name__}: {reason}); "
+        "check the URL and that the server is up",
+        key="links",
+    )
 
 
 @app.command("enqueue")
