@@ -3,11 +3,13 @@ queued job's queueing lock. Neither may be left ``doing`` for good, holding the 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg.rows import dict_row
 
 from billing_milestones.sync import LinkStore
@@ -62,7 +64,7 @@ def test_a_failed_run_of_a_pair_queued_again_meanwhile_is_not_left_doing(deploym
 
 
 def test_a_dead_workers_job_of_a_pair_queued_again_meanwhile_gives_way_to_the_queued_one(
-    deployment: Deployment,
+    deployment: Deployment, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = deployment.settings()
     enqueue_pairs(settings, ["erp"])
@@ -72,5 +74,9 @@ def test_a_dead_workers_job_of_a_pair_queued_again_meanwhile_gives_way_to_the_qu
     assert enqueue_pairs(settings, ["erp"])["erp"] is not None  # a tick or a person, before it was found
     # The starting worker looks for stalled jobs: the requeue met the queued job's queueing lock and was
     # skipped, every look, while the stalled job held the pair's lock, so the queued one never ran.
-    run_worker(WorkerApp(settings), burst=True, install_signal_handlers=False)
+    with caplog.at_level(logging.WARNING, logger="billing_milestones.workers"):
+        run_worker(WorkerApp(settings), burst=True, install_signal_handlers=False)
     assert [j["status"] for j in _jobs(deployment.links)] == ["failed", "succeeded"]
+    # Said once, as what happened: not also announced as queued again.
+    events = [getattr(r, "bm_event", None) for r in caplog.records]
+    assert "job_superseded" in events and "job_recovered" not in events

@@ -182,7 +182,8 @@ class PairJobManager(LivenessJobManager):
         lock: str | None = None,
     ) -> None:
         """The requeue of a dead worker's job (``_liveness.requeue``); refused (ConnectorException, which
-        the requeue skips) when the job is no longer ``doing``."""
+        the requeue skips, neither counting nor announcing it as queued) when the job is no longer ``doing``,
+        or when it gave way to its pair's queued run."""
         try:
             await super().retry_job_by_id_async(job_id, retry_at, priority, queue, lock)
         except pq_errors.UniqueViolation as exc:
@@ -191,6 +192,7 @@ class PairJobManager(LivenessJobManager):
             if not await self.connector.execute_query_all_async(_FAIL_DOING, job_id=job_id):
                 raise pq_errors.ConnectorException(f"job {job_id} is no longer doing") from exc
             _superseded(job_id, "requeue")
+            raise pq_errors.ConnectorException(f"job {job_id} gave way to its pair's queued run") from exc
 
 
 class WorkerApp:
