@@ -14,6 +14,7 @@ from psycopg.rows import dict_row
 
 from billing_milestones.sync import LinkStore
 from billing_milestones.workers import SYNC_TASK, WorkerApp, enqueue_pairs, run_worker
+from billing_milestones.workers._app import REQUEUES_BEYOND_RETRIES
 
 from .conftest import Deployment
 
@@ -80,3 +81,28 @@ def test_a_dead_workers_job_of_a_pair_queued_again_meanwhile_gives_way_to_the_qu
     # Said once, as what happened: not also announced as queued again.
     events = [getattr(r, "bm_event", None) for r in caplog.records]
     assert "job_superseded" in events and "job_recovered" not in events
+
+
+@pytest.mark.parametrize(("beyond", "ends"), [(-1, "succeeded"), (0, "failed")])
+def test_a_dead_workers_job_is_sent_back_until_its_attempts_run_out(
+    deployment: Deployment, caplog: pytest.LogCaptureFixture, beyond: int, ends: str
+) -> None:
+    """A run that kills its worker every time would be sent back for ever: once the job has had the pair's
+    retries and REQUEUES_BEYOND_RETRIES more attempts, the requeue ends it failed (not run); one attempt
+    fewer, it is sent back and runs."""
+    settings = deployment.settings()
+    limit = WorkerApp(settings).workers.retries + REQUEUES_BEYOND_RETRIES
+    enqueue_pairs(settings, ["erp"])
+    with psycopg.connect(deployment.links, autocommit=True) as conn:
+        # Left doing by a worker whose row is gone, after as many attempts as the case says.
+        conn.execute(
+            "UPDATE procrastinate_jobs SET status = 'doing', attempts = %s WHERE task_name = %s",
+            (limit + beyond, SYNC_TASK),
+        )
+    with caplog.at_level(logging.WARNING, logger="billing_milestones.workers"):
+        run_worker(WorkerApp(settings), burst=True, install_signal_handlers=False)
+    assert [j["status"] for j in _jobs(deployment.links)] == [ends]
+    events = [getattr(r, "bm_event", None) for r in caplog.records]
+    assert ("job_abandoned" in events) is (ends == "failed")
+    created = deployment.world.kantata.milestones
+    assert bool(created) is (ends == "succeeded")  # an abandoned job wrote nothing

@@ -103,6 +103,14 @@ _FAIL_DOING: Final = (
 )
 
 
+#: The attempts a job has had (each retry and each requeue of a dead worker's job counts one).
+_ATTEMPTS: Final = "SELECT attempts FROM procrastinate_jobs WHERE id = %(job_id)s"
+#: Requeues of a dead worker's job allowed beyond the pair's ``retries``: a run that kills its worker every
+#: time (its memory, a crash in a library) would be sent back for ever, spending the tenant's budget and a
+#: worker each time. The pair's next tick or enqueue runs it again.
+REQUEUES_BEYOND_RETRIES: Final = 5
+
+
 #: A pair's queued job made due now, if it was waiting for later (a retry's ``retry_wait x n``).
 _DUE_NOW: Final = (
     "UPDATE procrastinate_jobs SET scheduled_at = now() "
@@ -134,7 +142,11 @@ class PairJobManager(LivenessJobManager):
     or the requeue of a dead worker's job) breaks that lock's unique index, and procrastinate left the job
     ``doing`` for good: holding the pair's lock, so the queued job never ran either, the pair was never
     synced again, and every look for dead workers' jobs failed on it anew. The queued job is the rerun the
-    retry asked for, so the job ends ``failed`` instead."""
+    retry asked for, so the job ends ``failed`` instead. A dead worker's job that has had ``requeue_limit``
+    attempts ends ``failed`` too, rather than being sent back once more."""
+
+    #: Attempts after which a dead worker's job ends failed rather than queued again (``WorkerApp`` sets it).
+    requeue_limit: int = 5 + REQUEUES_BEYOND_RETRIES
 
     def batch_defer_jobs(self, jobs: list[pq_jobs.Job], connection: Any | None = None) -> list[pq_jobs.Job]:
         """``milestones enqueue``: a pair already queued is not queued twice, but runs now (see below)."""
@@ -184,6 +196,18 @@ class PairJobManager(LivenessJobManager):
         """The requeue of a dead worker's job (``_liveness.requeue``); refused (ConnectorException, which
         the requeue skips, neither counting nor announcing it as queued) when the job is no longer ``doing``,
         or when it gave way to its pair's queued run."""
+        rows = await self.connector.execute_query_all_async(_ATTEMPTS, job_id=job_id)
+        if rows and int(rows[0]["attempts"]) >= self.requeue_limit:
+            if not await self.connector.execute_query_all_async(_FAIL_DOING, job_id=job_id):
+                raise pq_errors.ConnectorException(f"job {job_id} is no longer doing")
+            logger.error(
+                "job %s has had %s attempts, its worker dead at the last: it ends failed, not queued again (the "
+                "pair's next tick or enqueue runs it)",
+                job_id,
+                rows[0]["attempts"],
+                extra={"bm_event": "job_abandoned", "bm_job": job_id},
+            )
+            raise pq_errors.ConnectorException(f"job {job_id} has had its attempts")
         try:
             await super().retry_job_by_id_async(job_id, retry_at, priority, queue, lock)
         except pq_errors.UniqueViolation as exc:
@@ -226,7 +250,9 @@ class WorkerApp:
         #: This worker's liveness lock and its looks at the others' (a fresh one for each run: see run_worker).
         self.liveness = Liveness(self._liveness_url, tag=self._tag)
         # Before any task is made: tasks keep the app's job manager.
-        self.app.job_manager = PairJobManager(connector, self.liveness)
+        manager = PairJobManager(connector, self.liveness)
+        manager.requeue_limit = self.workers.retries + REQUEUES_BEYOND_RETRIES
+        self.app.job_manager = manager
         # procrastinate's ``max_attempts`` counts retries (a job whose ``attempts``, its previous runs, reach it
         # is not retried), and 0 would mean no limit: ``retries`` as given, and no strategy at all for none.
         retry = (
