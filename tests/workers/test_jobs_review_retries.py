@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
 
 import psycopg
 import psycopg_pool
 from procrastinate import jobs as pq_jobs
-from psycopg.rows import dict_row
 
 from billing_milestones import errors
 from billing_milestones.errors import ConfigError
@@ -19,16 +17,7 @@ from billing_milestones.workers import SYNC_TASK, WorkerApp, enqueue_pairs, run_
 from billing_milestones.workers._run import PairRunIncomplete
 
 from .conftest import Deployment
-
-
-def _jobs(links: str) -> list[dict[str, Any]]:
-    with psycopg.connect(links, row_factory=dict_row) as conn:
-        return list(
-            conn.execute(
-                "SELECT id, status::text AS status, attempts FROM procrastinate_jobs WHERE task_name=%s ORDER BY id",
-                (SYNC_TASK,),
-            )
-        )
+from .test_jobs_review_requeued import _jobs
 
 
 def _job(attempts: int) -> pq_jobs.Job:

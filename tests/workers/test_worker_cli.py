@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 import billing_milestones.workers
 from billing_milestones.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, app
@@ -67,21 +67,27 @@ def test_the_worker_process_freezes_what_it_has_built_before_it_runs_jobs(
     assert calls == ["freeze", "run"]
 
 
+def _worker_raising(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config_text: str, error: Exception) -> Result:
+    """``milestones worker`` with a config of ``config_text`` whose run raises ``error`` (no server needed)."""
+    config = tmp_path / "milestones.toml"
+    config.write_text(config_text + "\n")
+
+    def run(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr("gc.freeze", lambda: None)
+    monkeypatch.setattr(billing_milestones.workers, "WorkerApp", lambda settings, stalled_after: object())
+    monkeypatch.setattr(billing_milestones.workers, "run_worker", run)
+    return CliRunner().invoke(app, ["worker", "--config", str(config)], env={"COLUMNS": "200"})
+
+
 def test_a_worker_judged_dead_exits_with_the_reason_not_a_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A fenced worker (its lock lost long enough to be judged dead, its jobs requeued) says so and exits 1
     for its supervisor to start a new one, as any other problem does."""
-    config = tmp_path / "milestones.toml"
-    config.write_text('links = "postgresql://bm@127.0.0.1:1/bm"\n')
-
-    def fenced(*args: object, **kwargs: object) -> None:
-        raise WorkerFencedError("this worker lost its liveness lock and was judged dead by another; it stopped")
-
-    monkeypatch.setattr("gc.freeze", lambda: None)
-    monkeypatch.setattr(billing_milestones.workers, "WorkerApp", lambda settings, stalled_after: object())
-    monkeypatch.setattr(billing_milestones.workers, "run_worker", fenced)
-    result = CliRunner().invoke(app, ["worker", "--config", str(config)], env={"COLUMNS": "200"})
+    fenced = WorkerFencedError("this worker lost its liveness lock and was judged dead by another; it stopped")
+    result = _worker_raising(tmp_path, monkeypatch, 'links = "postgresql://bm@127.0.0.1:1/bm"', fenced)
     assert result.exit_code == EXIT_PROBLEMS and isinstance(result.exception, SystemExit), result.exception
     assert "judged dead by another" in result.output and "Traceback" not in result.output
 
@@ -93,16 +99,8 @@ def test_a_worker_whose_queue_database_cannot_be_reached_says_so_without_its_pas
     the store opener's message and exit code, the password masked, not psycopg's traceback."""
     from psycopg_pool import PoolTimeout
 
-    config = tmp_path / "milestones.toml"
-    config.write_text('links = "postgresql://bm:s3cret@127.0.0.1:1/bm"\n')
-
-    def unreachable(*args: object, **kwargs: object) -> None:
-        raise PoolTimeout("pool initialization incomplete after 30.0 sec")
-
-    monkeypatch.setattr("gc.freeze", lambda: None)
-    monkeypatch.setattr(billing_milestones.workers, "WorkerApp", lambda settings, stalled_after: object())
-    monkeypatch.setattr(billing_milestones.workers, "run_worker", unreachable)
-    result = CliRunner().invoke(app, ["worker", "--config", str(config)], env={"COLUMNS": "200"})
+    unreachable = PoolTimeout("pool initialization incomplete after 30.0 sec")
+    result = _worker_raising(tmp_path, monkeypatch, 'links = "postgresql://bm:s3cret@127.0.0.1:1/bm"', unreachable)
     assert result.exit_code == EXIT_USAGE and isinstance(result.exception, SystemExit), result.exception
     assert "the queue's database postgresql://bm:***@127.0.0.1:1/bm cannot be reached (PoolTimeout" in result.output
     assert "s3cret" not in result.output and "Traceback" not in result.output
