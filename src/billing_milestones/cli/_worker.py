@@ -15,7 +15,7 @@ import typer
 from .. import errors
 from ..sync.config import Settings
 from ..sync.store import parse_target
-from ..sync.store._url import redact_text
+from ..sync.store._postgres import unreachable
 from ._common import EXIT_OK, EXIT_USAGE, ConfigOpt, JsonOpt, app, fail, guard, load_config, stdout_console
 
 __all__ = ["enqueue_command", "worker_command"]
@@ -73,13 +73,7 @@ def worker_command(
 def _queue_unreachable(settings: Settings, exc: Exception) -> errors.ConfigError:
     """The worker's queue database failed: said as the link store's opener says it (the same database), its
     password masked, not as psycopg's traceback."""
-    target = parse_target(settings.links)
-    reason = redact_text(str(exc).splitlines()[0], target.location) if str(exc) else "no detail"
-    return errors.ConfigError(
-        f"links: the queue's database {target.display} cannot be reached ({type(exc).__name__}: {reason}); "
-        "check the URL and that the server is up",
-        key="links",
-    )
+    return unreachable("the queue's database", parse_target(settings.links).location, exc)
 
 
 @app.command("enqueue")

@@ -18,7 +18,7 @@ from ._backend import Row
 from ._pg_statements import HAS_PUT_LINKS_FUNCTION, PUT_LINKS_FUNCTION
 from ._url import redact_text, redact_url, with_keepalives
 
-__all__ = ["READ_COMMITTED", "PostgresBackend"]
+__all__ = ["READ_COMMITTED", "PostgresBackend", "unreachable"]
 
 #: Any fixed number: the advisory lock every opener of a store takes while it creates or migrates tables.
 _SCHEMA_LOCK: Final = 0x626D6C6E6B73
@@ -105,6 +105,17 @@ _LEASES_ADD_SESSION: Final = (
 _IDENTITIES: Final = {"intents": "id", "runs": "id"}
 
 
+def unreachable(what: str, url: str, exc: Exception) -> ConfigError:
+    """``what`` at ``url`` could not be reached, said with the driver's first line, the URL's passwords masked
+    in both (libpq quotes a token it cannot read back, a password with an unencoded ``%`` among them)."""
+    reason = redact_text(str(exc).splitlines()[0], url) if str(exc) else "no detail"
+    return ConfigError(
+        f"links: {what} {redact_url(url)} cannot be reached ({type(exc).__name__}: {reason}); check the URL and "
+        "that the server is up",
+        key="links",
+    )
+
+
 def _placeholders(sql: str) -> str:
     """Our SQL is written with ``?``; psycopg binds ``%s`` (no literal ``?`` or ``%`` appears in it)."""
     return sql.replace("?", "%s")
@@ -133,12 +144,7 @@ class PostgresBackend:
         try:
             self.conn = psycopg.connect(with_keepalives(url), autocommit=True, row_factory=dict_row, connect_timeout=10)
         except psycopg.Error as exc:
-            raise ConfigError(
-                f"links: the link store {self.display} cannot be reached ({type(exc).__name__}: "
-                f"{redact_text(str(exc).splitlines()[0], url) if str(exc) else 'no detail'}); check the URL and "
-                "that the server is up",
-                key="links",
-            ) from None
+            raise unreachable("the link store", url, exc) from None
         self.conn.execute(READ_COMMITTED)
 
     def rows(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
