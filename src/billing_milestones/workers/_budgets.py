@@ -54,7 +54,7 @@ from ._hourly import _RECOUNT as _RECOUNT
 from ._hourly import _TAKE as _TAKE
 from ._hourly import PostgresHourlyBudget as PostgresHourlyBudget
 from ._hourly import _run as _run
-from ._pool import LazyPool
+from ._pool import LazyPool, not_sent
 from ._wakeups import Wakeups
 
 __all__ = ["PostgresHourlyBudget", "PostgresLimiter", "request_bound"]
@@ -199,7 +199,8 @@ class PostgresLimiter:
                 conn = stack.enter_context(self._pool.get().connection(timeout=self.max_wait))
                 slot, token = self._take(conn, name)
             except psycopg.Error as exc:  # no pooled connection (PoolTimeout), or the take's cut mid-statement
-                raise self._not_sent(name, exc) from exc
+                # A take the server committed before the cut frees at its lease.
+                raise not_sent(f"no slot of {self.slots} for {name!r}", exc, platform=self.platform, path=name) from exc
             taken = time.monotonic()
             try:
                 yield slot
@@ -235,19 +236,6 @@ class PostgresLimiter:
                     path=name,
                 )
             self._wakeups.wait(name, heard, min(_POLL * random.uniform(0.5, 1.0), deadline - now))
-
-    def _not_sent(self, name: str, exc: psycopg.Error) -> BudgetExhaustedError:
-        """A take that failed on the database: the request was not sent, and its caller must know it (a raw
-        psycopg error out of a create left its intent pending, and the pair's next run waited out a write
-        that never left). A take the server committed before the cut frees at its lease."""
-        cause = str(exc).splitlines()[0] if str(exc) else ""
-        return BudgetExhaustedError(
-            f"no slot of {self.slots} for {name!r}: the slots' database failed ({type(exc).__name__}: {cause}) "
-            "(not sent)",
-            platform=self.platform,
-            method="-",
-            path=name,
-        )
 
     def _release(self, conn: psycopg.Connection[tuple[object, ...]], name: str, slot: int, token: int) -> None:
         """Free the slot; when the holding connection broke, on another one. Never raises: the request's own

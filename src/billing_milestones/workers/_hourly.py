@@ -23,8 +23,8 @@ from typing import Final
 import psycopg
 
 from .._checks import positive_int
-from ..errors import BudgetExhaustedError, ValidationError
-from ._pool import LazyPool
+from ..errors import ValidationError
+from ._pool import LazyPool, not_sent
 
 __all__ = ["PostgresHourlyBudget"]
 
@@ -126,14 +126,8 @@ class PostgresHourlyBudget:
         is read from its row, not counted. The clock is the server's (every worker agrees on it)."""
         try:
             return self._acquire()
-        except psycopg.Error as exc:  # a raw psycopg error out of a create left its intent pending
-            cause = str(exc).splitlines()[0] if str(exc) else ""
-            raise BudgetExhaustedError(
-                f"request budget {self.key!r}: its database failed ({type(exc).__name__}: {cause}) (not sent)",
-                platform=self.platform,
-                method="-",
-                path=self.key,
-            ) from exc
+        except psycopg.Error as exc:
+            raise not_sent(f"request budget {self.key!r}", exc, platform=self.platform, path=self.key) from exc
 
     def _acquire(self) -> float | None:
         with self._pool.get().connection() as conn:

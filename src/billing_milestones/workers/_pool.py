@@ -9,13 +9,13 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
-from ..errors import ValidationError
+from ..errors import BudgetExhaustedError, ValidationError
 from ..sync.store import with_keepalives
 from ..sync.store._postgres import READ_COMMITTED  # re-exported: every workers' connection runs it first
 from ..sync.store._url import redact_text
 from ._idle_check import check_idle
 
-__all__ = ["READ_COMMITTED", "LazyPool"]
+__all__ = ["READ_COMMITTED", "LazyPool", "not_sent"]
 
 
 class LazyPool:
@@ -77,3 +77,17 @@ def _unreadable(url: str) -> str | None:
         return f" ({redact_text(message, url)})"
     except ValueError:  # not even a URL urllib can split (an unclosed "[" of an IPv6 host)
         return ""
+
+
+def not_sent(what: str, exc: psycopg.Error, *, platform: str, path: str) -> BudgetExhaustedError:
+    """A slot or budget take the database failed (a connection cut mid-statement, no pooled connection) as
+    ``BudgetExhaustedError``: the request was not sent, and its caller must be able to tell (a raw psycopg
+    error out of a create left its intents pending, and the pair's next run waited out writes that never
+    left). ``what`` names the slot or budget."""
+    cause = str(exc).splitlines()[0] if str(exc) else ""
+    return BudgetExhaustedError(
+        f"{what}: its database failed ({type(exc).__name__}: {cause}) (not sent)",
+        platform=platform,
+        method="-",
+        path=path,
+    )
