@@ -145,8 +145,10 @@ class PairJobManager(LivenessJobManager):
     retry asked for, so the job ends ``failed`` instead. A dead worker's job that has had ``requeue_limit``
     attempts ends ``failed`` too, rather than being sent back once more."""
 
-    #: Attempts after which a dead worker's job ends failed rather than queued again (``WorkerApp`` sets it).
-    requeue_limit: int = 5 + REQUEUES_BEYOND_RETRIES
+    def __init__(self, connector: Any, liveness: Liveness, *, requeue_limit: int) -> None:
+        super().__init__(connector, liveness)
+        #: Attempts after which a dead worker's job ends failed rather than queued again.
+        self.requeue_limit = requeue_limit
 
     def batch_defer_jobs(self, jobs: list[pq_jobs.Job], connection: Any | None = None) -> list[pq_jobs.Job]:
         """``milestones enqueue``: a pair already queued is not queued twice, but runs now (see below)."""
@@ -198,8 +200,7 @@ class PairJobManager(LivenessJobManager):
         or when it gave way to its pair's queued run."""
         rows = await self.connector.execute_query_all_async(_ATTEMPTS, job_id=job_id)
         if rows and int(rows[0]["attempts"]) >= self.requeue_limit:
-            if not await self.connector.execute_query_all_async(_FAIL_DOING, job_id=job_id):
-                raise pq_errors.ConnectorException(f"job {job_id} is no longer doing")
+            await self._fail_doing(job_id)
             logger.error(
                 "job %s has had %s attempts, its worker dead at the last: it ends failed, not queued again (the "
                 "pair's next tick or enqueue runs it)",
@@ -213,10 +214,15 @@ class PairJobManager(LivenessJobManager):
         except pq_errors.UniqueViolation as exc:
             if not _queued_again(exc):
                 raise
-            if not await self.connector.execute_query_all_async(_FAIL_DOING, job_id=job_id):
-                raise pq_errors.ConnectorException(f"job {job_id} is no longer doing") from exc
+            await self._fail_doing(job_id)
             _superseded(job_id, "requeue")
             raise pq_errors.ConnectorException(f"job {job_id} gave way to its pair's queued run") from exc
+
+    async def _fail_doing(self, job_id: int) -> None:
+        """End the job ``failed`` if it is still ``doing``; else refuse as procrastinate refuses a requeue of a
+        job no longer ``doing`` (another worker sent it back first: the requeue skips it)."""
+        if not await self.connector.execute_query_all_async(_FAIL_DOING, job_id=job_id):
+            raise pq_errors.ConnectorException(f"job {job_id} is no longer doing")
 
 
 class WorkerApp:
@@ -250,9 +256,9 @@ class WorkerApp:
         #: This worker's liveness lock and its looks at the others' (a fresh one for each run: see run_worker).
         self.liveness = Liveness(self._liveness_url, tag=self._tag)
         # Before any task is made: tasks keep the app's job manager.
-        manager = PairJobManager(connector, self.liveness)
-        manager.requeue_limit = self.workers.retries + REQUEUES_BEYOND_RETRIES
-        self.app.job_manager = manager
+        self.app.job_manager = PairJobManager(
+            connector, self.liveness, requeue_limit=self.workers.retries + REQUEUES_BEYOND_RETRIES
+        )
         # procrastinate's ``max_attempts`` counts retries (a job whose ``attempts``, its previous runs, reach it
         # is not retried), and 0 would mean no limit: ``retries`` as given, and no strategy at all for none.
         retry = (
