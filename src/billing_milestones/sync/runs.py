@@ -43,6 +43,7 @@ __all__ = [
     "LOST_ERROR",
     "OPEN_ERROR",
     "RunLog",
+    "clipped",
     "leased_run",
     "logger",
     "record_no_writes",
@@ -73,12 +74,14 @@ LOST_ERROR: Final = (
 ERROR_LIMIT: Final = 2000
 
 
-def _bounded(error: str | None) -> str | None:
-    """``error`` whole when it fits in :data:`ERROR_LIMIT`, else its start and how much was left out."""
-    if error is None or len(error) <= ERROR_LIMIT:
-        return error
-    cut = ERROR_LIMIT - 80  # room for the note, whatever the count's digits
-    return f"{error[:cut]}... ({len(error) - cut:,} more characters not kept; the error raised has them all)"
+def clipped(text: str, limit: int, note: str = "") -> str:
+    """``text`` whole when it has at most ``limit`` characters, else its start and how many more were left
+    out (``note`` added to that), ``limit`` characters at most in all: for a platform's error text, which a
+    history row or a job's error quotes."""
+    if len(text) <= limit:
+        return text
+    cut = limit - 80  # room for the note, whatever the count's digits
+    return f"{text[:cut]}... ({len(text) - cut:,} more characters{note})"
 
 
 _COLUMNS: Final = "pair_id, worker, started_at, finished_at, created, updated, deleted, adopted, conflicts, ok, error"
@@ -166,7 +169,9 @@ class RunLog:
             started_at=self.started_at,
             finished_at=now_text(),
             ok=self.ok,
-            error=_bounded(scrub(self.error)) if self.error else self.error,
+            error=clipped(scrub(self.error), ERROR_LIMIT, " not kept; the error raised has them all")
+            if self.error
+            else self.error,
             **{name: self.counts.get(name, 0) for name in (*_COUNTED, "conflicts")},
         )
 

@@ -20,7 +20,7 @@ from ..model import Platform
 from ..sync import apply_plan, load_sides, plan_sync, settle_pending
 from ..sync.config import Settings
 from ..sync.connect import connect, expect_first_sync, remember_draft, resolve_container
-from ..sync.runs import leased_run
+from ..sync.runs import clipped, leased_run
 from ..sync.store import LinkStore
 from ._timing import PhaseClock
 
@@ -47,17 +47,11 @@ TRANSIENT: tuple[type[Exception], ...] = (
 )
 
 
-#: The most of a failed write's text a job's error quotes. The platform writes that text (a validation
-#: message can carry a whole payload), and the queue logs the job's error at every failed attempt; the run's
-#: history row keeps more (``sync.runs.ERROR_LIMIT``), the result's failures all of it.
+#: The most of a failed write's text a job's error quotes, its note of what was left out included. The
+#: platform writes that text (a validation message can carry a whole payload), and the queue logs the job's
+#: error at every failed attempt; the run's history row keeps more (``sync.runs.ERROR_LIMIT``), the result's
+#: failures all of it.
 FIRST_FAILURE_LIMIT: Final = 500
-
-
-def _first(error: str | None) -> str:
-    text = str(error)
-    if len(text) <= FIRST_FAILURE_LIMIT:
-        return text
-    return f"{text[:FIRST_FAILURE_LIMIT]}... ({len(text) - FIRST_FAILURE_LIMIT:,} more characters)"
 
 
 def run_pair(
@@ -117,9 +111,9 @@ def run_pair(
     if result.failures:
         # Which failures would pass is not knowable from here (a 503 now, a 422 for good): retry them all,
         # a bounded number of times; a write that fails for good fails the job after the last attempt.
+        first = clipped(str(result.failures[0].error), FIRST_FAILURE_LIMIT)
         raise PairRunIncomplete(
-            f"pair {name}: {len(result.failures)} write(s) failed (first: {_first(result.failures[0].error)}); "
-            "the job is retried",
+            f"pair {name}: {len(result.failures)} write(s) failed (first: {first}); the job is retried",
             pair_id=name,
         )
     return result.to_json()
