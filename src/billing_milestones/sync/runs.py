@@ -261,7 +261,7 @@ def record_no_writes(store: LinkStore, plan: SyncPlan, lease: Lease, *, error: s
     (only conflicts left, or nothing at all: ``milestones sync`` does not apply such a plan, and without its
     row the history would show only the runs that wrote, not the conflicts its later runs kept finding), or
     ``error`` says why not. The figures :func:`~billing_milestones.sync.apply_plan` records for the same plan
-    (as a worker's run does), without that run's link refresh of every unchanged milestone."""
+    (as a worker's run does), without that run's refresh of unchanged milestones' links whose fingerprints moved."""
     from .apply import ApplyResult  # apply imports this module
 
     with recorded_run(store, plan.pair.identity, lease) as run:
