@@ -10,23 +10,13 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg.rows import dict_row
 
 from billing_milestones.sync import LinkStore
 from billing_milestones.workers import SYNC_TASK, WorkerApp, enqueue_pairs, run_worker
 from billing_milestones.workers._app import REQUEUES_BEYOND_RETRIES
 
 from .conftest import Deployment
-
-
-def _jobs(links: str) -> list[dict[str, Any]]:
-    with psycopg.connect(links, row_factory=dict_row) as conn:
-        return list(
-            conn.execute(
-                "SELECT id, status::text AS status, attempts FROM procrastinate_jobs WHERE task_name=%s ORDER BY id",
-                (SYNC_TASK,),
-            )
-        )
+from .test_worker import jobs
 
 
 def _until(check: Any, timeout: float = 20.0) -> None:
@@ -52,13 +42,13 @@ def test_a_failed_run_of_a_pair_queued_again_meanwhile_is_not_left_doing(deploym
     ):
         run.start()
         try:
-            _until(lambda: [j["status"] for j in _jobs(deployment.links)] == ["doing"])
+            _until(lambda: [j["status"] for j in jobs(deployment.links)] == ["doing"])
             again = enqueue_pairs(settings, ["erp"])["erp"]
             assert again is not None  # the first is running, not waiting: a second run is queued behind it
         finally:
             run.join(60)
     assert not run.is_alive()
-    first, second = _jobs(deployment.links)
+    first, second = jobs(deployment.links)
     # Its retry is the queued job's run (which the next test sees run): procrastinate had left it doing,
     # holding the pair's lock for good.
     assert (first["status"], second["status"]) == ("failed", "todo")
@@ -77,7 +67,7 @@ def test_a_dead_workers_job_of_a_pair_queued_again_meanwhile_gives_way_to_the_qu
     # skipped, every look, while the stalled job held the pair's lock, so the queued one never ran.
     with caplog.at_level(logging.WARNING, logger="billing_milestones.workers"):
         run_worker(WorkerApp(settings), burst=True, install_signal_handlers=False)
-    assert [j["status"] for j in _jobs(deployment.links)] == ["failed", "succeeded"]
+    assert [j["status"] for j in jobs(deployment.links)] == ["failed", "succeeded"]
     # Said once, as what happened: not also announced as queued again.
     events = [getattr(r, "bm_event", None) for r in caplog.records]
     assert "job_superseded" in events and "job_recovered" not in events
@@ -101,7 +91,7 @@ def test_a_dead_workers_job_is_sent_back_until_its_attempts_run_out(
         )
     with caplog.at_level(logging.WARNING, logger="billing_milestones.workers"):
         run_worker(WorkerApp(settings), burst=True, install_signal_handlers=False)
-    assert [j["status"] for j in _jobs(deployment.links)] == [ends]
+    assert [j["status"] for j in jobs(deployment.links)] == [ends]
     events = [getattr(r, "bm_event", None) for r in caplog.records]
     assert ("job_abandoned" in events) is (ends == "failed")
     created = deployment.world.kantata.milestones

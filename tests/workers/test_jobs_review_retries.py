@@ -17,7 +17,7 @@ from billing_milestones.workers import SYNC_TASK, WorkerApp, enqueue_pairs, run_
 from billing_milestones.workers._run import PairRunIncomplete
 
 from .conftest import Deployment
-from .test_jobs_review_requeued import _jobs
+from .test_worker import jobs
 
 
 def _job(attempts: int) -> pq_jobs.Job:
@@ -66,7 +66,7 @@ def test_retries_zero_fails_the_job_after_its_one_attempt(deployment: Deployment
         store.lease(f"autotask:{world.contract_id}->kantata:{world.erp_workspace}", wait=0),
     ):
         run_worker(worker, burst=True, install_signal_handlers=False, heartbeat=1.0)
-    (job,) = _jobs(deployment.links)
+    (job,) = jobs(deployment.links)
     assert (job["status"], job["attempts"]) == ("failed", 1)  # its one run, counted as it finished
 
 

@@ -7,26 +7,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from typing import Any
 
 import psycopg
 from procrastinate.periodic import PeriodicDeferrer
-from psycopg.rows import dict_row
 
 from billing_milestones.workers import SYNC_TASK, WorkerApp, enqueue_pairs, run_worker
 
 from .conftest import Deployment
-
-
-def _jobs(links: str) -> list[dict[str, Any]]:
-    with psycopg.connect(links, row_factory=dict_row) as conn:
-        return list(
-            conn.execute(
-                "SELECT id, status::text AS status, scheduled_at > now() AS later FROM procrastinate_jobs "
-                "WHERE task_name=%s ORDER BY id",
-                (SYNC_TASK,),
-            )
-        )
+from .test_worker import jobs
 
 
 def _retry_waiting_an_hour(deployment: Deployment) -> None:
@@ -51,14 +39,14 @@ def test_a_tick_brings_a_waiting_retry_of_the_pair_forward(deployment: Deploymen
             await deferrer.defer_jobs([(erp, int(time.time()))])
 
     asyncio.run(tick())
-    assert [(j["status"], j["later"]) for j in _jobs(deployment.links)] == [("todo", False)]  # still once
+    assert [(j["status"], j["later"]) for j in jobs(deployment.links)] == [("todo", False)]  # still once
     # A worker without the schedule runs it (one with it would defer its own latest tick as it starts).
     runner = WorkerApp(deployment.settings(), dataclasses.replace(worker.workers, schedule={}))
     run_worker(runner, burst=True, install_signal_handlers=False)
-    assert [j["status"] for j in _jobs(deployment.links)] == ["succeeded"]
+    assert [j["status"] for j in jobs(deployment.links)] == ["succeeded"]
 
 
 def test_enqueue_by_hand_brings_a_waiting_retry_of_the_pair_forward(deployment: Deployment) -> None:
     _retry_waiting_an_hour(deployment)
     assert enqueue_pairs(deployment.settings(), ["erp"]) == {"erp": None}  # already queued: not twice
-    assert [(j["status"], j["later"]) for j in _jobs(deployment.links)] == [("todo", False)]
+    assert [(j["status"], j["later"]) for j in jobs(deployment.links)] == [("todo", False)]

@@ -25,8 +25,8 @@ def jobs(links: str) -> list[dict[str, Any]]:
     with psycopg.connect(links, row_factory=dict_row) as conn:
         return list(
             conn.execute(
-                "SELECT id, status::text AS status, attempts, lock, queueing_lock, args FROM procrastinate_jobs "
-                "WHERE task_name=%s ORDER BY id",
+                "SELECT id, status::text AS status, attempts, lock, queueing_lock, args, scheduled_at > now() AS later "
+                "FROM procrastinate_jobs WHERE task_name=%s ORDER BY id",
                 (SYNC_TASK,),
             )
         )
