@@ -8,6 +8,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
+import pytest
+
+from billing_milestones import Platform
+from billing_milestones.errors import ConfigError
+from billing_milestones.sync.config import load_settings
 from billing_milestones.workers import PostgresHourlyBudget, PostgresLimiter, WorkerApp
 
 from .._postgres import PostgresServer, fresh_database
@@ -73,6 +79,69 @@ def test_a_worker_warms_the_autotask_budgets_of_its_pairs_before_its_first_job(d
         ((limiter, budget),) = zip(worker.budgets._limiters.values(), worker.budgets._budgets.values(), strict=True)
         assert _opened(limiter._pool.get()) >= 3 and _opened(budget._pool.get()) >= 3
         assert limiter._wakeups._first.is_set()
+    finally:
+        worker.stores.close()
+        worker.budgets.close()
+
+
+class _Watched:
+    """A client whose milestone view is noted when it is built."""
+
+    def __init__(self, client: Any, viewed: list[str]) -> None:
+        self.client, self.viewed = client, viewed
+
+    def __enter__(self) -> _Watched:
+        self.client.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.__exit__(*exc)
+
+    @property
+    def milestones(self) -> Any:
+        self.viewed.append(type(self.client).__name__)
+        return self.client.milestones
+
+
+def _refuse_sends(monkeypatch: pytest.MonkeyPatch) -> None:
+    def send(*args: object, **kwargs: object) -> httpx.Response:
+        raise AssertionError("a warm-up sent a request")
+
+    monkeypatch.setattr(httpx.Client, "send", send)
+
+
+def test_a_worker_builds_each_platforms_client_and_view_before_its_first_job_and_sends_nothing(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first client a process builds imports its platform's modules: done in the warm-up, the first
+    jobs' threads do not wait for it one after another."""
+    worker = WorkerApp(deployment.settings())
+    viewed: list[str] = []
+    connect = worker.budgets.connect
+    monkeypatch.setattr(
+        worker.budgets, "connect", lambda platform, settings: _Watched(connect(platform, settings), viewed)
+    )
+    _refuse_sends(monkeypatch)
+    try:
+        worker.warm_up()
+        # The demo's pairs read Autotask and crm.com and write Kantata.
+        assert sorted(viewed) == ["AutotaskClient", "CrmComClient", "KantataClient"]
+    finally:
+        worker.stores.close()
+        worker.budgets.close()
+
+
+def test_a_platform_the_config_cannot_connect_yet_is_left_to_the_job(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {k: v for k, v in deployment.env.items() if k != "KANTATA_TOKEN"}
+    worker = WorkerApp(load_settings(deployment.config, env=env))
+    _refuse_sends(monkeypatch)
+    try:
+        worker.warm_up()  # no error here: the job names the missing token
+        with pytest.raises(ConfigError, match="token"):
+            worker.budgets.connect(Platform.KANTATA, worker.settings)
+        assert Platform.KANTATA in worker.budgets._http
     finally:
         worker.stores.close()
         worker.budgets.close()

@@ -307,12 +307,14 @@ class WorkerApp:
     def warm_up(self, *, stores: int = 0) -> None:
         """Build, before the first job, the HTTP pools the configured pairs' platforms need (a TLS context
         each), ``stores`` link stores and as many connections for each shared budget (one per job run at
-        once): a worker's first jobs then start as fast as its later ones, instead of each opening a store
-        under the schema lock all openers queue on, or a budget's connection while other workers hold the
-        slots it waits for."""
-        for spec in self.settings.pairs.values():
-            for platform, _ in (spec.source, spec.target):
-                self.budgets.http(platform)
+        once), and one client of each platform with its milestone view (:meth:`SharedBudgets.rehearse`): a
+        worker's first jobs then start as fast as its later ones, instead of each opening a store under the
+        schema lock all openers queue on, a budget's connection while other workers hold the slots it waits
+        for, or importing the clients' modules while the job threads beside it wait for that import."""
+        pairs = self.settings.pairs.values()
+        for platform in {platform for spec in pairs for platform, _ in (spec.source, spec.target)}:
+            self.budgets.http(platform)
+            self.budgets.rehearse(platform, self.settings)
         self.stores.fill(stores)
         self.budgets.warm(self.settings, stores)
 
