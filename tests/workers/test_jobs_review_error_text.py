@@ -12,7 +12,7 @@ from billing_milestones.model import Platform
 from billing_milestones.sandbox.kantata import DEMO_TOKEN
 from billing_milestones.sync.config import Settings
 from billing_milestones.sync.connect import connect
-from billing_milestones.workers._run import PairRunIncomplete, run_pair
+from billing_milestones.workers._run import PairRunRefused, run_pair
 
 from .conftest import Deployment
 
@@ -42,9 +42,9 @@ def test_a_failed_runs_error_is_bounded(deployment: Deployment) -> None:
             return connect(platform, settings, http_client=httpx.Client(transport=_RefusingCreates()))
         return connect(platform, settings)
 
-    with pytest.raises(PairRunIncomplete) as caught:
+    with pytest.raises(PairRunRefused) as caught:  # a 422: refused for what it sent, not retried
         run_pair(deployment.settings(), "erp", connector=connector)
     text = str(caught.value)
-    assert text.startswith("pair erp: 4 write(s) failed (first: ") and "title is not valid (token" in text
-    assert DEMO_TOKEN not in text
-    assert text.endswith("; the job is retried") and len(text) < 1_000, len(text)
+    assert text.startswith("pair erp: 4 write(s) refused for what they sent (first: ")
+    assert "title is not valid (token" in text and DEMO_TOKEN not in text
+    assert text.endswith("the API user's rights") and len(text) < 1_000, len(text)

@@ -14,7 +14,7 @@ from billing_milestones import errors
 from billing_milestones.errors import ConfigError
 from billing_milestones.sync import LinkStore
 from billing_milestones.workers import SYNC_TASK, WorkerApp, enqueue_pairs, run_worker
-from billing_milestones.workers._run import PairRunIncomplete
+from billing_milestones.workers._run import PairRunIncomplete, PairRunRefused
 
 from .conftest import Deployment
 from .test_worker import jobs
@@ -84,6 +84,8 @@ _CLASSIFIED: list[tuple[BaseException, bool]] = [
     (errors.ValidationError("amount: not a number", field="amount"), False),
     (errors.ConfigError("pairs.erp: no such pair", key="pairs.erp"), False),
     (_api(errors.InternalServerError, 503), True),
+    (PairRunIncomplete("pair erp: 1 write(s) failed", pair_id="erp"), True),
+    (PairRunRefused("pair erp: 1 write(s) refused for what they sent", pair_id="erp"), False),
     (_api(errors.APITimeoutError), True),
     (_api(errors.APIConnectionError), True),
     (_api(errors.RateLimitError, 429), True),

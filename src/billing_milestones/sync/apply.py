@@ -10,7 +10,6 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
 from .. import errors
@@ -21,6 +20,7 @@ from .._platforms import spec_for
 from .._view import MilestoneView, SetWritingView
 from ..model import SYNC_SERVICE_NAME, Milestone, MilestoneKey
 from ._load import load_sides, resolve_view
+from ._results import ActionResult, ApplyResult
 from ._rows import MilestoneRow
 from ._settle import DEFAULT_WRITE_SETTLE, settle_pending
 from ._write_check import WriteCheck, stamp_time
@@ -40,53 +40,6 @@ T = TypeVar("T")
 #: Failures after which a create may have been stored: no response, a 5xx, or a 2xx reply we could not read
 #: (the platform acted; only its answer is unusable). Recovery looks the sync keys up on the target.
 _AMBIGUOUS: Final = (errors.APIConnectionError, errors.InternalServerError, errors.APIResponseValidationError)
-
-
-@dataclass(frozen=True)
-class ActionResult:
-    action: PlannedAction
-    ok: bool
-    result: Milestone | None = None
-    error: str | None = None
-    wrote: bool = False
-
-
-@dataclass
-class ApplyResult:
-    plan: SyncPlan
-    dry_run: bool = False
-    results: list[ActionResult] = field(default_factory=list)
-
-    def count(self, kind: ActionKind, *, ok: bool = True) -> int:
-        return sum(1 for r in self.results if r.action.kind is kind and r.ok is ok)
-
-    @property
-    def failures(self) -> list[ActionResult]:
-        return [r for r in self.results if not r.ok]
-
-    @property
-    def writes(self) -> int:
-        return sum(1 for r in self.results if r.wrote)
-
-    @property
-    def ok(self) -> bool:
-        """No failures and no findings left (conflicts, duplicates not removed)."""
-        return not self.failures and not self.plan.findings
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "pair": self.plan.pair.id,
-            "dry_run": self.dry_run,
-            "ok": self.ok,
-            "writes": self.writes,
-            "counts": self.plan.counts(),
-            "failures": [
-                {"sync_key": r.action.sync_key, "title": r.action.title, "error": r.error} for r in self.failures
-            ],
-            "conflicts": [a.to_json() for a in self.plan.conflicts],
-            "duplicates": [a.to_json() for a in self.plan.duplicates],
-            "notes": list(self.plan.notes),
-        }
 
 
 Progress = Callable[[ActionResult], None]
@@ -235,7 +188,7 @@ class _Applier:
             raise  # not sent: the run stops, the intent left pending for the next run to settle
         except errors.BillingMilestonesError as exc:
             self.store.finish(intent, error=str(exc))
-            return ActionResult(action, ok=False, error=str(exc))
+            return ActionResult(action, ok=False, error=str(exc), cause=exc)
         self._link(action, updated, intent)
         return ActionResult(action, ok=True, result=updated, wrote=True)
 
@@ -265,7 +218,7 @@ class _Applier:
         except errors.BillingMilestonesError as exc:
             for _, intent in begun:
                 self.store.finish(intent, error=str(exc))
-            return [ActionResult(a, ok=False, error=str(exc)) for a in actions]
+            return [ActionResult(a, ok=False, error=str(exc), cause=exc) for a in actions]
         answered: list[tuple[tuple[PlannedAction, int], Milestone]] = []
         try:
             for answer in zip(begun, created, strict=True):  # a short reply raises after the answered ones
@@ -291,7 +244,7 @@ class _Applier:
                 # Not listed yet, but the request may still be served (a read timeout fires before the request
                 # bound): left pending, the next run lists once it settles and adopts what landed by its key.
                 why = f"{exc} (not on the target yet; left pending: the next run lists the target once it settles)"
-                results.append(ActionResult(action, ok=False, error=why))
+                results.append(ActionResult(action, ok=False, error=why, cause=exc))
         return results
 
     def _remove_duplicate(self, action: PlannedAction) -> ActionResult:
@@ -303,7 +256,7 @@ class _Applier:
         check = self._begin(action.sync_key, action.kind.value)
         failed = self._deleted(check, key)
         if failed is not None:
-            return ActionResult(action, ok=False, error=failed)
+            return ActionResult(action, ok=False, error=str(failed), cause=failed)
         self.store.finish(check.intents[0])
         return ActionResult(action, ok=True, wrote=True)
 
@@ -312,11 +265,11 @@ class _Applier:
         target = target_row(action)
         key = target.key if target is not None else None
         if key is not None and (failed := self._deleted(check, key)) is not None:
-            return ActionResult(action, ok=False, error=failed)
+            return ActionResult(action, ok=False, error=str(failed), cause=failed)
         self.store.remove(self.pair.id, action.sync_key, intent_id=check.intents[0])
         return ActionResult(action, ok=True, wrote=target is not None)
 
-    def _deleted(self, check: WriteCheck, key: MilestoneKey) -> str | None:
+    def _deleted(self, check: WriteCheck, key: MilestoneKey) -> errors.BillingMilestonesError | None:
         """Delete ``key`` under ``check``: None once it is gone (already gone too), else the failure, its
         intent closed as failed. A lost lease stops the run, the intent left pending."""
         try:
@@ -328,7 +281,7 @@ class _Applier:
             raise
         except errors.BillingMilestonesError as exc:
             self.store.finish(check.intents[0], error=str(exc))
-            return str(exc)
+            return exc
         return None
 
     # -- set-semantics platform (crm.com) -----------------------------------------------------------
@@ -364,7 +317,7 @@ class _Applier:
             for intent in intents.values():
                 self.store.finish(intent, error=str(exc))
             for action in actions:
-                self.record(ActionResult(action, ok=action.kind not in _WRITING, error=str(exc)))
+                self.record(ActionResult(action, ok=action.kind not in _WRITING, error=str(exc), cause=exc))
             return
         by_stage = {m.trigger.ref: m for m in stored}
         for action in actions:

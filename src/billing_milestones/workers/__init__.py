@@ -6,13 +6,15 @@
 from ._app import SYNC_TASK, WorkerApp, cron_for, pair_lock
 from ._budgets import PostgresHourlyBudget, PostgresLimiter
 from ._clients import SharedBudgets
-from ._run import TRANSIENT, PairRunIncomplete, run_pair
+from ._run import REFUSED, TRANSIENT, PairRunIncomplete, PairRunRefused, run_pair
 from ._worker import enqueue_pairs, run_worker
 
 __all__ = [
+    "REFUSED",
     "SYNC_TASK",
     "TRANSIENT",
     "PairRunIncomplete",
+    "PairRunRefused",
     "PostgresHourlyBudget",
     "PostgresLimiter",
     "SharedBudgets",

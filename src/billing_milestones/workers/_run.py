@@ -4,12 +4,14 @@ The same steps as ``milestones sync PAIR --yes``, without a terminal: the lease 
 listings are read and held until the last write is recorded, so a job retried while its first attempt is
 somehow still alive waits or fails with PairBusyError (and is retried later) instead of writing twice.
 A run whose writes failed (a platform that is down) raises :class:`PairRunIncomplete` so the queue retries
-the job with backoff; the intents and the sync keys on the target make the rerun safe.
+the job with backoff; the intents and the sync keys on the target make the rerun safe. A run whose every
+failed write the platform refused for the milestone itself, or for the API user's rights, raises
+:class:`PairRunRefused` instead, and the job fails at once: its rerun would send the same writes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from typing import Any, Final
 
@@ -18,17 +20,42 @@ import psycopg
 from .. import errors
 from ..model import Platform
 from ..sync import apply_plan, load_sides, plan_sync, settle_pending
+from ..sync.apply import ActionResult
 from ..sync.config import Settings
 from ..sync.connect import connect, expect_first_sync, remember_draft, resolve_container
 from ..sync.runs import clipped, leased_run
 from ..sync.store import LinkStore
 from ._timing import PhaseClock
 
-__all__ = ["TRANSIENT", "PairRunIncomplete", "run_pair"]
+__all__ = ["REFUSED", "TRANSIENT", "PairRunIncomplete", "PairRunRefused", "run_pair"]
 
 
 class PairRunIncomplete(errors.SyncError):
     """Some writes of a run failed: the job is retried with backoff, up to its last attempt."""
+
+
+class PairRunRefused(errors.SyncError):
+    """Every failed write of a run was refused for what it sent (:data:`REFUSED`): the job fails now rather
+    than being retried, since a rerun plans the same writes from the same milestones and is refused again.
+    The run's other writes are linked, its history row says why, and a scheduled pair runs again at its
+    next period (after the milestones or the API user's rights are mended, it goes through)."""
+
+
+#: Failures a rerun would meet again: the platform refused the request for what it said (400, or a field
+#: it rejects: 422, an invoiced Kantata milestone among them), for who sent it (401, 403), or does not allow
+#: it at all; or the milestone failed our checks before any request. Not among them: 404 and 409, which say
+#: the target changed under the run (a rerun lists it again and plans anew), throttles, 5xx (Autotask also
+#: answers business-rule failures with a 500, but a 500 is first of all a platform that is down) and a
+#: failure known only by its text.
+REFUSED: Final[tuple[type[errors.BillingMilestonesError], ...]] = (
+    errors.BadRequestError,
+    errors.AuthenticationError,
+    errors.PermissionDeniedError,
+    errors.UnprocessableEntityError,
+    errors.UnsupportedOperationError,
+    errors.ValidationError,
+    errors.TranslationError,
+)
 
 
 #: Failures worth another attempt later: the platform or the network was down, busy, or another run held
@@ -109,11 +136,22 @@ def run_pair(
     finally:
         clock.log(ok=ok)
     if result.failures:
-        # Which failures would pass is not knowable from here (a 503 now, a 422 for good): retry them all,
-        # a bounded number of times; a write that fails for good fails the job after the last attempt.
-        first = clipped(str(result.failures[0].error), FIRST_FAILURE_LIMIT)
-        raise PairRunIncomplete(
-            f"pair {name}: {len(result.failures)} write(s) failed (first: {first}); the job is retried",
+        raise failed_run(name, result.failures)
+    return result.to_json()
+
+
+def failed_run(name: str, failures: Sequence[ActionResult]) -> errors.SyncError:
+    """What a run whose writes failed raises: :class:`PairRunRefused` when the platform refused every one
+    of them for what it sent (:data:`REFUSED`), else :class:`PairRunIncomplete`. One failure a rerun may
+    mend (a 503, a lost answer) is worth the retries: the refused ones are refused again meanwhile, and a
+    write that keeps failing fails the job after the last attempt."""
+    first = clipped(str(failures[0].error), FIRST_FAILURE_LIMIT)
+    if all(isinstance(failure.cause, REFUSED) for failure in failures):
+        return PairRunRefused(
+            f"pair {name}: {len(failures)} write(s) refused for what they sent (first: {first}); not retried, "
+            "since a rerun would send them again: mend the milestones or the API user's rights",
             pair_id=name,
         )
-    return result.to_json()
+    return PairRunIncomplete(
+        f"pair {name}: {len(failures)} write(s) failed (first: {first}); the job is retried", pair_id=name
+    )
