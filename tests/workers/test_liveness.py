@@ -310,8 +310,8 @@ def test_the_judgement_rechecks_the_epoch_and_the_lock_in_its_own_statement(depl
 
         assert await judge([dead_id], [1]) == []  # the worker took its lock again since (epoch moved)
         assert await judge([live_id], [0]) == []  # held
-        ((judged_id, job_id, queue_name, pair),) = await judge([dead_id, live_id], [0, 0])
-        assert (judged_id, queue_name, pair) == (dead_id, "test", "dead") and isinstance(job_id, int)
+        ((judged_id, job_id, queue_name, pair, attempts),) = await judge([dead_id, live_id], [0, 0])
+        assert (judged_id, queue_name, pair, attempts) == (dead_id, "test", "dead", 0) and isinstance(job_id, int)
 
     run(deployment, scenario)
 

@@ -14,7 +14,7 @@ from procrastinate import jobs as pq_jobs
 from procrastinate import manager as pq_manager
 
 from billing_milestones.workers import pair_lock
-from billing_milestones.workers._liveness import requeue
+from billing_milestones.workers._liveness import REQUEUE, requeue
 from billing_milestones.workers._liveness_finish import FINISH, RETRY
 
 from .conftest import Deployment
@@ -45,7 +45,7 @@ def _state(links: str, job_id: int) -> tuple[str, int | None, int]:
 async def _requeue(workers: Workers, job: pq_jobs.Job) -> None:
     """What a watcher does to the job of a worker it judged dead."""
     assert job.id is not None
-    assert await requeue(workers.manager, [(job.id, job.queue, "p")], reason="judged in the test") == 1
+    assert await requeue(workers.manager, [(job.id, job.queue, "p", job.attempts)], reason="judged in the test") == 1
 
 
 def test_a_requeued_jobs_finish_by_its_old_worker_leaves_it_queued(
@@ -171,6 +171,33 @@ def test_the_guarded_steps_call_the_functions_procrastinates_own_queries_call() 
     """An upgrade of procrastinate that renames them fails here, not in production."""
     from procrastinate import sql
 
-    for guarded, name in ((FINISH, "finish_job"), (RETRY, "retry_job")):
+    for guarded, name in ((FINISH, "finish_job"), (RETRY, "retry_job"), (REQUEUE, "retry_job")):
         function = sql.queries[name].split("SELECT ", 1)[1].split("(", 1)[0]
         assert f"SELECT {function}(id, " in guarded
+
+
+def test_a_stale_judgement_of_a_job_leaves_its_next_run_and_its_end_alone(deployment: Deployment) -> None:
+    """Two workers judged one stalled job (the heartbeat path lists it to each): the first sent it back and a
+    third worker took it. The second's requeue, arriving late, neither sends back that running job nor
+    revives it once it has failed (procrastinate's retry takes any ``doing`` job, and a ``failed`` one)."""
+
+    async def scenario() -> None:
+        async with queue(deployment) as workers:
+            _, job = await _running(workers, "p")
+            assert job.id is not None
+            judged = [(job.id, job.queue, "p", job.attempts)]  # what both watchers saw
+            assert await requeue(workers.manager, judged, reason="judged first") == 1
+            third, again = await _running_again(workers, job)
+            running = _state(deployment.links, job.id)
+            assert running == ("doing", third, job.attempts + 1)
+            assert await requeue(workers.manager, judged, reason="judged late") == 0
+            assert _state(deployment.links, job.id) == running  # the third worker's run, untouched
+            await workers.manager.finish_job(again, pq_jobs.Status.FAILED, delete_job=False)
+            assert await requeue(workers.manager, judged, reason="judged late") == 0
+            ended = _state(deployment.links, job.id)
+            assert ended[0] == "failed"
+            fresh = [(job.id, job.queue, "p", ended[2])]  # even with the attempts it has now: it is not doing
+            assert await requeue(workers.manager, fresh, reason="judged late") == 0
+            assert _state(deployment.links, job.id) == ended
+
+    asyncio.run(scenario())

@@ -96,15 +96,13 @@ def _queue_pool(**options: Any) -> psycopg_pool.AsyncConnectionPool:
     return psycopg_pool.AsyncConnectionPool(**{**options, "check": check_idle_async})
 
 
-#: A pair's ``doing`` job ended ``failed``, in one statement that finds it still ``doing``.
+#: A dead worker's ``doing`` job ended ``failed``, in one statement that finds it still the run judged (``doing``
+#: with the attempts it had then: see ``_liveness.REQUEUE``).
 _FAIL_DOING: Final = (
     "SELECT procrastinate_finish_job_v1(id, 'failed', false) FROM procrastinate_jobs "
-    "WHERE id = %(job_id)s AND status = 'doing'"
+    "WHERE id = %(job_id)s AND status = 'doing' AND attempts = %(attempts)s"
 )
 
-
-#: The attempts a job has had (each retry and each requeue of a dead worker's job counts one).
-_ATTEMPTS: Final = "SELECT attempts FROM procrastinate_jobs WHERE id = %(job_id)s"
 #: Requeues of a dead worker's job allowed beyond the pair's ``retries``: a run that kills its worker every
 #: time (its memory, a crash in a library) would be sent back for ever, spending the tenant's budget and a
 #: worker each time. The pair's next tick or enqueue runs it again.
@@ -187,41 +185,34 @@ class PairJobManager(LivenessJobManager):
             _superseded(job.id, "retry")
             await self.finish_job(job, pq_jobs.Status.FAILED, delete_job=False)
 
-    async def retry_job_by_id_async(
-        self,
-        job_id: int,
-        retry_at: datetime.datetime,
-        priority: int | None = None,
-        queue: str | None = None,
-        lock: str | None = None,
-    ) -> None:
+    async def requeue_judged_async(self, job_id: int, attempts: int) -> None:
         """The requeue of a dead worker's job (``_liveness.requeue``); refused (ConnectorException, which
-        the requeue skips, neither counting nor announcing it as queued) when the job is no longer ``doing``,
-        or when it gave way to its pair's queued run."""
-        rows = await self.connector.execute_query_all_async(_ATTEMPTS, job_id=job_id)
-        if rows and int(rows[0]["attempts"]) >= self.requeue_limit:
-            await self._fail_doing(job_id)
+        the requeue skips, neither counting nor announcing it as queued) when the job is no longer the run
+        judged, when it has had ``requeue_limit`` attempts (it ends failed), or when it gave way to its pair's
+        queued run."""
+        if attempts >= self.requeue_limit:
+            await self._fail_doing(job_id, attempts)
             logger.error(
                 "job %s has had %s attempts, its worker dead at the last: it ends failed, not queued again (the "
                 "pair's next tick or enqueue runs it)",
                 job_id,
-                rows[0]["attempts"],
+                attempts,
                 extra={"bm_event": "job_abandoned", "bm_job": job_id},
             )
             raise pq_errors.ConnectorException(f"job {job_id} has had its attempts")
         try:
-            await super().retry_job_by_id_async(job_id, retry_at, priority, queue, lock)
+            await super().requeue_judged_async(job_id, attempts)
         except pq_errors.UniqueViolation as exc:
             if not _queued_again(exc):
                 raise
-            await self._fail_doing(job_id)
+            await self._fail_doing(job_id, attempts)
             _superseded(job_id, "requeue")
             raise pq_errors.ConnectorException(f"job {job_id} gave way to its pair's queued run") from exc
 
-    async def _fail_doing(self, job_id: int) -> None:
-        """End the job ``failed`` if it is still ``doing``; else refuse as procrastinate refuses a requeue of a
-        job no longer ``doing`` (another worker sent it back first: the requeue skips it)."""
-        if not await self.connector.execute_query_all_async(_FAIL_DOING, job_id=job_id):
+    async def _fail_doing(self, job_id: int, attempts: int) -> None:
+        """End the job ``failed`` if it is still the run judged; else refuse as a requeue of it is refused
+        (another worker sent it back first: the requeue skips it)."""
+        if not await self.connector.execute_query_all_async(_FAIL_DOING, job_id=job_id, attempts=attempts):
             raise pq_errors.ConnectorException(f"job {job_id} is no longer doing")
 
 
@@ -298,10 +289,15 @@ class WorkerApp:
 
         self.app.task(name=RECOVER_TASK, queue=self.workers.queue, queueing_lock=RECOVER_TASK)(recover_stalled)
 
+    @property
+    def jobs(self) -> PairJobManager:
+        """The queue's job manager, which this app made a :class:`PairJobManager`."""
+        return cast(PairJobManager, self.app.job_manager)
+
     def new_liveness(self) -> Liveness:
         """A fresh liveness for one run of the worker (its events belong to that run's event loop)."""
         self.liveness = Liveness(self._liveness_url, tag=self._tag)
-        cast(LivenessJobManager, self.app.job_manager).liveness = self.liveness
+        self.jobs.liveness = self.liveness
         return self.liveness
 
     def warm_up(self, *, stores: int = 0) -> None:
@@ -347,11 +343,13 @@ class WorkerApp:
     async def recover_async(self) -> int:
         """Jobs left ``doing`` by a worker that stopped sending heartbeats go back to the queue; how many.
 
-        Several workers look at once: a job another worker has just sent back is no longer ``doing`` and
-        procrastinate refuses to send it back twice, which is skipped here."""
-        manager = self.app.job_manager
+        Several workers look at once: a job another worker has just sent back is no longer the run judged,
+        and is not sent back twice (``_liveness.REQUEUE``), which is skipped here."""
+        manager = self.jobs
         stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=self.stalled_after)
-        jobs = [(job.id, job.queue, str(job.task_kwargs.get("pair"))) for job in stalled if job.id is not None]
+        jobs = [
+            (job.id, job.queue, str(job.task_kwargs.get("pair")), job.attempts) for job in stalled if job.id is not None
+        ]
         return await requeue(manager, jobs, reason="that stopped sending heartbeats")
 
     async def watch_stalled_async(self) -> None:
@@ -367,7 +365,7 @@ class WorkerApp:
         while True:
             await asyncio.sleep(LOOK_EVERY)
             try:
-                await self.liveness.look(self.app.job_manager)
+                await self.liveness.look(self.jobs)
                 failing = False
             except Exception as exc:  # the database may be restarting: look again next time
                 if not failing:

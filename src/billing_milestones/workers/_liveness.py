@@ -149,8 +149,19 @@ judged AS (
           SELECT 1 FROM pg_stat_activity a WHERE left(a.application_name, length(l.app_name)) = l.app_name))
     RETURNING l.worker_id
 )
-SELECT d.worker_id, j.id, j.queue_name, j.args->>'pair' AS pair
+SELECT d.worker_id, j.id, j.queue_name, j.args->>'pair' AS pair, j.attempts
 FROM judged d LEFT JOIN procrastinate_jobs j ON j.worker_id = d.worker_id AND j.status = 'doing'"""
+
+#: A judged job sent back through procrastinate's retry (``procrastinate_retry_job_v2``), only while it is still
+#: the run that was judged: ``doing``, with the attempts it had then, locked in the statement. procrastinate's
+#: function takes any ``doing`` job, whoever runs it, and a ``failed`` one too: two workers judging one stalled
+#: job (the heartbeat path lists it to each) had the later one send back the run the earlier one's requeue had
+#: started on a third worker, while it ran, or revive it once it had failed. Every way back to the queue counts
+#: an attempt and a fetch keeps it, so the same attempts are the same run.
+REQUEUE: Final = """WITH judged AS (
+    SELECT id FROM procrastinate_jobs WHERE id = %(job_id)s AND status = 'doing' AND attempts = %(attempts)s
+    FOR UPDATE)
+SELECT procrastinate_retry_job_v2(id, %(retry_at)s, NULL, NULL, NULL) FROM judged"""
 
 #: procrastinate's own announcement of a job to fetch, on its queue's channel (see its
 #: ``procrastinate_notify_queue_job_inserted_v1`` trigger): the workers listening fetch at once.
@@ -296,7 +307,7 @@ class Liveness:
         self.conn = conn
         self.may_fetch.set()
 
-    async def look(self, manager: pq_manager.JobManager) -> int:
+    async def look(self, manager: LivenessJobManager) -> int:
         """One look: keep this worker's lock, judge the workers whose lock stayed free; jobs requeued."""
         async with self._mutex:
             if self.worker_id is None or self.fenced.is_set():
@@ -338,17 +349,22 @@ class Liveness:
             for worker_id, *_ in judged:
                 self._suspects.pop(worker_id, None)
                 self._seen.discard(worker_id)
-        jobs = [(job_id, queue, pair) for _, job_id, queue, pair in judged if job_id is not None]
+        jobs = [(job_id, queue, pair, attempts) for _, job_id, queue, pair, attempts in judged if job_id is not None]
         return await requeue(manager, jobs, reason="whose process ended") if jobs else 0
 
 
-async def requeue(manager: pq_manager.JobManager, jobs: Iterable[tuple[int, str, str | None]], *, reason: str) -> int:
-    """Send these ``doing`` jobs back to the queue and announce them; how many. A job another worker sent
-    back first is no longer ``doing`` and procrastinate refuses it, which is skipped."""
+#: A judged job: its id, queue, pair and the attempts it had when it was judged.
+Judged = tuple[int, str, str | None, int]
+
+
+async def requeue(manager: LivenessJobManager, jobs: Iterable[Judged], *, reason: str) -> int:
+    """Send these ``doing`` jobs back to the queue and announce them; how many. A job that is no longer the
+    run judged (another worker sent it back first, and it may be running again or have ended) is refused
+    (:data:`REQUEUE`), which is skipped."""
     done: list[tuple[int, str]] = []
-    for job_id, queue, pair in jobs:
+    for job_id, queue, pair, attempts in jobs:
         try:
-            await manager.retry_job_by_id_async(job_id, retry_at=datetime.datetime.now(datetime.UTC))
+            await manager.requeue_judged_async(job_id, attempts)
         except pq_errors.ConnectorException:
             continue
         done.append((job_id, queue))
@@ -401,6 +417,14 @@ class LivenessJobManager(pq_manager.JobManager):
         when = retry_at or datetime.datetime.now(datetime.UTC)
         worker = job.worker_id or self._worker_id
         await retry_if_mine(self.connector, job.id, worker, job.attempts, when, priority, queue, lock)
+
+    async def requeue_judged_async(self, job_id: int, attempts: int) -> None:
+        """Send a judged job back to the queue, due now, if it is still the run judged (:data:`REQUEUE`, with
+        the ``attempts`` it had then); else ``ConnectorException``, as procrastinate refuses a job not
+        ``doing``."""
+        now = datetime.datetime.now(datetime.UTC)
+        if not await self.connector.execute_query_all_async(REQUEUE, job_id=job_id, attempts=attempts, retry_at=now):
+            raise pq_errors.ConnectorException(f"job {job_id} is no longer the run judged (attempts {attempts})")
 
     async def fetch_job(self, queues: Iterable[str] | None, worker_id: int) -> Any:
         liveness = self.liveness
