@@ -44,7 +44,7 @@ class Workers:
 
     def __init__(self, worker: WorkerApp, url: str) -> None:
         self.worker, self.url = worker, url
-        self.manager = worker.app.job_manager
+        self.manager = worker.jobs
         self.locks: list[Liveness] = []
 
     async def register(self, *, listed: bool = True) -> tuple[int, Liveness | None]:
