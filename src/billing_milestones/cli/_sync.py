@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from .._render import Tally, apply_with_progress, show_plan, show_result
-from ..sync import ConflictPolicy, LinkStore, SyncPlan, load_sides, plan_sync, settle_pending
+from ..sync import ConflictPolicy, LinkStore, SyncPlan, apply_plan, load_sides, plan_sync, settle_pending
 from ..sync.actions import PLAN_SCHEMA_VERSION
 from ..sync.config import Settings
 from ..sync.connect import expect_first_sync, remember_draft, resolve_container
@@ -147,8 +147,12 @@ def sync_command(
                 ) from None
             target, name = settings.pair(pair).target
             remember_draft(clients[target], target, name, plan.pair.target_container, store)
-        elif not dry_run:  # nothing to write, a run all the same: its row in the history, as a worker's run
-            record_no_writes(store, plan, lease)
+        elif not dry_run:
+            # Nothing to write: applied all the same, as a worker's run is, for the run's row in the history and
+            # the links of unchanged milestones whose fingerprints moved (a source edit the target does not
+            # hold, such as an Autotask description Kantata drops). Without that refresh the next edit on the
+            # target read as both sides changed: a conflict, where a worker's run of the pair restores the source.
+            apply_plan(plan, clients, store, lease=lease, write_settle=settings.pair(pair).write_settle)
     # One shape whatever happened: ok, the plan, and the result when something was applied.
     ok = result.ok if result is not None else not plan.findings
     if as_json:

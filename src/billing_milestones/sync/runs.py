@@ -257,11 +257,11 @@ def recorded_run(store: LinkStore, pair_id: str, lease: Lease | None = None) -> 
 
 
 def record_no_writes(store: LinkStore, plan: SyncPlan, lease: Lease, *, error: str | None = None) -> None:
-    """The figures of a run, holding the pair's ``lease``, that did not apply its plan: it had nothing to write
-    (only conflicts left, or nothing at all: ``milestones sync`` does not apply such a plan, and without its
-    row the history would show only the runs that wrote, not the conflicts its later runs kept finding), or
-    ``error`` says why not. The figures :func:`~billing_milestones.sync.apply_plan` records for the same plan
-    (as a worker's run does), without that run's refresh of unchanged milestones' links whose fingerprints moved."""
+    """The figures of a run, holding the pair's ``lease``, that did not apply its plan; ``error`` says why not
+    (``milestones sync`` whose plan was not confirmed). The figures :func:`~billing_milestones.sync.apply_plan`
+    records for the same plan, nothing applied: without the row the history shows only the runs that
+    applied. (A plan with nothing to write is applied all the same, by ``milestones sync`` as by a worker: that
+    refreshes the links of unchanged milestones whose fingerprints moved.)"""
     from .apply import ApplyResult  # apply imports this module
 
     with recorded_run(store, plan.pair.identity, lease) as run:
