@@ -352,18 +352,30 @@ class WorkerApp:
         ]
         return await requeue(manager, jobs, reason="that stopped sending heartbeats")
 
-    async def watch_stalled_async(self) -> None:
+    async def watch_stalled_async(self, *, heartbeat: float | None = None) -> None:
         """Until cancelled: every ``LOOK_EVERY`` seconds, send the jobs of workers whose process ended back
         to the queue (and keep this worker's own lock); every ``recover_every`` seconds, those of workers
-        whose heartbeat stopped.
+        whose heartbeat stopped; and every ``heartbeat`` seconds (when given), this worker's own heartbeat.
 
         This runs beside the worker, not as a job in its queue: a periodic job would wait behind every pair
-        already queued (at 200 pairs, a minute and more), and a dead worker's pair with it."""
+        already queued (at 200 pairs, a minute and more), and a dead worker's pair with it.
+
+        Why a heartbeat of its own beside procrastinate's: procrastinate stops its heartbeat at the first
+        SIGTERM, before it waits for the running jobs, so a pair still running ``stalled_after`` later was
+        sent back to the queue by another worker while it ran (the rerun waited on the pair's lease, and the
+        first run's outcome was dropped from the queue). This one beats until the worker's run has ended."""
         loop = asyncio.get_running_loop()
         heartbeat_look = loop.time() + self.recover_every
+        beat_at = loop.time() + (heartbeat or 0.0)
         failing = False  # said once, not five times a second, while the database is away
         while True:
             await asyncio.sleep(LOOK_EVERY)
+            if heartbeat is not None and loop.time() >= beat_at and self.liveness.worker_id is not None:
+                beat_at = loop.time() + heartbeat
+                try:
+                    await self.jobs.update_heartbeat(self.liveness.worker_id)
+                except Exception as exc:  # procrastinate's own beat, or the next, says more if it lasts
+                    logger.debug("could not update this worker's heartbeat (%s: %s)", type(exc).__name__, exc)
             try:
                 await self.liveness.look(self.jobs)
                 failing = False

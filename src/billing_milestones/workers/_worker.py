@@ -48,7 +48,7 @@ def run_worker(
             await worker.ensure_schema_async()
             await worker.recover_async()
             worker.warm_up(stores=concurrency)
-            watcher = asyncio.create_task(worker.watch_stalled_async(), name="bm-watch-stalled")
+            watcher = asyncio.create_task(worker.watch_stalled_async(heartbeat=heartbeat), name="bm-watch-stalled")
             run = asyncio.create_task(
                 worker.app.run_worker_async(
                     queues=[worker.workers.queue],
