@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
 import tempfile
-from contextlib import ExitStack
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ from .errors import ConfigError
 from .kantata import KantataClient
 from .model import Platform
 from .sandbox import LoopbackServer, combined_app
+from .sandbox._scale import flaky, seed_scale, served_requests
 from .sandbox.autotask import AutotaskSandbox
 from .sandbox.crmcom import DEMO_SECRET_KEY, CrmComSandbox
 from .sandbox.kantata import DEMO_TOKEN, KantataSandbox
@@ -232,8 +236,48 @@ def sandbox_environment(base: str) -> dict[str, str]:
     }
 
 
-def serve_sandboxes(host: str, port: int, *, seed: bool, console: Console, as_json: bool = False) -> None:
-    """All three emulators on one loopback port, under /kantata, /autotask and /crmcom, until interrupted."""
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """SIGTERM (a supervisor's, a script's) stops the served sandbox as Ctrl-C does, so it says what it served
+    either way; and SIGINT does even where it was ignored (a shell's background job inherits SIGINT ignored).
+    Only in the main thread, where signal handlers live; the previous handlers come back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+#: The config ``sandbox serve --empty`` prints above the pairs ``--scale`` seeded (Autotask bills in USD).
+_BARE_CONFIG = 'links = "milestones-links.sqlite3"\n\n[autotask]\ncurrency = "USD"\n'
+
+
+def serve_sandboxes(
+    host: str,
+    port: int,
+    *,
+    seed: bool,
+    console: Console,
+    as_json: bool = False,
+    latency: float = 0.0,
+    faults: float = 0.0,
+    fault_seed: int = 0,
+    scale: tuple[int, int] | None = None,
+) -> None:
+    """All three emulators on one loopback port, under /kantata, /autotask and /crmcom, until interrupted.
+
+    ``latency`` and ``faults`` make every platform slow and flaky (``sandbox._scale.flaky``: each emulator's
+    draws from its own seed, ``fault_seed`` and the next two); ``scale`` seeds that many Autotask contracts of
+    that many milestones and as many empty Kantata workspaces, with their pairs in the printed config. When it
+    stops it prints what each emulator served (with ``as_json``, as a second JSON line)."""
     if host not in LOOPBACK:
         raise ConfigError(
             f"--host {host}: the sandbox only binds to loopback ({', '.join(LOOPBACK)}); its credentials are public",
@@ -243,22 +287,34 @@ def serve_sandboxes(host: str, port: int, *, seed: bool, console: Console, as_js
     kantata = world.kantata if world else KantataSandbox()
     autotask = world.autotask if world else AutotaskSandbox()
     crm = world.crmcom if world else CrmComSandbox()
+    emulators = {"autotask": autotask, "kantata": kantata, "crmcom": crm}
+    for n, emulator in enumerate(emulators.values()):
+        emulator.faults = flaky(fault_seed + n, latency, faults)
+    scaled = seed_scale(autotask, kantata, *scale) if scale is not None else None
     try:
         server = LoopbackServer(sandboxes_app(kantata, autotask, crm), host=host, port=port)
     except ConfigError as exc:  # the sandbox names host:port and why; the flags are the CLI's to name
         raise ConfigError(f"--port {port}: {exc.message}; --port 0 picks a free one", key="port") from None
     env = sandbox_environment(server.url)
-    seeded = (
+    config = (
+        demo_config_toml(world) if world else 'links = "milestones-links.sqlite3"\n\n[autotask]\ncurrency = "USD"\n'
+    )
+    if scaled is not None:
+        config += "\n" + "\n".join(scaled.config_lines())
+    seeded: dict[str, Any] = (
         {
             "kantata_workspaces": [world.website_workspace, world.erp_workspace],
             "autotask_contract": world.contract_id,
             "crmcom_draft": world.draft.model_dump(mode="json", exclude_none=True),
             "stage_to_story": world.stage_to_story,
-            "config_toml": demo_config_toml(world),
         }
         if world
         else {}
     )
+    if world or scaled:
+        seeded["config_toml"] = config
+    if scaled is not None:
+        seeded["scale"] = scaled.to_json()
     with server:
         if as_json:
             # One line, so a script can read it while the server keeps running.
@@ -266,11 +322,16 @@ def serve_sandboxes(host: str, port: int, *, seed: bool, console: Console, as_js
         else:
             console.print(f"[bold]sandbox on {server.url}[/] (Ctrl-C to stop). Point the clients at it:")
             console.print("\n".join(f"export {k}={v}" for k, v in env.items()), highlight=False, soft_wrap=True)
-            if world is not None:
+            if world or scaled:
                 console.print("\n[bold]A milestones.toml for the seeded data[/] (then: milestones plan erp):")
-                console.print(escape(demo_config_toml(world)), highlight=False, soft_wrap=True)
+                console.print(escape(config), highlight=False, soft_wrap=True)
         console.file.flush()
         try:
-            server.wait()
+            with _stopped_by_signals():
+                server.wait()
         except KeyboardInterrupt:
-            console.print("stopped")
+            served = served_requests(emulators)
+            if as_json:
+                console.out(json.dumps({"stopped": True, "served": served}), highlight=False)
+            else:
+                console.print("stopped; served " + ", ".join(f"{k} {v['requests']}" for k, v in served.items()))
