@@ -1,5 +1,6 @@
 """Scale on loopback: many pairs synced by several worker processes sharing one PostgreSQL queue, link store
-and Autotask budget, against the emulators with latency and faults, one worker killed mid-run.
+and Autotask budget, against ``milestones sandbox serve`` (its own process) with latency and faults, one worker
+killed mid-run.
 
 It prints what matters for a deployment: every pair synced, no milestone lost or duplicated, the emulator
 never saw a fourth concurrent Autotask request on an endpoint (it answers 429) nor its hourly threshold
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime as dt
 import json
 import os
 import signal
@@ -29,12 +29,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 
 from billing_milestones import KantataClient
-from billing_milestones.demo import KANTATA_TOKEN, sandbox_environment
-from billing_milestones.sandbox import AutotaskSandbox, FaultPlan, KantataSandbox, LoopbackServer
-from billing_milestones.sandbox._asgi import combined_app
+from billing_milestones.demo import KANTATA_TOKEN
 from billing_milestones.sync import LinkStore
 from billing_milestones.workers import SYNC_TASK, WorkerApp, enqueue_pairs
 from billing_milestones.workers._budgets import _GRACE, request_bound
@@ -58,8 +57,6 @@ WRITE_SETTLE = 1.0
 #: machine, loaded or not), so 2 s a phase still times out nothing, and a kill costs at most the 9 s lease.
 AUTOTASK_TIMEOUT = 2.0
 AUTOTASK_SLOT_LEASE = request_bound(AUTOTASK_TIMEOUT) + _GRACE
-#: Lines of config per pair: the table, source, target, write_settle and a blank.
-_PAIR_LINES = 5
 
 
 @dataclass
@@ -88,8 +85,9 @@ class ScaleReport:
     write_settle: float = WRITE_SETTLE
     #: how long a killed worker's Autotask slots stay taken after it took them (seconds)
     autotask_slot_lease: float = AUTOTASK_SLOT_LEASE
-    #: CPU seconds spent during the wall time: "bench" (this process: the emulators and the poll),
-    #: "workers" (every worker process), "postgres" (the server), "machine" (everything, others too)
+    #: CPU seconds spent during the wall time: "emulators" (the ``sandbox serve`` process), "bench" (this
+    #: process: the poll), "workers" (every worker process), "postgres" (the server), "machine" (everything,
+    #: others too)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     timeline: Timeline | None = None
 
@@ -110,22 +108,69 @@ class ScaleReport:
         )
 
 
-def _seed(
+def _serve(
     pairs: int, milestones: int, latency: float, fault_rate: float
-) -> tuple[AutotaskSandbox, KantataSandbox, list[str]]:
-    autotask = AutotaskSandbox(faults=FaultPlan(seed=7).latency(latency).status(503, probability=fault_rate))
-    kantata = KantataSandbox(faults=FaultPlan(seed=8).latency(latency).status(503, probability=fault_rate))
+) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    """``milestones sandbox serve`` in a process of its own, slow, flaky and seeded with the pairs' contracts
+    (``--scale``); the process and the JSON line it printed (its URL, environment and seeded pairs)."""
+    argv = [sys.executable, "-m", "billing_milestones", "sandbox", "serve", "--port", "0", "--json", "--empty"]
+    argv += ["--scale", f"{pairs}x{milestones}", "--latency", f"{latency:g}", "--faults", f"{fault_rate:g}"]
+    argv += ["--fault-seed", "7"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        proc.wait(10)
+        raise RuntimeError(f"milestones sandbox serve exited ({proc.returncode}) before printing its address")
+    started: dict[str, Any] = json.loads(line)
+    return proc, started
+
+
+def _served(proc: subprocess.Popen[str]) -> dict[str, Any]:
+    """Stop the sandbox (SIGTERM) and read what each emulator served, from the line it prints when it stops."""
+    proc.send_signal(signal.SIGTERM)
+    assert proc.stdout is not None
+    stopped: dict[str, Any] = json.loads(proc.stdout.readline())
+    proc.wait(30)
+    served: dict[str, Any] = stopped["served"]
+    return served
+
+
+def _stop_if_running(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(10)
+
+
+def _pair_lines(seeded: list[list[Any]]) -> list[str]:
     lines: list[str] = []
-    for p in range(pairs):
-        contract = autotask.add_contract(name=f"Contract {p}", currency="USD")
-        for m in range(milestones):
-            autotask.add_milestone(
-                contract, title=f"P{p} M{m}", amount=f"{100 + m}.25", date_due=dt.date(2027, 1, 1 + m % 28)
-            )
-        workspace = kantata.add_workspace(f"Project {p}", currency="USD")
+    for p, (contract, workspace) in enumerate(seeded):
         lines += [f"[pairs.p{p:03d}]", f'source = "autotask:{contract}"', f'target = "kantata:{workspace}"']
         lines += [f"write_settle = {WRITE_SETTLE:g}", ""]
-    return autotask, kantata, lines
+    return lines
+
+
+def _check(env: dict[str, str], seeded: list[list[Any]], milestones: int) -> tuple[int, int, int, int]:
+    """Each pair's workspace listed over HTTP against the titles its contract was seeded with: pairs synced,
+    milestones lost, milestones duplicated, and the requests this check sent (retries through the faults too),
+    which are not the run's."""
+    sent = 0
+
+    def count(request: httpx.Request) -> None:
+        nonlocal sent
+        sent += 1
+
+    lost = duplicated = synced = 0
+    http = httpx.Client(event_hooks={"request": [count]})
+    with KantataClient(KANTATA_TOKEN, base_url=env["KANTATA_BASE_URL"], http_client=http, max_retries=10) as client:
+        for p, (_, workspace) in enumerate(seeded):
+            wanted = Counter(f"P{p} M{m}" for m in range(milestones))
+            have = Counter(m.title for m in client.milestones.list(str(workspace)))
+            lost += sum((wanted - have).values())
+            duplicated += sum((have - wanted).values())
+            synced += wanted == have
+    http.close()
+    return synced, lost, duplicated, sent
 
 
 def _jobs(conn: psycopg.Connection[Any]) -> Counter[str]:
@@ -153,12 +198,13 @@ def _run_rows(conn: psycopg.Connection[Any]) -> tuple[int, int]:
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
-def _cpu_now(procs: list[subprocess.Popen[bytes]], port: int) -> dict[str, float]:
-    """CPU seconds so far: this process (the emulators), the live workers, PostgreSQL, the whole machine
-    (every process, other users' too)."""
+def _cpu_now(procs: list[subprocess.Popen[bytes]], port: int, sandbox: int) -> dict[str, float]:
+    """CPU seconds so far: the sandbox's process (the emulators), this process (the poll), the live workers,
+    PostgreSQL, the whole machine (every process, other users' too)."""
     with open("/proc/stat") as stat:
         fields = [int(v) for v in stat.readline().split()[1:]]
     return {
+        "emulators": process_cpu(sandbox),
         "bench": time.process_time(),
         "workers": sum(process_cpu(p.pid) for p in procs if p.poll() is None),
         "postgres": postgres_cpu(port),
@@ -225,9 +271,11 @@ def run_scale(
 ) -> ScaleReport:
     """Seed, serve, enqueue every pair, run the workers (killing one when a quarter of the pairs are done),
     wait for every job, then compare each pair's two sides."""
-    autotask, kantata, lines = _seed(pairs, milestones, latency, fault_rate)
-    app = combined_app({"/kantata": kantata.asgi_app(), "/autotask": autotask.asgi_app()})
-    with tempfile.TemporaryDirectory(prefix="bm-scale-") as tmp, LoopbackServer(app) as server:
+    sandbox, started = _serve(pairs, milestones, latency, fault_rate)
+    seeded: list[list[Any]] = started["seeded"]["scale"]["pairs"]
+    lines = _pair_lines(seeded)
+    with tempfile.TemporaryDirectory(prefix="bm-scale-") as tmp, contextlib.ExitStack() as serving:
+        serving.callback(_stop_if_running, sandbox)
         config = Path(tmp) / "milestones.toml"
         workers_table = ["[workers]", "retries = 20", "retry_wait = 1", 'queue = "scale"']
         workers_table += [f"autotask_timeout = {AUTOTASK_TIMEOUT:g}", ""]
@@ -236,7 +284,7 @@ def run_scale(
                 [f"links = {json.dumps(links)}", "", "[autotask]", 'currency = "USD"', "", *workers_table, *lines]
             )
         )
-        env = {**os.environ, **sandbox_environment(server.url)}
+        env = {**os.environ, **started["environment"]}
         from billing_milestones.sync.config import load_settings
 
         settings = load_settings(config, env=env)
@@ -256,7 +304,7 @@ def run_scale(
                 time.sleep(0.05)
             startup = time.monotonic() - spawn
             port = int(psycopg.conninfo.conninfo_to_dict(links).get("port") or 5432)
-            cpu = _cpu_now(procs, port)
+            cpu = _cpu_now(procs, port, sandbox.pid)
             start = time.monotonic()
             enqueue_pairs(settings, sorted(settings.pairs))
             deadline = start + timeout
@@ -272,10 +320,8 @@ def run_scale(
                         procs[0].wait(10)  # reaped, as init or systemd would: not a zombie that looks alive
                     time.sleep(0.02)
             wall = time.monotonic() - start
-            used = _cpu_now(procs, port)
+            used = _cpu_now(procs, port, sandbox.pid)
             used = {k: round(v - cpu[k] + (killed_cpu if k == "workers" else 0.0), 2) for k, v in used.items()}
-            at_requests = len(autotask.request_log)
-            kantata_requests = len(kantata.request_log)  # before the check below lists every workspace
         finally:
             for proc in procs:
                 with contextlib.suppress(ProcessLookupError):
@@ -292,18 +338,11 @@ def run_scale(
         with psycopg.connect(links) as conn:
             jobs = _jobs(conn)
             run_rows, open_runs = _run_rows(conn)
-        lost = duplicated = synced = 0
-        with KantataClient(KANTATA_TOKEN, http_client=kantata.http_client()) as client:
-            kantata.faults = FaultPlan()
-            for source_line, target_line in zip(lines[1::_PAIR_LINES], lines[2::_PAIR_LINES], strict=True):
-                contract = int(source_line.split(":")[1].strip('"'))
-                workspace = target_line.split(":")[1].strip('"')
-                wanted = Counter(m["title"] for m in autotask.milestones.values() if m["contractID"] == contract)
-                have = Counter(m.title for m in client.milestones.list(workspace))
-                lost += sum((wanted - have).values())
-                duplicated += sum((have - wanted).values())
-                synced += wanted == have
-        throttled = sum(1 for e in autotask.request_log if e.status == 429 and e.fault is None)
+        synced, lost, duplicated, checked = _check(env, seeded, milestones)
+        served = _served(sandbox)
+        at_requests = served["autotask"]["requests"]
+        kantata_requests = served["kantata"]["requests"] - checked  # the check's listings are not the run's
+        throttled = served["autotask"]["refused_by_limits"]
         return ScaleReport(
             pairs=pairs,
             milestones=milestones,
@@ -385,11 +424,12 @@ def main() -> int:
         )
         cpu = report.cpu_seconds
         print(
-            f"  cpu during the wall time: emulators+bench {cpu['bench']:.1f} s, workers {cpu['workers']:.1f} s, "
+            f"  cpu during the wall time: emulators {cpu['emulators']:.1f} s, bench {cpu['bench']:.1f} s, "
+            f"workers {cpu['workers']:.1f} s, "
             f"postgres {cpu['postgres']:.1f} s; whole machine {cpu['machine']:.1f} s of "
             f"{report.wall_seconds * (os.cpu_count() or 1):.1f} s ({os.cpu_count()} cores)"
         )
-        bound = (cpu["bench"] + cpu["workers"] + cpu["postgres"]) / (os.cpu_count() or 1)
+        bound = (cpu["emulators"] + cpu["bench"] + cpu["workers"] + cpu["postgres"]) / (os.cpu_count() or 1)
         print(
             f"  (not a floor, a bound this machine sets: this run's own CPU / cores = {bound:.1f} s; the latency "
             "floor above assumes CPU is free)"
