@@ -81,7 +81,25 @@ def test_one_failure_a_rerun_may_mend_keeps_the_retries(deployment: Deployment) 
 def test_refused_names_no_outage() -> None:
     outages = (errors.InternalServerError, errors.RateLimitError, errors.APIConnectionError, errors.NotFoundError)
     assert not any(issubclass(cls, REFUSED) for cls in outages)
-    assert issubclass(errors.MilestoneInvoicedError, REFUSED)
+
+
+def _kantata(cls: type[errors.APIStatusError], status: int) -> errors.APIStatusError:
+    return cls("refused", platform="kantata", method="PUT", path="/billing_milestones/{id}", status_code=status)
+
+
+def test_a_target_changed_under_the_run_or_our_own_checks_keep_the_retries() -> None:
+    """An invoice made after the listing (the next run lists the milestone as locked and leaves it), and our
+    own checks, which the write's call also raises reading the reply of a write that landed (the rerun finds
+    it by its sync key): retried, never failed as refused."""
+    invoiced = _kantata(errors.MilestoneInvoicedError, 422)
+    known = errors.InvoicedMilestoneRefusedError(
+        "invoiced", platform="kantata", method="PUT", path="/billing_milestones/{id}"
+    )
+    ours = [errors.ValidationError("amount: not a number", field="amount"), errors.TranslationError("currency")]
+    for cause in (invoiced, known, *ours):
+        assert type(failed_run("erp", [_failure(cause)])) is PairRunIncomplete, type(cause).__name__
+    for cause in (_kantata(errors.BadRequestError, 400), _kantata(errors.AuthenticationError, 401)):
+        assert isinstance(failed_run("erp", [_failure(cause)]), PairRunRefused)
 
 
 def test_a_worker_fails_a_refused_pair_after_one_attempt(
@@ -111,3 +129,19 @@ def test_one_failure_not_refused_among_refused_ones_keeps_the_retries() -> None:
     for mixed in ([_failure(refused), _failure(down)], [_failure(down), _failure(refused)], [_failure(None)]):
         assert type(failed_run("erp", mixed)) is PairRunIncomplete
     assert "(first: Title can't be blank" in str(failed_run("erp", [_failure(refused)]))
+
+
+def test_an_update_refused_for_what_it_sent_fails_the_run_too(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_pair(deployment.settings(), "erp")  # linked
+    world = deployment.world
+    source = next(m for m in world.autotask.milestones.values() if m["contractID"] == world.contract_id)
+    source["amount"] = "12345.00"
+
+    def update(self: KantataMilestones, milestone: Any, **_: Any) -> Any:
+        raise _refused(422)
+
+    monkeypatch.setattr(KantataMilestones, "update", update)
+    with pytest.raises(PairRunRefused, match=r"pair erp: 1 write\(s\) refused"):
+        run_pair(deployment.settings(), "erp")

@@ -97,11 +97,12 @@ def _queue_pool(**options: Any) -> psycopg_pool.AsyncConnectionPool:
 
 
 #: A dead worker's ``doing`` job ended ``failed``, in one statement that finds it still the run judged (``doing``
-#: with the attempts it had then: see ``_liveness.REQUEUE``).
-_FAIL_DOING: Final = (
-    "SELECT procrastinate_finish_job_v1(id, 'failed', false) FROM procrastinate_jobs "
-    "WHERE id = %(job_id)s AND status = 'doing' AND attempts = %(attempts)s"
-)
+#: with the attempts it had then: see ``_liveness.REQUEUE``), locked first: procrastinate's finish also takes a
+#: ``todo`` job, so a check on the statement's snapshot alone let a requeue committed meanwhile be failed.
+_FAIL_DOING: Final = """WITH judged AS (
+    SELECT id FROM procrastinate_jobs WHERE id = %(job_id)s AND status = 'doing' AND attempts = %(attempts)s
+    FOR UPDATE)
+SELECT procrastinate_finish_job_v1(id, 'failed', false) FROM judged"""
 
 #: Requeues of a dead worker's job allowed beyond the pair's ``retries``: a run that kills its worker every
 #: time (its memory, a crash in a library) would be sent back for ever, spending the tenant's budget and a

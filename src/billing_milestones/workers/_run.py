@@ -27,7 +27,7 @@ from ..sync.runs import clipped, leased_run
 from ..sync.store import LinkStore
 from ._timing import PhaseClock
 
-__all__ = ["REFUSED", "TRANSIENT", "PairRunIncomplete", "PairRunRefused", "run_pair"]
+__all__ = ["CHANGED_UNDER_THE_RUN", "REFUSED", "TRANSIENT", "PairRunIncomplete", "PairRunRefused", "run_pair"]
 
 
 class PairRunIncomplete(errors.SyncError):
@@ -41,21 +41,32 @@ class PairRunRefused(errors.SyncError):
     next period (after the milestones or the API user's rights are mended, it goes through)."""
 
 
-#: Failures a rerun would meet again: the platform refused the request for what it said (400, or a field
-#: it rejects: 422, an invoiced Kantata milestone among them), for who sent it (401, 403), or does not allow
-#: it at all; or the milestone failed our checks before any request. Not among them: 404 and 409, which say
-#: the target changed under the run (a rerun lists it again and plans anew), throttles, 5xx (Autotask also
-#: answers business-rule failures with a 500, but a 500 is first of all a platform that is down) and a
-#: failure known only by its text.
+#: Failures a rerun would meet again, each an answer that the platform stored nothing: it refused the request
+#: for what it said (400, or a field it rejects: 422), for who sent it (401, 403), or the client knows it does
+#: not allow it at all (not sent). Not among them:
+#:
+#: * 404 and 409, and an invoiced Kantata milestone (:data:`CHANGED_UNDER_THE_RUN`): the target changed under
+#:   the run; the rerun lists it again and plans anew (an invoiced milestone lists as locked, left alone).
+#: * Our own checks (ValidationError, TranslationError): the write's call raises them while reading a reply
+#:   too, after a write that landed; the rerun finds that by its sync key and links it.
+#: * Throttles, 5xx (Autotask also answers business-rule failures with a 500, but a 500 is first of all a
+#:   platform that is down), and a failure known only by its text.
 REFUSED: Final[tuple[type[errors.BillingMilestonesError], ...]] = (
     errors.BadRequestError,
     errors.AuthenticationError,
     errors.PermissionDeniedError,
     errors.UnprocessableEntityError,
     errors.UnsupportedOperationError,
-    errors.ValidationError,
-    errors.TranslationError,
 )
+#: Refusals among :data:`REFUSED`'s that say the target changed since it was listed: Kantata refuses an edit
+#: of a milestone invoiced after the listing (a 422, or the client's own refusal after its fresh read).
+CHANGED_UNDER_THE_RUN: Final[tuple[type[errors.BillingMilestonesError], ...]] = (errors.MilestoneInvoicedError,)
+
+
+def refused(failure: ActionResult) -> bool:
+    """Whether a rerun would send this failed write again and be refused again (:data:`REFUSED`)."""
+    cause = failure.cause
+    return isinstance(cause, REFUSED) and not isinstance(cause, CHANGED_UNDER_THE_RUN)
 
 
 #: Failures worth another attempt later: the platform or the network was down, busy, or another run held
@@ -146,7 +157,7 @@ def failed_run(name: str, failures: Sequence[ActionResult]) -> errors.SyncError:
     mend (a 503, a lost answer) is worth the retries: the refused ones are refused again meanwhile, and a
     write that keeps failing fails the job after the last attempt."""
     first = clipped(str(failures[0].error), FIRST_FAILURE_LIMIT)
-    if all(isinstance(failure.cause, REFUSED) for failure in failures):
+    if all(refused(failure) for failure in failures):
         return PairRunRefused(
             f"pair {name}: {len(failures)} write(s) refused for what they sent (first: {first}); not retried, "
             "since a rerun would send them again: mend the milestones or the API user's rights",
