@@ -145,3 +145,19 @@ def test_an_update_refused_for_what_it_sent_fails_the_run_too(
     monkeypatch.setattr(KantataMilestones, "update", update)
     with pytest.raises(PairRunRefused, match=r"pair erp: 1 write\(s\) refused"):
         run_pair(deployment.settings(), "erp")
+
+
+def test_a_delete_refused_for_who_sent_it_fails_the_run_too(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_pair(deployment.settings(), "erp")  # linked
+    world = deployment.world
+    gone = next(i for i, m in world.autotask.milestones.items() if m["contractID"] == world.contract_id)
+    del world.autotask.milestones[gone]  # deleted in the source: the plan deletes its Kantata copy
+
+    def delete(self: KantataMilestones, key: Any) -> None:
+        raise _refused(403)
+
+    monkeypatch.setattr(KantataMilestones, "delete", delete)
+    with pytest.raises(PairRunRefused, match=r"pair erp: 1 write\(s\) refused"):
+        run_pair(deployment.settings(), "erp")
