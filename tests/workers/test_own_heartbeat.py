@@ -36,13 +36,45 @@ async def _watch(worker: WorkerApp, seconds: float, heartbeat: float | None) -> 
 def test_the_watch_beats_for_its_worker_when_given_a_heartbeat_and_not_otherwise(deployment: Deployment) -> None:
     async def scenario() -> None:
         async with queue(deployment) as workers:
-            worker_id, liveness = await workers.register()
-            assert liveness is not None
-            workers.worker.liveness = liveness  # the watch's worker: this registered one
+            worker = workers.worker
+            liveness = worker.new_liveness()
+            worker_id = await worker.jobs.register_worker()  # listed, its liveness lock taken
+            try:
+                first = _beat(deployment.links, worker_id)
+                await _watch(worker, 1.0, None)  # procrastinate's heartbeat alone (stopped here)
+                assert _beat(deployment.links, worker_id) == first
+                await _watch(worker, 1.0, 0.3)
+                beaten = _beat(deployment.links, worker_id)
+                assert beaten > first
+                liveness.fenced.set()  # judged dead: it must look dead
+                await _watch(worker, 1.0, 0.3)
+                assert _beat(deployment.links, worker_id) == beaten
+            finally:
+                await worker.jobs.unregister_worker(worker_id)
+            assert worker.jobs.worker_id is None
+
+    asyncio.run(scenario())
+
+
+def test_a_worker_running_without_its_liveness_lock_keeps_its_heartbeat_too(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker whose lock could not be taken (the server at max_connections, say) runs on its heartbeat
+    alone: that heartbeat is the one that must go on while it stops."""
+
+    async def scenario() -> None:
+        async with queue(deployment) as workers:
+            worker = workers.worker
+            liveness = worker.new_liveness()
+
+            async def unlisted(worker_id: int) -> None:
+                return None
+
+            monkeypatch.setattr(liveness, "take", unlisted)
+            worker_id = await worker.jobs.register_worker()
+            assert liveness.worker_id is None and worker.jobs.worker_id == worker_id
             first = _beat(deployment.links, worker_id)
-            await _watch(workers.worker, 1.0, None)  # procrastinate's heartbeat alone (stopped here)
-            assert _beat(deployment.links, worker_id) == first
-            await _watch(workers.worker, 1.0, 0.3)
+            await _watch(worker, 1.0, 0.3)
             assert _beat(deployment.links, worker_id) > first
 
     asyncio.run(scenario())

@@ -353,6 +353,18 @@ class WorkerApp:
         ]
         return await requeue(manager, jobs, reason="that stopped sending heartbeats")
 
+    async def _beat(self, heartbeat: float) -> None:
+        """This worker's heartbeat, by the id procrastinate registered (a worker running without its liveness
+        lock too), not once it is fenced (judged dead: it must look dead) and never holding up the look for
+        dead workers longer than a beat (a slow pool)."""
+        worker_id = self.jobs.worker_id
+        if worker_id is None or self.liveness.fenced.is_set():
+            return
+        try:
+            await asyncio.wait_for(self.jobs.update_heartbeat(worker_id), timeout=heartbeat)
+        except Exception as exc:  # procrastinate's own beat, or the next, says more if it lasts
+            logger.debug("could not update this worker's heartbeat (%s: %s)", type(exc).__name__, exc)
+
     async def watch_stalled_async(self, *, heartbeat: float | None = None) -> None:
         """Until cancelled: every ``LOOK_EVERY`` seconds, send the jobs of workers whose process ended back
         to the queue (and keep this worker's own lock); every ``recover_every`` seconds, those of workers
@@ -371,12 +383,9 @@ class WorkerApp:
         failing = False  # said once, not five times a second, while the database is away
         while True:
             await asyncio.sleep(LOOK_EVERY)
-            if heartbeat is not None and loop.time() >= beat_at and self.liveness.worker_id is not None:
+            if heartbeat is not None and loop.time() >= beat_at:
                 beat_at = loop.time() + heartbeat
-                try:
-                    await self.jobs.update_heartbeat(self.liveness.worker_id)
-                except Exception as exc:  # procrastinate's own beat, or the next, says more if it lasts
-                    logger.debug("could not update this worker's heartbeat (%s: %s)", type(exc).__name__, exc)
+                await self._beat(heartbeat)
             try:
                 await self.liveness.look(self.jobs)
                 failing = False

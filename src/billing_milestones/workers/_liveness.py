@@ -392,6 +392,12 @@ class LivenessJobManager(pq_manager.JobManager):
         self.liveness = liveness
         self._worker_id: int | None = None
 
+    @property
+    def worker_id(self) -> int | None:
+        """The id procrastinate registered this worker under, until it unregisters (listed or not: a worker
+        whose liveness lock could not be taken runs on its heartbeat alone)."""
+        return self._worker_id
+
     async def register_worker(self) -> int:
         worker_id = await super().register_worker()
         self._worker_id = worker_id
@@ -437,5 +443,6 @@ class LivenessJobManager(pq_manager.JobManager):
         return await super().fetch_job(queues, worker_id)
 
     async def unregister_worker(self, worker_id: int) -> None:
+        self._worker_id = None
         await self.liveness.release()
         await super().unregister_worker(worker_id)

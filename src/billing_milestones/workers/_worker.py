@@ -74,7 +74,9 @@ def run_worker(
                     )
                 await run
             finally:
-                for task in (fenced, watcher, run):
+                # The run before the watch: a second Ctrl-C cancels main(), and a run cancelled then still waits
+                # for its jobs, whose heartbeat the watch keeps until the run has ended.
+                for task in (fenced, run, watcher):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
