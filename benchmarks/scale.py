@@ -117,12 +117,16 @@ def _serve(
     argv += ["--scale", f"{pairs}x{milestones}", "--latency", f"{latency:g}", "--faults", f"{fault_rate:g}"]
     argv += ["--fault-seed", "7"]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line:
-        proc.wait(10)
-        raise RuntimeError(f"milestones sandbox serve exited ({proc.returncode}) before printing its address")
-    started: dict[str, Any] = json.loads(line)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line:
+            proc.wait(10)
+            raise RuntimeError(f"milestones sandbox serve exited ({proc.returncode}) before printing its address")
+        started: dict[str, Any] = json.loads(line)
+    except BaseException:
+        _stop_if_running(proc)
+        raise
     return proc, started
 
 
@@ -132,6 +136,7 @@ def _served(proc: subprocess.Popen[str]) -> dict[str, Any]:
     assert proc.stdout is not None
     stopped: dict[str, Any] = json.loads(proc.stdout.readline())
     proc.wait(30)
+    proc.stdout.close()
     served: dict[str, Any] = stopped["served"]
     return served
 
@@ -140,6 +145,8 @@ def _stop_if_running(proc: subprocess.Popen[str]) -> None:
     if proc.poll() is None:
         proc.kill()
         proc.wait(10)
+    if proc.stdout is not None:
+        proc.stdout.close()
 
 
 def _pair_lines(seeded: list[list[Any]]) -> list[str]:

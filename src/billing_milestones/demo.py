@@ -316,18 +316,10 @@ def serve_sandboxes(
     if scaled is not None:
         seeded["scale"] = scaled.to_json()
     with server:
-        if as_json:
-            # One line, so a script can read it while the server keeps running.
-            console.out(json.dumps({"url": server.url, "environment": env, "seeded": seeded}), highlight=False)
-        else:
-            console.print(f"[bold]sandbox on {server.url}[/] (Ctrl-C to stop). Point the clients at it:")
-            console.print("\n".join(f"export {k}={v}" for k, v in env.items()), highlight=False, soft_wrap=True)
-            if world or scaled:
-                console.print("\n[bold]A milestones.toml for the seeded data[/] (then: milestones plan erp):")
-                console.print(escape(config), highlight=False, soft_wrap=True)
-        console.file.flush()
         try:
+            # Before the first line: a script that reads it and stops the sandbox at once still gets the last.
             with _stopped_by_signals():
+                _announce(console, server.url, env, seeded if as_json else None, config if world or scaled else None)
                 server.wait()
         except KeyboardInterrupt:
             served = served_requests(emulators)
@@ -335,3 +327,20 @@ def serve_sandboxes(
                 console.out(json.dumps({"stopped": True, "served": served}), highlight=False)
             else:
                 console.print("stopped; served " + ", ".join(f"{k} {v['requests']}" for k, v in served.items()))
+
+
+def _announce(
+    console: Console, url: str, env: dict[str, str], seeded: dict[str, Any] | None, config: str | None
+) -> None:
+    """The served sandbox's first words: one JSON line for a script (``seeded`` given), else the export
+    lines and the seeded data's config for a person."""
+    if seeded is not None:
+        # One line, so a script can read it while the server keeps running.
+        console.out(json.dumps({"url": url, "environment": env, "seeded": seeded}), highlight=False)
+    else:
+        console.print(f"[bold]sandbox on {url}[/] (Ctrl-C to stop). Point the clients at it:")
+        console.print("\n".join(f"export {k}={v}" for k, v in env.items()), highlight=False, soft_wrap=True)
+        if config is not None:
+            console.print("\n[bold]A milestones.toml for the seeded data[/] (then: milestones plan erp):")
+            console.print(escape(config), highlight=False, soft_wrap=True)
+    console.file.flush()

@@ -26,7 +26,13 @@ from .conftest import Invoke
 
 @pytest.mark.parametrize(
     ("text", "named"),
-    [("200", "PAIRSxMILESTONES"), ("3y2", "PAIRSxMILESTONES"), ("0x5", "out of bounds"), ("1000x1000", "in all")],
+    [
+        ("200", "PAIRSxMILESTONES"),
+        ("3y2", "PAIRSxMILESTONES"),
+        ("\u0663x\u0663", "PAIRSxMILESTONES"),  # digits of another script: ASCII digits only
+        ("0x5", "out of bounds"),
+        ("1000x1000", "in all"),
+    ],
 )
 def test_a_bad_scale_is_refused_naming_the_option(text: str, named: str) -> None:
     with pytest.raises(ConfigError, match=named) as info:
@@ -94,3 +100,19 @@ def test_serve_is_slow_and_flaky_as_asked_and_says_what_it_served_when_terminate
     assert stopped["stopped"] is True and kantata["requests"] == 8
     assert kantata["faults"] == statuses.count(503) and kantata["statuses"]["503"] == statuses.count(503)
     assert kantata["refused_by_limits"] == 0 and stopped["served"]["autotask"]["requests"] == 0
+
+
+def test_a_sigterm_right_after_the_first_line_still_gets_the_last() -> None:
+    """A script that reads the address and stops the sandbox at once: the handlers are in place before the
+    first line is printed."""
+    argv = [sys.executable, "-m", "billing_milestones", "sandbox", "serve", "--port", "0", "--json", "--empty"]
+    for _ in range(3):
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+        try:
+            _first_line(proc)
+            proc.send_signal(signal.SIGTERM)
+            assert _first_line(proc)["stopped"] is True
+            proc.wait(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()

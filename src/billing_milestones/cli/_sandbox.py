@@ -16,8 +16,10 @@ def sandbox_serve(
     host: Annotated[str, typer.Option(help="Loopback address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (0 picks a free one)")] = 8765,
     seed: Annotated[bool, typer.Option("--seed/--empty", help="Seed demo data")] = True,
-    latency: Annotated[float, typer.Option(help="Seconds added to every request, on every platform")] = 0.0,
-    faults: Annotated[float, typer.Option(help="Share of requests answered 503 (0-1), drawn from --fault-seed")] = 0.0,
+    latency: Annotated[float, typer.Option(help="Seconds added to every request, on every platform (up to 60)")] = 0.0,
+    faults: Annotated[
+        float, typer.Option(help="Share of requests answered 503 (0 to below 1), drawn from --fault-seed")
+    ] = 0.0,
     fault_seed: Annotated[int, typer.Option(help="Seed of the fault draws (the same seed, the same faults)")] = 0,
     scale: Annotated[
         str | None,
@@ -29,7 +31,7 @@ def sandbox_serve(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run all three emulators on one loopback port until interrupted (Ctrl-C, SIGINT), then say what each
+    """Run all three emulators on one loopback port until interrupted (Ctrl-C or SIGTERM), then say what each
     served: requests, statuses, faults injected and requests its own limits refused."""
     from ..demo import serve_sandboxes
     from ..sandbox._scale import parse_scale

@@ -26,7 +26,7 @@ from .kantata import KantataSandbox
 __all__ = ["ScalePairs", "flaky", "parse_scale", "seed_scale", "served_requests"]
 
 #: ``PAIRSxMILESTONES``, as ``--scale`` takes it.
-_SCALE: Final = re.compile(r"(\d+)x(\d+)")
+_SCALE: Final = re.compile(r"([0-9]+)x([0-9]+)")
 #: Bounds that keep a sandbox in memory (a milestone is a few kB in all three emulators' tables).
 MAX_PAIRS: Final = 10_000
 MAX_MILESTONES: Final = 1_000
