@@ -29,16 +29,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 
-from billing_milestones import KantataClient
-from billing_milestones.demo import KANTATA_TOKEN
 from billing_milestones.sync import LinkStore
 from billing_milestones.workers import SYNC_TASK, WorkerApp, enqueue_pairs
 from billing_milestones.workers._budgets import _GRACE, request_bound
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale_sandbox import check_pairs, serve_scaled, served, stop_if_running
 from scale_timeline import Timeline, postgres_cpu, process_cpu, read_timeline, throwaway_postgres
 
 _REPO = Path(__file__).resolve().parent.parent
@@ -108,76 +106,12 @@ class ScaleReport:
         )
 
 
-def _serve(
-    pairs: int, milestones: int, latency: float, fault_rate: float
-) -> tuple[subprocess.Popen[str], dict[str, Any]]:
-    """``milestones sandbox serve`` in a process of its own, slow, flaky and seeded with the pairs' contracts
-    (``--scale``); the process and the JSON line it printed (its URL, environment and seeded pairs)."""
-    argv = [sys.executable, "-m", "billing_milestones", "sandbox", "serve", "--port", "0", "--json", "--empty"]
-    argv += ["--scale", f"{pairs}x{milestones}", "--latency", f"{latency:g}", "--faults", f"{fault_rate:g}"]
-    argv += ["--fault-seed", "7"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line:
-            proc.wait(10)
-            raise RuntimeError(f"milestones sandbox serve exited ({proc.returncode}) before printing its address")
-        started: dict[str, Any] = json.loads(line)
-    except BaseException:
-        _stop_if_running(proc)
-        raise
-    return proc, started
-
-
-def _served(proc: subprocess.Popen[str]) -> dict[str, Any]:
-    """Stop the sandbox (SIGTERM) and read what each emulator served, from the line it prints when it stops."""
-    proc.send_signal(signal.SIGTERM)
-    assert proc.stdout is not None
-    stopped: dict[str, Any] = json.loads(proc.stdout.readline())
-    proc.wait(30)
-    proc.stdout.close()
-    served: dict[str, Any] = stopped["served"]
-    return served
-
-
-def _stop_if_running(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait(10)
-    if proc.stdout is not None:
-        proc.stdout.close()
-
-
 def _pair_lines(seeded: list[list[Any]]) -> list[str]:
     lines: list[str] = []
     for p, (contract, workspace) in enumerate(seeded):
         lines += [f"[pairs.p{p:03d}]", f'source = "autotask:{contract}"', f'target = "kantata:{workspace}"']
         lines += [f"write_settle = {WRITE_SETTLE:g}", ""]
     return lines
-
-
-def _check(env: dict[str, str], seeded: list[list[Any]], milestones: int) -> tuple[int, int, int, int]:
-    """Each pair's workspace listed over HTTP against the titles its contract was seeded with: pairs synced,
-    milestones lost, milestones duplicated, and the requests this check sent (retries through the faults too),
-    which are not the run's."""
-    sent = 0
-
-    def count(request: httpx.Request) -> None:
-        nonlocal sent
-        sent += 1
-
-    lost = duplicated = synced = 0
-    http = httpx.Client(event_hooks={"request": [count]})
-    with KantataClient(KANTATA_TOKEN, base_url=env["KANTATA_BASE_URL"], http_client=http, max_retries=10) as client:
-        for p, (_, workspace) in enumerate(seeded):
-            wanted = Counter(f"P{p} M{m}" for m in range(milestones))
-            have = Counter(m.title for m in client.milestones.list(str(workspace)))
-            lost += sum((wanted - have).values())
-            duplicated += sum((have - wanted).values())
-            synced += wanted == have
-    http.close()
-    return synced, lost, duplicated, sent
 
 
 def _jobs(conn: psycopg.Connection[Any]) -> Counter[str]:
@@ -278,11 +212,11 @@ def run_scale(
 ) -> ScaleReport:
     """Seed, serve, enqueue every pair, run the workers (killing one when a quarter of the pairs are done),
     wait for every job, then compare each pair's two sides."""
-    sandbox, started = _serve(pairs, milestones, latency, fault_rate)
+    sandbox, started = serve_scaled(pairs, milestones, latency, fault_rate)
     seeded: list[list[Any]] = started["seeded"]["scale"]["pairs"]
     lines = _pair_lines(seeded)
     with tempfile.TemporaryDirectory(prefix="bm-scale-") as tmp, contextlib.ExitStack() as serving:
-        serving.callback(_stop_if_running, sandbox)
+        serving.callback(stop_if_running, sandbox)
         config = Path(tmp) / "milestones.toml"
         workers_table = ["[workers]", "retries = 20", "retry_wait = 1", 'queue = "scale"']
         workers_table += [f"autotask_timeout = {AUTOTASK_TIMEOUT:g}", ""]
@@ -345,11 +279,11 @@ def run_scale(
         with psycopg.connect(links) as conn:
             jobs = _jobs(conn)
             run_rows, open_runs = _run_rows(conn)
-        synced, lost, duplicated, checked = _check(env, seeded, milestones)
-        served = _served(sandbox)
-        at_requests = served["autotask"]["requests"]
-        kantata_requests = served["kantata"]["requests"] - checked  # the check's listings are not the run's
-        throttled = served["autotask"]["refused_by_limits"]
+        synced, lost, duplicated, checked = check_pairs(env, seeded, milestones)
+        counts = served(sandbox)
+        at_requests = counts["autotask"]["requests"]
+        kantata_requests = counts["kantata"]["requests"] - checked  # the check's listings are not the run's
+        throttled = counts["autotask"]["refused_by_limits"]
         return ScaleReport(
             pairs=pairs,
             milestones=milestones,

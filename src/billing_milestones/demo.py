@@ -12,7 +12,7 @@ import json
 import signal
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,20 +237,24 @@ def sandbox_environment(base: str) -> dict[str, str]:
 
 
 @contextmanager
-def _stopped_by_signals() -> Iterator[None]:
-    """SIGTERM (a supervisor's, a script's) stops the served sandbox as Ctrl-C does, so it says what it served
-    either way; and SIGINT does even where it was ignored (a shell's background job inherits SIGINT ignored).
-    Only in the main thread, where signal handlers live; the previous handlers come back after."""
+def _stop_signals() -> Iterator[Callable[[], bool] | None]:
+    """Whether SIGTERM (a supervisor's, a script's) or SIGINT has asked the served sandbox to stop, so it
+    stops on either and says what it served; SIGINT even where it was ignored (a shell's background job
+    inherits SIGINT ignored). The handlers only set a flag: one that raised could land inside the printing of
+    a line (rich then wrote its buffer twice), and one that took a lock could deadlock with the main thread
+    holding it. Only in the main thread, where signal handlers live (None elsewhere: Ctrl-C stays a
+    KeyboardInterrupt); the previous handlers come back after."""
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield None
         return
+    asked: list[int] = []
 
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+    def request_stop(signum: int, frame: object) -> None:
+        asked.append(signum)
 
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield lambda: bool(asked)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -318,10 +322,13 @@ def serve_sandboxes(
     with server:
         try:
             # Before the first line: a script that reads it and stops the sandbox at once still gets the last.
-            with _stopped_by_signals():
+            with _stop_signals() as stop:
                 _announce(console, server.url, env, seeded if as_json else None, config if world or scaled else None)
-                server.wait()
+                server.wait(until=stop)
+                stopped = stop is not None and stop()
         except KeyboardInterrupt:
+            stopped = True
+        if stopped:
             served = served_requests(emulators)
             if as_json:
                 console.out(json.dumps({"stopped": True, "served": served}), highlight=False)

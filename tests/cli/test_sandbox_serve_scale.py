@@ -106,7 +106,7 @@ def test_a_sigterm_right_after_the_first_line_still_gets_the_last() -> None:
     """A script that reads the address and stops the sandbox at once: the handlers are in place before the
     first line is printed."""
     argv = [sys.executable, "-m", "billing_milestones", "sandbox", "serve", "--port", "0", "--json", "--empty"]
-    for _ in range(3):
+    for _ in range(5):
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
         try:
             _first_line(proc)

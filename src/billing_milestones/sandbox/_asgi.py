@@ -11,7 +11,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from itertools import chain
 from typing import TYPE_CHECKING, Any, Final
 
@@ -296,10 +296,11 @@ class LoopbackServer:
         with contextlib.suppress(OSError):
             self._sock.close()
 
-    def wait(self) -> None:
-        """Block until the server stops (Ctrl-C raises KeyboardInterrupt here)."""
-        while self._thread.is_alive():
-            self._thread.join(0.5)
+    def wait(self, until: Callable[[], bool] | None = None) -> None:
+        """Block until the server stops, or until ``until()`` is true, looked at every fifth of a second
+        (Ctrl-C raises KeyboardInterrupt here, unless a signal handler of the caller's makes ``until`` true)."""
+        while self._thread.is_alive() and not (until is not None and until()):
+            self._thread.join(0.2 if until is not None else 0.5)
 
     def __enter__(self) -> LoopbackServer:
         return self.start()
