@@ -193,6 +193,7 @@ class PostgresLimiter:
     @contextlib.contextmanager
     def _hold(self, name: str) -> Iterator[int]:
         with contextlib.ExitStack() as stack:
+            conn: psycopg.Connection[tuple[object, ...]] | None = None
             try:
                 # Every pooled connection may be held (requests in flight, waiters for a slot): that wait is
                 # bounded like a wait for a slot, not by the pool's own 30 s.
@@ -201,6 +202,14 @@ class PostgresLimiter:
             except psycopg.Error as exc:  # no pooled connection (PoolTimeout), or the take's cut mid-statement
                 # A take the server committed before the cut frees at its lease.
                 raise not_sent(f"no slot of {self.slots} for {name!r}", exc, platform=self.platform, path=name) from exc
+            except BaseException:
+                # Interrupted mid-take (Ctrl-C in a notebook, a cancelled thread): a take the server committed is
+                # held by this connection's backend, which would keep the slot for as long as the pool kept the
+                # connection alive (a live holder keeps its slot past the lease). Closed, its backend ends and
+                # the slot frees at its lease.
+                if conn is not None:
+                    conn.close()
+                raise
             taken = time.monotonic()
             try:
                 yield slot
