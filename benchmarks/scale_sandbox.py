@@ -16,6 +16,7 @@ import httpx
 
 from billing_milestones import KantataClient
 from billing_milestones.demo import KANTATA_TOKEN
+from billing_milestones.sandbox._scale import scale_title
 
 __all__ = ["check_pairs", "serve_scaled", "served", "stop_if_running"]
 
@@ -75,7 +76,7 @@ def check_pairs(env: dict[str, str], seeded: list[list[Any]], milestones: int) -
     http = httpx.Client(event_hooks={"request": [count]})
     with KantataClient(KANTATA_TOKEN, base_url=env["KANTATA_BASE_URL"], http_client=http, max_retries=10) as client:
         for p, (_, workspace) in enumerate(seeded):
-            wanted = Counter(f"P{p} M{m}" for m in range(milestones))
+            wanted = Counter(scale_title(p, m) for m in range(milestones))
             have = Counter(m.title for m in client.milestones.list(str(workspace)))
             lost += sum((wanted - have).values())
             duplicated += sum((have - wanted).values())

@@ -300,9 +300,7 @@ def serve_sandboxes(
     except ConfigError as exc:  # the sandbox names host:port and why; the flags are the CLI's to name
         raise ConfigError(f"--port {port}: {exc.message}; --port 0 picks a free one", key="port") from None
     env = sandbox_environment(server.url)
-    config = (
-        demo_config_toml(world) if world else 'links = "milestones-links.sqlite3"\n\n[autotask]\ncurrency = "USD"\n'
-    )
+    config = demo_config_toml(world) if world else _BARE_CONFIG
     if scaled is not None:
         config += "\n" + "\n".join(scaled.config_lines())
     seeded: dict[str, Any] = (
@@ -315,15 +313,16 @@ def serve_sandboxes(
         if world
         else {}
     )
-    if world or scaled:
-        seeded["config_toml"] = config
+    shown = config if world or scaled else None  # a config only where something was seeded
+    if shown is not None:
+        seeded["config_toml"] = shown
     if scaled is not None:
         seeded["scale"] = scaled.to_json()
     with server:
         try:
             # Before the first line: a script that reads it and stops the sandbox at once still gets the last.
             with _stop_signals() as stop:
-                _announce(console, server.url, env, seeded if as_json else None, config if world or scaled else None)
+                _announce(console, server.url, env, seeded if as_json else None, shown)
                 server.wait(until=stop)
                 stopped = stop is not None and stop()
         except KeyboardInterrupt:

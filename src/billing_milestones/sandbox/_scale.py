@@ -23,7 +23,7 @@ from ._faults import FaultPlan
 from .autotask import AutotaskSandbox
 from .kantata import KantataSandbox
 
-__all__ = ["ScalePairs", "flaky", "parse_scale", "seed_scale", "served_requests"]
+__all__ = ["ScalePairs", "flaky", "parse_scale", "scale_title", "seed_scale", "served_requests"]
 
 #: ``PAIRSxMILESTONES``, as ``--scale`` takes it.
 _SCALE: Final = re.compile(r"([0-9]+)x([0-9]+)")
@@ -86,15 +86,21 @@ def flaky(seed: int, latency: float, faults: float) -> FaultPlan:
     return plan
 
 
+def scale_title(pair: int, milestone: int) -> str:
+    """The title ``--scale`` gives milestone ``milestone`` of pair ``pair``'s contract (``P3 M7``): what a check
+    of the synced workspaces expects."""
+    return f"P{pair} M{milestone}"
+
+
 def seed_scale(autotask: AutotaskSandbox, kantata: KantataSandbox, pairs: int, milestones: int) -> ScalePairs:
-    """``pairs`` Autotask contracts (USD) of ``milestones`` dated milestones each, titled ``P<n> M<m>``, and as
-    many empty Kantata workspaces to sync them to."""
+    """``pairs`` Autotask contracts (USD) of ``milestones`` dated milestones each, titled by
+    :func:`scale_title`, and as many empty Kantata workspaces to sync them to."""
     seeded: list[tuple[int, str]] = []
     for p in range(pairs):
         contract = autotask.add_contract(name=f"Contract {p}", currency="USD")
         for m in range(milestones):
             autotask.add_milestone(
-                contract, title=f"P{p} M{m}", amount=f"{100 + m}.25", date_due=dt.date(2027, 1, 1 + m % 28)
+                contract, title=scale_title(p, m), amount=f"{100 + m}.25", date_due=dt.date(2027, 1, 1 + m % 28)
             )
         seeded.append((contract, kantata.add_workspace(f"Project {p}", currency="USD")))
     return ScalePairs(tuple(seeded), milestones)
