@@ -31,7 +31,7 @@ from ..sync.config import Settings
 from ..sync.store import parse_target, with_keepalives
 from ._clients import SharedBudgets
 from ._idle_check import check_idle_async
-from ._liveness import LOOK_EVERY, Liveness, LivenessJobManager, liveness_schema, requeue, tagged
+from ._liveness import LOOK_EVERY, STILL_JUDGED, Liveness, LivenessJobManager, liveness_schema, requeue, tagged
 from ._pool import READ_COMMITTED
 from ._run import TRANSIENT, run_pair
 from ._stores import StorePool
@@ -97,12 +97,9 @@ def _queue_pool(**options: Any) -> psycopg_pool.AsyncConnectionPool:
 
 
 #: A dead worker's ``doing`` job ended ``failed``, in one statement that finds it still the run judged (``doing``
-#: with the attempts it had then: see ``_liveness.REQUEUE``), locked first: procrastinate's finish also takes a
+#: with the attempts it had then: ``_liveness.STILL_JUDGED``), locked first: procrastinate's finish also takes a
 #: ``todo`` job, so a check on the statement's snapshot alone let a requeue committed meanwhile be failed.
-_FAIL_DOING: Final = """WITH judged AS (
-    SELECT id FROM procrastinate_jobs WHERE id = %(job_id)s AND status = 'doing' AND attempts = %(attempts)s
-    FOR UPDATE)
-SELECT procrastinate_finish_job_v1(id, 'failed', false) FROM judged"""
+_FAIL_DOING: Final = STILL_JUDGED + "SELECT procrastinate_finish_job_v1(id, 'failed', false) FROM judged"
 
 #: Requeues of a dead worker's job allowed beyond the pair's ``retries``: a run that kills its worker every
 #: time (its memory, a crash in a library) would be sent back for ever, spending the tenant's budget and a

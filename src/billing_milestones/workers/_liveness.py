@@ -152,16 +152,18 @@ judged AS (
 SELECT d.worker_id, j.id, j.queue_name, j.args->>'pair' AS pair, j.attempts
 FROM judged d LEFT JOIN procrastinate_jobs j ON j.worker_id = d.worker_id AND j.status = 'doing'"""
 
-#: A judged job sent back through procrastinate's retry (``procrastinate_retry_job_v2``), only while it is still
-#: the run that was judged: ``doing``, with the attempts it had then, locked in the statement. procrastinate's
-#: function takes any ``doing`` job, whoever runs it, and a ``failed`` one too: two workers judging one stalled
-#: job (the heartbeat path lists it to each) had the later one send back the run the earlier one's requeue had
-#: started on a third worker, while it ran, or revive it once it had failed. Every way back to the queue counts
-#: an attempt and a fetch keeps it, so the same attempts are the same run.
-REQUEUE: Final = """WITH judged AS (
+#: A judged job, locked, while it is still the run that was judged: ``doing``, with the attempts it had then
+#: (``STILL_JUDGED``, which ends a dead worker's job ``failed`` too, in ``_app``); ``REQUEUE`` then sends it
+#: back through procrastinate's retry (``procrastinate_retry_job_v2``). procrastinate's function takes any
+#: ``doing`` job, whoever runs it, and a ``failed`` one too: two workers judging one stalled job (the
+#: heartbeat path lists it to each) had the later one send back the run the earlier one's requeue had started
+#: on a third worker, while it ran, or revive it once it had failed. Every way back to the queue counts an
+#: attempt and a fetch keeps it, so the same attempts are the same run.
+STILL_JUDGED: Final = """WITH judged AS (
     SELECT id FROM procrastinate_jobs WHERE id = %(job_id)s AND status = 'doing' AND attempts = %(attempts)s
     FOR UPDATE)
-SELECT procrastinate_retry_job_v2(id, %(retry_at)s, NULL, NULL, NULL) FROM judged"""
+"""
+REQUEUE: Final = STILL_JUDGED + "SELECT procrastinate_retry_job_v2(id, %(retry_at)s, NULL, NULL, NULL) FROM judged"
 
 #: procrastinate's own announcement of a job to fetch, on its queue's channel (see its
 #: ``procrastinate_notify_queue_job_inserted_v1`` trigger): the workers listening fetch at once.
