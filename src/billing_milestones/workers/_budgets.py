@@ -214,8 +214,15 @@ class PostgresLimiter:
             try:
                 yield slot
             finally:
-                self.spans.record(time.monotonic() - taken, name)
-                self._release(conn, name, slot, token)
+                try:
+                    self.spans.record(time.monotonic() - taken, name)
+                    self._release(conn, name, slot, token)
+                except BaseException:
+                    # Interrupted before the release was sent (Ctrl-C, a cancelled thread): the slot's holder
+                    # is this connection's live backend, which would keep it for as long as the pool kept the
+                    # connection. Closed, the slot frees at its lease; a release that did land is not undone.
+                    conn.close()
+                    raise
 
     def _take(self, conn: psycopg.Connection[tuple[object, ...]], name: str) -> tuple[int, int]:
         self._ensure_rows(conn, name)
