@@ -63,6 +63,7 @@ from procrastinate import manager as pq_manager
 
 from ..errors import BillingMilestonesError
 from ._liveness_finish import finish_if_mine, retry_if_mine
+from ._liveness_requeue import requeue
 from ._pool import READ_COMMITTED
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "LivenessJobManager",
     "WorkerFencedError",
     "liveness_schema",
+    "requeue",
     "tagged",
 ]
 
@@ -165,11 +167,6 @@ STILL_JUDGED: Final = """WITH judged AS (
 """
 REQUEUE: Final = STILL_JUDGED + "SELECT procrastinate_retry_job_v2(id, %(retry_at)s, NULL, NULL, NULL) FROM judged"
 
-#: procrastinate's own announcement of a job to fetch, on its queue's channel (see its
-#: ``procrastinate_notify_queue_job_inserted_v1`` trigger): the workers listening fetch at once.
-_NOTIFY: Final = """SELECT pg_notify('procrastinate_queue_v1#' || q, json_build_object('type', 'job_inserted',
-    'job_id', id)::text) FROM unnest(%(ids)s::bigint[], %(queues)s::text[]) AS t(id, q)"""
-
 
 def liveness_schema() -> str:
     """The table's DDL, run by :meth:`WorkerApp.ensure_schema_async` under the queue's schema lock."""
@@ -234,11 +231,18 @@ class Liveness:
         return conn
 
     async def take(self, worker_id: int) -> None:
-        """Hold this worker's lock, then list it. On failure the worker runs unlisted (heartbeat only)."""
+        """Hold this worker's lock, then list it. On failure the worker runs unlisted (heartbeat only).
+
+        The listing is the last statement: a row committed before a later statement failed was left without
+        its lock by a worker that took itself for unlisted, so it never took the lock again nor learnt of its
+        judgement. If the lock connection breaks on the listing itself, its commit may have gone unanswered:
+        the worker counts itself listed with its lock connection lost, fetches nothing, and its next look
+        takes the lock again and finds the row, or stops it (:meth:`_retake`; before its first job)."""
         if worker_id > _MAX_ID:
             return
         async with self._mutex:
             conn: psycopg.AsyncConnection[Any] | None = None
+            listing = False
             try:
                 conn = await self._connect()
                 cur = await conn.execute(f"SELECT pg_try_advisory_lock({KEY}, %s)", (worker_id,))
@@ -246,12 +250,19 @@ class Liveness:
                 if not (row and row[0]):
                     await conn.close()
                     return
-                await conn.execute(_LIST, {"id": worker_id, "tag": self.tag})
                 await conn.execute(_FORGET_ORPHANS)
+                listing = True
+                await conn.execute(_LIST, {"id": worker_id, "tag": self.tag})
             except psycopg.Error as exc:
-                logger.warning("worker %s runs without its liveness lock (%s)", worker_id, type(exc).__name__)
+                unanswered = listing and conn is not None and conn.closed  # its row may have committed
                 if conn is not None:
-                    await conn.close()  # and the lock with it: no row, no lock
+                    await conn.close()  # and the lock with it
+                if unanswered:  # as a lock connection lost while listed: the next look settles it
+                    self.worker_id = worker_id
+                    self.may_fetch.clear()
+                    logger.warning("worker %s lost its liveness lock as it listed itself; taking it again", worker_id)
+                    return
+                logger.warning("worker %s runs without its liveness lock (%s)", worker_id, type(exc).__name__)
                 return
             self.conn, self.worker_id = conn, worker_id
             self._seen.clear()
@@ -353,35 +364,6 @@ class Liveness:
                 self._seen.discard(worker_id)
         jobs = [(job_id, queue, pair, attempts) for _, job_id, queue, pair, attempts in judged if job_id is not None]
         return await requeue(manager, jobs, reason="whose process ended") if jobs else 0
-
-
-#: A judged job: its id, queue, pair and the attempts it had when it was judged.
-Judged = tuple[int, str, str | None, int]
-
-
-async def requeue(manager: LivenessJobManager, jobs: Iterable[Judged], *, reason: str) -> int:
-    """Send these ``doing`` jobs back to the queue and announce them; how many. A job that is no longer the
-    run judged (another worker sent it back first, and it may be running again or have ended) is refused
-    (:data:`REQUEUE`), which is skipped."""
-    done: list[tuple[int, str]] = []
-    for job_id, queue, pair, attempts in jobs:
-        try:
-            await manager.requeue_judged_async(job_id, attempts)
-        except pq_errors.ConnectorException:
-            continue
-        done.append((job_id, queue))
-        logger.warning(
-            "job %s (%s) was left running by a worker %s; queued again",
-            job_id,
-            pair,
-            reason,
-            extra={"bm_event": "job_recovered", "bm_job": job_id},
-        )
-    if done:
-        await manager.connector.execute_query_async(
-            _NOTIFY, ids=[job_id for job_id, _ in done], queues=[queue for _, queue in done]
-        )
-    return len(done)
 
 
 class LivenessJobManager(pq_manager.JobManager):
