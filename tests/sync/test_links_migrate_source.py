@@ -1,7 +1,7 @@
-"""What ``links migrate`` copies from: a store of this schema version or an older one (upgraded in place
-first, so the copy has the new shape), never a database that holds no link store (a mistyped URL would copy
-nothing and report success, and the syncs moved to the empty copy would create every milestone again), and a
-store of a newer version is refused by the option that named it."""
+"""What ``links migrate`` copies from: a store of this schema version or an older one (a SQLite one copied
+and that copy upgraded, so the copy has the new shape), never a database that holds no link store (a
+mistyped URL would copy nothing and report success, and the syncs moved to the empty copy would create every
+milestone again), and a store of a newer version is refused by the option that named it."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_a_newer_store_is_refused_by_the_option_that_names_it(tmp_path: Path, st
     assert destination.value.key == "--to" and str(destination.value).startswith("--to:")
 
 
-def test_a_version_1_store_is_upgraded_first_and_copied_in_the_new_shape(
+def test_a_version_1_store_is_copied_in_the_new_shape_and_left_in_its_own(
     tmp_path: Path, postgres_server: PostgresServer
 ) -> None:
     old = tmp_path / "v1.db"
@@ -90,7 +90,10 @@ def test_a_version_1_store_is_upgraded_first_and_copied_in_the_new_shape(
         assert store.schema_version() == SCHEMA_VERSION
         assert [(ln.sync_key, ln.desired_fp) for ln in store.links("p")] == [("k2", ""), ("k1", "")]
         assert [(i.id, i.sync_key) for i in store.pending("p")] == [(7, "k3")]
-    assert every_row(pg) == every_row(str(old))  # the source was upgraded in place, as any opener does
+    with sqlite3.connect(f"{old.as_uri()}?mode=ro", uri=True) as db:  # the source is not upgraded in place
+        assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchall() == [("1",)]
+    db.close()
+    assert every_row(pg) == every_row(str(old))  # the same rows, once the source is opened (and upgraded)
     assert set(every_row(pg)) == set(TABLES)
 
 

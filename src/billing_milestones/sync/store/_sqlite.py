@@ -107,6 +107,9 @@ class SQLiteBackend:
     kind = "sqlite"
     link_order = "rowid"
     for_update = ""
+    #: How a transaction begins: taking the write lock at once, so a lease read-and-take is atomic. A
+    #: read-only connection (``links migrate``'s source, :mod:`._readonly`) cannot take it and reads instead.
+    _begin = "BEGIN IMMEDIATE"
 
     def __init__(self, path: str) -> None:
         self.display = path
@@ -147,7 +150,7 @@ class SQLiteBackend:
         with self._lock:
             outer = self._depth == 0
             if outer:
-                self.db.execute("BEGIN IMMEDIATE")
+                self.db.execute(self._begin)
             self._depth += 1
             try:
                 yield

@@ -85,6 +85,14 @@ class LinkStore:
             self.backend.close()
             raise
 
+    @classmethod
+    def reading(cls, backend: Backend) -> Self:
+        """A store over an open backend as it is: its tables neither created nor upgraded, as opening does.
+        For ``links migrate``'s SQLite source, opened read-only, whose caller has checked its version."""
+        store = cls.__new__(cls)
+        store.backend, store.path = backend, backend.display
+        return store
+
     @property
     def kind(self) -> str:
         """``"sqlite"`` or ``"postgresql"``: whether this store can be shared by workers on several machines."""

@@ -4,18 +4,24 @@ Moving from the embedded SQLite file to PostgreSQL (or back) must keep every lin
 second copy of that milestone on the next sync), every open intent (the trace of a crash), the pair versions
 (a plan made before the move is still refused as stale), the remembered names and the run history. Rows
 are copied as they are, ids included, table by table; the destination must be empty, so two stores are
-never merged by accident, and the source is only read (a store of an older schema version is first upgraded
-in place, as any opener upgrades it, so the copy has the new shape). A source that holds no link store is
-refused before anything opens it as one: opening creates the tables, so a mistyped database or search_path
-would be copied as an empty store and reported as a success, and syncs moved to that copy create every
-milestone again.
+never merged by accident.
 
-Nothing is half-copied. The source is read in one transaction (SQLite's write lock, PostgreSQL's
-REPEATABLE READ snapshot), so a run that links a milestone and closes its intent between the reading of two
-tables is not copied as a closed intent without its link; and a source whose lease is live (a sync is
-running, or was killed less than a lease's ttl ago) is refused, as what that sync writes next would be
-missing from the copy. The destination is written in one transaction: an error on any row, or the process
-killed, leaves it empty, and the same command run again fills it.
+A SQLite source is never written, nor is its folder (:mod:`._readonly`): it is opened with SQLite's own
+read-only means, so a store on a read-only backup or snapshot, in a folder the user cannot write, or owned by
+another user is copied as any other, and is left byte for byte as it was. A SQLite store of an older schema
+version is copied first (SQLite's backup API) to a temporary file and that copy upgraded, so the copy has
+the new shape; a PostgreSQL one is upgraded in place, as any opener upgrades it. A source that holds no link
+store is refused before anything opens it as one: opening creates the tables, so a mistyped database or
+search_path would be copied as an empty store and reported as a success, and syncs moved to that copy create
+every milestone again.
+
+Nothing is half-copied. The source is read as of one moment (a SQLite file under its read lock, or, with no
+connection open on it, read as immutable and refused if it was written meanwhile; PostgreSQL's REPEATABLE
+READ snapshot), so a run that links a milestone and closes its intent between the reading of two tables is
+not copied as a closed intent without its link; and a source whose lease is live (a sync is running, or was
+killed less than a lease's ttl ago) is refused, as what that sync writes next would be missing from the copy.
+The destination is written in one transaction: an error on any row, or the process killed, leaves it empty,
+and the same command run again fills it.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from pathlib import Path
 from ...errors import ConfigError, PairBusyError
 from ._backend import Row
 from ._model import TABLES
+from ._readonly import no_link_store, read_only
 from ._url import StoreTarget, parse_target
 from .linkstore import LinkStore, open_backend
 
@@ -39,15 +46,19 @@ def copy_store(source: str | Path, destination: str | Path) -> dict[str, int]:
     src_target, dst_target = parse_target(source, key="--from"), parse_target(destination, key="--to")
     if src_target == dst_target:
         raise ConfigError("--to: the destination is the source; name another store", key="--to")
-    if src_target.kind == "sqlite" and src_target.location != ":memory:" and not Path(src_target.location).is_file():
+    if src_target.kind == "sqlite" and not Path(src_target.location).is_file():
         raise ConfigError(f"--from: no link store at {src_target.location}", key="--from")
-    _require_store(src_target)
-    with contextlib.ExitStack() as stack:
+    if src_target.kind == "sqlite":
+        tables = read_only(src_target.location, lambda src: _read(src, src_target.display))
+    else:
+        _require_store(src_target)
         with _named("--from"):
-            src = stack.enter_context(LinkStore(source))
-        with _named("--to"):
-            dst = stack.enter_context(LinkStore(destination))
-        tables = _read(src)
+            src = LinkStore(source)
+        with src:
+            tables = _read(src, src_target.display)
+    with _named("--to"):
+        dst = LinkStore(destination)
+    with dst:
         if dst.kind == "postgresql":
             _refuse_nul(tables)
         with dst.backend.transaction():
@@ -62,8 +73,9 @@ def copy_store(source: str | Path, destination: str | Path) -> dict[str, int]:
     return {table: len(rows) for table, rows in tables.items()}
 
 
-def _read(src: LinkStore) -> dict[str, list[Row]]:
-    """Every table of the source as of one moment, refused while a sync holds a pair's lease."""
+def _read(src: LinkStore, shown: str) -> dict[str, list[Row]]:
+    """Every table of the source as of one moment, refused while a sync holds a pair's lease. ``shown``
+    names the source (``src`` may be an upgraded copy of it)."""
     with src.backend.transaction():
         if src.kind == "postgresql":  # the first statement of the transaction: one snapshot for every read
             src.backend.rows("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -75,7 +87,7 @@ def _read(src: LinkStore) -> dict[str, list[Row]]:
         held = ", ".join(f"{lease['pair_id']} (held by {lease['owner']})" for lease in live)
         first = live[0]
         raise PairBusyError(
-            f"--from: a sync is running on {src.path}: {held}; nothing was copied. Stop the syncs (a killed "
+            f"--from: a sync is running on {shown}: {held}; nothing was copied. Stop the syncs (a killed "
             "run's lease lapses within its ttl) and migrate again",
             pair_id=str(first["pair_id"]),
             owner=str(first["owner"]),
@@ -114,22 +126,15 @@ def _named(option: str) -> Iterator[None]:
 
 
 def _require_store(target: StoreTarget) -> None:
-    """Refuse a source that holds no link store (no schema version recorded), reading it without creating
-    anything in it."""
+    """Refuse a PostgreSQL source that holds no link store (no schema version recorded), reading it without
+    creating anything in it (a SQLite one is checked as it is opened read-only)."""
     with _named("--from"):
-        backend = open_backend(Path(target.location) if target.kind == "sqlite" else target.location)
+        backend = open_backend(target.location)
     try:
-        if backend.kind == "postgresql":
-            # Where an opener reads and makes its tables: the path's first schema, not any schema along it.
-            (row,) = backend.rows("SELECT to_regclass(quote_ident(current_schema()) || '.meta') IS NOT NULL AS found")
-            found = bool(row["found"])
-        else:
-            found = bool(backend.rows("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"))
-        found = found and bool(backend.rows("SELECT 1 FROM meta WHERE key='schema_version'"))
+        # Where an opener reads and makes its tables: the path's first schema, not any schema along it.
+        (row,) = backend.rows("SELECT to_regclass(quote_ident(current_schema()) || '.meta') IS NOT NULL AS found")
+        found = bool(row["found"]) and bool(backend.rows("SELECT 1 FROM meta WHERE key='schema_version'"))
     finally:
         backend.close()
     if not found:
-        raise ConfigError(
-            f"--from: no link store at {target.display} (it holds no link store tables); name the store the syncs use",
-            key="--from",
-        )
+        raise no_link_store(target.display)
