@@ -104,3 +104,45 @@ def test_a_worker_whose_queue_database_cannot_be_reached_says_so_without_its_pas
     assert result.exit_code == EXIT_USAGE and isinstance(result.exception, SystemExit), result.exception
     assert "the queue's database postgresql://bm:***@127.0.0.1:1/bm cannot be reached (PoolTimeout" in result.output
     assert "s3cret" not in result.output and "Traceback" not in result.output
+
+
+def test_enqueue_whose_queue_database_cannot_be_reached_says_so_without_its_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the worker says it: exit 2 and the store opener's message, not psycopg_pool's traceback (exit 1)."""
+    from psycopg_pool import PoolTimeout
+
+    config = tmp_path / "milestones.toml"
+    config.write_text(
+        'links = "postgresql://bm:s3cret@127.0.0.1:1/bm"\n\n[pairs.erp]\nsource = "autotask:1"\ntarget = "kantata:2"\n'
+    )
+
+    def enqueue(*args: object, **kwargs: object) -> None:
+        raise PoolTimeout("pool initialization incomplete after 30.0 sec")
+
+    monkeypatch.setattr(billing_milestones.workers, "enqueue_pairs", enqueue)
+    code, out = invoke(None, "enqueue", "erp", "--config", str(config))
+    assert code == EXIT_USAGE, out
+    assert "the queue's database postgresql://bm:***@127.0.0.1:1/bm cannot be reached (PoolTimeout" in out
+    assert "s3cret" not in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize(("heartbeat", "stalled_after"), [("20", "3"), ("2", "3"), ("15", "29")])
+def test_a_worker_whose_beats_are_too_far_apart_for_stalled_after_is_refused_before_it_starts(
+    tmp_path: Path, heartbeat: str, stalled_after: str
+) -> None:
+    """A worker beating every 20 s with jobs judged stalled after 3 s requeued its own running job ten times
+    (each run succeeded, the job ended failed). Refused by name, before any connection (none could be made)."""
+    config = tmp_path / "milestones.toml"
+    config.write_text('links = "postgresql://bm@127.0.0.1:1/bm"\n')
+    args = ["worker", "--heartbeat", heartbeat, "--stalled-after", stalled_after, "--config", str(config)]
+    code, out = invoke(None, *args)
+    assert code == EXIT_USAGE, out
+    assert f"heartbeat: {heartbeat} s between beats is more than half of stalled_after ({stalled_after} s" in out
+
+
+def test_beats_at_half_of_stalled_after_are_allowed() -> None:
+    from billing_milestones.workers._worker import check_heartbeat
+
+    check_heartbeat(1.5, 3.0)
+    check_heartbeat(10.0, 30.0)  # the defaults

@@ -26,6 +26,7 @@ class _Worker:
 
     def __init__(self) -> None:
         self.budgets, self.stores = _Closed(), _Closed()
+        self.stalled_after = 30.0  # what the heartbeat is checked against
 
 
 @pytest.fixture

@@ -28,11 +28,14 @@ def worker_command(
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Pairs this worker runs at once.")] = 1,
     name: Annotated[
         str | None,
-        typer.Option(help="Worker name in procrastinate's log lines (default host:pid; runs are host:pid:run)"),
+        typer.Option(help="Worker name in procrastinate's log lines (default host:pid:run, new at each start)"),
     ] = None,
     burst: Annotated[bool, typer.Option("--burst", help="Stop once the queue is empty (for cron or tests).")] = False,
     heartbeat: Annotated[
-        float, typer.Option(min=0.1, max=600, help="Seconds between this worker's heartbeats.")
+        float,
+        typer.Option(
+            min=0.1, max=600, help="Seconds between this worker's heartbeats (at most half of --stalled-after)."
+        ),
     ] = 10.0,
     stalled_after: Annotated[
         float,
@@ -92,10 +95,15 @@ def enqueue_command(
         for pair in names:
             settings.pair(pair)
         try:
+            import psycopg
+
             from ..workers import enqueue_pairs
         except ImportError:
             raise errors.ConfigError(_EXTRA, key="workers") from None
-        queued = enqueue_pairs(settings, names)
+        try:
+            queued = enqueue_pairs(settings, names)
+        except psycopg.Error as exc:  # PoolTimeout is one: the queue's database unreachable
+            raise _queue_unreachable(settings, exc) from None
     if as_json:
         typer.echo(json.dumps({"ok": True, "queued": queued}))
     else:

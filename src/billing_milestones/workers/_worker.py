@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterable
 from typing import Final
 
+from ..errors import ValidationError
 from ..sync.config import Settings
 from ..sync.lease import new_owner
 from ._app import WorkerApp
@@ -40,7 +41,12 @@ def run_worker(
     with ``burst``. First: create the queue's tables if missing, and requeue jobs a dead worker left.
 
     Raises :class:`WorkerFencedError` (after its running jobs end) if this worker's liveness lock was lost
-    long enough for another worker to judge it dead: its jobs were requeued, so it must not take more."""
+    long enough for another worker to judge it dead: its jobs were requeued, so it must not take more.
+
+    ``heartbeat`` must be at most half of the worker's ``stalled_after`` (:class:`ValidationError` otherwise,
+    before anything connects): a worker whose beats are further apart than the age at which a worker counts as
+    stalled has its own running jobs judged dead and requeued while they run."""
+    check_heartbeat(heartbeat, worker.stalled_after)
 
     async def main() -> None:
         liveness = worker.new_liveness()
@@ -89,6 +95,19 @@ def run_worker(
         sys.setswitchinterval(previous)
         worker.budgets.close()
         worker.stores.close()
+
+
+def check_heartbeat(heartbeat: float, stalled_after: float) -> None:
+    """Refuse beats too far apart for ``stalled_after``: a beat late by a loaded machine must not make the
+    worker look dead (procrastinate's defaults are 10 s and 30 s)."""
+    if not heartbeat * 2 <= stalled_after:
+        raise ValidationError(
+            f"heartbeat: {heartbeat:g} s between beats is more than half of stalled_after ({stalled_after:g} s; "
+            "--heartbeat and --stalled-after of milestones worker): this worker's running jobs would be judged "
+            "stalled and requeued while they run. Beat more often or wait longer",
+            field="heartbeat",
+            value=heartbeat,
+        )
 
 
 def enqueue_pairs(settings: Settings, names: Iterable[str]) -> dict[str, int | None]:
