@@ -67,7 +67,7 @@ def test_the_worker_process_freezes_what_it_has_built_before_it_runs_jobs(
     assert calls == ["freeze", "run"]
 
 
-def _worker_raising(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config_text: str, error: Exception) -> Result:
+def _worker_raising(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config_text: str, error: BaseException) -> Result:
     """``milestones worker`` with a config of ``config_text`` whose run raises ``error`` (no server needed)."""
     config = tmp_path / "milestones.toml"
     config.write_text(config_text + "\n")
@@ -146,3 +146,15 @@ def test_beats_at_half_of_stalled_after_are_allowed() -> None:
 
     check_heartbeat(1.5, 3.0)
     check_heartbeat(10.0, 30.0)  # the defaults
+
+
+def test_a_worker_stopped_by_the_third_ctrl_c_does_not_say_no_writes_were_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commands' generic Ctrl-C line says "0 writes done", which a worker cannot know (its jobs wrote, and
+    a thread still running may go on writing): exit 130 and where to look instead."""
+    from billing_milestones.cli import EXIT_INTERRUPTED
+
+    result = _worker_raising(tmp_path, monkeypatch, 'links = "postgresql://bm@127.0.0.1:1/bm"', KeyboardInterrupt())
+    assert result.exit_code == EXIT_INTERRUPTED, result.output
+    assert "0 writes" not in result.output and "milestones runs" in result.output

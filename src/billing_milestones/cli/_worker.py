@@ -11,12 +11,24 @@ import logging
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from .. import errors
 from ..sync.config import Settings
 from ..sync.store import parse_target
 from ..sync.store._postgres import unreachable
-from ._common import EXIT_OK, EXIT_USAGE, ConfigOpt, JsonOpt, app, fail, guard, load_config, stdout_console
+from ._common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    ConfigOpt,
+    JsonOpt,
+    app,
+    fail,
+    guard,
+    load_config,
+    stdout_console,
+)
 
 __all__ = ["enqueue_command", "worker_command"]
 
@@ -71,6 +83,19 @@ def worker_command(
             run_worker(worker, concurrency=concurrency, name=name, burst=burst, heartbeat=heartbeat)
         except psycopg.Error as exc:  # PoolTimeout is one: the queue's database unreachable, or lost for good
             raise _queue_unreachable(settings, exc) from None
+        except KeyboardInterrupt:  # the third Ctrl-C: procrastinate marked the running jobs aborted
+            raise _worker_interrupted() from None
+
+
+def _worker_interrupted() -> typer.Exit:
+    """Not the other commands' "0 writes done": the worker's jobs wrote what they wrote, and a job whose
+    thread was still running when it was marked aborted may go on writing until it ends."""
+    Console(stderr=True, soft_wrap=True).print(
+        "[bold yellow]interrupted:[/] any pair still running was marked aborted; its thread may still "
+        "finish writes, which the link store keeps, and each run is in `milestones runs`; start the worker "
+        "again to carry on"
+    )
+    return typer.Exit(EXIT_INTERRUPTED)
 
 
 def _queue_unreachable(settings: Settings, exc: Exception) -> errors.ConfigError:
