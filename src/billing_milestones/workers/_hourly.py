@@ -96,15 +96,45 @@ _TAKE: Final = (
     "SELECT taken, oldest, now, counted FROM bm_budget_take_v1(%(key)s, %(window)s::float8, %(limit)s::bigint)"
 )
 
+#: When a refused take's unit frees: the row whose leaving brings the count under *this* take's limit. That is
+#: the oldest row when every worker has one limit; a worker whose limit is lower than another's on the same
+#: key (a config changed and not every worker restarted) finds the count over its limit, and the oldest
+#: leaving frees a unit of the higher limit only: asked again then, it was refused again (a paced Kantata
+#: call slept a string of short waits, an Autotask job was retried before it could be admitted). Read after
+#: the take, outside its lock (a hint, not an admission); only on a refusal, skipping the rows the count is
+#: over the limit by (none when the limits agree).
+_FREES_AT: Final = """
+SELECT (SELECT b.at FROM bm_request_budget AS b WHERE b.key = %(key)s ORDER BY b.at
+        OFFSET greatest(u.used - %(limit)s, 0) LIMIT 1),
+       extract(epoch FROM clock_timestamp())::float8
+FROM bm_request_budget_used AS u WHERE u.key = %(key)s"""
+
 #: Connections one budget keeps at most: an admission is one short round trip, so a few serve many threads.
 _BUDGET_POOL: Final = 4
+#: The longest a budget's statement may run (seconds; a take runs well under a millisecond, a recount of a
+#: full window a few). Why a bound: a take waits on its key's advisory lock, and a session holding it (a
+#: transaction stuck open, a server too loaded to grant it) held every thread of every worker asking for the
+#: key, for as long as it lasted: jobs hung with their worker's heartbeat beating, never retried. Cancelled,
+#: a take is rolled back (not counted) and refused as not sent, and the job is retried later.
+_TAKE_TIMEOUT = 10.0
+
+
+def _bounded(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    """Each pooled connection's statements are cancelled past :data:`_TAKE_TIMEOUT`."""
+    conn.execute(f"SET statement_timeout = {max(1, round(_TAKE_TIMEOUT * 1000))}")
 
 
 class PostgresHourlyBudget:
     """A request budget (``limit`` and ``acquire()``, what ``hourly_budget=`` takes) shared by every process
     using the same database and ``key``: at most ``limit`` requests per ``window`` seconds. A take the
-    database fails (a connection cut, no pooled connection) is ``BudgetExhaustedError`` naming ``platform``:
-    the request is not sent, and its caller must be able to tell."""
+    database fails (a connection cut, no pooled connection, a statement past :data:`_TAKE_TIMEOUT`) is
+    ``BudgetExhaustedError`` naming ``platform``: the request is not sent, and its caller must be able to tell.
+    Such a take counted nothing when the server did not commit it (a cut while it waited, a timeout); one cut
+    after the server committed it counts a request never sent (the budget admits fewer, never more).
+
+    Workers given different limits for one ``key`` (a config changed, not every worker restarted) share one
+    count, and each admits only while that count is under its own limit: together they never pass the
+    largest, and one with a smaller limit waits until the count is under its own (its hint says when)."""
 
     def __init__(self, url: str, limit: int, *, key: str, window: float = 3600.0, platform: str = "autotask") -> None:
         positive_int(limit, "limit")
@@ -114,12 +144,14 @@ class PostgresHourlyBudget:
         self.key = f"bm-budget:{key}"
         self.window = window
         self.platform = platform
-        self._pool = LazyPool(url, _BUDGET_POOL)
+        self._pool = LazyPool(url, _BUDGET_POOL, configure=_bounded)
         self._ready = False
         self._args = {"key": self.key, "window": float(self.window), "limit": self.limit}
 
     def acquire(self) -> float | None:
-        """Take a slot: None when the request may go, else the seconds until the oldest leaves the window.
+        """Take a slot: None when the request may go, else the seconds until a unit of this ``limit`` frees
+        (the oldest row leaves the window, or the one that brings a count over this limit under it, see
+        :data:`_FREES_AT`): more than 0, at most the window.
 
         One round trip (one call of the take function, see :data:`_TAKE_FUNCTION`): the advisory lock is held
         to the end of its transaction, so two workers never both take the last slot, and the window's count
@@ -140,6 +172,9 @@ class PostgresHourlyBudget:
                 taken, oldest, now, counted = _take(conn, self._args)
             if taken:
                 return None
+            frees = conn.execute(_FREES_AT, self._args).fetchone()
+            if frees is not None and isinstance(frees[0], float) and isinstance(frees[1], float):
+                oldest, now = frees
             if not isinstance(oldest, float) or not isinstance(now, float):
                 return 0.001  # refused with nothing left in the window (rows deleted by hand): try at once
             return max(oldest + self.window - now, 0.001)
