@@ -40,6 +40,9 @@ class SharedBudgets:
         self.workers = workers
         self._limiters: dict[str, PostgresLimiter] = {}
         self._budgets: dict[str, PostgresHourlyBudget] = {}
+        #: Kantata's rate, apart from the tenants' budgets: kept among them under "kantata", it was the hourly
+        #: budget of an Autotask API user of that name (a tenant's count, window and platform), or replaced by it.
+        self._kantata: PostgresHourlyBudget | None = None
         self._http: dict[Platform, httpx.Client] = {}
         #: A worker's jobs start at once in several threads: each pool and budget is built once, not once each.
         self._lock = threading.Lock()
@@ -96,11 +99,11 @@ class SharedBudgets:
         if per_minute is None:
             return None
         with self._lock:
-            if "kantata" not in self._budgets:
-                self._budgets["kantata"] = PostgresHourlyBudget(
+            if self._kantata is None:
+                self._kantata = PostgresHourlyBudget(
                     self.url, per_minute, key="kantata", window=60.0, platform="kantata"
                 )
-            return self._budgets["kantata"]
+            return self._kantata
 
     def http(self, platform: Platform) -> httpx.Client:
         """This worker's connection pool for ``platform``, shared by its jobs' clients (thread-safe)."""
@@ -163,3 +166,5 @@ class SharedBudgets:
             limiter.close()
         for budget in self._budgets.values():
             budget.close()
+        if self._kantata is not None:
+            self._kantata.close()
