@@ -223,8 +223,13 @@ class _Applier:
         try:
             for answer in zip(begun, created, strict=True):  # a short reply raises after the answered ones
                 answered.append(answer)
-        finally:  # linked in one transaction; an unanswered create stays pending for the next run to find
+        except BaseException:  # the answered ones linked and recorded (the run's history counts them), then raised
             self.store.put_many([(self._link_of(action, made), intent) for (action, intent), made in answered])
+            for (action, _), made in answered:
+                self.record(ActionResult(action, ok=True, result=made, wrote=True))
+            raise
+        # linked in one transaction; an unanswered create stays pending for the next run to find
+        self.store.put_many([(self._link_of(action, made), intent) for (action, intent), made in answered])
         return [ActionResult(action, ok=True, result=made, wrote=True) for (action, _), made in answered]
 
     def _recover_creates(
