@@ -30,6 +30,7 @@ from ..sync._store_config import WorkerSettings, check_schedule, worker_settings
 from ..sync.config import Settings
 from ..sync.store import parse_target, with_keepalives
 from ._clients import SharedBudgets
+from ._config_now import pair_as_configured_now
 from ._idle_check import check_idle_async
 from ._liveness import LOOK_EVERY, STILL_JUDGED, Liveness, LivenessJobManager, liveness_schema, requeue, tagged
 from ._pool import READ_COMMITTED
@@ -107,11 +108,31 @@ _FAIL_DOING: Final = STILL_JUDGED + "SELECT procrastinate_finish_job_v1(id, 'fai
 REQUEUES_BEYOND_RETRIES: Final = 5
 
 
-#: A pair's queued job made due now, if it was waiting for later (a retry's ``retry_wait x n``).
-_DUE_NOW: Final = (
-    "UPDATE procrastinate_jobs SET scheduled_at = now() "
-    "WHERE queueing_lock = %(queueing_lock)s AND status = 'todo' AND scheduled_at > now()"
+#: A pair's queued job made due now, if it was waiting for later (a retry's ``retry_wait x n``), and moved to the
+#: queue this config names, if it waits in another: the queueing lock spans queues, so a job left in a queue
+#: the config named before (``[workers] queue`` changed) was taken by no worker, and every enqueue and tick
+#: of the pair was told it waits already: the pair never ran again. The queue it was moved from, if any.
+_DUE_HERE_NOW: Final = (
+    "WITH waiting AS (SELECT id, queue_name FROM procrastinate_jobs "
+    "WHERE queueing_lock = %(queueing_lock)s AND status = 'todo' FOR UPDATE) "
+    "UPDATE procrastinate_jobs AS job SET queue_name = %(queue)s, "
+    "scheduled_at = CASE WHEN job.scheduled_at > now() THEN now() ELSE job.scheduled_at END "
+    "FROM waiting WHERE job.id = waiting.id AND job.status = 'todo' "
+    "AND (job.scheduled_at > now() OR job.queue_name <> %(queue)s) "
+    "RETURNING job.id, waiting.queue_name AS moved_from"
 )
+
+
+def _moved(rows: list[dict[str, Any]], queue: str) -> None:
+    for row in rows:
+        if row["moved_from"] != queue:
+            logger.warning(
+                "job %s was waiting in queue %r, which the config no longer names; moved to queue %r",
+                row["id"],
+                row["moved_from"],
+                queue,
+                extra={"bm_event": "job_moved", "bm_job": row["id"]},
+            )
 
 
 def _queued_again(exc: pq_errors.UniqueViolation) -> bool:
@@ -147,24 +168,32 @@ class PairJobManager(LivenessJobManager):
         self.requeue_limit = requeue_limit
 
     def batch_defer_jobs(self, jobs: list[pq_jobs.Job], connection: Any | None = None) -> list[pq_jobs.Job]:
-        """``milestones enqueue``: a pair already queued is not queued twice, but runs now (see below)."""
+        """``milestones enqueue``: a pair already queued is not queued twice, but runs now, in this config's
+        queue (``_DUE_HERE_NOW``)."""
         try:
             return super().batch_defer_jobs(jobs, connection)
         except pq_errors.AlreadyEnqueued:
             for job in jobs:
                 if job.queueing_lock:
-                    self.connector.get_sync_connector().execute_query(_DUE_NOW, queueing_lock=job.queueing_lock)
+                    rows = self.connector.get_sync_connector().execute_query_all(
+                        _DUE_HERE_NOW, queueing_lock=job.queueing_lock, queue=job.queue
+                    )
+                    _moved(rows, job.queue)
             raise
 
     async def defer_periodic_job(self, job: pq_jobs.Job, periodic_id: str, defer_timestamp: int) -> int | None:
         """A schedule's tick. One that finds the pair queued is dropped (the queueing lock), and when that job
         was a retry waiting ``retry_wait x n`` (longer than a short period), the pair waited past ticks it
-        could have run at, as it would have without the failure: the tick makes it due now instead."""
+        could have run at, as it would have without the failure: the tick makes it due now instead (and moves
+        it to this config's queue, ``_DUE_HERE_NOW``)."""
         try:
             return await super().defer_periodic_job(job, periodic_id, defer_timestamp)
         except pq_errors.AlreadyEnqueued:
             if job.queueing_lock:
-                await self.connector.execute_query_async(_DUE_NOW, queueing_lock=job.queueing_lock)
+                rows = await self.connector.execute_query_all_async(
+                    _DUE_HERE_NOW, queueing_lock=job.queueing_lock, queue=job.queue
+                )
+                _moved(rows, job.queue)
             raise
 
     async def retry_job(
@@ -263,7 +292,9 @@ class WorkerApp:
         settings_ = settings
 
         def sync_pair(pair: str, timestamp: int | None = None) -> dict[str, Any]:
-            """One run of a configured pair (``timestamp`` is given when a schedule deferred it)."""
+            """One run of a configured pair (``timestamp`` is given when a schedule deferred it), as the config
+            file says now (``pair_as_configured_now``: a pair changed since the worker read it is refused)."""
+            pair_as_configured_now(settings_, pair)
             return run_pair(settings_, pair, connector=self.budgets.connect, stores=self.stores.store)
 
         self.sync_task = self.app.task(name=SYNC_TASK, queue=self.workers.queue, retry=retry)(sync_pair)
