@@ -111,11 +111,18 @@ def check_heartbeat(heartbeat: float, stalled_after: float) -> None:
 
 
 def enqueue_pairs(settings: Settings, names: Iterable[str]) -> dict[str, int | None]:
-    """Queue one run of each pair: pair -> job id, or None where the pair was already waiting."""
+    """Queue one run of each pair: pair -> job id, or None where the pair was already waiting.
+
+    Every name is checked before anything is queued (a ConfigError for one the config does not know left
+    the pairs before it queued, and a caller fixing the name and running again was told they wait already),
+    and a name given twice is queued once (its second, "already waiting", hid the job id of its first)."""
+    wanted = list(dict.fromkeys(names))
+    for name in wanted:
+        settings.pair(name)
     worker = WorkerApp(settings)
     asyncio.run(worker.prepare_async())
     queued: dict[str, int | None] = {}
     with worker.app.open():
-        for name in names:
+        for name in wanted:
             queued[name] = worker.enqueue(name)
     return queued
