@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from ..errors import ConfigError
 from ..sync import LinkStore, RunRecord
+from ..sync.config import Settings, parse_endpoint
 from ..sync.store import parse_target
 from ..sync.store.migrate import copy_store
 from ._common import ConfigOpt, JsonOpt, app, guard, load_config, stdout_console
@@ -22,7 +24,10 @@ app.add_typer(links_app, name="links")
 
 @app.command("runs")
 def runs_command(
-    pair: Annotated[str | None, typer.Argument(help="Only this pair's runs (default: every pair)")] = None,
+    pair: Annotated[
+        str | None,
+        typer.Argument(help="Only this pair's runs: its name in the config, or as listed (default: every pair)"),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10_000, help="How many runs, newest first.")] = 20,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
@@ -30,12 +35,7 @@ def runs_command(
     """Show the run history: who ran each pair, when, what it wrote, and whether it ended well."""
     with guard(as_json):
         settings = load_config(config)
-        identity = None
-        if pair is not None:  # a misspelt pair is an error, not an empty history
-            spec = settings.pair(pair)
-            # Runs are kept under the pair's identity (its containers by their names in the config), which
-            # the config alone gives: no platform is asked.
-            identity = spec.pair(source_container=spec.source[1], target_container=spec.target[1]).identity
+        identity = _identity(settings, pair) if pair is not None else None
         target = parse_target(settings.links)
         missing = target.kind == "sqlite" and target.location != ":memory:" and not Path(target.location).exists()
         if missing:  # opening would make an empty store there, where a mistyped path then looked like no runs
@@ -50,6 +50,24 @@ def runs_command(
         stdout_console().print(f"No runs recorded yet: there is no link store at {escape(target.location)}.")
         return
     stdout_console().print(_history(runs), highlight=False)
+
+
+def _identity(settings: Settings, pair: str) -> str:
+    """The identity ``pair``'s runs are kept under: a configured pair's (its containers by their names in the
+    config, which the config alone gives: no platform is asked), or ``pair`` itself when it is one, as
+    ``milestones runs`` prints it (``autotask:1->kantata:2``): the runs of a pair taken out of the config are
+    still its history. Anything else is an error, not an empty history (a misspelt name)."""
+    if pair in settings.pairs or "->" not in pair:
+        try:
+            spec = settings.pair(pair)
+        except ConfigError as exc:
+            hint = "; a pair taken out of the config: give it as the runs list it (source->target)"
+            raise ConfigError(exc.message + hint, key=exc.key) from None
+        return spec.pair(source_container=spec.source[1], target_container=spec.target[1]).identity
+    source, _, target = pair.partition("->")
+    for key, endpoint in (("source", source), ("target", target)):
+        parse_endpoint(endpoint, key=f"runs: the pair's {key}")  # a platform:container each side
+    return pair
 
 
 def _history(runs: list[RunRecord]) -> str:
