@@ -30,7 +30,7 @@ from ..sync._store_config import WorkerSettings, check_schedule, worker_settings
 from ..sync.config import Settings
 from ..sync.store import parse_target, with_keepalives
 from ._clients import SharedBudgets
-from ._config_now import pair_as_configured_now
+from ._config_now import ConfigNow
 from ._idle_check import check_idle_async
 from ._liveness import LOOK_EVERY, STILL_JUDGED, Liveness, LivenessJobManager, liveness_schema, requeue, tagged
 from ._pool import READ_COMMITTED
@@ -290,11 +290,12 @@ class WorkerApp:
             else False
         )
         settings_ = settings
+        config_now = ConfigNow(settings)
 
         def sync_pair(pair: str, timestamp: int | None = None) -> dict[str, Any]:
             """One run of a configured pair (``timestamp`` is given when a schedule deferred it), as the config
-            file says now (``pair_as_configured_now``: a pair changed since the worker read it is refused)."""
-            pair_as_configured_now(settings_, pair)
+            file says now (``ConfigNow``: a pair changed since the worker read it is refused)."""
+            config_now.pair(pair)
             return run_pair(settings_, pair, connector=self.budgets.connect, stores=self.stores.store)
 
         self.sync_task = self.app.task(name=SYNC_TASK, queue=self.workers.queue, retry=retry)(sync_pair)
