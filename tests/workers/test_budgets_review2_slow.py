@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from billing_milestones.errors import BudgetExhaustedError, RequestNotSentError
-from billing_milestones.workers import PostgresHourlyBudget, _hourly
+from billing_milestones.workers import PostgresHourlyBudget, PostgresLimiter, _hourly
 
 from .test_budgets_review_cut import _cut_while_waiting
 
@@ -63,3 +63,37 @@ def test_a_take_cut_before_its_commit_is_not_counted(url: str) -> None:
         assert budget.acquire() is None and budget.used() == 2
     finally:
         budget.close()
+
+
+def test_a_slot_take_the_database_does_not_answer_is_refused_unsent_within_max_wait(
+    url: str, limiters: list[PostgresLimiter]
+) -> None:
+    """A session holding the slots' table (``VACUUM FULL``, or a newer worker's ``ALTER TABLE`` queued behind
+    a ``pg_dump``) held every take's statement: ``max_wait`` bounded the tries between statements, not a
+    statement, so every Autotask request of every worker waited for as long as the table was held."""
+    limiter = PostgresLimiter(url, 3, namespace="t", max_wait=0.5)
+    limiters.append(limiter)
+    outcome: list[object] = []
+    with limiter("k"):
+        pass  # the table and the key's rows made: the next take is its one statement
+    with psycopg.connect(url, autocommit=True) as admin, admin.transaction():
+        admin.execute("LOCK TABLE bm_request_slots IN ACCESS EXCLUSIVE MODE")
+
+        def take() -> None:
+            try:
+                with limiter("k"):
+                    outcome.append("held")
+            except BaseException as exc:  # whatever it is, the test names it
+                outcome.append(exc)
+
+        thread = threading.Thread(target=take, daemon=True)
+        thread.start()
+        thread.join(30)
+        assert not thread.is_alive(), "the take still waits on the held table"
+    [error] = outcome
+    assert isinstance(error, BudgetExhaustedError) and isinstance(error, RequestNotSentError), repr(error)
+    assert "not sent" in str(error) and "statement timeout" in str(error)
+    with limiter("k"):
+        pass  # the table free again: taken, on the same pool
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM bm_request_slots WHERE holder IS NOT NULL").fetchone() == (0,)

@@ -29,6 +29,7 @@ With a SQLite link store nothing here is used: the clients' in-process limits st
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import math
@@ -128,6 +129,12 @@ SELECT pg_notify(%(channel)s, %(name)s) FROM freed"""
 _POLL: Final = 0.2
 #: Added to the client's timeout in a lease: the moment between the stamp and the request leaving.
 _GRACE: Final = 1.0
+#: The longest one statement of a limiter may run (seconds; a take or a release runs well under a
+#: millisecond). ``max_wait`` bounds the tries between statements, not one statement: a session holding the
+#: slots' table (``VACUUM FULL``, a newer worker's ``ALTER TABLE`` queued behind a ``pg_dump``) held every
+#: take of every worker for as long as it lasted. Cancelled, a take is rolled back and refused as not sent; a
+#: release, retried on another connection once, or left to free at its lease.
+_STATEMENT: Final = 10.0
 
 
 def request_bound(timeout: float | httpx.Timeout) -> float:
@@ -154,7 +161,8 @@ class PostgresLimiter:
     holds of that key once it has seen some (:mod:`._hold_spans`); so a client sending through it with a longer timeout
     (a ``with_options(timeout=...)`` copy shares its limiter) needs a limiter made with that timeout.
     ``max_wait`` bounds a wait for a slot, and one for a pooled connection: then ``BudgetExhaustedError`` (not
-    sent) and the job is retried later; a take the database fails is refused the same way."""
+    sent) and the job is retried later; a take the database fails, or does not answer within ``max_wait`` or
+    :data:`_STATEMENT` (a table held by another session), is refused the same way."""
 
     def __init__(
         self,
@@ -179,7 +187,7 @@ class PostgresLimiter:
         self.max_wait = float(max_wait)
         self.platform = platform
         self._size = pool_size
-        self._pool = LazyPool(url, pool_size, configure=_no_flush_wait)
+        self._pool = LazyPool(url, pool_size, configure=functools.partial(_configure, min(self.max_wait, _STATEMENT)))
         #: One channel per namespace (a tenant): a release wakes only the workers of that tenant's limiters.
         self.channel = "bm_slots_" + hashlib.sha256(namespace.encode()).hexdigest()[:32]
         self._wakeups = Wakeups(url, self.channel)
@@ -309,8 +317,11 @@ class PostgresLimiter:
         self._pool.close()
 
 
-def _no_flush_wait(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+def _configure(bound: float, conn: psycopg.Connection[tuple[object, ...]]) -> None:
     """A take or a release does not wait for the WAL to reach disk (two commits per request, on the
     critical path). What a server crash could lose is the last moments' takes: the same slots a crash freed
-    when the slots were advisory locks, which a crash drops too."""
+    when the slots were advisory locks, which a crash drops too.
+
+    And each statement is cancelled past ``bound`` seconds (:data:`_STATEMENT`, at most ``max_wait``)."""
     conn.execute("SET synchronous_commit = off")
+    conn.execute(f"SET statement_timeout = {max(1, round(bound * 1000))}")
