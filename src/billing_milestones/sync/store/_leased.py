@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Final
 
 from ._model import TABLES, Intent, now_text
 from ._pg_statements import renew_lease_statement
+from ._values import checked_writes
 
 if TYPE_CHECKING:
     from .linkstore import LinkStore
@@ -102,7 +103,7 @@ def begin_leased(
     """Renew ``owner``'s lease of ``lease_id``, then record ``writes`` (``(sync_key, action)``) as pending
     intents of ``pair_id`` as :meth:`LinkStore.begin_many` does; their ids in order, or None, nothing recorded,
     when the lease is no longer ``owner``'s."""
-    keys = [key for key, _ in writes]
+    keys = [key for key, _ in checked_writes(pair_id, writes)]  # before the lease is renewed: nothing done
     if not writes:
         return [] if store.renew_lease(lease_id, owner, ttl) else None
     if store.kind != "postgresql" or len(set(keys)) != len(keys):

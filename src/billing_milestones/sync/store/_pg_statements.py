@@ -32,6 +32,7 @@ __all__ = [
     "HAS_PUT_LINKS_FUNCTION",
     "PUT_LINKS_FUNCTION",
     "begin_many_statement",
+    "pair_lock_statement",
     "put_set_statements",
     "renew_lease_statement",
     "try_lease_statement",
@@ -77,11 +78,33 @@ _LEASE_COLUMNS: Final = (
 )
 
 
+#: The class of the transaction-scoped advisory locks that make one writer of a pair's links wait for another;
+#: the second key hashes the store's schema and the pair id (stores in other schemas of the database never
+#: wait on each other). A put deletes what its link replaces, then inserts it: under READ COMMITTED a second
+#: writer of the same key on another connection found nothing to delete while the first had not committed,
+#: then met its row in the unique index, a ``UniqueViolation`` where SQLite (one writer at a time for the whole
+#: file) let the second replace the first. Waiting on the pair first, the second's statements read the first's
+#: row. (The workers' liveness locks are two-key too, of a class hashed from their schema: equal to this one
+#: by a 1 in 2**31 chance, and then waited for only by a pair whose hash is also a live worker's id.)
+_PAIR_LOCK: Final = 0x626D706C
+#: Each distinct pair of a batch's JSON array of links locked, in the order of their lock keys (two writers of
+#: the same pairs never wait on each other in a cycle); counted, so the lock comes before what selects from it.
+_PAIRS_LOCKED: Final = (
+    f"(SELECT count(pg_advisory_xact_lock({_PAIR_LOCK}, k)) FROM (SELECT hashtext(current_schema() || '.' || "
+    "(e->>0)) AS k FROM jsonb_array_elements(?::jsonb) AS e GROUP BY 1 ORDER BY 1) AS pairs) AS locked"
+)
+
+
+def pair_lock_statement(pair_ids: Sequence[str]) -> Statement:
+    """Wait for any other writer of these pairs' links, until this transaction ends (one writer per pair)."""
+    return (f"SELECT 1 FROM {_PAIRS_LOCKED}", (json.dumps([[pair] for pair in pair_ids]),))
+
+
 def put_set_statements(items: Sequence[tuple[Link, int | None]], now: str) -> list[Statement]:
     """:meth:`LinkStore.put` for a batch of links with distinct keys (no two share a pair's sync, source or
-    target key), as one call of :data:`PUT_LINKS_FUNCTION`: delete what they replace, insert them in order
-    (``seq``), count the pair versions by the batch, close the intents. Same rows, same order, same versions
-    as puts in turn."""
+    target key), as one call of :data:`PUT_LINKS_FUNCTION` once any other writer of their pairs has committed
+    (:data:`_PAIRS_LOCKED`): delete what they replace, insert them in order (``seq``), count the pair versions
+    by the batch, close the intents. Same rows, same order, same versions as puts in turn."""
     payload = json.dumps(
         [
             [ln.pair_id, ln.sync_key, ln.source_key, ln.target_key, ln.source_fp, ln.target_fp, ln.desired_fp]
@@ -89,7 +112,9 @@ def put_set_statements(items: Sequence[tuple[Link, int | None]], now: str) -> li
         ]
     )
     intents = json.dumps([intent_id for _, intent_id in items if intent_id is not None])
-    return [("SELECT bm_put_links_v1(?::jsonb, ?::text, ?::jsonb)", (payload, now, intents))]
+    return [
+        ("SELECT bm_put_links_v1(?::jsonb, ?::text, ?::jsonb) FROM " + _PAIRS_LOCKED, (payload, now, intents, payload))
+    ]
 
 
 #: A batch's link writes as one function (PL/pgSQL), created with the store's schema when missing. Its four

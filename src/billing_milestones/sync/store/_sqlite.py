@@ -157,11 +157,26 @@ class SQLiteBackend:
             except BaseException:
                 self._depth -= 1
                 if outer:
-                    self.db.execute("ROLLBACK")
+                    self._rollback()
                 raise
             self._depth -= 1
             if outer:
-                self.db.execute("COMMIT")
+                self._commit()
+
+    def _commit(self) -> None:
+        """COMMIT, or on its failure ROLLBACK: a COMMIT SQLite refuses (``SQLITE_BUSY``, a full disk) leaves the
+        transaction open, and every later write of this connection would join it, never to be committed."""
+        try:
+            self.db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        """ROLLBACK the transaction still open: SQLite has already rolled back on some errors (a full disk, an
+        I/O error, an interrupt), and a ROLLBACK then would raise in place of the error that caused it."""
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
 
     @contextlib.contextmanager
     def schema(self) -> Iterator[None]:
@@ -185,10 +200,10 @@ class SQLiteBackend:
                 yield
             except BaseException:
                 self._depth -= 1
-                self.db.execute("ROLLBACK")
+                self._rollback()
                 raise
             self._depth -= 1
-            self.db.execute("COMMIT")
+            self._commit()
 
     def clock(self) -> float:
         return time.time()

@@ -17,8 +17,15 @@ from ...errors import ConfigError
 from ..lease import DEFAULT_LEASE_TTL, DEFAULT_LEASE_WAIT, Lease, LeaseHolder
 from ._backend import Backend, Row
 from ._model import SCHEMA_VERSION, TABLES, Intent, Link, RunRecord, now_text
-from ._pg_statements import begin_many_statement, put_set_statements, renew_lease_statement, try_lease_statement
+from ._pg_statements import (
+    begin_many_statement,
+    pair_lock_statement,
+    put_set_statements,
+    renew_lease_statement,
+    try_lease_statement,
+)
 from ._url import parse_target
+from ._values import checked_count, checked_keys, checked_link, checked_writes, message
 
 __all__ = ["LinkStore", "open_backend"]
 
@@ -54,7 +61,7 @@ def _bump(pair_id: str) -> tuple[str, Sequence[Any]]:
 def _close_intent(intent_id: int, state: str, detail: str | None) -> tuple[str, Sequence[Any]]:
     return (
         "UPDATE intents SET state=?, finished_at=?, detail=COALESCE(?, detail) WHERE id=?",
-        (state, now_text(), detail, intent_id),
+        (state, now_text(), message(detail), intent_id),
     )
 
 
@@ -143,6 +150,7 @@ class LinkStore:
         sql = (
             f"SELECT {order} AS _at, {_LINK_COLUMNS} FROM links WHERE pair_id=? AND {order}>? ORDER BY {order} LIMIT ?"
         )
+        checked_count("size", size, least=1)
         after = -1
         while True:
             rows = self.backend.rows(sql, (pair_id, after, size))
@@ -164,10 +172,18 @@ class LinkStore:
 
     def put(self, link: Link, *, intent_id: int | None = None) -> None:
         """Insert or replace a link (one per source and per target); closes the intent in the same transaction."""
-        self.backend.batch(self._put_statements(link, intent_id))
+        self._write_links([link.pair_id], self._put_statements(link, intent_id))
+
+    def _write_links(self, pair_ids: Sequence[str], statements: list[tuple[str, Sequence[Any]]]) -> None:
+        """A batch of link changes, on PostgreSQL after any other writer of its pairs has committed (SQLite's
+        writers take the whole file), so a second writer of a key replaces the first's link as on SQLite."""
+        if self.backend.kind == "postgresql":
+            statements = [pair_lock_statement(pair_ids), *statements]
+        self.backend.batch(statements)
 
     @staticmethod
     def _put_statements(link: Link, intent_id: int | None) -> list[tuple[str, Sequence[Any]]]:
+        checked_link(link)
         statements: list[tuple[str, Sequence[Any]]] = [
             (
                 "DELETE FROM links WHERE pair_id=? AND (source_key=? OR target_key=? OR sync_key=?)",
@@ -198,13 +214,15 @@ class LinkStore:
         leaves them for the next run to find by sync key."""
         if not items:
             return
+        for link, _ in items:  # every link checked before any is written
+            checked_link(link)
         if self.backend.kind == "postgresql" and _distinct_keys(items):
             self.backend.batch(put_set_statements(items, now_text()))
             return
         statements: list[tuple[str, Sequence[Any]]] = []
         for link, intent_id in items:
             statements += self._put_statements(link, intent_id)
-        self.backend.batch(statements)
+        self._write_links([link.pair_id for link, _ in items], statements)
 
     def remove(self, pair_id: str, sync_key: str, *, intent_id: int | None = None) -> None:
         statements: list[tuple[str, Sequence[Any]]] = [
@@ -213,7 +231,7 @@ class LinkStore:
         ]
         if intent_id is not None:
             statements.append(_close_intent(intent_id, "done", None))
-        self.backend.batch(statements)
+        self._write_links([pair_id], statements)
 
     def version(self, pair_id: str) -> int:
         """How many link changes the pair has seen: a plan remembers it, apply refuses a plan gone stale."""
@@ -236,6 +254,7 @@ class LinkStore:
         """Take the lease when it is free, expired or ours: read under a row lock, then written, in one
         transaction, so two runs racing for a pair see one winner (on PostgreSQL: one statement that locks the
         row it conflicts with)."""
+        checked_keys(pair_id=pair_id, owner=owner)
         if self.backend.kind == "postgresql":
             (won,) = self.backend.rows(*try_lease_statement(pair_id, owner, ttl, now_text()))
             return LeaseHolder(pair_id, str(won["owner"]), float(won["expires_at"]))
@@ -283,17 +302,18 @@ class LinkStore:
     # -- intents ------------------------------------------------------------------------------------
     def begin(self, pair_id: str, sync_key: str, action: str, detail: str | None = None) -> int:
         """Record that a write is about to happen; the row stays 'pending' if we crash before it is done."""
+        checked_writes(pair_id, [(sync_key, action)])
         (row,) = self.backend.rows(
             "INSERT INTO intents (pair_id, sync_key, action, state, detail, created_at) "
             "VALUES (?, ?, ?, 'pending', ?, ?) RETURNING id",
-            (pair_id, sync_key, action, detail, now_text()),
+            (pair_id, sync_key, action, message(detail), now_text()),
         )
         return int(row["id"])
 
     def begin_many(self, pair_id: str, writes: Sequence[tuple[str, str]]) -> list[int]:
         """:meth:`begin` for each ``(sync_key, action)`` of a batch about to be written, in one statement
         per chunk (committed before it returns, as each ``begin`` is); their ids, in the order given."""
-        keys = [key for key, _ in writes]
+        keys = [key for key, _ in checked_writes(pair_id, writes)]
         if len(set(keys)) != len(keys):  # ids are matched back by sync key; a repeat is begun one by one
             return [self.begin(pair_id, key, action) for key, action in writes]
         found: dict[str, int] = {}
@@ -342,6 +362,7 @@ class LinkStore:
         return str(rows[0]["value"]) if rows else None
 
     def remember(self, kind: str, name: str, value: str) -> None:
+        checked_keys(kind=kind, name=name, value=value)
         self.backend.count(
             "INSERT INTO names (kind, name, value, updated_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(kind, name) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
@@ -356,6 +377,7 @@ class LinkStore:
     # -- run history --------------------------------------------------------------------------------
     def record_run(self, run: RunRecord) -> int:
         """Add one finished run to the history; its id."""
+        checked_keys(pair_id=run.pair_id, worker=run.worker)
         (row,) = self.backend.rows(
             f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
@@ -369,13 +391,14 @@ class LinkStore:
                 run.adopted,
                 run.conflicts,
                 int(run.ok),
-                run.error,
+                message(run.error),
             ),
         )
         return int(row["id"])
 
     def runs(self, pair_id: str | None = None, *, limit: int = 50) -> list[RunRecord]:
         """The latest runs, newest first (of one pair, or of all)."""
+        checked_count("limit", limit, least=0)
         where, args = ("WHERE pair_id=? ", (pair_id, limit)) if pair_id is not None else ("", (limit,))
         columns = ", ".join(TABLES["runs"])
         rows = self.backend.rows(f"SELECT {columns} FROM runs {where}ORDER BY id DESC LIMIT ?", args)
