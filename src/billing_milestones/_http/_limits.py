@@ -6,8 +6,9 @@ vendor's thread threshold counts concurrent requests per endpoint and tenant) is
 per key, which is right for one process. Several worker processes sharing one tenant need one budget among
 them: pass your own limiter as ``limiter=`` to a client (the workers' ``PostgresLimiter`` holds a leased row
 in a slots table; a lock that frees when its holder's connection drops is not enough, since a killed
-holder's request may still be being served). The limiter is held only around the send itself, not the retry
-waits, and is shared by a client's ``with_options`` copies.
+holder's request may still be being served). The limiter is held only around the attempt's building (where
+Autotask's hourly budget is charged, so the charge is made when the request goes, as the server counts it)
+and its send, not the retry waits, and is shared by a client's ``with_options`` copies.
 
 A sync limiter is any ``key -> context manager``; an async limiter any ``key -> async context manager``. A
 request without a ``limit_key`` never consults the limiter.

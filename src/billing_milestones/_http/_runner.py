@@ -144,13 +144,16 @@ class SyncRunner(_RunnerBase):
         a write asked of the caller's before-send hook first (``_before_send``: e.g. the sync engine's lease)."""
         if self.budget is not None:
             pace(self.budget, self.core, spec, self._sleep)
-        request = self._build(self.http, spec, n)
         hook = before_send_hook(spec)  # asked last, after every wait, right before the send (``_before_send``)
         if spec.limit_key is None or self.limiter is None:  # no limit: no context manager to enter
+            request = self._build(self.http, spec, n)
             if hook is not None:
                 asked(hook, spec)
             return self._finish(spec, self._sent(spec, request, meter, n), n)
         with self.limiter(spec.limit_key):
+            # Built, and so charged to Autotask's hourly budget, once the slot is held: the server counts a
+            # request as it arrives, and a unit charged before a long wait for a slot left the count ahead.
+            request = self._build(self.http, spec, n)
             if hook is not None:
                 asked(hook, spec)
             response = self._sent(spec, request, meter, n)
@@ -308,13 +311,14 @@ class AsyncRunner(_RunnerBase):
         """The awaitable :meth:`SyncRunner._attempt`."""
         if self.budget is not None:
             await apace(self.budget, self.core, spec, self._sleep, self._awaited)
-        request = self._build(self.http, spec, n)
         hook = before_send_hook(spec)
         if spec.limit_key is None or self.limiter is None:
+            request = self._build(self.http, spec, n)
             if hook is not None:
                 await asked_async(hook, spec)
             return self._finish(spec, await self._sent(spec, request, meter, n), n)
         async with self.limiter(spec.limit_key):
+            request = self._build(self.http, spec, n)
             if hook is not None:
                 await asked_async(hook, spec)
             response = await self._sent(spec, request, meter, n)
