@@ -25,6 +25,9 @@ class Backend(Protocol):
     display: str
     #: The column that orders links as they were written (``rowid`` / ``seq``).
     link_order: str
+    #: Appended to a text column in ``ORDER BY``: ordered by its code points, as SQLite's ``BINARY`` does,
+    #: whatever collation a PostgreSQL database was made with (``en_US`` puts ``a`` before ``B``).
+    text_order: str
     #: Appended to a lease read inside a transaction: a row lock where the database has them.
     for_update: str
 

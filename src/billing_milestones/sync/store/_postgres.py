@@ -126,6 +126,7 @@ class PostgresBackend:
 
     kind = "postgresql"
     link_order = "seq"
+    text_order = ' COLLATE "C"'
     for_update = " FOR UPDATE"
 
     def __init__(self, url: str) -> None:

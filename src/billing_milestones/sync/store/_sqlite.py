@@ -106,6 +106,7 @@ class SQLiteBackend:
 
     kind = "sqlite"
     link_order = "rowid"
+    text_order = ""
     for_update = ""
     #: How a transaction begins: taking the write lock at once, so a lease read-and-take is atomic. A
     #: read-only connection (``links migrate``'s source, :mod:`._readonly`) cannot take it and reads instead.

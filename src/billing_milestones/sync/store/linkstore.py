@@ -406,11 +406,10 @@ class LinkStore:
 
     # -- whole tables (links migrate) -----------------------------------------------------------------
     def dump(self, table: str) -> list[Row]:
-        """Every row of one table, in the order it was written."""
-        columns = TABLES[table]
-        order = self.backend.link_order if table == "links" else ", ".join(columns[:2])
-        if "id" in columns:
-            order = "id"
+        """Every row of one table: links and ids in the order written, the rest by key (texts by code point)."""
+        columns, text = TABLES[table], self.backend.text_order
+        by_key = "id" if "id" in columns else f"{columns[0]}{text}"
+        order = {"links": self.backend.link_order, "names": f"kind{text}, name{text}"}.get(table, by_key)
         return self.backend.rows(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")
 
     def load(self, table: str, rows: Sequence[Row]) -> None:
