@@ -36,6 +36,7 @@ from billing_milestones.workers import SYNC_TASK, WorkerApp, enqueue_pairs
 from billing_milestones.workers._budgets import _GRACE, request_bound
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale_history import autotask_charged, killed_runs, lost_closed, progress, run_rows
 from scale_sandbox import check_pairs, serve_scaled, served, stop_if_running
 from scale_timeline import Timeline, postgres_cpu, process_cpu, read_timeline, throwaway_postgres
 
@@ -55,6 +56,8 @@ WRITE_SETTLE = 1.0
 #: machine, loaded or not), so 2 s a phase still times out nothing, and a kill costs at most the 9 s lease.
 AUTOTASK_TIMEOUT = 2.0
 AUTOTASK_SLOT_LEASE = request_bound(AUTOTASK_TIMEOUT) + _GRACE
+#: The workers' shared hourly budget (``autotask_hourly_budget``), the emulator's threshold (its default).
+AUTOTASK_HOURLY = 10_000
 
 
 @dataclass
@@ -66,12 +69,20 @@ class ScaleReport:
     synced_pairs: int
     lost: int
     duplicated: int
+    #: milestones whose title is the contract's but whose amount or due date is not
+    wrong: int
     failed_jobs: int
     #: rows in the run history, and those still open at the end (none: the killed run's row is closed by
     #: its pair's rerun)
     run_rows: int
     open_runs: int
+    #: the runs the killed worker was killed in (its rows open at the kill), and how many of them its pairs'
+    #: reruns closed as lost (ok false, with the lost run's error)
+    killed_runs: int
+    killed_runs_lost: int
     autotask_requests: int
+    #: the Autotask requests the workers charged to their shared hourly budget (at least every one sent)
+    autotask_charged: int
     autotask_throttled: int
     autotask_hourly_threshold: int
     kantata_requests: int
@@ -99,10 +110,13 @@ class ScaleReport:
             self.synced_pairs == self.pairs
             and self.lost == 0
             and self.duplicated == 0
+            and self.wrong == 0
             and self.open_runs == 0
-            and self.run_rows >= self.pairs
+            and self.run_rows >= self.pairs + self.killed_runs
+            and self.killed_runs_lost == self.killed_runs
+            and (self.killed_runs > 0 or not self.killed)
             and self.autotask_throttled == 0
-            and self.autotask_requests <= self.autotask_hourly_threshold
+            and self.autotask_requests <= min(self.autotask_charged, self.autotask_hourly_threshold)
         )
 
 
@@ -119,24 +133,6 @@ def _jobs(conn: psycopg.Connection[Any]) -> Counter[str]:
         "SELECT status::text, count(*) FROM procrastinate_jobs WHERE task_name=%s GROUP BY status", (SYNC_TASK,)
     ).fetchall()
     return Counter({str(status): int(n) for status, n in rows})
-
-
-#: The poll, in one round trip every 20 ms: the jobs ended and the runs ended (a run's row is written when it
-#: takes its lease, with an empty ``finished_at`` until it ends: sync/runs.py).
-_PROGRESS = """SELECT
-    (SELECT count(*) FROM procrastinate_jobs WHERE task_name = %s AND status IN ('succeeded', 'failed')),
-    (SELECT count(*) FROM runs WHERE finished_at <> '')"""
-
-
-def _progress(conn: psycopg.Connection[Any]) -> tuple[int, int]:
-    row = conn.execute(_PROGRESS, (SYNC_TASK,)).fetchone()
-    return (int(row[0]), int(row[1])) if row else (0, 0)
-
-
-def _run_rows(conn: psycopg.Connection[Any]) -> tuple[int, int]:
-    """The run history's rows, and those left open (a run that never wrote its end, not closed since)."""
-    row = conn.execute("SELECT count(*), count(*) FILTER (WHERE finished_at = '') FROM runs").fetchone()
-    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def _cpu_now(procs: list[subprocess.Popen[bytes]], port: int, sandbox: int) -> dict[str, float]:
@@ -219,7 +215,7 @@ def run_scale(
         serving.callback(stop_if_running, sandbox)
         config = Path(tmp) / "milestones.toml"
         workers_table = ["[workers]", "retries = 20", "retry_wait = 1", 'queue = "scale"']
-        workers_table += [f"autotask_timeout = {AUTOTASK_TIMEOUT:g}", ""]
+        workers_table += [f"autotask_timeout = {AUTOTASK_TIMEOUT:g}", f"autotask_hourly_budget = {AUTOTASK_HOURLY}", ""]
         config.write_text(
             "\n".join(
                 [f"links = {json.dumps(links)}", "", "[autotask]", 'currency = "USD"', "", *workers_table, *lines]
@@ -238,6 +234,7 @@ def run_scale(
         procs = [_worker(config, env, name, concurrency) for name in spawned]
         killed_at: float | None = None
         killed_cpu = 0.0
+        killed: list[int] = []
         try:
             while _registered_workers(links) < workers:
                 if time.monotonic() > spawn + timeout or any(p.poll() is not None for p in procs):
@@ -251,10 +248,19 @@ def run_scale(
             deadline = start + timeout
             with psycopg.connect(links, autocommit=True) as conn:
                 while time.monotonic() < deadline:
-                    ended, runs_ended = _progress(conn)
+                    ended, runs_ended, victim_open = progress(conn, SYNC_TASK, procs[0].pid)
                     if ended >= pairs:
                         break
-                    if kill and killed_at is None and runs_ended >= max(1, pairs // 4):
+                    # Killed in a run (scale_history.py): a quarter of the runs ended, and one of its own open.
+                    if kill and killed_at is None and runs_ended >= max(1, pairs // 4) and victim_open:
+                        # Frozen first, and its rows read once what it sent before has been committed: a run
+                        # that ended between the poll and the kill would be counted as killed in.
+                        procs[0].send_signal(signal.SIGSTOP)
+                        time.sleep(0.2)
+                        killed = killed_runs(conn, procs[0].pid)
+                        if not killed:  # between two runs after all: on, and killed in a later one
+                            procs[0].send_signal(signal.SIGCONT)
+                            continue
                         killed_cpu = process_cpu(procs[0].pid)
                         procs[0].send_signal(signal.SIGKILL)
                         killed_at = time.time()
@@ -278,26 +284,31 @@ def run_scale(
                 print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr)
         with psycopg.connect(links) as conn:
             jobs = _jobs(conn)
-            run_rows, open_runs = _run_rows(conn)
-        synced, lost, duplicated, checked = check_pairs(env, seeded, milestones)
+            rows, open_runs = run_rows(conn)
+            killed_lost, charged = lost_closed(conn, killed), autotask_charged(conn)
+        checked = check_pairs(env, seeded, milestones)
         counts = served(sandbox)
-        at_requests = counts["autotask"]["requests"]
-        kantata_requests = counts["kantata"]["requests"] - checked  # the check's listings are not the run's
+        at_requests = counts["autotask"]["requests"] - checked.autotask_requests  # the check's are not the run's
+        kantata_requests = counts["kantata"]["requests"] - checked.kantata_requests
         throttled = counts["autotask"]["refused_by_limits"]
         return ScaleReport(
             pairs=pairs,
             milestones=milestones,
             workers=workers,
             killed=killed_at is not None,
-            synced_pairs=synced,
-            lost=lost,
-            duplicated=duplicated,
+            synced_pairs=checked.synced,
+            lost=checked.lost,
+            duplicated=checked.duplicated,
+            wrong=checked.wrong,
             failed_jobs=jobs["failed"],
-            run_rows=run_rows,
+            run_rows=rows,
             open_runs=open_runs,
+            killed_runs=len(killed),
+            killed_runs_lost=killed_lost,
             autotask_requests=at_requests,
+            autotask_charged=charged,
             autotask_throttled=throttled,
-            autotask_hourly_threshold=10_000,
+            autotask_hourly_threshold=AUTOTASK_HOURLY,
             kantata_requests=kantata_requests,
             wall_seconds=round(wall, 2),
             # Autotask allows 3 in flight per endpoint; Kantata no fewer than the workers' threads together.
@@ -344,10 +355,13 @@ def main() -> int:
         )
         print(
             f"  pairs synced {report.synced_pairs}/{report.pairs}, lost {report.lost}, duplicated {report.duplicated}, "
-            f"failed jobs {report.failed_jobs}; run history {report.run_rows} rows, {report.open_runs} left open"
+            f"wrong amount or date {report.wrong}, failed jobs {report.failed_jobs}; run history {report.run_rows} "
+            f"rows, {report.open_runs} left open; killed in {report.killed_runs} runs, {report.killed_runs_lost} "
+            "closed as lost by their reruns"
         )
         print(
-            f"  Autotask: {report.autotask_requests} requests (hourly threshold {report.autotask_hourly_threshold}), "
+            f"  Autotask: {report.autotask_requests} requests, {report.autotask_charged} charged to the shared budget "
+            f"(hourly threshold {report.autotask_hourly_threshold}), "
             f"{report.autotask_throttled} refused for a 4th concurrent request; Kantata: {report.kantata_requests}"
         )
         print(

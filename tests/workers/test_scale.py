@@ -26,9 +26,11 @@ def test_every_pair_is_synced_once_across_workers_one_killed(postgres_server: Po
         fresh_database(postgres_server), pairs=8, milestones=6, workers=2, concurrency=2, timeout=240
     )
     assert report.killed and report.synced_pairs == 8 and report.failed_jobs == 0
-    assert (report.lost, report.duplicated, report.autotask_throttled) == (0, 0, 0)
-    # Every run is in the history and none is left open: the killed worker's runs, opened when they took their
-    # leases, are closed by their pairs' reruns (sync/runs.py).
-    assert report.run_rows >= 8 and report.open_runs == 0
-    assert report.autotask_requests <= report.autotask_hourly_threshold and report.ok
+    assert (report.lost, report.duplicated, report.wrong, report.autotask_throttled) == (0, 0, 0, 0)
+    # Killed in a run, not between two: every run is in the history and none is left open, the killed worker's
+    # runs (opened when they took their leases) closed as lost by their pairs' reruns (sync/runs.py).
+    assert report.killed_runs >= 1 and report.killed_runs_lost == report.killed_runs
+    assert report.run_rows >= 8 + report.killed_runs and report.open_runs == 0
+    # Every Autotask request the emulator served the workers was charged to their shared hourly budget.
+    assert 0 < report.autotask_requests <= report.autotask_charged <= report.autotask_hourly_threshold and report.ok
     assert report.floor_seconds > 0 and report.wall_seconds > 0
