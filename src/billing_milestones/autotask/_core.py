@@ -109,9 +109,10 @@ class AutotaskCore(ClientCore):
         if spec.authenticated and self.budget is not None:
             wait = self.budget.acquire()
             if wait is not None:
+                frees = f"{wait:.0f}s" if wait >= 10 else f"{max(wait, 0.1):.1f}s"  # never "0s" for a short wait
                 raise errors.BudgetExhaustedError(
                     f"client-side hourly budget of {self.budget.limit} requests exhausted; "
-                    f"a slot frees in {wait:.0f}s (not sent)",
+                    f"a slot frees in {frees} (not sent)",
                     retry_after=wait,
                     platform=self.platform,
                     method=spec.method,
