@@ -123,3 +123,23 @@ def test_a_pair_queued_while_it_runs_waits_behind_it_once(deployment: Deployment
     _end(deployment.links, running)
     assert _fetch(worker) == behind
     assert [j["status"] for j in jobs(deployment.links)] == ["succeeded", "doing"]
+
+
+def test_a_tick_dropped_for_the_pair_waiting_is_not_queued_by_another_worker_later(deployment: Deployment) -> None:
+    """The tick met the pair waiting (a backlog), which then started: another worker deferring the same tick
+    a moment later, or one started within procrastinate's ten minutes' catch-up, would queue a second run
+    behind it, though the run that started after the tick covers it."""
+    worker = _scheduled(deployment)
+    waiting = _enqueue(worker)
+    now = int(time.time())
+    _tick([worker], now)  # dropped: the pair waits already
+    assert waiting is not None and _fetch(worker) == waiting  # it starts
+    _tick([WorkerApp(deployment.settings())], now)  # another worker, the same tick
+    assert _waiting(deployment.links) == []
+    _end(deployment.links, waiting)
+    _tick([WorkerApp(deployment.settings())], now)  # a worker started later catches up on that tick
+    assert _waiting(deployment.links) == []
+    _tick([worker], now + 300)  # the next tick is queued as ever
+    assert len(_waiting(deployment.links)) == 1
+    with psycopg.connect(deployment.links) as conn:  # one row kept of the pair's ticks, as procrastinate keeps
+        assert conn.execute("SELECT defer_timestamp FROM procrastinate_periodic_defers").fetchall() == [(now + 300,)]

@@ -14,7 +14,6 @@ pair's lease and intents make the second attempt safe.
 from __future__ import annotations
 
 import asyncio
-import datetime
 import logging
 from typing import Any, Final, cast
 
@@ -22,8 +21,6 @@ import procrastinate
 import psycopg
 import psycopg_pool
 from procrastinate import exceptions as pq_errors
-from procrastinate import jobs as pq_jobs
-from procrastinate import manager as pq_manager
 
 from ..errors import ConfigError
 from ..sync._store_config import WorkerSettings, check_schedule, worker_settings
@@ -32,7 +29,10 @@ from ..sync.store import parse_target, with_keepalives
 from ._clients import SharedBudgets
 from ._config_now import ConfigNow
 from ._idle_check import check_idle_async
-from ._liveness import LOOK_EVERY, STILL_JUDGED, Liveness, LivenessJobManager, liveness_schema, requeue, tagged
+from ._liveness import LOOK_EVERY, Liveness, liveness_schema, requeue, tagged
+from ._pair_jobs import _FAIL_DOING as _FAIL_DOING  # the tests import it from here
+from ._pair_jobs import REQUEUES_BEYOND_RETRIES as REQUEUES_BEYOND_RETRIES
+from ._pair_jobs import PairJobManager
 from ._pool import READ_COMMITTED
 from ._run import TRANSIENT, run_pair
 from ._stores import StorePool
@@ -95,152 +95,6 @@ def _queue_pool(**options: Any) -> psycopg_pool.AsyncConnectionPool:
     """procrastinate's pool, checking a connection before lending it by a look at its socket instead of
     procrastinate's empty query: one round trip a query fewer (see ``_idle_check``)."""
     return psycopg_pool.AsyncConnectionPool(**{**options, "check": check_idle_async})
-
-
-#: A dead worker's ``doing`` job ended ``failed``, in one statement that finds it still the run judged (``doing``
-#: with the attempts it had then: ``_liveness.STILL_JUDGED``), locked first: procrastinate's finish also takes a
-#: ``todo`` job, so a check on the statement's snapshot alone let a requeue committed meanwhile be failed.
-_FAIL_DOING: Final = STILL_JUDGED + "SELECT procrastinate_finish_job_v1(id, 'failed', false) FROM judged"
-
-#: Requeues of a dead worker's job allowed beyond the pair's ``retries``: a run that kills its worker every
-#: time (its memory, a crash in a library) would be sent back for ever, spending the tenant's budget and a
-#: worker each time. The pair's next tick or enqueue runs it again.
-REQUEUES_BEYOND_RETRIES: Final = 5
-
-
-#: A pair's queued job made due now, if it was waiting for later (a retry's ``retry_wait x n``), and moved to the
-#: queue this config names, if it waits in another: the queueing lock spans queues, so a job left in a queue
-#: the config named before (``[workers] queue`` changed) was taken by no worker, and every enqueue and tick
-#: of the pair was told it waits already: the pair never ran again. The queue it was moved from, if any.
-_DUE_HERE_NOW: Final = (
-    "WITH waiting AS (SELECT id, queue_name FROM procrastinate_jobs "
-    "WHERE queueing_lock = %(queueing_lock)s AND status = 'todo' FOR UPDATE) "
-    "UPDATE procrastinate_jobs AS job SET queue_name = %(queue)s, "
-    "scheduled_at = CASE WHEN job.scheduled_at > now() THEN now() ELSE job.scheduled_at END "
-    "FROM waiting WHERE job.id = waiting.id AND job.status = 'todo' "
-    "AND (job.scheduled_at > now() OR job.queue_name <> %(queue)s) "
-    "RETURNING job.id, waiting.queue_name AS moved_from"
-)
-
-
-def _moved(rows: list[dict[str, Any]], queue: str) -> None:
-    for row in rows:
-        if row["moved_from"] != queue:
-            logger.warning(
-                "job %s was waiting in queue %r, which the config no longer names; moved to queue %r",
-                row["id"],
-                row["moved_from"],
-                queue,
-                extra={"bm_event": "job_moved", "bm_job": row["id"]},
-            )
-
-
-def _queued_again(exc: pq_errors.UniqueViolation) -> bool:
-    return exc.constraint_name == pq_manager.QUEUEING_LOCK_CONSTRAINT
-
-
-def _superseded(job_id: int | None, how: str) -> None:
-    logger.warning(
-        "job %s: its %s met a run of the same pair already queued (its queueing lock); it ends failed, and "
-        "the queued run is its rerun",
-        job_id,
-        how,
-        extra={"bm_event": "job_superseded", "bm_job": job_id},
-    )
-
-
-class PairJobManager(LivenessJobManager):
-    """The liveness job manager, for a pair's jobs meeting one another at the queueing lock: a tick or an
-    enqueue that finds the pair's job waiting for a retry makes it due now, and a retry (or requeue) that
-    finds the pair queued meanwhile gives way to that job.
-
-    A pair enqueued while its run is ``doing`` (a schedule tick, ``milestones enqueue``) is queued behind it:
-    the queueing lock only holds among ``todo`` jobs. Sending the running job back to ``todo`` then (a retry,
-    or the requeue of a dead worker's job) breaks that lock's unique index, and procrastinate left the job
-    ``doing`` for good: holding the pair's lock, so the queued job never ran either, the pair was never
-    synced again, and every look for dead workers' jobs failed on it anew. The queued job is the rerun the
-    retry asked for, so the job ends ``failed`` instead. A dead worker's job that has had ``requeue_limit``
-    attempts ends ``failed`` too, rather than being sent back once more."""
-
-    def __init__(self, connector: Any, liveness: Liveness, *, requeue_limit: int) -> None:
-        super().__init__(connector, liveness)
-        #: Attempts after which a dead worker's job ends failed rather than queued again.
-        self.requeue_limit = requeue_limit
-
-    def batch_defer_jobs(self, jobs: list[pq_jobs.Job], connection: Any | None = None) -> list[pq_jobs.Job]:
-        """``milestones enqueue``: a pair already queued is not queued twice, but runs now, in this config's
-        queue (``_DUE_HERE_NOW``)."""
-        try:
-            return super().batch_defer_jobs(jobs, connection)
-        except pq_errors.AlreadyEnqueued:
-            for job in jobs:
-                if job.queueing_lock:
-                    rows = self.connector.get_sync_connector().execute_query_all(
-                        _DUE_HERE_NOW, queueing_lock=job.queueing_lock, queue=job.queue
-                    )
-                    _moved(rows, job.queue)
-            raise
-
-    async def defer_periodic_job(self, job: pq_jobs.Job, periodic_id: str, defer_timestamp: int) -> int | None:
-        """A schedule's tick. One that finds the pair queued is dropped (the queueing lock), and when that job
-        was a retry waiting ``retry_wait x n`` (longer than a short period), the pair waited past ticks it
-        could have run at, as it would have without the failure: the tick makes it due now instead (and moves
-        it to this config's queue, ``_DUE_HERE_NOW``)."""
-        try:
-            return await super().defer_periodic_job(job, periodic_id, defer_timestamp)
-        except pq_errors.AlreadyEnqueued:
-            if job.queueing_lock:
-                rows = await self.connector.execute_query_all_async(
-                    _DUE_HERE_NOW, queueing_lock=job.queueing_lock, queue=job.queue
-                )
-                _moved(rows, job.queue)
-            raise
-
-    async def retry_job(
-        self,
-        job: pq_jobs.Job,
-        retry_at: datetime.datetime | None = None,
-        priority: int | None = None,
-        queue: str | None = None,
-        lock: str | None = None,
-    ) -> None:
-        try:
-            await super().retry_job(job, retry_at, priority, queue, lock)
-        except pq_errors.UniqueViolation as exc:
-            if not _queued_again(exc):
-                raise
-            _superseded(job.id, "retry")
-            await self.finish_job(job, pq_jobs.Status.FAILED, delete_job=False)
-
-    async def requeue_judged_async(self, job_id: int, attempts: int) -> None:
-        """The requeue of a dead worker's job (``_liveness.requeue``); refused (ConnectorException, which
-        the requeue skips, neither counting nor announcing it as queued) when the job is no longer the run
-        judged, when it has had ``requeue_limit`` attempts (it ends failed), or when it gave way to its pair's
-        queued run."""
-        if attempts >= self.requeue_limit:
-            await self._fail_doing(job_id, attempts)
-            logger.error(
-                "job %s has had %s attempts, its worker dead at the last: it ends failed, not queued again (the "
-                "pair's next tick or enqueue runs it)",
-                job_id,
-                attempts,
-                extra={"bm_event": "job_abandoned", "bm_job": job_id},
-            )
-            raise pq_errors.ConnectorException(f"job {job_id} has had its attempts")
-        try:
-            await super().requeue_judged_async(job_id, attempts)
-        except pq_errors.UniqueViolation as exc:
-            if not _queued_again(exc):
-                raise
-            await self._fail_doing(job_id, attempts)
-            _superseded(job_id, "requeue")
-            raise pq_errors.ConnectorException(f"job {job_id} gave way to its pair's queued run") from exc
-
-    async def _fail_doing(self, job_id: int, attempts: int) -> None:
-        """End the job ``failed`` if it is still the run judged; else refuse as a requeue of it is refused
-        (another worker sent it back first: the requeue skips it)."""
-        if not await self.connector.execute_query_all_async(_FAIL_DOING, job_id=job_id, attempts=attempts):
-            raise pq_errors.ConnectorException(f"job {job_id} is no longer doing")
 
 
 class WorkerApp:
