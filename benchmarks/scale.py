@@ -65,6 +65,8 @@ class ScaleReport:
     pairs: int
     milestones: int
     workers: int
+    #: a worker was killed in a run (``kill_asked``: the run was to kill one; a run that never caught the
+    #: victim in a run tested no recovery and is not OK)
     killed: bool
     synced_pairs: int
     lost: int
@@ -99,6 +101,7 @@ class ScaleReport:
     #: others too)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     timeline: Timeline | None = None
+    kill_asked: bool = False
 
     @property
     def ratio(self) -> float:
@@ -111,6 +114,8 @@ class ScaleReport:
             and self.lost == 0
             and self.duplicated == 0
             and self.wrong == 0
+            and self.failed_jobs == 0
+            and (self.killed or not self.kill_asked)
             and self.open_runs == 0
             and self.run_rows >= self.pairs + self.killed_runs
             and self.killed_runs_lost == self.killed_runs
@@ -296,6 +301,7 @@ def run_scale(
             milestones=milestones,
             workers=workers,
             killed=killed_at is not None,
+            kill_asked=kill,
             synced_pairs=checked.synced,
             lost=checked.lost,
             duplicated=checked.duplicated,

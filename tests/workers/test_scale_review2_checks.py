@@ -127,13 +127,16 @@ def test_the_report_is_not_ok_on_any_failure_it_claims_to_detect() -> None:
         kantata_requests=40,
         wall_seconds=5.0,
         floor_seconds=1.0,
+        kill_asked=True,
     )
-    assert good.ok
+    assert good.ok and dataclasses.replace(good, killed=False, kill_asked=False, killed_runs=0, killed_runs_lost=0).ok
     for change in (
         {"synced_pairs": 7},
         {"lost": 1},
         {"duplicated": 1},
         {"wrong": 1},
+        {"failed_jobs": 1},  # a job that ended failed, its pair synced or not
+        {"killed": False, "kill_asked": True, "killed_runs": 0, "killed_runs_lost": 0},  # never caught in a run
         {"open_runs": 1},
         {"run_rows": 9},  # the killed runs' rows are beside the pairs' own
         {"killed_runs": 0, "killed_runs_lost": 0},  # killed between runs: nothing was recovered
