@@ -34,6 +34,7 @@ from ._pair_jobs import _FAIL_DOING as _FAIL_DOING  # the tests import it from h
 from ._pair_jobs import REQUEUES_BEYOND_RETRIES as REQUEUES_BEYOND_RETRIES
 from ._pair_jobs import PairJobManager
 from ._pool import READ_COMMITTED
+from ._retry import PairRetry
 from ._run import TRANSIENT, run_pair
 from ._stores import StorePool
 
@@ -134,7 +135,7 @@ class WorkerApp:
         # procrastinate's ``max_attempts`` counts retries (a job whose ``attempts``, its previous runs, reach it
         # is not retried), and 0 would mean no limit: ``retries`` as given, and no strategy at all for none.
         retry = (
-            procrastinate.RetryStrategy(
+            PairRetry(
                 max_attempts=self.workers.retries,
                 wait=self.workers.retry_wait,
                 linear_wait=self.workers.retry_wait,

@@ -31,7 +31,12 @@ __all__ = ["CHANGED_UNDER_THE_RUN", "REFUSED", "TRANSIENT", "PairRunIncomplete",
 
 
 class PairRunIncomplete(errors.SyncError):
-    """Some writes of a run failed: the job is retried with backoff, up to its last attempt."""
+    """Some writes of a run failed: the job is retried with backoff, up to its last attempt, and not before
+    ``retry_after`` seconds when a failed write was throttled and said when to try again (``_retry``)."""
+
+    def __init__(self, message: str, *, pair_id: str, retry_after: float | None = None) -> None:
+        super().__init__(message, pair_id=pair_id)
+        self.retry_after = retry_after
 
 
 class PairRunRefused(errors.SyncError):
@@ -163,6 +168,13 @@ def failed_run(name: str, failures: Sequence[ActionResult]) -> errors.SyncError:
             "since a rerun would send them again: mend the milestones or the API user's rights",
             pair_id=name,
         )
+    hints = [
+        f.cause.retry_after
+        for f in failures
+        if isinstance(f.cause, errors.RateLimitError) and f.cause.retry_after is not None
+    ]
     return PairRunIncomplete(
-        f"pair {name}: {len(failures)} write(s) failed (first: {first}); the job is retried", pair_id=name
+        f"pair {name}: {len(failures)} write(s) failed (first: {first}); the job is retried",
+        pair_id=name,
+        retry_after=max(hints) if hints else None,
     )
