@@ -58,10 +58,10 @@ def _bump(pair_id: str) -> tuple[str, Sequence[Any]]:
     )
 
 
-def _close_intent(intent_id: int, state: str, detail: str | None) -> tuple[str, Sequence[Any]]:
+def _close_intent(intent_id: int, state: str, detail: str | None, now: str = "") -> tuple[str, Sequence[Any]]:
     return (
         "UPDATE intents SET state=?, finished_at=?, detail=COALESCE(?, detail) WHERE id=?",
-        (state, now_text(), message(detail), intent_id),
+        (state, now or now_text(), message(detail), intent_id),
     )
 
 
@@ -172,7 +172,7 @@ class LinkStore:
 
     def put(self, link: Link, *, intent_id: int | None = None) -> None:
         """Insert or replace a link (one per source and per target); closes the intent in the same transaction."""
-        self._write_links([link.pair_id], self._put_statements(link, intent_id))
+        self._write_links([link.pair_id], self._put_statements(link, intent_id, now_text()))
 
     def _write_links(self, pair_ids: Sequence[str], statements: list[tuple[str, Sequence[Any]]]) -> None:
         """A batch of link changes, on PostgreSQL after any other writer of its pairs has committed (SQLite's
@@ -182,7 +182,8 @@ class LinkStore:
         self.backend.batch(statements)
 
     @staticmethod
-    def _put_statements(link: Link, intent_id: int | None) -> list[tuple[str, Sequence[Any]]]:
+    def _put_statements(link: Link, intent_id: int | None, now: str = "") -> list[tuple[str, Sequence[Any]]]:
+        """One link's put, stamped ``now``: a batch's links share one stamp, as PostgreSQL's batch function's."""
         checked_link(link)
         statements: list[tuple[str, Sequence[Any]]] = [
             (
@@ -198,14 +199,14 @@ class LinkStore:
                     link.target_key,
                     link.source_fp,
                     link.target_fp,
-                    now_text(),
+                    now or now_text(),
                     link.desired_fp,
                 ),
             ),
             _bump(link.pair_id),
         ]
         if intent_id is not None:
-            statements.append(_close_intent(intent_id, "done", None))
+            statements.append(_close_intent(intent_id, "done", None, now))
         return statements
 
     def put_many(self, items: Sequence[tuple[Link, int | None]]) -> None:
@@ -220,8 +221,9 @@ class LinkStore:
             self.backend.batch(put_set_statements(items, now_text()))
             return
         statements: list[tuple[str, Sequence[Any]]] = []
+        now = now_text()
         for link, intent_id in items:
-            statements += self._put_statements(link, intent_id)
+            statements += self._put_statements(link, intent_id, now)
         self._write_links([link.pair_id for link, _ in items], statements)
 
     def remove(self, pair_id: str, sync_key: str, *, intent_id: int | None = None) -> None:
