@@ -169,3 +169,25 @@ def test_a_negative_run_limit_is_refused_as_on_postgresql(store_url: str) -> Non
             store.runs(limit=-1)
         assert refused.value.field == "limit"
         assert store.runs(limit=0) == [] and len(store.runs(limit=1)) == 1
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "a\ud800", "k" * (MAX_KEY_BYTES + 1)], ids=["NUL", "surrogate", "too long"])
+def test_a_lookup_of_a_key_no_backend_keeps_is_refused_by_name_as_its_write_is(store_url: str, bad: str) -> None:
+    """SQLite found nothing (and a remove counted a link change), PostgreSQL raised its own error."""
+    with LinkStore(store_url) as store:
+        store.put(_link())
+        lookups: dict[str, Callable[[], object]] = {
+            "links": lambda: store.links(bad),
+            "pages": lambda: next(store.link_pages(bad)),
+            "get": lambda: store.get("p", bad),
+            "remove": lambda: store.remove("p", bad),
+            "version": lambda: store.version(bad),
+            "pending": lambda: store.pending(bad),
+            "recall": lambda: store.recall("draft", bad),
+            "forget": lambda: store.forget("draft", "main", bad),
+        }
+        for name, lookup in lookups.items():
+            with pytest.raises(ValidationError) as refused:
+                lookup()
+            assert refused.value.field in ("pair_id", "sync_key", "name"), name
+        assert [ln.sync_key for ln in store.links("p")] == ["k1"] and store.version("p") == 1

@@ -32,6 +32,7 @@ __all__ = [
     "HAS_PUT_LINKS_FUNCTION",
     "PUT_LINKS_FUNCTION",
     "begin_many_statement",
+    "distinct_keys",
     "pair_lock_statement",
     "put_set_statements",
     "renew_lease_statement",
@@ -98,6 +99,17 @@ _PAIRS_LOCKED: Final = (
 def pair_lock_statement(pair_ids: Sequence[str]) -> Statement:
     """Wait for any other writer of these pairs' links, until this transaction ends (one writer per pair)."""
     return (f"SELECT 1 FROM {_PAIRS_LOCKED}", (json.dumps([[pair] for pair in pair_ids]),))
+
+
+def distinct_keys(items: Sequence[tuple[Link, int | None]]) -> bool:
+    """Whether :func:`put_set_statements` may write a batch: no two of its links share a pair's sync, source
+    or target key, so deleting what each replaces and inserting them all at once leaves what putting them one
+    after the other leaves."""
+    for column in ("sync_key", "source_key", "target_key"):
+        keys = {(link.pair_id, getattr(link, column)) for link, _ in items}
+        if len(keys) != len(items):
+            return False
+    return True
 
 
 def put_set_statements(items: Sequence[tuple[Link, int | None]], now: str) -> list[Statement]:

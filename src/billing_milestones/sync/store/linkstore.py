@@ -19,6 +19,7 @@ from ._backend import Backend, Row
 from ._model import SCHEMA_VERSION, TABLES, Intent, Link, RunRecord, now_text
 from ._pg_statements import (
     begin_many_statement,
+    distinct_keys,
     pair_lock_statement,
     put_set_statements,
     renew_lease_statement,
@@ -63,16 +64,6 @@ def _close_intent(intent_id: int, state: str, detail: str | None, now: str = "")
         "UPDATE intents SET state=?, finished_at=?, detail=COALESCE(?, detail) WHERE id=?",
         (state, now or now_text(), message(detail), intent_id),
     )
-
-
-def _distinct_keys(items: Sequence[tuple[Link, int | None]]) -> bool:
-    """Whether no two links of a batch share a pair's sync, source or target key: then deleting what each
-    replaces and inserting them all at once leaves what putting them one after the other leaves."""
-    for column in ("sync_key", "source_key", "target_key"):
-        keys = {(link.pair_id, getattr(link, column)) for link, _ in items}
-        if len(keys) != len(items):
-            return False
-    return True
 
 
 class LinkStore:
@@ -133,6 +124,7 @@ class LinkStore:
 
     # -- links --------------------------------------------------------------------------------------
     def links(self, pair_id: str) -> list[Link]:
+        checked_keys(pair_id=pair_id)  # a lookup of what no backend keeps is refused as its write is
         order = self.backend.link_order
         rows = self.backend.rows(f"SELECT {_LINK_COLUMNS} FROM links WHERE pair_id=? ORDER BY {order}", (pair_id,))
         # A re-sync holds every link of its pair (100,000 in a large one): they share the one pair id text
@@ -151,6 +143,7 @@ class LinkStore:
             f"SELECT {order} AS _at, {_LINK_COLUMNS} FROM links WHERE pair_id=? AND {order}>? ORDER BY {order} LIMIT ?"
         )
         checked_count("size", size, least=1)
+        checked_keys(pair_id=pair_id)
         after = -1
         while True:
             rows = self.backend.rows(sql, (pair_id, after, size))
@@ -165,6 +158,7 @@ class LinkStore:
                 return
 
     def get(self, pair_id: str, sync_key: str) -> Link | None:
+        checked_keys(pair_id=pair_id, sync_key=sync_key)
         rows = self.backend.rows(
             f"SELECT {_LINK_COLUMNS} FROM links WHERE pair_id=? AND sync_key=?", (pair_id, sync_key)
         )
@@ -217,7 +211,7 @@ class LinkStore:
             return
         for link, _ in items:  # every link checked before any is written
             checked_link(link)
-        if self.backend.kind == "postgresql" and _distinct_keys(items):
+        if self.backend.kind == "postgresql" and distinct_keys(items):
             self.backend.batch(put_set_statements(items, now_text()))
             return
         statements: list[tuple[str, Sequence[Any]]] = []
@@ -227,6 +221,7 @@ class LinkStore:
         self._write_links([link.pair_id for link, _ in items], statements)
 
     def remove(self, pair_id: str, sync_key: str, *, intent_id: int | None = None) -> None:
+        checked_keys(pair_id=pair_id, sync_key=sync_key)  # not a version counted for a link never kept
         statements: list[tuple[str, Sequence[Any]]] = [
             ("DELETE FROM links WHERE pair_id=? AND sync_key=?", (pair_id, sync_key)),
             _bump(pair_id),
@@ -237,6 +232,7 @@ class LinkStore:
 
     def version(self, pair_id: str) -> int:
         """How many link changes the pair has seen: a plan remembers it, apply refuses a plan gone stale."""
+        checked_keys(pair_id=pair_id)
         rows = self.backend.rows("SELECT version FROM pair_versions WHERE pair_id=?", (pair_id,))
         return int(rows[0]["version"]) if rows else 0
 
@@ -345,6 +341,7 @@ class LinkStore:
         query = f"SELECT {columns} FROM intents WHERE state='pending'"
         args: tuple[str, ...] = ()
         if pair_id is not None:
+            checked_keys(pair_id=pair_id)
             query += " AND pair_id=?"
             args = (pair_id,)
         return [Intent(**row) for row in self.backend.rows(query + " ORDER BY id", args)]
@@ -360,6 +357,7 @@ class LinkStore:
     # -- names ------------------------------------------------------------------------------------
     def recall(self, kind: str, name: str) -> str | None:
         """A value remembered under a name, e.g. the estimation id of a crm.com draft named in the config."""
+        checked_keys(kind=kind, name=name)
         rows = self.backend.rows("SELECT value FROM names WHERE kind=? AND name=?", (kind, name))
         return str(rows[0]["value"]) if rows else None
 
@@ -374,6 +372,7 @@ class LinkStore:
     def forget(self, kind: str, *names: str) -> None:
         """Drop remembered values (a persisted metadata entry gone stale); a name never remembered is no error."""
         for name in names:
+            checked_keys(kind=kind, name=name)
             self.backend.count("DELETE FROM names WHERE kind=? AND name=?", (kind, name))
 
     # -- run history --------------------------------------------------------------------------------
