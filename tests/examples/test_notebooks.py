@@ -8,6 +8,7 @@ import ast
 import importlib.util
 import json
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -16,6 +17,7 @@ from typing import Any
 import nbformat as _nbformat
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 #: nbformat has no type annotations: its calls go through an Any-typed name.
@@ -45,14 +47,19 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def execute(nb: nbformat.NotebookNode, kernel_name: str) -> nbformat.NotebookNode:
-    client = NotebookClient(
-        nb,
-        kernel_name=kernel_name,
-        timeout=CELL_TIMEOUT,
-        allow_errors=False,
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
-    )
-    client.execute()
+    """Run ``nb`` in a kernel reached over Unix sockets: over TCP, jupyter_client picks five free ports and the
+    kernel binds them a moment later, when another test's server (PostgreSQL, a sandbox) may have taken one
+    ("Address already in use": the kernel died before replying, in a CI run)."""
+    with tempfile.TemporaryDirectory(prefix="bmk") as sockets:  # short: a socket path has ~100 bytes
+        km = KernelManager(kernel_name=kernel_name, transport="ipc", ip=str(Path(sockets) / "k"))
+        client = NotebookClient(
+            nb,
+            km=km,
+            timeout=CELL_TIMEOUT,
+            allow_errors=False,
+            resources={"metadata": {"path": str(NOTEBOOKS)}},
+        )
+        client.execute()
     return nb
 
 
