@@ -214,10 +214,11 @@ class Money:
         # fraction), a zero without its sign (a count of minor units has none), and 60 digits at most.
         context = _EXACT if rounding is None else _CONTEXT
         try:
+            if rounding is not None and len(self._amount.as_tuple().digits) > _CONTEXT.prec:
+                raise decimal.Inexact  # to_minor cannot scale it exactly and refuses: so must this
             amount = self._amount.quantize(_QUANTA[exp], rounding=rounding or decimal.ROUND_HALF_EVEN, context=context)
         except (decimal.Inexact, decimal.InvalidOperation):
-            # A fraction with no rounding given, or more digits than one quantize holds: the long way, which
-            # names the fraction or holds the digits.
+            # A fraction with no rounding given, or too many digits: the long way names or holds them.
             minor = self.to_minor(exponent=exp, rounding=rounding)
             return _money(_scaled(Decimal(minor), -exp), self._currency)
         return _money(amount if amount else _ZEROS[exp], self._currency)
@@ -421,8 +422,7 @@ def allocate_percentages(
     the shares are then corrected one minor unit at a time, taking from or giving to the shares whose
     rounding erred most (ties: the later share, so the last one absorbs the rounding in the usual case),
     so they sum to ``total`` to the minor unit and each stays within one minor unit of its exact share.
-    Otherwise each share is rounded on its own.
-    """
+    Otherwise each share is rounded on its own."""
     _check_rounding(rounding)
     pcts = [to_decimal(p, field="percentage") for p in percentages]
     for p in pcts:
