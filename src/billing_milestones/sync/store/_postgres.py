@@ -81,6 +81,8 @@ _SCHEMA: Final = (
         ok          INTEGER NOT NULL,
         error       TEXT)""",
     "CREATE INDEX IF NOT EXISTS runs_by_pair ON runs (pair_id, id)",
+    # A run's start closes its pair's open rows: through this, not a scan of the pair's whole history.
+    "CREATE INDEX IF NOT EXISTS runs_open ON runs (pair_id) WHERE finished_at = ''",
 )
 
 #: Run first on every connection of ours (the store's, and the workers' budgets, slots, liveness and queue):

@@ -77,6 +77,7 @@ CREATE TABLE IF NOT EXISTS runs (
     error       TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_pair ON runs (pair_id, id);
+CREATE INDEX IF NOT EXISTS runs_open ON runs (pair_id) WHERE finished_at = '';
 """
 
 
