@@ -10,13 +10,13 @@ import typer
 from rich.markup import escape
 
 from ..errors import ConfigError
-from ..sync import LinkStore, RunRecord
+from ..sync import LinkStore, RunRecord, prune_runs
 from ..sync.config import Settings, parse_endpoint
 from ..sync.store import parse_target
 from ..sync.store.migrate import copy_store
 from ._common import ConfigOpt, JsonOpt, app, guard, load_config, stdout_console
 
-__all__ = ["migrate_command", "runs_command"]
+__all__ = ["migrate_command", "prune_runs_command", "runs_command"]
 
 links_app = typer.Typer(help="The link store: copy it to another backend.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(links_app, name="links")
@@ -50,6 +50,34 @@ def runs_command(
         stdout_console().print(f"No runs recorded yet: there is no link store at {escape(target.location)}.")
         return
     stdout_console().print(_history(runs), highlight=False)
+
+
+@app.command("prune-runs")
+def prune_runs_command(
+    older_than: Annotated[
+        float, typer.Option("--older-than", min=0, help="Days: forget finished runs that ended longer ago.")
+    ],
+    pair: Annotated[
+        str | None,
+        typer.Argument(help="Only this pair's runs: its name in the config, or as listed (default: every pair)"),
+    ] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Forget old run history (it grows by a row a run, and nothing else deletes it). Runs still open and each
+    pair's newest run are kept; links, intents and leases are never touched."""
+    with guard(as_json):
+        settings = load_config(config)
+        identity = _identity(settings, pair) if pair is not None else None
+        target = parse_target(settings.links)
+        if target.kind == "sqlite" and target.location != ":memory:" and not Path(target.location).exists():
+            raise ConfigError(f"links: there is no link store at {target.location}", key="links")
+        with LinkStore(settings.links) as store:
+            pruned = prune_runs(store, older_than_days=older_than, pair_id=identity)
+    if as_json:
+        typer.echo(json.dumps({"ok": True, "pruned": pruned}))
+        return
+    stdout_console().print(f"{pruned} run{'' if pruned == 1 else 's'} forgotten (ended over {older_than:g} days ago).")
 
 
 def _identity(settings: Settings, pair: str) -> str:
