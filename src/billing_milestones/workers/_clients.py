@@ -48,8 +48,11 @@ class SharedBudgets:
         self._lock = threading.Lock()
 
     def for_tenant(self, tenant: str) -> tuple[PostgresLimiter, PostgresHourlyBudget]:
+        """The limiter and hourly budget of the tenant of API user ``tenant``. The user name is an email
+        address, which Autotask does not tell apart by case: ``API@x.com`` and ``api@x.com`` are one tenant's
+        user, and one budget (two configs spelling it two ways got two, and together twice the limits)."""
         with self._lock:
-            return self._for_tenant(tenant)
+            return self._for_tenant(tenant.casefold())
 
     def _for_tenant(self, tenant: str) -> tuple[PostgresLimiter, PostgresHourlyBudget]:
         if tenant not in self._limiters:
