@@ -54,6 +54,10 @@ _ROUNDING_IN_FALLBACK = (
     "with a fraction of a minor unit is then longer still, and to_minor refuses it as too long whatever the "
     "rounding, while one without a fraction rounds to itself"
 )
+_MORE_THE_LONG_WAY = (
+    "it sends more amounts the long way (every rounded one, or those of exactly 60 digits too), which gives "
+    "what the one quantize gives, as the property test of the two checks: the test is speed, not behaviour"
+)
 _UNTRANSLATABLE_CLAIM = (
     "an untranslatable milestone's target was found by its link (so it is among the linked targets, which "
     "the exact-match index and the whole-set check leave out anyway) or by our sync key (which keeps it out "
@@ -113,6 +117,13 @@ EQUIVALENT: tuple[Equivalent, ...] = (
     *(
         Equivalent(f"{_PKG}/money.py", "Money.quantize", line, _ROUNDING_IN_FALLBACK)
         for line in ("minor = self.to_minor(exponent=exp, rounding=None)", "minor = self.to_minor(exponent=exp, )")
+    ),
+    *(
+        Equivalent(f"{_PKG}/money.py", "Money.quantize", line, _MORE_THE_LONG_WAY)
+        for line in (
+            "if rounding is not None or len(self._amount.as_tuple().digits) > _CONTEXT.prec:",
+            "if rounding is not None and len(self._amount.as_tuple().digits) >= _CONTEXT.prec:",
+        )
     ),
     Equivalent(
         f"{_PKG}/sync/translate.py",
