@@ -40,7 +40,8 @@ def test_prune_runs_forgets_old_runs_of_one_pair_by_name_or_identity_then_all(tm
     _seed(tmp_path)
     result = _invoke(tmp_path, "--older-than", "30", "erp", "--json")
     assert result.exit_code == EXIT_OK, result.output
-    assert json.loads(result.output) == {"ok": True, "pruned": 2} and _left(tmp_path) == {ERP: 1, GONE: 3}
+    assert json.loads(result.output) == {"ok": True, "pruned": 2, "closed": 0}
+    assert _left(tmp_path) == {ERP: 1, GONE: 3}
     result = _invoke(tmp_path, "--older-than", "30", GONE)  # a pair taken out of the config, as listed
     assert result.exit_code == EXIT_OK and "2 runs forgotten (ended over 30 days ago)." in result.output
     assert _left(tmp_path) == {ERP: 1, GONE: 1}

@@ -1,4 +1,5 @@
-"""``prune_runs``: old finished runs go; runs still open, each pair's newest run, and every link stay."""
+"""``prune_runs``: old finished runs go; each pair's newest run and every link stay; an open run older than
+the cutoff, of a pair with no live lease (so not running, and not run since), is closed as lost."""
 
 from __future__ import annotations
 
@@ -7,18 +8,19 @@ import datetime as dt
 import pytest
 
 from billing_milestones.errors import ValidationError
-from billing_milestones.sync import Link, LinkStore, prune_runs
+from billing_milestones.sync import Link, LinkStore, PruneResult, prune_runs
+from billing_milestones.sync._prune_runs import PRUNE_CLOSED_ERROR
 
 
 def _ago(days: float) -> str:
     return (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat(timespec="milliseconds")
 
 
-def _run(store: LinkStore, pair: str, ended_days_ago: float | None) -> int:
+def _run(store: LinkStore, pair: str, ended_days_ago: float | None, started_days_ago: float = 400) -> int:
     finished = "" if ended_days_ago is None else _ago(ended_days_ago)
     (row,) = store._raw(
         "INSERT INTO runs (pair_id, worker, started_at, finished_at, ok) VALUES (?, 'w', ?, ?, 1) RETURNING id",
-        (pair, _ago(400), finished),
+        (pair, _ago(started_days_ago), finished),
     )
     return int(row["id"])
 
@@ -33,20 +35,20 @@ def test_old_finished_runs_go_and_open_runs_each_pairs_newest_and_links_stay(sto
         a_old = [_run(store, "a", 90), _run(store, "a", 60), _run(store, "a", 31)]
         a_new = _run(store, "a", 5)
         b_old, b_newest = _run(store, "b", 200), _run(store, "b", 100)  # b's newest is old: kept
-        c_open = _run(store, "c", None)  # killed, not closed yet: its next run closes it as lost
+        c_open = _run(store, "c", None, started_days_ago=1)  # running, or killed: its next run closes it
         c_old, c_new = _run(store, "c", 45), _run(store, "c", 2)  # the open one is not c's newest
-        assert prune_runs(store, older_than_days=30) == 5
+        assert prune_runs(store, older_than_days=30) == PruneResult(deleted=5, closed=0)
         assert _ids(store) == {a_new, b_newest, c_open, c_new}
         assert not _ids(store) & {*a_old, b_old, c_old}
         assert [ln.sync_key for ln in store.links("a")] == ["k"]
-        assert prune_runs(store, older_than_days=30) == 0  # nothing left that old
+        assert prune_runs(store, older_than_days=30) == PruneResult(0, 0)  # nothing left that old
 
 
 def test_one_pairs_runs_only(store_url: str) -> None:
     with LinkStore(store_url) as store:
         a = [_run(store, "a", 90), _run(store, "a", 1)]
         b = [_run(store, "b", 90), _run(store, "b", 1)]
-        assert prune_runs(store, older_than_days=30, pair_id="a") == 1
+        assert prune_runs(store, older_than_days=30, pair_id="a").deleted == 1
         assert _ids(store) == {a[1], *b}
 
 
@@ -64,4 +66,21 @@ def test_a_cutoff_before_any_date_forgets_nothing(store_url: str) -> None:
     with LinkStore(store_url) as store:
         _run(store, "a", 90)
         _run(store, "a", 1)
-        assert prune_runs(store, older_than_days=10**12) == 0 and len(_ids(store)) == 2
+        assert prune_runs(store, older_than_days=10**12) == PruneResult(0, 0) and len(_ids(store)) == 2
+
+
+def test_an_old_open_run_of_a_pair_not_run_since_is_closed_as_lost_unless_its_pair_is_leased(store_url: str) -> None:
+    """A pair taken out of the config after its run was killed: no next run closes the row, which read as
+    running for good. One whose pair holds a live lease (a run going on) is left to that run."""
+    with LinkStore(store_url) as store:
+        gone = _run(store, "gone", None, started_days_ago=60)
+        recent = _run(store, "recent", None, started_days_ago=1)
+        leased = _run(store, "leased", None, started_days_ago=60)
+        with store.lease("leased", wait=0):
+            assert prune_runs(store, older_than_days=30) == PruneResult(deleted=0, closed=1)
+        rows = {int(r["id"]): dict(r) for r in store._raw("SELECT id, finished_at, ok, error FROM runs")}
+        assert rows[gone]["finished_at"] and rows[gone]["ok"] == 0 and rows[gone]["error"] == PRUNE_CLOSED_ERROR
+        assert rows[recent]["finished_at"] == "" == rows[leased]["finished_at"]
+        (run,) = store.runs("gone")
+        assert run.ok is False and run.error == PRUNE_CLOSED_ERROR
+        assert prune_runs(store, older_than_days=30, pair_id="recent") == PruneResult(0, 0)

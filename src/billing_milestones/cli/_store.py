@@ -64,8 +64,9 @@ def prune_runs_command(
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Forget old run history (it grows by a row a run, and nothing else deletes it). Runs still open and each
-    pair's newest run are kept; links, intents and leases are never touched."""
+    """Forget old run history (it grows by a row a run, and nothing else deletes it). Each pair's newest run is
+    kept; an open run older than that of a pair not run since is closed as lost; links, intents and leases are
+    never touched."""
     with guard(as_json):
         settings = load_config(config)
         identity = _identity(settings, pair) if pair is not None else None
@@ -73,11 +74,14 @@ def prune_runs_command(
         if target.kind == "sqlite" and target.location != ":memory:" and not Path(target.location).exists():
             raise ConfigError(f"links: there is no link store at {target.location}", key="links")
         with LinkStore(settings.links) as store:
-            pruned = prune_runs(store, older_than_days=older_than, pair_id=identity)
+            done = prune_runs(store, older_than_days=older_than, pair_id=identity)
     if as_json:
-        typer.echo(json.dumps({"ok": True, "pruned": pruned}))
+        typer.echo(json.dumps({"ok": True, "pruned": done.deleted, "closed": done.closed}))
         return
-    stdout_console().print(f"{pruned} run{'' if pruned == 1 else 's'} forgotten (ended over {older_than:g} days ago).")
+    line = f"{done.deleted} run{'' if done.deleted == 1 else 's'} forgotten (ended over {older_than:g} days ago)"
+    if done.closed:
+        line += f"; {done.closed} left open by a run lost before then closed as lost (their pair not run since)"
+    stdout_console().print(f"{line}.")
 
 
 def _identity(settings: Settings, pair: str) -> str:

@@ -1,6 +1,6 @@
 """Keep billing milestones in step between platforms: plan (pure) -> dry run -> apply, with a link store."""
 
-from ._prune_runs import prune_runs
+from ._prune_runs import PruneResult, prune_runs
 from ._rows import MilestoneRow
 from ._settle import DEFAULT_WRITE_SETTLE, settle_pending
 from .apply import ActionResult, ApplyResult, apply_plan, load_sides, resolve_view
@@ -27,6 +27,7 @@ __all__ = [
     "LinkStore",
     "MilestoneRow",
     "PlannedAction",
+    "PruneResult",
     "ReconcileEntry",
     "ReconcileReport",
     "ReconcileStatus",
