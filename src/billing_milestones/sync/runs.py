@@ -20,7 +20,6 @@ which holds the lease and so knows no other run of the pair is live, closes ever
 from __future__ import annotations
 
 import logging
-import re
 import time
 import weakref
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ from .actions import ActionKind
 from .lease import Lease, new_owner
 from .store import RunRecord
 from .store._model import now_text
+from .store._values import storable
 
 if TYPE_CHECKING:
     from .actions import SyncPlan
@@ -73,16 +73,6 @@ LOST_ERROR: Final = (
 #: Kantata 422 lists a message per refused field, Autotask's ``errors`` one per item): the exception keeps it
 #: whole for its catcher; the history, printed by ``milestones runs`` for every run, keeps a summary.
 ERROR_LIMIT: Final = 2000
-
-#: What neither backend stores in a text column: NUL (PostgreSQL refuses it) and the surrogate code points
-#: (UTF-8 has no form for them: a path decoded with ``surrogateescape`` in an ``OSError``). A row's end with
-#: one in its error was refused, and the row stayed open, read as lost: written as U+FFFD instead.
-_UNSTORABLE: Final = re.compile("[\x00\ud800-\udfff]")
-
-
-def _storable(text: str) -> str:
-    """``text`` as every backend stores it (and every log handler writes it): NULs and surrogates as U+FFFD."""
-    return _UNSTORABLE.sub("\ufffd", text)
 
 
 def clipped(text: str, limit: int, note: str = "") -> str:
@@ -180,7 +170,8 @@ class RunLog:
             started_at=self.started_at,
             finished_at=now_text(),
             ok=self.ok,
-            error=clipped(_storable(scrub(self.error)), ERROR_LIMIT, " not kept; the error raised has them all")
+            # Written by this module's own end statement too: a NUL or a surrogate there was refused, the row left open.
+            error=clipped(storable(scrub(self.error)), ERROR_LIMIT, " not kept; the error raised has them all")
             if self.error
             else self.error,
             **{name: self.counts.get(name, 0) for name in (*_COUNTED, "conflicts")},

@@ -34,6 +34,7 @@ __all__ = [
     "checked_text",
     "checked_writes",
     "message",
+    "storable",
 ]
 
 #: The longest key, in UTF-8 bytes. Two of them (the pair id and one key) make one PostgreSQL index entry,
@@ -54,16 +55,13 @@ def checked_text(field: str, value: object) -> str:
     """``value`` when every backend stores it as it is: a ``str`` without NUL or a surrogate."""
     if not isinstance(value, str):
         raise _refused(field, value, f"must be text (str), not {type(value).__name__}")
-    if value.isascii():
-        if "\x00" in value:
-            raise _refused(field, value, "must not contain a NUL character")
-        return value
     if "\x00" in value:
         raise _refused(field, value, "must not contain a NUL character")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _refused(field, value, "must not contain a surrogate code point (it has no UTF-8 form)") from None
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _refused(field, value, "must not contain a surrogate code point (it has no UTF-8 form)") from None
     return value
 
 
@@ -77,11 +75,16 @@ def checked_key(field: str, value: object) -> str:
     return text
 
 
+def storable(text: str) -> str:
+    """``text`` as every backend stores it (and every log handler writes it): NULs and surrogates as U+FFFD."""
+    if text.isascii() and "\x00" not in text:
+        return text
+    return _UNSTORABLE.sub(_REPLACEMENT, text)
+
+
 def message(value: str | None) -> str | None:
-    """A detail or error as every backend stores it: NULs and surrogates become U+FFFD."""
-    if value is None or (value.isascii() and "\x00" not in value):
-        return value
-    return _UNSTORABLE.sub(_REPLACEMENT, value)
+    """A detail or error as every backend stores it (:func:`storable`), None kept."""
+    return None if value is None else storable(value)
 
 
 def checked_link(link: Link) -> Link:

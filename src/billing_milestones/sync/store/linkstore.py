@@ -166,7 +166,7 @@ class LinkStore:
 
     def put(self, link: Link, *, intent_id: int | None = None) -> None:
         """Insert or replace a link (one per source and per target); closes the intent in the same transaction."""
-        self._write_links([link.pair_id], self._put_statements(link, intent_id, now_text()))
+        self._write_links([link.pair_id], self._put_statements(checked_link(link), intent_id, now_text()))
 
     def _write_links(self, pair_ids: Sequence[str], statements: list[tuple[str, Sequence[Any]]]) -> None:
         """A batch of link changes, on PostgreSQL after any other writer of its pairs has committed (SQLite's
@@ -177,8 +177,8 @@ class LinkStore:
 
     @staticmethod
     def _put_statements(link: Link, intent_id: int | None, now: str = "") -> list[tuple[str, Sequence[Any]]]:
-        """One link's put, stamped ``now``: a batch's links share one stamp, as PostgreSQL's batch function's."""
-        checked_link(link)
+        """One link's put, stamped ``now``: a batch's links share one stamp, as PostgreSQL's batch function's.
+        The link is checked by its caller (``checked_link``: a batch's, every link before any statement)."""
         statements: list[tuple[str, Sequence[Any]]] = [
             (
                 "DELETE FROM links WHERE pair_id=? AND (source_key=? OR target_key=? OR sync_key=?)",
