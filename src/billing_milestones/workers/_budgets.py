@@ -29,7 +29,6 @@ With a SQLite link store nothing here is used: the clients' in-process limits st
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import logging
 import math
@@ -187,7 +186,9 @@ class PostgresLimiter:
         self.max_wait = float(max_wait)
         self.platform = platform
         self._size = pool_size
-        self._pool = LazyPool(url, pool_size, configure=functools.partial(_configure, min(self.max_wait, _STATEMENT)))
+        self._pool = LazyPool(
+            url, pool_size, configure=_no_flush_wait, statement_timeout=min(self.max_wait, _STATEMENT)
+        )
         #: One channel per namespace (a tenant): a release wakes only the workers of that tenant's limiters.
         self.channel = "bm_slots_" + hashlib.sha256(namespace.encode()).hexdigest()[:32]
         self._wakeups = Wakeups(url, self.channel)
@@ -317,11 +318,8 @@ class PostgresLimiter:
         self._pool.close()
 
 
-def _configure(bound: float, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+def _no_flush_wait(conn: psycopg.Connection[tuple[object, ...]]) -> None:
     """A take or a release does not wait for the WAL to reach disk (two commits per request, on the
     critical path). What a server crash could lose is the last moments' takes: the same slots a crash freed
-    when the slots were advisory locks, which a crash drops too.
-
-    And each statement is cancelled past ``bound`` seconds (:data:`_STATEMENT`, at most ``max_wait``)."""
+    when the slots were advisory locks, which a crash drops too."""
     conn.execute("SET synchronous_commit = off")
-    conn.execute(f"SET statement_timeout = {max(1, round(bound * 1000))}")

@@ -119,11 +119,6 @@ _BUDGET_POOL: Final = 4
 _TAKE_TIMEOUT = 10.0
 
 
-def _bounded(conn: psycopg.Connection[tuple[object, ...]]) -> None:
-    """Each pooled connection's statements are cancelled past :data:`_TAKE_TIMEOUT`."""
-    conn.execute(f"SET statement_timeout = {max(1, round(_TAKE_TIMEOUT * 1000))}")
-
-
 class PostgresHourlyBudget:
     """A request budget (``limit`` and ``acquire()``, what ``hourly_budget=`` takes) shared by every process
     using the same database and ``key``: at most ``limit`` requests per ``window`` seconds. A take the
@@ -144,7 +139,7 @@ class PostgresHourlyBudget:
         self.key = f"bm-budget:{key}"
         self.window = window
         self.platform = platform
-        self._pool = LazyPool(url, _BUDGET_POOL, configure=_bounded)
+        self._pool = LazyPool(url, _BUDGET_POOL, statement_timeout=_TAKE_TIMEOUT)
         self._ready = False
         self._args = {"key": self.key, "window": float(self.window), "limit": self.limit}
 

@@ -21,10 +21,17 @@ __all__ = ["READ_COMMITTED", "LazyPool", "not_sent"]
 class LazyPool:
     """A small pool of autocommit connections, opened on first use and shared by one limiter's threads (with
     TCP keepalives, see :func:`~..sync.store.with_keepalives`: a slot take on a dropped network fails within a
-    minute instead of outwaiting ``max_wait``), each at READ COMMITTED (:data:`READ_COMMITTED`)."""
+    minute instead of outwaiting ``max_wait``), each at READ COMMITTED (:data:`READ_COMMITTED`) and, given
+    ``statement_timeout`` (seconds), with each statement cancelled past it: a budget's or a limiter's waits
+    are bounded, and one statement stuck behind another session's lock must not outlast them."""
 
     def __init__(
-        self, url: str, size: int, configure: Callable[[psycopg.Connection[tuple[object, ...]]], None] | None = None
+        self,
+        url: str,
+        size: int,
+        configure: Callable[[psycopg.Connection[tuple[object, ...]]], None] | None = None,
+        *,
+        statement_timeout: float | None = None,
     ) -> None:
         unreadable = _unreadable(url)
         if unreadable is not None:
@@ -32,11 +39,14 @@ class LazyPool:
         self._url = with_keepalives(url)
         self._size = size
         self._configure = configure
+        self._statement_ms = None if statement_timeout is None else max(1, round(statement_timeout * 1000))
         self._pool: ConnectionPool | None = None
         self._lock = threading.Lock()
 
     def _setup(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
         conn.execute(READ_COMMITTED)
+        if self._statement_ms is not None:
+            conn.execute(f"SET statement_timeout = {self._statement_ms}")
         if self._configure is not None:
             self._configure(conn)
 
