@@ -36,9 +36,8 @@ def runs_command(
     with guard(as_json):
         settings = load_config(config)
         identity = _identity(settings, pair) if pair is not None else None
-        target = parse_target(settings.links)
-        missing = target.kind == "sqlite" and target.location != ":memory:" and not Path(target.location).exists()
-        if missing:  # opening would make an empty store there, where a mistyped path then looked like no runs
+        missing = _missing_store(settings)
+        if missing is not None:  # opening would make an empty store there, where a mistyped path looked like no runs
             runs: list[RunRecord] = []
         else:
             with LinkStore(settings.links) as store:
@@ -46,8 +45,8 @@ def runs_command(
     if as_json:
         typer.echo(json.dumps([run.to_json() for run in runs], indent=2))
         return
-    if missing:
-        stdout_console().print(f"No runs recorded yet: there is no link store at {escape(target.location)}.")
+    if missing is not None:
+        stdout_console().print(f"No runs recorded yet: there is no link store at {escape(missing)}.")
         return
     stdout_console().print(_history(runs), highlight=False)
 
@@ -70,9 +69,9 @@ def prune_runs_command(
     with guard(as_json):
         settings = load_config(config)
         identity = _identity(settings, pair) if pair is not None else None
-        target = parse_target(settings.links)
-        if target.kind == "sqlite" and target.location != ":memory:" and not Path(target.location).exists():
-            raise ConfigError(f"links: there is no link store at {target.location}", key="links")
+        missing = _missing_store(settings)
+        if missing is not None:  # not made empty to be pruned
+            raise ConfigError(f"links: there is no link store at {missing}", key="links")
         with LinkStore(settings.links) as store:
             done = prune_runs(store, older_than_days=older_than, pair_id=identity)
     if as_json:
@@ -82,6 +81,13 @@ def prune_runs_command(
     if done.closed:
         line += f"; {done.closed} left open by a run lost before then closed as lost (their pair not run since)"
     stdout_console().print(f"{line}.")
+
+
+def _missing_store(settings: Settings) -> str | None:
+    """The path of the configured SQLite store when there is no file there (opening it would make one)."""
+    target = parse_target(settings.links)
+    missing = target.kind == "sqlite" and target.location != ":memory:" and not Path(target.location).exists()
+    return target.location if missing else None
 
 
 def _identity(settings: Settings, pair: str) -> str:
