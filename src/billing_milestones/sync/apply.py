@@ -220,17 +220,20 @@ class _Applier:
                 self.store.finish(intent, error=str(exc))
             return [ActionResult(a, ok=False, error=str(exc), cause=exc) for a in actions]
         answered: list[tuple[tuple[PlannedAction, int], Milestone]] = []
+
+        def linked() -> list[ActionResult]:
+            # Linked in one transaction; an unanswered create stays pending for the next run to find.
+            self.store.put_many([(self._link_of(action, made), intent) for (action, intent), made in answered])
+            return [ActionResult(action, ok=True, result=made, wrote=True) for (action, _), made in answered]
+
         try:
             for answer in zip(begun, created, strict=True):  # a short reply raises after the answered ones
                 answered.append(answer)
         except BaseException:  # the answered ones linked and recorded (the run's history counts them), then raised
-            self.store.put_many([(self._link_of(action, made), intent) for (action, intent), made in answered])
-            for (action, _), made in answered:
-                self.record(ActionResult(action, ok=True, result=made, wrote=True))
+            for result in linked():
+                self.record(result)
             raise
-        # linked in one transaction; an unanswered create stays pending for the next run to find
-        self.store.put_many([(self._link_of(action, made), intent) for (action, intent), made in answered])
-        return [ActionResult(action, ok=True, result=made, wrote=True) for (action, _), made in answered]
+        return linked()
 
     def _recover_creates(
         self, begun: list[tuple[PlannedAction, int]], exc: errors.BillingMilestonesError
