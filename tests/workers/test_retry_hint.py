@@ -74,6 +74,9 @@ def test_a_run_whose_writes_were_throttled_carries_the_longest_hint() -> None:
     run = failed_run("erp", [_failure(down), _failure(throttled), _failure(_spent(45.0))])
     assert isinstance(run, PairRunIncomplete) and run.retry_after == 120.0
     assert _wait(run) == 120
+    nan = errors.RateLimitError("?", retry_after=float("nan"), platform="kantata", method="POST", path="/x")
+    mixed = failed_run("erp", [_failure(nan), _failure(throttled)])
+    assert isinstance(mixed, PairRunIncomplete) and mixed.retry_after == 120.0
     unhinted = failed_run("erp", [_failure(down)])
     assert isinstance(unhinted, PairRunIncomplete) and unhinted.retry_after is None and _wait(unhinted) == 1
 

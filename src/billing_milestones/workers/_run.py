@@ -171,8 +171,8 @@ def failed_run(name: str, failures: Sequence[ActionResult]) -> errors.SyncError:
     hints = [
         f.cause.retry_after
         for f in failures
-        if isinstance(f.cause, errors.RateLimitError) and f.cause.retry_after is not None
-    ]
+        if isinstance(f.cause, errors.RateLimitError) and f.cause.retry_after is not None and f.cause.retry_after > 0
+    ]  # a NaN or non-positive hint says nothing (and a NaN first in max() would hide the others)
     return PairRunIncomplete(
         f"pair {name}: {len(failures)} write(s) failed (first: {first}); the job is retried",
         pair_id=name,
