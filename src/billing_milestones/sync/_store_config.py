@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ..errors import ConfigError
-from .store import parse_target
+from .store._url import lasting, parse_target
 
 __all__ = ["LINKS_ENV", "LINKS_ENV_OLD", "WorkerSettings", "check_schedule", "links_target", "worker_settings"]
 
@@ -55,19 +55,20 @@ def check_schedule(minutes: int, key: str = "workers.schedule") -> None:
 
 
 def links_target(data: Mapping[str, Any], config: Path | None, environ: Mapping[str, str]) -> Path | str:
-    """The store: the environment's, as the caller's shell resolves it, else the file's, beside the file."""
+    """The store: the environment's, relative to the folder the command runs in, else the file's, beside the
+    file. A leading ``~`` is the home folder in both: a value set where no shell expands it (a systemd unit's
+    ``Environment=``, a container's env, a quoted ``"~/links.db"``) otherwise named a folder called ``~``.
+    SQLite's ``:memory:`` is refused in both (see :func:`~.store._url.lasting`)."""
     for var in (LINKS_ENV, LINKS_ENV_OLD):
         if environ.get(var):
-            target = parse_target(environ[var], key=var)
-            return target.location if target.kind == "postgresql" else Path(target.location)
+            target = lasting(parse_target(environ[var], key=var), var)
+            return target.location if target.kind == "postgresql" else Path(target.location).expanduser()
     raw = data.get("links", DEFAULT_LINKS)
     if not isinstance(raw, str) or not raw.strip():
         raise ConfigError(f"links: expected a file path, sqlite:///path or postgresql://..., got {raw!r}", key="links")
-    target = parse_target(raw, key="links")
+    target = lasting(parse_target(raw, key="links"), "links")
     if target.kind == "postgresql":
         return target.location
-    if target.location == ":memory:":
-        return Path(target.location)
     path = Path(target.location).expanduser()
     if config is not None and not path.is_absolute():
         path = config.resolve().parent / path

@@ -193,7 +193,8 @@ class PostgresBackend:
     def schema(self) -> Iterator[None]:
         with self.transaction():
             self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            for statement in _SCHEMA:
+            self._create(_SCHEMA[0])
+            for statement in _SCHEMA[1:]:
                 self.conn.execute(statement)
             leases = self.conn.execute(_LEASES_HAVE_SESSION).fetchone()
             if leases is None or not leases["found"]:
@@ -202,6 +203,29 @@ class PostgresBackend:
             if found is None or not found["found"]:  # made once, not replaced at every open
                 self.conn.execute(PUT_LINKS_FUNCTION)
             yield
+
+    def _create(self, statement: str) -> None:
+        """The first table's statement, which finds the schema to make tables in: where the URL's search_path
+        names none that exists (``options=-csearch_path=client_a`` before ``CREATE SCHEMA client_a``, or a
+        typo in it) the server's "no schema has been selected" was a traceback, as was "permission denied for
+        schema public" (PostgreSQL 15 on: only its owner creates there); both are ConfigErrors."""
+        from psycopg.errors import InsufficientPrivilege, InvalidSchemaName
+
+        try:
+            self.conn.execute(statement)
+        except InvalidSchemaName:
+            raise ConfigError(
+                f"links: the link store {self.display} has no schema to make its tables in: no schema its "
+                "search_path names exists in that database; create it (CREATE SCHEMA name) or fix the name",
+                key="links",
+            ) from None
+        except InsufficientPrivilege as exc:
+            reason = str(exc).splitlines()[0]
+            raise ConfigError(
+                f"links: the link store {self.display} cannot make its tables ({reason}); grant the user CREATE "
+                "on that schema, or give it a schema of its own in the URL's search_path",
+                key="links",
+            ) from None
 
     def clock(self) -> float:
         (row,) = self.rows("SELECT extract(epoch FROM clock_timestamp())::float8 AS now")

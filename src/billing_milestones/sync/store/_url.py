@@ -16,7 +16,7 @@ from typing import Final, Literal
 
 from ...errors import ConfigError
 
-__all__ = ["KEEPALIVES", "StoreTarget", "parse_target", "redact_text", "redact_url", "with_keepalives"]
+__all__ = ["KEEPALIVES", "StoreTarget", "lasting", "parse_target", "redact_text", "redact_url", "with_keepalives"]
 
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
 #: libpq's keyword/value form (``host=db dbname=links password=...``): one of its connection keywords first.
@@ -26,6 +26,7 @@ _KEYWORD_CONNINFO: Final = re.compile(
     re.IGNORECASE,
 )
 _KEYWORD_PASSWORD: Final = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+_PERCENT_ESCAPE: Final = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
 @dataclass(frozen=True)
@@ -103,14 +104,52 @@ def parse_target(target: str | Path, *, key: str = "links") -> StoreTarget:
             )
         return StoreTarget("postgresql", text)
     if scheme == "sqlite":
-        path = rest[1:] if rest.startswith("/") else rest
-        if not path:
-            raise ConfigError(f"{key}: sqlite:/// needs a file path after it, got {text!r}", key=key)
-        return StoreTarget("sqlite", path)
+        return StoreTarget("sqlite", _sqlite_path(text, rest, key))
+    # SQLAlchemy's spelling (postgresql+psycopg://, sqlite+pysqlite://) names a driver libpq does not read.
+    base, driver, _ = scheme.partition("+")
+    known = driver and base in (*_POSTGRES_SCHEMES, "sqlite")
+    hint = f" (write {base}://, without the driver)" if known else ""
     raise ConfigError(
-        f"{key}: unknown link store scheme {scheme!r}; use a file path, sqlite:///path or postgresql://...",
+        f"{key}: unknown link store scheme {scheme!r}{hint}; use a file path, sqlite:///path or postgresql://...",
         key=key,
     )
+
+
+def lasting(target: StoreTarget, key: str) -> StoreTarget:
+    """``target``, refused when it is SQLite's in-memory database: fine for a test's ``LinkStore(":memory:")``,
+    but as the configured store (or ``links migrate --to``) every link is gone when the process ends, and the
+    next run creates every milestone again (a migrate into it reported every row copied)."""
+    if target.kind == "sqlite" and target.location == ":memory:":
+        raise ConfigError(
+            f"{key}: :memory: keeps no link after the process ends, so the next run would create every "
+            "milestone again; name a file (or a postgresql:// URL)",
+            key=key,
+        )
+    return target
+
+
+def _sqlite_path(text: str, rest: str, key: str) -> str:
+    """The file a ``sqlite:///`` URL names, its text after the third slash taken as it is. What a URL reader
+    would take otherwise is refused rather than guessed: a host (``sqlite://data/links.db``, often a meant
+    absolute path short of a slash), a query or fragment (``?mode=ro`` was part of the file's name), a
+    percent-escape (``my%20links.db`` was a file of that name, not ``my links.db``). Each named a file other
+    than the one meant: a new, empty store, so a second copy of every milestone."""
+    if rest in ("", "/"):
+        raise ConfigError(f"{key}: sqlite:/// needs a file path after it, got {text!r}", key=key)
+    if not rest.startswith("/"):
+        raise ConfigError(
+            f"{key}: a sqlite URL takes no host; write sqlite:///relative/path or sqlite:////absolute/path, "
+            f"got {text!r}",
+            key=key,
+        )
+    path = rest[1:]
+    if "?" in path or "#" in path or _PERCENT_ESCAPE.search(path):
+        raise ConfigError(
+            f"{key}: a sqlite:/// URL is read as it is written (no query, fragment or %-escape is decoded), "
+            f"so {text!r} would be a file named {path!r}; write the file's path plainly, without sqlite:///",
+            key=key,
+        )
+    return path
 
 
 #: libpq's TCP keepalive options every connection we open gets unless its URL sets them. A connection whose

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from ...errors import ConfigError, PairBusyError
 from ._backend import Row
 from ._model import TABLES
 from ._readonly import no_link_store, read_only
-from ._url import StoreTarget, parse_target
+from ._url import StoreTarget, lasting, parse_target
 from .linkstore import LinkStore, open_backend
 
 __all__ = ["copy_store"]
@@ -43,8 +44,8 @@ __all__ = ["copy_store"]
 
 def copy_store(source: str | Path, destination: str | Path) -> dict[str, int]:
     """Copy every table of ``source`` into the empty store ``destination``; rows copied per table."""
-    src_target, dst_target = parse_target(source, key="--from"), parse_target(destination, key="--to")
-    if src_target == dst_target:
+    src_target, dst_target = parse_target(source, key="--from"), lasting(parse_target(destination, key="--to"), "--to")
+    if src_target == dst_target or _same_file(src_target, dst_target):
         raise ConfigError("--to: the destination is the source; name another store", key="--to")
     if src_target.kind == "sqlite" and not Path(src_target.location).is_file():
         raise ConfigError(f"--from: no link store at {src_target.location}", key="--from")
@@ -71,6 +72,18 @@ def copy_store(source: str | Path, destination: str | Path) -> dict[str, int]:
             for table, rows in tables.items():
                 dst.load(table, rows)
     return {table: len(rows) for table, rows in tables.items()}
+
+
+def _same_file(source: StoreTarget, destination: StoreTarget) -> bool:
+    """Whether two SQLite targets spelt apart (``links.db``, ``./links.db``, its absolute path, a symlink or
+    hard link to it) are one file. Opened as the destination it was written before being refused as holding
+    rows: an older schema version's source was upgraded in place, which an older SDK then refuses."""
+    if source.kind != "sqlite" or destination.kind != "sqlite":
+        return False
+    try:
+        return os.path.samefile(source.location, destination.location)
+    except OSError:  # the destination does not exist yet (the source was checked to be a file)
+        return False
 
 
 def _read(src: LinkStore, shown: str) -> dict[str, list[Row]]:

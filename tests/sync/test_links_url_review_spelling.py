@@ -1,0 +1,88 @@
+"""How a user spells the link store: every spelling either names the one file meant or is refused by name.
+
+A spelling read as some other file opens a new, empty store there, and a sync from an empty store creates
+every milestone again; so does SQLite's ``:memory:``, which keeps nothing past the process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from billing_milestones.errors import ConfigError
+from billing_milestones.sync._store_config import links_target
+from billing_milestones.sync.config import load_settings
+from billing_milestones.sync.store import parse_target
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("sqlite://data/links.db", "takes no host"),  # read as data/links.db; often /data/links.db was meant
+        ("sqlite://links.db", "takes no host"),
+        ("sqlite://:memory:", "takes no host"),
+        ("sqlite:///links.db?mode=ro", "no query"),  # was a file named 'links.db?mode=ro'
+        ("sqlite:///links.db#main", "no query"),
+        ("sqlite:///my%20links.db", "%-escape"),  # was a file named 'my%20links.db', not 'my links.db'
+        ("sqlite:////var/lib/m%C3%A9/links.db", "%-escape"),
+    ],
+)
+def test_a_sqlite_url_naming_another_file_than_it_reads_is_refused(text: str, words: str) -> None:
+    with pytest.raises(ConfigError, match=words) as info:
+        parse_target(text, key="links")
+    assert info.value.key == "links"
+
+
+@pytest.mark.parametrize(
+    ("text", "location"),
+    [
+        ("sqlite:///my links.db", "my links.db"),  # a space needs no escape
+        ("my%20links.db", "my%20links.db"),  # a plain path is a file's name as it is
+        ("links.db?v=1", "links.db?v=1"),
+        ("sqlite:///50%off.db", "50%off.db"),  # a % that escapes nothing
+        ("sqlite:////var/lib/links.db", "/var/lib/links.db"),
+    ],
+)
+def test_plain_paths_and_plain_sqlite_urls_are_still_read_as_written(text: str, location: str) -> None:
+    assert (parse_target(text).kind, parse_target(text).location) == ("sqlite", location)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("postgresql+psycopg://u@h/db", r"write postgresql://, without the driver"),
+        ("sqlite+pysqlite:///x.db", r"write sqlite://, without the driver"),
+        ("redis://h", r"scheme 'redis'; use"),
+    ],
+)
+def test_a_driver_in_the_scheme_is_refused_with_the_spelling_to_use(text: str, words: str) -> None:
+    with pytest.raises(ConfigError, match=words):
+        parse_target(text, key="links")
+
+
+@pytest.mark.parametrize("raw", [":memory:", "sqlite:///:memory:", " :memory: "])
+def test_an_in_memory_store_is_refused_in_the_file(tmp_path: Path, raw: str) -> None:
+    """It kept every link for one process only: each run then created every milestone again."""
+    config = tmp_path / "milestones.toml"
+    config.write_text(f'links = "{raw}"\n')
+    with pytest.raises(ConfigError, match=":memory: keeps no link") as info:
+        load_settings(config, env={})
+    assert info.value.key == "links"
+
+
+@pytest.mark.parametrize("var", ["BILLING_MILESTONES_LINKS", "MILESTONES_LINKS"])
+def test_an_in_memory_store_is_refused_in_the_environment_naming_the_variable(var: str) -> None:
+    with pytest.raises(ConfigError, match=":memory: keeps no link") as info:
+        links_target({}, None, {var: "sqlite:///:memory:"})
+    assert info.value.key == var
+
+
+@pytest.mark.parametrize("raw", ["~/links.db", "sqlite:///~/links.db"])
+def test_a_home_folder_path_is_the_same_file_from_the_file_and_the_environment(tmp_path: Path, raw: str) -> None:
+    """A systemd ``Environment=`` or a container's env is no shell: its ``~`` was a folder named ``~`` in
+    the folder the command ran in, while the same text in milestones.toml was the home folder."""
+    config = tmp_path / "milestones.toml"
+    from_file = links_target({"links": raw}, config, {})
+    from_env = links_target({}, config, {"BILLING_MILESTONES_LINKS": raw})
+    assert from_env == from_file == Path.home() / "links.db"
