@@ -69,6 +69,7 @@ def worker_command(
         settings = load_config(config)
         try:
             import psycopg
+            from procrastinate.exceptions import ConnectorException
 
             from ..workers import WorkerApp, run_worker
         except ImportError:
@@ -83,6 +84,11 @@ def worker_command(
             run_worker(worker, concurrency=concurrency, name=name, burst=burst, heartbeat=heartbeat)
         except psycopg.Error as exc:  # PoolTimeout is one: the queue's database unreachable, or lost for good
             raise _queue_unreachable(settings, exc) from None
+        except ConnectorException as exc:  # procrastinate's wrapping of the same (its queries, its unregistering)
+            cause = exc.__cause__
+            if not isinstance(cause, psycopg.OperationalError):
+                raise
+            raise _queue_unreachable(settings, cause) from None
         except KeyboardInterrupt:  # the third Ctrl-C: procrastinate marked the running jobs aborted
             raise _worker_interrupted() from None
 

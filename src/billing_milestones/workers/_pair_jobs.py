@@ -12,7 +12,8 @@ from procrastinate import exceptions as pq_errors
 from procrastinate import jobs as pq_jobs
 from procrastinate import manager as pq_manager
 
-from ._liveness import STILL_JUDGED, Liveness, LivenessJobManager
+from ._liveness import STILL_JUDGED, Liveness
+from ._outage import OutageJobManager
 
 __all__ = ["REQUEUES_BEYOND_RETRIES", "PairJobManager"]
 
@@ -85,10 +86,10 @@ def _superseded(job_id: int | None, how: str) -> None:
     )
 
 
-class PairJobManager(LivenessJobManager):
-    """The liveness job manager, for a pair's jobs meeting one another at the queueing lock: a tick or an
-    enqueue that finds the pair's job waiting for a retry makes it due now, and a retry (or requeue) that
-    finds the pair queued meanwhile gives way to that job.
+class PairJobManager(OutageJobManager):
+    """The liveness job manager (riding out a database away for a moment: ``_outage``), for a pair's jobs
+    meeting one another at the queueing lock: a tick or an enqueue that finds the pair's job waiting for a
+    retry makes it due now, and a retry (or requeue) that finds the pair queued meanwhile gives way to that job.
 
     A pair enqueued while its run is ``doing`` (a schedule tick, ``milestones enqueue``) is queued behind it:
     the queueing lock only holds among ``todo`` jobs. Sending the running job back to ``todo`` then (a retry,

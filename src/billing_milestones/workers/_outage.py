@@ -1,0 +1,104 @@
+"""The queue's database away for a moment (a server restart, a failover, its sessions terminated): the worker's
+side tasks wait for it to come back instead of ending, so the worker keeps working once it is back.
+
+procrastinate runs its ``LISTEN`` session, its heartbeat and its periodic deferrer as side tasks, and stops the
+worker when one of them fails, but only while it still watches them, which it does until the first of them
+ends: a worker without schedules (whose deferrer ends at once) let its listener die at the first failed
+reconnect and went on polling, while a scheduled worker stopped at every restart of its database, and then,
+failing to unregister from the absent database, ended with a traceback. So here:
+
+* the listener, whose reconnect is refused while the server is down, tries again every
+  :data:`LISTEN_RETRY` seconds (the worker polls the queue every second meanwhile);
+* procrastinate's heartbeat lets a failed beat pass (the worker's own watch beats too, and logs);
+* a schedule's tick that cannot be deferred is dropped on this worker with a warning (every worker defers
+  each tick, so another may have queued it; else the pair's next tick runs it).
+
+A database away for longer than the queue pool's wait (30 s) fails the worker's next fetch of a job; the
+worker then stops, once its running pairs end, and exits 2 saying the queue's database cannot be reached, for
+its supervisor to start it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Final
+
+import psycopg
+from procrastinate import exceptions as pq_errors
+from procrastinate import jobs as pq_jobs
+
+from ._liveness import LivenessJobManager
+
+__all__ = ["LISTEN_RETRY", "OutageJobManager", "database_away"]
+
+logger = logging.getLogger("billing_milestones.workers")
+
+#: Seconds between two tries to open the ``LISTEN`` session again while the database refuses it.
+LISTEN_RETRY: Final = 1.0
+#: A listener that lasted this long (seconds) before failing had connected: its next failure is said again.
+_CONNECTED_FOR: Final = 5.0
+
+
+def database_away(exc: BaseException) -> bool:
+    """Whether procrastinate's error is the database's connection failing or refused (an ``OperationalError``,
+    a pool that waited in vain among them), not a statement it refused (a unique violation, a bad query)."""
+    cause = exc.__cause__ if isinstance(exc, pq_errors.ConnectorException) else exc
+    return isinstance(cause, psycopg.OperationalError)
+
+
+def _said(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc
+    first = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {first[0] if first else 'no detail'}"
+
+
+class OutageJobManager(LivenessJobManager):
+    """The liveness job manager whose listener, heartbeat and ticks outlast a database that went away."""
+
+    async def listen_for_jobs(self, **kwargs: Any) -> None:
+        quiet = False  # said once per outage, not every second of it
+        while True:
+            began = time.monotonic()
+            try:
+                await super().listen_for_jobs(**kwargs)
+                return
+            except pq_errors.ConnectorException as exc:
+                if not database_away(exc):
+                    raise
+                if time.monotonic() - began >= _CONNECTED_FOR:
+                    quiet = False
+                if not quiet:
+                    logger.warning(
+                        "the queue's LISTEN session ended (%s); trying again every %g s, polling the queue meanwhile",
+                        _said(exc),
+                        LISTEN_RETRY,
+                        extra={"bm_event": "listen_lost"},
+                    )
+                quiet = True
+            await asyncio.sleep(LISTEN_RETRY)
+
+    async def update_heartbeat(self, worker_id: int) -> None:
+        try:
+            await super().update_heartbeat(worker_id)
+        except pq_errors.ConnectorException as exc:
+            if not database_away(exc):
+                raise
+            logger.debug("a heartbeat was not written (%s)", _said(exc))
+
+    async def defer_periodic_job(self, job: pq_jobs.Job, periodic_id: str, defer_timestamp: int) -> int | None:
+        try:
+            return await super().defer_periodic_job(job, periodic_id, defer_timestamp)
+        except pq_errors.ConnectorException as exc:
+            if not database_away(exc):
+                raise
+            logger.warning(
+                "tick %s of schedule %r not queued by this worker (%s): another worker may queue it, else the "
+                "pair's next tick runs it",
+                defer_timestamp,
+                periodic_id,
+                _said(exc),
+                extra={"bm_event": "tick_dropped", "bm_periodic_id": periodic_id},
+            )
+            return None
