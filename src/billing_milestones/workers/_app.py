@@ -33,7 +33,7 @@ from ._liveness import LOOK_EVERY, Liveness, liveness_schema, requeue, tagged
 from ._pair_jobs import _FAIL_DOING as _FAIL_DOING  # the tests import it from here
 from ._pair_jobs import REQUEUES_BEYOND_RETRIES as REQUEUES_BEYOND_RETRIES
 from ._pair_jobs import PairJobManager
-from ._pool import READ_COMMITTED
+from ._pool import READ_COMMITTED, unreadable_url
 from ._retry import PairRetry
 from ._run import TRANSIENT, run_pair
 from ._stores import StorePool
@@ -60,12 +60,24 @@ def cron_for(minutes: int) -> str:
 
 
 def queue_url(settings: Settings) -> str:
-    """The queue's database: the link store's, which must be PostgreSQL for workers on several machines."""
+    """The queue's database: the link store's, which must be PostgreSQL for workers on several machines.
+
+    A URL libpq cannot read is refused here, its password masked, before procrastinate's pool is made: the
+    pool tried to connect with it for 30 s, logging libpq's message at each try, which quotes the token it
+    could not read (``psycopg.pool`` warnings ``invalid percent-encoded token: "s3cret%zz"``), the password
+    when that token is one."""
     target = parse_target(settings.links)
     if target.kind != "postgresql":
         raise ConfigError(
             f"links: workers share their queue and link store through PostgreSQL; set links (or "
             f"BILLING_MILESTONES_LINKS) to a postgresql:// URL, not {target.display}",
+            key="links",
+        )
+    unreadable = unreadable_url(target.location)
+    if unreadable is not None:
+        raise ConfigError(
+            f"links: the queue's database {target.display} is not a URL libpq can read{unreadable}; "
+            "percent-encode its password (% as %25, @ as %40) or give it in PGPASSWORD or ~/.pgpass",
             key="links",
         )
     return target.location

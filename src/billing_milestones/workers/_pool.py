@@ -15,7 +15,7 @@ from ..sync.store._postgres import READ_COMMITTED  # re-exported: every workers'
 from ..sync.store._url import redact_text
 from ._idle_check import check_idle
 
-__all__ = ["READ_COMMITTED", "LazyPool", "not_sent"]
+__all__ = ["READ_COMMITTED", "LazyPool", "not_sent", "unreadable_url"]
 
 
 class LazyPool:
@@ -33,7 +33,7 @@ class LazyPool:
         *,
         statement_timeout: float | None = None,
     ) -> None:
-        unreadable = _unreadable(url)
+        unreadable = unreadable_url(url)
         if unreadable is not None:
             raise ValidationError(f"url: not a PostgreSQL URL or conninfo libpq can read{unreadable}", field="url")
         self._url = with_keepalives(url)
@@ -71,7 +71,7 @@ class LazyPool:
                 self._pool = None
 
 
-def _unreadable(url: str) -> str | None:
+def unreadable_url(url: str) -> str | None:
     """None when libpq reads ``url``, else what it says is wrong with it, its passwords masked (or nothing,
     when the URL is too broken to find them in). Why refused when the pool is made: handed to the pool, each
     of its connection attempts logged libpq's message, which quotes the URI (password and all) or the token
