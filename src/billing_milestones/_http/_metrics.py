@@ -12,9 +12,11 @@ error's class name for a failed connection, else None); ``bm_duration_s`` (the s
 ``bm_attempt`` (0 for the first send, 1 for the first retry...); ``bm_retried`` (True when another attempt
 followed this one); ``bm_request_id`` (the server's, when it gave one).
 
-A record is emitted once its attempt's fate is known: when the runner decides to retry (``bm_retried``
-True) or when the call ends. The logger is asked ``isEnabledFor`` once per call; disabled (the default: no
-handler sets it to INFO), a call costs one level check and no clock, formatting or allocation.
+A record is emitted once its attempt's fate is known: when the next attempt is sent (``bm_retried`` True) or
+when the call ends (False). Not when the runner decides to retry: the retry may never be sent (a request
+budget, the limiter or a before-send hook refuses it after the wait), and a record marked retried then
+counted a retry that did not happen. The logger is asked ``isEnabledFor`` once per call; disabled (the
+default: no handler sets it to INFO), a call costs one level check and no clock, formatting or allocation.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ class Meter:
         error: str | None,
         request_id: str | None,
     ) -> None:
-        self.flush(retried=False)  # never lose an attempt, even if the runner did not say
+        self.flush(retried=True)  # never lose an attempt: another one was sent after it
         self._pending = {
             "bm_event": "http_request",
             "bm_platform": self.platform,
@@ -113,6 +115,7 @@ def send(http: httpx.Client, request: httpx.Request, meter: Meter | None, attemp
     """``http.send(request)``, timed into ``meter`` when there is one (a transport error is re-raised)."""
     if meter is None:
         return http.send(request, follow_redirects=False)
+    meter.flush(retried=True)  # the attempt before this one, if any, is now retried
     started = time.perf_counter()
     try:
         response = http.send(request, follow_redirects=False)
@@ -127,6 +130,7 @@ async def asend(http: httpx.AsyncClient, request: httpx.Request, meter: Meter | 
     """The awaitable :func:`send`."""
     if meter is None:
         return await http.send(request, follow_redirects=False)
+    meter.flush(retried=True)
     started = time.perf_counter()
     try:
         response = await http.send(request, follow_redirects=False)

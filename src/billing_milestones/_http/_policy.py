@@ -7,7 +7,6 @@ from typing import Any
 from tenacity import RetryCallState, retry_if_exception
 
 from ._core import ClientCore
-from ._metrics import Meter
 from ._redact import logger
 from ._request import RequestSpec
 from ._retry import backoff_delay
@@ -15,9 +14,7 @@ from ._retry import backoff_delay
 __all__ = ["retry_args"]
 
 
-def retry_args(
-    core: ClientCore, spec: RequestSpec, meter: Meter | None = None, head_start: float = 0.0
-) -> dict[str, Any]:
+def retry_args(core: ClientCore, spec: RequestSpec, head_start: float = 0.0) -> dict[str, Any]:
     """Tenacity's policy for one call; ``head_start`` is the time the first attempt took before the loop
     began (see ``request``), so the retry budget counts it as it counts every other attempt."""
     max_retries = core.max_retries_for(spec)
@@ -43,8 +40,6 @@ def retry_args(
         return hint if hint is not None else backoff_delay(core.retry, state.attempt_number - 1)
 
     def before_sleep(state: RetryCallState) -> None:
-        if meter is not None:
-            meter.flush(retried=True)
         exc = state.outcome.exception() if state.outcome else None
         logger.info(
             "retrying %s %s in %.2fs (retry %d of %d) after %s",

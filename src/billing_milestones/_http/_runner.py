@@ -41,10 +41,8 @@ class _RunnerBase:
         self.core = core
         self.hooks = hooks or RunnerHooks()
 
-    def _retry_args(
-        self, spec: RequestSpec, meter: _metrics.Meter | None = None, head_start: float = 0.0
-    ) -> dict[str, Any]:
-        return retry_args(self.core, spec, meter, head_start)
+    def _retry_args(self, spec: RequestSpec, head_start: float = 0.0) -> dict[str, Any]:
+        return retry_args(self.core, spec, head_start)
 
     def _finish(self, spec: RequestSpec, response: httpx.Response, attempt: int) -> APIResponse:
         if logger.isEnabledFor(logging.DEBUG):  # the URL's path is worked out only for a record kept
@@ -179,7 +177,7 @@ class SyncRunner(_RunnerBase):
                 if not self.core.should_retry(spec, exc):
                     raise
                 failed: errors.APIError | None = exc
-            for attempt in Retrying(sleep=self._sleep, **self._retry_args(spec, meter, time.monotonic() - started)):
+            for attempt in Retrying(sleep=self._sleep, **self._retry_args(spec, time.monotonic() - started)):
                 with attempt:
                     first, failed = failed, None
                     if first is not None:
@@ -344,7 +342,7 @@ class AsyncRunner(_RunnerBase):
                     raise
                 failed: errors.APIError | None = exc
             head_start = time.monotonic() - started
-            async for attempt in AsyncRetrying(sleep=self._sleep, **self._retry_args(spec, meter, head_start)):
+            async for attempt in AsyncRetrying(sleep=self._sleep, **self._retry_args(spec, head_start)):
                 with attempt:
                     first, failed = failed, None
                     if first is not None:
