@@ -91,3 +91,13 @@ def test_a_schema_the_user_may_not_create_in_is_a_config_error(postgres_server: 
     as_role = url.replace("postgres@", f"{role}@", 1)
     with pytest.raises(ConfigError, match=f"cannot make its tables \\(permission denied for schema {schema}\\)"):
         LinkStore(as_role)
+
+
+def test_a_destination_that_cannot_be_opened_names_the_option_to_fix_not_the_config(tmp_path: Path) -> None:
+    """migrate reads no config: "set links in the config (or BILLING_MILESTONES_LINKS)" sent the user there."""
+    source = tmp_path / "a.db"
+    with LinkStore(source) as store:
+        store.put(Link("p", "k", "s", "t", "a", "b"))
+    with pytest.raises(ConfigError, match="give --to a file in a folder that exists") as info:
+        copy_store(source, tmp_path / "no-such-folder" / "b.db")
+    assert info.value.key == "--to" and "BILLING_MILESTONES_LINKS" not in str(info.value)

@@ -86,3 +86,55 @@ def test_a_home_folder_path_is_the_same_file_from_the_file_and_the_environment(t
     from_file = links_target({"links": raw}, config, {})
     from_env = links_target({}, config, {"BILLING_MILESTONES_LINKS": raw})
     assert from_env == from_file == Path.home() / "links.db"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://h?dbname=links",
+        "postgresql://u@h:5432/?dbname=links&sslmode=require",
+        "postgresql://?host=/var/run/postgresql&dbname=links",
+        "postgres://?service=links",
+    ],
+)
+def test_a_database_named_in_the_query_is_a_postgresql_target(url: str) -> None:
+    """libpq reads ``dbname=`` (and a service's file) from the query as from the path: refused before."""
+    assert (parse_target(url).kind, parse_target(url).location) == ("postgresql", url)
+
+
+@pytest.mark.parametrize("url", ["postgresql://h", "postgresql://u:pw@h/?dbname=", "postgresql://h/?sslmode=require"])
+def test_a_postgresql_url_naming_no_database_is_still_refused(url: str) -> None:
+    with pytest.raises(ConfigError, match="names its database") as info:
+        parse_target(url, key="links")
+    assert "pw" not in str(info.value)
+
+
+@pytest.mark.parametrize("var", ["BILLING_MILESTONES_LINKS", "MILESTONES_LINKS"])
+def test_a_links_variable_set_but_empty_is_refused_not_read_as_unset(tmp_path: Path, var: str) -> None:
+    """A secret or template that rendered nothing fell back to the file's store (by default a new SQLite file
+    beside it): a run there created every milestone again. As ``links = ""`` in the file is refused."""
+    config = tmp_path / "milestones.toml"
+    config.write_text('links = "postgresql://sync@db/links"\n')
+    with pytest.raises(ConfigError, match="set but empty") as info:
+        load_settings(config, env={var: ""})
+    assert info.value.key == var
+    assert load_settings(config, env={}).links == "postgresql://sync@db/links"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql:///links?host=/run/postgresql", "postgresql:///links?host=%2Frun%2Fpostgresql"),
+        (
+            "postgresql://?host=/run/pg&dbname=links&password=s3cret",
+            "postgresql://?host=%2Frun%2Fpg&dbname=links&password=***",
+        ),
+        ("postgresql://u:s3cret@h:5432/db#x", "postgresql://u:***@h:5432/db#x"),
+    ],
+)
+def test_a_url_without_a_host_is_shown_as_a_url_it_still_is(url: str, shown: str) -> None:
+    """Shown as ``postgresql:/links?...`` (urlunsplit drops an empty host's ``//``): no libpq reads that, and
+    given back as a target it named a SQLite file of that name."""
+    display = parse_target(url).display
+    assert display == shown and "s3cret" not in display
+    assert parse_target(display).kind == "postgresql"

@@ -60,6 +60,14 @@ def links_target(data: Mapping[str, Any], config: Path | None, environ: Mapping[
     ``Environment=``, a container's env, a quoted ``"~/links.db"``) otherwise named a folder called ``~``.
     SQLite's ``:memory:`` is refused in both (see :func:`~.store._url.lasting`)."""
     for var in (LINKS_ENV, LINKS_ENV_OLD):
+        if var in environ and not environ[var].strip():
+            # Set but empty (a secret or template that rendered nothing) was read as unset: the file's store,
+            # by default a new SQLite file beside it, where every milestone is created again.
+            raise ConfigError(
+                f"{var}: set but empty; give the link store (a path, sqlite:///path or postgresql://...), "
+                "or unset it to use links from the config file",
+                key=var,
+            )
         if environ.get(var):
             target = lasting(parse_target(environ[var], key=var), var)
             return target.location if target.kind == "postgresql" else Path(target.location).expanduser()

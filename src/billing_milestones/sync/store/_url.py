@@ -52,9 +52,11 @@ def redact_url(url: str) -> str:
         netloc = f"{user}:***@{host}" if sep else netloc
     query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
     query = [(k, "***" if k.lower() == "password" else v) for k, v in query]
-    return urllib.parse.urlunsplit(
-        (parts.scheme, netloc, parts.path, urllib.parse.urlencode(query, safe="*"), parts.fragment)
-    )
+    # Not urlunsplit: with no host (a socket in the query, postgresql:///db?host=/run/postgresql) it wrote
+    # postgresql:/db, which no libpq reads and which, given back as a target, named a SQLite file.
+    shown = f"{parts.scheme}://{netloc}{parts.path}"
+    encoded = urllib.parse.urlencode(query, safe="*")
+    return shown + (f"?{encoded}" if encoded else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 def redact_text(text: str, url: str) -> str:
@@ -96,7 +98,7 @@ def parse_target(target: str | Path, *, key: str = "links") -> StoreTarget:
         return StoreTarget("sqlite", text)
     scheme = scheme.lower()
     if scheme in _POSTGRES_SCHEMES:
-        if not urllib.parse.urlsplit(text).path.strip("/"):
+        if not _names_database(text):
             raise ConfigError(
                 f"{key}: a PostgreSQL URL names its database (postgresql://user@host:5432/DBNAME), got "
                 f"{redact_url(text)!r}",
@@ -113,6 +115,15 @@ def parse_target(target: str | Path, *, key: str = "links") -> StoreTarget:
         f"{key}: unknown link store scheme {scheme!r}{hint}; use a file path, sqlite:///path or postgresql://...",
         key=key,
     )
+
+
+def _names_database(url: str) -> bool:
+    """Whether ``url`` says which database: in its path, or as libpq also reads it, its query's ``dbname=``
+    (or a ``service=`` whose file does). Without one libpq takes the user's name, a database meant for
+    something else, where the store would be made unnoticed."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    return bool(parts.path.strip("/")) or any(k.lower() in ("dbname", "service") and v.strip() for k, v in query)
 
 
 def lasting(target: StoreTarget, key: str) -> StoreTarget:

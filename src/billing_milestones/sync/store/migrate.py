@@ -41,6 +41,9 @@ from .linkstore import LinkStore, open_backend
 
 __all__ = ["copy_store"]
 
+#: How a store's own refusal says to fix it (:mod:`._sqlite`); migrate reads no config, so its option instead.
+_CONFIG_FIX = "set links in the config (or BILLING_MILESTONES_LINKS) to"
+
 
 def copy_store(source: str | Path, destination: str | Path) -> dict[str, int]:
     """Copy every table of ``source`` into the empty store ``destination``; rows copied per table."""
@@ -134,7 +137,8 @@ def _named(option: str) -> Iterator[None]:
     except ConfigError as exc:
         if exc.key != "links":
             raise
-        message = exc.message.removeprefix("links: ")
+        # The store's own fix names the config key and variable, which migrate reads neither of.
+        message = exc.message.removeprefix("links: ").replace(_CONFIG_FIX, f"give {option}")
         raise ConfigError(f"{option}: {message}", key=option) from None
 
 
