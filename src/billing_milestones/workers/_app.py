@@ -222,7 +222,11 @@ class WorkerApp:
         pool = connector.pool  # type: ignore[attr-defined]
         async with pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext('billing_milestones.queue_schema'))")
-            cur = await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS present")
+            # In the schema the tables are made in, not anywhere along the search_path: a deployment whose
+            # path goes on to another's schema found that one's queue and queued its pairs there.
+            cur = await conn.execute(
+                "SELECT to_regclass(quote_ident(current_schema()) || '.procrastinate_jobs') IS NOT NULL AS present"
+            )
             row = await cur.fetchone()
             present = row["present"] if isinstance(row, dict) else row[0]
             if not present:
