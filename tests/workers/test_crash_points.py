@@ -1,0 +1,229 @@
+"""A killed worker's pair is picked up by another without duplicates, at each point of the run where a kill
+can leave something behind (issue 14): real ``milestones worker`` processes on a real PostgreSQL queue and
+store, against ``milestones sandbox serve`` in its own process, each SIGKILLed at a moment a
+:class:`~tests._wire_tap.WireTap` (or a lock the test holds in the store) stops it at, never at a random one.
+
+After each kill another worker reruns the pair: its target must hold exactly its source's milestones (none
+lost, none twice, amounts and dates right), the killed run's history row closed as lost, no intent left
+pending, and the rerun must not have been held longer than documented: the dead worker's job is requeued
+within a second (its liveness lock dropped), its lease taken at once, and the rerun waits for its pending
+writes ``write_settle`` seconds at most (``docs/scale.md``, "A worker that dies"). That bound is a deadline
+of the waits here, not a timing asserted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from billing_milestones.sync.config import load_settings
+from billing_milestones.sync.runs import LOST_ERROR
+from billing_milestones.workers import SYNC_TASK, enqueue_pairs
+
+from .._crash_rig import KANTATA_CREATE, WRITE_SETTLE, CrashRig, crash_rig
+from .._postgres import PostgresServer, fresh_database
+from ._waiting import wait_for
+
+#: How long a rerun may take from the kill to its job done: the requeue (well within a second), the lease
+#: (at once), the settle wait (``write_settle``) and the run itself, with room for a loaded machine.
+RERUN_BOUND = 1.0 + WRITE_SETTLE + 25.0
+
+
+@pytest.fixture
+def rig(tmp_path: Path, postgres_server: PostgresServer) -> Iterator[CrashRig]:
+    with crash_rig(tmp_path, fresh_database(postgres_server)) as made:
+        yield made
+
+
+def _job(links: str) -> dict[str, Any]:
+    with psycopg.connect(links) as conn:
+        row = conn.execute(
+            "SELECT status::text, attempts FROM procrastinate_jobs WHERE task_name=%s ORDER BY id DESC LIMIT 1",
+            (SYNC_TASK,),
+        ).fetchone()
+    assert row is not None
+    return {"status": row[0], "attempts": row[1]}
+
+
+def worker(rig: CrashRig, name: str) -> Any:
+    return rig.spawn(
+        ["worker", "--name", name, "--heartbeat", "1", "--stalled-after", "3", "--log-level", "INFO"], name
+    )
+
+
+def job_done(rig: CrashRig, name: str) -> None:
+    """Once the pair's latest job succeeded (worker ``name`` ran it; its log's end in the failure)."""
+    wait_for(lambda: _job(rig.links)["status"] == "succeeded", f"the job done ({rig.log(name)[-2000:]})", RERUN_BOUND)
+
+
+def standby(rig: CrashRig, name: str = "rerun") -> Any:
+    """A second worker, registered and idle before the first is killed (as in a deployment): it sees the
+    dead one's liveness lock drop and requeues its job within a second (a worker started after the kill
+    judges by the heartbeat alone, ``--stalled-after`` later)."""
+    before = _listed(rig.links)
+    proc = worker(rig, name)
+    wait_for(lambda: _listed(rig.links) > before, f"worker {name} listed with its liveness lock")
+    time.sleep(0.5)  # a few of its looks (0.2 s apart) at the other's lock, held: only then is its drop judged
+    return proc
+
+
+def _listed(links: str) -> int:
+    with psycopg.connect(links) as conn:
+        return int((conn.execute("SELECT count(*) FROM bm_worker_liveness").fetchone() or (0,))[0])
+
+
+def enqueue(rig: CrashRig, pair: str) -> None:
+    enqueue_pairs(load_settings(rig.config, env=rig.env), [pair])
+
+
+def rerun_and_check(rig: CrashRig, pair: str, killed: int, *, adopted: int = 0, name: str = "rerun") -> None:
+    """Another worker (:func:`standby`, started before the kill) takes the killed one's job: the pair ends
+    synced exactly, every killed run closed as lost, the rerun having adopted ``adopted`` milestones the
+    killed runs wrote without linking them (by their sync keys)."""
+    job_done(rig, name)
+    assert rig.check(pair) == {}
+    runs = rig.runs()
+    lost = [r for r in runs if r.error == LOST_ERROR]
+    assert len(lost) == killed and all(not r.ok and r.finished_at for r in lost), runs
+    assert runs[0].ok and runs[0].adopted == adopted and all(r.finished_at for r in runs), runs
+    assert rig.pending() == 0
+
+
+def test_killed_after_its_lease_before_any_write(rig: CrashRig) -> None:
+    listing = rig.tap.hold("GET", r"/kantata/api/v1/(billing_milestones|workspaces)", "request")
+    enqueue(rig, "at2k")
+    doomed = worker(rig, "doomed")
+    listing.wait()
+    standby(rig)
+    assert len(rig.runs()) == 1 and not rig.runs()[0].finished_at  # the lease taken, its row opened
+    rig.kill(doomed)
+    listing.drop()
+    assert rig.tap.count("POST", KANTATA_CREATE) == 0 and rig.listed("at2k", 1) == []
+    rerun_and_check(rig, "at2k", killed=1)
+
+
+def test_killed_with_its_bulk_create_in_flight_on_the_server(tmp_path: Path, postgres_server: PostgresServer) -> None:
+    """The emulator holds each request 0.5 s (``--latency``): the POST is on the server when its worker dies,
+    and the server stores the milestones after that: they exist, no link does."""
+    with crash_rig(tmp_path, fresh_database(postgres_server), latency=0.5) as rig:
+        gate = rig.tap.hold("GET", r"/kantata/api/v1/", "request")  # the second worker started meanwhile
+        create = rig.tap.hold("POST", KANTATA_CREATE, "answer")
+        enqueue(rig, "at2k")
+        doomed = worker(rig, "doomed")
+        gate.wait()
+        standby(rig)
+        gate.release()
+        create.wait_passed()  # with --latency 0.5 the server has the request, not yet stored
+        rig.kill(doomed)
+        killed_at = time.monotonic()
+        create.wait()  # the answer the dead worker never read
+        assert create.answered_at is not None and create.answered_at > killed_at
+        create.release()
+        rerun_and_check(rig, "at2k", killed=1, adopted=4)
+        assert rig.tap.count("POST", KANTATA_CREATE) == 1
+
+
+def test_killed_while_its_bulk_create_is_held_on_the_way_the_rerun_waits_for_it(rig: CrashRig) -> None:
+    """The POST is still on its way when its worker dies (held by the tap), and reaches the server after the
+    rerun has taken the lease: the rerun waits ``write_settle`` for it before it lists, and adopts what it
+    stored instead of creating it again."""
+    create = rig.tap.hold("POST", KANTATA_CREATE, "request")
+    enqueue(rig, "at2k")
+    doomed = worker(rig, "doomed")
+    create.wait()
+    rerun = standby(rig)
+    rig.kill(doomed)
+    wait_for(lambda: "pending write(s) of a run that stopped" in rig.log("rerun"), "the rerun waiting for the write")
+    create.release()  # within the window: the server stores the dead worker's milestones now
+    job_done(rig, "rerun")
+    assert rig.tap.count("POST", KANTATA_CREATE) == 1 and rerun.poll() is None
+    assert rig.check("at2k") == {}
+    assert rig.runs()[0].ok and rig.runs()[0].adopted == 4 and rig.runs()[1].error == LOST_ERROR
+
+
+def _lock_waits(links: str) -> list[int]:
+    """The store's sessions waiting for a lock while writing links (the worker's, behind the test's)."""
+    with psycopg.connect(links) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() "
+            "AND query ILIKE '%links%'"
+        ).fetchall()
+    return [int(pid) for (pid,) in rows]
+
+
+def _killed_in_the_store(rig: CrashRig, doomed: Any, blocker: psycopg.Connection[Any]) -> None:
+    """SIGKILL ``doomed`` while its session waits behind ``blocker``, and end that session as the server does
+    once it sees its client gone (a session waiting for a lock reads nothing from its socket: left alone it
+    would go on once the lock is free, and commit the links after its process died)."""
+    wait_for(lambda: _lock_waits(rig.links), "the worker writing its links")
+    (waiting,) = _lock_waits(rig.links)
+    rig.kill(doomed)
+    with psycopg.connect(rig.links, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(%s)", (waiting,))
+    wait_for(lambda: not _lock_waits(rig.links), "the dead worker's session ended")
+
+
+def test_killed_after_its_create_was_answered_before_its_links_were_written(rig: CrashRig) -> None:
+    """The bulk create answered and read; the links' write waits behind a lock the test holds on the table,
+    and the worker dies there: the milestones exist, their intents are pending, no link was written."""
+    create = rig.tap.hold("POST", KANTATA_CREATE, "answer")
+    enqueue(rig, "at2k")
+    doomed = worker(rig, "doomed")
+    create.wait()
+    standby(rig)
+    with psycopg.connect(rig.links) as blocker:
+        blocker.execute("LOCK TABLE links IN SHARE MODE")  # reads go on, writes wait
+        create.release()
+        _killed_in_the_store(rig, doomed, blocker)
+        blocker.rollback()
+    rerun_and_check(rig, "at2k", killed=1, adopted=4)
+    assert rig.tap.count("POST", KANTATA_CREATE) == 1
+
+
+def test_killed_in_the_middle_of_writing_a_batch_of_links(rig: CrashRig) -> None:
+    """The batch's third link waits behind an uncommitted row of the same key (the test's), its first two
+    already inserted in the batch's transaction: killed there, the whole batch is rolled back."""
+    create = rig.tap.hold("POST", KANTATA_CREATE, "answer")
+    enqueue(rig, "at2k")
+    doomed = worker(rig, "doomed")
+    create.wait()
+    standby(rig)
+    with psycopg.connect(rig.links) as blocker:
+        third_intent = "SELECT pair_id, sync_key FROM intents ORDER BY id LIMIT 1 OFFSET 2"
+        pair_id, third = blocker.execute(third_intent).fetchone() or ("", "")
+        blocker.execute(
+            "INSERT INTO links (pair_id, sync_key, source_key, target_key, source_fp, target_fp, updated_at) "
+            "VALUES (%s, %s, 'blocker-source', 'blocker-target', '', '', '')",
+            (pair_id, third),
+        )
+        create.release()
+        _killed_in_the_store(rig, doomed, blocker)
+        assert blocker.execute("SELECT count(*) FROM links WHERE sync_key <> %s", (third,)).fetchone() == (0,)
+        blocker.rollback()
+    rerun_and_check(rig, "at2k", killed=1, adopted=4)
+    assert rig.tap.count("POST", KANTATA_CREATE) == 1
+
+
+def test_two_kills_in_a_row_the_first_create_lost_the_second_stored(rig: CrashRig) -> None:
+    """The first worker's POST never reaches the server (dropped on the way); the rerun waits it out, lists
+    an empty workspace, creates, and is killed too with its create stored and unanswered; a third worker
+    adopts the four."""
+    first = rig.tap.hold("POST", KANTATA_CREATE, "request")
+    enqueue(rig, "at2k")
+    doomed = worker(rig, "doomed")
+    first.wait()
+    second = rig.tap.hold("POST", KANTATA_CREATE, "answer")
+    again = standby(rig, "doomed-again")
+    rig.kill(doomed)
+    first.drop()
+    second.wait(RERUN_BOUND)
+    standby(rig)
+    rig.kill(again)
+    second.drop()
+    rerun_and_check(rig, "at2k", killed=2, adopted=4)
+    assert rig.tap.count("POST", KANTATA_CREATE) == 2
