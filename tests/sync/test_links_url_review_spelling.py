@@ -138,3 +138,10 @@ def test_a_url_without_a_host_is_shown_as_a_url_it_still_is(url: str, shown: str
     display = parse_target(url).display
     assert display == shown and "s3cret" not in display
     assert parse_target(display).kind == "postgresql"
+
+
+@pytest.mark.parametrize("text", ["sqlite://u:s3cret@h/links.db", "sqlite:///links.db?password=s3cret"])
+def test_a_refused_sqlite_url_never_shows_a_password(text: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_target(text, key="links")
+    assert "s3cret" not in str(info.value) and "***" in str(info.value)

@@ -150,14 +150,15 @@ def _sqlite_path(text: str, rest: str, key: str) -> str:
     if not rest.startswith("/"):
         raise ConfigError(
             f"{key}: a sqlite URL takes no host; write sqlite:///relative/path or sqlite:////absolute/path, "
-            f"got {text!r}",
+            f"got {redact_url(text)!r}",
             key=key,
         )
     path = rest[1:]
     if "?" in path or "#" in path or _PERCENT_ESCAPE.search(path):
         raise ConfigError(
             f"{key}: a sqlite:/// URL is read as it is written (no query, fragment or %-escape is decoded), "
-            f"so {text!r} would be a file named {path!r}; write the file's path plainly, without sqlite:///",
+            f"so {redact_url(text)!r} named a file of that whole name; write the file's path plainly, without "
+            "sqlite:///",
             key=key,
         )
     return path
