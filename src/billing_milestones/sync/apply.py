@@ -23,6 +23,7 @@ from ._load import load_sides, resolve_view
 from ._results import ActionResult, ApplyResult
 from ._rows import MilestoneRow
 from ._settle import DEFAULT_WRITE_SETTLE, settle_pending
+from ._thread_cpu import on_behalf
 from ._write_check import WriteCheck, stamp_time
 from .actions import desired_row, holds_link, source_row, target_row
 from .lease import Lease
@@ -151,7 +152,8 @@ class _Applier:
                 self.record(work(action))
             return
         with concurrent.futures.ThreadPoolExecutor(max_workers=limit, thread_name_prefix="bm-apply") as pool:
-            futures = [pool.submit(work, action) for action in actions]
+            helper = on_behalf(work)  # the pool's CPU counted as this thread's (see ``_thread_cpu``)
+            futures = [pool.submit(helper, action) for action in actions]
             taken = 0
             try:
                 for future in futures:

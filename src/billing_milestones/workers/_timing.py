@@ -4,7 +4,9 @@ A worker's run is mostly waiting (on a platform, on the shared budgets, on the d
 slow must say on what: one structured INFO record per job on the ``billing_milestones.workers`` logger
 (``bm_event`` ``"pair_job"``; ``bm_pair``; ``bm_ok``; ``bm_wall_s`` and ``bm_cpu_s`` for the whole job;
 ``bm_phase_<name>_s`` and ``bm_phase_<name>_cpu_s`` for each phase). A phase's wall time minus its CPU time
-is what it waited. Nothing is measured when the logger would drop the record (one level check).
+is what it waited. The CPU is the job thread's and that of the helper threads it ran work on (the target's
+read, the pool of updates and deletes: ``sync._thread_cpu``), not the process's, which counts every job
+running at once. Nothing is measured when the logger would drop the record (one level check).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import logging
 import time
 from collections.abc import Iterator
 from typing import Any, Final
+
+from ..sync._thread_cpu import thread_cpu
 
 __all__ = ["JOB_LOGGER", "PhaseClock"]
 
@@ -31,21 +35,21 @@ class PhaseClock:
         self.enabled = logger.isEnabledFor(logging.INFO)
         self.phases: dict[str, tuple[float, float]] = {}
         self._start = time.perf_counter()
-        self._cpu = time.thread_time()
+        self._cpu = thread_cpu()
 
     @contextlib.contextmanager
     def phase(self, name: str) -> Iterator[None]:
         if not self.enabled:
             yield
             return
-        wall, cpu = time.perf_counter(), time.thread_time()
+        wall, cpu = time.perf_counter(), thread_cpu()
         try:
             yield
         finally:
             spent_wall, spent_cpu = self.phases.get(name, (0.0, 0.0))
             self.phases[name] = (
                 spent_wall + time.perf_counter() - wall,
-                spent_cpu + time.thread_time() - cpu,
+                spent_cpu + thread_cpu() - cpu,
             )
 
     def fields(self, *, ok: bool) -> dict[str, Any]:
@@ -55,7 +59,7 @@ class PhaseClock:
             "bm_pair": self.pair,
             "bm_ok": ok,
             "bm_wall_s": round(time.perf_counter() - self._start, 6),
-            "bm_cpu_s": round(time.thread_time() - self._cpu, 6),
+            "bm_cpu_s": round(thread_cpu() - self._cpu, 6),
         }
         for name, (wall, cpu) in self.phases.items():
             fields[f"bm_phase_{name}_s"] = round(wall, 6)
