@@ -6,6 +6,7 @@ every milestone again; so does SQLite's ``:memory:``, which keeps nothing past t
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,26 @@ def test_a_refused_sqlite_url_never_shows_a_password(text: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_target(text, key="links")
     assert "s3cret" not in str(info.value) and "***" in str(info.value)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a drive path is a path there")
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "C:\\\\milestones\\\\links.sqlite3",
+        "D:/milestones/links.sqlite3",
+        "sqlite:///C:/m/links.db",
+        "\\\\\\\\srv\\\\m.db",
+    ],
+)
+def test_a_windows_path_is_refused_where_it_would_be_a_file_beside_the_config(tmp_path: Path, raw: str) -> None:
+    """A config carried over from Windows: ``C:\\milestones\\links.sqlite3`` was one file of that name, made
+    beside the config, a new store."""
+    config = tmp_path / "milestones.toml"
+    config.write_text(f'links = "{raw}"\n')
+    with pytest.raises(ConfigError, match="is a Windows path") as info:
+        load_settings(config, env={})
+    assert info.value.key == "links"
+    with pytest.raises(ConfigError, match="is a Windows path") as env:
+        links_target({}, config, {"BILLING_MILESTONES_LINKS": raw.replace("\\\\", "\\")})
+    assert env.value.key == "BILLING_MILESTONES_LINKS"

@@ -27,6 +27,8 @@ _KEYWORD_CONNINFO: Final = re.compile(
 )
 _KEYWORD_PASSWORD: Final = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 _PERCENT_ESCAPE: Final = re.compile(r"%[0-9A-Fa-f]{2}")
+#: A drive letter and its separator (``C:\\``, ``C:/``), or a share (``\\\\server``).
+_WINDOWS_PATH: Final = re.compile(r"[A-Za-z]:[\\/]|\\\\")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,10 @@ class StoreTarget:
     def display(self) -> str:
         """The target as it may be shown: a path, or the URL without its password."""
         return redact_url(self.location) if self.kind == "postgresql" else self.location
+
+    def __repr__(self) -> str:
+        # The location as shown: a repr reaches logs, debuggers and the locals an error tracker captures.
+        return f"StoreTarget(kind={self.kind!r}, location={self.display!r})"
 
 
 def redact_url(url: str) -> str:
@@ -95,7 +101,7 @@ def parse_target(target: str | Path, *, key: str = "links") -> StoreTarget:
                 f"postgresql://user@host:5432/dbname (the password from PGPASSWORD or ~/.pgpass), got {shown!r}",
                 key=key,
             )
-        return StoreTarget("sqlite", text)
+        return StoreTarget("sqlite", _not_windows(text, key))
     scheme = scheme.lower()
     if scheme in _POSTGRES_SCHEMES:
         if not _names_database(text):
@@ -106,7 +112,7 @@ def parse_target(target: str | Path, *, key: str = "links") -> StoreTarget:
             )
         return StoreTarget("postgresql", text)
     if scheme == "sqlite":
-        return StoreTarget("sqlite", _sqlite_path(text, rest, key))
+        return StoreTarget("sqlite", _not_windows(_sqlite_path(text, rest, key), key))
     # SQLAlchemy's spelling (postgresql+psycopg://, sqlite+pysqlite://) names a driver libpq does not read.
     base, driver, _ = scheme.partition("+")
     known = driver and base in (*_POSTGRES_SCHEMES, "sqlite")
@@ -137,6 +143,19 @@ def lasting(target: StoreTarget, key: str) -> StoreTarget:
             key=key,
         )
     return target
+
+
+def _not_windows(path: str, key: str) -> str:
+    """``path``, refused when it is a Windows drive or share path (``C:\\data\\links.db``, ``\\\\srv\\x``)
+    on a system that has neither: a config carried over from Windows named a file of that whole name, made
+    beside the config file, a new store where every milestone is created again."""
+    if os.name != "nt" and _WINDOWS_PATH.match(path):
+        raise ConfigError(
+            f"{key}: {path!r} is a Windows path, which this system would read as a file of that whole name; "
+            "give this machine's path to the store",
+            key=key,
+        )
+    return path
 
 
 def _sqlite_path(text: str, rest: str, key: str) -> str:
