@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final
 
@@ -48,6 +48,7 @@ from ._config_values import as_bool, as_date, number, only, opt_int, opt_str, po
 from ._settle import DEFAULT_WRITE_SETTLE
 from ._store_config import links_target
 from .pair import ConflictPolicy, SyncPair
+from .store import parse_target
 from .triggers import TriggerMap
 
 __all__ = [
@@ -189,6 +190,14 @@ class Settings:
     #: Which file was read, or where none was found (for the message of whatever needs one).
     source: ConfigSource = field(default_factory=lambda: ConfigSource(None))
 
+    def __repr__(self) -> str:
+        """The dataclass's repr with the link store's password masked: ``links`` is the one field that holds a
+        credential outside a SecretStr (``postgresql://u:PASSWORD@h/db``), and a repr reaches logs, debuggers
+        and the local variables an error tracker captures."""
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}
+        shown["links"] = _shown_links(self.links)
+        return f"Settings({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
+
     def pair(self, name: str) -> PairSettings:
         if name not in self.pairs:
             if self.path is None:
@@ -196,6 +205,18 @@ class Settings:
             known = ", ".join(sorted(self.pairs)) or "none"
             raise ConfigError(f"pairs.{name}: no such pair in the config (known: {known})", key=f"pairs.{name}")
         return self.pairs[name]
+
+
+def _shown_links(links: Path | str) -> Path | str:
+    """``links`` as a repr may show it: a PostgreSQL URL without its passwords, one that cannot be read (its
+    password could be anywhere in it) not at all, a file path as it is."""
+    if isinstance(links, Path) or ("://" not in links and "password" not in links.lower()):
+        return links
+    try:
+        target = parse_target(links)
+    except (ConfigError, ValueError):  # urllib cannot split it, or it is no target at all
+        return "<a link store target that cannot be read, not shown>"
+    return links if target.kind == "sqlite" else target.display
 
 
 def parse_endpoint(text: str, *, key: str) -> tuple[Platform, str]:

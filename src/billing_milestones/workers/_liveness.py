@@ -205,7 +205,8 @@ class _Suspect:
 class Liveness:
     """This process's lock and listing, and its looks at the others'. One per worker process."""
 
-    conninfo: str
+    #: Not in the repr: the link store URL as a conninfo, its password in the clear (``password=...``).
+    conninfo: str = field(repr=False)
     #: This process's tag (see :func:`tagged`), "" for none.
     tag: str = ""
     conn: psycopg.AsyncConnection[Any] | None = None

@@ -47,6 +47,10 @@ class StoreTarget:
         # The location as shown: a repr reaches logs, debuggers and the locals an error tracker captures.
         return f"StoreTarget(kind={self.kind!r}, location={self.display!r})"
 
+    def __repr__(self) -> str:
+        # The location as shown: a repr reaches logs, debuggers and the locals an error tracker captures.
+        return f"StoreTarget(kind={self.kind!r}, location={self.display!r})"
+
 
 def redact_url(url: str) -> str:
     """``postgresql://u:secret@h/db`` -> ``postgresql://u:***@h/db``; the query's ``password=`` too."""
