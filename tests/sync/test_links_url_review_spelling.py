@@ -169,3 +169,16 @@ def test_a_windows_path_is_refused_where_it_would_be_a_file_beside_the_config(tm
     with pytest.raises(ConfigError, match="is a Windows path") as env:
         links_target({}, config, {"BILLING_MILESTONES_LINKS": raw.replace("\\\\", "\\")})
     assert env.value.key == "BILLING_MILESTONES_LINKS"
+
+
+@pytest.mark.parametrize("text", ["sqlite:links.db", "SQLite:/var/lib/links.db", "postgresql:links", "postgres:/db"])
+def test_a_scheme_without_its_slashes_is_refused_not_read_as_a_file_of_that_name(text: str) -> None:
+    """``sqlite:links.db`` was a file named so beside the config: a new store."""
+    with pytest.raises(ConfigError, match="without :// is read as a file path") as info:
+        parse_target(text, key="links")
+    assert info.value.key == "links"
+
+
+@pytest.mark.parametrize("path", ["sqlite-links.db", "data/sqlite:links.db", "postgres.db", "sqlite"])
+def test_a_file_whose_name_merely_starts_like_a_scheme_is_still_a_file(path: str) -> None:
+    assert parse_target(path).location == path

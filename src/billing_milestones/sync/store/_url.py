@@ -27,6 +27,8 @@ _KEYWORD_CONNINFO: Final = re.compile(
 )
 _KEYWORD_PASSWORD: Final = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 _PERCENT_ESCAPE: Final = re.compile(r"%[0-9A-Fa-f]{2}")
+#: A scheme of ours (or SQLAlchemy's spelling of one) and a colon, without the ``//`` that makes it a URL.
+_SCHEME_SHORT: Final = re.compile(r"(sqlite|postgres|postgresql)(\+\w+)?:(?!//)", re.IGNORECASE)
 #: A drive letter and its separator (``C:\\``, ``C:/``), or a share (``\\\\server``).
 _WINDOWS_PATH: Final = re.compile(r"[A-Za-z]:[\\/]|\\\\")
 
@@ -42,10 +44,6 @@ class StoreTarget:
     def display(self) -> str:
         """The target as it may be shown: a path, or the URL without its password."""
         return redact_url(self.location) if self.kind == "postgresql" else self.location
-
-    def __repr__(self) -> str:
-        # The location as shown: a repr reaches logs, debuggers and the locals an error tracker captures.
-        return f"StoreTarget(kind={self.kind!r}, location={self.display!r})"
 
     def __repr__(self) -> str:
         # The location as shown: a repr reaches logs, debuggers and the locals an error tracker captures.
@@ -103,6 +101,13 @@ def parse_target(target: str | Path, *, key: str = "links") -> StoreTarget:
             raise ConfigError(
                 f"{key}: a libpq keyword/value string is not a link store target; write it as "
                 f"postgresql://user@host:5432/dbname (the password from PGPASSWORD or ~/.pgpass), got {shown!r}",
+                key=key,
+            )
+        if _SCHEME_SHORT.match(text):
+            # sqlite:links.db, postgresql:db: a path to a file named so (sqlite:/x in a folder "sqlite:").
+            raise ConfigError(
+                f"{key}: {text.partition(':')[0]!r} without :// is read as a file path; write sqlite:///path, "
+                "postgresql://host/dbname, or the file's path alone",
                 key=key,
             )
         return StoreTarget("sqlite", _not_windows(text, key))
