@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+from typer.testing import CliRunner
+
+from billing_milestones.cli import EXIT_USAGE, app
 from billing_milestones.sync.config import load_settings
 from billing_milestones.workers import WorkerApp, enqueue_pairs
 
@@ -32,3 +36,16 @@ def test_a_deployment_whose_path_reaches_another_schema_makes_its_own_queue(
     assert [job["args"] for job in jobs(f"{postgres_server.url()}?options=-csearch_path%3D{second}")] == [
         {"pair": "erp"}
     ]
+
+
+@pytest.mark.parametrize("command", [["enqueue", "erp"], ["worker", "--burst"], ["runs"]])
+def test_a_search_path_naming_no_schema_is_said_so_by_every_command(
+    deployment: Deployment, postgres_server: PostgresServer, command: list[str]
+) -> None:
+    """The queue's commands said "cannot be reached ...; check that the server is up", of a server that
+    answered, and ``runs`` gave a traceback: the schema the URL names (docs/scale.md's ``client_a``) is missing."""
+    url = f"{postgres_server.url()}?options=-csearch_path%3Dclient_not_made"
+    env = {"COLUMNS": "200", **deployment.env, "BILLING_MILESTONES_LINKS": url}
+    result = CliRunner().invoke(app, [*command, "--config", str(deployment.config)], env=env)
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "no schema its search_path names exists" in result.output and "cannot be reached" not in result.output

@@ -110,12 +110,38 @@ _IDENTITIES: Final = {"intents": "id", "runs": "id"}
 def unreachable(what: str, url: str, exc: Exception) -> ConfigError:
     """``what`` at ``url`` could not be reached, said with the driver's first line, the URL's passwords masked
     in both (libpq quotes a token it cannot read back, a password with an unencoded ``%`` among them)."""
+    refused = cannot_create(what, redact_url(url), exc)
+    if refused is not None:  # reached: the tables have nowhere to go (the queue's, a worker's)
+        return refused
     reason = redact_text(str(exc).splitlines()[0], url) if str(exc) else "no detail"
     return ConfigError(
         f"links: {what} {redact_url(url)} cannot be reached ({type(exc).__name__}: {reason}); check the URL and "
         "that the server is up",
         key="links",
     )
+
+
+def cannot_create(what: str, shown: str, exc: Exception) -> ConfigError | None:
+    """The ConfigError for a server that refused to make our tables, or None for any other error: where the
+    URL's search_path names no schema that exists (``options=-csearch_path=client_a`` before ``CREATE SCHEMA
+    client_a``, or a typo in it), "no schema has been selected" was a traceback (or, from a worker, "cannot be
+    reached ... check that the server is up"), as was "permission denied for schema public" (PostgreSQL 15
+    on: only its owner creates there). ``shown`` is the URL, its password masked."""
+    from psycopg.errors import InsufficientPrivilege, InvalidSchemaName
+
+    if isinstance(exc, InvalidSchemaName):
+        return ConfigError(
+            f"links: {what} {shown} has no schema to make its tables in: no schema its search_path names "
+            "exists in that database; create it (CREATE SCHEMA name) or fix the name",
+            key="links",
+        )
+    if isinstance(exc, InsufficientPrivilege):
+        return ConfigError(
+            f"links: {what} {shown} cannot make its tables ({str(exc).splitlines()[0]}); grant the user CREATE "
+            "on that schema, or give it a schema of its own in the URL's search_path",
+            key="links",
+        )
+    return None
 
 
 def _placeholders(sql: str) -> str:
@@ -205,27 +231,14 @@ class PostgresBackend:
             yield
 
     def _create(self, statement: str) -> None:
-        """The first table's statement, which finds the schema to make tables in: where the URL's search_path
-        names none that exists (``options=-csearch_path=client_a`` before ``CREATE SCHEMA client_a``, or a
-        typo in it) the server's "no schema has been selected" was a traceback, as was "permission denied for
-        schema public" (PostgreSQL 15 on: only its owner creates there); both are ConfigErrors."""
-        from psycopg.errors import InsufficientPrivilege, InvalidSchemaName
-
+        """The first table's statement, which finds the schema to make tables in (see :func:`cannot_create`)."""
         try:
             self.conn.execute(statement)
-        except InvalidSchemaName:
-            raise ConfigError(
-                f"links: the link store {self.display} has no schema to make its tables in: no schema its "
-                "search_path names exists in that database; create it (CREATE SCHEMA name) or fix the name",
-                key="links",
-            ) from None
-        except InsufficientPrivilege as exc:
-            reason = str(exc).splitlines()[0]
-            raise ConfigError(
-                f"links: the link store {self.display} cannot make its tables ({reason}); grant the user CREATE "
-                "on that schema, or give it a schema of its own in the URL's search_path",
-                key="links",
-            ) from None
+        except self._error as exc:
+            refused = cannot_create("the link store", self.display, exc)
+            if refused is None:
+                raise
+            raise refused from None
 
     def clock(self) -> float:
         (row,) = self.rows("SELECT extract(epoch FROM clock_timestamp())::float8 AS now")
