@@ -29,6 +29,7 @@ from ._common import (
     load_config,
     stdout_console,
 )
+from ._log_scrub import scrub_handlers
 
 __all__ = ["enqueue_command", "worker_command"]
 
@@ -66,6 +67,7 @@ def worker_command(
         if not isinstance(level, int):
             raise errors.ConfigError(f"--log-level: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        scrub_handlers(logging.getLogger())  # procrastinate's, psycopg's and httpx's records too
         settings = load_config(config)
         try:
             import psycopg

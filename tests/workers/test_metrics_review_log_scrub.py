@@ -1,0 +1,52 @@
+"""Review of what ``milestones worker`` prints: no registered secret in any line of its log, whichever library
+logged it, tracebacks included.
+
+The package's own loggers scrub registered secrets (tokens, passwords, secrets, integration codes) from their
+messages, and a run's history row and its ``sync_run`` line are scrubbed too. But the worker's log on stderr
+is mostly other libraries': procrastinate logs every failed job with its traceback (the job's error and
+every error chained to it, at each attempt), on a logger named after the worker, which no filter of a
+logger of ours sees. A secret the history row masks was printed in the clear beside it."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from typer.testing import CliRunner
+
+import billing_milestones.workers._app
+from billing_milestones._http import REDACTED, register_secret
+from billing_milestones.cli import EXIT_OK, app
+
+from .conftest import Deployment
+
+SECRET = "tok-worker-log-4d2b7e"
+
+
+class HookError(RuntimeError):
+    """Not one of ours: a platform's errors are scrubbed when made, anything else a run raises is not."""
+
+
+def test_a_failed_jobs_traceback_in_the_workers_log_has_no_registered_secret(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register_secret(SECRET)
+
+    def run_pair(*args: object, **kwargs: object) -> None:
+        try:
+            raise ValueError(f"the hook answered 401 for token={SECRET}")
+        except ValueError as exc:
+            raise HookError(f"notify https://hooks.example/x?token={SECRET} failed") from exc
+
+    monkeypatch.setattr(billing_milestones.workers._app, "run_pair", run_pair)
+    # The worker configures the log itself (logging.basicConfig), as in its own process: no handler before it.
+    monkeypatch.setattr(logging.root, "handlers", [])
+    monkeypatch.setattr(logging.root, "level", logging.WARNING)
+    config = str(deployment.config)
+    runner = CliRunner()
+    assert runner.invoke(app, ["enqueue", "erp", "--config", config], env=deployment.env).exit_code == EXIT_OK
+    result = runner.invoke(app, ["worker", "--burst", "--config", config], env={**deployment.env, "COLUMNS": "200"})
+    assert result.exit_code == EXIT_OK, result.output
+    assert "ended with status: Error" in result.output and "Traceback" in result.output  # procrastinate's line
+    assert f"token={REDACTED}" in result.output and "HookError" in result.output
+    assert SECRET not in result.output
