@@ -16,82 +16,22 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 
-from billing_milestones.sync.config import load_settings
 from billing_milestones.sync.runs import LOST_ERROR
-from billing_milestones.workers import SYNC_TASK, enqueue_pairs
 
-from .._crash_rig import KANTATA_CREATE, WRITE_SETTLE, CrashRig, crash_rig
+from .._crash_rig import KANTATA_CREATE, CrashRig, crash_rig
 from .._postgres import PostgresServer, fresh_database
+from ._crash_workers import RERUN_BOUND, enqueue, job_done, killed_in_the_store, rerun_and_check, standby, worker
 from ._waiting import wait_for
-
-#: How long a rerun may take from the kill to its job done: the requeue (well within a second), the lease
-#: (at once), the settle wait (``write_settle``) and the run itself, with room for a loaded machine.
-RERUN_BOUND = 1.0 + WRITE_SETTLE + 25.0
 
 
 @pytest.fixture
 def rig(tmp_path: Path, postgres_server: PostgresServer) -> Iterator[CrashRig]:
     with crash_rig(tmp_path, fresh_database(postgres_server)) as made:
         yield made
-
-
-def _job(links: str) -> dict[str, Any]:
-    with psycopg.connect(links) as conn:
-        row = conn.execute(
-            "SELECT status::text, attempts FROM procrastinate_jobs WHERE task_name=%s ORDER BY id DESC LIMIT 1",
-            (SYNC_TASK,),
-        ).fetchone()
-    assert row is not None
-    return {"status": row[0], "attempts": row[1]}
-
-
-def worker(rig: CrashRig, name: str) -> Any:
-    return rig.spawn(
-        ["worker", "--name", name, "--heartbeat", "1", "--stalled-after", "3", "--log-level", "INFO"], name
-    )
-
-
-def job_done(rig: CrashRig, name: str) -> None:
-    """Once the pair's latest job succeeded (worker ``name`` ran it; its log's end in the failure)."""
-    wait_for(lambda: _job(rig.links)["status"] == "succeeded", f"the job done ({rig.log(name)[-2000:]})", RERUN_BOUND)
-
-
-def standby(rig: CrashRig, name: str = "rerun") -> Any:
-    """A second worker, registered and idle before the first is killed (as in a deployment): it sees the
-    dead one's liveness lock drop and requeues its job within a second (a worker started after the kill
-    judges by the heartbeat alone, ``--stalled-after`` later)."""
-    before = _listed(rig.links)
-    proc = worker(rig, name)
-    wait_for(lambda: _listed(rig.links) > before, f"worker {name} listed with its liveness lock")
-    time.sleep(0.5)  # a few of its looks (0.2 s apart) at the other's lock, held: only then is its drop judged
-    return proc
-
-
-def _listed(links: str) -> int:
-    with psycopg.connect(links) as conn:
-        return int((conn.execute("SELECT count(*) FROM bm_worker_liveness").fetchone() or (0,))[0])
-
-
-def enqueue(rig: CrashRig, pair: str) -> None:
-    enqueue_pairs(load_settings(rig.config, env=rig.env), [pair])
-
-
-def rerun_and_check(rig: CrashRig, pair: str, killed: int, *, adopted: int = 0, name: str = "rerun") -> None:
-    """Another worker (:func:`standby`, started before the kill) takes the killed one's job: the pair ends
-    synced exactly, every killed run closed as lost, the rerun having adopted ``adopted`` milestones the
-    killed runs wrote without linking them (by their sync keys)."""
-    job_done(rig, name)
-    assert rig.check(pair) == {}
-    runs = rig.runs()
-    lost = [r for r in runs if r.error == LOST_ERROR]
-    assert len(lost) == killed and all(not r.ok and r.finished_at for r in lost), runs
-    assert runs[0].ok and runs[0].adopted == adopted and all(r.finished_at for r in runs), runs
-    assert rig.pending() == 0
 
 
 def test_killed_after_its_lease_before_any_write(rig: CrashRig) -> None:
@@ -146,28 +86,6 @@ def test_killed_while_its_bulk_create_is_held_on_the_way_the_rerun_waits_for_it(
     assert rig.runs()[0].ok and rig.runs()[0].adopted == 4 and rig.runs()[1].error == LOST_ERROR
 
 
-def _lock_waits(links: str) -> list[int]:
-    """The store's sessions waiting for a lock while writing links (the worker's, behind the test's)."""
-    with psycopg.connect(links) as conn:
-        rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() "
-            "AND query ILIKE '%links%'"
-        ).fetchall()
-    return [int(pid) for (pid,) in rows]
-
-
-def _killed_in_the_store(rig: CrashRig, doomed: Any, blocker: psycopg.Connection[Any]) -> None:
-    """SIGKILL ``doomed`` while its session waits behind ``blocker``, and end that session as the server does
-    once it sees its client gone (a session waiting for a lock reads nothing from its socket: left alone it
-    would go on once the lock is free, and commit the links after its process died)."""
-    wait_for(lambda: _lock_waits(rig.links), "the worker writing its links")
-    (waiting,) = _lock_waits(rig.links)
-    rig.kill(doomed)
-    with psycopg.connect(rig.links, autocommit=True) as conn:
-        conn.execute("SELECT pg_terminate_backend(%s)", (waiting,))
-    wait_for(lambda: not _lock_waits(rig.links), "the dead worker's session ended")
-
-
 def test_killed_after_its_create_was_answered_before_its_links_were_written(rig: CrashRig) -> None:
     """The bulk create answered and read; the links' write waits behind a lock the test holds on the table,
     and the worker dies there: the milestones exist, their intents are pending, no link was written."""
@@ -179,7 +97,7 @@ def test_killed_after_its_create_was_answered_before_its_links_were_written(rig:
     with psycopg.connect(rig.links) as blocker:
         blocker.execute("LOCK TABLE links IN SHARE MODE")  # reads go on, writes wait
         create.release()
-        _killed_in_the_store(rig, doomed, blocker)
+        killed_in_the_store(rig, doomed, blocker)
         blocker.rollback()
     rerun_and_check(rig, "at2k", killed=1, adopted=4)
     assert rig.tap.count("POST", KANTATA_CREATE) == 1
@@ -202,7 +120,7 @@ def test_killed_in_the_middle_of_writing_a_batch_of_links(rig: CrashRig) -> None
             (pair_id, third),
         )
         create.release()
-        _killed_in_the_store(rig, doomed, blocker)
+        killed_in_the_store(rig, doomed, blocker)
         assert blocker.execute("SELECT count(*) FROM links WHERE sync_key <> %s", (third,)).fetchone() == (0,)
         blocker.rollback()
     rerun_and_check(rig, "at2k", killed=1, adopted=4)
