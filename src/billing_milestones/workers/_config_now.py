@@ -4,9 +4,9 @@ worker's own schedule), or its platform's table changed (``[kantata] base_url``:
 synced with the settings the worker read, its old target written. So each job reads the file again and
 refuses, with a ConfigError (not retried), a pair that differs.
 
-The pair is compared as parsed with the worker's own; a platform's table as the file said it when the worker
-started (:class:`ConfigNow` reads it then), since the environment may override its values and is not read
-again. The file is parsed again only when its ``stat`` changed: a thousand pairs take ~30 ms to parse, which
+The pair is compared as parsed with the worker's own; a platform's table, and ``links`` (the worker's store
+and queue stay the ones it opened), as the file said them when the worker started (:class:`ConfigNow` reads
+it then), since the environment may override their values and is not read again. The file is parsed again only when its ``stat`` changed: a thousand pairs take ~30 ms to parse, which
 every job would spend holding the GIL beside the job threads waiting on their requests. A file changed less
 than :data:`RACY` seconds ago is parsed every time, as git treats a "racily clean" file: a filesystem's
 timestamps are coarser than two writes of the same size can be apart."""
@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from ..errors import ConfigError
 from ..model import Platform
+from ..sync._store_config import links_target
 from ..sync.config import PairSettings, Settings, _pairs
 
 __all__ = ["ConfigNow"]
@@ -43,6 +44,8 @@ class _Read:
     pairs: Mapping[str, PairSettings]
     #: Each platform's table as the file has it (the environment's overrides not applied).
     tables: Mapping[Platform, Any]
+    #: The file's ``links`` as written (None: not given).
+    links: Any = None
 
 
 _parsed: dict[Path, tuple[tuple[int, int, int, int], _Read]] = {}
@@ -64,7 +67,7 @@ def _read(path: Path) -> _Read:
     if cached is not None and cached[0] == key:
         return cached[1]
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    read = _Read(_pairs(data.get("pairs", {})), {p: data.get(p.value, {}) for p in Platform})
+    read = _Read(_pairs(data.get("pairs", {})), {p: data.get(p.value, {}) for p in Platform}, data.get("links"))
     if time.time_ns() - changed > RACY * 1e9 and _stat(path)[0] == key:  # unchanged while it was read
         with _parsed_lock:
             _parsed[path] = (key, read)
@@ -82,9 +85,15 @@ class ConfigNow:
         self.settings = settings
         #: None without a file, or one unreadable now (each job then says so).
         self._tables: Mapping[Platform, Any] | None = None
+        #: The file's ``links`` when the worker's store (and queue) is the one it names, not the environment's.
+        self._links: tuple[Any] | None = None
         if settings.path is not None:
             with contextlib.suppress(*_UNREADABLE):
-                self._tables = _read(settings.path).tables
+                read = _read(settings.path)
+                self._tables = read.tables
+                given = {} if read.links is None else {"links": read.links}
+                if links_target(given, settings.path, {}) == settings.links:
+                    self._links = (read.links,)
 
     def pair(self, name: str) -> PairSettings:
         """The pair ``name`` the worker read, if the config file still says the same of it and of its
@@ -116,6 +125,10 @@ class ConfigNow:
             for f in dataclasses.fields(held)
             if getattr(held, f.name) != getattr(current, f.name)
         ]
+        if self._links is not None and self._links != (now.links,):
+            # Its store and queue are still the old one, which the commands reading the file now (enqueue,
+            # sync, runs) no longer use: two stores, each creating every milestone. Named, never shown (a URL).
+            changed.append("links")
         for platform in dict.fromkeys((held.source[0], held.target[0])):
             before, after = self._tables_at_start(platform, now), now.tables[platform]
             keys = sorted(k for k in {*before, *after} if before.get(k) != after.get(k))
