@@ -129,6 +129,7 @@ def run_pair(
                     source_container=resolve_container(source_client, spec.source[0], spec.source[1], settings, store),
                     target_container=resolve_container(target_client, spec.target[0], spec.target[1], settings, store),
                 )
+                clock.pair_id = pair.identity
             wait = spec.lease_wait if lease_wait is None else lease_wait
             with clock.phase("lease"):
                 lease = stack.enter_context(store.lease(pair.identity, wait=wait))

@@ -2,7 +2,9 @@
 
 A worker's run is mostly waiting (on a platform, on the shared budgets, on the database), and a run that is
 slow must say on what: one structured INFO record per job on the ``billing_milestones.workers`` logger
-(``bm_event`` ``"pair_job"``; ``bm_pair``; ``bm_ok``; ``bm_wall_s`` and ``bm_cpu_s`` for the whole job;
+(``bm_event`` ``"pair_job"``; ``bm_pair``, the pair's name in the config; ``bm_pair_id``, its identity as the
+run's ``sync_run`` record and history row name it, None when the job stopped before resolving it; ``bm_ok``;
+``bm_wall_s`` and ``bm_cpu_s`` for the whole job;
 ``bm_phase_<name>_s`` and ``bm_phase_<name>_cpu_s`` for each phase). A phase's wall time minus its CPU time
 is what it waited. The CPU is the job thread's and that of the helper threads it ran work on (the target's
 read, the pool of updates and deletes: ``sync._thread_cpu``), not the process's, which counts every job
@@ -28,10 +30,12 @@ logger: Final = logging.getLogger(JOB_LOGGER)
 class PhaseClock:
     """The phases of one job, in order: ``with clock.phase("load"): ...``; ``clock.log(ok=...)`` at the end."""
 
-    __slots__ = ("_cpu", "_start", "enabled", "pair", "phases")
+    __slots__ = ("_cpu", "_start", "enabled", "pair", "pair_id", "phases")
 
     def __init__(self, pair: str) -> None:
         self.pair = pair
+        #: The pair's identity once resolved (``autotask:1->kantata:2``): what joins this record to its run's.
+        self.pair_id: str | None = None
         self.enabled = logger.isEnabledFor(logging.INFO)
         self.phases: dict[str, tuple[float, float]] = {}
         self._start = time.perf_counter()
@@ -57,6 +61,7 @@ class PhaseClock:
         fields: dict[str, Any] = {
             "bm_event": "pair_job",
             "bm_pair": self.pair,
+            "bm_pair_id": self.pair_id,
             "bm_ok": ok,
             "bm_wall_s": round(time.perf_counter() - self._start, 6),
             "bm_cpu_s": round(thread_cpu() - self._cpu, 6),
