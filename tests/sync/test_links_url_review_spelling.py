@@ -182,3 +182,15 @@ def test_a_scheme_without_its_slashes_is_refused_not_read_as_a_file_of_that_name
 @pytest.mark.parametrize("path", ["sqlite-links.db", "data/sqlite:links.db", "postgres.db", "sqlite"])
 def test_a_file_whose_name_merely_starts_like_a_scheme_is_still_a_file(path: str) -> None:
     assert parse_target(path).location == path
+
+
+@pytest.mark.parametrize("value", ['"links.db"', "'/data/links.db'", '"postgresql://sync@db/links"'])
+def test_a_quoted_links_variable_is_refused(value: str) -> None:
+    """An env file keeps its quotes: ``"links.db"`` was a new store in a file named with them."""
+    with pytest.raises(ConfigError, match="in quotes") as info:
+        links_target({}, None, {"BILLING_MILESTONES_LINKS": value})
+    assert info.value.key == "BILLING_MILESTONES_LINKS" and "postgresql" not in str(info.value)
+
+
+def test_a_path_holding_a_quote_inside_is_still_a_path() -> None:
+    assert links_target({}, None, {"BILLING_MILESTONES_LINKS": "it's.db"}) == Path("it's.db")

@@ -69,6 +69,7 @@ def links_target(data: Mapping[str, Any], config: Path | None, environ: Mapping[
                 key=var,
             )
         if environ.get(var):
+            _unquoted(environ[var], var)
             target = lasting(parse_target(environ[var], key=var), var)
             return target.location if target.kind == "postgresql" else Path(target.location).expanduser()
     raw = data.get("links", DEFAULT_LINKS)
@@ -81,6 +82,18 @@ def links_target(data: Mapping[str, Any], config: Path | None, environ: Mapping[
     if config is not None and not path.is_absolute():
         path = config.resolve().parent / path
     return path
+
+
+def _unquoted(value: str, var: str) -> None:
+    """Refuse a value in quotes: an env file (``docker --env-file``, a compose ``env_file``) keeps them, so
+    ``"links.db"`` was a new file named with its quotes (a new store) and a quoted URL an unknown scheme."""
+    text = value.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        raise ConfigError(
+            f"{var}: the value is in quotes, which were kept as part of it (an env file keeps them); "
+            "set it without the quotes",
+            key=var,
+        )
 
 
 @dataclass(frozen=True)
