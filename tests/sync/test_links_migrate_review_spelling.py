@@ -101,3 +101,15 @@ def test_a_destination_that_cannot_be_opened_names_the_option_to_fix_not_the_con
     with pytest.raises(ConfigError, match="give --to a file in a folder that exists") as info:
         copy_store(source, tmp_path / "no-such-folder" / "b.db")
     assert info.value.key == "--to" and "BILLING_MILESTONES_LINKS" not in str(info.value)
+
+
+def test_a_home_folder_path_is_the_home_folder_for_migrate_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in ``links`` and the variable: ``sqlite:///~/a.db`` (no shell expands it) was "no link store at ~/a.db"."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with LinkStore(tmp_path / "a.db") as store:
+        store.put(Link("p", "k", "s", "t", "a", "b"))
+    assert copy_store("sqlite:///~/a.db", "~/b.db")["links"] == 1
+    with LinkStore(tmp_path / "b.db") as store:
+        assert [link.sync_key for link in store.links("p")] == ["k"]
+    with pytest.raises(ConfigError, match="the destination is the source"):
+        copy_store("~/a.db", f"sqlite:///{tmp_path / 'a.db'}")

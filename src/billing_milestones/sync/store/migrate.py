@@ -47,7 +47,8 @@ _CONFIG_FIX = "set links in the config (or BILLING_MILESTONES_LINKS) to"
 
 def copy_store(source: str | Path, destination: str | Path) -> dict[str, int]:
     """Copy every table of ``source`` into the empty store ``destination``; rows copied per table."""
-    src_target, dst_target = parse_target(source, key="--from"), lasting(parse_target(destination, key="--to"), "--to")
+    src_target = _home(parse_target(source, key="--from"))
+    dst_target = _home(lasting(parse_target(destination, key="--to"), "--to"))
     if src_target == dst_target or _same_file(src_target, dst_target):
         raise ConfigError("--to: the destination is the source; name another store", key="--to")
     if src_target.kind == "sqlite" and not Path(src_target.location).is_file():
@@ -61,7 +62,7 @@ def copy_store(source: str | Path, destination: str | Path) -> dict[str, int]:
         with src:
             tables = _read(src, src_target.display)
     with _named("--to"):
-        dst = LinkStore(destination)
+        dst = LinkStore(destination if dst_target.kind == "postgresql" else Path(dst_target.location))
     with dst:
         if dst.kind == "postgresql":
             _refuse_nul(tables)
@@ -75,6 +76,14 @@ def copy_store(source: str | Path, destination: str | Path) -> dict[str, int]:
             for table, rows in tables.items():
                 dst.load(table, rows)
     return {table: len(rows) for table, rows in tables.items()}
+
+
+def _home(target: StoreTarget) -> StoreTarget:
+    """A SQLite target's leading ``~`` as the home folder, as in ``links`` and ``BILLING_MILESTONES_LINKS``
+    (no shell expands it inside ``sqlite:///~/links.db``, or after ``--to=``)."""
+    if target.kind != "sqlite":
+        return target
+    return StoreTarget("sqlite", os.path.expanduser(target.location))
 
 
 def _same_file(source: StoreTarget, destination: StoreTarget) -> bool:
