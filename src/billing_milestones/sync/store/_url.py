@@ -2,7 +2,10 @@
 
 One parser for the config file, ``BILLING_MILESTONES_LINKS`` and ``links migrate --from/--to``, so the three
 never disagree on what a URL means. SQLite URLs read like SQLAlchemy's: ``sqlite:///links.db`` is relative,
-``sqlite:////var/lib/links.db`` absolute. A password in a PostgreSQL URL is kept out of every message.
+``sqlite:////var/lib/links.db`` absolute. A spelling that another reader would take for another file (a host,
+a query, a %-escape, a scheme without ``//``, a Windows path here) is refused, never guessed: a store looked
+for in the wrong place is a new, empty one, and a sync from it creates every milestone again. A password in a
+PostgreSQL URL is kept out of every message.
 """
 
 from __future__ import annotations
