@@ -10,10 +10,13 @@ logger of ours sees. A secret the history row masks was printed in the clear bes
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
+import billing_milestones.workers
 import billing_milestones.workers._app
 from billing_milestones._http import REDACTED, register_secret
 from billing_milestones.cli import EXIT_OK, app
@@ -50,3 +53,33 @@ def test_a_failed_jobs_traceback_in_the_workers_log_has_no_registered_secret(
     assert "ended with status: Error" in result.output and "Traceback" in result.output  # procrastinate's line
     assert f"token={REDACTED}" in result.output and "HookError" in result.output
     assert SECRET not in result.output
+
+
+def test_the_workers_log_has_no_query_string_of_an_http_request_below_debug(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """httpx logs every request at INFO with its whole URL, query and all: Autotask's zone is asked by the API
+    user's name (``zoneInformation?user=...``), which the package keeps out of its records and its stores.
+    Each attempt's ``billing_milestones.metrics`` record (path only) says what httpx's line said."""
+    user = "api-user-7c2f@tenant.example"
+
+    def run_worker(*args: object, **kwargs: object) -> None:
+        ok = httpx.MockTransport(lambda request: httpx.Response(200, json={}))
+        with httpx.Client(transport=ok) as http:
+            http.get("https://webservices.autotask.net/atservicesrest/v1.0/zoneInformation", params={"user": user})
+
+    monkeypatch.setattr("gc.freeze", lambda: None)
+    monkeypatch.setattr(billing_milestones.workers, "WorkerApp", lambda settings, stalled_after: object())
+    monkeypatch.setattr(billing_milestones.workers, "run_worker", run_worker)
+    monkeypatch.setattr(logging.root, "handlers", [])
+    monkeypatch.setattr(logging.root, "level", logging.WARNING)
+    monkeypatch.setattr(logging.getLogger("httpx"), "level", logging.NOTSET)
+    config = tmp_path / "milestones.toml"
+    config.write_text('links = "postgresql://bm@127.0.0.1:1/bm"\n')
+    for level, shown in (("INFO", False), ("DEBUG", True)):
+        args = ["worker", "--log-level", level, "--config", str(config)]
+        result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+        assert result.exit_code == EXIT_OK, result.output
+        assert ("api-user-7c2f" in result.output) is shown, result.output  # DEBUG: everything, as asked
+        logging.root.handlers.clear()  # the next invocation configures the log as a new process would
+        logging.getLogger("httpx").setLevel(logging.NOTSET)

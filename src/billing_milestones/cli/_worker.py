@@ -68,6 +68,10 @@ def worker_command(
             raise errors.ConfigError(f"--log-level: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         scrub_handlers(logging.getLogger())  # procrastinate's, psycopg's and httpx's records too
+        if level > logging.DEBUG:
+            # httpx logs each request's whole URL at INFO, its query too (Autotask's zone is asked by the API
+            # user's name): each attempt's billing_milestones.metrics record says the same without it.
+            logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
         settings = load_config(config)
         try:
             import psycopg
