@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from billing_milestones.demo import build_demo_world, demo_config_toml, sandbox_environment
-from billing_milestones.sandbox import LoopbackServer
+from billing_milestones.sandbox import FaultPlan, LoopbackServer
+from billing_milestones.sync import LinkStore
 from billing_milestones.workers import enqueue_pairs
 
 from .._postgres import fresh_database
@@ -50,11 +51,11 @@ def restartable(tmp_path: Path, own_server: RestartableServer) -> Iterator[Deplo
         yield Deployment(world, config, sandbox_environment(server.url), links)
 
 
-def start_worker(deployment: Deployment, log: Path) -> subprocess.Popen[bytes]:
+def start_worker(deployment: Deployment, log: Path, *options: str) -> subprocess.Popen[bytes]:
     code = "from billing_milestones.cli import main; main()"
     with log.open("wb") as err:
         return subprocess.Popen(
-            [sys.executable, "-c", code, "worker", "--config", str(deployment.config)],
+            [sys.executable, "-c", code, "worker", "--config", str(deployment.config), *options],
             env={**os.environ, **deployment.env},
             stdout=subprocess.DEVNULL,
             stderr=err,
@@ -96,4 +97,62 @@ def test_a_scheduled_worker_rides_out_a_restart_of_its_database_and_keeps_taking
         code = stop_worker(proc)
     assert code == 0, log.read_text()[-1500:]
     assert "Traceback" not in log.read_text()
+    assert milestones(restartable) == source_titles(restartable)  # every milestone once
+
+
+def test_a_worker_told_to_stop_while_its_database_is_away_stops_and_says_why(
+    restartable: Deployment, own_server: RestartableServer, tmp_path: Path
+) -> None:
+    """Its liveness lock lost with the server, its fetch of a job waited for the lock to come back and never
+    looked at the stop: SIGTERM (systemd's stop, a pod's deletion) was waited out until the supervisor's
+    SIGKILL, however long the database stayed away. It stops now, once its unregistering has waited the
+    queue pool's 30 s for the database, exits 2 and says the queue's database cannot be reached."""
+    enqueue_pairs(restartable.settings(), ["erp"])
+    log = tmp_path / "worker.log"
+    proc = start_worker(restartable, log)
+    try:
+        wait_for(lambda: [j["status"] for j in jobs(restartable.links)] == ["succeeded"], "the first job never ran")
+        own_server.stop()
+        wait_for(lambda: "could not look at the workers' locks" in log.read_text(), "the worker saw no outage")
+        time.sleep(2.0)  # its lock's retakes are refused meanwhile
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    text = log.read_text()
+    assert code == 2, text[-1500:]
+    assert "the queue's database" in text and "cannot be reached" in text and "Traceback" not in text
+
+
+def test_a_job_whose_end_fell_in_a_long_outage_is_recorded_once_the_database_is_back(
+    restartable: Deployment, own_server: RestartableServer, tmp_path: Path
+) -> None:
+    """The database away longer than the queue pool's 30 s wait while a pair ran: procrastinate's one try to
+    record the run's retry failed, and the job stayed ``doing`` for as long as the worker lived (beating,
+    holding its lock: nobody requeued it), the pair's lock held, so no later run of the pair ever started.
+    (With the default ``--stalled-after`` of 30 s, no longer than the pool's wait, its own look for stalled
+    workers could catch its stale beat after the outage and requeue the job: not with a longer one.)"""
+    restartable.world.kantata.faults = FaultPlan().latency(2.0, method="POST")
+    enqueue_pairs(restartable.settings(), ["erp"])
+    log = tmp_path / "worker.log"
+    proc = start_worker(restartable, log, "--stalled-after", "300")
+    try:
+        with LinkStore(restartable.links) as store:
+            wait_for(lambda: store.dump("intents"), "the run never started writing")
+        own_server.stop()
+        restartable.world.kantata.faults = FaultPlan()
+        wait_for(lambda: "could not look for stalled jobs" in log.read_text(), "the pool never gave up", bound=60)
+        time.sleep(5.0)  # the run's retry has had its pool's 30 s too
+        own_server.start()
+        wait_for(
+            lambda: [j["status"] for j in jobs(restartable.links)] == ["succeeded"],
+            f"the job was not run again: {jobs(restartable.links)}",
+            bound=40,
+        )
+        assert proc.poll() is None
+    finally:
+        code = stop_worker(proc)
+    assert code == 0, log.read_text()[-1500:]
     assert milestones(restartable) == source_titles(restartable)  # every milestone once

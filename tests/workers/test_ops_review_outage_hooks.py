@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from procrastinate import exceptions as pq_errors
 from procrastinate import manager as pq_manager
-from procrastinate.jobs import Job
+from procrastinate.jobs import Job, Status
 
 from billing_milestones.workers import _outage
 from billing_milestones.workers._outage import OutageJobManager, database_away
@@ -99,3 +99,49 @@ def test_the_listener_tries_again_while_the_database_refuses_it_and_says_so_once
     assert len(tries) == 4
     lost = [r for r in caplog.records if getattr(r, "bm_event", None) == "listen_lost"]
     assert len(lost) == 1 and "Connection refused" in lost[0].getMessage()
+
+
+def test_a_jobs_end_is_recorded_again_until_the_database_takes_it_and_said_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """procrastinate tried once: an end lost to the outage left the job ``doing`` while its worker lived."""
+    from billing_milestones.workers._liveness import LivenessJobManager
+
+    tries: list[str] = []
+
+    async def finish(self: Any, job: Job, status: Any, delete_job: bool) -> None:
+        tries.append("finish")
+        if len(tries) < 3:
+            raise _wrapped(AWAY)
+
+    async def retry(self: Any, job: Job, *args: Any) -> None:
+        tries.append("retry")
+        if len(tries) < 5:
+            raise _wrapped(AWAY)
+
+    monkeypatch.setattr(LivenessJobManager, "finish_job", finish)
+    monkeypatch.setattr(LivenessJobManager, "retry_job", retry)
+    monkeypatch.setattr(_outage, "RECORD_RETRY", 0.01)
+    with caplog.at_level(logging.INFO, "billing_milestones.workers"):
+        asyncio.run(manager().finish_job(job(), Status.FAILED, False))
+        asyncio.run(manager().retry_job(job()))
+    assert tries == ["finish"] * 3 + ["retry"] * 2
+    events = [getattr(r, "bm_event", None) for r in caplog.records]
+    assert events.count("job_end_waits") == 2 and events.count("job_end_recorded") == 2
+
+
+@pytest.mark.parametrize("name", ["finish_job", "retry_job"])
+def test_a_jobs_end_the_database_refused_is_raised_at_once(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    from billing_milestones.workers._liveness import LivenessJobManager
+
+    tries: list[int] = []
+
+    async def refuse(self: Any, *args: Any) -> None:
+        tries.append(1)
+        raise _wrapped(REFUSED)
+
+    monkeypatch.setattr(LivenessJobManager, name, refuse)
+    call = manager().finish_job(job(), Status.FAILED, False) if name == "finish_job" else manager().retry_job(job())
+    with pytest.raises(pq_errors.ConnectorException):
+        asyncio.run(call)
+    assert tries == [1]

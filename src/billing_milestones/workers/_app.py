@@ -282,6 +282,7 @@ class WorkerApp:
         beat_at = loop.time() + (heartbeat or 0.0)
         failing = False  # said once, not five times a second, while the database is away
         while True:
+            _end_if_cancelled()
             await asyncio.sleep(LOOK_EVERY)
             if heartbeat is not None and loop.time() >= beat_at:
                 beat_at = loop.time() + heartbeat
@@ -300,3 +301,13 @@ class WorkerApp:
                 await self.recover_async()
             except Exception as exc:
                 logger.warning("could not look for stalled jobs (%s: %s)", type(exc).__name__, exc)
+
+
+def _end_if_cancelled() -> None:
+    """Raise CancelledError once the current task was asked to stop. A cancel that lands in a database call
+    can come back as that call's failure (a connect cut short while the server is away), which the watch logs
+    and lets pass: it then looked on for ever, and ``asyncio.run``, which cancels the tasks left once and
+    waits for them, never returned (a worker stopped while its database was away hung until SIGKILL)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

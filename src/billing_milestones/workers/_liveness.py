@@ -85,6 +85,8 @@ LOOK_EVERY: Final = 0.2
 #: Seconds a listed worker's lock must stay free before it is judged dead: longer than a look, so a worker
 #: whose lock connection alone dropped takes its lock again first.
 GRACE: Final = 0.3
+#: The longest a fetch waits for this worker's lost lock to be taken again before it finds no job (seconds).
+FETCH_WAIT: Final = 3.0
 #: The advisory locks' first key, in SQL: one per schema (procrastinate numbers its workers per schema, so two
 #: deployments sharing a database in two schemas have workers of the same ids); the second is the worker id.
 KEY: Final = "(hashtext('billing_milestones.liveness:' || coalesce(current_schema(), '')) & 2147483647)"
@@ -418,9 +420,13 @@ class LivenessJobManager(pq_manager.JobManager):
             raise pq_errors.ConnectorException(f"job {job_id} is no longer the run judged (attempts {attempts})")
 
     async def fetch_job(self, queues: Iterable[str] | None, worker_id: int) -> Any:
+        """A job, once this worker holds its lock; none if it does not within :data:`FETCH_WAIT` (procrastinate
+        polls again a second later, and sees a stop asked meanwhile: waited for here, a SIGTERM while the
+        database was away went unseen until the supervisor's SIGKILL)."""
         liveness = self.liveness
+        give_up = asyncio.get_running_loop().time() + FETCH_WAIT
         while not liveness.may_fetch.is_set():
-            if liveness.fenced.is_set():
+            if liveness.fenced.is_set() or asyncio.get_running_loop().time() >= give_up:
                 return None
             await asyncio.sleep(LOOK_EVERY / 2)
         if liveness.fenced.is_set():

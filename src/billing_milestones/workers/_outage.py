@@ -11,18 +11,26 @@ failing to unregister from the absent database, ended with a traceback. So here:
   :data:`LISTEN_RETRY` seconds (the worker polls the queue every second meanwhile);
 * procrastinate's heartbeat lets a failed beat pass (the worker's own watch beats too, and logs);
 * a schedule's tick that cannot be deferred is dropped on this worker with a warning (every worker defers
-  each tick, so another may have queued it; else the pair's next tick runs it).
+  each tick, so another may have queued it; else the pair's next tick runs it);
+* a job's end (done, failed, or its retry) is recorded again every :data:`RECORD_RETRY` seconds until the
+  database takes it: procrastinate tried once, and a job whose end was lost stayed ``doing`` for as long as
+  its worker lived (beating, holding its lock, so nobody requeued it), and held its pair's lock, so every
+  later run of the pair waited behind it. The record only ever ends a run that is still this worker's
+  (``_liveness_finish``), so one that did commit before its answer was lost is not recorded twice.
 
-A database away for longer than the queue pool's wait (30 s) fails the worker's next fetch of a job; the
-worker then stops, once its running pairs end, and exits 2 saying the queue's database cannot be reached, for
-its supervisor to start it again.
+While its liveness lock is lost with the database, the worker fetches nothing (``_liveness``), so it waits
+out an outage of any length and takes its lock again when the database is back. Stopped meanwhile, it waits
+for its running jobs' ends to be recorded, then the queue pool's 30 s to unregister, and exits 2 saying the
+queue's database cannot be reached.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import psycopg
@@ -31,12 +39,14 @@ from procrastinate import jobs as pq_jobs
 
 from ._liveness import LivenessJobManager
 
-__all__ = ["LISTEN_RETRY", "OutageJobManager", "database_away"]
+__all__ = ["LISTEN_RETRY", "RECORD_RETRY", "OutageJobManager", "database_away"]
 
 logger = logging.getLogger("billing_milestones.workers")
 
 #: Seconds between two tries to open the ``LISTEN`` session again while the database refuses it.
 LISTEN_RETRY: Final = 1.0
+#: Seconds between two tries to record a job's end while the database does not take it.
+RECORD_RETRY: Final = 1.0
 #: A listener that lasted this long (seconds) before failing had connected: its next failure is said again.
 _CONNECTED_FOR: Final = 5.0
 
@@ -102,3 +112,43 @@ class OutageJobManager(LivenessJobManager):
                 extra={"bm_event": "tick_dropped", "bm_periodic_id": periodic_id},
             )
             return None
+
+    async def finish_job(self, job: pq_jobs.Job, status: pq_jobs.Status, delete_job: bool) -> None:
+        await _until_recorded(job, lambda: super(OutageJobManager, self).finish_job(job, status, delete_job))
+
+    async def retry_job(
+        self,
+        job: pq_jobs.Job,
+        retry_at: datetime.datetime | None = None,
+        priority: int | None = None,
+        queue: str | None = None,
+        lock: str | None = None,
+    ) -> None:
+        await _until_recorded(
+            job, lambda: super(OutageJobManager, self).retry_job(job, retry_at, priority, queue, lock)
+        )
+
+
+async def _until_recorded(job: pq_jobs.Job, record: Callable[[], Awaitable[None]]) -> None:
+    """Run ``record`` (a job's end) until the database takes it, saying once that it waits."""
+    waiting = False
+    while True:
+        try:
+            await record()
+        except pq_errors.ConnectorException as exc:
+            if not database_away(exc):
+                raise
+            if not waiting:
+                logger.warning(
+                    "job %s: its end could not be recorded (%s); trying again every %g s until the database takes it",
+                    job.id,
+                    _said(exc),
+                    RECORD_RETRY,
+                    extra={"bm_event": "job_end_waits", "bm_job": job.id},
+                )
+            waiting = True
+            await asyncio.sleep(RECORD_RETRY)
+            continue
+        if waiting:
+            logger.info("job %s: its end is recorded", job.id, extra={"bm_event": "job_end_recorded", "bm_job": job.id})
+        return

@@ -81,11 +81,19 @@ def run_worker(
                 await run
             finally:
                 # The run before the watch: a second Ctrl-C cancels main(), and a run cancelled then still waits
-                # for its jobs, whose heartbeat the watch keeps until the run has ended.
+                # for its jobs, whose heartbeat the watch keeps until the run has ended. A run that failed (its
+                # database gone) raises again here: the watch is stopped all the same, before the app closes.
+                failure: Exception | None = None
                 for task in (fenced, run, watcher):
                     task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
+                    try:
                         await task
+                    except asyncio.CancelledError:
+                        pass
+                    except Exception as exc:
+                        failure = failure or exc
+                if failure is not None:
+                    raise failure
 
     previous = sys.getswitchinterval()
     sys.setswitchinterval(min(previous, SWITCH_INTERVAL))  # for this run only: the process may be a caller's
