@@ -83,3 +83,12 @@ def test_the_workers_log_has_no_query_string_of_an_http_request_below_debug(
         assert ("api-user-7c2f" in result.output) is shown, result.output  # DEBUG: everything, as asked
         logging.root.handlers.clear()  # the next invocation configures the log as a new process would
         logging.getLogger("httpx").setLevel(logging.NOTSET)
+
+
+def test_a_malformed_record_of_another_library_is_left_to_the_handler_not_raised_to_its_caller() -> None:
+    """A filter that raised took the library's own call down with it (a worker's loop, for a bad format
+    string in a dependency's log line); logging's handler reports such a record on stderr instead."""
+    from billing_milestones.cli._log_scrub import ScrubRecords
+
+    record = logging.LogRecord("procrastinate.worker", logging.INFO, __file__, 1, "%s and %s", ("one",), None)
+    assert ScrubRecords().filter(record) is True

@@ -24,7 +24,10 @@ class ScrubRecords(logging.Filter):
     """A handler's filter: the record's message, traceback and stack with every registered secret masked."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a library's malformed call: the handler reports it as logging does, not its caller
+            return True
         cleaned = scrub(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
