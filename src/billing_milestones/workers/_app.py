@@ -276,7 +276,10 @@ class WorkerApp:
         Why a heartbeat of its own beside procrastinate's: procrastinate stops its heartbeat at the first
         SIGTERM, before it waits for the running jobs, so a pair still running ``stalled_after`` later was
         sent back to the queue by another worker while it ran (the rerun waited on the pair's lease, and the
-        first run's outcome was dropped from the queue). This one beats until the worker's run has ended."""
+        first run's outcome was dropped from the queue). This one beats until the worker's run has ended, and
+        at once when the database is back after an outage: its last beat is then as old as the outage, and
+        longer than ``stalled_after`` another worker took its running jobs (and one it fetched on its return)
+        for a stalled worker's and requeued them until its next beat, up to ``heartbeat`` later."""
         loop = asyncio.get_running_loop()
         heartbeat_look = loop.time() + self.recover_every
         beat_at = loop.time() + (heartbeat or 0.0)
@@ -289,11 +292,14 @@ class WorkerApp:
                 await self._beat(heartbeat)
             try:
                 await self.liveness.look(self.jobs)
-                failing = False
+                back, failing = failing, False
             except Exception as exc:  # the database may be restarting: look again next time
                 if not failing:
                     logger.warning("could not look at the workers' locks (%s: %s)", type(exc).__name__, exc)
-                failing = True
+                back, failing = False, True
+            if back and heartbeat is not None:  # its last beat is as old as the outage: beat before it fetches
+                beat_at = loop.time() + heartbeat
+                await self._beat(heartbeat)
             if loop.time() < heartbeat_look:
                 continue
             heartbeat_look = loop.time() + self.recover_every
