@@ -20,6 +20,13 @@ from ._request import APIResponse, RequestSpec, Retryable
 from ._retry import RetryPolicy, parse_retry_after
 from ._types import DEFAULT_TIMEOUT, NOT_GIVEN, NotGiven, resolve_timeout
 
+#: What a send raises once the request may have left: the transport's failures, and an answer whose body
+#: cannot be undone from its ``Content-Encoding`` (a gzip stream cut short), which httpx raises as a
+#: ``DecodingError``, not a ``TransportError``. Both end as :class:`~billing_milestones.APIConnectionError`:
+#: a read is retried, a write is not (it reached the server, which answered it).
+SEND_FAILURES: Final = (httpx.TransportError, httpx.DecodingError)
+SendFailure = httpx.TransportError | httpx.DecodingError
+
 __all__ = ["USER_AGENT", "ClientCore", "ErrorDetail", "default_error_detail"]
 
 USER_AGENT = "billing-milestones-python/0.1.0"
@@ -167,7 +174,7 @@ class ClientCore:
             return errors.UnprocessableEntityError(reason, field=detail.field, **kwargs)
         return cls(reason, **kwargs)
 
-    def connection_error(self, spec: RequestSpec, exc: httpx.TransportError) -> errors.APIConnectionError:
+    def connection_error(self, spec: RequestSpec, exc: SendFailure) -> errors.APIConnectionError:
         url = _safe_path(exc)
         kwargs: dict[str, Any] = {"platform": self.platform, "method": spec.method, "path": url}
         with contextlib.suppress(RuntimeError):  # a transport error raised without a request has none
@@ -175,6 +182,8 @@ class ClientCore:
         text = scrub(f"{type(exc).__name__}: {exc}")
         if isinstance(exc, httpx.TimeoutException):
             return errors.APITimeoutError(f"request timed out ({text})", **kwargs)
+        if isinstance(exc, httpx.DecodingError):
+            return errors.APIConnectionError(f"the answer's body could not be decoded ({text})", **kwargs)
         return errors.APIConnectionError(f"connection failed ({text})", **kwargs)
 
     def should_retry(self, spec: RequestSpec, exc: BaseException) -> bool:
@@ -241,7 +250,7 @@ class ClientCore:
             return
         raise self.status_error(spec, response)
 
-    def raise_for_transport(self, spec: RequestSpec, exc: httpx.TransportError) -> None:
+    def raise_for_transport(self, spec: RequestSpec, exc: SendFailure) -> None:
         raise self.connection_error(spec, exc) from exc
 
 
@@ -300,7 +309,7 @@ def _body_of(response: httpx.Response) -> Any:
         return response.text[:2000]
 
 
-def _safe_path(exc: httpx.TransportError) -> str:
+def _safe_path(exc: SendFailure) -> str:
     try:
         return exc.request.url.path
     except RuntimeError:

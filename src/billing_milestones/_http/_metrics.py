@@ -28,7 +28,7 @@ from typing import Any, Final
 
 import httpx
 
-from ._core import request_id_of
+from ._core import SEND_FAILURES, request_id_of
 from ._redact import scrub
 
 __all__ = ["METRICS_LOGGER", "Meter", "asend", "meter", "path_template", "send"]
@@ -112,14 +112,14 @@ def meter(platform: str) -> Meter | None:
 
 
 def send(http: httpx.Client, request: httpx.Request, meter: Meter | None, attempt: int) -> httpx.Response:
-    """``http.send(request)``, timed into ``meter`` when there is one (a transport error is re-raised)."""
+    """``http.send(request)``, timed into ``meter`` when there is one (a send failure is re-raised)."""
     if meter is None:
         return http.send(request, follow_redirects=False)
     meter.flush(retried=True)  # the attempt before this one, if any, is now retried
     started = time.perf_counter()
     try:
         response = http.send(request, follow_redirects=False)
-    except httpx.TransportError as exc:
+    except SEND_FAILURES as exc:
         meter.failed(request, exc, attempt, time.perf_counter() - started)
         raise
     meter.answered(response, attempt, time.perf_counter() - started)
@@ -134,7 +134,7 @@ async def asend(http: httpx.AsyncClient, request: httpx.Request, meter: Meter | 
     started = time.perf_counter()
     try:
         response = await http.send(request, follow_redirects=False)
-    except httpx.TransportError as exc:
+    except SEND_FAILURES as exc:
         meter.failed(request, exc, attempt, time.perf_counter() - started)
         raise
     meter.answered(response, attempt, time.perf_counter() - started)

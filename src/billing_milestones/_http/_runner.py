@@ -19,7 +19,7 @@ from ._before_send import asked, asked_async, before_send_hook
 from ._bind import bound
 from ._budget import AsyncRequestBudget, SyncRequestBudget, apace, check_budget, is_async_budget, pace
 from ._collector import COLLECTOR_PAUSED
-from ._core import ClientCore, _body_of
+from ._core import SEND_FAILURES, ClientCore, SendFailure, _body_of
 from ._flow import Blocking, Flow, RunnerHooks, called
 from ._limits import AsyncioLimiter, AsyncLimiter, SyncLimiter, ThreadLimiter
 from ._paging import PageGuard, next_link_error
@@ -62,7 +62,7 @@ class _RunnerBase:
         record(result)  # kept only while a raw call (``with_raw_response``) runs in this context
         return result
 
-    def _transport_failed(self, spec: RequestSpec, exc: httpx.TransportError, attempt: int) -> NoReturn:
+    def _transport_failed(self, spec: RequestSpec, exc: SendFailure, attempt: int) -> NoReturn:
         logger.debug("HTTP %s %s failed: %s", spec.method, spec.path, type(exc).__name__)
         try:
             self.core.raise_for_transport(spec, exc)
@@ -160,7 +160,7 @@ class SyncRunner(_RunnerBase):
     def _sent(self, spec: RequestSpec, request: httpx.Request, meter: _metrics.Meter | None, n: int) -> httpx.Response:
         try:
             return _metrics.send(self.http, request, meter, n)
-        except httpx.TransportError as exc:
+        except SEND_FAILURES as exc:
             self._transport_failed(spec, exc, n)
 
     def request(self, spec: RequestSpec) -> APIResponse:
@@ -327,7 +327,7 @@ class AsyncRunner(_RunnerBase):
     ) -> httpx.Response:
         try:
             return await _metrics.asend(self.http, request, meter, n)
-        except httpx.TransportError as exc:
+        except SEND_FAILURES as exc:
             self._transport_failed(spec, exc, n)
 
     async def request(self, spec: RequestSpec) -> APIResponse:
