@@ -95,17 +95,22 @@ def worker_command(
             if not isinstance(cause, psycopg.OperationalError):
                 raise
             raise _queue_unreachable(settings, cause) from None
-        except KeyboardInterrupt:  # the third Ctrl-C: procrastinate marked the running jobs aborted
-            raise _worker_interrupted() from None
+        except KeyboardInterrupt:  # a second Ctrl-C (the running pairs ended), or a third (marked aborted)
+            aborted = getattr(getattr(worker, "jobs", None), "aborted", None)
+            raise _worker_interrupted(aborted is None or bool(aborted)) from None
 
 
-def _worker_interrupted() -> typer.Exit:
+def _worker_interrupted(aborted: bool) -> typer.Exit:
     """Not the other commands' "0 writes done": the worker's jobs wrote what they wrote, and a job whose
-    thread was still running when it was marked aborted may go on writing until it ends."""
+    thread was still running when it was marked aborted may go on writing until it ends. After a second
+    Ctrl-C the worker waited for its pairs, and none was aborted: said so, not the third's message."""
+    said = (
+        "the pairs still running were marked aborted; their threads may still finish writes, which the link store keeps"
+        if aborted
+        else "the worker stopped once the pairs it was running had ended"
+    )
     Console(stderr=True, soft_wrap=True).print(
-        "[bold yellow]interrupted:[/] any pair still running was marked aborted; its thread may still "
-        "finish writes, which the link store keeps, and each run is in `milestones runs`; start the worker "
-        "again to carry on"
+        f"[bold yellow]interrupted:[/] {said}; each run is in `milestones runs`; start the worker again to carry on"
     )
     return typer.Exit(EXIT_INTERRUPTED)
 

@@ -103,6 +103,13 @@ class PairJobManager(OutageJobManager):
         super().__init__(connector, liveness)
         #: Attempts after which a dead worker's job ends failed rather than queued again.
         self.requeue_limit = requeue_limit
+        #: Jobs this worker ended ``aborted`` (a third Ctrl-C, while their threads still run): what its exit says.
+        self.aborted: set[int] = set()
+
+    async def finish_job(self, job: pq_jobs.Job, status: pq_jobs.Status, delete_job: bool) -> None:
+        if status is pq_jobs.Status.ABORTED and job.id is not None:
+            self.aborted.add(job.id)
+        await super().finish_job(job, status, delete_job)
 
     def batch_defer_jobs(self, jobs: list[pq_jobs.Job], connection: Any | None = None) -> list[pq_jobs.Job]:
         """``milestones enqueue``: a pair already queued is not queued twice, but runs now, in this config's
