@@ -173,18 +173,20 @@ class CrashRig:
                 proc.wait(10)
 
 
-def _pair_lines(containers: dict[str, tuple[str, str]]) -> list[str]:
+def _pair_lines(containers: dict[str, tuple[str, str]], settle: float) -> list[str]:
     lines: list[str] = []
     for name, (source, target) in containers.items():
         lines += [f"[pairs.{name}]", f'source = "{source}"', f'target = "{target}"']
-        lines += [f"write_settle = {WRITE_SETTLE:g}", "allow_drop = true", ""]
+        lines += [f"write_settle = {settle:g}", "allow_drop = true", ""]
     return lines
 
 
 @contextlib.contextmanager
-def crash_rig(root: Path, links: str, *, latency: float = 0.0, workers: list[str] | None = None) -> Iterator[CrashRig]:
-    """The sandbox (``--latency`` on every request when given), the tap before it and the config; every
-    process the rig spawned is stopped at the end, the sandbox too."""
+def crash_rig(
+    root: Path, links: str, *, latency: float = 0.0, settle: float = WRITE_SETTLE, workers: list[str] | None = None
+) -> Iterator[CrashRig]:
+    """The sandbox (``--latency`` on every request when given), the tap before it and the config (every pair's
+    ``write_settle`` is ``settle``); every process the rig spawned is stopped at the end, the sandbox too."""
     argv = [sys.executable, "-m", "billing_milestones", "sandbox", "serve", "--port", "0", "--json"]
     argv += ["--scale", "2x4", "--latency", f"{latency:g}"]
     sandbox = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
@@ -206,7 +208,7 @@ def crash_rig(root: Path, links: str, *, latency: float = 0.0, workers: list[str
         }
         text = [f"links = {json.dumps(links)}", "", "[autotask]", 'currency = "USD"', ""]
         text += ["[workers]", "retries = 5", "retry_wait = 1", 'queue = "crash"', *(workers or []), ""]
-        (root / "milestones.toml").write_text("\n".join(text + _pair_lines(containers)))
+        (root / "milestones.toml").write_text("\n".join(text + _pair_lines(containers, settle)))
         rig = CrashRig(root, links, sandbox, tap, {**os.environ, **env, "COLUMNS": "200"}, containers)
         stack.callback(rig.stop)
         yield rig

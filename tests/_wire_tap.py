@@ -3,10 +3,12 @@ process sent, seen on the wire, and holds that stop a chosen request (or its ans
 
 The crash-point tests kill a real process at a chosen moment of its run, without a hook in the product's code:
 they point its base URLs here, wait until the request of that moment passes (its request line, read from the
-bytes), and either hold the request before the server sees it or let the server serve it and hold the answer
-before the process reads it. A process that dies meanwhile closes its side; the server's side stays open until
-the server has answered what it was sent (as a server keeps serving a request whose client went away), so a
-held request released after the kill is still served, and its milestone lands after its writer died.
+bytes), and either hold the request before the server sees it (once the process has sent all of it: head and
+``Content-Length`` body) or let the server serve it and hold the answer before the process reads it. A process
+that dies meanwhile closes its side; the server's side stays open until the server has answered what it was
+sent (as a server keeps serving a request whose client went away), so a held request released after the kill
+is still served, and its milestone lands after its writer died. A held request goes on a new connection once
+released (the server closes one left idle past its keep-alive meanwhile).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -118,25 +120,46 @@ class WireTap:
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:
-        server = socket.create_connection(self.upstream)
         answers: list[Hold] = []  # holds on this connection's answers, in the order of their requests
         gone = threading.Event()
-        threading.Thread(target=self._answers, args=(server, client, answers, gone), daemon=True).start()
+        current: list[socket.socket] = []
+
+        def connect() -> socket.socket:
+            """A connection to the server, its answers relayed to ``client`` by a thread of its own."""
+            server = socket.create_connection(self.upstream)
+            current[:] = [server]
+            args = (server, client, answers, gone, lambda: server in current)
+            threading.Thread(target=self._answers, args=args, daemon=True).start()
+            return server
+
+        server = connect()
         sent = bytearray()  # what was forwarded of requests not yet whole
         begun: list[Hold | None] = []  # the hold of each request begun and not yet whole
+        holding: Hold | None = None  # a request hold whose request is not yet whole here
+        held = bytearray()
         with contextlib.suppress(OSError):
             for chunk in _chunks(client):
                 for hold in self._match(chunk):
                     begun.append(hold)
                     if hold is not None and hold.where == "request":
-                        hold.caught.set()
-                        hold.released.wait()
-                        if hold.dropped:
-                            server.close()
-                            client.close()
-                            return
+                        holding = hold
                     elif hold is not None:
                         answers.append(hold)
+                if holding is not None:
+                    held += chunk
+                    if not _whole(bytearray(held)):
+                        continue  # held once it is whole: its writer has sent all of it
+                    holding.caught.set()
+                    holding.released.wait()
+                    current.clear()
+                    server.close()
+                    if holding.dropped:
+                        client.close()
+                        return
+                    # On a new connection: the server closes one idle past its keep-alive (5 s) meanwhile.
+                    server = connect()
+                    chunk, holding = bytes(held), None
+                    held.clear()
                 server.sendall(chunk)
                 sent += chunk
                 for _ in range(_whole(sent)):  # requests the server now has whole: passed
@@ -146,11 +169,18 @@ class WireTap:
         gone.set()  # the client closed its side (or died): the server's answer is still awaited
 
     def _answers(
-        self, server: socket.socket, client: socket.socket, answers: list[Hold], gone: threading.Event
+        self,
+        server: socket.socket,
+        client: socket.socket,
+        answers: list[Hold],
+        gone: threading.Event,
+        live: Callable[[], bool],
     ) -> None:
+        """Relay ``server``'s answers to ``client`` until either closes; the client is closed with the server
+        only while ``live()`` (the connection was not replaced)."""
         server.settimeout(0.2)
         idle_since: float | None = None
-        with contextlib.closing(server), contextlib.closing(client):
+        with contextlib.closing(server):
             while True:
                 try:
                     chunk = server.recv(65536)
@@ -158,12 +188,12 @@ class WireTap:
                     if gone.is_set():
                         idle_since = idle_since or time.monotonic()
                         if time.monotonic() - idle_since > _LINGER:
-                            return
+                            break
                     continue
                 except OSError:
-                    return
+                    break
                 if not chunk:
-                    return
+                    break
                 idle_since = None
                 if answers:
                     hold = answers.pop(0)
@@ -171,9 +201,12 @@ class WireTap:
                     hold.caught.set()
                     hold.released.wait()
                     if hold.dropped:
-                        return
+                        break
                 with contextlib.suppress(OSError):
                     client.sendall(chunk)
+        if live():
+            with contextlib.suppress(OSError):
+                client.close()
 
     def _match(self, chunk: bytes) -> list[Hold | None]:
         """Each request line in ``chunk``: the hold it matched, or None."""
