@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -290,16 +291,35 @@ def request_id_of(response: httpx.Response) -> str | None:
 
 def check_base_url(url: object, *, field: str) -> httpx.URL:
     """A base URL is absolute http(s) with a host; anything else is refused by name before any request
-    (``"not a url"`` would otherwise end, requests later, as a connection error)."""
+    (``"not a url"`` would otherwise end, requests later, as a connection error). A user name or password in
+    it is refused too: the URL is shown in reprs, logs and errors, and httpx would send it as Basic auth
+    beside the platform's own credentials. The error shows the URL without them."""
+    shown = without_userinfo(str(url))
     try:
         parsed = url if isinstance(url, httpx.URL) else httpx.URL(str(url))
     except httpx.InvalidURL as exc:
-        raise errors.ValidationError(f"{field}: {url!r} is not a URL ({exc})", field=field, value=url) from None
+        message = scrub(f"{field}: {shown!r} is not a URL ({exc})")
+        raise errors.ValidationError(message, field=field, value=shown) from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise errors.ValidationError(
-            f"{field}: expected an absolute http(s) URL with a host, got {str(url)!r}", field=field, value=url
+            f"{field}: expected an absolute http(s) URL with a host, got {shown!r}", field=field, value=shown
+        )
+    if parsed.userinfo:
+        raise errors.ValidationError(
+            f"{field}: {shown!r} carries a user name or password; give the credentials to the client instead",
+            field=field,
+            value=shown,
         )
     return parsed
+
+
+#: A URL's ``user:password@`` (what an error shows of a refused base URL leaves out).
+_USERINFO: Final = re.compile(r"(?<=//)[^/?#@]*@")
+
+
+def without_userinfo(text: str) -> str:
+    """``text`` as an error may show it: a URL's user name and password, if any, as ``***``."""
+    return _USERINFO.sub("***@", text)
 
 
 def _body_of(response: httpx.Response) -> Any:

@@ -18,6 +18,7 @@ import httpx
 
 from .. import errors
 from .._http import Operation, RequestSpec
+from .._http._core import without_userinfo
 from . import _envelopes as env
 from .wire import ZoneInformation
 
@@ -41,13 +42,20 @@ _VERSION: Final = "v1.0"
 
 
 def checked_url(text: str, what: str) -> httpx.URL:
-    """An absolute http(s) URL with a host, else a ConfigError naming ``what``."""
+    """An absolute http(s) URL with a host and no user name or password in it (see ``check_base_url``),
+    else a ConfigError naming ``what`` that shows the URL without them."""
+    shown = without_userinfo(text)
     try:
         url = httpx.URL(text)
     except httpx.InvalidURL as exc:
-        raise errors.ConfigError(f"{what}: {text!r} is not a URL ({exc})", key=what) from None
+        raise errors.ConfigError(f"{what}: {shown!r} is not a URL ({exc})", key=what) from None
     if url.scheme not in ("http", "https") or not url.host:
-        raise errors.ConfigError(f"{what}: expected an absolute http(s) URL, got {text!r}", key=what)
+        raise errors.ConfigError(f"{what}: expected an absolute http(s) URL, got {shown!r}", key=what)
+    if url.userinfo:
+        raise errors.ConfigError(
+            f"{what}: {shown!r} carries a user name or password; give the credentials to the client instead",
+            key=what,
+        )
     return url
 
 
