@@ -145,3 +145,25 @@ def test_two_kills_in_a_row_the_first_create_lost_the_second_stored(rig: CrashRi
     second.drop()
     rerun_and_check(rig, "at2k", killed=2, adopted=4)
     assert rig.tap.count("POST", KANTATA_CREATE) == 2
+
+
+def test_the_rerun_killed_while_it_waits_for_the_dead_runs_writes(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    """Two kills in a row, the second while the rerun waits for the first's pending create to settle (a window
+    of 12 s: three workers start within it). The create lands meanwhile; the third worker waits out what is
+    left of the window and adopts it."""
+    with crash_rig(tmp_path, fresh_database(postgres_server), settle=12.0) as rig:
+        create = rig.tap.hold("POST", KANTATA_CREATE, "request")
+        enqueue(rig, "at2k")
+        doomed = worker(rig, "doomed")
+        create.wait()
+        again = standby(rig, "doomed-again")
+        rig.kill(doomed)
+        waiting = "pending write(s) of a run that stopped"
+        wait_for(lambda: waiting in rig.log("doomed-again"), "the rerun waiting for the write")
+        standby(rig)
+        rig.kill(again)
+        create.release()  # the first run's create lands, both its writer and the rerun dead
+        rerun_and_check(rig, "at2k", killed=2, adopted=4)
+        assert waiting in rig.log("rerun") and rig.tap.count("POST", KANTATA_CREATE) == 1
