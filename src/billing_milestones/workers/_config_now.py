@@ -6,10 +6,11 @@ refuses, with a ConfigError (not retried), a pair that differs.
 
 The pair is compared as parsed with the worker's own; a platform's table, and ``links`` (the worker's store
 and queue stay the ones it opened), as the file said them when the worker started (:class:`ConfigNow` reads
-it then), since the environment may override their values and is not read again. The file is parsed again only when its ``stat`` changed: a thousand pairs take ~30 ms to parse, which
-every job would spend holding the GIL beside the job threads waiting on their requests. A file changed less
-than :data:`RACY` seconds ago is parsed every time, as git treats a "racily clean" file: a filesystem's
-timestamps are coarser than two writes of the same size can be apart."""
+it then), since the environment may override their values and is not read again. The file is parsed again
+only when its ``stat`` changed: a thousand pairs take ~30 ms to parse, which every job would spend holding
+the GIL beside the job threads waiting on their requests. A file changed less than :data:`RACY` seconds ago
+is parsed every time, as git treats a "racily clean" file: a filesystem's timestamps are coarser than two
+writes of the same size can be apart."""
 
 from __future__ import annotations
 
