@@ -11,6 +11,8 @@ The pairs (each test starts its own sandbox, so each starts from the seed):
 * ``k2at``: the same Kantata workspace to ``--scale``'s second Autotask contract, which keeps its own four
   ``P1`` milestones (Autotask has no empty contract to give, nor a DELETE): creates one request each, three at
   once.
+* ``c2k``: the demo's crm.com draft (three stages) to its empty Kantata workspace; its source is read through
+  ``milestones plan`` (:meth:`CrashRig.check`).
 """
 
 from __future__ import annotations
@@ -125,10 +127,22 @@ class CrashRig:
             return [Side.of(m) for m in kantata.milestones.create(workspace, made)]
 
     def check(self, pair: str) -> dict[str, Any]:
-        """:func:`mismatch` of the pair's two sides as the platforms list them now."""
+        """:func:`mismatch` of the pair's two sides as the platforms list them now. A crm.com source is read
+        by ``milestones plan`` (its draft is opened through the config): every action unchanged, and the
+        target's titles each once."""
+        if pair == "c2k":
+            return self._planned_in_step(pair)
         source, target = self.sides(pair)
         own = frozenset(f"P1 M{n}" for n in range(10)) if pair == "k2at" else frozenset()
         return mismatch(source, target, besides=own)
+
+    def _planned_in_step(self, pair: str) -> dict[str, Any]:
+        argv = [sys.executable, "-m", "billing_milestones", "plan", pair, "--json", "--config", str(self.config)]
+        done = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=60, check=False)
+        counts = {k: v for k, v in json.loads(done.stdout)["counts"].items() if v and k != "unchanged"}
+        titles = Counter(m.title for m in self.listed(pair, 1))
+        found = {"planned": counts, "duplicated": sorted(t for t, n in titles.items() if n > 1)}
+        return {k: v for k, v in found.items() if v}
 
     # -- the link store ------------------------------------------------------------------------------
     def runs(self) -> list[RunRecord]:
@@ -205,10 +219,15 @@ def crash_rig(
             "at2k": (f"autotask:{c0}", f"kantata:{w0}"),
             "k2k": (f"kantata:{w1}", f"kantata:{erp_workspace}"),
             "k2at": (f"kantata:{w1}", f"autotask:{c1}"),
+            "c2k": ("crmcom:website", f"kantata:{seeded['kantata_workspaces'][0]}"),
         }
-        text = [f"links = {json.dumps(links)}", "", "[autotask]", 'currency = "USD"', ""]
+        seed_config: str = seeded["config_toml"]  # the demo's crm.com draft and its stages' stories
+        drafts = seed_config[seed_config.index("[crmcom.drafts.website]") : seed_config.index("[pairs.erp]")]
+        stages = next(line for line in seed_config.splitlines() if line.startswith("stage_to_story"))
+        text = [f"links = {json.dumps(links)}", "", "[autotask]", 'currency = "USD"', "", drafts]
         text += ["[workers]", "retries = 5", "retry_wait = 1", 'queue = "crash"', *(workers or []), ""]
-        (root / "milestones.toml").write_text("\n".join(text + _pair_lines(containers, settle)))
+        text += [*_pair_lines(containers, settle), "[pairs.c2k.triggers]", stages, ""]
+        (root / "milestones.toml").write_text("\n".join(text))
         rig = CrashRig(root, links, sandbox, tap, {**os.environ, **env, "COLUMNS": "200"}, containers)
         stack.callback(rig.stop)
         yield rig

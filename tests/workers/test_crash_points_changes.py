@@ -14,7 +14,7 @@ import pytest
 
 from billing_milestones import Money
 
-from .._crash_rig import AUTOTASK_CREATE, CrashRig, crash_rig
+from .._crash_rig import AUTOTASK_CREATE, KANTATA_CREATE, CrashRig, crash_rig
 from .._postgres import PostgresServer, fresh_database
 from ._crash_workers import enqueue, job_done, rerun_and_check, standby, worker
 
@@ -91,3 +91,20 @@ def test_killed_among_autotask_creates_three_in_flight(rig: CrashRig, where: Lit
     write.release()
     rerun_and_check(rig, "k2at", killed=1, adopted=None)
     assert rig.runs()[0].adopted >= 1
+
+
+@pytest.mark.parametrize("where", ["answer", "request"])
+def test_killed_with_a_crmcom_pairs_bulk_create_stored_or_on_the_way(
+    rig: CrashRig, where: Literal["request", "answer"]
+) -> None:
+    """crm.com -> Kantata (the draft's three stages): the bulk create stored and unanswered, or held on the way
+    and served while the rerun waits; the rerun adopts the three by their sync keys (built on the stages)."""
+    create = rig.tap.hold("POST", KANTATA_CREATE, where)
+    enqueue(rig, "c2k")
+    doomed = worker(rig, "doomed")
+    create.wait()
+    standby(rig)
+    rig.kill(doomed)
+    create.release()
+    rerun_and_check(rig, "c2k", killed=1, adopted=3)
+    assert len(rig.listed("c2k", 1)) == 3 and rig.tap.count("POST", KANTATA_CREATE) == 1
