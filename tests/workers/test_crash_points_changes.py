@@ -5,6 +5,7 @@ worker, must leave the target exactly as the source is, every killed run closed 
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from billing_milestones import Money
 from .._crash_rig import AUTOTASK_CREATE, KANTATA_CREATE, CrashRig, crash_rig
 from .._postgres import PostgresServer, fresh_database
 from ._crash_workers import enqueue, job_done, rerun_and_check, standby, worker
+from ._waiting import wait_for
 
 _UPDATE = r"/kantata/api/v1/billing_milestones/\d+"
 
@@ -108,3 +110,24 @@ def test_killed_with_a_crmcom_pairs_bulk_create_stored_or_on_the_way(
     create.release()
     rerun_and_check(rig, "c2k", killed=1, adopted=3)
     assert len(rig.listed("c2k", 1)) == 3 and rig.tap.count("POST", KANTATA_CREATE) == 1
+
+
+def test_a_frozen_worker_whose_job_was_requeued_writes_nothing_twice(rig: CrashRig) -> None:
+    """Not killed: stopped (SIGSTOP) with its bulk create's answer unread, past ``--stalled-after``, so its job
+    is sent back to the queue by its heartbeat while its sessions, and so its lease, live on. The other worker
+    is refused the pair (busy) and retries; woken (SIGCONT), the first links what it created. Whichever runs
+    after, the target holds each milestone once."""
+    create = rig.tap.hold("POST", KANTATA_CREATE, "answer")
+    enqueue(rig, "at2k")
+    frozen = worker(rig, "frozen")
+    create.wait()
+    standby(rig)
+    frozen.send_signal(signal.SIGSTOP)
+    create.release()  # the answer waits in its socket
+    requeued = "stopped sending heartbeats; queued again"
+    wait_for(lambda: requeued in rig.log("rerun"), "the frozen worker's job requeued by its heartbeat")
+    wait_for(lambda: "busy" in rig.log("rerun").split(requeued, 1)[1].lower(), "the rerun refused the pair")
+    frozen.send_signal(signal.SIGCONT)
+    job_done(rig, "rerun")
+    assert rig.check("at2k") == {} and rig.tap.count("POST", KANTATA_CREATE) == 1
+    assert rig.pending() == 0 and all(r.finished_at for r in rig.runs())
