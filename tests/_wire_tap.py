@@ -40,7 +40,7 @@ class Seen:
 
 @dataclass
 class Hold:
-    """A request to stop: the first (after ``skip``) whose method and path match, held ``where`` until
+    """A request to stop: the first (after ``skip``) whose method and path match (both regexes), held ``where`` until
     :meth:`release`: its ``request`` before the server sees it, or its ``answer`` after the server sent it.
     ``passed`` is set once its request line went by, ``caught`` once it is held (an answer: once the server's
     answer reached the tap, at ``answered_at``)."""
@@ -216,7 +216,7 @@ class WireTap:
             with self._lock:
                 self.seen.append(seen)
                 for hold in self._holds:
-                    if hold.seen is None and hold.method == seen.method and hold.path.search(seen.path):
+                    if hold.seen is None and re.fullmatch(hold.method, seen.method) and hold.path.search(seen.path):
                         if hold.skip:
                             hold.skip -= 1
                             continue

@@ -131,3 +131,26 @@ def test_a_frozen_worker_whose_job_was_requeued_writes_nothing_twice(rig: CrashR
     job_done(rig, "rerun")
     assert rig.check("at2k") == {} and rig.tap.count("POST", KANTATA_CREATE) == 1
     assert rig.pending() == 0 and all(r.finished_at for r in rig.runs())
+
+
+@pytest.mark.parametrize("where", ["answer", "request"])
+def test_killed_among_autotask_updates(rig: CrashRig, where: Literal["request", "answer"]) -> None:
+    """Kantata -> Autotask synced, then two amounts edited in Kantata: the first update held (stored and
+    unanswered, or on the way and stored after the kill). The rerun finds the stored one already as the source
+    wants it (no conflict) and updates the other."""
+    rig.seed_kantata(4)
+    enqueue(rig, "k2at")
+    doomed = worker(rig, "doomed")
+    job_done(rig, "doomed")
+    workspace = rig.containers["k2at"][0].split(":")[1]
+    with rig.clients() as (kantata, _):
+        by_title = {m.title: m for m in kantata.milestones.list(workspace)}
+        for title, amount in (("K M0", "999.99"), ("K M2", "1.05")):
+            kantata.milestones.update(by_title[title].model_copy(update={"amount": Money(amount, "USD")}))
+    write = rig.tap.hold("(PATCH|PUT)", r"/autotask/ATServicesRest/V1\.0/Contracts/\d+/Milestones$", where)
+    enqueue(rig, "k2at")
+    write.wait()
+    standby(rig)
+    rig.kill(doomed)
+    write.release()
+    rerun_and_check(rig, "k2at", killed=1, adopted=None)
