@@ -145,3 +145,23 @@ def test_a_jobs_end_the_database_refused_is_raised_at_once(monkeypatch: pytest.M
     with pytest.raises(pq_errors.ConnectorException):
         asyncio.run(call)
     assert tries == [1]
+
+
+def test_a_fetch_the_database_could_not_answer_finds_no_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Raised, it ended procrastinate's fetch loop and the worker: one begun just before the worker saw its lock
+    lost waited the pool's 30 s and failed, in an outage the worker was meant to wait out."""
+    from billing_milestones.workers._liveness import Liveness
+
+    async def fetch(self: Any, queues: Any, worker_id: int) -> Any:
+        raise _wrapped(AWAY)
+
+    monkeypatch.setattr(pq_manager.JobManager, "fetch_job", fetch)
+    jobs = OutageJobManager(connector=object(), liveness=Liveness("postgresql://unused"))
+    assert asyncio.run(jobs.fetch_job(["test"], 7)) is None
+    monkeypatch.setattr(pq_manager.JobManager, "fetch_job", lambda *a: _raise(REFUSED))
+    with pytest.raises(pq_errors.ConnectorException):
+        asyncio.run(jobs.fetch_job(["test"], 7))
+
+
+async def _raise(cause: Exception) -> None:
+    raise _wrapped(cause)

@@ -7,6 +7,7 @@ ends: a worker without schedules (whose deferrer ends at once) let its listener 
 reconnect and went on polling, while a scheduled worker stopped at every restart of its database, and then,
 failing to unregister from the absent database, ended with a traceback. So here:
 
+* a fetch of a job the database does not answer finds none (the worker polls again a second later);
 * the listener, whose reconnect is refused while the server is down, tries again every
   :data:`LISTEN_RETRY` seconds (the worker polls the queue every second meanwhile);
 * procrastinate's heartbeat lets a failed beat pass (the worker's own watch beats too, and logs);
@@ -30,14 +31,14 @@ import asyncio
 import datetime
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Final
 
 import psycopg
 from procrastinate import exceptions as pq_errors
 from procrastinate import jobs as pq_jobs
 
-from ._liveness import LivenessJobManager
+from ._liveness import LivenessJobManager, WorkerFencedError
 
 __all__ = ["LISTEN_RETRY", "RECORD_RETRY", "OutageJobManager", "database_away"]
 
@@ -66,6 +67,27 @@ def _said(exc: BaseException) -> str:
 
 class OutageJobManager(LivenessJobManager):
     """The liveness job manager whose listener, heartbeat and ticks outlast a database that went away."""
+
+    async def fetch_job(self, queues: Iterable[str] | None, worker_id: int) -> Any:
+        """A job, or none while the database does not answer (procrastinate polls again a second later, and
+        its first fetch failing had stopped the worker: one begun just before its lock was seen lost waited the
+        pool's 30 s and failed). A worker whose registration another worker pruned as stalled (its beat older
+        than that worker's ``--stalled-after``: after an outage, or beside a worker started with a shorter one)
+        cannot fetch (the job's ``worker_id`` must name a registered worker): it stops as a fenced worker does,
+        its running jobs counted as a dead worker's, rather than with procrastinate's foreign key traceback."""
+        try:
+            return await super().fetch_job(queues, worker_id)
+        except pq_errors.ConnectorException as exc:
+            if isinstance(exc.__cause__, psycopg.errors.ForeignKeyViolation):
+                raise WorkerFencedError(
+                    f"this worker (id {worker_id}) is no longer registered: another worker took it for stalled "
+                    "(its heartbeat older than that worker's --stalled-after) and its jobs for a dead worker's; "
+                    "it stopped"
+                ) from None
+            if not database_away(exc):
+                raise
+            logger.debug("no job fetched (%s)", _said(exc))
+            return None
 
     async def listen_for_jobs(self, **kwargs: Any) -> None:
         quiet = False  # said once per outage, not every second of it
