@@ -7,7 +7,7 @@ ends: a worker without schedules (whose deferrer ends at once) let its listener 
 reconnect and went on polling, while a scheduled worker stopped at every restart of its database, and then,
 failing to unregister from the absent database, ended with a traceback. So here:
 
-* a fetch of a job the database does not answer finds none (the worker polls again a second later);
+* a fetch of a job the pool has no connection for finds none (the worker polls again a second later);
 * the listener, whose reconnect is refused while the server is down, tries again every
   :data:`LISTEN_RETRY` seconds (the worker polls the queue every second meanwhile);
 * procrastinate's heartbeat lets a failed beat pass (the worker's own watch beats too, and logs);
@@ -37,6 +37,7 @@ from typing import Any, Final
 import psycopg
 from procrastinate import exceptions as pq_errors
 from procrastinate import jobs as pq_jobs
+from psycopg_pool import PoolTimeout
 
 from ._liveness import LivenessJobManager, WorkerFencedError
 
@@ -69,12 +70,14 @@ class OutageJobManager(LivenessJobManager):
     """The liveness job manager whose listener, heartbeat and ticks outlast a database that went away."""
 
     async def fetch_job(self, queues: Iterable[str] | None, worker_id: int) -> Any:
-        """A job, or none while the database does not answer (procrastinate polls again a second later, and
-        its first fetch failing had stopped the worker: one begun just before its lock was seen lost waited the
-        pool's 30 s and failed). A worker whose registration another worker pruned as stalled (its beat older
-        than that worker's ``--stalled-after``: after an outage, or beside a worker started with a shorter one)
-        cannot fetch (the job's ``worker_id`` must name a registered worker): it stops as a fenced worker does,
-        its running jobs counted as a dead worker's, rather than with procrastinate's foreign key traceback."""
+        """A job, or none while the pool finds no connection to send the fetch on (procrastinate polls again a second
+        later; a fetch failing stopped the worker, and one begun just before its lock was seen lost with the server
+        waited the pool's 30 s and failed). A fetch whose connection broke once sent is still raised: it may have taken
+        a job, which this worker, living on, would have left ``doing`` for good. A worker whose registration another
+        worker pruned as stalled (its beat older than that worker's ``--stalled-after``: after an outage, or beside a
+        worker started with a shorter one) cannot fetch (the job's ``worker_id`` must name a registered worker): it
+        stops as a fenced worker does, its running jobs counted as a dead worker's, rather than with procrastinate's
+        foreign key traceback."""
         try:
             return await super().fetch_job(queues, worker_id)
         except pq_errors.ConnectorException as exc:
@@ -84,7 +87,7 @@ class OutageJobManager(LivenessJobManager):
                     "(its heartbeat older than that worker's --stalled-after) and its jobs for a dead worker's; "
                     "it stopped"
                 ) from None
-            if not database_away(exc):
+            if not isinstance(exc.__cause__, PoolTimeout):
                 raise
             logger.debug("no job fetched (%s)", _said(exc))
             return None
