@@ -1,7 +1,8 @@
 """``milestones worker`` stopped by SIGTERM (systemd's stop, a pod's deletion, ``docker stop``) while a pair
 writes, as docs/scale.md says: the pair finishes, its lease is released, its history row closed, no intent
-left pending, the job recorded done, and the worker exits 0. The same for a ``--burst`` worker at
-``--concurrency 1``, the page's advice for one run from cron."""
+left pending, the job recorded done, and the worker exits 0. The same for a ``--burst`` worker: above
+``--concurrency 1`` it stopped fetching at its first empty fetch with its pair still running, its signal
+handlers gone with its fetching, and the SIGTERM ended it at once (exit -15, the job left ``doing``)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,11 @@ from .conftest import Deployment
 from .test_worker import jobs, milestones, source_titles
 
 
-@pytest.mark.parametrize("options", [["--concurrency", "4"], ["--burst"]], ids=["waiting", "burst"])
+@pytest.mark.parametrize(
+    "options",
+    [["--concurrency", "4"], ["--burst"], ["--burst", "--concurrency", "2"]],
+    ids=["waiting", "burst", "burst-concurrency"],
+)
 def test_sigterm_lets_the_running_pair_finish_and_the_worker_exits_0(
     deployment: Deployment, options: list[str]
 ) -> None:

@@ -42,6 +42,7 @@ class _StandIn:
         self.stalled_after = 30.0
         self.budgets, self.stores = _Closed(), _Closed()
         self.app = SimpleNamespace(open_async=self._open, run_worker_async=self._run)
+        self.jobs = SimpleNamespace(running=set(), on_idle=None)  # a burst worker's end (none here)
 
     def new_liveness(self) -> SimpleNamespace:
         return SimpleNamespace(fenced=asyncio.Event())

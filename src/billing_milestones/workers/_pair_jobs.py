@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from procrastinate import exceptions as pq_errors
@@ -105,11 +106,26 @@ class PairJobManager(OutageJobManager):
         self.requeue_limit = requeue_limit
         #: Jobs this worker ended ``aborted`` (a third Ctrl-C, while their threads still run): what its exit says.
         self.aborted: set[int] = set()
+        #: The jobs this worker fetched whose end it has not yet recorded.
+        self.running: set[int] = set()
+        #: Called when a fetch finds no job and none of this worker's runs (a burst worker's end: ``run_worker``).
+        self.on_idle: Callable[[], None] | None = None
+
+    async def fetch_job(self, queues: Iterable[str] | None, worker_id: int) -> Any:
+        job = await super().fetch_job(queues, worker_id)
+        if job is not None and job.id is not None:
+            self.running.add(job.id)
+        elif job is None and not self.running and self.on_idle is not None:
+            self.on_idle()
+        return job
 
     async def finish_job(self, job: pq_jobs.Job, status: pq_jobs.Status, delete_job: bool) -> None:
         if status is pq_jobs.Status.ABORTED and job.id is not None:
             self.aborted.add(job.id)
-        await super().finish_job(job, status, delete_job)
+        try:
+            await super().finish_job(job, status, delete_job)
+        finally:
+            self.running.discard(job.id or 0)
 
     def batch_defer_jobs(self, jobs: list[pq_jobs.Job], connection: Any | None = None) -> list[pq_jobs.Job]:
         """``milestones enqueue``: a pair already queued is not queued twice, but runs now, in this config's
@@ -163,6 +179,8 @@ class PairJobManager(OutageJobManager):
                 raise
             _superseded(job.id, "retry")
             await self.finish_job(job, pq_jobs.Status.FAILED, delete_job=False)
+        finally:
+            self.running.discard(job.id or 0)
 
     async def requeue_judged_async(self, job_id: int, attempts: int) -> None:
         """The requeue of a dead worker's job (``_liveness.requeue``); refused (ConnectorException, which

@@ -55,12 +55,27 @@ def run_worker(
             await worker.recover_async()
             worker.warm_up(stores=concurrency)
             watcher = asyncio.create_task(worker.watch_stalled_async(heartbeat=heartbeat), name="bm-watch-stalled")
+            # A burst worker waits as any other and is stopped here once a fetch finds no job and none of its
+            # own runs, not by procrastinate's wait=False: that stopped at the first empty fetch, with the other
+            # jobs still running, and its signal handlers went with its fetching, so a SIGTERM then (systemd
+            # stopping a cron run) ended those jobs at once.
+            jobs = worker.jobs
+            jobs.running.clear()
+            ended_by_burst = False
+
+            def end_burst() -> None:
+                nonlocal ended_by_burst
+                if not ended_by_burst and not run.done():
+                    ended_by_burst = True
+                    run.cancel()  # procrastinate's worker stops gracefully when cancelled
+
+            jobs.on_idle = end_burst if burst else None
             run = asyncio.create_task(
                 worker.app.run_worker_async(
                     queues=[worker.workers.queue],
                     concurrency=concurrency,
                     name=name or new_owner(),
-                    wait=not burst,
+                    wait=True,
                     update_heartbeat_interval=heartbeat,
                     stalled_worker_timeout=worker.stalled_after,
                     install_signal_handlers=install_signal_handlers,
@@ -78,8 +93,13 @@ def run_worker(
                     raise WorkerFencedError(
                         "this worker lost its liveness lock and was judged dead by another; it stopped"
                     )
-                await run
+                try:
+                    await run
+                except asyncio.CancelledError:
+                    if not ended_by_burst:
+                        raise
             finally:
+                jobs.on_idle = None
                 # The run before the watch: a second Ctrl-C cancels main(), and a run cancelled then still waits
                 # for its jobs, whose heartbeat the watch keeps until the run has ended. A run that failed (its
                 # database gone) raises again here: the watch is stopped all the same, before the app closes.
