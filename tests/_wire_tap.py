@@ -149,14 +149,16 @@ class WireTap:
                     held += chunk
                     if not _whole(bytearray(held)):
                         continue  # held once it is whole: its writer has sent all of it
+                    # Held off the connection it came on: the server closes that one once idle past its keep-alive
+                    # (5 s), which must not reach the writer (it would send again on a new one), and the request
+                    # goes on a new connection once released.
+                    current.clear()
                     holding.caught.set()
                     holding.released.wait()
-                    current.clear()
                     server.close()
                     if holding.dropped:
                         client.close()
                         return
-                    # On a new connection: the server closes one idle past its keep-alive (5 s) meanwhile.
                     server = connect()
                     chunk, holding = bytes(held), None
                     held.clear()

@@ -70,10 +70,10 @@ def test_killed_after_its_lease_before_any_write(rig: CrashRig) -> None:
 
 
 def test_killed_with_its_bulk_create_in_flight_on_the_server(tmp_path: Path, links: str) -> None:
-    with crash_rig(tmp_path, links, latency=0.5) as rig:
+    with crash_rig(tmp_path, links, latency=1.0) as rig:
         create = rig.tap.hold("POST", KANTATA_CREATE, "answer")
         doomed = sync(rig, "at2k", "doomed")
-        create.wait_passed()  # the server has it, and holds it 0.5 s
+        create.wait_passed()  # the server has it, and holds it 1 s
         rig.kill(doomed)
         killed_at = time.monotonic()
         create.wait()

@@ -59,7 +59,7 @@ def standby(rig: CrashRig, name: str = "rerun") -> subprocess.Popen[bytes]:
     judges by the heartbeat alone, ``--stalled-after`` later)."""
     before = _listed(rig.links)
     proc = worker(rig, name)
-    wait_for(lambda: _listed(rig.links) > before, f"worker {name} listed with its liveness lock")
+    wait_for(lambda: _listed(rig.links) > before, f"worker {name} listed with its liveness lock", 60.0)
     time.sleep(0.5)  # a few of its looks (0.2 s apart) at the other's lock, held: only then is its drop judged
     return proc
 

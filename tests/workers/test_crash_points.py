@@ -48,9 +48,9 @@ def test_killed_after_its_lease_before_any_write(rig: CrashRig) -> None:
 
 
 def test_killed_with_its_bulk_create_in_flight_on_the_server(tmp_path: Path, postgres_server: PostgresServer) -> None:
-    """The emulator holds each request 0.5 s (``--latency``): the POST is on the server when its worker dies,
+    """The emulator holds each request 1 s (``--latency``): the POST is on the server when its worker dies,
     and the server stores the milestones after that: they exist, no link does."""
-    with crash_rig(tmp_path, fresh_database(postgres_server), latency=0.5) as rig:
+    with crash_rig(tmp_path, fresh_database(postgres_server), latency=1.0) as rig:
         gate = rig.tap.hold("GET", r"/kantata/api/v1/", "request")  # the second worker started meanwhile
         create = rig.tap.hold("POST", KANTATA_CREATE, "answer")
         enqueue(rig, "at2k")
@@ -58,7 +58,7 @@ def test_killed_with_its_bulk_create_in_flight_on_the_server(tmp_path: Path, pos
         gate.wait()
         standby(rig)
         gate.release()
-        create.wait_passed()  # with --latency 0.5 the server has the request, not yet stored
+        create.wait_passed()  # with --latency 1 the server has the request, not yet stored
         rig.kill(doomed)
         killed_at = time.monotonic()
         create.wait()  # the answer the dead worker never read
@@ -68,22 +68,29 @@ def test_killed_with_its_bulk_create_in_flight_on_the_server(tmp_path: Path, pos
         assert rig.tap.count("POST", KANTATA_CREATE) == 1
 
 
-def test_killed_while_its_bulk_create_is_held_on_the_way_the_rerun_waits_for_it(rig: CrashRig) -> None:
+def test_killed_while_its_bulk_create_is_held_on_the_way_the_rerun_waits_for_it(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
     """The POST is still on its way when its worker dies (held by the tap), and reaches the server after the
-    rerun has taken the lease: the rerun waits ``write_settle`` for it before it lists, and adopts what it
-    stored instead of creating it again."""
-    create = rig.tap.hold("POST", KANTATA_CREATE, "request")
-    enqueue(rig, "at2k")
-    doomed = worker(rig, "doomed")
-    create.wait()
-    rerun = standby(rig)
-    rig.kill(doomed)
-    wait_for(lambda: "pending write(s) of a run that stopped" in rig.log("rerun"), "the rerun waiting for the write")
-    create.release()  # within the window: the server stores the dead worker's milestones now
-    job_done(rig, "rerun")
-    assert rig.tap.count("POST", KANTATA_CREATE) == 1 and rerun.poll() is None
-    assert rig.check("at2k") == {}
-    assert rig.runs()[0].ok and rig.runs()[0].adopted == 4 and rig.runs()[1].error == LOST_ERROR
+    rerun has taken the lease: the rerun waits ``write_settle`` (8 s here: the requeue, even by the heartbeat,
+    fits in it) for it before it lists, and adopts what it stored instead of creating it again."""
+    with crash_rig(tmp_path, fresh_database(postgres_server), settle=8.0) as rig:
+        gate = rig.tap.hold("GET", r"/kantata/api/v1/", "request")  # the second worker started meanwhile
+        create = rig.tap.hold("POST", KANTATA_CREATE, "request")
+        enqueue(rig, "at2k")
+        doomed = worker(rig, "doomed")
+        gate.wait()
+        rerun = standby(rig)
+        gate.release()
+        create.wait()
+        rig.kill(doomed)
+        waiting = "pending write(s) of a run that stopped"
+        wait_for(lambda: waiting in rig.log("rerun"), "the rerun waiting for the write")
+        create.release()  # within the window: the server stores the dead worker's milestones now
+        job_done(rig, "rerun")
+        assert rig.tap.count("POST", KANTATA_CREATE) == 1 and rerun.poll() is None
+        assert rig.check("at2k") == {}
+        assert rig.runs()[0].ok and rig.runs()[0].adopted == 4 and rig.runs()[1].error == LOST_ERROR
 
 
 def test_killed_after_its_create_was_answered_before_its_links_were_written(rig: CrashRig) -> None:
