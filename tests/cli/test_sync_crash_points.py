@@ -43,8 +43,8 @@ def rig(tmp_path: Path, links: str) -> Iterator[CrashRig]:
         yield made
 
 
-def sync(rig: CrashRig, pair: str, name: str) -> subprocess.Popen[bytes]:
-    return rig.spawn(["sync", pair, "--yes"], name)
+def sync(rig: CrashRig, pair: str, name: str, *options: str) -> subprocess.Popen[bytes]:
+    return rig.spawn(["sync", pair, "--yes", *options], name)
 
 
 def rerun_and_check(rig: CrashRig, pair: str, killed: int, *, adopted: int | None = 0) -> None:
@@ -90,8 +90,9 @@ def test_killed_while_its_bulk_create_is_held_on_the_way_the_rerun_waits_for_it(
         create = rig.tap.hold("POST", KANTATA_CREATE, "request")
         doomed = sync(rig, "at2k", "doomed")
         create.wait()
+        # Started before the kill (waiting for the lease), so that its start is not taken out of the window.
+        rerun = sync(rig, "at2k", "rerun", "--wait", "60")
         rig.kill(doomed)
-        rerun = sync(rig, "at2k", "rerun")
         deadline = time.monotonic() + RERUN_BOUND
         while len(rig.runs()) < 2:  # the rerun has the lease: it settles before it lists
             assert time.monotonic() < deadline and rerun.poll() is None, rig.log("rerun")

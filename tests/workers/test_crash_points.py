@@ -158,19 +158,23 @@ def test_the_rerun_killed_while_it_waits_for_the_dead_runs_writes(
     tmp_path: Path, postgres_server: PostgresServer
 ) -> None:
     """Two kills in a row, the second while the rerun waits for the first's pending create to settle (a window
-    of 12 s: three workers start within it). The create lands meanwhile; the third worker waits out what is
-    left of the window and adopts it."""
+    of 12 s). Two workers stand by before the first kill: the one that takes the job is killed while it waits,
+    the create lands meanwhile, and the other waits out what is left of the window and adopts it."""
     with crash_rig(tmp_path, fresh_database(postgres_server), settle=12.0) as rig:
+        gate = rig.tap.hold("GET", r"/kantata/api/v1/", "request")  # the two started before its create
         create = rig.tap.hold("POST", KANTATA_CREATE, "request")
         enqueue(rig, "at2k")
         doomed = worker(rig, "doomed")
+        gate.wait()
+        standbys = {name: standby(rig, name) for name in ("standby-a", "standby-b")}
+        gate.release()
         create.wait()
-        again = standby(rig, "doomed-again")
         rig.kill(doomed)
         waiting = "pending write(s) of a run that stopped"
-        wait_for(lambda: waiting in rig.log("doomed-again"), "the rerun waiting for the write")
-        standby(rig)
-        rig.kill(again)
+        wait_for(lambda: any(waiting in rig.log(name) for name in standbys), "a rerun waiting for the write")
+        (second,) = [name for name in standbys if waiting in rig.log(name)]
+        rig.kill(standbys.pop(second))
         create.release()  # the first run's create lands, both its writer and the rerun dead
-        rerun_and_check(rig, "at2k", killed=2, adopted=4)
-        assert waiting in rig.log("rerun") and rig.tap.count("POST", KANTATA_CREATE) == 1
+        (third,) = standbys
+        rerun_and_check(rig, "at2k", killed=2, adopted=4, name=third)
+        assert waiting in rig.log(third) and rig.tap.count("POST", KANTATA_CREATE) == 1
