@@ -78,7 +78,8 @@ def rerun_and_check(rig: CrashRig, pair: str, killed: int, *, adopted: int | Non
     synced exactly, every killed run closed as lost, the rerun having adopted ``adopted`` milestones the
     killed runs wrote without linking them (by their sync keys)."""
     job_done(rig, name)
-    assert rig.check(pair) == {}
+    found = rig.check(pair)
+    assert found == {}, found  # (a helper module: pytest does not rewrite its asserts, so each says what failed)
     runs = rig.runs()
     lost = [r for r in runs if r.error == LOST_ERROR]
     assert len(lost) == killed and all(not r.ok and r.finished_at for r in lost), runs
@@ -88,7 +89,7 @@ def rerun_and_check(rig: CrashRig, pair: str, killed: int, *, adopted: int | Non
         and adopted in (None, runs[0].adopted)
         and all(r.finished_at for r in runs)
     ), runs
-    assert rig.pending() == 0
+    assert rig.pending() == 0, rig.pending()
 
 
 def lock_waits(links: str) -> list[int]:
