@@ -24,7 +24,16 @@ from billing_milestones.sync.runs import LOST_ERROR
 
 from .._crash_rig import KANTATA_CREATE, CrashRig, crash_rig
 from .._postgres import PostgresServer, fresh_database
-from ._crash_workers import RERUN_BOUND, enqueue, job_done, killed_in_the_store, rerun_and_check, standby, worker
+from ._crash_workers import (
+    RERUN_BOUND,
+    enqueue,
+    job_done,
+    killed_in_the_store,
+    lock_waits,
+    rerun_and_check,
+    standby,
+    worker,
+)
 from ._waiting import wait_for
 
 
@@ -178,3 +187,35 @@ def test_the_rerun_killed_while_it_waits_for_the_dead_runs_writes(
         (third,) = standbys
         rerun_and_check(rig, "at2k", killed=2, adopted=4, name=third)
         assert waiting in rig.log(third) and rig.tap.count("POST", KANTATA_CREATE) == 1
+
+
+def test_killed_while_its_links_wait_its_session_left_to_finish_them(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    """Killed as its links wait behind the test's lock, the server not told (PostgreSQL reads nothing from a
+    session waiting for a lock, and by default does not look): the rerun takes the lease at once (the holder's
+    pid is gone) and waits out the pending writes; meanwhile the lock is freed and the dead worker's batch,
+    left running in its session, commits its links. The rerun finds the pair in step: nothing created again,
+    nothing left pending."""
+    with crash_rig(tmp_path, fresh_database(postgres_server), settle=8.0) as rig:
+        gate = rig.tap.hold("GET", r"/kantata/api/v1/", "request")  # the second worker started meanwhile
+        create = rig.tap.hold("POST", KANTATA_CREATE, "answer")
+        enqueue(rig, "at2k")
+        doomed = worker(rig, "doomed")
+        gate.wait()
+        standby(rig)
+        gate.release()
+        create.wait()
+        with psycopg.connect(rig.links) as blocker:
+            blocker.execute("LOCK TABLE links IN SHARE MODE")
+            create.release()
+            wait_for(lambda: lock_waits(rig.links), "the worker writing its links")
+            rig.kill(doomed)
+            waiting = "pending write(s) of a run that stopped"
+            wait_for(lambda: waiting in rig.log("rerun"), "the rerun holding the lease, waiting for the writes")
+            assert lock_waits(rig.links)  # the dead worker's session still waits to write its links
+            blocker.rollback()
+        job_done(rig, "rerun")
+        assert rig.check("at2k") == {} and rig.tap.count("POST", KANTATA_CREATE) == 1
+        assert rig.pending() == 0 and all(r.finished_at for r in rig.runs())
+        assert rig.runs()[0].ok and rig.runs()[0].adopted == 0 and rig.runs()[1].error == LOST_ERROR
