@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
+from ..._http._redact import register_secret
 from ...errors import ConfigError
 
 __all__ = ["KEEPALIVES", "StoreTarget", "lasting", "parse_target", "redact_text", "redact_url", "with_keepalives"]
@@ -74,6 +75,14 @@ def redact_text(text: str, url: str) -> str:
     """``text`` (a driver's message about ``url``) with every password the URL holds as ``***``: libpq quotes
     a token it cannot read back as it was written, so a password with an unencoded ``%`` or space is in its
     error (``invalid percent-encoded token: "50%off"``)."""
+    for form in sorted(url_passwords(url), key=len, reverse=True):
+        text = text.replace(form, "***")
+    return text
+
+
+def url_passwords(url: str) -> set[str]:
+    """Every form the passwords of ``url`` may be written in (its userinfo's, its query's ``password=``): as
+    given, and %-decoded as libpq and urllib read them."""
     parts = urllib.parse.urlsplit(url)
     userinfo, at, _host = parts.netloc.rpartition("@")
     secrets = [userinfo.partition(":")[2]] if at else []
@@ -84,9 +93,7 @@ def redact_text(text: str, url: str) -> str:
     forms = {
         form for secret in secrets for form in (secret, urllib.parse.unquote(secret), urllib.parse.unquote_plus(secret))
     }
-    for form in sorted((form for form in forms if form), key=len, reverse=True):
-        text = text.replace(form, "***")
-    return text
+    return {form for form in forms if form}
 
 
 def parse_target(target: str | Path, *, key: str = "links") -> StoreTarget:
@@ -122,6 +129,10 @@ def parse_target(target: str | Path, *, key: str = "links") -> StoreTarget:
                 f"{redact_url(text)!r}",
                 key=key,
             )
+        # Registered as the clients' secrets are: any log line or error of the SDK's that quotes one (a
+        # driver's message, a library's traceback) has it scrubbed, beside the URL's own redaction.
+        for form in url_passwords(text):
+            register_secret(form)
         return StoreTarget("postgresql", text)
     if scheme == "sqlite":
         return StoreTarget("sqlite", _not_windows(_sqlite_path(text, rest, key), key))
