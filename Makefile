@@ -33,8 +33,8 @@ docs: $(STAMP)
 # tests/conftest.py keeps the docs tests, which share one built site, on one worker. The few tests that time
 # other processes (marked serial there) run after, alone.
 pytest: $(STAMP)
-	$(BIN)/pytest -q -n auto -m "not serial"
-	$(BIN)/pytest -q -m serial
+	$(BIN)/pytest -q -n auto -m "not serial and not chaos"
+	$(BIN)/pytest -q -m "serial and not chaos"
 
 # Mutation testing (mutation/): every mutant of the money, adapter, sync and retry modules (~25 min on 2 cores),
 # and the fixed sample CI runs (~3 min), which fails when the tests stop catching mutants they used to.
@@ -48,9 +48,11 @@ mutate-sample: $(STAMP)
 # builds (a failed build fails them), so `docs` is not built a second time here.
 test: lint typecheck pytest mutate-sample
 
-# The full chaos run: 1,000 milestones a pair, 18 SIGKILLs, 20 % faults (CI runs a reduced size in pytest).
+# The full chaos run: 1,000 milestones a pair, 18 SIGKILLs, 20 % faults (CI runs a reduced size in pytest),
+# then the whole crash-point sweep and the long outages (tests/_chaos.py; CI runs one case of each kind).
 chaos: $(STAMP)
 	$(BIN)/python chaos/run.py
+	$(BIN)/pytest -q -n auto -m chaos
 
 # The scale run twice: at the issue's 20 ms latency (on 2 cores the run's own CPU binds there), and at 100 ms,
 # a vendor's usual latency, where it does not and the wall measures the queue, locks and budgets alone.

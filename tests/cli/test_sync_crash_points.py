@@ -21,6 +21,7 @@ import pytest
 from billing_milestones import Money
 from billing_milestones.sync.runs import LOST_ERROR
 
+from .._chaos import CHAOS
 from .._crash_rig import KANTATA_CREATE, WRITE_SETTLE, CrashRig, crash_rig
 from .._postgres import PostgresServer, fresh_database
 
@@ -29,7 +30,7 @@ from .._postgres import PostgresServer, fresh_database
 RERUN_BOUND = WRITE_SETTLE + 25.0
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=CHAOS)])
 def links(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'links.sqlite3'}"
@@ -69,6 +70,7 @@ def test_killed_after_its_lease_before_any_write(rig: CrashRig) -> None:
     rerun_and_check(rig, "at2k", killed=1)
 
 
+@CHAOS
 def test_killed_with_its_bulk_create_in_flight_on_the_server(tmp_path: Path, links: str) -> None:
     with crash_rig(tmp_path, links, latency=1.0) as rig:
         create = rig.tap.hold("POST", KANTATA_CREATE, "answer")
@@ -83,6 +85,7 @@ def test_killed_with_its_bulk_create_in_flight_on_the_server(tmp_path: Path, lin
         assert rig.tap.count("POST", KANTATA_CREATE) == 1
 
 
+@CHAOS
 def test_killed_while_its_bulk_create_is_held_on_the_way_the_rerun_waits_for_it(tmp_path: Path, links: str) -> None:
     """The POST still on its way when the process dies, and served once the rerun holds the lease: the rerun
     waits for it before it lists (a window of 8 s: the rerun's own start must fit in it), and adopts."""
@@ -134,6 +137,7 @@ def test_killed_after_its_create_was_answered_before_its_links_were_written(rig:
     rerun_and_check(rig, "at2k", killed=1, adopted=4)
 
 
+@CHAOS
 def test_two_kills_in_a_row(rig: CrashRig) -> None:
     """The first create lost on the way, the rerun's stored and unanswered: a third run adopts the four."""
     first = rig.tap.hold("POST", KANTATA_CREATE, "request")

@@ -22,6 +22,7 @@ import pytest
 
 from billing_milestones.sync.runs import LOST_ERROR
 
+from .._chaos import CHAOS
 from .._crash_rig import KANTATA_CREATE, CrashRig, crash_rig
 from .._postgres import PostgresServer, fresh_database
 from ._crash_workers import (
@@ -143,6 +144,7 @@ def test_killed_in_the_middle_of_writing_a_batch_of_links(rig: CrashRig) -> None
     assert rig.tap.count("POST", KANTATA_CREATE) == 1
 
 
+@CHAOS
 def test_two_kills_in_a_row_the_first_create_lost_the_second_stored(rig: CrashRig) -> None:
     """The first worker's POST never reaches the server (dropped on the way); the rerun waits it out, lists
     an empty workspace, creates, and is killed too with its create stored and unanswered; a third worker
@@ -163,6 +165,7 @@ def test_two_kills_in_a_row_the_first_create_lost_the_second_stored(rig: CrashRi
     assert rig.tap.count("POST", KANTATA_CREATE) == 2
 
 
+@CHAOS
 def test_the_rerun_killed_while_it_waits_for_the_dead_runs_writes(
     tmp_path: Path, postgres_server: PostgresServer
 ) -> None:
@@ -189,6 +192,7 @@ def test_the_rerun_killed_while_it_waits_for_the_dead_runs_writes(
         assert waiting in rig.log(third) and rig.tap.count("POST", KANTATA_CREATE) == 1
 
 
+@CHAOS
 def test_killed_while_its_links_wait_its_session_left_to_finish_them(
     tmp_path: Path, postgres_server: PostgresServer
 ) -> None:

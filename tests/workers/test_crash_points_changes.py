@@ -15,6 +15,7 @@ import pytest
 
 from billing_milestones import Money
 
+from .._chaos import CHAOS
 from .._crash_rig import AUTOTASK_CREATE, KANTATA_CREATE, CrashRig, crash_rig
 from .._postgres import PostgresServer, fresh_database
 from ._crash_workers import enqueue, job_done, rerun_and_check, standby, worker
@@ -51,12 +52,12 @@ def _synced_then_changed(rig: CrashRig) -> subprocess.Popen[bytes]:
 @pytest.mark.parametrize(
     ("method", "where", "delivered"),
     [
-        pytest.param("PUT", "answer", True, id="update-stored-unanswered"),
+        pytest.param("PUT", "answer", True, id="update-stored-unanswered", marks=CHAOS),
         pytest.param("PUT", "request", False, id="update-lost-on-the-way"),
-        pytest.param("PUT", "request", True, id="update-stored-after-the-kill"),
+        pytest.param("PUT", "request", True, id="update-stored-after-the-kill", marks=CHAOS),
         pytest.param("DELETE", "answer", True, id="delete-done-unanswered"),
-        pytest.param("DELETE", "request", False, id="delete-lost-on-the-way"),
-        pytest.param("DELETE", "request", True, id="delete-done-after-the-kill"),
+        pytest.param("DELETE", "request", False, id="delete-lost-on-the-way", marks=CHAOS),
+        pytest.param("DELETE", "request", True, id="delete-done-after-the-kill", marks=CHAOS),
     ],
 )
 def test_killed_during_an_update_or_a_delete(
@@ -78,7 +79,7 @@ def test_killed_during_an_update_or_a_delete(
     assert "K M3" not in {t.title for t in target} and len(target) == 3
 
 
-@pytest.mark.parametrize("where", ["answer", "request"])
+@pytest.mark.parametrize("where", [pytest.param("answer", marks=CHAOS), "request"])
 def test_killed_among_autotask_creates_three_in_flight(rig: CrashRig, where: Literal["request", "answer"]) -> None:
     """The second of four creates held (stored and unanswered, or not yet sent on): the first and third may
     have been answered and linked one by one, the fourth not begun. The rerun adopts what landed and creates
@@ -95,7 +96,7 @@ def test_killed_among_autotask_creates_three_in_flight(rig: CrashRig, where: Lit
     assert rig.runs()[0].adopted >= 1
 
 
-@pytest.mark.parametrize("where", ["answer", "request"])
+@pytest.mark.parametrize("where", ["answer", pytest.param("request", marks=CHAOS)])
 def test_killed_with_a_crmcom_pairs_bulk_create_stored_or_on_the_way(
     rig: CrashRig, where: Literal["request", "answer"]
 ) -> None:
@@ -133,7 +134,7 @@ def test_a_frozen_worker_whose_job_was_requeued_writes_nothing_twice(rig: CrashR
     assert rig.pending() == 0 and all(r.finished_at for r in rig.runs())
 
 
-@pytest.mark.parametrize("where", ["answer", "request"])
+@pytest.mark.parametrize("where", ["answer", pytest.param("request", marks=CHAOS)])
 def test_killed_among_autotask_updates(rig: CrashRig, where: Literal["request", "answer"]) -> None:
     """Kantata -> Autotask synced, then two amounts edited in Kantata: the first update held (stored and
     unanswered, or on the way and stored after the kill). The rerun finds the stored one already as the source

@@ -24,6 +24,7 @@ from billing_milestones.sandbox import FaultPlan, LoopbackServer
 from billing_milestones.sync import LinkStore
 from billing_milestones.workers import enqueue_pairs
 
+from .._chaos import CHAOS
 from .._postgres import fresh_database
 from ._ops_server import RestartableServer, restartable_server
 from ._waiting import wait_for
@@ -100,6 +101,7 @@ def test_a_scheduled_worker_rides_out_a_restart_of_its_database_and_keeps_taking
     assert milestones(restartable) == source_titles(restartable)  # every milestone once
 
 
+@CHAOS
 def test_a_worker_told_to_stop_while_its_database_is_away_stops_and_says_why(
     restartable: Deployment, own_server: RestartableServer, tmp_path: Path
 ) -> None:
@@ -126,6 +128,7 @@ def test_a_worker_told_to_stop_while_its_database_is_away_stops_and_says_why(
     assert "the queue's database" in text and "cannot be reached" in text and "Traceback" not in text
 
 
+@CHAOS
 def test_a_job_whose_end_fell_in_a_long_outage_is_recorded_once_the_database_is_back(
     restartable: Deployment, own_server: RestartableServer, tmp_path: Path
 ) -> None:
