@@ -18,6 +18,7 @@ from ..model import Milestone
 from ..sync import LinkStore, ReconcileReport, ReconcileStatus, reconcile
 from ..sync.connect import connect, resolve_container
 from ._common import EXIT_OK, EXIT_PROBLEMS, ConfigOpt, JsonOpt, app, guard, load_config, stdout_console
+from ._store import missing_store
 
 __all__ = ["reconcile_command", "show_report"]
 
@@ -49,8 +50,9 @@ def reconcile_command(
             if spec.target[0] is spec.source[0]
             else stack.enter_context(connect(spec.target[0], settings))
         )
-        # No link store yet means no sync has run: pair by sync key and exact match, and create no file.
-        present = isinstance(settings.links, str) or settings.links.exists()  # a PostgreSQL URL is always there
+        # No link store yet means no sync has run: pair by sync key and exact match, and create no file (nor a
+        # PostgreSQL store's tables).
+        present = missing_store(settings) is None
         store = stack.enter_context(LinkStore(settings.links)) if present else None
         sync_pair = spec.pair(
             source_container=resolve_container(source_client, spec.source[0], spec.source[1], settings, store),

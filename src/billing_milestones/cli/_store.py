@@ -13,10 +13,11 @@ from ..errors import ConfigError
 from ..sync import LinkStore, RunRecord, prune_runs
 from ..sync.config import Settings, parse_endpoint
 from ..sync.store import parse_target
+from ..sync.store._postgres import has_tables
 from ..sync.store.migrate import copy_store
 from ._common import ConfigOpt, JsonOpt, app, guard, load_config, stdout_console
 
-__all__ = ["migrate_command", "prune_runs_command", "runs_command"]
+__all__ = ["migrate_command", "missing_store", "prune_runs_command", "runs_command"]
 
 links_app = typer.Typer(help="The link store: copy it to another backend.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(links_app, name="links")
@@ -36,7 +37,7 @@ def runs_command(
     with guard(as_json):
         settings = load_config(config)
         identity = _identity(settings, pair) if pair is not None else None
-        missing = _missing_store(settings)
+        missing = missing_store(settings)
         if missing is not None:  # opening would make an empty store there, where a mistyped path looked like no runs
             runs: list[RunRecord] = []
         else:
@@ -69,7 +70,7 @@ def prune_runs_command(
     with guard(as_json):
         settings = load_config(config)
         identity = _identity(settings, pair) if pair is not None else None
-        missing = _missing_store(settings)
+        missing = missing_store(settings)
         if missing is not None:  # not made empty to be pruned
             raise ConfigError(f"links: there is no link store at {missing}", key="links")
         with LinkStore(settings.links) as store:
@@ -83,10 +84,13 @@ def prune_runs_command(
     stdout_console().print(f"{line}.")
 
 
-def _missing_store(settings: Settings) -> str | None:
-    """The path of the configured SQLite store when there is no file there (opening it would make one)."""
+def missing_store(settings: Settings) -> str | None:
+    """The configured store as it may be shown when there is none there (opening it would make one): no
+    SQLite file at its path, or no link store's tables in its PostgreSQL database and schema."""
     target = parse_target(settings.links)
-    missing = target.kind == "sqlite" and target.location != ":memory:" and not Path(target.location).exists()
+    if target.kind == "postgresql":
+        return None if has_tables(target.location) else target.display
+    missing = target.location != ":memory:" and not Path(target.location).exists()
     return target.location if missing else None
 
 
