@@ -6,6 +6,7 @@ it as "no runs yet"."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -54,3 +55,14 @@ def test_a_store_that_exists_is_read_as_before(tmp_path: Path, postgres_server: 
     assert [run["created"] for run in json.loads(listed.output)] == [3]
     pruned = invoke(tmp_path, url, "prune-runs", "--older-than", "30", "--json")
     assert pruned.exit_code == EXIT_OK and json.loads(pruned.output)["pruned"] == 0  # the pair's newest is kept
+
+
+def test_a_schema_of_its_own_with_no_store_is_said_so(tmp_path: Path, postgres_server: PostgresServer) -> None:
+    name = f"client_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_server.url(), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    in_schema = f"{postgres_server.url()}?options=-csearch_path%3D{name}"
+    listed = invoke(tmp_path, in_schema, "runs")
+    assert listed.exit_code == EXIT_OK, listed.output
+    assert "there is no link store at postgresql://" in listed.output
+    assert tables(in_schema) == []

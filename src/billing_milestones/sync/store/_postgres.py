@@ -148,15 +148,18 @@ def has_tables(url: str) -> bool:
     """Whether the database at ``url`` holds a link store (its ``links`` table, in the schema the store would
     make it in): the commands that only read the store (``runs``, ``reconcile``) ask first, as they ask
     whether a SQLite file exists, so that a mistyped database or search_path is said so, instead of an
-    empty store made there and read as "no runs" or "nothing linked". A server that cannot be reached
-    answers True: opening the store then says why, as every other command does."""
+    empty store made there and read as "no runs" or "nothing linked". A server that cannot be reached, or a
+    search_path naming no schema, answers True: opening the store then says why, as every other command does."""
     try:
         import psycopg
     except ImportError:  # pragma: no cover - depends on the extras installed; opening the store says so
         return True
     try:
         with psycopg.connect(with_keepalives(url), autocommit=True, connect_timeout=10) as conn:
-            row = conn.execute("SELECT to_regclass(quote_ident(current_schema()) || '.links') IS NOT NULL").fetchone()
+            # No schema at all (a search_path naming none that exists): opening the store says that, by name.
+            row = conn.execute(
+                "SELECT current_schema() IS NULL OR to_regclass(quote_ident(current_schema()) || '.links') IS NOT NULL"
+            ).fetchone()
     except psycopg.Error:
         return True
     return bool(row and row[0])
