@@ -10,17 +10,11 @@ from typing import Any
 
 import pytest
 
-from billing_milestones import (
-    AsyncAutotaskClient,
-    AsyncCrmComClient,
-    AsyncKantataClient,
-    AutotaskClient,
-    CrmComClient,
-    KantataClient,
-    errors,
-)
+from billing_milestones import KantataClient, errors
 from billing_milestones._http._core import check_base_url
 from billing_milestones.sync.config import load_settings
+
+from ._client_makers import CLIENTS
 
 PASSWORD = "pw-Zq81xV"
 URLS = [
@@ -28,15 +22,6 @@ URLS = [
     f"https://{PASSWORD}@api.example.com",
     f"http://user:{PASSWORD}@127.0.0.1:8080/",
 ]
-
-CLIENTS: dict[str, Callable[..., Any]] = {
-    "kantata": lambda **kw: KantataClient("tok-123456", **kw),
-    "async-kantata": lambda **kw: AsyncKantataClient("tok-123456", **kw),
-    "autotask": lambda **kw: AutotaskClient("u@example.com", "s3cret!!", "CODE1234", **kw),
-    "async-autotask": lambda **kw: AsyncAutotaskClient("u@example.com", "s3cret!!", "CODE1234", **kw),
-    "crmcom": lambda **kw: CrmComClient("sk-123456", **kw),
-    "async-crmcom": lambda **kw: AsyncCrmComClient("sk-123456", **kw),
-}
 
 
 def shows_no_password(exc: BaseException) -> None:

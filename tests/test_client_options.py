@@ -8,26 +8,9 @@ from typing import Any
 
 import pytest
 
-from billing_milestones import (
-    AsyncAutotaskClient,
-    AsyncCrmComClient,
-    AsyncKantataClient,
-    AutotaskClient,
-    CrmComClient,
-    KantataClient,
-    Milestone,
-    Money,
-    errors,
-)
+from billing_milestones import AutotaskClient, KantataClient, Milestone, Money, errors
 
-CLIENTS: dict[str, Callable[..., Any]] = {
-    "kantata": lambda **kw: KantataClient("tok-123456", **kw),
-    "async-kantata": lambda **kw: AsyncKantataClient("tok-123456", **kw),
-    "autotask": lambda **kw: AutotaskClient("u@example.com", "s3cret!!", "CODE1234", **kw),
-    "async-autotask": lambda **kw: AsyncAutotaskClient("u@example.com", "s3cret!!", "CODE1234", **kw),
-    "crmcom": lambda **kw: CrmComClient("sk-123456", **kw),
-    "async-crmcom": lambda **kw: AsyncCrmComClient("sk-123456", **kw),
-}
+from ._client_makers import CLIENTS
 
 
 @pytest.mark.parametrize("make", CLIENTS.values(), ids=CLIENTS.keys())
