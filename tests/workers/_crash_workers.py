@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import time
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Literal
 
 import psycopg
 
@@ -13,11 +14,13 @@ from billing_milestones.sync.config import load_settings
 from billing_milestones.sync.runs import LOST_ERROR
 from billing_milestones.workers import SYNC_TASK, enqueue_pairs
 
-from .._crash_rig import WRITE_SETTLE, CrashRig
+from .._crash_rig import KANTATA_CREATE, WRITE_SETTLE, CrashRig
+from .._wire_tap import Hold
 from ._waiting import wait_for
 
 __all__ = [
     "RERUN_BOUND",
+    "doomed_beside_standbys",
     "enqueue",
     "job_done",
     "killed_in_the_store",
@@ -112,3 +115,19 @@ def killed_in_the_store(rig: CrashRig, doomed: Any, blocker: psycopg.Connection[
     with psycopg.connect(rig.links, autocommit=True) as conn:
         conn.execute("SELECT pg_terminate_backend(%s)", (waiting,))
     wait_for(lambda: not lock_waits(rig.links), "the dead worker's session ended")
+
+
+def doomed_beside_standbys(
+    rig: CrashRig, create_at: Literal["request", "answer"], standbys: Iterable[str] = ("rerun",)
+) -> tuple[subprocess.Popen[bytes], Hold, dict[str, subprocess.Popen[bytes]]]:
+    """The pair ``at2k`` enqueued and taken by the worker to be killed (``doomed``), its Kantata create held at
+    ``create_at``; the ``standbys`` started while its target listing is held, so that they run before its
+    create and one takes its job within a second of the kill (one started after waits for its heartbeat)."""
+    gate = rig.tap.hold("GET", r"/kantata/api/v1/", "request")
+    create = rig.tap.hold("POST", KANTATA_CREATE, create_at)
+    enqueue(rig, "at2k")
+    doomed = worker(rig, "doomed")
+    gate.wait()
+    started = {name: standby(rig, name) for name in standbys}
+    gate.release()
+    return doomed, create, started

@@ -27,6 +27,7 @@ from .._crash_rig import KANTATA_CREATE, CrashRig, crash_rig
 from .._postgres import PostgresServer, fresh_database
 from ._crash_workers import (
     RERUN_BOUND,
+    doomed_beside_standbys,
     enqueue,
     job_done,
     killed_in_the_store,
@@ -61,13 +62,7 @@ def test_killed_with_its_bulk_create_in_flight_on_the_server(tmp_path: Path, pos
     """The emulator holds each request 1 s (``--latency``): the POST is on the server when its worker dies,
     and the server stores the milestones after that: they exist, no link does."""
     with crash_rig(tmp_path, fresh_database(postgres_server), latency=1.0) as rig:
-        gate = rig.tap.hold("GET", r"/kantata/api/v1/", "request")  # the second worker started meanwhile
-        create = rig.tap.hold("POST", KANTATA_CREATE, "answer")
-        enqueue(rig, "at2k")
-        doomed = worker(rig, "doomed")
-        gate.wait()
-        standby(rig)
-        gate.release()
+        doomed, create, _ = doomed_beside_standbys(rig, "answer")
         create.wait_passed()  # with --latency 1 the server has the request, not yet stored
         rig.kill(doomed)
         killed_at = time.monotonic()
@@ -85,13 +80,8 @@ def test_killed_while_its_bulk_create_is_held_on_the_way_the_rerun_waits_for_it(
     rerun has taken the lease: the rerun waits ``write_settle`` (8 s here: the requeue, even by the heartbeat,
     fits in it) for it before it lists, and adopts what it stored instead of creating it again."""
     with crash_rig(tmp_path, fresh_database(postgres_server), settle=8.0) as rig:
-        gate = rig.tap.hold("GET", r"/kantata/api/v1/", "request")  # the second worker started meanwhile
-        create = rig.tap.hold("POST", KANTATA_CREATE, "request")
-        enqueue(rig, "at2k")
-        doomed = worker(rig, "doomed")
-        gate.wait()
-        rerun = standby(rig)
-        gate.release()
+        doomed, create, started = doomed_beside_standbys(rig, "request")
+        rerun = started["rerun"]
         create.wait()
         rig.kill(doomed)
         waiting = "pending write(s) of a run that stopped"
@@ -173,13 +163,7 @@ def test_the_rerun_killed_while_it_waits_for_the_dead_runs_writes(
     of 12 s). Two workers stand by before the first kill: the one that takes the job is killed while it waits,
     the create lands meanwhile, and the other waits out what is left of the window and adopts it."""
     with crash_rig(tmp_path, fresh_database(postgres_server), settle=12.0) as rig:
-        gate = rig.tap.hold("GET", r"/kantata/api/v1/", "request")  # the two started before its create
-        create = rig.tap.hold("POST", KANTATA_CREATE, "request")
-        enqueue(rig, "at2k")
-        doomed = worker(rig, "doomed")
-        gate.wait()
-        standbys = {name: standby(rig, name) for name in ("standby-a", "standby-b")}
-        gate.release()
+        doomed, create, standbys = doomed_beside_standbys(rig, "request", ("standby-a", "standby-b"))
         create.wait()
         rig.kill(doomed)
         waiting = "pending write(s) of a run that stopped"
@@ -202,13 +186,7 @@ def test_killed_while_its_links_wait_its_session_left_to_finish_them(
     left running in its session, commits its links. The rerun finds the pair in step: nothing created again,
     nothing left pending."""
     with crash_rig(tmp_path, fresh_database(postgres_server), settle=8.0) as rig:
-        gate = rig.tap.hold("GET", r"/kantata/api/v1/", "request")  # the second worker started meanwhile
-        create = rig.tap.hold("POST", KANTATA_CREATE, "answer")
-        enqueue(rig, "at2k")
-        doomed = worker(rig, "doomed")
-        gate.wait()
-        standby(rig)
-        gate.release()
+        doomed, create, _ = doomed_beside_standbys(rig, "answer")
         create.wait()
         with psycopg.connect(rig.links) as blocker:
             blocker.execute("LOCK TABLE links IN SHARE MODE")
