@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["PostgresServer", "fresh_database", "postgres_server", "store_url"]
+__all__ = ["Cluster", "PostgresServer", "cluster", "fresh_database", "postgres_server", "store_url"]
 
 
 @dataclass(frozen=True)
@@ -66,15 +66,33 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"no PostgreSQL server: {reason}")
 
 
+@dataclass(frozen=True)
+class Cluster:
+    """A started server's data directory, the folder holding it, its socket and log, and its programs: what
+    stopping and starting it again takes (``tests/workers/_ops_server.py``)."""
+
+    bin_dir: Path
+    data: Path
+    root: Path
+    port: int
+
+
 @contextlib.contextmanager
 def _running_server() -> Iterator[PostgresServer]:
+    with cluster() as started:
+        yield PostgresServer("127.0.0.1", started.port)
+
+
+@contextlib.contextmanager
+def cluster(prefix: str = "bm-pg-") -> Iterator[Cluster]:
+    """A throwaway server started on a free loopback port, stopped and removed when the block ends."""
     bin_dir = _bin_dir()
     if bin_dir is None:
         _unavailable("initdb not found on PATH or in /usr/lib/postgresql/*/bin (apt-get install postgresql)")
     assert bin_dir is not None
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         _unavailable("running as root and runuser is missing, so the server cannot run as postgres")
-    root = Path(tempfile.mkdtemp(prefix="bm-pg-", dir="/tmp"))
+    root = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     data = root / "data"
     if os.geteuid() == 0:
         shutil.chown(root, user="postgres")
@@ -99,7 +117,7 @@ def _running_server() -> Iterator[PostgresServer]:
                 _unavailable(f"pg_ctl start failed: {start.stderr.strip()[-300:]} {log}")
         started = True
         _watchdog(bin_dir, data, root)
-        yield PostgresServer("127.0.0.1", port)
+        yield Cluster(bin_dir, data, root, port)
     finally:
         if started:
             subprocess.run(

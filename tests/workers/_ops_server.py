@@ -4,15 +4,12 @@ outage), unlike the session's shared one: built from ``tests._postgres``'s piece
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._postgres import PostgresServer, _as_postgres, _bin_dir, _free_port, _start, _unavailable, _watchdog
+from .._postgres import PostgresServer, _as_postgres, _start, cluster
 
 __all__ = ["RestartableServer", "restartable_server"]
 
@@ -43,33 +40,6 @@ class RestartableServer:
 
 @contextlib.contextmanager
 def restartable_server() -> Iterator[RestartableServer]:
-    bin_dir = _bin_dir()
-    if bin_dir is None:
-        _unavailable("initdb not found on PATH or in /usr/lib/postgresql/*/bin (apt-get install postgresql)")
-    assert bin_dir is not None
-    root = Path(tempfile.mkdtemp(prefix="bm-pg-ops-", dir="/tmp"))
-    data = root / "data"
-    if os.geteuid() == 0:
-        shutil.chown(root, user="postgres")
-    own = RestartableServer(PostgresServer("127.0.0.1", 0), bin_dir, data, root)
-    try:
-        init = subprocess.run(
-            _as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if init.returncode != 0:
-            _unavailable(f"initdb failed: {init.stderr.strip()[-500:]}")
-        port = _free_port()
-        own.server = PostgresServer("127.0.0.1", port)
-        own.start()
-        _watchdog(bin_dir, data, root)
-        yield own
-    finally:
-        subprocess.run(
-            _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-            capture_output=True,
-            timeout=60,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+    with cluster("bm-pg-ops-") as started:
+        server = PostgresServer("127.0.0.1", started.port)
+        yield RestartableServer(server, started.bin_dir, started.data, started.root)
